@@ -1,0 +1,295 @@
+import type { Model } from '../model/model.ts'
+import { ORG } from '../model/model.ts'
+import { CompiledModel, type CompiledPermission, type RoleHandle } from './compiled-model.ts'
+import type { Change, Decision, Id, PrincipalRef, Reason, Snapshot, Subject, Target } from './data.ts'
+import { DENY_NOT_FOUND, decideForKey, decideForUser, type Trace, type TraceFact } from './evaluate.ts'
+import { Graph } from './graph.ts'
+import type { BindingNode, GroupMemberNode, OrgNode, Principal, ResourceNode, UserNode } from './nodes.ts'
+
+export interface AuthorizerOptions {
+  /** Epoch milliseconds; binding and key expiry are read against it. */
+  clock?: () => number
+}
+
+/** A fact of an explanation, as plain data. */
+export type ExplainFact =
+  | { kind: 'policy'; orgId: Id; rule: 'mfa' | 'password'; policyId?: string }
+  | { kind: 'key'; keyId: Id; rule: 'revoked' | 'expired' | 'orgs' | 'resources' | 'permissions' }
+  | { kind: 'override'; resourceId: Id; principal: PrincipalRef; effect: 'allow' | 'deny' }
+  | {
+      kind: 'binding'
+      bindingId: Id
+      principal: PrincipalRef
+      /** For a group's binding: the user it reaches. */
+      forUser?: Id
+      /** The key the binding names, and the role it resolved to (differs for team bindings). */
+      roleKey: string
+      role: string | null
+      scope: Target
+      status: 'grants' | 'counted' | 'expired' | 'replaced' | 'not_member' | 'unresolved'
+    }
+
+export interface Explanation {
+  allowed: boolean
+  reason: Reason
+  subject: Subject
+  permission: string
+  target: Target
+  /** The fact that decided; null when nothing granted (`no_grant`) or something was not found. */
+  decidedBy: ExplainFact | null
+  /** Everything the walk looked at, in order. */
+  facts: ExplainFact[]
+}
+
+interface Located {
+  org: OrgNode
+  resource: ResourceNode | null
+}
+
+/**
+ * The permission engine (SPEC 1.2): answers from an in-memory graph of the org's data, kept current by
+ * `apply`. Checks allocate nothing; lists and explanations are built on the same decision walk.
+ */
+export class Authorizer {
+  readonly compiled: CompiledModel
+  private readonly graph: Graph
+  private readonly clock: () => number
+
+  constructor(model: Model | CompiledModel, snapshot?: Snapshot, options: AuthorizerOptions = {}) {
+    this.compiled = model instanceof CompiledModel ? model : new CompiledModel(model)
+    this.graph = new Graph(this.compiled)
+    this.clock = options.clock ?? Date.now
+    if (snapshot) this.graph.load(snapshot)
+  }
+
+  get model(): Model {
+    return this.compiled.model
+  }
+
+  /** Applies changes in order. A change with a dangling reference throws and applies nothing of itself. */
+  apply(change: Change | readonly Change[]): void {
+    if (Array.isArray(change)) for (const c of change) this.graph.apply(c)
+    else this.graph.apply(change as Change)
+  }
+
+  check(subject: Subject, permission: string, target: Target): Decision {
+    const compiled = this.compiled.permissionFor(permission, target.type)
+    const at = this.locate(target)
+    if (at === null) return DENY_NOT_FOUND
+    return this.decide(subject, compiled, at, null)
+  }
+
+  explain(subject: Subject, permission: string, target: Target): Explanation {
+    const compiled = this.compiled.permissionFor(permission, target.type)
+    const at = this.locate(target)
+    const trace: Trace = { facts: [] }
+    const decision = at === null ? DENY_NOT_FOUND : this.decide(subject, compiled, at, trace)
+    const facts = trace.facts.map(toExplainFact)
+    const decisive = decision.reason !== 'no_grant' && decision.reason !== 'not_found'
+    return {
+      allowed: decision.allowed,
+      reason: decision.reason,
+      subject,
+      permission,
+      target,
+      decidedBy: decisive ? (facts.at(-1) ?? null) : null,
+      facts,
+    }
+  }
+
+  /** Every resource of `type` (or every org, for `org`) on which the subject may do `permission`. */
+  listResources(subject: Subject, permission: string, type: string): Id[] {
+    const compiled = this.compiled.permissionFor(permission, type)
+    const user = this.subjectUser(subject)
+    if (user === null) return []
+    const candidates = new Set<OrgNode | ResourceNode>()
+    const addBelow = (scope: OrgNode | ResourceNode) => collectBelow(scope, type, candidates)
+    const principals: Principal[] = [user, ...[...user.groups.values()].map((m) => m.group)]
+    for (const principal of principals) {
+      for (const [orgId, head] of principal.orgBindings ?? []) {
+        if (mayGrant(head, compiled)) addBelow(this.graph.orgs.get(orgId)!)
+      }
+      for (const [resourceId, head] of principal.resourceBindings ?? []) {
+        if (mayGrant(head, compiled)) addBelow(this.graph.resources.get(resourceId)!)
+      }
+      for (const entry of principal.overrides.values()) {
+        if (entry.permissionIndex === compiled.index && entry.effect === 'allow') addBelow(entry.resource)
+      }
+    }
+    const allowed: Id[] = []
+    for (const node of candidates) {
+      if (this.decide(subject, compiled, toLocated(node), null).allowed) allowed.push(node.id)
+    }
+    return allowed
+  }
+
+  /** Every user who may do `permission` on `target`. */
+  listPrincipals(permission: string, target: Target): Id[] {
+    const compiled = this.compiled.permissionFor(permission, target.type)
+    const at = this.locate(target)
+    if (at === null) return []
+    const candidates = new Set<UserNode>()
+    const add = (principal: Principal) => {
+      if (!principal.isGroup) candidates.add(principal)
+      else for (const member of principal.members.values()) candidates.add(member.user)
+    }
+    for (let r = at.resource; r !== null; r = r.parent)
+      for (let b = r.bindings; b; b = b.sNext) add(b.principal)
+    for (const org of at.org.chain) for (let b = org.bindings; b; b = b.sNext) add(b.principal)
+    const overrides = at.resource?.overrides?.get(compiled.index)
+    for (const [userId, effect] of overrides?.users ?? [])
+      if (effect === 'allow') add(this.graph.users.get(userId)!)
+    for (const [groupId, effect] of overrides?.groups ?? [])
+      if (effect === 'allow') add(this.graph.groups.get(groupId)!)
+    const now = this.clock()
+    const allowed: Id[] = []
+    for (const user of candidates) {
+      if (decideForUser(this.graph, user, compiled, at.org, at.resource, now, null).allowed)
+        allowed.push(user.id)
+    }
+    return allowed
+  }
+
+  /**
+   * The permissions the subject holds at `target`: those on its type, as `check` answers, and those on the
+   * types below it that hold for everything below (granted by roles at or above the target). The
+   * no-escalation rule compares a role being granted against this set.
+   */
+  permissionsAt(subject: Subject, target: Target): Set<string> {
+    const at = this.locate(target)
+    const held = new Set<string>()
+    if (at === null) return held
+    const below = this.compiled.typesBelow.get(target.type)!
+    for (const permission of this.compiled.permissionList) {
+      if (below.has(permission.on) && this.decide(subject, permission, at, null).allowed)
+        held.add(permission.key)
+    }
+    return held
+  }
+
+  /** The roles that count for the subject at `target` (after slots, expiry, membership and the gate). */
+  rolesAt(subject: Subject, target: Target): RoleHandle[] {
+    const at = this.locate(target)
+    const user = this.subjectUser(subject)
+    if (at === null || user === null) return []
+    const trace: Trace = { facts: [] }
+    decideForUser(this.graph, user, null, at.org, at.resource, this.clock(), trace)
+    const roles = new Set<RoleHandle>()
+    for (const fact of trace.facts) {
+      if (
+        fact.kind === 'binding' &&
+        fact.role !== null &&
+        (fact.status === 'counted' || fact.status === 'grants')
+      ) {
+        roles.add(fact.role)
+      }
+    }
+    return [...roles]
+  }
+
+  /** The highest priority among the subject's counted roles at `target`, or null with none. */
+  rankAt(subject: Subject, target: Target): number | null {
+    const roles = this.rolesAt(subject, target)
+    return roles.length === 0 ? null : Math.max(...roles.map((r) => r.priority))
+  }
+
+  /** Whether the org's chain holds the id (an org or a resource), for callers that need existence. */
+  has(target: Target): boolean {
+    return this.locate(target) !== null
+  }
+
+  private locate(target: Target): Located | null {
+    if (target.type === ORG) {
+      const org = this.graph.orgs.get(target.id)
+      return org === undefined ? null : { org, resource: null }
+    }
+    const resource = this.graph.resources.get(target.id)
+    if (resource === undefined || resource.type !== target.type) return null
+    return { org: resource.org, resource }
+  }
+
+  private subjectUser(subject: Subject): UserNode | null {
+    if (subject.type === 'user') return this.graph.users.get(subject.id) ?? null
+    return this.graph.apiKeys.get(subject.id)?.owner ?? null
+  }
+
+  private decide(
+    subject: Subject,
+    permission: CompiledPermission,
+    at: Located,
+    trace: Trace | null,
+  ): Decision {
+    if (subject.type === 'user') {
+      const user = this.graph.users.get(subject.id)
+      if (user === undefined) return DENY_NOT_FOUND
+      return decideForUser(this.graph, user, permission, at.org, at.resource, this.clock(), trace)
+    }
+    const key = this.graph.apiKeys.get(subject.id)
+    if (key === undefined) return DENY_NOT_FOUND
+    return decideForKey(this.graph, key, permission, at.org, at.resource, this.clock(), trace)
+  }
+}
+
+function toLocated(node: OrgNode | ResourceNode): Located {
+  return 'chain' in node ? { org: node, resource: null } : { org: node.org, resource: node }
+}
+
+/** Could any binding in this list grant the permission? Team bindings resolve per member: maybe. */
+function mayGrant(head: BindingNode, permission: CompiledPermission): boolean {
+  for (let b: BindingNode | null = head; b !== null; b = b.pNext) {
+    if (b.role === null || b.role.grants[permission.index] === 1 || b.role.orgId !== null) return true
+  }
+  return false
+}
+
+/** Adds `scope` (if of `type`) and everything of `type` below it, across sub-orgs too. */
+function collectBelow(scope: OrgNode | ResourceNode, type: string, into: Set<OrgNode | ResourceNode>): void {
+  if ('chain' in scope) {
+    if (type === ORG) into.add(scope)
+    else for (const resource of scope.resources.get(type) ?? []) into.add(resource)
+    for (const child of scope.children) collectBelow(child, type, into)
+    return
+  }
+  if (scope.type === type) into.add(scope)
+  for (const child of scope.children ?? []) collectBelow(child, type, into)
+}
+
+function principalRef(principal: Principal): PrincipalRef {
+  return { type: principal.isGroup ? 'group' : 'user', id: principal.id }
+}
+
+function overridePrincipal(user: UserNode, member: GroupMemberNode | null): PrincipalRef {
+  return member === null ? { type: 'user', id: user.id } : { type: 'group', id: member.group.id }
+}
+
+function toExplainFact(fact: TraceFact): ExplainFact {
+  switch (fact.kind) {
+    case 'policy':
+      return fact.policyId === undefined
+        ? { kind: 'policy', orgId: fact.org.id, rule: fact.rule }
+        : { kind: 'policy', orgId: fact.org.id, rule: fact.rule, policyId: fact.policyId }
+    case 'key':
+      return { kind: 'key', keyId: fact.key.id, rule: fact.rule }
+    case 'override':
+      return {
+        kind: 'override',
+        resourceId: fact.resource.id,
+        principal: overridePrincipal(fact.user, fact.member),
+        effect: fact.effect,
+      }
+    case 'binding': {
+      const b = fact.binding
+      const out: ExplainFact = {
+        kind: 'binding',
+        bindingId: b.id,
+        principal: principalRef(b.principal),
+        roleKey: b.roleKey,
+        role: fact.role?.key ?? null,
+        scope: { type: b.scopeType, id: b.scopeId },
+        status: fact.status,
+      }
+      if (fact.member !== null) out.forUser = fact.member.user.id
+      return out
+    }
+  }
+}

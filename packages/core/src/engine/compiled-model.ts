@@ -1,0 +1,131 @@
+import { OrgkitError } from '../errors.ts'
+import { type Model, ORG, TEAM_ROLE } from '../model/model.ts'
+import { ancestorTypes, validateModel } from '../model/validate.ts'
+
+/** A permission with a dense index, so a role's permission set is a byte array lookup. */
+export interface CompiledPermission {
+  readonly key: string
+  readonly index: number
+  readonly on: string
+  readonly overridable: boolean
+}
+
+/**
+ * A role as the engine evaluates it. Custom roles are handles: bindings keep pointing at the same object
+ * while the role is edited, deleted (`live` false: grants nothing) or created again under its key.
+ */
+export interface RoleHandle {
+  readonly key: string
+  /** The org that defines it, or null for the model's built-in roles. */
+  readonly orgId: string | null
+  scope: string
+  slot: string
+  slotBit: number
+  priority: number
+  /** `grants[permission.index] === 1` when the role holds that permission. */
+  grants: Uint8Array
+  permissions: readonly string[]
+  live: boolean
+}
+
+export class CompiledModel {
+  readonly model: Model
+  readonly permissions = new Map<string, CompiledPermission>()
+  readonly permissionList: CompiledPermission[] = []
+  readonly roles = new Map<string, RoleHandle>()
+  readonly slotBits = new Map<string, number>()
+  /** For each type, the types at or below it (`org` → every type). */
+  readonly typesBelow = new Map<string, ReadonlySet<string>>()
+
+  constructor(input: Model) {
+    this.model = validateModel(input)
+    let index = 0
+    for (const [key, def] of Object.entries(this.model.permissions)) {
+      const permission = { key, index: index++, on: def.on, overridable: def.overridable === true }
+      this.permissions.set(key, permission)
+      this.permissionList.push(permission)
+    }
+    let bit = 1
+    for (const slot of Object.keys(this.model.slots)) {
+      this.slotBits.set(slot, bit)
+      bit <<= 1
+    }
+    const types = [ORG, ...Object.keys(this.model.resourceTypes)]
+    for (const type of types) {
+      this.typesBelow.set(type, new Set(types.filter((t) => ancestorTypes(this.model, t).includes(type))))
+    }
+    for (const [key, def] of Object.entries(this.model.roles)) {
+      const role = this.newRoleHandle(key, null)
+      this.fillRole(role, def.scope, def.slot, def.permissions, def.priority)
+      this.roles.set(key, role)
+    }
+  }
+
+  isType(type: string): boolean {
+    return type === ORG || type in this.model.resourceTypes
+  }
+
+  /** The permission, or a client error: an unknown permission or a wrong type is never a silent deny. */
+  permissionFor(key: string, type: string): CompiledPermission {
+    const permission = this.permissions.get(key)
+    if (!permission)
+      throw new OrgkitError('UNKNOWN_PERMISSION', `unknown permission "${key}"`, { permission: key })
+    if (!this.isType(type))
+      throw new OrgkitError('UNKNOWN_RESOURCE_TYPE', `unknown resource type "${type}"`, { type })
+    if (permission.on !== type) {
+      throw new OrgkitError(
+        'PERMISSION_TYPE_MISMATCH',
+        `permission "${key}" applies to ${permission.on}, not to ${type}`,
+        { permission: key, type },
+      )
+    }
+    return permission
+  }
+
+  newRoleHandle(key: string, orgId: string | null): RoleHandle {
+    return {
+      key,
+      orgId,
+      scope: ORG,
+      slot: '',
+      slotBit: 0,
+      priority: 0,
+      grants: new Uint8Array(this.permissions.size),
+      permissions: [],
+      live: false,
+    }
+  }
+
+  /** Validates a role definition against the model and writes it into the handle. */
+  fillRole(
+    role: RoleHandle,
+    scope: string,
+    slot: string,
+    permissions: readonly string[],
+    priority: number,
+  ): void {
+    const fail = (message: string): never => {
+      throw new OrgkitError('INVALID_CUSTOM_ROLE', `role "${role.key}": ${message}`, { role: role.key })
+    }
+    if (role.key === TEAM_ROLE) fail(`"${TEAM_ROLE}" is reserved`)
+    if (!this.isType(scope)) fail(`unknown scope "${scope}"`)
+    const slotBit = this.slotBits.get(slot)
+    if (slotBit === undefined) fail(`unknown slot "${slot}"`)
+    const below = this.typesBelow.get(scope)!
+    const grants = new Uint8Array(this.permissions.size)
+    for (const key of permissions) {
+      const permission = this.permissions.get(key)
+      if (!permission) fail(`unknown permission "${key}"`)
+      else if (!below.has(permission.on))
+        fail(`permission "${key}" is on ${permission.on}, not at or below ${scope}`)
+      else grants[permission.index] = 1
+    }
+    role.scope = scope
+    role.slot = slot
+    role.slotBit = slotBit!
+    role.priority = priority
+    role.grants = grants
+    role.permissions = [...permissions]
+    role.live = true
+  }
+}

@@ -1,0 +1,288 @@
+import type { CompiledPermission, RoleHandle } from './compiled-model.ts'
+import type { Decision } from './data.ts'
+import type { Graph } from './graph.ts'
+import type { ApiKeyNode, BindingNode, GroupMemberNode, OrgNode, ResourceNode, UserNode } from './nodes.ts'
+
+/**
+ * The decision procedure of SPEC 1.2, in one place. `check` calls it with no trace and it returns at the
+ * first decisive fact; `explain` and `rankAt` call it with a trace and read what it saw. One walk for
+ * all three, so an explanation can never disagree with the decision it explains.
+ */
+
+const decision = <D extends Decision>(d: D): D => Object.freeze(d)
+export const ALLOW_ROLE = decision({ allowed: true, reason: 'role' } as const)
+export const ALLOW_OVERRIDE = decision({ allowed: true, reason: 'override' } as const)
+export const DENY_NOT_FOUND = decision({ allowed: false, reason: 'not_found' } as const)
+export const DENY_KEY_REVOKED = decision({ allowed: false, reason: 'key_revoked' } as const)
+export const DENY_KEY_EXPIRED = decision({ allowed: false, reason: 'key_expired' } as const)
+export const DENY_KEY_SCOPE = decision({ allowed: false, reason: 'key_scope' } as const)
+export const DENY_MFA = decision({ allowed: false, reason: 'mfa_required' } as const)
+export const DENY_PASSWORD = decision({ allowed: false, reason: 'password_policy' } as const)
+export const DENY_OVERRIDE = decision({ allowed: false, reason: 'override_deny' } as const)
+export const DENY_NO_GRANT = decision({ allowed: false, reason: 'no_grant' } as const)
+
+/** Why a binding did or did not count. */
+export type BindingStatus = 'grants' | 'counted' | 'expired' | 'replaced' | 'not_member' | 'unresolved'
+
+export interface TracedBinding {
+  binding: BindingNode
+  /** The role it resolved to (for a team binding, the member's), if any. */
+  role: RoleHandle | null
+  /** Set when the binding is a group's and the user reaches it through that group. */
+  member: GroupMemberNode | null
+  status: BindingStatus
+}
+
+export type TraceFact =
+  | { kind: 'policy'; org: OrgNode; rule: 'mfa' | 'password'; policyId?: string }
+  | { kind: 'key'; key: ApiKeyNode; rule: 'revoked' | 'expired' | 'orgs' | 'resources' | 'permissions' }
+  | {
+      kind: 'override'
+      resource: ResourceNode
+      user: UserNode
+      member: GroupMemberNode | null
+      effect: 'allow' | 'deny'
+    }
+  | ({ kind: 'binding' } & TracedBinding)
+
+export interface Trace {
+  facts: TraceFact[]
+}
+
+const expired = (b: BindingNode, now: number) => b.expiresAt !== 0 && b.expiresAt <= now
+
+/** The role a binding gives this principal: a team binding resolves per member (SPEC 1.3). */
+function roleOf(graph: Graph, b: BindingNode, member: GroupMemberNode | null): RoleHandle | null {
+  let role = b.role
+  if (role === null) {
+    if (member === null) return null
+    const group = member.group
+    const key = group.org.singleRoleTeams ? group.role : (member.memberRole ?? group.role)
+    if (key === null) return null
+    role = graph.roleFor(key, b.org) ?? null
+    if (role === null) return null
+  }
+  return role.live && role.scope === b.scopeType ? role : null
+}
+
+/** A group counts for a check in `org` when it sits in org's chain and its user is an active member there. */
+function groupApplies(member: GroupMemberNode, org: OrgNode, user: UserNode): boolean {
+  const groupOrg = member.group.org
+  return org.isWithin(groupOrg) && user.memberships.get(groupOrg.id) === 'active'
+}
+
+/** Bindings on a resource (or one above it) all count: a union, no slots. */
+function resourceGrant(
+  graph: Graph,
+  head: BindingNode | undefined,
+  index: number,
+  now: number,
+  member: GroupMemberNode | null,
+  trace: Trace | null,
+): BindingNode | null {
+  for (let b = head ?? null; b !== null; b = b.pNext) {
+    if (expired(b, now)) {
+      if (trace) trace.facts.push({ kind: 'binding', binding: b, role: b.role, member, status: 'expired' })
+      continue
+    }
+    const role = roleOf(graph, b, member)
+    const grants = role !== null && role.grants[index] === 1
+    if (trace) {
+      const status = role === null ? 'unresolved' : grants ? 'grants' : 'counted'
+      trace.facts.push({ kind: 'binding', binding: b, role, member, status })
+    }
+    if (grants) return b
+  }
+  return null
+}
+
+/**
+ * Org-scope bindings along the org chain, nearest first. Per slot, only the nearest org where the
+ * principal holds a role of that slot counts: a sub-org's roles replace inherited ones, and "None" (no
+ * role there) inherits (seed 004). `user` is set for a user's own bindings, which count only where the
+ * user is an active member.
+ */
+function orgGrant(
+  graph: Graph,
+  bindings: Map<string, BindingNode>,
+  chain: readonly OrgNode[],
+  index: number,
+  now: number,
+  user: UserNode | null,
+  member: GroupMemberNode | null,
+  trace: Trace | null,
+): BindingNode | null {
+  let decided = 0
+  for (let i = 0; i < chain.length; i++) {
+    const org = chain[i]!
+    let b = bindings.get(org.id) ?? null
+    if (b === null) continue
+    if (user !== null && user.memberships.get(org.id) !== 'active') {
+      if (trace) for (; b !== null; b = b.pNext) trace.facts.push(bindingFact(b, member, 'not_member'))
+      continue
+    }
+    let here = 0
+    for (; b !== null; b = b.pNext) {
+      if (expired(b, now)) {
+        if (trace) trace.facts.push(bindingFact(b, member, 'expired'))
+        continue
+      }
+      const role = roleOf(graph, b, member)
+      if (role === null) {
+        if (trace) trace.facts.push(bindingFact(b, member, 'unresolved'))
+        continue
+      }
+      if ((decided & role.slotBit) !== 0) {
+        if (trace) trace.facts.push({ kind: 'binding', binding: b, role, member, status: 'replaced' })
+        continue
+      }
+      here |= role.slotBit
+      const grants = role.grants[index] === 1
+      if (trace)
+        trace.facts.push({ kind: 'binding', binding: b, role, member, status: grants ? 'grants' : 'counted' })
+      if (grants) return b
+    }
+    decided |= here
+  }
+  return null
+}
+
+function bindingFact(b: BindingNode, member: GroupMemberNode | null, status: BindingStatus): TraceFact {
+  return { kind: 'binding', binding: b, role: null, member, status }
+}
+
+/**
+ * May `user` do `permission` on `resource` (or on `org` itself when resource is null)? Steps 1 to 4 and 6
+ * of SPEC 1.2. A permission index of -1 never grants: with a trace, that lists every counted role.
+ */
+export function decideForUser(
+  graph: Graph,
+  user: UserNode,
+  permission: CompiledPermission | null,
+  org: OrgNode,
+  resource: ResourceNode | null,
+  now: number,
+  trace: Trace | null,
+): Decision {
+  // 1. Policy gate, over the org and every org above it.
+  if (org.gateMfa && !user.mfaEnabled) {
+    if (trace) trace.facts.push({ kind: 'policy', org: gateOrg(org, (o) => o.requireMfa), rule: 'mfa' })
+    return DENY_MFA
+  }
+  const policies = org.gatePolicies
+  for (let i = 0; i < policies.length; i++) {
+    const policyId = policies[i]!
+    if (!user.compliant.has(policyId)) {
+      if (trace) {
+        const where = gateOrg(org, (o) => o.passwordPolicyId === policyId)
+        trace.facts.push({ kind: 'policy', org: where, rule: 'password', policyId })
+      }
+      return DENY_PASSWORD
+    }
+  }
+  const index = permission === null ? -1 : permission.index
+
+  // 3. Overrides, on the resource itself: the user's own decides; else among groups deny beats allow.
+  if (resource !== null && permission !== null && permission.overridable && resource.overrides !== null) {
+    const set = resource.overrides.get(index)
+    if (set !== undefined) {
+      const own = set.users.get(user.id)
+      if (own !== undefined) {
+        if (trace) trace.facts.push({ kind: 'override', resource, user, member: null, effect: own })
+        return own === 'allow' ? ALLOW_OVERRIDE : DENY_OVERRIDE
+      }
+      if (set.groups.size > 0 && user.groups.size > 0) {
+        let allowedBy: GroupMemberNode | null = null
+        for (const member of user.groups.values()) {
+          if (!groupApplies(member, org, user)) continue
+          const effect = set.groups.get(member.group.id)
+          if (effect === 'deny') {
+            if (trace) trace.facts.push({ kind: 'override', resource, user, member, effect })
+            return DENY_OVERRIDE
+          }
+          if (effect === 'allow') allowedBy ??= member
+        }
+        if (allowedBy !== null) {
+          if (trace)
+            trace.facts.push({ kind: 'override', resource, user, member: allowedBy, effect: 'allow' })
+          return ALLOW_OVERRIDE
+        }
+      }
+    }
+  }
+
+  // 4a. Bindings on the resource and the resources above it (union).
+  const hasGroups = user.groups.size > 0
+  for (let r = resource; r !== null; r = r.parent) {
+    if (user.resourceBindings !== null) {
+      if (resourceGrant(graph, user.resourceBindings.get(r.id), index, now, null, trace)) return ALLOW_ROLE
+    }
+    if (hasGroups) {
+      for (const member of user.groups.values()) {
+        const groupBindings = member.group.resourceBindings
+        if (groupBindings === null || !groupApplies(member, org, user)) continue
+        if (resourceGrant(graph, groupBindings.get(r.id), index, now, member, trace)) return ALLOW_ROLE
+      }
+    }
+  }
+
+  // 4b. Org-scope bindings along the org chain, per principal and slot.
+  const chain = org.chain
+  if (user.orgBindings !== null && orgGrant(graph, user.orgBindings, chain, index, now, user, null, trace)) {
+    return ALLOW_ROLE
+  }
+  if (hasGroups) {
+    for (const member of user.groups.values()) {
+      const groupBindings = member.group.orgBindings
+      if (groupBindings === null || !groupApplies(member, org, user)) continue
+      if (orgGrant(graph, groupBindings, chain, index, now, null, member, trace)) return ALLOW_ROLE
+    }
+  }
+  return DENY_NO_GRANT
+}
+
+/** The nearest org of the chain that imposes a rule (for explanations). */
+function gateOrg(org: OrgNode, imposes: (o: OrgNode) => boolean): OrgNode {
+  return org.chain.find(imposes) ?? org
+}
+
+/**
+ * An API key: its own state and limits first, then its owner's decision (SPEC 1.2 step 5: the
+ * intersection of what the owner may do now and what the key allows).
+ */
+export function decideForKey(
+  graph: Graph,
+  key: ApiKeyNode,
+  permission: CompiledPermission,
+  org: OrgNode,
+  resource: ResourceNode | null,
+  now: number,
+  trace: Trace | null,
+): Decision {
+  if (key.revoked) {
+    if (trace) trace.facts.push({ kind: 'key', key, rule: 'revoked' })
+    return DENY_KEY_REVOKED
+  }
+  if (key.expiresAt !== 0 && key.expiresAt <= now) {
+    if (trace) trace.facts.push({ kind: 'key', key, rule: 'expired' })
+    return DENY_KEY_EXPIRED
+  }
+  if (key.orgIds !== null && !org.chain.some((o) => key.orgIds!.has(o.id))) {
+    if (trace) trace.facts.push({ kind: 'key', key, rule: 'orgs' })
+    return DENY_KEY_SCOPE
+  }
+  if (key.resourceIds !== null && !withinResources(resource, key.resourceIds)) {
+    if (trace) trace.facts.push({ kind: 'key', key, rule: 'resources' })
+    return DENY_KEY_SCOPE
+  }
+  if (key.permissions !== null && !key.permissions.has(permission.key)) {
+    if (trace) trace.facts.push({ kind: 'key', key, rule: 'permissions' })
+    return DENY_KEY_SCOPE
+  }
+  return decideForUser(graph, key.owner, permission, org, resource, now, trace)
+}
+
+function withinResources(resource: ResourceNode | null, ids: ReadonlySet<string>): boolean {
+  for (let r = resource; r !== null; r = r.parent) if (ids.has(r.id)) return true
+  return false
+}

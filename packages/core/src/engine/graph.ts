@@ -1,0 +1,498 @@
+import { OrgkitError } from '../errors.ts'
+import { ORG, TEAM_ROLE } from '../model/model.ts'
+import type { CompiledModel, RoleHandle } from './compiled-model.ts'
+import type {
+  ApiKeyRecord,
+  BindingRecord,
+  Change,
+  CustomRoleRecord,
+  GroupRecord,
+  Id,
+  OrgRecord,
+  OverrideRecord,
+  PrincipalRef,
+  ResourceRecord,
+  Snapshot,
+  UserRecord,
+} from './data.ts'
+import {
+  ApiKeyNode,
+  BindingNode,
+  GroupMemberNode,
+  GroupNode,
+  OrgNode,
+  type Principal,
+  ResourceNode,
+  UserNode,
+} from './nodes.ts'
+
+const invalid = (message: string, details: Record<string, unknown> = {}): never => {
+  throw new OrgkitError('INVALID_CHANGE', message, details)
+}
+
+const overrideKey = (resourceId: Id, permission: string) => `${resourceId}\u0000${permission}`
+
+/**
+ * The engine's state: every record as a node, indexed for checks, and kept current by `apply`. Each change
+ * costs O(what it touches); deletes cascade as the store's foreign keys do (see `Change`).
+ */
+export class Graph {
+  readonly orgs = new Map<Id, OrgNode>()
+  readonly resources = new Map<Id, ResourceNode>()
+  readonly users = new Map<Id, UserNode>()
+  readonly groups = new Map<Id, GroupNode>()
+  readonly bindings = new Map<Id, BindingNode>()
+  readonly apiKeys = new Map<Id, ApiKeyNode>()
+
+  constructor(readonly compiled: CompiledModel) {}
+
+  load(snapshot: Snapshot): void {
+    for (const org of parentsFirst(snapshot.orgs)) this.putOrg(org)
+    for (const resource of parentsFirst(snapshot.resources)) this.putResource(resource)
+    for (const user of snapshot.users) this.putUser(user)
+    for (const membership of snapshot.memberships) this.apply({ op: 'membership.put', membership })
+    for (const role of snapshot.roles) this.putRole(role)
+    for (const group of snapshot.groups) this.putGroup(group)
+    for (const member of snapshot.groupMembers) this.apply({ op: 'groupMember.put', member })
+    for (const binding of snapshot.bindings) this.putBinding(binding)
+    for (const override of snapshot.overrides) this.putOverride(override)
+    for (const apiKey of snapshot.apiKeys) this.putApiKey(apiKey)
+  }
+
+  apply(change: Change): void {
+    switch (change.op) {
+      case 'org.put':
+        return this.putOrg(change.org)
+      case 'org.delete':
+        return this.deleteOrg(this.orgs.get(change.id))
+      case 'resource.put':
+        return this.putResource(change.resource)
+      case 'resource.delete':
+        return this.deleteResource(this.resources.get(change.id))
+      case 'user.put':
+        return this.putUser(change.user)
+      case 'user.delete':
+        return this.deleteUser(this.users.get(change.id))
+      case 'membership.put': {
+        const { orgId, userId, status } = change.membership
+        const org = this.org(orgId)
+        const user = this.user(userId)
+        org.members.set(userId, status)
+        user.memberships.set(orgId, status)
+        return
+      }
+      case 'membership.delete':
+        this.orgs.get(change.orgId)?.members.delete(change.userId)
+        this.users.get(change.userId)?.memberships.delete(change.orgId)
+        return
+      case 'group.put':
+        return this.putGroup(change.group)
+      case 'group.delete':
+        return this.deleteGroup(this.groups.get(change.id))
+      case 'groupMember.put': {
+        const { groupId, userId, memberRole } = change.member
+        const group = this.group(groupId)
+        const user = this.user(userId)
+        const existing = group.members.get(userId)
+        if (existing) existing.memberRole = memberRole ?? null
+        else {
+          const member = new GroupMemberNode(group, user, memberRole ?? null)
+          group.members.set(userId, member)
+          user.groups.set(groupId, member)
+        }
+        return
+      }
+      case 'groupMember.delete':
+        this.groups.get(change.groupId)?.members.delete(change.userId)
+        this.users.get(change.userId)?.groups.delete(change.groupId)
+        return
+      case 'binding.put':
+        return this.putBinding(change.binding)
+      case 'binding.delete':
+        return this.deleteBinding(this.bindings.get(change.id))
+      case 'override.put':
+        return this.putOverride(change.override)
+      case 'override.delete':
+        return this.deleteOverride(change.principal, change.resourceId, change.permission)
+      case 'apiKey.put':
+        return this.putApiKey(change.apiKey)
+      case 'apiKey.delete': {
+        const key = this.apiKeys.get(change.id)
+        if (key) this.deleteApiKey(key)
+        return
+      }
+      case 'role.put':
+        return this.putRole(change.role)
+      case 'role.delete': {
+        const role = this.orgs.get(change.orgId)?.customRoles.get(change.key)
+        // The handle stays, dead, so bindings still naming the key come back to life if it is re-created.
+        if (role) role.live = false
+        return
+      }
+      default:
+        return invalid(`unknown change ${(change as { op: string }).op}`)
+    }
+  }
+
+  // --- lookups that fail on a dangling reference ---------------------------------------------------
+
+  private org(id: Id): OrgNode {
+    return this.orgs.get(id) ?? invalid(`unknown org "${id}"`, { orgId: id })
+  }
+  private user(id: Id): UserNode {
+    return this.users.get(id) ?? invalid(`unknown user "${id}"`, { userId: id })
+  }
+  private group(id: Id): GroupNode {
+    return this.groups.get(id) ?? invalid(`unknown group "${id}"`, { groupId: id })
+  }
+  private principal(ref: PrincipalRef): Principal {
+    return ref.type === 'group' ? this.group(ref.id) : this.user(ref.id)
+  }
+
+  /** A role key as a binding at `org` means it: the model's role, or that org's custom role. */
+  roleFor(key: string, org: OrgNode): RoleHandle | undefined {
+    return this.compiled.roles.get(key) ?? org.customRoles.get(key)
+  }
+
+  // --- orgs --------------------------------------------------------------------------------------
+
+  private putOrg(record: OrgRecord): void {
+    let org = this.orgs.get(record.id)
+    const parent = record.parentId === null ? null : this.org(record.parentId)
+    if (org && parent?.isWithin(org)) invalid(`moving org "${record.id}" under itself makes a cycle`)
+    if (!org) {
+      org = new OrgNode(record.id)
+      this.orgs.set(org.id, org)
+    }
+    org.creatorId = record.creatorId ?? null
+    org.singleRoleTeams = record.singleRoleTeams === true
+    org.requireMfa = record.requireMfa === true
+    org.passwordPolicyId = record.passwordPolicyId ?? null
+    if (org.parent !== parent) {
+      org.parent?.children.delete(org)
+      org.parent = parent
+      parent?.children.add(org)
+    }
+    this.refreshChains(org)
+  }
+
+  /** Recomputes the chain and policy gate of `org` and everything below it. */
+  private refreshChains(org: OrgNode): void {
+    const parent = org.parent
+    org.chain = parent ? [org, ...parent.chain] : [org]
+    org.gateMfa = org.requireMfa || (parent?.gateMfa ?? false)
+    const policies = parent ? [...parent.gatePolicies] : []
+    if (org.passwordPolicyId !== null && !policies.includes(org.passwordPolicyId))
+      policies.push(org.passwordPolicyId)
+    org.gatePolicies = policies
+    for (const child of org.children) this.refreshChains(child)
+  }
+
+  private deleteOrg(org: OrgNode | undefined): void {
+    if (!org) return
+    for (const child of [...org.children]) this.deleteOrg(child)
+    for (const resources of org.resources.values()) {
+      for (const resource of [...resources]) if (resource.parent === null) this.deleteResource(resource)
+    }
+    for (const group of [...org.groups]) this.deleteGroup(group)
+    this.deleteScopeBindings(org.bindings)
+    for (const userId of org.members.keys()) this.users.get(userId)?.memberships.delete(org.id)
+    for (const role of org.customRoles.values()) role.live = false
+    org.parent?.children.delete(org)
+    this.orgs.delete(org.id)
+  }
+
+  // --- resources -----------------------------------------------------------------------------------
+
+  private putResource(record: ResourceRecord): void {
+    const def = this.compiled.model.resourceTypes[record.type]
+    if (!def) return invalid(`unknown resource type "${record.type}"`, { type: record.type })
+    const org = this.org(record.orgId)
+    let parent: ResourceNode | null = null
+    if (def.parent === ORG) {
+      if (record.parentId !== null)
+        invalid(`a ${record.type} sits directly under its org, not under a resource`)
+    } else {
+      if (record.parentId === null) invalid(`a ${record.type} needs a parent ${def.parent}`)
+      parent = this.resources.get(record.parentId!) ?? invalid(`unknown resource "${record.parentId}"`)
+      if (parent.type !== def.parent)
+        invalid(`a ${record.type}'s parent must be a ${def.parent}, not a ${parent.type}`)
+      if (parent.org !== org) invalid(`resource "${record.id}" and its parent are in different orgs`)
+    }
+    let resource = this.resources.get(record.id)
+    if (resource && resource.type !== record.type) invalid(`resource "${record.id}" cannot change type`)
+    if (!resource) {
+      resource = new ResourceNode(record.id, record.type, org)
+      this.resources.set(resource.id, resource)
+      setOf(org.resources, resource.type).add(resource)
+    }
+    if (resource.parent !== parent) {
+      resource.parent?.children?.delete(resource)
+      resource.parent = parent
+      if (parent) (parent.children ??= new Set()).add(resource)
+    }
+    if (resource.org !== org) this.rehome(resource, org)
+  }
+
+  /** Moves a resource and everything below it to another org (an app transfer). */
+  private rehome(resource: ResourceNode, org: OrgNode): void {
+    resource.org.resources.get(resource.type)?.delete(resource)
+    resource.org = org
+    setOf(org.resources, resource.type).add(resource)
+    for (const child of resource.children ?? []) this.rehome(child, org)
+  }
+
+  private deleteResource(resource: ResourceNode | undefined): void {
+    if (!resource) return
+    for (const child of [...(resource.children ?? [])]) this.deleteResource(child)
+    this.deleteScopeBindings(resource.bindings)
+    for (const [index, set] of resource.overrides ?? []) {
+      const key = overrideKey(resource.id, this.compiled.permissionList[index]!.key)
+      for (const userId of set.users.keys()) this.users.get(userId)?.overrides.delete(key)
+      for (const groupId of set.groups.keys()) this.groups.get(groupId)?.overrides.delete(key)
+    }
+    resource.parent?.children?.delete(resource)
+    resource.org.resources.get(resource.type)?.delete(resource)
+    this.resources.delete(resource.id)
+  }
+
+  // --- users, groups, roles, keys ----------------------------------------------------------------
+
+  private putUser(record: UserRecord): void {
+    let user = this.users.get(record.id)
+    if (!user) {
+      user = new UserNode(record.id)
+      this.users.set(user.id, user)
+    }
+    user.mfaEnabled = record.mfaEnabled
+    user.compliant = new Set(record.compliantPasswordPolicies ?? [])
+  }
+
+  private deleteUser(user: UserNode | undefined): void {
+    if (!user) return
+    this.deletePrincipal(user)
+    for (const orgId of user.memberships.keys()) this.orgs.get(orgId)?.members.delete(user.id)
+    for (const member of user.groups.values()) member.group.members.delete(user.id)
+    for (const key of [...user.apiKeys]) this.deleteApiKey(key)
+    this.users.delete(user.id)
+  }
+
+  private putGroup(record: GroupRecord): void {
+    const org = this.org(record.orgId)
+    let group = this.groups.get(record.id)
+    if (group && group.org !== org) invalid(`group "${record.id}" cannot move to another org`)
+    if (!group) {
+      group = new GroupNode(record.id, org)
+      this.groups.set(group.id, group)
+      org.groups.add(group)
+    }
+    group.role = record.role ?? null
+  }
+
+  private deleteGroup(group: GroupNode | undefined): void {
+    if (!group) return
+    this.deletePrincipal(group)
+    for (const member of group.members.values()) member.user.groups.delete(group.id)
+    group.org.groups.delete(group)
+    this.groups.delete(group.id)
+  }
+
+  /** Removes a principal's bindings and overrides. */
+  private deletePrincipal(principal: Principal): void {
+    for (const index of [principal.orgBindings, principal.resourceBindings]) {
+      for (const head of [...(index?.values() ?? [])]) {
+        for (let b: BindingNode | null = head; b; ) {
+          const next: BindingNode | null = b.pNext
+          this.deleteBinding(b)
+          b = next
+        }
+      }
+    }
+    for (const entry of [...principal.overrides.values()]) {
+      const set = entry.resource.overrides?.get(entry.permissionIndex)
+      if (principal.isGroup) set?.groups.delete(principal.id)
+      else set?.users.delete(principal.id)
+    }
+    principal.overrides.clear()
+  }
+
+  private putRole(record: CustomRoleRecord): void {
+    const org = this.org(record.orgId)
+    if (this.compiled.roles.has(record.key)) {
+      invalid(`role key "${record.key}" is a built-in role of the model`, { role: record.key })
+    }
+    let role = org.customRoles.get(record.key)
+    if (!role) {
+      role = this.compiled.newRoleHandle(record.key, org.id)
+      org.customRoles.set(record.key, role)
+    }
+    this.compiled.fillRole(role, record.scope, record.slot, record.permissions, record.priority)
+  }
+
+  private putApiKey(record: ApiKeyRecord): void {
+    const owner = this.user(record.ownerId)
+    const existing = this.apiKeys.get(record.id)
+    if (existing) this.deleteApiKey(existing)
+    const key = new ApiKeyNode(
+      record.id,
+      owner,
+      record.expiresAt ?? 0,
+      record.revoked === true,
+      record.orgIds ? new Set(record.orgIds) : null,
+      record.resourceIds ? new Set(record.resourceIds) : null,
+      record.permissions ? new Set(record.permissions) : null,
+    )
+    this.apiKeys.set(key.id, key)
+    owner.apiKeys.add(key)
+  }
+
+  private deleteApiKey(key: ApiKeyNode): void {
+    key.owner.apiKeys.delete(key)
+    this.apiKeys.delete(key.id)
+  }
+
+  // --- bindings ------------------------------------------------------------------------------------
+
+  private putBinding(record: BindingRecord): void {
+    const existing = this.bindings.get(record.id)
+    if (existing) this.deleteBinding(existing)
+    const principal = this.principal(record.principal)
+    const scopeOrg = record.scope.type === ORG ? this.org(record.scope.id) : null
+    const scopeResource =
+      scopeOrg === null
+        ? (this.resources.get(record.scope.id) ?? invalid(`unknown resource "${record.scope.id}"`))
+        : null
+    if (scopeResource && scopeResource.type !== record.scope.type) {
+      invalid(`resource "${record.scope.id}" is a ${scopeResource.type}, not a ${record.scope.type}`)
+    }
+    let role: RoleHandle | null = null
+    if (record.role === TEAM_ROLE) {
+      if (!principal.isGroup) invalid(`only a group can hold the "${TEAM_ROLE}" role`)
+    } else {
+      role =
+        this.roleFor(record.role, (scopeOrg ?? scopeResource!.org) as OrgNode) ??
+        invalid(`unknown role "${record.role}"`, { role: record.role })
+      if (role.scope !== record.scope.type) {
+        throw new OrgkitError(
+          'ROLE_SCOPE_MISMATCH',
+          `role "${record.role}" binds at ${role.scope}, not at ${record.scope.type}`,
+          { role: record.role, scope: record.scope.type },
+        )
+      }
+    }
+    const binding = new BindingNode(
+      record.id,
+      principal,
+      role,
+      record.role,
+      record.scope.type,
+      scopeOrg,
+      scopeResource,
+      record.expiresAt ?? 0,
+    )
+    this.bindings.set(binding.id, binding)
+    const index = scopeOrg
+      ? (principal.orgBindings ??= new Map<Id, BindingNode>())
+      : (principal.resourceBindings ??= new Map<Id, BindingNode>())
+    const scopeId = binding.scopeId
+    const head = index.get(scopeId)
+    if (head) {
+      binding.pNext = head
+      head.pPrev = binding
+    }
+    index.set(scopeId, binding)
+    const scope = scopeOrg ?? scopeResource!
+    if (scope.bindings) {
+      binding.sNext = scope.bindings
+      scope.bindings.sPrev = binding
+    }
+    scope.bindings = binding
+  }
+
+  private deleteBinding(binding: BindingNode | undefined): void {
+    if (!binding || this.bindings.get(binding.id) !== binding) return
+    this.bindings.delete(binding.id)
+    const index = binding.scopeOrg ? binding.principal.orgBindings! : binding.principal.resourceBindings!
+    if (binding.pPrev) binding.pPrev.pNext = binding.pNext
+    else if (binding.pNext) index.set(binding.scopeId, binding.pNext)
+    else index.delete(binding.scopeId)
+    if (binding.pNext) binding.pNext.pPrev = binding.pPrev
+    const scope = binding.scopeOrg ?? binding.scopeResource!
+    if (binding.sPrev) binding.sPrev.sNext = binding.sNext
+    else scope.bindings = binding.sNext
+    if (binding.sNext) binding.sNext.sPrev = binding.sPrev
+    binding.pNext = binding.pPrev = binding.sNext = binding.sPrev = null
+  }
+
+  private deleteScopeBindings(head: BindingNode | null): void {
+    for (let b = head; b; ) {
+      const next = b.sNext
+      this.deleteBinding(b)
+      b = next
+    }
+  }
+
+  // --- overrides -----------------------------------------------------------------------------------
+
+  private putOverride(record: OverrideRecord): void {
+    const resource =
+      this.resources.get(record.resourceId) ?? invalid(`unknown resource "${record.resourceId}"`)
+    const permission = this.compiled.permissionFor(record.permission, resource.type)
+    if (!permission.overridable) {
+      invalid(`permission "${record.permission}" cannot be overridden`, { permission: record.permission })
+    }
+    const principal = this.principal(record.principal)
+    resource.overrides ??= new Map()
+    let set = resource.overrides.get(permission.index)
+    if (!set) {
+      set = { users: new Map(), groups: new Map() }
+      resource.overrides.set(permission.index, set)
+    }
+    ;(principal.isGroup ? set.groups : set.users).set(principal.id, record.effect)
+    principal.overrides.set(overrideKey(resource.id, permission.key), {
+      resource,
+      permissionIndex: permission.index,
+      effect: record.effect,
+    })
+  }
+
+  private deleteOverride(ref: PrincipalRef, resourceId: Id, permissionKey: string): void {
+    const resource = this.resources.get(resourceId)
+    const permission = this.compiled.permissions.get(permissionKey)
+    if (!resource || !permission) return
+    const set = resource.overrides?.get(permission.index)
+    if (ref.type === 'group') set?.groups.delete(ref.id)
+    else set?.users.delete(ref.id)
+    if (set && set.users.size === 0 && set.groups.size === 0) resource.overrides!.delete(permission.index)
+    if (resource.overrides?.size === 0) resource.overrides = null
+    const principal = ref.type === 'group' ? this.groups.get(ref.id) : this.users.get(ref.id)
+    principal?.overrides.delete(overrideKey(resourceId, permissionKey))
+  }
+}
+
+function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let set = map.get(key)
+  if (!set) {
+    set = new Set()
+    map.set(key, set)
+  }
+  return set
+}
+
+/** Records ordered so that each parent comes before its children. */
+function parentsFirst<T extends { id: Id; parentId: Id | null }>(records: readonly T[]): T[] {
+  const byId = new Map(records.map((r) => [r.id, r]))
+  const done = new Set<Id>()
+  const ordered: T[] = []
+  const visit = (record: T, path: Set<Id>) => {
+    if (done.has(record.id)) return
+    if (path.has(record.id)) invalid(`cycle through "${record.id}"`)
+    path.add(record.id)
+    const parent = record.parentId === null ? undefined : byId.get(record.parentId)
+    if (parent) visit(parent, path)
+    done.add(record.id)
+    ordered.push(record)
+  }
+  for (const record of records) visit(record, new Set())
+  return ordered
+}

@@ -1,0 +1,149 @@
+import type { RoleHandle } from './compiled-model.ts'
+import type { Effect, Id } from './data.ts'
+
+/**
+ * The engine's in-memory graph. Records become nodes that point at each other, so a check walks pointers
+ * and a handful of Map lookups, and a change touches only the nodes it names.
+ */
+export class OrgNode {
+  parent: OrgNode | null = null
+  readonly children = new Set<OrgNode>()
+  /** This org first, then its ancestors up to the root. */
+  chain: OrgNode[] = [this]
+  creatorId: Id | null = null
+  singleRoleTeams = false
+  requireMfa = false
+  passwordPolicyId: string | null = null
+  /** The policy gate over the whole chain, recomputed when an org above changes. */
+  gateMfa = false
+  gatePolicies: readonly string[] = []
+  readonly resources = new Map<string, Set<ResourceNode>>()
+  readonly groups = new Set<GroupNode>()
+  readonly members = new Map<Id, 'active' | 'pending'>()
+  readonly customRoles = new Map<string, RoleHandle>()
+  /** Every binding at this org, any principal. */
+  bindings: BindingNode | null = null
+
+  constructor(readonly id: Id) {}
+
+  get depth(): number {
+    return this.chain.length - 1
+  }
+
+  /** True when `ancestor` is this org or above it. O(1): chains are arrays. */
+  isWithin(ancestor: OrgNode): boolean {
+    const offset = this.chain.length - ancestor.chain.length
+    return offset >= 0 && this.chain[offset] === ancestor
+  }
+}
+
+export interface OverrideSet {
+  readonly users: Map<Id, Effect>
+  readonly groups: Map<Id, Effect>
+}
+
+export class ResourceNode {
+  parent: ResourceNode | null = null
+  children: Set<ResourceNode> | null = null
+  /** Per permission index; null while the resource has none. */
+  overrides: Map<number, OverrideSet> | null = null
+  /** Every binding on this resource, any principal. */
+  bindings: BindingNode | null = null
+
+  constructor(
+    readonly id: Id,
+    readonly type: string,
+    public org: OrgNode,
+  ) {}
+}
+
+/** Bindings of one principal, keyed by the id of their scope. */
+type BindingIndex = Map<Id, BindingNode>
+
+/** An override as its principal sees it, for listResources. */
+export interface OverrideEntry {
+  readonly resource: ResourceNode
+  readonly permissionIndex: number
+  effect: Effect
+}
+
+abstract class PrincipalNode {
+  orgBindings: BindingIndex | null = null
+  resourceBindings: BindingIndex | null = null
+  readonly overrides = new Map<string, OverrideEntry>()
+  constructor(readonly id: Id) {}
+}
+
+export class UserNode extends PrincipalNode {
+  readonly isGroup = false
+  mfaEnabled = false
+  compliant: ReadonlySet<string> = new Set()
+  readonly memberships = new Map<Id, 'active' | 'pending'>()
+  readonly groups = new Map<Id, GroupMemberNode>()
+  readonly apiKeys = new Set<ApiKeyNode>()
+}
+
+export class GroupNode extends PrincipalNode {
+  readonly isGroup = true
+  role: string | null = null
+  readonly members = new Map<Id, GroupMemberNode>()
+  constructor(
+    id: Id,
+    readonly org: OrgNode,
+  ) {
+    super(id)
+  }
+}
+
+export type Principal = UserNode | GroupNode
+
+export class GroupMemberNode {
+  constructor(
+    readonly group: GroupNode,
+    readonly user: UserNode,
+    public memberRole: string | null,
+  ) {}
+}
+
+export class BindingNode {
+  /** Same principal, same scope. */
+  pNext: BindingNode | null = null
+  pPrev: BindingNode | null = null
+  /** Same scope, any principal. */
+  sNext: BindingNode | null = null
+  sPrev: BindingNode | null = null
+
+  constructor(
+    readonly id: Id,
+    readonly principal: Principal,
+    /** Null for a `team` binding: the role is resolved per member. */
+    readonly role: RoleHandle | null,
+    readonly roleKey: string,
+    readonly scopeType: string,
+    readonly scopeOrg: OrgNode | null,
+    readonly scopeResource: ResourceNode | null,
+    /** Epoch ms, or 0 for never. */
+    readonly expiresAt: number,
+  ) {}
+
+  /** The org the binding lives in (its scope, or its scope resource's org). */
+  get org(): OrgNode {
+    return this.scopeOrg ?? this.scopeResource!.org
+  }
+
+  get scopeId(): Id {
+    return (this.scopeOrg ?? this.scopeResource!).id
+  }
+}
+
+export class ApiKeyNode {
+  constructor(
+    readonly id: Id,
+    readonly owner: UserNode,
+    readonly expiresAt: number,
+    readonly revoked: boolean,
+    readonly orgIds: ReadonlySet<Id> | null,
+    readonly resourceIds: ReadonlySet<Id> | null,
+    readonly permissions: ReadonlySet<string> | null,
+  ) {}
+}

@@ -1,0 +1,90 @@
+/**
+ * An authorization model (SPEC 1): resource types, permissions and built-in roles, as data. A preset is
+ * one of these; a deployment may load its own. `validateModel` checks it once, at load.
+ */
+export const ORG = 'org'
+
+/** A group binding with this role resolves per member (SPEC 1.3, single-role teams). */
+export const TEAM_ROLE = 'team'
+
+export interface ResourceTypeDef {
+  /** `org`, or another resource type: a channel's parent is an app. */
+  parent: string
+  label: string
+  /** Permissions the API asks for to create (on the parent), read, update and delete one of these. */
+  actions?: { create?: string; read?: string; update?: string; delete?: string }
+}
+
+export interface PermissionDef {
+  /** The one type it applies to: `org` or a resource type. */
+  on: string
+  module: string
+  label: string
+  /** May be overridden per resource with allow / deny (SPEC 1.2 step 3). */
+  overridable?: boolean
+}
+
+export interface SlotDef {
+  label: string
+  /** Whether one principal may hold several roles of this slot at one scope. */
+  multiple: boolean
+}
+
+export interface RoleDef {
+  /** Where it can be bound: `org` or a resource type. */
+  scope: string
+  /** Roles of one slot compete: a sub-org's roles in a slot replace the inherited ones. */
+  slot: string
+  label: string
+  description: string
+  permissions: readonly string[]
+  /** Sort order in member lists and rank: higher outranks lower; no one grants above their own. */
+  priority: number
+}
+
+export interface OrgDef {
+  /** Given to whoever creates an org. */
+  creatorRole: string
+  /** At least one active member holds one of these, always. */
+  ownerRoles: readonly string[]
+  /** Role of a member who accepted an invitation without one. */
+  defaultRole: string
+  /** Seed 004: every user owns at least one org. */
+  personalOrgOnSignup: boolean
+  subOrgs: boolean
+}
+
+export interface Model {
+  name: string
+  label?: string
+  resourceTypes: Readonly<Record<string, ResourceTypeDef>>
+  modules: Readonly<Record<string, { label: string }>>
+  permissions: Readonly<Record<string, PermissionDef>>
+  slots: Readonly<Record<string, SlotDef>>
+  roles: Readonly<Record<string, RoleDef>>
+  org: OrgDef
+}
+
+/**
+ * Permissions the platform itself asks for (members, invitations, settings, audit, billing …). Every
+ * model declares them on `org`, so the service layer can authorize its own writes under any preset.
+ */
+export const PLATFORM_PERMISSIONS = [
+  'org.read',
+  'org.read_members',
+  'org.update_settings',
+  'org.invite_user',
+  'org.update_user_roles',
+  'org.manage_groups',
+  'org.read_audit',
+  'org.manage_webhooks',
+  'org.manage_apikeys',
+  'org.read_access',
+  'org.manage_security',
+  'org.delete',
+  'org.transfer',
+  'org.read_billing',
+  'org.update_billing',
+  'org.read_invoices',
+  'org.read_billing_audit',
+] as const
