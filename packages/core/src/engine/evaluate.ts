@@ -183,7 +183,7 @@ export function decideForUser(
   const index = permission === null ? -1 : permission.index
 
   // 3. Overrides, on the resource itself: the user's own decides; else among groups deny beats allow.
-  if (resource !== null && permission !== null && permission.overridable && resource.overrides !== null) {
+  if (resource !== null && permission?.overridable && resource.overrides !== null) {
     const set = resource.overrides.get(index)
     if (set !== undefined) {
       const own = set.users.get(user.id)

@@ -26,7 +26,7 @@ import {
   UserNode,
 } from './nodes.ts'
 
-const invalid = (message: string, details: Record<string, unknown> = {}): never => {
+function invalid(message: string, details: Record<string, unknown> = {}): never {
   throw new OrgkitError('INVALID_CHANGE', message, details)
 }
 
@@ -62,17 +62,23 @@ export class Graph {
   apply(change: Change): void {
     switch (change.op) {
       case 'org.put':
-        return this.putOrg(change.org)
+        this.putOrg(change.org)
+        return
       case 'org.delete':
-        return this.deleteOrg(this.orgs.get(change.id))
+        this.deleteOrg(this.orgs.get(change.id))
+        return
       case 'resource.put':
-        return this.putResource(change.resource)
+        this.putResource(change.resource)
+        return
       case 'resource.delete':
-        return this.deleteResource(this.resources.get(change.id))
+        this.deleteResource(this.resources.get(change.id))
+        return
       case 'user.put':
-        return this.putUser(change.user)
+        this.putUser(change.user)
+        return
       case 'user.delete':
-        return this.deleteUser(this.users.get(change.id))
+        this.deleteUser(this.users.get(change.id))
+        return
       case 'membership.put': {
         const { orgId, userId, status } = change.membership
         const org = this.org(orgId)
@@ -86,9 +92,11 @@ export class Graph {
         this.users.get(change.userId)?.memberships.delete(change.orgId)
         return
       case 'group.put':
-        return this.putGroup(change.group)
+        this.putGroup(change.group)
+        return
       case 'group.delete':
-        return this.deleteGroup(this.groups.get(change.id))
+        this.deleteGroup(this.groups.get(change.id))
+        return
       case 'groupMember.put': {
         const { groupId, userId, memberRole } = change.member
         const group = this.group(groupId)
@@ -107,22 +115,28 @@ export class Graph {
         this.users.get(change.userId)?.groups.delete(change.groupId)
         return
       case 'binding.put':
-        return this.putBinding(change.binding)
+        this.putBinding(change.binding)
+        return
       case 'binding.delete':
-        return this.deleteBinding(this.bindings.get(change.id))
+        this.deleteBinding(this.bindings.get(change.id))
+        return
       case 'override.put':
-        return this.putOverride(change.override)
+        this.putOverride(change.override)
+        return
       case 'override.delete':
-        return this.deleteOverride(change.principal, change.resourceId, change.permission)
+        this.deleteOverride(change.principal, change.resourceId, change.permission)
+        return
       case 'apiKey.put':
-        return this.putApiKey(change.apiKey)
+        this.putApiKey(change.apiKey)
+        return
       case 'apiKey.delete': {
         const key = this.apiKeys.get(change.id)
         if (key) this.deleteApiKey(key)
         return
       }
       case 'role.put':
-        return this.putRole(change.role)
+        this.putRole(change.role)
+        return
       case 'role.delete': {
         const role = this.orgs.get(change.orgId)?.customRoles.get(change.key)
         // The handle stays, dead, so bindings still naming the key come back to life if it is re-created.
@@ -130,7 +144,7 @@ export class Graph {
         return
       }
       default:
-        return invalid(`unknown change ${(change as { op: string }).op}`)
+        invalid(`unknown change ${(change as { op: string }).op}`)
     }
   }
 
@@ -206,7 +220,7 @@ export class Graph {
 
   private putResource(record: ResourceRecord): void {
     const def = this.compiled.model.resourceTypes[record.type]
-    if (!def) return invalid(`unknown resource type "${record.type}"`, { type: record.type })
+    if (!def) invalid(`unknown resource type "${record.type}"`, { type: record.type })
     const org = this.org(record.orgId)
     let parent: ResourceNode | null = null
     if (def.parent === ORG) {
@@ -229,7 +243,10 @@ export class Graph {
     if (resource.parent !== parent) {
       resource.parent?.children?.delete(resource)
       resource.parent = parent
-      if (parent) (parent.children ??= new Set()).add(resource)
+      if (parent) {
+        parent.children ??= new Set()
+        parent.children.add(resource)
+      }
     }
     if (resource.org !== org) this.rehome(resource, org)
   }
@@ -391,9 +408,9 @@ export class Graph {
       record.expiresAt ?? 0,
     )
     this.bindings.set(binding.id, binding)
-    const index = scopeOrg
-      ? (principal.orgBindings ??= new Map<Id, BindingNode>())
-      : (principal.resourceBindings ??= new Map<Id, BindingNode>())
+    if (scopeOrg) principal.orgBindings ??= new Map()
+    else principal.resourceBindings ??= new Map()
+    const index = (scopeOrg ? principal.orgBindings : principal.resourceBindings)!
     const scopeId = binding.scopeId
     const head = index.get(scopeId)
     if (head) {

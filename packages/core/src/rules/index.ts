@@ -1,1 +1,2 @@
-export {}
+export * from './roles.ts'
+export * from './teams.ts'
