@@ -29,6 +29,27 @@ export const ERRORS = {
   RANK_TOO_LOW: 'forbidden',
   OWNER_ROLE_NO_EXPIRY: 'invalid',
   SLOT_TAKEN: 'conflict',
+  // Requests (the server's use cases)
+  VALIDATION_FAILED: 'invalid',
+  UNAUTHENTICATED: 'unauthenticated',
+  FORBIDDEN: 'forbidden',
+  NOT_FOUND: 'not_found',
+  ORG_NOT_FOUND: 'not_found',
+  USER_NOT_FOUND: 'not_found',
+  MEMBER_NOT_FOUND: 'not_found',
+  RESOURCE_NOT_FOUND: 'not_found',
+  GROUP_NOT_FOUND: 'not_found',
+  BINDING_NOT_FOUND: 'not_found',
+  ROLE_NOT_FOUND: 'not_found',
+  ALREADY_MEMBER: 'conflict',
+  ALREADY_EXISTS: 'conflict',
+  EMAIL_TAKEN: 'conflict',
+  SUB_ORGS_DISABLED: 'invalid',
+  ORG_HAS_CHILDREN: 'conflict',
+  ROLE_IN_USE: 'conflict',
+  NOT_A_MEMBER: 'invalid',
+  REVISION_NOT_REACHED: 'conflict',
+  PLATFORM_ONLY: 'forbidden',
 } as const satisfies Record<string, ErrorKind>
 
 export type ErrorCode = keyof typeof ERRORS

@@ -193,6 +193,18 @@ export class Authorizer {
     return roles.length === 0 ? null : Math.max(...roles.map((r) => r.priority))
   }
 
+  /** A role as bindings in `orgId` mean it: the model's, or that org's live custom role. */
+  role(key: string, orgId: string): RoleHandle | undefined {
+    const org = this.graph.orgs.get(orgId)
+    const role = org ? this.graph.roleFor(key, org) : this.compiled.roles.get(key)
+    return role?.live ? role : undefined
+  }
+
+  /** The org a target lives in (itself, for an org), or null when it does not exist. */
+  orgOf(target: Target): Id | null {
+    return this.locate(target)?.org.id ?? null
+  }
+
   /** Whether the org's chain holds the id (an org or a resource), for callers that need existence. */
   has(target: Target): boolean {
     return this.locate(target) !== null

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { OrgkitError } from '@orgkit/core'
+import { sql } from 'kysely'
+import type { Logger } from 'pino'
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { docsPage } from './docs-page.ts'
+import type { AppEnv } from './env.ts'
+import { problem, validationError } from './errors.ts'
+import { authenticate } from './middleware/auth.ts'
+import { accessRoutes } from './routes/access.ts'
+import { checkRoutes } from './routes/check.ts'
+import { orgRoutes } from './routes/orgs.ts'
+import { resourceRoutes } from './routes/resources.ts'
+import { userRoutes } from './routes/users.ts'
+import type { Ctx } from './services/context.ts'
+
+export interface AppDeps {
+  ctx: Ctx
+  logger: Logger
+}
+
+const PUBLIC = new Set(['/v1/openapi.json', '/v1/docs'])
+
+/** The HTTP app: middleware, every route module, the OpenAPI document. No listening here (see main.ts). */
+export function createApp({ ctx, logger }: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error, result.target)
+    },
+  })
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const duration = new Histogram({
+    name: 'orgkit_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  })
+
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-request-id')
+    const requestId = given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID()
+    c.set('requestId', requestId)
+    c.header('x-request-id', requestId)
+    let ip: string | null = null
+    try {
+      ip = getConnInfo(c).remote.address ?? null
+    } catch {
+      ip = null // app.request() in tests has no socket
+    }
+    c.set('meta', { ip, userAgent: c.req.header('user-agent') ?? null, requestId })
+    const started = performance.now()
+    await next()
+    const seconds = (performance.now() - started) / 1000
+    duration.observe({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) }, seconds)
+    logger.debug(
+      { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: seconds * 1000 },
+      'request',
+    )
+  })
+  app.use('/v1/*', async (c, next) => (PUBLIC.has(c.req.path) ? next() : authenticate(ctx)(c, next)))
+
+  app.onError((error, c) => {
+    if (error instanceof OrgkitError) return problem(c, error)
+    if (error instanceof SyntaxError || (error as { status?: number }).status === 400) {
+      return problem(c, new OrgkitError('VALIDATION_FAILED', 'the body is not valid JSON', { field: 'body' }))
+    }
+    logger.error({ err: error, requestId: c.get('requestId') }, 'unhandled error')
+    return c.body(
+      JSON.stringify({
+        type: 'about:blank',
+        title: 'Internal error',
+        status: 500,
+        code: 'INTERNAL',
+        detail: 'something went wrong',
+        requestId: c.get('requestId'),
+      }),
+      500,
+      { 'content-type': 'application/problem+json' },
+    )
+  })
+  app.notFound((c) => problem(c, new OrgkitError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)))
+
+  for (const routes of [userRoutes, orgRoutes, resourceRoutes, accessRoutes, checkRoutes]) routes(app, ctx)
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
+  app.doc31('/v1/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Orgkit',
+      version: '0.1.0',
+      description:
+        'Organizations, members, roles, overrides and a permission engine. Errors are RFC 9457 problem+json with a stable `code`.',
+    },
+    security: [{ bearer: [] }],
+  })
+  app.get('/v1/docs', (c) => c.html(docsPage))
+  app.get('/healthz', (c) => c.json({ ok: true }))
+  app.get('/readyz', async (c) => {
+    await sql`select 1`.execute(ctx.db)
+    return c.json({ ready: true, revision: ctx.engine.revision })
+  })
+  app.get('/metrics', async (c) =>
+    c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
+  )
+  return app
+}

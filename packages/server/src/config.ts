@@ -1,0 +1,44 @@
+import { OrgkitError, presets } from '@orgkit/core'
+
+export interface Config {
+  port: number
+  host: string
+  dataDir: string
+  databaseUrl: string | undefined
+  model: string
+  publicUrl: string | undefined
+  logLevel: string
+}
+
+/** Configuration from the environment (SPEC 6); a mistake fails at start-up with what to fix. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(env.PORT ?? 3000)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new OrgkitError('VALIDATION_FAILED', `PORT must be a port number, not "${env.PORT}"`, {
+      field: 'PORT',
+    })
+  }
+  const model = env.ORGKIT_MODEL ?? 'capgo'
+  if (!presets[model]) {
+    throw new OrgkitError(
+      'INVALID_MODEL',
+      `ORGKIT_MODEL "${model}" is not a preset: ${Object.keys(presets).join(', ')}`,
+      { field: 'ORGKIT_MODEL' },
+    )
+  }
+  const databaseUrl = env.ORGKIT_DATABASE_URL || undefined
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new OrgkitError('VALIDATION_FAILED', 'ORGKIT_DATABASE_URL must be a postgres:// URL', {
+      field: 'ORGKIT_DATABASE_URL',
+    })
+  }
+  return {
+    port,
+    host: env.HOST ?? '127.0.0.1',
+    dataDir: env.ORGKIT_DATA_DIR ?? './.orgkit',
+    databaseUrl,
+    model,
+    publicUrl: env.ORGKIT_PUBLIC_URL || undefined,
+    logLevel: env.ORGKIT_LOG_LEVEL ?? 'info',
+  }
+}

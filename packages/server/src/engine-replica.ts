@@ -1,0 +1,60 @@
+import { Authorizer, type CompiledModel, OrgkitError } from '@orgkit/core'
+import { changesSince, type Db, loadSnapshot } from '@orgkit/store'
+
+/**
+ * This instance's copy of the engine: a snapshot at some revision, then the change feed applied in
+ * revision order. Writes call `catchUp` after they commit; `atLeast` makes a check wait for a revision a
+ * client has seen (no "new enemy": a revoke is never answered from older state).
+ */
+export class EngineReplica {
+  authorizer!: Authorizer
+  revision = 0
+  private catching: Promise<void> | null = null
+
+  constructor(
+    private readonly db: Db,
+    private readonly compiled: CompiledModel,
+    private readonly clock: () => number,
+  ) {}
+
+  async load(): Promise<void> {
+    const { revision, snapshot } = await loadSnapshot(this.db)
+    this.authorizer = new Authorizer(this.compiled, snapshot, { clock: this.clock })
+    this.revision = revision
+  }
+
+  /** Applies every committed change after our revision. Concurrent callers share one pass. */
+  catchUp(): Promise<void> {
+    this.catching ??= this.pull().finally(() => {
+      this.catching = null
+    })
+    return this.catching
+  }
+
+  private async pull(): Promise<void> {
+    for (;;) {
+      const batch = await changesSince(this.db, this.revision)
+      for (const { revision, changes } of batch) {
+        this.authorizer.apply(changes)
+        this.revision = revision
+      }
+      if (batch.length < 1000) return
+    }
+  }
+
+  /** Resolves once this replica has applied `revision`, catching up from the database if it has to. */
+  async atLeast(revision: number | undefined): Promise<void> {
+    if (revision === undefined || this.revision >= revision) return
+    await this.catchUp()
+    if (this.revision < revision) {
+      // A revision we have not seen committed yet: one more pass after the current one.
+      await this.catchUp()
+    }
+    if (this.revision < revision) {
+      throw new OrgkitError('REVISION_NOT_REACHED', `revision ${revision} is not committed`, {
+        revision,
+        applied: this.revision,
+      })
+    }
+  }
+}

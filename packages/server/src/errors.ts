@@ -1,0 +1,53 @@
+import type { ErrorKind } from '@orgkit/core'
+import { OrgkitError } from '@orgkit/core'
+import type { Context } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { ZodError } from 'zod'
+
+/** The one table from an error's kind to its HTTP status. */
+export const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  rate_limited: 429,
+}
+
+const TITLES: Record<ErrorKind, string> = {
+  invalid: 'Invalid request',
+  unauthenticated: 'Not authenticated',
+  forbidden: 'Forbidden',
+  not_found: 'Not found',
+  conflict: 'Conflict',
+  rate_limited: 'Too many requests',
+}
+
+/** RFC 9457 problem details, with the catalogue's stable `code`. */
+export function problem(c: Context, error: OrgkitError): Response {
+  const status = STATUS[error.kind]
+  return c.body(
+    JSON.stringify({
+      type: `https://orgkit.dev/problems/${error.code.toLowerCase().replaceAll('_', '-')}`,
+      title: TITLES[error.kind],
+      status,
+      code: error.code,
+      detail: error.message,
+      ...(Object.keys(error.details).length > 0 && { details: error.details }),
+      ...(c.get('requestId') && { requestId: c.get('requestId') }),
+    }),
+    status,
+    { 'content-type': 'application/problem+json' },
+  )
+}
+
+/** A zod failure as VALIDATION_FAILED naming the first field at fault (and listing all of them). */
+export function validationError(error: ZodError, where: string): OrgkitError {
+  const issues = error.issues.map((i) => ({ field: i.path.join('.') || where, message: i.message }))
+  const first = issues[0]!
+  return new OrgkitError('VALIDATION_FAILED', `${first.field}: ${first.message}`, {
+    field: first.field,
+    in: where,
+    issues,
+  })
+}

@@ -1,0 +1,141 @@
+import { z } from '@hono/zod-openapi'
+
+/** Shared request and response schemas: one zod schema validates, types and documents. */
+export const Uuid = z.uuid()
+export const OrgParams = z.object({ orgId: Uuid.openapi({ param: { name: 'orgId', in: 'path' } }) })
+export const Name = z.string().trim().min(1).max(200)
+export const RoleKey = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case')
+  .max(64)
+export const PermissionKey = z.string().max(128)
+
+export const Principal = z
+  .object({ type: z.enum(['user', 'group']), id: Uuid })
+  .strict()
+  .openapi('Principal')
+export const Subject = z
+  .object({ type: z.enum(['user', 'apiKey']), id: z.string().min(1).max(200) })
+  .strict()
+  .openapi('Subject')
+export const Target = z.object({ type: z.string(), id: z.string() }).openapi('Target')
+export const ResourceRef = z
+  .union([
+    z.object({ type: z.string().min(1), id: z.string().min(1).max(200) }).strict(),
+    z.object({ org: z.string().min(1).max(200) }).strict(),
+  ])
+  .openapi('ResourceRef')
+export const Revision = z.number().int().nonnegative()
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string(),
+    detail: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+    requestId: z.string().optional(),
+  })
+  .openapi('Problem')
+
+export const Org = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    parentId: Uuid.nullable(),
+    creatorId: Uuid.nullable(),
+    managementEmail: z.string().nullable(),
+    logoUrl: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('Org')
+
+export const Member = z
+  .object({
+    userId: Uuid,
+    email: z.string(),
+    name: z.string(),
+    roles: z.array(z.string()),
+    status: z.enum(['active', 'pending']),
+    source: z.enum(['direct', 'inherited', 'external']),
+  })
+  .openapi('Member')
+
+export const Resource = z
+  .object({
+    id: Uuid,
+    orgId: Uuid,
+    type: z.string(),
+    parentId: Uuid.nullable(),
+    name: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi('Resource')
+
+export const Binding = z
+  .object({
+    id: Uuid,
+    orgId: Uuid,
+    principal: Principal,
+    role: z.string(),
+    scope: Target,
+    expiresAt: z.string().nullable(),
+    grantedBy: z.string().nullable(),
+    reason: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('Binding')
+
+export const Group = z
+  .object({
+    id: Uuid,
+    orgId: Uuid,
+    name: z.string(),
+    description: z.string(),
+    role: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('Group')
+
+export const Override = z
+  .object({
+    resourceId: Uuid,
+    principal: Principal,
+    permission: z.string(),
+    effect: z.enum(['allow', 'deny', 'default']),
+  })
+  .openapi('Override')
+
+export const Role = z
+  .object({
+    key: z.string(),
+    scope: z.string(),
+    slot: z.string(),
+    label: z.string(),
+    description: z.string(),
+    permissions: z.array(z.string()),
+    priority: z.number().int(),
+    builtIn: z.boolean(),
+  })
+  .openapi('Role')
+
+export const User = z
+  .object({ id: Uuid, email: z.string(), name: z.string(), mfaEnabled: z.boolean(), createdAt: z.string() })
+  .openapi('User')
+
+/** Responses every route may give besides its own. */
+export const errorResponses = {
+  400: { description: 'Invalid request', content: { 'application/problem+json': { schema: Problem } } },
+  401: { description: 'Not authenticated', content: { 'application/problem+json': { schema: Problem } } },
+  403: { description: 'Forbidden', content: { 'application/problem+json': { schema: Problem } } },
+  404: { description: 'Not found', content: { 'application/problem+json': { schema: Problem } } },
+  409: { description: 'Conflict', content: { 'application/problem+json': { schema: Problem } } },
+} as const
+
+export const json = <T extends z.ZodType>(schema: T, description = 'OK') => ({
+  description,
+  content: { 'application/json': { schema } },
+})
+
+export const withRevision = <T extends z.ZodRawShape>(shape: T) => z.object({ ...shape, revision: Revision })

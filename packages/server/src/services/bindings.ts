@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto'
+import {
+  ORG,
+  OrgkitError,
+  type PrincipalRef,
+  type RoleHandle,
+  rules,
+  type Target,
+  TEAM_ROLE,
+} from '@orgkit/core'
+import { bindings, groups, members, orgs, users } from '@orgkit/store'
+import {
+  type Actor,
+  actorFacts,
+  actorUserId,
+  authorize,
+  type Ctx,
+  type RequestMeta,
+  requireOrg,
+  write,
+} from './context.ts'
+import { orgRole } from './members.ts'
+import { manageAccessTarget, visibleResource } from './resources.ts'
+
+export interface BindingView {
+  id: string
+  orgId: string
+  principal: PrincipalRef
+  role: string
+  scope: Target
+  expiresAt: string | null
+  grantedBy: string | null
+  reason: string | null
+  createdAt: string
+}
+
+export const toBindingView = (row: bindings.BindingRow): BindingView => ({
+  id: row.id,
+  orgId: row.org_id,
+  principal: row.user_id ? { type: 'user', id: row.user_id } : { type: 'group', id: row.group_id! },
+  role: row.role,
+  scope: { type: row.scope_type, id: row.resource_id ?? row.org_id },
+  expiresAt: row.expires_at?.toISOString() ?? null,
+  grantedBy: row.granted_by,
+  reason: row.reason,
+  createdAt: row.created_at.toISOString(),
+})
+
+export async function listBindings(
+  ctx: Ctx,
+  actor: Actor,
+  orgId: string,
+  filter: { userId?: string | undefined; groupId?: string | undefined; resourceId?: string | undefined },
+): Promise<BindingView[]> {
+  requireOrg(ctx, actor, orgId)
+  authorize(ctx, actor, 'org.read_access', { type: ORG, id: orgId })
+  const rows = await bindings.listBindings(ctx.db, {
+    orgIds: [orgId],
+    userId: filter.userId,
+    groupId: filter.groupId,
+    ...(filter.resourceId !== undefined && { resourceIds: [filter.resourceId] }),
+  })
+  return rows.map(toBindingView)
+}
+
+/** Where a binding lands and who may manage access there. */
+async function scopeFor(ctx: Ctx, actor: Actor, orgId: string, resourceId: string | null | undefined) {
+  if (!resourceId) {
+    return {
+      scope: { type: ORG, id: orgId },
+      manage: { permission: 'org.update_user_roles', target: { type: ORG, id: orgId } },
+    }
+  }
+  const resource = await visibleResource(ctx, actor, orgId, resourceId)
+  return {
+    scope: { type: resource.type, id: resource.id },
+    manage: manageAccessTarget(ctx, { id: resource.id, type: resource.type, orgId, chain: resource.chain }),
+  }
+}
+
+/**
+ * Grants a role to a user or group at the org or on a resource. A user bound on a resource without being
+ * a member becomes an external account (seed 002); org roles need a membership.
+ */
+export async function createBinding(
+  ctx: Ctx,
+  actor: Actor,
+  meta: RequestMeta,
+  orgId: string,
+  input: {
+    principal: PrincipalRef
+    role: string
+    resourceId?: string | null | undefined
+    expiresAt?: string | null | undefined
+    reason?: string | null | undefined
+  },
+) {
+  await ctx.engine.catchUp()
+  requireOrg(ctx, actor, orgId)
+  const { scope, manage } = await scopeFor(ctx, actor, orgId, input.resourceId)
+  authorize(ctx, actor, manage.permission, manage.target)
+  const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null
+  if (expiresAt && expiresAt.getTime() <= ctx.clock()) {
+    throw new OrgkitError('VALIDATION_FAILED', 'expiresAt must be in the future', { field: 'expiresAt' })
+  }
+  const facts = actorFacts(ctx, actor, scope)
+  let role: RoleHandle | null = null
+  if (input.role === TEAM_ROLE) {
+    if (input.principal.type !== 'group')
+      throw new OrgkitError('VALIDATION_FAILED', `only a group can hold "${TEAM_ROLE}"`, { field: 'role' })
+  } else {
+    role = orgRole(ctx, orgId, input.role, scope.type)
+    rules.assertOwnerRoleHasNoExpiry(ctx.model, role.key, expiresAt?.getTime())
+    rules.assertCanChangeRole(ctx.model, facts, null, role)
+  }
+  return write(ctx, actor, meta, async (work) => {
+    await orgs.lockOrg(work.tx, orgId)
+    if (input.principal.type === 'user') {
+      if (!(await users.findUser(work.tx, input.principal.id))) {
+        throw new OrgkitError('USER_NOT_FOUND', 'no such user', { userId: input.principal.id })
+      }
+      if (scope.type === ORG && !(await members.findMembership(work.tx, orgId, input.principal.id))) {
+        throw new OrgkitError('NOT_A_MEMBER', 'org roles go to members: invite them first', {
+          userId: input.principal.id,
+        })
+      }
+    } else {
+      const group = await groups.findGroup(work.tx, orgId, input.principal.id)
+      if (!group) throw new OrgkitError('GROUP_NOT_FOUND', 'no such group', { groupId: input.principal.id })
+      if (role === null && group.role)
+        rules.assertCanGrant(facts, orgRole(ctx, orgId, group.role, scope.type))
+    }
+    const held = await bindings.listBindings(work.tx, {
+      orgIds: [orgId],
+      ...(input.principal.type === 'user' ? { userId: input.principal.id } : { groupId: input.principal.id }),
+      ...(scope.type === ORG ? { orgScopeOnly: true } : { resourceIds: [scope.id] }),
+    })
+    if (held.some((b) => b.role === input.role)) {
+      throw new OrgkitError('ALREADY_EXISTS', `already holds "${input.role}" here`, { role: input.role })
+    }
+    if (role) {
+      const sameSlot = held
+        .filter((b) => ctx.engine.authorizer.role(b.role, orgId)?.slot === role.slot)
+        .map((b) => b.role)
+      rules.assertSlotFree(ctx.model, role.slot, sameSlot, role.key)
+    }
+    const row = await bindings.insertBinding(work.tx, {
+      id: randomUUID(),
+      orgId,
+      userId: input.principal.type === 'user' ? input.principal.id : null,
+      groupId: input.principal.type === 'group' ? input.principal.id : null,
+      role: input.role,
+      scopeType: scope.type,
+      resourceId: scope.type === ORG ? null : scope.id,
+      expiresAt,
+      grantedBy: actorUserId(actor),
+      reason: input.reason ?? null,
+    })
+    work.change({ op: 'binding.put', binding: bindings.toRecord(row) })
+    work.audit({
+      orgId,
+      action: 'binding.created',
+      targetType: 'binding',
+      targetId: row.id,
+      after: toBindingView(row),
+    })
+    return toBindingView(row)
+  })
+}
+
+/** Revokes a binding, under the owner, creator, rank and last-owner rules. */
+export async function deleteBinding(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, id: string) {
+  await ctx.engine.catchUp()
+  requireOrg(ctx, actor, orgId)
+  const existing = await bindings.findBinding(ctx.db, orgId, id)
+  if (!existing) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
+  const { scope, manage } = await scopeFor(ctx, actor, orgId, existing.resource_id)
+  authorize(ctx, actor, manage.permission, manage.target)
+  const facts = actorFacts(ctx, actor, scope)
+  rules.assertCanChangeRole(ctx.model, facts, ctx.engine.authorizer.role(existing.role, orgId) ?? null, null)
+  return write(ctx, actor, meta, async (work) => {
+    const org = await orgs.lockOrg(work.tx, orgId)
+    const row = await bindings.findBinding(work.tx, orgId, id)
+    if (!row || !org) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
+    if (row.user_id && row.scope_type === ORG) {
+      rules.assertNotCreatorsRole({ creatorId: org.creator_id }, facts.id, row.user_id)
+      const rest = await bindings.listBindings(work.tx, {
+        orgIds: [orgId],
+        userId: row.user_id,
+        orgScopeOnly: true,
+      })
+      const owners = await members.activeOwnerIds(work.tx, orgId, ctx.model.org.ownerRoles)
+      rules.assertKeepsOwner(
+        ctx.model,
+        owners,
+        row.user_id,
+        rest.filter((b) => b.id !== id).map((b) => b.role),
+      )
+    }
+    await bindings.deleteBindings(work.tx, [id])
+    work.change({ op: 'binding.delete', id })
+    work.audit({
+      orgId,
+      action: 'binding.deleted',
+      targetType: 'binding',
+      targetId: id,
+      before: toBindingView(row),
+    })
+    return null
+  })
+}

@@ -1,0 +1,137 @@
+import { type Decision, type Explanation, ORG, OrgkitError, type Subject, type Target } from '@orgkit/core'
+import { type Actor, type Ctx, can, subjectOf } from './context.ts'
+
+/** `{type, id}` or `{org: id}` (SPEC 6). */
+export type ResourceInput = { type: string; id: string } | { org: string }
+
+export const toTarget = (resource: ResourceInput): Target =>
+  'org' in resource ? { type: ORG, id: resource.org } : { type: resource.type, id: resource.id }
+
+/** The org a target lives in, if it exists. */
+function orgOf(ctx: Ctx, target: Target): string | null {
+  if (target.type === ORG) return ctx.engine.authorizer.has(target) ? target.id : null
+  return ctx.engine.authorizer.orgOf(target)
+}
+
+/**
+ * Whose decision is asked: the caller's own when no subject is given; someone else's only with a platform
+ * token, or with `org.read_access` in the org the target lives in (SPEC 6).
+ */
+function subjectFor(ctx: Ctx, actor: Actor, subject: Subject | undefined, target: Target | null): Subject {
+  const self = subjectOf(actor)
+  if (subject === undefined) {
+    if (self === null)
+      throw new OrgkitError('VALIDATION_FAILED', 'a platform token names the subject', { field: 'subject' })
+    return self
+  }
+  if (self === null || (self.type === subject.type && self.id === subject.id)) return subject
+  const orgId = target === null ? null : orgOf(ctx, target)
+  if (orgId !== null && can(ctx, actor, 'org.read_access', { type: ORG, id: orgId })) return subject
+  throw new OrgkitError('FORBIDDEN', "checking someone else's access needs org.read_access", {
+    permission: 'org.read_access',
+  })
+}
+
+export async function check(
+  ctx: Ctx,
+  actor: Actor,
+  input: {
+    subject?: Subject | undefined
+    permission: string
+    resource: ResourceInput
+    atLeastRevision?: number | undefined
+  },
+): Promise<Decision & { revision: number }> {
+  await ctx.engine.atLeast(input.atLeastRevision)
+  const target = toTarget(input.resource)
+  const subject = subjectFor(ctx, actor, input.subject, target)
+  const decision = ctx.engine.authorizer.check(subject, input.permission, target)
+  return { allowed: decision.allowed, reason: decision.reason, revision: ctx.engine.revision } as Decision & {
+    revision: number
+  }
+}
+
+export async function checkBatch(
+  ctx: Ctx,
+  actor: Actor,
+  input: {
+    checks: { subject?: Subject | undefined; permission: string; resource: ResourceInput }[]
+    atLeastRevision?: number | undefined
+  },
+) {
+  await ctx.engine.atLeast(input.atLeastRevision)
+  const results = input.checks.map((item) => {
+    try {
+      const target = toTarget(item.resource)
+      const decision = ctx.engine.authorizer.check(
+        subjectFor(ctx, actor, item.subject, target),
+        item.permission,
+        target,
+      )
+      return { allowed: decision.allowed, reason: decision.reason as string }
+    } catch (error) {
+      if (error instanceof OrgkitError)
+        return { allowed: false, reason: 'error', error: { code: error.code, detail: error.message } }
+      throw error
+    }
+  })
+  return { results, revision: ctx.engine.revision }
+}
+
+export async function explain(
+  ctx: Ctx,
+  actor: Actor,
+  input: {
+    subject?: Subject | undefined
+    permission: string
+    resource: ResourceInput
+    atLeastRevision?: number | undefined
+  },
+): Promise<Explanation & { revision: number }> {
+  await ctx.engine.atLeast(input.atLeastRevision)
+  const target = toTarget(input.resource)
+  const subject = subjectFor(ctx, actor, input.subject, target)
+  return {
+    ...ctx.engine.authorizer.explain(subject, input.permission, target),
+    revision: ctx.engine.revision,
+  }
+}
+
+/** Which resources of a type may the subject act on. Others' lists need a platform token. */
+export async function listResources(
+  ctx: Ctx,
+  actor: Actor,
+  input: {
+    subject?: Subject | undefined
+    permission: string
+    type: string
+    atLeastRevision?: number | undefined
+  },
+) {
+  await ctx.engine.atLeast(input.atLeastRevision)
+  const subject = subjectFor(ctx, actor, input.subject, null)
+  const ids = ctx.engine.authorizer.listResources(subject, input.permission, input.type).sort()
+  return { ids, revision: ctx.engine.revision }
+}
+
+/** Who may do X on R: a platform token, or `org.read_access` in R's org. */
+export async function listPrincipals(
+  ctx: Ctx,
+  actor: Actor,
+  input: { permission: string; resource: ResourceInput; atLeastRevision?: number | undefined },
+) {
+  await ctx.engine.atLeast(input.atLeastRevision)
+  const target = toTarget(input.resource)
+  if (subjectOf(actor) !== null) {
+    const orgId = orgOf(ctx, target)
+    if (orgId === null || !can(ctx, actor, 'org.read_access', { type: ORG, id: orgId })) {
+      // Validate the permission first: a typo is a client error, not a silent empty list.
+      ctx.compiled.permissionFor(input.permission, target.type)
+      throw new OrgkitError('FORBIDDEN', 'listing who has access needs org.read_access', {
+        permission: 'org.read_access',
+      })
+    }
+  }
+  const userIds = ctx.engine.authorizer.listPrincipals(input.permission, target).sort()
+  return { users: userIds, revision: ctx.engine.revision }
+}

@@ -1,0 +1,141 @@
+import {
+  type Change,
+  type CompiledModel,
+  type Model,
+  OrgkitError,
+  rules,
+  type Subject,
+  type Target,
+} from '@orgkit/core'
+import { type AuditInput, appendAudit, type Db, recordChanges, type Tx } from '@orgkit/store'
+import type { EngineReplica } from '../engine-replica.ts'
+
+/** What every use case is given: no globals, everything passed in. */
+export interface Ctx {
+  db: Db
+  engine: EngineReplica
+  compiled: CompiledModel
+  model: Model
+  clock: () => number
+}
+
+/**
+ * Who is calling. A platform token is the host product itself: it may do anything, and may act as one of
+ * its users (then it is that user, with that user's rights). Sessions and API keys arrive as users.
+ */
+export type Actor =
+  | { kind: 'platform'; tokenId: string }
+  | { kind: 'user'; userId: string; via: 'platform' | 'session' | 'apiKey'; keyId?: string }
+
+export interface RequestMeta {
+  ip: string | null
+  userAgent: string | null
+  requestId: string | null
+}
+
+export const isPlatform = (actor: Actor): actor is Extract<Actor, { kind: 'platform' }> =>
+  actor.kind === 'platform'
+
+export function subjectOf(actor: Actor): Subject | null {
+  if (actor.kind === 'platform') return null
+  return actor.keyId ? { type: 'apiKey', id: actor.keyId } : { type: 'user', id: actor.userId }
+}
+
+export function actorUserId(actor: Actor): string | null {
+  return actor.kind === 'user' ? actor.userId : null
+}
+
+/** May the actor do this? Platform tokens may do anything. */
+export function can(ctx: Ctx, actor: Actor, permission: string, target: Target): boolean {
+  const subject = subjectOf(actor)
+  return subject === null || ctx.engine.authorizer.check(subject, permission, target).allowed
+}
+
+/** Throws FORBIDDEN, with the engine's reason, unless the actor may. */
+export function authorize(ctx: Ctx, actor: Actor, permission: string, target: Target): void {
+  const subject = subjectOf(actor)
+  if (subject === null) return
+  const decision = ctx.engine.authorizer.check(subject, permission, target)
+  if (!decision.allowed) {
+    throw new OrgkitError('FORBIDDEN', `you may not ${permission} here`, {
+      permission,
+      reason: decision.reason,
+    })
+  }
+}
+
+/**
+ * Tenancy: an org the actor can't read does not exist for them (404, never 403), so ids from other orgs
+ * reveal nothing. `alsoVisibleWith` lets an external account through to what its bindings reach.
+ */
+export function requireOrg(ctx: Ctx, actor: Actor, orgId: string): void {
+  const target = { type: 'org', id: orgId }
+  if (!ctx.engine.authorizer.has(target) || !can(ctx, actor, 'org.read', target)) {
+    throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
+  }
+}
+
+/** The facts the invariant rules need about the actor at a scope. Platform tokens hold everything. */
+export function actorFacts(ctx: Ctx, actor: Actor, target: Target): rules.ActorFacts {
+  const subject = subjectOf(actor)
+  if (subject === null) {
+    return {
+      id: 'platform',
+      permissions: new Set(ctx.compiled.permissions.keys()),
+      rank: Number.MAX_SAFE_INTEGER,
+      isOwner: true,
+    }
+  }
+  const authz = ctx.engine.authorizer
+  const roles = authz.rolesAt(subject, target)
+  return {
+    id: actorUserId(actor)!,
+    permissions: authz.permissionsAt(subject, target),
+    rank: roles.length === 0 ? null : Math.max(...roles.map((r) => r.priority)),
+    isOwner: roles.some((r) => rules.isOwnerRole(ctx.model, r.key)),
+  }
+}
+
+/** A write in progress: its changes to the engine and its audit entries commit with it. */
+export interface Work {
+  tx: Tx
+  change(...changes: Change[]): void
+  audit(entry: Omit<AuditInput, 'actorType' | 'actorId' | 'ip' | 'userAgent' | 'requestId'>): void
+}
+
+/**
+ * Runs a write: one transaction holding the write, its audit entries and its change-feed row, so they
+ * commit together or not at all (SPEC 2). Returns the revision the write produced, once this instance's
+ * engine has applied it, so the caller's next check already sees it. Callers catch the engine up before
+ * they authorize, and read nothing outside `work.tx` once it is open (PGlite has a single connection).
+ */
+export async function write<T>(
+  ctx: Ctx,
+  actor: Actor,
+  meta: RequestMeta,
+  body: (work: Work) => Promise<T>,
+): Promise<{ result: T; revision: number }> {
+  const { result, revision } = await ctx.db.transaction().execute(async (tx) => {
+    const changes: Change[] = []
+    const audits: AuditInput[] = []
+    const work: Work = {
+      tx,
+      change: (...c) => changes.push(...c),
+      audit: (entry) =>
+        audits.push({
+          ...entry,
+          actorType: actor.kind === 'platform' ? 'platform' : actor.keyId ? 'api_key' : 'user',
+          actorId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.userId),
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          requestId: meta.requestId,
+        }),
+    }
+    const result = await body(work)
+    for (const entry of audits) await appendAudit(tx, entry)
+    const revision = changes.length > 0 ? await recordChanges(tx, changes) : ctx.engine.revision
+    return { result, revision }
+  })
+  await ctx.engine.atLeast(revision)
+  return { result, revision }
+}

@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto'
+import { type Change, OrgkitError, type RoleHandle, rules } from '@orgkit/core'
+import { bindings, groups, members, orgs, overrides, type Tx, users } from '@orgkit/store'
+import {
+  type Actor,
+  actorFacts,
+  actorUserId,
+  authorize,
+  type Ctx,
+  isPlatform,
+  type RequestMeta,
+  requireOrg,
+  type Work,
+  write,
+} from './context.ts'
+
+export interface MemberView {
+  userId: string
+  email: string
+  name: string
+  roles: string[]
+  status: 'active' | 'pending'
+  /** direct: a member of this org; inherited: of an org above (seed 004); external: bindings only (seed 002). */
+  source: 'direct' | 'inherited' | 'external'
+}
+
+/** A role key as it applies in this org, or a clear error. */
+export function orgRole(ctx: Ctx, orgId: string, key: string, scope = 'org'): RoleHandle {
+  const role = ctx.engine.authorizer.role(key, orgId)
+  if (!role) throw new OrgkitError('UNKNOWN_ROLE', `unknown role "${key}"`, { role: key })
+  if (role.scope !== scope) {
+    throw new OrgkitError('ROLE_SCOPE_MISMATCH', `role "${key}" binds at ${role.scope}, not at ${scope}`, {
+      role: key,
+    })
+  }
+  return role
+}
+
+const priorityOf = (ctx: Ctx, orgId: string, keys: readonly string[]) =>
+  Math.max(-1, ...keys.map((k) => ctx.engine.authorizer.role(k, orgId)?.priority ?? -1))
+
+/**
+ * The Members list: direct members (active or pending), members inherited from orgs above, and external
+ * accounts holding bindings on this org's resources; sorted by role priority, highest first (seed 001).
+ */
+export async function listMembers(ctx: Ctx, actor: Actor, orgId: string): Promise<MemberView[]> {
+  requireOrg(ctx, actor, orgId)
+  authorize(ctx, actor, 'org.read_members', { type: 'org', id: orgId })
+  const chain = await orgs.chainIds(ctx.db, orgId)
+  const rows = await members.listMemberships(ctx.db, chain)
+  const roleRows = await bindings.listBindings(ctx.db, { orgIds: chain, orgScopeOnly: true })
+  const rolesOf = (userId: string, at: string) =>
+    roleRows.filter((b) => b.user_id === userId && b.org_id === at).map((b) => b.role)
+
+  const views = new Map<string, MemberView>()
+  for (const row of rows.filter((r) => r.org_id === orgId)) {
+    views.set(row.user_id, {
+      userId: row.user_id,
+      email: row.email,
+      name: row.name,
+      roles: rolesOf(row.user_id, orgId),
+      status: row.status,
+      source: 'direct',
+    })
+  }
+  // Inherited: active members of an org above, with the roles of the nearest such org.
+  for (const ancestor of chain.slice(1)) {
+    for (const row of rows.filter(
+      (r) => r.org_id === ancestor && r.status === 'active' && !views.has(r.user_id),
+    )) {
+      views.set(row.user_id, {
+        userId: row.user_id,
+        email: row.email,
+        name: row.name,
+        roles: rolesOf(row.user_id, ancestor),
+        status: 'active',
+        source: 'inherited',
+      })
+    }
+  }
+  const resourceBindings = await ctx.db
+    .selectFrom('bindings')
+    .select('user_id')
+    .distinct()
+    .where('org_id', '=', orgId)
+    .where('scope_type', '!=', 'org')
+    .where('user_id', 'is not', null)
+    .execute()
+  const externalIds = resourceBindings.map((b) => b.user_id!).filter((id) => !views.has(id))
+  for (const user of await users.listUsersByIds(ctx.db, externalIds)) {
+    views.set(user.id, {
+      userId: user.id,
+      email: user.email,
+      name: user.name,
+      roles: [],
+      status: 'active',
+      source: 'external',
+    })
+  }
+  const sourceRank = { direct: 0, inherited: 1, external: 2 }
+  return [...views.values()].sort(
+    (a, b) =>
+      priorityOf(ctx, orgId, b.roles) - priorityOf(ctx, orgId, a.roles) ||
+      (a.status === b.status ? 0 : a.status === 'active' ? -1 : 1) ||
+      sourceRank[a.source] - sourceRank[b.source] ||
+      a.email.localeCompare(b.email),
+  )
+}
+
+/** Validates a set of org roles for one member: known, bound at org, one per single slot. */
+function checkRoleSet(ctx: Ctx, orgId: string, keys: readonly string[]): RoleHandle[] {
+  const roles = [...new Set(keys)].map((k) => orgRole(ctx, orgId, k))
+  for (const role of roles) {
+    rules.assertSlotFree(
+      ctx.model,
+      role.slot,
+      roles.filter((r) => r.slot === role.slot).map((r) => r.key),
+      role.key,
+    )
+  }
+  return roles
+}
+
+/**
+ * Adds an existing user as an active member (platform tokens: the host product provisions its users;
+ * people join through invitations).
+ */
+export async function addMember(
+  ctx: Ctx,
+  actor: Actor,
+  meta: RequestMeta,
+  orgId: string,
+  input: { userId: string; roles?: string[] | undefined },
+) {
+  await ctx.engine.catchUp() // decide on the latest committed state
+  if (!isPlatform(actor))
+    throw new OrgkitError(
+      'PLATFORM_ONLY',
+      'members join through invitations; platform tokens may add them directly',
+    )
+  requireOrg(ctx, actor, orgId)
+  const roles = checkRoleSet(ctx, orgId, input.roles ?? [ctx.model.org.defaultRole])
+  return write(ctx, actor, meta, async (work) => {
+    await orgs.lockOrg(work.tx, orgId)
+    if (!(await users.findUser(work.tx, input.userId)))
+      throw new OrgkitError('USER_NOT_FOUND', 'no such user', { userId: input.userId })
+    if (await members.findMembership(work.tx, orgId, input.userId)) {
+      throw new OrgkitError('ALREADY_MEMBER', 'already a member', { userId: input.userId })
+    }
+    await members.upsertMembership(work.tx, orgId, input.userId, 'active')
+    work.change({ op: 'membership.put', membership: { orgId, userId: input.userId, status: 'active' } })
+    await grantOrgRoles(
+      work,
+      orgId,
+      input.userId,
+      roles.map((r) => r.key),
+      null,
+    )
+    work.audit({
+      orgId,
+      action: 'member.added',
+      targetType: 'user',
+      targetId: input.userId,
+      after: { roles: roles.map((r) => r.key) },
+    })
+    return { userId: input.userId, roles: roles.map((r) => r.key) }
+  })
+}
+
+async function grantOrgRoles(
+  work: Work,
+  orgId: string,
+  userId: string,
+  keys: readonly string[],
+  grantedBy: string | null,
+) {
+  for (const role of keys) {
+    const row = await bindings.insertBinding(work.tx, {
+      id: randomUUID(),
+      orgId,
+      userId,
+      groupId: null,
+      role,
+      scopeType: 'org',
+      resourceId: null,
+      expiresAt: null,
+      grantedBy,
+      reason: null,
+    })
+    work.change({ op: 'binding.put', binding: bindings.toRecord(row) })
+  }
+}
+
+/** Sets a member's org roles (the Members tab's edit), under every invariant of SPEC 2. */
+export async function updateMemberRoles(
+  ctx: Ctx,
+  actor: Actor,
+  meta: RequestMeta,
+  orgId: string,
+  userId: string,
+  keys: readonly string[],
+) {
+  await ctx.engine.catchUp() // decide on the latest committed state
+  requireOrg(ctx, actor, orgId)
+  authorize(ctx, actor, 'org.update_user_roles', { type: 'org', id: orgId })
+  const wanted = checkRoleSet(ctx, orgId, keys)
+  const facts = actorFacts(ctx, actor, { type: 'org', id: orgId })
+  return write(ctx, actor, meta, async (work) => {
+    const org = await lockedOrg(work.tx, orgId)
+    const membership = await members.findMembership(work.tx, orgId, userId)
+    if (!membership)
+      throw new OrgkitError('MEMBER_NOT_FOUND', 'not a member of this organization', { userId })
+    rules.assertNotCreatorsRole({ creatorId: org.creator_id }, facts.id, userId)
+    const current = await bindings.listBindings(work.tx, { orgIds: [orgId], userId, orgScopeOnly: true })
+    const removed = current.filter((b) => !wanted.some((r) => r.key === b.role))
+    const added = wanted.filter((r) => !current.some((b) => b.role === r.key))
+    for (const b of removed)
+      rules.assertCanChangeRole(ctx.model, facts, ctx.engine.authorizer.role(b.role, orgId) ?? null, null)
+    for (const role of added) rules.assertCanChangeRole(ctx.model, facts, null, role)
+    const owners = await members.activeOwnerIds(work.tx, orgId, ctx.model.org.ownerRoles)
+    rules.assertKeepsOwner(
+      ctx.model,
+      owners,
+      userId,
+      wanted.map((r) => r.key),
+    )
+    await bindings.deleteBindings(
+      work.tx,
+      removed.map((b) => b.id),
+    )
+    work.change(...removed.map((b): Change => ({ op: 'binding.delete', id: b.id })))
+    await grantOrgRoles(
+      work,
+      orgId,
+      userId,
+      added.map((r) => r.key),
+      actorUserId(actor),
+    )
+    const before = current.map((b) => b.role)
+    const after = wanted.map((r) => r.key)
+    work.audit({
+      orgId,
+      action: 'member.roles_changed',
+      targetType: 'user',
+      targetId: userId,
+      before: { roles: before },
+      after: { roles: after },
+    })
+    return { userId, roles: after, status: membership.status }
+  })
+}
+
+async function lockedOrg(tx: Tx, orgId: string) {
+  const org = await orgs.lockOrg(tx, orgId)
+  if (!org) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
+  return org
+}
+
+/**
+ * Removes a member (or lets a member leave): at once, their membership, bindings, group memberships and
+ * overrides in this org and every sub-org go, in one transaction (SPEC 2).
+ */
+export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, userId: string) {
+  await ctx.engine.catchUp() // decide on the latest committed state
+  requireOrg(ctx, actor, orgId)
+  const leaving = actorUserId(actor) === userId
+  if (!leaving) authorize(ctx, actor, 'org.update_user_roles', { type: 'org', id: orgId })
+  const facts = actorFacts(ctx, actor, { type: 'org', id: orgId })
+  return write(ctx, actor, meta, async (work) => {
+    const org = await lockedOrg(work.tx, orgId)
+    const membership = await members.findMembership(work.tx, orgId, userId)
+    if (!membership)
+      throw new OrgkitError('MEMBER_NOT_FOUND', 'not a member of this organization', { userId })
+    rules.assertNotCreatorsRole({ creatorId: org.creator_id }, facts.id, userId)
+    const subtree = await orgs.subtreeIds(work.tx, orgId)
+    const held = await bindings.listBindings(work.tx, { orgIds: subtree, userId })
+    if (!leaving) {
+      for (const b of held.filter((h) => h.org_id === orgId && h.scope_type === 'org')) {
+        rules.assertCanChangeRole(ctx.model, facts, ctx.engine.authorizer.role(b.role, orgId) ?? null, null)
+      }
+    }
+    rules.assertKeepsOwner(
+      ctx.model,
+      await members.activeOwnerIds(work.tx, orgId, ctx.model.org.ownerRoles),
+      userId,
+      null,
+    )
+
+    const memberships = (await members.listMemberships(work.tx, subtree)).filter((m) => m.user_id === userId)
+    for (const m of memberships) await members.deleteMembership(work.tx, m.org_id, userId)
+    await bindings.deleteBindings(
+      work.tx,
+      held.map((b) => b.id),
+    )
+    const groupRows = await groups.userGroupMemberships(work.tx, userId, subtree)
+    for (const g of groupRows) await groups.deleteGroupMember(work.tx, g.group_id, userId)
+    const overrideRows = await overrides.listOverrides(work.tx, { orgIds: subtree, userId })
+    await overrides.deleteOverrides(
+      work.tx,
+      overrideRows.map((o) => o.id),
+    )
+    work.change(
+      ...memberships.map((m): Change => ({ op: 'membership.delete', orgId: m.org_id, userId })),
+      ...held.map((b): Change => ({ op: 'binding.delete', id: b.id })),
+      ...groupRows.map((g): Change => ({ op: 'groupMember.delete', groupId: g.group_id, userId })),
+      ...overrideRows.map(
+        (o): Change => ({
+          op: 'override.delete',
+          principal: { type: 'user', id: userId },
+          resourceId: o.resource_id,
+          permission: o.permission,
+        }),
+      ),
+    )
+    work.audit({
+      orgId,
+      action: leaving ? 'member.left' : 'member.removed',
+      targetType: 'user',
+      targetId: userId,
+      before: {
+        roles: held.filter((b) => b.org_id === orgId && b.scope_type === 'org').map((b) => b.role),
+        status: membership.status,
+      },
+    })
+    return null
+  })
+}

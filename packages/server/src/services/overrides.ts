@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto'
+import { ORG, OrgkitError, type PrincipalRef, rules } from '@orgkit/core'
+import { groups, overrides, users } from '@orgkit/store'
+import {
+  type Actor,
+  actorFacts,
+  authorize,
+  type Ctx,
+  can,
+  type RequestMeta,
+  requireOrg,
+  write,
+} from './context.ts'
+import { manageAccessTarget, visibleResource } from './resources.ts'
+
+export interface OverrideView {
+  resourceId: string
+  principal: PrincipalRef
+  permission: string
+  effect: 'allow' | 'deny'
+}
+
+async function managed(ctx: Ctx, actor: Actor, orgId: string, resourceId: string) {
+  requireOrg(ctx, actor, orgId)
+  const resource = await visibleResource(ctx, actor, orgId, resourceId)
+  return {
+    resource,
+    manage: manageAccessTarget(ctx, { id: resource.id, type: resource.type, orgId, chain: resource.chain }),
+  }
+}
+
+/** The overrides on a resource and on the resources directly below it (an app's channels). */
+export async function listOverrides(
+  ctx: Ctx,
+  actor: Actor,
+  orgId: string,
+  resourceId: string,
+): Promise<OverrideView[]> {
+  const { manage } = await managed(ctx, actor, orgId, resourceId)
+  if (!can(ctx, actor, 'org.read_access', { type: ORG, id: orgId }))
+    authorize(ctx, actor, manage.permission, manage.target)
+  const below = await ctx.db
+    .selectFrom('resources')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('parent_id', '=', resourceId)
+    .execute()
+  const scope = new Set([resourceId, ...below.map((r) => r.id)])
+  const rows = await overrides.listOverrides(ctx.db, { orgIds: [orgId] })
+  return rows
+    .filter((o) => scope.has(o.resource_id))
+    .map((o) => ({
+      resourceId: o.resource_id,
+      principal: o.user_id ? { type: 'user', id: o.user_id } : { type: 'group', id: o.group_id! },
+      permission: o.permission,
+      effect: o.effect,
+    }))
+}
+
+/**
+ * Sets one override (seed 001's channel-permissions modal): allow, deny, or default (removes it). Allowing
+ * needs the permission yourself.
+ */
+export async function putOverride(
+  ctx: Ctx,
+  actor: Actor,
+  meta: RequestMeta,
+  orgId: string,
+  resourceId: string,
+  input: { principal: PrincipalRef; permission: string; effect: 'allow' | 'deny' | 'default' },
+) {
+  await ctx.engine.catchUp()
+  const { resource, manage } = await managed(ctx, actor, orgId, resourceId)
+  authorize(ctx, actor, manage.permission, manage.target)
+  const permission = ctx.compiled.permissions.get(input.permission)
+  if (!permission || permission.on !== resource.type || !permission.overridable) {
+    throw new OrgkitError(
+      'VALIDATION_FAILED',
+      `"${input.permission}" can't be overridden on a ${resource.type}`,
+      { field: 'permission' },
+    )
+  }
+  rules.assertCanAllow(
+    actorFacts(ctx, actor, { type: resource.type, id: resourceId }),
+    input.permission,
+    input.effect,
+  )
+  return write(ctx, actor, meta, async (work) => {
+    const key = {
+      resourceId,
+      permission: input.permission,
+      userId: input.principal.type === 'user' ? input.principal.id : null,
+      groupId: input.principal.type === 'group' ? input.principal.id : null,
+    }
+    if (input.principal.type === 'user' && !(await users.findUser(work.tx, input.principal.id))) {
+      throw new OrgkitError('USER_NOT_FOUND', 'no such user', { userId: input.principal.id })
+    }
+    if (input.principal.type === 'group' && !(await groups.findGroup(work.tx, orgId, input.principal.id))) {
+      throw new OrgkitError('GROUP_NOT_FOUND', 'no such group', { groupId: input.principal.id })
+    }
+    const before = await overrides.findOverride(work.tx, key)
+    if (input.effect === 'default') {
+      if (before) {
+        await overrides.deleteOverrides(work.tx, [before.id])
+        work.change({
+          op: 'override.delete',
+          principal: input.principal,
+          resourceId,
+          permission: input.permission,
+        })
+      }
+    } else {
+      await overrides.upsertOverride(work.tx, { id: randomUUID(), orgId, ...key, effect: input.effect })
+      work.change({
+        op: 'override.put',
+        override: {
+          principal: input.principal,
+          resourceId,
+          permission: input.permission,
+          effect: input.effect,
+        },
+      })
+    }
+    work.audit({
+      orgId,
+      action: 'override.set',
+      targetType: resource.type,
+      targetId: resourceId,
+      before: {
+        principal: input.principal,
+        permission: input.permission,
+        effect: before?.effect ?? 'default',
+      },
+      after: { principal: input.principal, permission: input.permission, effect: input.effect },
+    })
+    return { resourceId, principal: input.principal, permission: input.permission, effect: input.effect }
+  })
+}

@@ -1,0 +1,250 @@
+import { ORG, OrgkitError, rules } from '@orgkit/core'
+import {
+  type Actor,
+  actorFacts,
+  authorize,
+  type Ctx,
+  type RequestMeta,
+  requireOrg,
+  write,
+} from './context.ts'
+
+export interface RoleView {
+  key: string
+  scope: string
+  slot: string
+  label: string
+  description: string
+  permissions: string[]
+  priority: number
+  builtIn: boolean
+}
+
+/** The model's built-in roles followed by the org's custom ones, highest priority first. */
+export async function listRoles(ctx: Ctx, actor: Actor, orgId: string): Promise<RoleView[]> {
+  requireOrg(ctx, actor, orgId)
+  const builtIn = Object.entries(ctx.model.roles).map(([key, r]) => ({
+    key,
+    ...r,
+    permissions: [...r.permissions],
+    builtIn: true,
+  }))
+  const custom = await ctx.db.selectFrom('custom_roles').selectAll().where('org_id', '=', orgId).execute()
+  return [
+    ...builtIn,
+    ...custom.map((r) => ({
+      key: r.key,
+      scope: r.scope,
+      slot: r.slot,
+      label: r.label,
+      description: r.description,
+      permissions: r.permissions,
+      priority: r.priority,
+      builtIn: false,
+    })),
+  ].sort((a, b) => b.priority - a.priority || a.key.localeCompare(b.key))
+}
+
+export interface RoleInput {
+  key: string
+  scope: string
+  slot: string
+  label: string
+  description?: string | undefined
+  permissions: string[]
+  priority: number
+}
+
+/** Nobody defines a role holding permissions they lack, or ranking above their own. */
+function checkDefinable(
+  ctx: Ctx,
+  actor: Actor,
+  orgId: string,
+  input: Omit<RoleInput, 'key'> & { key: string },
+) {
+  const probe = ctx.compiled.newRoleHandle(input.key, orgId)
+  ctx.compiled.fillRole(probe, input.scope, input.slot, input.permissions, input.priority)
+  rules.assertCanGrant(actorFacts(ctx, actor, { type: ORG, id: orgId }), input)
+}
+
+export async function createRole(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, input: RoleInput) {
+  await ctx.engine.catchUp()
+  requireOrg(ctx, actor, orgId)
+  authorize(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })
+  if (ctx.model.roles[input.key] || input.key === 'team') {
+    throw new OrgkitError('ALREADY_EXISTS', `"${input.key}" is a built-in role`, { field: 'key' })
+  }
+  checkDefinable(ctx, actor, orgId, input)
+  return write(ctx, actor, meta, async (work) => {
+    const exists = await work.tx
+      .selectFrom('custom_roles')
+      .select('key')
+      .where('org_id', '=', orgId)
+      .where('key', '=', input.key)
+      .executeTakeFirst()
+    if (exists) throw new OrgkitError('ALREADY_EXISTS', `role "${input.key}" exists`, { field: 'key' })
+    const row = await work.tx
+      .insertInto('custom_roles')
+      .values({
+        org_id: orgId,
+        key: input.key,
+        scope: input.scope,
+        slot: input.slot,
+        label: input.label,
+        description: input.description ?? '',
+        permissions: input.permissions,
+        priority: input.priority,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow()
+    work.change({
+      op: 'role.put',
+      role: {
+        orgId,
+        key: row.key,
+        scope: row.scope,
+        slot: row.slot,
+        label: row.label,
+        permissions: row.permissions,
+        priority: row.priority,
+      },
+    })
+    work.audit({ orgId, action: 'role.created', targetType: 'role', targetId: row.key, after: input })
+    return { ...input, description: row.description, builtIn: false }
+  })
+}
+
+export async function updateRole(
+  ctx: Ctx,
+  actor: Actor,
+  meta: RequestMeta,
+  orgId: string,
+  key: string,
+  patch: Partial<Omit<RoleInput, 'key' | 'scope'>>,
+) {
+  await ctx.engine.catchUp()
+  requireOrg(ctx, actor, orgId)
+  authorize(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })
+  if (ctx.model.roles[key]) throw new OrgkitError('FORBIDDEN', 'built-in roles are read-only', { role: key })
+  const before = await ctx.db
+    .selectFrom('custom_roles')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('key', '=', key)
+    .executeTakeFirst()
+  if (!before) throw new OrgkitError('ROLE_NOT_FOUND', 'no such role', { role: key })
+  const next = {
+    key,
+    scope: before.scope,
+    slot: patch.slot ?? before.slot,
+    label: patch.label ?? before.label,
+    description: patch.description ?? before.description,
+    permissions: patch.permissions ?? before.permissions,
+    priority: patch.priority ?? before.priority,
+  }
+  // Editing reaches everyone holding it: the actor must be able to grant both the old and the new role.
+  checkDefinable(ctx, actor, orgId, { ...before, key })
+  checkDefinable(ctx, actor, orgId, next)
+  return write(ctx, actor, meta, async (work) => {
+    await work.tx
+      .updateTable('custom_roles')
+      .set({
+        slot: next.slot,
+        label: next.label,
+        description: next.description,
+        permissions: next.permissions,
+        priority: next.priority,
+      })
+      .where('org_id', '=', orgId)
+      .where('key', '=', key)
+      .execute()
+    work.change({ op: 'role.put', role: { orgId, ...next } })
+    work.audit({ orgId, action: 'role.updated', targetType: 'role', targetId: key, before, after: next })
+    return { ...next, builtIn: false }
+  })
+}
+
+/**
+ * Deletes a custom role. In use, the caller must say what happens to its bindings: `delete` them, or
+ * `reassign` them to another role of the same scope.
+ */
+export async function deleteRole(
+  ctx: Ctx,
+  actor: Actor,
+  meta: RequestMeta,
+  orgId: string,
+  key: string,
+  options: { bindings?: 'delete' | 'reassign' | undefined; to?: string | undefined },
+) {
+  await ctx.engine.catchUp()
+  requireOrg(ctx, actor, orgId)
+  authorize(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })
+  if (ctx.model.roles[key]) throw new OrgkitError('FORBIDDEN', 'built-in roles are read-only', { role: key })
+  const before = await ctx.db
+    .selectFrom('custom_roles')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('key', '=', key)
+    .executeTakeFirst()
+  if (!before) throw new OrgkitError('ROLE_NOT_FOUND', 'no such role', { role: key })
+  checkDefinable(ctx, actor, orgId, { ...before, key })
+  const target =
+    options.bindings === 'reassign' ? ctx.engine.authorizer.role(options.to ?? '', orgId) : undefined
+  if (options.bindings === 'reassign') {
+    if (!target || target.scope !== before.scope || target.key === key) {
+      throw new OrgkitError('VALIDATION_FAILED', 'reassign to another role of the same scope', {
+        field: 'to',
+      })
+    }
+    rules.assertCanGrant(actorFacts(ctx, actor, { type: ORG, id: orgId }), target)
+  }
+  return write(ctx, actor, meta, async (work) => {
+    const inUse = await work.tx
+      .selectFrom('bindings')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('role', '=', key)
+      .execute()
+    if (inUse.length > 0 && !options.bindings) {
+      throw new OrgkitError(
+        'ROLE_IN_USE',
+        `"${key}" is held by ${inUse.length} binding(s): say whether to delete or reassign them`,
+        { bindings: inUse.length },
+      )
+    }
+    if (inUse.length > 0 && target) {
+      await work.tx
+        .updateTable('bindings')
+        .set({ role: target.key })
+        .where('org_id', '=', orgId)
+        .where('role', '=', key)
+        .execute()
+      for (const b of inUse) {
+        work.change({
+          op: 'binding.put',
+          binding: {
+            id: b.id,
+            principal: b.user_id ? { type: 'user', id: b.user_id } : { type: 'group', id: b.group_id! },
+            role: target.key,
+            scope: { type: b.scope_type, id: b.resource_id ?? orgId },
+            expiresAt: b.expires_at?.getTime() ?? null,
+          },
+        })
+      }
+    } else if (inUse.length > 0) {
+      await work.tx.deleteFrom('bindings').where('org_id', '=', orgId).where('role', '=', key).execute()
+      work.change(...inUse.map((b) => ({ op: 'binding.delete' as const, id: b.id })))
+    }
+    await work.tx.deleteFrom('custom_roles').where('org_id', '=', orgId).where('key', '=', key).execute()
+    work.change({ op: 'role.delete', orgId, key })
+    work.audit({
+      orgId,
+      action: 'role.deleted',
+      targetType: 'role',
+      targetId: key,
+      before,
+      after: { bindings: options.bindings ?? 'none', to: target?.key ?? null },
+    })
+    return null
+  })
+}

@@ -1,0 +1,69 @@
+import { PGlite } from '@electric-sql/pglite'
+import { createPgConfig } from '@electric-sql/pglite/node-postgres'
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+import type { Database, Db } from './database.ts'
+import { migrationProvider } from './migrations/index.ts'
+
+// bigint (int8) columns — revisions and audit ids — arrive as strings: exact beyond 2^53.
+export interface DatabaseConfig {
+  /** A PostgreSQL server: `postgres://user@host:5432/db`. Without it, the embedded PGlite. */
+  url?: string | undefined
+  /** PGlite's data folder; `memory://` keeps it in memory (tests). */
+  dataDir?: string | undefined
+  /** A schema to create and use (tests give each run its own on a shared server). */
+  schema?: string | undefined
+  /** Connections in the pool (server only; PGlite is one connection). */
+  poolSize?: number | undefined
+}
+
+export interface Store {
+  db: Db
+  kind: 'postgres' | 'pglite'
+  close(): Promise<void>
+}
+
+/**
+ * One code path for both databases: a `pg.Pool` under Kysely's PostgresDialect, over a real server or over
+ * PGlite through its node-postgres adapter. The same SQL and the same migrator serve both.
+ */
+export async function openStore(config: DatabaseConfig): Promise<Store> {
+  if (config.url) {
+    if (config.schema) {
+      const admin = new pg.Client({ connectionString: config.url })
+      await admin.connect()
+      await admin.query(`create schema if not exists "${config.schema.replaceAll('"', '')}"`)
+      await admin.end()
+    }
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.poolSize ?? 10,
+      ...(config.schema ? { options: `-c search_path="${config.schema.replaceAll('"', '')}"` } : {}),
+    })
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    return { db, kind: 'postgres', close: () => db.destroy() }
+  }
+  const pglite = new PGlite(config.dataDir ?? './.orgkit')
+  const pool = new pg.Pool(createPgConfig(pglite))
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  if (config.schema) {
+    await sql`create schema if not exists ${sql.id(config.schema)}`.execute(db)
+    await sql`set search_path to ${sql.id(config.schema)}`.execute(db)
+  }
+  return {
+    db,
+    kind: 'pglite',
+    close: async () => {
+      await db.destroy()
+      await pglite.close()
+    },
+  }
+}
+
+/** Brings the schema up to date; safe to run on every start and from several instances at once. */
+export async function migrate(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) throw error
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}

@@ -1,0 +1,20 @@
+export { type AuditInput, appendAudit } from './audit.repository.ts'
+export * as bindings from './bindings.repository.ts'
+export { changesSince, currentRevision, recordChanges } from './changes.repository.ts'
+export { type DatabaseConfig, migrate, openStore, type Store } from './connect.ts'
+export type { Database, Db, Executor, Tx } from './database.ts'
+export * as groups from './groups.repository.ts'
+export * as members from './members.repository.ts'
+export * as orgs from './orgs.repository.ts'
+export * as overrides from './overrides.repository.ts'
+export { fromPgError, mapPgErrors } from './pg-errors.ts'
+export * as resources from './resources.repository.ts'
+export {
+  loadSnapshot,
+  toBindingRecord,
+  toCustomRoleRecord,
+  toOrgRecord,
+  toOverrideRecord,
+} from './snapshot.ts'
+export * as tokens from './tokens.repository.ts'
+export * as users from './users.repository.ts'

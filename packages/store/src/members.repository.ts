@@ -1,0 +1,65 @@
+import type { Executor, Tx } from './database.ts'
+
+export function findMembership(db: Executor, orgId: string, userId: string) {
+  return db
+    .selectFrom('memberships')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst()
+}
+
+export async function upsertMembership(tx: Tx, orgId: string, userId: string, status: 'active' | 'pending') {
+  await tx
+    .insertInto('memberships')
+    .values({ org_id: orgId, user_id: userId, status })
+    .onConflict((oc) => oc.columns(['org_id', 'user_id']).doUpdateSet({ status }))
+    .execute()
+}
+
+export async function deleteMembership(tx: Tx, orgId: string, userId: string) {
+  await tx.deleteFrom('memberships').where('org_id', '=', orgId).where('user_id', '=', userId).execute()
+}
+
+/** Members of the org with their user fields. */
+export function listMemberships(db: Executor, orgIds: readonly string[]) {
+  if (orgIds.length === 0) return Promise.resolve([])
+  return db
+    .selectFrom('memberships')
+    .innerJoin('users', 'users.id', 'memberships.user_id')
+    .select([
+      'memberships.org_id',
+      'memberships.user_id',
+      'memberships.status',
+      'memberships.created_at',
+      'users.email',
+      'users.name',
+    ])
+    .where('memberships.org_id', 'in', orgIds)
+    .execute()
+}
+
+/**
+ * Active members holding one of `ownerRoles` directly at the org. Read inside the transaction that holds
+ * the org lock, so two concurrent demotions can't both see two owners.
+ */
+export async function activeOwnerIds(
+  tx: Tx,
+  orgId: string,
+  ownerRoles: readonly string[],
+): Promise<Set<string>> {
+  const rows = await tx
+    .selectFrom('bindings')
+    .innerJoin('memberships', (join) =>
+      join
+        .onRef('memberships.user_id', '=', 'bindings.user_id')
+        .onRef('memberships.org_id', '=', 'bindings.org_id'),
+    )
+    .select('bindings.user_id')
+    .where('bindings.org_id', '=', orgId)
+    .where('bindings.scope_type', '=', 'org')
+    .where('bindings.role', 'in', ownerRoles)
+    .where('memberships.status', '=', 'active')
+    .execute()
+  return new Set(rows.map((r) => r.user_id!))
+}

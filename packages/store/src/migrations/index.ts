@@ -1,0 +1,11 @@
+import type { Migration, MigrationProvider } from 'kysely'
+import * as initial from './0001-initial.ts'
+
+/** Migrations in order, bundled with the code (no directory scanning at run time). */
+export const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+}
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+}

@@ -1,0 +1,99 @@
+import type { Executor, Tx } from './database.ts'
+
+export type OrgRow = Awaited<ReturnType<typeof findOrg>> & {}
+
+export function findOrg(db: Executor, id: string) {
+  return db.selectFrom('orgs').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/**
+ * Locks the org row for the rest of the transaction. Every write to an org's members and roles takes it
+ * first, so invariant checks (last owner …) read state no concurrent write can change under them.
+ */
+export async function lockOrg(tx: Tx, id: string) {
+  return tx.selectFrom('orgs').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+}
+
+export function listOrgsByIds(db: Executor, ids: readonly string[]) {
+  if (ids.length === 0) return Promise.resolve([])
+  return db.selectFrom('orgs').selectAll().where('id', 'in', ids).orderBy('name').orderBy('id').execute()
+}
+
+export async function insertOrg(
+  tx: Tx,
+  org: { id: string; parentId: string | null; name: string; creatorId: string | null },
+) {
+  return tx
+    .insertInto('orgs')
+    .values({
+      id: org.id,
+      parent_id: org.parentId,
+      name: org.name,
+      creator_id: org.creatorId,
+      password_policy: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+export async function updateOrg(
+  tx: Tx,
+  id: string,
+  patch: Partial<{
+    name: string
+    management_email: string | null
+    logo_url: string | null
+    creator_id: string
+  }>,
+) {
+  return tx
+    .updateTable('orgs')
+    .set({ ...patch, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+export async function deleteOrg(tx: Tx, id: string) {
+  await tx.deleteFrom('orgs').where('id', '=', id).execute()
+}
+
+export async function childOrgIds(db: Executor, id: string): Promise<string[]> {
+  const rows = await db.selectFrom('orgs').select('id').where('parent_id', '=', id).execute()
+  return rows.map((r) => r.id)
+}
+
+/** The org and every org below it, read with a recursive query. */
+export async function subtreeIds(db: Executor, id: string): Promise<string[]> {
+  const rows = await db
+    .withRecursive('tree(id)', (qb) =>
+      qb
+        .selectFrom('orgs')
+        .select('id')
+        .where('id', '=', id)
+        .unionAll((qb2) =>
+          qb2.selectFrom('orgs').innerJoin('tree', 'tree.id', 'orgs.parent_id').select('orgs.id'),
+        ),
+    )
+    .selectFrom('tree')
+    .select('id')
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+/** The org and every org above it, nearest first. */
+export async function chainIds(db: Executor, id: string): Promise<string[]> {
+  const ids: string[] = []
+  let current: string | null = id
+  while (current !== null && ids.length < 64) {
+    const row = await db
+      .selectFrom('orgs')
+      .select(['id', 'parent_id'])
+      .where('id', '=', current)
+      .executeTakeFirst()
+    if (!row) break
+    ids.push(row.id)
+    current = row.parent_id
+  }
+  return ids
+}
