@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts'],
+    // API suites drive a real server over a real database (PGlite runs PostgreSQL in WebAssembly).
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     // The default reporter plus one that prints the plain "N passed, N failed" line CI reads.
     reporters: ['default', './tools/summary-reporter.ts'],
   },

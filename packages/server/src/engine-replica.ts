@@ -1,5 +1,5 @@
 import { Authorizer, type CompiledModel, OrgkitError } from '@orgkit/core'
-import { changesSince, type Db, loadSnapshot } from '@orgkit/store'
+import { changesSince, type Db, type Executor, loadSnapshot } from '@orgkit/store'
 
 /**
  * This instance's copy of the engine: a snapshot at some revision, then the change feed applied in
@@ -31,10 +31,19 @@ export class EngineReplica {
     return this.catching
   }
 
-  private async pull(): Promise<void> {
+  /**
+   * Catches up through a transaction's own connection. A write calls this once it holds its org's lock:
+   * every earlier write to that org has committed by then, so what it authorizes against is current.
+   */
+  catchUpWithin(executor: Executor): Promise<void> {
+    return this.pull(executor)
+  }
+
+  private async pull(executor: Executor = this.db): Promise<void> {
     for (;;) {
-      const batch = await changesSince(this.db, this.revision)
+      const batch = await changesSince(executor, this.revision)
       for (const { revision, changes } of batch) {
+        if (revision <= this.revision) continue // another pass applied it meanwhile
         this.authorizer.apply(changes)
         this.revision = revision
       }

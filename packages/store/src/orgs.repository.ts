@@ -11,7 +11,7 @@ export function findOrg(db: Executor, id: string) {
  * first, so invariant checks (last owner …) read state no concurrent write can change under them.
  */
 export async function lockOrg(tx: Tx, id: string) {
-  return tx.selectFrom('orgs').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+  return tx.selectFrom('orgs').selectAll().where('id', '=', id).forNoKeyUpdate().executeTakeFirst()
 }
 
 export function listOrgsByIds(db: Executor, ids: readonly string[]) {

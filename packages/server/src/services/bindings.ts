@@ -8,7 +8,7 @@ import {
   type Target,
   TEAM_ROLE,
 } from '@orgkit/core'
-import { bindings, groups, members, orgs, users } from '@orgkit/store'
+import { bindings, type Executor, groups, members, orgs, users } from '@orgkit/store'
 import {
   type Actor,
   actorFacts,
@@ -64,14 +64,20 @@ export async function listBindings(
 }
 
 /** Where a binding lands and who may manage access there. */
-async function scopeFor(ctx: Ctx, actor: Actor, orgId: string, resourceId: string | null | undefined) {
+async function scopeFor(
+  ctx: Ctx,
+  actor: Actor,
+  orgId: string,
+  resourceId: string | null | undefined,
+  db: Executor,
+) {
   if (!resourceId) {
     return {
       scope: { type: ORG, id: orgId },
       manage: { permission: 'org.update_user_roles', target: { type: ORG, id: orgId } },
     }
   }
-  const resource = await visibleResource(ctx, actor, orgId, resourceId)
+  const resource = await visibleResource(ctx, actor, orgId, resourceId, db)
   return {
     scope: { type: resource.type, id: resource.id },
     manage: manageAccessTarget(ctx, { id: resource.id, type: resource.type, orgId, chain: resource.chain }),
@@ -95,25 +101,24 @@ export async function createBinding(
     reason?: string | null | undefined
   },
 ) {
-  await ctx.engine.catchUp()
-  requireOrg(ctx, actor, orgId)
-  const { scope, manage } = await scopeFor(ctx, actor, orgId, input.resourceId)
-  authorize(ctx, actor, manage.permission, manage.target)
-  const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null
-  if (expiresAt && expiresAt.getTime() <= ctx.clock()) {
-    throw new OrgkitError('VALIDATION_FAILED', 'expiresAt must be in the future', { field: 'expiresAt' })
-  }
-  const facts = actorFacts(ctx, actor, scope)
-  let role: RoleHandle | null = null
-  if (input.role === TEAM_ROLE) {
-    if (input.principal.type !== 'group')
-      throw new OrgkitError('VALIDATION_FAILED', `only a group can hold "${TEAM_ROLE}"`, { field: 'role' })
-  } else {
-    role = orgRole(ctx, orgId, input.role, scope.type)
-    rules.assertOwnerRoleHasNoExpiry(ctx.model, role.key, expiresAt?.getTime())
-    rules.assertCanChangeRole(ctx.model, facts, null, role)
-  }
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    const { scope, manage } = await scopeFor(ctx, actor, orgId, input.resourceId, work.tx)
+    authorize(ctx, actor, manage.permission, manage.target)
+    const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null
+    if (expiresAt && expiresAt.getTime() <= ctx.clock()) {
+      throw new OrgkitError('VALIDATION_FAILED', 'expiresAt must be in the future', { field: 'expiresAt' })
+    }
+    const facts = actorFacts(ctx, actor, scope)
+    let role: RoleHandle | null = null
+    if (input.role === TEAM_ROLE) {
+      if (input.principal.type !== 'group')
+        throw new OrgkitError('VALIDATION_FAILED', `only a group can hold "${TEAM_ROLE}"`, { field: 'role' })
+    } else {
+      role = orgRole(ctx, orgId, input.role, scope.type)
+      rules.assertOwnerRoleHasNoExpiry(ctx.model, role.key, expiresAt?.getTime())
+      rules.assertCanChangeRole(ctx.model, facts, null, role)
+    }
     await orgs.lockOrg(work.tx, orgId)
     if (input.principal.type === 'user') {
       if (!(await users.findUser(work.tx, input.principal.id))) {
@@ -170,15 +175,19 @@ export async function createBinding(
 
 /** Revokes a binding, under the owner, creator, rank and last-owner rules. */
 export async function deleteBinding(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, id: string) {
-  await ctx.engine.catchUp()
-  requireOrg(ctx, actor, orgId)
-  const existing = await bindings.findBinding(ctx.db, orgId, id)
-  if (!existing) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
-  const { scope, manage } = await scopeFor(ctx, actor, orgId, existing.resource_id)
-  authorize(ctx, actor, manage.permission, manage.target)
-  const facts = actorFacts(ctx, actor, scope)
-  rules.assertCanChangeRole(ctx.model, facts, ctx.engine.authorizer.role(existing.role, orgId) ?? null, null)
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    const existing = await bindings.findBinding(work.tx, orgId, id)
+    if (!existing) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
+    const { scope, manage } = await scopeFor(ctx, actor, orgId, existing.resource_id, work.tx)
+    authorize(ctx, actor, manage.permission, manage.target)
+    const facts = actorFacts(ctx, actor, scope)
+    rules.assertCanChangeRole(
+      ctx.model,
+      facts,
+      ctx.engine.authorizer.role(existing.role, orgId) ?? null,
+      null,
+    )
     const org = await orgs.lockOrg(work.tx, orgId)
     const row = await bindings.findBinding(work.tx, orgId, id)
     if (!row || !org) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })

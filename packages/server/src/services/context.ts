@@ -106,16 +106,23 @@ export interface Work {
 /**
  * Runs a write: one transaction holding the write, its audit entries and its change-feed row, so they
  * commit together or not at all (SPEC 2). Returns the revision the write produced, once this instance's
- * engine has applied it, so the caller's next check already sees it. Callers catch the engine up before
- * they authorize, and read nothing outside `work.tx` once it is open (PGlite has a single connection).
+ * engine has applied it, so the caller's next check already sees it. Bodies authorize inside (after the
+ * org lock and the catch-up) and read nothing outside `work.tx` (PGlite has a single connection).
  */
 export async function write<T>(
   ctx: Ctx,
   actor: Actor,
   meta: RequestMeta,
+  orgId: string | null,
   body: (work: Work) => Promise<T>,
 ): Promise<{ result: T; revision: number }> {
   const { result, revision } = await ctx.db.transaction().execute(async (tx) => {
+    if (orgId !== null) {
+      // Writes to one org queue on its row; the engine then catches up inside the lock, so the body's
+      // authorization and invariant checks see every write that committed before this one.
+      await tx.selectFrom('orgs').select('id').where('id', '=', orgId).forNoKeyUpdate().execute()
+    }
+    await ctx.engine.catchUpWithin(tx)
     const changes: Change[] = []
     const audits: AuditInput[] = []
     const work: Work = {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, rules, TEAM_ROLE } from '@orgkit/core'
-import { bindings, groups, members } from '@orgkit/store'
+import { bindings, type Executor, groups, members } from '@orgkit/store'
 import {
   type Actor,
   actorFacts,
@@ -29,8 +29,8 @@ const toView = (row: groups.GroupRow): GroupView => ({
   createdAt: row.created_at.toISOString(),
 })
 
-async function findGroup(ctx: Ctx, orgId: string, id: string) {
-  const row = await groups.findGroup(ctx.db, orgId, id)
+async function findGroup(ctx: Ctx, orgId: string, id: string, db: Executor) {
+  const row = await groups.findGroup(db, orgId, id)
   if (!row) throw new OrgkitError('GROUP_NOT_FOUND', 'no such group', { groupId: id })
   return row
 }
@@ -51,7 +51,7 @@ export async function listGroups(ctx: Ctx, actor: Actor, orgId: string): Promise
 export async function getGroup(ctx: Ctx, actor: Actor, orgId: string, id: string) {
   requireOrg(ctx, actor, orgId)
   authorize(ctx, actor, 'org.read_members', { type: ORG, id: orgId })
-  const row = await findGroup(ctx, orgId, id)
+  const row = await findGroup(ctx, orgId, id, ctx.db)
   const memberRows = await groups.listGroupMembers(ctx.db, id)
   return {
     ...toView(row),
@@ -71,11 +71,10 @@ export async function createGroup(
   orgId: string,
   input: { name: string; description?: string | undefined; role?: string | null | undefined },
 ) {
-  await ctx.engine.catchUp()
-  requireOrg(ctx, actor, orgId)
-  authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
-  checkTeamRole(ctx, orgId, input.role)
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
+    checkTeamRole(ctx, orgId, input.role)
     const row = await groups.insertGroup(work.tx, {
       id: randomUUID(),
       orgId,
@@ -97,19 +96,18 @@ export async function updateGroup(
   id: string,
   patch: { name?: string | undefined; description?: string | undefined; role?: string | null | undefined },
 ) {
-  await ctx.engine.catchUp()
-  requireOrg(ctx, actor, orgId)
-  authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
-  checkTeamRole(ctx, orgId, patch.role)
-  const before = await findGroup(ctx, orgId, id)
-  if (patch.role != null && patch.role !== before.role) {
-    // The team's role reaches every member through its team bindings: the actor must be able to grant it.
-    rules.assertCanGrant(
-      actorFacts(ctx, actor, { type: ORG, id: orgId }),
-      ctx.engine.authorizer.role(patch.role, orgId)!,
-    )
-  }
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
+    checkTeamRole(ctx, orgId, patch.role)
+    const before = await findGroup(ctx, orgId, id, work.tx)
+    if (patch.role != null && patch.role !== before.role) {
+      // The team's role reaches every member through its team bindings: the actor must be able to grant it.
+      rules.assertCanGrant(
+        actorFacts(ctx, actor, { type: ORG, id: orgId }),
+        ctx.engine.authorizer.role(patch.role, orgId)!,
+      )
+    }
     const row = await groups.updateGroup(work.tx, id, {
       ...(patch.name !== undefined && { name: patch.name }),
       ...(patch.description !== undefined && { description: patch.description }),
@@ -129,11 +127,10 @@ export async function updateGroup(
 }
 
 export async function deleteGroup(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, id: string) {
-  await ctx.engine.catchUp()
-  requireOrg(ctx, actor, orgId)
-  authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
-  const before = await findGroup(ctx, orgId, id)
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
+    const before = await findGroup(ctx, orgId, id, work.tx)
     await groups.deleteGroup(work.tx, id)
     work.change({ op: 'group.delete', id })
     work.audit({ orgId, action: 'group.deleted', targetType: 'group', targetId: id, before: toView(before) })
@@ -154,20 +151,19 @@ export async function putGroupMember(
   userId: string,
   input: { memberRole?: string | null | undefined },
 ) {
-  await ctx.engine.catchUp()
-  requireOrg(ctx, actor, orgId)
-  authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
-  checkTeamRole(ctx, orgId, input.memberRole)
-  const group = await findGroup(ctx, orgId, groupId)
-  const groupBindings = await bindings.listBindings(ctx.db, { orgIds: [orgId], groupId })
-  const grants = groupBindings.flatMap((b) => {
-    const key = b.role === TEAM_ROLE ? (input.memberRole ?? group.role) : b.role
-    const role = key ? ctx.engine.authorizer.role(key, orgId) : undefined
-    const scope = { type: b.scope_type, id: b.resource_id ?? orgId }
-    return role ? [{ role, actorAtScope: actorFacts(ctx, actor, scope) }] : []
-  })
-  rules.assertCanAddToGroup(grants)
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
+    checkTeamRole(ctx, orgId, input.memberRole)
+    const group = await findGroup(ctx, orgId, groupId, work.tx)
+    const groupBindings = await bindings.listBindings(work.tx, { orgIds: [orgId], groupId })
+    const grants = groupBindings.flatMap((b) => {
+      const key = b.role === TEAM_ROLE ? (input.memberRole ?? group.role) : b.role
+      const role = key ? ctx.engine.authorizer.role(key, orgId) : undefined
+      const scope = { type: b.scope_type, id: b.resource_id ?? orgId }
+      return role ? [{ role, actorAtScope: actorFacts(ctx, actor, scope) }] : []
+    })
+    rules.assertCanAddToGroup(grants)
     const membership = await members.findMembership(work.tx, orgId, userId)
     if (!membership)
       throw new OrgkitError('NOT_A_MEMBER', 'groups hold members of their organization', { userId })
@@ -192,11 +188,10 @@ export async function removeGroupMember(
   groupId: string,
   userId: string,
 ) {
-  await ctx.engine.catchUp()
-  requireOrg(ctx, actor, orgId)
-  authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
-  await findGroup(ctx, orgId, groupId)
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
+    await findGroup(ctx, orgId, groupId, work.tx)
     if (!(await groups.deleteGroupMember(work.tx, groupId, userId))) {
       throw new OrgkitError('MEMBER_NOT_FOUND', 'not in this group', { userId })
     }

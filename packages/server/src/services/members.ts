@@ -132,16 +132,14 @@ export async function addMember(
   orgId: string,
   input: { userId: string; roles?: string[] | undefined },
 ) {
-  await ctx.engine.catchUp() // decide on the latest committed state
   if (!isPlatform(actor))
     throw new OrgkitError(
       'PLATFORM_ONLY',
       'members join through invitations; platform tokens may add them directly',
     )
-  requireOrg(ctx, actor, orgId)
-  const roles = checkRoleSet(ctx, orgId, input.roles ?? [ctx.model.org.defaultRole])
-  return write(ctx, actor, meta, async (work) => {
-    await orgs.lockOrg(work.tx, orgId)
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    const roles = checkRoleSet(ctx, orgId, input.roles ?? [ctx.model.org.defaultRole])
     if (!(await users.findUser(work.tx, input.userId)))
       throw new OrgkitError('USER_NOT_FOUND', 'no such user', { userId: input.userId })
     if (await members.findMembership(work.tx, orgId, input.userId)) {
@@ -200,12 +198,11 @@ export async function updateMemberRoles(
   userId: string,
   keys: readonly string[],
 ) {
-  await ctx.engine.catchUp() // decide on the latest committed state
-  requireOrg(ctx, actor, orgId)
-  authorize(ctx, actor, 'org.update_user_roles', { type: 'org', id: orgId })
-  const wanted = checkRoleSet(ctx, orgId, keys)
-  const facts = actorFacts(ctx, actor, { type: 'org', id: orgId })
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    authorize(ctx, actor, 'org.update_user_roles', { type: 'org', id: orgId })
+    const wanted = checkRoleSet(ctx, orgId, keys)
+    const facts = actorFacts(ctx, actor, { type: 'org', id: orgId })
     const org = await lockedOrg(work.tx, orgId)
     const membership = await members.findMembership(work.tx, orgId, userId)
     if (!membership)
@@ -261,12 +258,11 @@ async function lockedOrg(tx: Tx, orgId: string) {
  * overrides in this org and every sub-org go, in one transaction (SPEC 2).
  */
 export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, userId: string) {
-  await ctx.engine.catchUp() // decide on the latest committed state
-  requireOrg(ctx, actor, orgId)
   const leaving = actorUserId(actor) === userId
-  if (!leaving) authorize(ctx, actor, 'org.update_user_roles', { type: 'org', id: orgId })
-  const facts = actorFacts(ctx, actor, { type: 'org', id: orgId })
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    if (!leaving) authorize(ctx, actor, 'org.update_user_roles', { type: 'org', id: orgId })
+    const facts = actorFacts(ctx, actor, { type: 'org', id: orgId })
     const org = await lockedOrg(work.tx, orgId)
     const membership = await members.findMembership(work.tx, orgId, userId)
     if (!membership)

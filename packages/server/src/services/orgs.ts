@@ -41,7 +41,6 @@ export async function createOrg(
   meta: RequestMeta,
   input: { name: string; parentId?: string | null },
 ) {
-  await ctx.engine.catchUp() // decide on the latest committed state
   const creatorId = actorUserId(actor)
   if (creatorId === null) {
     throw new OrgkitError(
@@ -53,13 +52,14 @@ export async function createOrg(
     )
   }
   const parentId = input.parentId ?? null
-  if (parentId !== null) {
-    if (!ctx.model.org.subOrgs)
-      throw new OrgkitError('SUB_ORGS_DISABLED', `model "${ctx.model.name}" has no sub-organizations`)
-    requireOrg(ctx, actor, parentId)
-    authorize(ctx, actor, 'org.update_settings', { type: 'org', id: parentId })
+  if (parentId !== null && !ctx.model.org.subOrgs) {
+    throw new OrgkitError('SUB_ORGS_DISABLED', `model "${ctx.model.name}" has no sub-organizations`)
   }
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, parentId, async (work) => {
+    if (parentId !== null) {
+      requireOrg(ctx, actor, parentId)
+      authorize(ctx, actor, 'org.update_settings', { type: 'org', id: parentId })
+    }
     const id = randomUUID()
     const row = await orgs.insertOrg(work.tx, { id, parentId, name: input.name, creatorId })
     await members.upsertMembership(work.tx, id, creatorId, 'active')
@@ -113,10 +113,9 @@ export async function updateOrg(
     logoUrl?: string | null | undefined
   },
 ) {
-  await ctx.engine.catchUp() // decide on the latest committed state
-  requireOrg(ctx, actor, orgId)
-  authorize(ctx, actor, 'org.update_settings', { type: 'org', id: orgId })
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    authorize(ctx, actor, 'org.update_settings', { type: 'org', id: orgId })
     const before = await orgs.lockOrg(work.tx, orgId)
     if (!before) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
     const row = await orgs.updateOrg(work.tx, orgId, {
@@ -138,10 +137,9 @@ export async function updateOrg(
 
 /** Deletes the org and everything in it. Sub-orgs go first, explicitly: refuse while there are any. */
 export async function deleteOrg(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string) {
-  await ctx.engine.catchUp() // decide on the latest committed state
-  requireOrg(ctx, actor, orgId)
-  authorize(ctx, actor, 'org.delete', { type: 'org', id: orgId })
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    authorize(ctx, actor, 'org.delete', { type: 'org', id: orgId })
     const before = await orgs.lockOrg(work.tx, orgId)
     if (!before) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
     if ((await orgs.childOrgIds(work.tx, orgId)).length > 0) {
@@ -171,10 +169,9 @@ export async function transferOrg(
   orgId: string,
   toUserId: string,
 ) {
-  await ctx.engine.catchUp() // decide on the latest committed state
-  requireOrg(ctx, actor, orgId)
-  authorize(ctx, actor, 'org.transfer', { type: 'org', id: orgId })
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    authorize(ctx, actor, 'org.transfer', { type: 'org', id: orgId })
     const before = await orgs.lockOrg(work.tx, orgId)
     if (!before) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
     const membership = await members.findMembership(work.tx, orgId, toUserId)

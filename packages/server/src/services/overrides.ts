@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, type PrincipalRef, rules } from '@orgkit/core'
-import { groups, overrides, users } from '@orgkit/store'
+import { type Executor, groups, overrides, users } from '@orgkit/store'
 import {
   type Actor,
   actorFacts,
@@ -20,9 +20,9 @@ export interface OverrideView {
   effect: 'allow' | 'deny'
 }
 
-async function managed(ctx: Ctx, actor: Actor, orgId: string, resourceId: string) {
+async function managed(ctx: Ctx, actor: Actor, orgId: string, resourceId: string, db: Executor) {
   requireOrg(ctx, actor, orgId)
-  const resource = await visibleResource(ctx, actor, orgId, resourceId)
+  const resource = await visibleResource(ctx, actor, orgId, resourceId, db)
   return {
     resource,
     manage: manageAccessTarget(ctx, { id: resource.id, type: resource.type, orgId, chain: resource.chain }),
@@ -36,7 +36,7 @@ export async function listOverrides(
   orgId: string,
   resourceId: string,
 ): Promise<OverrideView[]> {
-  const { manage } = await managed(ctx, actor, orgId, resourceId)
+  const { manage } = await managed(ctx, actor, orgId, resourceId, ctx.db)
   if (!can(ctx, actor, 'org.read_access', { type: ORG, id: orgId }))
     authorize(ctx, actor, manage.permission, manage.target)
   const below = await ctx.db
@@ -69,23 +69,22 @@ export async function putOverride(
   resourceId: string,
   input: { principal: PrincipalRef; permission: string; effect: 'allow' | 'deny' | 'default' },
 ) {
-  await ctx.engine.catchUp()
-  const { resource, manage } = await managed(ctx, actor, orgId, resourceId)
-  authorize(ctx, actor, manage.permission, manage.target)
-  const permission = ctx.compiled.permissions.get(input.permission)
-  if (!permission || permission.on !== resource.type || !permission.overridable) {
-    throw new OrgkitError(
-      'VALIDATION_FAILED',
-      `"${input.permission}" can't be overridden on a ${resource.type}`,
-      { field: 'permission' },
+  return write(ctx, actor, meta, orgId, async (work) => {
+    const { resource, manage } = await managed(ctx, actor, orgId, resourceId, work.tx)
+    authorize(ctx, actor, manage.permission, manage.target)
+    const permission = ctx.compiled.permissions.get(input.permission)
+    if (!permission || permission.on !== resource.type || !permission.overridable) {
+      throw new OrgkitError(
+        'VALIDATION_FAILED',
+        `"${input.permission}" can't be overridden on a ${resource.type}`,
+        { field: 'permission' },
+      )
+    }
+    rules.assertCanAllow(
+      actorFacts(ctx, actor, { type: resource.type, id: resourceId }),
+      input.permission,
+      input.effect,
     )
-  }
-  rules.assertCanAllow(
-    actorFacts(ctx, actor, { type: resource.type, id: resourceId }),
-    input.permission,
-    input.effect,
-  )
-  return write(ctx, actor, meta, async (work) => {
     const key = {
       resourceId,
       permission: input.permission,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, type Target } from '@orgkit/core'
-import { bindings, overrides, resources, users } from '@orgkit/store'
+import { bindings, type Executor, overrides, resources, users } from '@orgkit/store'
 import { type Actor, authorize, type Ctx, can, type RequestMeta, requireOrg, write } from './context.ts'
 
 export interface ResourceView {
@@ -56,13 +56,14 @@ export async function resourceChain(
   ctx: Ctx,
   orgId: string,
   id: string,
+  db: Executor,
 ): Promise<(resources.ResourceRow & { chain: Target[] }) | null> {
-  const row = await resources.findResource(ctx.db, orgId, id)
+  const row = await resources.findResource(db, orgId, id)
   if (!row) return null
   const chain: Target[] = [{ type: row.type, id: row.id }]
   let parentId = row.parent_id
   while (parentId !== null) {
-    const parent = await resources.findResource(ctx.db, orgId, parentId)
+    const parent = await resources.findResource(db, orgId, parentId)
     if (!parent) break
     chain.push({ type: parent.type, id: parent.id })
     parentId = parent.parent_id
@@ -71,8 +72,8 @@ export async function resourceChain(
 }
 
 /** A resource of this org the actor may read, or 404 (never revealing one from another org). */
-export async function visibleResource(ctx: Ctx, actor: Actor, orgId: string, id: string) {
-  const row = await resourceChain(ctx, orgId, id)
+export async function visibleResource(ctx: Ctx, actor: Actor, orgId: string, id: string, db: Executor) {
+  const row = await resourceChain(ctx, orgId, id, db)
   if (!row || !can(ctx, actor, actionPermission(ctx, row.type, 'read'), { type: row.type, id })) {
     throw new OrgkitError('RESOURCE_NOT_FOUND', 'no such resource', { resourceId: id })
   }
@@ -86,33 +87,34 @@ export async function createResource(
   orgId: string,
   input: { type: string; name: string; parentId?: string | null | undefined },
 ) {
-  await ctx.engine.catchUp()
-  requireOrg(ctx, actor, orgId)
-  const def = ctx.model.resourceTypes[input.type]
-  if (!def)
-    throw new OrgkitError('UNKNOWN_RESOURCE_TYPE', `unknown resource type "${input.type}"`, { field: 'type' })
-  const parentId = input.parentId ?? null
-  let parentTarget: Target = { type: ORG, id: orgId }
-  if (def.parent === ORG) {
-    if (parentId !== null)
-      throw new OrgkitError('VALIDATION_FAILED', `a ${input.type} sits directly under the org`, {
-        field: 'parentId',
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    const def = ctx.model.resourceTypes[input.type]
+    if (!def)
+      throw new OrgkitError('UNKNOWN_RESOURCE_TYPE', `unknown resource type "${input.type}"`, {
+        field: 'type',
       })
-  } else {
-    if (parentId === null)
-      throw new OrgkitError('VALIDATION_FAILED', `a ${input.type} needs a parent ${def.parent}`, {
-        field: 'parentId',
-      })
-    const parent = await visibleResource(ctx, actor, orgId, parentId)
-    if (parent.type !== def.parent) {
-      throw new OrgkitError('VALIDATION_FAILED', `a ${input.type}'s parent must be a ${def.parent}`, {
-        field: 'parentId',
-      })
+    const parentId = input.parentId ?? null
+    let parentTarget: Target = { type: ORG, id: orgId }
+    if (def.parent === ORG) {
+      if (parentId !== null)
+        throw new OrgkitError('VALIDATION_FAILED', `a ${input.type} sits directly under the org`, {
+          field: 'parentId',
+        })
+    } else {
+      if (parentId === null)
+        throw new OrgkitError('VALIDATION_FAILED', `a ${input.type} needs a parent ${def.parent}`, {
+          field: 'parentId',
+        })
+      const parent = await visibleResource(ctx, actor, orgId, parentId, work.tx)
+      if (parent.type !== def.parent) {
+        throw new OrgkitError('VALIDATION_FAILED', `a ${input.type}'s parent must be a ${def.parent}`, {
+          field: 'parentId',
+        })
+      }
+      parentTarget = { type: parent.type, id: parent.id }
     }
-    parentTarget = { type: parent.type, id: parent.id }
-  }
-  authorize(ctx, actor, actionPermission(ctx, input.type, 'create'), parentTarget)
-  return write(ctx, actor, meta, async (work) => {
+    authorize(ctx, actor, actionPermission(ctx, input.type, 'create'), parentTarget)
     const row = await resources.insertResource(work.tx, {
       id: randomUUID(),
       orgId,
@@ -168,7 +170,7 @@ export async function listResources(
 }
 
 export async function getResource(ctx: Ctx, actor: Actor, orgId: string, id: string): Promise<ResourceView> {
-  return toView(await visibleResource(ctx, actor, orgId, id))
+  return toView(await visibleResource(ctx, actor, orgId, id, ctx.db))
 }
 
 export async function renameResource(
@@ -179,10 +181,9 @@ export async function renameResource(
   id: string,
   name: string,
 ) {
-  await ctx.engine.catchUp()
-  const before = await visibleResource(ctx, actor, orgId, id)
-  authorize(ctx, actor, actionPermission(ctx, before.type, 'update'), { type: before.type, id })
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    const before = await visibleResource(ctx, actor, orgId, id, work.tx)
+    authorize(ctx, actor, actionPermission(ctx, before.type, 'update'), { type: before.type, id })
     const row = await resources.renameResource(work.tx, id, name)
     work.audit({
       orgId,
@@ -198,10 +199,9 @@ export async function renameResource(
 
 /** Deletes the resource and everything below it, with every binding and override on them. */
 export async function deleteResource(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, id: string) {
-  await ctx.engine.catchUp()
-  const before = await visibleResource(ctx, actor, orgId, id)
-  authorize(ctx, actor, actionPermission(ctx, before.type, 'delete'), { type: before.type, id })
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    const before = await visibleResource(ctx, actor, orgId, id, work.tx)
+    authorize(ctx, actor, actionPermission(ctx, before.type, 'delete'), { type: before.type, id })
     await resources.deleteResource(work.tx, id)
     work.change({ op: 'resource.delete', id })
     work.audit({
@@ -231,7 +231,7 @@ export interface AccessEntry {
  */
 export async function accessOf(ctx: Ctx, actor: Actor, orgId: string, id: string) {
   requireOrg(ctx, actor, orgId)
-  const resource = await visibleResource(ctx, actor, orgId, id)
+  const resource = await visibleResource(ctx, actor, orgId, id, ctx.db)
   const manage = manageAccessTarget(ctx, { id, type: resource.type, orgId, chain: resource.chain })
   if (!can(ctx, actor, 'org.read_access', { type: ORG, id: orgId }))
     authorize(ctx, actor, manage.permission, manage.target)

@@ -68,14 +68,13 @@ function checkDefinable(
 }
 
 export async function createRole(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, input: RoleInput) {
-  await ctx.engine.catchUp()
-  requireOrg(ctx, actor, orgId)
-  authorize(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })
-  if (ctx.model.roles[input.key] || input.key === 'team') {
-    throw new OrgkitError('ALREADY_EXISTS', `"${input.key}" is a built-in role`, { field: 'key' })
-  }
-  checkDefinable(ctx, actor, orgId, input)
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    authorize(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })
+    if (ctx.model.roles[input.key] || input.key === 'team') {
+      throw new OrgkitError('ALREADY_EXISTS', `"${input.key}" is a built-in role`, { field: 'key' })
+    }
+    checkDefinable(ctx, actor, orgId, input)
     const exists = await work.tx
       .selectFrom('custom_roles')
       .select('key')
@@ -122,30 +121,30 @@ export async function updateRole(
   key: string,
   patch: Partial<Omit<RoleInput, 'key' | 'scope'>>,
 ) {
-  await ctx.engine.catchUp()
-  requireOrg(ctx, actor, orgId)
-  authorize(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })
-  if (ctx.model.roles[key]) throw new OrgkitError('FORBIDDEN', 'built-in roles are read-only', { role: key })
-  const before = await ctx.db
-    .selectFrom('custom_roles')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('key', '=', key)
-    .executeTakeFirst()
-  if (!before) throw new OrgkitError('ROLE_NOT_FOUND', 'no such role', { role: key })
-  const next = {
-    key,
-    scope: before.scope,
-    slot: patch.slot ?? before.slot,
-    label: patch.label ?? before.label,
-    description: patch.description ?? before.description,
-    permissions: patch.permissions ?? before.permissions,
-    priority: patch.priority ?? before.priority,
-  }
-  // Editing reaches everyone holding it: the actor must be able to grant both the old and the new role.
-  checkDefinable(ctx, actor, orgId, { ...before, key })
-  checkDefinable(ctx, actor, orgId, next)
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    authorize(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })
+    if (ctx.model.roles[key])
+      throw new OrgkitError('FORBIDDEN', 'built-in roles are read-only', { role: key })
+    const before = await work.tx
+      .selectFrom('custom_roles')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('key', '=', key)
+      .executeTakeFirst()
+    if (!before) throw new OrgkitError('ROLE_NOT_FOUND', 'no such role', { role: key })
+    const next = {
+      key,
+      scope: before.scope,
+      slot: patch.slot ?? before.slot,
+      label: patch.label ?? before.label,
+      description: patch.description ?? before.description,
+      permissions: patch.permissions ?? before.permissions,
+      priority: patch.priority ?? before.priority,
+    }
+    // Editing reaches everyone holding it: the actor must be able to grant both the old and the new role.
+    checkDefinable(ctx, actor, orgId, { ...before, key })
+    checkDefinable(ctx, actor, orgId, next)
     await work.tx
       .updateTable('custom_roles')
       .set({
@@ -176,29 +175,29 @@ export async function deleteRole(
   key: string,
   options: { bindings?: 'delete' | 'reassign' | undefined; to?: string | undefined },
 ) {
-  await ctx.engine.catchUp()
-  requireOrg(ctx, actor, orgId)
-  authorize(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })
-  if (ctx.model.roles[key]) throw new OrgkitError('FORBIDDEN', 'built-in roles are read-only', { role: key })
-  const before = await ctx.db
-    .selectFrom('custom_roles')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('key', '=', key)
-    .executeTakeFirst()
-  if (!before) throw new OrgkitError('ROLE_NOT_FOUND', 'no such role', { role: key })
-  checkDefinable(ctx, actor, orgId, { ...before, key })
-  const target =
-    options.bindings === 'reassign' ? ctx.engine.authorizer.role(options.to ?? '', orgId) : undefined
-  if (options.bindings === 'reassign') {
-    if (!target || target.scope !== before.scope || target.key === key) {
-      throw new OrgkitError('VALIDATION_FAILED', 'reassign to another role of the same scope', {
-        field: 'to',
-      })
+  return write(ctx, actor, meta, orgId, async (work) => {
+    requireOrg(ctx, actor, orgId)
+    authorize(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })
+    if (ctx.model.roles[key])
+      throw new OrgkitError('FORBIDDEN', 'built-in roles are read-only', { role: key })
+    const before = await work.tx
+      .selectFrom('custom_roles')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('key', '=', key)
+      .executeTakeFirst()
+    if (!before) throw new OrgkitError('ROLE_NOT_FOUND', 'no such role', { role: key })
+    checkDefinable(ctx, actor, orgId, { ...before, key })
+    const target =
+      options.bindings === 'reassign' ? ctx.engine.authorizer.role(options.to ?? '', orgId) : undefined
+    if (options.bindings === 'reassign') {
+      if (!target || target.scope !== before.scope || target.key === key) {
+        throw new OrgkitError('VALIDATION_FAILED', 'reassign to another role of the same scope', {
+          field: 'to',
+        })
+      }
+      rules.assertCanGrant(actorFacts(ctx, actor, { type: ORG, id: orgId }), target)
     }
-    rules.assertCanGrant(actorFacts(ctx, actor, { type: ORG, id: orgId }), target)
-  }
-  return write(ctx, actor, meta, async (work) => {
     const inUse = await work.tx
       .selectFrom('bindings')
       .selectAll()

@@ -33,7 +33,7 @@ export async function createUser(
   input: { email: string; name: string },
 ) {
   if (!isPlatform(actor)) throw new OrgkitError('PLATFORM_ONLY', 'only a platform token provisions users')
-  return write(ctx, actor, meta, async (work) => {
+  return write(ctx, actor, meta, null, async (work) => {
     const existing = await work.tx
       .selectFrom('users')
       .select('id')

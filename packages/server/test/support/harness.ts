@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto'
+import type { Model } from '@orgkit/core'
+import pg from 'pg'
+import pino from 'pino'
+import { type RunningServer, startServer } from '../../src/server.ts'
+
+/** Every API suite runs on the embedded database, and on a real PostgreSQL when one is configured. */
+export const DATABASES: ('pglite' | 'postgres')[] = process.env.ORGKIT_TEST_DATABASE_URL
+  ? ['pglite', 'postgres']
+  : ['pglite']
+
+export interface Reply {
+  status: number
+  body: any // biome-ignore lint/suspicious/noExplicitAny: tests read JSON freely
+}
+
+export interface Client {
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>
+  get(path: string): Promise<Reply>
+  post(path: string, body?: unknown): Promise<Reply>
+  patch(path: string, body?: unknown): Promise<Reply>
+  put(path: string, body?: unknown): Promise<Reply>
+  delete(path: string): Promise<Reply>
+}
+
+export interface TestServer extends RunningServer {
+  token: string
+  /** The host product itself (platform token). */
+  platform: Client
+  /** The platform token acting as one user: exactly that user's rights. */
+  as(userId: string): Client
+  /** Provisions a user and returns its id. */
+  user(name: string): Promise<string>
+  stop(): Promise<void>
+}
+
+export function client(url: string, token: string, actAs?: string): Client {
+  const request = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const response = await fetch(url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(actAs && { 'x-orgkit-user': actAs }),
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    })
+    const text = await response.text()
+    return { status: response.status, body: text ? JSON.parse(text) : null }
+  }
+  return {
+    request,
+    get: (path) => request('GET', path),
+    post: (path, body) => request('POST', path, body ?? {}),
+    patch: (path, body) => request('PATCH', path, body ?? {}),
+    put: (path, body) => request('PUT', path, body),
+    delete: (path) => request('DELETE', path),
+  }
+}
+
+/** A real server on a loopback port, over a fresh database (in-memory PGlite, or a new schema). */
+export async function startTestServer(
+  database: 'pglite' | 'postgres',
+  options: { model?: Model } = {},
+): Promise<TestServer> {
+  const schema = `orgkit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const url = process.env.ORGKIT_TEST_DATABASE_URL
+  const server = await startServer({
+    database: database === 'pglite' ? { dataDir: 'memory://' } : { url, schema, poolSize: 12 },
+    model: options.model,
+    logger: pino({ level: 'silent' }),
+  })
+  const token = server.bootstrapToken!
+  const platform = client(server.url, token)
+  let emails = 0
+  return {
+    ...server,
+    token,
+    platform,
+    as: (userId) => client(server.url, token, userId),
+    user: async (name) => {
+      const reply = await platform.post('/v1/users', {
+        email: `${name.toLowerCase()}.${++emails}@example.com`,
+        name,
+      })
+      if (reply.status !== 201) throw new Error(`user ${name}: ${JSON.stringify(reply.body)}`)
+      return reply.body.id as string
+    },
+    stop: async () => {
+      await server.close()
+      if (database === 'postgres') {
+        const admin = new pg.Client({ connectionString: url })
+        await admin.connect()
+        await admin.query(`drop schema if exists "${schema}" cascade`)
+        await admin.end()
+      }
+    },
+  }
+}
