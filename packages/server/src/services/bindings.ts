@@ -72,6 +72,7 @@ async function scopeFor(
   db: Executor,
 ) {
   if (!resourceId) {
+    requireOrg(ctx, actor, orgId)
     return {
       scope: { type: ORG, id: orgId },
       manage: { permission: 'org.update_user_roles', target: { type: ORG, id: orgId } },
@@ -102,7 +103,6 @@ export async function createBinding(
   },
 ) {
   return write(ctx, actor, meta, orgId, async (work) => {
-    requireOrg(ctx, actor, orgId)
     const { scope, manage } = await scopeFor(ctx, actor, orgId, input.resourceId, work.tx)
     authorize(ctx, actor, manage.permission, manage.target)
     const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null
@@ -176,7 +176,6 @@ export async function createBinding(
 /** Revokes a binding, under the owner, creator, rank and last-owner rules. */
 export async function deleteBinding(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, id: string) {
   return write(ctx, actor, meta, orgId, async (work) => {
-    requireOrg(ctx, actor, orgId)
     const existing = await bindings.findBinding(work.tx, orgId, id)
     if (!existing) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
     const { scope, manage } = await scopeFor(ctx, actor, orgId, existing.resource_id, work.tx)

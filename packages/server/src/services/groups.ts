@@ -29,7 +29,7 @@ const toView = (row: groups.GroupRow): GroupView => ({
   createdAt: row.created_at.toISOString(),
 })
 
-async function findGroup(ctx: Ctx, orgId: string, id: string, db: Executor) {
+async function findGroup(db: Executor, orgId: string, id: string) {
   const row = await groups.findGroup(db, orgId, id)
   if (!row) throw new OrgkitError('GROUP_NOT_FOUND', 'no such group', { groupId: id })
   return row
@@ -51,7 +51,7 @@ export async function listGroups(ctx: Ctx, actor: Actor, orgId: string): Promise
 export async function getGroup(ctx: Ctx, actor: Actor, orgId: string, id: string) {
   requireOrg(ctx, actor, orgId)
   authorize(ctx, actor, 'org.read_members', { type: ORG, id: orgId })
-  const row = await findGroup(ctx, orgId, id, ctx.db)
+  const row = await findGroup(ctx.db, orgId, id)
   const memberRows = await groups.listGroupMembers(ctx.db, id)
   return {
     ...toView(row),
@@ -100,7 +100,7 @@ export async function updateGroup(
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
     checkTeamRole(ctx, orgId, patch.role)
-    const before = await findGroup(ctx, orgId, id, work.tx)
+    const before = await findGroup(work.tx, orgId, id)
     if (patch.role != null && patch.role !== before.role) {
       // The team's role reaches every member through its team bindings: the actor must be able to grant it.
       rules.assertCanGrant(
@@ -130,7 +130,7 @@ export async function deleteGroup(ctx: Ctx, actor: Actor, meta: RequestMeta, org
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
-    const before = await findGroup(ctx, orgId, id, work.tx)
+    const before = await findGroup(work.tx, orgId, id)
     await groups.deleteGroup(work.tx, id)
     work.change({ op: 'group.delete', id })
     work.audit({ orgId, action: 'group.deleted', targetType: 'group', targetId: id, before: toView(before) })
@@ -155,7 +155,7 @@ export async function putGroupMember(
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
     checkTeamRole(ctx, orgId, input.memberRole)
-    const group = await findGroup(ctx, orgId, groupId, work.tx)
+    const group = await findGroup(work.tx, orgId, groupId)
     const groupBindings = await bindings.listBindings(work.tx, { orgIds: [orgId], groupId })
     const grants = groupBindings.flatMap((b) => {
       const key = b.role === TEAM_ROLE ? (input.memberRole ?? group.role) : b.role
@@ -191,7 +191,7 @@ export async function removeGroupMember(
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
-    await findGroup(ctx, orgId, groupId, work.tx)
+    await findGroup(work.tx, orgId, groupId)
     if (!(await groups.deleteGroupMember(work.tx, groupId, userId))) {
       throw new OrgkitError('MEMBER_NOT_FOUND', 'not in this group', { userId })
     }

@@ -21,7 +21,7 @@ export interface OverrideView {
 }
 
 async function managed(ctx: Ctx, actor: Actor, orgId: string, resourceId: string, db: Executor) {
-  requireOrg(ctx, actor, orgId)
+  // No org-level gate: an external account managing its app reaches it through the resource alone.
   const resource = await visibleResource(ctx, actor, orgId, resourceId, db)
   return {
     resource,

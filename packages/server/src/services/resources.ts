@@ -53,10 +53,9 @@ export function manageAccessTarget(
 
 /** The resource and the resources above it, nearest first. */
 export async function resourceChain(
-  ctx: Ctx,
+  db: Executor,
   orgId: string,
   id: string,
-  db: Executor,
 ): Promise<(resources.ResourceRow & { chain: Target[] }) | null> {
   const row = await resources.findResource(db, orgId, id)
   if (!row) return null
@@ -73,7 +72,7 @@ export async function resourceChain(
 
 /** A resource of this org the actor may read, or 404 (never revealing one from another org). */
 export async function visibleResource(ctx: Ctx, actor: Actor, orgId: string, id: string, db: Executor) {
-  const row = await resourceChain(ctx, orgId, id, db)
+  const row = await resourceChain(db, orgId, id)
   if (!row || !can(ctx, actor, actionPermission(ctx, row.type, 'read'), { type: row.type, id })) {
     throw new OrgkitError('RESOURCE_NOT_FOUND', 'no such resource', { resourceId: id })
   }
@@ -230,7 +229,6 @@ export interface AccessEntry {
  * and below it (the channel-permissions modal).
  */
 export async function accessOf(ctx: Ctx, actor: Actor, orgId: string, id: string) {
-  requireOrg(ctx, actor, orgId)
   const resource = await visibleResource(ctx, actor, orgId, id, ctx.db)
   const manage = manageAccessTarget(ctx, { id, type: resource.type, orgId, chain: resource.chain })
   if (!can(ctx, actor, 'org.read_access', { type: ORG, id: orgId }))

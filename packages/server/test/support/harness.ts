@@ -11,7 +11,8 @@ export const DATABASES: ('pglite' | 'postgres')[] = process.env.ORGKIT_TEST_DATA
 
 export interface Reply {
   status: number
-  body: any // biome-ignore lint/suspicious/noExplicitAny: tests read JSON freely
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON replies
+  body: any
 }
 
 export interface Client {
