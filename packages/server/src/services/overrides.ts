@@ -1,16 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, type PrincipalRef, rules } from '@orgkit/core'
 import { type Executor, groups, overrides, users } from '@orgkit/store'
-import {
-  type Actor,
-  actorFacts,
-  authorize,
-  type Ctx,
-  can,
-  type RequestMeta,
-  requireOrg,
-  write,
-} from './context.ts'
+import { type Actor, actorFacts, authorize, type Ctx, can, type RequestMeta, write } from './context.ts'
 import { manageAccessTarget, visibleResource } from './resources.ts'
 
 export interface OverrideView {
