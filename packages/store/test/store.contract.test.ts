@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto'
+import { Authorizer, isOrgkitError, presets } from '@orgkit/core'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  bindings,
+  changesSince,
+  currentRevision,
+  groups,
+  loadSnapshot,
+  mapPgErrors,
+  members,
+  migrate,
+  openStore,
+  orgs,
+  overrides,
+  recordChanges,
+  resources,
+  type Store,
+  users,
+} from '../src/index.ts'
+
+/**
+ * One contract suite for both databases: PGlite always, PostgreSQL when ORGKIT_TEST_DATABASE_URL is set
+ * (each run in a schema of its own). Assertions are on rows.
+ */
+const url = process.env.ORGKIT_TEST_DATABASE_URL
+const TARGETS = url ? (['pglite', 'postgres'] as const) : (['pglite'] as const)
+
+describe.each(TARGETS)('store contract (%s)', (kind) => {
+  let store: Store
+  const schema = `orgkit_store_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+
+  beforeAll(async () => {
+    store = await openStore(kind === 'pglite' ? { dataDir: 'memory://' } : { url, schema, poolSize: 12 })
+    await migrate(store.db)
+  })
+  afterAll(async () => {
+    await store?.close()
+    if (kind === 'postgres') {
+      const admin = new pg.Client({ connectionString: url })
+      await admin.connect()
+      await admin.query(`drop schema if exists "${schema}" cascade`)
+      await admin.end()
+    }
+  })
+
+  it('migrates once, and again is a no-op', async () => {
+    expect(await migrate(store.db)).toEqual([])
+    const tables = await store.db.introspection.getTables()
+    expect(tables.map((t) => t.name)).toEqual(
+      expect.arrayContaining([
+        'users',
+        'orgs',
+        'memberships',
+        'resources',
+        'bindings',
+        'overrides',
+        'change_log',
+        'revision',
+        'audit_log',
+      ]),
+    )
+  })
+
+  it('gives concurrent writers gap-free revisions, visible in order', async () => {
+    const start = await currentRevision(store.db)
+    const writers = Array.from({ length: 20 }, (_, i) =>
+      store.db.transaction().execute(async (tx) => {
+        const revision = await recordChanges(tx, [
+          { op: 'user.put', user: { id: `ghost-${i}`, mfaEnabled: false } },
+        ])
+        return revision
+      }),
+    )
+    const revisions = (await Promise.all(writers)).sort((a, b) => a - b)
+    expect(revisions).toEqual(Array.from({ length: 20 }, (_, i) => start + i + 1))
+    const feed = await changesSince(store.db, start)
+    expect(feed.map((f) => f.revision)).toEqual(revisions)
+    expect(await currentRevision(store.db)).toBe(start + 20)
+  })
+
+  it('rolls back a write together with its change-feed row', async () => {
+    const start = await currentRevision(store.db)
+    await expect(
+      store.db.transaction().execute(async (tx) => {
+        await recordChanges(tx, [{ op: 'user.put', user: { id: 'never', mfaEnabled: false } }])
+        throw new Error('abort')
+      }),
+    ).rejects.toThrow('abort')
+    expect(await currentRevision(store.db)).toBe(start)
+    expect(await changesSince(store.db, start)).toEqual([])
+  })
+
+  it('cascades deletes exactly as the engine does', async () => {
+    const ids = {
+      user: randomUUID(),
+      org: randomUUID(),
+      sub: randomUUID(),
+      app: randomUUID(),
+      channel: randomUUID(),
+      group: randomUUID(),
+    }
+    await store.db.transaction().execute(async (tx) => {
+      await users.insertUser(tx, { id: ids.user, email: `${ids.user}@example.com`, name: 'U' })
+      await orgs.insertOrg(tx, { id: ids.org, parentId: null, name: 'O', creatorId: ids.user })
+      await orgs.insertOrg(tx, { id: ids.sub, parentId: ids.org, name: 'S', creatorId: ids.user })
+      await members.upsertMembership(tx, ids.org, ids.user, 'active')
+      await resources.insertResource(tx, {
+        id: ids.app,
+        orgId: ids.org,
+        type: 'app',
+        parentId: null,
+        name: 'A',
+      })
+      await resources.insertResource(tx, {
+        id: ids.channel,
+        orgId: ids.org,
+        type: 'channel',
+        parentId: ids.app,
+        name: 'C',
+      })
+      await groups.insertGroup(tx, { id: ids.group, orgId: ids.org, name: 'G', description: '', role: null })
+      await groups.upsertGroupMember(tx, ids.group, ids.user, null)
+      const common = { grantedBy: null, reason: null, expiresAt: null }
+      await bindings.insertBinding(tx, {
+        id: randomUUID(),
+        orgId: ids.org,
+        userId: ids.user,
+        groupId: null,
+        role: 'org_member',
+        scopeType: 'org',
+        resourceId: null,
+        ...common,
+      })
+      await bindings.insertBinding(tx, {
+        id: randomUUID(),
+        orgId: ids.org,
+        userId: null,
+        groupId: ids.group,
+        role: 'app_admin',
+        scopeType: 'app',
+        resourceId: ids.app,
+        ...common,
+      })
+      await overrides.upsertOverride(tx, {
+        id: randomUUID(),
+        orgId: ids.org,
+        resourceId: ids.channel,
+        userId: ids.user,
+        groupId: null,
+        permission: 'channel.read',
+        effect: 'deny',
+      })
+    })
+    const before = await loadSnapshot(store.db)
+    const engine = new Authorizer(presets.capgo!, before.snapshot)
+    engine.apply({ op: 'resource.delete', id: ids.app })
+    await store.db.transaction().execute((tx) => resources.deleteResource(tx, ids.app))
+    const afterApp = await loadSnapshot(store.db)
+    expect(afterApp.snapshot.bindings.filter((b) => b.scope.id === ids.app)).toEqual([])
+    expect(afterApp.snapshot.overrides.filter((o) => o.resourceId === ids.channel)).toEqual([])
+    expect(afterApp.snapshot.resources.filter((r) => r.orgId === ids.org)).toEqual([])
+    const rebuilt = new Authorizer(presets.capgo!, afterApp.snapshot)
+    const u = { type: 'user', id: ids.user } as const
+    for (const authz of [engine, rebuilt]) {
+      expect(authz.has({ type: 'channel', id: ids.channel })).toBe(false)
+      expect(authz.check(u, 'org.read', { type: 'org', id: ids.org }).allowed).toBe(true)
+      expect(authz.check(u, 'org.read', { type: 'org', id: ids.sub }).allowed).toBe(true)
+    }
+
+    engine.apply({ op: 'org.delete', id: ids.org })
+    await store.db.transaction().execute((tx) => orgs.deleteOrg(tx, ids.org))
+    const after = await loadSnapshot(store.db)
+    expect(after.snapshot.orgs.filter((o) => o.id === ids.org || o.id === ids.sub)).toEqual([])
+    expect(after.snapshot.groups.filter((g) => g.id === ids.group)).toEqual([])
+    expect(after.snapshot.groupMembers.filter((m) => m.groupId === ids.group)).toEqual([])
+    expect(after.snapshot.memberships.filter((m) => m.orgId === ids.org)).toEqual([])
+    expect(
+      after.snapshot.bindings.filter((b) => b.principal.id === ids.user || b.principal.id === ids.group),
+    ).toEqual([])
+    for (const authz of [engine, new Authorizer(presets.capgo!, after.snapshot)]) {
+      expect(authz.has({ type: 'org', id: ids.sub })).toBe(false)
+      expect(authz.listResources(u, 'org.read', 'org')).toEqual([])
+    }
+  })
+
+  it('turns constraint violations into catalogue errors', async () => {
+    const id = randomUUID()
+    const insert = () =>
+      mapPgErrors('user', () =>
+        store.db
+          .transaction()
+          .execute((tx) => users.insertUser(tx, { id, email: `dup-${id}@example.com`, name: 'D' })),
+      )
+    await insert()
+    const error = await insert().catch((e: unknown) => e)
+    expect(isOrgkitError(error, 'ALREADY_EXISTS')).toBe(true)
+    const dangling = await mapPgErrors('membership', () =>
+      store.db.transaction().execute((tx) => members.upsertMembership(tx, randomUUID(), id, 'active')),
+    ).catch((e: unknown) => e)
+    expect(isOrgkitError(dangling, 'NOT_FOUND')).toBe(true)
+  })
+})
