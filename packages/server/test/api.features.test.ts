@@ -1,0 +1,193 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
+import { client, DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+
+const run = promisify(execFile)
+
+describe.each(DATABASES)('groups, custom roles, audit rows and operations (%s)', (database) => {
+  let s: TestServer
+  let w: CapgoWorld
+  beforeAll(async () => {
+    s = await startTestServer(database)
+    w = await capgoWorld(s)
+  })
+  afterAll(() => s?.stop())
+
+  const check = (userId: string, permission: string, resource: object) =>
+    s
+      .as(userId)
+      .post('/v1/check', { permission, resource })
+      .then((r) => r.body.allowed as boolean)
+
+  it('gives a group’s members its roles, and refuses adding members to a group above the actor', async () => {
+    const admin = s.as(w.users.admin)
+    const qa = await admin.post(`/v1/orgs/${w.orgId}/groups`, { name: 'QA Team', description: 'testers' })
+    expect(qa.status).toBe(201)
+    await admin.post(`/v1/orgs/${w.orgId}/bindings`, {
+      principal: { type: 'group', id: qa.body.id },
+      role: 'app_developer',
+      resourceId: w.appId,
+    })
+    expect(await check(w.users.member, 'app.upload_bundle', { type: 'app', id: w.appId })).toBe(false)
+    expect(
+      (await admin.put(`/v1/orgs/${w.orgId}/groups/${qa.body.id}/members/${w.users.member}`, {})).status,
+    ).toBe(200)
+    expect(await check(w.users.member, 'app.upload_bundle', { type: 'app', id: w.appId })).toBe(true)
+    const detail = await admin.get(`/v1/orgs/${w.orgId}/groups/${qa.body.id}`)
+    expect(detail.body.members.map((m: { userId: string }) => m.userId)).toEqual([w.users.member])
+
+    // A group holding Billing Manager: the Admin lacks billing permissions, so can't hand them out by group.
+    const billing = await s.platform.post(`/v1/orgs/${w.orgId}/groups`, { name: 'Finance' })
+    await s.platform.post(`/v1/orgs/${w.orgId}/bindings`, {
+      principal: { type: 'group', id: billing.body.id },
+      role: 'org_billing_admin',
+    })
+    const escalate = await admin.put(
+      `/v1/orgs/${w.orgId}/groups/${billing.body.id}/members/${w.users.member}`,
+      {},
+    )
+    expect([escalate.status, escalate.body.code]).toEqual([403, 'ESCALATION'])
+    expect(await check(w.users.member, 'org.read_billing', { org: w.orgId })).toBe(false)
+
+    // Leaving the group takes the access away.
+    await admin.delete(`/v1/orgs/${w.orgId}/groups/${qa.body.id}/members/${w.users.member}`)
+    expect(await check(w.users.member, 'app.upload_bundle', { type: 'app', id: w.appId })).toBe(false)
+  })
+
+  it('refuses a second role in a single slot, an owner role for a non-owner, and an expiring owner role', async () => {
+    const admin = s.as(w.users.admin)
+    const twice = await admin.post(`/v1/orgs/${w.orgId}/bindings`, {
+      principal: { type: 'user', id: w.users.appReader },
+      role: 'app_developer',
+      resourceId: w.appId,
+    })
+    expect([twice.status, twice.body.code]).toEqual([409, 'SLOT_TAKEN'])
+    const owner = await admin.patch(`/v1/orgs/${w.orgId}/members/${w.users.member}`, {
+      roles: ['org_super_admin'],
+    })
+    expect([owner.status, owner.body.code]).toEqual([403, 'OWNER_REQUIRED'])
+    const creator = await admin.patch(`/v1/orgs/${w.orgId}/members/${w.users.creator}`, {
+      roles: ['org_member'],
+    })
+    expect([creator.status, creator.body.code]).toEqual([403, 'CREATOR_ROLE_LOCKED'])
+    const expiring = await s.as(w.users.creator).post(`/v1/orgs/${w.orgId}/bindings`, {
+      principal: { type: 'user', id: w.users.admin },
+      role: 'org_super_admin',
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    })
+    expect([expiring.status, expiring.body.code]).toEqual([400, 'OWNER_ROLE_NO_EXPIRY'])
+    const lastOwnerLeaves = await s
+      .as(w.users.creator)
+      .delete(`/v1/orgs/${w.orgId}/members/${w.users.creator}`)
+    expect([lastOwnerLeaves.status, lastOwnerLeaves.body.code]).toEqual([409, 'LAST_OWNER'])
+    const subOrg = await s.as(w.users.creator).post('/v1/orgs', { name: 'Sub', parentId: w.orgId })
+    expect([subOrg.status, subOrg.body.code]).toEqual([400, 'SUB_ORGS_DISABLED'])
+  })
+
+  it('runs custom roles: no permission beyond the actor, in-use deletes say what happens', async () => {
+    const admin = s.as(w.users.admin)
+    const beyond = await admin.post(`/v1/orgs/${w.orgId}/roles`, {
+      key: 'deleter',
+      scope: 'app',
+      slot: 'app',
+      label: 'Deleter',
+      permissions: ['app.read', 'app.delete'],
+      priority: 10,
+    })
+    expect([beyond.status, beyond.body.code]).toEqual([403, 'ESCALATION'])
+    const builtIn = await admin.patch(`/v1/orgs/${w.orgId}/roles/org_member`, { label: 'x' })
+    expect(builtIn.status).toBe(403)
+    const made = await admin.post(`/v1/orgs/${w.orgId}/roles`, {
+      key: 'release_manager',
+      scope: 'app',
+      slot: 'app',
+      label: 'Release manager',
+      permissions: ['app.read', 'bundle.update'],
+      priority: 45,
+    })
+    expect(made.status).toBe(201)
+    const user = await s.user('Releaser')
+    await admin.post(`/v1/orgs/${w.orgId}/bindings`, {
+      principal: { type: 'user', id: user },
+      role: 'release_manager',
+      resourceId: w.appId,
+    })
+    expect(await check(user, 'bundle.update', { type: 'app', id: w.appId })).toBe(true)
+    await admin.patch(`/v1/orgs/${w.orgId}/roles/release_manager`, { permissions: ['app.read'] })
+    expect(await check(user, 'bundle.update', { type: 'app', id: w.appId })).toBe(false)
+    const inUse = await admin.delete(`/v1/orgs/${w.orgId}/roles/release_manager`)
+    expect([inUse.status, inUse.body.code, inUse.body.details.bindings]).toEqual([409, 'ROLE_IN_USE', 1])
+    const reassigned = await admin.delete(
+      `/v1/orgs/${w.orgId}/roles/release_manager?bindings=reassign&to=app_uploader`,
+    )
+    expect(reassigned.status).toBe(200)
+    expect(await check(user, 'app.upload_bundle', { type: 'app', id: w.appId })).toBe(true)
+    const roles = (await admin.get(`/v1/orgs/${w.orgId}/roles`)).body.items.map((r: { key: string }) => r.key)
+    expect(roles).not.toContain('release_manager')
+  })
+
+  it('writes an audit row with each change, in the same transaction', async () => {
+    const before = await s.ctx.db.selectFrom('audit_log').selectAll().where('org_id', '=', w.orgId).execute()
+    await s.as(w.users.admin).patch(`/v1/orgs/${w.orgId}`, { name: 'Acme Audited' })
+    const refused = await s
+      .as(w.users.admin)
+      .patch(`/v1/orgs/${w.orgId}/members/${w.users.creator}`, { roles: ['org_member'] })
+    expect(refused.status).toBe(403)
+    const after = await s.ctx.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('org_id', '=', w.orgId)
+      .orderBy('id')
+      .execute()
+    expect(after.length).toBe(before.length + 1)
+    expect(after.at(-1)).toMatchObject({
+      action: 'org.updated',
+      actor_type: 'user',
+      actor_id: w.users.admin,
+      target_type: 'org',
+      target_id: w.orgId,
+      after: expect.objectContaining({ name: 'Acme Audited' }),
+    })
+    expect(after.at(-1)!.request_id).toBeTruthy()
+  })
+
+  it('serves health, readiness with the applied revision, and Prometheus metrics', async () => {
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200)
+    const ready = await (await fetch(`${s.url}/readyz`)).json()
+    expect(ready).toEqual({ ready: true, revision: s.ctx.engine.revision })
+    const metrics = await (await fetch(`${s.url}/metrics`)).text()
+    expect(metrics).toContain('orgkit_http_request_duration_seconds_bucket')
+    const echoed = await fetch(`${s.url}/healthz`, { headers: { 'x-request-id': 'trace-123' } })
+    expect(echoed.headers.get('x-request-id')).toBe('trace-123')
+  })
+})
+
+describe('the orgkit CLI', () => {
+  it('migrates, creates a platform token the server accepts, and starts on the embedded database', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orgkit-cli-'))
+    const bin = join(import.meta.dirname, '../bin/orgkit.js')
+    const env = { ...process.env, ORGKIT_DATA_DIR: dir, PORT: '0', ORGKIT_DATABASE_URL: '' }
+    try {
+      const migrated = await run(process.execPath, [bin, 'migrate'], { env })
+      expect(migrated.stdout).toMatch(/applied: 0001-initial/)
+      const token = (await run(process.execPath, [bin, 'tokens', 'create', 'ci'], { env })).stdout.trim()
+      expect(token).toMatch(/^okp_[\w-]{40,}$/)
+      const { startServer } = await import('../src/server.ts')
+      const server = await startServer({ database: { dataDir: dir } })
+      try {
+        expect(server.bootstrapToken).toBeNull()
+        const me = await client(server.url, token).get('/v1/me')
+        expect(me.body).toMatchObject({ platform: true })
+      } finally {
+        await server.close()
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
