@@ -133,6 +133,11 @@ export const errorResponses = {
   409: { description: 'Conflict', content: { 'application/problem+json': { schema: Problem } } },
 } as const
 
+/** A required JSON request body. */
+export const body = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { 'application/json': { schema } }, required: true },
+})
+
 export const json = <T extends z.ZodType>(schema: T, description = 'OK') => ({
   description,
   content: { 'application/json': { schema } },

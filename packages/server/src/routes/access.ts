@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { RouteModule } from '../env.ts'
 import {
   Binding,
+  body,
   errorResponses,
   Group,
   json,
@@ -17,9 +18,6 @@ import * as bindings from '../services/bindings.ts'
 import * as groups from '../services/groups.ts'
 import * as roles from '../services/roles.ts'
 
-const body = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { 'application/json': { schema } }, required: true },
-})
 const Revision = z.object({ revision: z.number() })
 const IdParams = OrgParams.extend({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) })
 const KeyParams = OrgParams.extend({ key: RoleKey.openapi({ param: { name: 'key', in: 'path' } }) })

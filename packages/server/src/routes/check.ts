@@ -1,12 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { RouteModule } from '../env.ts'
-import { errorResponses, json, PermissionKey, ResourceRef, Revision, Subject } from '../schemas.ts'
+import { body, errorResponses, json, PermissionKey, ResourceRef, Revision, Subject } from '../schemas.ts'
 import * as check from '../services/check.ts'
 
 const tags = ['Authorization']
-const body = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { 'application/json': { schema } }, required: true },
-})
 const CheckInput = z.object({
   subject: Subject.optional(),
   permission: PermissionKey,

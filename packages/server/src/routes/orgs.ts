@@ -1,15 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { RouteModule } from '../env.ts'
-import { errorResponses, json, Member, Name, Org, OrgParams, Uuid, withRevision } from '../schemas.ts'
+import { body, errorResponses, json, Member, Name, Org, OrgParams, Uuid, withRevision } from '../schemas.ts'
 import * as members from '../services/members.ts'
 import * as orgs from '../services/orgs.ts'
 
 const tags = ['Organizations']
 const MemberParams = OrgParams.extend({ userId: Uuid.openapi({ param: { name: 'userId', in: 'path' } }) })
 const RoleList = z.object({ roles: z.array(z.string().min(1)).min(1).max(30) }).strict()
-const body = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { 'application/json': { schema } }, required: true },
-})
 
 export const orgRoutes: RouteModule = (app, ctx) => {
   app.openapi(

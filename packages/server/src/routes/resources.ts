@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { RouteModule } from '../env.ts'
 import {
+  body,
   errorResponses,
   json,
   Name,
@@ -16,9 +17,6 @@ import * as resources from '../services/resources.ts'
 
 const tags = ['Resources']
 const ResourceParams = OrgParams.extend({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) })
-const body = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { 'application/json': { schema } }, required: true },
-})
 
 const AccessEntry = z.object({
   bindingId: Uuid,

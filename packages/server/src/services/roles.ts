@@ -1,4 +1,5 @@
 import { ORG, OrgkitError, rules } from '@orgkit/core'
+import type { Tx } from '@orgkit/store'
 import {
   type Actor,
   actorFacts,
@@ -67,6 +68,19 @@ function checkDefinable(
   rules.assertCanGrant(actorFacts(ctx, actor, { type: ORG, id: orgId }), input)
 }
 
+/** A custom role of the org, for editing; built-in roles are read-only. */
+async function editableRole(ctx: Ctx, tx: Tx, orgId: string, key: string) {
+  if (ctx.model.roles[key]) throw new OrgkitError('FORBIDDEN', 'built-in roles are read-only', { role: key })
+  const role = await tx
+    .selectFrom('custom_roles')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('key', '=', key)
+    .executeTakeFirst()
+  if (!role) throw new OrgkitError('ROLE_NOT_FOUND', 'no such role', { role: key })
+  return role
+}
+
 export async function createRole(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, input: RoleInput) {
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
@@ -124,15 +138,7 @@ export async function updateRole(
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })
-    if (ctx.model.roles[key])
-      throw new OrgkitError('FORBIDDEN', 'built-in roles are read-only', { role: key })
-    const before = await work.tx
-      .selectFrom('custom_roles')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('key', '=', key)
-      .executeTakeFirst()
-    if (!before) throw new OrgkitError('ROLE_NOT_FOUND', 'no such role', { role: key })
+    const before = await editableRole(ctx, work.tx, orgId, key)
     const next = {
       key,
       scope: before.scope,
@@ -178,15 +184,7 @@ export async function deleteRole(
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })
-    if (ctx.model.roles[key])
-      throw new OrgkitError('FORBIDDEN', 'built-in roles are read-only', { role: key })
-    const before = await work.tx
-      .selectFrom('custom_roles')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('key', '=', key)
-      .executeTakeFirst()
-    if (!before) throw new OrgkitError('ROLE_NOT_FOUND', 'no such role', { role: key })
+    const before = await editableRole(ctx, work.tx, orgId, key)
     checkDefinable(ctx, actor, orgId, { ...before, key })
     const target =
       options.bindings === 'reassign' ? ctx.engine.authorizer.role(options.to ?? '', orgId) : undefined
