@@ -15,10 +15,15 @@ export class EngineReplica {
     private readonly db: Db,
     private readonly compiled: CompiledModel,
     private readonly clock: () => number,
+    private readonly onResync: (error: unknown, revision: number) => void = () => {},
   ) {}
 
   async load(): Promise<void> {
-    const { revision, snapshot } = await loadSnapshot(this.db)
+    await this.reloadWith(this.db)
+  }
+
+  private async reloadWith(executor: Executor): Promise<void> {
+    const { revision, snapshot } = await loadSnapshot(executor)
     this.authorizer = new Authorizer(this.compiled, snapshot, { clock: this.clock })
     this.revision = revision
   }
@@ -44,7 +49,15 @@ export class EngineReplica {
       const batch = await changesSince(executor, this.revision)
       for (const { revision, changes } of batch) {
         if (revision <= this.revision) continue // another pass applied it meanwhile
-        this.authorizer.apply(changes)
+        try {
+          this.authorizer.apply(changes)
+        } catch (error) {
+          // A committed change the graph refuses would wedge this replica for good: start over from a
+          // fresh snapshot instead (it reflects the database, whatever the feed said), and say so.
+          this.onResync(error, revision)
+          await this.reloadWith(executor)
+          return
+        }
         this.revision = revision
       }
       if (batch.length < 1000) return

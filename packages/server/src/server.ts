@@ -33,7 +33,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const model = options.model ?? presets.capgo!
   const compiled = new CompiledModel(model)
   const clock = options.clock ?? Date.now
-  const engine = new EngineReplica(store.db, compiled, clock)
+  const engine = new EngineReplica(store.db, compiled, clock, (err, revision) =>
+    logger.error({ err, revision }, 'the engine refused a committed change; reloaded from a snapshot'),
+  )
   await engine.load()
   const ctx: Ctx = { db: store.db, engine, compiled, model: compiled.model, clock }
   let bootstrapToken: string | null = null

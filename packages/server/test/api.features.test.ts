@@ -191,3 +191,40 @@ describe('the orgkit CLI', () => {
     }
   })
 })
+
+describe('the engine replica', () => {
+  it('reloads from a snapshot instead of wedging when the feed holds a change the graph refuses', async () => {
+    const s = await startTestServer('pglite')
+    try {
+      const alice = await s.user('Alice')
+      const org = await s.as(alice).post('/v1/orgs', { name: 'Acme' })
+      // A change no service writes: a binding for a user that does not exist.
+      await s.ctx.db.transaction().execute(async (tx) => {
+        const { recordChanges } = await import('@orgkit/store')
+        await recordChanges(tx, [
+          {
+            op: 'binding.put',
+            binding: {
+              id: 'x',
+              principal: { type: 'user', id: 'ghost' },
+              role: 'org_member',
+              scope: { type: 'org', id: org.body.id },
+            },
+          },
+        ])
+      })
+      const app = await s.as(alice).post(`/v1/orgs/${org.body.id}/resources`, { type: 'app', name: 'Shop' })
+      expect(app.status).toBe(201)
+      const read = await s
+        .as(alice)
+        .post('/v1/check', {
+          permission: 'app.delete',
+          resource: { type: 'app', id: app.body.id },
+          atLeastRevision: app.body.revision,
+        })
+      expect(read.body).toMatchObject({ allowed: true, revision: app.body.revision })
+    } finally {
+      await s.stop()
+    }
+  })
+})

@@ -1,6 +1,6 @@
 import type { BindingRecord, OverrideRecord, Snapshot } from '@orgkit/core'
 import { currentRevision } from './changes.repository.ts'
-import type { Db } from './database.ts'
+import type { Executor } from './database.ts'
 
 const principal = (userId: string | null, groupId: string | null) =>
   userId !== null ? ({ type: 'user', id: userId } as const) : ({ type: 'group', id: groupId! } as const)
@@ -40,46 +40,47 @@ export const toOverrideRecord = (row: {
  * Everything the engine needs, read in one repeatable-read transaction, with the revision it reflects:
  * an instance loads this, then applies the change feed after that revision.
  */
-export async function loadSnapshot(db: Db): Promise<{ revision: number; snapshot: Snapshot }> {
-  return db
-    .transaction()
-    .setIsolationLevel('repeatable read')
-    .execute(async (tx) => {
-      const revision = await currentRevision(tx)
-      const [orgs, resources, users, memberships, groups, groupMembers, bindings, overrides, roles] =
-        await Promise.all([
-          tx.selectFrom('orgs').selectAll().execute(),
-          tx.selectFrom('resources').select(['id', 'org_id', 'type', 'parent_id']).execute(),
-          tx.selectFrom('users').select(['id', 'mfa_enabled', 'compliant_password_policies']).execute(),
-          tx.selectFrom('memberships').select(['org_id', 'user_id', 'status']).execute(),
-          tx.selectFrom('groups').select(['id', 'org_id', 'role']).execute(),
-          tx.selectFrom('group_members').select(['group_id', 'user_id', 'member_role']).execute(),
-          tx.selectFrom('bindings').selectAll().execute(),
-          tx.selectFrom('overrides').selectAll().execute(),
-          tx.selectFrom('custom_roles').selectAll().execute(),
-        ])
-      const snapshot: Snapshot = {
-        orgs: orgs.map(toOrgRecord),
-        resources: resources.map((r) => ({ id: r.id, orgId: r.org_id, type: r.type, parentId: r.parent_id })),
-        users: users.map((u) => ({
-          id: u.id,
-          mfaEnabled: u.mfa_enabled,
-          compliantPasswordPolicies: u.compliant_password_policies,
-        })),
-        memberships: memberships.map((m) => ({ orgId: m.org_id, userId: m.user_id, status: m.status })),
-        groups: groups.map((g) => ({ id: g.id, orgId: g.org_id, role: g.role })),
-        groupMembers: groupMembers.map((m) => ({
-          groupId: m.group_id,
-          userId: m.user_id,
-          memberRole: m.member_role,
-        })),
-        bindings: bindings.map(toBindingRecord),
-        overrides: overrides.map(toOverrideRecord),
-        apiKeys: [],
-        roles: roles.map(toCustomRoleRecord),
-      }
-      return { revision, snapshot }
-    })
+export async function loadSnapshot(db: Executor): Promise<{ revision: number; snapshot: Snapshot }> {
+  // Inside a caller's transaction, read through it; otherwise open a repeatable-read one of our own.
+  if (db.isTransaction) return readSnapshot(db)
+  return db.transaction().setIsolationLevel('repeatable read').execute(readSnapshot)
+}
+
+async function readSnapshot(tx: Executor): Promise<{ revision: number; snapshot: Snapshot }> {
+  const revision = await currentRevision(tx)
+  const [orgs, resources, users, memberships, groups, groupMembers, bindings, overrides, roles] =
+    await Promise.all([
+      tx.selectFrom('orgs').selectAll().execute(),
+      tx.selectFrom('resources').select(['id', 'org_id', 'type', 'parent_id']).execute(),
+      tx.selectFrom('users').select(['id', 'mfa_enabled', 'compliant_password_policies']).execute(),
+      tx.selectFrom('memberships').select(['org_id', 'user_id', 'status']).execute(),
+      tx.selectFrom('groups').select(['id', 'org_id', 'role']).execute(),
+      tx.selectFrom('group_members').select(['group_id', 'user_id', 'member_role']).execute(),
+      tx.selectFrom('bindings').selectAll().execute(),
+      tx.selectFrom('overrides').selectAll().execute(),
+      tx.selectFrom('custom_roles').selectAll().execute(),
+    ])
+  const snapshot: Snapshot = {
+    orgs: orgs.map(toOrgRecord),
+    resources: resources.map((r) => ({ id: r.id, orgId: r.org_id, type: r.type, parentId: r.parent_id })),
+    users: users.map((u) => ({
+      id: u.id,
+      mfaEnabled: u.mfa_enabled,
+      compliantPasswordPolicies: u.compliant_password_policies,
+    })),
+    memberships: memberships.map((m) => ({ orgId: m.org_id, userId: m.user_id, status: m.status })),
+    groups: groups.map((g) => ({ id: g.id, orgId: g.org_id, role: g.role })),
+    groupMembers: groupMembers.map((m) => ({
+      groupId: m.group_id,
+      userId: m.user_id,
+      memberRole: m.member_role,
+    })),
+    bindings: bindings.map(toBindingRecord),
+    overrides: overrides.map(toOverrideRecord),
+    apiKeys: [],
+    roles: roles.map(toCustomRoleRecord),
+  }
+  return { revision, snapshot }
 }
 
 export const toOrgRecord = (o: {

@@ -62,7 +62,7 @@ export class CompiledModel {
   }
 
   isType(type: string): boolean {
-    return type === ORG || type in this.model.resourceTypes
+    return type === ORG || Object.hasOwn(this.model.resourceTypes, type)
   }
 
   /** The permission, or a client error: an unknown permission or a wrong type is never a silent deny. */

@@ -49,7 +49,7 @@ export interface Trace {
   facts: TraceFact[]
 }
 
-const expired = (b: BindingNode, now: number) => b.expiresAt !== 0 && b.expiresAt <= now
+const expired = (b: BindingNode, now: number) => b.expiresAt <= now
 
 /** The role a binding gives this principal: a team binding resolves per member (SPEC 1.3). */
 function roleOf(graph: Graph, b: BindingNode, member: GroupMemberNode | null): RoleHandle | null {
@@ -263,7 +263,7 @@ export function decideForKey(
     if (trace) trace.facts.push({ kind: 'key', key, rule: 'revoked' })
     return DENY_KEY_REVOKED
   }
-  if (key.expiresAt !== 0 && key.expiresAt <= now) {
+  if (key.expiresAt <= now) {
     if (trace) trace.facts.push({ kind: 'key', key, rule: 'expired' })
     return DENY_KEY_EXPIRED
   }

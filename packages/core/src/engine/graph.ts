@@ -163,6 +163,16 @@ export class Graph {
     return ref.type === 'group' ? this.group(ref.id) : this.user(ref.id)
   }
 
+  /** The org's handle for a custom role key, created dead if the org has not defined it (yet). */
+  private customRole(org: OrgNode, key: string): RoleHandle {
+    let role = org.customRoles.get(key)
+    if (!role) {
+      role = this.compiled.newRoleHandle(key, org.id)
+      org.customRoles.set(key, role)
+    }
+    return role
+  }
+
   /** A role key as a binding at `org` means it: the model's role, or that org's custom role. */
   roleFor(key: string, org: OrgNode): RoleHandle | undefined {
     return this.compiled.roles.get(key) ?? org.customRoles.get(key)
@@ -219,7 +229,9 @@ export class Graph {
   // --- resources -----------------------------------------------------------------------------------
 
   private putResource(record: ResourceRecord): void {
-    const def = this.compiled.model.resourceTypes[record.type]
+    const def = Object.hasOwn(this.compiled.model.resourceTypes, record.type)
+      ? this.compiled.model.resourceTypes[record.type]
+      : undefined
     if (!def) invalid(`unknown resource type "${record.type}"`, { type: record.type })
     const org = this.org(record.orgId)
     let parent: ResourceNode | null = null
@@ -256,6 +268,10 @@ export class Graph {
     resource.org.resources.get(resource.type)?.delete(resource)
     resource.org = org
     setOf(org.resources, resource.type).add(resource)
+    // A custom role key means the role of the org the binding lives in: now the new org's.
+    for (let b = resource.bindings; b; b = b.sNext) {
+      if (b.role !== null && b.role.orgId !== null) b.role = this.customRole(org, b.roleKey)
+    }
     for (const child of resource.children ?? []) this.rehome(child, org)
   }
 
@@ -338,11 +354,7 @@ export class Graph {
     if (this.compiled.roles.has(record.key)) {
       invalid(`role key "${record.key}" is a built-in role of the model`, { role: record.key })
     }
-    let role = org.customRoles.get(record.key)
-    if (!role) {
-      role = this.compiled.newRoleHandle(record.key, org.id)
-      org.customRoles.set(record.key, role)
-    }
+    const role = this.customRole(org, record.key)
     this.compiled.fillRole(role, record.scope, record.slot, record.permissions, record.priority)
   }
 
@@ -353,7 +365,7 @@ export class Graph {
     const key = new ApiKeyNode(
       record.id,
       owner,
-      record.expiresAt ?? 0,
+      record.expiresAt ?? Number.POSITIVE_INFINITY,
       record.revoked === true,
       record.orgIds ? new Set(record.orgIds) : null,
       record.resourceIds ? new Set(record.resourceIds) : null,
@@ -382,20 +394,22 @@ export class Graph {
     if (scopeResource && scopeResource.type !== record.scope.type) {
       invalid(`resource "${record.scope.id}" is a ${scopeResource.type}, not a ${record.scope.type}`)
     }
+    const org = (scopeOrg ?? scopeResource!.org) as OrgNode
     let role: RoleHandle | null = null
     if (record.role === TEAM_ROLE) {
       if (!principal.isGroup) invalid(`only a group can hold the "${TEAM_ROLE}" role`)
     } else {
-      role =
-        this.roleFor(record.role, (scopeOrg ?? scopeResource!.org) as OrgNode) ??
-        invalid(`unknown role "${record.role}"`, { role: record.role })
-      if (role.scope !== record.scope.type) {
+      const builtIn = this.compiled.roles.get(record.role)
+      if (builtIn && builtIn.scope !== record.scope.type) {
         throw new OrgkitError(
           'ROLE_SCOPE_MISMATCH',
-          `role "${record.role}" binds at ${role.scope}, not at ${record.scope.type}`,
+          `role "${record.role}" binds at ${builtIn.scope}, not at ${record.scope.type}`,
           { role: record.role, scope: record.scope.type },
         )
       }
+      // Anything else names a custom role of the org: resolved lazily, so a binding may outlive its role
+      // (then it grants nothing) exactly as it does in the database, and a fresh load agrees with apply.
+      role = builtIn ?? this.customRole(org, record.role)
     }
     const binding = new BindingNode(
       record.id,
@@ -405,7 +419,7 @@ export class Graph {
       record.scope.type,
       scopeOrg,
       scopeResource,
-      record.expiresAt ?? 0,
+      record.expiresAt ?? Number.POSITIVE_INFINITY,
     )
     this.bindings.set(binding.id, binding)
     if (scopeOrg) principal.orgBindings ??= new Map()

@@ -116,13 +116,13 @@ export class BindingNode {
   constructor(
     readonly id: Id,
     readonly principal: Principal,
-    /** Null for a `team` binding: the role is resolved per member. */
-    readonly role: RoleHandle | null,
+    /** Null for a `team` binding: the role is resolved per member. Re-pointed when its resource moves org. */
+    public role: RoleHandle | null,
     readonly roleKey: string,
     readonly scopeType: string,
     readonly scopeOrg: OrgNode | null,
     readonly scopeResource: ResourceNode | null,
-    /** Epoch ms, or 0 for never. */
+    /** Epoch ms; Infinity for never. */
     readonly expiresAt: number,
   ) {}
 
@@ -140,6 +140,7 @@ export class ApiKeyNode {
   constructor(
     readonly id: Id,
     readonly owner: UserNode,
+    /** Epoch ms; Infinity for never. */
     readonly expiresAt: number,
     readonly revoked: boolean,
     readonly orgIds: ReadonlySet<Id> | null,

@@ -84,7 +84,17 @@ export function validateModel(input: unknown): Model {
     const where = issue.path.join('.')
     throw new OrgkitError('INVALID_MODEL', `model: ${where}: ${issue.message}`, { culprit: where })
   }
-  const model = parsed.data as Model
+  // Prototype-less records: a key like "toString" or "constructor" is never mistaken for a declared one.
+  const dict = <T>(record: Record<string, T>): Record<string, T> => Object.assign(Object.create(null), record)
+  const data = parsed.data
+  const model: Model = {
+    ...data,
+    resourceTypes: dict(data.resourceTypes),
+    modules: dict(data.modules),
+    permissions: dict(data.permissions),
+    slots: dict(data.slots),
+    roles: dict(data.roles),
+  } as Model
   const name = model.name
 
   if (model.resourceTypes[ORG]) fail(name, '"org" is built in and cannot be declared as a resource type', ORG)

@@ -1,0 +1,393 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { Change, Decision, Snapshot, Subject, Target } from '../src/engine/data.ts'
+import { Authorizer, type ErrorCode, emptySnapshot, isOrgkitError } from '../src/index.ts'
+import { capgo } from '../src/model/presets/capgo.ts'
+import { applyChange, ClientError, ReferenceEvaluator } from './reference/reference-evaluator.ts'
+import {
+  AVOID_KNOWN_ENGINE_BUGS,
+  allQuestions,
+  buildChange,
+  changePlanArb,
+  NOW,
+  orgChainIds,
+  permissionsOn,
+  subjectsOf,
+  targetsOfSnapshot,
+  worldArb,
+} from './reference/world-arbitrary.ts'
+
+/**
+ * The engine against a naive second implementation of docs/decision-procedure.md
+ * (`reference/reference-evaluator.ts`) on random capgo worlds (`reference/world-arbitrary.ts`): sub-orgs,
+ * apps and channels, members and invitations, groups and team bindings, expiring bindings, overrides, API
+ * keys, custom roles, policy gates. ORGKIT_PROPERTY_RUNS raises the number of worlds per property.
+ */
+const RUNS = Number(process.env.ORGKIT_PROPERTY_RUNS) || 200
+const TIMEOUT = 120_000
+const TYPES = ['org', 'app', 'channel'] as const
+
+const engineFor = (snapshot: Snapshot) => new Authorizer(capgo, snapshot, { clock: () => NOW })
+const referenceFor = (snapshot: Snapshot) => new ReferenceEvaluator(capgo, snapshot, NOW)
+
+const show = (subject: Subject, permission: string, target: Target) =>
+  `${subject.type}:${subject.id} ${permission} ${target.type}:${target.id}`
+
+interface Checker {
+  check(subject: Subject, permission: string, target: Target): Decision
+}
+
+/** Asserts that two evaluators answer every question of the world alike (allowed and reason). */
+function expectSameAnswers(
+  snapshot: Snapshot,
+  actual: Checker,
+  expected: Checker,
+  label: string,
+  before: Snapshot = snapshot,
+): void {
+  for (const [subject, permission, target] of allQuestions(snapshot, before)) {
+    const got = actual.check(subject, permission, target)
+    const want = expected.check(subject, permission, target)
+    if (got.allowed !== want.allowed || got.reason !== want.reason) {
+      expect.fail(
+        `${label}: ${show(subject, permission, target)}: got ${JSON.stringify(got)}, ` +
+          `expected ${JSON.stringify(want)}\nworld: ${JSON.stringify(snapshot)}`,
+      )
+    }
+  }
+}
+
+const codeOf = (run: () => unknown): string => {
+  try {
+    run()
+  } catch (error) {
+    if (isOrgkitError(error) || error instanceof ClientError) return error.code
+    throw error
+  }
+  return 'no error'
+}
+
+const expectCode = (run: () => unknown, code: ErrorCode) => expect(codeOf(run)).toBe(code)
+
+const sorted = (ids: readonly string[]) => [...ids].sort()
+
+describe('engine vs the reference evaluator (docs/decision-procedure.md)', () => {
+  it(
+    'a. check answers like the reference for every subject × target × applicable permission',
+    () => {
+      fc.assert(
+        fc.property(worldArb, (snapshot) => {
+          expectSameAnswers(snapshot, engineFor(snapshot), referenceFor(snapshot), 'engine vs reference')
+        }),
+        { numRuns: RUNS },
+      )
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'b. check ⇔ listResources ⇔ listPrincipals',
+    () => {
+      fc.assert(
+        fc.property(worldArb, (snapshot) => {
+          const engine = engineFor(snapshot)
+          const targets = targetsOfSnapshot(snapshot)
+          for (const subject of subjectsOf(snapshot)) {
+            for (const type of TYPES) {
+              for (const permission of permissionsOn(type)) {
+                const allowed = targets
+                  .filter((t) => t.type === type && engine.check(subject, permission, t).allowed)
+                  .map((t) => t.id)
+                const listed = engine.listResources(subject, permission, type)
+                expect(new Set(listed).size, 'listResources repeats an id').toBe(listed.length)
+                expect(sorted(listed), `listResources ${subject.id} ${permission} ${type}`).toEqual(
+                  sorted(allowed),
+                )
+              }
+            }
+          }
+          for (const target of targets) {
+            for (const permission of permissionsOn(target.type)) {
+              const allowed = snapshot.users
+                .filter((u) => engine.check({ type: 'user', id: u.id }, permission, target).allowed)
+                .map((u) => u.id)
+              const listed = engine.listPrincipals(permission, target)
+              expect(new Set(listed).size, 'listPrincipals repeats an id').toBe(listed.length)
+              expect(sorted(listed), `listPrincipals ${permission} ${target.type}:${target.id}`).toEqual(
+                sorted(allowed),
+              )
+            }
+          }
+        }),
+        { numRuns: RUNS },
+      )
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'c. explain agrees with check and names a decisive fact that exists',
+    () => {
+      fc.assert(
+        fc.property(worldArb, (snapshot) => {
+          const engine = engineFor(snapshot)
+          const reference = referenceFor(snapshot)
+          for (const [subject, permission, target] of allQuestions(snapshot)) {
+            const what = show(subject, permission, target)
+            const decision = engine.check(subject, permission, target)
+            const explanation = engine.explain(subject, permission, target)
+            expect({ allowed: explanation.allowed, reason: explanation.reason }, what).toEqual(decision)
+            const fact = explanation.decidedBy
+            switch (decision.reason) {
+              case 'role': {
+                if (fact?.kind !== 'binding')
+                  return expect.fail(`${what}: decided by ${JSON.stringify(fact)}`)
+                const binding = snapshot.bindings.find((b) => b.id === fact.bindingId)
+                expect(binding, `${what}: binding ${fact.bindingId} is in the snapshot`).toBeDefined()
+                expect(fact.principal, what).toEqual(binding!.principal)
+                expect(fact.scope, what).toEqual(binding!.scope)
+                expect(fact.roleKey, what).toBe(binding!.role)
+                // The binding's scope lies on the target's chain, and its resolved role holds the permission.
+                const chain = [
+                  ...reference.resourceChain(target.id).map((r) => `${r.type}:${r.id}`),
+                  ...orgChainIds(
+                    snapshot,
+                    target.type === 'org'
+                      ? target.id
+                      : snapshot.resources.find((r) => r.id === target.id)!.orgId,
+                  ).map((id) => `org:${id}`),
+                ]
+                expect(chain, what).toContain(`${fact.scope.type}:${fact.scope.id}`)
+                const bindingOrg =
+                  fact.scope.type === 'org'
+                    ? fact.scope.id
+                    : snapshot.resources.find((r) => r.id === fact.scope.id)?.orgId
+                const role = Object.hasOwn(capgo.roles, fact.role ?? '')
+                  ? capgo.roles[fact.role!]
+                  : snapshot.roles.find((r) => r.key === fact.role && r.orgId === bindingOrg)
+                expect(role?.permissions, `${what}: role ${fact.role}`).toContain(permission)
+                break
+              }
+              case 'override':
+              case 'override_deny': {
+                if (fact?.kind !== 'override')
+                  return expect.fail(`${what}: decided by ${JSON.stringify(fact)}`)
+                expect(fact.effect, what).toBe(decision.allowed ? 'allow' : 'deny')
+                expect(snapshot.overrides, what).toContainEqual({
+                  principal: fact.principal,
+                  resourceId: target.id,
+                  permission,
+                  effect: fact.effect,
+                })
+                break
+              }
+              case 'mfa_required':
+              case 'password_policy':
+                expect(fact?.kind, what).toBe('policy')
+                break
+              case 'key_revoked':
+              case 'key_expired':
+              case 'key_scope':
+                expect(fact?.kind, what).toBe('key')
+                break
+              case 'no_grant':
+              case 'not_found':
+                expect(fact, what).toBeNull()
+                break
+            }
+          }
+        }),
+        { numRuns: RUNS },
+      )
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'd. apply keeps the engine equal to a fresh load and to the reference, change after change',
+    () => {
+      fc.assert(
+        fc.property(
+          worldArb,
+          fc.array(changePlanArb, { minLength: 1, maxLength: 20, size: 'medium' }),
+          (initial, plans) => {
+            const engine = engineFor(initial)
+            let snapshot = initial
+            const applied: Change[] = []
+            for (const [i, plan] of plans.entries()) {
+              const change = buildChange(snapshot, plan, 100 + i)
+              if (change === null) continue
+              applied.push(change)
+              engine.apply(change)
+              snapshot = applyChange(snapshot, change)
+              const label = `after ${JSON.stringify(applied)}`
+              let fresh: Authorizer
+              try {
+                fresh = engineFor(snapshot)
+              } catch (error) {
+                return expect.fail(`${label}: a fresh engine cannot load the snapshot: ${String(error)}`)
+              }
+              expectSameAnswers(snapshot, engine, fresh, `incremental vs fresh ${label}`, initial)
+              expectSameAnswers(
+                snapshot,
+                engine,
+                referenceFor(snapshot),
+                `incremental vs reference ${label}`,
+                initial,
+              )
+            }
+          },
+        ),
+        { numRuns: RUNS },
+      )
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'e. fail closed: client errors throw, unknown subjects and targets are not_found',
+    () => {
+      const permissions = Object.keys(capgo.permissions)
+      fc.assert(
+        fc.property(
+          worldArb,
+          fc.constantFrom('app.fly', 'org', '', 'org.read ', 'channel.read.x', 'toString', '__proto__'),
+          fc.constantFrom(...permissions),
+          fc.constantFrom(...TYPES),
+          (snapshot, unknownPermission, permission, type) => {
+            const engine = engineFor(snapshot)
+            const reference = referenceFor(snapshot)
+            const subjects: Subject[] = [...subjectsOf(snapshot), { type: 'user', id: 'nobody' }]
+            const subject = subjects[0]!
+            const anyTarget = targetsOfSnapshot(snapshot)[0]!
+            // Unknown permission: before anything else, whatever the data.
+            const unknown = unknownPermission
+            expectCode(() => engine.check(subject, unknown, anyTarget), 'UNKNOWN_PERMISSION')
+            expectCode(() => reference.check(subject, unknown, anyTarget), 'UNKNOWN_PERMISSION')
+            expectCode(() => engine.explain(subject, unknown, anyTarget), 'UNKNOWN_PERMISSION')
+            expectCode(() => engine.listResources(subject, unknown, type), 'UNKNOWN_PERMISSION')
+            expectCode(() => engine.listPrincipals(unknown, anyTarget), 'UNKNOWN_PERMISSION')
+            // Unknown type, and a permission asked on a type it does not apply to.
+            const on = capgo.permissions[permission]!.on
+            for (const bad of AVOID_KNOWN_ENGINE_BUGS ? ['bundle'] : ['bundle', 'toString', '__proto__']) {
+              expectCode(
+                () => engine.check(subject, permission, { type: bad, id: 'x' }),
+                'UNKNOWN_RESOURCE_TYPE',
+              )
+              expectCode(
+                () => reference.check(subject, permission, { type: bad, id: 'x' }),
+                'UNKNOWN_RESOURCE_TYPE',
+              )
+            }
+            if (on !== type) {
+              const wrong = { type, id: anyTarget.id }
+              expectCode(() => engine.check(subject, permission, wrong), 'PERMISSION_TYPE_MISMATCH')
+              expectCode(() => engine.explain(subject, permission, wrong), 'PERMISSION_TYPE_MISMATCH')
+              expectCode(() => engine.listResources(subject, permission, type), 'PERMISSION_TYPE_MISMATCH')
+              expectCode(() => engine.listPrincipals(permission, wrong), 'PERMISSION_TYPE_MISMATCH')
+              expectCode(() => reference.check(subject, permission, wrong), 'PERMISSION_TYPE_MISMATCH')
+            }
+            const notFound = { allowed: false, reason: 'not_found' }
+            // Unknown subjects, on every real target.
+            const ghosts: Subject[] = [
+              { type: 'user', id: 'nobody' },
+              { type: 'apiKey', id: 'nobody' },
+              ...snapshot.users.map((u): Subject => ({ type: 'apiKey', id: u.id })),
+              ...snapshot.apiKeys.map((k): Subject => ({ type: 'user', id: k.id })),
+            ]
+            for (const ghost of ghosts)
+              for (const target of targetsOfSnapshot(snapshot).filter((t) => t.type === on))
+                expect(engine.check(ghost, permission, target), show(ghost, permission, target)).toEqual(
+                  notFound,
+                )
+            // Unknown ids, and ids of something else than the asked type (an org, a user, another type).
+            const strangers = [
+              'nobody',
+              ...snapshot.users.map((u) => u.id),
+              ...targetsOfSnapshot(snapshot)
+                .filter((t) => t.type !== on)
+                .map((t) => t.id),
+            ]
+            for (const id of strangers) {
+              const target = { type: on, id }
+              for (const who of subjects) {
+                expect(engine.check(who, permission, target), show(who, permission, target)).toEqual(notFound)
+                expect(reference.check(who, permission, target)).toEqual(notFound)
+                expect(engine.explain(who, permission, target)).toMatchObject({
+                  ...notFound,
+                  decidedBy: null,
+                })
+              }
+              expect(engine.listPrincipals(permission, target)).toEqual([])
+            }
+            for (const ghost of ghosts) expect(engine.listResources(ghost, permission, on)).toEqual([])
+          },
+        ),
+        { numRuns: RUNS },
+      )
+    },
+    TIMEOUT,
+  )
+})
+
+/**
+ * Regressions: engine bugs the properties found, as minimal cases (each failed before its fix).
+ */
+describe('regressions found by the properties', () => {
+  const base: Snapshot = {
+    ...emptySnapshot(),
+    orgs: [
+      { id: 'o0', parentId: null },
+      { id: 'o1', parentId: null },
+    ],
+    resources: [{ id: 'a0', orgId: 'o0', type: 'app', parentId: null }],
+    users: [{ id: 'u0', mfaEnabled: true }],
+    memberships: [{ orgId: 'o0', userId: 'u0', status: 'active' }],
+    roles: [{ orgId: 'o0', key: 'c1', scope: 'app', slot: 'app', permissions: ['app.read'], priority: 1 }],
+    bindings: [
+      { id: 'b0', principal: { type: 'user', id: 'u0' }, role: 'c1', scope: { type: 'app', id: 'a0' } },
+    ],
+  }
+  const u0: Subject = { type: 'user', id: 'u0' }
+  const a0: Target = { type: 'app', id: 'a0' }
+  const after = (...changes: Change[]) => changes.reduce(applyChange, base)
+
+  it('a snapshot that apply reaches loads: a binding naming a deleted custom role', () => {
+    const snapshot = after({ op: 'role.delete', orgId: 'o0', key: 'c1' })
+    expect(engineFor(snapshot).check(u0, 'app.read', a0)).toEqual({ allowed: false, reason: 'no_grant' })
+  })
+
+  it('a snapshot that apply reaches loads: a custom role whose scope changed under a binding', () => {
+    const snapshot = after({ op: 'role.put', role: { ...base.roles[0]!, scope: 'org' } })
+    expect(engineFor(snapshot).check(u0, 'app.read', a0)).toEqual({ allowed: false, reason: 'no_grant' })
+  })
+
+  it("an app transfer resolves its bindings' custom roles in the new org", () => {
+    const transfer: Change = { op: 'resource.put', resource: { ...base.resources[0]!, orgId: 'o1' } }
+    const engine = engineFor(base)
+    engine.apply(transfer)
+    // o1 has no role c1: the binding resolves to nothing (the engine keeps o0's c1 and allows).
+    expect(engine.check(u0, 'app.read', a0)).toEqual(referenceFor(after(transfer)).check(u0, 'app.read', a0))
+  })
+
+  it('expiresAt 0 is the epoch, long past: the binding and the key have expired', () => {
+    const snapshot: Snapshot = {
+      ...base,
+      bindings: [{ ...base.bindings[0]!, role: 'app_reader', expiresAt: 0 }],
+      apiKeys: [{ id: 'k0', ownerId: 'u0', expiresAt: 0 }],
+    }
+    const engine = engineFor(snapshot)
+    expect(engine.check(u0, 'app.read', a0)).toEqual({ allowed: false, reason: 'no_grant' })
+    expect(engine.check({ type: 'apiKey', id: 'k0' }, 'app.read', a0)).toEqual({
+      allowed: false,
+      reason: 'key_expired',
+    })
+  })
+
+  it('a type named like an Object.prototype member is an unknown resource type', () => {
+    expectCode(
+      () => engineFor(base).check(u0, 'org.read', { type: 'toString', id: 'o0' }),
+      'UNKNOWN_RESOURCE_TYPE',
+    )
+  })
+})
