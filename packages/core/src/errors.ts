@@ -50,6 +50,22 @@ export const ERRORS = {
   NOT_A_MEMBER: 'invalid',
   REVISION_NOT_REACHED: 'conflict',
   PLATFORM_ONLY: 'forbidden',
+  // Accounts and invitations (SPEC 3)
+  INVALID_CREDENTIALS: 'unauthenticated',
+  MFA_REQUIRED: 'unauthenticated',
+  MFA_INVALID: 'unauthenticated',
+  EMAIL_NOT_VERIFIED: 'unauthenticated',
+  CSRF_FAILED: 'forbidden',
+  RATE_LIMITED: 'rate_limited',
+  SIGNUP_CLOSED: 'forbidden',
+  CAPTCHA_FAILED: 'invalid',
+  PASSWORD_POLICY: 'invalid',
+  MFA_ALREADY_ENABLED: 'conflict',
+  MFA_NOT_ENROLLED: 'invalid',
+  INVITATION_INVALID: 'not_found',
+  INVITATION_WRONG_EMAIL: 'forbidden',
+  API_KEY_POLICY: 'invalid',
+  TOKEN_INVALID: 'not_found',
 } as const satisfies Record<string, ErrorKind>
 
 export type ErrorCode = keyof typeof ERRORS

@@ -10,7 +10,9 @@ import type { AppEnv } from './env.ts'
 import { problem, validationError } from './errors.ts'
 import { authenticate } from './middleware/auth.ts'
 import { accessRoutes } from './routes/access.ts'
+import { accountRoutes } from './routes/accounts.ts'
 import { checkRoutes } from './routes/check.ts'
+import { invitationRoutes } from './routes/invitations.ts'
 import { orgRoutes } from './routes/orgs.ts'
 import { resourceRoutes } from './routes/resources.ts'
 import { userRoutes } from './routes/users.ts'
@@ -21,7 +23,17 @@ export interface AppDeps {
   logger: Logger
 }
 
-const PUBLIC = new Set(['/v1/openapi.json', '/v1/docs'])
+const PUBLIC = new Set([
+  '/v1/openapi.json',
+  '/v1/docs',
+  '/v1/auth/signup',
+  '/v1/auth/login',
+  '/v1/auth/verify',
+  '/v1/captcha',
+])
+/** An invitation link's page is public (the token is the secret); accepting it needs a signed-in user. */
+const isPublic = (method: string, path: string) =>
+  PUBLIC.has(path) || (method === 'GET' && /^\/v1\/invitations\/[^/]+$/.test(path))
 
 /** The HTTP app: middleware, every route module, the OpenAPI document. No listening here (see main.ts). */
 export function createApp({ ctx, logger }: AppDeps) {
@@ -61,7 +73,9 @@ export function createApp({ ctx, logger }: AppDeps) {
       'request',
     )
   })
-  app.use('/v1/*', async (c, next) => (PUBLIC.has(c.req.path) ? next() : authenticate(ctx)(c, next)))
+  app.use('/v1/*', async (c, next) =>
+    isPublic(c.req.method, c.req.path) ? next() : authenticate(ctx)(c, next),
+  )
 
   app.onError((error, c) => {
     if (error instanceof OrgkitError) return problem(c, error)
@@ -84,9 +98,23 @@ export function createApp({ ctx, logger }: AppDeps) {
   })
   app.notFound((c) => problem(c, new OrgkitError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)))
 
-  for (const routes of [userRoutes, orgRoutes, resourceRoutes, accessRoutes, checkRoutes]) routes(app, ctx)
+  for (const routes of [
+    userRoutes,
+    accountRoutes,
+    orgRoutes,
+    invitationRoutes,
+    resourceRoutes,
+    accessRoutes,
+    checkRoutes,
+  ])
+    routes(app, ctx)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'orgkit_session',
+  })
   app.doc31('/v1/openapi.json', {
     openapi: '3.1.0',
     info: {
@@ -95,7 +123,7 @@ export function createApp({ ctx, logger }: AppDeps) {
       description:
         'Organizations, members, roles, overrides and a permission engine. Errors are RFC 9457 problem+json with a stable `code`.',
     },
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { session: [] }],
   })
   app.get('/v1/docs', (c) => c.html(docsPage))
   app.get('/healthz', (c) => c.json({ ok: true }))

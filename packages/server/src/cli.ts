@@ -30,6 +30,11 @@ program
       `\nOrgkit is running at ${config.publicUrl ?? server.url}  (model "${config.model}", ${where})`,
     )
     console.log(`  API reference: ${server.url}/v1/docs   OpenAPI: ${server.url}/v1/openapi.json`)
+    console.log(
+      config.smtpUrl
+        ? '  Mail goes out over SMTP.'
+        : '  No SMTP configured: mail waits in the local outbox (GET /v1/outbox).',
+    )
     if (server.bootstrapToken) {
       console.log('\n  First start: a platform token was created. It is shown once; keep it:')
       console.log(`    ${server.bootstrapToken}`)

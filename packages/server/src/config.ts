@@ -8,6 +8,9 @@ export interface Config {
   model: string
   publicUrl: string | undefined
   logLevel: string
+  smtpUrl: string | undefined
+  mailFrom: string | undefined
+  signup: 'open' | 'invite'
 }
 
 /** Configuration from the environment (SPEC 6); a mistake fails at start-up with what to fix. */
@@ -32,6 +35,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       field: 'ORGKIT_DATABASE_URL',
     })
   }
+  const signup = env.ORGKIT_SIGNUP ?? 'open'
+  if (signup !== 'open' && signup !== 'invite') {
+    throw new OrgkitError('VALIDATION_FAILED', `ORGKIT_SIGNUP must be "open" or "invite", not "${signup}"`, {
+      field: 'ORGKIT_SIGNUP',
+    })
+  }
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
@@ -40,5 +49,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     model,
     publicUrl: env.ORGKIT_PUBLIC_URL || undefined,
     logLevel: env.ORGKIT_LOG_LEVEL ?? 'info',
+    smtpUrl: env.ORGKIT_SMTP_URL || undefined,
+    mailFrom: env.ORGKIT_MAIL_FROM || undefined,
+    signup,
   }
 }

@@ -7,6 +7,8 @@ export interface AppEnv {
     requestId: string
     actor: Actor
     meta: RequestMeta
+    /** The session cookie's value, when the caller signed in with one. */
+    sessionToken: string
   }
 }
 

@@ -1,14 +1,24 @@
+import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { CompiledModel, type Model, presets } from '@orgkit/core'
-import { type DatabaseConfig, migrate, openStore, type Store, tokens } from '@orgkit/store'
+import { type DatabaseConfig, type Db, migrate, openStore, type Store, tokens } from '@orgkit/store'
 import pino, { type Logger } from 'pino'
 import { createApp } from './app.ts'
 import { EngineReplica } from './engine-replica.ts'
-import type { Ctx } from './services/context.ts'
+import { MailSender } from './mail/mailer.ts'
+import { altchaCaptcha } from './security/captcha.ts'
+import type { Ctx, Settings } from './services/context.ts'
 
 export interface ServerOptions {
   database: DatabaseConfig
+  /** SMTP server for mail; without it, mail stays in the local outbox. */
+  smtpUrl?: string | undefined
+  mailFrom?: string | undefined
+  publicUrl?: string | undefined
+  signup?: 'open' | 'invite' | undefined
+  /** Proof-of-work difficulty of the captcha (tests lower it). */
+  captchaMaxNumber?: number | undefined
   model?: Model | undefined
   port?: number | undefined
   host?: string | undefined
@@ -37,7 +47,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger.error({ err, revision }, 'the engine refused a committed change; reloaded from a snapshot'),
   )
   await engine.load()
-  const ctx: Ctx = { db: store.db, engine, compiled, model: compiled.model, clock }
+  const mail = new MailSender(
+    store.db,
+    options.smtpUrl,
+    options.mailFrom ?? 'Orgkit <no-reply@orgkit.local>',
+    logger,
+  )
+  const settings: Settings = {
+    signup: options.signup ?? 'open',
+    publicUrl: options.publicUrl ?? '',
+    captchaSecret: await sharedSecret(store.db, 'captcha'),
+    secureCookies: options.publicUrl?.startsWith('https://') ?? false,
+  }
+  const captcha = altchaCaptcha(settings.captchaSecret, { maxNumber: options.captchaMaxNumber })
+  const ctx: Ctx = { db: store.db, engine, compiled, model: compiled.model, clock, settings, mail, captcha }
   let bootstrapToken: string | null = null
   if ((await tokens.countPlatformTokens(store.db)) === 0) {
     bootstrapToken = (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
@@ -51,14 +74,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   })
   const { port, address } = server.address() as AddressInfo
   const host = address.includes(':') ? `[${address}]` : address
+  settings.publicUrl ||= `http://${host}:${port}`
+  mail.start()
   return {
     url: `http://${host}:${port}`,
     ctx,
     store,
     bootstrapToken,
     close: async () => {
+      await mail.stop()
       await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())))
       await store.close()
     },
   }
+}
+
+/** A random secret every instance shares, made once and kept in the database. */
+async function sharedSecret(db: Db, name: string): Promise<string> {
+  await db
+    .insertInto('server_secrets')
+    .values({ name, value: randomBytes(32).toString('base64url') })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute()
+  return (
+    await db.selectFrom('server_secrets').select('value').where('name', '=', name).executeTakeFirstOrThrow()
+  ).value
 }

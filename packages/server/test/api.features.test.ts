@@ -215,13 +215,11 @@ describe('the engine replica', () => {
       })
       const app = await s.as(alice).post(`/v1/orgs/${org.body.id}/resources`, { type: 'app', name: 'Shop' })
       expect(app.status).toBe(201)
-      const read = await s
-        .as(alice)
-        .post('/v1/check', {
-          permission: 'app.delete',
-          resource: { type: 'app', id: app.body.id },
-          atLeastRevision: app.body.revision,
-        })
+      const read = await s.as(alice).post('/v1/check', {
+        permission: 'app.delete',
+        resource: { type: 'app', id: app.body.id },
+        atLeastRevision: app.body.revision,
+      })
       expect(read.body).toMatchObject({ allowed: true, revision: app.body.revision })
     } finally {
       await s.stop()

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
-import { DATABASES, type Reply, startTestServer, type TestServer } from './support/harness.ts'
+import { DATABASES, type Reply, solveCaptcha, startTestServer, type TestServer } from './support/harness.ts'
 
 /**
  * Every route × every kind of caller, under the capgo preset (SPEC 7). The table says what each caller gets;
@@ -344,6 +344,146 @@ const ROWS: Row[] = [
     }),
   },
   {
+    route: 'POST /v1/auth/signup',
+    expect: all(200),
+    call: async () => ({
+      method: 'POST',
+      path: '/v1/auth/signup',
+      body: { email: `new${next()}@example.com`, password: 'a long enough passphrase', name: 'New' },
+    }),
+  },
+  {
+    route: 'POST /v1/auth/verify',
+    expect: all(404),
+    call: async () => ({ method: 'POST', path: '/v1/auth/verify', body: { token: 'oki_nope' } }),
+  },
+  {
+    route: 'POST /v1/auth/login',
+    expect: all(401),
+    call: async () => ({
+      method: 'POST',
+      path: '/v1/auth/login',
+      body: { email: 'nobody@example.com', password: 'wrong password!' },
+    }),
+  },
+  {
+    route: 'POST /v1/auth/logout',
+    expect: all(200),
+    call: async () => ({ method: 'POST', path: '/v1/auth/logout' }),
+  },
+  {
+    route: 'POST /v1/auth/logout-all',
+    expect: all(200),
+    call: async () => ({ method: 'POST', path: '/v1/auth/logout-all' }),
+  },
+  {
+    route: 'POST /v1/me/password',
+    expect: all(401),
+    call: async () => ({
+      method: 'POST',
+      path: '/v1/me/password',
+      body: { current: 'not my password', next: 'another long passphrase' },
+    }),
+  },
+  {
+    route: 'POST /v1/me/mfa/totp',
+    expect: all(200),
+    call: async () => ({ method: 'POST', path: '/v1/me/mfa/totp' }),
+  },
+  {
+    route: 'POST /v1/me/mfa/totp/confirm',
+    expect: all(401),
+    call: async () => ({ method: 'POST', path: '/v1/me/mfa/totp/confirm', body: { code: '000000' } }),
+  },
+  {
+    route: 'DELETE /v1/me/mfa/totp',
+    expect: all(400),
+    call: async () => ({
+      method: 'DELETE',
+      path: '/v1/me/mfa/totp',
+      body: { password: 'x', totp: '000000' },
+    }),
+  },
+  {
+    route: 'GET /v1/me/api-keys',
+    expect: all(200),
+    call: async () => ({ method: 'GET', path: '/v1/me/api-keys' }),
+  },
+  {
+    route: 'POST /v1/me/api-keys',
+    expect: all(201),
+    call: async () => ({ method: 'POST', path: '/v1/me/api-keys', body: { name: 'ci' } }),
+  },
+  {
+    route: 'DELETE /v1/me/api-keys/{id}',
+    expect: all(200),
+    call: async (w, s, caller) => {
+      const key = await s.as(w.users[USER_OF[caller]]).post('/v1/me/api-keys', { name: 'tmp' })
+      return { method: 'DELETE', path: `/v1/me/api-keys/${key.body.id}` }
+    },
+  },
+  { route: 'GET /v1/captcha', expect: all(200), call: async () => ({ method: 'GET', path: '/v1/captcha' }) },
+  {
+    route: 'GET /v1/orgs/{orgId}/invitations',
+    expect: e(200, 200, 403, 200, 404, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/invitations` }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/invitations',
+    expect: e(201, 201, 403, 403, 404, 404),
+    call: async (w, s) => ({
+      method: 'POST',
+      path: `/v1/orgs/${w.orgId}/invitations`,
+      body: { email: `invitee${next()}@example.com`, role: 'org_member', captcha: await solveCaptcha(s.url) },
+    }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/invitations/{id}/resend',
+    expect: e(200, 200, 403, 403, 404, 404),
+    call: async (w, s) => ({
+      method: 'POST',
+      path: `/v1/orgs/${w.orgId}/invitations/${await invitation(s, w)}/resend`,
+    }),
+  },
+  {
+    route: 'DELETE /v1/orgs/{orgId}/invitations/{id}',
+    expect: e(200, 200, 403, 403, 404, 404),
+    call: async (w, s) => ({
+      method: 'DELETE',
+      path: `/v1/orgs/${w.orgId}/invitations/${await invitation(s, w)}`,
+    }),
+  },
+  {
+    route: 'GET /v1/invitations/{token}',
+    expect: all(404),
+    call: async () => ({ method: 'GET', path: '/v1/invitations/oki_nope' }),
+  },
+  {
+    route: 'POST /v1/invitations/{token}/accept',
+    expect: all(404),
+    call: async () => ({ method: 'POST', path: '/v1/invitations/oki_nope/accept' }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/security',
+    expect: e(200, 200, 200, 200, 404, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/security` }),
+  },
+  {
+    route: 'PUT /v1/orgs/{orgId}/security',
+    expect: e(200, 403, 403, 403, 404, 404),
+    call: async (w) => ({
+      method: 'PUT',
+      path: `/v1/orgs/${w.orgId}/security`,
+      body: { requireMfa: false, passwordPolicy: null, apiKeyPolicy: null },
+    }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/security/compliance',
+    expect: e(200, 403, 403, 403, 404, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/security/compliance` }),
+  },
+  { route: 'GET /v1/outbox', expect: all(403), call: async () => ({ method: 'GET', path: '/v1/outbox' }) },
+  {
     route: 'POST /v1/explain',
     expect: all(200),
     call: async (w) => ({
@@ -365,6 +505,14 @@ async function customRole(s: TestServer, w: CapgoWorld) {
     priority: 5,
   })
   return key
+}
+
+async function invitation(s: TestServer, w: CapgoWorld) {
+  const reply = await s.platform.post(`/v1/orgs/${w.orgId}/invitations`, {
+    email: `inv${next()}@example.com`,
+    role: 'org_member',
+  })
+  return reply.body.id as string
 }
 
 async function group(s: TestServer, w: CapgoWorld) {
@@ -400,7 +548,8 @@ describe.each(DATABASES)('route × caller matrix (%s)', (database) => {
         got[caller] = reply.status
         if (reply.status !== row.expect[caller]) details[caller] = reply.body
         if (reply.status === 403) expect(['FORBIDDEN', 'PLATFORM_ONLY']).toContain(reply.body.code)
-        if (reply.status === 404) expect(reply.body.code).toMatch(/NOT_FOUND$/)
+        if (reply.status === 401) expect(['INVALID_CREDENTIALS', 'MFA_INVALID']).toContain(reply.body.code)
+        if (reply.status === 404) expect(reply.body.code).toMatch(/NOT_FOUND$|_INVALID$/)
       }
       expect({ got, details }).toEqual({ got: row.expect, details: {} })
     })

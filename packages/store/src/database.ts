@@ -12,6 +12,12 @@ export interface UsersTable {
   mfa_enabled: Generated<boolean>
   compliant_password_policies: Generated<string[]>
   created_at: CreatedAt
+  email_verified_at: Date | null
+  password_changed_at: Date | null
+  totp_secret: string | null
+  totp_enabled_at: Date | null
+  totp_last_step: string | null
+  sessions_valid_after: Generated<Date>
 }
 
 export interface OrgsTable {
@@ -26,6 +32,7 @@ export interface OrgsTable {
   require_mfa: Generated<boolean>
   password_policy: Json
   password_policy_id: string | null
+  api_key_policy: Json
   created_at: CreatedAt
   updated_at: Generated<Date>
 }
@@ -125,6 +132,87 @@ export interface AuditLogTable {
   created_at: CreatedAt
 }
 
+export interface SessionsTable {
+  id: string
+  user_id: string
+  csrf_token: string
+  created_at: CreatedAt
+  expires_at: Date
+  ip: string | null
+  user_agent: string | null
+}
+
+export interface EmailVerificationsTable {
+  token_hash: string
+  user_id: string
+  expires_at: Date
+  used_at: Date | null
+}
+
+export interface RecoveryCodesTable {
+  user_id: string
+  code_hash: string
+  used_at: Date | null
+}
+
+export interface ApiKeysTable {
+  id: string
+  user_id: string
+  name: string
+  prefix: string
+  secret_hash: string
+  org_ids: string[] | null
+  resource_ids: string[] | null
+  permissions: string[] | null
+  expires_at: Date | null
+  revoked_at: Date | null
+  last_used_at: Date | null
+  created_at: CreatedAt
+}
+
+export interface InvitationsTable {
+  id: string
+  org_id: string
+  email: string
+  role: string
+  first_name: string | null
+  last_name: string | null
+  token_hash: string
+  invited_by: string | null
+  created_at: CreatedAt
+  expires_at: Date
+  accepted_at: Date | null
+  accepted_by: string | null
+  revoked_at: Date | null
+}
+
+export interface MailOutboxTable {
+  id: string
+  recipient: string
+  subject: string
+  text_body: string
+  html_body: string | null
+  created_at: CreatedAt
+  sent_at: Date | null
+  error: string | null
+}
+
+export interface UsedCaptchasTable {
+  signature: string
+  expires_at: Date
+}
+
+export interface ServerSecretsTable {
+  name: string
+  value: string
+}
+
+export interface RateLimitsTable {
+  key: string
+  window_start: Date
+  count: number
+}
+
 export interface RevisionTable {
   id: number
   value: string
@@ -150,6 +238,15 @@ export interface Database {
   audit_log: AuditLogTable
   revision: RevisionTable
   change_log: ChangeLogTable
+  sessions: SessionsTable
+  recovery_codes: RecoveryCodesTable
+  api_keys: ApiKeysTable
+  invitations: InvitationsTable
+  mail_outbox: MailOutboxTable
+  used_captchas: UsedCaptchasTable
+  rate_limits: RateLimitsTable
+  server_secrets: ServerSecretsTable
+  email_verifications: EmailVerificationsTable
 }
 
 export type Db = Kysely<Database>

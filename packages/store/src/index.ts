@@ -11,6 +11,7 @@ export { fromPgError, mapPgErrors } from './pg-errors.ts'
 export * as resources from './resources.repository.ts'
 export {
   loadSnapshot,
+  toApiKeyRecord,
   toBindingRecord,
   toCustomRoleRecord,
   toOrgRecord,

@@ -116,3 +116,21 @@ export const toCustomRoleRecord = (r: {
   permissions: r.permissions,
   priority: r.priority,
 })
+
+export const toApiKeyRecord = (k: {
+  id: string
+  user_id: string
+  expires_at: Date | null
+  revoked_at: Date | null
+  org_ids: string[] | null
+  resource_ids: string[] | null
+  permissions: string[] | null
+}) => ({
+  id: k.id,
+  ownerId: k.user_id,
+  expiresAt: k.expires_at?.getTime() ?? null,
+  revoked: k.revoked_at !== null,
+  orgIds: k.org_ids,
+  resourceIds: k.resource_ids,
+  permissions: k.permissions,
+})

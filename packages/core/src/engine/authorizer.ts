@@ -200,6 +200,14 @@ export class Authorizer {
     return role?.live ? role : undefined
   }
 
+  /** Whether an API key may authenticate at all right now. */
+  keyState(id: Id): 'ok' | 'unknown' | 'revoked' | 'expired' {
+    const key = this.graph.apiKeys.get(id)
+    if (key === undefined) return 'unknown'
+    if (key.revoked) return 'revoked'
+    return key.expiresAt <= this.clock() ? 'expired' : 'ok'
+  }
+
   /** The org a target lives in (itself, for an org), or null when it does not exist. */
   orgOf(target: Target): Id | null {
     return this.locate(target)?.org.id ?? null

@@ -1,31 +1,80 @@
 import { OrgkitError } from '@orgkit/core'
 import { tokens, users } from '@orgkit/store'
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import type { AppEnv } from '../env.ts'
+import { safeEqual } from '../security/tokens.ts'
+import { resolveSession, type Session } from '../services/accounts.ts'
+import { findApiKey } from '../services/api-keys.ts'
 import type { Ctx } from '../services/context.ts'
 
 export const ACT_AS_HEADER = 'x-orgkit-user'
+export const SESSION_COOKIE = 'orgkit_session'
+export const CSRF_COOKIE = 'orgkit_csrf'
+export const CSRF_HEADER = 'x-orgkit-csrf'
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**
- * Authenticates `Authorization: Bearer <token>`. A platform token is the host product; with
- * `X-Orgkit-User: <userId>` it acts as that user, with exactly that user's rights. Sessions and user API
- * keys (accounts, next) resolve to a user actor here too, so no route changes when they land.
+ * Who is calling:
+ * - `Authorization: Bearer okp_…` — a platform token (the host product); with `X-Orgkit-User: <id>` it
+ *   acts as that user, with exactly that user's rights;
+ * - `Authorization: Bearer okk_…` — a user's API key: the owner, narrowed by the key (the engine);
+ * - the `orgkit_session` cookie — a signed-in user; writes must echo the `orgkit_csrf` cookie in the
+ *   `X-Orgkit-CSRF` header (double submit), so another site can't ride the cookie.
  */
 export function authenticate(ctx: Ctx): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization') ?? ''
-    const match = /^Bearer\s+(\S+)$/i.exec(header)
-    if (!match) throw new OrgkitError('UNAUTHENTICATED', 'send Authorization: Bearer <token>')
-    const token = await tokens.findActivePlatformToken(ctx.db, match[1]!)
-    if (!token) throw new OrgkitError('UNAUTHENTICATED', 'unknown or revoked token')
-    const actAs = c.req.header(ACT_AS_HEADER)
-    if (actAs) {
-      const user = /^[0-9a-f-]{36}$/i.test(actAs) ? await users.findUser(ctx.db, actAs) : undefined
-      if (!user) throw new OrgkitError('UNAUTHENTICATED', `no user ${actAs} to act as`)
-      c.set('actor', { kind: 'user', userId: user.id, via: 'platform' })
-    } else {
-      c.set('actor', { kind: 'platform', tokenId: token.id })
+    const header = c.req.header('authorization')
+    if (header) {
+      const secret = /^Bearer\s+(\S+)$/i.exec(header)?.[1]
+      if (!secret) throw new OrgkitError('UNAUTHENTICATED', 'send Authorization: Bearer <token>')
+      if (secret.startsWith('okk_')) {
+        const key = await findApiKey(ctx, secret)
+        let decision = key && ctx.engine.authorizer.keyState(key.id)
+        if (decision === 'unknown') {
+          await ctx.engine.catchUp() // made on another instance a moment ago
+          decision = ctx.engine.authorizer.keyState(key!.id)
+        }
+        if (!key || decision !== 'ok')
+          throw new OrgkitError('UNAUTHENTICATED', `this API key is ${decision ?? 'unknown'}`)
+        c.set('actor', { kind: 'user', userId: key.user_id, via: 'apiKey', keyId: key.id })
+        return next()
+      }
+      const token = await tokens.findActivePlatformToken(ctx.db, secret)
+      if (!token) throw new OrgkitError('UNAUTHENTICATED', 'unknown or revoked token')
+      const actAs = c.req.header(ACT_AS_HEADER)
+      if (actAs) {
+        const user = /^[0-9a-f-]{36}$/i.test(actAs) ? await users.findUser(ctx.db, actAs) : undefined
+        if (!user) throw new OrgkitError('UNAUTHENTICATED', `no user ${actAs} to act as`)
+        c.set('actor', { kind: 'user', userId: user.id, via: 'platform' })
+      } else {
+        c.set('actor', { kind: 'platform', tokenId: token.id })
+      }
+      return next()
     }
-    await next()
+    const cookie = getCookie(c, SESSION_COOKIE)
+    const session = cookie ? await resolveSession(ctx, cookie) : null
+    if (!session) throw new OrgkitError('UNAUTHENTICATED', 'sign in first')
+    if (!SAFE_METHODS.has(c.req.method) && !safeEqual(c.req.header(CSRF_HEADER) ?? '', session.csrf)) {
+      throw new OrgkitError(
+        'CSRF_FAILED',
+        `send the ${CSRF_COOKIE} cookie's value in the ${CSRF_HEADER} header`,
+      )
+    }
+    c.set('actor', { kind: 'user', userId: session.userId, via: 'session' })
+    c.set('sessionToken', cookie!)
+    return next()
   }
+}
+
+/** Sets the session cookie (HTTP-only) and the CSRF cookie (readable by the console). */
+export function startSession(c: Context, session: Session, secure: boolean): void {
+  const options = { path: '/', sameSite: 'Lax' as const, secure, maxAge: 30 * 86_400 }
+  setCookie(c, SESSION_COOKIE, session.token, { ...options, httpOnly: true })
+  setCookie(c, CSRF_COOKIE, session.csrf, options)
+}
+
+export function endSession(c: Context): void {
+  deleteCookie(c, SESSION_COOKIE, { path: '/' })
+  deleteCookie(c, CSRF_COOKIE, { path: '/' })
 }

@@ -9,6 +9,19 @@ import {
 } from '@orgkit/core'
 import { type AuditInput, appendAudit, type Db, recordChanges, type Tx } from '@orgkit/store'
 import type { EngineReplica } from '../engine-replica.ts'
+import type { MailSender } from '../mail/mailer.ts'
+import type { Captcha } from '../security/captcha.ts'
+
+/** Instance settings the use cases read (from the environment, see config.ts). */
+export interface Settings {
+  signup: 'open' | 'invite'
+  /** Where links in mail point: the console's origin. */
+  publicUrl: string
+  /** Shared by every instance (stored in the database): signs captcha challenges. */
+  captchaSecret: string
+  /** Mark cookies Secure (the public URL is https). */
+  secureCookies: boolean
+}
 
 /** What every use case is given: no globals, everything passed in. */
 export interface Ctx {
@@ -17,6 +30,9 @@ export interface Ctx {
   compiled: CompiledModel
   model: Model
   clock: () => number
+  settings: Settings
+  mail: MailSender
+  captcha: Captcha
 }
 
 /**

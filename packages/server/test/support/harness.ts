@@ -68,7 +68,7 @@ export function client(url: string, token: string, actAs?: string): Client {
 /** A real server on a loopback port, over a fresh database (in-memory PGlite, or a new schema). */
 export async function startTestServer(
   database: 'pglite' | 'postgres',
-  options: { model?: Model } = {},
+  options: { model?: Model; smtpUrl?: string; signup?: 'open' | 'invite' } = {},
 ): Promise<TestServer> {
   const schema = `orgkit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   const url = process.env.ORGKIT_TEST_DATABASE_URL
@@ -76,6 +76,9 @@ export async function startTestServer(
     database: database === 'pglite' ? { dataDir: 'memory://' } : { url, schema, poolSize: 12 },
     model: options.model,
     logger: pino({ level: 'silent' }),
+    captchaMaxNumber: 2000,
+    smtpUrl: options.smtpUrl,
+    signup: options.signup,
   })
   const token = server.bootstrapToken!
   const platform = client(server.url, token)
@@ -103,4 +106,31 @@ export async function startTestServer(
       }
     },
   }
+}
+
+/** Solves the server's proof-of-work captcha the way the browser widget does. */
+export async function solveCaptcha(url: string): Promise<string> {
+  const { solveChallenge } = await import('altcha-lib/v1')
+  const challenge = (await (await fetch(`${url}/v1/captcha`)).json()) as {
+    algorithm: string
+    challenge: string
+    salt: string
+    signature: string
+    maxnumber?: number
+  }
+  const solution = await solveChallenge(
+    challenge.challenge,
+    challenge.salt,
+    challenge.algorithm,
+    challenge.maxnumber ?? 1_000_000,
+  ).promise
+  if (!solution) throw new Error('captcha not solved')
+  const payload = {
+    algorithm: challenge.algorithm,
+    challenge: challenge.challenge,
+    number: solution.number,
+    salt: challenge.salt,
+    signature: challenge.signature,
+  }
+  return Buffer.from(JSON.stringify(payload)).toString('base64')
 }

@@ -1,0 +1,276 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { OrgkitError } from '@orgkit/core'
+import type { RouteModule } from '../env.ts'
+import { endSession, startSession } from '../middleware/auth.ts'
+import { body, errorResponses, json, Name, Uuid } from '../schemas.ts'
+import * as accounts from '../services/accounts.ts'
+import * as apiKeys from '../services/api-keys.ts'
+import * as invitations from '../services/invitations.ts'
+import * as mfa from '../services/mfa.ts'
+
+const Email = z.email().max(320)
+const Password = z.string().min(1).max(4096)
+const Ok = z.object({ ok: z.literal(true) })
+const SignedIn = z.object({ status: z.literal('signed_in'), userId: Uuid, csrfToken: z.string() })
+const ApiKey = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    prefix: z.string(),
+    orgIds: z.array(z.string()).nullable(),
+    resourceIds: z.array(z.string()).nullable(),
+    permissions: z.array(z.string()).nullable(),
+    expiresAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('ApiKey')
+
+/** Sign-up, sign-in, sessions, 2FA and the user's own API keys (SPEC 3, 6). */
+export const accountRoutes: RouteModule = (app, ctx) => {
+  const tags = ['Accounts']
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/auth/signup',
+      tags,
+      summary: 'Create an account (with an invitation token: verified and joined at once)',
+      request: body(
+        z
+          .object({
+            email: Email,
+            password: Password,
+            name: Name,
+            invitation: z.string().max(200).optional(),
+          })
+          .strict(),
+      ),
+      responses: {
+        200: json(z.object({ status: z.literal('verification_sent') })),
+        201: json(SignedIn, 'Signed in'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const input = c.req.valid('json')
+      const outcome = await accounts.signup(ctx, c.get('meta'), input)
+      if (outcome.status === 'verification_sent') return c.json(outcome, 200)
+      startSession(c, outcome.session, ctx.settings.secureCookies)
+      if (input.invitation) {
+        await invitations.accept(
+          ctx,
+          { kind: 'user', userId: outcome.session.userId, via: 'session' },
+          c.get('meta'),
+          input.invitation,
+        )
+      }
+      return c.json(
+        { status: 'signed_in' as const, userId: outcome.session.userId, csrfToken: outcome.session.csrf },
+        201,
+      )
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/auth/verify',
+      tags,
+      summary: 'Verify an email with the link’s token',
+      request: body(z.object({ token: z.string().min(1).max(200) }).strict()),
+      responses: { 200: json(SignedIn), ...errorResponses },
+    }),
+    async (c) => {
+      const session = await accounts.verifyEmail(ctx, c.get('meta'), c.req.valid('json').token)
+      startSession(c, session, ctx.settings.secureCookies)
+      return c.json({ status: 'signed_in' as const, userId: session.userId, csrfToken: session.csrf }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/auth/login',
+      tags,
+      summary: 'Sign in; with 2FA on, answers 401 MFA_REQUIRED until a valid code comes',
+      request: body(
+        z
+          .object({
+            email: Email,
+            password: Password,
+            totp: z.string().max(10).optional(),
+            recoveryCode: z.string().max(20).optional(),
+          })
+          .strict(),
+      ),
+      responses: { 200: json(SignedIn), ...errorResponses },
+    }),
+    async (c) => {
+      const session = await accounts.login(ctx, c.get('meta'), c.req.valid('json'))
+      startSession(c, session, ctx.settings.secureCookies)
+      return c.json({ status: 'signed_in' as const, userId: session.userId, csrfToken: session.csrf }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/auth/logout',
+      tags,
+      summary: 'End this session',
+      responses: { 200: json(Ok), ...errorResponses },
+    }),
+    async (c) => {
+      const token = c.get('sessionToken')
+      if (token) await accounts.logout(ctx, token)
+      endSession(c)
+      return c.json({ ok: true as const }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/auth/logout-all',
+      tags,
+      summary: 'End every session, on every device',
+      responses: { 200: json(Ok), ...errorResponses },
+    }),
+    async (c) => {
+      const actor = c.get('actor')
+      if (actor.kind !== 'user') throw new OrgkitError('FORBIDDEN', 'only a user signs out')
+      await accounts.logoutEverywhere(ctx, actor, c.get('meta'), actor.userId)
+      endSession(c)
+      return c.json({ ok: true as const }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/me/password',
+      tags,
+      summary: 'Change your password (other sessions end)',
+      request: body(z.object({ current: Password, next: Password }).strict()),
+      responses: { 200: json(Ok), ...errorResponses },
+    }),
+    async (c) => {
+      await accounts.changePassword(
+        ctx,
+        c.get('actor'),
+        c.get('meta'),
+        c.req.valid('json'),
+        c.get('sessionToken') ?? null,
+      )
+      return c.json({ ok: true as const }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/me/mfa/totp',
+      tags,
+      summary: 'Start TOTP enrolment: secret, otpauth URL and QR code',
+      responses: {
+        200: json(z.object({ secret: z.string(), otpauthUrl: z.string(), qrSvg: z.string() })),
+        ...errorResponses,
+      },
+    }),
+    async (c) => c.json(await mfa.enrolTotp(ctx, c.get('actor'), c.get('meta')), 200),
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/me/mfa/totp/confirm',
+      tags,
+      summary: 'Turn TOTP on with a first code; answers recovery codes once',
+      request: body(z.object({ code: z.string().max(10) }).strict()),
+      responses: {
+        200: json(z.object({ recoveryCodes: z.array(z.string()), revision: z.number() })),
+        ...errorResponses,
+      },
+    }),
+    async (c) =>
+      c.json(await mfa.confirmTotp(ctx, c.get('actor'), c.get('meta'), c.req.valid('json').code), 200),
+  )
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/me/mfa/totp',
+      tags,
+      summary: 'Turn TOTP off (password and a code again)',
+      request: body(
+        z
+          .object({
+            password: Password,
+            totp: z.string().max(10).optional(),
+            recoveryCode: z.string().max(20).optional(),
+          })
+          .strict(),
+      ),
+      responses: { 200: json(z.object({ revision: z.number() })), ...errorResponses },
+    }),
+    async (c) => c.json(await mfa.disableTotp(ctx, c.get('actor'), c.get('meta'), c.req.valid('json')), 200),
+  )
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/me/api-keys',
+      tags,
+      summary: 'Your API keys (never their secrets)',
+      responses: { 200: json(z.object({ items: z.array(ApiKey) })), ...errorResponses },
+    }),
+    async (c) => c.json({ items: await apiKeys.listApiKeys(ctx, c.get('actor')) }, 200),
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/me/api-keys',
+      tags,
+      summary: 'Create an API key; its secret is answered this once',
+      request: body(
+        z
+          .object({
+            name: Name,
+            orgIds: z.array(Uuid).max(100).optional(),
+            resourceIds: z.array(Uuid).max(1000).optional(),
+            role: z.string().max(64).optional(),
+            permissions: z.array(z.string().max(128)).max(500).optional(),
+            expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
+          })
+          .strict(),
+      ),
+      responses: {
+        201: json(ApiKey.extend({ secret: z.string(), revision: z.number() }), 'Created'),
+        ...errorResponses,
+      },
+    }),
+    async (c) =>
+      c.json(await apiKeys.createApiKey(ctx, c.get('actor'), c.get('meta'), c.req.valid('json')), 201),
+  )
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/me/api-keys/{id}',
+      tags,
+      summary: 'Revoke an API key',
+      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }) },
+      responses: { 200: json(z.object({ revision: z.number() })), ...errorResponses },
+    }),
+    async (c) => {
+      const { revision } = await apiKeys.revokeApiKey(
+        ctx,
+        c.get('actor'),
+        c.get('meta'),
+        c.req.valid('param').id,
+      )
+      return c.json({ revision }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/captcha',
+      tags,
+      summary: 'A proof-of-work captcha challenge (ALTCHA)',
+      responses: { 200: json(z.record(z.string(), z.unknown())), ...errorResponses },
+    }),
+    async (c) => c.json((await ctx.captcha.challenge()) as Record<string, unknown>, 200),
+  )
+}

@@ -1,0 +1,277 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { OrgkitError } from '@orgkit/core'
+import type { RouteModule } from '../env.ts'
+import { body, errorResponses, json, Name, OrgParams, Uuid } from '../schemas.ts'
+import * as invitations from '../services/invitations.ts'
+import * as security from '../services/security.ts'
+
+const Invitation = z
+  .object({
+    id: Uuid,
+    orgId: Uuid,
+    email: z.string(),
+    role: z.string(),
+    firstName: z.string().nullable(),
+    lastName: z.string().nullable(),
+    status: z.enum(['pending', 'expired']),
+    expiresAt: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi('Invitation')
+const IdParams = OrgParams.extend({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) })
+const TokenParams = z.object({
+  token: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: 'token', in: 'path' } }),
+})
+const Policy = z
+  .object({
+    requireMfa: z.boolean(),
+    passwordPolicy: z
+      .object({
+        minLength: z.number().int().min(8).max(128),
+        requireUpper: z.boolean(),
+        requireDigit: z.boolean(),
+        requireSpecial: z.boolean(),
+        rejectCommon: z.boolean(),
+      })
+      .strict()
+      .nullable(),
+    apiKeyPolicy: z
+      .object({ requireExpiry: z.boolean(), maxDays: z.number().int().min(1).max(3650).nullable() })
+      .strict()
+      .nullable(),
+  })
+  .strict()
+  .openapi('SecurityPolicy')
+
+/** Invitations (seed 001's flow), org security policies, and the local mail outbox. */
+export const invitationRoutes: RouteModule = (app, ctx) => {
+  const tags = ['Invitations']
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/orgs/{orgId}/invitations',
+      tags,
+      summary: 'Pending invitations',
+      request: { params: OrgParams },
+      responses: { 200: json(z.object({ items: z.array(Invitation) })), ...errorResponses },
+    }),
+    async (c) =>
+      c.json(
+        { items: await invitations.listInvitations(ctx, c.get('actor'), c.req.valid('param').orgId) },
+        200,
+      ),
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/orgs/{orgId}/invitations',
+      tags,
+      summary: 'Invite by email with a role (captcha required for people)',
+      request: {
+        params: OrgParams,
+        ...body(
+          z
+            .object({
+              email: z.email().max(320),
+              role: z.string().min(1).max(64),
+              firstName: Name.optional(),
+              lastName: Name.optional(),
+              captcha: z.string().max(4000).optional(),
+            })
+            .strict(),
+        ),
+      },
+      responses: { 201: json(Invitation.extend({ revision: z.number() }), 'Created'), ...errorResponses },
+    }),
+    async (c) =>
+      c.json(
+        await invitations.invite(
+          ctx,
+          c.get('actor'),
+          c.get('meta'),
+          c.req.valid('param').orgId,
+          c.req.valid('json'),
+        ),
+        201,
+      ),
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/orgs/{orgId}/invitations/{id}/resend',
+      tags,
+      summary: 'Resend with a new link (the old one stops working)',
+      request: { params: IdParams },
+      responses: { 200: json(Invitation.extend({ revision: z.number() })), ...errorResponses },
+    }),
+    async (c) => {
+      const { orgId, id } = c.req.valid('param')
+      return c.json(await invitations.resend(ctx, c.get('actor'), c.get('meta'), orgId, id), 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/orgs/{orgId}/invitations/{id}',
+      tags,
+      summary: 'Revoke a pending invitation',
+      request: { params: IdParams },
+      responses: { 200: json(z.object({ revision: z.number() })), ...errorResponses },
+    }),
+    async (c) => {
+      const { orgId, id } = c.req.valid('param')
+      const { revision } = await invitations.revoke(ctx, c.get('actor'), c.get('meta'), orgId, id)
+      return c.json({ revision }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/invitations/{token}',
+      tags,
+      summary: 'What an invitation link offers (public: the link is the secret)',
+      request: { params: TokenParams },
+      responses: {
+        200: json(
+          z.object({
+            orgId: Uuid,
+            orgName: z.string(),
+            email: z.string(),
+            role: z.string(),
+            firstName: z.string().nullable(),
+            lastName: z.string().nullable(),
+            expiresAt: z.string(),
+          }),
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) =>
+      c.json(await invitations.describeInvitation(ctx, c.get('meta'), c.req.valid('param').token), 200),
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/invitations/{token}/accept',
+      tags,
+      summary: 'Accept as the signed-in invited user',
+      request: { params: TokenParams },
+      responses: {
+        200: json(z.object({ orgId: Uuid, role: z.string(), revision: z.number() })),
+        ...errorResponses,
+      },
+    }),
+    async (c) =>
+      c.json(await invitations.accept(ctx, c.get('actor'), c.get('meta'), c.req.valid('param').token), 200),
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/orgs/{orgId}/security',
+      tags: ['Security'],
+      summary: "The org's security policy",
+      request: { params: OrgParams },
+      responses: { 200: json(Policy), ...errorResponses },
+    }),
+    async (c) => c.json(await security.getSecurity(ctx, c.get('actor'), c.req.valid('param').orgId), 200),
+  )
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/orgs/{orgId}/security',
+      tags: ['Security'],
+      summary: 'Set 2FA, password and API key policies (super admins)',
+      request: { params: OrgParams, ...body(Policy) },
+      responses: { 200: json(Policy.extend({ revision: z.number() })), ...errorResponses },
+    }),
+    async (c) => {
+      const { result, revision } = await security.putSecurity(
+        ctx,
+        c.get('actor'),
+        c.get('meta'),
+        c.req.valid('param').orgId,
+        c.req.valid('json'),
+      )
+      return c.json({ ...result, revision }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/orgs/{orgId}/security/compliance',
+      tags: ['Security'],
+      summary: 'Members and whether each meets the policy',
+      request: { params: OrgParams },
+      responses: {
+        200: json(
+          z.object({
+            items: z.array(
+              z.object({
+                userId: Uuid,
+                email: z.string(),
+                name: z.string(),
+                mfaEnabled: z.boolean(),
+                mfaOk: z.boolean(),
+                passwordOk: z.boolean(),
+                compliant: z.boolean(),
+              }),
+            ),
+            nonCompliant: z.number(),
+          }),
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => c.json(await security.compliance(ctx, c.get('actor'), c.req.valid('param').orgId), 200),
+  )
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/outbox',
+      tags: ['Mail'],
+      summary: 'The local outbox: mail not sent over SMTP (platform tokens)',
+      responses: {
+        200: json(
+          z.object({
+            smtp: z.boolean(),
+            items: z.array(
+              z.object({
+                id: Uuid,
+                to: z.string(),
+                subject: z.string(),
+                text: z.string(),
+                createdAt: z.string(),
+                sentAt: z.string().nullable(),
+              }),
+            ),
+          }),
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      if (c.get('actor').kind !== 'platform')
+        throw new OrgkitError('PLATFORM_ONLY', 'the outbox holds other people’s links: platform tokens only')
+      const rows = await ctx.db
+        .selectFrom('mail_outbox')
+        .selectAll()
+        .orderBy('created_at', 'desc')
+        .limit(200)
+        .execute()
+      const items = rows.map((r) => ({
+        id: r.id,
+        to: r.recipient,
+        subject: r.subject,
+        text: r.text_body,
+        createdAt: r.created_at.toISOString(),
+        sentAt: r.sent_at?.toISOString() ?? null,
+      }))
+      return c.json({ smtp: ctx.mail.configured, items }, 200)
+    },
+  )
+}
