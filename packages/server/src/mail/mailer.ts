@@ -34,6 +34,7 @@ export async function queueMail(tx: Tx, message: MailMessage): Promise<string> {
 export class MailSender {
   private readonly transport: Transporter | null
   private running: Promise<void> | null = null
+  private again = false
   private timer: NodeJS.Timeout | null = null
 
   constructor(
@@ -52,7 +53,14 @@ export class MailSender {
   /** Sends what is queued; several instances share the queue without sending a mail twice. */
   deliver(): Promise<void> {
     if (!this.transport) return Promise.resolve()
-    this.running ??= this.drain().finally(() => {
+    // A mail queued while a pass runs may have missed it: ask for one more pass rather than a new one.
+    this.again = true
+    this.running ??= (async () => {
+      while (this.again) {
+        this.again = false
+        await this.drain()
+      }
+    })().finally(() => {
       this.running = null
     })
     return this.running

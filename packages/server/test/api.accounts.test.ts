@@ -1,0 +1,380 @@
+import { createHmac } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { SMTPServer } from 'smtp-server'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Reply, solveCaptcha, startTestServer, type TestServer } from './support/harness.ts'
+
+/** RFC 6238 written here from the RFC, independent of the server's library: SHA-1, 6 digits, 30 s. */
+function totp(base32: string, at = Date.now()): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const ch of base32.replace(/=+$/, '')) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0')
+  const key = Buffer.from(bits.match(/.{8}/g)!.map((b) => Number.parseInt(b, 2)))
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)))
+  const mac = createHmac('sha1', key).update(counter).digest()
+  const offset = mac[mac.length - 1]! & 0xf
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0')
+}
+
+/** A real SMTP server in the test process: every mail Orgkit sends lands here. */
+async function mailbox() {
+  const mails: { to: string; raw: string }[] = []
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, done) {
+      let raw = ''
+      stream.on('data', (chunk: Buffer) => {
+        raw += chunk.toString()
+      })
+      stream.on('end', () => {
+        for (const to of session.envelope.rcptTo) mails.push({ to: to.address, raw })
+        done()
+      })
+    },
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.server.address() as AddressInfo).port
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    /** Waits for a mail to `to` and answers the token of the first Orgkit link in it. */
+    async linkFor(to: string, path: 'verify?token=' | 'invitations/', after = 0): Promise<string> {
+      const pattern = new RegExp(`${path.replace('?', '\\?')}(oki_[\\w-]+)`)
+      for (let i = 0; i < 100; i++) {
+        for (const mail of mails.filter((m) => m.to === to).slice(after)) {
+          const token = mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=').match(pattern)?.[1]
+          if (token) return token
+        }
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      throw new Error(`no mail to ${to}`)
+    },
+    count: (to: string) => mails.filter((m) => m.to === to).length,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+/** A browser: a cookie jar, and the CSRF header echoed on writes like the console does. */
+function browser(base: string) {
+  const jar = new Map<string, string>()
+  const request = async (method: string, path: string, body?: unknown, csrf = true): Promise<Reply> => {
+    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+    const response = await fetch(base + path, {
+      method,
+      headers: {
+        ...(cookie && { cookie }),
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...(csrf && jar.has('orgkit_csrf') && { 'x-orgkit-csrf': jar.get('orgkit_csrf')! }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    })
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';')
+      const [name, value] = pair!.split('=')
+      if (value) jar.set(name!, value)
+      else jar.delete(name!)
+    }
+    const text = await response.text()
+    return { status: response.status, body: text ? JSON.parse(text) : null }
+  }
+  return {
+    request,
+    get: (p: string) => request('GET', p),
+    post: (p: string, b?: unknown) => request('POST', p, b ?? {}),
+    jar,
+  }
+}
+
+describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
+  let s: TestServer
+  let mail: Awaited<ReturnType<typeof mailbox>>
+  beforeAll(async () => {
+    mail = await mailbox()
+    s = await startTestServer('pglite', { smtpUrl: mail.url })
+  })
+  afterAll(async () => {
+    await s?.stop()
+    await mail?.close()
+  })
+
+  async function signUp(email: string, password = 'correct horse battery staple') {
+    const b = browser(s.url)
+    const reply = await b.post('/v1/auth/signup', { email, password, name: email.split('@')[0] })
+    expect(reply.body).toEqual({ status: 'verification_sent' })
+    const token = await mail.linkFor(email, 'verify?token=')
+    const verified = await b.post('/v1/auth/verify', { token })
+    expect(verified.status).toBe(200)
+    return { b, userId: verified.body.userId as string, password }
+  }
+
+  it('walks the bar: sign up, 2FA, org, invite by mail, accept with the role, then 2FA enforcement', async () => {
+    const alice = await signUp('alice@example.com')
+    // 2FA with an authenticator (our own RFC 6238 code generator).
+    const enrol = await alice.b.post('/v1/me/mfa/totp')
+    expect(enrol.body.otpauthUrl).toMatch(/^otpauth:\/\/totp\//)
+    expect(enrol.body.qrSvg).toContain('<svg')
+    const confirmed = await alice.b.post('/v1/me/mfa/totp/confirm', { code: totp(enrol.body.secret) })
+    expect(confirmed.status).toBe(200)
+    expect(confirmed.body.recoveryCodes).toHaveLength(10)
+
+    const org = await alice.b.post('/v1/orgs', { name: 'Acme' })
+    expect(org.status).toBe(201)
+    const invited = await alice.b.post(`/v1/orgs/${org.body.id}/invitations`, {
+      email: 'Bob@Example.com',
+      role: 'org_admin',
+      firstName: 'Bob',
+      captcha: await solveCaptcha(s.url),
+    })
+    expect(invited.status).toBe(201)
+    const pending = await alice.b.get(`/v1/orgs/${org.body.id}/invitations`)
+    expect(pending.body.items).toMatchObject([
+      { email: 'bob@example.com', role: 'org_admin', status: 'pending' },
+    ])
+
+    // Bob gets the real mail, opens the link, signs up through it: verified and joined at once.
+    const token = await mail.linkFor('bob@example.com', 'invitations/')
+    const bob = browser(s.url)
+    const page = await bob.get(`/v1/invitations/${token}`)
+    expect(page.body).toMatchObject({ orgName: 'Acme', email: 'bob@example.com', role: 'org_admin' })
+    const joined = await bob.post('/v1/auth/signup', {
+      email: 'bob@example.com',
+      password: 'a different long passphrase',
+      name: 'Bob',
+      invitation: token,
+    })
+    expect(joined.status).toBe(201)
+    const members = await alice.b.get(`/v1/orgs/${org.body.id}/members`)
+    expect(members.body.items.map((m: { email: string; roles: string[] }) => [m.email, m.roles])).toEqual([
+      ['alice@example.com', ['org_super_admin']],
+      ['bob@example.com', ['org_admin']],
+    ])
+    expect(
+      (await bob.post('/v1/check', { permission: 'org.invite_user', resource: { org: org.body.id } })).body
+        .allowed,
+    ).toBe(true)
+
+    // The org now requires 2FA: Bob has none and is denied until he enrols.
+    const policy = await alice.b.request('PUT', `/v1/orgs/${org.body.id}/security`, {
+      requireMfa: true,
+      passwordPolicy: null,
+      apiKeyPolicy: null,
+    })
+    expect(policy.status).toBe(200)
+    const blocked = await bob.post('/v1/check', {
+      permission: 'org.read',
+      resource: { org: org.body.id },
+      atLeastRevision: policy.body.revision,
+    })
+    expect(blocked.body).toMatchObject({ allowed: false, reason: 'mfa_required' })
+    expect((await bob.get(`/v1/orgs/${org.body.id}/members`)).status).toBe(404)
+    const compliance = await alice.b.get(`/v1/orgs/${org.body.id}/security/compliance`)
+    expect(compliance.body.nonCompliant).toBe(1)
+    const bobEnrol = await bob.post('/v1/me/mfa/totp')
+    await bob.post('/v1/me/mfa/totp/confirm', { code: totp(bobEnrol.body.secret) })
+    expect(
+      (await bob.post('/v1/check', { permission: 'org.read', resource: { org: org.body.id } })).body.allowed,
+    ).toBe(true)
+
+    // Alice signs in again: MFA_REQUIRED without a code, then a code works once (replay refused).
+    const again = browser(s.url)
+    const noCode = await again.post('/v1/auth/login', {
+      email: 'alice@example.com',
+      password: alice.password,
+    })
+    expect([noCode.status, noCode.body.code]).toEqual([401, 'MFA_REQUIRED'])
+    // The confirming code's step is spent: the authenticator's next code (valid within ±1 step) works.
+    const code = totp(enrol.body.secret, Date.now() + 30_000)
+    expect(
+      (
+        await again.post('/v1/auth/login', {
+          email: 'alice@example.com',
+          password: alice.password,
+          totp: code,
+        })
+      ).status,
+    ).toBe(200)
+    const replay = await browser(s.url).post('/v1/auth/login', {
+      email: 'alice@example.com',
+      password: alice.password,
+      totp: code,
+    })
+    expect([replay.status, replay.body.code]).toEqual([401, 'MFA_INVALID'])
+    const recovery = await browser(s.url).post('/v1/auth/login', {
+      email: 'alice@example.com',
+      password: alice.password,
+      recoveryCode: confirmed.body.recoveryCodes[0],
+    })
+    expect(recovery.status).toBe(200)
+    const reused = await browser(s.url).post('/v1/auth/login', {
+      email: 'alice@example.com',
+      password: alice.password,
+      recoveryCode: confirmed.body.recoveryCodes[0],
+    })
+    expect(reused.body.code).toBe('MFA_INVALID')
+  })
+
+  it('keeps an invitation pending when the wrong account tries it, and lets exactly one of 20 accepts in', async () => {
+    const owner = await signUp('owner@example.com')
+    const org = await owner.b.post('/v1/orgs', { name: 'Race Co' })
+    await owner.b.post(`/v1/orgs/${org.body.id}/invitations`, {
+      email: 'carol@example.com',
+      role: 'org_member',
+      captcha: await solveCaptcha(s.url),
+    })
+    const token = await mail.linkFor('carol@example.com', 'invitations/')
+    const mallory = await signUp('mallory@example.com')
+    const wrong = await mallory.b.post(`/v1/invitations/${token}/accept`)
+    expect([wrong.status, wrong.body.code]).toEqual([403, 'INVITATION_WRONG_EMAIL'])
+    expect((await owner.b.get(`/v1/orgs/${org.body.id}/invitations`)).body.items).toHaveLength(1)
+
+    const carol = await signUp('carol@example.com')
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => carol.b.post(`/v1/invitations/${token}/accept`)),
+    )
+    expect(replies.filter((r) => r.status === 200)).toHaveLength(1)
+    expect(replies.filter((r) => r.status !== 200).every((r) => r.body.code === 'INVITATION_INVALID')).toBe(
+      true,
+    )
+    const members = await owner.b.get(`/v1/orgs/${org.body.id}/members`)
+    expect(members.body.items.filter((m: { email: string }) => m.email === 'carol@example.com')).toHaveLength(
+      1,
+    )
+    const bindings = await owner.b.get(`/v1/orgs/${org.body.id}/bindings?userId=${carol.userId}`)
+    expect(bindings.body.items).toHaveLength(1)
+  })
+
+  it('kills the old link on resend, refuses revoked ones, and needs a solved captcha once', async () => {
+    const owner = await signUp('resender@example.com')
+    const org = await owner.b.post(`/v1/orgs`, { name: 'Resend Co' })
+    const captcha = await solveCaptcha(s.url)
+    const first = await owner.b.post(`/v1/orgs/${org.body.id}/invitations`, {
+      email: 'dave@example.com',
+      role: 'org_member',
+      captcha,
+    })
+    const reused = await owner.b.post(`/v1/orgs/${org.body.id}/invitations`, {
+      email: 'erin@example.com',
+      role: 'org_member',
+      captcha,
+    })
+    expect([reused.status, reused.body.code]).toEqual([400, 'CAPTCHA_FAILED'])
+    const none = await owner.b.post(`/v1/orgs/${org.body.id}/invitations`, {
+      email: 'erin@example.com',
+      role: 'org_member',
+    })
+    expect(none.body.code).toBe('CAPTCHA_FAILED')
+    const oldToken = await mail.linkFor('dave@example.com', 'invitations/')
+    expect((await owner.b.post(`/v1/orgs/${org.body.id}/invitations/${first.body.id}/resend`)).status).toBe(
+      200,
+    )
+    const newToken = await mail.linkFor('dave@example.com', 'invitations/', 1)
+    expect(newToken).not.toBe(oldToken)
+    expect((await browser(s.url).get(`/v1/invitations/${oldToken}`)).body.code).toBe('INVITATION_INVALID')
+    expect((await browser(s.url).get(`/v1/invitations/${newToken}`)).status).toBe(200)
+    await owner.b.request('DELETE', `/v1/orgs/${org.body.id}/invitations/${first.body.id}`)
+    expect((await browser(s.url).get(`/v1/invitations/${newToken}`)).body.code).toBe('INVITATION_INVALID')
+  })
+
+  it('stores only hashes of API keys, and narrows and expires them', async () => {
+    const user = await signUp('keys@example.com')
+    const org = await user.b.post('/v1/orgs', { name: 'Keys Co' })
+    const other = await user.b.post('/v1/orgs', { name: 'Other Co' })
+    const key = await user.b.post('/v1/me/api-keys', {
+      name: 'ci',
+      orgIds: [org.body.id],
+      role: 'org_member',
+    })
+    expect(key.status).toBe(201)
+    expect(key.body.secret).toMatch(/^okk_/)
+    const rows = await s.ctx.db.selectFrom('api_keys').selectAll().execute()
+    expect(JSON.stringify(rows)).not.toContain(key.body.secret)
+    expect(JSON.stringify(rows)).not.toContain(key.body.secret.slice(12))
+    const asKey = (path: string, body: unknown) =>
+      fetch(s.url + path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.body.secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }))
+    expect(
+      (await asKey('/v1/check', { permission: 'org.read', resource: { org: org.body.id } })).body,
+    ).toMatchObject({ allowed: true })
+    expect(
+      (await asKey('/v1/check', { permission: 'org.update_settings', resource: { org: org.body.id } })).body,
+    ).toMatchObject({ allowed: false, reason: 'key_scope' })
+    expect(
+      (await asKey('/v1/check', { permission: 'org.read', resource: { org: other.body.id } })).body,
+    ).toMatchObject({ allowed: false, reason: 'key_scope' })
+    await user.b.request('DELETE', `/v1/me/api-keys/${key.body.id}`)
+    expect(
+      (await asKey('/v1/check', { permission: 'org.read', resource: { org: org.body.id } })).status,
+    ).toBe(401)
+
+    await user.b.request('PUT', `/v1/orgs/${org.body.id}/security`, {
+      requireMfa: false,
+      passwordPolicy: null,
+      apiKeyPolicy: { requireExpiry: true, maxDays: 30 },
+    })
+    const forever = await user.b.post('/v1/me/api-keys', { name: 'forever', orgIds: [org.body.id] })
+    expect(forever.body.code).toBe('API_KEY_POLICY')
+    const tooLong = await user.b.post('/v1/me/api-keys', {
+      name: 'long',
+      orgIds: [org.body.id],
+      expiresAt: new Date(Date.now() + 40 * 86_400_000).toISOString(),
+    })
+    expect(tooLong.body.code).toBe('API_KEY_POLICY')
+  })
+
+  it('refuses cookie writes without the CSRF header, and ends sessions everywhere', async () => {
+    const user = await signUp('csrf@example.com')
+    const forged = await user.b.request('POST', '/v1/orgs', { name: 'Forged' }, false)
+    expect([forged.status, forged.body.code]).toEqual([403, 'CSRF_FAILED'])
+    const second = browser(s.url)
+    await second.post('/v1/auth/login', { email: 'csrf@example.com', password: user.password })
+    expect((await second.get('/v1/me')).status).toBe(200)
+    await user.b.post('/v1/auth/logout-all')
+    expect((await second.get('/v1/me')).status).toBe(401)
+    expect((await user.b.get('/v1/me')).status).toBe(401)
+  })
+
+  it('keeps long passwords whole, answers the same for unknown emails, and limits guessing', async () => {
+    const long = 'x'.repeat(70) + 'ymz-tail'
+    const user = await signUp('long@example.com', long)
+    const truncated = await browser(s.url).post('/v1/auth/login', {
+      email: 'long@example.com',
+      password: long.slice(0, 72),
+    })
+    expect(truncated.body.code).toBe('INVALID_CREDENTIALS')
+    expect(
+      (await browser(s.url).post('/v1/auth/login', { email: 'long@example.com', password: long })).status,
+    ).toBe(200)
+    const unknown = await browser(s.url).post('/v1/auth/login', {
+      email: 'ghost@example.com',
+      password: long,
+    })
+    expect([unknown.status, unknown.body.code]).toEqual([401, 'INVALID_CREDENTIALS'])
+    const existing = await browser(s.url).post('/v1/auth/signup', {
+      email: 'long@example.com',
+      password: 'some other passphrase',
+      name: 'x',
+    })
+    expect(existing.body).toEqual({ status: 'verification_sent' })
+    const statuses: number[] = []
+    for (let i = 0; i < 12; i++)
+      statuses.push(
+        (
+          await browser(s.url).post('/v1/auth/login', {
+            email: 'long@example.com',
+            password: `guess number ${i}`,
+          })
+        ).status,
+      )
+    expect(statuses.slice(0, 8).every((st) => st === 401)).toBe(true)
+    expect(statuses.at(-1)).toBe(429)
+    // Even the right password waits out the window now.
+    expect(
+      (await browser(s.url).post('/v1/auth/login', { email: 'long@example.com', password: long })).status,
+    ).toBe(429)
+    expect(user.userId).toBeTruthy()
+  })
+})
