@@ -53,7 +53,8 @@ export const Org = z
 
 export const Member = z
   .object({
-    userId: Uuid,
+    userId: Uuid.nullable(),
+    invitationId: Uuid.optional(),
     email: z.string(),
     name: z.string(),
     roles: z.array(z.string()),

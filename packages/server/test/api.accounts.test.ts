@@ -43,7 +43,10 @@ async function mailbox() {
       const pattern = new RegExp(`${path.replace('?', '\\?')}(oki_[\\w-]+)`)
       for (let i = 0; i < 100; i++) {
         for (const mail of mails.filter((m) => m.to === to).slice(after)) {
-          const token = mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=').match(pattern)?.[1]
+          const token = mail.raw
+            .replace(/=\r?\n/g, '')
+            .replace(/=3D/g, '=')
+            .match(pattern)?.[1]
           if (token) return token
         }
         await new Promise((r) => setTimeout(r, 50))
@@ -130,6 +133,12 @@ describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
     const pending = await alice.b.get(`/v1/orgs/${org.body.id}/invitations`)
     expect(pending.body.items).toMatchObject([
       { email: 'bob@example.com', role: 'org_admin', status: 'pending' },
+    ])
+    // Listed among members with a Pending badge until accepted (and counted as a seat).
+    const listed = await alice.b.get(`/v1/orgs/${org.body.id}/members`)
+    expect(listed.body.items.map((m: { email: string; status: string }) => [m.email, m.status])).toEqual([
+      ['alice@example.com', 'active'],
+      ['bob@example.com', 'pending'],
     ])
 
     // Bob gets the real mail, opens the link, signs up through it: verified and joined at once.

@@ -15,7 +15,10 @@ import {
 } from './context.ts'
 
 export interface MemberView {
-  userId: string
+  /** Null for an invitation whose invitee has no account yet. */
+  userId: string | null
+  /** Set on a pending invitation (seed 001's orange Pending badge); it counts as a seat. */
+  invitationId?: string
   email: string
   name: string
   roles: string[]
@@ -97,8 +100,26 @@ export async function listMembers(ctx: Ctx, actor: Actor, orgId: string): Promis
       source: 'external',
     })
   }
+  // Pending invitations are listed (and count as seats) until accepted, revoked or expired.
+  const invited = await ctx.db
+    .selectFrom('invitations')
+    .select(['id', 'email', 'role', 'first_name', 'last_name'])
+    .where('org_id', '=', orgId)
+    .where('accepted_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', new Date(ctx.clock()))
+    .execute()
+  const pending: MemberView[] = invited.map((i) => ({
+    userId: null,
+    invitationId: i.id,
+    email: i.email,
+    name: [i.first_name, i.last_name].filter(Boolean).join(' '),
+    roles: [i.role],
+    status: 'pending',
+    source: 'direct',
+  }))
   const sourceRank = { direct: 0, inherited: 1, external: 2 }
-  return [...views.values()].sort(
+  return [...views.values(), ...pending].sort(
     (a, b) =>
       priorityOf(ctx, orgId, b.roles) - priorityOf(ctx, orgId, a.roles) ||
       (a.status === b.status ? 0 : a.status === 'active' ? -1 : 1) ||
