@@ -11,6 +11,7 @@ import { problem, validationError } from './errors.ts'
 import { authenticate } from './middleware/auth.ts'
 import { accessRoutes } from './routes/access.ts'
 import { accountRoutes } from './routes/accounts.ts'
+import { auditWebhookRoutes } from './routes/audit-webhooks.ts'
 import { checkRoutes } from './routes/check.ts'
 import { invitationRoutes } from './routes/invitations.ts'
 import { orgRoutes } from './routes/orgs.ts'
@@ -105,9 +106,11 @@ export function createApp({ ctx, logger }: AppDeps) {
     invitationRoutes,
     resourceRoutes,
     accessRoutes,
+    auditWebhookRoutes,
     checkRoutes,
-  ])
+  ]) {
     routes(app, ctx)
+  }
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

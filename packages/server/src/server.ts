@@ -9,6 +9,7 @@ import { EngineReplica } from './engine-replica.ts'
 import { MailSender } from './mail/mailer.ts'
 import { altchaCaptcha } from './security/captcha.ts'
 import type { Ctx, Settings } from './services/context.ts'
+import { WebhookWorker } from './webhooks/worker.ts'
 
 export interface ServerOptions {
   database: DatabaseConfig
@@ -19,6 +20,10 @@ export interface ServerOptions {
   signup?: 'open' | 'invite' | undefined
   /** Proof-of-work difficulty of the captcha (tests lower it). */
   captchaMaxNumber?: number | undefined
+  webhooksAllowPrivate?: boolean | undefined
+  /** How often the webhook worker looks for due deliveries; 0: only when kicked (tests drive it). */
+  webhookIntervalMs?: number | undefined
+  auditRetentionDays?: number | undefined
   model?: Model | undefined
   port?: number | undefined
   host?: string | undefined
@@ -58,9 +63,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     publicUrl: options.publicUrl ?? '',
     captchaSecret: await sharedSecret(store.db, 'captcha'),
     secureCookies: options.publicUrl?.startsWith('https://') ?? false,
+    webhooksAllowPrivate: options.webhooksAllowPrivate ?? false,
+    auditRetentionDays: options.auditRetentionDays ?? 90,
   }
+  const webhooks = new WebhookWorker(store.db, clock, logger, { allowPrivate: settings.webhooksAllowPrivate })
   const captcha = altchaCaptcha(settings.captchaSecret, { maxNumber: options.captchaMaxNumber })
-  const ctx: Ctx = { db: store.db, engine, compiled, model: compiled.model, clock, settings, mail, captcha }
+  const ctx: Ctx = {
+    db: store.db,
+    engine,
+    compiled,
+    model: compiled.model,
+    clock,
+    settings,
+    mail,
+    captcha,
+    webhooks,
+  }
   let bootstrapToken: string | null = null
   if ((await tokens.countPlatformTokens(store.db)) === 0) {
     bootstrapToken = (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
@@ -76,6 +94,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = address.includes(':') ? `[${address}]` : address
   settings.publicUrl ||= `http://${host}:${port}`
   mail.start()
+  if ((options.webhookIntervalMs ?? 1000) > 0) webhooks.start(options.webhookIntervalMs ?? 1000)
   return {
     url: `http://${host}:${port}`,
     ctx,
@@ -83,6 +102,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     bootstrapToken,
     close: async () => {
       await mail.stop()
+      await webhooks.stop()
       await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())))
       await store.close()
     },

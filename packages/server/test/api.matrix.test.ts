@@ -484,6 +484,73 @@ const ROWS: Row[] = [
   },
   { route: 'GET /v1/outbox', expect: all(403), call: async () => ({ method: 'GET', path: '/v1/outbox' }) },
   {
+    route: 'GET /v1/orgs/{orgId}/audit-logs',
+    expect: e(200, 200, 200, 403, 404, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/audit-logs` }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/audit-logs/export',
+    expect: e(200, 200, 200, 403, 404, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/audit-logs/export?format=json` }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/audit-logs/verify',
+    expect: e(200, 200, 200, 403, 404, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/audit-logs/verify` }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/webhooks',
+    expect: e(200, 200, 403, 403, 404, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/webhooks` }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/webhooks',
+    expect: e(201, 201, 403, 403, 404, 404),
+    call: async (w) => ({
+      method: 'POST',
+      path: `/v1/orgs/${w.orgId}/webhooks`,
+      body: { url: 'http://127.0.0.1:9/hook' },
+    }),
+  },
+  {
+    route: 'PATCH /v1/orgs/{orgId}/webhooks/{id}',
+    expect: e(200, 200, 403, 403, 404, 404),
+    call: async (w, s) => ({
+      method: 'PATCH',
+      path: `/v1/orgs/${w.orgId}/webhooks/${await webhook(s, w)}`,
+      body: { enabled: false },
+    }),
+  },
+  {
+    route: 'DELETE /v1/orgs/{orgId}/webhooks/{id}',
+    expect: e(200, 200, 403, 403, 404, 404),
+    call: async (w, s) => ({ method: 'DELETE', path: `/v1/orgs/${w.orgId}/webhooks/${await webhook(s, w)}` }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/webhooks/{id}/test',
+    expect: e(200, 200, 403, 403, 404, 404),
+    call: async (w, s) => ({
+      method: 'POST',
+      path: `/v1/orgs/${w.orgId}/webhooks/${await webhook(s, w)}/test`,
+    }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/webhooks/{id}/deliveries',
+    expect: e(200, 200, 403, 403, 404, 404),
+    call: async (w, s) => ({
+      method: 'GET',
+      path: `/v1/orgs/${w.orgId}/webhooks/${await webhook(s, w)}/deliveries`,
+    }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/deliveries/{id}/redeliver',
+    expect: e(200, 200, 403, 403, 404, 404),
+    call: async (w, s) => {
+      const ping = await s.platform.post(`/v1/orgs/${w.orgId}/webhooks/${await webhook(s, w)}/test`)
+      return { method: 'POST', path: `/v1/orgs/${w.orgId}/deliveries/${ping.body.deliveryId}/redeliver` }
+    },
+  },
+  {
     route: 'POST /v1/explain',
     expect: all(200),
     call: async (w) => ({
@@ -513,6 +580,11 @@ async function invitation(s: TestServer, w: CapgoWorld) {
     role: 'org_member',
   })
   return reply.body.id as string
+}
+
+async function webhook(s: TestServer, w: CapgoWorld) {
+  return (await s.platform.post(`/v1/orgs/${w.orgId}/webhooks`, { url: 'http://127.0.0.1:9/hook' })).body
+    .id as string
 }
 
 async function group(s: TestServer, w: CapgoWorld) {

@@ -1,4 +1,6 @@
-import type { Tx } from './database.ts'
+import { createHash } from 'node:crypto'
+import { sql } from 'kysely'
+import type { Executor, Tx } from './database.ts'
 
 export interface AuditInput {
   orgId: string | null
@@ -14,22 +16,183 @@ export interface AuditInput {
   requestId: string | null
 }
 
-/** One audit entry, inside the write's own transaction. */
-export async function appendAudit(tx: Tx, entry: AuditInput): Promise<void> {
-  await tx
+/** Account-level entries (no org) form a chain of their own under this key. */
+const NO_ORG = '00000000-0000-0000-0000-000000000000'
+const GENESIS = 'orgkit-audit-genesis'
+
+/** JSON with sorted keys: the same value always hashes the same, whatever order jsonb hands keys back in. */
+export function canonical(value: unknown): string {
+  if (value === null || value === undefined) return 'null'
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  if (value instanceof Date) return JSON.stringify(value.toISOString())
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined)
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+      .join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+interface Hashed {
+  seq: string | number
+  org_id: string | null
+  actor_type: string
+  actor_id: string | null
+  action: string
+  target_type: string
+  target_id: string | null
+  before: unknown
+  after: unknown
+  ip: string | null
+  user_agent: string | null
+  request_id: string | null
+  created_at: Date
+}
+
+/** Each entry's hash covers its content and the previous entry's hash: editing or dropping one breaks the chain. */
+export function entryHash(prevHash: string, row: Hashed): string {
+  const content = canonical({
+    seq: String(row.seq),
+    org_id: row.org_id,
+    actor_type: row.actor_type,
+    actor_id: row.actor_id,
+    action: row.action,
+    target_type: row.target_type,
+    target_id: row.target_id,
+    before: row.before,
+    after: row.after,
+    ip: row.ip,
+    user_agent: row.user_agent,
+    request_id: row.request_id,
+    created_at: row.created_at.toISOString(),
+  })
+  return createHash('sha256').update(`${prevHash}\n${content}`).digest('hex')
+}
+
+/**
+ * Appends an entry in the caller's transaction, chained to the org's previous one. An advisory lock per
+ * chain orders concurrent appends, so the chain has no forks.
+ */
+export async function appendAudit(tx: Tx, entry: AuditInput, now: Date) {
+  const key = entry.orgId ?? NO_ORG
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`audit:${key}`}, 0))`.execute(tx)
+  const last = await tx
+    .selectFrom('audit_log')
+    .select(['seq', 'hash'])
+    .where((eb) => (entry.orgId ? eb('org_id', '=', entry.orgId) : eb('org_id', 'is', null)))
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  const anchor = last
+    ? undefined
+    : await tx.selectFrom('audit_anchors').selectAll().where('org_key', '=', key).executeTakeFirst()
+  const seq = Number(last?.seq ?? anchor?.seq ?? 0) + 1
+  const prevHash = last?.hash ?? anchor?.hash ?? GENESIS
+  const row = {
+    seq: String(seq),
+    org_id: entry.orgId,
+    actor_type: entry.actorType,
+    actor_id: entry.actorId,
+    action: entry.action,
+    target_type: entry.targetType,
+    target_id: entry.targetId,
+    before: entry.before === undefined ? null : JSON.parse(JSON.stringify(entry.before)),
+    after: entry.after === undefined ? null : JSON.parse(JSON.stringify(entry.after)),
+    ip: entry.ip,
+    user_agent: entry.userAgent,
+    request_id: entry.requestId,
+    created_at: now,
+  }
+  const hash = entryHash(prevHash, row)
+  return tx
     .insertInto('audit_log')
     .values({
-      org_id: entry.orgId,
-      actor_type: entry.actorType,
-      actor_id: entry.actorId,
-      action: entry.action,
-      target_type: entry.targetType,
-      target_id: entry.targetId,
-      before: entry.before === undefined ? null : JSON.stringify(entry.before),
-      after: entry.after === undefined ? null : JSON.stringify(entry.after),
-      ip: entry.ip,
-      user_agent: entry.userAgent,
-      request_id: entry.requestId,
+      ...row,
+      before: row.before === null ? null : JSON.stringify(row.before),
+      after: row.after === null ? null : JSON.stringify(row.after),
+      prev_hash: prevHash,
+      hash,
     })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+export interface ChainReport {
+  ok: boolean
+  checked: number
+  /** The first entry whose hash, link or sequence does not hold, and why. */
+  firstBroken: { id: string; seq: string; reason: 'content' | 'link' | 'gap' } | null
+}
+
+/** Walks an org's chain from its anchor (or the genesis) and reports the first broken link. */
+export async function verifyChain(db: Executor, orgId: string | null): Promise<ChainReport> {
+  const key = orgId ?? NO_ORG
+  const anchor = await db
+    .selectFrom('audit_anchors')
+    .selectAll()
+    .where('org_key', '=', key)
+    .executeTakeFirst()
+  let prevHash = anchor?.hash ?? GENESIS
+  let expectedSeq = Number(anchor?.seq ?? 0) + 1
+  let checked = 0
+  let after = 0
+  for (;;) {
+    const rows = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where((eb) => (orgId ? eb('org_id', '=', orgId) : eb('org_id', 'is', null)))
+      .where('seq', '>', String(after))
+      .orderBy('seq')
+      .limit(1000)
+      .execute()
+    for (const row of rows) {
+      const broken = (reason: 'content' | 'link' | 'gap') => ({
+        ok: false,
+        checked,
+        firstBroken: { id: row.id, seq: row.seq!, reason },
+      })
+      if (Number(row.seq) !== expectedSeq) return broken('gap')
+      if (row.prev_hash !== prevHash) return broken('link')
+      if (entryHash(prevHash, row as Hashed) !== row.hash) return broken('content')
+      prevHash = row.hash!
+      expectedSeq++
+      checked++
+      after = Number(row.seq)
+    }
+    if (rows.length < 1000) return { ok: true, checked, firstBroken: null }
+  }
+}
+
+/**
+ * Deletes entries older than `before`, keeping each chain verifiable: the last pruned entry's seq and
+ * hash become the chain's anchor.
+ */
+export async function pruneAudit(tx: Tx, before: Date): Promise<number> {
+  // GROUP BY org_id puts the account-level entries (org_id null) in a group of their own.
+  const lasts = await tx
+    .selectFrom('audit_log')
+    .select((eb) => ['org_id', eb.fn.max('seq').as('seq')])
+    .where('created_at', '<', before)
+    .groupBy('org_id')
     .execute()
+  for (const last of lasts) {
+    const orgId = last.org_id
+    const orgKey = orgId ?? NO_ORG
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`audit:${orgKey}`}, 0))`.execute(tx)
+    const row = await tx
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .where((eb) => (orgId ? eb('org_id', '=', orgId) : eb('org_id', 'is', null)))
+      .where('seq', '=', String(last.seq))
+      .executeTakeFirstOrThrow()
+    await tx
+      .insertInto('audit_anchors')
+      .values({ org_key: orgKey, seq: row.seq!, hash: row.hash! })
+      .onConflict((oc) => oc.column('org_key').doUpdateSet({ seq: row.seq!, hash: row.hash! }))
+      .execute()
+  }
+  const deleted = await tx.deleteFrom('audit_log').where('created_at', '<', before).executeTakeFirst()
+  return Number(deleted.numDeletedRows)
 }

@@ -130,6 +130,62 @@ export interface AuditLogTable {
   user_agent: string | null
   request_id: string | null
   created_at: CreatedAt
+  seq: string | null
+  prev_hash: string | null
+  hash: string | null
+}
+
+export interface AuditAnchorsTable {
+  org_key: string
+  seq: string
+  hash: string
+}
+
+export interface WebhooksTable {
+  id: string
+  org_id: string
+  url: string
+  events: string[] | null
+  enabled: Generated<boolean>
+  secret: string
+  description: Generated<string>
+  disabled_reason: string | null
+  created_at: CreatedAt
+}
+
+export interface WebhookEventsTable {
+  id: string
+  org_id: string
+  type: string
+  payload: Json
+  created_at: Date
+}
+
+export interface WebhookDeliveriesTable {
+  id: string
+  event_id: string
+  webhook_id: string
+  status: 'pending' | 'succeeded' | 'failed'
+  attempts: Generated<number>
+  next_attempt_at: Date
+  locked_until: Date | null
+  last_status: number | null
+  last_error: string | null
+  last_duration_ms: number | null
+  response_excerpt: string | null
+  delivered_at: Date | null
+  created_at: CreatedAt
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<string>
+  delivery_id: string
+  attempt: number
+  status: number | null
+  error: string | null
+  duration_ms: number
+  response_excerpt: string | null
+  created_at: CreatedAt
 }
 
 export interface SessionsTable {
@@ -247,6 +303,11 @@ export interface Database {
   rate_limits: RateLimitsTable
   server_secrets: ServerSecretsTable
   email_verifications: EmailVerificationsTable
+  audit_anchors: AuditAnchorsTable
+  webhooks: WebhooksTable
+  webhook_events: WebhookEventsTable
+  webhook_deliveries: WebhookDeliveriesTable
+  webhook_attempts: WebhookAttemptsTable
 }
 
 export type Db = Kysely<Database>

@@ -1,4 +1,11 @@
-export { type AuditInput, appendAudit } from './audit.repository.ts'
+export {
+  type AuditInput,
+  appendAudit,
+  type ChainReport,
+  canonical,
+  pruneAudit,
+  verifyChain,
+} from './audit.repository.ts'
 export * as bindings from './bindings.repository.ts'
 export { changesSince, currentRevision, recordChanges } from './changes.repository.ts'
 export { type DatabaseConfig, migrate, openStore, type Store } from './connect.ts'

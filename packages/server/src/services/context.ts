@@ -11,6 +11,8 @@ import { type AuditInput, appendAudit, type Db, recordChanges, type Tx } from '@
 import type { EngineReplica } from '../engine-replica.ts'
 import type { MailSender } from '../mail/mailer.ts'
 import type { Captcha } from '../security/captcha.ts'
+import { enqueueEvent } from '../webhooks/outbox.ts'
+import type { WebhookWorker } from '../webhooks/worker.ts'
 
 /** Instance settings the use cases read (from the environment, see config.ts). */
 export interface Settings {
@@ -21,6 +23,10 @@ export interface Settings {
   captchaSecret: string
   /** Mark cookies Secure (the public URL is https). */
   secureCookies: boolean
+  /** Let webhooks reach private networks (tests, on-prem receivers). */
+  webhooksAllowPrivate: boolean
+  /** Audit entries older than this many days are pruned (the chain stays verifiable). */
+  auditRetentionDays: number
 }
 
 /** What every use case is given: no globals, everything passed in. */
@@ -33,6 +39,7 @@ export interface Ctx {
   settings: Settings
   mail: MailSender
   captcha: Captcha
+  webhooks: WebhookWorker
 }
 
 /**
@@ -132,6 +139,7 @@ export async function write<T>(
   orgId: string | null,
   body: (work: Work) => Promise<T>,
 ): Promise<{ result: T; revision: number }> {
+  let events = false
   const { result, revision } = await ctx.db.transaction().execute(async (tx) => {
     if (orgId !== null) {
       // Writes to one org queue on its row; the engine then catches up inside the lock, so the body's
@@ -155,10 +163,16 @@ export async function write<T>(
         }),
     }
     const result = await body(work)
-    for (const entry of audits) await appendAudit(tx, entry)
+    const now = new Date(ctx.clock())
+    for (const entry of audits) {
+      const row = await appendAudit(tx, entry, now)
+      // Webhook events commit with the write they announce (a transactional outbox).
+      if (entry.orgId !== null && (await enqueueEvent(tx, row, now))) events = true
+    }
     const revision = changes.length > 0 ? await recordChanges(tx, changes) : ctx.engine.revision
     return { result, revision }
   })
   await ctx.engine.atLeast(revision)
+  if (events) void ctx.webhooks.runOnce().catch(() => 0)
   return { result, revision }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Model } from '@orgkit/core'
+import { tokens } from '@orgkit/store'
 import pg from 'pg'
 import pino from 'pino'
 import { type RunningServer, startServer } from '../../src/server.ts'
@@ -33,6 +34,7 @@ export interface TestServer extends RunningServer {
   /** Provisions a user and returns its id. */
   user(name: string): Promise<string>
   stop(): Promise<void>
+  schema: string
 }
 
 export function client(url: string, token: string, actAs?: string): Client {
@@ -68,19 +70,29 @@ export function client(url: string, token: string, actAs?: string): Client {
 /** A real server on a loopback port, over a fresh database (in-memory PGlite, or a new schema). */
 export async function startTestServer(
   database: 'pglite' | 'postgres',
-  options: { model?: Model; smtpUrl?: string; signup?: 'open' | 'invite' } = {},
+  options: {
+    model?: Model
+    smtpUrl?: string
+    signup?: 'open' | 'invite'
+    clock?: () => number
+    /** Share another test server's schema (two instances on one database). */
+    schema?: string
+  } = {},
 ): Promise<TestServer> {
-  const schema = `orgkit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const schema = options.schema ?? `orgkit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   const url = process.env.ORGKIT_TEST_DATABASE_URL
   const server = await startServer({
     database: database === 'pglite' ? { dataDir: 'memory://' } : { url, schema, poolSize: 12 },
     model: options.model,
     logger: pino({ level: 'silent' }),
     captchaMaxNumber: 2000,
+    clock: options.clock,
+    webhooksAllowPrivate: true,
+    webhookIntervalMs: 0,
     smtpUrl: options.smtpUrl,
     signup: options.signup,
   })
-  const token = server.bootstrapToken!
+  const token = server.bootstrapToken ?? (await tokens.createPlatformToken(server.store.db, 'second')).secret
   const platform = client(server.url, token)
   let emails = 0
   return {
@@ -96,9 +108,10 @@ export async function startTestServer(
       if (reply.status !== 201) throw new Error(`user ${name}: ${JSON.stringify(reply.body)}`)
       return reply.body.id as string
     },
+    schema,
     stop: async () => {
       await server.close()
-      if (database === 'postgres') {
+      if (database === 'postgres' && !options.schema) {
         const admin = new pg.Client({ connectionString: url })
         await admin.connect()
         await admin.query(`drop schema if exists "${schema}" cascade`)

@@ -1,0 +1,147 @@
+import { ORG, OrgkitError } from '@orgkit/core'
+import { canonical, verifyChain } from '@orgkit/store'
+import { type Actor, authorize, type Ctx, can, requireOrg } from './context.ts'
+
+export interface AuditQuery {
+  actorId?: string | undefined
+  action?: string | undefined
+  targetType?: string | undefined
+  targetId?: string | undefined
+  from?: string | undefined
+  to?: string | undefined
+  cursor?: string | undefined
+  limit: number
+}
+
+/**
+ * What the actor may read of an org's log: billing entries with `org.read_billing_audit` (seed 001's
+ * billing manager), everything else with `org.read_audit`.
+ */
+function scopeOf(ctx: Ctx, actor: Actor, orgId: string): { billing: boolean; rest: boolean } {
+  requireOrg(ctx, actor, orgId)
+  const target = { type: ORG, id: orgId }
+  const scope = {
+    billing: can(ctx, actor, 'org.read_billing_audit', target),
+    rest: can(ctx, actor, 'org.read_audit', target),
+  }
+  if (!scope.billing && !scope.rest) authorize(ctx, actor, 'org.read_audit', target)
+  return scope
+}
+
+function query(ctx: Ctx, actor: Actor, orgId: string, q: Omit<AuditQuery, 'limit'>) {
+  const scope = scopeOf(ctx, actor, orgId)
+  let rows = ctx.db.selectFrom('audit_log').selectAll().where('org_id', '=', orgId)
+  if (!scope.billing) rows = rows.where('action', 'not like', 'billing.%')
+  if (!scope.rest) rows = rows.where('action', 'like', 'billing.%')
+  if (q.actorId) rows = rows.where('actor_id', '=', q.actorId)
+  if (q.action)
+    rows = q.action.endsWith('.*')
+      ? rows.where('action', 'like', `${q.action.slice(0, -1)}%`)
+      : rows.where('action', '=', q.action)
+  if (q.targetType) rows = rows.where('target_type', '=', q.targetType)
+  if (q.targetId) rows = rows.where('target_id', '=', q.targetId)
+  if (q.from) rows = rows.where('created_at', '>=', new Date(q.from))
+  if (q.to) rows = rows.where('created_at', '<', new Date(q.to))
+  if (q.cursor) rows = rows.where('seq', '<', q.cursor)
+  return rows.orderBy('seq', 'desc')
+}
+
+type Row = Awaited<ReturnType<ReturnType<typeof query>['execute']>>[number]
+export const toEntry = (r: Row) => ({
+  id: r.id,
+  seq: Number(r.seq),
+  orgId: r.org_id,
+  actor: { type: r.actor_type, id: r.actor_id },
+  action: r.action,
+  target: { type: r.target_type, id: r.target_id },
+  before: r.before,
+  after: r.after,
+  ip: r.ip,
+  userAgent: r.user_agent,
+  requestId: r.request_id,
+  createdAt: r.created_at.toISOString(),
+  hash: r.hash,
+})
+
+/** Newest first, a page at a time (the cursor is the last entry's seq). */
+export async function listAudit(ctx: Ctx, actor: Actor, orgId: string, q: AuditQuery) {
+  const rows = await query(ctx, actor, orgId, q).limit(q.limit).execute()
+  return { items: rows.map(toEntry), nextCursor: rows.length === q.limit ? rows.at(-1)!.seq : null }
+}
+
+const CSV_COLUMNS = [
+  'seq',
+  'createdAt',
+  'actorType',
+  'actorId',
+  'action',
+  'targetType',
+  'targetId',
+  'ip',
+  'userAgent',
+  'requestId',
+  'before',
+  'after',
+  'hash',
+] as const
+
+function csvCell(value: unknown): string {
+  const text =
+    value === null || value === undefined ? '' : typeof value === 'string' ? value : canonical(value)
+  // Quote every cell; a leading = + - @ is neutralised so a spreadsheet never runs it as a formula.
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text
+  return `"${safe.replaceAll('"', '""')}"`
+}
+
+/**
+ * The export, streamed a page at a time (never the whole log in memory): CSV with a header row, or a
+ * JSON array.
+ */
+export function exportAudit(
+  ctx: Ctx,
+  actor: Actor,
+  orgId: string,
+  q: Omit<AuditQuery, 'limit' | 'cursor'>,
+  format: 'csv' | 'json',
+): ReadableStream<Uint8Array> {
+  scopeOf(ctx, actor, orgId) // authorize before the first byte
+  const encoder = new TextEncoder()
+  let cursor: string | undefined
+  let first = true
+  let done = false
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (done) return controller.close()
+      const rows = await query(ctx, actor, orgId, { ...q, cursor })
+        .limit(500)
+        .execute()
+      let chunk = ''
+      if (first) chunk += format === 'csv' ? `${CSV_COLUMNS.join(',')}\n` : '['
+      for (const r of rows) {
+        const e = toEntry(r)
+        if (format === 'csv') {
+          chunk += `${[e.seq, e.createdAt, e.actor.type, e.actor.id, e.action, e.target.type, e.target.id, e.ip, e.userAgent, e.requestId, e.before, e.after, e.hash].map(csvCell).join(',')}\n`
+        } else {
+          chunk += `${first ? '' : ','}\n${JSON.stringify(e)}`
+          first = false
+        }
+      }
+      first = false
+      if (rows.length < 500) {
+        if (format === 'json') chunk += '\n]\n'
+        done = true
+      } else {
+        cursor = rows.at(-1)!.seq!
+      }
+      controller.enqueue(encoder.encode(chunk))
+    },
+  })
+}
+
+/** Recomputes the org's hash chain and reports the first broken link (SPEC 4). */
+export async function verifyAudit(ctx: Ctx, actor: Actor, orgId: string) {
+  scopeOf(ctx, actor, orgId)
+  const report = await verifyChain(ctx.db, orgId)
+  if (!report) throw new OrgkitError('NOT_FOUND', 'no log')
+  return report
+}

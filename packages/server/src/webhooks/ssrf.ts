@@ -1,0 +1,66 @@
+import { lookup } from 'node:dns/promises'
+import { BlockList, isIP } from 'node:net'
+import { OrgkitError } from '@orgkit/core'
+
+/** Loopback, private, link-local, CGNAT, multicast and reserved ranges: never a webhook receiver by default. */
+const blocked = new BlockList()
+for (const [net, bits] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  blocked.addSubnet(net, bits, 'ipv4')
+for (const [net, bits] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['::ffff:0:0', 96],
+] as const) {
+  blocked.addSubnet(net, bits, 'ipv6')
+}
+
+export function isPrivateAddress(address: string): boolean {
+  const family = isIP(address)
+  return family === 0 || blocked.check(address, family === 6 ? 'ipv6' : 'ipv4')
+}
+
+/**
+ * Checks a receiver URL: http(s) only, no credentials, and (unless private networks are allowed) every
+ * address the host resolves to is public. Run at creation and again before each delivery (DNS can change).
+ */
+export async function assertReceiver(raw: string, allowPrivate: boolean): Promise<URL> {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new OrgkitError('VALIDATION_FAILED', 'not a URL', { field: 'url' })
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new OrgkitError('VALIDATION_FAILED', 'webhooks go to http(s) URLs', { field: 'url' })
+  }
+  if (url.username || url.password)
+    throw new OrgkitError('VALIDATION_FAILED', 'no credentials in the URL', { field: 'url' })
+  if (allowPrivate) return url
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  const addresses = isIP(host)
+    ? [host]
+    : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address)
+  if (addresses.length === 0 || addresses.some(isPrivateAddress)) {
+    throw new OrgkitError(
+      'VALIDATION_FAILED',
+      'the receiver is on a private network (set ORGKIT_WEBHOOKS_ALLOW_PRIVATE=1 to allow)',
+      { field: 'url' },
+    )
+  }
+  return url
+}
