@@ -11,6 +11,8 @@ export interface Config {
   smtpUrl: string | undefined
   mailFrom: string | undefined
   signup: 'open' | 'invite'
+  webhooksAllowPrivate: boolean
+  auditRetentionDays: number
 }
 
 /** Configuration from the environment (SPEC 6); a mistake fails at start-up with what to fix. */
@@ -52,5 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: env.ORGKIT_SMTP_URL || undefined,
     mailFrom: env.ORGKIT_MAIL_FROM || undefined,
     signup,
+    webhooksAllowPrivate: env.ORGKIT_WEBHOOKS_ALLOW_PRIVATE === '1',
+    auditRetentionDays: Number(env.ORGKIT_AUDIT_RETENTION_DAYS ?? 90),
   }
 }

@@ -2,12 +2,21 @@ import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { CompiledModel, type Model, presets } from '@orgkit/core'
-import { type DatabaseConfig, type Db, migrate, openStore, type Store, tokens } from '@orgkit/store'
+import {
+  type DatabaseConfig,
+  type Db,
+  migrate,
+  openStore,
+  pruneAudit,
+  type Store,
+  tokens,
+} from '@orgkit/store'
 import pino, { type Logger } from 'pino'
 import { createApp } from './app.ts'
 import { EngineReplica } from './engine-replica.ts'
 import { MailSender } from './mail/mailer.ts'
 import { altchaCaptcha } from './security/captcha.ts'
+import { pruneRateLimits } from './security/rate-limit.ts'
 import type { Ctx, Settings } from './services/context.ts'
 import { WebhookWorker } from './webhooks/worker.ts'
 
@@ -95,12 +104,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   settings.publicUrl ||= `http://${host}:${port}`
   mail.start()
   if ((options.webhookIntervalMs ?? 1000) > 0) webhooks.start(options.webhookIntervalMs ?? 1000)
+  // Housekeeping, hourly: audit entries past retention (their chains keep an anchor), old rate windows.
+  const housekeeping = setInterval(() => {
+    const cutoff = new Date(clock() - settings.auditRetentionDays * 86_400_000)
+    void store.db
+      .transaction()
+      .execute((tx) => pruneAudit(tx, cutoff))
+      .then(() => pruneRateLimits(store.db, clock()))
+      .catch((err) => logger.error({ err }, 'housekeeping failed'))
+  }, 3_600_000)
+  housekeeping.unref()
   return {
     url: `http://${host}:${port}`,
     ctx,
     store,
     bootstrapToken,
     close: async () => {
+      clearInterval(housekeeping)
       await mail.stop()
       await webhooks.stop()
       await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())))
