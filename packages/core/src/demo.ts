@@ -14,13 +14,11 @@ if (!model) {
 }
 const isCapgo = name === 'capgo'
 const authorizer = new Authorizer(model, emptySnapshot())
-const [owner, member] = isCapgo ? ['org_super_admin', 'org_member'] : ['super_admin', 'read']
+const [owner, member] = [model.org.creatorRole, model.org.defaultRole]
+const hasApps = 'app' in model.resourceTypes && 'channel' in model.resourceTypes
 
 authorizer.apply([
   { op: 'org.put', org: { id: 'acme', parentId: null, creatorId: 'alice' } },
-  { op: 'resource.put', resource: { id: 'shop', orgId: 'acme', type: 'app', parentId: null } },
-  { op: 'resource.put', resource: { id: 'staging', orgId: 'acme', type: 'channel', parentId: 'shop' } },
-  { op: 'resource.put', resource: { id: 'production', orgId: 'acme', type: 'channel', parentId: 'shop' } },
   ...['alice', 'bob', 'carol'].flatMap((id) => [
     { op: 'user.put' as const, user: { id, mfaEnabled: id !== 'carol' } },
     { op: 'membership.put' as const, membership: { orgId: 'acme', userId: id, status: 'active' as const } },
@@ -53,6 +51,13 @@ authorizer.apply([
     },
   },
 ])
+if (hasApps) {
+  authorizer.apply([
+    { op: 'resource.put', resource: { id: 'shop', orgId: 'acme', type: 'app', parentId: null } },
+    { op: 'resource.put', resource: { id: 'staging', orgId: 'acme', type: 'channel', parentId: 'shop' } },
+    { op: 'resource.put', resource: { id: 'production', orgId: 'acme', type: 'channel', parentId: 'shop' } },
+  ])
+}
 if (isCapgo) {
   authorizer.apply([
     {
@@ -79,10 +84,15 @@ if (isCapgo) {
 const questions: [string, string, Target][] = [
   ['alice', 'org.delete', { type: 'org', id: 'acme' }],
   ['bob', 'org.delete', { type: 'org', id: 'acme' }],
-  ['bob', 'app.read', { type: 'app', id: 'shop' }],
-  ['bob', 'channel.promote_bundle', { type: 'channel', id: 'staging' }],
-  ['bob', 'channel.promote_bundle', { type: 'channel', id: 'production' }],
-  ['carol', 'app.read', { type: 'app', id: 'shop' }],
+  ['carol', 'org.read', { type: 'org', id: 'acme' }],
+  ...(hasApps
+    ? ([
+        ['bob', 'app.read', { type: 'app', id: 'shop' }],
+        ['bob', 'channel.promote_bundle', { type: 'channel', id: 'staging' }],
+        ['bob', 'channel.promote_bundle', { type: 'channel', id: 'production' }],
+        ['carol', 'app.read', { type: 'app', id: 'shop' }],
+      ] as [string, string, Target][])
+    : []),
 ]
 const ask = (heading: string) => {
   console.log(`\n${heading}`)
@@ -101,6 +111,6 @@ if (isCapgo)
 ask('Decisions:')
 authorizer.apply({ op: 'org.put', org: { id: 'acme', parentId: null, creatorId: 'alice', requireMfa: true } })
 ask('acme now requires 2FA; Carol has none:')
-const why = authorizer.explain({ type: 'user', id: 'bob' }, 'app.read', { type: 'app', id: 'shop' })
-console.log('\nWhy may Bob read "shop"?', JSON.stringify(why.decidedBy))
-console.log('\nThe REST API and console come next (see the README). Run the tests with: npm test')
+const why = authorizer.explain({ type: 'user', id: 'bob' }, 'org.read', { type: 'org', id: 'acme' })
+console.log('\nWhy may Bob see acme?', JSON.stringify(why.decidedBy))
+console.log('\nThe server: npm start (see the README). The tests: npm test')

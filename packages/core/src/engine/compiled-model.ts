@@ -61,6 +61,12 @@ export class CompiledModel {
     }
   }
 
+  /** The role key a team level means at a scope type (a plain role key means itself). */
+  teamRoleKey(key: string, scopeType: string): string {
+    const levels = this.model.teamLevels
+    return (levels && Object.hasOwn(levels, key) ? levels[key]![scopeType] : undefined) ?? key
+  }
+
   isType(type: string): boolean {
     return type === ORG || Object.hasOwn(this.model.resourceTypes, type)
   }

@@ -59,7 +59,7 @@ function roleOf(graph: Graph, b: BindingNode, member: GroupMemberNode | null): R
     const group = member.group
     const key = group.org.singleRoleTeams ? group.role : (member.memberRole ?? group.role)
     if (key === null) return null
-    role = graph.roleFor(key, b.org) ?? null
+    role = graph.roleFor(graph.compiled.teamRoleKey(key, b.scopeType), b.org) ?? null
     if (role === null) return null
   }
   return role.live && role.scope === b.scopeType ? role : null

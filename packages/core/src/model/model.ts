@@ -62,6 +62,12 @@ export interface Model {
   permissions: Readonly<Record<string, PermissionDef>>
   slots: Readonly<Record<string, SlotDef>>
   roles: Readonly<Record<string, RoleDef>>
+  /**
+   * Team levels (seed 003): a team's role (and a member's role in it) may name a level, resolved per scope
+   * to a role — `{ write: { org: 'all_repos_write', repository: 'repo_write' } }` — so one level works for
+   * a team bound to the whole org and to chosen repositories alike.
+   */
+  teamLevels?: Readonly<Record<string, Readonly<Record<string, string>>>>
   org: OrgDef
 }
 

@@ -44,6 +44,7 @@ const modelSchema = z.object({
       priority: z.number().int(),
     }),
   ),
+  teamLevels: z.record(key, z.record(z.string(), z.string())).optional(),
   org: z.object({
     creatorRole: z.string(),
     ownerRoles: z.array(z.string()).min(1),
@@ -94,6 +95,7 @@ export function validateModel(input: unknown): Model {
     permissions: dict(data.permissions),
     slots: dict(data.slots),
     roles: dict(data.roles),
+    ...(data.teamLevels && { teamLevels: dict(data.teamLevels) }),
   } as Model
   const name = model.name
 
@@ -150,6 +152,16 @@ export function validateModel(input: unknown): Model {
     }
     if (new Set(role.permissions).size !== role.permissions.length) {
       fail(name, `role "${key}" lists a permission twice`, key)
+    }
+  }
+
+  for (const [level, byScope] of Object.entries(model.teamLevels ?? {})) {
+    if (model.roles[level]) fail(name, `team level "${level}" has the name of a role`, level)
+    for (const [scope, roleKey] of Object.entries(byScope)) {
+      const role = model.roles[roleKey]
+      if (!role) fail(name, `team level "${level}" names unknown role "${roleKey}"`, level)
+      if (role.scope !== scope)
+        fail(name, `team level "${level}" at ${scope} names "${roleKey}", bound at ${role.scope}`, level)
     }
   }
 
