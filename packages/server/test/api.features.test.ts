@@ -226,3 +226,18 @@ describe('the engine replica', () => {
     }
   })
 })
+
+describe('constraint violations', () => {
+  it('answer a catalogued 409, not a 500, when a unique name is taken', async () => {
+    const s = await startTestServer('pglite')
+    try {
+      const alice = await s.user('Alice')
+      const org = await s.as(alice).post('/v1/orgs', { name: 'Acme' })
+      expect((await s.as(alice).post(`/v1/orgs/${org.body.id}/groups`, { name: 'QA' })).status).toBe(201)
+      const twice = await s.as(alice).post(`/v1/orgs/${org.body.id}/groups`, { name: 'QA' })
+      expect([twice.status, twice.body.code]).toEqual([409, 'ALREADY_EXISTS'])
+    } finally {
+      await s.stop()
+    }
+  })
+})

@@ -7,7 +7,7 @@ import {
   type Subject,
   type Target,
 } from '@orgkit/core'
-import { type AuditInput, appendAudit, type Db, recordChanges, type Tx } from '@orgkit/store'
+import { type AuditInput, appendAudit, type Db, mapPgErrors, recordChanges, type Tx } from '@orgkit/store'
 import type { EngineReplica } from '../engine-replica.ts'
 import type { MailSender } from '../mail/mailer.ts'
 import type { Captcha } from '../security/captcha.ts'
@@ -140,38 +140,41 @@ export async function write<T>(
   body: (work: Work) => Promise<T>,
 ): Promise<{ result: T; revision: number }> {
   let events = false
-  const { result, revision } = await ctx.db.transaction().execute(async (tx) => {
-    if (orgId !== null) {
-      // Writes to one org queue on its row; the engine then catches up inside the lock, so the body's
-      // authorization and invariant checks see every write that committed before this one.
-      await tx.selectFrom('orgs').select('id').where('id', '=', orgId).forNoKeyUpdate().execute()
-    }
-    await ctx.engine.catchUpWithin(tx)
-    const changes: Change[] = []
-    const audits: AuditInput[] = []
-    const work: Work = {
-      tx,
-      change: (...c) => changes.push(...c),
-      audit: (entry) =>
-        audits.push({
-          ...entry,
-          actorType: actor.kind === 'platform' ? 'platform' : actor.keyId ? 'api_key' : 'user',
-          actorId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.userId),
-          ip: meta.ip,
-          userAgent: meta.userAgent,
-          requestId: meta.requestId,
-        }),
-    }
-    const result = await body(work)
-    const now = new Date(ctx.clock())
-    for (const entry of audits) {
-      const row = await appendAudit(tx, entry, now)
-      // Webhook events commit with the write they announce (a transactional outbox).
-      if (entry.orgId !== null && (await enqueueEvent(tx, row, now))) events = true
-    }
-    const revision = changes.length > 0 ? await recordChanges(tx, changes) : ctx.engine.revision
-    return { result, revision }
-  })
+  // A constraint the checks above missed (a race on a unique name, say) is a catalogued error, not a 500.
+  const { result, revision } = await mapPgErrors('this change', () =>
+    ctx.db.transaction().execute(async (tx) => {
+      if (orgId !== null) {
+        // Writes to one org queue on its row; the engine then catches up inside the lock, so the body's
+        // authorization and invariant checks see every write that committed before this one.
+        await tx.selectFrom('orgs').select('id').where('id', '=', orgId).forNoKeyUpdate().execute()
+      }
+      await ctx.engine.catchUpWithin(tx)
+      const changes: Change[] = []
+      const audits: AuditInput[] = []
+      const work: Work = {
+        tx,
+        change: (...c) => changes.push(...c),
+        audit: (entry) =>
+          audits.push({
+            ...entry,
+            actorType: actor.kind === 'platform' ? 'platform' : actor.keyId ? 'api_key' : 'user',
+            actorId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.userId),
+            ip: meta.ip,
+            userAgent: meta.userAgent,
+            requestId: meta.requestId,
+          }),
+      }
+      const result = await body(work)
+      const now = new Date(ctx.clock())
+      for (const entry of audits) {
+        const row = await appendAudit(tx, entry, now)
+        // Webhook events commit with the write they announce (a transactional outbox).
+        if (entry.orgId !== null && (await enqueueEvent(tx, row, now))) events = true
+      }
+      const revision = changes.length > 0 ? await recordChanges(tx, changes) : ctx.engine.revision
+      return { result, revision }
+    }),
+  )
   await ctx.engine.atLeast(revision)
   if (events) void ctx.webhooks.runOnce().catch(() => 0)
   return { result, revision }
