@@ -92,9 +92,10 @@ function browser(base: string) {
 describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
   let s: TestServer
   let mail: Awaited<ReturnType<typeof mailbox>>
+  let offset = 0
   beforeAll(async () => {
     mail = await mailbox()
-    s = await startTestServer('pglite', { smtpUrl: mail.url })
+    s = await startTestServer('pglite', { smtpUrl: mail.url, clock: () => Date.now() + offset })
   })
   afterAll(async () => {
     await s?.stop()
@@ -285,6 +286,26 @@ describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
     expect((await browser(s.url).get(`/v1/invitations/${newToken}`)).body.code).toBe('INVITATION_INVALID')
   })
 
+  it('lets an invitation link die after 7 days', async () => {
+    const owner = await signUp('expiry@example.com')
+    const org = await owner.b.post('/v1/orgs', { name: 'Expiry Co' })
+    await owner.b.post(`/v1/orgs/${org.body.id}/invitations`, {
+      email: 'late@example.com',
+      role: 'org_member',
+      captcha: await solveCaptcha(s.url),
+    })
+    const token = await mail.linkFor('late@example.com', 'invitations/')
+    expect((await browser(s.url).get(`/v1/invitations/${token}`)).status).toBe(200)
+    offset += 7 * 86_400_000 + 60_000
+    try {
+      expect((await browser(s.url).get(`/v1/invitations/${token}`)).body.code).toBe('INVITATION_INVALID')
+      const listed = await owner.b.get(`/v1/orgs/${org.body.id}/invitations`)
+      expect(listed.body.items[0].status).toBe('expired')
+    } finally {
+      offset -= 7 * 86_400_000 + 60_000
+    }
+  })
+
   it('stores only hashes of API keys, and narrows and expires them', async () => {
     const user = await signUp('keys@example.com')
     const org = await user.b.post('/v1/orgs', { name: 'Keys Co' })
@@ -385,5 +406,32 @@ describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
       (await browser(s.url).post('/v1/auth/login', { email: 'long@example.com', password: long })).status,
     ).toBe(429)
     expect(user.userId).toBeTruthy()
+  })
+})
+
+describe('seed 004: every user owns an organization (modules preset)', () => {
+  it('gives a new account its own organization, as Owner, at sign-up', async () => {
+    const { presets } = await import('@orgkit/core')
+    const box = await mailbox()
+    const s = await startTestServer('pglite', { smtpUrl: box.url, model: presets.modules! })
+    try {
+      const b = browser(s.url)
+      await b.post('/v1/auth/signup', {
+        email: 'new@example.com',
+        password: 'a long enough passphrase',
+        name: 'Nia',
+      })
+      await b.post('/v1/auth/verify', { token: await box.linkFor('new@example.com', 'verify?token=') })
+      const orgs = await b.get('/v1/orgs')
+      expect(orgs.body.items).toHaveLength(1)
+      expect(orgs.body.items[0].name).toBe("Nia's organization")
+      const members = await b.get(`/v1/orgs/${orgs.body.items[0].id}/members`)
+      expect(members.body.items).toMatchObject([
+        { email: 'new@example.com', roles: ['owner'], status: 'active' },
+      ])
+    } finally {
+      await s.stop()
+      await box.close()
+    }
   })
 })
