@@ -132,7 +132,7 @@ export function createApp({ ctx, logger }: AppDeps) {
   app.get('/healthz', (c) => c.json({ ok: true }))
   app.get('/readyz', async (c) => {
     await sql`select 1`.execute(ctx.db)
-    return c.json({ ready: true, revision: ctx.engine.revision })
+    return c.json({ ready: true, revision: ctx.engine.revision, listening: ctx.engine.listening })
   })
   app.get('/metrics', async (c) =>
     c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),

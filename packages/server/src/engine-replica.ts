@@ -1,5 +1,12 @@
 import { Authorizer, type CompiledModel, OrgkitError } from '@orgkit/core'
-import { changesSince, type Db, type Executor, loadSnapshot } from '@orgkit/store'
+import {
+  CHANGES_CHANNEL,
+  changesSince,
+  type Db,
+  type Executor,
+  loadSnapshot,
+  type Store,
+} from '@orgkit/store'
 
 /**
  * This instance's copy of the engine: a snapshot at some revision, then the change feed applied in
@@ -9,7 +16,13 @@ import { changesSince, type Db, type Executor, loadSnapshot } from '@orgkit/stor
 export class EngineReplica {
   authorizer!: Authorizer
   revision = 0
+  /** Whether a LISTEN connection is up (false: polling only). */
+  listening = false
   private catching: Promise<void> | null = null
+  private again = false
+  private poller: NodeJS.Timeout | null = null
+  private unlisten: (() => Promise<void>) | null = null
+  private stopped = false
 
   constructor(
     private readonly db: Db,
@@ -30,7 +43,14 @@ export class EngineReplica {
 
   /** Applies every committed change after our revision. Concurrent callers share one pass. */
   catchUp(): Promise<void> {
-    this.catching ??= this.pull().finally(() => {
+    // A call during a running pass may concern a commit that pass no longer sees: ask for one more pass.
+    this.again = true
+    this.catching ??= (async () => {
+      while (this.again) {
+        this.again = false
+        await this.pull()
+      }
+    })().finally(() => {
       this.catching = null
     })
     return this.catching
@@ -69,14 +89,53 @@ export class EngineReplica {
     if (revision === undefined || this.revision >= revision) return
     await this.catchUp()
     if (this.revision < revision) {
-      // A revision we have not seen committed yet: one more pass after the current one.
-      await this.catchUp()
-    }
-    if (this.revision < revision) {
       throw new OrgkitError('REVISION_NOT_REACHED', `revision ${revision} is not committed`, {
         revision,
         applied: this.revision,
       })
     }
+  }
+
+  /**
+   * Keeps this replica current with writes made by other instances: woken by NOTIFY on every commit
+   * (PostgreSQL), and polling every `pollMs` whatever happens, so a lost notification or a dropped
+   * listening connection delays a change by one poll at most, never loses it.
+   */
+  async follow(
+    store: Store,
+    options: { pollMs?: number; onError?: (error: unknown) => void } = {},
+  ): Promise<void> {
+    const onError = options.onError ?? (() => {})
+    const pull = () => void this.catchUp().catch(onError)
+    this.poller = setInterval(pull, options.pollMs ?? 1000)
+    this.poller.unref()
+    if (!store.listen) return
+    let delay = 100
+    const subscribe = async (): Promise<void> => {
+      if (this.stopped) return
+      try {
+        this.unlisten = await store.listen!(CHANGES_CHANNEL, pull, (error) => {
+          this.listening = false
+          onError(error)
+          setTimeout(() => void subscribe(), delay).unref()
+          delay = Math.min(delay * 2, 5000)
+        })
+        this.listening = true
+        delay = 100
+        pull() // whatever committed while we were not listening
+      } catch (error) {
+        onError(error)
+        setTimeout(() => void subscribe(), delay).unref()
+        delay = Math.min(delay * 2, 5000)
+      }
+    }
+    await subscribe()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.poller) clearInterval(this.poller)
+    await this.unlisten?.()
+    await this.catching?.catch(() => {})
   }
 }

@@ -33,6 +33,8 @@ export interface ServerOptions {
   /** How often the webhook worker looks for due deliveries; 0: only when kicked (tests drive it). */
   webhookIntervalMs?: number | undefined
   auditRetentionDays?: number | undefined
+  /** How often the engine polls the change feed besides LISTEN/NOTIFY. */
+  pollMs?: number | undefined
   model?: Model | undefined
   port?: number | undefined
   host?: string | undefined
@@ -61,6 +63,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger.error({ err, revision }, 'the engine refused a committed change; reloaded from a snapshot'),
   )
   await engine.load()
+  await engine.follow(store, {
+    pollMs: options.pollMs ?? 1000,
+    onError: (err) => logger.warn({ err }, 'change feed: connection trouble; polling until it is back'),
+  })
   const mail = new MailSender(
     store.db,
     options.smtpUrl,
@@ -121,6 +127,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     bootstrapToken,
     close: async () => {
       clearInterval(housekeeping)
+      await engine.stop()
       await mail.stop()
       await webhooks.stop()
       await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())))

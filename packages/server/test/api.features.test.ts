@@ -159,7 +159,11 @@ describe.each(DATABASES)('groups, custom roles, audit rows and operations (%s)',
   it('serves health, readiness with the applied revision, and Prometheus metrics', async () => {
     expect((await fetch(`${s.url}/healthz`)).status).toBe(200)
     const ready = await (await fetch(`${s.url}/readyz`)).json()
-    expect(ready).toEqual({ ready: true, revision: s.ctx.engine.revision })
+    expect(ready).toEqual({
+      ready: true,
+      revision: s.ctx.engine.revision,
+      listening: database === 'postgres',
+    })
     const metrics = await (await fetch(`${s.url}/metrics`)).text()
     expect(metrics).toContain('orgkit_http_request_duration_seconds_bucket')
     const echoed = await fetch(`${s.url}/healthz`, { headers: { 'x-request-id': 'trace-123' } })

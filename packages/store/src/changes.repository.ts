@@ -7,6 +7,8 @@ import type { Executor, Tx } from './database.ts'
  * its own transaction. Bumping the one revision row takes its lock until commit, so revisions commit in
  * order: a reader that has seen revision N has seen everything before it.
  */
+export const CHANGES_CHANNEL = 'orgkit_changes'
+
 export async function recordChanges(tx: Tx, changes: readonly Change[]): Promise<number> {
   const row = await tx
     .updateTable('revision')
@@ -18,6 +20,8 @@ export async function recordChanges(tx: Tx, changes: readonly Change[]): Promise
     .insertInto('change_log')
     .values({ revision: row.value, changes: JSON.stringify(changes) })
     .execute()
+  // Delivered at commit, to every instance listening: they pull the feed at once, not at the next poll.
+  await sql`select pg_notify(${CHANGES_CHANNEL}, ${row.value})`.execute(tx)
   return Number(row.value)
 }
 

@@ -20,6 +20,16 @@ export interface DatabaseConfig {
 export interface Store {
   db: Db
   kind: 'postgres' | 'pglite'
+  /**
+   * Subscribes to a NOTIFY channel on a connection of its own (PostgreSQL only; the embedded database has
+   * one process, which the caller notifies itself). `onLost` fires when that connection drops: the caller
+   * re-subscribes and catches up, because notifications sent meanwhile are gone.
+   */
+  listen?(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onLost: (error: Error) => void,
+  ): Promise<() => Promise<void>>
   close(): Promise<void>
 }
 
@@ -41,7 +51,31 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
       ...(config.schema ? { options: `-c search_path="${config.schema.replaceAll('"', '')}"` } : {}),
     })
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-    return { db, kind: 'postgres', close: () => db.destroy() }
+    const url = config.url
+    const searchPath = config.schema ? `-c search_path="${config.schema.replaceAll('"', '')}"` : undefined
+    return {
+      db,
+      kind: 'postgres',
+      async listen(channel, onNotify, onLost) {
+        const client = new pg.Client({ connectionString: url, ...(searchPath && { options: searchPath }) })
+        let closing = false
+        client.on('notification', (n) => {
+          if (n.channel === channel) onNotify(n.payload ?? '')
+        })
+        const lost = (error: Error) => {
+          if (!closing) onLost(error)
+        }
+        client.on('error', lost)
+        client.on('end', () => lost(new Error('the listening connection ended')))
+        await client.connect()
+        await client.query(`listen "${channel.replaceAll('"', '')}"`)
+        return async () => {
+          closing = true
+          await client.end().catch(() => {})
+        }
+      },
+      close: () => db.destroy(),
+    }
   }
   const pglite = new PGlite(config.dataDir ?? './.orgkit')
   const pool = new pg.Pool(createPgConfig(pglite))

@@ -7,7 +7,7 @@ export {
   verifyChain,
 } from './audit.repository.ts'
 export * as bindings from './bindings.repository.ts'
-export { changesSince, currentRevision, recordChanges } from './changes.repository.ts'
+export { CHANGES_CHANNEL, changesSince, currentRevision, recordChanges } from './changes.repository.ts'
 export { type DatabaseConfig, migrate, openStore, type Store } from './connect.ts'
 export type { Database, Db, Executor, Tx } from './database.ts'
 export * as groups from './groups.repository.ts'
