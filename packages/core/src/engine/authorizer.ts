@@ -116,9 +116,18 @@ export class Authorizer {
         if (entry.permissionIndex === compiled.index && entry.effect === 'allow') addBelow(entry.resource)
       }
     }
+    // The subject and the clock once, not per candidate (a user may reach hundreds of apps).
+    const now = this.clock()
+    const key = subject.type === 'apiKey' ? (this.graph.apiKeys.get(subject.id) ?? null) : null
     const allowed: Id[] = []
     for (const node of candidates) {
-      if (this.decide(subject, compiled, toLocated(node), null).allowed) allowed.push(node.id)
+      const org = 'chain' in node ? node : node.org
+      const resource = 'chain' in node ? null : node
+      const decision =
+        key !== null
+          ? decideForKey(this.graph, key, compiled, org, resource, now, null)
+          : decideForUser(this.graph, user, compiled, org, resource, now, null)
+      if (decision.allowed) allowed.push(node.id)
     }
     return allowed
   }

@@ -20,6 +20,9 @@ import {
   BindingNode,
   GroupMemberNode,
   GroupNode,
+  NONE_MAP,
+  NONE_SET,
+  noneMap,
   OrgNode,
   type Principal,
   ResourceNode,
@@ -83,8 +86,9 @@ export class Graph {
         const { orgId, userId, status } = change.membership
         const org = this.org(orgId)
         const user = this.user(userId)
-        org.members.set(userId, status)
-        user.memberships.set(orgId, status)
+        // Keys are the nodes' own id strings: the records' copies can then be collected.
+        org.members.set(user.id, status)
+        user.memberships.set(org.id, status)
         return
       }
       case 'membership.delete':
@@ -105,8 +109,9 @@ export class Graph {
         if (existing) existing.memberRole = memberRole ?? null
         else {
           const member = new GroupMemberNode(group, user, memberRole ?? null)
-          group.members.set(userId, member)
-          user.groups.set(groupId, member)
+          group.members.set(user.id, member)
+          if (user.groups === (NONE_MAP as unknown)) user.groups = new Map()
+          user.groups.set(group.id, member)
         }
         return
       }
@@ -346,7 +351,7 @@ export class Graph {
       if (principal.isGroup) set?.groups.delete(principal.id)
       else set?.users.delete(principal.id)
     }
-    principal.overrides.clear()
+    principal.overrides = noneMap()
   }
 
   private putRole(record: CustomRoleRecord): void {
@@ -372,6 +377,7 @@ export class Graph {
       record.permissions ? new Set(record.permissions) : null,
     )
     this.apiKeys.set(key.id, key)
+    if (owner.apiKeys === (NONE_SET as unknown)) owner.apiKeys = new Set()
     owner.apiKeys.add(key)
   }
 
@@ -480,6 +486,7 @@ export class Graph {
       resource.overrides.set(permission.index, set)
     }
     ;(principal.isGroup ? set.groups : set.users).set(principal.id, record.effect)
+    if (principal.overrides === (NONE_MAP as unknown)) principal.overrides = new Map()
     principal.overrides.set(overrideKey(resource.id, permission.key), {
       resource,
       permissionIndex: permission.index,

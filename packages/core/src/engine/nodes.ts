@@ -57,6 +57,24 @@ export class ResourceNode {
   ) {}
 }
 
+/**
+ * Shared empty collections: most principals have no groups, keys or overrides, and a million empty Maps
+ * cost tens of megabytes. Never written to: the graph swaps in a real one on the first insert.
+ */
+class NoneMap extends Map<never, never> {
+  override set(): never {
+    throw new Error('NONE_MAP is shared by every principal and never written to')
+  }
+}
+class NoneSet extends Set<never> {
+  override add(): never {
+    throw new Error('NONE_SET is shared by every principal and never written to')
+  }
+}
+export const NONE_MAP: Map<never, never> = new NoneMap()
+export const NONE_SET: Set<never> = new NoneSet()
+export const noneMap = <K, V>() => NONE_MAP as unknown as Map<K, V>
+
 /** Bindings of one principal, keyed by the id of their scope. */
 type BindingIndex = Map<Id, BindingNode>
 
@@ -70,7 +88,7 @@ export interface OverrideEntry {
 abstract class PrincipalNode {
   orgBindings: BindingIndex | null = null
   resourceBindings: BindingIndex | null = null
-  readonly overrides = new Map<string, OverrideEntry>()
+  overrides: Map<string, OverrideEntry> = noneMap()
   constructor(readonly id: Id) {}
 }
 
@@ -79,8 +97,8 @@ export class UserNode extends PrincipalNode {
   mfaEnabled = false
   compliant: ReadonlySet<string> = new Set()
   readonly memberships = new Map<Id, 'active' | 'pending'>()
-  readonly groups = new Map<Id, GroupMemberNode>()
-  readonly apiKeys = new Set<ApiKeyNode>()
+  groups: Map<Id, GroupMemberNode> = noneMap()
+  apiKeys: Set<ApiKeyNode> = NONE_SET as unknown as Set<ApiKeyNode>
 }
 
 export class GroupNode extends PrincipalNode {
