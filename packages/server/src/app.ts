@@ -69,10 +69,21 @@ export function createApp({ ctx, logger }: AppDeps) {
     await next()
     const seconds = (performance.now() - started) / 1000
     duration.observe({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) }, seconds)
+    // The route pattern, not the path: paths carry invitation tokens.
     logger.debug(
-      { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: seconds * 1000 },
+      { requestId, method: c.req.method, route: c.req.routePath, status: c.res.status, ms: seconds * 1000 },
       'request',
     )
+  })
+  // A body must be JSON: anything else would reach the handlers unvalidated.
+  app.use('/v1/*', async (c, next) => {
+    const type = c.req.header('content-type')
+    if (type && c.req.method !== 'GET' && !/^application\/json\b/i.test(type)) {
+      throw new OrgkitError('VALIDATION_FAILED', 'send the body as application/json', {
+        field: 'content-type',
+      })
+    }
+    await next()
   })
   app.use('/v1/*', async (c, next) =>
     isPublic(c.req.method, c.req.path) ? next() : authenticate(ctx)(c, next),

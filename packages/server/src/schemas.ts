@@ -47,6 +47,7 @@ export const Org = z
     creatorId: Uuid.nullable(),
     managementEmail: z.string().nullable(),
     logoUrl: z.string().nullable(),
+    singleRoleTeams: z.boolean(),
     createdAt: z.string(),
   })
   .openapi('Org')

@@ -63,7 +63,10 @@ export const auditWebhookRoutes: RouteModule = (app, ctx) => {
       request: {
         params: OrgParams,
         query: AuditFilters.extend({
-          cursor: z.string().regex(/^\d+$/).optional(),
+          cursor: z
+            .string()
+            .regex(/^\d{1,18}$/)
+            .optional(),
           limit: z.coerce.number().int().min(1).max(500).default(50),
         }),
       },

@@ -63,6 +63,8 @@ export const orgRoutes: RouteModule = (app, ctx) => {
               name: Name.optional(),
               managementEmail: z.email().nullable().optional(),
               logoUrl: z.url().max(2000).nullable().optional(),
+              singleRoleTeams: z.boolean().optional(),
+              parentId: Uuid.nullable().optional(),
             })
             .strict(),
         ),

@@ -15,7 +15,7 @@ import { hit } from '../security/rate-limit.ts'
 import { newSecret, sha256 } from '../security/tokens.ts'
 import { hashCode, totpStep } from '../security/totp.ts'
 import type { Ctx, RequestMeta } from './context.ts'
-import { type Actor, type Work, write } from './context.ts'
+import { type Actor, assertNotApiKey, type Work, write } from './context.ts'
 
 const SESSION_DAYS = 30
 const VERIFY_HOURS = 48
@@ -336,6 +336,7 @@ export async function logoutEverywhere(
   meta: RequestMeta,
   userId: string,
 ): Promise<void> {
+  assertNotApiKey(actor, 'end sessions')
   await write(ctx, actor, meta, null, async (work) => {
     await work.tx
       .updateTable('users')

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError } from '@orgkit/core'
-import { toApiKeyRecord } from '@orgkit/store'
+import { orgs, toApiKeyRecord } from '@orgkit/store'
 import { newSecret, sha256 } from '../security/tokens.ts'
 import { type Actor, type Ctx, can, type RequestMeta, write } from './context.ts'
 
@@ -97,11 +97,24 @@ export async function createApiKey(
   }
   const secret = newSecret('okk')
   const { result, revision } = await write(ctx, actor, meta, null, async (work) => {
-    const policies = input.orgIds?.length
+    // Every org the key can reach: the ones it names, else every org of its owner, and the orgs above them.
+    const named = input.orgIds?.length
+      ? input.orgIds
+      : (
+          await work.tx
+            .selectFrom('memberships')
+            .select('org_id')
+            .where('user_id', '=', userId)
+            .where('status', '=', 'active')
+            .execute()
+        ).map((m) => m.org_id)
+    const reach = new Set<string>()
+    for (const orgId of named) for (const id of await orgs.chainIds(work.tx, orgId)) reach.add(id)
+    const policies = reach.size
       ? await work.tx
           .selectFrom('orgs')
           .select(['id', 'api_key_policy'])
-          .where('id', 'in', input.orgIds)
+          .where('id', 'in', [...reach])
           .execute()
       : []
     for (const org of policies) {

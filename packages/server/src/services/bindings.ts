@@ -19,6 +19,7 @@ import {
   requireOrg,
   write,
 } from './context.ts'
+import { teamRoleAt } from './groups.ts'
 import { orgRole } from './members.ts'
 import { manageAccessTarget, visibleResource } from './resources.ts'
 
@@ -114,6 +115,13 @@ export async function createBinding(
     if (input.role === TEAM_ROLE) {
       if (input.principal.type !== 'group')
         throw new OrgkitError('VALIDATION_FAILED', `only a group can hold "${TEAM_ROLE}"`, { field: 'role' })
+      if (!ctx.model.teamLevels) {
+        throw new OrgkitError(
+          'VALIDATION_FAILED',
+          `model "${ctx.model.name}" has no team levels: bind a role`,
+          { field: 'role' },
+        )
+      }
     } else {
       role = orgRole(ctx, orgId, input.role, scope.type)
       rules.assertOwnerRoleHasNoExpiry(ctx.model, role.key, expiresAt?.getTime())
@@ -132,8 +140,24 @@ export async function createBinding(
     } else {
       const group = await groups.findGroup(work.tx, orgId, input.principal.id)
       if (!group) throw new OrgkitError('GROUP_NOT_FOUND', 'no such group', { groupId: input.principal.id })
-      if (role === null && group.role)
-        rules.assertCanGrant(facts, orgRole(ctx, orgId, group.role, scope.type))
+      if (role === null) {
+        // A team binding gives each member the team's role or their own (SPEC 1.3): every one of those
+        // must be a role the actor may grant here, owner roles included.
+        const memberRoles = await work.tx
+          .selectFrom('group_members')
+          .select('member_role')
+          .where('group_id', '=', group.id)
+          .execute()
+        for (const key of new Set([group.role, ...memberRoles.map((m) => m.member_role)])) {
+          if (key === null) continue
+          const resolved = teamRoleAt(ctx, orgId, key, scope.type)
+          if (!resolved)
+            throw new OrgkitError('UNKNOWN_ROLE', `"${key}" means no role at ${scope.type}`, {
+              field: 'role',
+            })
+          rules.assertCanChangeRole(ctx.model, facts, null, resolved)
+        }
+      }
     }
     const held = await bindings.listBindings(work.tx, {
       orgIds: [orgId],

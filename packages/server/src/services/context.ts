@@ -64,6 +64,14 @@ export function subjectOf(actor: Actor): Subject | null {
   return actor.keyId ? { type: 'apiKey', id: actor.keyId } : { type: 'user', id: actor.userId }
 }
 
+/**
+ * API keys call the API within their limits; acting as their owner beyond them — creating orgs, leaving
+ * one, ending sessions, managing the account — is for the owner in person.
+ */
+export function assertNotApiKey(actor: Actor, what: string): void {
+  if (actor.kind === 'user' && actor.keyId) throw new OrgkitError('FORBIDDEN', `an API key can't ${what}`)
+}
+
 export function actorUserId(actor: Actor): string | null {
   return actor.kind === 'user' ? actor.userId : null
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, rules, TEAM_ROLE } from '@orgkit/core'
-import { bindings, type Executor, groups, members } from '@orgkit/store'
+import { bindings, type Executor, groups, members, type Tx } from '@orgkit/store'
 import {
   type Actor,
   actorFacts,
@@ -35,9 +35,50 @@ async function findGroup(db: Executor, orgId: string, id: string) {
   return row
 }
 
-/** A team role (SPEC 1.3) must name a role of the model or the org. */
+/**
+ * The role a team role (SPEC 1.3) means at a scope type: a level of the model's `teamLevels` (seed 003's
+ * Read / Write / Admin), or a role of the model or the org.
+ */
+export function teamRoleAt(ctx: Ctx, orgId: string, key: string, scopeType: string) {
+  return ctx.engine.authorizer.role(ctx.compiled.teamRoleKey(key, scopeType), orgId)
+}
+
+/**
+ * The roles a group's bindings give one member, resolved as the engine will (a `team` binding through the
+ * org's single-role switch, the member's own role and the team's levels). Used to keep every change of
+ * group membership under the same rules as granting or revoking those roles directly.
+ */
+export async function rolesGiven(
+  ctx: Ctx,
+  tx: Tx,
+  orgId: string,
+  group: { id: string; role: string | null },
+  memberRole: string | null,
+) {
+  const org = await tx
+    .selectFrom('orgs')
+    .select('single_role_teams')
+    .where('id', '=', orgId)
+    .executeTakeFirstOrThrow()
+  const rows = await bindings.listBindings(tx, { orgIds: [orgId], groupId: group.id })
+  return rows.flatMap((b) => {
+    const key =
+      b.role === TEAM_ROLE ? (org.single_role_teams ? group.role : (memberRole ?? group.role)) : b.role
+    const role = key ? teamRoleAt(ctx, orgId, key, b.scope_type) : undefined
+    return role ? [{ role, scope: { type: b.scope_type, id: b.resource_id ?? orgId } }] : []
+  })
+}
+
+/** Taking these roles away from someone: owner roles need an owner, and none may outrank the actor. */
+function assertCanRevokeAll(ctx: Ctx, actor: Actor, given: Awaited<ReturnType<typeof rolesGiven>>) {
+  for (const { role, scope } of given)
+    rules.assertCanChangeRole(ctx.model, actorFacts(ctx, actor, scope), role, null)
+}
+
+/** A team role must be a team level or a role of the model or the org. */
 function checkTeamRole(ctx: Ctx, orgId: string, role: string | null | undefined) {
-  if (role != null && !ctx.engine.authorizer.role(role, orgId)) {
+  const isLevel = role != null && Object.hasOwn(ctx.model.teamLevels ?? {}, role)
+  if (role != null && !isLevel && !ctx.engine.authorizer.role(role, orgId)) {
     throw new OrgkitError('UNKNOWN_ROLE', `unknown role "${role}"`, { field: 'role' })
   }
 }
@@ -103,10 +144,8 @@ export async function updateGroup(
     const before = await findGroup(work.tx, orgId, id)
     if (patch.role != null && patch.role !== before.role) {
       // The team's role reaches every member through its team bindings: the actor must be able to grant it.
-      rules.assertCanGrant(
-        actorFacts(ctx, actor, { type: ORG, id: orgId }),
-        ctx.engine.authorizer.role(patch.role, orgId)!,
-      )
+      const role = teamRoleAt(ctx, orgId, patch.role, ORG)
+      if (role) rules.assertCanGrant(actorFacts(ctx, actor, { type: ORG, id: orgId }), role)
     }
     const row = await groups.updateGroup(work.tx, id, {
       ...(patch.name !== undefined && { name: patch.name }),
@@ -131,6 +170,14 @@ export async function deleteGroup(ctx: Ctx, actor: Actor, meta: RequestMeta, org
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
     const before = await findGroup(work.tx, orgId, id)
+    // Deleting a group takes its roles from every member: the actor must be able to take each away.
+    const memberRows = await work.tx
+      .selectFrom('group_members')
+      .select('member_role')
+      .where('group_id', '=', id)
+      .execute()
+    for (const m of memberRows)
+      assertCanRevokeAll(ctx, actor, await rolesGiven(ctx, work.tx, orgId, before, m.member_role))
     await groups.deleteGroup(work.tx, id)
     work.change({ op: 'group.delete', id })
     work.audit({ orgId, action: 'group.deleted', targetType: 'group', targetId: id, before: toView(before) })
@@ -156,14 +203,26 @@ export async function putGroupMember(
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
     checkTeamRole(ctx, orgId, input.memberRole)
     const group = await findGroup(work.tx, orgId, groupId)
-    const groupBindings = await bindings.listBindings(work.tx, { orgIds: [orgId], groupId })
-    const grants = groupBindings.flatMap((b) => {
-      const key = b.role === TEAM_ROLE ? (input.memberRole ?? group.role) : b.role
-      const role = key ? ctx.engine.authorizer.role(key, orgId) : undefined
-      const scope = { type: b.scope_type, id: b.resource_id ?? orgId }
-      return role ? [{ role, actorAtScope: actorFacts(ctx, actor, scope) }] : []
-    })
-    rules.assertCanAddToGroup(grants)
+    const existing = await work.tx
+      .selectFrom('group_members')
+      .select('member_role')
+      .where('group_id', '=', groupId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst()
+    // Joining (or a new per-member role) grants what the group's bindings give: the actor must be able to
+    // grant each; a role the member loses must be one the actor may take away.
+    const after = await rolesGiven(ctx, work.tx, orgId, group, input.memberRole ?? null)
+    const before = existing ? await rolesGiven(ctx, work.tx, orgId, group, existing.member_role) : []
+    for (const { role, scope } of after) {
+      if (!before.some((b) => b.role === role && b.scope.id === scope.id)) {
+        rules.assertCanChangeRole(ctx.model, actorFacts(ctx, actor, scope), null, role)
+      }
+    }
+    assertCanRevokeAll(
+      ctx,
+      actor,
+      before.filter((b) => !after.some((a) => a.role === b.role && a.scope.id === b.scope.id)),
+    )
     const membership = await members.findMembership(work.tx, orgId, userId)
     if (!membership)
       throw new OrgkitError('NOT_A_MEMBER', 'groups hold members of their organization', { userId })
@@ -191,7 +250,15 @@ export async function removeGroupMember(
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
-    await findGroup(work.tx, orgId, groupId)
+    const group = await findGroup(work.tx, orgId, groupId)
+    const existing = await work.tx
+      .selectFrom('group_members')
+      .select('member_role')
+      .where('group_id', '=', groupId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst()
+    if (existing)
+      assertCanRevokeAll(ctx, actor, await rolesGiven(ctx, work.tx, orgId, group, existing.member_role))
     if (!(await groups.deleteGroupMember(work.tx, groupId, userId))) {
       throw new OrgkitError('MEMBER_NOT_FOUND', 'not in this group', { userId })
     }

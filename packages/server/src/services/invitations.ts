@@ -11,6 +11,7 @@ import {
   actorUserId,
   authorize,
   type Ctx,
+  can,
   type RequestMeta,
   requireOrg,
   type Work,
@@ -278,6 +279,19 @@ export async function accept(ctx: Ctx, actor: Actor, meta: RequestMeta, token: s
     if (!claimed)
       throw new OrgkitError('INVITATION_INVALID', 'this invitation is invalid, used, revoked or expired')
     const orgId = claimed.org_id
+    // The inviter must still be able to grant the role now (they may have been demoted or removed since).
+    const invitedRole = ctx.engine.authorizer.role(claimed.role, orgId)
+    if (claimed.invited_by !== null && invitedRole) {
+      const inviter: Actor = { kind: 'user', userId: claimed.invited_by, via: 'session' }
+      const target = { type: ORG, id: orgId }
+      if (!can(ctx, inviter, 'org.invite_user', target)) {
+        throw new OrgkitError(
+          'INVITATION_INVALID',
+          'whoever invited you can no longer invite: ask for a new invitation',
+        )
+      }
+      rules.assertCanChangeRole(ctx.model, actorFacts(ctx, inviter, target), null, invitedRole)
+    }
     const existing = await work.tx
       .selectFrom('memberships')
       .select('status')

@@ -5,6 +5,7 @@ import {
   type Actor,
   actorFacts,
   actorUserId,
+  assertNotApiKey,
   authorize,
   type Ctx,
   isPlatform,
@@ -52,8 +53,13 @@ export async function listMembers(ctx: Ctx, actor: Actor, orgId: string): Promis
   const chain = await orgs.chainIds(ctx.db, orgId)
   const rows = await members.listMemberships(ctx.db, chain)
   const roleRows = await bindings.listBindings(ctx.db, { orgIds: chain, orgScopeOnly: true })
+  // A member's roles, highest priority first (then by key), so lists read the same every time.
+  const rank = (key: string) => ctx.engine.authorizer.role(key, orgId)?.priority ?? -1
   const rolesOf = (userId: string, at: string) =>
-    roleRows.filter((b) => b.user_id === userId && b.org_id === at).map((b) => b.role)
+    roleRows
+      .filter((b) => b.user_id === userId && b.org_id === at)
+      .map((b) => b.role)
+      .sort((a, b) => rank(b) - rank(a) || a.localeCompare(b))
 
   const views = new Map<string, MemberView>()
   for (const row of rows.filter((r) => r.org_id === orgId)) {
@@ -280,6 +286,7 @@ async function lockedOrg(tx: Tx, orgId: string) {
  */
 export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, userId: string) {
   const leaving = actorUserId(actor) === userId
+  if (leaving) assertNotApiKey(actor, 'leave an organization')
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     if (!leaving) authorize(ctx, actor, 'org.update_user_roles', { type: 'org', id: orgId })

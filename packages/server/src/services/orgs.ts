@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto'
-import { OrgkitError } from '@orgkit/core'
+import { OrgkitError, rules } from '@orgkit/core'
 import { bindings, members, orgs, toOrgRecord } from '@orgkit/store'
 import {
   type Actor,
+  actorFacts,
   actorUserId,
+  assertNotApiKey,
   authorize,
   type Ctx,
   type RequestMeta,
   requireOrg,
+  subjectOf,
+  type Work,
   write,
 } from './context.ts'
 
@@ -18,6 +22,7 @@ export interface OrgView {
   creatorId: string | null
   managementEmail: string | null
   logoUrl: string | null
+  singleRoleTeams: boolean
   createdAt: string
 }
 
@@ -28,6 +33,7 @@ export const toOrgView = (row: orgs.OrgRow): OrgView => ({
   creatorId: row.creator_id,
   managementEmail: row.management_email,
   logoUrl: row.logo_url,
+  singleRoleTeams: row.single_role_teams,
   createdAt: row.created_at.toISOString(),
 })
 
@@ -41,6 +47,7 @@ export async function createOrg(
   meta: RequestMeta,
   input: { name: string; parentId?: string | null },
 ) {
+  assertNotApiKey(actor, 'create organizations')
   const creatorId = actorUserId(actor)
   if (creatorId === null) {
     throw new OrgkitError(
@@ -94,11 +101,12 @@ export async function getOrg(ctx: Ctx, actor: Actor, orgId: string): Promise<Org
 
 /** The orgs the actor can see (every org, for a platform token). */
 export async function listOrgs(ctx: Ctx, actor: Actor): Promise<OrgView[]> {
-  const userId = actorUserId(actor)
+  const subject = subjectOf(actor)
+  // An API key lists what it may read (its org limits apply), not everything its owner may.
   const ids =
-    userId === null
+    subject === null
       ? (await ctx.db.selectFrom('orgs').select('id').execute()).map((r) => r.id)
-      : ctx.engine.authorizer.listResources({ type: 'user', id: userId }, 'org.read', 'org')
+      : ctx.engine.authorizer.listResources(subject, 'org.read', 'org')
   return (await orgs.listOrgsByIds(ctx.db, ids)).map(toOrgView)
 }
 
@@ -111,6 +119,8 @@ export async function updateOrg(
     name?: string | undefined
     managementEmail?: string | null | undefined
     logoUrl?: string | null | undefined
+    singleRoleTeams?: boolean | undefined
+    parentId?: string | null | undefined
   },
 ) {
   return write(ctx, actor, meta, orgId, async (work) => {
@@ -118,11 +128,19 @@ export async function updateOrg(
     authorize(ctx, actor, 'org.update_settings', { type: 'org', id: orgId })
     const before = await orgs.lockOrg(work.tx, orgId)
     if (!before) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
+    if (patch.parentId !== undefined && patch.parentId !== before.parent_id)
+      await moveOrg(ctx, actor, work, before, patch.parentId)
+    if (patch.singleRoleTeams !== undefined && patch.singleRoleTeams !== before.single_role_teams) {
+      await switchSingleRoleTeams(ctx, actor, work, before, patch.singleRoleTeams)
+    }
     const row = await orgs.updateOrg(work.tx, orgId, {
       ...(patch.name !== undefined && { name: patch.name }),
       ...(patch.managementEmail !== undefined && { management_email: patch.managementEmail }),
       ...(patch.logoUrl !== undefined && { logo_url: patch.logoUrl }),
     })
+    if (patch.parentId !== undefined || patch.singleRoleTeams !== undefined) {
+      work.change({ op: 'org.put', org: toOrgRecord(row) })
+    }
     work.audit({
       orgId,
       action: 'org.updated',
@@ -133,6 +151,102 @@ export async function updateOrg(
     })
     return toOrgView(row)
   })
+}
+
+const ownerAt = (ctx: Ctx, actor: Actor, orgId: string) =>
+  actorFacts(ctx, actor, { type: 'org', id: orgId }).isOwner
+
+/**
+ * Moves an org under another (or to the top): owner rights on both ends, or one could lift an org into a
+ * tree where it inherits more, or pull someone else's org under one's own (no escalation by re-parenting);
+ * and never under itself.
+ */
+async function moveOrg(ctx: Ctx, actor: Actor, work: Work, org: orgs.OrgRow, parentId: string | null) {
+  if (!ctx.model.org.subOrgs)
+    throw new OrgkitError('SUB_ORGS_DISABLED', `model "${ctx.model.name}" has no sub-organizations`)
+  if (!ownerAt(ctx, actor, org.id))
+    throw new OrgkitError('OWNER_REQUIRED', 'moving an organization needs an owner of it')
+  if (parentId !== null) {
+    requireOrg(ctx, actor, parentId)
+    if (!ownerAt(ctx, actor, parentId))
+      throw new OrgkitError('OWNER_REQUIRED', 'moving under an organization needs an owner of it too')
+    await orgs.lockOrg(work.tx, parentId)
+    if ((await orgs.subtreeIds(work.tx, org.id)).includes(parentId)) {
+      throw new OrgkitError(
+        'VALIDATION_FAILED',
+        'an organization cannot move under itself or its own sub-organization',
+        { field: 'parentId' },
+      )
+    }
+  }
+  await work.tx.updateTable('orgs').set({ parent_id: parentId }).where('id', '=', org.id).execute()
+}
+
+/**
+ * The single-role-teams switch (seed 003). The first time it is turned on every team but the owners' is set
+ * to the lowest level; per-member roles are never touched, so turning it off restores them exactly.
+ */
+async function switchSingleRoleTeams(ctx: Ctx, actor: Actor, work: Work, org: orgs.OrgRow, enable: boolean) {
+  if (!ownerAt(ctx, actor, org.id))
+    throw new OrgkitError('OWNER_REQUIRED', 'only owners switch single-role teams')
+  const teamRows = await work.tx.selectFrom('groups').selectAll().where('org_id', '=', org.id).execute()
+  const memberRows = teamRows.length
+    ? await work.tx
+        .selectFrom('group_members')
+        .selectAll()
+        .where(
+          'group_id',
+          'in',
+          teamRows.map((t) => t.id),
+        )
+        .execute()
+    : []
+  const ownerGroups = new Set(
+    (await bindings.listBindings(work.tx, { orgIds: [org.id], orgScopeOnly: true }))
+      .filter((b) => b.group_id !== null && ctx.model.org.ownerRoles.includes(b.role))
+      .map((b) => b.group_id!),
+  )
+  const plan = rules.planSingleRoleTeams({
+    enable,
+    current: org.single_role_teams,
+    everEnabled: org.single_role_teams_ever,
+    lowestRole: lowestTeamLevel(ctx),
+    teams: teamRows.map((t) => ({
+      id: t.id,
+      role: t.role,
+      isOwners: ownerGroups.has(t.id),
+      members: memberRows
+        .filter((m) => m.group_id === t.id)
+        .map((m) => ({ userId: m.user_id, memberRole: m.member_role })),
+    })),
+  })
+  for (const m of plan.memberRoles) {
+    await work.tx
+      .updateTable('group_members')
+      .set({ member_role: m.memberRole })
+      .where('group_id', '=', m.groupId)
+      .where('user_id', '=', m.userId)
+      .execute()
+    work.change({ op: 'groupMember.put', member: m })
+  }
+  for (const t of plan.teamRoles) {
+    await work.tx.updateTable('groups').set({ role: t.role }).where('id', '=', t.groupId).execute()
+    work.change({ op: 'group.put', group: { id: t.groupId, orgId: org.id, role: t.role } })
+  }
+  await work.tx
+    .updateTable('orgs')
+    .set({ single_role_teams: plan.singleRoleTeams, single_role_teams_ever: plan.everEnabled })
+    .where('id', '=', org.id)
+    .execute()
+}
+
+/** The lowest team level (teams preset: read), else the lowest-priority role of the model. */
+function lowestTeamLevel(ctx: Ctx): string {
+  const levels = Object.entries(ctx.model.teamLevels ?? {})
+  const rank = (roleKey: string | undefined) => (roleKey ? (ctx.model.roles[roleKey]?.priority ?? 0) : 0)
+  if (levels.length > 0)
+    return levels.sort(([, a], [, b]) => rank(Object.values(a)[0]) - rank(Object.values(b)[0]))[0]![0]
+  return Object.entries(ctx.model.roles).sort(([, a], [, b]) => a.priority - b.priority)[0]![0]
 }
 
 /** Deletes the org and everything in it. Sub-orgs go first, explicitly: refuse while there are any. */
@@ -174,6 +288,13 @@ export async function transferOrg(
     authorize(ctx, actor, 'org.transfer', { type: 'org', id: orgId })
     const before = await orgs.lockOrg(work.tx, orgId)
     if (!before) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
+    // Ownership moves only by the creator's own hand (SPEC 2): another super admin can't take it.
+    if (
+      actor.kind === 'user' &&
+      (actor.keyId || (before.creator_id !== null && actor.userId !== before.creator_id))
+    ) {
+      throw new OrgkitError('CREATOR_ROLE_LOCKED', 'only the organization creator transfers it')
+    }
     const membership = await members.findMembership(work.tx, orgId, toUserId)
     if (membership?.status !== 'active') {
       throw new OrgkitError('NOT_A_MEMBER', 'ownership goes to an active member', { userId: toUserId })

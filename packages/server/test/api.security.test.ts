@@ -1,0 +1,166 @@
+import { presets } from '@orgkit/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
+import { startTestServer, type TestServer } from './support/harness.ts'
+
+/**
+ * Regressions for the holes a security review found (each test failed before its fix). The review's
+ * repro sequences, run as written.
+ */
+describe('escalation through groups, invitations, transfer and API keys (capgo)', () => {
+  let s: TestServer
+  let w: CapgoWorld
+  beforeAll(async () => {
+    s = await startTestServer('pglite')
+    w = await capgoWorld(s)
+  })
+  afterAll(() => s?.stop())
+
+  const org = () => `/v1/orgs/${w.orgId}`
+  const can = async (userId: string, permission: string) =>
+    (await s.as(userId).post('/v1/check', { permission, resource: { org: w.orgId } })).body.allowed as boolean
+
+  it('refuses "team" bindings where the model has no team levels (an admin made itself super admin that way)', async () => {
+    const admin = s.as(w.users.admin)
+    const g = await admin.post(`${org()}/groups`, { name: 'sneaky' })
+    await admin.put(`${org()}/groups/${g.body.id}/members/${w.users.admin}`, {
+      memberRole: 'org_super_admin',
+    })
+    const bound = await admin.post(`${org()}/bindings`, {
+      principal: { type: 'group', id: g.body.id },
+      role: 'team',
+    })
+    expect(bound.status).toBe(400)
+    expect(await can(w.users.admin, 'org.delete')).toBe(false)
+  })
+
+  it('lets only an owner take an owner role away by removing someone from a group, or deleting it', async () => {
+    const owners = await s.platform.post(`${org()}/groups`, { name: 'Owners' })
+    await s.platform.post(`${org()}/bindings`, {
+      principal: { type: 'group', id: owners.body.id },
+      role: 'org_super_admin',
+    })
+    await s.platform.put(`${org()}/groups/${owners.body.id}/members/${w.users.member}`, {})
+    expect(await can(w.users.member, 'org.delete')).toBe(true)
+    const removed = await s
+      .as(w.users.admin)
+      .delete(`${org()}/groups/${owners.body.id}/members/${w.users.member}`)
+    expect([removed.status, removed.body.code]).toEqual([403, 'OWNER_REQUIRED'])
+    const deleted = await s.as(w.users.admin).delete(`${org()}/groups/${owners.body.id}`)
+    expect([deleted.status, deleted.body.code]).toEqual([403, 'OWNER_REQUIRED'])
+    expect(await can(w.users.member, 'org.delete')).toBe(true)
+    expect(
+      (await s.as(w.users.creator).delete(`${org()}/groups/${owners.body.id}/members/${w.users.member}`))
+        .status,
+    ).toBe(200)
+    expect(await can(w.users.member, 'org.delete')).toBe(false)
+  })
+
+  it('refuses an invitation whose inviter can no longer grant its role', async () => {
+    const deputy = await s.user('Deputy')
+    await s.platform.post(`${org()}/members`, { userId: deputy, roles: ['org_admin'] })
+    await s.as(deputy).post(`${org()}/invitations`, {
+      email: 'late-admin@example.com',
+      role: 'org_admin',
+      captcha: await (await import('./support/harness.ts')).solveCaptcha(s.url),
+    })
+    const token = (
+      await s.ctx.db
+        .selectFrom('mail_outbox')
+        .select('text_body')
+        .where('recipient', '=', 'late-admin@example.com')
+        .executeTakeFirstOrThrow()
+    ).text_body.match(/oki_[\w-]+/)![0]
+    await s.as(w.users.creator).delete(`${org()}/members/${deputy}`)
+    const invitee = await s.platform.post('/v1/users', { email: 'late-admin@example.com', name: 'Late' })
+    const accepted = await s.as(invitee.body.id).post(`/v1/invitations/${token}/accept`)
+    expect([accepted.status, accepted.body.code]).toEqual([404, 'INVITATION_INVALID'])
+    expect(await can(invitee.body.id, 'org.update_user_roles')).toBe(false)
+  })
+
+  it('lets only the creator transfer the organization', async () => {
+    const other = await s.user('Otherowner')
+    await s.platform.post(`${org()}/members`, { userId: other, roles: ['org_super_admin'] })
+    const taken = await s.as(other).post(`${org()}/transfer`, { userId: other })
+    expect([taken.status, taken.body.code]).toEqual([403, 'CREATOR_ROLE_LOCKED'])
+    expect((await s.as(w.users.creator).get(org())).body.creatorId).toBe(w.users.creator)
+  })
+
+  it('keeps an API key inside its limits: no new orgs, no leaving, no ending sessions, only its orgs listed', async () => {
+    const other = await s.as(w.users.creator).post('/v1/orgs', { name: 'Other org' })
+    const key = await s
+      .as(w.users.creator)
+      .post('/v1/me/api-keys', { name: 'ro', orgIds: [w.orgId], role: 'org_member' })
+    const asKey = (method: string, path: string, body?: unknown) =>
+      fetch(s.url + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${key.body.secret}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }))
+    expect((await asKey('POST', '/v1/orgs', { name: 'via key' })).status).toBe(403)
+    expect((await asKey('POST', '/v1/auth/logout-all', {})).status).toBe(403)
+    expect((await asKey('DELETE', `${org()}/members/${w.users.creator}`)).status).toBe(403)
+    const listed = (await asKey('GET', '/v1/orgs')) as { status: number; body: { items: { id: string }[] } }
+    expect(listed.body.items.map((o) => o.id)).toEqual([w.orgId])
+    expect(listed.body.items.map((o) => o.id)).not.toContain(other.body.id)
+  })
+
+  it('applies an org’s API key policy to keys that do not name it', async () => {
+    await s.as(w.users.creator).put(`${org()}/security`, {
+      requireMfa: false,
+      passwordPolicy: null,
+      apiKeyPolicy: { requireExpiry: true, maxDays: 1 },
+    })
+    const unscoped = await s.as(w.users.creator).post('/v1/me/api-keys', { name: 'everywhere' })
+    expect([unscoped.status, unscoped.body.code]).toEqual([400, 'API_KEY_POLICY'])
+    await s
+      .as(w.users.creator)
+      .put(`${org()}/security`, { requireMfa: false, passwordPolicy: null, apiKeyPolicy: null })
+  })
+
+  it('answers 400, not 500, to a non-JSON body and to an oversized cursor', async () => {
+    const plain = await fetch(`${s.url}${org()}/groups`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.token}`, 'content-type': 'text/plain' },
+      body: JSON.stringify({ name: 'x' }),
+    })
+    expect(plain.status).toBe(400)
+    const cursor = await s.as(w.users.creator).get(`${org()}/audit-logs?cursor=999999999999999999999999999`)
+    expect(cursor.status).toBe(400)
+  })
+})
+
+describe('team bindings check every role they would give (teams preset)', () => {
+  it('refuses a team binding when a member’s own role is above the actor', async () => {
+    const s = await startTestServer('pglite', { model: presets.teams! })
+    try {
+      const owner = await s.user('Owner')
+      const orgId = (await s.as(owner).post('/v1/orgs', { name: 'Copia' })).body.id as string
+      const repo = (await s.as(owner).post(`/v1/orgs/${orgId}/resources`, { type: 'repository', name: 'r' }))
+        .body.id as string
+      const lead = await s.user('Lead')
+      await s.platform.post(`/v1/orgs/${orgId}/members`, { userId: lead, roles: ['member'] })
+      const team = (await s.as(owner).post(`/v1/orgs/${orgId}/groups`, { name: 'T', role: 'read' })).body
+        .id as string
+      // A repo admin may give teams access to that repository, but not hand out the owner role that way.
+      await s
+        .as(owner)
+        .post(`/v1/orgs/${orgId}/bindings`, {
+          principal: { type: 'user', id: lead },
+          role: 'repo_admin',
+          resourceId: repo,
+        })
+      await s.platform.put(`/v1/orgs/${orgId}/groups/${team}/members/${lead}`, { memberRole: 'owner' })
+      const team_ = { principal: { type: 'group', id: team }, role: 'team', resourceId: repo }
+      const bound = await s.as(lead).post(`/v1/orgs/${orgId}/bindings`, team_)
+      expect([bound.status, bound.body.code]).toEqual([403, 'OWNER_REQUIRED'])
+      await s.platform.put(`/v1/orgs/${orgId}/groups/${team}/members/${lead}`, { memberRole: 'write' })
+      expect((await s.as(lead).post(`/v1/orgs/${orgId}/bindings`, team_)).status).toBe(201)
+    } finally {
+      await s.stop()
+    }
+  })
+})
