@@ -23,6 +23,11 @@ async function mailbox() {
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    onRcptTo(address, _session, callback) {
+      // A recipient the server refuses for good: it must not hold up anyone else's mail.
+      if (address.address.startsWith('bounce')) return callback(new Error('550 no such mailbox'))
+      callback()
+    },
     onData(stream, session, done) {
       let raw = ''
       stream.on('data', (chunk: Buffer) => {
@@ -284,6 +289,33 @@ describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
     expect((await browser(s.url).get(`/v1/invitations/${newToken}`)).status).toBe(200)
     await owner.b.request('DELETE', `/v1/orgs/${org.body.id}/invitations/${first.body.id}`)
     expect((await browser(s.url).get(`/v1/invitations/${newToken}`)).body.code).toBe('INVITATION_INVALID')
+  })
+
+  it('keeps mailing others when one recipient bounces, and blanks a mail once sent', async () => {
+    const owner = await signUp('mailer@example.com')
+    const org = await owner.b.post('/v1/orgs', { name: 'Mail Co' })
+    await owner.b.post(`/v1/orgs/${org.body.id}/invitations`, {
+      email: 'bounce@example.com',
+      role: 'org_member',
+      captcha: await solveCaptcha(s.url),
+    })
+    await owner.b.post(`/v1/orgs/${org.body.id}/invitations`, {
+      email: 'fine@example.com',
+      role: 'org_member',
+      captcha: await solveCaptcha(s.url),
+    })
+    expect(await mail.linkFor('fine@example.com', 'invitations/')).toMatch(/^oki_/)
+    const rows = await s.ctx.db
+      .selectFrom('mail_outbox')
+      .selectAll()
+      .where('recipient', 'in', ['bounce@example.com', 'fine@example.com'])
+      .execute()
+    const bounced = rows.find((r) => r.recipient === 'bounce@example.com')!
+    expect(bounced).toMatchObject({ sent_at: null, attempts: 1 })
+    expect(bounced.next_attempt_at.getTime()).toBeGreaterThan(Date.now())
+    const sent = rows.find((r) => r.recipient === 'fine@example.com')!
+    expect(sent.sent_at).not.toBeNull()
+    expect(sent.text_body).toBe('')
   })
 
   it('lets an invitation link die after 7 days', async () => {

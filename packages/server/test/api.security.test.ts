@@ -146,13 +146,11 @@ describe('team bindings check every role they would give (teams preset)', () => 
       const team = (await s.as(owner).post(`/v1/orgs/${orgId}/groups`, { name: 'T', role: 'read' })).body
         .id as string
       // A repo admin may give teams access to that repository, but not hand out the owner role that way.
-      await s
-        .as(owner)
-        .post(`/v1/orgs/${orgId}/bindings`, {
-          principal: { type: 'user', id: lead },
-          role: 'repo_admin',
-          resourceId: repo,
-        })
+      await s.as(owner).post(`/v1/orgs/${orgId}/bindings`, {
+        principal: { type: 'user', id: lead },
+        role: 'repo_admin',
+        resourceId: repo,
+      })
       await s.platform.put(`/v1/orgs/${orgId}/groups/${team}/members/${lead}`, { memberRole: 'owner' })
       const team_ = { principal: { type: 'group', id: team }, role: 'team', resourceId: repo }
       const bound = await s.as(lead).post(`/v1/orgs/${orgId}/bindings`, team_)

@@ -251,6 +251,9 @@ export interface MailOutboxTable {
   created_at: CreatedAt
   sent_at: Date | null
   error: string | null
+  attempts: Generated<number>
+  next_attempt_at: Generated<Date>
+  locked_until: Date | null
 }
 
 export interface UsedCaptchasTable {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Db, Tx } from '@orgkit/store'
+import { sql } from 'kysely'
 import nodemailer, { type Transporter } from 'nodemailer'
 import type { Logger } from 'pino'
 
@@ -66,19 +67,32 @@ export class MailSender {
     return this.running
   }
 
+  /**
+   * Claims due mail in a short transaction (SKIP LOCKED: instances share the queue), sends it outside any
+   * transaction, and records the outcome. A failure backs off (30 s doubling, up to 6 h; ten tries) instead
+   * of blocking the mail behind it. A sent mail's body is blanked: its links are secrets.
+   */
   private async drain(): Promise<void> {
     for (;;) {
-      const sent = await this.db.transaction().execute(async (tx) => {
-        const row = await tx
-          .selectFrom('mail_outbox')
-          .selectAll()
-          .where('sent_at', 'is', null)
-          .orderBy('created_at')
-          .limit(1)
-          .forUpdate()
-          .skipLocked()
-          .executeTakeFirst()
-        if (!row) return false
+      const now = new Date()
+      const claimed = await sql<{
+        id: string
+        recipient: string
+        subject: string
+        text_body: string
+        html_body: string | null
+        attempts: number
+      }>`
+        update mail_outbox set locked_until = ${new Date(now.getTime() + 60_000)}
+        where id in (
+          select id from mail_outbox
+          where sent_at is null and next_attempt_at <= ${now} and (locked_until is null or locked_until < ${now})
+          order by created_at limit 10
+          for update skip locked
+        )
+        returning id, recipient, subject, text_body, html_body, attempts`.execute(this.db)
+      if (claimed.rows.length === 0) return
+      for (const row of claimed.rows) {
         try {
           await this.transport!.sendMail({
             from: this.from,
@@ -87,23 +101,27 @@ export class MailSender {
             text: row.text_body,
             ...(row.html_body && { html: row.html_body }),
           })
-          await tx
+          await this.db
             .updateTable('mail_outbox')
-            .set({ sent_at: new Date(), error: null })
+            .set({ sent_at: new Date(), error: null, locked_until: null, text_body: '', html_body: null })
             .where('id', '=', row.id)
             .execute()
-          return true
         } catch (error) {
-          this.logger.warn({ err: error, mail: row.id }, 'mail delivery failed; will retry')
-          await tx
+          const attempts = row.attempts + 1
+          const delay = Math.min(30_000 * 2 ** (attempts - 1), 6 * 3_600_000)
+          this.logger.warn({ err: error, mail: row.id, attempts }, 'mail delivery failed; will retry')
+          await this.db
             .updateTable('mail_outbox')
-            .set({ error: String(error) })
+            .set({
+              attempts,
+              error: String(error),
+              locked_until: null,
+              next_attempt_at: new Date(attempts >= 10 ? 8.64e15 : Date.now() + delay),
+            })
             .where('id', '=', row.id)
             .execute()
-          return false
         }
-      })
-      if (!sent) return
+      }
     }
   }
 

@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely'
 import * as initial from './0001-initial.ts'
 import * as accounts from './0002-accounts.ts'
 import * as auditWebhooks from './0003-audit-webhooks.ts'
+import * as mailRetries from './0004-mail-retries.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-accounts': accounts,
   '0003-audit-webhooks': auditWebhooks,
+  '0004-mail-retries': mailRetries,
 }
 
 export const migrationProvider: MigrationProvider = {
