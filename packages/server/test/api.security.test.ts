@@ -162,3 +162,37 @@ describe('team bindings check every role they would give (teams preset)', () => 
     }
   })
 })
+
+describe('removing someone from a parent org respects every sub-org (modules preset)', () => {
+  it('needs an owner to take away an owner role the member holds in a sub-org', async () => {
+    const s = await startTestServer('pglite', { model: presets.modules! })
+    try {
+      const owner = await s.user('Owner')
+      const root = (await s.as(owner).post('/v1/orgs', { name: 'Root' })).body.id as string
+      const sub = (await s.as(owner).post('/v1/orgs', { name: 'Sub', parentId: root })).body.id as string
+      await s
+        .as(owner)
+        .post(`/v1/orgs/${root}/roles`, {
+          key: 'people_admin',
+          scope: 'org',
+          slot: 'base',
+          label: 'People admin',
+          permissions: ['org.read', 'org.read_members', 'org.update_user_roles'],
+          priority: 50,
+        })
+      const admin = await s.user('Peopleadmin')
+      await s.platform.post(`/v1/orgs/${root}/members`, { userId: admin, roles: ['people_admin'] })
+      const subOwner = await s.user('Subowner')
+      await s.platform.post(`/v1/orgs/${root}/members`, { userId: subOwner, roles: ['member'] })
+      await s.platform.post(`/v1/orgs/${sub}/members`, { userId: subOwner, roles: ['owner'] })
+      const removed = await s.as(admin).delete(`/v1/orgs/${root}/members/${subOwner}`)
+      expect([removed.status, removed.body.code]).toEqual([403, 'OWNER_REQUIRED'])
+      expect(
+        (await s.as(subOwner).post('/v1/check', { permission: 'org.delete', resource: { org: sub } })).body
+          .allowed,
+      ).toBe(true)
+    } finally {
+      await s.stop()
+    }
+  })
+})

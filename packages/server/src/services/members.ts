@@ -298,17 +298,31 @@ export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, or
     rules.assertNotCreatorsRole({ creatorId: org.creator_id }, facts.id, userId)
     const subtree = await orgs.subtreeIds(work.tx, orgId)
     const held = await bindings.listBindings(work.tx, { orgIds: subtree, userId })
-    if (!leaving) {
-      for (const b of held.filter((h) => h.org_id === orgId && h.scope_type === 'org')) {
-        rules.assertCanChangeRole(ctx.model, facts, ctx.engine.authorizer.role(b.role, orgId) ?? null, null)
+    // The removal reaches every sub-org: the rules hold in each org where the member has an org role, not
+    // only in the one in the path (lock each, so their owners can't change under us).
+    const orgsHeld = [...new Set(held.filter((h) => h.scope_type === 'org').map((h) => h.org_id))]
+    for (const at of orgsHeld.length ? orgsHeld : [orgId]) {
+      const row = at === orgId ? org : await lockedOrg(work.tx, at)
+      const target = { type: 'org', id: at }
+      rules.assertNotCreatorsRole({ creatorId: row.creator_id }, facts.id, userId)
+      if (!leaving) {
+        const factsThere = at === orgId ? facts : actorFacts(ctx, actor, target)
+        for (const b of held.filter((h) => h.org_id === at && h.scope_type === 'org')) {
+          rules.assertCanChangeRole(
+            ctx.model,
+            factsThere,
+            ctx.engine.authorizer.role(b.role, at) ?? null,
+            null,
+          )
+        }
       }
+      rules.assertKeepsOwner(
+        ctx.model,
+        await members.activeOwnerIds(work.tx, at, ctx.model.org.ownerRoles),
+        userId,
+        null,
+      )
     }
-    rules.assertKeepsOwner(
-      ctx.model,
-      await members.activeOwnerIds(work.tx, orgId, ctx.model.org.ownerRoles),
-      userId,
-      null,
-    )
 
     const memberships = (await members.listMemberships(work.tx, subtree)).filter((m) => m.user_id === userId)
     for (const m of memberships) await members.deleteMembership(work.tx, m.org_id, userId)

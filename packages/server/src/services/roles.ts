@@ -194,7 +194,24 @@ export async function deleteRole(
           field: 'to',
         })
       }
-      rules.assertCanGrant(actorFacts(ctx, actor, { type: ORG, id: orgId }), target)
+      // As if granting the new role to everyone holding the old one: owner roles need an owner, and an
+      // owner role never goes onto a binding that expires.
+      rules.assertCanChangeRole(ctx.model, actorFacts(ctx, actor, { type: ORG, id: orgId }), null, target)
+      if (rules.isOwnerRole(ctx.model, target.key)) {
+        const expiring = await work.tx
+          .selectFrom('bindings')
+          .select('id')
+          .where('org_id', '=', orgId)
+          .where('role', '=', key)
+          .where('expires_at', 'is not', null)
+          .executeTakeFirst()
+        if (expiring)
+          throw new OrgkitError(
+            'OWNER_ROLE_NO_EXPIRY',
+            `"${target.key}" is an owner role and some of these bindings expire`,
+            { role: target.key },
+          )
+      }
     }
     const inUse = await work.tx
       .selectFrom('bindings')
