@@ -170,16 +170,14 @@ describe('removing someone from a parent org respects every sub-org (modules pre
       const owner = await s.user('Owner')
       const root = (await s.as(owner).post('/v1/orgs', { name: 'Root' })).body.id as string
       const sub = (await s.as(owner).post('/v1/orgs', { name: 'Sub', parentId: root })).body.id as string
-      await s
-        .as(owner)
-        .post(`/v1/orgs/${root}/roles`, {
-          key: 'people_admin',
-          scope: 'org',
-          slot: 'base',
-          label: 'People admin',
-          permissions: ['org.read', 'org.read_members', 'org.update_user_roles'],
-          priority: 50,
-        })
+      await s.as(owner).post(`/v1/orgs/${root}/roles`, {
+        key: 'people_admin',
+        scope: 'org',
+        slot: 'base',
+        label: 'People admin',
+        permissions: ['org.read', 'org.read_members', 'org.update_user_roles'],
+        priority: 50,
+      })
       const admin = await s.user('Peopleadmin')
       await s.platform.post(`/v1/orgs/${root}/members`, { userId: admin, roles: ['people_admin'] })
       const subOwner = await s.user('Subowner')
