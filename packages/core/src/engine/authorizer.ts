@@ -119,10 +119,24 @@ export class Authorizer {
     // The subject and the clock once, not per candidate (a user may reach hundreds of apps).
     const now = this.clock()
     const key = subject.type === 'apiKey' ? (this.graph.apiKeys.get(subject.id) ?? null) : null
+    // Where the user's org-level roles already grant a permission that can't be overridden, every resource
+    // of that org is allowed: decide once per org instead of once per resource.
+    const orgWide = new Map<OrgNode, boolean>()
     const allowed: Id[] = []
     for (const node of candidates) {
       const org = 'chain' in node ? node : node.org
       const resource = 'chain' in node ? null : node
+      if (resource !== null && key === null && !compiled.overridable) {
+        let wide = orgWide.get(org)
+        if (wide === undefined) {
+          wide = decideForUser(this.graph, user, compiled, org, null, now, null).allowed
+          orgWide.set(org, wide)
+        }
+        if (wide) {
+          allowed.push(node.id)
+          continue
+        }
+      }
       const decision =
         key !== null
           ? decideForKey(this.graph, key, compiled, org, resource, now, null)
@@ -257,10 +271,6 @@ export class Authorizer {
     if (key === undefined) return DENY_NOT_FOUND
     return decideForKey(this.graph, key, permission, at.org, at.resource, this.clock(), trace)
   }
-}
-
-function toLocated(node: OrgNode | ResourceNode): Located {
-  return 'chain' in node ? { org: node, resource: null } : { org: node.org, resource: node }
 }
 
 /** Could any binding in this list grant the permission? Team bindings resolve per member: maybe. */
