@@ -108,6 +108,26 @@ describe('escalation through groups, invitations, transfer and API keys (capgo)'
     expect(listed.body.items.map((o) => o.id)).not.toContain(other.body.id)
   })
 
+  it('takes a removed member’s API key access to the org away for good (SPEC 2)', async () => {
+    const dev = await s.user('Keyholder')
+    await s.platform.post(`${org()}/members`, { userId: dev, roles: ['org_member'] })
+    const key = await s.as(dev).post('/v1/me/api-keys', { name: 'ci', orgIds: [w.orgId] })
+    expect(key.status).toBe(201)
+    await s.as(w.users.creator).delete(`${org()}/members/${dev}`)
+    const listed = (await s.as(dev).get('/v1/me/api-keys')).body.items.find(
+      (k: { id: string }) => k.id === key.body.id,
+    )
+    expect(listed.revokedAt).not.toBeNull()
+    // Re-invited, the old key stays dead.
+    await s.platform.post(`${org()}/members`, { userId: dev, roles: ['org_member'] })
+    const check = await fetch(`${s.url}/v1/check`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.body.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ permission: 'org.read', resource: { org: w.orgId } }),
+    })
+    expect(check.status).toBe(401)
+  })
+
   it('applies an org’s API key policy to keys that do not name it', async () => {
     await s.as(w.users.creator).put(`${org()}/security`, {
       requireMfa: false,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { type Change, OrgkitError, type RoleHandle, rules } from '@orgkit/core'
-import { bindings, groups, members, orgs, overrides, type Tx, users } from '@orgkit/store'
+import { bindings, groups, members, orgs, overrides, type Tx, toApiKeyRecord, users } from '@orgkit/store'
 import {
   type Actor,
   actorFacts,
@@ -332,6 +332,26 @@ export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, or
     )
     const groupRows = await groups.userGroupMemberships(work.tx, userId, subtree)
     for (const g of groupRows) await groups.deleteGroupMember(work.tx, g.group_id, userId)
+    // SPEC 2: their API keys' access to this org and its sub-orgs goes too. A key limited to these orgs
+    // alone is revoked; one limited to others as well loses these from its list (so a later re-invitation
+    // doesn't bring it back to life).
+    const inSubtree = new Set(subtree)
+    const keyRows = await work.tx
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .execute()
+    for (const key of keyRows.filter((k) => k.org_ids?.some((id) => inSubtree.has(id)))) {
+      const remaining = key.org_ids!.filter((id) => !inSubtree.has(id))
+      const row = await work.tx
+        .updateTable('api_keys')
+        .set(remaining.length ? { org_ids: remaining } : { revoked_at: new Date(ctx.clock()) })
+        .where('id', '=', key.id)
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      work.change({ op: 'apiKey.put', apiKey: toApiKeyRecord(row) })
+    }
     const overrideRows = await overrides.listOverrides(work.tx, { orgIds: subtree, userId })
     await overrides.deleteOverrides(
       work.tx,
