@@ -47,6 +47,7 @@ export const ERRORS = {
   SUB_ORGS_DISABLED: 'invalid',
   ORG_HAS_CHILDREN: 'conflict',
   ROLE_IN_USE: 'conflict',
+  RESOURCE_IN_USE: 'conflict',
   NOT_A_MEMBER: 'invalid',
   REVISION_NOT_REACHED: 'conflict',
   PLATFORM_ONLY: 'forbidden',

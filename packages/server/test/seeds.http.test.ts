@@ -192,6 +192,12 @@ describe('seed 002 over HTTP (projects preset)', () => {
     expect(members.find((m) => m.userId === ext)?.source).toBe('external')
     expect(await allowed(s, ext, 'project.read', p)).toBe(true)
     expect(await allowed(s, ext, 'org.read', { org })).toBe(false)
+    // "If a Project has no roles or accounts assigned, it can be removed from your Organization permanently"
+    const refused = await s.as(admin).delete(`/v1/orgs/${org}/resources/${project}`)
+    expect([refused.status, refused.body.code]).toEqual([409, 'RESOURCE_IN_USE'])
+    const empty = (await s.as(admin).post(`/v1/orgs/${org}/resources`, { type: 'project', name: 'Unused' }))
+      .body.id as string
+    expect((await s.as(admin).delete(`/v1/orgs/${org}/resources/${empty}`)).status).toBe(200)
     // "enforce 2-factor authentication for all users in the Organization"
     await s
       .as(admin)

@@ -13,6 +13,8 @@ export interface ResourceTypeDef {
   label: string
   /** Permissions the API asks for to create (on the parent), read, update and delete one of these. */
   actions?: { create?: string; read?: string; update?: string; delete?: string }
+  /** Seed 002: "If a Project has no roles or accounts assigned, it can be removed": refuse otherwise. */
+  deleteOnlyWithoutAccess?: boolean
 }
 
 export interface PermissionDef {

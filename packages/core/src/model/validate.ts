@@ -25,6 +25,7 @@ const modelSchema = z.object({
           delete: z.string().optional(),
         })
         .optional(),
+      deleteOnlyWithoutAccess: z.boolean().optional(),
     }),
   ),
   modules: z.record(key, z.object({ label: z.string() })),

@@ -201,6 +201,16 @@ export async function deleteResource(ctx: Ctx, actor: Actor, meta: RequestMeta, 
   return write(ctx, actor, meta, orgId, async (work) => {
     const before = await visibleResource(ctx, actor, orgId, id, work.tx)
     authorize(ctx, actor, actionPermission(ctx, before.type, 'delete'), { type: before.type, id })
+    if (ctx.model.resourceTypes[before.type]?.deleteOnlyWithoutAccess) {
+      const held = await bindings.listBindings(work.tx, { orgIds: [orgId], resourceIds: [id] })
+      if (held.length > 0) {
+        throw new OrgkitError(
+          'RESOURCE_IN_USE',
+          `remove the ${held.length} role(s) and account(s) assigned to it first`,
+          { bindings: held.length },
+        )
+      }
+    }
     await resources.deleteResource(work.tx, id)
     work.change({ op: 'resource.delete', id })
     work.audit({

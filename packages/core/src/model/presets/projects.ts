@@ -20,6 +20,7 @@ export const projects: Model = {
         update: 'project.update_settings',
         delete: 'project.delete',
       },
+      deleteOnlyWithoutAccess: true,
     },
   },
   modules: { ...PLATFORM_MODULES, projects: { label: 'Projects' } },
