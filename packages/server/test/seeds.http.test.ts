@@ -165,6 +165,23 @@ describe('seed 002 over HTTP (projects preset)', () => {
     const p = { type: 'project', id: project }
     const ann = await member(s, org, 'Ann', ['org_member'])
     expect(await allowed(s, ann, 'project.read', p)).toBe(false)
+    // "Organizations have two default roles: DEFAULT and ADMIN … by default it has the DEFAULT role"
+    const roles = (await s.as(admin).get(`/v1/orgs/${org}/groups`)).body.items as {
+      id: string
+      name: string
+    }[]
+    expect(roles.map((g) => g.name).sort()).toEqual(['ADMIN', 'DEFAULT'])
+    const defaultRole = roles.find((g) => g.name === 'DEFAULT')!.id
+    const inDefault = (await s.as(admin).get(`/v1/orgs/${org}/groups/${defaultRole}`)).body.members.map(
+      (m: { userId: string }) => m.userId,
+    )
+    expect(inDefault.sort()).toEqual([admin, ann].sort())
+    const adminRole = roles.find((g) => g.name === 'ADMIN')!.id
+    expect(
+      (await s.as(admin).get(`/v1/orgs/${org}/groups/${adminRole}`)).body.members.map(
+        (m: { userId: string }) => m.userId,
+      ),
+    ).toEqual([admin])
     // "you can give access to a Role. Then all accounts with that Role will have that access"
     const qa = (await s.as(admin).post(`/v1/orgs/${org}/groups`, { name: 'QA' })).body.id as string
     await s.as(admin).put(`/v1/orgs/${org}/groups/${qa}/members/${ann}`, {})

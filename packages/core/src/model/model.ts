@@ -54,6 +54,11 @@ export interface OrgDef {
   /** Seed 004: every user owns at least one org. */
   personalOrgOnSignup: boolean
   subOrgs: boolean
+  /**
+   * Groups every org starts with, bound to a role at the org (seed 002: `DEFAULT` holds every member,
+   * automatically; `ADMIN` starts with the creator).
+   */
+  groups?: readonly { name: string; role: string; members: 'everyone' | 'creator' }[]
 }
 
 export interface Model {

@@ -52,6 +52,11 @@ const modelSchema = z.object({
     defaultRole: z.string(),
     personalOrgOnSignup: z.boolean(),
     subOrgs: z.boolean(),
+    groups: z
+      .array(
+        z.object({ name: z.string().min(1), role: z.string(), members: z.enum(['everyone', 'creator']) }),
+      )
+      .optional(),
   }),
 })
 
@@ -175,6 +180,7 @@ export function validateModel(input: unknown): Model {
   orgRole('creatorRole', model.org.creatorRole)
   orgRole('defaultRole', model.org.defaultRole)
   for (const key of model.org.ownerRoles) orgRole('ownerRoles', key)
+  for (const group of model.org.groups ?? []) orgRole('groups', group.role)
   if (!model.org.ownerRoles.includes(model.org.creatorRole)) {
     fail(
       name,

@@ -18,6 +18,7 @@ import {
   write,
 } from './context.ts'
 import { orgRole } from './members.ts'
+import { joinEveryoneGroups } from './org-groups.ts'
 
 const INVITATION_DAYS = 7
 
@@ -305,6 +306,7 @@ export async function accept(ctx: Ctx, actor: Actor, meta: RequestMeta, token: s
         .onConflict((oc) => oc.columns(['org_id', 'user_id']).doUpdateSet({ status: 'active' }))
         .execute()
       work.change({ op: 'membership.put', membership: { orgId, userId, status: 'active' } })
+      await joinEveryoneGroups(work, ctx, orgId, userId)
       const role = ctx.engine.authorizer.role(claimed.role, orgId)?.key ?? ctx.model.org.defaultRole
       const row = await bindings.insertBinding(work.tx, {
         id: randomUUID(),

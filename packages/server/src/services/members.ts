@@ -14,6 +14,7 @@ import {
   type Work,
   write,
 } from './context.ts'
+import { joinEveryoneGroups } from './org-groups.ts'
 
 export interface MemberView {
   /** Null for an invitation whose invitee has no account yet. */
@@ -174,6 +175,7 @@ export async function addMember(
     }
     await members.upsertMembership(work.tx, orgId, input.userId, 'active')
     work.change({ op: 'membership.put', membership: { orgId, userId: input.userId, status: 'active' } })
+    await joinEveryoneGroups(work, ctx, orgId, input.userId)
     await grantOrgRoles(
       work,
       orgId,

@@ -14,6 +14,7 @@ import {
   type Work,
   write,
 } from './context.ts'
+import { createModelGroups } from './org-groups.ts'
 
 export interface OrgView {
   id: string
@@ -87,6 +88,7 @@ export async function createOrg(
       { op: 'membership.put', membership: { orgId: id, userId: creatorId, status: 'active' } },
       { op: 'binding.put', binding: bindings.toRecord(binding) },
     )
+    await createModelGroups(work, ctx, id, creatorId)
     work.audit({ orgId: id, action: 'org.created', targetType: 'org', targetId: id, after: toOrgView(row) })
     return toOrgView(row)
   })

@@ -93,5 +93,9 @@ export const projects: Model = {
     defaultRole: 'org_member',
     personalOrgOnSignup: false,
     subOrgs: false,
+    groups: [
+      { name: 'DEFAULT', role: 'org_member', members: 'everyone' },
+      { name: 'ADMIN', role: 'org_admin', members: 'creator' },
+    ],
   },
 }
