@@ -145,4 +145,10 @@ export const json = <T extends z.ZodType>(schema: T, description = 'OK') => ({
   content: { 'application/json': { schema } },
 })
 
+/** A write's answer: the entity, with the revision it produced (SPEC 5: every write returns one). */
+export const written = <T extends object>(outcome: { result: T; revision: number }) => ({
+  ...outcome.result,
+  revision: outcome.revision,
+})
+
 export const withRevision = <T extends z.ZodRawShape>(shape: T) => z.object({ ...shape, revision: Revision })

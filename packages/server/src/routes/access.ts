@@ -13,6 +13,7 @@ import {
   RoleKey,
   Uuid,
   withRevision,
+  written,
 } from '../schemas.ts'
 import * as bindings from '../services/bindings.ts'
 import * as groups from '../services/groups.ts'
@@ -66,14 +67,18 @@ export const accessRoutes: RouteModule = (app, ctx) => {
       responses: { 201: json(withRevision(Role.shape), 'Created'), ...errorResponses },
     }),
     async (c) => {
-      const { result, revision } = await roles.createRole(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        c.req.valid('param').orgId,
-        c.req.valid('json'),
+      return c.json(
+        written(
+          await roles.createRole(
+            ctx,
+            c.get('actor'),
+            c.get('meta'),
+            c.req.valid('param').orgId,
+            c.req.valid('json'),
+          ),
+        ),
+        201,
       )
-      return c.json({ ...result, revision }, 201)
     },
   )
   app.openapi(
@@ -87,15 +92,10 @@ export const accessRoutes: RouteModule = (app, ctx) => {
     }),
     async (c) => {
       const { orgId, key } = c.req.valid('param')
-      const { result, revision } = await roles.updateRole(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        orgId,
-        key,
-        c.req.valid('json'),
+      return c.json(
+        written(await roles.updateRole(ctx, c.get('actor'), c.get('meta'), orgId, key, c.req.valid('json'))),
+        200,
       )
-      return c.json({ ...result, revision }, 200)
     },
   )
   app.openapi(
@@ -172,14 +172,18 @@ export const accessRoutes: RouteModule = (app, ctx) => {
       responses: { 201: json(withRevision(Binding.shape), 'Created'), ...errorResponses },
     }),
     async (c) => {
-      const { result, revision } = await bindings.createBinding(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        c.req.valid('param').orgId,
-        c.req.valid('json'),
+      return c.json(
+        written(
+          await bindings.createBinding(
+            ctx,
+            c.get('actor'),
+            c.get('meta'),
+            c.req.valid('param').orgId,
+            c.req.valid('json'),
+          ),
+        ),
+        201,
       )
-      return c.json({ ...result, revision }, 201)
     },
   )
   app.openapi(
@@ -230,14 +234,18 @@ export const accessRoutes: RouteModule = (app, ctx) => {
       responses: { 201: json(withRevision(Group.shape), 'Created'), ...errorResponses },
     }),
     async (c) => {
-      const { result, revision } = await groups.createGroup(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        c.req.valid('param').orgId,
-        c.req.valid('json'),
+      return c.json(
+        written(
+          await groups.createGroup(
+            ctx,
+            c.get('actor'),
+            c.get('meta'),
+            c.req.valid('param').orgId,
+            c.req.valid('json'),
+          ),
+        ),
+        201,
       )
-      return c.json({ ...result, revision }, 201)
     },
   )
   app.openapi(
@@ -265,15 +273,10 @@ export const accessRoutes: RouteModule = (app, ctx) => {
     }),
     async (c) => {
       const { orgId, id } = c.req.valid('param')
-      const { result, revision } = await groups.updateGroup(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        orgId,
-        id,
-        c.req.valid('json'),
+      return c.json(
+        written(await groups.updateGroup(ctx, c.get('actor'), c.get('meta'), orgId, id, c.req.valid('json'))),
+        200,
       )
-      return c.json({ ...result, revision }, 200)
     },
   )
   app.openapi(
@@ -318,16 +321,10 @@ export const accessRoutes: RouteModule = (app, ctx) => {
     async (c) => {
       const { orgId, id, userId } = c.req.valid('param')
       const input = (c.req.valid('json') as { memberRole?: string | null } | undefined) ?? {}
-      const { result, revision } = await groups.putGroupMember(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        orgId,
-        id,
-        userId,
-        input,
+      return c.json(
+        written(await groups.putGroupMember(ctx, c.get('actor'), c.get('meta'), orgId, id, userId, input)),
+        200,
       )
-      return c.json({ ...result, revision }, 200)
     },
   )
   app.openapi(

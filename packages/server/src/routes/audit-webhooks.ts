@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { RouteModule } from '../env.ts'
-import { body, errorResponses, json, OrgParams, Uuid } from '../schemas.ts'
+import { body, errorResponses, json, OrgParams, Uuid, written } from '../schemas.ts'
 import * as audit from '../services/audit.ts'
 import * as webhooks from '../services/webhooks.ts'
 
@@ -207,15 +207,12 @@ export const auditWebhookRoutes: RouteModule = (app, ctx) => {
     }),
     async (c) => {
       const { orgId, id } = c.req.valid('param')
-      const { result, revision } = await webhooks.updateWebhook(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        orgId,
-        id,
-        c.req.valid('json'),
+      return c.json(
+        written(
+          await webhooks.updateWebhook(ctx, c.get('actor'), c.get('meta'), orgId, id, c.req.valid('json')),
+        ),
+        200,
       )
-      return c.json({ ...result, revision }, 200)
     },
   )
   app.openapi(

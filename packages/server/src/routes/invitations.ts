@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
 import type { RouteModule } from '../env.ts'
-import { body, errorResponses, json, Name, OrgParams, Uuid } from '../schemas.ts'
+import { body, errorResponses, json, Name, OrgParams, Uuid, written } from '../schemas.ts'
 import * as invitations from '../services/invitations.ts'
 import * as security from '../services/security.ts'
 
@@ -190,14 +190,18 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       responses: { 200: json(Policy.extend({ revision: z.number() })), ...errorResponses },
     }),
     async (c) => {
-      const { result, revision } = await security.putSecurity(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        c.req.valid('param').orgId,
-        c.req.valid('json'),
+      return c.json(
+        written(
+          await security.putSecurity(
+            ctx,
+            c.get('actor'),
+            c.get('meta'),
+            c.req.valid('param').orgId,
+            c.req.valid('json'),
+          ),
+        ),
+        200,
       )
-      return c.json({ ...result, revision }, 200)
     },
   )
   app.openapi(

@@ -1,6 +1,17 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { RouteModule } from '../env.ts'
-import { body, errorResponses, json, Member, Name, Org, OrgParams, Uuid, withRevision } from '../schemas.ts'
+import {
+  body,
+  errorResponses,
+  json,
+  Member,
+  Name,
+  Org,
+  OrgParams,
+  Uuid,
+  withRevision,
+  written,
+} from '../schemas.ts'
 import * as members from '../services/members.ts'
 import * as orgs from '../services/orgs.ts'
 
@@ -29,13 +40,10 @@ export const orgRoutes: RouteModule = (app, ctx) => {
       responses: { 201: json(withRevision(Org.shape), 'Created'), ...errorResponses },
     }),
     async (c) => {
-      const { result, revision } = await orgs.createOrg(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        c.req.valid('json'),
+      return c.json(
+        written(await orgs.createOrg(ctx, c.get('actor'), c.get('meta'), c.req.valid('json'))),
+        201,
       )
-      return c.json({ ...result, revision }, 201)
     },
   )
   app.openapi(
@@ -72,14 +80,18 @@ export const orgRoutes: RouteModule = (app, ctx) => {
       responses: { 200: json(withRevision(Org.shape)), ...errorResponses },
     }),
     async (c) => {
-      const { result, revision } = await orgs.updateOrg(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        c.req.valid('param').orgId,
-        c.req.valid('json'),
+      return c.json(
+        written(
+          await orgs.updateOrg(
+            ctx,
+            c.get('actor'),
+            c.get('meta'),
+            c.req.valid('param').orgId,
+            c.req.valid('json'),
+          ),
+        ),
+        200,
       )
-      return c.json({ ...result, revision }, 200)
     },
   )
   app.openapi(
@@ -111,14 +123,18 @@ export const orgRoutes: RouteModule = (app, ctx) => {
       responses: { 200: json(withRevision(Org.shape)), ...errorResponses },
     }),
     async (c) => {
-      const { result, revision } = await orgs.transferOrg(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        c.req.valid('param').orgId,
-        c.req.valid('json').userId,
+      return c.json(
+        written(
+          await orgs.transferOrg(
+            ctx,
+            c.get('actor'),
+            c.get('meta'),
+            c.req.valid('param').orgId,
+            c.req.valid('json').userId,
+          ),
+        ),
+        200,
       )
-      return c.json({ ...result, revision }, 200)
     },
   )
 
@@ -152,14 +168,18 @@ export const orgRoutes: RouteModule = (app, ctx) => {
       },
     }),
     async (c) => {
-      const { result, revision } = await members.addMember(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        c.req.valid('param').orgId,
-        c.req.valid('json'),
+      return c.json(
+        written(
+          await members.addMember(
+            ctx,
+            c.get('actor'),
+            c.get('meta'),
+            c.req.valid('param').orgId,
+            c.req.valid('json'),
+          ),
+        ),
+        201,
       )
-      return c.json({ ...result, revision }, 201)
     },
   )
   app.openapi(
@@ -183,15 +203,19 @@ export const orgRoutes: RouteModule = (app, ctx) => {
     }),
     async (c) => {
       const { orgId, userId } = c.req.valid('param')
-      const { result, revision } = await members.updateMemberRoles(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        orgId,
-        userId,
-        c.req.valid('json').roles,
+      return c.json(
+        written(
+          await members.updateMemberRoles(
+            ctx,
+            c.get('actor'),
+            c.get('meta'),
+            orgId,
+            userId,
+            c.req.valid('json').roles,
+          ),
+        ),
+        200,
       )
-      return c.json({ ...result, revision }, 200)
     },
   )
   app.openapi(

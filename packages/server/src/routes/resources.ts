@@ -11,6 +11,7 @@ import {
   Resource,
   Uuid,
   withRevision,
+  written,
 } from '../schemas.ts'
 import * as overrides from '../services/overrides.ts'
 import * as resources from '../services/resources.ts'
@@ -75,14 +76,18 @@ export const resourceRoutes: RouteModule = (app, ctx) => {
       responses: { 201: json(withRevision(Resource.shape), 'Created'), ...errorResponses },
     }),
     async (c) => {
-      const { result, revision } = await resources.createResource(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        c.req.valid('param').orgId,
-        c.req.valid('json'),
+      return c.json(
+        written(
+          await resources.createResource(
+            ctx,
+            c.get('actor'),
+            c.get('meta'),
+            c.req.valid('param').orgId,
+            c.req.valid('json'),
+          ),
+        ),
+        201,
       )
-      return c.json({ ...result, revision }, 201)
     },
   )
   app.openapi(
@@ -110,15 +115,19 @@ export const resourceRoutes: RouteModule = (app, ctx) => {
     }),
     async (c) => {
       const { orgId, id } = c.req.valid('param')
-      const { result, revision } = await resources.renameResource(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        orgId,
-        id,
-        c.req.valid('json').name,
+      return c.json(
+        written(
+          await resources.renameResource(
+            ctx,
+            c.get('actor'),
+            c.get('meta'),
+            orgId,
+            id,
+            c.req.valid('json').name,
+          ),
+        ),
+        200,
       )
-      return c.json({ ...result, revision }, 200)
     },
   )
   app.openapi(
@@ -191,15 +200,12 @@ export const resourceRoutes: RouteModule = (app, ctx) => {
     }),
     async (c) => {
       const { orgId, id } = c.req.valid('param')
-      const { result, revision } = await overrides.putOverride(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        orgId,
-        id,
-        c.req.valid('json'),
+      return c.json(
+        written(
+          await overrides.putOverride(ctx, c.get('actor'), c.get('meta'), orgId, id, c.req.valid('json')),
+        ),
+        200,
       )
-      return c.json({ ...result, revision }, 200)
     },
   )
 }

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { RouteModule } from '../env.ts'
-import { errorResponses, json, Name, User, withRevision } from '../schemas.ts'
+import { errorResponses, json, Name, User, withRevision, written } from '../schemas.ts'
 import * as users from '../services/users.ts'
 
 export const userRoutes: RouteModule = (app, ctx) => {
@@ -21,13 +21,10 @@ export const userRoutes: RouteModule = (app, ctx) => {
       responses: { 201: json(withRevision(User.shape), 'Created'), ...errorResponses },
     }),
     async (c) => {
-      const { result, revision } = await users.createUser(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        c.req.valid('json'),
+      return c.json(
+        written(await users.createUser(ctx, c.get('actor'), c.get('meta'), c.req.valid('json'))),
+        201,
       )
-      return c.json({ ...result, revision }, 201)
     },
   )
   app.openapi(
