@@ -51,7 +51,10 @@ export interface OrgDef {
   ownerRoles: readonly string[]
   /** Role of a member who accepted an invitation without one. */
   defaultRole: string
-  /** Seed 004: every user owns at least one org. */
+  /**
+   * Seed 004: every user owns at least one org. Sign-up makes each new user a personal org, and no write
+   * may take away a user's last owner role (demotion, removal, leaving, deleting the org).
+   */
   personalOrgOnSignup: boolean
   subOrgs: boolean
   /**

@@ -229,6 +229,7 @@ export async function deleteBinding(ctx: Ctx, actor: Actor, meta: RequestMeta, o
         rest.filter((b) => b.id !== id).map((b) => b.role),
       )
     }
+    if (row.scope_type === ORG) await work.watchOwners(orgId)
     await bindings.deleteBindings(work.tx, [id])
     work.change({ op: 'binding.delete', id })
     work.audit({

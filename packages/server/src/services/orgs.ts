@@ -261,6 +261,7 @@ export async function deleteOrg(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId
     if ((await orgs.childOrgIds(work.tx, orgId)).length > 0) {
       throw new OrgkitError('ORG_HAS_CHILDREN', 'delete or move the sub-organizations first', { orgId })
     }
+    await work.watchOwners(orgId)
     await orgs.deleteOrg(work.tx, orgId)
     work.change({ op: 'org.delete', id: orgId })
     work.audit({
