@@ -96,7 +96,15 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
 
 /** Brings the schema up to date; safe to run on every start and from several instances at once. */
 export async function migrate(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider })
+  // Kysely looks for its own tables in every schema unless told which one: beside another schema being
+  // migrated at the same moment (instances of other deployments, parallel test runs), it would think its
+  // lock table exists and fail. Its tables live in the schema Orgkit's do.
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    ...(rows[0]?.schema && { migrationTableSchema: rows[0].schema }),
+  })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
