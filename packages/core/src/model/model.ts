@@ -15,6 +15,12 @@ export interface ResourceTypeDef {
   actions?: { create?: string; read?: string; update?: string; delete?: string }
   /** Seed 002: "If a Project has no roles or accounts assigned, it can be removed": refuse otherwise. */
   deleteOnlyWithoutAccess?: boolean
+  /**
+   * Seed 003's "Permissions" setting: giving a team (group) access to one of these takes org-level access
+   * management, unless the org's `resourceAdminsGrantTeamAccess` lets those who manage the resource's own
+   * access do it, for that resource only.
+   */
+  teamAccessSetting?: boolean
 }
 
 export interface PermissionDef {
