@@ -57,7 +57,12 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
       db,
       kind: 'postgres',
       async listen(channel, onNotify, onLost) {
-        const client = new pg.Client({ connectionString: url, ...(searchPath && { options: searchPath }) })
+        const client = new pg.Client({
+          connectionString: url,
+          // Named, so an operator (or a test) can find one deployment's listeners in pg_stat_activity.
+          application_name: `orgkit-listen:${config.schema ?? 'public'}`.slice(0, 63),
+          ...(searchPath && { options: searchPath }),
+        })
         let closing = false
         client.on('notification', (n) => {
           if (n.channel === channel) onNotify(n.payload ?? '')
