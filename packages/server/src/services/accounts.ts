@@ -263,8 +263,11 @@ export async function login(
   input: { email: string; password: string; totp?: string | undefined; recoveryCode?: string | undefined },
 ): Promise<Session> {
   const email = normalizeEmail(input.email)
+  // Guessing one account's password is limited per (account, address), so a stranger hammering it locks
+  // out only themselves; a looser per-account limit caps guessing spread over many addresses.
   await hit(ctx.db, `login:ip:${meta.ip}`, 50, 900, ctx.clock())
-  await hit(ctx.db, `login:email:${email}`, 10, 900, ctx.clock())
+  await hit(ctx.db, `login:email-ip:${email}:${meta.ip}`, 10, 900, ctx.clock())
+  await hit(ctx.db, `login:email:${email}`, 100, 900, ctx.clock())
   const user = await ctx.db
     .selectFrom('users')
     .selectAll()
@@ -274,6 +277,10 @@ export async function login(
   if (!user?.password_hash || !ok) throw new OrgkitError('INVALID_CREDENTIALS', 'wrong email or password')
   if (!user.email_verified_at)
     throw new OrgkitError('EMAIL_NOT_VERIFIED', 'verify your email first: the link is in your inbox')
+  // Whoever gets here knows the password: their codes are limited per account, wherever they come from
+  // (counted outside the write, whose failure would roll the count back).
+  if (user.totp_enabled_at && (input.totp || input.recoveryCode))
+    await hit(ctx.db, `mfa:user:${user.id}`, 10, 900, ctx.clock())
   const { result } = await write(
     ctx,
     { kind: 'user', userId: user.id, via: 'session' },
