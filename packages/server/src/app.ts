@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { isIP } from 'node:net'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
@@ -65,6 +66,12 @@ export function createApp({ ctx, logger }: AppDeps) {
       ip = getConnInfo(c).remote.address ?? null
     } catch {
       ip = null // app.request() in tests has no socket
+    }
+    const hops = ctx.settings.trustProxyHops
+    if (hops > 0) {
+      const forwarded = (c.req.header('x-forwarded-for') ?? '').split(',').map((a) => a.trim())
+      const client = forwarded.length >= hops ? forwarded[forwarded.length - hops] : undefined
+      if (client && isIP(client)) ip = client
     }
     c.set('meta', { ip, userAgent: c.req.header('user-agent') ?? null, requestId })
     const started = performance.now()

@@ -13,6 +13,7 @@ export interface Config {
   signup: 'open' | 'invite'
   webhooksAllowPrivate: boolean
   auditRetentionDays: number
+  trustProxyHops: number
 }
 
 /** Configuration from the environment (SPEC 6); a mistake fails at start-up with what to fix. */
@@ -43,6 +44,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       field: 'ORGKIT_SIGNUP',
     })
   }
+  const trustProxyHops = Number(env.ORGKIT_TRUST_PROXY ?? 0)
+  if (!Number.isInteger(trustProxyHops) || trustProxyHops < 0 || trustProxyHops > 10) {
+    throw new OrgkitError(
+      'VALIDATION_FAILED',
+      `ORGKIT_TRUST_PROXY must be the number of proxies in front (0-10), not "${env.ORGKIT_TRUST_PROXY}"`,
+      { field: 'ORGKIT_TRUST_PROXY' },
+    )
+  }
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
@@ -56,5 +65,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signup,
     webhooksAllowPrivate: env.ORGKIT_WEBHOOKS_ALLOW_PRIVATE === '1',
     auditRetentionDays: Number(env.ORGKIT_AUDIT_RETENTION_DAYS ?? 90),
+    trustProxyHops,
   }
 }

@@ -33,6 +33,8 @@ export interface ServerOptions {
   /** How often the webhook worker looks for due deliveries; 0: only when kicked (tests drive it). */
   webhookIntervalMs?: number | undefined
   auditRetentionDays?: number | undefined
+  /** Proxies in front that append to X-Forwarded-For: the client address is that many entries from the end. */
+  trustProxyHops?: number | undefined
   /** How often the engine polls the change feed besides LISTEN/NOTIFY. */
   pollMs?: number | undefined
   model?: Model | undefined
@@ -80,6 +82,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     secureCookies: options.publicUrl?.startsWith('https://') ?? false,
     webhooksAllowPrivate: options.webhooksAllowPrivate ?? false,
     auditRetentionDays: options.auditRetentionDays ?? 90,
+    trustProxyHops: options.trustProxyHops ?? 0,
   }
   const webhooks = new WebhookWorker(store.db, clock, logger, { allowPrivate: settings.webhooksAllowPrivate })
   const captcha = altchaCaptcha(settings.captchaSecret, { maxNumber: options.captchaMaxNumber })

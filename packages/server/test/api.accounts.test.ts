@@ -514,6 +514,54 @@ describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
   })
 })
 
+describe('sign-in limits per account and address, behind a proxy (pglite)', () => {
+  let s: TestServer
+  let mail: Awaited<ReturnType<typeof mailbox>>
+  beforeAll(async () => {
+    mail = await mailbox()
+    s = await startTestServer('pglite', { smtpUrl: mail.url, trustProxyHops: 1 })
+  })
+  afterAll(async () => {
+    await s?.stop()
+    await mail?.close()
+  })
+
+  const login = async (from: string, body: object) =>
+    (
+      await fetch(`${s.url}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': from },
+        body: JSON.stringify(body),
+      })
+    ).status
+
+  it('locks out the guesser, not the owner, and limits second-factor codes per account', async () => {
+    const owner = browser(s.url)
+    const email = 'owner@example.com'
+    const password = 'the owner’s own passphrase'
+    await owner.post('/v1/auth/signup', { email, password, name: 'Owner' })
+    expect(
+      (await owner.post('/v1/auth/verify', { token: await mail.linkFor(email, 'verify?token=') })).status,
+    ).toBe(200)
+    const guesses: number[] = []
+    for (let i = 0; i < 11; i++) guesses.push(await login('203.0.113.5', { email, password: `guess ${i}` }))
+    expect(guesses.slice(0, 10).every((st) => st === 401)).toBe(true)
+    expect(guesses.at(-1)).toBe(429)
+    // The owner, elsewhere, signs in as usual.
+    expect(await login('198.51.100.7', { email, password })).toBe(200)
+
+    // With 2FA on, someone holding the password gets 10 codes per account, from however many addresses.
+    const enrol = await owner.post('/v1/me/mfa/totp')
+    expect((await owner.post('/v1/me/mfa/totp/confirm', { code: totp(enrol.body.secret) })).status).toBe(200)
+    const codes: number[] = []
+    for (let i = 0; i < 11; i++)
+      codes.push(await login(`192.0.2.${i + 1}`, { email, password, totp: '000000' }))
+    expect(codes.slice(0, 10).every((st) => st === 401)).toBe(true)
+    expect(codes.at(-1)).toBe(429)
+    expect(await login('192.0.2.99', { email, password, totp: totp(enrol.body.secret) })).toBe(429)
+  })
+})
+
 describe('seed 004: every user owns an organization (modules preset)', () => {
   it('gives a new account its own organization, as Owner, at sign-up', async () => {
     const { presets } = await import('@orgkit/core')

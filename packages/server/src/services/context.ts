@@ -35,6 +35,11 @@ export interface Settings {
   webhooksAllowPrivate: boolean
   /** Audit entries older than this many days are pruned (the chain stays verifiable). */
   auditRetentionDays: number
+  /**
+   * Reverse proxies in front of the server. 0: the socket's address is the client's. N: the N-th address
+   * from the end of X-Forwarded-For is (each proxy appends the address it saw; only ours are trusted).
+   */
+  trustProxyHops: number
 }
 
 /** What every use case is given: no globals, everything passed in. */

@@ -75,6 +75,7 @@ export async function startTestServer(
     smtpUrl?: string
     signup?: 'open' | 'invite'
     clock?: () => number
+    trustProxyHops?: number
     /** Share another test server's schema (two instances on one database). */
     schema?: string
   } = {},
@@ -91,6 +92,7 @@ export async function startTestServer(
     webhookIntervalMs: 0,
     smtpUrl: options.smtpUrl,
     signup: options.signup,
+    trustProxyHops: options.trustProxyHops,
   })
   const token = server.bootstrapToken ?? (await tokens.createPlatformToken(server.store.db, 'second')).secret
   const platform = client(server.url, token)
