@@ -23,7 +23,15 @@ program
       model: presets[config.model],
       port: config.port,
       host: config.host,
+      smtpUrl: config.smtpUrl,
+      mailFrom: config.mailFrom,
+      publicUrl: config.publicUrl,
+      signup: config.signup,
+      webhooksAllowPrivate: config.webhooksAllowPrivate,
+      auditRetentionDays: config.auditRetentionDays,
       logger,
+      // A local instance's console shows the mail that has nowhere else to go (docs/console.md).
+      localOutbox: true,
     })
     const where = config.databaseUrl ? 'PostgreSQL server' : `embedded database in ${config.dataDir}`
     console.log(
