@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
 import { CompiledModel, type Model, presets } from '@orgkit/core'
 import {
@@ -16,6 +18,7 @@ import { createApp } from './app.ts'
 import { EngineReplica } from './engine-replica.ts'
 import { MailSender } from './mail/mailer.ts'
 import { altchaCaptcha } from './security/captcha.ts'
+import { isLoopback } from './security/local-outbox.ts'
 import { pruneRateLimits } from './security/rate-limit.ts'
 import type { Ctx, Settings } from './services/context.ts'
 import { WebhookWorker } from './webhooks/worker.ts'
@@ -33,6 +36,10 @@ export interface ServerOptions {
   /** How often the webhook worker looks for due deliveries; 0: only when kicked (tests drive it). */
   webhookIntervalMs?: number | undefined
   auditRetentionDays?: number | undefined
+  /** Let the local console read the mail outbox (only honoured without SMTP, on loopback; docs/console.md). */
+  localOutbox?: boolean | undefined
+  /** The built console to serve at `/` (default: packages/console/dist when it exists; null: none). */
+  consoleDir?: string | null | undefined
   /** How often the engine polls the change feed besides LISTEN/NOTIFY. */
   pollMs?: number | undefined
   model?: Model | undefined
@@ -80,6 +87,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     secureCookies: options.publicUrl?.startsWith('https://') ?? false,
     webhooksAllowPrivate: options.webhooksAllowPrivate ?? false,
     auditRetentionDays: options.auditRetentionDays ?? 90,
+    localOutbox:
+      (options.localOutbox ?? false) && !options.smtpUrl && isLoopback(options.host ?? '127.0.0.1'),
   }
   const webhooks = new WebhookWorker(store.db, clock, logger, { allowPrivate: settings.webhooksAllowPrivate })
   const captcha = altchaCaptcha(settings.captchaSecret, { maxNumber: options.captchaMaxNumber })
@@ -98,7 +107,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if ((await tokens.countPlatformTokens(store.db)) === 0) {
     bootstrapToken = (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
   }
-  const app = createApp({ ctx, logger })
+  const consoleDir = options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir
+  const app = createApp({ ctx, logger, consoleDir })
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve(
       { fetch: app.fetch, port: options.port ?? 0, hostname: options.host ?? '127.0.0.1' },
@@ -146,4 +156,10 @@ async function sharedSecret(db: Db, name: string): Promise<string> {
   return (
     await db.selectFrom('server_secrets').select('value').where('name', '=', name).executeTakeFirstOrThrow()
   ).value
+}
+
+/** The console built beside this package (`npm start` and the browser test build it first). */
+function defaultConsoleDir(): string | null {
+  const dir = fileURLToPath(new URL('../../console/dist', import.meta.url))
+  return existsSync(`${dir}/index.html`) ? dir : null
 }

@@ -27,6 +27,8 @@ export interface Settings {
   webhooksAllowPrivate: boolean
   /** Audit entries older than this many days are pruned (the chain stays verifiable). */
   auditRetentionDays: number
+  /** A local instance (no SMTP, loopback only): its console may read the outbox (security/local-outbox.ts). */
+  localOutbox: boolean
 }
 
 /** What every use case is given: no globals, everything passed in. */
