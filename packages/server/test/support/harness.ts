@@ -77,6 +77,8 @@ export async function startTestServer(
     clock?: () => number
     /** Share another test server's schema (two instances on one database). */
     schema?: string
+    /** Let credential-less loopback requests read the mail outbox, as `orgkit start` does (the console). */
+    localOutbox?: boolean
   } = {},
 ): Promise<TestServer> {
   const schema = options.schema ?? `orgkit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
@@ -91,6 +93,7 @@ export async function startTestServer(
     webhookIntervalMs: 0,
     smtpUrl: options.smtpUrl,
     signup: options.signup,
+    localOutbox: options.localOutbox,
   })
   const token = server.bootstrapToken ?? (await tokens.createPlatformToken(server.store.db, 'second')).secret
   const platform = client(server.url, token)
