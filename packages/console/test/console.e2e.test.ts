@@ -21,6 +21,11 @@ const ARGS = [
 
 let server: TestServer
 let browser: Browser
+/** The first test's owner, signed in, and their org: the second test visits the other screens as them. */
+let owner: Page
+let orgId: string
+const ownerEmail = 'owner@example.com'
+const ownerPassword = 'correct horse battery staple'
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
@@ -77,10 +82,9 @@ async function explain(page: Page, orgId: string, person: RegExp, permission: st
 
 describe('console (Chromium)', () => {
   it('signs up, creates an org, invites, accepts, changes role, denies a channel, removes', async () => {
-    const owner = await browser.newPage({ viewport: { width: 1280, height: 860 } })
+    owner = await browser.newPage({ viewport: { width: 1280, height: 860 } })
     owner.setDefaultTimeout(20_000)
     pages.push(owner)
-    const ownerEmail = 'owner@example.com'
     const memberEmail = 'member@example.com'
 
     // Sign up, verify from the local outbox, land signed in.
@@ -88,7 +92,7 @@ describe('console (Chromium)', () => {
     await shot(owner, '01-signup')
     await owner.getByLabel('Name').fill('Olivia Owner')
     await owner.getByLabel('Email').fill(ownerEmail)
-    await owner.getByRole('textbox', { name: 'Password' }).fill('correct horse battery staple')
+    await owner.getByRole('textbox', { name: 'Password' }).fill(ownerPassword)
     await owner.getByRole('button', { name: 'Create account' }).click()
     await owner.getByText('Check your email').waitFor()
     const verify = await linkFromOutbox(owner, ownerEmail, '/verify?token=')
@@ -103,7 +107,7 @@ describe('console (Chromium)', () => {
     await shot(owner, '03-create-org')
     await owner.getByRole('button', { name: 'Create', exact: true }).click()
     await owner.waitForURL(/\/orgs\/[0-9a-f-]{36}\/settings\/members/)
-    const orgId = /\/orgs\/([0-9a-f-]{36})\//.exec(owner.url())![1]!
+    orgId = /\/orgs\/([0-9a-f-]{36})\//.exec(owner.url())![1]!
     await owner.getByRole('table', { name: 'Members' }).getByText(ownerEmail).waitFor()
 
     // An app with a channel.
@@ -217,4 +221,81 @@ describe('console (Chromium)', () => {
     await expect.poll(() => owner.locator(`tr[data-email="${memberEmail}"]`).count()).toBe(0)
     await shot(owner, '15-members-after-remove')
   }, 240_000)
+
+  it('shows the other screens, and signs in again through the 2FA step', async () => {
+    expect(orgId, 'needs the first test').toBeTruthy()
+    const settings = (tab: string) => owner.goto(`${server.url}/orgs/${orgId}/settings/${tab}`)
+
+    await settings('general')
+    await owner.getByLabel('Management email').fill('ops@acme.example')
+    await owner.getByRole('button', { name: 'Save' }).click()
+    await owner.getByText('Settings saved').waitFor()
+    await shot(owner, '20-general')
+
+    await settings('groups')
+    await owner.getByRole('button', { name: 'Add' }).click()
+    await owner.getByRole('dialog').getByLabel('Name').fill('QA Team')
+    await owner.getByRole('dialog').getByLabel('Description').fill('Testers')
+    await owner.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
+    await owner.getByRole('button', { name: 'QA Team', exact: true }).click()
+    await owner.getByRole('dialog').getByRole('button', { name: 'Add' }).click()
+    await owner.getByRole('checkbox', { name: /Olivia Owner/ }).check()
+    await shot(owner, '21-group-add-members')
+    await owner.getByRole('button', { name: 'Add members' }).click()
+    await owner.getByRole('table', { name: 'Group members' }).getByText(ownerEmail).waitFor()
+    await shot(owner, '22-group-members')
+    await owner.keyboard.press('Escape')
+
+    await settings('security')
+    await owner.getByRole('table', { name: 'Compliance' }).getByText(ownerEmail).waitFor()
+    await shot(owner, '23-security')
+
+    await settings('audit-logs')
+    await owner.getByRole('table', { name: 'Audit log' }).locator('tbody tr').first().waitFor()
+    await shot(owner, '24-audit-logs')
+
+    await settings('webhooks')
+    await owner.getByRole('button', { name: 'Add endpoint' }).click()
+    await owner.getByRole('dialog').getByLabel('URL').fill('http://127.0.0.1:9/hooks')
+    await owner.getByRole('dialog').getByRole('button', { name: 'Add' }).click()
+    await owner.getByText('Signing secret (shown once)').waitFor()
+    await shot(owner, '25-webhooks')
+
+    // 2FA: enrol with the QR code's secret, keep the recovery codes, sign out, sign in with the 2FA step.
+    await owner.goto(`${server.url}/account`)
+    await owner.getByRole('button', { name: 'Set up an authenticator app' }).click()
+    await owner.getByAltText('QR code for your authenticator app').waitFor()
+    const secret = (await owner.getByText(/^[A-Z2-7]{16,}$/).textContent())!
+    const { TOTP, Secret } = await import('otpauth')
+    await owner.getByLabel('Code').fill(new TOTP({ secret: Secret.fromBase32(secret) }).generate())
+    await shot(owner, '26-account-2fa-enrol')
+    await owner.getByRole('button', { name: 'Turn on' }).click()
+    const codes = (await owner.getByTestId('recovery-codes').textContent())!
+    const recovery = codes.split('\n')[0]!.trim()
+    await owner.getByRole('button', { name: 'Create key' }).click()
+    await owner.getByRole('dialog').getByLabel('Name').fill('CI deploys')
+    await owner.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
+    await owner.getByText('Your new key (shown once)').waitFor()
+    await shot(owner, '27-account')
+
+    await owner.getByRole('button', { name: 'Account menu' }).click()
+    await owner.getByRole('menuitem', { name: 'Sign out' }).click()
+    await owner.waitForURL(/\/login/)
+    await owner.getByLabel('Email').fill(ownerEmail)
+    await owner.getByRole('textbox', { name: 'Password' }).fill(ownerPassword)
+    await shot(owner, '28-login')
+    await owner.getByRole('button', { name: 'Sign in' }).click()
+    await owner.getByText('Two-factor authentication').waitFor()
+    await owner.getByRole('button', { name: 'Use a recovery code instead' }).click()
+    await owner.getByLabel('Recovery code').fill(recovery)
+    await shot(owner, '29-login-2fa')
+    await owner.getByRole('button', { name: 'Verify' }).click()
+    await owner.waitForURL(/\/orgs\/[0-9a-f-]{36}\/apps/)
+
+    // Narrow screens: the navigation folds behind the burger.
+    await owner.setViewportSize({ width: 390, height: 800 })
+    await settings('members')
+    await owner.getByRole('button', { name: 'Toggle navigation' }).waitFor()
+    await shot(owner, '30-members-mobile')
+  }, 180_000)
 })

@@ -94,7 +94,9 @@ function TwoFactorCard() {
         {recovery && (
           <Alert color="yellow" title="Recovery codes (shown once)">
             <Text size="sm">Keep these somewhere safe; each signs you in once without your phone.</Text>
-            <Code block>{recovery.join('\n')}</Code>
+            <Code block data-testid="recovery-codes">
+              {recovery.join('\n')}
+            </Code>
           </Alert>
         )}
         {!me?.mfaEnabled && !enrolment && (

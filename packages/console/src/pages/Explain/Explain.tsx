@@ -19,11 +19,26 @@ interface Explanation {
 
 /** "Why can this person do this?": the engine's own walk (POST /v1/explain), fact by fact. */
 export function Explain({ orgId }: { orgId: string }) {
-  const { model, me } = useSession()
+  const { model, me, orgs } = useSession()
   const members = useAsync(
     () => must(api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId } } })),
     [orgId],
   )
+  // Names for the ids the engine's facts carry.
+  const names = useAsync(async () => {
+    const [all, groups] = await Promise.all([
+      must(api.GET('/v1/orgs/{orgId}/resources', { params: { path: { orgId }, query: { limit: 200 } } })),
+      must(api.GET('/v1/orgs/{orgId}/groups', { params: { path: { orgId } } })).catch(() => ({ items: [] })),
+    ])
+    const map = new Map<string, string>()
+    for (const r of all.items) map.set(r.id, r.name)
+    for (const g of groups.items) map.set(g.id, `group ${g.name}`)
+    return map
+  }, [orgId])
+  const label = (type: string, id: string) =>
+    type === 'org'
+      ? `organization ${orgs.data?.find((o) => o.id === id)?.name ?? id.slice(0, 8)}`
+      : `${model?.resourceTypes[type]?.label.toLowerCase() ?? type} ${names.data?.get(id) ?? id.slice(0, 8)}`
   const [userId, setUserId] = useState<string | null>(me?.id ?? null)
   const [permission, setPermission] = useState<string | null>(null)
   const [resourceId, setResourceId] = useState<string | null>(null)
@@ -61,12 +76,14 @@ export function Explain({ orgId }: { orgId: string }) {
       case 'binding': {
         const p = fact.principal as { type: string; id: string }
         const scope = fact.scope as { type: string; id: string }
-        const who = p.type === 'group' ? `group ${p.id.slice(0, 8)}` : nameOf(p.id)
-        return `${who} holds ${roleLabel(model, String(fact.role ?? fact.roleKey))} on ${scope.type} ${scope.id.slice(0, 8)} (${fact.status})`
+        const who = p.type === 'group' ? (names.data?.get(p.id) ?? 'a group') : nameOf(p.id)
+        return `${who} holds ${roleLabel(model, String(fact.role ?? fact.roleKey))} on ${label(scope.type, scope.id)} (${fact.status})`
       }
       case 'override': {
         const p = fact.principal as { type: string; id: string }
-        return `override ${String(fact.effect).toUpperCase()} for ${p.type === 'group' ? 'a group' : nameOf(p.id)} on resource ${String(fact.resourceId).slice(0, 8)}`
+        const on = String(fact.resourceId)
+        const who = p.type === 'group' ? (names.data?.get(p.id) ?? 'a group') : nameOf(p.id)
+        return `override ${String(fact.effect).toUpperCase()} for ${who} on ${names.data?.get(on) ?? on.slice(0, 8)}`
       }
       case 'policy':
         return `org security policy: ${String(fact.rule)}`

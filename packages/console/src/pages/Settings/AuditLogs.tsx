@@ -67,7 +67,9 @@ export function AuditLogs({ orgId }: { orgId: string }) {
                     <Table.Tr key={e.id}>
                       <Table.Td>{new Date(e.createdAt).toLocaleString()}</Table.Td>
                       <Table.Td>
-                        <Badge variant="light">{e.action}</Badge>
+                        <Badge variant="light" tt="none">
+                          {e.action}
+                        </Badge>
                       </Table.Td>
                       <Table.Td>
                         <Code>
