@@ -55,6 +55,8 @@ export interface RunningServer {
   store: Store
   /** Set on the first start of an empty database: the secret is shown this once. */
   bootstrapToken: string | null
+  /** Whether the built console is served at `/`. */
+  consoleServed: boolean
   close(): Promise<void>
 }
 
@@ -135,6 +137,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ctx,
     store,
     bootstrapToken,
+    consoleServed: consoleDir !== null,
     close: async () => {
       clearInterval(housekeeping)
       await engine.stop()
