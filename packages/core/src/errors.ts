@@ -23,6 +23,7 @@ export const ERRORS = {
   INVALID_CUSTOM_ROLE: 'invalid',
   // Invariants (SPEC section 2)
   LAST_OWNER: 'conflict',
+  LAST_OWNED_ORG: 'conflict',
   CREATOR_ROLE_LOCKED: 'forbidden',
   OWNER_REQUIRED: 'forbidden',
   ESCALATION: 'forbidden',

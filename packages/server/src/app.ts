@@ -34,6 +34,8 @@ const PUBLIC = new Set([
   '/v1/auth/signup',
   '/v1/auth/login',
   '/v1/auth/verify',
+  '/v1/auth/password-reset',
+  '/v1/auth/password-reset/confirm',
   '/v1/captcha',
 ])
 /** An invitation link's page is public (the token is the secret); accepting it needs a signed-in user. */

@@ -48,6 +48,7 @@ export const Org = z
     managementEmail: z.string().nullable(),
     logoUrl: z.string().nullable(),
     singleRoleTeams: z.boolean(),
+    resourceAdminsGrantTeamAccess: z.boolean(),
     createdAt: z.string(),
   })
   .openapi('Org')

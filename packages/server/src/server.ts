@@ -117,6 +117,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       () => resolve(s),
     )
   })
+  // Idle keep-alive connections outlive a load balancer's (60 s) and a busy client's timer slack: otherwise
+  // a request can race the server closing its idle socket and fail with ECONNRESET.
+  Object.assign(server, { keepAliveTimeout: 65_000, headersTimeout: 66_000 })
   const { port, address } = server.address() as AddressInfo
   const host = address.includes(':') ? `[${address}]` : address
   settings.publicUrl ||= `http://${host}:${port}`

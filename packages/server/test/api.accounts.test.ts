@@ -44,8 +44,12 @@ async function mailbox() {
   return {
     url: `smtp://127.0.0.1:${port}`,
     /** Waits for a mail to `to` and answers the token of the first Orgkit link in it. */
-    async linkFor(to: string, path: 'verify?token=' | 'invitations/', after = 0): Promise<string> {
-      const pattern = new RegExp(`${path.replace('?', '\\?')}(oki_[\\w-]+)`)
+    async linkFor(
+      to: string,
+      path: 'verify?token=' | 'invitations/' | 'reset-password?token=',
+      after = 0,
+    ): Promise<string> {
+      const pattern = new RegExp(`${path.replace('?', '\\?')}(ok[ir]_[\\w-]+)`)
       for (let i = 0; i < 100; i++) {
         for (const mail of mails.filter((m) => m.to === to).slice(after)) {
           const token = mail.raw
@@ -397,6 +401,75 @@ describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
     await user.b.post('/v1/auth/logout-all')
     expect((await second.get('/v1/me')).status).toBe(401)
     expect((await user.b.get('/v1/me')).status).toBe(401)
+  })
+
+  it('resets a forgotten password by mail, which also takes an email back from whoever signed up with it', async () => {
+    // Someone signs up with Vic's address first and never verifies it (account pre-hijacking).
+    const squatter = browser(s.url)
+    await squatter.post('/v1/auth/signup', {
+      email: 'vic@example.com',
+      password: 'squatters password',
+      name: 'X',
+    })
+    await mail.linkFor('vic@example.com', 'verify?token=')
+    // Vic's own sign-up only gets a note: the address has an account. The note points at the reset.
+    const vic = browser(s.url)
+    const before = mail.count('vic@example.com')
+    await vic.post('/v1/auth/signup', {
+      email: 'vic@example.com',
+      password: 'vics own password',
+      name: 'Vic',
+    })
+    const asked = await vic.post('/v1/auth/password-reset', { email: 'VIC@example.com' })
+    expect(asked).toEqual({ status: 202, body: { status: 'sent' } })
+    const token = await mail.linkFor('vic@example.com', 'reset-password?token=', before)
+    expect(token).toMatch(/^okr_/)
+    const reset = await vic.post('/v1/auth/password-reset/confirm', { token, password: 'vics own password' })
+    expect(reset.status).toBe(200)
+    // The link proved the mailbox: Vic signs in with the new password; the squatter's is gone; the link is spent.
+    const login = (password: string) =>
+      browser(s.url).post('/v1/auth/login', { email: 'vic@example.com', password })
+    expect((await login('squatters password')).status).toBe(401)
+    const signedIn = await login('vics own password')
+    expect(signedIn.status).toBe(200)
+    const again = await vic.post('/v1/auth/password-reset/confirm', { token, password: 'another password 1' })
+    expect([again.status, again.body.code]).toEqual([404, 'TOKEN_INVALID'])
+
+    // Every session ends on a reset; an unknown email gets the same answer and no mail.
+    const carol = await signUp('carol.reset@example.com')
+    expect((await carol.b.get('/v1/me')).status).toBe(200)
+    const mailsBefore = mail.count('carol.reset@example.com')
+    await browser(s.url).post('/v1/auth/password-reset', { email: 'carol.reset@example.com' })
+    const carolToken = await mail.linkFor('carol.reset@example.com', 'reset-password?token=', mailsBefore)
+    expect(
+      (
+        await browser(s.url).post('/v1/auth/password-reset/confirm', {
+          token: carolToken,
+          password: 'x'.repeat(12),
+        })
+      ).status,
+    ).toBe(200)
+    expect((await carol.b.get('/v1/me')).status).toBe(401)
+    const unknown = await browser(s.url).post('/v1/auth/password-reset', { email: 'nobody.here@example.com' })
+    expect(unknown).toEqual({ status: 202, body: { status: 'sent' } })
+    await new Promise((r) => setTimeout(r, 300))
+    expect(mail.count('nobody.here@example.com')).toBe(0)
+
+    // A link lasts an hour; a newer one replaces it.
+    const daveBefore = mail.count('vic@example.com')
+    await browser(s.url).post('/v1/auth/password-reset', { email: 'vic@example.com' })
+    const first = await mail.linkFor('vic@example.com', 'reset-password?token=', daveBefore)
+    await browser(s.url).post('/v1/auth/password-reset', { email: 'vic@example.com' })
+    const second = await mail.linkFor('vic@example.com', 'reset-password?token=', daveBefore + 1)
+    const confirm = (t: string) =>
+      browser(s.url).post('/v1/auth/password-reset/confirm', { token: t, password: 'a third password' })
+    expect((await confirm(first)).status).toBe(404)
+    offset += 61 * 60_000
+    try {
+      expect((await confirm(second)).status).toBe(404)
+    } finally {
+      offset -= 61 * 60_000
+    }
   })
 
   it('keeps long passwords whole, answers the same for unknown emails, and limits guessing', async () => {

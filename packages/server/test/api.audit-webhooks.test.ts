@@ -4,6 +4,7 @@ import { appendAudit, pruneAudit } from '@orgkit/store'
 import { sql } from 'kysely'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { enqueueEvent } from '../src/webhooks/outbox.ts'
 import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
 
@@ -123,6 +124,50 @@ describe.each(DATABASES)('audit log and webhooks (%s)', (database) => {
     expect(adminView.body.items.some((e: { action: string }) => e.action.startsWith('billing.'))).toBe(false)
     const owner = await admin().get(`/v1/orgs/${w.orgId}/audit-logs?limit=500`)
     expect(owner.body.items.some((e: { action: string }) => e.action === 'billing.plan_changed')).toBe(true)
+  })
+
+  it('sends billing events only to endpoints that name them, set up by readers of the billing audit', async () => {
+    const hooks = `/v1/orgs/${w.orgId}/webhooks`
+    const url = 'http://127.0.0.1:9/hook'
+    const orgAdmin = s.as(w.users.admin)
+    const everything = await orgAdmin.post(hooks, { url })
+    expect(everything.status).toBe(201)
+    const refused = await orgAdmin.post(hooks, { url, events: ['billing.*'] })
+    expect([refused.status, refused.body.details.permission]).toEqual([403, 'org.read_billing_audit'])
+    const billing = await admin().post(hooks, { url, events: ['billing.*'] })
+    expect(billing.status).toBe(201)
+    // Nor may the Admin point the billing endpoint elsewhere.
+    expect(
+      (await orgAdmin.patch(`${hooks}/${billing.body.id}`, { url: 'http://127.0.0.1:9/mine' })).status,
+    ).toBe(403)
+
+    await s.ctx.db.transaction().execute(async (tx) => {
+      const row = await appendAudit(
+        tx,
+        {
+          orgId: w.orgId,
+          actorType: 'platform',
+          actorId: null,
+          action: 'billing.credits_purchased',
+          targetType: 'org',
+          targetId: w.orgId,
+          after: { amount: 100 },
+          ip: null,
+          userAgent: null,
+          requestId: null,
+        },
+        new Date(s.ctx.clock()),
+      )
+      await enqueueEvent(tx, row, new Date(s.ctx.clock()))
+    })
+    const types = async (id: string) =>
+      (await admin().get(`${hooks}/${id}/deliveries?limit=100`)).body.items.map(
+        (d: { type: string }) => d.type,
+      )
+    expect(await types(billing.body.id)).toEqual(['billing.credits_purchased'])
+    expect(await types(everything.body.id)).not.toContain('billing.credits_purchased')
+    await admin().delete(`${hooks}/${billing.body.id}`)
+    await admin().delete(`${hooks}/${everything.body.id}`)
   })
 
   it('exports CSV and JSON, streamed, and leaves no formula for a spreadsheet to run', async () => {

@@ -358,6 +358,24 @@ const ROWS: Row[] = [
     call: async () => ({ method: 'POST', path: '/v1/auth/verify', body: { token: 'oki_nope' } }),
   },
   {
+    route: 'POST /v1/auth/password-reset',
+    expect: all(202),
+    call: async () => ({
+      method: 'POST',
+      path: '/v1/auth/password-reset',
+      body: { email: `nobody${next()}@example.com` },
+    }),
+  },
+  {
+    route: 'POST /v1/auth/password-reset/confirm',
+    expect: all(404),
+    call: async () => ({
+      method: 'POST',
+      path: '/v1/auth/password-reset/confirm',
+      body: { token: 'okr_nope', password: 'a long enough passphrase' },
+    }),
+  },
+  {
     route: 'POST /v1/auth/login',
     expect: all(401),
     call: async () => ({

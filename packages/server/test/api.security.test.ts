@@ -141,6 +141,33 @@ describe('escalation through groups, invitations, transfer and API keys (capgo)'
       .put(`${org()}/security`, { requireMfa: false, passwordPolicy: null, apiKeyPolicy: null })
   })
 
+  it('keeps an App Admin from setting overrides on someone who ranks above them (a Deny on the Super Admin)', async () => {
+    const channel = `${org()}/resources/${w.productionId}/overrides`
+    const deny = (userId: string) => ({
+      principal: { type: 'user', id: userId },
+      permission: 'channel.promote_bundle',
+      effect: 'deny',
+    })
+    const onCreator = await s.as(w.users.appAdmin).put(channel, deny(w.users.creator))
+    expect(onCreator.status).toBe(403)
+    expect(onCreator.body.code).toBe('RANK_TOO_LOW')
+    const resource = { type: 'channel', id: w.productionId }
+    expect(
+      (await s.as(w.users.creator).post('/v1/check', { permission: 'channel.promote_bundle', resource })).body
+        .allowed,
+    ).toBe(true)
+    // Below them, and at their own rank, it is theirs to set.
+    expect((await s.as(w.users.appAdmin).put(channel, deny(w.users.appDeveloper))).status).toBe(200)
+    expect(
+      (await s.as(w.users.appDeveloper).post('/v1/check', { permission: 'channel.promote_bundle', resource }))
+        .body.allowed,
+    ).toBe(false)
+    // The Super Admin's own Deny stays out of the App Admin's reach, clearing included.
+    expect((await s.as(w.users.creator).put(channel, deny(w.users.admin))).status).toBe(200)
+    const clear = await s.as(w.users.appAdmin).put(channel, { ...deny(w.users.admin), effect: 'default' })
+    expect(clear.body.code).toBe('RANK_TOO_LOW')
+  })
+
   it('answers 400, not 500, to a non-JSON body and to an oversized cursor', async () => {
     const plain = await fetch(`${s.url}${org()}/groups`, {
       method: 'POST',
@@ -165,7 +192,9 @@ describe('team bindings check every role they would give (teams preset)', () => 
       await s.platform.post(`/v1/orgs/${orgId}/members`, { userId: lead, roles: ['member'] })
       const team = (await s.as(owner).post(`/v1/orgs/${orgId}/groups`, { name: 'T', role: 'read' })).body
         .id as string
-      // A repo admin may give teams access to that repository, but not hand out the owner role that way.
+      // A repo admin may give teams access to that repository (where the org lets them), but not hand out
+      // the owner role that way.
+      await s.as(owner).patch(`/v1/orgs/${orgId}`, { resourceAdminsGrantTeamAccess: true })
       await s.as(owner).post(`/v1/orgs/${orgId}/bindings`, {
         principal: { type: 'user', id: lead },
         role: 'repo_admin',

@@ -89,6 +89,51 @@ describe('seed 003 over HTTP (teams preset)', () => {
     const refused = await s.as(user1).patch(`/v1/orgs/${org}`, { singleRoleTeams: true })
     expect(refused.status).toBe(403)
   })
+
+  it('lets repository admins give teams access to their repository only when the Permissions setting is on', async () => {
+    const owner = await s.user('Owner')
+    const org = (await s.as(owner).post('/v1/orgs', { name: 'Copia' })).body.id as string
+    const repo = async (name: string) =>
+      (await s.as(owner).post(`/v1/orgs/${org}/resources`, { type: 'repository', name })).body.id as string
+    const [firmware, website] = [await repo('firmware'), await repo('website')]
+    const maintainer = await member(s, org, 'Maintainer', ['member'])
+    const grant = (by: string, resourceId: string) =>
+      s.as(by).post(`/v1/orgs/${org}/bindings`, {
+        principal: { type: 'group', id: team },
+        role: 'team',
+        resourceId,
+      })
+    const team = (await s.as(owner).post(`/v1/orgs/${org}/groups`, { name: 'QA', role: 'read' })).body
+      .id as string
+    await s.as(owner).post(`/v1/orgs/${org}/bindings`, {
+      principal: { type: 'user', id: maintainer },
+      role: 'repo_admin',
+      resourceId: firmware,
+    })
+
+    // Off by default: the repository's admin may not, an owner may.
+    expect((await s.as(owner).get(`/v1/orgs/${org}`)).body.resourceAdminsGrantTeamAccess).toBe(false)
+    const off = await grant(maintainer, firmware)
+    expect(off.status).toBe(403)
+    expect(off.body.details.setting).toBe('resourceAdminsGrantTeamAccess')
+    expect((await s.as(owner).get(`/v1/orgs/${org}/bindings?groupId=${team}`)).body.items).toEqual([])
+
+    // "if checked, allows admins of a repository to give team access to their repository only"
+    expect(
+      (await s.as(maintainer).patch(`/v1/orgs/${org}`, { resourceAdminsGrantTeamAccess: true })).status,
+    ).toBe(403)
+    const on = await s.as(owner).patch(`/v1/orgs/${org}`, { resourceAdminsGrantTeamAccess: true })
+    expect(on.body.resourceAdminsGrantTeamAccess).toBe(true)
+    const given = await grant(maintainer, firmware)
+    expect(given.status).toBe(201)
+    expect(await allowed(s, maintainer, 'repository.read', { type: 'repository', id: website })).toBe(false)
+    expect([403, 404]).toContain((await grant(maintainer, website)).status)
+
+    // Switched off again, the admin can't take it back either; the owner can.
+    await s.as(owner).patch(`/v1/orgs/${org}`, { resourceAdminsGrantTeamAccess: false })
+    expect((await s.as(maintainer).delete(`/v1/orgs/${org}/bindings/${given.body.id}`)).status).toBe(403)
+    expect((await s.as(owner).delete(`/v1/orgs/${org}/bindings/${given.body.id}`)).status).toBe(200)
+  })
 })
 
 describe('seed 004 over HTTP (modules preset)', () => {

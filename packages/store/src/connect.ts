@@ -57,7 +57,12 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
       db,
       kind: 'postgres',
       async listen(channel, onNotify, onLost) {
-        const client = new pg.Client({ connectionString: url, ...(searchPath && { options: searchPath }) })
+        const client = new pg.Client({
+          connectionString: url,
+          // Named, so an operator (or a test) can find one deployment's listeners in pg_stat_activity.
+          application_name: `orgkit-listen:${config.schema ?? 'public'}`.slice(0, 63),
+          ...(searchPath && { options: searchPath }),
+        })
         let closing = false
         client.on('notification', (n) => {
           if (n.channel === channel) onNotify(n.payload ?? '')
@@ -96,7 +101,15 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
 
 /** Brings the schema up to date; safe to run on every start and from several instances at once. */
 export async function migrate(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider })
+  // Kysely looks for its own tables in every schema unless told which one: beside another schema being
+  // migrated at the same moment (instances of other deployments, parallel test runs), it would think its
+  // lock table exists and fail. Its tables live in the schema Orgkit's do.
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    ...(rows[0]?.schema && { migrationTableSchema: rows[0].schema }),
+  })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)

@@ -29,6 +29,7 @@ export interface OrgsTable {
   logo_url: string | null
   single_role_teams: Generated<boolean>
   single_role_teams_ever: Generated<boolean>
+  resource_admins_grant_team_access: Generated<boolean>
   require_mfa: Generated<boolean>
   password_policy: Json
   password_policy_id: string | null
@@ -306,6 +307,7 @@ export interface Database {
   rate_limits: RateLimitsTable
   server_secrets: ServerSecretsTable
   email_verifications: EmailVerificationsTable
+  password_resets: EmailVerificationsTable
   audit_anchors: AuditAnchorsTable
   webhooks: WebhooksTable
   webhook_events: WebhookEventsTable

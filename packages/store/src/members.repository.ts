@@ -43,6 +43,37 @@ export function listMemberships(db: Executor, orgIds: readonly string[]) {
  * Active members holding one of `ownerRoles` directly at the org. Read inside the transaction that holds
  * the org lock, so two concurrent demotions can't both see two owners.
  */
+/**
+ * Of these users, those who own no org any more (an owner role at org scope, active membership). Locks the
+ * users' rows first, in id order, so two writes taking two of one user's orgs away queue on the user and
+ * the second sees the first (seed 004: every user owns at least one org).
+ */
+export async function usersOwningNoOrg(
+  tx: Tx,
+  userIds: readonly string[],
+  ownerRoles: readonly string[],
+): Promise<string[]> {
+  if (userIds.length === 0) return []
+  const ids = [...new Set(userIds)].sort()
+  await tx.selectFrom('users').select('id').where('id', 'in', ids).orderBy('id').forNoKeyUpdate().execute()
+  const owning = await tx
+    .selectFrom('bindings')
+    .innerJoin('memberships', (join) =>
+      join
+        .onRef('memberships.user_id', '=', 'bindings.user_id')
+        .onRef('memberships.org_id', '=', 'bindings.org_id'),
+    )
+    .select('bindings.user_id')
+    .distinct()
+    .where('bindings.user_id', 'in', ids)
+    .where('bindings.scope_type', '=', 'org')
+    .where('bindings.role', 'in', ownerRoles)
+    .where('memberships.status', '=', 'active')
+    .execute()
+  const owners = new Set(owning.map((r) => r.user_id))
+  return ids.filter((id) => !owners.has(id))
+}
+
 export async function activeOwnerIds(
   tx: Tx,
   orgId: string,

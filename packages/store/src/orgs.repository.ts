@@ -44,6 +44,7 @@ export async function updateOrg(
     management_email: string | null
     logo_url: string | null
     creator_id: string
+    resource_admins_grant_team_access: boolean
   }>,
 ) {
   return tx

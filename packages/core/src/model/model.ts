@@ -15,6 +15,12 @@ export interface ResourceTypeDef {
   actions?: { create?: string; read?: string; update?: string; delete?: string }
   /** Seed 002: "If a Project has no roles or accounts assigned, it can be removed": refuse otherwise. */
   deleteOnlyWithoutAccess?: boolean
+  /**
+   * Seed 003's "Permissions" setting: giving a team (group) access to one of these takes org-level access
+   * management, unless the org's `resourceAdminsGrantTeamAccess` lets those who manage the resource's own
+   * access do it, for that resource only.
+   */
+  teamAccessSetting?: boolean
 }
 
 export interface PermissionDef {
@@ -51,7 +57,10 @@ export interface OrgDef {
   ownerRoles: readonly string[]
   /** Role of a member who accepted an invitation without one. */
   defaultRole: string
-  /** Seed 004: every user owns at least one org. */
+  /**
+   * Seed 004: every user owns at least one org. Sign-up makes each new user a personal org, and no write
+   * may take away a user's last owner role (demotion, removal, leaving, deleting the org).
+   */
   personalOrgOnSignup: boolean
   subOrgs: boolean
   /**

@@ -26,6 +26,7 @@ const modelSchema = z.object({
         })
         .optional(),
       deleteOnlyWithoutAccess: z.boolean().optional(),
+      teamAccessSetting: z.boolean().optional(),
     }),
   ),
   modules: z.record(key, z.object({ label: z.string() })),

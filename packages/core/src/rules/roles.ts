@@ -156,6 +156,23 @@ export function assertCanAllow(
 }
 
 /**
+ * An override changes what someone may do as surely as a role does: nobody sets, changes or clears one on a
+ * person who ranks above them at that resource (an App Admin can't Deny the Super Admin a channel).
+ */
+export function assertOutranksOverridden(actor: ActorFacts, targetRank: number | null): void {
+  if (targetRank === null) return
+  if (actor.rank === null || targetRank > actor.rank) {
+    throw new OrgkitError(
+      'RANK_TOO_LOW',
+      'this person ranks above you here: their overrides are not yours to set',
+      {
+        rank: targetRank,
+      },
+    )
+  }
+}
+
+/**
  * Adding someone to a group grants them what the group's bindings give: the actor must be able to grant
  * each of those roles at its scope.
  */

@@ -89,6 +89,34 @@ export const accountRoutes: RouteModule = (app, ctx) => {
   app.openapi(
     createRoute({
       method: 'post',
+      path: '/v1/auth/password-reset',
+      tags,
+      summary: 'Forgot password: mail a reset link (the same answer whether or not the email has an account)',
+      request: body(z.object({ email: Email }).strict()),
+      responses: { 202: json(z.object({ status: z.literal('sent') }), 'Accepted'), ...errorResponses },
+    }),
+    async (c) => {
+      await accounts.requestPasswordReset(ctx, c.get('meta'), c.req.valid('json').email)
+      return c.json({ status: 'sent' as const }, 202)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/auth/password-reset/confirm',
+      tags,
+      summary: 'Set a new password with a reset link’s token; every session ends',
+      request: body(z.object({ token: z.string().min(1).max(200), password: Password }).strict()),
+      responses: { 200: json(Ok), ...errorResponses },
+    }),
+    async (c) => {
+      await accounts.resetPassword(ctx, c.get('meta'), c.req.valid('json'))
+      return c.json({ ok: true as const }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
       path: '/v1/auth/login',
       tags,
       summary: 'Sign in; with 2FA on, answers 401 MFA_REQUIRED until a valid code comes',

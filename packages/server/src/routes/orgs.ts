@@ -72,6 +72,7 @@ export const orgRoutes: RouteModule = (app, ctx) => {
               managementEmail: z.email().nullable().optional(),
               logoUrl: z.url().max(2000).nullable().optional(),
               singleRoleTeams: z.boolean().optional(),
+              resourceAdminsGrantTeamAccess: z.boolean().optional(),
               parentId: Uuid.nullable().optional(),
             })
             .strict(),

@@ -1,10 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /**
- * Random secrets with a recognisable prefix (`okk_` API keys, `oks_` sessions, `oki_` invitations).
+ * Random secrets with a recognisable prefix (`okk_` API keys, `oks_` sessions, `oki_` invitations and
+ * email verifications, `okr_` password resets).
  * 256 bits of randomness: a SHA-256 of the secret is all we store, and all we need to look one up.
  */
-export function newSecret(kind: 'okk' | 'oks' | 'oki' | 'okc'): string {
+export function newSecret(kind: 'okk' | 'oks' | 'oki' | 'okc' | 'okr'): string {
   return `${kind}_${randomBytes(32).toString('base64url')}`
 }
 

@@ -19,6 +19,7 @@ import { type Actor, assertNotApiKey, type Work, write } from './context.ts'
 
 const SESSION_DAYS = 30
 const VERIFY_HOURS = 48
+const RESET_MINUTES = 60
 const normalizeEmail = (email: string) => email.trim().toLowerCase()
 
 export interface Session {
@@ -131,7 +132,7 @@ export async function signup(
       await queueMail(work.tx, {
         to: email,
         subject: 'Someone tried to sign up with your email',
-        text: `Your email already has an Orgkit account. If that was you, sign in at ${ctx.settings.publicUrl}/login.`,
+        text: `Your email already has an Orgkit account. If that was you, sign in at ${ctx.settings.publicUrl}/login, or set a new password at ${ctx.settings.publicUrl}/forgot-password.`,
       })
       return { status: 'verification_sent' as const }
     }
@@ -262,8 +263,11 @@ export async function login(
   input: { email: string; password: string; totp?: string | undefined; recoveryCode?: string | undefined },
 ): Promise<Session> {
   const email = normalizeEmail(input.email)
+  // Guessing one account's password is limited per (account, address), so a stranger hammering it locks
+  // out only themselves; a looser per-account limit caps guessing spread over many addresses.
   await hit(ctx.db, `login:ip:${meta.ip}`, 50, 900, ctx.clock())
-  await hit(ctx.db, `login:email:${email}`, 10, 900, ctx.clock())
+  await hit(ctx.db, `login:email-ip:${email}:${meta.ip}`, 10, 900, ctx.clock())
+  await hit(ctx.db, `login:email:${email}`, 100, 900, ctx.clock())
   const user = await ctx.db
     .selectFrom('users')
     .selectAll()
@@ -273,6 +277,10 @@ export async function login(
   if (!user?.password_hash || !ok) throw new OrgkitError('INVALID_CREDENTIALS', 'wrong email or password')
   if (!user.email_verified_at)
     throw new OrgkitError('EMAIL_NOT_VERIFIED', 'verify your email first: the link is in your inbox')
+  // Whoever gets here knows the password: their codes are limited per account, wherever they come from
+  // (counted outside the write, whose failure would roll the count back).
+  if (user.totp_enabled_at && (input.totp || input.recoveryCode))
+    await hit(ctx.db, `mfa:user:${user.id}`, 10, 900, ctx.clock())
   const { result } = await write(
     ctx,
     { kind: 'user', userId: user.id, via: 'session' },
@@ -379,6 +387,88 @@ export async function changePassword(
     await others.execute()
     await recordCompliance(work, user.id, input.next)
     work.audit({ orgId: null, action: 'user.password_changed', targetType: 'user', targetId: user.id })
+  })
+}
+
+/**
+ * Forgot password: mails a single-use link (60 minutes) to the account with that email, replacing any older
+ * link. Answers the same whether or not the email has an account.
+ */
+export async function requestPasswordReset(ctx: Ctx, meta: RequestMeta, emailInput: string): Promise<void> {
+  const email = normalizeEmail(emailInput)
+  await hit(ctx.db, `reset:ip:${meta.ip}`, 10, 3600, ctx.clock())
+  await hit(ctx.db, `reset:email:${email}`, 5, 3600, ctx.clock())
+  await write(ctx, anonymous, meta, null, async (work) => {
+    const user = await work.tx
+      .selectFrom('users')
+      .select('id')
+      .where((eb) => eb(eb.fn('lower', ['email']), '=', email))
+      .executeTakeFirst()
+    if (!user) return
+    await work.tx.deleteFrom('password_resets').where('user_id', '=', user.id).execute()
+    const token = newSecret('okr')
+    await work.tx
+      .insertInto('password_resets')
+      .values({
+        token_hash: sha256(token),
+        user_id: user.id,
+        expires_at: new Date(ctx.clock() + RESET_MINUTES * 60_000),
+        used_at: null,
+      })
+      .execute()
+    await queueMail(work.tx, {
+      to: email,
+      subject: 'Reset your Orgkit password',
+      text: `Someone asked to reset the password of your Orgkit account. If that was you, choose a new one:\n\n${ctx.settings.publicUrl}/reset-password?token=${token}\n\nThe link works once, for ${RESET_MINUTES} minutes. If it wasn't you, ignore this mail: your password stays as it is.`,
+    })
+    work.audit({
+      orgId: null,
+      action: 'user.password_reset_requested',
+      targetType: 'user',
+      targetId: user.id,
+    })
+  })
+  void ctx.mail.deliver()
+}
+
+/**
+ * Sets a new password from a reset link. The link proves the mailbox, so an unverified account becomes
+ * verified (whoever signed up with someone else's email loses it to its owner); every session ends; 2FA
+ * stays on and is asked for at the next sign-in.
+ */
+export async function resetPassword(
+  ctx: Ctx,
+  meta: RequestMeta,
+  input: { token: string; password: string },
+): Promise<void> {
+  await hit(ctx.db, `reset-confirm:ip:${meta.ip}`, 30, 900, ctx.clock())
+  assertAcceptablePassword(input.password)
+  const passwordHash = await hashPassword(input.password)
+  await write(ctx, anonymous, meta, null, async (work) => {
+    const now = new Date(ctx.clock())
+    const link = await work.tx
+      .updateTable('password_resets')
+      .set({ used_at: now })
+      .where('token_hash', '=', sha256(input.token))
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returning('user_id')
+      .executeTakeFirst()
+    if (!link) throw new OrgkitError('TOKEN_INVALID', 'this reset link is invalid, used or expired')
+    await work.tx
+      .updateTable('users')
+      .set((eb) => ({
+        password_hash: passwordHash,
+        password_changed_at: now,
+        sessions_valid_after: now,
+        email_verified_at: eb.fn.coalesce('email_verified_at', eb.val(now)),
+      }))
+      .where('id', '=', link.user_id)
+      .execute()
+    await work.tx.deleteFrom('sessions').where('user_id', '=', link.user_id).execute()
+    await work.tx.deleteFrom('email_verifications').where('user_id', '=', link.user_id).execute()
+    await recordCompliance(work, link.user_id, input.password)
+    work.audit({ orgId: null, action: 'user.password_reset', targetType: 'user', targetId: link.user_id })
   })
 }
 

@@ -15,6 +15,7 @@ import {
   actorUserId,
   authorize,
   type Ctx,
+  can,
   type RequestMeta,
   requireOrg,
   write,
@@ -87,6 +88,31 @@ async function scopeFor(
 }
 
 /**
+ * Seed 003's "Permissions" setting: on a resource type that has it, those who manage only the resource's
+ * access (a repository admin) give teams access to it only when the org's setting allows. Org-level access
+ * managers always may. Read under the org lock `write` holds, so a concurrent switch can't slip between.
+ */
+async function assertMayGiveTeamAccess(
+  ctx: Ctx,
+  actor: Actor,
+  tx: Executor,
+  orgId: string,
+  principal: PrincipalRef,
+  scope: Target,
+) {
+  if (principal.type !== 'group' || scope.type === ORG) return
+  if (!ctx.model.resourceTypes[scope.type]?.teamAccessSetting) return
+  if (can(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })) return
+  const org = await orgs.findOrg(tx, orgId)
+  if (org?.resource_admins_grant_team_access) return
+  throw new OrgkitError(
+    'FORBIDDEN',
+    `only organization owners give teams access to a ${scope.type} here: the organization doesn't let ${scope.type} admins do it`,
+    { permission: 'org.update_user_roles', setting: 'resourceAdminsGrantTeamAccess' },
+  )
+}
+
+/**
  * Grants a role to a user or group at the org or on a resource. A user bound on a resource without being
  * a member becomes an external account (seed 002); org roles need a membership.
  */
@@ -106,6 +132,7 @@ export async function createBinding(
   return write(ctx, actor, meta, orgId, async (work) => {
     const { scope, manage } = await scopeFor(ctx, actor, orgId, input.resourceId, work.tx)
     authorize(ctx, actor, manage.permission, manage.target)
+    await assertMayGiveTeamAccess(ctx, actor, work.tx, orgId, input.principal, scope)
     const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null
     if (expiresAt && expiresAt.getTime() <= ctx.clock()) {
       throw new OrgkitError('VALIDATION_FAILED', 'expiresAt must be in the future', { field: 'expiresAt' })
@@ -204,6 +231,7 @@ export async function deleteBinding(ctx: Ctx, actor: Actor, meta: RequestMeta, o
     if (!existing) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
     const { scope, manage } = await scopeFor(ctx, actor, orgId, existing.resource_id, work.tx)
     authorize(ctx, actor, manage.permission, manage.target)
+    await assertMayGiveTeamAccess(ctx, actor, work.tx, orgId, toBindingView(existing).principal, scope)
     const facts = actorFacts(ctx, actor, scope)
     rules.assertCanChangeRole(
       ctx.model,
@@ -229,6 +257,7 @@ export async function deleteBinding(ctx: Ctx, actor: Actor, meta: RequestMeta, o
         rest.filter((b) => b.id !== id).map((b) => b.role),
       )
     }
+    if (row.scope_type === ORG) await work.watchOwners(orgId)
     await bindings.deleteBindings(work.tx, [id])
     work.change({ op: 'binding.delete', id })
     work.audit({

@@ -7,7 +7,15 @@ import {
   type Subject,
   type Target,
 } from '@orgkit/core'
-import { type AuditInput, appendAudit, type Db, mapPgErrors, recordChanges, type Tx } from '@orgkit/store'
+import {
+  type AuditInput,
+  appendAudit,
+  type Db,
+  mapPgErrors,
+  members,
+  recordChanges,
+  type Tx,
+} from '@orgkit/store'
 import type { EngineReplica } from '../engine-replica.ts'
 import type { MailSender } from '../mail/mailer.ts'
 import type { Captcha } from '../security/captcha.ts'
@@ -129,11 +137,35 @@ export function actorFacts(ctx: Ctx, actor: Actor, target: Target): rules.ActorF
   }
 }
 
+async function assertEveryoneStillOwnsAnOrg(
+  ctx: Ctx,
+  tx: Tx,
+  ownersBefore: ReadonlySet<string>,
+  orgIds: ReadonlySet<string>,
+) {
+  const lost = new Set(ownersBefore)
+  for (const id of orgIds)
+    for (const u of await members.activeOwnerIds(tx, id, ctx.model.org.ownerRoles)) lost.delete(u)
+  const orphaned = await members.usersOwningNoOrg(tx, [...lost], ctx.model.org.ownerRoles)
+  if (orphaned.length > 0) {
+    throw new OrgkitError(
+      'LAST_OWNED_ORG',
+      'every user owns at least one organization: this would leave a user owning none',
+      { userIds: orphaned },
+    )
+  }
+}
+
 /** A write in progress: its changes to the engine and its audit entries commit with it. */
 export interface Work {
   tx: Tx
   change(...changes: Change[]): void
   audit(entry: Omit<AuditInput, 'actorType' | 'actorId' | 'ip' | 'userAgent' | 'requestId'>): void
+  /**
+   * Call before a change that may take owner roles away in these orgs: where the model says every user
+   * owns an org (seed 004), the write fails if someone who owned one of them ends up owning none.
+   */
+  watchOwners(...orgIds: string[]): Promise<void>
 }
 
 /**
@@ -161,6 +193,8 @@ export async function write<T>(
       await ctx.engine.catchUpWithin(tx)
       const changes: Change[] = []
       const audits: AuditInput[] = []
+      const ownersBefore = new Set<string>()
+      const watched = new Set<string>()
       const work: Work = {
         tx,
         change: (...c) => changes.push(...c),
@@ -173,8 +207,18 @@ export async function write<T>(
             userAgent: meta.userAgent,
             requestId: meta.requestId,
           }),
+        watchOwners: async (...orgIds) => {
+          if (!ctx.model.org.personalOrgOnSignup) return
+          for (const id of orgIds) {
+            if (watched.has(id)) continue
+            watched.add(id)
+            for (const u of await members.activeOwnerIds(tx, id, ctx.model.org.ownerRoles))
+              ownersBefore.add(u)
+          }
+        },
       }
       const result = await body(work)
+      if (ownersBefore.size > 0) await assertEveryoneStillOwnsAnOrg(ctx, tx, ownersBefore, watched)
       const now = new Date(ctx.clock())
       for (const entry of audits) {
         const row = await appendAudit(tx, entry, now)

@@ -250,6 +250,7 @@ export async function updateMemberRoles(
       userId,
       wanted.map((r) => r.key),
     )
+    await work.watchOwners(orgId)
     await bindings.deleteBindings(
       work.tx,
       removed.map((b) => b.id),
@@ -326,6 +327,7 @@ export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, or
       )
     }
 
+    await work.watchOwners(...orgsHeld)
     const memberships = (await members.listMemberships(work.tx, subtree)).filter((m) => m.user_id === userId)
     for (const m of memberships) await members.deleteMembership(work.tx, m.org_id, userId)
     await bindings.deleteBindings(

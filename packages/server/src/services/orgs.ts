@@ -24,6 +24,7 @@ export interface OrgView {
   managementEmail: string | null
   logoUrl: string | null
   singleRoleTeams: boolean
+  resourceAdminsGrantTeamAccess: boolean
   createdAt: string
 }
 
@@ -35,6 +36,7 @@ export const toOrgView = (row: orgs.OrgRow): OrgView => ({
   managementEmail: row.management_email,
   logoUrl: row.logo_url,
   singleRoleTeams: row.single_role_teams,
+  resourceAdminsGrantTeamAccess: row.resource_admins_grant_team_access,
   createdAt: row.created_at.toISOString(),
 })
 
@@ -122,6 +124,7 @@ export async function updateOrg(
     managementEmail?: string | null | undefined
     logoUrl?: string | null | undefined
     singleRoleTeams?: boolean | undefined
+    resourceAdminsGrantTeamAccess?: boolean | undefined
     parentId?: string | null | undefined
   },
 ) {
@@ -132,6 +135,14 @@ export async function updateOrg(
     if (!before) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
     if (patch.parentId !== undefined && patch.parentId !== before.parent_id)
       await moveOrg(ctx, actor, work, before, patch.parentId)
+    if (
+      patch.resourceAdminsGrantTeamAccess !== undefined &&
+      !Object.values(ctx.model.resourceTypes).some((t) => t.teamAccessSetting)
+    ) {
+      throw new OrgkitError('VALIDATION_FAILED', `model "${ctx.model.name}" has no team access setting`, {
+        field: 'resourceAdminsGrantTeamAccess',
+      })
+    }
     if (patch.singleRoleTeams !== undefined && patch.singleRoleTeams !== before.single_role_teams) {
       await switchSingleRoleTeams(ctx, actor, work, before, patch.singleRoleTeams)
     }
@@ -139,6 +150,9 @@ export async function updateOrg(
       ...(patch.name !== undefined && { name: patch.name }),
       ...(patch.managementEmail !== undefined && { management_email: patch.managementEmail }),
       ...(patch.logoUrl !== undefined && { logo_url: patch.logoUrl }),
+      ...(patch.resourceAdminsGrantTeamAccess !== undefined && {
+        resource_admins_grant_team_access: patch.resourceAdminsGrantTeamAccess,
+      }),
     })
     if (patch.parentId !== undefined || patch.singleRoleTeams !== undefined) {
       work.change({ op: 'org.put', org: toOrgRecord(row) })
@@ -261,6 +275,7 @@ export async function deleteOrg(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId
     if ((await orgs.childOrgIds(work.tx, orgId)).length > 0) {
       throw new OrgkitError('ORG_HAS_CHILDREN', 'delete or move the sub-organizations first', { orgId })
     }
+    await work.watchOwners(orgId)
     await orgs.deleteOrg(work.tx, orgId)
     work.change({ op: 'org.delete', id: orgId })
     work.audit({

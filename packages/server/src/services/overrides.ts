@@ -71,11 +71,17 @@ export async function putOverride(
         { field: 'permission' },
       )
     }
-    rules.assertCanAllow(
-      actorFacts(ctx, actor, { type: resource.type, id: resourceId }),
-      input.permission,
-      input.effect,
-    )
+    const facts = actorFacts(ctx, actor, { type: resource.type, id: resourceId })
+    rules.assertCanAllow(facts, input.permission, input.effect)
+    if (input.principal.type === 'user') {
+      rules.assertOutranksOverridden(
+        facts,
+        ctx.engine.authorizer.rankAt(
+          { type: 'user', id: input.principal.id },
+          { type: resource.type, id: resourceId },
+        ),
+      )
+    }
     const key = {
       resourceId,
       permission: input.permission,

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { ORG, OrgkitError } from '@orgkit/core'
+import { isBillingEvent } from '../webhooks/outbox.ts'
 import { assertReceiver } from '../webhooks/ssrf.ts'
 import { type Actor, authorize, type Ctx, type RequestMeta, requireOrg, write } from './context.ts'
 
@@ -41,6 +42,11 @@ const manage = (ctx: Ctx, actor: Actor, orgId: string) => {
   authorize(ctx, actor, 'org.manage_webhooks', { type: ORG, id: orgId })
 }
 
+/** Subscribing to billing events reads the billing audit: it takes the right to read it. */
+const mayReceive = (ctx: Ctx, actor: Actor, orgId: string, events: readonly string[] | null | undefined) => {
+  if (events?.some(isBillingEvent)) authorize(ctx, actor, 'org.read_billing_audit', { type: ORG, id: orgId })
+}
+
 export async function listWebhooks(ctx: Ctx, actor: Actor, orgId: string): Promise<WebhookView[]> {
   manage(ctx, actor, orgId)
   return (
@@ -65,6 +71,7 @@ export async function createWebhook(
   const secret = `whsec_${randomBytes(32).toString('base64')}`
   const { result, revision } = await write(ctx, actor, meta, orgId, async (work) => {
     manage(ctx, actor, orgId)
+    mayReceive(ctx, actor, orgId, input.events)
     const row = await work.tx
       .insertInto('webhooks')
       .values({
@@ -113,6 +120,9 @@ export async function updateWebhook(
       .where('org_id', '=', orgId)
       .executeTakeFirst()
     if (!before) throw new OrgkitError('NOT_FOUND', 'no such webhook', { id })
+    // Whatever the change (a new URL included), an endpoint that takes billing events stays with readers of
+    // the billing audit.
+    mayReceive(ctx, actor, orgId, patch.events !== undefined ? patch.events : before.events)
     const row = await work.tx
       .updateTable('webhooks')
       .set({

@@ -14,8 +14,16 @@ interface AuditRow {
   seq: string | null
 }
 
-/** Does an endpoint's event list take this type? Null takes all; `member.*` takes a family. */
+/** Billing events are the billing audit's entries: only readers of that audit may receive them. */
+export const isBillingEvent = (type: string) => type.startsWith('billing.')
+
+/**
+ * Does an endpoint's event list take this type? Null or `*` takes all but billing events; `member.*` takes
+ * a family. Billing events go only to endpoints that name them (`billing.*` or one type), which takes
+ * `org.read_billing_audit` to set up.
+ */
 export function subscribed(events: readonly string[] | null, type: string): boolean {
+  if (isBillingEvent(type)) return events !== null && events.some((e) => e === type || e === 'billing.*')
   return (
     events === null ||
     events.some((e) => e === type || e === '*' || (e.endsWith('.*') && type.startsWith(e.slice(0, -1))))

@@ -1,6 +1,8 @@
+import { type LookupAddress, lookup as lookupCallback } from 'node:dns'
 import { lookup } from 'node:dns/promises'
 import { BlockList, isIP } from 'node:net'
 import { OrgkitError } from '@orgkit/core'
+import { Agent } from 'undici'
 
 /** Loopback, private, link-local, CGNAT, multicast and reserved ranges: never a webhook receiver by default. */
 const blocked = new BlockList()
@@ -63,4 +65,33 @@ export async function assertReceiver(raw: string, allowPrivate: boolean): Promis
     )
   }
   return url
+}
+
+/**
+ * The HTTP agent deliveries go through. It checks the addresses the connection itself resolves, not only
+ * those `assertReceiver` saw a moment before: a host answering with a public address at the check and a
+ * private one at connect time (DNS rebinding) is refused. IP literals are checked by `assertReceiver`.
+ */
+export function receiverAgent(allowPrivate: boolean): Agent {
+  return new Agent({
+    connect: {
+      lookup: (hostname, options, callback) => {
+        lookupCallback(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+          if (err) return callback(err, '', 0)
+          if (
+            addresses.length === 0 ||
+            (!allowPrivate && addresses.some((a) => isPrivateAddress(a.address)))
+          ) {
+            const refused = Object.assign(new Error(`${hostname} resolves to a private address`), {
+              code: 'EPRIVATEADDRESS',
+            })
+            return callback(refused, '', 0)
+          }
+          if ((options as { all?: boolean }).all)
+            return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses)
+          callback(null, addresses[0]!.address, addresses[0]!.family)
+        })
+      },
+    },
+  })
 }

@@ -2,7 +2,8 @@ import type { Db } from '@orgkit/store'
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import { Webhook } from 'standardwebhooks'
-import { assertReceiver } from './ssrf.ts'
+import { fetch } from 'undici'
+import { assertReceiver, receiverAgent } from './ssrf.ts'
 
 /** Seconds before each retry: about 32 hours in all (SPEC 4: "over hours"; the issue: at least 24). */
 export const RETRY_SCHEDULE = [5, 30, 120, 600, 1800, 3600, 7200, 14_400, 28_800, 28_800, 28_800]
@@ -31,13 +32,16 @@ interface Claimed {
 export class WebhookWorker {
   private timer: NodeJS.Timeout | null = null
   private running: Promise<number> | null = null
+  private readonly agent: ReturnType<typeof receiverAgent>
 
   constructor(
     private readonly db: Db,
     private readonly clock: () => number,
     private readonly logger: Logger,
     private readonly options: WorkerOptions,
-  ) {}
+  ) {
+    this.agent = receiverAgent(options.allowPrivate)
+  }
 
   /** One pass: claim what is due, send it, record the outcome. Answers how many attempts were made. */
   runOnce(): Promise<number> {
@@ -99,6 +103,7 @@ export class WebhookWorker {
         const timestamp = new Date()
         const signature = new Webhook(hook.secret).sign(event.id, timestamp, body)
         const response = await fetch(url, {
+          dispatcher: this.agent,
           method: 'POST',
           redirect: 'manual', // a redirect is an answer, never followed (it could point inside our network)
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
@@ -175,5 +180,6 @@ export class WebhookWorker {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
     await this.running?.catch(() => 0)
+    await this.agent.close()
   }
 }

@@ -3,6 +3,8 @@ import * as initial from './0001-initial.ts'
 import * as accounts from './0002-accounts.ts'
 import * as auditWebhooks from './0003-audit-webhooks.ts'
 import * as mailRetries from './0004-mail-retries.ts'
+import * as orgSettings from './0005-org-settings.ts'
+import * as passwordResets from './0006-password-resets.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
 export const migrations: Record<string, Migration> = {
@@ -10,6 +12,8 @@ export const migrations: Record<string, Migration> = {
   '0002-accounts': accounts,
   '0003-audit-webhooks': auditWebhooks,
   '0004-mail-retries': mailRetries,
+  '0005-org-settings': orgSettings,
+  '0006-password-resets': passwordResets,
 }
 
 export const migrationProvider: MigrationProvider = {

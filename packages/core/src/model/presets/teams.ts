@@ -23,6 +23,7 @@ export const teams: Model = {
         update: 'repository.admin',
         delete: 'repository.delete',
       },
+      teamAccessSetting: true,
     },
   },
   modules: { ...PLATFORM_MODULES, code: { label: 'Code' } },

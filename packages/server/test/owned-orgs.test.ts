@@ -1,0 +1,84 @@
+import { presets } from '@orgkit/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+
+/**
+ * Seed 004: "Each organization must have at least one Owner and each user must be an Owner of at least
+ * one organization." No write may take a user's last owner role away, however it is taken.
+ */
+describe.each(DATABASES)('every user owns an org (seed 004, %s)', (database) => {
+  let s: TestServer
+  beforeAll(async () => {
+    s = await startTestServer(database, { model: presets.modules! })
+  })
+  afterAll(() => s?.stop())
+
+  const org = async (owner: string, name: string) => {
+    const reply = await s.as(owner).post('/v1/orgs', { name })
+    expect(reply.status).toBe(201)
+    return reply.body.id as string
+  }
+  const addOwner = async (orgId: string, userId: string) =>
+    expect((await s.platform.post(`/v1/orgs/${orgId}/members`, { userId, roles: ['owner'] })).status).toBe(
+      201,
+    )
+  const roles = async (orgId: string, userId: string) =>
+    (await s.platform.get(`/v1/orgs/${orgId}/members`)).body.items.find(
+      (m: { userId: string }) => m.userId === userId,
+    )?.roles as string[] | undefined
+
+  it('refuses demotion, removal, leaving and deletion that would leave someone owning nothing', async () => {
+    const alice = await s.user('Alice')
+    const carol = await s.user('Carol')
+    const root = await org(alice, 'Root')
+    await addOwner(root, carol)
+
+    // Root is the only org Carol owns: every way of taking it from her is refused, and changes nothing.
+    const demote = await s.as(alice).patch(`/v1/orgs/${root}/members/${carol}`, { roles: ['member'] })
+    expect(demote.status).toBe(409)
+    expect(demote.body).toMatchObject({ code: 'LAST_OWNED_ORG', details: { userIds: [carol] } })
+    expect((await s.as(alice).delete(`/v1/orgs/${root}/members/${carol}`)).body.code).toBe('LAST_OWNED_ORG')
+    expect((await s.as(carol).delete(`/v1/orgs/${root}/members/${carol}`)).body.code).toBe('LAST_OWNED_ORG')
+    const binding = (await s.platform.get(`/v1/orgs/${root}/bindings?userId=${carol}`)).body.items.find(
+      (b: { role: string }) => b.role === 'owner',
+    )
+    expect((await s.as(alice).delete(`/v1/orgs/${root}/bindings/${binding.id}`)).body.code).toBe(
+      'LAST_OWNED_ORG',
+    )
+    expect(await roles(root, carol)).toEqual(['owner'])
+
+    // An org whose only owners own nothing else can't be deleted either.
+    const side = await org(alice, 'Side')
+    await addOwner(side, carol)
+    const dave = await s.user('Dave')
+    await addOwner(side, dave)
+    expect((await s.as(alice).delete(`/v1/orgs/${side}`)).body).toMatchObject({
+      code: 'LAST_OWNED_ORG',
+      details: { userIds: [dave] },
+    })
+
+    // Once Carol owns another org, Root can be taken from her.
+    await org(carol, 'Carol Inc')
+    expect((await s.as(alice).patch(`/v1/orgs/${root}/members/${carol}`, { roles: ['member'] })).status).toBe(
+      200,
+    )
+    expect(await roles(root, carol)).toEqual(['member'])
+  })
+
+  it('lets only one of two concurrent demotions take a user’s last two orgs', async () => {
+    const alice = await s.user('Alice')
+    for (let round = 0; round < 10; round++) {
+      const erin = await s.user('Erin')
+      const x = await org(alice, `X${round}`)
+      const y = await org(alice, `Y${round}`)
+      await addOwner(x, erin)
+      await addOwner(y, erin)
+      const replies = await Promise.all(
+        [x, y].map((at) => s.as(alice).patch(`/v1/orgs/${at}/members/${erin}`, { roles: ['member'] })),
+      )
+      expect(replies.map((r) => r.status).sort()).toEqual([200, 409])
+      const owned = [await roles(x, erin), await roles(y, erin)].filter((r) => r?.includes('owner'))
+      expect(owned).toHaveLength(1)
+    }
+  })
+})
