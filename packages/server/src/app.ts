@@ -6,6 +6,7 @@ import { OrgkitError } from '@orgkit/core'
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { mountConsole } from './console-static.ts'
 import { docsPage } from './docs-page.ts'
 import type { AppEnv } from './env.ts'
 import { problem, validationError } from './errors.ts'
@@ -18,11 +19,14 @@ import { invitationRoutes } from './routes/invitations.ts'
 import { orgRoutes } from './routes/orgs.ts'
 import { resourceRoutes } from './routes/resources.ts'
 import { userRoutes } from './routes/users.ts'
+import { readsLocalOutbox } from './security/local-outbox.ts'
 import type { Ctx } from './services/context.ts'
 
 export interface AppDeps {
   ctx: Ctx
   logger: Logger
+  /** The built web console to serve at `/` (console-static.ts); none when absent. */
+  consoleDir?: string | null | undefined
 }
 
 const PUBLIC = new Set([
@@ -40,7 +44,7 @@ const isPublic = (method: string, path: string) =>
   PUBLIC.has(path) || (method === 'GET' && /^\/v1\/invitations\/[^/]+$/.test(path))
 
 /** The HTTP app: middleware, every route module, the OpenAPI document. No listening here (see main.ts). */
-export function createApp({ ctx, logger }: AppDeps) {
+export function createApp({ ctx, logger, consoleDir }: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) throw validationError(result.error, result.target)
@@ -95,7 +99,7 @@ export function createApp({ ctx, logger }: AppDeps) {
     await next()
   })
   app.use('/v1/*', async (c, next) =>
-    isPublic(c.req.method, c.req.path) ? next() : authenticate(ctx)(c, next),
+    isPublic(c.req.method, c.req.path) || readsLocalOutbox(ctx, c) ? next() : authenticate(ctx)(c, next),
   )
 
   app.onError((error, c) => {
@@ -157,5 +161,6 @@ export function createApp({ ctx, logger }: AppDeps) {
   app.get('/metrics', async (c) =>
     c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
   )
+  if (consoleDir) mountConsole(app, consoleDir) // last: it only answers what no route above did
   return app
 }

@@ -23,17 +23,28 @@ program
       model: presets[config.model],
       port: config.port,
       host: config.host,
+      smtpUrl: config.smtpUrl,
+      mailFrom: config.mailFrom,
+      publicUrl: config.publicUrl,
+      signup: config.signup,
+      webhooksAllowPrivate: config.webhooksAllowPrivate,
+      auditRetentionDays: config.auditRetentionDays,
+      trustProxyHops: config.trustProxyHops,
       logger,
+      // A local instance's console shows the mail that has nowhere else to go (docs/console.md).
+      localOutbox: true,
     })
     const where = config.databaseUrl ? 'PostgreSQL server' : `embedded database in ${config.dataDir}`
     console.log(
       `\nOrgkit is running at ${config.publicUrl ?? server.url}  (model "${config.model}", ${where})`,
     )
+    const base = config.publicUrl ?? server.url
+    if (server.consoleServed) console.log(`  Console: ${base}/  (sign up there; docs/console.md)`)
     console.log(`  API reference: ${server.url}/v1/docs   OpenAPI: ${server.url}/v1/openapi.json`)
     console.log(
       config.smtpUrl
         ? '  Mail goes out over SMTP.'
-        : '  No SMTP configured: mail waits in the local outbox (GET /v1/outbox).',
+        : `  No SMTP configured: mail waits in the local outbox (${base}/outbox in the console, GET /v1/outbox).`,
     )
     if (server.bootstrapToken) {
       console.log('\n  First start: a platform token was created. It is shown once; keep it:')

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
 import { CompiledModel, type Model, presets } from '@orgkit/core'
 import {
@@ -16,6 +18,7 @@ import { createApp } from './app.ts'
 import { EngineReplica } from './engine-replica.ts'
 import { MailSender } from './mail/mailer.ts'
 import { altchaCaptcha } from './security/captcha.ts'
+import { isLoopback } from './security/local-outbox.ts'
 import { pruneRateLimits } from './security/rate-limit.ts'
 import type { Ctx, Settings } from './services/context.ts'
 import { WebhookWorker } from './webhooks/worker.ts'
@@ -35,6 +38,10 @@ export interface ServerOptions {
   auditRetentionDays?: number | undefined
   /** Proxies in front that append to X-Forwarded-For: the client address is that many entries from the end. */
   trustProxyHops?: number | undefined
+  /** Let the local console read the mail outbox (only honoured without SMTP, on loopback; docs/console.md). */
+  localOutbox?: boolean | undefined
+  /** The built console to serve at `/` (default: packages/console/dist when it exists; null: none). */
+  consoleDir?: string | null | undefined
   /** How often the engine polls the change feed besides LISTEN/NOTIFY. */
   pollMs?: number | undefined
   model?: Model | undefined
@@ -50,6 +57,8 @@ export interface RunningServer {
   store: Store
   /** Set on the first start of an empty database: the secret is shown this once. */
   bootstrapToken: string | null
+  /** Whether the built console is served at `/`. */
+  consoleServed: boolean
   close(): Promise<void>
 }
 
@@ -83,6 +92,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     webhooksAllowPrivate: options.webhooksAllowPrivate ?? false,
     auditRetentionDays: options.auditRetentionDays ?? 90,
     trustProxyHops: options.trustProxyHops ?? 0,
+    localOutbox:
+      (options.localOutbox ?? false) &&
+      !options.smtpUrl &&
+      !options.trustProxyHops &&
+      isLoopback(options.host ?? '127.0.0.1'),
   }
   const webhooks = new WebhookWorker(store.db, clock, logger, { allowPrivate: settings.webhooksAllowPrivate })
   const captcha = altchaCaptcha(settings.captchaSecret, { maxNumber: options.captchaMaxNumber })
@@ -101,7 +115,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if ((await tokens.countPlatformTokens(store.db)) === 0) {
     bootstrapToken = (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
   }
-  const app = createApp({ ctx, logger })
+  const consoleDir = options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir
+  const app = createApp({ ctx, logger, consoleDir })
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve(
       { fetch: app.fetch, port: options.port ?? 0, hostname: options.host ?? '127.0.0.1' },
@@ -131,6 +146,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ctx,
     store,
     bootstrapToken,
+    consoleServed: consoleDir !== null,
     close: async () => {
       clearInterval(housekeeping)
       await engine.stop()
@@ -152,4 +168,10 @@ async function sharedSecret(db: Db, name: string): Promise<string> {
   return (
     await db.selectFrom('server_secrets').select('value').where('name', '=', name).executeTakeFirstOrThrow()
   ).value
+}
+
+/** The console built beside this package (`npm start` and the browser test build it first). */
+function defaultConsoleDir(): string | null {
+  const dir = fileURLToPath(new URL('../../console/dist', import.meta.url))
+  return existsSync(`${dir}/index.html`) ? dir : null
 }

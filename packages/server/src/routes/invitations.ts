@@ -2,6 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
 import type { RouteModule } from '../env.ts'
 import { body, errorResponses, json, Name, OrgParams, Uuid, written } from '../schemas.ts'
+import { readsLocalOutbox } from '../security/local-outbox.ts'
+import type { Actor } from '../services/context.ts'
 import * as invitations from '../services/invitations.ts'
 import * as security from '../services/security.ts'
 
@@ -238,7 +240,8 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/outbox',
       tags: ['Mail'],
-      summary: 'The local outbox: mail not sent over SMTP (platform tokens)',
+      summary:
+        'The local outbox: mail not sent over SMTP (platform tokens; the local console, see docs/console.md)',
       responses: {
         200: json(
           z.object({
@@ -259,7 +262,8 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       },
     }),
     async (c) => {
-      if (c.get('actor').kind !== 'platform')
+      const actor = c.get('actor') as Actor | undefined
+      if (actor?.kind !== 'platform' && !readsLocalOutbox(ctx, c))
         throw new OrgkitError('PLATFORM_ONLY', 'the outbox holds other people’s links: platform tokens only')
       const rows = await ctx.db
         .selectFrom('mail_outbox')

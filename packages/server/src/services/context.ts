@@ -40,6 +40,8 @@ export interface Settings {
    * from the end of X-Forwarded-For is (each proxy appends the address it saw; only ours are trusted).
    */
   trustProxyHops: number
+  /** A local instance (no SMTP, loopback only): its console may read the outbox (security/local-outbox.ts). */
+  localOutbox: boolean
 }
 
 /** What every use case is given: no globals, everything passed in. */

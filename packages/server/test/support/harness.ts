@@ -78,6 +78,10 @@ export async function startTestServer(
     trustProxyHops?: number
     /** Share another test server's schema (two instances on one database). */
     schema?: string
+    /** Let credential-less loopback requests read the mail outbox, as `orgkit start` does (the console). */
+    localOutbox?: boolean
+    /** The built console to serve at `/` (default: packages/console/dist when built; null: none). */
+    consoleDir?: string | null
   } = {},
 ): Promise<TestServer> {
   const schema = options.schema ?? `orgkit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
@@ -93,6 +97,8 @@ export async function startTestServer(
     smtpUrl: options.smtpUrl,
     signup: options.signup,
     trustProxyHops: options.trustProxyHops,
+    localOutbox: options.localOutbox,
+    consoleDir: options.consoleDir,
   })
   const token = server.bootstrapToken ?? (await tokens.createPlatformToken(server.store.db, 'second')).secret
   const platform = client(server.url, token)

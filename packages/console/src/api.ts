@@ -1,0 +1,31 @@
+import { createOrgkitClient, must, OrgkitApiError } from '@orgkit/sdk'
+
+/** The one API client: same origin, the session cookie, CSRF echoed on writes (packages/sdk). */
+export const api = createOrgkitClient()
+export { must, OrgkitApiError }
+
+/** What to tell a person for a problem's stable code; the server's `detail` says the specifics. */
+const HINTS: Record<string, string> = {
+  INVALID_CREDENTIALS: 'Wrong email or password.',
+  MFA_INVALID: 'That code is not valid. Try the current one from your authenticator app.',
+  EMAIL_NOT_VERIFIED: 'Verify your email first: open the link we sent you.',
+  CAPTCHA_FAILED: 'The captcha check failed. Verify again.',
+  FORBIDDEN: 'You are not allowed to do this.',
+  RANK_TOO_LOW: 'You cannot grant or change a role above your own.',
+  LAST_OWNER: 'There must always be at least one owner (Super Admin).',
+  UNAUTHENTICATED: 'Your session ended. Sign in again.',
+  RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
+  CSRF_FAILED: 'Your session needs a refresh. Reload the page.',
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof OrgkitApiError) {
+    const hint = HINTS[error.code]
+    const detail = error.problem.detail
+    return `${hint ?? detail ?? error.code}${hint && detail ? ` (${detail})` : ''} [${error.code}]`
+  }
+  return error instanceof Error ? error.message : String(error)
+}
+
+export const codeOf = (error: unknown): string | undefined =>
+  error instanceof OrgkitApiError ? error.code : undefined

@@ -1,0 +1,46 @@
+import { Alert, Center, Group, Loader, Stack, Title } from '@mantine/core'
+import type { ReactNode } from 'react'
+import { errorMessage } from '../api.ts'
+
+export function Page({
+  title,
+  actions,
+  children,
+}: {
+  title: ReactNode
+  actions?: ReactNode
+  children: ReactNode
+}) {
+  return (
+    <Stack maw={1100}>
+      <Group justify="space-between" wrap="wrap">
+        <Title order={2}>{title}</Title>
+        {actions && <Group>{actions}</Group>}
+      </Group>
+      {children}
+    </Stack>
+  )
+}
+
+/** Loading, failed, or the content: one place for the three states of anything loaded. */
+export function Loaded<T>({
+  state,
+  children,
+}: {
+  state: { data: T | undefined; error: unknown; loading: boolean }
+  children: (data: T) => ReactNode
+}) {
+  if (state.error)
+    return (
+      <Alert color="red" role="alert">
+        {errorMessage(state.error)}
+      </Alert>
+    )
+  if (state.data === undefined)
+    return (
+      <Center p="xl">
+        <Loader aria-label="Loading" />
+      </Center>
+    )
+  return <>{children(state.data)}</>
+}

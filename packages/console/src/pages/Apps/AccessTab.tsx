@@ -1,0 +1,442 @@
+import {
+  ActionIcon,
+  Alert,
+  Badge,
+  Button,
+  Group,
+  Modal,
+  SegmentedControl,
+  Select,
+  Stack,
+  Table,
+  Text,
+  Tooltip,
+} from '@mantine/core'
+import { useDisclosure } from '@mantine/hooks'
+import { modals } from '@mantine/modals'
+import { IconPlus, IconShield, IconTool, IconTrash } from '@tabler/icons-react'
+import { useState } from 'react'
+import { api, must } from '../../api.ts'
+import { Loaded } from '../../components/Page.tsx'
+import { attempt, useAsync } from '../../hooks.ts'
+import { useSession } from '../../session.tsx'
+import { type Override, type Resource, roleLabel } from '../../types.ts'
+
+type Access = Awaited<ReturnType<typeof loadAccess>>
+type Entry = Access['entries'][number]
+type Principal = Entry['principal']
+
+const loadAccess = (orgId: string, id: string) =>
+  must(api.GET('/v1/orgs/{orgId}/resources/{id}/access', { params: { path: { orgId, id } } }))
+
+/**
+ * The app's Access tab (seed 001): who holds a role on the app or above it, when it was granted, and
+ * per-channel overrides of Read / History / Associate bundle through the channel-permissions modal.
+ */
+export function AccessTab(props: {
+  orgId: string
+  app: Resource
+  channelType: string | undefined
+  canManage: boolean
+  canRead: boolean
+}) {
+  const { orgId, app, channelType, canManage } = props
+  const { model } = useSession()
+  const access = useAsync(() => loadAccess(orgId, app.id), [orgId, app.id])
+  const [channelsFor, setChannelsFor] = useState<Entry | null>(null)
+  const [roleFor, setRoleFor] = useState<Entry | null>(null)
+  const [adding, { open: openAdd, close: closeAdd }] = useDisclosure()
+  const appRoles = Object.entries(model?.roles ?? {})
+    .filter(([, r]) => r.scope === app.type)
+    .sort(([, a], [, b]) => b.priority - a.priority)
+    .map(([key, r]) => ({ value: key, label: r.label }))
+
+  const remove = (entry: Entry) =>
+    modals.openConfirmModal({
+      title: 'Remove access',
+      children: (
+        <Text size="sm">
+          Remove {roleLabel(model, entry.role)} from {entry.principal.email ?? entry.principal.name}? This
+          can't be undone.
+        </Text>
+      ),
+      labels: { confirm: 'Remove', cancel: 'Cancel' },
+      confirmProps: { color: 'red' },
+      onConfirm: async () => {
+        if (
+          await attempt(
+            () =>
+              must(
+                api.DELETE('/v1/orgs/{orgId}/bindings/{id}', {
+                  params: { path: { orgId, id: entry.bindingId } },
+                }),
+              ),
+            'Access removed',
+          )
+        )
+          access.reload()
+      },
+    })
+
+  return (
+    <Stack>
+      {canManage && (
+        <Group>
+          <Button leftSection={<IconPlus size={16} />} onClick={openAdd}>
+            Add access
+          </Button>
+        </Group>
+      )}
+      <Loaded state={access}>
+        {(data) => (
+          <Table.ScrollContainer minWidth={640}>
+            <Table striped aria-label="Access">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Email</Table.Th>
+                  <Table.Th>Role</Table.Th>
+                  <Table.Th>Granted at</Table.Th>
+                  <Table.Th>Actions</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {data.entries.map((entry) => {
+                  const who = entry.principal.email ?? entry.principal.name
+                  return (
+                    <Table.Tr key={entry.bindingId}>
+                      <Table.Td>
+                        <Group gap="xs">
+                          <Text size="sm">{who}</Text>
+                          {entry.principal.type === 'group' && <Badge variant="light">group</Badge>}
+                          {entry.inherited && (
+                            <Badge variant="outline" color="gray">
+                              from {entry.scope.type}
+                            </Badge>
+                          )}
+                        </Group>
+                      </Table.Td>
+                      <Table.Td>{roleLabel(model, entry.role)}</Table.Td>
+                      <Table.Td>{new Date(entry.grantedAt).toLocaleString()}</Table.Td>
+                      <Table.Td>
+                        <Group gap={4} wrap="nowrap">
+                          {channelType && (
+                            <Tooltip label="Channel permissions">
+                              <ActionIcon
+                                variant="subtle"
+                                aria-label={`Channel permissions for ${who}`}
+                                onClick={() => setChannelsFor(entry)}
+                              >
+                                <IconShield size={18} />
+                              </ActionIcon>
+                            </Tooltip>
+                          )}
+                          {canManage && !entry.inherited && (
+                            <>
+                              <Tooltip label="Edit role">
+                                <ActionIcon
+                                  variant="subtle"
+                                  aria-label={`Edit role of ${who}`}
+                                  onClick={() => setRoleFor(entry)}
+                                >
+                                  <IconTool size={18} />
+                                </ActionIcon>
+                              </Tooltip>
+                              <Tooltip label="Remove">
+                                <ActionIcon
+                                  variant="subtle"
+                                  color="red"
+                                  aria-label={`Remove access of ${who}`}
+                                  onClick={() => remove(entry)}
+                                >
+                                  <IconTrash size={18} />
+                                </ActionIcon>
+                              </Tooltip>
+                            </>
+                          )}
+                        </Group>
+                      </Table.Td>
+                    </Table.Tr>
+                  )
+                })}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+      </Loaded>
+      {channelsFor && channelType && access.data && (
+        <ChannelPermissionsModal
+          orgId={orgId}
+          app={app}
+          channelType={channelType}
+          entry={channelsFor}
+          overrides={access.data.overrides}
+          canManage={canManage}
+          onClose={() => setChannelsFor(null)}
+          onChanged={access.reload}
+        />
+      )}
+      <Modal opened={!!roleFor} onClose={() => setRoleFor(null)} title="Select an app role">
+        {roleFor && (
+          <RolePicker
+            roles={appRoles}
+            initial={roleFor.role}
+            confirm="Confirm"
+            onConfirm={async (role) => {
+              // A binding holds one role: grant the new one, then drop the old one.
+              const ok = await attempt(async () => {
+                await must(
+                  api.POST('/v1/orgs/{orgId}/bindings', {
+                    params: { path: { orgId } },
+                    body: { principal: principalRef(roleFor.principal), role, resourceId: app.id },
+                  }),
+                )
+                await must(
+                  api.DELETE('/v1/orgs/{orgId}/bindings/{id}', {
+                    params: { path: { orgId, id: roleFor.bindingId } },
+                  }),
+                )
+              }, 'Role changed')
+              if (ok) {
+                setRoleFor(null)
+                access.reload()
+              }
+            }}
+          />
+        )}
+      </Modal>
+      <Modal opened={adding} onClose={closeAdd} title="Add access">
+        {adding && (
+          <AddAccess
+            orgId={orgId}
+            roles={appRoles}
+            onAdd={async (principal, role) => {
+              const ok = await attempt(
+                () =>
+                  must(
+                    api.POST('/v1/orgs/{orgId}/bindings', {
+                      params: { path: { orgId } },
+                      body: { principal, role, resourceId: app.id },
+                    }),
+                  ),
+                'Access granted',
+              )
+              if (ok) {
+                closeAdd()
+                access.reload()
+              }
+            }}
+          />
+        )}
+      </Modal>
+    </Stack>
+  )
+}
+
+const principalRef = (p: Principal) => ({ type: p.type, id: p.id })
+
+export function RolePicker(props: {
+  roles: { value: string; label: string }[]
+  initial?: string
+  confirm: string
+  onConfirm: (role: string) => Promise<void> | void
+}) {
+  const [role, setRole] = useState<string | null>(props.initial ?? null)
+  const [busy, setBusy] = useState(false)
+  return (
+    <Stack>
+      <Select label="Role" data={props.roles} value={role} onChange={setRole} allowDeselect={false} />
+      <Button
+        disabled={!role}
+        loading={busy}
+        onClick={async () => {
+          if (!role) return
+          setBusy(true)
+          await props.onConfirm(role)
+          setBusy(false)
+        }}
+      >
+        {props.confirm}
+      </Button>
+    </Stack>
+  )
+}
+
+function AddAccess(props: {
+  orgId: string
+  roles: { value: string; label: string }[]
+  onAdd: (principal: { type: 'user' | 'group'; id: string }, role: string) => Promise<void>
+}) {
+  const { orgId } = props
+  const candidates = useAsync(async () => {
+    const [members, groups] = await Promise.all([
+      must(api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId } } })),
+      must(api.GET('/v1/orgs/{orgId}/groups', { params: { path: { orgId } } })),
+    ])
+    return [
+      ...members.items
+        .filter((m) => m.userId && m.status === 'active')
+        .map((m) => ({ value: `user:${m.userId}`, label: `${m.name} <${m.email}>` })),
+      ...groups.items.map((g) => ({ value: `group:${g.id}`, label: `Group: ${g.name}` })),
+    ]
+  }, [orgId])
+  const [who, setWho] = useState<string | null>(null)
+  return (
+    <Loaded state={candidates}>
+      {(data) => (
+        <Stack>
+          <Select
+            label="Email or group"
+            placeholder="Search members and groups"
+            searchable
+            data={data}
+            value={who}
+            onChange={setWho}
+          />
+          <RolePicker
+            roles={props.roles}
+            confirm="Assign"
+            onConfirm={async (role) => {
+              if (!who) return
+              const [type, id] = who.split(':') as ['user' | 'group', string]
+              await props.onAdd({ type, id }, role)
+            }}
+          />
+        </Stack>
+      )}
+    </Loaded>
+  )
+}
+
+type Effect = 'default' | 'allow' | 'deny'
+
+/**
+ * Every channel × every overridable channel permission (capgo: Read, History, Associate bundle), each
+ * Default / Allow / Deny: one `PUT …/resources/<channel>/overrides` per change.
+ */
+function ChannelPermissionsModal(props: {
+  orgId: string
+  app: Resource
+  channelType: string
+  entry: Entry
+  overrides: Override[]
+  canManage: boolean
+  onClose: () => void
+  onChanged: () => void
+}) {
+  const { orgId, app, channelType, entry, canManage } = props
+  const { model } = useSession()
+  const [overrides, setOverrides] = useState(props.overrides)
+  const channels = useAsync(
+    () =>
+      must(
+        api.GET('/v1/orgs/{orgId}/resources', {
+          params: { path: { orgId }, query: { type: channelType, parentId: app.id, limit: 200 } },
+        }),
+      ),
+    [orgId, app.id, channelType],
+  )
+  const permissions = Object.entries(model?.permissions ?? {}).filter(
+    ([, p]) => p.on === channelType && p.overridable,
+  )
+  const effectOf = (channelId: string, permission: string): Effect =>
+    overrides.find(
+      (o) =>
+        o.resourceId === channelId &&
+        o.permission === permission &&
+        o.principal.type === entry.principal.type &&
+        o.principal.id === entry.principal.id,
+    )?.effect ?? 'default'
+  const who = entry.principal.email ?? entry.principal.name
+  return (
+    <Modal opened onClose={props.onClose} title="Channel permissions" size="xl">
+      <Stack>
+        <Text size="sm">
+          {who} — app role <Badge variant="light">{roleLabel(model, entry.role)}</Badge>. Default inherits
+          from the app role; Allow or Deny overrides it on one channel.
+        </Text>
+        <Loaded state={channels}>
+          {(data) =>
+            data.items.length === 0 ? (
+              <Alert>This app has no channels yet.</Alert>
+            ) : (
+              <Table.ScrollContainer minWidth={600}>
+                <Table aria-label="Channel permissions">
+                  <Table.Thead>
+                    <Table.Tr>
+                      <Table.Th>Channel</Table.Th>
+                      {permissions.map(([key, p]) => (
+                        <Table.Th key={key}>{p.label}</Table.Th>
+                      ))}
+                    </Table.Tr>
+                  </Table.Thead>
+                  <Table.Tbody>
+                    {data.items.map((channel) => (
+                      <Table.Tr key={channel.id}>
+                        <Table.Td>{channel.name}</Table.Td>
+                        {permissions.map(([key, p]) => (
+                          <Table.Td key={key}>
+                            <SegmentedControl
+                              size="xs"
+                              disabled={!canManage}
+                              aria-label={`${p.label} on ${channel.name}`}
+                              value={effectOf(channel.id, key)}
+                              data={[
+                                { value: 'default', label: 'Default' },
+                                { value: 'allow', label: 'Allow' },
+                                { value: 'deny', label: 'Deny' },
+                              ]}
+                              onChange={async (value) => {
+                                const effect = value as Effect
+                                const ok = await attempt(
+                                  () =>
+                                    must(
+                                      api.PUT('/v1/orgs/{orgId}/resources/{id}/overrides', {
+                                        params: { path: { orgId, id: channel.id } },
+                                        body: {
+                                          principal: principalRef(entry.principal),
+                                          permission: key,
+                                          effect,
+                                        },
+                                      }),
+                                    ),
+                                  `${p.label} on ${channel.name}: ${value}`,
+                                )
+                                if (ok) {
+                                  setOverrides((list) => [
+                                    ...list.filter(
+                                      (o) =>
+                                        !(
+                                          o.resourceId === channel.id &&
+                                          o.permission === key &&
+                                          o.principal.id === entry.principal.id
+                                        ),
+                                    ),
+                                    ...(effect === 'default'
+                                      ? []
+                                      : [
+                                          {
+                                            resourceId: channel.id,
+                                            permission: key,
+                                            principal: principalRef(entry.principal),
+                                            effect,
+                                          },
+                                        ]),
+                                  ])
+                                  props.onChanged()
+                                }
+                              }}
+                            />
+                          </Table.Td>
+                        ))}
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              </Table.ScrollContainer>
+            )
+          }
+        </Loaded>
+      </Stack>
+    </Modal>
+  )
+}

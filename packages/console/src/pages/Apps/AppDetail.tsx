@@ -1,0 +1,174 @@
+import { Alert, Badge, Button, Group, Modal, Stack, Table, Tabs, Text, TextInput } from '@mantine/core'
+import { useForm } from '@mantine/form'
+import { useDisclosure } from '@mantine/hooks'
+import { IconPlus } from '@tabler/icons-react'
+import { api, must } from '../../api.ts'
+import { Loaded, Page } from '../../components/Page.tsx'
+import { attempt, useAsync, useChecks } from '../../hooks.ts'
+import { Link, navigate } from '../../router.tsx'
+import { useSession } from '../../session.tsx'
+import { AccessTab } from './AccessTab.tsx'
+import { appType } from './Apps.tsx'
+
+export function AppDetail({ orgId, appId, tab }: { orgId: string; appId: string; tab: string }) {
+  const { model } = useSession()
+  const { type: appTypeKey, label } = appType(model)
+  const channelEntry = Object.entries(model?.resourceTypes ?? {}).find(([, def]) => def.parent === appTypeKey)
+  const channelType = channelEntry?.[0]
+  const channelLabel = channelEntry?.[1].label ?? 'Channel'
+  const app = useAsync(
+    () => must(api.GET('/v1/orgs/{orgId}/resources/{id}', { params: { path: { orgId, id: appId } } })),
+    [orgId, appId],
+  )
+  const createChannel = channelType ? model?.resourceTypes[channelType]?.actions?.create : undefined
+  const manageAccess = model?.permissions[`${appTypeKey}.update_user_roles`]
+    ? `${appTypeKey}.update_user_roles`
+    : 'org.update_user_roles'
+  const checks = useChecks(
+    model
+      ? [
+          ...(createChannel
+            ? [{ permission: createChannel, resource: { type: appTypeKey, id: appId } }]
+            : []),
+          {
+            permission: manageAccess,
+            resource: manageAccess.startsWith('org.') ? { org: orgId } : { type: appTypeKey, id: appId },
+          },
+          { permission: 'org.read_access', resource: { org: orgId } },
+        ]
+      : [],
+  )
+  const can = (permission: string) =>
+    Object.entries(checks.data ?? {}).some(([k, v]) => v && k.startsWith(`${permission}@`))
+  return (
+    <Loaded state={app}>
+      {(resource) => (
+        <Page
+          title={
+            <>
+              <Link to={`/orgs/${orgId}/apps`}>{label}s</Link> / {resource.name}
+            </>
+          }
+        >
+          <Tabs value={tab} onChange={(value) => value && navigate(`/orgs/${orgId}/apps/${appId}/${value}`)}>
+            <Tabs.List>
+              {channelType && <Tabs.Tab value="channels">{channelLabel}s</Tabs.Tab>}
+              {can('org.read_access') && <Tabs.Tab value="access">Access</Tabs.Tab>}
+            </Tabs.List>
+            <Tabs.Panel value="channels" pt="md">
+              {channelType && (
+                <Channels
+                  orgId={orgId}
+                  appId={appId}
+                  type={channelType}
+                  label={channelLabel}
+                  canCreate={!!createChannel && can(createChannel)}
+                />
+              )}
+            </Tabs.Panel>
+            <Tabs.Panel value="access" pt="md">
+              {tab === 'access' && (
+                <AccessTab
+                  orgId={orgId}
+                  app={resource}
+                  channelType={channelType}
+                  canManage={can(manageAccess)}
+                  canRead={can('org.read_access')}
+                />
+              )}
+            </Tabs.Panel>
+          </Tabs>
+        </Page>
+      )}
+    </Loaded>
+  )
+}
+
+function Channels(props: { orgId: string; appId: string; type: string; label: string; canCreate: boolean }) {
+  const { orgId, appId, type, label, canCreate } = props
+  const channels = useAsync(
+    () =>
+      must(
+        api.GET('/v1/orgs/{orgId}/resources', {
+          params: { path: { orgId }, query: { type, parentId: appId, limit: 200 } },
+        }),
+      ),
+    [orgId, appId, type],
+  )
+  const [opened, { open, close }] = useDisclosure()
+  const form = useForm({
+    initialValues: { name: '' },
+    validate: { name: (v) => (v.trim() ? null : 'Name it') },
+  })
+  return (
+    <Stack>
+      {canCreate && (
+        <Group>
+          <Button leftSection={<IconPlus size={16} />} onClick={open}>
+            New {label.toLowerCase()}
+          </Button>
+        </Group>
+      )}
+      <Loaded state={channels}>
+        {(data) =>
+          data.items.length === 0 ? (
+            <Alert>No {label.toLowerCase()}s yet.</Alert>
+          ) : (
+            <Table striped>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Name</Table.Th>
+                  <Table.Th>Created</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {data.items.map((channel) => (
+                  <Table.Tr key={channel.id}>
+                    <Table.Td>
+                      <Group gap="xs">
+                        {channel.name}
+                        <Badge variant="light" size="sm">
+                          {label}
+                        </Badge>
+                      </Group>
+                    </Table.Td>
+                    <Table.Td>{new Date(channel.createdAt).toLocaleString()}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          )
+        }
+      </Loaded>
+      <Modal opened={opened} onClose={close} title={`New ${label.toLowerCase()}`}>
+        <form
+          onSubmit={form.onSubmit(async (values) => {
+            const ok = await attempt(
+              () =>
+                must(
+                  api.POST('/v1/orgs/{orgId}/resources', {
+                    params: { path: { orgId } },
+                    body: { type, name: values.name.trim(), parentId: appId },
+                  }),
+                ),
+              `${label} created`,
+            )
+            if (ok) {
+              close()
+              form.reset()
+              channels.reload()
+            }
+          })}
+        >
+          <Stack>
+            <TextInput label="Name" required data-autofocus {...form.getInputProps('name')} />
+            <Text size="xs" c="dimmed">
+              Access to it follows the app's roles until you override it per person or group.
+            </Text>
+            <Button type="submit">Create</Button>
+          </Stack>
+        </form>
+      </Modal>
+    </Stack>
+  )
+}

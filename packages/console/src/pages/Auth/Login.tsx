@@ -1,0 +1,101 @@
+import { Alert, Button, PasswordInput, Stack, Text, TextInput } from '@mantine/core'
+import { useForm } from '@mantine/form'
+import { useState } from 'react'
+import { api, codeOf, errorMessage, must } from '../../api.ts'
+import { AuthLayout } from '../../components/AuthLayout.tsx'
+import { Link, useLocation } from '../../router.tsx'
+
+/** Sign in; when the account has 2FA the server answers MFA_REQUIRED and a second step asks for a code. */
+export function Login() {
+  const { query } = useLocation()
+  const next = query.get('next') ?? '/'
+  const [step, setStep] = useState<'password' | 'mfa'>('password')
+  const [useRecovery, setUseRecovery] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  const form = useForm({
+    initialValues: { email: '', password: '', code: '' },
+    validate: {
+      email: (v) => (/^\S+@\S+$/.test(v) ? null : 'Enter your email'),
+      password: (v) => (v ? null : 'Enter your password'),
+    },
+  })
+  const submit = form.onSubmit(async (values) => {
+    setBusy(true)
+    setError(null)
+    try {
+      const code = values.code.trim()
+      await must(
+        api.POST('/v1/auth/login', {
+          body: {
+            email: values.email,
+            password: values.password,
+            ...(step === 'mfa' && code && (useRecovery ? { recoveryCode: code } : { totp: code })),
+          },
+        }),
+      )
+      // A full load: the session cookie is new, every screen starts from it.
+      window.location.assign(next.startsWith('/') ? next : '/')
+    } catch (e) {
+      if (codeOf(e) === 'MFA_REQUIRED') setStep('mfa')
+      else setError(errorMessage(e))
+      setBusy(false)
+    }
+  })
+  return (
+    <AuthLayout
+      title={step === 'mfa' ? 'Two-factor authentication' : 'Sign in'}
+      subtitle={step === 'mfa' ? 'Enter the code from your authenticator app.' : undefined}
+    >
+      <form onSubmit={submit} noValidate>
+        <Stack>
+          {error && (
+            <Alert color="red" role="alert">
+              {error}
+            </Alert>
+          )}
+          {step === 'password' ? (
+            <>
+              <TextInput
+                label="Email"
+                type="email"
+                autoComplete="email"
+                required
+                {...form.getInputProps('email')}
+              />
+              <PasswordInput
+                label="Password"
+                autoComplete="current-password"
+                required
+                {...form.getInputProps('password')}
+              />
+            </>
+          ) : (
+            <>
+              <TextInput
+                label={useRecovery ? 'Recovery code' : 'Authentication code'}
+                autoComplete="one-time-code"
+                inputMode={useRecovery ? 'text' : 'numeric'}
+                data-autofocus
+                autoFocus
+                {...form.getInputProps('code')}
+              />
+              <Button variant="subtle" size="xs" onClick={() => setUseRecovery((r) => !r)}>
+                {useRecovery ? 'Use an authenticator code' : 'Use a recovery code instead'}
+              </Button>
+            </>
+          )}
+          <Button type="submit" loading={busy}>
+            {step === 'mfa' ? 'Verify' : 'Sign in'}
+          </Button>
+          <Text size="sm">
+            No account?{' '}
+            <Link to={`/signup${query.get('next') ? `?next=${encodeURIComponent(next)}` : ''}`}>Sign up</Link>
+            {' · '}
+            <Link to="/outbox">Local outbox</Link>
+          </Text>
+        </Stack>
+      </form>
+    </AuthLayout>
+  )
+}

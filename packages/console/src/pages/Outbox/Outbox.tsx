@@ -1,0 +1,54 @@
+import { Alert, Anchor, Badge, Card, Code, Group, Stack, Text } from '@mantine/core'
+import { api, must } from '../../api.ts'
+import { Loaded, Page } from '../../components/Page.tsx'
+import { useAsync } from '../../hooks.ts'
+
+const LINK = /(https?:\/\/[^\s]+)/g
+
+/**
+ * The local outbox: without SMTP, verification and invitation mail waits here. The server only lets a
+ * local instance's console read it (docs/console.md); elsewhere the API refuses and this page says so.
+ */
+export function Outbox() {
+  const outbox = useAsync(() => must(api.GET('/v1/outbox')), [])
+  return (
+    <Stack p="md" maw={900} mx="auto" w="100%">
+      <Page title="Local outbox">
+        <Text c="dimmed" size="sm">
+          Mail this instance could not send because no SMTP server is configured (ORGKIT_SMTP_URL).
+        </Text>
+        <Loaded state={outbox}>
+          {(data) =>
+            data.items.length === 0 ? (
+              <Alert>No mail yet.</Alert>
+            ) : (
+              data.items.map((mail) => (
+                <Card key={mail.id} withBorder component="article" aria-label={`Mail to ${mail.to}`}>
+                  <Group justify="space-between">
+                    <Text fw={600}>{mail.subject}</Text>
+                    <Badge color={mail.sentAt ? 'green' : 'gray'}>{mail.sentAt ? 'sent' : 'not sent'}</Badge>
+                  </Group>
+                  <Text size="sm" c="dimmed">
+                    To {mail.to} · {new Date(mail.createdAt).toLocaleString()}
+                  </Text>
+                  <Code block mt="xs" style={{ whiteSpace: 'pre-wrap' }}>
+                    {mail.text.split(LINK).map((part, i) =>
+                      /^https?:\/\//.test(part) ? (
+                        // biome-ignore lint/suspicious/noArrayIndexKey: the split parts never reorder
+                        <Anchor key={i} href={part}>
+                          {part}
+                        </Anchor>
+                      ) : (
+                        part
+                      ),
+                    )}
+                  </Code>
+                </Card>
+              ))
+            )
+          }
+        </Loaded>
+      </Page>
+    </Stack>
+  )
+}

@@ -1,0 +1,81 @@
+import { Avatar, Button, Group, Paper, Stack, TextInput } from '@mantine/core'
+import { useForm } from '@mantine/form'
+import { useEffect } from 'react'
+import { api, must } from '../../api.ts'
+import { Loaded } from '../../components/Page.tsx'
+import { attempt, useAsync } from '../../hooks.ts'
+import { useSession } from '../../session.tsx'
+
+/** Name, logo and management email (seed 001's General tab); read-only without org.update_settings. */
+export function General({ orgId, canEdit }: { orgId: string; canEdit: boolean }) {
+  const { orgs } = useSession()
+  const org = useAsync(() => must(api.GET('/v1/orgs/{orgId}', { params: { path: { orgId } } })), [orgId])
+  const form = useForm({
+    initialValues: { name: '', managementEmail: '', logoUrl: '' },
+    validate: {
+      name: (v) => (v.trim() ? null : 'Name the organization'),
+      managementEmail: (v) => (!v || /^\S+@\S+\.\S+$/.test(v) ? null : 'Enter a valid email'),
+      logoUrl: (v) => (!v || /^https?:\/\/\S+$/.test(v) ? null : 'Enter an http(s) URL'),
+    },
+  })
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset the form only when the org loads
+  useEffect(() => {
+    if (org.data)
+      form.setValues({
+        name: org.data.name,
+        managementEmail: org.data.managementEmail ?? '',
+        logoUrl: org.data.logoUrl ?? '',
+      })
+  }, [org.data])
+  return (
+    <Loaded state={org}>
+      {(data) => (
+        <Paper withBorder p="lg" maw={560}>
+          <form
+            onSubmit={form.onSubmit(async (values) => {
+              const ok = await attempt(
+                () =>
+                  must(
+                    api.PATCH('/v1/orgs/{orgId}', {
+                      params: { path: { orgId } },
+                      body: {
+                        name: values.name.trim(),
+                        managementEmail: values.managementEmail.trim() || null,
+                        logoUrl: values.logoUrl.trim() || null,
+                      },
+                    }),
+                  ),
+                'Settings saved',
+              )
+              if (ok) {
+                org.reload()
+                orgs.reload()
+              }
+            })}
+          >
+            <Stack>
+              <Group>
+                <Avatar src={form.values.logoUrl || null} size="lg" radius="md" alt="Organization logo">
+                  {data.name.slice(0, 2).toUpperCase()}
+                </Avatar>
+              </Group>
+              <TextInput label="Organization name" readOnly={!canEdit} {...form.getInputProps('name')} />
+              <TextInput label="Logo URL" readOnly={!canEdit} {...form.getInputProps('logoUrl')} />
+              <TextInput
+                label="Management email"
+                type="email"
+                readOnly={!canEdit}
+                {...form.getInputProps('managementEmail')}
+              />
+              {canEdit && (
+                <Group>
+                  <Button type="submit">Save</Button>
+                </Group>
+              )}
+            </Stack>
+          </form>
+        </Paper>
+      )}
+    </Loaded>
+  )
+}

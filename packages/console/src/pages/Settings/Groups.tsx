@@ -1,0 +1,375 @@
+import {
+  ActionIcon,
+  Alert,
+  Button,
+  Checkbox,
+  Drawer,
+  Group,
+  Modal,
+  ScrollArea,
+  Select,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  Textarea,
+  TextInput,
+} from '@mantine/core'
+import { useForm } from '@mantine/form'
+import { useDisclosure } from '@mantine/hooks'
+import { modals } from '@mantine/modals'
+import { IconPlus, IconSearch, IconTrash } from '@tabler/icons-react'
+import { useState } from 'react'
+import { api, must } from '../../api.ts'
+import { Loaded } from '../../components/Page.tsx'
+import { attempt, useAsync } from '../../hooks.ts'
+import { useSession } from '../../session.tsx'
+import { type Group as GroupT, roleLabel } from '../../types.ts'
+import { RolePicker } from '../Apps/AccessTab.tsx'
+import { appType } from '../Apps/Apps.tsx'
+
+/** Seed 001's Groups: a named set of members holding roles at the org or on apps, all at once. */
+export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean }) {
+  const { model } = useSession()
+  const groups = useAsync(
+    () => must(api.GET('/v1/orgs/{orgId}/groups', { params: { path: { orgId } } })),
+    [orgId],
+  )
+  const [creating, { open, close }] = useDisclosure()
+  const [openGroup, setOpenGroup] = useState<GroupT | null>(null)
+  const orgRoles = Object.entries(model?.roles ?? {})
+    .filter(([, r]) => r.scope === 'org')
+    .sort(([, a], [, b]) => b.priority - a.priority)
+    .map(([key, r]) => ({ value: key, label: r.label }))
+  const form = useForm({
+    initialValues: { name: '', description: '', role: null as string | null },
+    validate: { name: (v) => (v.trim() ? null : 'Name the group') },
+  })
+  const remove = (group: GroupT) =>
+    modals.openConfirmModal({
+      title: 'Delete group',
+      children: (
+        <Text size="sm">Delete {group.name}? Its members lose what it granted. This can't be undone.</Text>
+      ),
+      labels: { confirm: 'Delete', cancel: 'Cancel' },
+      confirmProps: { color: 'red' },
+      onConfirm: async () => {
+        if (
+          await attempt(
+            () =>
+              must(api.DELETE('/v1/orgs/{orgId}/groups/{id}', { params: { path: { orgId, id: group.id } } })),
+            'Group deleted',
+          )
+        )
+          groups.reload()
+      },
+    })
+  return (
+    <Stack>
+      {canManage && (
+        <Group>
+          <Button leftSection={<IconPlus size={16} />} onClick={open}>
+            Add
+          </Button>
+        </Group>
+      )}
+      <Loaded state={groups}>
+        {(data) =>
+          data.items.length === 0 ? (
+            <Alert>No groups yet.</Alert>
+          ) : (
+            <Table.ScrollContainer minWidth={600}>
+              <Table striped highlightOnHover aria-label="Groups">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>Name</Table.Th>
+                    <Table.Th>Description</Table.Th>
+                    <Table.Th>Role</Table.Th>
+                    <Table.Th>Created</Table.Th>
+                    <Table.Th>Actions</Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {data.items.map((g) => (
+                    <Table.Tr key={g.id}>
+                      <Table.Td>
+                        <Button variant="subtle" size="compact-sm" onClick={() => setOpenGroup(g)}>
+                          {g.name}
+                        </Button>
+                      </Table.Td>
+                      <Table.Td>{g.description}</Table.Td>
+                      <Table.Td>{g.role ? roleLabel(model, g.role) : 'None'}</Table.Td>
+                      <Table.Td>{new Date(g.createdAt).toLocaleDateString()}</Table.Td>
+                      <Table.Td>
+                        {canManage && (
+                          <ActionIcon
+                            variant="subtle"
+                            color="red"
+                            aria-label={`Delete group ${g.name}`}
+                            onClick={() => remove(g)}
+                          >
+                            <IconTrash size={18} />
+                          </ActionIcon>
+                        )}
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
+          )
+        }
+      </Loaded>
+      <Modal opened={creating} onClose={close} title="Create group">
+        <form
+          onSubmit={form.onSubmit(async (values) => {
+            const ok = await attempt(
+              () =>
+                must(
+                  api.POST('/v1/orgs/{orgId}/groups', {
+                    params: { path: { orgId } },
+                    body: {
+                      name: values.name.trim(),
+                      description: values.description,
+                      ...(values.role && { role: values.role }),
+                    },
+                  }),
+                ),
+              'Group created',
+            )
+            if (ok) {
+              close()
+              form.reset()
+              groups.reload()
+            }
+          })}
+        >
+          <Stack>
+            <TextInput label="Name" required data-autofocus {...form.getInputProps('name')} />
+            <Textarea label="Description" {...form.getInputProps('description')} />
+            <Select
+              label="Organization role"
+              placeholder="None"
+              clearable
+              data={orgRoles}
+              {...form.getInputProps('role')}
+            />
+            <Text size="xs" c="dimmed">
+              Give it app roles from the group's Access Control tab once it exists.
+            </Text>
+            <Button type="submit">Create</Button>
+          </Stack>
+        </form>
+      </Modal>
+      <Drawer
+        opened={!!openGroup}
+        onClose={() => setOpenGroup(null)}
+        title={openGroup?.name}
+        position="right"
+        size="lg"
+      >
+        {openGroup && <GroupDetail orgId={orgId} group={openGroup} canManage={canManage} />}
+      </Drawer>
+    </Stack>
+  )
+}
+
+function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT; canManage: boolean }) {
+  const { model } = useSession()
+  const { type } = appType(model)
+  const detail = useAsync(
+    () => must(api.GET('/v1/orgs/{orgId}/groups/{id}', { params: { path: { orgId, id: group.id } } })),
+    [orgId, group.id],
+  )
+  const access = useAsync(async () => {
+    const [bindings, apps] = await Promise.all([
+      must(
+        api.GET('/v1/orgs/{orgId}/bindings', { params: { path: { orgId }, query: { groupId: group.id } } }),
+      ),
+      must(
+        api.GET('/v1/orgs/{orgId}/resources', { params: { path: { orgId }, query: { type, limit: 200 } } }),
+      ),
+    ])
+    return { bindings: bindings.items, apps: apps.items }
+  }, [orgId, group.id, type])
+  const [adding, setAdding] = useState(false)
+  const [appId, setAppId] = useState<string | null>(null)
+  const appRoles = Object.entries(model?.roles ?? {})
+    .filter(([, r]) => r.scope === type)
+    .map(([key, r]) => ({ value: key, label: r.label }))
+  return (
+    <Tabs defaultValue="members">
+      <Tabs.List>
+        <Tabs.Tab value="members">Members</Tabs.Tab>
+        <Tabs.Tab value="access">Access Control</Tabs.Tab>
+      </Tabs.List>
+      <Tabs.Panel value="members" pt="md">
+        <Loaded state={detail}>
+          {(data) => (
+            <Stack>
+              {canManage && (
+                <Group>
+                  <Button size="xs" leftSection={<IconPlus size={14} />} onClick={() => setAdding(true)}>
+                    Add
+                  </Button>
+                </Group>
+              )}
+              <Table aria-label="Group members">
+                <Table.Tbody>
+                  {data.members.map((m) => (
+                    <Table.Tr key={m.userId}>
+                      <Table.Td>{m.name}</Table.Td>
+                      <Table.Td>{m.email}</Table.Td>
+                      <Table.Td>
+                        {canManage && (
+                          <ActionIcon
+                            variant="subtle"
+                            color="red"
+                            aria-label={`Remove ${m.email} from the group`}
+                            onClick={async () => {
+                              if (
+                                await attempt(() =>
+                                  must(
+                                    api.DELETE('/v1/orgs/{orgId}/groups/{id}/members/{userId}', {
+                                      params: { path: { orgId, id: group.id, userId: m.userId } },
+                                    }),
+                                  ),
+                                )
+                              )
+                                detail.reload()
+                            }}
+                          >
+                            <IconTrash size={16} />
+                          </ActionIcon>
+                        )}
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+              {data.members.length === 0 && <Text c="dimmed">No members yet.</Text>}
+              <Modal opened={adding} onClose={() => setAdding(false)} title="Add members">
+                {adding && (
+                  <AddMembers
+                    orgId={orgId}
+                    already={new Set(data.members.map((m) => m.userId))}
+                    onAdd={async (userIds) => {
+                      await attempt(async () => {
+                        for (const userId of userIds)
+                          await must(
+                            api.PUT('/v1/orgs/{orgId}/groups/{id}/members/{userId}', {
+                              params: { path: { orgId, id: group.id, userId } },
+                            }),
+                          )
+                      }, 'Members added')
+                      setAdding(false)
+                      detail.reload()
+                    }}
+                  />
+                )}
+              </Modal>
+            </Stack>
+          )}
+        </Loaded>
+      </Tabs.Panel>
+      <Tabs.Panel value="access" pt="md">
+        <Loaded state={access}>
+          {(data) => (
+            <Stack>
+              <Table aria-label="Group access">
+                <Table.Tbody>
+                  {data.bindings.map((b) => (
+                    <Table.Tr key={b.id}>
+                      <Table.Td>
+                        {b.scope.type === 'org'
+                          ? 'Organization'
+                          : (data.apps.find((a) => a.id === b.scope.id)?.name ?? b.scope.id)}
+                      </Table.Td>
+                      <Table.Td>{roleLabel(model, b.role)}</Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+              {canManage && (
+                <Stack gap="xs">
+                  <Select
+                    label="App"
+                    placeholder="+ Add App"
+                    searchable
+                    data={data.apps.map((a) => ({ value: a.id, label: a.name }))}
+                    value={appId}
+                    onChange={setAppId}
+                  />
+                  <RolePicker
+                    roles={appRoles}
+                    confirm="Assign"
+                    onConfirm={async (role) => {
+                      if (!appId) return
+                      if (
+                        await attempt(
+                          () =>
+                            must(
+                              api.POST('/v1/orgs/{orgId}/bindings', {
+                                params: { path: { orgId } },
+                                body: { principal: { type: 'group', id: group.id }, role, resourceId: appId },
+                              }),
+                            ),
+                          'App role assigned',
+                        )
+                      )
+                        access.reload()
+                    }}
+                  />
+                </Stack>
+              )}
+            </Stack>
+          )}
+        </Loaded>
+      </Tabs.Panel>
+    </Tabs>
+  )
+}
+
+function AddMembers(props: {
+  orgId: string
+  already: Set<string>
+  onAdd: (userIds: string[]) => Promise<void>
+}) {
+  const members = useAsync(
+    () => must(api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId: props.orgId } } })),
+    [props.orgId],
+  )
+  const [search, setSearch] = useState('')
+  const [chosen, setChosen] = useState<string[]>([])
+  const q = search.toLowerCase()
+  return (
+    <Loaded state={members}>
+      {(data) => (
+        <Stack>
+          <TextInput
+            aria-label="Search members"
+            placeholder="Search by name"
+            leftSection={<IconSearch size={16} />}
+            value={search}
+            onChange={(e) => setSearch(e.currentTarget.value)}
+          />
+          <ScrollArea.Autosize mah={320}>
+            <Checkbox.Group value={chosen} onChange={setChosen}>
+              <Stack gap="xs">
+                {data.items
+                  .filter((m) => m.userId && m.status === 'active' && !props.already.has(m.userId))
+                  .filter((m) => !q || m.name.toLowerCase().includes(q) || m.email.toLowerCase().includes(q))
+                  .map((m) => (
+                    <Checkbox key={m.userId} value={m.userId!} label={`${m.name} <${m.email}>`} />
+                  ))}
+              </Stack>
+            </Checkbox.Group>
+          </ScrollArea.Autosize>
+          <Button disabled={chosen.length === 0} onClick={() => props.onAdd(chosen)}>
+            Add members
+          </Button>
+        </Stack>
+      )}
+    </Loaded>
+  )
+}

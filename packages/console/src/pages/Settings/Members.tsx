@@ -1,0 +1,466 @@
+import {
+  ActionIcon,
+  Avatar,
+  Badge,
+  Button,
+  Group,
+  Modal,
+  Radio,
+  Select,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Tooltip,
+} from '@mantine/core'
+import { useForm } from '@mantine/form'
+import { modals } from '@mantine/modals'
+import {
+  IconMailForward,
+  IconPlus,
+  IconSearch,
+  IconShield,
+  IconTool,
+  IconTrash,
+  IconX,
+} from '@tabler/icons-react'
+import { useState } from 'react'
+import { api, must } from '../../api.ts'
+import { Captcha } from '../../components/Captcha.tsx'
+import { Loaded } from '../../components/Page.tsx'
+import { attempt, useAsync } from '../../hooks.ts'
+import { useSession } from '../../session.tsx'
+import { type Member, type Role, roleLabel } from '../../types.ts'
+import { RolePicker } from '../Apps/AccessTab.tsx'
+import { appType } from '../Apps/Apps.tsx'
+
+const initials = (name: string) =>
+  name
+    .split(/\s+/)
+    .map((w) => w[0])
+    .join('')
+    .slice(0, 2)
+    .toUpperCase()
+
+/** Seed 001's Members tab: sorted by role priority (the server's order), Active / Pending, search. */
+export function Members({ orgId, can }: { orgId: string; can: Record<string, boolean> }) {
+  const { model, me } = useSession()
+  const members = useAsync(
+    () => must(api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId } } })),
+    [orgId],
+  )
+  const roles = useAsync(
+    async () =>
+      (await must(api.GET('/v1/orgs/{orgId}/roles', { params: { path: { orgId } } }))).items
+        .filter((r) => r.scope === 'org')
+        .sort((a, b) => b.priority - a.priority),
+    [orgId],
+  )
+  const [search, setSearch] = useState('')
+  const [inviteRole, setInviteRole] = useState<string | null>(null)
+  const [choosingRole, setChoosingRole] = useState(false)
+  const [editing, setEditing] = useState<Member | null>(null)
+  const [appAccessFor, setAppAccessFor] = useState<Member | null>(null)
+  const canInvite = can['org.invite_user']
+  const canEdit = can['org.update_user_roles']
+
+  const remove = (member: Member) =>
+    modals.openConfirmModal({
+      title: 'Confirm Delete',
+      children: (
+        <Text size="sm">
+          Remove {member.name} ({member.email}) from the organization? This revokes all their access to it,
+          its apps and channels immediately. This action is not reversible.
+        </Text>
+      ),
+      labels: { confirm: 'Delete', cancel: 'Cancel' },
+      confirmProps: { color: 'red' },
+      onConfirm: async () => {
+        if (
+          await attempt(
+            () =>
+              must(
+                api.DELETE('/v1/orgs/{orgId}/members/{userId}', {
+                  params: { path: { orgId, userId: member.userId! } },
+                }),
+              ),
+            `${member.name} removed`,
+          )
+        )
+          members.reload()
+      },
+    })
+  const revoke = (member: Member) =>
+    modals.openConfirmModal({
+      title: 'Revoke invitation',
+      children: <Text size="sm">Revoke the invitation sent to {member.email}? Its link stops working.</Text>,
+      labels: { confirm: 'Revoke', cancel: 'Cancel' },
+      confirmProps: { color: 'red' },
+      onConfirm: async () => {
+        if (
+          await attempt(
+            () =>
+              must(
+                api.DELETE('/v1/orgs/{orgId}/invitations/{id}', {
+                  params: { path: { orgId, id: member.invitationId! } },
+                }),
+              ),
+            'Invitation revoked',
+          )
+        )
+          members.reload()
+      },
+    })
+
+  const q = search.trim().toLowerCase()
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <TextInput
+          aria-label="Search members"
+          placeholder="Search by name or email"
+          leftSection={<IconSearch size={16} />}
+          value={search}
+          onChange={(e) => setSearch(e.currentTarget.value)}
+          w={320}
+          maw="100%"
+        />
+        {canInvite && (
+          <Button leftSection={<IconPlus size={16} />} onClick={() => setChoosingRole(true)}>
+            Add
+          </Button>
+        )}
+      </Group>
+      <Loaded state={members}>
+        {(data) => (
+          <Table.ScrollContainer minWidth={640}>
+            <Table striped highlightOnHover aria-label="Members">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Member</Table.Th>
+                  <Table.Th>Role</Table.Th>
+                  <Table.Th>Actions</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {data.items
+                  .filter((m) => !q || m.name.toLowerCase().includes(q) || m.email.toLowerCase().includes(q))
+                  .map((m) => (
+                    <Table.Tr key={m.userId ?? m.invitationId ?? m.email} data-email={m.email}>
+                      <Table.Td>
+                        <Group gap="sm" wrap="nowrap">
+                          <Avatar color="indigo" radius="xl" aria-hidden>
+                            {initials(m.name || m.email)}
+                          </Avatar>
+                          <div>
+                            <Text size="sm" fw={500}>
+                              {m.name || m.email}
+                              {m.userId === me?.id && ' (you)'}
+                            </Text>
+                            <Text size="xs" c="dimmed">
+                              {m.email}
+                            </Text>
+                          </div>
+                        </Group>
+                      </Table.Td>
+                      <Table.Td>
+                        <Group gap="xs">
+                          <Text size="sm">{m.roles.map((r) => roleLabel(model, r)).join(', ') || '—'}</Text>
+                          {m.status === 'active' ? (
+                            <Badge color="green" variant="light">
+                              Active
+                            </Badge>
+                          ) : (
+                            <Badge color="orange">Pending</Badge>
+                          )}
+                          {m.source !== 'direct' && (
+                            <Tooltip
+                              label={
+                                m.source === 'inherited'
+                                  ? 'A member through a parent organization'
+                                  : 'Holds access to apps here without being a member'
+                              }
+                            >
+                              <Badge color="gray" variant="outline">
+                                {m.source}
+                              </Badge>
+                            </Tooltip>
+                          )}
+                        </Group>
+                      </Table.Td>
+                      <Table.Td>
+                        <Group gap={4} wrap="nowrap">
+                          {m.status === 'active' && m.source === 'direct' && canEdit && (
+                            <>
+                              <Tooltip label="Edit role">
+                                <ActionIcon
+                                  variant="subtle"
+                                  aria-label={`Edit role of ${m.email}`}
+                                  onClick={() => setEditing(m)}
+                                >
+                                  <IconTool size={18} />
+                                </ActionIcon>
+                              </Tooltip>
+                              <Tooltip label="App access">
+                                <ActionIcon
+                                  variant="subtle"
+                                  aria-label={`App access of ${m.email}`}
+                                  onClick={() => setAppAccessFor(m)}
+                                >
+                                  <IconShield size={18} />
+                                </ActionIcon>
+                              </Tooltip>
+                              <Tooltip label="Remove">
+                                <ActionIcon
+                                  variant="subtle"
+                                  color="red"
+                                  aria-label={`Remove ${m.email}`}
+                                  onClick={() => remove(m)}
+                                >
+                                  <IconTrash size={18} />
+                                </ActionIcon>
+                              </Tooltip>
+                            </>
+                          )}
+                          {m.status === 'pending' && m.invitationId && canInvite && (
+                            <>
+                              <Tooltip label="Resend invitation">
+                                <ActionIcon
+                                  variant="subtle"
+                                  aria-label={`Resend invitation to ${m.email}`}
+                                  onClick={() =>
+                                    attempt(
+                                      () =>
+                                        must(
+                                          api.POST('/v1/orgs/{orgId}/invitations/{id}/resend', {
+                                            params: { path: { orgId, id: m.invitationId! } },
+                                          }),
+                                        ),
+                                      'Invitation sent again',
+                                    )
+                                  }
+                                >
+                                  <IconMailForward size={18} />
+                                </ActionIcon>
+                              </Tooltip>
+                              <Tooltip label="Revoke invitation">
+                                <ActionIcon
+                                  variant="subtle"
+                                  color="red"
+                                  aria-label={`Revoke invitation to ${m.email}`}
+                                  onClick={() => revoke(m)}
+                                >
+                                  <IconX size={18} />
+                                </ActionIcon>
+                              </Tooltip>
+                            </>
+                          )}
+                        </Group>
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+      </Loaded>
+      <Modal opened={choosingRole} onClose={() => setChoosingRole(false)} title="Select a role">
+        <Loaded state={roles}>
+          {(list) => (
+            <RoleChoice
+              roles={list}
+              confirm="Confirm"
+              onConfirm={(role) => {
+                setChoosingRole(false)
+                setInviteRole(role)
+              }}
+            />
+          )}
+        </Loaded>
+      </Modal>
+      <Modal opened={!!inviteRole} onClose={() => setInviteRole(null)} title="Invite a member">
+        {inviteRole && (
+          <InviteForm
+            orgId={orgId}
+            role={inviteRole}
+            onSent={() => {
+              setInviteRole(null)
+              members.reload()
+            }}
+          />
+        )}
+      </Modal>
+      <Modal opened={!!editing} onClose={() => setEditing(null)} title="Select a role">
+        {editing && (
+          <Loaded state={roles}>
+            {(list) => (
+              <RoleChoice
+                roles={list}
+                initial={editing.roles[0]}
+                confirm="Confirm"
+                onConfirm={async (role) => {
+                  const ok = await attempt(
+                    () =>
+                      must(
+                        api.PATCH('/v1/orgs/{orgId}/members/{userId}', {
+                          params: { path: { orgId, userId: editing.userId! } },
+                          body: { roles: [role] },
+                        }),
+                      ),
+                    'Role changed',
+                  )
+                  if (ok) {
+                    setEditing(null)
+                    members.reload()
+                  }
+                }}
+              />
+            )}
+          </Loaded>
+        )}
+      </Modal>
+      <Modal opened={!!appAccessFor} onClose={() => setAppAccessFor(null)} title="App access">
+        {appAccessFor && (
+          <AppAccess orgId={orgId} member={appAccessFor} onDone={() => setAppAccessFor(null)} />
+        )}
+      </Modal>
+    </Stack>
+  )
+}
+
+/** Seed 001's "Select a role" modal: each org role with what it means. */
+function RoleChoice(props: {
+  roles: Role[]
+  initial?: string | undefined
+  confirm: string
+  onConfirm: (role: string) => void | Promise<void>
+}) {
+  const [role, setRole] = useState<string>(props.initial ?? props.roles[props.roles.length - 1]?.key ?? '')
+  const [busy, setBusy] = useState(false)
+  return (
+    <Stack>
+      <Radio.Group value={role} onChange={setRole} aria-label="Role">
+        <Stack gap="sm">
+          {props.roles.map((r) => (
+            <Radio key={r.key} value={r.key} label={r.label} description={r.description} />
+          ))}
+        </Stack>
+      </Radio.Group>
+      <Button
+        loading={busy}
+        disabled={!role}
+        onClick={async () => {
+          setBusy(true)
+          await props.onConfirm(role)
+          setBusy(false)
+        }}
+      >
+        {props.confirm}
+      </Button>
+    </Stack>
+  )
+}
+
+function InviteForm({ orgId, role, onSent }: { orgId: string; role: string; onSent: () => void }) {
+  const { model } = useSession()
+  const [captcha, setCaptcha] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  const form = useForm({
+    initialValues: { email: '', firstName: '', lastName: '' },
+    validate: { email: (v) => (/^\S+@\S+\.\S+$/.test(v) ? null : 'Enter a valid email') },
+  })
+  return (
+    <form
+      noValidate
+      onSubmit={form.onSubmit(async (values) => {
+        setBusy(true)
+        const ok = await attempt(
+          () =>
+            must(
+              api.POST('/v1/orgs/{orgId}/invitations', {
+                params: { path: { orgId } },
+                body: {
+                  email: values.email.trim(),
+                  role,
+                  ...(values.firstName.trim() && { firstName: values.firstName.trim() }),
+                  ...(values.lastName.trim() && { lastName: values.lastName.trim() }),
+                  ...(captcha && { captcha }),
+                },
+              }),
+            ),
+          `Invitation sent to ${values.email}`,
+        )
+        setBusy(false)
+        if (ok) onSent()
+      })}
+    >
+      <Stack>
+        <Text size="sm">
+          Role: <Badge variant="light">{roleLabel(model, role)}</Badge>
+        </Text>
+        <TextInput label="Email" type="email" required data-autofocus {...form.getInputProps('email')} />
+        <Group grow>
+          <TextInput label="First name" {...form.getInputProps('firstName')} />
+          <TextInput label="Last name" {...form.getInputProps('lastName')} />
+        </Group>
+        <Captcha onSolved={setCaptcha} />
+        <Button type="submit" loading={busy} disabled={!captcha}>
+          Send invitation
+        </Button>
+      </Stack>
+    </form>
+  )
+}
+
+/** The member's app-level roles: pick an app, pick an app role, Assign (seed 001's Access Control modal). */
+function AppAccess({ orgId, member, onDone }: { orgId: string; member: Member; onDone: () => void }) {
+  const { model } = useSession()
+  const { type } = appType(model)
+  const apps = useAsync(
+    () =>
+      must(
+        api.GET('/v1/orgs/{orgId}/resources', { params: { path: { orgId }, query: { type, limit: 200 } } }),
+      ),
+    [orgId, type],
+  )
+  const [appId, setAppId] = useState<string | null>(null)
+  const appRoles = Object.entries(model?.roles ?? {})
+    .filter(([, r]) => r.scope === type)
+    .sort(([, a], [, b]) => b.priority - a.priority)
+    .map(([key, r]) => ({ value: key, label: r.label }))
+  return (
+    <Loaded state={apps}>
+      {(data) => (
+        <Stack>
+          <Text size="sm">{member.email}</Text>
+          <Select
+            label="App"
+            searchable
+            placeholder="Search apps"
+            data={data.items.map((a) => ({ value: a.id, label: a.name }))}
+            value={appId}
+            onChange={setAppId}
+          />
+          <RolePicker
+            roles={appRoles}
+            confirm="Assign"
+            onConfirm={async (role) => {
+              if (!appId) return
+              const ok = await attempt(
+                () =>
+                  must(
+                    api.POST('/v1/orgs/{orgId}/bindings', {
+                      params: { path: { orgId } },
+                      body: { principal: { type: 'user', id: member.userId! }, role, resourceId: appId },
+                    }),
+                  ),
+                'App role assigned',
+              )
+              if (ok) onDone()
+            }}
+          />
+        </Stack>
+      )}
+    </Loaded>
+  )
+}

@@ -1,0 +1,101 @@
+import { Alert, Button, Tabs, Text } from '@mantine/core'
+import { Loaded, Page } from '../../components/Page.tsx'
+import { useOrgPermissions } from '../../hooks.ts'
+import { navigate } from '../../router.tsx'
+import { useSession } from '../../session.tsx'
+import { AuditLogs } from './AuditLogs.tsx'
+import { General } from './General.tsx'
+import { Groups } from './Groups.tsx'
+import { Members } from './Members.tsx'
+import { Security } from './Security.tsx'
+import { Webhooks } from './Webhooks.tsx'
+
+const PERMISSIONS = [
+  'org.read',
+  'org.read_members',
+  'org.update_settings',
+  'org.invite_user',
+  'org.update_user_roles',
+  'org.manage_groups',
+  'org.read_access',
+  'org.manage_security',
+  'org.read_audit',
+  'org.manage_webhooks',
+  'org.manage_apikeys',
+] as const
+
+/**
+ * Seed 001's organization settings. Each tab shows when the engine says the signed-in user may use it
+ * (POST /v1/check/batch), and editing follows the write permission; billing tabs live elsewhere.
+ */
+const TABS: { value: string; label: string; visible: (can: Record<string, boolean>) => boolean }[] = [
+  { value: 'general', label: 'General', visible: (can) => !!can['org.read'] },
+  { value: 'members', label: 'Members', visible: (can) => !!can['org.read_members'] },
+  {
+    value: 'groups',
+    label: 'Groups',
+    visible: (can) => !!(can['org.manage_groups'] || can['org.read_access']),
+  },
+  { value: 'api-keys', label: 'API Keys', visible: (can) => !!can['org.read'] },
+  { value: 'security', label: 'Security', visible: (can) => !!can['org.manage_security'] },
+  { value: 'audit-logs', label: 'Audit Logs', visible: (can) => !!can['org.read_audit'] },
+  { value: 'webhooks', label: 'Webhooks', visible: (can) => !!can['org.manage_webhooks'] },
+]
+
+export function OrgSettings({ orgId, tab }: { orgId: string; tab: string }) {
+  const { orgs } = useSession()
+  const permissions = useOrgPermissions(orgId, PERMISSIONS)
+  const org = orgs.data?.find((o) => o.id === orgId)
+  return (
+    <Page title={`${org?.name ?? 'Organization'} settings`}>
+      <Loaded state={permissions}>
+        {(can) => {
+          const visible = TABS.filter((t) => t.visible(can))
+          if (visible.length === 0)
+            return <Alert color="yellow">You have no access to this organization's settings.</Alert>
+          const current = visible.some((t) => t.value === tab) ? tab : visible[0]!.value
+          return (
+            <Tabs
+              value={current}
+              onChange={(v) => v && navigate(`/orgs/${orgId}/settings/${v}`)}
+              keepMounted={false}
+            >
+              <Tabs.List>
+                {visible.map((t) => (
+                  <Tabs.Tab key={t.value} value={t.value}>
+                    {t.label}
+                  </Tabs.Tab>
+                ))}
+              </Tabs.List>
+              <Tabs.Panel value="general" pt="md">
+                <General orgId={orgId} canEdit={!!can['org.update_settings']} />
+              </Tabs.Panel>
+              <Tabs.Panel value="members" pt="md">
+                <Members orgId={orgId} can={can} />
+              </Tabs.Panel>
+              <Tabs.Panel value="groups" pt="md">
+                <Groups orgId={orgId} canManage={!!can['org.manage_groups']} />
+              </Tabs.Panel>
+              <Tabs.Panel value="api-keys" pt="md">
+                <Text mb="sm">
+                  API keys belong to a person and never hold more than their owner. Create and revoke yours on
+                  your account page; this organization's rules for keys (expiry) are on the Security tab.
+                </Text>
+                <Button onClick={() => navigate('/account#api-keys')}>Manage my API keys</Button>
+              </Tabs.Panel>
+              <Tabs.Panel value="security" pt="md">
+                <Security orgId={orgId} />
+              </Tabs.Panel>
+              <Tabs.Panel value="audit-logs" pt="md">
+                <AuditLogs orgId={orgId} />
+              </Tabs.Panel>
+              <Tabs.Panel value="webhooks" pt="md">
+                <Webhooks orgId={orgId} />
+              </Tabs.Panel>
+            </Tabs>
+          )
+        }}
+      </Loaded>
+    </Page>
+  )
+}

@@ -1,0 +1,22 @@
+import type { components } from '@orgkit/sdk'
+
+export type Me = components['schemas']['User']
+export type Org = components['schemas']['Org']
+export type Member = components['schemas']['Member']
+export type Resource = components['schemas']['Resource']
+export type Role = components['schemas']['Role']
+export type Group = components['schemas']['Group']
+export type Override = components['schemas']['Override']
+export type Binding = components['schemas']['Binding']
+
+/** GET /v1/model: the authorization model in force (packages/core/src/model/model.ts). */
+export interface Model {
+  name: string
+  label?: string
+  resourceTypes: Record<string, { parent: string; label: string; actions?: Record<string, string> }>
+  permissions: Record<string, { on: string; module: string; label: string; overridable?: boolean }>
+  roles: Record<string, { scope: string; slot: string; label: string; description: string; priority: number }>
+  org: { creatorRole: string; ownerRoles: string[]; defaultRole: string; subOrgs: boolean }
+}
+
+export const roleLabel = (model: Model | undefined, key: string): string => model?.roles[key]?.label ?? key

@@ -1,0 +1,301 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
+
+// The console end to end, in a real headless Chromium against a real server on the embedded database.
+// CI installs Debian's chromium (.ci/run); without it this fails rather than skip.
+const CHROMIUM = process.env.ORGKIT_CHROMIUM ?? '/usr/bin/chromium'
+const ARTIFACTS = new URL('../../../test-artifacts/console/', import.meta.url).pathname
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+let server: TestServer
+let browser: Browser
+/** The first test's owner, signed in, and their org: the second test visits the other screens as them. */
+let owner: Page
+let orgId: string
+const ownerEmail = 'owner@example.com'
+const ownerPassword = 'correct horse battery staple'
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (see .ci/run)`)
+  // The same build `npm start` makes: only when the sources changed since the last one.
+  execFileSync(process.execPath, [new URL('../scripts/build-if-stale.mjs', import.meta.url).pathname], {
+    stdio: 'inherit',
+  })
+  mkdirSync(ARTIFACTS, { recursive: true })
+  server = await startTestServer('pglite', { localOutbox: true })
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+}, 180_000)
+
+afterEach(async (context) => {
+  // What each browser showed when a step failed: the first thing to look at.
+  if (context.task.result?.state === 'fail')
+    for (const [i, page] of pages.entries()) await shot(page, `failure-${i}`).catch(() => {})
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+const pages: Page[] = []
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
+
+/** The link in the newest outbox mail to `to` whose URL contains `part`, read through the console. */
+async function linkFromOutbox(page: Page, to: string, part: string): Promise<string> {
+  await page.goto(`${server.url}/outbox`)
+  const mail = page.getByRole('article', { name: `Mail to ${to}` }).first()
+  await mail.waitFor()
+  const href = await mail.locator(`a[href*="${part}"]`).first().getAttribute('href')
+  expect(href).toBeTruthy()
+  return href!
+}
+
+async function pick(page: Page, label: string, option: string | RegExp) {
+  await page.getByRole('combobox', { name: label }).click()
+  await page.getByRole('option', { name: option }).first().click()
+}
+
+async function explain(page: Page, orgId: string, person: RegExp, permission: string, resource: RegExp) {
+  await page.goto(`${server.url}/orgs/${orgId}/explain`)
+  await pick(page, 'Person', person)
+  await pick(page, 'Permission', new RegExp(`^${permission.replace('.', '\\.')} `))
+  await pick(page, 'Channel', resource)
+  await page.getByRole('button', { name: 'Explain' }).click()
+  const result = page.getByTestId('explain-result')
+  await result.waitFor()
+  return result
+}
+
+describe('console (Chromium)', () => {
+  it('signs up, creates an org, invites, accepts, changes role, denies a channel, removes', async () => {
+    owner = await browser.newPage({ viewport: { width: 1280, height: 860 } })
+    owner.setDefaultTimeout(20_000)
+    pages.push(owner)
+    const memberEmail = 'member@example.com'
+
+    // Sign up, verify from the local outbox, land signed in.
+    await owner.goto(`${server.url}/signup`)
+    await shot(owner, '01-signup')
+    await owner.getByLabel('Name').fill('Olivia Owner')
+    await owner.getByLabel('Email').fill(ownerEmail)
+    await owner.getByRole('textbox', { name: 'Password' }).fill(ownerPassword)
+    await owner.getByRole('button', { name: 'Create account' }).click()
+    await owner.getByText('Check your email').waitFor()
+    const verify = await linkFromOutbox(owner, ownerEmail, '/verify?token=')
+    await shot(owner, '02-outbox')
+    await owner.goto(verify)
+    await owner.getByRole('button', { name: 'Open the console' }).click()
+    await owner.waitForURL(/\/orgs\//)
+
+    // Create an organization.
+    await owner.goto(`${server.url}/orgs/new`)
+    await owner.getByLabel('Organization name').fill('Acme')
+    await shot(owner, '03-create-org')
+    await owner.getByRole('button', { name: 'Create', exact: true }).click()
+    await owner.waitForURL(/\/orgs\/[0-9a-f-]{36}\/settings\/members/)
+    orgId = /\/orgs\/([0-9a-f-]{36})\//.exec(owner.url())![1]!
+    await owner.getByRole('table', { name: 'Members' }).getByText(ownerEmail).waitFor()
+
+    // An app with a channel.
+    await owner.goto(`${server.url}/orgs/${orgId}/apps`)
+    await owner.getByRole('button', { name: 'New app' }).click()
+    await owner.getByRole('dialog').getByLabel('Name').fill('Shop')
+    await owner.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
+    await owner.waitForURL(/\/apps\/[0-9a-f-]{36}$/)
+    const appUrl = owner.url()
+    await owner.getByRole('button', { name: 'New channel' }).click()
+    await owner.getByRole('dialog').getByLabel('Name').fill('production')
+    await owner.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
+    await owner.getByRole('cell', { name: /production/ }).waitFor()
+    await shot(owner, '04-app-channels')
+
+    // Invite: + Add → Select a role → the invitation form with its captcha → Send invitation.
+    await owner.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await owner.getByRole('button', { name: 'Add' }).click()
+    await owner.getByRole('radio', { name: 'Admin', exact: true }).check()
+    await shot(owner, '05-select-role')
+    await owner.getByRole('button', { name: 'Confirm' }).click()
+    await owner.getByRole('dialog').getByLabel('Email').fill(memberEmail)
+    await owner.getByLabel('First name').fill('Max')
+    await owner.getByLabel("I'm not a robot").click()
+    await owner.getByText('Verified').waitFor()
+    await shot(owner, '06-invite')
+    await owner.getByRole('button', { name: 'Send invitation' }).click()
+    const pendingRow = owner.locator(`tr[data-email="${memberEmail}"]`)
+    await expect.poll(() => pendingRow.getByText('Pending').count()).toBe(1)
+    await shot(owner, '07-members-pending')
+
+    // The invitee opens the mail's link in another browser, signs up from it and joins.
+    const invitee = await (await browser.newContext()).newPage()
+    invitee.setDefaultTimeout(20_000)
+    pages.push(invitee)
+    const invitationLink = await linkFromOutbox(invitee, memberEmail, '/invitations/')
+    await invitee.goto(invitationLink)
+    await invitee.getByText('Acme').waitFor()
+    await invitee.getByLabel('Name').fill('Max Member')
+    await invitee.getByRole('textbox', { name: 'Password' }).fill('another long passphrase')
+    await shot(invitee, '08-accept-invitation')
+    await invitee.getByRole('button', { name: 'Create account and join' }).click()
+    await invitee.waitForURL(/\/orgs\//)
+    await shot(invitee, '08b-invitee-joined')
+    await expect.poll(() => invitee.getByRole('combobox', { name: 'Organization' }).inputValue()).toBe('Acme')
+
+    // Active now; change the role from Admin to Member.
+    await owner.reload()
+    const row = owner.locator(`tr[data-email="${memberEmail}"]`)
+    await row.getByText('Active').waitFor()
+    await row.getByRole('button', { name: `Edit role of ${memberEmail}` }).click()
+    await owner.getByRole('radio', { name: 'Member', exact: true }).check()
+    await owner.getByRole('button', { name: 'Confirm' }).click()
+    await expect.poll(() => row.getByText('Member', { exact: true }).count()).toBe(1)
+    await shot(owner, '09-members')
+
+    // App Developer on the app (Access tab), then the engine allows promoting a bundle on production.
+    await owner.goto(`${appUrl}/access`)
+    await owner.getByRole('button', { name: 'Add access' }).click()
+    await pick(owner, 'Email or group', /Max Member/)
+    await pick(owner, 'Role', 'App Developer')
+    await owner.getByRole('button', { name: 'Assign' }).click()
+    await owner.getByRole('table', { name: 'Access' }).getByText(memberEmail).waitFor()
+    await shot(owner, '10-app-access')
+    let result = await explain(owner, orgId, /Max Member/, 'channel.promote_bundle', /production/)
+    await expect.poll(() => result.getByText('Allowed').count()).toBe(1)
+    await shot(owner, '11-explain-allowed')
+
+    // Deny "Associate bundle" on production for them: the member loses the action.
+    await owner.goto(`${appUrl}/access`)
+    await owner.getByRole('button', { name: `Channel permissions for ${memberEmail}` }).click()
+    const associate = owner.getByRole('radiogroup', { name: 'Associate bundle on production' })
+    await associate.getByText('Deny').click()
+    await owner.getByText('Associate bundle on production: deny').waitFor()
+    expect(await associate.getByRole('radio', { name: 'Deny' }).isChecked()).toBe(true)
+    await shot(owner, '12-channel-permissions')
+    await owner.keyboard.press('Escape')
+    result = await explain(owner, orgId, /Max Member/, 'channel.promote_bundle', /production/)
+    await expect.poll(() => result.getByText('Denied').count()).toBe(1)
+    await result.getByText('override_deny').waitFor()
+    await shot(owner, '13-explain-denied')
+    // The member's own session sees the same decision through the check API.
+    const memberCheck = await invitee.evaluate(async () => {
+      const channels = await (
+        await fetch(
+          location.pathname.split('/').slice(0, 3).join('/').replace('/orgs/', '/v1/orgs/') +
+            '/resources?type=channel',
+        )
+      ).json()
+      const decision = await fetch('/v1/check', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-orgkit-csrf': /orgkit_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '',
+        },
+        body: JSON.stringify({
+          permission: 'channel.promote_bundle',
+          resource: { type: 'channel', id: channels.items[0].id },
+        }),
+      })
+      return decision.json()
+    })
+    expect(memberCheck).toMatchObject({ allowed: false, reason: 'override_deny' })
+
+    // Remove them, after the warning that it can't be undone.
+    await owner.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await owner.getByRole('button', { name: `Remove ${memberEmail}` }).click()
+    await owner.getByText('This action is not reversible').waitFor()
+    await shot(owner, '14-remove-confirm')
+    await owner.getByRole('button', { name: 'Delete' }).click()
+    await expect.poll(() => owner.locator(`tr[data-email="${memberEmail}"]`).count()).toBe(0)
+    await shot(owner, '15-members-after-remove')
+  }, 240_000)
+
+  it('shows the other screens, and signs in again through the 2FA step', async () => {
+    expect(orgId, 'needs the first test').toBeTruthy()
+    const settings = (tab: string) => owner.goto(`${server.url}/orgs/${orgId}/settings/${tab}`)
+
+    await settings('general')
+    await owner.getByLabel('Management email').fill('ops@acme.example')
+    await owner.getByRole('button', { name: 'Save' }).click()
+    await owner.getByText('Settings saved').waitFor()
+    await shot(owner, '20-general')
+
+    await settings('groups')
+    await owner.getByRole('button', { name: 'Add' }).click()
+    await owner.getByRole('dialog').getByLabel('Name').fill('QA Team')
+    await owner.getByRole('dialog').getByLabel('Description').fill('Testers')
+    await owner.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
+    await owner.getByRole('button', { name: 'QA Team', exact: true }).click()
+    await owner.getByRole('dialog').getByRole('button', { name: 'Add' }).click()
+    await owner.getByRole('checkbox', { name: /Olivia Owner/ }).check()
+    await shot(owner, '21-group-add-members')
+    await owner.getByRole('button', { name: 'Add members' }).click()
+    await owner.getByRole('table', { name: 'Group members' }).getByText(ownerEmail).waitFor()
+    await shot(owner, '22-group-members')
+    await owner.keyboard.press('Escape')
+
+    await settings('security')
+    await owner.getByRole('table', { name: 'Compliance' }).getByText(ownerEmail).waitFor()
+    await shot(owner, '23-security')
+
+    await settings('audit-logs')
+    await owner.getByRole('table', { name: 'Audit log' }).locator('tbody tr').first().waitFor()
+    await shot(owner, '24-audit-logs')
+
+    await settings('webhooks')
+    await owner.getByRole('button', { name: 'Add endpoint' }).click()
+    await owner.getByRole('dialog').getByLabel('URL').fill('http://127.0.0.1:9/hooks')
+    await owner.getByRole('dialog').getByRole('button', { name: 'Add' }).click()
+    await owner.getByText('Signing secret (shown once)').waitFor()
+    await shot(owner, '25-webhooks')
+
+    // 2FA: enrol with the QR code's secret, keep the recovery codes, sign out, sign in with the 2FA step.
+    await owner.goto(`${server.url}/account`)
+    await owner.getByRole('button', { name: 'Set up an authenticator app' }).click()
+    await owner.getByAltText('QR code for your authenticator app').waitFor()
+    const secret = (await owner.getByText(/^[A-Z2-7]{16,}$/).textContent())!
+    const { TOTP, Secret } = await import('otpauth')
+    await owner.getByLabel('Code').fill(new TOTP({ secret: Secret.fromBase32(secret) }).generate())
+    await shot(owner, '26-account-2fa-enrol')
+    await owner.getByRole('button', { name: 'Turn on' }).click()
+    const codes = (await owner.getByTestId('recovery-codes').textContent())!
+    const recovery = codes.split('\n')[0]!.trim()
+    await owner.getByRole('button', { name: 'Create key' }).click()
+    await owner.getByRole('dialog').getByLabel('Name').fill('CI deploys')
+    await owner.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
+    await owner.getByText('Your new key (shown once)').waitFor()
+    await shot(owner, '27-account')
+
+    await owner.getByRole('button', { name: 'Account menu' }).click()
+    await owner.getByRole('menuitem', { name: 'Sign out' }).click()
+    await owner.waitForURL(/\/login/)
+    await owner.getByLabel('Email').fill(ownerEmail)
+    await owner.getByRole('textbox', { name: 'Password' }).fill(ownerPassword)
+    await shot(owner, '28-login')
+    await owner.getByRole('button', { name: 'Sign in' }).click()
+    await owner.getByText('Two-factor authentication').waitFor()
+    await owner.getByRole('button', { name: 'Use a recovery code instead' }).click()
+    await owner.getByLabel('Recovery code').fill(recovery)
+    await shot(owner, '29-login-2fa')
+    await owner.getByRole('button', { name: 'Verify' }).click()
+    await owner.waitForURL(/\/orgs\/[0-9a-f-]{36}\/apps/)
+
+    // Narrow screens: the navigation folds behind the burger.
+    await owner.setViewportSize({ width: 390, height: 800 })
+    await settings('members')
+    await owner.getByRole('button', { name: 'Toggle navigation' }).waitFor()
+    await shot(owner, '30-members-mobile')
+  }, 180_000)
+})

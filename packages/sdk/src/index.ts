@@ -1,0 +1,86 @@
+import createClient, { type Client, type Middleware } from 'openapi-fetch'
+import type { components, paths } from './schema.d.ts'
+
+export type { components, paths }
+export type OrgkitClient = Client<paths>
+
+/** RFC 9457 problem+json as the API answers every error, with Orgkit's stable `code`. */
+export interface Problem {
+  type?: string
+  title?: string
+  status: number
+  code: string
+  detail?: string
+  field?: string
+  [key: string]: unknown
+}
+
+export class OrgkitApiError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail ?? problem.title ?? problem.code)
+    this.name = 'OrgkitApiError'
+  }
+  get code(): string {
+    return this.problem.code
+  }
+}
+
+export interface ClientOptions {
+  /** The server's origin; '' in a browser page the server itself serves. */
+  baseUrl?: string
+  /** An API key or platform token; without it a browser sends its session cookie. */
+  token?: string
+  /** Reads the `orgkit_csrf` cookie for session writes (the browser's `document.cookie` by default). */
+  csrf?: () => string | undefined
+  fetch?: typeof fetch
+}
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+function csrfFromDocument(): string | undefined {
+  const cookies = (globalThis as { document?: { cookie: string } }).document?.cookie ?? ''
+  const match = /(?:^|;\s*)orgkit_csrf=([^;]+)/.exec(cookies)
+  return match ? decodeURIComponent(match[1]!) : undefined
+}
+
+/**
+ * A typed client for every path in the OpenAPI document. Sessions: the cookie rides along and writes
+ * echo the CSRF cookie in `X-Orgkit-CSRF` (double submit, SPEC 3).
+ */
+export function createOrgkitClient(options: ClientOptions = {}): OrgkitClient {
+  const client = createClient<paths>({
+    baseUrl: options.baseUrl ?? '',
+    credentials: 'same-origin',
+    ...(options.fetch && { fetch: options.fetch }),
+  })
+  const readCsrf = options.csrf ?? csrfFromDocument
+  const auth: Middleware = {
+    onRequest({ request }) {
+      if (options.token) request.headers.set('authorization', `Bearer ${options.token}`)
+      else if (!SAFE.has(request.method)) {
+        const csrf = readCsrf()
+        if (csrf) request.headers.set('x-orgkit-csrf', csrf)
+      }
+      return request
+    },
+  }
+  client.use(auth)
+  return client
+}
+
+/**
+ * Unwraps an openapi-fetch result: the data, or an `OrgkitApiError` carrying the problem's `code`.
+ * `await must(api.GET('/v1/me'))`
+ */
+export async function must<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await call
+  if (error !== undefined || !response.ok) {
+    const body = (error ?? {}) as Partial<Problem>
+    throw new OrgkitApiError({
+      ...body,
+      status: response.status,
+      code: typeof body.code === 'string' ? body.code : `HTTP_${response.status}`,
+    })
+  }
+  return data as T
+}
