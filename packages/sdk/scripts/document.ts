@@ -8,7 +8,8 @@ import type { Ctx } from '../../server/src/services/context.ts'
  * schemas here, so no database or listening server is needed (the context is never touched).
  */
 export async function servedDocument(): Promise<Record<string, unknown>> {
-  const app = createApp({ ctx: {} as Ctx, logger: pino({ level: 'silent' }) })
+  const ctx = { settings: { trustProxyHops: 0 } } as unknown as Ctx
+  const app = createApp({ ctx, logger: pino({ level: 'silent' }) })
   const response = await app.request('/v1/openapi.json')
   if (response.status !== 200) throw new Error(`openapi.json answered ${response.status}`)
   return (await response.json()) as Record<string, unknown>
