@@ -1,13 +1,6 @@
-import { execFile } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
-import { client, DATABASES, startTestServer, type TestServer } from './support/harness.ts'
-
-const run = promisify(execFile)
+import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
 
 describe.each(DATABASES)('groups, custom roles, audit rows and operations (%s)', (database) => {
   let s: TestServer
@@ -168,31 +161,6 @@ describe.each(DATABASES)('groups, custom roles, audit rows and operations (%s)',
     expect(metrics).toContain('orgkit_http_request_duration_seconds_bucket')
     const echoed = await fetch(`${s.url}/healthz`, { headers: { 'x-request-id': 'trace-123' } })
     expect(echoed.headers.get('x-request-id')).toBe('trace-123')
-  })
-})
-
-describe('the orgkit CLI', () => {
-  it('migrates, creates a platform token the server accepts, and starts on the embedded database', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'orgkit-cli-'))
-    const bin = join(import.meta.dirname, '../bin/orgkit.js')
-    const env = { ...process.env, ORGKIT_DATA_DIR: dir, PORT: '0', ORGKIT_DATABASE_URL: '' }
-    try {
-      const migrated = await run(process.execPath, [bin, 'migrate'], { env })
-      expect(migrated.stdout).toMatch(/applied: 0001-initial/)
-      const token = (await run(process.execPath, [bin, 'tokens', 'create', 'ci'], { env })).stdout.trim()
-      expect(token).toMatch(/^okp_[\w-]{40,}$/)
-      const { startServer } = await import('../src/server.ts')
-      const server = await startServer({ database: { dataDir: dir } })
-      try {
-        expect(server.bootstrapToken).toBeNull()
-        const me = await client(server.url, token).get('/v1/me')
-        expect(me.body).toMatchObject({ platform: true })
-      } finally {
-        await server.close()
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
   })
 })
 

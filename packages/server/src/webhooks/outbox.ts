@@ -23,7 +23,7 @@ export const isBillingEvent = (type: string) => type.startsWith('billing.')
  * `org.read_billing_audit` to set up.
  */
 export function subscribed(events: readonly string[] | null, type: string): boolean {
-  if (isBillingEvent(type)) return events !== null && events.some((e) => e === type || e === 'billing.*')
+  if (isBillingEvent(type)) return events?.some((e) => e === type || e === 'billing.*') ?? false
   return (
     events === null ||
     events.some((e) => e === type || e === '*' || (e.endsWith('.*') && type.startsWith(e.slice(0, -1))))

@@ -1,9 +1,9 @@
 import { presets } from '@orgkit/core'
+import { loadConfig, startServer } from '@orgkit/server'
 import { migrate, openStore, tokens } from '@orgkit/store'
 import { Command } from 'commander'
 import pino from 'pino'
-import { loadConfig } from './config.ts'
-import { startServer } from './server.ts'
+import { registerAdminCommands } from './admin.ts'
 
 const databaseOf = (config: ReturnType<typeof loadConfig>) =>
   config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }
@@ -86,4 +86,13 @@ tokensCommand
     await store.close()
   })
 
-await program.parseAsync()
+registerAdminCommands(program)
+
+try {
+  await program.parseAsync()
+} catch (error) {
+  // The API's problem code and message, not a stack trace.
+  const e = error as { code?: string; message?: string }
+  console.error(`orgkit: ${e.code && !e.code.startsWith('commander.') ? `${e.code}: ` : ''}${e.message}`)
+  process.exit(1)
+}

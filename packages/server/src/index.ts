@@ -1,0 +1,3 @@
+/** The server as a library: what the `orgkit` command (packages/cli) and embedding hosts start. */
+export { type Config, loadConfig } from './config.ts'
+export { type RunningServer, type ServerOptions, startServer } from './server.ts'
