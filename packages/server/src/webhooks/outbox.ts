@@ -27,6 +27,9 @@ export function subscribed(events: readonly string[] | null, type: string): bool
  * transaction, with one pending delivery per subscribed endpoint. The worker sends them after commit.
  */
 export async function enqueueEvent(tx: Tx, audit: AuditRow, now: Date): Promise<boolean> {
+  // Billing entries are readable only with org.read_billing_audit; webhooks are managed with
+  // org.manage_webhooks (seed 001's admin, who must not see billing), so billing never leaves by webhook.
+  if (audit.action.startsWith('billing.')) return false
   const hooks = await tx
     .selectFrom('webhooks')
     .select(['id', 'events'])
