@@ -12,6 +12,7 @@ import { authenticate } from './middleware/auth.ts'
 import { accessRoutes } from './routes/access.ts'
 import { accountRoutes } from './routes/accounts.ts'
 import { auditWebhookRoutes } from './routes/audit-webhooks.ts'
+import { billingRoutes } from './routes/billing.ts'
 import { checkRoutes } from './routes/check.ts'
 import { invitationRoutes } from './routes/invitations.ts'
 import { orgRoutes } from './routes/orgs.ts'
@@ -120,6 +121,7 @@ export function createApp({ ctx, logger }: AppDeps) {
     resourceRoutes,
     accessRoutes,
     auditWebhookRoutes,
+    billingRoutes,
     checkRoutes,
   ]) {
     routes(app, ctx)

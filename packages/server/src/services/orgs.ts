@@ -15,6 +15,7 @@ import {
   write,
 } from './context.ts'
 import { createModelGroups } from './org-groups.ts'
+import { assertFeature } from './plan-limits.ts'
 
 export interface OrgView {
   id: string
@@ -69,6 +70,7 @@ export async function createOrg(
     if (parentId !== null) {
       requireOrg(ctx, actor, parentId)
       authorize(ctx, actor, 'org.update_settings', { type: 'org', id: parentId })
+      await assertFeature(ctx, work.tx, parentId, 'subOrgs')
     }
     const id = randomUUID()
     const row = await orgs.insertOrg(work.tx, { id, parentId, name: input.name, creatorId })

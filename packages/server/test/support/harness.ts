@@ -3,6 +3,7 @@ import type { Model } from '@orgkit/core'
 import { tokens } from '@orgkit/store'
 import pg from 'pg'
 import pino from 'pino'
+import type { PlanCatalog } from '../../src/billing/plans.ts'
 import { type RunningServer, startServer } from '../../src/server.ts'
 
 /** Every API suite runs on the embedded database, and on a real PostgreSQL when one is configured. */
@@ -75,6 +76,7 @@ export async function startTestServer(
     smtpUrl?: string
     signup?: 'open' | 'invite'
     clock?: () => number
+    plans?: PlanCatalog
     /** Share another test server's schema (two instances on one database). */
     schema?: string
   } = {},
@@ -91,6 +93,8 @@ export async function startTestServer(
     webhookIntervalMs: 0,
     smtpUrl: options.smtpUrl,
     signup: options.signup,
+    plans: options.plans,
+    usageFlushMs: 0,
   })
   const token = server.bootstrapToken ?? (await tokens.createPlatformToken(server.store.db, 'second')).secret
   const platform = client(server.url, token)
