@@ -100,6 +100,24 @@ describe.each(DATABASES)('billing (%s)', (database) => {
     ])
   })
 
+  it('sends no billing event to webhooks, which admins manage without billing rights', async () => {
+    const world = await capgoWorld(s)
+    const org = `/v1/orgs/${world.orgId}`
+    expect(
+      (await s.as(world.users.admin).post(`${org}/webhooks`, { url: 'http://127.0.0.1:9/hook' })).status,
+    ).toBe(201)
+    await s.as(world.users.billing).patch(`${org}/billing`, { billingEmail: 'pay@example.com' })
+    await s.as(world.users.billing).post(`${org}/billing/credits`, { kind: 'purchase', amount: 3 })
+    await s.as(world.users.admin).patch(org, { name: 'Renamed' })
+    const events = await s.store.db
+      .selectFrom('webhook_events')
+      .select('type')
+      .where('org_id', '=', world.orgId)
+      .execute()
+    expect(events.map((e) => e.type)).toContain('org.updated')
+    expect(events.filter((e) => e.type.startsWith('billing.'))).toEqual([])
+  })
+
   it('names an unknown plan', async () => {
     const reply = await s.platform.put(`/v1/orgs/${w.orgId}/billing/plan`, { plan: 'platinum' })
     expect([reply.status, reply.body.code]).toEqual([400, 'UNKNOWN_PLAN'])
@@ -333,6 +351,39 @@ describe.each(DATABASES)('invoices (%s)', (database) => {
     const idle = await capgoWorld(s)
     const none = await s.platform.post(`/v1/orgs/${idle.orgId}/billing/invoices`, { period: '2026-11' })
     expect([none.status, none.body.code]).toEqual([409, 'NOTHING_TO_INVOICE'])
+  })
+})
+
+describe.each(DATABASES)('seats over time (%s)', (database) => {
+  let s: TestServer
+  let now = Date.UTC(2026, 0, 10)
+  beforeAll(async () => {
+    s = await startTestServer(database, { plans: SAAS, clock: () => now })
+  }, 60_000)
+  afterAll(() => s?.stop())
+
+  it('frees the seat of an expired invitation, and takes one again to resend it', async () => {
+    const owner = await s.user('Owner')
+    const org = `/v1/orgs/${(await s.as(owner).post('/v1/orgs', { name: 'Clocked' })).body.id}`
+    const invite = (email: string) => s.platform.post(`${org}/invitations`, { email, role: 'org_member' })
+    const a = await invite('a@example.com')
+    expect((await invite('b@example.com')).status).toBe(201)
+    now += 8 * 86_400_000 // both expired after 7 days: their seats are free again
+    expect((await s.platform.get(`${org}/usage`)).body.seats).toMatchObject({
+      used: 1,
+      pendingInvitations: 0,
+    })
+    expect((await invite('c@example.com')).status).toBe(201)
+    const d = await invite('d@example.com')
+    expect(d.status).toBe(201)
+    const resent = await s.platform.post(`${org}/invitations/${a.body.id}/resend`)
+    expect([resent.status, resent.body.code, resent.body.details?.limit]).toEqual([
+      409,
+      'PLAN_LIMIT_REACHED',
+      'seats',
+    ])
+    await s.platform.delete(`${org}/invitations/${d.body.id}`)
+    expect((await s.platform.post(`${org}/invitations/${a.body.id}/resend`)).status).toBe(200)
   })
 })
 
