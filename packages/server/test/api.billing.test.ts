@@ -100,6 +100,34 @@ describe.each(DATABASES)('billing (%s)', (database) => {
     ])
   })
 
+  it('keeps the billing email in General settings, changed only with org.update_billing, all or nothing', async () => {
+    const world = await capgoWorld(s)
+    const org = `/v1/orgs/${world.orgId}`
+    const email = async () => (await s.platform.get(`${org}/billing`)).body.billingEmail
+    expect((await s.as(world.users.billing).patch(org, { billingEmail: 'bm@example.com' })).status).toBe(200)
+    expect(await email()).toBe('bm@example.com')
+    // An admin may rename the org, but not touch the billing email, not even along with a rename.
+    const mixed = await s
+      .as(world.users.admin)
+      .patch(org, { name: 'Renamed', billingEmail: 'admin@example.com' })
+    expect([mixed.status, mixed.body.details.permission]).toEqual([403, 'org.update_billing'])
+    expect([(await s.platform.get(org)).body.name, await email()]).toEqual(['Acme', 'bm@example.com'])
+    // A billing manager can't rename it.
+    expect((await s.as(world.users.billing).patch(org, { name: 'Nope', billingEmail: null })).status).toBe(
+      403,
+    )
+    const both = await s
+      .as(world.users.creator)
+      .patch(org, { name: 'Renamed', billingEmail: 'owner@example.com' })
+    expect(both.body).toMatchObject({ name: 'Renamed' })
+    expect(both.body.billingEmail).toBeUndefined() // not in the org view every member reads
+    expect(await email()).toBe('owner@example.com')
+    const actions = (await s.platform.get(`${org}/audit-logs?limit=5`)).body.items.map(
+      (e: { action: string }) => e.action,
+    )
+    expect(actions.slice(0, 2).sort()).toEqual(['billing.email_changed', 'org.updated'])
+  })
+
   it('sends no billing event to webhooks, which admins manage without billing rights', async () => {
     const world = await capgoWorld(s)
     const org = `/v1/orgs/${world.orgId}`

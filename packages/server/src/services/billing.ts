@@ -1,6 +1,6 @@
 import { ORG, OrgkitError } from '@orgkit/core'
 import type { Plan } from '../billing/plans.ts'
-import { type Actor, authorize, type Ctx, type RequestMeta, requireOrg, write } from './context.ts'
+import { type Actor, authorize, type Ctx, type RequestMeta, requireOrg, type Work, write } from './context.ts'
 import { excessOver, planOf } from './plan-limits.ts'
 
 /**
@@ -95,26 +95,40 @@ export async function updateBilling(
 ) {
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
-    authorize(ctx, actor, 'org.update_billing', { type: ORG, id: orgId })
-    const before = await work.tx
-      .selectFrom('orgs')
-      .select('billing_email')
-      .where('id', '=', orgId)
-      .executeTakeFirstOrThrow()
-    const billingEmail = input.billingEmail?.trim().toLowerCase() ?? null
-    await work.tx
-      .updateTable('orgs')
-      .set({ billing_email: billingEmail, updated_at: new Date(ctx.clock()) })
-      .where('id', '=', orgId)
-      .execute()
-    work.audit({
-      orgId,
-      action: 'billing.email_changed',
-      targetType: 'org',
-      targetId: orgId,
-      before: { billingEmail: before.billing_email },
-      after: { billingEmail },
-    })
-    return { billingEmail }
+    return { billingEmail: await setBillingEmail(ctx, actor, work, orgId, input.billingEmail) }
   })
+}
+
+/**
+ * Sets the billing email inside a write (here, or with the other General settings in PATCH /orgs/{id}):
+ * it needs `org.update_billing` and is audited in the billing category, whatever else the write does.
+ */
+export async function setBillingEmail(
+  ctx: Ctx,
+  actor: Actor,
+  work: Work,
+  orgId: string,
+  email: string | null,
+): Promise<string | null> {
+  authorize(ctx, actor, 'org.update_billing', { type: ORG, id: orgId })
+  const before = await work.tx
+    .selectFrom('orgs')
+    .select('billing_email')
+    .where('id', '=', orgId)
+    .executeTakeFirstOrThrow()
+  const billingEmail = email?.trim().toLowerCase() ?? null
+  await work.tx
+    .updateTable('orgs')
+    .set({ billing_email: billingEmail, updated_at: new Date(ctx.clock()) })
+    .where('id', '=', orgId)
+    .execute()
+  work.audit({
+    orgId,
+    action: 'billing.email_changed',
+    targetType: 'org',
+    targetId: orgId,
+    before: { billingEmail: before.billing_email },
+    after: { billingEmail },
+  })
+  return billingEmail
 }
