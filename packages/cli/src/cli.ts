@@ -21,6 +21,7 @@ program
     const server = await startServer({
       database: databaseOf(config),
       model: presets[config.model],
+      plans: config.plans,
       port: config.port,
       host: config.host,
       smtpUrl: config.smtpUrl,

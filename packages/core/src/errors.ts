@@ -68,6 +68,15 @@ export const ERRORS = {
   INVITATION_WRONG_EMAIL: 'forbidden',
   API_KEY_POLICY: 'invalid',
   TOKEN_INVALID: 'not_found',
+  // Plans and billing (issue #9); limits name themselves in details: { limit, max, current }
+  PLAN_LIMIT_REACHED: 'conflict',
+  PLAN_FEATURE_UNAVAILABLE: 'forbidden',
+  PLAN_DOWNGRADE_BLOCKED: 'conflict',
+  UNKNOWN_PLAN: 'invalid',
+  INSUFFICIENT_CREDITS: 'conflict',
+  INVOICE_NOT_FOUND: 'not_found',
+  INVOICE_NOT_OPEN: 'conflict',
+  NOTHING_TO_INVOICE: 'conflict',
 } as const satisfies Record<string, ErrorKind>
 
 export type ErrorCode = keyof typeof ERRORS

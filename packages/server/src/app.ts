@@ -14,6 +14,7 @@ import { authenticate } from './middleware/auth.ts'
 import { accessRoutes } from './routes/access.ts'
 import { accountRoutes } from './routes/accounts.ts'
 import { auditWebhookRoutes } from './routes/audit-webhooks.ts'
+import { billingRoutes } from './routes/billing.ts'
 import { checkRoutes } from './routes/check.ts'
 import { invitationRoutes } from './routes/invitations.ts'
 import { orgRoutes } from './routes/orgs.ts'
@@ -131,6 +132,7 @@ export function createApp({ ctx, logger, consoleDir }: AppDeps) {
     resourceRoutes,
     accessRoutes,
     auditWebhookRoutes,
+    billingRoutes,
     checkRoutes,
   ]) {
     routes(app, ctx)

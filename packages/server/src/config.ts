@@ -1,4 +1,5 @@
 import { OrgkitError, presets } from '@orgkit/core'
+import { loadPlans, type PlanCatalog } from './billing/plans.ts'
 
 export interface Config {
   port: number
@@ -14,6 +15,8 @@ export interface Config {
   webhooksAllowPrivate: boolean
   auditRetentionDays: number
   trustProxyHops: number
+  /** Plans (ORGKIT_PLANS: a JSON file; ORGKIT_DEFAULT_PLAN: the default), see docs/billing.md. */
+  plans: PlanCatalog
 }
 
 /** Configuration from the environment (SPEC 6); a mistake fails at start-up with what to fix. */
@@ -66,5 +69,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhooksAllowPrivate: env.ORGKIT_WEBHOOKS_ALLOW_PRIVATE === '1',
     auditRetentionDays: Number(env.ORGKIT_AUDIT_RETENTION_DAYS ?? 90),
     trustProxyHops,
+    plans: loadPlans(env.ORGKIT_PLANS || undefined, env.ORGKIT_DEFAULT_PLAN || undefined),
   }
 }

@@ -15,12 +15,16 @@ import {
 } from '@orgkit/store'
 import pino, { type Logger } from 'pino'
 import { createApp } from './app.ts'
+import { manualProvider, type PaymentProvider } from './billing/payments.ts'
+import { loadPlans, type PlanCatalog } from './billing/plans.ts'
+import { UsageMeter } from './billing/usage-meter.ts'
 import { EngineReplica } from './engine-replica.ts'
 import { MailSender } from './mail/mailer.ts'
 import { altchaCaptcha } from './security/captcha.ts'
 import { isLoopback } from './security/local-outbox.ts'
 import { pruneRateLimits } from './security/rate-limit.ts'
 import type { Ctx, Settings } from './services/context.ts'
+import { issueDueInvoices } from './services/invoices.ts'
 import { WebhookWorker } from './webhooks/worker.ts'
 
 export interface ServerOptions {
@@ -45,6 +49,12 @@ export interface ServerOptions {
   /** How often the engine polls the change feed besides LISTEN/NOTIFY. */
   pollMs?: number | undefined
   model?: Model | undefined
+  /** The plan catalogue (default: the built-in one, see billing/plans.ts). */
+  plans?: PlanCatalog | undefined
+  /** How invoices are collected (default: `manual`). */
+  payments?: PaymentProvider | undefined
+  /** How often counted checks are flushed to the database; 0: only on demand and at close (tests). */
+  usageFlushMs?: number | undefined
   port?: number | undefined
   host?: string | undefined
   logger?: Logger | undefined
@@ -100,6 +110,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const webhooks = new WebhookWorker(store.db, clock, logger, { allowPrivate: settings.webhooksAllowPrivate })
   const captcha = altchaCaptcha(settings.captchaSecret, { maxNumber: options.captchaMaxNumber })
+  const usage = new UsageMeter(store.db, clock)
   const ctx: Ctx = {
     db: store.db,
     engine,
@@ -110,6 +121,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     mail,
     captcha,
     webhooks,
+    billing: {
+      plans: options.plans ?? loadPlans(undefined, undefined),
+      usage,
+      payments: options.payments ?? manualProvider,
+    },
   }
   let bootstrapToken: string | null = null
   if ((await tokens.countPlatformTokens(store.db)) === 0) {
@@ -130,6 +146,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = address.includes(':') ? `[${address}]` : address
   settings.publicUrl ||= `http://${host}:${port}`
   mail.start()
+  if ((options.usageFlushMs ?? 10_000) > 0)
+    usage.start(options.usageFlushMs ?? 10_000, (err) =>
+      logger.warn({ err }, 'usage flush failed; kept for the next'),
+    )
   if ((options.webhookIntervalMs ?? 1000) > 0) webhooks.start(options.webhookIntervalMs ?? 1000)
   // Housekeeping, hourly: audit entries past retention (their chains keep an anchor), old rate windows.
   const housekeeping = setInterval(() => {
@@ -138,6 +158,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       .transaction()
       .execute((tx) => pruneAudit(tx, cutoff))
       .then(() => pruneRateLimits(store.db, clock()))
+      .then(() => issueDueInvoices(ctx))
       .catch((err) => logger.error({ err }, 'housekeeping failed'))
   }, 3_600_000)
   housekeeping.unref()
@@ -153,6 +174,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await mail.stop()
       await webhooks.stop()
       await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())))
+      await usage.stop()
       await store.close()
     },
   }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { issueLastMonthInvoice } from './support/billing.ts'
 import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
 import { DATABASES, type Reply, solveCaptcha, startTestServer, type TestServer } from './support/harness.ts'
 
@@ -577,7 +578,104 @@ const ROWS: Row[] = [
       body: { permission: 'app.read', resource: { type: 'app', id: w.appId } },
     }),
   },
+  {
+    route: 'GET /v1/plans',
+    expect: all(200),
+    call: async () => ({ method: 'GET', path: '/v1/plans' }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/billing',
+    expect: e(200, 403, 200, 403, 404, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/billing` }),
+  },
+  {
+    route: 'PATCH /v1/orgs/{orgId}/billing',
+    expect: e(200, 403, 200, 403, 404, 404),
+    call: async (w) => ({
+      method: 'PATCH',
+      path: `/v1/orgs/${w.orgId}/billing`,
+      body: { billingEmail: 'billing@example.com' },
+    }),
+  },
+  {
+    route: 'PUT /v1/orgs/{orgId}/billing/plan',
+    expect: e(200, 403, 200, 403, 404, 404),
+    call: async (w) => ({
+      method: 'PUT',
+      path: `/v1/orgs/${w.orgId}/billing/plan`,
+      body: { plan: 'unlimited' },
+    }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/billing/credits',
+    expect: e(200, 403, 200, 403, 404, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/billing/credits` }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/billing/credits',
+    expect: e(201, 403, 201, 403, 404, 404),
+    call: async (w) => ({
+      method: 'POST',
+      path: `/v1/orgs/${w.orgId}/billing/credits`,
+      body: { kind: 'purchase', amount: 10 },
+    }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/billing/invoices',
+    expect: e(200, 403, 200, 403, 404, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/billing/invoices` }),
+  },
+  {
+    // Issuing is the platform's (or its hourly job's): no user, whatever their role, issues an invoice.
+    route: 'POST /v1/orgs/{orgId}/billing/invoices',
+    expect: all(403),
+    call: async (w) => ({ method: 'POST', path: `/v1/orgs/${w.orgId}/billing/invoices`, body: {} }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/billing/invoices/{id}',
+    expect: e(200, 403, 200, 403, 404, 404),
+    call: async (_w, s, caller) => {
+      const { world, invoiceId } = await invoiced(s)
+      return {
+        method: 'GET',
+        path: `/v1/orgs/${world.orgId}/billing/invoices/${invoiceId}`,
+        as: world.users[USER_OF[caller]],
+      } as Call
+    },
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/billing/invoices/{id}/pay',
+    expect: all(403),
+    call: async (_w, s, caller) => {
+      const { world, invoiceId } = await invoiced(s)
+      return {
+        method: 'POST',
+        path: `/v1/orgs/${world.orgId}/billing/invoices/${invoiceId}/pay`,
+        body: {},
+        as: world.users[USER_OF[caller]],
+      } as Call
+    },
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/usage',
+    expect: e(200, 403, 200, 403, 404, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/usage` }),
+  },
 ]
+
+/** A world of its own with last month's invoice, made once per server. */
+const invoicedWorlds = new WeakMap<TestServer, Promise<{ world: CapgoWorld; invoiceId: string }>>()
+function invoiced(s: TestServer) {
+  let made = invoicedWorlds.get(s)
+  if (!made) {
+    made = (async () => {
+      const world = await capgoWorld(s)
+      return { world, invoiceId: await issueLastMonthInvoice(s, world.orgId) }
+    })()
+    invoicedWorlds.set(s, made)
+  }
+  return made
+}
 
 async function customRole(s: TestServer, w: CapgoWorld) {
   const key = `tmp_${next()}`

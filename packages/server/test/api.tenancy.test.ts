@@ -1,5 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { issueLastMonthInvoice } from './support/billing.ts'
 import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
 
@@ -10,7 +11,7 @@ import { DATABASES, startTestServer, type TestServer } from './support/harness.t
 describe.each(DATABASES)('tenancy, input validation and the OpenAPI document (%s)', (database) => {
   let s: TestServer
   let a: CapgoWorld
-  let b: CapgoWorld & { groupId: string; bindingId: string; roleKey: string }
+  let b: CapgoWorld & { groupId: string; bindingId: string; roleKey: string; invoiceId: string }
 
   beforeAll(async () => {
     s = await startTestServer(database)
@@ -27,7 +28,13 @@ describe.each(DATABASES)('tenancy, input validation and the OpenAPI document (%s
       permissions: ['app.read'],
       priority: 1,
     })
-    b = { ...other, groupId: group.body.id, bindingId: bindings.body.items[0].id, roleKey: 'b_role' }
+    b = {
+      ...other,
+      groupId: group.body.id,
+      bindingId: bindings.body.items[0].id,
+      roleKey: 'b_role',
+      invoiceId: await issueLastMonthInvoice(s, other.orgId),
+    }
   })
   afterAll(() => s?.stop())
 
@@ -41,6 +48,9 @@ describe.each(DATABASES)('tenancy, input validation and the OpenAPI document (%s
       `/v1/orgs/${b.orgId}/groups/${b.groupId}`,
       `/v1/orgs/${b.orgId}/roles`,
       `/v1/orgs/${b.orgId}/resources/${b.appId}/access`,
+      `/v1/orgs/${b.orgId}/billing`,
+      `/v1/orgs/${b.orgId}/billing/credits`,
+      `/v1/orgs/${b.orgId}/billing/invoices/${b.invoiceId}`,
     ]
     return Promise.all(paths.map(async (p) => (await s.platform.get(p)).body))
   }
@@ -100,6 +110,15 @@ describe.each(DATABASES)('tenancy, input validation and the OpenAPI document (%s
       ['GET', `${B}/roles`],
       ['PATCH', `${A}/roles/${b.roleKey}`, { label: 'pwned' }],
       ['DELETE', `${A}/roles/${b.roleKey}`],
+      ['GET', `${B}/billing`],
+      ['PATCH', `${B}/billing`, { billingEmail: 'pwned@example.com' }],
+      ['PUT', `${B}/billing/plan`, { plan: 'free' }],
+      ['GET', `${B}/billing/credits`],
+      ['POST', `${B}/billing/credits`, { kind: 'purchase', amount: 1 }],
+      ['GET', `${B}/billing/invoices`],
+      ['GET', `${B}/billing/invoices/${b.invoiceId}`],
+      ['GET', `${A}/billing/invoices/${b.invoiceId}`],
+      ['GET', `${B}/usage`],
     ]
     for (const [method, path, body] of calls) {
       const reply = await admin.request(method, path, body)

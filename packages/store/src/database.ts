@@ -36,6 +36,11 @@ export interface OrgsTable {
   api_key_policy: Json
   created_at: CreatedAt
   updated_at: Generated<Date>
+  /** Null: the deployment's default plan. */
+  plan: string | null
+  billing_email: string | null
+  /** Kept equal to the sum of the org's credit entries; a check constraint keeps it >= 0. */
+  credit_balance: ColumnType<string, string | number | bigint | undefined, string | number | bigint>
 }
 
 export interface MembershipsTable {
@@ -278,6 +283,46 @@ export interface RevisionTable {
   value: string
 }
 
+export interface CreditEntriesTable {
+  id: string
+  seq: Generated<string>
+  org_id: string
+  kind: 'purchase' | 'grant' | 'consumption' | 'refund'
+  amount: ColumnType<string, number | string, never>
+  balance_after: ColumnType<string, number | string, never>
+  description: Generated<string>
+  actor_type: string
+  actor_id: string | null
+  created_at: CreatedAt
+}
+
+export interface UsageDailyTable {
+  org_id: string
+  /** YYYY-MM-DD (UTC). */
+  day: ColumnType<string, string, string>
+  metric: string
+  count: ColumnType<string, number | string, number | string>
+}
+
+export interface InvoicesTable {
+  id: string
+  org_id: string
+  number: string
+  /** YYYY-MM. */
+  period: string
+  plan: string
+  currency: string
+  lines: Json
+  total: ColumnType<string, number | string, never>
+  status: 'open' | 'paid' | 'void'
+  provider: string
+  provider_reference: string | null
+  payment_url: string | null
+  billing_email: string | null
+  issued_at: Date
+  paid_at: Date | null
+}
+
 export interface ChangeLogTable {
   revision: string
   changes: Json
@@ -313,6 +358,9 @@ export interface Database {
   webhook_events: WebhookEventsTable
   webhook_deliveries: WebhookDeliveriesTable
   webhook_attempts: WebhookAttemptsTable
+  credit_entries: CreditEntriesTable
+  usage_daily: UsageDailyTable
+  invoices: InvoicesTable
 }
 
 export type Db = Kysely<Database>

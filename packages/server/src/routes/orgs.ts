@@ -74,6 +74,8 @@ export const orgRoutes: RouteModule = (app, ctx) => {
               singleRoleTeams: z.boolean().optional(),
               resourceAdminsGrantTeamAccess: z.boolean().optional(),
               parentId: Uuid.nullable().optional(),
+              /** Needs org.update_billing (not org.update_settings); audited as billing. */
+              billingEmail: z.email().max(320).nullable().optional(),
             })
             .strict(),
         ),

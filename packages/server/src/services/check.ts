@@ -13,6 +13,12 @@ function orgOf(ctx: Ctx, target: Target): string | null {
   return ctx.engine.authorizer.orgOf(target)
 }
 
+/** Counts an answered check against its org's usage (in memory; flushed in batches, see UsageMeter). */
+function meter(ctx: Ctx, target: Target): void {
+  const orgId = orgOf(ctx, target)
+  if (orgId !== null) ctx.billing.usage.count(orgId)
+}
+
 /**
  * Whose decision is asked: the caller's own when no subject is given; someone else's only with a platform
  * token, or with `org.read_access` in the org the target lives in (SPEC 6).
@@ -46,6 +52,7 @@ export async function check(
   const target = toTarget(input.resource)
   const subject = subjectFor(ctx, actor, input.subject, target)
   const decision = ctx.engine.authorizer.check(subject, input.permission, target)
+  meter(ctx, target)
   return { allowed: decision.allowed, reason: decision.reason, revision: ctx.engine.revision } as Decision & {
     revision: number
   }
@@ -68,6 +75,7 @@ export async function checkBatch(
         item.permission,
         target,
       )
+      meter(ctx, target)
       return { allowed: decision.allowed, reason: decision.reason as string }
     } catch (error) {
       if (error instanceof OrgkitError)

@@ -16,6 +16,9 @@ import {
   recordChanges,
   type Tx,
 } from '@orgkit/store'
+import type { PaymentProvider } from '../billing/payments.ts'
+import type { PlanCatalog } from '../billing/plans.ts'
+import type { UsageMeter } from '../billing/usage-meter.ts'
 import type { EngineReplica } from '../engine-replica.ts'
 import type { MailSender } from '../mail/mailer.ts'
 import type { Captcha } from '../security/captcha.ts'
@@ -55,6 +58,14 @@ export interface Ctx {
   mail: MailSender
   captcha: Captcha
   webhooks: WebhookWorker
+  billing: Billing
+}
+
+/** Plans, the usage meter and the payment provider (issue #9, docs/billing.md). */
+export interface Billing {
+  plans: PlanCatalog
+  usage: UsageMeter
+  payments: PaymentProvider
 }
 
 /**

@@ -19,6 +19,7 @@ import {
 } from './context.ts'
 import { orgRole } from './members.ts'
 import { joinEveryoneGroups } from './org-groups.ts'
+import { assertSeatAvailable } from './plan-limits.ts'
 
 const INVITATION_DAYS = 7
 
@@ -129,6 +130,7 @@ export async function invite(
       throw new OrgkitError('ALREADY_EXISTS', 'already invited: resend the invitation instead', {
         invitationId: open.id,
       })
+    await assertSeatAvailable(ctx, work.tx, orgId)
     const row = await work.tx
       .insertInto('invitations')
       .values({
@@ -182,6 +184,15 @@ export async function resend(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: s
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.invite_user', { type: ORG, id: orgId })
     await hit(work.tx, `invite:resend:${id}`, 5, 3600, ctx.clock())
+    // An expired invitation holds no seat; resending makes it pending again, so it needs one.
+    const expired = await work.tx
+      .selectFrom('invitations')
+      .select('id')
+      .where('id', '=', id)
+      .where('org_id', '=', orgId)
+      .where('expires_at', '<=', new Date(ctx.clock()))
+      .executeTakeFirst()
+    if (expired) await assertSeatAvailable(ctx, work.tx, orgId)
     const row = await work.tx
       .updateTable('invitations')
       .set({ token_hash: sha256(token), expires_at: new Date(ctx.clock() + INVITATION_DAYS * 86_400_000) })

@@ -15,6 +15,7 @@ import {
   write,
 } from './context.ts'
 import { joinEveryoneGroups } from './org-groups.ts'
+import { assertSeatAvailable } from './plan-limits.ts'
 
 export interface MemberView {
   /** Null for an invitation whose invitee has no account yet. */
@@ -173,6 +174,7 @@ export async function addMember(
     if (await members.findMembership(work.tx, orgId, input.userId)) {
       throw new OrgkitError('ALREADY_MEMBER', 'already a member', { userId: input.userId })
     }
+    await assertSeatAvailable(ctx, work.tx, orgId)
     await members.upsertMembership(work.tx, orgId, input.userId, 'active')
     work.change({ op: 'membership.put', membership: { orgId, userId: input.userId, status: 'active' } })
     await joinEveryoneGroups(work, ctx, orgId, input.userId)

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, type Target } from '@orgkit/core'
 import { bindings, type Executor, overrides, resources, users } from '@orgkit/store'
 import { type Actor, authorize, type Ctx, can, type RequestMeta, requireOrg, write } from './context.ts'
+import { assertResourceAvailable } from './plan-limits.ts'
 
 export interface ResourceView {
   id: string
@@ -114,6 +115,7 @@ export async function createResource(
       parentTarget = { type: parent.type, id: parent.id }
     }
     authorize(ctx, actor, actionPermission(ctx, input.type, 'create'), parentTarget)
+    await assertResourceAvailable(ctx, work.tx, orgId, input.type)
     const row = await resources.insertResource(work.tx, {
       id: randomUUID(),
       orgId,

@@ -9,6 +9,7 @@ import {
   requireOrg,
   write,
 } from './context.ts'
+import { assertFeature } from './plan-limits.ts'
 
 export interface RoleView {
   key: string
@@ -85,6 +86,7 @@ export async function createRole(ctx: Ctx, actor: Actor, meta: RequestMeta, orgI
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })
+    await assertFeature(ctx, work.tx, orgId, 'customRoles')
     if (ctx.model.roles[input.key] || input.key === 'team') {
       throw new OrgkitError('ALREADY_EXISTS', `"${input.key}" is a built-in role`, { field: 'key' })
     }

@@ -3,6 +3,7 @@ import type { Model } from '@orgkit/core'
 import { tokens } from '@orgkit/store'
 import pg from 'pg'
 import pino from 'pino'
+import type { PlanCatalog } from '../../src/billing/plans.ts'
 import { type RunningServer, startServer } from '../../src/server.ts'
 
 /** Every API suite runs on the embedded database, and on a real PostgreSQL when one is configured. */
@@ -76,6 +77,7 @@ export async function startTestServer(
     signup?: 'open' | 'invite'
     clock?: () => number
     trustProxyHops?: number
+    plans?: PlanCatalog
     /** Share another test server's schema (two instances on one database). */
     schema?: string
     /** Let credential-less loopback requests read the mail outbox, as `orgkit start` does (the console). */
@@ -99,6 +101,8 @@ export async function startTestServer(
     trustProxyHops: options.trustProxyHops,
     localOutbox: options.localOutbox,
     consoleDir: options.consoleDir,
+    plans: options.plans,
+    usageFlushMs: 0,
   })
   const token = server.bootstrapToken ?? (await tokens.createPlatformToken(server.store.db, 'second')).secret
   const platform = client(server.url, token)

@@ -5,6 +5,7 @@ import * as auditWebhooks from './0003-audit-webhooks.ts'
 import * as mailRetries from './0004-mail-retries.ts'
 import * as orgSettings from './0005-org-settings.ts'
 import * as passwordResets from './0006-password-resets.ts'
+import * as billing from './0007-billing.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
 export const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   '0004-mail-retries': mailRetries,
   '0005-org-settings': orgSettings,
   '0006-password-resets': passwordResets,
+  '0007-billing': billing,
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,124 @@
+import { OrgkitError } from '@orgkit/core'
+import type { Executor } from '@orgkit/store'
+import { type Plan, type PlanFeature, planFor } from '../billing/plans.ts'
+import type { Ctx } from './context.ts'
+
+/**
+ * Plan limits, checked where they bite. Every assertion runs inside `write()` on its transaction, after
+ * the org row lock: two writes to one org can't both see the last free seat (race-free by the lock, not
+ * by luck).
+ */
+export async function planOf(ctx: Ctx, db: Executor, orgId: string): Promise<Plan> {
+  const row = await db.selectFrom('orgs').select('plan').where('id', '=', orgId).executeTakeFirst()
+  return planFor(ctx.billing.plans, row?.plan ?? null)
+}
+
+export interface SeatCount {
+  /** Members plus pending invitations (SPEC 3: pending invitations count as seats). */
+  seats: number
+  members: number
+  pendingInvitations: number
+}
+
+export async function countSeats(ctx: Ctx, db: Executor, orgId: string): Promise<SeatCount> {
+  const members = await db
+    .selectFrom('memberships')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('org_id', '=', orgId)
+    .executeTakeFirstOrThrow()
+  const invitations = await db
+    .selectFrom('invitations')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('org_id', '=', orgId)
+    .where('accepted_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', new Date(ctx.clock()))
+    .executeTakeFirstOrThrow()
+  const m = Number(members.n)
+  const p = Number(invitations.n)
+  return { seats: m + p, members: m, pendingInvitations: p }
+}
+
+/** Resources of each type in the org (types with none are absent). */
+export async function countResources(db: Executor, orgId: string): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('resources')
+    .select(['type', (eb) => eb.fn.countAll<string>().as('n')])
+    .where('org_id', '=', orgId)
+    .groupBy('type')
+    .execute()
+  return Object.fromEntries(rows.map((r) => [r.type, Number(r.n)]))
+}
+
+const limitReached = (plan: Plan, limit: string, max: number, current: number) =>
+  new OrgkitError(
+    'PLAN_LIMIT_REACHED',
+    `the ${plan.name} plan allows ${max} ${limit === 'seats' ? 'seats' : `${limit} resources`}; upgrade to add more`,
+    { limit, max, current, plan: plan.key },
+  )
+
+/** One more seat (a member or a pending invitation) must fit the org's plan. */
+export async function assertSeatAvailable(ctx: Ctx, tx: Executor, orgId: string): Promise<void> {
+  const plan = await planOf(ctx, tx, orgId)
+  if (plan.seats === null) return
+  const { seats } = await countSeats(ctx, tx, orgId)
+  if (seats + 1 > plan.seats) throw limitReached(plan, 'seats', plan.seats, seats)
+}
+
+/** One more resource of this type must fit the org's plan. */
+export async function assertResourceAvailable(
+  ctx: Ctx,
+  tx: Executor,
+  orgId: string,
+  type: string,
+): Promise<void> {
+  const plan = await planOf(ctx, tx, orgId)
+  const max = plan.resources[type] ?? null
+  if (max === null) return
+  const current = (await countResources(tx, orgId))[type] ?? 0
+  if (current + 1 > max) throw limitReached(plan, type, max, current)
+}
+
+/** The org's plan must include the feature (sub-organizations, custom roles). */
+export async function assertFeature(ctx: Ctx, tx: Executor, orgId: string, feature: PlanFeature) {
+  const plan = await planOf(ctx, tx, orgId)
+  if (!plan.features.includes(feature)) {
+    throw new OrgkitError('PLAN_FEATURE_UNAVAILABLE', `the ${plan.name} plan does not include ${feature}`, {
+      feature,
+      plan: plan.key,
+    })
+  }
+}
+
+/**
+ * What stops a move to `plan`: each limit the org's current usage exceeds (and each feature it uses
+ * that the plan lacks). Empty when the move is allowed.
+ */
+export async function excessOver(ctx: Ctx, tx: Executor, orgId: string, plan: Plan) {
+  const excess: { limit: string; max: number; current: number }[] = []
+  const { seats } = await countSeats(ctx, tx, orgId)
+  if (plan.seats !== null && seats > plan.seats)
+    excess.push({ limit: 'seats', max: plan.seats, current: seats })
+  const resources = await countResources(tx, orgId)
+  for (const [type, max] of Object.entries(plan.resources)) {
+    if (max !== null && (resources[type] ?? 0) > max)
+      excess.push({ limit: type, max, current: resources[type] ?? 0 })
+  }
+  if (!plan.features.includes('customRoles')) {
+    const roles = await tx
+      .selectFrom('custom_roles')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('org_id', '=', orgId)
+      .executeTakeFirstOrThrow()
+    if (Number(roles.n) > 0) excess.push({ limit: 'customRoles', max: 0, current: Number(roles.n) })
+  }
+  if (!plan.features.includes('subOrgs')) {
+    const children = await tx
+      .selectFrom('orgs')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('parent_id', '=', orgId)
+      .executeTakeFirstOrThrow()
+    if (Number(children.n) > 0) excess.push({ limit: 'subOrgs', max: 0, current: Number(children.n) })
+  }
+  return excess
+}
