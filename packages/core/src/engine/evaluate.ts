@@ -1,3 +1,4 @@
+import { accessBits, accessOf, groupApplies, roleOf } from './access.ts'
 import type { CompiledPermission, RoleHandle } from './compiled-model.ts'
 import type { Decision } from './data.ts'
 import type { Graph } from './graph.ts'
@@ -50,26 +51,6 @@ export interface Trace {
 }
 
 const expired = (b: BindingNode, now: number) => b.expiresAt <= now
-
-/** The role a binding gives this principal: a team binding resolves per member (SPEC 1.3). */
-function roleOf(graph: Graph, b: BindingNode, member: GroupMemberNode | null): RoleHandle | null {
-  let role = b.role
-  if (role === null) {
-    if (member === null) return null
-    const group = member.group
-    const key = group.org.singleRoleTeams ? group.role : (member.memberRole ?? group.role)
-    if (key === null) return null
-    role = graph.roleFor(graph.compiled.teamRoleKey(key, b.scopeType), b.org) ?? null
-    if (role === null) return null
-  }
-  return role.live && role.scope === b.scopeType ? role : null
-}
-
-/** A group counts for a check in `org` when it sits in org's chain and its user is an active member there. */
-function groupApplies(member: GroupMemberNode, org: OrgNode, user: UserNode): boolean {
-  const groupOrg = member.group.org
-  return org.isWithin(groupOrg) && user.memberships.get(groupOrg.id) === 'active'
-}
 
 /** Bindings on a resource (or one above it) all count: a union, no slots. */
 function resourceGrant(
@@ -209,6 +190,20 @@ export function decideForUser(
         }
       }
     }
+  }
+
+  // 4. Roles. Without a trace, from the user's access index (access.ts): the same facts, precomputed.
+  if (trace === null) {
+    if (permission === null) return DENY_NO_GRANT
+    const entries = accessOf(graph, user, now)
+    if (entries.length === 0) return DENY_NO_GRANT
+    const stride = 1 + graph.compiled.words
+    const word = permission.word
+    const bit = permission.bit
+    for (let r = resource; r !== null; r = r.parent) {
+      if ((accessBits(user, entries, r, stride, word) & bit) !== 0) return ALLOW_ROLE
+    }
+    return (accessBits(user, entries, org, stride, word) & bit) !== 0 ? ALLOW_ROLE : DENY_NO_GRANT
   }
 
   // 4a. Bindings on the resource and the resources above it (union).

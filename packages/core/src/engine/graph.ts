@@ -46,6 +46,12 @@ export class Graph {
   readonly groups = new Map<Id, GroupNode>()
   readonly bindings = new Map<Id, BindingNode>()
   readonly apiKeys = new Map<Id, ApiKeyNode>()
+  /**
+   * Bumped by changes that can stale many users' access indexes at once (access.ts): an org moved, created
+   * under another or its teams switch flipped, an org deleted, a custom role edited, a resource moved to
+   * another org. Rare writes; every other change clears only the indexes it touches.
+   */
+  epoch = 0
 
   constructor(readonly compiled: CompiledModel) {}
 
@@ -89,12 +95,18 @@ export class Graph {
         // Keys are the nodes' own id strings: the records' copies can then be collected.
         org.members.set(user.id, status)
         user.memberships.set(org.id, status)
+        user.access = null
         return
       }
-      case 'membership.delete':
+      case 'membership.delete': {
         this.orgs.get(change.orgId)?.members.delete(change.userId)
-        this.users.get(change.userId)?.memberships.delete(change.orgId)
+        const user = this.users.get(change.userId)
+        if (user) {
+          user.memberships.delete(change.orgId)
+          user.access = null
+        }
         return
+      }
       case 'group.put':
         this.putGroup(change.group)
         return
@@ -106,6 +118,7 @@ export class Graph {
         const group = this.group(groupId)
         const user = this.user(userId)
         const existing = group.members.get(userId)
+        user.access = null
         if (existing) existing.memberRole = memberRole ?? null
         else {
           const member = new GroupMemberNode(group, user, memberRole ?? null)
@@ -115,10 +128,15 @@ export class Graph {
         }
         return
       }
-      case 'groupMember.delete':
+      case 'groupMember.delete': {
         this.groups.get(change.groupId)?.members.delete(change.userId)
-        this.users.get(change.userId)?.groups.delete(change.groupId)
+        const user = this.users.get(change.userId)
+        if (user) {
+          user.groups.delete(change.groupId)
+          user.access = null
+        }
         return
+      }
       case 'binding.put':
         this.putBinding(change.binding)
         return
@@ -145,12 +163,22 @@ export class Graph {
       case 'role.delete': {
         const role = this.orgs.get(change.orgId)?.customRoles.get(change.key)
         // The handle stays, dead, so bindings still naming the key come back to life if it is re-created.
-        if (role) role.live = false
+        if (role) {
+          role.live = false
+          this.epoch++
+        }
         return
       }
       default:
         invalid(`unknown change ${(change as { op: string }).op}`)
     }
+  }
+
+  /** Clears the access index of a user, or of every member of a group (the epoch, for a big group). */
+  private touch(principal: Principal): void {
+    if (!principal.isGroup) principal.access = null
+    else if (principal.members.size > 64) this.epoch++
+    else for (const member of principal.members.values()) member.user.access = null
   }
 
   // --- lookups that fail on a dangling reference ---------------------------------------------------
@@ -189,12 +217,15 @@ export class Graph {
     let org = this.orgs.get(record.id)
     const parent = record.parentId === null ? null : this.org(record.parentId)
     if (org && parent?.isWithin(org)) invalid(`moving org "${record.id}" under itself makes a cycle`)
+    const singleRoleTeams = record.singleRoleTeams === true
     if (!org) {
       org = new OrgNode(record.id)
       this.orgs.set(org.id, org)
-    }
+      // A new sub-org inherits roles bound above it: their holders' indexes need an entry for it.
+      if (parent !== null) this.epoch++
+    } else if (org.parent !== parent || org.singleRoleTeams !== singleRoleTeams) this.epoch++
     org.creatorId = record.creatorId ?? null
-    org.singleRoleTeams = record.singleRoleTeams === true
+    org.singleRoleTeams = singleRoleTeams
     org.requireMfa = record.requireMfa === true
     org.passwordPolicyId = record.passwordPolicyId ?? null
     if (org.parent !== parent) {
@@ -219,6 +250,7 @@ export class Graph {
 
   private deleteOrg(org: OrgNode | undefined): void {
     if (!org) return
+    this.epoch++
     for (const child of [...org.children]) this.deleteOrg(child)
     for (const resources of org.resources.values()) {
       for (const resource of [...resources]) if (resource.parent === null) this.deleteResource(resource)
@@ -265,7 +297,10 @@ export class Graph {
         parent.children.add(resource)
       }
     }
-    if (resource.org !== org) this.rehome(resource, org)
+    if (resource.org !== org) {
+      this.rehome(resource, org)
+      this.epoch++
+    }
   }
 
   /** Moves a resource and everything below it to another org (an app transfer). */
@@ -325,10 +360,12 @@ export class Graph {
       org.groups.add(group)
     }
     group.role = record.role ?? null
+    this.touch(group)
   }
 
   private deleteGroup(group: GroupNode | undefined): void {
     if (!group) return
+    this.touch(group)
     this.deletePrincipal(group)
     for (const member of group.members.values()) member.user.groups.delete(group.id)
     group.org.groups.delete(group)
@@ -360,6 +397,7 @@ export class Graph {
       invalid(`role key "${record.key}" is a built-in role of the model`, { role: record.key })
     }
     const role = this.customRole(org, record.key)
+    this.epoch++
     this.compiled.fillRole(role, record.scope, record.slot, record.permissions, record.priority)
   }
 
@@ -428,6 +466,7 @@ export class Graph {
       record.expiresAt ?? Number.POSITIVE_INFINITY,
     )
     this.bindings.set(binding.id, binding)
+    this.touch(principal)
     if (scopeOrg) principal.orgBindings ??= new Map()
     else principal.resourceBindings ??= new Map()
     const index = (scopeOrg ? principal.orgBindings : principal.resourceBindings)!
@@ -449,6 +488,7 @@ export class Graph {
   private deleteBinding(binding: BindingNode | undefined): void {
     if (!binding || this.bindings.get(binding.id) !== binding) return
     this.bindings.delete(binding.id)
+    this.touch(binding.principal)
     const index = binding.scopeOrg ? binding.principal.orgBindings! : binding.principal.resourceBindings!
     if (binding.pPrev) binding.pPrev.pNext = binding.pNext
     else if (binding.pNext) index.set(binding.scopeId, binding.pNext)

@@ -1,3 +1,4 @@
+import type { AccessEntries } from './access.ts'
 import type { RoleHandle } from './compiled-model.ts'
 import type { Effect, Id } from './data.ts'
 
@@ -99,6 +100,14 @@ export class UserNode extends PrincipalNode {
   readonly memberships = new Map<Id, 'active' | 'pending'>()
   groups: Map<Id, GroupMemberNode> = noneMap()
   apiKeys: Set<ApiKeyNode> = NONE_SET as unknown as Set<ApiKeyNode>
+  /** The access index (access.ts); null until built and after a change that stales it. */
+  access: AccessEntries | null = null
+  /** Entry offsets by scope, for users with many entries; null: scan `access`. */
+  accessIndex: Map<OrgNode | ResourceNode, number> | null = null
+  /** The index is exact while `accessFrom <= now < accessUntil` and `graph.epoch` is `accessEpoch`. */
+  accessFrom = 0
+  accessUntil = 0
+  accessEpoch = -1
 }
 
 export class GroupNode extends PrincipalNode {
