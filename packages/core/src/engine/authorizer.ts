@@ -1,11 +1,18 @@
 import type { Model } from '../model/model.ts'
 import { ORG } from '../model/model.ts'
-import { buildAccess } from './access.ts'
+import { accessOf, buildAccess } from './access.ts'
 import { CompiledModel, type CompiledPermission, type RoleHandle } from './compiled-model.ts'
 import type { Change, Decision, Id, PrincipalRef, Reason, Snapshot, Subject, Target } from './data.ts'
-import { DENY_NOT_FOUND, decideForKey, decideForUser, type Trace, type TraceFact } from './evaluate.ts'
+import {
+  DENY_NOT_FOUND,
+  decideForKey,
+  decideForUser,
+  passesGate,
+  type Trace,
+  type TraceFact,
+} from './evaluate.ts'
 import { Graph } from './graph.ts'
-import type { BindingNode, GroupMemberNode, OrgNode, Principal, ResourceNode, UserNode } from './nodes.ts'
+import type { GroupMemberNode, OrgNode, Principal, ResourceNode, UserNode } from './nodes.ts'
 
 export interface AuthorizerOptions {
   /** Epoch milliseconds; binding and key expiry are read against it. */
@@ -108,41 +115,45 @@ export class Authorizer {
     const compiled = this.compiled.permissionFor(permission, type)
     const user = this.subjectUser(subject)
     if (user === null) return []
-    const candidates = new Set<OrgNode | ResourceNode>()
-    const addBelow = (scope: OrgNode | ResourceNode) => collectBelow(scope, type, candidates)
-    const principals: Principal[] = [user, ...[...user.groups.values()].map((m) => m.group)]
-    for (const principal of principals) {
-      for (const [orgId, head] of principal.orgBindings ?? []) {
-        if (mayGrant(head, compiled)) addBelow(this.graph.orgs.get(orgId)!)
-      }
-      for (const [resourceId, head] of principal.resourceBindings ?? []) {
-        if (mayGrant(head, compiled)) addBelow(this.graph.resources.get(resourceId)!)
-      }
-      for (const entry of principal.overrides.values()) {
-        if (entry.permissionIndex === compiled.index && entry.effect === 'allow') addBelow(entry.resource)
-      }
-    }
     // The subject and the clock once, not per candidate (a user may reach hundreds of apps).
     const now = this.clock()
     const key = subject.type === 'apiKey' ? (this.graph.apiKeys.get(subject.id) ?? null) : null
-    // Where the user's org-level roles already grant a permission that can't be overridden, every resource
-    // of that org is allowed: decide once per org instead of once per resource.
-    const orgWide = new Map<OrgNode, boolean>()
     const allowed: Id[] = []
+    // Candidates come from the user's access index: the orgs and resources where a counted role holds the
+    // permission, and the resources below them; then allow-overrides. Each is decided as check decides.
+    const entries = accessOf(this.graph, user, now)
+    const stride = 1 + this.compiled.words
+    const candidates = new Set<OrgNode | ResourceNode>()
+    // Orgs where the roles grant a permission that can't be overridden, to a user (not a key with limits):
+    // every resource of the type there is allowed once the gate passes. Decided once, ids copied in bulk.
+    const wholeOrgs = new Set<OrgNode>()
+    for (let i = 0; i < entries.length; i += stride) {
+      if (((entries[i + 1 + compiled.word] as number) & compiled.bit) === 0) continue
+      const scope = entries[i] as OrgNode | ResourceNode
+      if (!('chain' in scope)) {
+        collectBelow(scope, type, candidates)
+      } else if (type === ORG) {
+        candidates.add(scope)
+      } else if (key === null && !compiled.overridable) {
+        if (passesGate(user, scope)) {
+          for (const id of resourceIdsOf(scope, type)) allowed.push(id)
+          wholeOrgs.add(scope)
+        }
+      } else {
+        for (const resource of scope.resources.get(type) ?? []) candidates.add(resource)
+      }
+    }
+    for (const member of [null, ...user.groups.values()]) {
+      const overrides = member === null ? user.overrides : member.group.overrides
+      for (const entry of overrides.values()) {
+        if (entry.permissionIndex === compiled.index && entry.effect === 'allow')
+          collectBelow(entry.resource, type, candidates)
+      }
+    }
     for (const node of candidates) {
       const org = 'chain' in node ? node : node.org
       const resource = 'chain' in node ? null : node
-      if (resource !== null && key === null && !compiled.overridable) {
-        let wide = orgWide.get(org)
-        if (wide === undefined) {
-          wide = decideForUser(this.graph, user, compiled, org, null, now, null).allowed
-          orgWide.set(org, wide)
-        }
-        if (wide) {
-          allowed.push(node.id)
-          continue
-        }
-      }
+      if (resource !== null && wholeOrgs.has(org)) continue
       const decision =
         key !== null
           ? decideForKey(this.graph, key, compiled, org, resource, now, null)
@@ -279,12 +290,15 @@ export class Authorizer {
   }
 }
 
-/** Could any binding in this list grant the permission? Team bindings resolve per member: maybe. */
-function mayGrant(head: BindingNode, permission: CompiledPermission): boolean {
-  for (let b: BindingNode | null = head; b !== null; b = b.pNext) {
-    if (b.role === null || b.role.grants[permission.index] === 1 || b.role.orgId !== null) return true
+/** The ids of the org's resources of `type`, cached on the org until its resources change. */
+function resourceIdsOf(org: OrgNode, type: string): readonly Id[] {
+  org.resourceIds ??= new Map()
+  let ids = org.resourceIds.get(type)
+  if (ids === undefined) {
+    ids = [...(org.resources.get(type) ?? [])].map((r) => r.id)
+    org.resourceIds.set(type, ids)
   }
-  return false
+  return ids
 }
 
 /** Adds `scope` (if of `type`) and everything of `type` below it, across sub-orgs too. */

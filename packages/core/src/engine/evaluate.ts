@@ -236,6 +236,14 @@ export function decideForUser(
   return DENY_NO_GRANT
 }
 
+/** Whether the policy gate (step 3) lets the user through in `org`. */
+export function passesGate(user: UserNode, org: OrgNode): boolean {
+  if (org.gateMfa && !user.mfaEnabled) return false
+  const policies = org.gatePolicies
+  for (let i = 0; i < policies.length; i++) if (!user.compliant.has(policies[i]!)) return false
+  return true
+}
+
 /** The nearest org of the chain that imposes a rule (for explanations). */
 function gateOrg(org: OrgNode, imposes: (o: OrgNode) => boolean): OrgNode {
   return org.chain.find(imposes) ?? org

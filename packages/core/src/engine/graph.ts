@@ -288,6 +288,7 @@ export class Graph {
       resource = new ResourceNode(record.id, record.type, org)
       this.resources.set(resource.id, resource)
       setOf(org.resources, resource.type).add(resource)
+      org.resourceIds = null
     }
     if (resource.parent !== parent) {
       resource.parent?.children?.delete(resource)
@@ -306,8 +307,10 @@ export class Graph {
   /** Moves a resource and everything below it to another org (an app transfer). */
   private rehome(resource: ResourceNode, org: OrgNode): void {
     resource.org.resources.get(resource.type)?.delete(resource)
+    resource.org.resourceIds = null
     resource.org = org
     setOf(org.resources, resource.type).add(resource)
+    org.resourceIds = null
     // A custom role key means the role of the org the binding lives in: now the new org's.
     for (let b = resource.bindings; b; b = b.sNext) {
       if (b.role !== null && b.role.orgId !== null) b.role = this.customRole(org, b.roleKey)
@@ -326,6 +329,7 @@ export class Graph {
     }
     resource.parent?.children?.delete(resource)
     resource.org.resources.get(resource.type)?.delete(resource)
+    resource.org.resourceIds = null
     this.resources.delete(resource.id)
   }
 

@@ -19,6 +19,8 @@ export class OrgNode {
   gateMfa = false
   gatePolicies: readonly string[] = []
   readonly resources = new Map<string, Set<ResourceNode>>()
+  /** The ids of `resources`, per type, for listResources: built on demand, dropped when they change. */
+  resourceIds: Map<string, readonly Id[]> | null = null
   readonly groups = new Set<GroupNode>()
   readonly members = new Map<Id, 'active' | 'pending'>()
   readonly customRoles = new Map<string, RoleHandle>()
