@@ -198,12 +198,13 @@ export function buildAccess(graph: Graph, user: UserNode, now: number): AccessEn
     index = new Map()
     for (let i = 0; i < entries.length; i += stride) index.set(entries[i] as OrgNode | ResourceNode, i)
   }
-  user.access = entries
+  // An exact-size copy: the pushes above leave up to half the array's capacity unused.
+  user.access = entries.slice()
   user.accessIndex = index
   user.accessFrom = window.from
   user.accessUntil = window.until
   user.accessEpoch = graph.epoch
-  return entries
+  return user.access
 }
 
 function dropIfEmpty(entries: AccessEntries, at: number, words: number): void {

@@ -342,7 +342,8 @@ export class Graph {
       this.users.set(user.id, user)
     }
     user.mfaEnabled = record.mfaEnabled
-    user.compliant = new Set(record.compliantPasswordPolicies ?? [])
+    const compliant = record.compliantPasswordPolicies ?? []
+    user.compliant = compliant.length === 0 ? (NONE_SET as ReadonlySet<string>) : new Set(compliant)
   }
 
   private deleteUser(user: UserNode | undefined): void {

@@ -98,7 +98,7 @@ abstract class PrincipalNode {
 export class UserNode extends PrincipalNode {
   readonly isGroup = false
   mfaEnabled = false
-  compliant: ReadonlySet<string> = new Set()
+  compliant: ReadonlySet<string> = NONE_SET
   readonly memberships = new Map<Id, 'active' | 'pending'>()
   groups: Map<Id, GroupMemberNode> = noneMap()
   apiKeys: Set<ApiKeyNode> = NONE_SET as unknown as Set<ApiKeyNode>
