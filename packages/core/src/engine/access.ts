@@ -1,6 +1,13 @@
 import type { RoleHandle } from './compiled-model.ts'
 import type { Graph } from './graph.ts'
-import type { BindingNode, GroupMemberNode, OrgNode, ResourceNode, UserNode } from './nodes.ts'
+import {
+  type BindingNode,
+  type GroupMemberNode,
+  OrgNode,
+  type ResourceNode,
+  type ScopeNode,
+  type UserNode,
+} from './nodes.ts'
 
 /**
  * The per-user access index: what steps 6 and 7 of the decision procedure (docs/decision-procedure.md)
@@ -97,6 +104,20 @@ function orInto(entries: AccessEntries, at: number, role: RoleHandle, words: num
   for (let w = 0; w < words; w++) entries[at + 1 + w] = (entries[at + 1 + w] as number) | bits[w]!
 }
 
+/** A principal's bindings grouped by scope, for one build (lists are short; this keeps builds linear). */
+type ByScope = Map<ScopeNode, BindingNode[]>
+
+function byScope(head: BindingNode | null): ByScope | null {
+  if (head === null) return null
+  const map: ByScope = new Map()
+  for (let b: BindingNode | null = head; b !== null; b = b.pNext) {
+    const list = map.get(b.scope)
+    if (list === undefined) map.set(b.scope, [b])
+    else list.push(b)
+  }
+  return map
+}
+
 /**
  * Org-scope bindings of one principal along `chain`, as `orgGrant` in evaluate.ts counts them: per slot,
  * only the nearest org where the principal holds a live role of that slot; a user's own only where the
@@ -104,7 +125,7 @@ function orInto(entries: AccessEntries, at: number, role: RoleHandle, words: num
  */
 function orgBitsInto(
   graph: Graph,
-  bindings: Map<string, BindingNode>,
+  bindings: ByScope,
   chain: readonly OrgNode[],
   now: number,
   user: UserNode | null,
@@ -117,11 +138,11 @@ function orgBitsInto(
   let decided = 0
   for (let i = 0; i < chain.length; i++) {
     const org = chain[i]!
-    let b = bindings.get(org.id) ?? null
-    if (b === null) continue
+    const list = bindings.get(org)
+    if (list === undefined) continue
     if (user !== null && user.memberships.get(org.id) !== 'active') continue
     let here = 0
-    for (; b !== null; b = b.pNext) {
+    for (const b of list) {
       if (!seen(b, now, window)) continue
       const role = roleOf(graph, b, member)
       if (role === null || (decided & role.slotBit) !== 0) continue
@@ -129,6 +150,24 @@ function orgBitsInto(
       orInto(entries, at, role, words)
     }
     decided |= here
+  }
+}
+
+/** Bindings on one resource: all count (a union). */
+function resourceBitsInto(
+  graph: Graph,
+  list: readonly BindingNode[] | undefined,
+  now: number,
+  member: GroupMemberNode | null,
+  entries: AccessEntries,
+  at: number,
+  window: Window,
+): void {
+  if (list === undefined) return
+  for (const b of list) {
+    if (!seen(b, now, window)) continue
+    const role = roleOf(graph, b, member)
+    if (role !== null) orInto(entries, at, role, graph.compiled.words)
   }
 }
 
@@ -144,51 +183,42 @@ export function buildAccess(graph: Graph, user: UserNode, now: number): AccessEn
   const stride = 1 + words
   const window: Window = { from: Number.NEGATIVE_INFINITY, until: Number.POSITIVE_INFINITY }
   const entries: AccessEntries = []
-  const members = [...user.groups.values()]
+  const own = byScope(user.bindings)
+  const groups: { member: GroupMemberNode; bindings: ByScope }[] = []
+  for (const member of user.groups.values()) {
+    const bindings = byScope(member.group.bindings)
+    if (bindings !== null) groups.push({ member, bindings })
+  }
 
-  // Orgs: every org where some principal of the user holds an org-scope binding, and every org below it.
+  // Scopes: every org where some principal of the user holds an org-scope binding, and every org below
+  // it; every resource bound directly.
   const orgs = new Set<OrgNode>()
-  for (const head of user.orgBindings?.values() ?? []) addTree(head.scopeOrg!, orgs)
-  for (const member of members) {
-    for (const head of member.group.orgBindings?.values() ?? []) addTree(head.scopeOrg!, orgs)
+  const resources = new Set<ResourceNode>()
+  for (const bindings of [own, ...groups.map((g) => g.bindings)]) {
+    for (const scope of bindings?.keys() ?? []) {
+      if (scope instanceof OrgNode) addTree(scope, orgs)
+      else resources.add(scope)
+    }
   }
   for (const org of orgs) {
     const at = entries.length
     entries.push(org)
     for (let w = 0; w < words; w++) entries.push(0)
-    if (user.orgBindings !== null)
-      orgBitsInto(graph, user.orgBindings, org.chain, now, user, null, entries, at, window)
-    for (const member of members) {
-      const groupBindings = member.group.orgBindings
-      if (groupBindings === null || !groupApplies(member, org, user)) continue
-      orgBitsInto(graph, groupBindings, org.chain, now, null, member, entries, at, window)
+    if (own !== null) orgBitsInto(graph, own, org.chain, now, user, null, entries, at, window)
+    for (const { member, bindings } of groups) {
+      if (groupApplies(member, org, user))
+        orgBitsInto(graph, bindings, org.chain, now, null, member, entries, at, window)
     }
     dropIfEmpty(entries, at, words)
-  }
-
-  // Resources: every resource bound to the user or one of the user's groups (a union, no slots).
-  const resources = new Set<ResourceNode>()
-  for (const head of user.resourceBindings?.values() ?? []) resources.add(head.scopeResource!)
-  for (const member of members) {
-    for (const head of member.group.resourceBindings?.values() ?? []) resources.add(head.scopeResource!)
   }
   for (const resource of resources) {
     const at = entries.length
     entries.push(resource)
     for (let w = 0; w < words; w++) entries.push(0)
-    for (let b = user.resourceBindings?.get(resource.id) ?? null; b !== null; b = b.pNext) {
-      if (!seen(b, now, window)) continue
-      const role = roleOf(graph, b, null)
-      if (role !== null) orInto(entries, at, role, words)
-    }
-    for (const member of members) {
-      const groupBindings = member.group.resourceBindings
-      if (groupBindings === null || !groupApplies(member, resource.org, user)) continue
-      for (let b = groupBindings.get(resource.id) ?? null; b !== null; b = b.pNext) {
-        if (!seen(b, now, window)) continue
-        const role = roleOf(graph, b, member)
-        if (role !== null) orInto(entries, at, role, words)
-      }
+    resourceBitsInto(graph, own?.get(resource), now, null, entries, at, window)
+    for (const { member, bindings } of groups) {
+      if (groupApplies(member, resource.org, user))
+        resourceBitsInto(graph, bindings.get(resource), now, member, entries, at, window)
     }
     dropIfEmpty(entries, at, words)
   }

@@ -344,7 +344,7 @@ function toExplainFact(fact: TraceFact): ExplainFact {
         principal: principalRef(b.principal),
         roleKey: b.roleKey,
         role: fact.role?.key ?? null,
-        scope: { type: b.scopeType, id: b.scopeId },
+        scope: { type: b.scope.type, id: b.scope.id },
         status: fact.status,
       }
       if (fact.member !== null) out.forUser = fact.member.user.id

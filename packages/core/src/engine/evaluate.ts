@@ -52,16 +52,18 @@ export interface Trace {
 
 const expired = (b: BindingNode, now: number) => b.expiresAt <= now
 
-/** Bindings on a resource (or one above it) all count: a union, no slots. */
+/** A principal's bindings on a resource (or one above it) all count: a union, no slots. */
 function resourceGrant(
   graph: Graph,
-  head: BindingNode | undefined,
+  bindings: BindingNode | null,
+  scope: ResourceNode,
   index: number,
   now: number,
   member: GroupMemberNode | null,
   trace: Trace | null,
 ): BindingNode | null {
-  for (let b = head ?? null; b !== null; b = b.pNext) {
+  for (let b = bindings; b !== null; b = b.pNext) {
+    if (b.scope !== scope) continue
     if (expired(b, now)) {
       if (trace) trace.facts.push({ kind: 'binding', binding: b, role: b.role, member, status: 'expired' })
       continue
@@ -85,7 +87,7 @@ function resourceGrant(
  */
 function orgGrant(
   graph: Graph,
-  bindings: Map<string, BindingNode>,
+  bindings: BindingNode | null,
   chain: readonly OrgNode[],
   index: number,
   now: number,
@@ -96,14 +98,18 @@ function orgGrant(
   let decided = 0
   for (let i = 0; i < chain.length; i++) {
     const org = chain[i]!
-    let b = bindings.get(org.id) ?? null
+    let b = bindings
+    while (b !== null && b.scope !== org) b = b.pNext
     if (b === null) continue
     if (user !== null && user.memberships.get(org.id) !== 'active') {
-      if (trace) for (; b !== null; b = b.pNext) trace.facts.push(bindingFact(b, member, 'not_member'))
+      if (trace)
+        for (; b !== null; b = b.pNext)
+          if (b.scope === org) trace.facts.push(bindingFact(b, member, 'not_member'))
       continue
     }
     let here = 0
     for (; b !== null; b = b.pNext) {
+      if (b.scope !== org) continue
       if (expired(b, now)) {
         if (trace) trace.facts.push(bindingFact(b, member, 'expired'))
         continue
@@ -209,26 +215,22 @@ export function decideForUser(
   // 4a. Bindings on the resource and the resources above it (union).
   const hasGroups = user.groups.size > 0
   for (let r = resource; r !== null; r = r.parent) {
-    if (user.resourceBindings !== null) {
-      if (resourceGrant(graph, user.resourceBindings.get(r.id), index, now, null, trace)) return ALLOW_ROLE
-    }
+    if (resourceGrant(graph, user.bindings, r, index, now, null, trace)) return ALLOW_ROLE
     if (hasGroups) {
       for (const member of user.groups.values()) {
-        const groupBindings = member.group.resourceBindings
+        const groupBindings = member.group.bindings
         if (groupBindings === null || !groupApplies(member, org, user)) continue
-        if (resourceGrant(graph, groupBindings.get(r.id), index, now, member, trace)) return ALLOW_ROLE
+        if (resourceGrant(graph, groupBindings, r, index, now, member, trace)) return ALLOW_ROLE
       }
     }
   }
 
   // 4b. Org-scope bindings along the org chain, per principal and slot.
   const chain = org.chain
-  if (user.orgBindings !== null && orgGrant(graph, user.orgBindings, chain, index, now, user, null, trace)) {
-    return ALLOW_ROLE
-  }
+  if (orgGrant(graph, user.bindings, chain, index, now, user, null, trace)) return ALLOW_ROLE
   if (hasGroups) {
     for (const member of user.groups.values()) {
-      const groupBindings = member.group.orgBindings
+      const groupBindings = member.group.bindings
       if (groupBindings === null || !groupApplies(member, org, user)) continue
       if (orgGrant(graph, groupBindings, chain, index, now, null, member, trace)) return ALLOW_ROLE
     }

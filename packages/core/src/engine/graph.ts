@@ -379,14 +379,10 @@ export class Graph {
 
   /** Removes a principal's bindings and overrides. */
   private deletePrincipal(principal: Principal): void {
-    for (const index of [principal.orgBindings, principal.resourceBindings]) {
-      for (const head of [...(index?.values() ?? [])]) {
-        for (let b: BindingNode | null = head; b; ) {
-          const next: BindingNode | null = b.pNext
-          this.deleteBinding(b)
-          b = next
-        }
-      }
+    for (let b = principal.bindings; b; ) {
+      const next: BindingNode | null = b.pNext
+      this.deleteBinding(b)
+      b = next
     }
     for (const entry of [...principal.overrides.values()]) {
       const set = entry.resource.overrides?.get(entry.permissionIndex)
@@ -460,29 +456,21 @@ export class Graph {
       // (then it grants nothing) exactly as it does in the database, and a fresh load agrees with apply.
       role = builtIn ?? this.customRole(org, record.role)
     }
+    const scope = scopeOrg ?? scopeResource!
     const binding = new BindingNode(
       record.id,
       principal,
       role,
-      record.role,
-      record.scope.type,
-      scopeOrg,
-      scopeResource,
+      scope,
       record.expiresAt ?? Number.POSITIVE_INFINITY,
     )
     this.bindings.set(binding.id, binding)
     this.touch(principal)
-    if (scopeOrg) principal.orgBindings ??= new Map()
-    else principal.resourceBindings ??= new Map()
-    const index = (scopeOrg ? principal.orgBindings : principal.resourceBindings)!
-    const scopeId = binding.scopeId
-    const head = index.get(scopeId)
-    if (head) {
-      binding.pNext = head
-      head.pPrev = binding
+    if (principal.bindings) {
+      binding.pNext = principal.bindings
+      principal.bindings.pPrev = binding
     }
-    index.set(scopeId, binding)
-    const scope = scopeOrg ?? scopeResource!
+    principal.bindings = binding
     if (scope.bindings) {
       binding.sNext = scope.bindings
       scope.bindings.sPrev = binding
@@ -494,12 +482,10 @@ export class Graph {
     if (!binding || this.bindings.get(binding.id) !== binding) return
     this.bindings.delete(binding.id)
     this.touch(binding.principal)
-    const index = binding.scopeOrg ? binding.principal.orgBindings! : binding.principal.resourceBindings!
     if (binding.pPrev) binding.pPrev.pNext = binding.pNext
-    else if (binding.pNext) index.set(binding.scopeId, binding.pNext)
-    else index.delete(binding.scopeId)
+    else binding.principal.bindings = binding.pNext
     if (binding.pNext) binding.pNext.pPrev = binding.pPrev
-    const scope = binding.scopeOrg ?? binding.scopeResource!
+    const scope = binding.scope
     if (binding.sPrev) binding.sPrev.sNext = binding.sNext
     else scope.bindings = binding.sNext
     if (binding.sNext) binding.sNext.sPrev = binding.sPrev

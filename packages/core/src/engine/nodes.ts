@@ -1,3 +1,4 @@
+import { ORG, TEAM_ROLE } from '../model/model.ts'
 import type { AccessEntries } from './access.ts'
 import type { RoleHandle } from './compiled-model.ts'
 import type { Effect, Id } from './data.ts'
@@ -7,6 +8,8 @@ import type { Effect, Id } from './data.ts'
  * and a handful of Map lookups, and a change touches only the nodes it names.
  */
 export class OrgNode {
+  /** A scope's type: `org` here, the resource type on a ResourceNode. */
+  readonly type = ORG
   parent: OrgNode | null = null
   readonly children = new Set<OrgNode>()
   /** This org first, then its ancestors up to the root. */
@@ -78,9 +81,6 @@ export const NONE_MAP: Map<never, never> = new NoneMap()
 export const NONE_SET: Set<never> = new NoneSet()
 export const noneMap = <K, V>() => NONE_MAP as unknown as Map<K, V>
 
-/** Bindings of one principal, keyed by the id of their scope. */
-type BindingIndex = Map<Id, BindingNode>
-
 /** An override as its principal sees it, for listResources. */
 export interface OverrideEntry {
   readonly resource: ResourceNode
@@ -89,8 +89,11 @@ export interface OverrideEntry {
 }
 
 abstract class PrincipalNode {
-  orgBindings: BindingIndex | null = null
-  resourceBindings: BindingIndex | null = null
+  /**
+   * Every binding of the principal, any scope, linked through `pNext`/`pPrev`, newest first. A principal
+   * holds a handful; checks read the access index (access.ts), built from this list.
+   */
+  bindings: BindingNode | null = null
   overrides: Map<string, OverrideEntry> = noneMap()
   constructor(readonly id: Id) {}
 }
@@ -134,8 +137,11 @@ export class GroupMemberNode {
   ) {}
 }
 
+export type ScopeNode = OrgNode | ResourceNode
+
+/** Nothing but the fields a check or an explanation needs: there is one per binding, a million at scale. */
 export class BindingNode {
-  /** Same principal, same scope. */
+  /** Same principal, any scope. */
   pNext: BindingNode | null = null
   pPrev: BindingNode | null = null
   /** Same scope, any principal. */
@@ -147,21 +153,24 @@ export class BindingNode {
     readonly principal: Principal,
     /** Null for a `team` binding: the role is resolved per member. Re-pointed when its resource moves org. */
     public role: RoleHandle | null,
-    readonly roleKey: string,
-    readonly scopeType: string,
-    readonly scopeOrg: OrgNode | null,
-    readonly scopeResource: ResourceNode | null,
+    readonly scope: ScopeNode,
     /** Epoch ms; Infinity for never. */
     readonly expiresAt: number,
   ) {}
 
-  /** The org the binding lives in (its scope, or its scope resource's org). */
-  get org(): OrgNode {
-    return this.scopeOrg ?? this.scopeResource!.org
+  /** The key the binding names: its role's (a custom role's handle keeps its key), or `team`. */
+  get roleKey(): string {
+    return this.role === null ? TEAM_ROLE : this.role.key
   }
 
-  get scopeId(): Id {
-    return (this.scopeOrg ?? this.scopeResource!).id
+  get scopeType(): string {
+    return this.scope.type
+  }
+
+  /** The org the binding lives in (its scope, or its scope resource's org). */
+  get org(): OrgNode {
+    const scope = this.scope
+    return scope instanceof OrgNode ? scope : scope.org
   }
 }
 
