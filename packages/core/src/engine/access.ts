@@ -45,7 +45,7 @@ export function roleOf(graph: Graph, b: BindingNode, member: GroupMemberNode | n
 /** A group counts for a check in `org` when it sits in org's chain and its user is an active member there. */
 export function groupApplies(member: GroupMemberNode, org: OrgNode, user: UserNode): boolean {
   const groupOrg = member.group.org
-  return org.isWithin(groupOrg) && user.memberships.get(groupOrg.id) === 'active'
+  return org.isWithin(groupOrg) && groupOrg.members.get(user.id) === 'active'
 }
 
 /** Entries beyond which a lookup goes through a Map instead of a scan. */
@@ -140,7 +140,7 @@ function orgBitsInto(
     const org = chain[i]!
     const list = bindings.get(org)
     if (list === undefined) continue
-    if (user !== null && user.memberships.get(org.id) !== 'active') continue
+    if (user !== null && org.members.get(user.id) !== 'active') continue
     let here = 0
     for (const b of list) {
       if (!seen(b, now, window)) continue

@@ -93,16 +93,19 @@ export class Graph {
         const org = this.org(orgId)
         const user = this.user(userId)
         // Keys are the nodes' own id strings: the records' copies can then be collected.
+        if (!org.members.has(user.id)) {
+          user.orgs ??= []
+          user.orgs.push(org)
+        }
         org.members.set(user.id, status)
-        user.memberships.set(org.id, status)
         user.access = null
         return
       }
       case 'membership.delete': {
-        this.orgs.get(change.orgId)?.members.delete(change.userId)
+        const org = this.orgs.get(change.orgId)
         const user = this.users.get(change.userId)
-        if (user) {
-          user.memberships.delete(change.orgId)
+        if (org && user && org.members.delete(user.id)) {
+          removeFrom(user.orgs!, org)
           user.access = null
         }
         return
@@ -257,7 +260,10 @@ export class Graph {
     }
     for (const group of [...org.groups]) this.deleteGroup(group)
     this.deleteScopeBindings(org.bindings)
-    for (const userId of org.members.keys()) this.users.get(userId)?.memberships.delete(org.id)
+    for (const userId of org.members.keys()) {
+      const user = this.users.get(userId)
+      if (user) removeFrom(user.orgs!, org)
+    }
     for (const role of org.customRoles.values()) role.live = false
     org.parent?.children.delete(org)
     this.orgs.delete(org.id)
@@ -349,7 +355,7 @@ export class Graph {
   private deleteUser(user: UserNode | undefined): void {
     if (!user) return
     this.deletePrincipal(user)
-    for (const orgId of user.memberships.keys()) this.orgs.get(orgId)?.members.delete(user.id)
+    for (const org of user.orgs ?? []) org.members.delete(user.id)
     for (const member of user.groups.values()) member.group.members.delete(user.id)
     for (const key of [...user.apiKeys]) this.deleteApiKey(key)
     this.users.delete(user.id)
@@ -537,6 +543,11 @@ export class Graph {
     const principal = ref.type === 'group' ? this.groups.get(ref.id) : this.users.get(ref.id)
     principal?.overrides.delete(overrideKey(resourceId, permissionKey))
   }
+}
+
+function removeFrom<T>(array: T[], item: T): void {
+  const at = array.indexOf(item)
+  if (at >= 0) array.splice(at, 1)
 }
 
 function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {

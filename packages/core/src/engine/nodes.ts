@@ -102,7 +102,8 @@ export class UserNode extends PrincipalNode {
   readonly isGroup = false
   mfaEnabled = false
   compliant: ReadonlySet<string> = NONE_SET
-  readonly memberships = new Map<Id, 'active' | 'pending'>()
+  /** The orgs where the user is a member (the status is in `OrgNode.members`), for cascading deletes. */
+  orgs: OrgNode[] | null = null
   groups: Map<Id, GroupMemberNode> = noneMap()
   apiKeys: Set<ApiKeyNode> = NONE_SET as unknown as Set<ApiKeyNode>
   /** The access index (access.ts); null until built and after a change that stales it. */
