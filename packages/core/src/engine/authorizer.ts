@@ -145,7 +145,7 @@ export class Authorizer {
     }
     for (const member of [null, ...user.groups.values()]) {
       const overrides = member === null ? user.overrides : member.group.overrides
-      for (const entry of overrides.values()) {
+      for (const entry of overrides) {
         if (entry.permissionIndex === compiled.index && entry.effect === 'allow')
           collectBelow(entry.resource, type, candidates)
       }
@@ -176,11 +176,8 @@ export class Authorizer {
     for (let r = at.resource; r !== null; r = r.parent)
       for (let b = r.bindings; b; b = b.sNext) add(b.principal)
     for (const org of at.org.chain) for (let b = org.bindings; b; b = b.sNext) add(b.principal)
-    const overrides = at.resource?.overrides?.get(compiled.index)
-    for (const [userId, effect] of overrides?.users ?? [])
-      if (effect === 'allow') add(this.graph.users.get(userId)!)
-    for (const [groupId, effect] of overrides?.groups ?? [])
-      if (effect === 'allow') add(this.graph.groups.get(groupId)!)
+    for (const o of at.resource?.overrides ?? [])
+      if (o.permissionIndex === compiled.index && o.effect === 'allow') add(o.principal)
     const now = this.clock()
     const allowed: Id[] = []
     for (const user of candidates) {

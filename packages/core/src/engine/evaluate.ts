@@ -171,30 +171,28 @@ export function decideForUser(
 
   // 3. Overrides, on the resource itself: the user's own decides; else among groups deny beats allow.
   if (resource !== null && permission?.overridable && resource.overrides !== null) {
-    const set = resource.overrides.get(index)
-    if (set !== undefined) {
-      const own = set.users.get(user.id)
-      if (own !== undefined) {
-        if (trace) trace.facts.push({ kind: 'override', resource, user, member: null, effect: own })
-        return own === 'allow' ? ALLOW_OVERRIDE : DENY_OVERRIDE
+    let allowedBy: GroupMemberNode | null = null
+    let deniedBy: GroupMemberNode | null = null
+    for (const o of resource.overrides) {
+      if (o.permissionIndex !== index) continue
+      const principal = o.principal
+      if (principal === user) {
+        if (trace) trace.facts.push({ kind: 'override', resource, user, member: null, effect: o.effect })
+        return o.effect === 'allow' ? ALLOW_OVERRIDE : DENY_OVERRIDE
       }
-      if (set.groups.size > 0 && user.groups.size > 0) {
-        let allowedBy: GroupMemberNode | null = null
-        for (const member of user.groups.values()) {
-          if (!groupApplies(member, org, user)) continue
-          const effect = set.groups.get(member.group.id)
-          if (effect === 'deny') {
-            if (trace) trace.facts.push({ kind: 'override', resource, user, member, effect })
-            return DENY_OVERRIDE
-          }
-          if (effect === 'allow') allowedBy ??= member
-        }
-        if (allowedBy !== null) {
-          if (trace)
-            trace.facts.push({ kind: 'override', resource, user, member: allowedBy, effect: 'allow' })
-          return ALLOW_OVERRIDE
-        }
-      }
+      if (!principal.isGroup || deniedBy !== null) continue
+      const member = user.groups.get(principal.id)
+      if (member === undefined || !groupApplies(member, org, user)) continue
+      if (o.effect === 'deny') deniedBy = member
+      else allowedBy ??= member
+    }
+    if (deniedBy !== null) {
+      if (trace) trace.facts.push({ kind: 'override', resource, user, member: deniedBy, effect: 'deny' })
+      return DENY_OVERRIDE
+    }
+    if (allowedBy !== null) {
+      if (trace) trace.facts.push({ kind: 'override', resource, user, member: allowedBy, effect: 'allow' })
+      return ALLOW_OVERRIDE
     }
   }
 

@@ -20,10 +20,11 @@ import {
   BindingNode,
   GroupMemberNode,
   GroupNode,
+  NO_OVERRIDES,
   NONE_MAP,
   NONE_SET,
-  noneMap,
   OrgNode,
+  OverrideNode,
   type Principal,
   ResourceNode,
   UserNode,
@@ -32,8 +33,6 @@ import {
 function invalid(message: string, details: Record<string, unknown> = {}): never {
   throw new OrgkitError('INVALID_CHANGE', message, details)
 }
-
-const overrideKey = (resourceId: Id, permission: string) => `${resourceId}\u0000${permission}`
 
 /**
  * The engine's state: every record as a node, indexed for checks, and kept current by `apply`. Each change
@@ -328,11 +327,7 @@ export class Graph {
     if (!resource) return
     for (const child of [...(resource.children ?? [])]) this.deleteResource(child)
     this.deleteScopeBindings(resource.bindings)
-    for (const [index, set] of resource.overrides ?? []) {
-      const key = overrideKey(resource.id, this.compiled.permissionList[index]!.key)
-      for (const userId of set.users.keys()) this.users.get(userId)?.overrides.delete(key)
-      for (const groupId of set.groups.keys()) this.groups.get(groupId)?.overrides.delete(key)
-    }
+    for (const o of resource.overrides ?? []) removeFrom(o.principal.overrides as OverrideNode[], o)
     resource.parent?.children?.delete(resource)
     resource.org.resources.get(resource.type)?.delete(resource)
     resource.org.resourceIds = null
@@ -390,12 +385,12 @@ export class Graph {
       this.deleteBinding(b)
       b = next
     }
-    for (const entry of [...principal.overrides.values()]) {
-      const set = entry.resource.overrides?.get(entry.permissionIndex)
-      if (principal.isGroup) set?.groups.delete(principal.id)
-      else set?.users.delete(principal.id)
+    for (const o of principal.overrides) {
+      const list = o.resource.overrides!
+      removeFrom(list, o)
+      if (list.length === 0) o.resource.overrides = null
     }
-    principal.overrides = noneMap()
+    principal.overrides = NO_OVERRIDES
   }
 
   private putRole(record: CustomRoleRecord): void {
@@ -516,33 +511,33 @@ export class Graph {
       invalid(`permission "${record.permission}" cannot be overridden`, { permission: record.permission })
     }
     const principal = this.principal(record.principal)
-    resource.overrides ??= new Map()
-    let set = resource.overrides.get(permission.index)
-    if (!set) {
-      set = { users: new Map(), groups: new Map() }
-      resource.overrides.set(permission.index, set)
+    const existing = findOverride(resource, principal, permission.index)
+    if (existing) {
+      existing.effect = record.effect
+      return
     }
-    ;(principal.isGroup ? set.groups : set.users).set(principal.id, record.effect)
-    if (principal.overrides === (NONE_MAP as unknown)) principal.overrides = new Map()
-    principal.overrides.set(overrideKey(resource.id, permission.key), {
-      resource,
-      permissionIndex: permission.index,
-      effect: record.effect,
-    })
+    const override = new OverrideNode(principal, resource, permission.index, record.effect)
+    resource.overrides ??= []
+    resource.overrides.push(override)
+    if (principal.overrides === NO_OVERRIDES) principal.overrides = []
+    ;(principal.overrides as OverrideNode[]).push(override)
   }
 
   private deleteOverride(ref: PrincipalRef, resourceId: Id, permissionKey: string): void {
     const resource = this.resources.get(resourceId)
     const permission = this.compiled.permissions.get(permissionKey)
     if (!resource || !permission) return
-    const set = resource.overrides?.get(permission.index)
-    if (ref.type === 'group') set?.groups.delete(ref.id)
-    else set?.users.delete(ref.id)
-    if (set && set.users.size === 0 && set.groups.size === 0) resource.overrides!.delete(permission.index)
-    if (resource.overrides?.size === 0) resource.overrides = null
     const principal = ref.type === 'group' ? this.groups.get(ref.id) : this.users.get(ref.id)
-    principal?.overrides.delete(overrideKey(resourceId, permissionKey))
+    const override = principal && findOverride(resource, principal, permission.index)
+    if (!override) return
+    removeFrom(resource.overrides!, override)
+    if (resource.overrides!.length === 0) resource.overrides = null
+    removeFrom(principal.overrides as OverrideNode[], override)
   }
+}
+
+function findOverride(resource: ResourceNode, principal: Principal, index: number): OverrideNode | undefined {
+  return resource.overrides?.find((o) => o.principal === principal && o.permissionIndex === index)
 }
 
 function removeFrom<T>(array: T[], item: T): void {

@@ -43,16 +43,11 @@ export class OrgNode {
   }
 }
 
-export interface OverrideSet {
-  readonly users: Map<Id, Effect>
-  readonly groups: Map<Id, Effect>
-}
-
 export class ResourceNode {
   parent: ResourceNode | null = null
   children: Set<ResourceNode> | null = null
-  /** Per permission index; null while the resource has none. */
-  overrides: Map<number, OverrideSet> | null = null
+  /** Overrides on this resource, any principal and permission (a few); null while it has none. */
+  overrides: OverrideNode[] | null = null
   /** Every binding on this resource, any principal. */
   bindings: BindingNode | null = null
 
@@ -81,12 +76,18 @@ export const NONE_MAP: Map<never, never> = new NoneMap()
 export const NONE_SET: Set<never> = new NoneSet()
 export const noneMap = <K, V>() => NONE_MAP as unknown as Map<K, V>
 
-/** An override as its principal sees it, for listResources. */
-export interface OverrideEntry {
-  readonly resource: ResourceNode
-  readonly permissionIndex: number
-  effect: Effect
+/** One override, listed on its resource and on its principal. */
+export class OverrideNode {
+  constructor(
+    readonly principal: Principal,
+    readonly resource: ResourceNode,
+    readonly permissionIndex: number,
+    public effect: Effect,
+  ) {}
 }
+
+/** The shared empty list of a principal without overrides (never written to: replaced on first insert). */
+export const NO_OVERRIDES: readonly OverrideNode[] = Object.freeze([])
 
 abstract class PrincipalNode {
   /**
@@ -94,7 +95,7 @@ abstract class PrincipalNode {
    * holds a handful; checks read the access index (access.ts), built from this list.
    */
   bindings: BindingNode | null = null
-  overrides: Map<string, OverrideEntry> = noneMap()
+  overrides: readonly OverrideNode[] = NO_OVERRIDES
   constructor(readonly id: Id) {}
 }
 
