@@ -91,11 +91,12 @@ interface Window {
 }
 
 function seen(b: BindingNode, now: number, window: Window): boolean {
-  if (b.expiresAt <= now) {
-    if (b.expiresAt > window.from) window.from = b.expiresAt
+  const expiresAt = b.expiresAt()
+  if (expiresAt <= now) {
+    if (expiresAt > window.from) window.from = expiresAt
     return false
   }
-  if (b.expiresAt < window.until) window.until = b.expiresAt
+  if (expiresAt < window.until) window.until = expiresAt
   return true
 }
 

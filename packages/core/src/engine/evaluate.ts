@@ -50,7 +50,7 @@ export interface Trace {
   facts: TraceFact[]
 }
 
-const expired = (b: BindingNode, now: number) => b.expiresAt <= now
+const expired = (b: BindingNode, now: number) => b.expiresAt() <= now
 
 /** A principal's bindings on a resource (or one above it) all count: a union, no slots. */
 function resourceGrant(

@@ -18,6 +18,7 @@ import type {
 import {
   ApiKeyNode,
   BindingNode,
+  ExpiringBindingNode,
   GroupMemberNode,
   GroupNode,
   NO_OVERRIDES,
@@ -203,6 +204,7 @@ export class Graph {
     let role = org.customRoles.get(key)
     if (!role) {
       role = this.compiled.newRoleHandle(key, org.id)
+      if (org.customRoles === (NONE_MAP as unknown)) org.customRoles = new Map()
       org.customRoles.set(key, role)
     }
     return role
@@ -233,7 +235,10 @@ export class Graph {
     if (org.parent !== parent) {
       org.parent?.children.delete(org)
       org.parent = parent
-      parent?.children.add(org)
+      if (parent !== null) {
+        if (parent.children === (NONE_SET as unknown)) parent.children = new Set()
+        parent.children.add(org)
+      }
     }
     this.refreshChains(org)
   }
@@ -296,11 +301,11 @@ export class Graph {
       org.resourceIds = null
     }
     if (resource.parent !== parent) {
-      resource.parent?.children?.delete(resource)
+      if (resource.parent?.children) removeFrom(resource.parent.children, resource)
       resource.parent = parent
       if (parent) {
-        parent.children ??= new Set()
-        parent.children.add(resource)
+        parent.children ??= []
+        parent.children.push(resource)
       }
     }
     if (resource.org !== org) {
@@ -328,7 +333,7 @@ export class Graph {
     for (const child of [...(resource.children ?? [])]) this.deleteResource(child)
     this.deleteScopeBindings(resource.bindings)
     for (const o of resource.overrides ?? []) removeFrom(o.principal.overrides as OverrideNode[], o)
-    resource.parent?.children?.delete(resource)
+    if (resource.parent?.children) removeFrom(resource.parent.children, resource)
     resource.org.resources.get(resource.type)?.delete(resource)
     resource.org.resourceIds = null
     this.resources.delete(resource.id)
@@ -363,6 +368,7 @@ export class Graph {
     if (!group) {
       group = new GroupNode(record.id, org)
       this.groups.set(group.id, group)
+      if (org.groups === (NONE_SET as unknown)) org.groups = new Set()
       org.groups.add(group)
     }
     group.role = record.role ?? null
@@ -458,13 +464,11 @@ export class Graph {
       role = builtIn ?? this.customRole(org, record.role)
     }
     const scope = scopeOrg ?? scopeResource!
-    const binding = new BindingNode(
-      record.id,
-      principal,
-      role,
-      scope,
-      record.expiresAt ?? Number.POSITIVE_INFINITY,
-    )
+    const expiresAt = record.expiresAt ?? null
+    const binding =
+      expiresAt === null
+        ? new BindingNode(record.id, principal, role, scope)
+        : new ExpiringBindingNode(record.id, principal, role, scope, expiresAt)
     this.bindings.set(binding.id, binding)
     this.touch(principal)
     if (principal.bindings) {

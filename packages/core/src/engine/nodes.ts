@@ -11,7 +11,7 @@ export class OrgNode {
   /** A scope's type: `org` here, the resource type on a ResourceNode. */
   readonly type = ORG
   parent: OrgNode | null = null
-  readonly children = new Set<OrgNode>()
+  children: Set<OrgNode> = NONE_SET as unknown as Set<OrgNode>
   /** This org first, then its ancestors up to the root. */
   chain: OrgNode[] = [this]
   creatorId: Id | null = null
@@ -24,9 +24,9 @@ export class OrgNode {
   readonly resources = new Map<string, Set<ResourceNode>>()
   /** The ids of `resources`, per type, for listResources: built on demand, dropped when they change. */
   resourceIds: Map<string, readonly Id[]> | null = null
-  readonly groups = new Set<GroupNode>()
+  groups: Set<GroupNode> = NONE_SET as unknown as Set<GroupNode>
   readonly members = new Map<Id, 'active' | 'pending'>()
-  readonly customRoles = new Map<string, RoleHandle>()
+  customRoles: Map<string, RoleHandle> = noneMap()
   /** Every binding at this org, any principal. */
   bindings: BindingNode | null = null
 
@@ -45,7 +45,7 @@ export class OrgNode {
 
 export class ResourceNode {
   parent: ResourceNode | null = null
-  children: Set<ResourceNode> | null = null
+  children: ResourceNode[] | null = null
   /** Overrides on this resource, any principal and permission (a few); null while it has none. */
   overrides: OverrideNode[] | null = null
   /** Every binding on this resource, any principal. */
@@ -156,9 +156,12 @@ export class BindingNode {
     /** Null for a `team` binding: the role is resolved per member. Re-pointed when its resource moves org. */
     public role: RoleHandle | null,
     readonly scope: ScopeNode,
-    /** Epoch ms; Infinity for never. */
-    readonly expiresAt: number,
   ) {}
+
+  /** Epoch ms; Infinity for never. Few bindings expire: those that do are `ExpiringBindingNode`s. */
+  expiresAt(): number {
+    return Number.POSITIVE_INFINITY
+  }
 
   /** The key the binding names: its role's (a custom role's handle keeps its key), or `team`. */
   get roleKey(): string {
@@ -173,6 +176,23 @@ export class BindingNode {
   get org(): OrgNode {
     const scope = this.scope
     return scope instanceof OrgNode ? scope : scope.org
+  }
+}
+
+/** A time-bound binding: its own class, so that the million that never expire carry no expiry field. */
+export class ExpiringBindingNode extends BindingNode {
+  constructor(
+    id: Id,
+    principal: Principal,
+    role: RoleHandle | null,
+    scope: ScopeNode,
+    readonly until: number,
+  ) {
+    super(id, principal, role, scope)
+  }
+
+  override expiresAt(): number {
+    return this.until
   }
 }
 
