@@ -94,8 +94,7 @@ export class Graph {
         const user = this.user(userId)
         // Keys are the nodes' own id strings: the records' copies can then be collected.
         if (!org.members.has(user.id)) {
-          user.orgs ??= []
-          user.orgs.push(org)
+          user.orgs = append(user.orgs, org)
         }
         org.members.set(user.id, status)
         user.access = null
@@ -304,8 +303,7 @@ export class Graph {
       if (resource.parent?.children) removeFrom(resource.parent.children, resource)
       resource.parent = parent
       if (parent) {
-        parent.children ??= []
-        parent.children.push(resource)
+        parent.children = append(parent.children, resource)
       }
     }
     if (resource.org !== org) {
@@ -521,10 +519,8 @@ export class Graph {
       return
     }
     const override = new OverrideNode(principal, resource, permission.index, record.effect)
-    resource.overrides ??= []
-    resource.overrides.push(override)
-    if (principal.overrides === NO_OVERRIDES) principal.overrides = []
-    ;(principal.overrides as OverrideNode[]).push(override)
+    resource.overrides = append(resource.overrides, override)
+    principal.overrides = append(principal.overrides as OverrideNode[], override)
   }
 
   private deleteOverride(ref: PrincipalRef, resourceId: Id, permissionKey: string): void {
@@ -542,6 +538,19 @@ export class Graph {
 
 function findOverride(resource: ResourceNode, principal: Principal, index: number): OverrideNode | undefined {
   return resource.overrides?.find((o) => o.principal === principal && o.permissionIndex === index)
+}
+
+/**
+ * Appends. Short arrays are replaced by an exactly sized copy: `push` reserves 16 spare slots, and the
+ * graph holds hundreds of thousands of such arrays (a user's orgs, a resource's overrides, an app's
+ * channels) that rarely grow.
+ */
+function append<T>(array: readonly T[] | null, item: T): T[] {
+  if (array === null) return [item]
+  if (array.length < 16) return array.concat([item])
+  const grown = array as T[]
+  grown.push(item)
+  return grown
 }
 
 function removeFrom<T>(array: T[], item: T): void {
