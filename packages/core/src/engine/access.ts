@@ -57,8 +57,7 @@ export function accessOf(graph: Graph, user: UserNode, now: number): AccessEntri
   if (
     entries === null ||
     user.accessEpoch !== graph.epoch ||
-    now < user.accessFrom ||
-    now >= user.accessUntil
+    (user.accessTimed && (now < user.accessFrom || now >= user.accessUntil))
   ) {
     return buildAccess(graph, user, now)
   }
@@ -234,6 +233,7 @@ export function buildAccess(graph: Graph, user: UserNode, now: number): AccessEn
   user.accessIndex = index
   user.accessFrom = window.from
   user.accessUntil = window.until
+  user.accessTimed = window.from !== Number.NEGATIVE_INFINITY || window.until !== Number.POSITIVE_INFINITY
   user.accessEpoch = graph.epoch
   return user.access
 }

@@ -87,9 +87,27 @@ export class Authorizer {
 
   check(subject: Subject, permission: string, target: Target): Decision {
     const compiled = this.compiled.permissionFor(permission, target.type)
-    const at = this.locate(target)
-    if (at === null) return DENY_NOT_FOUND
-    return this.decide(subject, compiled, at, null)
+    // locate() and decide() inlined: no Located object per check.
+    const graph = this.graph
+    let org: OrgNode
+    let resource: ResourceNode | null = null
+    if (target.type === ORG) {
+      const found = graph.orgs.get(target.id)
+      if (found === undefined) return DENY_NOT_FOUND
+      org = found
+    } else {
+      resource = graph.resources.get(target.id) ?? null
+      if (resource === null || resource.type !== target.type) return DENY_NOT_FOUND
+      org = resource.org
+    }
+    if (subject.type === 'user') {
+      const user = graph.users.get(subject.id)
+      if (user === undefined) return DENY_NOT_FOUND
+      return decideForUser(graph, user, compiled, org, resource, this.clock(), null)
+    }
+    const key = graph.apiKeys.get(subject.id)
+    if (key === undefined) return DENY_NOT_FOUND
+    return decideForKey(graph, key, compiled, org, resource, this.clock(), null)
   }
 
   explain(subject: Subject, permission: string, target: Target): Explanation {

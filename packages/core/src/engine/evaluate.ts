@@ -152,19 +152,21 @@ export function decideForUser(
   trace: Trace | null,
 ): Decision {
   // 1. Policy gate, over the org and every org above it.
-  if (org.gateMfa && !user.mfaEnabled) {
-    if (trace) trace.facts.push({ kind: 'policy', org: gateOrg(org, (o) => o.requireMfa), rule: 'mfa' })
-    return DENY_MFA
-  }
-  const policies = org.gatePolicies
-  for (let i = 0; i < policies.length; i++) {
-    const policyId = policies[i]!
-    if (!user.compliant.has(policyId)) {
-      if (trace) {
-        const where = gateOrg(org, (o) => o.passwordPolicyId === policyId)
-        trace.facts.push({ kind: 'policy', org: where, rule: 'password', policyId })
+  if (org.gated) {
+    if (org.gateMfa && !user.mfaEnabled) {
+      if (trace) trace.facts.push({ kind: 'policy', org: gateOrg(org, (o) => o.requireMfa), rule: 'mfa' })
+      return DENY_MFA
+    }
+    const policies = org.gatePolicies
+    for (let i = 0; i < policies.length; i++) {
+      const policyId = policies[i]!
+      if (!user.compliant.has(policyId)) {
+        if (trace) {
+          const where = gateOrg(org, (o) => o.passwordPolicyId === policyId)
+          trace.facts.push({ kind: 'policy', org: where, rule: 'password', policyId })
+        }
+        return DENY_PASSWORD
       }
-      return DENY_PASSWORD
     }
   }
   const index = permission === null ? -1 : permission.index
@@ -238,6 +240,7 @@ export function decideForUser(
 
 /** Whether the policy gate (step 3) lets the user through in `org`. */
 export function passesGate(user: UserNode, org: OrgNode): boolean {
+  if (!org.gated) return true
   if (org.gateMfa && !user.mfaEnabled) return false
   const policies = org.gatePolicies
   for (let i = 0; i < policies.length; i++) if (!user.compliant.has(policies[i]!)) return false

@@ -251,6 +251,7 @@ export class Graph {
     if (org.passwordPolicyId !== null && !policies.includes(org.passwordPolicyId))
       policies.push(org.passwordPolicyId)
     org.gatePolicies = policies
+    org.gated = org.gateMfa || policies.length > 0
     for (const child of org.children) this.refreshChains(child)
   }
 

@@ -20,6 +20,8 @@ export class OrgNode {
   passwordPolicyId: string | null = null
   /** The policy gate over the whole chain, recomputed when an org above changes. */
   gateMfa = false
+  /** Either part of the gate applies: one field for checks to read in the common, ungated case. */
+  gated = false
   gatePolicies: readonly string[] = []
   readonly resources = new Map<string, Set<ResourceNode>>()
   /** The ids of `resources`, per type, for listResources: built on demand, dropped when they change. */
@@ -114,6 +116,8 @@ export class UserNode extends PrincipalNode {
   /** The index is exact while `accessFrom <= now < accessUntil` and `graph.epoch` is `accessEpoch`. */
   accessFrom = 0
   accessUntil = 0
+  /** Whether the window is bounded at all (most users hold no time-bound binding): no clock test if not. */
+  accessTimed = false
   accessEpoch = -1
 }
 
