@@ -45,7 +45,7 @@ export function roleOf(graph: Graph, b: BindingNode, member: GroupMemberNode | n
 /** A group counts for a check in `org` when it sits in org's chain and its user is an active member there. */
 export function groupApplies(member: GroupMemberNode, org: OrgNode, user: UserNode): boolean {
   const groupOrg = member.group.org
-  return org.isWithin(groupOrg) && groupOrg.members.get(user.id) === 'active'
+  return org.isWithin(groupOrg) && groupOrg.active.has(user.id)
 }
 
 /** Entries beyond which a lookup goes through a Map instead of a scan. */
@@ -57,7 +57,7 @@ export function accessOf(graph: Graph, user: UserNode, now: number): AccessEntri
   if (
     entries === null ||
     user.accessEpoch !== graph.epoch ||
-    (user.accessTimed && (now < user.accessFrom || now >= user.accessUntil))
+    (user.accessTimed && (now < user.accessFrom! || now >= user.accessUntil!))
   ) {
     return buildAccess(graph, user, now)
   }
@@ -140,7 +140,7 @@ function orgBitsInto(
     const org = chain[i]!
     const list = bindings.get(org)
     if (list === undefined) continue
-    if (user !== null && org.members.get(user.id) !== 'active') continue
+    if (user !== null && !org.active.has(user.id)) continue
     let here = 0
     for (const b of list) {
       if (!seen(b, now, window)) continue
@@ -231,9 +231,10 @@ export function buildAccess(graph: Graph, user: UserNode, now: number): AccessEn
   // An exact-size copy: the pushes above leave up to half the array's capacity unused.
   user.access = entries.slice()
   user.accessIndex = index
-  user.accessFrom = window.from
-  user.accessUntil = window.until
+  // Stored only when bounded: a field that only ever held null and some doubles costs nothing when null.
   user.accessTimed = window.from !== Number.NEGATIVE_INFINITY || window.until !== Number.POSITIVE_INFINITY
+  user.accessFrom = user.accessTimed ? window.from : null
+  user.accessUntil = user.accessTimed ? window.until : null
   user.accessEpoch = graph.epoch
   return user.access
 }

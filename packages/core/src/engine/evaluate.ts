@@ -101,7 +101,7 @@ function orgGrant(
     let b = bindings
     while (b !== null && b.scope !== org) b = b.pNext
     if (b === null) continue
-    if (user !== null && org.members.get(user.id) !== 'active') {
+    if (user !== null && !org.active.has(user.id)) {
       if (trace)
         for (; b !== null; b = b.pNext)
           if (b.scope === org) trace.facts.push(bindingFact(b, member, 'not_member'))

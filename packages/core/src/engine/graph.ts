@@ -93,17 +93,17 @@ export class Graph {
         const org = this.org(orgId)
         const user = this.user(userId)
         // Keys are the nodes' own id strings: the records' copies can then be collected.
-        if (!org.members.has(user.id)) {
+        if (!org.hasMember(user.id)) {
           user.orgs = append(user.orgs, org)
         }
-        org.members.set(user.id, status)
+        org.setMember(user.id, status)
         user.access = null
         return
       }
       case 'membership.delete': {
         const org = this.orgs.get(change.orgId)
         const user = this.users.get(change.userId)
-        if (org && user && org.members.delete(user.id)) {
+        if (org && user && org.deleteMember(user.id)) {
           removeFrom(user.orgs!, org)
           user.access = null
         }
@@ -264,7 +264,7 @@ export class Graph {
     }
     for (const group of [...org.groups]) this.deleteGroup(group)
     this.deleteScopeBindings(org.bindings)
-    for (const userId of org.members.keys()) {
+    for (const userId of [...org.active, ...org.pending]) {
       const user = this.users.get(userId)
       if (user) removeFrom(user.orgs!, org)
     }
@@ -354,7 +354,7 @@ export class Graph {
   private deleteUser(user: UserNode | undefined): void {
     if (!user) return
     this.deletePrincipal(user)
-    for (const org of user.orgs ?? []) org.members.delete(user.id)
+    for (const org of user.orgs ?? []) org.deleteMember(user.id)
     for (const member of user.groups.values()) member.group.members.delete(user.id)
     for (const key of [...user.apiKeys]) this.deleteApiKey(key)
     this.users.delete(user.id)

@@ -27,7 +27,12 @@ export class OrgNode {
   /** The ids of `resources`, per type, for listResources: built on demand, dropped when they change. */
   resourceIds: Map<string, readonly Id[]> | null = null
   groups: Set<GroupNode> = NONE_SET as unknown as Set<GroupNode>
-  readonly members = new Map<Id, 'active' | 'pending'>()
+  /**
+   * Members by status, keyed by the users' own id strings. Two Sets rather than one Map of statuses: a Set
+   * entry is a slot smaller, and there is one per membership (850k at scale). Most orgs have no pending.
+   */
+  readonly active = new Set<Id>()
+  pending: Set<Id> = NONE_SET as unknown as Set<Id>
   customRoles: Map<string, RoleHandle> = noneMap()
   /** Every binding at this org, any principal. */
   bindings: BindingNode | null = null
@@ -36,6 +41,26 @@ export class OrgNode {
 
   get depth(): number {
     return this.chain.length - 1
+  }
+
+  hasMember(userId: Id): boolean {
+    return this.active.has(userId) || this.pending.has(userId)
+  }
+
+  setMember(userId: Id, status: 'active' | 'pending'): void {
+    if (status === 'active') {
+      this.pending.delete(userId)
+      this.active.add(userId)
+    } else {
+      this.active.delete(userId)
+      if (this.pending === (NONE_SET as unknown)) this.pending = new Set()
+      this.pending.add(userId)
+    }
+  }
+
+  /** Whether the user was a member. */
+  deleteMember(userId: Id): boolean {
+    return this.active.delete(userId) || this.pending.delete(userId)
   }
 
   /** True when `ancestor` is this org or above it. O(1): chains are arrays. */
@@ -114,8 +139,8 @@ export class UserNode extends PrincipalNode {
   /** Entry offsets by scope, for users with many entries; null: scan `access`. */
   accessIndex: Map<OrgNode | ResourceNode, number> | null = null
   /** The index is exact while `accessFrom <= now < accessUntil` and `graph.epoch` is `accessEpoch`. */
-  accessFrom = 0
-  accessUntil = 0
+  accessFrom: number | null = null
+  accessUntil: number | null = null
   /** Whether the window is bounded at all (most users hold no time-bound binding): no clock test if not. */
   accessTimed = false
   accessEpoch = -1
