@@ -93,10 +93,7 @@ export class Graph {
         const org = this.org(orgId)
         const user = this.user(userId)
         // Keys are the nodes' own id strings: the records' copies can then be collected.
-        if (!org.hasMember(user.id)) {
-          user.orgs = append(user.orgs, org)
-        }
-        org.setMember(user.id, status)
+        if (org.setMember(user.id, status)) user.orgs = append(user.orgs, org)
         user.access = null
         return
       }

@@ -43,19 +43,19 @@ export class OrgNode {
     return this.chain.length - 1
   }
 
-  hasMember(userId: Id): boolean {
-    return this.active.has(userId) || this.pending.has(userId)
-  }
-
-  setMember(userId: Id, status: 'active' | 'pending'): void {
+  /** Sets the user's status; true when the user was not a member before. */
+  setMember(userId: Id, status: 'active' | 'pending'): boolean {
     if (status === 'active') {
-      this.pending.delete(userId)
+      const size = this.active.size
+      const was = this.pending.delete(userId)
       this.active.add(userId)
-    } else {
-      this.active.delete(userId)
-      if (this.pending === (NONE_SET as unknown)) this.pending = new Set()
-      this.pending.add(userId)
+      return !was && this.active.size > size
     }
+    const was = this.active.delete(userId)
+    if (this.pending === (NONE_SET as unknown)) this.pending = new Set()
+    const size = this.pending.size
+    this.pending.add(userId)
+    return !was && this.pending.size > size
   }
 
   /** Whether the user was a member. */
