@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import v8 from 'node:v8'
 import type { Enforcer } from 'casbin'
-import type { Authorizer as AuthorizerType, Decision, Snapshot } from '../src/index.ts'
+import type { Authorizer as AuthorizerType, Decision, Snapshot, Subject } from '../src/index.ts'
 import { Authorizer, presets } from '../src/index.ts'
 import { casbinRules, loadCasbin } from './casbin-baseline.ts'
 import { benchScale, type DatasetStats, generateDataset } from './dataset.ts'
@@ -97,11 +97,57 @@ const line = (label: string, value: string) => console.log(`  ${label.padEnd(34)
 
 // --- engine ------------------------------------------------------------------------------------------
 
+const VERIFY_SAMPLE = 20_000
+const VERIFY_LIST_USERS = 20
+
+/**
+ * The fast path answers from precomputed indexes; `explain` walks the graph itself. They must agree on a
+ * sample of the real queries (every `VERIFY_SAMPLE`-th of the mix, so all kinds of target and subject), or
+ * the numbers measure a broken engine: the run stops.
+ */
+function verifyAgainstExplain(authz: AuthorizerType, queries: readonly Query[], label: string): number {
+  const step = Math.max(1, Math.floor(queries.length / VERIFY_SAMPLE))
+  let compared = 0
+  for (let i = 0; i < queries.length; i += step) {
+    const q = queries[i]!
+    const fast = authz.check(q.subject, q.permission, q.target)
+    const slow = authz.explain(q.subject, q.permission, q.target)
+    if (fast.allowed !== slow.allowed || fast.reason !== slow.reason) {
+      throw new Error(
+        `${label}: check and explain disagree on ${q.subject.id} ${q.permission} ${q.target.type}:${q.target.id}: ` +
+          `${JSON.stringify(fast)} vs ${slow.allowed}/${slow.reason}`,
+      )
+    }
+    compared++
+  }
+  return compared
+}
+
+/** listResources against check over every app, for a few users (check is verified against explain). */
+function verifyLists(authz: AuthorizerType, subjects: readonly Subject[], appIds: readonly string[]): number {
+  for (const subject of subjects.slice(0, VERIFY_LIST_USERS)) {
+    const listed = new Set(authz.listResources(subject, 'app.read', 'app'))
+    let allowed = 0
+    for (const id of appIds) {
+      const ok = authz.check(subject, 'app.read', { type: 'app', id }).allowed
+      if (ok) allowed++
+      if (ok !== listed.has(id))
+        throw new Error(`listResources and check disagree on ${subject.id} app.read app:${id}`)
+    }
+    if (allowed !== listed.size) throw new Error(`listResources of ${subject.id} lists extra ids`)
+  }
+  return Math.min(VERIFY_LIST_USERS, subjects.length)
+}
+
 interface ThroughputResult {
   checks: number
   ms: number
   perSec: number
   allowedRate: number
+  /** CPU time the process used meanwhile (user + system, every thread): on a busy machine, wall-clock
+   * throughput also counts the time other processes held the core; this one does not (caches still do). */
+  cpuMs?: number
+  perCpuSec?: number
 }
 
 /** Checks over the query mix, cycling, for `seconds`; the deadline is read every 16k checks. */
@@ -115,6 +161,7 @@ function engineThroughput(
   let i = 0
   let checks = 0
   let allowed = 0
+  const cpu = process.cpuUsage()
   const start = now()
   const deadline = start + BigInt(Math.round(seconds * 1e9))
   for (;;) {
@@ -127,7 +174,16 @@ function engineThroughput(
     if (now() >= deadline) break
   }
   const ms = msSince(start)
-  return { checks, ms, perSec: (checks / ms) * 1000, allowedRate: allowed / checks }
+  const used = process.cpuUsage(cpu)
+  const cpuMs = (used.user + used.system) / 1000
+  return {
+    checks,
+    ms,
+    perSec: (checks / ms) * 1000,
+    allowedRate: allowed / checks,
+    cpuMs,
+    perCpuSec: (checks / cpuMs) * 1000,
+  }
 }
 
 /** One hrtime pair around each call. Returns ns per call, timer included. */
@@ -224,6 +280,10 @@ function runEngine(
     'throughput (1 thread)',
     `${fmtInt(throughput.perSec)} checks/s (${fmtInt(throughput.checks)} in ${fmtInt(throughput.ms)} ms)`,
   )
+  line(
+    '  per CPU-second',
+    `${fmtInt(throughput.perCpuSec!)} checks (process CPU ${fmtInt(throughput.cpuMs!)} ms of ${fmtInt(throughput.ms)} ms)`,
+  )
   line('amortized per check', fmtNs(amortizedNs))
   // Two variants, to show how much of a check is waiting on memory: subject/target objects shared across
   // queries (cold, scattered), and the queries grouped by user (the user's nodes stay in cache).
@@ -259,6 +319,9 @@ function runEngine(
     answers[i] = engine.check(q.subject, q.permission, q.target).allowed ? 1 : 0
   }
 
+  const verified = verifyAgainstExplain(engine, queries, 'after load')
+  line('verified against explain', `${fmtInt(verified)} queries of the mix agree (allowed and reason)`)
+
   section('engine: listResources(user, app.read, app)')
   const subjects = workload.listSubjects
   let returned = 0
@@ -272,6 +335,8 @@ function runEngine(
   const list = { ...listPct, avgResults: returned / subjects.length }
   line(`per call (${fmtInt(subjects.length)} users, raw)`, fmtPct(listPct))
   line('apps returned per call (mean)', list.avgResults.toFixed(1))
+  const listsVerified = verifyLists(engine, subjects, workload.appIds)
+  line('verified against check', `${listsVerified} users' lists, against a check of every app`)
 
   section('engine: apply')
   // The first tenth (at most 5,000) warms the JIT up, untimed; the rest are timed one by one.
@@ -302,6 +367,9 @@ function runEngine(
   line(`per change (${fmtInt(changes.length)} timed, raw)`, fmtPct(applyPct))
   line('amortized (incl. timer)', fmtNs(apply.amortizedNs))
   for (const [kind, p] of Object.entries(byKind)) line(`  ${kind}`, fmtPct(p))
+  // The changes cleared many users' access indexes: the rebuilt ones must still agree with the slow path.
+  const verifiedAfter = verifyAgainstExplain(engine, queries, 'after apply')
+  line('verified against explain', `${fmtInt(verifiedAfter)} queries agree after the changes`)
 
   return {
     loadMs,

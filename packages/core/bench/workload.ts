@@ -33,6 +33,8 @@ export interface Query {
 export interface Workload {
   readonly queries: Query[]
   readonly listSubjects: Subject[]
+  /** Every app id, to verify listResources against check. */
+  readonly appIds: string[]
   readonly changes: Change[]
   /** The kind of each change, for per-kind latencies. */
   readonly changeKinds: string[]
@@ -104,7 +106,8 @@ export function makeWorkload(dataset: Dataset, sizes: WorkloadSizes, seed = 7): 
   for (let i = 0; i < sizes.listUsers; i++) listSubjects.push(subject(rng.int(world.userCount)))
 
   const { changes, kinds, mix } = makeChanges(dataset, sizes.changes, rng)
-  return { queries, listSubjects, changes, changeKinds: kinds, changeMix: mix }
+  const appIds = Array.from({ length: world.appCount }, (_, a) => appId(a))
+  return { queries, listSubjects, appIds, changes, changeKinds: kinds, changeMix: mix }
 }
 
 /**

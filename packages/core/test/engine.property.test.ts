@@ -245,6 +245,26 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
   )
 
   it(
+    'f. one engine follows its clock across expiries, forwards and back (the access index is time-bound)',
+    () => {
+      const times = [NOW, NOW + 1, NOW + 86_400_001, NOW - 1, NOW - 86_400_001, 1, NOW]
+      fc.assert(
+        fc.property(worldArb, (snapshot) => {
+          let now = NOW
+          const engine = new Authorizer(capgo, snapshot, { clock: () => now })
+          for (const time of times) {
+            now = time
+            const reference = new ReferenceEvaluator(capgo, snapshot, time)
+            expectSameAnswers(snapshot, engine, reference, `at ${time}`)
+          }
+        }),
+        { numRuns: RUNS },
+      )
+    },
+    TIMEOUT,
+  )
+
+  it(
     'e. fail closed: client errors throw, unknown subjects and targets are not_found',
     () => {
       const permissions = Object.keys(capgo.permissions)
@@ -368,6 +388,25 @@ describe('regressions found by the properties', () => {
     engine.apply(transfer)
     // o1 has no role c1: the binding resolves to nothing (the engine keeps o0's c1 and allows).
     expect(engine.check(u0, 'app.read', a0)).toEqual(referenceFor(after(transfer)).check(u0, 'app.read', a0))
+  })
+
+  it("a team's role change reaches its members at once (their access indexes are cleared)", () => {
+    const snapshot: Snapshot = {
+      ...base,
+      groups: [{ id: 'g0', orgId: 'o0', role: 'app_reader' }],
+      groupMembers: [{ groupId: 'g0', userId: 'u0' }],
+      bindings: [
+        { id: 'b1', principal: { type: 'group', id: 'g0' }, role: 'team', scope: { type: 'app', id: 'a0' } },
+      ],
+    }
+    const engine = engineFor(snapshot)
+    expect(engine.check(u0, 'app.read', a0).allowed).toBe(true)
+    expect(engine.check(u0, 'app.upload_bundle', a0).allowed).toBe(false)
+    const change: Change = { op: 'group.put', group: { id: 'g0', orgId: 'o0', role: 'app_uploader' } }
+    engine.apply(change)
+    expect(engine.check(u0, 'app.upload_bundle', a0)).toEqual({ allowed: true, reason: 'role' })
+    engine.apply({ op: 'group.put', group: { id: 'g0', orgId: 'o0', role: null } })
+    expect(engine.check(u0, 'app.read', a0)).toEqual({ allowed: false, reason: 'no_grant' })
   })
 
   it('expiresAt 0 is the epoch, long past: the binding and the key have expired', () => {

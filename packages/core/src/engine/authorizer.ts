@@ -1,10 +1,18 @@
 import type { Model } from '../model/model.ts'
 import { ORG } from '../model/model.ts'
+import { accessOf, buildAccess } from './access.ts'
 import { CompiledModel, type CompiledPermission, type RoleHandle } from './compiled-model.ts'
 import type { Change, Decision, Id, PrincipalRef, Reason, Snapshot, Subject, Target } from './data.ts'
-import { DENY_NOT_FOUND, decideForKey, decideForUser, type Trace, type TraceFact } from './evaluate.ts'
+import {
+  DENY_NOT_FOUND,
+  decideForKey,
+  decideForUser,
+  passesGate,
+  type Trace,
+  type TraceFact,
+} from './evaluate.ts'
 import { Graph } from './graph.ts'
-import type { BindingNode, GroupMemberNode, OrgNode, Principal, ResourceNode, UserNode } from './nodes.ts'
+import type { GroupMemberNode, OrgNode, Principal, ResourceNode, UserNode } from './nodes.ts'
 
 export interface AuthorizerOptions {
   /** Epoch milliseconds; binding and key expiry are read against it. */
@@ -59,7 +67,12 @@ export class Authorizer {
     this.compiled = model instanceof CompiledModel ? model : new CompiledModel(model)
     this.graph = new Graph(this.compiled)
     this.clock = options.clock ?? Date.now
-    if (snapshot) this.graph.load(snapshot)
+    if (snapshot) {
+      this.graph.load(snapshot)
+      // Every user's access index up front, so a loaded engine answers at full speed (and its heap shows).
+      const now = this.clock()
+      for (const user of this.graph.users.values()) buildAccess(this.graph, user, now)
+    }
   }
 
   get model(): Model {
@@ -74,9 +87,27 @@ export class Authorizer {
 
   check(subject: Subject, permission: string, target: Target): Decision {
     const compiled = this.compiled.permissionFor(permission, target.type)
-    const at = this.locate(target)
-    if (at === null) return DENY_NOT_FOUND
-    return this.decide(subject, compiled, at, null)
+    // locate() and decide() inlined: no Located object per check.
+    const graph = this.graph
+    let org: OrgNode
+    let resource: ResourceNode | null = null
+    if (target.type === ORG) {
+      const found = graph.orgs.get(target.id)
+      if (found === undefined) return DENY_NOT_FOUND
+      org = found
+    } else {
+      resource = graph.resources.get(target.id) ?? null
+      if (resource === null || resource.type !== target.type) return DENY_NOT_FOUND
+      org = resource.org
+    }
+    if (subject.type === 'user') {
+      const user = graph.users.get(subject.id)
+      if (user === undefined) return DENY_NOT_FOUND
+      return decideForUser(graph, user, compiled, org, resource, this.clock(), null)
+    }
+    const key = graph.apiKeys.get(subject.id)
+    if (key === undefined) return DENY_NOT_FOUND
+    return decideForKey(graph, key, compiled, org, resource, this.clock(), null)
   }
 
   explain(subject: Subject, permission: string, target: Target): Explanation {
@@ -102,41 +133,45 @@ export class Authorizer {
     const compiled = this.compiled.permissionFor(permission, type)
     const user = this.subjectUser(subject)
     if (user === null) return []
-    const candidates = new Set<OrgNode | ResourceNode>()
-    const addBelow = (scope: OrgNode | ResourceNode) => collectBelow(scope, type, candidates)
-    const principals: Principal[] = [user, ...[...user.groups.values()].map((m) => m.group)]
-    for (const principal of principals) {
-      for (const [orgId, head] of principal.orgBindings ?? []) {
-        if (mayGrant(head, compiled)) addBelow(this.graph.orgs.get(orgId)!)
-      }
-      for (const [resourceId, head] of principal.resourceBindings ?? []) {
-        if (mayGrant(head, compiled)) addBelow(this.graph.resources.get(resourceId)!)
-      }
-      for (const entry of principal.overrides.values()) {
-        if (entry.permissionIndex === compiled.index && entry.effect === 'allow') addBelow(entry.resource)
-      }
-    }
     // The subject and the clock once, not per candidate (a user may reach hundreds of apps).
     const now = this.clock()
     const key = subject.type === 'apiKey' ? (this.graph.apiKeys.get(subject.id) ?? null) : null
-    // Where the user's org-level roles already grant a permission that can't be overridden, every resource
-    // of that org is allowed: decide once per org instead of once per resource.
-    const orgWide = new Map<OrgNode, boolean>()
     const allowed: Id[] = []
+    // Candidates come from the user's access index: the orgs and resources where a counted role holds the
+    // permission, and the resources below them; then allow-overrides. Each is decided as check decides.
+    const entries = accessOf(this.graph, user, now)
+    const stride = 1 + this.compiled.words
+    const candidates = new Set<OrgNode | ResourceNode>()
+    // Orgs where the roles grant a permission that can't be overridden, to a user (not a key with limits):
+    // every resource of the type there is allowed once the gate passes. Decided once, ids copied in bulk.
+    const wholeOrgs = new Set<OrgNode>()
+    for (let i = 0; i < entries.length; i += stride) {
+      if (((entries[i + 1 + compiled.word] as number) & compiled.bit) === 0) continue
+      const scope = entries[i] as OrgNode | ResourceNode
+      if (!('chain' in scope)) {
+        collectBelow(scope, type, candidates)
+      } else if (type === ORG) {
+        candidates.add(scope)
+      } else if (key === null && !compiled.overridable) {
+        if (passesGate(user, scope)) {
+          for (const id of resourceIdsOf(scope, type)) allowed.push(id)
+          wholeOrgs.add(scope)
+        }
+      } else {
+        for (const resource of scope.resources.get(type) ?? []) candidates.add(resource)
+      }
+    }
+    for (const member of [null, ...user.groups.values()]) {
+      const overrides = member === null ? user.overrides : member.group.overrides
+      for (const entry of overrides) {
+        if (entry.permissionIndex === compiled.index && entry.effect === 'allow')
+          collectBelow(entry.resource, type, candidates)
+      }
+    }
     for (const node of candidates) {
       const org = 'chain' in node ? node : node.org
       const resource = 'chain' in node ? null : node
-      if (resource !== null && key === null && !compiled.overridable) {
-        let wide = orgWide.get(org)
-        if (wide === undefined) {
-          wide = decideForUser(this.graph, user, compiled, org, null, now, null).allowed
-          orgWide.set(org, wide)
-        }
-        if (wide) {
-          allowed.push(node.id)
-          continue
-        }
-      }
+      if (resource !== null && wholeOrgs.has(org)) continue
       const decision =
         key !== null
           ? decideForKey(this.graph, key, compiled, org, resource, now, null)
@@ -159,11 +194,8 @@ export class Authorizer {
     for (let r = at.resource; r !== null; r = r.parent)
       for (let b = r.bindings; b; b = b.sNext) add(b.principal)
     for (const org of at.org.chain) for (let b = org.bindings; b; b = b.sNext) add(b.principal)
-    const overrides = at.resource?.overrides?.get(compiled.index)
-    for (const [userId, effect] of overrides?.users ?? [])
-      if (effect === 'allow') add(this.graph.users.get(userId)!)
-    for (const [groupId, effect] of overrides?.groups ?? [])
-      if (effect === 'allow') add(this.graph.groups.get(groupId)!)
+    for (const o of at.resource?.overrides ?? [])
+      if (o.permissionIndex === compiled.index && o.effect === 'allow') add(o.principal)
     const now = this.clock()
     const allowed: Id[] = []
     for (const user of candidates) {
@@ -273,12 +305,15 @@ export class Authorizer {
   }
 }
 
-/** Could any binding in this list grant the permission? Team bindings resolve per member: maybe. */
-function mayGrant(head: BindingNode, permission: CompiledPermission): boolean {
-  for (let b: BindingNode | null = head; b !== null; b = b.pNext) {
-    if (b.role === null || b.role.grants[permission.index] === 1 || b.role.orgId !== null) return true
+/** The ids of the org's resources of `type`, cached on the org until its resources change. */
+function resourceIdsOf(org: OrgNode, type: string): readonly Id[] {
+  org.resourceIds ??= new Map()
+  let ids = org.resourceIds.get(type)
+  if (ids === undefined) {
+    ids = [...(org.resources.get(type) ?? [])].map((r) => r.id)
+    org.resourceIds.set(type, ids)
   }
-  return false
+  return ids
 }
 
 /** Adds `scope` (if of `type`) and everything of `type` below it, across sub-orgs too. */
@@ -324,7 +359,7 @@ function toExplainFact(fact: TraceFact): ExplainFact {
         principal: principalRef(b.principal),
         roleKey: b.roleKey,
         role: fact.role?.key ?? null,
-        scope: { type: b.scopeType, id: b.scopeId },
+        scope: { type: b.scope.type, id: b.scope.id },
         status: fact.status,
       }
       if (fact.member !== null) out.forUser = fact.member.user.id

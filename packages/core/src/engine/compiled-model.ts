@@ -8,7 +8,13 @@ export interface CompiledPermission {
   readonly index: number
   readonly on: string
   readonly overridable: boolean
+  /** Where the permission sits in a role's bit set (`RoleHandle.bits`): word, and the bit in it. */
+  readonly word: number
+  readonly bit: number
 }
+
+/** Permissions per word of a bit set: 30 keeps every word a small integer (a V8 Smi). */
+export const BITS_PER_WORD = 30
 
 /**
  * A role as the engine evaluates it. Custom roles are handles: bindings keep pointing at the same object
@@ -24,6 +30,8 @@ export interface RoleHandle {
   priority: number
   /** `grants[permission.index] === 1` when the role holds that permission. */
   grants: Uint8Array
+  /** The same set as bits, `CompiledModel.words` words long: the per-user access index ORs these. */
+  bits: Int32Array
   permissions: readonly string[]
   live: boolean
 }
@@ -36,15 +44,26 @@ export class CompiledModel {
   readonly slotBits = new Map<string, number>()
   /** For each type, the types at or below it (`org` → every type). */
   readonly typesBelow = new Map<string, ReadonlySet<string>>()
+  /** Words in a permission bit set. */
+  readonly words: number
 
   constructor(input: Model) {
     this.model = validateModel(input)
     let index = 0
     for (const [key, def] of Object.entries(this.model.permissions)) {
-      const permission = { key, index: index++, on: def.on, overridable: def.overridable === true }
+      const permission = {
+        key,
+        index,
+        on: def.on,
+        overridable: def.overridable === true,
+        word: Math.floor(index / BITS_PER_WORD),
+        bit: 1 << (index % BITS_PER_WORD),
+      }
+      index++
       this.permissions.set(key, permission)
       this.permissionList.push(permission)
     }
+    this.words = Math.max(1, Math.ceil(index / BITS_PER_WORD))
     let bit = 1
     for (const slot of Object.keys(this.model.slots)) {
       this.slotBits.set(slot, bit)
@@ -97,6 +116,7 @@ export class CompiledModel {
       slotBit: 0,
       priority: 0,
       grants: new Uint8Array(this.permissions.size),
+      bits: new Int32Array(this.words),
       permissions: [],
       live: false,
     }
@@ -119,18 +139,23 @@ export class CompiledModel {
     if (slotBit === undefined) fail(`unknown slot "${slot}"`)
     const below = this.typesBelow.get(scope)!
     const grants = new Uint8Array(this.permissions.size)
+    const bits = new Int32Array(this.words)
     for (const key of permissions) {
       const permission = this.permissions.get(key)
       if (!permission) fail(`unknown permission "${key}"`)
       else if (!below.has(permission.on))
         fail(`permission "${key}" is on ${permission.on}, not at or below ${scope}`)
-      else grants[permission.index] = 1
+      else {
+        grants[permission.index] = 1
+        bits[permission.word]! |= permission.bit
+      }
     }
     role.scope = scope
     role.slot = slot
     role.slotBit = slotBit!
     role.priority = priority
     role.grants = grants
+    role.bits = bits
     role.permissions = [...permissions]
     role.live = true
   }

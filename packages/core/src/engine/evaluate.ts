@@ -1,3 +1,4 @@
+import { accessBits, accessOf, groupApplies, roleOf } from './access.ts'
 import type { CompiledPermission, RoleHandle } from './compiled-model.ts'
 import type { Decision } from './data.ts'
 import type { Graph } from './graph.ts'
@@ -49,38 +50,20 @@ export interface Trace {
   facts: TraceFact[]
 }
 
-const expired = (b: BindingNode, now: number) => b.expiresAt <= now
+const expired = (b: BindingNode, now: number) => b.expiresAt() <= now
 
-/** The role a binding gives this principal: a team binding resolves per member (SPEC 1.3). */
-function roleOf(graph: Graph, b: BindingNode, member: GroupMemberNode | null): RoleHandle | null {
-  let role = b.role
-  if (role === null) {
-    if (member === null) return null
-    const group = member.group
-    const key = group.org.singleRoleTeams ? group.role : (member.memberRole ?? group.role)
-    if (key === null) return null
-    role = graph.roleFor(graph.compiled.teamRoleKey(key, b.scopeType), b.org) ?? null
-    if (role === null) return null
-  }
-  return role.live && role.scope === b.scopeType ? role : null
-}
-
-/** A group counts for a check in `org` when it sits in org's chain and its user is an active member there. */
-function groupApplies(member: GroupMemberNode, org: OrgNode, user: UserNode): boolean {
-  const groupOrg = member.group.org
-  return org.isWithin(groupOrg) && user.memberships.get(groupOrg.id) === 'active'
-}
-
-/** Bindings on a resource (or one above it) all count: a union, no slots. */
+/** A principal's bindings on a resource (or one above it) all count: a union, no slots. */
 function resourceGrant(
   graph: Graph,
-  head: BindingNode | undefined,
+  bindings: BindingNode | null,
+  scope: ResourceNode,
   index: number,
   now: number,
   member: GroupMemberNode | null,
   trace: Trace | null,
 ): BindingNode | null {
-  for (let b = head ?? null; b !== null; b = b.pNext) {
+  for (let b = bindings; b !== null; b = b.pNext) {
+    if (b.scope !== scope) continue
     if (expired(b, now)) {
       if (trace) trace.facts.push({ kind: 'binding', binding: b, role: b.role, member, status: 'expired' })
       continue
@@ -104,7 +87,7 @@ function resourceGrant(
  */
 function orgGrant(
   graph: Graph,
-  bindings: Map<string, BindingNode>,
+  bindings: BindingNode | null,
   chain: readonly OrgNode[],
   index: number,
   now: number,
@@ -115,14 +98,18 @@ function orgGrant(
   let decided = 0
   for (let i = 0; i < chain.length; i++) {
     const org = chain[i]!
-    let b = bindings.get(org.id) ?? null
+    let b = bindings
+    while (b !== null && b.scope !== org) b = b.pNext
     if (b === null) continue
-    if (user !== null && user.memberships.get(org.id) !== 'active') {
-      if (trace) for (; b !== null; b = b.pNext) trace.facts.push(bindingFact(b, member, 'not_member'))
+    if (user !== null && !org.active.has(user.id)) {
+      if (trace)
+        for (; b !== null; b = b.pNext)
+          if (b.scope === org) trace.facts.push(bindingFact(b, member, 'not_member'))
       continue
     }
     let here = 0
     for (; b !== null; b = b.pNext) {
+      if (b.scope !== org) continue
       if (expired(b, now)) {
         if (trace) trace.facts.push(bindingFact(b, member, 'expired'))
         continue
@@ -165,80 +152,99 @@ export function decideForUser(
   trace: Trace | null,
 ): Decision {
   // 1. Policy gate, over the org and every org above it.
-  if (org.gateMfa && !user.mfaEnabled) {
-    if (trace) trace.facts.push({ kind: 'policy', org: gateOrg(org, (o) => o.requireMfa), rule: 'mfa' })
-    return DENY_MFA
-  }
-  const policies = org.gatePolicies
-  for (let i = 0; i < policies.length; i++) {
-    const policyId = policies[i]!
-    if (!user.compliant.has(policyId)) {
-      if (trace) {
-        const where = gateOrg(org, (o) => o.passwordPolicyId === policyId)
-        trace.facts.push({ kind: 'policy', org: where, rule: 'password', policyId })
+  if (org.gated) {
+    if (org.gateMfa && !user.mfaEnabled) {
+      if (trace) trace.facts.push({ kind: 'policy', org: gateOrg(org, (o) => o.requireMfa), rule: 'mfa' })
+      return DENY_MFA
+    }
+    const policies = org.gatePolicies
+    for (let i = 0; i < policies.length; i++) {
+      const policyId = policies[i]!
+      if (!user.compliant.has(policyId)) {
+        if (trace) {
+          const where = gateOrg(org, (o) => o.passwordPolicyId === policyId)
+          trace.facts.push({ kind: 'policy', org: where, rule: 'password', policyId })
+        }
+        return DENY_PASSWORD
       }
-      return DENY_PASSWORD
     }
   }
   const index = permission === null ? -1 : permission.index
 
   // 3. Overrides, on the resource itself: the user's own decides; else among groups deny beats allow.
   if (resource !== null && permission?.overridable && resource.overrides !== null) {
-    const set = resource.overrides.get(index)
-    if (set !== undefined) {
-      const own = set.users.get(user.id)
-      if (own !== undefined) {
-        if (trace) trace.facts.push({ kind: 'override', resource, user, member: null, effect: own })
-        return own === 'allow' ? ALLOW_OVERRIDE : DENY_OVERRIDE
+    let allowedBy: GroupMemberNode | null = null
+    let deniedBy: GroupMemberNode | null = null
+    for (const o of resource.overrides) {
+      if (o.permissionIndex !== index) continue
+      const principal = o.principal
+      if (principal === user) {
+        if (trace) trace.facts.push({ kind: 'override', resource, user, member: null, effect: o.effect })
+        return o.effect === 'allow' ? ALLOW_OVERRIDE : DENY_OVERRIDE
       }
-      if (set.groups.size > 0 && user.groups.size > 0) {
-        let allowedBy: GroupMemberNode | null = null
-        for (const member of user.groups.values()) {
-          if (!groupApplies(member, org, user)) continue
-          const effect = set.groups.get(member.group.id)
-          if (effect === 'deny') {
-            if (trace) trace.facts.push({ kind: 'override', resource, user, member, effect })
-            return DENY_OVERRIDE
-          }
-          if (effect === 'allow') allowedBy ??= member
-        }
-        if (allowedBy !== null) {
-          if (trace)
-            trace.facts.push({ kind: 'override', resource, user, member: allowedBy, effect: 'allow' })
-          return ALLOW_OVERRIDE
-        }
-      }
+      if (!principal.isGroup || deniedBy !== null) continue
+      const member = user.groups.get(principal.id)
+      if (member === undefined || !groupApplies(member, org, user)) continue
+      if (o.effect === 'deny') deniedBy = member
+      else allowedBy ??= member
     }
+    if (deniedBy !== null) {
+      if (trace) trace.facts.push({ kind: 'override', resource, user, member: deniedBy, effect: 'deny' })
+      return DENY_OVERRIDE
+    }
+    if (allowedBy !== null) {
+      if (trace) trace.facts.push({ kind: 'override', resource, user, member: allowedBy, effect: 'allow' })
+      return ALLOW_OVERRIDE
+    }
+  }
+
+  // 4. Roles. Without a trace, from the user's access index (access.ts): the same facts, precomputed.
+  if (trace === null) {
+    if (permission === null) return DENY_NO_GRANT
+    const entries = accessOf(graph, user, now)
+    if (entries.length === 0) return DENY_NO_GRANT
+    const stride = 1 + graph.compiled.words
+    const word = permission.word
+    const bit = permission.bit
+    for (let r = resource; r !== null; r = r.parent) {
+      if ((accessBits(user, entries, r, stride, word) & bit) !== 0) return ALLOW_ROLE
+    }
+    return (accessBits(user, entries, org, stride, word) & bit) !== 0 ? ALLOW_ROLE : DENY_NO_GRANT
   }
 
   // 4a. Bindings on the resource and the resources above it (union).
   const hasGroups = user.groups.size > 0
   for (let r = resource; r !== null; r = r.parent) {
-    if (user.resourceBindings !== null) {
-      if (resourceGrant(graph, user.resourceBindings.get(r.id), index, now, null, trace)) return ALLOW_ROLE
-    }
+    if (resourceGrant(graph, user.bindings, r, index, now, null, trace)) return ALLOW_ROLE
     if (hasGroups) {
       for (const member of user.groups.values()) {
-        const groupBindings = member.group.resourceBindings
+        const groupBindings = member.group.bindings
         if (groupBindings === null || !groupApplies(member, org, user)) continue
-        if (resourceGrant(graph, groupBindings.get(r.id), index, now, member, trace)) return ALLOW_ROLE
+        if (resourceGrant(graph, groupBindings, r, index, now, member, trace)) return ALLOW_ROLE
       }
     }
   }
 
   // 4b. Org-scope bindings along the org chain, per principal and slot.
   const chain = org.chain
-  if (user.orgBindings !== null && orgGrant(graph, user.orgBindings, chain, index, now, user, null, trace)) {
-    return ALLOW_ROLE
-  }
+  if (orgGrant(graph, user.bindings, chain, index, now, user, null, trace)) return ALLOW_ROLE
   if (hasGroups) {
     for (const member of user.groups.values()) {
-      const groupBindings = member.group.orgBindings
+      const groupBindings = member.group.bindings
       if (groupBindings === null || !groupApplies(member, org, user)) continue
       if (orgGrant(graph, groupBindings, chain, index, now, null, member, trace)) return ALLOW_ROLE
     }
   }
   return DENY_NO_GRANT
+}
+
+/** Whether the policy gate (step 3) lets the user through in `org`. */
+export function passesGate(user: UserNode, org: OrgNode): boolean {
+  if (!org.gated) return true
+  if (org.gateMfa && !user.mfaEnabled) return false
+  const policies = org.gatePolicies
+  for (let i = 0; i < policies.length; i++) if (!user.compliant.has(policies[i]!)) return false
+  return true
 }
 
 /** The nearest org of the chain that imposes a rule (for explanations). */

@@ -18,12 +18,14 @@ import type {
 import {
   ApiKeyNode,
   BindingNode,
+  ExpiringBindingNode,
   GroupMemberNode,
   GroupNode,
+  NO_OVERRIDES,
   NONE_MAP,
   NONE_SET,
-  noneMap,
   OrgNode,
+  OverrideNode,
   type Principal,
   ResourceNode,
   UserNode,
@@ -32,8 +34,6 @@ import {
 function invalid(message: string, details: Record<string, unknown> = {}): never {
   throw new OrgkitError('INVALID_CHANGE', message, details)
 }
-
-const overrideKey = (resourceId: Id, permission: string) => `${resourceId}\u0000${permission}`
 
 /**
  * The engine's state: every record as a node, indexed for checks, and kept current by `apply`. Each change
@@ -46,6 +46,12 @@ export class Graph {
   readonly groups = new Map<Id, GroupNode>()
   readonly bindings = new Map<Id, BindingNode>()
   readonly apiKeys = new Map<Id, ApiKeyNode>()
+  /**
+   * Bumped by changes that can stale many users' access indexes at once (access.ts): an org moved, created
+   * under another or its teams switch flipped, an org deleted, a custom role edited, a resource moved to
+   * another org. Rare writes; every other change clears only the indexes it touches.
+   */
+  epoch = 0
 
   constructor(readonly compiled: CompiledModel) {}
 
@@ -87,14 +93,19 @@ export class Graph {
         const org = this.org(orgId)
         const user = this.user(userId)
         // Keys are the nodes' own id strings: the records' copies can then be collected.
-        org.members.set(user.id, status)
-        user.memberships.set(org.id, status)
+        if (org.setMember(user.id, status)) user.orgs = append(user.orgs, org)
+        user.access = null
         return
       }
-      case 'membership.delete':
-        this.orgs.get(change.orgId)?.members.delete(change.userId)
-        this.users.get(change.userId)?.memberships.delete(change.orgId)
+      case 'membership.delete': {
+        const org = this.orgs.get(change.orgId)
+        const user = this.users.get(change.userId)
+        if (org && user && org.deleteMember(user.id)) {
+          removeFrom(user.orgs!, org)
+          user.access = null
+        }
         return
+      }
       case 'group.put':
         this.putGroup(change.group)
         return
@@ -106,6 +117,7 @@ export class Graph {
         const group = this.group(groupId)
         const user = this.user(userId)
         const existing = group.members.get(userId)
+        user.access = null
         if (existing) existing.memberRole = memberRole ?? null
         else {
           const member = new GroupMemberNode(group, user, memberRole ?? null)
@@ -115,10 +127,15 @@ export class Graph {
         }
         return
       }
-      case 'groupMember.delete':
+      case 'groupMember.delete': {
         this.groups.get(change.groupId)?.members.delete(change.userId)
-        this.users.get(change.userId)?.groups.delete(change.groupId)
+        const user = this.users.get(change.userId)
+        if (user) {
+          user.groups.delete(change.groupId)
+          user.access = null
+        }
         return
+      }
       case 'binding.put':
         this.putBinding(change.binding)
         return
@@ -145,12 +162,22 @@ export class Graph {
       case 'role.delete': {
         const role = this.orgs.get(change.orgId)?.customRoles.get(change.key)
         // The handle stays, dead, so bindings still naming the key come back to life if it is re-created.
-        if (role) role.live = false
+        if (role) {
+          role.live = false
+          this.epoch++
+        }
         return
       }
       default:
         invalid(`unknown change ${(change as { op: string }).op}`)
     }
+  }
+
+  /** Clears the access index of a user, or of every member of a group (the epoch, for a big group). */
+  private touch(principal: Principal): void {
+    if (!principal.isGroup) principal.access = null
+    else if (principal.members.size > 64) this.epoch++
+    else for (const member of principal.members.values()) member.user.access = null
   }
 
   // --- lookups that fail on a dangling reference ---------------------------------------------------
@@ -173,6 +200,7 @@ export class Graph {
     let role = org.customRoles.get(key)
     if (!role) {
       role = this.compiled.newRoleHandle(key, org.id)
+      if (org.customRoles === (NONE_MAP as unknown)) org.customRoles = new Map()
       org.customRoles.set(key, role)
     }
     return role
@@ -189,18 +217,24 @@ export class Graph {
     let org = this.orgs.get(record.id)
     const parent = record.parentId === null ? null : this.org(record.parentId)
     if (org && parent?.isWithin(org)) invalid(`moving org "${record.id}" under itself makes a cycle`)
+    const singleRoleTeams = record.singleRoleTeams === true
     if (!org) {
       org = new OrgNode(record.id)
       this.orgs.set(org.id, org)
-    }
+      // A new sub-org inherits roles bound above it: their holders' indexes need an entry for it.
+      if (parent !== null) this.epoch++
+    } else if (org.parent !== parent || org.singleRoleTeams !== singleRoleTeams) this.epoch++
     org.creatorId = record.creatorId ?? null
-    org.singleRoleTeams = record.singleRoleTeams === true
+    org.singleRoleTeams = singleRoleTeams
     org.requireMfa = record.requireMfa === true
     org.passwordPolicyId = record.passwordPolicyId ?? null
     if (org.parent !== parent) {
       org.parent?.children.delete(org)
       org.parent = parent
-      parent?.children.add(org)
+      if (parent !== null) {
+        if (parent.children === (NONE_SET as unknown)) parent.children = new Set()
+        parent.children.add(org)
+      }
     }
     this.refreshChains(org)
   }
@@ -214,18 +248,23 @@ export class Graph {
     if (org.passwordPolicyId !== null && !policies.includes(org.passwordPolicyId))
       policies.push(org.passwordPolicyId)
     org.gatePolicies = policies
+    org.gated = org.gateMfa || policies.length > 0
     for (const child of org.children) this.refreshChains(child)
   }
 
   private deleteOrg(org: OrgNode | undefined): void {
     if (!org) return
+    this.epoch++
     for (const child of [...org.children]) this.deleteOrg(child)
     for (const resources of org.resources.values()) {
       for (const resource of [...resources]) if (resource.parent === null) this.deleteResource(resource)
     }
     for (const group of [...org.groups]) this.deleteGroup(group)
     this.deleteScopeBindings(org.bindings)
-    for (const userId of org.members.keys()) this.users.get(userId)?.memberships.delete(org.id)
+    for (const userId of [...org.active, ...org.pending]) {
+      const user = this.users.get(userId)
+      if (user) removeFrom(user.orgs!, org)
+    }
     for (const role of org.customRoles.values()) role.live = false
     org.parent?.children.delete(org)
     this.orgs.delete(org.id)
@@ -256,23 +295,28 @@ export class Graph {
       resource = new ResourceNode(record.id, record.type, org)
       this.resources.set(resource.id, resource)
       setOf(org.resources, resource.type).add(resource)
+      org.resourceIds = null
     }
     if (resource.parent !== parent) {
-      resource.parent?.children?.delete(resource)
+      if (resource.parent?.children) removeFrom(resource.parent.children, resource)
       resource.parent = parent
       if (parent) {
-        parent.children ??= new Set()
-        parent.children.add(resource)
+        parent.children = append(parent.children, resource)
       }
     }
-    if (resource.org !== org) this.rehome(resource, org)
+    if (resource.org !== org) {
+      this.rehome(resource, org)
+      this.epoch++
+    }
   }
 
   /** Moves a resource and everything below it to another org (an app transfer). */
   private rehome(resource: ResourceNode, org: OrgNode): void {
     resource.org.resources.get(resource.type)?.delete(resource)
+    resource.org.resourceIds = null
     resource.org = org
     setOf(org.resources, resource.type).add(resource)
+    org.resourceIds = null
     // A custom role key means the role of the org the binding lives in: now the new org's.
     for (let b = resource.bindings; b; b = b.sNext) {
       if (b.role !== null && b.role.orgId !== null) b.role = this.customRole(org, b.roleKey)
@@ -284,13 +328,10 @@ export class Graph {
     if (!resource) return
     for (const child of [...(resource.children ?? [])]) this.deleteResource(child)
     this.deleteScopeBindings(resource.bindings)
-    for (const [index, set] of resource.overrides ?? []) {
-      const key = overrideKey(resource.id, this.compiled.permissionList[index]!.key)
-      for (const userId of set.users.keys()) this.users.get(userId)?.overrides.delete(key)
-      for (const groupId of set.groups.keys()) this.groups.get(groupId)?.overrides.delete(key)
-    }
-    resource.parent?.children?.delete(resource)
+    for (const o of resource.overrides ?? []) removeFrom(o.principal.overrides as OverrideNode[], o)
+    if (resource.parent?.children) removeFrom(resource.parent.children, resource)
     resource.org.resources.get(resource.type)?.delete(resource)
+    resource.org.resourceIds = null
     this.resources.delete(resource.id)
   }
 
@@ -303,13 +344,14 @@ export class Graph {
       this.users.set(user.id, user)
     }
     user.mfaEnabled = record.mfaEnabled
-    user.compliant = new Set(record.compliantPasswordPolicies ?? [])
+    const compliant = record.compliantPasswordPolicies ?? []
+    user.compliant = compliant.length === 0 ? (NONE_SET as ReadonlySet<string>) : new Set(compliant)
   }
 
   private deleteUser(user: UserNode | undefined): void {
     if (!user) return
     this.deletePrincipal(user)
-    for (const orgId of user.memberships.keys()) this.orgs.get(orgId)?.members.delete(user.id)
+    for (const org of user.orgs ?? []) org.deleteMember(user.id)
     for (const member of user.groups.values()) member.group.members.delete(user.id)
     for (const key of [...user.apiKeys]) this.deleteApiKey(key)
     this.users.delete(user.id)
@@ -322,13 +364,16 @@ export class Graph {
     if (!group) {
       group = new GroupNode(record.id, org)
       this.groups.set(group.id, group)
+      if (org.groups === (NONE_SET as unknown)) org.groups = new Set()
       org.groups.add(group)
     }
     group.role = record.role ?? null
+    this.touch(group)
   }
 
   private deleteGroup(group: GroupNode | undefined): void {
     if (!group) return
+    this.touch(group)
     this.deletePrincipal(group)
     for (const member of group.members.values()) member.user.groups.delete(group.id)
     group.org.groups.delete(group)
@@ -337,21 +382,17 @@ export class Graph {
 
   /** Removes a principal's bindings and overrides. */
   private deletePrincipal(principal: Principal): void {
-    for (const index of [principal.orgBindings, principal.resourceBindings]) {
-      for (const head of [...(index?.values() ?? [])]) {
-        for (let b: BindingNode | null = head; b; ) {
-          const next: BindingNode | null = b.pNext
-          this.deleteBinding(b)
-          b = next
-        }
-      }
+    for (let b = principal.bindings; b; ) {
+      const next: BindingNode | null = b.pNext
+      this.deleteBinding(b)
+      b = next
     }
-    for (const entry of [...principal.overrides.values()]) {
-      const set = entry.resource.overrides?.get(entry.permissionIndex)
-      if (principal.isGroup) set?.groups.delete(principal.id)
-      else set?.users.delete(principal.id)
+    for (const o of principal.overrides) {
+      const list = o.resource.overrides!
+      removeFrom(list, o)
+      if (list.length === 0) o.resource.overrides = null
     }
-    principal.overrides = noneMap()
+    principal.overrides = NO_OVERRIDES
   }
 
   private putRole(record: CustomRoleRecord): void {
@@ -360,6 +401,7 @@ export class Graph {
       invalid(`role key "${record.key}" is a built-in role of the model`, { role: record.key })
     }
     const role = this.customRole(org, record.key)
+    this.epoch++
     this.compiled.fillRole(role, record.scope, record.slot, record.permissions, record.priority)
   }
 
@@ -417,28 +459,19 @@ export class Graph {
       // (then it grants nothing) exactly as it does in the database, and a fresh load agrees with apply.
       role = builtIn ?? this.customRole(org, record.role)
     }
-    const binding = new BindingNode(
-      record.id,
-      principal,
-      role,
-      record.role,
-      record.scope.type,
-      scopeOrg,
-      scopeResource,
-      record.expiresAt ?? Number.POSITIVE_INFINITY,
-    )
-    this.bindings.set(binding.id, binding)
-    if (scopeOrg) principal.orgBindings ??= new Map()
-    else principal.resourceBindings ??= new Map()
-    const index = (scopeOrg ? principal.orgBindings : principal.resourceBindings)!
-    const scopeId = binding.scopeId
-    const head = index.get(scopeId)
-    if (head) {
-      binding.pNext = head
-      head.pPrev = binding
-    }
-    index.set(scopeId, binding)
     const scope = scopeOrg ?? scopeResource!
+    const expiresAt = record.expiresAt ?? null
+    const binding =
+      expiresAt === null
+        ? new BindingNode(record.id, principal, role, scope)
+        : new ExpiringBindingNode(record.id, principal, role, scope, expiresAt)
+    this.bindings.set(binding.id, binding)
+    this.touch(principal)
+    if (principal.bindings) {
+      binding.pNext = principal.bindings
+      principal.bindings.pPrev = binding
+    }
+    principal.bindings = binding
     if (scope.bindings) {
       binding.sNext = scope.bindings
       scope.bindings.sPrev = binding
@@ -449,12 +482,11 @@ export class Graph {
   private deleteBinding(binding: BindingNode | undefined): void {
     if (!binding || this.bindings.get(binding.id) !== binding) return
     this.bindings.delete(binding.id)
-    const index = binding.scopeOrg ? binding.principal.orgBindings! : binding.principal.resourceBindings!
+    this.touch(binding.principal)
     if (binding.pPrev) binding.pPrev.pNext = binding.pNext
-    else if (binding.pNext) index.set(binding.scopeId, binding.pNext)
-    else index.delete(binding.scopeId)
+    else binding.principal.bindings = binding.pNext
     if (binding.pNext) binding.pNext.pPrev = binding.pPrev
-    const scope = binding.scopeOrg ?? binding.scopeResource!
+    const scope = binding.scope
     if (binding.sPrev) binding.sPrev.sNext = binding.sNext
     else scope.bindings = binding.sNext
     if (binding.sNext) binding.sNext.sPrev = binding.sPrev
@@ -479,33 +511,49 @@ export class Graph {
       invalid(`permission "${record.permission}" cannot be overridden`, { permission: record.permission })
     }
     const principal = this.principal(record.principal)
-    resource.overrides ??= new Map()
-    let set = resource.overrides.get(permission.index)
-    if (!set) {
-      set = { users: new Map(), groups: new Map() }
-      resource.overrides.set(permission.index, set)
+    const existing = findOverride(resource, principal, permission.index)
+    if (existing) {
+      existing.effect = record.effect
+      return
     }
-    ;(principal.isGroup ? set.groups : set.users).set(principal.id, record.effect)
-    if (principal.overrides === (NONE_MAP as unknown)) principal.overrides = new Map()
-    principal.overrides.set(overrideKey(resource.id, permission.key), {
-      resource,
-      permissionIndex: permission.index,
-      effect: record.effect,
-    })
+    const override = new OverrideNode(principal, resource, permission.index, record.effect)
+    resource.overrides = append(resource.overrides, override)
+    principal.overrides = append(principal.overrides as OverrideNode[], override)
   }
 
   private deleteOverride(ref: PrincipalRef, resourceId: Id, permissionKey: string): void {
     const resource = this.resources.get(resourceId)
     const permission = this.compiled.permissions.get(permissionKey)
     if (!resource || !permission) return
-    const set = resource.overrides?.get(permission.index)
-    if (ref.type === 'group') set?.groups.delete(ref.id)
-    else set?.users.delete(ref.id)
-    if (set && set.users.size === 0 && set.groups.size === 0) resource.overrides!.delete(permission.index)
-    if (resource.overrides?.size === 0) resource.overrides = null
     const principal = ref.type === 'group' ? this.groups.get(ref.id) : this.users.get(ref.id)
-    principal?.overrides.delete(overrideKey(resourceId, permissionKey))
+    const override = principal && findOverride(resource, principal, permission.index)
+    if (!override) return
+    removeFrom(resource.overrides!, override)
+    if (resource.overrides!.length === 0) resource.overrides = null
+    removeFrom(principal.overrides as OverrideNode[], override)
   }
+}
+
+function findOverride(resource: ResourceNode, principal: Principal, index: number): OverrideNode | undefined {
+  return resource.overrides?.find((o) => o.principal === principal && o.permissionIndex === index)
+}
+
+/**
+ * Appends. Short arrays are replaced by an exactly sized copy: `push` reserves 16 spare slots, and the
+ * graph holds hundreds of thousands of such arrays (a user's orgs, a resource's overrides, an app's
+ * channels) that rarely grow.
+ */
+function append<T>(array: readonly T[] | null, item: T): T[] {
+  if (array === null) return [item]
+  if (array.length < 16) return array.concat([item])
+  const grown = array as T[]
+  grown.push(item)
+  return grown
+}
+
+function removeFrom<T>(array: T[], item: T): void {
+  const at = array.indexOf(item)
+  if (at >= 0) array.splice(at, 1)
 }
 
 function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {

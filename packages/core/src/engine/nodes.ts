@@ -1,3 +1,5 @@
+import { ORG, TEAM_ROLE } from '../model/model.ts'
+import type { AccessEntries } from './access.ts'
 import type { RoleHandle } from './compiled-model.ts'
 import type { Effect, Id } from './data.ts'
 
@@ -6,8 +8,10 @@ import type { Effect, Id } from './data.ts'
  * and a handful of Map lookups, and a change touches only the nodes it names.
  */
 export class OrgNode {
+  /** A scope's type: `org` here, the resource type on a ResourceNode. */
+  readonly type = ORG
   parent: OrgNode | null = null
-  readonly children = new Set<OrgNode>()
+  children: Set<OrgNode> = NONE_SET as unknown as Set<OrgNode>
   /** This org first, then its ancestors up to the root. */
   chain: OrgNode[] = [this]
   creatorId: Id | null = null
@@ -16,11 +20,20 @@ export class OrgNode {
   passwordPolicyId: string | null = null
   /** The policy gate over the whole chain, recomputed when an org above changes. */
   gateMfa = false
+  /** Either part of the gate applies: one field for checks to read in the common, ungated case. */
+  gated = false
   gatePolicies: readonly string[] = []
   readonly resources = new Map<string, Set<ResourceNode>>()
-  readonly groups = new Set<GroupNode>()
-  readonly members = new Map<Id, 'active' | 'pending'>()
-  readonly customRoles = new Map<string, RoleHandle>()
+  /** The ids of `resources`, per type, for listResources: built on demand, dropped when they change. */
+  resourceIds: Map<string, readonly Id[]> | null = null
+  groups: Set<GroupNode> = NONE_SET as unknown as Set<GroupNode>
+  /**
+   * Members by status, keyed by the users' own id strings. Two Sets rather than one Map of statuses: a Set
+   * entry is a slot smaller, and there is one per membership (850k at scale). Most orgs have no pending.
+   */
+  readonly active = new Set<Id>()
+  pending: Set<Id> = NONE_SET as unknown as Set<Id>
+  customRoles: Map<string, RoleHandle> = noneMap()
   /** Every binding at this org, any principal. */
   bindings: BindingNode | null = null
 
@@ -30,6 +43,26 @@ export class OrgNode {
     return this.chain.length - 1
   }
 
+  /** Sets the user's status; true when the user was not a member before. */
+  setMember(userId: Id, status: 'active' | 'pending'): boolean {
+    if (status === 'active') {
+      const size = this.active.size
+      const was = this.pending.delete(userId)
+      this.active.add(userId)
+      return !was && this.active.size > size
+    }
+    const was = this.active.delete(userId)
+    if (this.pending === (NONE_SET as unknown)) this.pending = new Set()
+    const size = this.pending.size
+    this.pending.add(userId)
+    return !was && this.pending.size > size
+  }
+
+  /** Whether the user was a member. */
+  deleteMember(userId: Id): boolean {
+    return this.active.delete(userId) || this.pending.delete(userId)
+  }
+
   /** True when `ancestor` is this org or above it. O(1): chains are arrays. */
   isWithin(ancestor: OrgNode): boolean {
     const offset = this.chain.length - ancestor.chain.length
@@ -37,16 +70,11 @@ export class OrgNode {
   }
 }
 
-export interface OverrideSet {
-  readonly users: Map<Id, Effect>
-  readonly groups: Map<Id, Effect>
-}
-
 export class ResourceNode {
   parent: ResourceNode | null = null
-  children: Set<ResourceNode> | null = null
-  /** Per permission index; null while the resource has none. */
-  overrides: Map<number, OverrideSet> | null = null
+  children: ResourceNode[] | null = null
+  /** Overrides on this resource, any principal and permission (a few); null while it has none. */
+  overrides: OverrideNode[] | null = null
   /** Every binding on this resource, any principal. */
   bindings: BindingNode | null = null
 
@@ -75,30 +103,47 @@ export const NONE_MAP: Map<never, never> = new NoneMap()
 export const NONE_SET: Set<never> = new NoneSet()
 export const noneMap = <K, V>() => NONE_MAP as unknown as Map<K, V>
 
-/** Bindings of one principal, keyed by the id of their scope. */
-type BindingIndex = Map<Id, BindingNode>
-
-/** An override as its principal sees it, for listResources. */
-export interface OverrideEntry {
-  readonly resource: ResourceNode
-  readonly permissionIndex: number
-  effect: Effect
+/** One override, listed on its resource and on its principal. */
+export class OverrideNode {
+  constructor(
+    readonly principal: Principal,
+    readonly resource: ResourceNode,
+    readonly permissionIndex: number,
+    public effect: Effect,
+  ) {}
 }
 
+/** The shared empty list of a principal without overrides (never written to: replaced on first insert). */
+export const NO_OVERRIDES: readonly OverrideNode[] = Object.freeze([])
+
 abstract class PrincipalNode {
-  orgBindings: BindingIndex | null = null
-  resourceBindings: BindingIndex | null = null
-  overrides: Map<string, OverrideEntry> = noneMap()
+  /**
+   * Every binding of the principal, any scope, linked through `pNext`/`pPrev`, newest first. A principal
+   * holds a handful; checks read the access index (access.ts), built from this list.
+   */
+  bindings: BindingNode | null = null
+  overrides: readonly OverrideNode[] = NO_OVERRIDES
   constructor(readonly id: Id) {}
 }
 
 export class UserNode extends PrincipalNode {
   readonly isGroup = false
   mfaEnabled = false
-  compliant: ReadonlySet<string> = new Set()
-  readonly memberships = new Map<Id, 'active' | 'pending'>()
+  compliant: ReadonlySet<string> = NONE_SET
+  /** The orgs where the user is a member (the status is in `OrgNode.members`), for cascading deletes. */
+  orgs: OrgNode[] | null = null
   groups: Map<Id, GroupMemberNode> = noneMap()
   apiKeys: Set<ApiKeyNode> = NONE_SET as unknown as Set<ApiKeyNode>
+  /** The access index (access.ts); null until built and after a change that stales it. */
+  access: AccessEntries | null = null
+  /** Entry offsets by scope, for users with many entries; null: scan `access`. */
+  accessIndex: Map<OrgNode | ResourceNode, number> | null = null
+  /** The index is exact while `accessFrom <= now < accessUntil` and `graph.epoch` is `accessEpoch`. */
+  accessFrom: number | null = null
+  accessUntil: number | null = null
+  /** Whether the window is bounded at all (most users hold no time-bound binding): no clock test if not. */
+  accessTimed = false
+  accessEpoch = -1
 }
 
 export class GroupNode extends PrincipalNode {
@@ -123,8 +168,11 @@ export class GroupMemberNode {
   ) {}
 }
 
+export type ScopeNode = OrgNode | ResourceNode
+
+/** Nothing but the fields a check or an explanation needs: there is one per binding, a million at scale. */
 export class BindingNode {
-  /** Same principal, same scope. */
+  /** Same principal, any scope. */
   pNext: BindingNode | null = null
   pPrev: BindingNode | null = null
   /** Same scope, any principal. */
@@ -136,21 +184,44 @@ export class BindingNode {
     readonly principal: Principal,
     /** Null for a `team` binding: the role is resolved per member. Re-pointed when its resource moves org. */
     public role: RoleHandle | null,
-    readonly roleKey: string,
-    readonly scopeType: string,
-    readonly scopeOrg: OrgNode | null,
-    readonly scopeResource: ResourceNode | null,
-    /** Epoch ms; Infinity for never. */
-    readonly expiresAt: number,
+    readonly scope: ScopeNode,
   ) {}
+
+  /** Epoch ms; Infinity for never. Few bindings expire: those that do are `ExpiringBindingNode`s. */
+  expiresAt(): number {
+    return Number.POSITIVE_INFINITY
+  }
+
+  /** The key the binding names: its role's (a custom role's handle keeps its key), or `team`. */
+  get roleKey(): string {
+    return this.role === null ? TEAM_ROLE : this.role.key
+  }
+
+  get scopeType(): string {
+    return this.scope.type
+  }
 
   /** The org the binding lives in (its scope, or its scope resource's org). */
   get org(): OrgNode {
-    return this.scopeOrg ?? this.scopeResource!.org
+    const scope = this.scope
+    return scope instanceof OrgNode ? scope : scope.org
+  }
+}
+
+/** A time-bound binding: its own class, so that the million that never expire carry no expiry field. */
+export class ExpiringBindingNode extends BindingNode {
+  constructor(
+    id: Id,
+    principal: Principal,
+    role: RoleHandle | null,
+    scope: ScopeNode,
+    readonly until: number,
+  ) {
+    super(id, principal, role, scope)
   }
 
-  get scopeId(): Id {
-    return (this.scopeOrg ?? this.scopeResource!).id
+  override expiresAt(): number {
+    return this.until
   }
 }
 

@@ -1,0 +1,245 @@
+import type { RoleHandle } from './compiled-model.ts'
+import type { Graph } from './graph.ts'
+import {
+  type BindingNode,
+  type GroupMemberNode,
+  OrgNode,
+  type ResourceNode,
+  type ScopeNode,
+  type UserNode,
+} from './nodes.ts'
+
+/**
+ * The per-user access index: what steps 6 and 7 of the decision procedure (docs/decision-procedure.md)
+ * come to for one user, precomputed. For every scope where the user's roles (own and groups') count, one
+ * entry: the scope node, then the OR of the permission bits (`RoleHandle.bits`) of every role that counts
+ * there, after slots, membership, group applicability, team resolution and expiry. Org entries exist for
+ * every org a counted role reaches (the bound org and the orgs below it); resource entries for every
+ * resource bound directly. A check then ORs nothing: it finds the entry of the target, of each resource
+ * above it and of its org, and tests one bit.
+ *
+ * The index is exact while (a) nothing it was built from changed and (b) the clock stays inside the
+ * window in which no binding it saw crosses its expiry. The graph clears a user's index (`access = null`)
+ * on every change to the user's bindings, memberships and groups, and to the bindings and role of the
+ * user's groups; changes that can reach many users (an org moved or its teams switch flipped, a custom
+ * role edited, a resource moved to another org, an org deleted) bump `graph.epoch` instead, which
+ * invalidates every index. A stale index is rebuilt by the next check that needs it. The policy gate and
+ * overrides are not in the index: a check reads them live.
+ */
+export type AccessEntries = (OrgNode | ResourceNode | number)[]
+
+/** The role a binding gives this principal: a team binding resolves per member (SPEC 1.3). */
+export function roleOf(graph: Graph, b: BindingNode, member: GroupMemberNode | null): RoleHandle | null {
+  let role = b.role
+  if (role === null) {
+    if (member === null) return null
+    const group = member.group
+    const key = group.org.singleRoleTeams ? group.role : (member.memberRole ?? group.role)
+    if (key === null) return null
+    role = graph.roleFor(graph.compiled.teamRoleKey(key, b.scopeType), b.org) ?? null
+    if (role === null) return null
+  }
+  return role.live && role.scope === b.scopeType ? role : null
+}
+
+/** A group counts for a check in `org` when it sits in org's chain and its user is an active member there. */
+export function groupApplies(member: GroupMemberNode, org: OrgNode, user: UserNode): boolean {
+  const groupOrg = member.group.org
+  return org.isWithin(groupOrg) && groupOrg.active.has(user.id)
+}
+
+/** Entries beyond which a lookup goes through a Map instead of a scan. */
+const SCAN_LIMIT = 16
+
+/** The user's index, rebuilt first if stale. */
+export function accessOf(graph: Graph, user: UserNode, now: number): AccessEntries {
+  const entries = user.access
+  if (
+    entries === null ||
+    user.accessEpoch !== graph.epoch ||
+    (user.accessTimed && (now < user.accessFrom! || now >= user.accessUntil!))
+  ) {
+    return buildAccess(graph, user, now)
+  }
+  return entries
+}
+
+/** Word `word` of the permission bits at `scope` (0 when the user holds no role there). */
+export function accessBits(
+  user: UserNode,
+  entries: AccessEntries,
+  scope: OrgNode | ResourceNode,
+  stride: number,
+  word: number,
+): number {
+  const index = user.accessIndex
+  if (index !== null) {
+    const at = index.get(scope)
+    return at === undefined ? 0 : (entries[at + 1 + word] as number)
+  }
+  for (let i = 0; i < entries.length; i += stride) {
+    if (entries[i] === scope) return entries[i + 1 + word] as number
+  }
+  return 0
+}
+
+/** The validity window of an index being built: it stays exact while `from <= now < until`. */
+interface Window {
+  from: number
+  until: number
+}
+
+function seen(b: BindingNode, now: number, window: Window): boolean {
+  const expiresAt = b.expiresAt()
+  if (expiresAt <= now) {
+    if (expiresAt > window.from) window.from = expiresAt
+    return false
+  }
+  if (expiresAt < window.until) window.until = expiresAt
+  return true
+}
+
+function orInto(entries: AccessEntries, at: number, role: RoleHandle, words: number): void {
+  const bits = role.bits
+  for (let w = 0; w < words; w++) entries[at + 1 + w] = (entries[at + 1 + w] as number) | bits[w]!
+}
+
+/** A principal's bindings grouped by scope, for one build (lists are short; this keeps builds linear). */
+type ByScope = Map<ScopeNode, BindingNode[]>
+
+function byScope(head: BindingNode | null): ByScope | null {
+  if (head === null) return null
+  const map: ByScope = new Map()
+  for (let b: BindingNode | null = head; b !== null; b = b.pNext) {
+    const list = map.get(b.scope)
+    if (list === undefined) map.set(b.scope, [b])
+    else list.push(b)
+  }
+  return map
+}
+
+/**
+ * Org-scope bindings of one principal along `chain`, as `orgGrant` in evaluate.ts counts them: per slot,
+ * only the nearest org where the principal holds a live role of that slot; a user's own only where the
+ * user is an active member.
+ */
+function orgBitsInto(
+  graph: Graph,
+  bindings: ByScope,
+  chain: readonly OrgNode[],
+  now: number,
+  user: UserNode | null,
+  member: GroupMemberNode | null,
+  entries: AccessEntries,
+  at: number,
+  window: Window,
+): void {
+  const words = graph.compiled.words
+  let decided = 0
+  for (let i = 0; i < chain.length; i++) {
+    const org = chain[i]!
+    const list = bindings.get(org)
+    if (list === undefined) continue
+    if (user !== null && !org.active.has(user.id)) continue
+    let here = 0
+    for (const b of list) {
+      if (!seen(b, now, window)) continue
+      const role = roleOf(graph, b, member)
+      if (role === null || (decided & role.slotBit) !== 0) continue
+      here |= role.slotBit
+      orInto(entries, at, role, words)
+    }
+    decided |= here
+  }
+}
+
+/** Bindings on one resource: all count (a union). */
+function resourceBitsInto(
+  graph: Graph,
+  list: readonly BindingNode[] | undefined,
+  now: number,
+  member: GroupMemberNode | null,
+  entries: AccessEntries,
+  at: number,
+  window: Window,
+): void {
+  if (list === undefined) return
+  for (const b of list) {
+    if (!seen(b, now, window)) continue
+    const role = roleOf(graph, b, member)
+    if (role !== null) orInto(entries, at, role, graph.compiled.words)
+  }
+}
+
+function addTree(org: OrgNode, into: Set<OrgNode>): void {
+  if (into.has(org)) return
+  into.add(org)
+  for (const child of org.children) addTree(child, into)
+}
+
+/** Builds the user's index from the graph (O(the user's bindings and groups' bindings × orgs reached)). */
+export function buildAccess(graph: Graph, user: UserNode, now: number): AccessEntries {
+  const words = graph.compiled.words
+  const stride = 1 + words
+  const window: Window = { from: Number.NEGATIVE_INFINITY, until: Number.POSITIVE_INFINITY }
+  const entries: AccessEntries = []
+  const own = byScope(user.bindings)
+  const groups: { member: GroupMemberNode; bindings: ByScope }[] = []
+  for (const member of user.groups.values()) {
+    const bindings = byScope(member.group.bindings)
+    if (bindings !== null) groups.push({ member, bindings })
+  }
+
+  // Scopes: every org where some principal of the user holds an org-scope binding, and every org below
+  // it; every resource bound directly.
+  const orgs = new Set<OrgNode>()
+  const resources = new Set<ResourceNode>()
+  for (const bindings of [own, ...groups.map((g) => g.bindings)]) {
+    for (const scope of bindings?.keys() ?? []) {
+      if (scope instanceof OrgNode) addTree(scope, orgs)
+      else resources.add(scope)
+    }
+  }
+  for (const org of orgs) {
+    const at = entries.length
+    entries.push(org)
+    for (let w = 0; w < words; w++) entries.push(0)
+    if (own !== null) orgBitsInto(graph, own, org.chain, now, user, null, entries, at, window)
+    for (const { member, bindings } of groups) {
+      if (groupApplies(member, org, user))
+        orgBitsInto(graph, bindings, org.chain, now, null, member, entries, at, window)
+    }
+    dropIfEmpty(entries, at, words)
+  }
+  for (const resource of resources) {
+    const at = entries.length
+    entries.push(resource)
+    for (let w = 0; w < words; w++) entries.push(0)
+    resourceBitsInto(graph, own?.get(resource), now, null, entries, at, window)
+    for (const { member, bindings } of groups) {
+      if (groupApplies(member, resource.org, user))
+        resourceBitsInto(graph, bindings.get(resource), now, member, entries, at, window)
+    }
+    dropIfEmpty(entries, at, words)
+  }
+
+  let index: Map<OrgNode | ResourceNode, number> | null = null
+  if (entries.length > SCAN_LIMIT * stride) {
+    index = new Map()
+    for (let i = 0; i < entries.length; i += stride) index.set(entries[i] as OrgNode | ResourceNode, i)
+  }
+  // An exact-size copy: the pushes above leave up to half the array's capacity unused.
+  user.access = entries.slice()
+  user.accessIndex = index
+  // Stored only when bounded: a field that only ever held null and some doubles costs nothing when null.
+  user.accessTimed = window.from !== Number.NEGATIVE_INFINITY || window.until !== Number.POSITIVE_INFINITY
+  user.accessFrom = user.accessTimed ? window.from : null
+  user.accessUntil = user.accessTimed ? window.until : null
+  user.accessEpoch = graph.epoch
+  return user.access
+}
+
+function dropIfEmpty(entries: AccessEntries, at: number, words: number): void {
+  for (let w = 0; w < words; w++) if (entries[at + 1 + w] !== 0) return
+  entries.length = at
+}
