@@ -35,7 +35,10 @@ beforeAll(async () => {
     stdio: 'inherit',
   })
   mkdirSync(ARTIFACTS, { recursive: true })
-  server = await startTestServer('pglite', { localOutbox: true })
+  server = await startTestServer('pglite', {
+    localOutbox: true,
+    consoleDir: new URL('../dist', import.meta.url).pathname,
+  })
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
 }, 180_000)
 
