@@ -167,6 +167,16 @@ describe('console (Chromium)', () => {
     await expect.poll(() => row.getByText('Member', { exact: true }).count()).toBe(1)
     await shot(owner, '09-members')
 
+    // As a Member they see what the engine lets them: the members list, read-only, and no admin tabs.
+    await invitee.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await invitee.getByRole('table', { name: 'Members' }).getByText(ownerEmail).waitFor()
+    const tabs = await invitee.getByRole('tab').allTextContents()
+    expect(tabs).toContain('Members')
+    for (const hidden of ['Security', 'Audit Logs', 'Webhooks']) expect(tabs).not.toContain(hidden)
+    expect(await invitee.getByRole('button', { name: 'Add' }).count()).toBe(0)
+    expect(await invitee.getByRole('button', { name: /^Remove / }).count()).toBe(0)
+    await shot(invitee, '09b-members-as-member')
+
     // App Developer on the app (Access tab), then the engine allows promoting a bundle on production.
     await owner.goto(`${appUrl}/access`)
     await owner.getByRole('button', { name: 'Add access' }).click()
