@@ -19,4 +19,6 @@ export interface Model {
   org: { creatorRole: string; ownerRoles: string[]; defaultRole: string; subOrgs: boolean }
 }
 
-export const roleLabel = (model: Model | undefined, key: string): string => model?.roles[key]?.label ?? key
+/** A role's label from the model; before sign-in (no model yet) the key, made readable. */
+export const roleLabel = (model: Model | undefined, key: string): string =>
+  model?.roles[key]?.label ?? key.replaceAll('_', ' ').replace(/^\w/, (c) => c.toUpperCase())

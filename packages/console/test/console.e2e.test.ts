@@ -35,7 +35,10 @@ beforeAll(async () => {
     stdio: 'inherit',
   })
   mkdirSync(ARTIFACTS, { recursive: true })
-  server = await startTestServer('pglite', { localOutbox: true })
+  server = await startTestServer('pglite', {
+    localOutbox: true,
+    consoleDir: new URL('../dist', import.meta.url).pathname,
+  })
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
 }, 180_000)
 
@@ -164,6 +167,16 @@ describe('console (Chromium)', () => {
     await expect.poll(() => row.getByText('Member', { exact: true }).count()).toBe(1)
     await shot(owner, '09-members')
 
+    // As a Member they see what the engine lets them: the members list, read-only, and no admin tabs.
+    await invitee.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await invitee.getByRole('table', { name: 'Members' }).getByText(ownerEmail).waitFor()
+    const tabs = await invitee.getByRole('tab').allTextContents()
+    expect(tabs).toContain('Members')
+    for (const hidden of ['Security', 'Audit Logs', 'Webhooks']) expect(tabs).not.toContain(hidden)
+    expect(await invitee.getByRole('button', { name: 'Add' }).count()).toBe(0)
+    expect(await invitee.getByRole('button', { name: /^Remove / }).count()).toBe(0)
+    await shot(invitee, '09b-members-as-member')
+
     // App Developer on the app (Access tab), then the engine allows promoting a bundle on production.
     await owner.goto(`${appUrl}/access`)
     await owner.getByRole('button', { name: 'Add access' }).click()
@@ -291,6 +304,25 @@ describe('console (Chromium)', () => {
     await shot(owner, '29-login-2fa')
     await owner.getByRole('button', { name: 'Verify' }).click()
     await owner.waitForURL(/\/orgs\/[0-9a-f-]{36}\/apps/)
+
+    // Forgot password, from the mail's link, for the removed member (their account stays).
+    const member = await (await browser.newContext()).newPage()
+    member.setDefaultTimeout(20_000)
+    pages.push(member)
+    await member.goto(`${server.url}/login`)
+    await member.getByRole('link', { name: 'Forgot password?' }).click()
+    await member.getByLabel('Email').fill('member@example.com')
+    await member.getByRole('button', { name: 'Send reset link' }).click()
+    await member.getByText('a reset link is on its way').waitFor()
+    await member.goto(await linkFromOutbox(member, 'member@example.com', '/reset-password?token='))
+    await member.getByRole('textbox', { name: 'New password' }).fill('a brand new passphrase')
+    await member.getByRole('button', { name: 'Set password' }).click()
+    await member.getByText('Your password is changed').waitFor()
+    await member.getByRole('link', { name: 'Sign in' }).click()
+    await member.getByLabel('Email').fill('member@example.com')
+    await member.getByRole('textbox', { name: 'Password' }).fill('a brand new passphrase')
+    await member.getByRole('button', { name: 'Sign in' }).click()
+    await member.waitForURL(/\/orgs\/new|\/orgs\/[0-9a-f-]{36}/)
 
     // Narrow screens: the navigation folds behind the burger.
     await owner.setViewportSize({ width: 390, height: 800 })

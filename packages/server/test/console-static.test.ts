@@ -46,12 +46,11 @@ describe('serving the console', () => {
 
 describe('the local outbox', () => {
   it('is readable without credentials from loopback only on a local instance without SMTP', async () => {
-    const local = await startTestServer('pglite', { localOutbox: true, consoleDir: null })
-    const remote = await startTestServer('pglite', { consoleDir: null })
+    const local = await startTestServer('pglite', { localOutbox: true })
+    const remote = await startTestServer('pglite')
     const smtp = await startTestServer('pglite', {
       localOutbox: true,
       smtpUrl: 'smtp://127.0.0.1:9',
-      consoleDir: null,
     })
     try {
       const open = await fetch(`${local.url}/v1/outbox`)

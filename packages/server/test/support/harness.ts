@@ -82,8 +82,8 @@ export async function startTestServer(
     schema?: string
     /** Let credential-less loopback requests read the mail outbox, as `orgkit start` does (the console). */
     localOutbox?: boolean
-    /** The built console to serve at `/` (default: packages/console/dist when built; null: none). */
-    consoleDir?: string | null
+    /** The built console to serve at `/`; API-only by default, whatever is built. */
+    consoleDir?: string
   } = {},
 ): Promise<TestServer> {
   const schema = options.schema ?? `orgkit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
@@ -100,7 +100,7 @@ export async function startTestServer(
     signup: options.signup,
     trustProxyHops: options.trustProxyHops,
     localOutbox: options.localOutbox,
-    consoleDir: options.consoleDir,
+    consoleDir: options.consoleDir ?? null,
     plans: options.plans,
     usageFlushMs: 0,
   })

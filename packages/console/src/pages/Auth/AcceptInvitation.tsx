@@ -5,6 +5,7 @@ import { AuthLayout } from '../../components/AuthLayout.tsx'
 import { useAsync } from '../../hooks.ts'
 import { Link } from '../../router.tsx'
 import { useSession } from '../../session.tsx'
+import { roleLabel } from '../../types.ts'
 import { SignupForm } from './Signup.tsx'
 
 /** The invitation mail's link (/invitations/<token>): join as the signed-in user, or sign up and join. */
@@ -43,7 +44,8 @@ export function AcceptInvitation({ token }: { token: string }) {
       ) : (
         <Stack>
           <Text>
-            You are invited to join <b>{inv.orgName}</b> as <Badge variant="light">{inv.role}</Badge>
+            You are invited to join <b>{inv.orgName}</b> as{' '}
+            <Badge variant="light">{roleLabel(undefined, inv.role)}</Badge>
           </Text>
           <Text size="sm" c="dimmed">
             Invitation for {inv.email}, valid until {new Date(inv.expiresAt).toLocaleString()}.

@@ -2,6 +2,7 @@ import { Alert, Anchor, Badge, Card, Code, Group, Stack, Text } from '@mantine/c
 import { api, must } from '../../api.ts'
 import { Loaded, Page } from '../../components/Page.tsx'
 import { useAsync } from '../../hooks.ts'
+import { Link } from '../../router.tsx'
 
 const LINK = /(https?:\/\/[^\s]+)/g
 
@@ -15,7 +16,8 @@ export function Outbox() {
     <Stack p="md" maw={900} mx="auto" w="100%">
       <Page title="Local outbox">
         <Text c="dimmed" size="sm">
-          Mail this instance could not send because no SMTP server is configured (ORGKIT_SMTP_URL).
+          Mail this instance could not send because no SMTP server is configured (ORGKIT_SMTP_URL).{' '}
+          <Link to="/">Back to the console</Link>
         </Text>
         <Loaded state={outbox}>
           {(data) =>
@@ -35,7 +37,7 @@ export function Outbox() {
                     {mail.text.split(LINK).map((part, i) =>
                       /^https?:\/\//.test(part) ? (
                         // biome-ignore lint/suspicious/noArrayIndexKey: the split parts never reorder
-                        <Anchor key={i} href={part}>
+                        <Anchor key={i} href={part} fz="inherit">
                           {part}
                         </Anchor>
                       ) : (
