@@ -5,7 +5,9 @@ import { Account } from './pages/Account/Account.tsx'
 import { AppDetail } from './pages/Apps/AppDetail.tsx'
 import { Apps } from './pages/Apps/Apps.tsx'
 import { AcceptInvitation } from './pages/Auth/AcceptInvitation.tsx'
+import { ForgotPassword } from './pages/Auth/ForgotPassword.tsx'
 import { Login } from './pages/Auth/Login.tsx'
+import { ResetPassword } from './pages/Auth/ResetPassword.tsx'
 import { Signup } from './pages/Auth/Signup.tsx'
 import { Verify } from './pages/Auth/Verify.tsx'
 import { Explain } from './pages/Explain/Explain.tsx'
@@ -27,6 +29,8 @@ export function App() {
   if (path === '/login') return <Login />
   if (path === '/signup') return <Signup />
   if (path === '/verify') return <Verify />
+  if (path === '/forgot-password') return <ForgotPassword />
+  if (path === '/reset-password') return <ResetPassword />
   const invitation = match('/invitations/:token', path)
   if (invitation) return <AcceptInvitation token={invitation.token!} />
   if (path === '/outbox' && !me) return <Outbox />

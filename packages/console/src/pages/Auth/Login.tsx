@@ -92,6 +92,8 @@ export function Login() {
             No account?{' '}
             <Link to={`/signup${query.get('next') ? `?next=${encodeURIComponent(next)}` : ''}`}>Sign up</Link>
             {' · '}
+            <Link to="/forgot-password">Forgot password?</Link>
+            {' · '}
             <Link to="/outbox">Local outbox</Link>
           </Text>
         </Stack>
