@@ -15,7 +15,7 @@ import { useEffect, useState } from 'react'
 import { api, must } from '../../api.ts'
 import { Loaded } from '../../components/Page.tsx'
 import { attempt, useAsync } from '../../hooks.ts'
-import { money, useBilling } from './shared.ts'
+import { money, useBilling, usePlans } from './shared.ts'
 
 const STATUS_COLOR = { open: 'orange', paid: 'green', void: 'gray' } as const
 
@@ -116,6 +116,8 @@ function Invoices({ orgId }: { orgId: string }) {
     () => must(api.GET('/v1/orgs/{orgId}/billing/invoices', { params: { path: { orgId } } })),
     [orgId],
   )
+  const plans = usePlans()
+  const planName = (key: string) => plans.data?.items.find((p) => p.key === key)?.name ?? key
   return (
     <Stack gap="xs">
       <Title order={4}>Invoices</Title>
@@ -147,7 +149,7 @@ function Invoices({ orgId }: { orgId: string }) {
                   <Table.Tr key={inv.id}>
                     <Table.Td>{inv.number}</Table.Td>
                     <Table.Td>{inv.period}</Table.Td>
-                    <Table.Td>{inv.plan}</Table.Td>
+                    <Table.Td>{planName(inv.plan)}</Table.Td>
                     <Table.Td ta="right">{money(inv.total, inv.currency)}</Table.Td>
                     <Table.Td>
                       <Badge variant="light" color={STATUS_COLOR[inv.status]}>

@@ -53,7 +53,7 @@ export function Credits({ orgId, canUpdate }: { orgId: string; canUpdate: boolea
               {canUpdate && (
                 <Group align="flex-end">
                   <NumberInput
-                    label="Credits"
+                    label="Credits to buy"
                     min={1}
                     step={100}
                     allowDecimal={false}

@@ -5,7 +5,7 @@ import { api, must } from '../../api.ts'
 import { Loaded } from '../../components/Page.tsx'
 import { useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
-import { limitText } from './shared.ts'
+import { limitText, usePlans } from './shared.ts'
 
 function Meter({
   label,
@@ -41,6 +41,7 @@ function Meter({
 /** GET /v1/orgs/{orgId}/usage: seats and resources against the plan, and checks answered per day. */
 export function Usage({ orgId }: { orgId: string }) {
   const { model } = useSession()
+  const plans = usePlans()
   const usage = useAsync(
     () => must(api.GET('/v1/orgs/{orgId}/usage', { params: { path: { orgId }, query: { days: 30 } } })),
     [orgId],
@@ -50,7 +51,8 @@ export function Usage({ orgId }: { orgId: string }) {
       {(u) => (
         <Stack>
           <Text size="sm" c="dimmed">
-            Plan: <b>{u.plan}</b>. A seat is a member or a pending invitation.
+            Plan: <b>{plans.data?.items.find((p) => p.key === u.plan)?.name ?? u.plan}</b>. A seat is a member
+            or a pending invitation.
           </Text>
           <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }}>
             <Meter

@@ -4,7 +4,7 @@
  */
 export function billingProblem(code: string, details: unknown): string | null {
   const d = (details ?? {}) as Record<string, unknown>
-  const what = (limit: unknown) => (limit === 'seats' ? 'seats' : `${String(limit)} resources`)
+  const what = (limit: unknown) => `${String(limit).replace(/s$/, '')}s`
   switch (code) {
     case 'PLAN_LIMIT_REACHED':
       return `Plan limit reached: the "${String(d.plan)}" plan allows ${String(d.max)} ${what(d.limit)} and ${String(d.current)} are in use. Upgrade the plan (Plans tab) or free one up.`
