@@ -1,4 +1,5 @@
 import { createOrgkitClient, must, OrgkitApiError } from '@orgkit/sdk'
+import { billingProblem } from './pages/Billing/problems.ts'
 
 /** The one API client: same origin, the session cookie, CSRF echoed on writes (packages/sdk). */
 export const api = createOrgkitClient()
@@ -20,6 +21,8 @@ const HINTS: Record<string, string> = {
 
 export function errorMessage(error: unknown): string {
   if (error instanceof OrgkitApiError) {
+    const billing = billingProblem(error.code, error.problem.details)
+    if (billing) return `${billing} [${error.code}]`
     const hint = HINTS[error.code]
     const detail = error.problem.detail
     return `${hint ?? detail ?? error.code}${hint && detail ? ` (${detail})` : ''} [${error.code}]`

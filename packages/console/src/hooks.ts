@@ -47,14 +47,20 @@ export function useOrgPermissions(orgId: string | undefined, permissions: readon
   }, [orgId, permissions.join(',')])
 }
 
-/** Runs a write, tells the person how it went, and reports success. */
-export async function attempt(action: () => Promise<unknown>, success?: string): Promise<boolean> {
+/** Runs a write, tells the person how it went, and reports success; `onError` shows a failure in place. */
+export async function attempt(
+  action: () => Promise<unknown>,
+  success?: string,
+  onError?: (message: string | null) => void,
+): Promise<boolean> {
+  onError?.(null)
   try {
     await action()
     if (success) notifications.show({ color: 'green', message: success })
     return true
   } catch (error) {
-    notifications.show({ color: 'red', title: 'That did not work', message: errorMessage(error) })
+    if (onError) onError(errorMessage(error))
+    else notifications.show({ color: 'red', title: 'That did not work', message: errorMessage(error) })
     return false
   }
 }

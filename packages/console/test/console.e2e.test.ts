@@ -305,25 +305,6 @@ describe('console (Chromium)', () => {
     await owner.getByRole('button', { name: 'Verify' }).click()
     await owner.waitForURL(/\/orgs\/[0-9a-f-]{36}\/apps/)
 
-    // Forgot password, from the mail's link, for the removed member (their account stays).
-    const member = await (await browser.newContext()).newPage()
-    member.setDefaultTimeout(20_000)
-    pages.push(member)
-    await member.goto(`${server.url}/login`)
-    await member.getByRole('link', { name: 'Forgot password?' }).click()
-    await member.getByLabel('Email').fill('member@example.com')
-    await member.getByRole('button', { name: 'Send reset link' }).click()
-    await member.getByText('a reset link is on its way').waitFor()
-    await member.goto(await linkFromOutbox(member, 'member@example.com', '/reset-password?token='))
-    await member.getByRole('textbox', { name: 'New password' }).fill('a brand new passphrase')
-    await member.getByRole('button', { name: 'Set password' }).click()
-    await member.getByText('Your password is changed').waitFor()
-    await member.getByRole('link', { name: 'Sign in' }).click()
-    await member.getByLabel('Email').fill('member@example.com')
-    await member.getByRole('textbox', { name: 'Password' }).fill('a brand new passphrase')
-    await member.getByRole('button', { name: 'Sign in' }).click()
-    await member.waitForURL(/\/orgs\/new|\/orgs\/[0-9a-f-]{36}/)
-
     // Narrow screens: the navigation folds behind the burger.
     await owner.setViewportSize({ width: 390, height: 800 })
     await settings('members')

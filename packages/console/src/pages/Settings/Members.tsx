@@ -1,5 +1,6 @@
 import {
   ActionIcon,
+  Alert,
   Avatar,
   Badge,
   Button,
@@ -365,6 +366,7 @@ function InviteForm({ orgId, role, onSent }: { orgId: string; role: string; onSe
   const { model } = useSession()
   const [captcha, setCaptcha] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
   const form = useForm({
     initialValues: { email: '', firstName: '', lastName: '' },
     validate: { email: (v) => (/^\S+@\S+\.\S+$/.test(v) ? null : 'Enter a valid email') },
@@ -389,12 +391,18 @@ function InviteForm({ orgId, role, onSent }: { orgId: string; role: string; onSe
               }),
             ),
           `Invitation sent to ${values.email}`,
+          setError,
         )
         setBusy(false)
         if (ok) onSent()
       })}
     >
       <Stack>
+        {error && (
+          <Alert color="red" role="alert">
+            {error}
+          </Alert>
+        )}
         <Text size="sm">
           Role: <Badge variant="light">{roleLabel(model, role)}</Badge>
         </Text>

@@ -3,6 +3,7 @@ import { Loaded, Page } from '../../components/Page.tsx'
 import { useOrgPermissions } from '../../hooks.ts'
 import { navigate } from '../../router.tsx'
 import { useSession } from '../../session.tsx'
+import { BILLING_PERMISSIONS, BILLING_TABS } from '../Billing/tabs.tsx'
 import { AuditLogs } from './AuditLogs.tsx'
 import { General } from './General.tsx'
 import { Groups } from './Groups.tsx'
@@ -22,11 +23,12 @@ const PERMISSIONS = [
   'org.read_audit',
   'org.manage_webhooks',
   'org.manage_apikeys',
+  ...BILLING_PERMISSIONS,
 ] as const
 
 /**
  * Seed 001's organization settings. Each tab shows when the engine says the signed-in user may use it
- * (POST /v1/check/batch), and editing follows the write permission; billing tabs live elsewhere.
+ * (POST /v1/check/batch), and editing follows the write permission (billing: pages/Billing/tabs.tsx).
  */
 const TABS: { value: string; label: string; visible: (can: Record<string, boolean>) => boolean }[] = [
   { value: 'general', label: 'General', visible: (can) => !!can['org.read'] },
@@ -37,9 +39,13 @@ const TABS: { value: string; label: string; visible: (can: Record<string, boolea
     visible: (can) => !!(can['org.manage_groups'] || can['org.read_access']),
   },
   { value: 'api-keys', label: 'API Keys', visible: (can) => !!can['org.read'] },
+  BILLING_TABS.plans,
+  BILLING_TABS.credits,
   { value: 'security', label: 'Security', visible: (can) => !!can['org.manage_security'] },
+  BILLING_TABS.usage,
   { value: 'audit-logs', label: 'Audit Logs', visible: (can) => !!can['org.read_audit'] },
   { value: 'webhooks', label: 'Webhooks', visible: (can) => !!can['org.manage_webhooks'] },
+  BILLING_TABS.billing,
 ]
 
 export function OrgSettings({ orgId, tab }: { orgId: string; tab: string }) {
@@ -92,6 +98,11 @@ export function OrgSettings({ orgId, tab }: { orgId: string; tab: string }) {
               <Tabs.Panel value="webhooks" pt="md">
                 <Webhooks orgId={orgId} />
               </Tabs.Panel>
+              {Object.values(BILLING_TABS).map((t) => (
+                <Tabs.Panel key={t.value} value={t.value} pt="md">
+                  {t.render(orgId, can)}
+                </Tabs.Panel>
+              ))}
             </Tabs>
           )
         }}
