@@ -47,6 +47,7 @@ export const ERRORS = {
   EMAIL_TAKEN: 'conflict',
   SUB_ORGS_DISABLED: 'invalid',
   ORG_HAS_CHILDREN: 'conflict',
+  BUILT_IN_GROUP: 'conflict',
   ROLE_IN_USE: 'conflict',
   RESOURCE_IN_USE: 'conflict',
   NOT_A_MEMBER: 'invalid',

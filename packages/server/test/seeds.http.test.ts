@@ -27,14 +27,20 @@ describe('seed 003 over HTTP (teams preset)', () => {
     const repo = (
       await s.as(owner).post(`/v1/orgs/${org}/resources`, { type: 'repository', name: 'firmware' })
     ).body.id as string
-    const owners = (await s.as(owner).post(`/v1/orgs/${org}/groups`, { name: 'Owners' })).body.id as string
-    expect(
-      (
-        await s
-          .as(owner)
-          .post(`/v1/orgs/${org}/bindings`, { principal: { type: 'group', id: owners }, role: 'owner' })
-      ).status,
-    ).toBe(201)
+    // Every org starts with an Owners team holding its creator, which can't be emptied, deleted or renamed.
+    const teams = (await s.as(owner).get(`/v1/orgs/${org}/groups`)).body.items as {
+      id: string
+      name: string
+    }[]
+    const owners = teams.find((t) => t.name === 'Owners')!.id
+    const ownerRoles = (await s.as(owner).get(`/v1/orgs/${org}/bindings?groupId=${owners}`)).body.items
+    expect(ownerRoles.map((b: { role: string }) => b.role)).toEqual(['owner'])
+    const emptied = await s.as(owner).delete(`/v1/orgs/${org}/groups/${owners}/members/${owner}`)
+    expect([emptied.status, emptied.body.code]).toEqual([409, 'LAST_OWNER'])
+    expect((await s.as(owner).delete(`/v1/orgs/${org}/groups/${owners}`)).body.code).toBe('BUILT_IN_GROUP')
+    expect((await s.as(owner).patch(`/v1/orgs/${org}/groups/${owners}`, { name: 'Bosses' })).body.code).toBe(
+      'BUILT_IN_GROUP',
+    )
     const user1 = await member(s, org, 'User1', ['member'])
     const user2 = await member(s, org, 'User2', ['member'])
     const r = { type: 'repository', id: repo }

@@ -29,6 +29,47 @@ const toView = (row: groups.GroupRow): GroupView => ({
   createdAt: row.created_at.toISOString(),
 })
 
+/** A group the model gives every org (seed 002's DEFAULT and ADMIN, seed 003's Owners team). */
+const builtIn = (ctx: Ctx, group: { name: string }) =>
+  ctx.model.org.groups?.find((g) => g.name === group.name)
+
+/**
+ * A built-in group that holds an owner role (the Owners team, seed 002's ADMIN) keeps at least one member:
+ * refuses a change that would take the last one of these groups' members away.
+ */
+export async function assertOwnerGroupsKeepAMember(
+  ctx: Ctx,
+  tx: Executor,
+  orgIds: readonly string[],
+  leaving: string,
+  onlyGroupId?: string,
+) {
+  const guarded = (ctx.model.org.groups ?? []).filter((g) => ctx.model.org.ownerRoles.includes(g.role))
+  if (guarded.length === 0 || orgIds.length === 0) return
+  let q = tx
+    .selectFrom('groups')
+    .innerJoin('group_members', 'group_members.group_id', 'groups.id')
+    .select(['groups.id', 'groups.name', (eb) => eb.fn.countAll<string>().as('members')])
+    .where('groups.org_id', 'in', orgIds)
+    .where(
+      'groups.name',
+      'in',
+      guarded.map((g) => g.name),
+    )
+    .where('groups.id', 'in', (eb) =>
+      eb.selectFrom('group_members').select('group_id').where('user_id', '=', leaving),
+    )
+    .groupBy(['groups.id', 'groups.name'])
+  if (onlyGroupId) q = q.where('groups.id', '=', onlyGroupId)
+  const last = (await q.execute()).find((g) => Number(g.members) <= 1)
+  if (last) {
+    throw new OrgkitError('LAST_OWNER', `the ${last.name} group keeps at least one member`, {
+      groupId: last.id,
+      userId: leaving,
+    })
+  }
+}
+
 async function findGroup(db: Executor, orgId: string, id: string) {
   const row = await groups.findGroup(db, orgId, id)
   if (!row) throw new OrgkitError('GROUP_NOT_FOUND', 'no such group', { groupId: id })
@@ -142,6 +183,11 @@ export async function updateGroup(
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
     checkTeamRole(ctx, orgId, patch.role)
     const before = await findGroup(work.tx, orgId, id)
+    if (patch.name !== undefined && patch.name !== before.name && builtIn(ctx, before)) {
+      throw new OrgkitError('BUILT_IN_GROUP', `"${before.name}" is built in: it keeps its name`, {
+        field: 'name',
+      })
+    }
     if (patch.role != null && patch.role !== before.role) {
       // The team's role reaches every member through its team bindings: the actor must be able to grant it.
       const role = teamRoleAt(ctx, orgId, patch.role, ORG)
@@ -170,6 +216,8 @@ export async function deleteGroup(ctx: Ctx, actor: Actor, meta: RequestMeta, org
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
     const before = await findGroup(work.tx, orgId, id)
+    if (builtIn(ctx, before))
+      throw new OrgkitError('BUILT_IN_GROUP', `"${before.name}" is built in: every organization keeps it`)
     // Deleting a group takes its roles from every member: the actor must be able to take each away.
     const memberRows = await work.tx
       .selectFrom('group_members')
@@ -259,6 +307,7 @@ export async function removeGroupMember(
       .executeTakeFirst()
     if (existing)
       assertCanRevokeAll(ctx, actor, await rolesGiven(ctx, work.tx, orgId, group, existing.member_role))
+    await assertOwnerGroupsKeepAMember(ctx, work.tx, [orgId], userId, groupId)
     if (!(await groups.deleteGroupMember(work.tx, groupId, userId))) {
       throw new OrgkitError('MEMBER_NOT_FOUND', 'not in this group', { userId })
     }

@@ -14,6 +14,7 @@ import {
   type Work,
   write,
 } from './context.ts'
+import { assertOwnerGroupsKeepAMember } from './groups.ts'
 import { joinEveryoneGroups } from './org-groups.ts'
 import { assertSeatAvailable } from './plan-limits.ts'
 
@@ -329,6 +330,7 @@ export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, or
       )
     }
 
+    await assertOwnerGroupsKeepAMember(ctx, work.tx, subtree, userId)
     await work.watchOwners(...orgsHeld)
     const memberships = (await members.listMemberships(work.tx, subtree)).filter((m) => m.user_id === userId)
     for (const m of memberships) await members.deleteMembership(work.tx, m.org_id, userId)

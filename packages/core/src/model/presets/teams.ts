@@ -117,5 +117,7 @@ export const teams: Model = {
     defaultRole: 'member',
     personalOrgOnSignup: false,
     subOrgs: false,
+    // Seed 003: every org has an Owners team, which can't be emptied (or deleted, or renamed).
+    groups: [{ name: 'Owners', role: 'owner', members: 'creator' }],
   },
 }
