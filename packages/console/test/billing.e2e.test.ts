@@ -39,7 +39,11 @@ beforeAll(async () => {
     stdio: 'inherit',
   })
   mkdirSync(ARTIFACTS, { recursive: true })
-  server = await startTestServer('pglite', { localOutbox: true, plans: PLANS })
+  server = await startTestServer('pglite', {
+    localOutbox: true,
+    plans: PLANS,
+    consoleDir: new URL('../dist', import.meta.url).pathname,
+  })
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
 }, 180_000)
 
