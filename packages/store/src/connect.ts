@@ -96,7 +96,10 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
 
 /** Brings the schema up to date; safe to run on every start and from several instances at once. */
 export async function migrate(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider })
+  // Name our schema: without it, Kysely takes a migration table in any schema of the server for ours, and
+  // on a server shared by several schemas (test runs) a concurrent run's table made migrations skip.
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableSchema: rows[0]!.schema })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
