@@ -3,6 +3,7 @@ import * as initial from './0001-initial.ts'
 import * as accounts from './0002-accounts.ts'
 import * as auditWebhooks from './0003-audit-webhooks.ts'
 import * as mailRetries from './0004-mail-retries.ts'
+import * as sqlEvaluator from './0005-sql-evaluator.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
 export const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ export const migrations: Record<string, Migration> = {
   '0002-accounts': accounts,
   '0003-audit-webhooks': auditWebhooks,
   '0004-mail-retries': mailRetries,
+  '0005-sql-evaluator': sqlEvaluator,
 }
 
 export const migrationProvider: MigrationProvider = {
