@@ -88,7 +88,13 @@ function buildModelParams(compiled: CompiledModel, permission: CompiledPermissio
   return { keys, scopes, slots, grants, levels, levelScopes, levelRoles }
 }
 
-/** Every target's reason, from the database's `orgkit_decide` (migration 0005). */
+type Row = { t_org: string | null; t_res: string | null; reason: Reason | null; revision: string }
+
+/**
+ * Every target's reason, from the database's `orgkit_decide` (migration 0005), with the revision the
+ * statement's snapshot holds: one statement, one snapshot (the function is STABLE, so it reads the
+ * caller's), one round trip. A row with null reason only carries the revision (no target matched).
+ */
 async function decide(
   db: Executor,
   compiled: CompiledModel,
@@ -97,20 +103,24 @@ async function decide(
   type: string,
   targetIds: string[] | null,
   now: number,
-): Promise<{ t_org: string; t_res: string | null; reason: Reason }[]> {
+): Promise<{ rows: { t_org: string; t_res: string | null; reason: Reason }[]; revision: number }> {
   const m = modelParams(compiled, permission)
   const userId = subject.type === 'user' ? uuidOrNull(subject.id) : null
   const keyId = subject.type === 'apiKey' ? uuidOrNull(subject.id) : null
-  if (userId === null && keyId === null) return []
-  const { rows } = await sql<{ t_org: string; t_res: string | null; reason: Reason }>`
-    select t_org, t_res, reason from orgkit_decide(
+  const { rows } = await sql<Row>`
+    select (select value from revision where id = 1) as revision, d.t_org, d.t_res, d.reason
+    from (values (1)) as one (x)
+    left join orgkit_decide(
       ${userId}::uuid, ${keyId}::uuid, ${permission.key}::text, ${permission.overridable}::boolean,
       ${m.keys}::text[], ${m.scopes}::text[], ${m.slots}::text[], ${m.grants}::boolean[],
       ${m.levels}::text[], ${m.levelScopes}::text[], ${m.levelRoles}::text[],
       ${new Date(now)}::timestamptz, ${type}::text, ${targetIds}::uuid[]
-    )
+    ) as d on ${userId !== null || keyId !== null}::boolean
   `.execute(db)
-  return rows
+  return {
+    rows: rows.filter((r): r is Row & { t_org: string; reason: Reason } => r.reason !== null),
+    revision: Number(rows[0]?.revision ?? 0),
+  }
 }
 
 const ALLOWED: ReadonlySet<Reason> = new Set(['role', 'override'])
@@ -125,8 +135,20 @@ export async function check(
   target: Target,
   options: SqlEvaluatorOptions = {},
 ): Promise<Decision> {
-  const [decision] = await checkMany(db, model, subject, permission, [target], options)
-  return decision!
+  return (await checkWithRevision(db, model, subject, permission, target, options)).decision
+}
+
+/** `check`, with the revision its snapshot holds (the fallback of `POST /v1/check`): one statement. */
+export async function checkWithRevision(
+  db: Executor,
+  model: Model | CompiledModel,
+  subject: Subject,
+  permission: string,
+  target: Target,
+  options: SqlEvaluatorOptions = {},
+): Promise<{ decision: Decision; revision: number }> {
+  const { decisions, revision } = await decideMany(db, model, subject, permission, [target], options)
+  return { decision: decisions[0]!, revision }
 }
 
 /**
@@ -141,19 +163,36 @@ export async function checkMany(
   targets: readonly Target[],
   options: SqlEvaluatorOptions = {},
 ): Promise<Decision[]> {
-  const compiled = compile(model)
   if (targets.length === 0) return []
+  return (await decideMany(db, model, subject, permission, targets, options)).decisions
+}
+
+async function decideMany(
+  db: Executor,
+  model: Model | CompiledModel,
+  subject: Subject,
+  permission: string,
+  targets: readonly Target[],
+  options: SqlEvaluatorOptions,
+): Promise<{ decisions: Decision[]; revision: number }> {
+  const compiled = compile(model)
+  if (targets.length === 0) throw new Error('checkMany needs at least one target')
   const type = targets[0]!.type
   const compiledPermission = compiled.permissionFor(permission, type)
   for (const target of targets) compiled.permissionFor(permission, target.type)
   const ids = targets.map((t) => uuidOrNull(t.id)).filter((id): id is string => id !== null)
-  const rows =
-    ids.length === 0
-      ? []
-      : await decide(db, compiled, subject, compiledPermission, type, ids, options.now ?? Date.now())
+  const { rows, revision } = await decide(
+    db,
+    compiled,
+    subject,
+    compiledPermission,
+    type,
+    ids,
+    options.now ?? Date.now(),
+  )
   const reasons = new Map<string, Reason>()
   for (const row of rows) reasons.set(type === ORG ? row.t_org : row.t_res!, row.reason)
-  return targets.map((t) => toDecision(reasons.get(t.id) ?? 'not_found'))
+  return { decisions: targets.map((t) => toDecision(reasons.get(t.id) ?? 'not_found')), revision }
 }
 
 /**
@@ -170,10 +209,31 @@ export async function listResources(
   type: string,
   options: SqlEvaluatorOptions = {},
 ): Promise<string[]> {
+  return (await listResourcesWithRevision(db, model, subject, permission, type, options)).ids
+}
+
+/** `listResources`, with the revision its snapshot holds: one statement. */
+export async function listResourcesWithRevision(
+  db: Executor,
+  model: Model | CompiledModel,
+  subject: Subject,
+  permission: string,
+  type: string,
+  options: SqlEvaluatorOptions = {},
+): Promise<{ ids: string[]; revision: number }> {
   const compiled = compile(model)
   const compiledPermission = compiled.permissionFor(permission, type)
-  const rows = await decide(db, compiled, subject, compiledPermission, type, null, options.now ?? Date.now())
-  return rows.filter((r) => ALLOWED.has(r.reason)).map((r) => (type === ORG ? r.t_org : r.t_res!))
+  const { rows, revision } = await decide(
+    db,
+    compiled,
+    subject,
+    compiledPermission,
+    type,
+    null,
+    options.now ?? Date.now(),
+  )
+  const ids = rows.filter((r) => ALLOWED.has(r.reason)).map((r) => (type === ORG ? r.t_org : r.t_res!))
+  return { ids, revision }
 }
 
 /** The org a target lives in (itself, for an org), or null when it does not exist: `Authorizer.orgOf`. */
