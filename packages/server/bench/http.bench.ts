@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -37,6 +38,7 @@ const load = () =>
     .map((x) => x.toFixed(2))
     .join(' ')
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+const us = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} µs`
 
 /** The world: orgs of 25 users and 10 apps (each with a channel); 4 bindings per user (1 org, 3 apps). */
 async function loadWorld(schema: string, bindings: number) {
@@ -160,7 +162,19 @@ function question(users: number) {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far (Linux), to report server CPU per request. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return Number.NaN
+  }
+}
+
 interface Run {
+  /** Server CPU time per request, µs: what one request costs the instance, whatever else runs. */
+  cpuPerRequest: number
   rps: number
   p50: number
   p99: number
@@ -168,7 +182,7 @@ interface Run {
 }
 
 async function cannon(
-  url: string,
+  { url, child }: Instance,
   token: string,
   path: string,
   make: () => unknown,
@@ -177,6 +191,7 @@ async function cannon(
   // Bodies are made before the run: the load generator shares the machine and must stay cheap.
   const bodies = Array.from({ length: options.bodies ?? 2000 }, () => JSON.stringify(make()))
   let next = 0
+  const cpuBefore = cpuSeconds(child.pid)
   const result = await autocannon({
     url: `${url}${path}`,
     method: 'POST',
@@ -185,7 +200,9 @@ async function cannon(
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length]! }) }],
   })
+  const cpu = cpuSeconds(child.pid) - cpuBefore
   return {
+    cpuPerRequest: (cpu / result.requests.total) * 1e6,
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -258,22 +275,23 @@ for (const size of SIZES) {
     const single = () => question(world.users)
     const singleSql = () => ({ ...question(world.users), atLeastRevision: 1 })
     // Warm-up: JIT, connection pools, plans.
-    await cannon(engine.url, world.token, '/v1/check', single, { seconds: 2 })
-    await cannon(baseline.url, world.token, '/v1/check', singleSql, { seconds: 2 })
-    const e1 = await cannon(engine.url, world.token, '/v1/check', single)
-    const b1 = await cannon(baseline.url, world.token, '/v1/check', singleSql)
+    await cannon(engine, world.token, '/v1/check', single, { seconds: 2 })
+    await cannon(baseline, world.token, '/v1/check', singleSql, { seconds: 2 })
+    const e1 = await cannon(engine, world.token, '/v1/check', single)
+    const b1 = await cannon(baseline, world.token, '/v1/check', singleSql)
     line(
       'single check',
       e1.rps,
       'req/s',
       b1.rps,
-      `   p99 ${e1.p99} ms (baseline ${b1.p99} ms), errors ${e1.errors}/${b1.errors}`,
+      `   p99 ${e1.p99} ms (baseline ${b1.p99} ms), server CPU ${us(e1.cpuPerRequest)}/req ` +
+        `(baseline ${us(b1.cpuPerRequest)}), errors ${e1.errors}/${b1.errors}`,
     )
 
     const batch = () => ({ checks: Array.from({ length: BATCH }, () => question(world.users)) })
     const batchSql = () => ({ ...batch(), atLeastRevision: 1 })
-    const e2 = await cannon(engine.url, world.token, '/v1/check/batch', batch, { connections: 4, bodies: 40 })
-    const b2 = await cannon(baseline.url, world.token, '/v1/check/batch', batchSql, {
+    const e2 = await cannon(engine, world.token, '/v1/check/batch', batch, { connections: 4, bodies: 40 })
+    const b2 = await cannon(baseline, world.token, '/v1/check/batch', batchSql, {
       connections: 4,
       bodies: 40,
     })
@@ -282,7 +300,8 @@ for (const size of SIZES) {
       e2.rps * BATCH,
       'checks/s',
       b2.rps * BATCH,
-      `   p99 ${e2.p99} ms per batch, errors ${e2.errors}/${b2.errors}`,
+      `   p99 ${e2.p99} ms per batch, server CPU ${us(e2.cpuPerRequest / BATCH)}/check ` +
+        `(baseline ${us(b2.cpuPerRequest / BATCH)}), errors ${e2.errors}/${b2.errors}`,
     )
 
     const list = () => ({
@@ -291,9 +310,16 @@ for (const size of SIZES) {
       type: 'app',
     })
     const listSql = () => ({ ...list(), atLeastRevision: 1 })
-    const e3 = await cannon(engine.url, world.token, '/v1/list-resources', list)
-    const b3 = await cannon(baseline.url, world.token, '/v1/list-resources', listSql)
-    line('list-resources', e3.rps, 'req/s', b3.rps, `   p99 ${e3.p99} ms (baseline ${b3.p99} ms)`)
+    const e3 = await cannon(engine, world.token, '/v1/list-resources', list)
+    const b3 = await cannon(baseline, world.token, '/v1/list-resources', listSql)
+    line(
+      'list-resources',
+      e3.rps,
+      'req/s',
+      b3.rps,
+      `   p99 ${e3.p99} ms (baseline ${b3.p99} ms), server CPU ${us(e3.cpuPerRequest)}/req ` +
+        `(baseline ${us(b3.cpuPerRequest)}), errors ${e3.errors}/${b3.errors}`,
+    )
   } finally {
     await stopInstance(baseline)
   }
