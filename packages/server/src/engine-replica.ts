@@ -84,6 +84,24 @@ export class EngineReplica {
     }
   }
 
+  /**
+   * Whether this replica has applied `revision`, after catching up for at most `waitMs`. False means the
+   * caller should answer from the database (`services/check.ts`), which has it if it was ever committed.
+   */
+  async reached(revision: number | undefined, waitMs = 50): Promise<boolean> {
+    if (revision === undefined || this.revision >= revision) return true
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs)
+    })
+    try {
+      await Promise.race([this.catchUp().catch(() => {}), timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+    return this.revision >= revision
+  }
+
   /** Resolves once this replica has applied `revision`, catching up from the database if it has to. */
   async atLeast(revision: number | undefined): Promise<void> {
     if (revision === undefined || this.revision >= revision) return

@@ -1,6 +1,16 @@
 import { PGlite } from '@electric-sql/pglite'
 import { createPgConfig } from '@electric-sql/pglite/node-postgres'
-import { Kysely, Migrator, PostgresDialect, sql } from 'kysely'
+import {
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type DatabaseMetadataOptions,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  type SchemaMetadata,
+  sql,
+  type TableMetadata,
+} from 'kysely'
 import pg from 'pg'
 import type { Database, Db } from './database.ts'
 import { migrationProvider } from './migrations/index.ts'
@@ -50,7 +60,7 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
       max: config.poolSize ?? 10,
       ...(config.schema ? { options: `-c search_path="${config.schema.replaceAll('"', '')}"` } : {}),
     })
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })
     const url = config.url
     const searchPath = config.schema ? `-c search_path="${config.schema.replaceAll('"', '')}"` : undefined
     return {
@@ -84,7 +94,7 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
   }
   const pglite = new PGlite(config.dataDir ?? './.orgkit')
   const pool = new pg.Pool(createPgConfig(pglite))
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })
   if (config.schema) {
     await sql`create schema if not exists ${sql.id(config.schema)}`.execute(db)
     await sql`set search_path to ${sql.id(config.schema)}`.execute(db)
@@ -113,4 +123,43 @@ export async function migrate(db: Db): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}
+
+/**
+ * Introspection (the migrator's "does my table exist?") over our schema only. Kysely's own scans every
+ * schema of the server and calls has_schema_privilege on each: on a server shared by concurrent runs, a
+ * schema dropped mid-scan failed the migration with 'schema "…" does not exist'. Tables come without
+ * their columns: nothing here reads them.
+ */
+class CurrentSchemaIntrospector implements DatabaseIntrospector {
+  constructor(private readonly db: Kysely<unknown>) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const { rows } = await sql<{ name: string }>`select current_schema() as name`.execute(this.db)
+    return rows
+  }
+
+  async getTables(
+    options: DatabaseMetadataOptions = { withInternalKyselyTables: false },
+  ): Promise<TableMetadata[]> {
+    const { rows } = await sql<{ name: string; schema: string; kind: string }>`
+      select c.relname as name, n.nspname as schema, c.relkind as kind
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relkind in ('r', 'v', 'p')
+      order by c.relname
+    `.execute(this.db)
+    return rows
+      .filter((r) => options.withInternalKyselyTables || !r.name.startsWith('kysely_migration'))
+      .map((r) => ({ name: r.name, schema: r.schema, isView: r.kind === 'v', columns: [] }))
+  }
+
+  async getMetadata(options?: DatabaseMetadataOptions): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables(options) }
+  }
+}
+
+class OrgkitDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new CurrentSchemaIntrospector(db)
+  }
 }

@@ -24,5 +24,6 @@ export {
   toOrgRecord,
   toOverrideRecord,
 } from './snapshot.ts'
+export * as sqlEvaluator from './sql-evaluator.ts'
 export * as tokens from './tokens.repository.ts'
 export * as users from './users.repository.ts'

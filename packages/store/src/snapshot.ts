@@ -48,7 +48,7 @@ export async function loadSnapshot(db: Executor): Promise<{ revision: number; sn
 
 async function readSnapshot(tx: Executor): Promise<{ revision: number; snapshot: Snapshot }> {
   const revision = await currentRevision(tx)
-  const [orgs, resources, users, memberships, groups, groupMembers, bindings, overrides, roles] =
+  const [orgs, resources, users, memberships, groups, groupMembers, bindings, overrides, roles, apiKeys] =
     await Promise.all([
       tx.selectFrom('orgs').selectAll().execute(),
       tx.selectFrom('resources').select(['id', 'org_id', 'type', 'parent_id']).execute(),
@@ -59,6 +59,10 @@ async function readSnapshot(tx: Executor): Promise<{ revision: number; snapshot:
       tx.selectFrom('bindings').selectAll().execute(),
       tx.selectFrom('overrides').selectAll().execute(),
       tx.selectFrom('custom_roles').selectAll().execute(),
+      tx
+        .selectFrom('api_keys')
+        .select(['id', 'user_id', 'expires_at', 'revoked_at', 'org_ids', 'resource_ids', 'permissions'])
+        .execute(),
     ])
   const snapshot: Snapshot = {
     orgs: orgs.map(toOrgRecord),
@@ -77,7 +81,7 @@ async function readSnapshot(tx: Executor): Promise<{ revision: number; snapshot:
     })),
     bindings: bindings.map(toBindingRecord),
     overrides: overrides.map(toOverrideRecord),
-    apiKeys: [],
+    apiKeys: apiKeys.map(toApiKeyRecord),
     roles: roles.map(toCustomRoleRecord),
   }
   return { revision, snapshot }

@@ -40,7 +40,7 @@ export function authenticate(ctx: Ctx): MiddlewareHandler<AppEnv> {
         c.set('actor', { kind: 'user', userId: key.user_id, via: 'apiKey', keyId: key.id })
         return next()
       }
-      const token = await tokens.findActivePlatformToken(ctx.db, secret)
+      const token = await platformToken(ctx, secret)
       if (!token) throw new OrgkitError('UNAUTHENTICATED', 'unknown or revoked token')
       const actAs = c.req.header(ACT_AS_HEADER)
       if (actAs) {
@@ -65,6 +65,33 @@ export function authenticate(ctx: Ctx): MiddlewareHandler<AppEnv> {
     c.set('sessionToken', cookie!)
     return next()
   }
+}
+
+/**
+ * How long a verified platform token is trusted without asking the database again. The host product calls
+ * the check API on every request of its own; a database round trip per check would cost more than the
+ * check. Only tokens that verified are kept (by their SHA-256, never the secret), so a wrong token always
+ * reaches the database; a token revoked in the database stops working within this time on every instance.
+ */
+export const PLATFORM_TOKEN_TTL_MS = 1000
+const verifiedTokens = new WeakMap<Ctx, Map<string, { id: string; until: number }>>()
+
+async function platformToken(ctx: Ctx, secret: string): Promise<{ id: string } | undefined> {
+  let cache = verifiedTokens.get(ctx)
+  if (!cache) {
+    cache = new Map()
+    verifiedTokens.set(ctx, cache)
+  }
+  const hash = tokens.hashSecret(secret)
+  const now = performance.now()
+  const hit = cache.get(hash)
+  if (hit !== undefined && hit.until > now) return { id: hit.id }
+  const token = await tokens.findActivePlatformToken(ctx.db, secret)
+  if (token) {
+    if (cache.size > 1000) cache.clear() // a handful of tokens in practice; never grows unbounded
+    cache.set(hash, { id: token.id, until: now + PLATFORM_TOKEN_TTL_MS })
+  } else cache.delete(hash)
+  return token
 }
 
 /** Sets the session cookie (HTTP-only) and the CSRF cookie (readable by the console). */

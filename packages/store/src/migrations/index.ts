@@ -6,6 +6,7 @@ import * as mailRetries from './0004-mail-retries.ts'
 import * as orgSettings from './0005-org-settings.ts'
 import * as passwordResets from './0006-password-resets.ts'
 import * as billing from './0007-billing.ts'
+import * as sqlEvaluator from './0008-sql-evaluator.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
 export const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ export const migrations: Record<string, Migration> = {
   '0005-org-settings': orgSettings,
   '0006-password-resets': passwordResets,
   '0007-billing': billing,
+  '0008-sql-evaluator': sqlEvaluator,
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,337 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { migrate, openStore, tokens } from '@orgkit/store'
+import autocannon from 'autocannon'
+import { sql } from 'kysely'
+
+/**
+ * Orgkit over HTTP (issue 7), on PostgreSQL, at each size of ORGKIT_BENCH_BINDINGS (default 10k and 1M
+ * role bindings, bulk-loaded with INSERT … SELECT generate_series, not through the API):
+ *
+ * - single check (`POST /v1/check`) and batch check (`POST /v1/check/batch`), load from autocannon on
+ *   loopback, against one instance answering from its engine, and against the baseline: the same route
+ *   answered by PostgreSQL per request (the SQL evaluator, `ORGKIT_BENCH_MODE=sql` in bench-server.ts);
+ * - list-resources, both ways;
+ * - propagation: a revoke written on instance A, until instance B answers it (no atLeastRevision), p50/p99.
+ *
+ * Each server runs in its own process; autocannon runs here. Every line prints the ratio to the baseline.
+ */
+const DATABASE_URL =
+  process.env.ORGKIT_BENCH_DATABASE_URL ??
+  process.env.ORGKIT_TEST_DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/test'
+const SIZES = (process.env.ORGKIT_BENCH_BINDINGS ?? '10000,1000000').split(',').map(Number)
+const SECONDS = Number(process.env.ORGKIT_BENCH_SECONDS ?? 5)
+const CONNECTIONS = Number(process.env.ORGKIT_BENCH_CONNECTIONS ?? 32)
+const BATCH = Number(process.env.ORGKIT_BENCH_BATCH ?? 1000)
+const ROUNDS = Number(process.env.ORGKIT_BENCH_ROUNDS ?? 100)
+const USERS_PER_ORG = 25
+const APPS_PER_ORG = 10
+const PERMISSIONS = ['app.read', 'app.upload_bundle', 'bundle.delete', 'app.update_settings'] as const
+
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+const us = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} µs`
+
+/** The world: orgs of 25 users and 10 apps (each with a channel); 4 bindings per user (1 org, 3 apps). */
+async function loadWorld(schema: string, bindings: number) {
+  const store = await openStore({ url: DATABASE_URL, schema, poolSize: 2 })
+  await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db)
+  await sql`create schema ${sql.id(schema)}`.execute(store.db)
+  await migrate(store.db)
+  const users = Math.max(USERS_PER_ORG, Math.round(bindings / 4 / USERS_PER_ORG) * USERS_PER_ORG)
+  const orgs = users / USERS_PER_ORG
+  const started = performance.now()
+  const db = store.db
+  // Deterministic ids in UUID v4 form (the API validates them), from md5, the same as md5uuid below.
+  await sql`
+    create function bench_id(text) returns uuid language sql immutable
+    as $$ select (substr(h, 1, 12) || '4' || substr(h, 14, 3) || '8' || substr(h, 18, 15))::uuid from md5($1) h $$
+  `.execute(db)
+  await sql`
+    insert into users (id, email, name)
+    select bench_id('u' || i), 'u' || i || '@bench.local', 'u' || i from generate_series(0, ${users - 1}::int) i
+  `.execute(db)
+  await sql`
+    insert into orgs (id, name, creator_id)
+    select bench_id('o' || i), 'org ' || i, bench_id('u' || (i * ${USERS_PER_ORG}::int))
+    from generate_series(0, ${orgs - 1}::int) i
+  `.execute(db)
+  await sql`
+    insert into memberships (org_id, user_id, status)
+    select bench_id('o' || (i / ${USERS_PER_ORG}::int)), bench_id('u' || i), 'active'
+    from generate_series(0, ${users - 1}::int) i
+  `.execute(db)
+  await sql`
+    insert into resources (id, org_id, type, parent_id, name)
+    select bench_id('a' || i), bench_id('o' || (i / ${APPS_PER_ORG}::int)), 'app', null, 'app ' || i
+    from generate_series(0, ${orgs * APPS_PER_ORG - 1}::int) i
+  `.execute(db)
+  await sql`
+    insert into resources (id, org_id, type, parent_id, name)
+    select bench_id('c' || i), bench_id('o' || (i / ${APPS_PER_ORG}::int)), 'channel', bench_id('a' || i),
+      'production'
+    from generate_series(0, ${orgs * APPS_PER_ORG - 1}::int) i
+  `.execute(db)
+  // Per org: user 0 super admin, users 1-2 admins, the rest members; each user 3 app roles in the org.
+  await sql`
+    insert into bindings (id, org_id, user_id, role, scope_type)
+    select bench_id('bo' || i), bench_id('o' || (i / ${USERS_PER_ORG}::int)), bench_id('u' || i),
+      case when i % ${USERS_PER_ORG}::int = 0 then 'org_super_admin'
+           when i % ${USERS_PER_ORG}::int < 3 then 'org_admin' else 'org_member' end,
+      'org'
+    from generate_series(0, ${users - 1}::int) i
+  `.execute(db)
+  await sql`
+    insert into bindings (id, org_id, user_id, role, scope_type, resource_id)
+    select bench_id('ba' || i || '.' || k), bench_id('o' || (i / ${USERS_PER_ORG}::int)), bench_id('u' || i),
+      (array['app_developer', 'app_uploader', 'app_reader'])[k + 1], 'app',
+      bench_id('a' || ((i / ${USERS_PER_ORG}::int) * ${APPS_PER_ORG}::int + (i * 3 + k) % ${APPS_PER_ORG}::int))
+    from generate_series(0, ${users - 1}::int) i, generate_series(0, 2) k
+  `.execute(db)
+  // As if written through the API: revision 1 (a baseline check asks atLeastRevision 1 to be answered by SQL).
+  await sql`update revision set value = 1 where id = 1`.execute(db)
+  await sql`analyze`.execute(db)
+  const { rows } = await sql<{ n: string }>`select count(*) as n from bindings`.execute(db)
+  const token = await tokens.createPlatformToken(db, 'bench')
+  await store.close()
+  const seconds = (performance.now() - started) / 1000
+  console.log(
+    `  loaded ${fmt(Number(rows[0]!.n))} bindings, ${fmt(users)} users, ${fmt(orgs)} orgs in ${seconds.toFixed(1)} s`,
+  )
+  return { users, orgs, token: token.secret }
+}
+
+const uuidOf = (await import('node:crypto')).createHash
+const md5uuid = (s: string) => {
+  const d = uuidOf('md5').update(s).digest('hex')
+  const h = `${d.slice(0, 12)}4${d.slice(13, 16)}8${d.slice(17)}`
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+interface Instance {
+  url: string
+  child: ChildProcess
+}
+
+async function startInstance(schema: string, mode: 'engine' | 'sql'): Promise<Instance> {
+  const started = performance.now()
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./bench-server.ts', import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        ORGKIT_BENCH_DATABASE_URL: DATABASE_URL,
+        ORGKIT_BENCH_SCHEMA: schema,
+        ORGKIT_BENCH_MODE: mode,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  const lines = createInterface({ input: child.stdout! })
+  const [line] = (await Promise.race([once(lines, 'line'), once(child, 'exit')])) as [string]
+  if (typeof line !== 'string') throw new Error(`the ${mode} instance exited`)
+  const { url } = JSON.parse(line) as { url: string }
+  console.log(`  ${mode} instance up in ${((performance.now() - started) / 1000).toFixed(1)} s at ${url}`)
+  return { url, child }
+}
+
+async function stopInstance(instance: Instance) {
+  instance.child.kill('SIGTERM')
+  await once(instance.child, 'exit')
+}
+
+const random = (n: number) => Math.floor(Math.random() * n)
+
+/** A random question: a user and an app of the user's org (so the answers are mixed). */
+function question(users: number) {
+  const user = random(users)
+  const org = Math.floor(user / USERS_PER_ORG)
+  return {
+    subject: { type: 'user', id: md5uuid(`u${user}`) },
+    permission: PERMISSIONS[random(PERMISSIONS.length)]!,
+    resource: { type: 'app', id: md5uuid(`a${org * APPS_PER_ORG + random(APPS_PER_ORG)}`) },
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux), to report server CPU per request. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return Number.NaN
+  }
+}
+
+interface Run {
+  /** Server CPU time per request, µs: what one request costs the instance, whatever else runs. */
+  cpuPerRequest: number
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+}
+
+async function cannon(
+  { url, child }: Instance,
+  token: string,
+  path: string,
+  make: () => unknown,
+  options: { connections?: number; seconds?: number; bodies?: number } = {},
+): Promise<Run> {
+  // Bodies are made before the run: the load generator shares the machine and must stay cheap.
+  const bodies = Array.from({ length: options.bodies ?? 2000 }, () => JSON.stringify(make()))
+  let next = 0
+  const cpuBefore = cpuSeconds(child.pid)
+  const result = await autocannon({
+    url: `${url}${path}`,
+    method: 'POST',
+    connections: options.connections ?? CONNECTIONS,
+    duration: options.seconds ?? SECONDS,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length]! }) }],
+  })
+  const cpu = cpuSeconds(child.pid) - cpuBefore
+  return {
+    cpuPerRequest: (cpu / result.requests.total) * 1e6,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  }
+}
+
+const line = (label: string, engine: number, unit: string, base: number, extra = '') =>
+  console.log(
+    `  ${label.padEnd(26)} ${fmt(engine).padStart(11)} ${unit.padEnd(9)} baseline ${fmt(base).padStart(9)}   ` +
+      `${(engine / base).toFixed(1)}x${extra}`,
+  )
+
+async function propagation(a: Instance, b: Instance, token: string, users: number) {
+  // A super admin (user 0 of its org) grants and revokes app_uploader on an app to a member; B is polled
+  // without atLeastRevision until it answers the change.
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+  const delays: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const org = random(Math.floor(users / USERS_PER_ORG))
+    const admin = md5uuid(`u${org * USERS_PER_ORG}`)
+    const member = md5uuid(`u${org * USERS_PER_ORG + 5}`)
+    const app = md5uuid(`a${org * APPS_PER_ORG + 9}`)
+    const orgId = md5uuid(`o${org}`)
+    const ask = async () => {
+      const reply = await fetch(`${b.url}/v1/check`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          subject: { type: 'user', id: member },
+          permission: 'bundle.delete',
+          resource: { type: 'app', id: app },
+        }),
+      })
+      return ((await reply.json()) as { allowed: boolean }).allowed
+    }
+    const granted = await fetch(`${a.url}/v1/orgs/${orgId}/bindings`, {
+      method: 'POST',
+      headers: { ...headers, 'x-orgkit-user': admin },
+      body: JSON.stringify({ principal: { type: 'user', id: member }, role: 'app_admin', resourceId: app }),
+    })
+    const binding = (await granted.json()) as { id: string }
+    if (granted.status !== 201) throw new Error(`grant: ${JSON.stringify(binding)}`)
+    while (!(await ask())) await new Promise((r) => setTimeout(r, 1))
+    const started = performance.now()
+    const revoked = await fetch(`${a.url}/v1/orgs/${orgId}/bindings/${binding.id}`, {
+      method: 'DELETE',
+      headers: { ...headers, 'x-orgkit-user': admin },
+    })
+    if (revoked.status !== 200) throw new Error(`revoke: ${revoked.status}`)
+    const written = performance.now()
+    while (await ask()) await new Promise((r) => setImmediate(r))
+    delays.push(performance.now() - written)
+    void started
+  }
+  delays.sort((x, y) => x - y)
+  const at = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!
+  return { p50: at(0.5), p99: at(0.99), max: delays.at(-1)! }
+}
+
+console.log(`Orgkit over HTTP — Node ${process.version}, ${SECONDS} s per run, ${CONNECTIONS} connections`)
+console.log(`load average at start: ${load()}`)
+for (const size of SIZES) {
+  const schema = `orgkit_bench_${size}`
+  console.log(`\n## ~${fmt(size)} bindings (schema ${schema})`)
+  const world = await loadWorld(schema, size)
+  const engine = await startInstance(schema, 'engine')
+  const baseline = await startInstance(schema, 'sql')
+  try {
+    const single = () => question(world.users)
+    const singleSql = () => ({ ...question(world.users), atLeastRevision: 1 })
+    // Warm-up: JIT, connection pools, plans.
+    await cannon(engine, world.token, '/v1/check', single, { seconds: 2 })
+    await cannon(baseline, world.token, '/v1/check', singleSql, { seconds: 2 })
+    const e1 = await cannon(engine, world.token, '/v1/check', single)
+    const b1 = await cannon(baseline, world.token, '/v1/check', singleSql)
+    line(
+      'single check',
+      e1.rps,
+      'req/s',
+      b1.rps,
+      `   p99 ${e1.p99} ms (baseline ${b1.p99} ms), server CPU ${us(e1.cpuPerRequest)}/req ` +
+        `(baseline ${us(b1.cpuPerRequest)}), errors ${e1.errors}/${b1.errors}`,
+    )
+
+    const batch = () => ({ checks: Array.from({ length: BATCH }, () => question(world.users)) })
+    const batchSql = () => ({ ...batch(), atLeastRevision: 1 })
+    const e2 = await cannon(engine, world.token, '/v1/check/batch', batch, { connections: 4, bodies: 40 })
+    const b2 = await cannon(baseline, world.token, '/v1/check/batch', batchSql, {
+      connections: 4,
+      bodies: 40,
+    })
+    line(
+      `batch check (${BATCH}/req)`,
+      e2.rps * BATCH,
+      'checks/s',
+      b2.rps * BATCH,
+      `   p99 ${e2.p99} ms per batch, server CPU ${us(e2.cpuPerRequest / BATCH)}/check ` +
+        `(baseline ${us(b2.cpuPerRequest / BATCH)}), errors ${e2.errors}/${b2.errors}`,
+    )
+
+    const list = () => ({
+      subject: { type: 'user', id: md5uuid(`u${random(world.users)}`) },
+      permission: 'app.read',
+      type: 'app',
+    })
+    const listSql = () => ({ ...list(), atLeastRevision: 1 })
+    const e3 = await cannon(engine, world.token, '/v1/list-resources', list)
+    const b3 = await cannon(baseline, world.token, '/v1/list-resources', listSql)
+    line(
+      'list-resources',
+      e3.rps,
+      'req/s',
+      b3.rps,
+      `   p99 ${e3.p99} ms (baseline ${b3.p99} ms), server CPU ${us(e3.cpuPerRequest)}/req ` +
+        `(baseline ${us(b3.cpuPerRequest)}), errors ${e3.errors}/${b3.errors}`,
+    )
+  } finally {
+    await stopInstance(baseline)
+  }
+  const second = await startInstance(schema, 'engine')
+  try {
+    const p = await propagation(engine, second, world.token, world.users)
+    console.log(
+      `  revoke on A → answered by B   p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms, max ${p.max.toFixed(1)} ms (${ROUNDS} rounds)`,
+    )
+  } finally {
+    await stopInstance(second)
+    await stopInstance(engine)
+  }
+  console.log(`  load average: ${load()}`)
+}
