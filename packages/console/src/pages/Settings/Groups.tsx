@@ -175,6 +175,9 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
   )
 }
 
+/** The Access Control picker's value for the organization itself (no resourceId). */
+const ALL = 'org'
+
 function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT; canManage: boolean }) {
   const { model } = useSession()
   const { type, label: typeLabel } = appType(model)
@@ -325,12 +328,18 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
                     label={typeLabel}
                     placeholder={`+ Add ${typeLabel}`}
                     searchable
-                    data={data.apps.map((a) => ({ value: a.id, label: a.name }))}
+                    data={[
+                      // A team given the organization reaches every resource (seed 003: "all repositories").
+                      ...(model?.teamLevels
+                        ? [{ value: ALL, label: `Every ${typeLabel.toLowerCase()} (the organization)` }]
+                        : []),
+                      ...data.apps.map((a) => ({ value: a.id, label: a.name })),
+                    ]}
                     value={appId}
                     onChange={setAppId}
                   />
                   <RolePicker
-                    roles={appRoles}
+                    roles={appId === ALL ? appRoles.filter((r) => r.value === TEAM_ROLE) : appRoles}
                     confirm="Assign"
                     onConfirm={async (role) => {
                       if (!appId) return
@@ -340,7 +349,11 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
                             must(
                               api.POST('/v1/orgs/{orgId}/bindings', {
                                 params: { path: { orgId } },
-                                body: { principal: { type: 'group', id: group.id }, role, resourceId: appId },
+                                body: {
+                                  principal: { type: 'group', id: group.id },
+                                  role,
+                                  ...(appId !== ALL && { resourceId: appId }),
+                                },
                               }),
                             ),
                           'App role assigned',

@@ -179,7 +179,7 @@ export function Members({ orgId, can }: { orgId: string; can: Record<string, boo
                               label={
                                 m.source === 'inherited'
                                   ? 'A member through a parent organization'
-                                  : 'Holds access to apps here without being a member'
+                                  : `Holds access to ${appType(model).label.toLowerCase()}s here without being a member`
                               }
                             >
                               <Badge color="gray" variant="outline">
