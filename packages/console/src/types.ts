@@ -13,7 +13,14 @@ export type Binding = components['schemas']['Binding']
 export interface Model {
   name: string
   label?: string
-  resourceTypes: Record<string, { parent: string; label: string; actions?: Record<string, string> }>
+  resourceTypes: Record<
+    string,
+    { parent: string; label: string; actions?: Record<string, string>; teamAccessSetting?: boolean }
+  >
+  modules?: Record<string, { label: string }>
+  slots?: Record<string, { label: string; multiple: boolean }>
+  /** Seed 003: a team level (read / write / admin) per scope type → role. */
+  teamLevels?: Record<string, Record<string, string>>
   permissions: Record<string, { on: string; module: string; label: string; overridable?: boolean }>
   roles: Record<string, { scope: string; slot: string; label: string; description: string; priority: number }>
   org: { creatorRole: string; ownerRoles: string[]; defaultRole: string; subOrgs: boolean }

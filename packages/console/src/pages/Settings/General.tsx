@@ -5,10 +5,11 @@ import { api, must } from '../../api.ts'
 import { Loaded } from '../../components/Page.tsx'
 import { attempt, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
+import { TeamSettings } from './TeamLevels.tsx'
 
 /** Name, logo and management email (seed 001's General tab); read-only without org.update_settings. */
 export function General({ orgId, canEdit }: { orgId: string; canEdit: boolean }) {
-  const { orgs } = useSession()
+  const { orgs, model } = useSession()
   const org = useAsync(() => must(api.GET('/v1/orgs/{orgId}', { params: { path: { orgId } } })), [orgId])
   const form = useForm({
     initialValues: { name: '', managementEmail: '', logoUrl: '' },
@@ -72,6 +73,7 @@ export function General({ orgId, canEdit }: { orgId: string; canEdit: boolean })
                   <Button type="submit">Save</Button>
                 </Group>
               )}
+              <TeamSettings orgId={orgId} model={model} org={data} canEdit={canEdit} onSaved={org.reload} />
             </Stack>
           </form>
         </Paper>

@@ -27,6 +27,7 @@ import { useSession } from '../../session.tsx'
 import { type Group as GroupT, roleLabel } from '../../types.ts'
 import { RolePicker } from '../Apps/AccessTab.tsx'
 import { appType } from '../Apps/Apps.tsx'
+import { groupRoleLabel, MemberLevelSelect, TEAM_ROLE, TeamLevelSelect, teamLevels } from './TeamLevels.tsx'
 
 /** Seed 001's Groups: a named set of members holding roles at the org or on apps, all at once. */
 export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean }) {
@@ -98,7 +99,7 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
                         </Button>
                       </Table.Td>
                       <Table.Td>{g.description}</Table.Td>
-                      <Table.Td>{g.role ? roleLabel(model, g.role) : 'None'}</Table.Td>
+                      <Table.Td>{g.role ? groupRoleLabel(model, g.role) : 'None'}</Table.Td>
                       <Table.Td>{new Date(g.createdAt).toLocaleDateString()}</Table.Td>
                       <Table.Td>
                         {canManage && (
@@ -148,10 +149,10 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
             <TextInput label="Name" required data-autofocus {...form.getInputProps('name')} />
             <Textarea label="Description" {...form.getInputProps('description')} />
             <Select
-              label="Organization role"
+              label={model?.teamLevels ? 'Team level' : 'Organization role'}
               placeholder="None"
               clearable
-              data={orgRoles}
+              data={model?.teamLevels ? teamLevels(model) : orgRoles}
               {...form.getInputProps('role')}
             />
             <Text size="xs" c="dimmed">
@@ -174,9 +175,12 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
   )
 }
 
+/** The Access Control picker's value for the organization itself (no resourceId). */
+const ALL = 'org'
+
 function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT; canManage: boolean }) {
   const { model } = useSession()
-  const { type } = appType(model)
+  const { type, label: typeLabel } = appType(model)
   const detail = useAsync(
     () => must(api.GET('/v1/orgs/{orgId}/groups/{id}', { params: { path: { orgId, id: group.id } } })),
     [orgId, group.id],
@@ -194,9 +198,13 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
   }, [orgId, group.id, type])
   const [adding, setAdding] = useState(false)
   const [appId, setAppId] = useState<string | null>(null)
-  const appRoles = Object.entries(model?.roles ?? {})
-    .filter(([, r]) => r.scope === type)
-    .map(([key, r]) => ({ value: key, label: r.label }))
+  const appRoles = [
+    // Teams (seed 003): the team's access resolves to each member's level, or the team's.
+    ...(model?.teamLevels ? [{ value: TEAM_ROLE, label: "Team's level (per member)" }] : []),
+    ...Object.entries(model?.roles ?? {})
+      .filter(([, r]) => r.scope === type)
+      .map(([key, r]) => ({ value: key, label: r.label })),
+  ]
   return (
     <Tabs defaultValue="members">
       <Tabs.List>
@@ -207,6 +215,15 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
         <Loaded state={detail}>
           {(data) => (
             <Stack>
+              {model?.teamLevels && (
+                <TeamLevelSelect
+                  orgId={orgId}
+                  groupId={group.id}
+                  model={model}
+                  value={data.role ?? null}
+                  canManage={canManage}
+                />
+              )}
               {canManage && (
                 <Group>
                   <Button size="xs" leftSection={<IconPlus size={14} />} onClick={() => setAdding(true)}>
@@ -220,6 +237,19 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
                     <Table.Tr key={m.userId}>
                       <Table.Td>{m.name}</Table.Td>
                       <Table.Td>{m.email}</Table.Td>
+                      {model?.teamLevels && (
+                        <Table.Td>
+                          <MemberLevelSelect
+                            orgId={orgId}
+                            groupId={group.id}
+                            userId={m.userId}
+                            email={m.email}
+                            model={model}
+                            value={m.memberRole}
+                            canManage={canManage}
+                          />
+                        </Table.Td>
+                      )}
                       <Table.Td>
                         {canManage && (
                           <ActionIcon
@@ -285,7 +315,9 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
                           ? 'Organization'
                           : (data.apps.find((a) => a.id === b.scope.id)?.name ?? b.scope.id)}
                       </Table.Td>
-                      <Table.Td>{roleLabel(model, b.role)}</Table.Td>
+                      <Table.Td>
+                        {b.role === TEAM_ROLE ? "Team's level (per member)" : roleLabel(model, b.role)}
+                      </Table.Td>
                     </Table.Tr>
                   ))}
                 </Table.Tbody>
@@ -293,15 +325,21 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
               {canManage && (
                 <Stack gap="xs">
                   <Select
-                    label="App"
-                    placeholder="+ Add App"
+                    label={typeLabel}
+                    placeholder={`+ Add ${typeLabel}`}
                     searchable
-                    data={data.apps.map((a) => ({ value: a.id, label: a.name }))}
+                    data={[
+                      // A team given the organization reaches every resource (seed 003: "all repositories").
+                      ...(model?.teamLevels
+                        ? [{ value: ALL, label: `Every ${typeLabel.toLowerCase()} (the organization)` }]
+                        : []),
+                      ...data.apps.map((a) => ({ value: a.id, label: a.name })),
+                    ]}
                     value={appId}
                     onChange={setAppId}
                   />
                   <RolePicker
-                    roles={appRoles}
+                    roles={appId === ALL ? appRoles.filter((r) => r.value === TEAM_ROLE) : appRoles}
                     confirm="Assign"
                     onConfirm={async (role) => {
                       if (!appId) return
@@ -311,7 +349,11 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
                             must(
                               api.POST('/v1/orgs/{orgId}/bindings', {
                                 params: { path: { orgId } },
-                                body: { principal: { type: 'group', id: group.id }, role, resourceId: appId },
+                                body: {
+                                  principal: { type: 'group', id: group.id },
+                                  role,
+                                  ...(appId !== ALL && { resourceId: appId }),
+                                },
                               }),
                             ),
                           'App role assigned',

@@ -34,6 +34,7 @@ import { useSession } from '../../session.tsx'
 import { type Member, type Role, roleLabel } from '../../types.ts'
 import { RolePicker } from '../Apps/AccessTab.tsx'
 import { appType } from '../Apps/Apps.tsx'
+import { RoleSetChoice, severalSlots } from './RoleSet.tsx'
 
 const initials = (name: string) =>
   name
@@ -179,7 +180,7 @@ export function Members({ orgId, can }: { orgId: string; can: Record<string, boo
                               label={
                                 m.source === 'inherited'
                                   ? 'A member through a parent organization'
-                                  : 'Holds access to apps here without being a member'
+                                  : `Holds access to ${appType(model).label.toLowerCase()}s here without being a member`
                               }
                             >
                               <Badge color="gray" variant="outline">
@@ -294,29 +295,34 @@ export function Members({ orgId, can }: { orgId: string; can: Record<string, boo
       <Modal opened={!!editing} onClose={() => setEditing(null)} title="Select a role">
         {editing && (
           <Loaded state={roles}>
-            {(list) => (
-              <RoleChoice
-                roles={list}
-                initial={editing.roles[0]}
-                confirm="Confirm"
-                onConfirm={async (role) => {
-                  const ok = await attempt(
-                    () =>
-                      must(
-                        api.PATCH('/v1/orgs/{orgId}/members/{userId}', {
-                          params: { path: { orgId, userId: editing.userId! } },
-                          body: { roles: [role] },
-                        }),
-                      ),
-                    'Role changed',
-                  )
-                  if (ok) {
-                    setEditing(null)
-                    members.reload()
-                  }
-                }}
-              />
-            )}
+            {(list) => {
+              const save = async (roles: string[]) => {
+                const ok = await attempt(
+                  () =>
+                    must(
+                      api.PATCH('/v1/orgs/{orgId}/members/{userId}', {
+                        params: { path: { orgId, userId: editing.userId! } },
+                        body: { roles },
+                      }),
+                    ),
+                  'Role changed',
+                )
+                if (ok) {
+                  setEditing(null)
+                  members.reload()
+                }
+              }
+              return severalSlots(list) ? (
+                <RoleSetChoice roles={list} initial={editing.roles} confirm="Confirm" onConfirm={save} />
+              ) : (
+                <RoleChoice
+                  roles={list}
+                  initial={editing.roles[0]}
+                  confirm="Confirm"
+                  onConfirm={(role) => save([role])}
+                />
+              )
+            }}
           </Loaded>
         )}
       </Modal>

@@ -8,6 +8,7 @@ import { AuditLogs } from './AuditLogs.tsx'
 import { General } from './General.tsx'
 import { Groups } from './Groups.tsx'
 import { Members } from './Members.tsx'
+import { Roles } from './Roles.tsx'
 import { Security } from './Security.tsx'
 import { Webhooks } from './Webhooks.tsx'
 
@@ -38,6 +39,8 @@ const TABS: { value: string; label: string; visible: (can: Record<string, boolea
     label: 'Groups',
     visible: (can) => !!(can['org.manage_groups'] || can['org.read_access']),
   },
+  // Managing roles is what the roles API asks for (POST/PATCH/DELETE …/roles need org.update_user_roles).
+  { value: 'roles', label: 'Roles', visible: (can) => !!can['org.update_user_roles'] },
   { value: 'api-keys', label: 'API Keys', visible: (can) => !!can['org.read'] },
   BILLING_TABS.plans,
   BILLING_TABS.credits,
@@ -81,6 +84,9 @@ export function OrgSettings({ orgId, tab }: { orgId: string; tab: string }) {
               </Tabs.Panel>
               <Tabs.Panel value="groups" pt="md">
                 <Groups orgId={orgId} canManage={!!can['org.manage_groups']} />
+              </Tabs.Panel>
+              <Tabs.Panel value="roles" pt="md">
+                <Roles orgId={orgId} canManage={!!can['org.update_user_roles']} />
               </Tabs.Panel>
               <Tabs.Panel value="api-keys" pt="md">
                 <Text mb="sm">

@@ -1,0 +1,283 @@
+import { presets } from '@orgkit/core'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
+import { addMember, createOrg, explain, launch, pick, provision, screenshot, signUp } from './e2e-support.ts'
+
+// Seeds 002, 003 and 004 walked through the console, each preset on its own server, in headless Chromium.
+// Other members are provisioned through the API (the invitation flow is console.e2e.test.ts's subject);
+// every step the seed describes is done and checked on the console's screens.
+let browser: Browser
+let shot: (page: Page, name: string) => Promise<unknown>
+const pages: Page[] = []
+
+beforeAll(async () => {
+  const launched = await launch('presets')
+  browser = launched.browser
+  shot = screenshot(launched.artifacts)
+}, 180_000)
+
+afterEach(async (context) => {
+  if (context.task.result?.state === 'fail')
+    for (const [i, page] of pages.entries()) await shot(page, `failure-${i}`).catch(() => {})
+  pages.length = 0
+})
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe('projects preset (seed 002)', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer('pglite', { model: presets.projects!, localOutbox: true })
+  }, 60_000)
+  afterAll(() => server?.stop())
+
+  it('creates a project, shows DEFAULT / ADMIN, gives access by group and account, lists externals', async () => {
+    const admin = await signUp(server, browser, 'Ada Admin', 'ada@example.com')
+    pages.push(admin)
+    const orgId = await createOrg(server, admin, 'APImetrics')
+    await addMember(server, orgId, 'Ann', 'ann@example.com', ['org_member'])
+
+    // "Organizations have two default roles: DEFAULT and ADMIN": DEFAULT holds every member.
+    await admin.goto(`${server.url}/orgs/${orgId}/settings/groups`)
+    await admin.getByRole('button', { name: 'DEFAULT', exact: true }).waitFor()
+    await admin.getByRole('button', { name: 'ADMIN', exact: true }).waitFor()
+    await shot(admin, 'projects-01-groups')
+    await admin.getByRole('button', { name: 'DEFAULT', exact: true }).click()
+    const inGroup = admin.getByRole('table', { name: 'Group members' })
+    await inGroup.getByText('ann@example.com').waitFor()
+    await inGroup.getByText('ada@example.com').waitFor()
+    await admin.keyboard.press('Escape')
+    await admin.getByRole('button', { name: 'ADMIN', exact: true }).click()
+    await inGroup.getByText('ada@example.com').waitFor()
+    expect(await inGroup.getByText('ann@example.com').count()).toBe(0)
+    await admin.keyboard.press('Escape')
+
+    // A project.
+    await admin.goto(`${server.url}/orgs/${orgId}/apps`)
+    await admin.getByRole('button', { name: 'New project' }).click()
+    await admin.getByRole('dialog').getByLabel('Name').fill('Checkout API')
+    await admin.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
+    await admin.waitForURL(/\/apps\/[0-9a-f-]{36}$/)
+    const projectUrl = admin.url()
+    const projectId = /\/apps\/([0-9a-f-]{36})$/.exec(projectUrl)![1]!
+
+    // Project access: a Role (group) with a level, then an account with a level.
+    await admin.goto(`${projectUrl}/access`)
+    await admin.getByRole('button', { name: 'Add access' }).click()
+    await pick(admin, 'Email or group', 'Group: DEFAULT')
+    await pick(admin, 'Role', 'Viewer')
+    await admin.getByRole('button', { name: 'Assign' }).click()
+    const access = admin.getByRole('table', { name: 'Access' })
+    await access.getByText('DEFAULT').waitFor()
+    await admin.getByRole('button', { name: 'Add access' }).click()
+    await pick(admin, 'Email or group', /ann@example\.com/)
+    await pick(admin, 'Role', 'Editor')
+    await admin.getByRole('button', { name: 'Assign' }).click()
+    await access.getByText('ann@example.com').waitFor()
+    await shot(admin, 'projects-02-access')
+    let result = await explain(server, admin, orgId, {
+      person: /Ann/,
+      permission: 'project.write',
+      resourceLabel: 'Project',
+      resource: /Checkout API/,
+    })
+    await expect.poll(() => result.getByText('Allowed').count()).toBe(1)
+
+    // An account with access to the project and no membership: listed, marked external.
+    const partner = await provision(server, 'Pat Partner', 'pat@partner.example')
+    const bound = await server.platform.post(`/v1/orgs/${orgId}/bindings`, {
+      principal: { type: 'user', id: partner },
+      role: 'project_viewer',
+      resourceId: projectId,
+    })
+    expect(bound.status).toBe(201)
+    await admin.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    const row = admin.locator('tr[data-email="pat@partner.example"]')
+    await row.getByText('external', { exact: true }).waitFor()
+    expect(await row.getByRole('button', { name: /Edit role/ }).count()).toBe(0)
+    await shot(admin, 'projects-03-members-external')
+    result = await explain(server, admin, orgId, {
+      person: /Pat Partner/,
+      permission: 'project.read',
+      resourceLabel: 'Project',
+      resource: /Checkout API/,
+    })
+    await expect.poll(() => result.getByText('Allowed').count()).toBe(1)
+  }, 240_000)
+})
+
+describe('teams preset (seed 003)', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer('pglite', { model: presets.teams!, localOutbox: true })
+  }, 60_000)
+  afterAll(() => server?.stop())
+
+  it('walks the single-role-teams example: Write / Read → on, team Admin → off, Write / Read again', async () => {
+    const owner = await signUp(server, browser, 'Olivia Owner', 'olivia@example.com')
+    pages.push(owner)
+    const orgId = await createOrg(server, owner, 'Copia')
+    await addMember(server, orgId, 'User One', 'user1@example.com', ['member'])
+    await addMember(server, orgId, 'User Two', 'user2@example.com', ['member'])
+    const level = async (person: RegExp, permission: string) => {
+      const result = await explain(server, owner, orgId, {
+        person,
+        permission,
+        resourceLabel: 'Repository',
+        resource: /firmware/,
+      })
+      await result
+        .getByText(/^(Allowed|Denied)$/)
+        .first()
+        .waitFor()
+      return (await result.getByText('Allowed', { exact: true }).count()) === 1
+    }
+
+    // Mantine's switch input is visually hidden: click it as the label would.
+    const toggle = (name: string) => owner.getByRole('switch', { name }).dispatchEvent('click')
+
+    // A repository.
+    await owner.goto(`${server.url}/orgs/${orgId}/apps`)
+    await owner.getByRole('button', { name: 'New repository' }).click()
+    await owner.getByRole('dialog').getByLabel('Name').fill('firmware')
+    await owner.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
+    await owner.waitForURL(/\/apps\/[0-9a-f-]{36}$/)
+
+    // 1. "Owner creates Team A, with User 1 set to Write, and User 2 set to Read"
+    const settings = (tab: string) => owner.goto(`${server.url}/orgs/${orgId}/settings/${tab}`)
+    await settings('groups')
+    await owner.getByRole('button', { name: 'Add' }).click()
+    await owner.getByRole('dialog').getByLabel('Name').fill('Team A')
+    await pick(owner, 'Team level', 'Read')
+    await owner.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
+    await owner.getByRole('button', { name: 'Team A', exact: true }).click()
+    await owner.getByRole('dialog').getByRole('button', { name: 'Add' }).click()
+    await owner.getByRole('checkbox', { name: /user1@example\.com/ }).check()
+    await owner.getByRole('checkbox', { name: /user2@example\.com/ }).check()
+    await owner.getByRole('button', { name: 'Add members' }).click()
+    await owner.getByRole('table', { name: 'Group members' }).getByText('user2@example.com').waitFor()
+    await pick(owner, 'Level of user1@example.com', 'Write')
+    await owner.getByText('Level saved').first().waitFor()
+    await pick(owner, 'Level of user2@example.com', 'Read')
+    await shot(owner, 'teams-01-team-members')
+    await owner.getByRole('tab', { name: 'Access Control' }).click()
+    await pick(owner, 'Repository', 'firmware')
+    await pick(owner, 'Role', "Team's level (per member)")
+    await owner.getByRole('button', { name: 'Assign' }).click()
+    await owner.getByRole('table', { name: 'Group access' }).getByText("Team's level (per member)").waitFor()
+    await shot(owner, 'teams-02-team-access')
+    expect(await level(/User One/, 'repository.write')).toBe(true)
+    expect(await level(/User Two/, 'repository.write')).toBe(false)
+    expect(await level(/User Two/, 'repository.read')).toBe(true)
+
+    // 2. "Owner enables single-role teams" (first time: every team to Read); "Team A is set to Admin".
+    await settings('general')
+    await toggle('Single-role teams')
+    await owner.getByText('Settings saved').first().waitFor()
+    await expect.poll(() => owner.getByRole('switch', { name: 'Single-role teams' }).isChecked()).toBe(true)
+    await owner.getByRole('switch', { name: 'Permissions' }).waitFor()
+    await shot(owner, 'teams-03-general')
+    await settings('groups')
+    const teamRow = owner.locator('tr', { hasText: 'Team A' })
+    await expect.poll(() => teamRow.getByText('Read', { exact: true }).count()).toBe(1)
+    expect(await level(/User One/, 'repository.write')).toBe(false)
+    await settings('groups')
+    await owner.getByRole('button', { name: 'Team A', exact: true }).click()
+    await pick(owner, 'Team level', 'Admin')
+    await owner.getByText('Team level saved').first().waitFor()
+    expect(await level(/User One/, 'repository.admin')).toBe(true)
+    expect(await level(/User Two/, 'repository.admin')).toBe(true)
+
+    // 3. "Owner disables single-role teams": User 1 back to Write, User 2 back to Read.
+    await settings('general')
+    await toggle('Single-role teams')
+    await expect.poll(() => owner.getByRole('switch', { name: 'Single-role teams' }).isChecked()).toBe(false)
+    expect(await level(/User One/, 'repository.write')).toBe(true)
+    expect(await level(/User One/, 'repository.admin')).toBe(false)
+    expect(await level(/User Two/, 'repository.write')).toBe(false)
+    expect(await level(/User Two/, 'repository.read')).toBe(true)
+    await shot(owner, 'teams-04-explain')
+
+    // The Permissions setting (resourceAdminsGrantTeamAccess).
+    await settings('general')
+    await toggle('Permissions')
+    await expect.poll(() => owner.getByRole('switch', { name: 'Permissions' }).isChecked()).toBe(true)
+    // A team given the whole organization: every repository, at the team's level.
+    await settings('groups')
+    await owner.getByRole('button', { name: 'Add' }).click()
+    await owner.getByRole('dialog').getByLabel('Name').fill('Readers')
+    await pick(owner, 'Team level', 'Read')
+    await owner.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
+    await owner.getByRole('button', { name: 'Readers', exact: true }).click()
+    await owner.getByRole('tab', { name: 'Access Control' }).click()
+    await pick(owner, 'Repository', 'Every repository (the organization)')
+    await pick(owner, 'Role', "Team's level (per member)")
+    await owner.getByRole('button', { name: 'Assign' }).click()
+    await owner.getByRole('table', { name: 'Group access' }).getByText('Organization').waitFor()
+    await shot(owner, 'teams-05-all-repositories')
+    const org = await server.platform.get(`/v1/orgs/${orgId}`)
+    expect(org.body).toMatchObject({ singleRoleTeams: false, resourceAdminsGrantTeamAccess: true })
+  }, 300_000)
+})
+
+describe('modules preset (seed 004)', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer('pglite', { model: presets.modules!, localOutbox: true })
+  }, 60_000)
+  afterAll(() => server?.stop())
+
+  it('gives a personal org at sign-up, inherits into a sub-org, edits module roles, resends and revokes', async () => {
+    const owner = await signUp(server, browser, 'Olivia Owner', 'olivia@example.com')
+    pages.push(owner)
+    // Sign-up made a personal organization, owned.
+    const personal = /\/orgs\/([0-9a-f-]{36})\//.exec(owner.url())?.[1]
+    expect(personal).toBeTruthy()
+    await owner.goto(`${server.url}/orgs/${personal}/settings/members`)
+    await owner.locator('tr[data-email="olivia@example.com"]').getByText('Owner', { exact: true }).waitFor()
+    await shot(owner, 'modules-01-personal-org')
+
+    // A root org with a member holding module roles, several at once, edited in the role modal.
+    const root = await createOrg(server, owner, 'Root')
+    await addMember(server, root, 'Dev', 'dev@example.com', ['member'])
+    await owner.reload()
+    const dev = owner.locator('tr[data-email="dev@example.com"]')
+    await dev.getByRole('button', { name: 'Edit role of dev@example.com' }).click()
+    await owner.getByRole('checkbox', { name: 'Build: write' }).check()
+    await owner.getByRole('checkbox', { name: 'Testing Distribution: write' }).check()
+    await shot(owner, 'modules-02-module-roles')
+    await owner.getByRole('button', { name: 'Confirm' }).click()
+    await dev.getByText(/Build: write/).waitFor()
+    await dev.getByText(/Testing Distribution: write/).waitFor()
+
+    // A sub-organization: the parent's member is listed there as inherited, with the parent's roles.
+    const sub = await createOrg(server, owner, 'Sub', /^Root$/)
+    await owner.goto(`${server.url}/orgs/${sub}/settings/members`)
+    const inherited = owner.locator('tr[data-email="dev@example.com"]')
+    await inherited.getByText('inherited', { exact: true }).waitFor()
+    await inherited.getByText(/Build: write/).waitFor()
+    expect(await inherited.getByRole('button', { name: /Edit role/ }).count()).toBe(0)
+    await shot(owner, 'modules-03-sub-org-inherited')
+
+    // A pending invitation, resent and revoked.
+    await owner.goto(`${server.url}/orgs/${root}/settings/members`)
+    await owner.getByRole('button', { name: 'Add' }).click()
+    await owner.getByRole('radio', { name: 'Member', exact: true }).check()
+    await owner.getByRole('button', { name: 'Confirm' }).click()
+    await owner.getByRole('dialog').getByLabel('Email').fill('new@example.com')
+    await owner.getByLabel("I'm not a robot").click()
+    await owner.getByText('Verified').waitFor()
+    await owner.getByRole('button', { name: 'Send invitation' }).click()
+    const pending = owner.locator('tr[data-email="new@example.com"]')
+    await pending.getByText('Pending').waitFor()
+    await pending.getByRole('button', { name: 'Resend invitation to new@example.com' }).click()
+    await owner.getByText('Invitation sent again').first().waitFor()
+    await shot(owner, 'modules-04-pending')
+    await pending.getByRole('button', { name: 'Revoke invitation to new@example.com' }).click()
+    await owner.getByRole('button', { name: 'Revoke', exact: true }).click()
+    await expect.poll(() => pending.count()).toBe(0)
+  }, 240_000)
+})

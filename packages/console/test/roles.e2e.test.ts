@@ -1,0 +1,148 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
+import { createOrg, launch, pick, screenshot, signUp } from './e2e-support.ts'
+
+// Issue #8's custom roles screen (Settings → Roles) on the capgo preset, in headless Chromium.
+let server: TestServer
+let browser: Browser
+let shot: (page: Page, name: string) => Promise<unknown>
+const pages: Page[] = []
+
+beforeAll(async () => {
+  const launched = await launch('roles')
+  browser = launched.browser
+  shot = screenshot(launched.artifacts)
+  server = await startTestServer('pglite', { localOutbox: true })
+}, 180_000)
+
+afterEach(async (context) => {
+  if (context.task.result?.state === 'fail')
+    for (const [i, page] of pages.entries()) await shot(page, `failure-${i}`).catch(() => {})
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+/** A write from the page's own session (the console's CSRF double submit), for setting up a fixture. */
+const fetchAs = (page: Page, method: string, path: string, body?: unknown) =>
+  page.evaluate(
+    async ([method, path, body]) => {
+      const reply = await fetch(path as string, {
+        method: method as string,
+        headers: {
+          'content-type': 'application/json',
+          'x-orgkit-csrf': /orgkit_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '',
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      })
+      return { status: reply.status, body: await reply.json() }
+    },
+    [method, path, body] as const,
+  )
+
+describe('Roles tab (Chromium, capgo preset)', () => {
+  it('lists built-in roles, creates, edits and deletes a custom role, and shows the API refusals', async () => {
+    const owner = await signUp(server, browser, 'Olivia Owner', 'owner@example.com')
+    pages.push(owner)
+    const orgId = await createOrg(server, owner, 'Acme')
+    await owner.goto(`${server.url}/orgs/${orgId}/settings/roles`)
+    const builtIn = owner.getByRole('table', { name: 'Built-in roles' })
+    await builtIn.getByText('Super Admin').waitFor()
+    await builtIn.getByText('App Developer').waitFor()
+    // Built-in roles are read-only: no edit or delete on them.
+    expect(await builtIn.getByRole('button').count()).toBe(0)
+    await owner.getByText('No custom roles yet.').waitFor()
+    await shot(owner, '01-roles')
+
+    // Create: scope, slot and permissions from the model's catalogue, grouped by module.
+    await owner.getByRole('button', { name: 'New role' }).click()
+    const dialog = owner.getByRole('dialog')
+    await dialog.getByRole('textbox', { name: 'Label' }).fill('Release manager')
+    await dialog.getByRole('textbox', { name: 'Key' }).fill('release_manager')
+    await pick(owner, 'Slot', 'Organization role')
+    await dialog.getByRole('checkbox', { name: /\(org\.read\)$/ }).check()
+    await dialog.getByRole('checkbox', { name: /\(org\.read_members\)$/ }).check()
+    await dialog.getByRole('checkbox', { name: /\(app\.read\)$/ }).check()
+    await shot(owner, '02-new-role')
+    await dialog.getByRole('button', { name: 'Create role' }).click()
+    const custom = owner.getByRole('table', { name: 'Custom roles' })
+    const row = custom.locator('tr[data-role="release_manager"]')
+    await row.getByText('Release manager').waitFor()
+    expect(await row.locator('td').nth(4).textContent()).toBe('3')
+
+    // A role ranking above the owner's own is refused, and the problem code says so.
+    await owner.getByRole('button', { name: 'New role' }).click()
+    await dialog.getByRole('textbox', { name: 'Label' }).fill('Emperor')
+    await dialog.getByRole('textbox', { name: 'Key' }).fill('emperor')
+    await pick(owner, 'Slot', 'Organization role')
+    await dialog.getByRole('textbox', { name: 'Priority' }).fill('1000000')
+    await dialog.getByRole('checkbox', { name: /\(org\.read\)$/ }).check()
+    await dialog.getByRole('button', { name: 'Create role' }).click()
+    await dialog.getByRole('alert').getByText('[RANK_TOO_LOW]').waitFor()
+    await shot(owner, '03-rank-too-low')
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+
+    // Edit: one more permission.
+    await row.getByRole('button', { name: 'Edit role Release manager' }).click()
+    await dialog
+      .getByRole('checkbox', { name: /\(app\.read_logs\)$|\(app\.read_bundles\)$/ })
+      .first()
+      .check()
+    await dialog.getByRole('button', { name: 'Save role' }).click()
+    await expect.poll(() => row.locator('td').nth(4).textContent()).toBe('4')
+
+    // In use (a group holds it): deleting answers ROLE_IN_USE, and the screen offers reassigning.
+    const group = await fetchAs(owner, 'POST', `/v1/orgs/${orgId}/groups`, { name: 'Releases' })
+    expect(group.status).toBe(201)
+    const binding = await fetchAs(owner, 'POST', `/v1/orgs/${orgId}/bindings`, {
+      principal: { type: 'group', id: group.body.id },
+      role: 'release_manager',
+    })
+    expect(binding.status).toBe(201)
+    await row.getByRole('button', { name: 'Delete role Release manager' }).click()
+    await dialog.getByRole('button', { name: 'Delete role' }).click()
+    await dialog.getByText('This role is in use').waitFor()
+    await dialog.getByText(/1 binding\(s\) hold it/).waitFor()
+    await pick(owner, 'Reassign to', /^Member$/)
+    await shot(owner, '04-delete-in-use')
+    await dialog.getByRole('button', { name: 'Delete role' }).click()
+    await owner.getByText('No custom roles yet.').waitFor()
+    // The group's binding now holds the role it was reassigned to.
+    await owner.goto(`${server.url}/orgs/${orgId}/settings/groups`)
+    await owner.getByRole('button', { name: 'Releases', exact: true }).click()
+    await owner.getByRole('tab', { name: 'Access Control' }).click()
+    const groupAccess = owner.getByRole('table', { name: 'Group access' })
+    await groupAccess.getByText('Member', { exact: true }).waitFor()
+    await owner.keyboard.press('Escape')
+
+    // Someone without org.update_user_roles has no Roles tab; an Admin has it, but may not define a
+    // role holding a permission they lack (Admin: no org.delete).
+    const max = await signUp(server, browser, 'Max Admin', 'max@example.com')
+    pages.push(max)
+    const me = await fetchAs(max, 'GET', '/v1/me')
+    expect(
+      (await server.platform.post(`/v1/orgs/${orgId}/members`, { userId: me.body.id, roles: ['org_member'] }))
+        .status,
+    ).toBe(201)
+    await max.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await max.getByRole('tab', { name: 'Members' }).waitFor()
+    expect(await max.getByRole('tab', { name: 'Roles' }).count()).toBe(0)
+    await server.platform.patch(`/v1/orgs/${orgId}/members/${me.body.id}`, { roles: ['org_admin'] })
+    await max.goto(`${server.url}/orgs/${orgId}/settings/roles`)
+    await max.getByRole('tab', { name: 'Roles' }).waitFor()
+    await max.getByRole('button', { name: 'New role' }).click()
+    const maxDialog = max.getByRole('dialog')
+    await maxDialog.getByRole('textbox', { name: 'Label' }).fill('Deleter')
+    await maxDialog.getByRole('textbox', { name: 'Key' }).fill('deleter')
+    await pick(max, 'Slot', 'Organization role')
+    await maxDialog.getByRole('checkbox', { name: /\(org\.delete\)$/ }).check()
+    await maxDialog.getByRole('button', { name: 'Create role' }).click()
+    const refusal = maxDialog.getByRole('alert')
+    await refusal.getByText('[ESCALATION]').waitFor()
+    await refusal.getByText(/permissions you lack/).waitFor()
+    await shot(max, '05-escalation')
+  }, 240_000)
+})
