@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // The default reporter plus one that prints the plain "N passed, N failed" line CI reads.
     reporters: ['default', './tools/summary-reporter.ts'],
+    // The browser tests serve the built console: build it once, before any of them starts.
+    globalSetup: ['./tools/build-console.ts'],
   },
 })

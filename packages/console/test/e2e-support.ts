@@ -111,3 +111,6 @@ export async function addMember(
   expect(reply.status).toBe(201)
   return userId
 }
+
+/** The built console the test servers serve (they are API-only unless a test asks). */
+export const CONSOLE_DIST = new URL('../dist', import.meta.url).pathname

@@ -2,7 +2,17 @@ import { presets } from '@orgkit/core'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { addMember, createOrg, explain, launch, pick, provision, screenshot, signUp } from './e2e-support.ts'
+import {
+  addMember,
+  CONSOLE_DIST,
+  createOrg,
+  explain,
+  launch,
+  pick,
+  provision,
+  screenshot,
+  signUp,
+} from './e2e-support.ts'
 
 // Seeds 002, 003 and 004 walked through the console, each preset on its own server, in headless Chromium.
 // Other members are provisioned through the API (the invitation flow is console.e2e.test.ts's subject);
@@ -30,7 +40,11 @@ afterAll(async () => {
 describe('projects preset (seed 002)', () => {
   let server: TestServer
   beforeAll(async () => {
-    server = await startTestServer('pglite', { model: presets.projects!, localOutbox: true })
+    server = await startTestServer('pglite', {
+      model: presets.projects!,
+      localOutbox: true,
+      consoleDir: CONSOLE_DIST,
+    })
   }, 60_000)
   afterAll(() => server?.stop())
 
@@ -112,7 +126,11 @@ describe('projects preset (seed 002)', () => {
 describe('teams preset (seed 003)', () => {
   let server: TestServer
   beforeAll(async () => {
-    server = await startTestServer('pglite', { model: presets.teams!, localOutbox: true })
+    server = await startTestServer('pglite', {
+      model: presets.teams!,
+      localOutbox: true,
+      consoleDir: CONSOLE_DIST,
+    })
   }, 60_000)
   afterAll(() => server?.stop())
 
@@ -226,7 +244,11 @@ describe('teams preset (seed 003)', () => {
 describe('modules preset (seed 004)', () => {
   let server: TestServer
   beforeAll(async () => {
-    server = await startTestServer('pglite', { model: presets.modules!, localOutbox: true })
+    server = await startTestServer('pglite', {
+      model: presets.modules!,
+      localOutbox: true,
+      consoleDir: CONSOLE_DIST,
+    })
   }, 60_000)
   afterAll(() => server?.stop())
 

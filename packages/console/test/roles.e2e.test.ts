@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { createOrg, launch, pick, screenshot, signUp } from './e2e-support.ts'
+import { CONSOLE_DIST, createOrg, launch, pick, screenshot, signUp } from './e2e-support.ts'
 
 // Issue #8's custom roles screen (Settings → Roles) on the capgo preset, in headless Chromium.
 let server: TestServer
@@ -13,7 +13,7 @@ beforeAll(async () => {
   const launched = await launch('roles')
   browser = launched.browser
   shot = screenshot(launched.artifacts)
-  server = await startTestServer('pglite', { localOutbox: true })
+  server = await startTestServer('pglite', { localOutbox: true, consoleDir: CONSOLE_DIST })
 }, 180_000)
 
 afterEach(async (context) => {
