@@ -9,6 +9,9 @@ import { Link, navigate } from '../../router.tsx'
 import { useSession } from '../../session.tsx'
 
 /** The model's top resource type below the org ("app" in capgo): the console's Apps list. */
+/** The model's label in the plural: "Apps", "Repositories". */
+const plural = (label: string) => (/[^aeiou]y$/i.test(label) ? `${label.slice(0, -1)}ies` : `${label}s`)
+
 export function appType(model: ReturnType<typeof useSession>['model']): { type: string; label: string } {
   const entry = Object.entries(model?.resourceTypes ?? {}).find(([, def]) => def.parent === 'org')
   return { type: entry?.[0] ?? 'app', label: entry?.[1].label ?? 'App' }
@@ -33,7 +36,7 @@ export function Apps({ orgId }: { orgId: string }) {
   })
   return (
     <Page
-      title={`${label}s`}
+      title={plural(label)}
       actions={
         can.data?.[createPermission] && (
           <Button leftSection={<IconPlus size={16} />} onClick={open}>
@@ -45,7 +48,11 @@ export function Apps({ orgId }: { orgId: string }) {
       <Loaded state={apps}>
         {(data) =>
           data.items.length === 0 ? (
-            <Alert>No {label.toLowerCase()}s yet.</Alert>
+            <Alert>
+              {can.data?.[createPermission]
+                ? `No ${plural(label).toLowerCase()} yet.`
+                : `No ${plural(label).toLowerCase()} you can open here.`}
+            </Alert>
           ) : (
             <Table.ScrollContainer minWidth={400}>
               <Table striped highlightOnHover>
