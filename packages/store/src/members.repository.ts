@@ -39,10 +39,20 @@ export function listMemberships(db: Executor, orgIds: readonly string[]) {
     .execute()
 }
 
-/**
- * Active members holding one of `ownerRoles` directly at the org. Read inside the transaction that holds
- * the org lock, so two concurrent demotions can't both see two owners.
- */
+/** Owner roles held directly at org scope by active members: the rows both owner questions below read. */
+const ownerBindings = (tx: Tx, ownerRoles: readonly string[]) =>
+  tx
+    .selectFrom('bindings')
+    .innerJoin('memberships', (join) =>
+      join
+        .onRef('memberships.user_id', '=', 'bindings.user_id')
+        .onRef('memberships.org_id', '=', 'bindings.org_id'),
+    )
+    .select('bindings.user_id')
+    .where('bindings.scope_type', '=', 'org')
+    .where('bindings.role', 'in', ownerRoles)
+    .where('memberships.status', '=', 'active')
+
 /**
  * Of these users, those who own no org any more (an owner role at org scope, active membership). Locks the
  * users' rows first, in id order, so two writes taking two of one user's orgs away queue on the user and
@@ -56,41 +66,20 @@ export async function usersOwningNoOrg(
   if (userIds.length === 0) return []
   const ids = [...new Set(userIds)].sort()
   await tx.selectFrom('users').select('id').where('id', 'in', ids).orderBy('id').forNoKeyUpdate().execute()
-  const owning = await tx
-    .selectFrom('bindings')
-    .innerJoin('memberships', (join) =>
-      join
-        .onRef('memberships.user_id', '=', 'bindings.user_id')
-        .onRef('memberships.org_id', '=', 'bindings.org_id'),
-    )
-    .select('bindings.user_id')
-    .distinct()
-    .where('bindings.user_id', 'in', ids)
-    .where('bindings.scope_type', '=', 'org')
-    .where('bindings.role', 'in', ownerRoles)
-    .where('memberships.status', '=', 'active')
-    .execute()
+  const owning = await ownerBindings(tx, ownerRoles).distinct().where('bindings.user_id', 'in', ids).execute()
   const owners = new Set(owning.map((r) => r.user_id))
   return ids.filter((id) => !owners.has(id))
 }
 
+/**
+ * Active members holding one of `ownerRoles` directly at the org. Read inside the transaction that holds
+ * the org lock, so two concurrent demotions can't both see two owners.
+ */
 export async function activeOwnerIds(
   tx: Tx,
   orgId: string,
   ownerRoles: readonly string[],
 ): Promise<Set<string>> {
-  const rows = await tx
-    .selectFrom('bindings')
-    .innerJoin('memberships', (join) =>
-      join
-        .onRef('memberships.user_id', '=', 'bindings.user_id')
-        .onRef('memberships.org_id', '=', 'bindings.org_id'),
-    )
-    .select('bindings.user_id')
-    .where('bindings.org_id', '=', orgId)
-    .where('bindings.scope_type', '=', 'org')
-    .where('bindings.role', 'in', ownerRoles)
-    .where('memberships.status', '=', 'active')
-    .execute()
+  const rows = await ownerBindings(tx, ownerRoles).where('bindings.org_id', '=', orgId).execute()
   return new Set(rows.map((r) => r.user_id!))
 }

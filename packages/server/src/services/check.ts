@@ -89,9 +89,8 @@ async function subjectForInDatabase(
   subject: Subject | undefined,
   target: Target | null,
 ): Promise<Subject> {
-  const self = subjectOf(actor)
-  if (subject === undefined || self === null || (self.type === subject.type && self.id === subject.id))
-    return subjectFor(ctx, actor, subject, null)
+  if (subject === undefined || asksForItself(actor, subject)) return subjectFor(ctx, actor, subject, null)
+  const self = subjectOf(actor)!
   const orgId = target === null ? null : await sqlEvaluator.orgOf(tx, target)
   const org = { type: ORG, id: orgId ?? '' }
   if (
