@@ -245,6 +245,48 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
   )
 
   it(
+    'g. the dense index (dense.ts) answers as the graph walk does, scanned or through its Maps, change after change',
+    () => {
+      fc.assert(
+        fc.property(
+          worldArb,
+          fc.array(changePlanArb, { minLength: 1, maxLength: 20, size: 'medium' }),
+          fc.constantFrom(NOW, NOW + 86_400_001, NOW - 86_400_001),
+          (initial, plans, later) => {
+            let now = NOW
+            const clock = () => now
+            const walk = new Authorizer(capgo, initial, { clock, dense: false })
+            const scanned = new Authorizer(capgo, initial, { clock })
+            const mapped = new Authorizer(capgo, initial, { clock, denseScanLimit: 0 })
+            let snapshot = initial
+            const compare = (label: string) => {
+              expectSameAnswers(snapshot, scanned, walk, `scanned vs walk ${label}`, initial)
+              expectSameAnswers(snapshot, mapped, walk, `mapped vs walk ${label}`, initial)
+              for (const subject of subjectsOf(snapshot))
+                for (const type of TYPES) {
+                  const permission = permissionsOn(type)[0]!
+                  const want = sorted(walk.listResources(subject, permission, type))
+                  expect(sorted(mapped.listResources(subject, permission, type)), label).toEqual(want)
+                }
+            }
+            for (const [i, plan] of plans.entries()) {
+              const change = buildChange(snapshot, plan, 100 + i)
+              if (change === null) continue
+              for (const engine of [walk, scanned, mapped]) engine.apply(change)
+              snapshot = applyChange(snapshot, change)
+              compare(`after change ${i}: ${JSON.stringify(change)}`)
+            }
+            now = later
+            compare(`at ${later}`)
+          },
+        ),
+        { numRuns: RUNS },
+      )
+    },
+    TIMEOUT,
+  )
+
+  it(
     'f. one engine follows its clock across expiries, forwards and back (the access index is time-bound)',
     () => {
       const times = [NOW, NOW + 1, NOW + 86_400_001, NOW - 1, NOW - 86_400_001, 1, NOW]

@@ -12,21 +12,20 @@ import {
 /**
  * The per-user access index: what steps 6 and 7 of the decision procedure (docs/decision-procedure.md)
  * come to for one user, precomputed. For every scope where the user's roles (own and groups') count, one
- * entry: the scope node, then the OR of the permission bits (`RoleHandle.bits`) of every role that counts
- * there, after slots, membership, group applicability, team resolution and expiry. Org entries exist for
- * every org a counted role reaches (the bound org and the orgs below it); resource entries for every
- * resource bound directly. A check then ORs nothing: it finds the entry of the target, of each resource
- * above it and of its org, and tests one bit.
+ * entry: the scope's slot, then the OR of the permission bits (`RoleHandle.bits`) of every role that
+ * counts there, after slots, membership, group applicability, team resolution and expiry. Org entries
+ * exist for every org a counted role reaches (the bound org and the orgs below it); resource entries for
+ * every resource bound directly. A check then ORs nothing: it finds the entry of the target, of each
+ * resource above it and of its org, and tests one bit. The entries live in the dense index (dense.ts).
  *
  * The index is exact while (a) nothing it was built from changed and (b) the clock stays inside the
- * window in which no binding it saw crosses its expiry. The graph clears a user's index (`access = null`)
- * on every change to the user's bindings, memberships and groups, and to the bindings and role of the
- * user's groups; changes that can reach many users (an org moved or its teams switch flipped, a custom
- * role edited, a resource moved to another org, an org deleted) bump `graph.epoch` instead, which
- * invalidates every index. A stale index is rebuilt by the next check that needs it. The policy gate and
- * overrides are not in the index: a check reads them live.
+ * window in which no binding it saw crosses its expiry. The graph invalidates a user's index on every
+ * change to the user's bindings, memberships and groups, and to the bindings and role of the user's
+ * groups; changes that can reach many users (an org moved or its teams switch flipped, a custom role
+ * edited, a resource moved to another org, an org deleted) bump `graph.epoch` instead, which stales every
+ * index. A stale index is rebuilt by the next check that needs it. The policy gate and overrides are not
+ * in the index: a check reads them live.
  */
-export type AccessEntries = (OrgNode | ResourceNode | number)[]
 
 /** The role a binding gives this principal: a team binding resolves per member (SPEC 1.3). */
 export function roleOf(graph: Graph, b: BindingNode, member: GroupMemberNode | null): RoleHandle | null {
@@ -48,39 +47,14 @@ export function groupApplies(member: GroupMemberNode, org: OrgNode, user: UserNo
   return org.isWithin(groupOrg) && groupOrg.active.has(user.id)
 }
 
-/** Entries beyond which a lookup goes through a Map instead of a scan. */
-const SCAN_LIMIT = 16
-
-/** The user's index, rebuilt first if stale. */
-export function accessOf(graph: Graph, user: UserNode, now: number): AccessEntries {
-  const entries = user.access
+/** Rebuilds the user's index if it is stale. */
+export function ensureAccess(graph: Graph, user: UserNode, now: number): void {
   if (
-    entries === null ||
-    user.accessEpoch !== graph.epoch ||
+    !graph.dense.accessValid(user, graph.epoch) ||
     (user.accessTimed && (now < user.accessFrom! || now >= user.accessUntil!))
   ) {
-    return buildAccess(graph, user, now)
+    buildAccess(graph, user, now)
   }
-  return entries
-}
-
-/** Word `word` of the permission bits at `scope` (0 when the user holds no role there). */
-export function accessBits(
-  user: UserNode,
-  entries: AccessEntries,
-  scope: OrgNode | ResourceNode,
-  stride: number,
-  word: number,
-): number {
-  const index = user.accessIndex
-  if (index !== null) {
-    const at = index.get(scope)
-    return at === undefined ? 0 : (entries[at + 1 + word] as number)
-  }
-  for (let i = 0; i < entries.length; i += stride) {
-    if (entries[i] === scope) return entries[i + 1 + word] as number
-  }
-  return 0
 }
 
 /** The validity window of an index being built: it stays exact while `from <= now < until`. */
@@ -99,7 +73,7 @@ function seen(b: BindingNode, now: number, window: Window): boolean {
   return true
 }
 
-function orInto(entries: AccessEntries, at: number, role: RoleHandle, words: number): void {
+function orInto(entries: number[], at: number, role: RoleHandle, words: number): void {
   const bits = role.bits
   for (let w = 0; w < words; w++) entries[at + 1 + w] = (entries[at + 1 + w] as number) | bits[w]!
 }
@@ -130,7 +104,7 @@ function orgBitsInto(
   now: number,
   user: UserNode | null,
   member: GroupMemberNode | null,
-  entries: AccessEntries,
+  entries: number[],
   at: number,
   window: Window,
 ): void {
@@ -159,7 +133,7 @@ function resourceBitsInto(
   list: readonly BindingNode[] | undefined,
   now: number,
   member: GroupMemberNode | null,
-  entries: AccessEntries,
+  entries: number[],
   at: number,
   window: Window,
 ): void {
@@ -178,11 +152,10 @@ function addTree(org: OrgNode, into: Set<OrgNode>): void {
 }
 
 /** Builds the user's index from the graph (O(the user's bindings and groups' bindings × orgs reached)). */
-export function buildAccess(graph: Graph, user: UserNode, now: number): AccessEntries {
+export function buildAccess(graph: Graph, user: UserNode, now: number): void {
   const words = graph.compiled.words
-  const stride = 1 + words
   const window: Window = { from: Number.NEGATIVE_INFINITY, until: Number.POSITIVE_INFINITY }
-  const entries: AccessEntries = []
+  const entries: number[] = []
   const own = byScope(user.bindings)
   const groups: { member: GroupMemberNode; bindings: ByScope }[] = []
   for (const member of user.groups.values()) {
@@ -202,7 +175,7 @@ export function buildAccess(graph: Graph, user: UserNode, now: number): AccessEn
   }
   for (const org of orgs) {
     const at = entries.length
-    entries.push(org)
+    entries.push(org.slot)
     for (let w = 0; w < words; w++) entries.push(0)
     if (own !== null) orgBitsInto(graph, own, org.chain, now, user, null, entries, at, window)
     for (const { member, bindings } of groups) {
@@ -213,7 +186,7 @@ export function buildAccess(graph: Graph, user: UserNode, now: number): AccessEn
   }
   for (const resource of resources) {
     const at = entries.length
-    entries.push(resource)
+    entries.push(resource.slot)
     for (let w = 0; w < words; w++) entries.push(0)
     resourceBitsInto(graph, own?.get(resource), now, null, entries, at, window)
     for (const { member, bindings } of groups) {
@@ -223,23 +196,15 @@ export function buildAccess(graph: Graph, user: UserNode, now: number): AccessEn
     dropIfEmpty(entries, at, words)
   }
 
-  let index: Map<OrgNode | ResourceNode, number> | null = null
-  if (entries.length > SCAN_LIMIT * stride) {
-    index = new Map()
-    for (let i = 0; i < entries.length; i += stride) index.set(entries[i] as OrgNode | ResourceNode, i)
-  }
-  // An exact-size copy: the pushes above leave up to half the array's capacity unused.
-  user.access = entries.slice()
-  user.accessIndex = index
   // Stored only when bounded: a field that only ever held null and some doubles costs nothing when null.
-  user.accessTimed = window.from !== Number.NEGATIVE_INFINITY || window.until !== Number.POSITIVE_INFINITY
-  user.accessFrom = user.accessTimed ? window.from : null
-  user.accessUntil = user.accessTimed ? window.until : null
-  user.accessEpoch = graph.epoch
-  return user.access
+  const timed = window.from !== Number.NEGATIVE_INFINITY || window.until !== Number.POSITIVE_INFINITY
+  user.accessTimed = timed
+  user.accessFrom = timed ? window.from : null
+  user.accessUntil = timed ? window.until : null
+  graph.dense.writeAccess(user, entries, graph.epoch, timed)
 }
 
-function dropIfEmpty(entries: AccessEntries, at: number, words: number): void {
+function dropIfEmpty(entries: number[], at: number, words: number): void {
   for (let w = 0; w < words; w++) if (entries[at + 1 + w] !== 0) return
   entries.length = at
 }

@@ -1,6 +1,6 @@
 import type { Model } from '../model/model.ts'
 import { ORG } from '../model/model.ts'
-import { accessOf, buildAccess } from './access.ts'
+import { buildAccess, ensureAccess } from './access.ts'
 import { CompiledModel, type CompiledPermission, type RoleHandle } from './compiled-model.ts'
 import type { Change, Decision, Id, PrincipalRef, Reason, Snapshot, Subject, Target } from './data.ts'
 import {
@@ -17,6 +17,13 @@ import type { GroupMemberNode, OrgNode, Principal, ResourceNode, UserNode } from
 export interface AuthorizerOptions {
   /** Epoch milliseconds; binding and key expiry are read against it. */
   clock?: () => number
+  /**
+   * Whether `check` first asks the dense index (dense.ts), default true. Off, every check walks the graph:
+   * the tests run both and compare.
+   */
+  dense?: boolean
+  /** Tests only: access-index entries beyond which the dense index keeps a Map (default 32). */
+  denseScanLimit?: number
 }
 
 /** A fact of an explanation, as plain data. */
@@ -62,11 +69,13 @@ export class Authorizer {
   readonly compiled: CompiledModel
   private readonly graph: Graph
   private readonly clock: () => number
+  private readonly dense: boolean
 
   constructor(model: Model | CompiledModel, snapshot?: Snapshot, options: AuthorizerOptions = {}) {
     this.compiled = model instanceof CompiledModel ? model : new CompiledModel(model)
-    this.graph = new Graph(this.compiled)
+    this.graph = new Graph(this.compiled, options.denseScanLimit)
     this.clock = options.clock ?? Date.now
+    this.dense = options.dense ?? true
     if (snapshot) {
       this.graph.load(snapshot)
       // Every user's access index up front, so a loaded engine answers at full speed (and its heap shows).
@@ -87,8 +96,12 @@ export class Authorizer {
 
   check(subject: Subject, permission: string, target: Target): Decision {
     const compiled = this.compiled.permissionFor(permission, target.type)
-    // locate() and decide() inlined: no Located object per check.
     const graph = this.graph
+    if (subject.type === 'user' && this.dense) {
+      const decision = graph.dense.check(subject.id, compiled, target, graph.epoch)
+      if (decision !== null) return decision
+    }
+    // locate() and decide() inlined: no Located object per check.
     let org: OrgNode
     let resource: ResourceNode | null = null
     if (target.type === ORG) {
@@ -139,15 +152,17 @@ export class Authorizer {
     const allowed: Id[] = []
     // Candidates come from the user's access index: the orgs and resources where a counted role holds the
     // permission, and the resources below them; then allow-overrides. Each is decided as check decides.
-    const entries = accessOf(this.graph, user, now)
-    const stride = 1 + this.compiled.words
+    ensureAccess(this.graph, user, now)
+    const dense = this.graph.dense
+    const data = dense.access.data
+    const end = dense.accessEnd(user)
     const candidates = new Set<OrgNode | ResourceNode>()
     // Orgs where the roles grant a permission that can't be overridden, to a user (not a key with limits):
     // every resource of the type there is allowed once the gate passes. Decided once, ids copied in bulk.
     const wholeOrgs = new Set<OrgNode>()
-    for (let i = 0; i < entries.length; i += stride) {
-      if (((entries[i + 1 + compiled.word] as number) & compiled.bit) === 0) continue
-      const scope = entries[i] as OrgNode | ResourceNode
+    for (let i = dense.accessStart(user); i < end; i += dense.entryStride) {
+      if ((data[i + 1 + compiled.word]! & compiled.bit) === 0) continue
+      const scope = dense.scopes[data[i]!]!
       if (!('chain' in scope)) {
         collectBelow(scope, type, candidates)
       } else if (type === ORG) {

@@ -7,6 +7,8 @@ export interface CompiledPermission {
   readonly key: string
   readonly index: number
   readonly on: string
+  /** `on` as its index in `CompiledModel.types` (0: org). */
+  readonly onIndex: number
   readonly overridable: boolean
   /** Where the permission sits in a role's bit set (`RoleHandle.bits`): word, and the bit in it. */
   readonly word: number
@@ -46,15 +48,23 @@ export class CompiledModel {
   readonly typesBelow = new Map<string, ReadonlySet<string>>()
   /** Words in a permission bit set. */
   readonly words: number
+  /** `org`, then the model's resource types. */
+  readonly types: readonly string[]
+  /** Per type (by index in `types`), how many resources sit above one of that type (org: -1). */
+  readonly typeDepth: readonly number[]
 
   constructor(input: Model) {
     this.model = validateModel(input)
+    const types = [ORG, ...Object.keys(this.model.resourceTypes)]
+    this.types = types
+    this.typeDepth = types.map((type) => ancestorTypes(this.model, type).length - 2)
     let index = 0
     for (const [key, def] of Object.entries(this.model.permissions)) {
       const permission = {
         key,
         index,
         on: def.on,
+        onIndex: types.indexOf(def.on),
         overridable: def.overridable === true,
         word: Math.floor(index / BITS_PER_WORD),
         bit: 1 << (index % BITS_PER_WORD),
@@ -69,7 +79,6 @@ export class CompiledModel {
       this.slotBits.set(slot, bit)
       bit <<= 1
     }
-    const types = [ORG, ...Object.keys(this.model.resourceTypes)]
     for (const type of types) {
       this.typesBelow.set(type, new Set(types.filter((t) => ancestorTypes(this.model, t).includes(type))))
     }

@@ -1,4 +1,4 @@
-import { accessBits, accessOf, groupApplies, roleOf } from './access.ts'
+import { ensureAccess, groupApplies, roleOf } from './access.ts'
 import type { CompiledPermission, RoleHandle } from './compiled-model.ts'
 import type { Decision } from './data.ts'
 import type { Graph } from './graph.ts'
@@ -201,15 +201,14 @@ export function decideForUser(
   // 4. Roles. Without a trace, from the user's access index (access.ts): the same facts, precomputed.
   if (trace === null) {
     if (permission === null) return DENY_NO_GRANT
-    const entries = accessOf(graph, user, now)
-    if (entries.length === 0) return DENY_NO_GRANT
-    const stride = 1 + graph.compiled.words
+    ensureAccess(graph, user, now)
+    const dense = graph.dense
     const word = permission.word
     const bit = permission.bit
     for (let r = resource; r !== null; r = r.parent) {
-      if ((accessBits(user, entries, r, stride, word) & bit) !== 0) return ALLOW_ROLE
+      if ((dense.accessBits(user, r.slot, word) & bit) !== 0) return ALLOW_ROLE
     }
-    return (accessBits(user, entries, org, stride, word) & bit) !== 0 ? ALLOW_ROLE : DENY_NO_GRANT
+    return (dense.accessBits(user, org.slot, word) & bit) !== 0 ? ALLOW_ROLE : DENY_NO_GRANT
   }
 
   // 4a. Bindings on the resource and the resources above it (union).

@@ -15,6 +15,7 @@ import type {
   Snapshot,
   UserRecord,
 } from './data.ts'
+import { DenseIndex } from './dense.ts'
 import {
   ApiKeyNode,
   BindingNode,
@@ -52,8 +53,15 @@ export class Graph {
    * another org. Rare writes; every other change clears only the indexes it touches.
    */
   epoch = 0
+  /** What a plain check reads, as typed arrays (dense.ts); kept in step by every change below. */
+  readonly dense: DenseIndex
 
-  constructor(readonly compiled: CompiledModel) {}
+  constructor(
+    readonly compiled: CompiledModel,
+    scanLimit?: number,
+  ) {
+    this.dense = new DenseIndex(compiled.words, compiled.typeDepth, scanLimit)
+  }
 
   load(snapshot: Snapshot): void {
     for (const org of parentsFirst(snapshot.orgs)) this.putOrg(org)
@@ -66,6 +74,7 @@ export class Graph {
     for (const binding of snapshot.bindings) this.putBinding(binding)
     for (const override of snapshot.overrides) this.putOverride(override)
     for (const apiKey of snapshot.apiKeys) this.putApiKey(apiKey)
+    this.dense.packKeys()
   }
 
   apply(change: Change): void {
@@ -94,7 +103,7 @@ export class Graph {
         const user = this.user(userId)
         // Keys are the nodes' own id strings: the records' copies can then be collected.
         if (org.setMember(user.id, status)) user.orgs = append(user.orgs, org)
-        user.access = null
+        this.dense.invalidate(user)
         return
       }
       case 'membership.delete': {
@@ -102,7 +111,7 @@ export class Graph {
         const user = this.users.get(change.userId)
         if (org && user && org.deleteMember(user.id)) {
           removeFrom(user.orgs!, org)
-          user.access = null
+          this.dense.invalidate(user)
         }
         return
       }
@@ -117,7 +126,7 @@ export class Graph {
         const group = this.group(groupId)
         const user = this.user(userId)
         const existing = group.members.get(userId)
-        user.access = null
+        this.dense.invalidate(user)
         if (existing) existing.memberRole = memberRole ?? null
         else {
           const member = new GroupMemberNode(group, user, memberRole ?? null)
@@ -132,7 +141,7 @@ export class Graph {
         const user = this.users.get(change.userId)
         if (user) {
           user.groups.delete(change.groupId)
-          user.access = null
+          this.dense.invalidate(user)
         }
         return
       }
@@ -175,9 +184,9 @@ export class Graph {
 
   /** Clears the access index of a user, or of every member of a group (the epoch, for a big group). */
   private touch(principal: Principal): void {
-    if (!principal.isGroup) principal.access = null
+    if (!principal.isGroup) this.dense.invalidate(principal)
     else if (principal.members.size > 64) this.epoch++
-    else for (const member of principal.members.values()) member.user.access = null
+    else for (const member of principal.members.values()) this.dense.invalidate(member.user)
   }
 
   // --- lookups that fail on a dangling reference ---------------------------------------------------
@@ -221,6 +230,7 @@ export class Graph {
     if (!org) {
       org = new OrgNode(record.id)
       this.orgs.set(org.id, org)
+      this.dense.addOrg(org)
       // A new sub-org inherits roles bound above it: their holders' indexes need an entry for it.
       if (parent !== null) this.epoch++
     } else if (org.parent !== parent || org.singleRoleTeams !== singleRoleTeams) this.epoch++
@@ -249,6 +259,7 @@ export class Graph {
       policies.push(org.passwordPolicyId)
     org.gatePolicies = policies
     org.gated = org.gateMfa || policies.length > 0
+    this.dense.setGate(org)
     for (const child of org.children) this.refreshChains(child)
   }
 
@@ -268,6 +279,7 @@ export class Graph {
     for (const role of org.customRoles.values()) role.live = false
     org.parent?.children.delete(org)
     this.orgs.delete(org.id)
+    this.dense.deleteOrg(org)
   }
 
   // --- resources -----------------------------------------------------------------------------------
@@ -294,6 +306,7 @@ export class Graph {
     if (!resource) {
       resource = new ResourceNode(record.id, record.type, org)
       this.resources.set(resource.id, resource)
+      this.dense.addResource(resource, this.compiled.types.indexOf(resource.type))
       setOf(org.resources, resource.type).add(resource)
       org.resourceIds = null
     }
@@ -303,6 +316,7 @@ export class Graph {
       if (parent) {
         parent.children = append(parent.children, resource)
       }
+      this.dense.placeResource(resource)
     }
     if (resource.org !== org) {
       this.rehome(resource, org)
@@ -315,6 +329,7 @@ export class Graph {
     resource.org.resources.get(resource.type)?.delete(resource)
     resource.org.resourceIds = null
     resource.org = org
+    this.dense.placeResource(resource)
     setOf(org.resources, resource.type).add(resource)
     org.resourceIds = null
     // A custom role key means the role of the org the binding lives in: now the new org's.
@@ -333,6 +348,7 @@ export class Graph {
     resource.org.resources.get(resource.type)?.delete(resource)
     resource.org.resourceIds = null
     this.resources.delete(resource.id)
+    this.dense.deleteResource(resource)
   }
 
   // --- users, groups, roles, keys ----------------------------------------------------------------
@@ -342,8 +358,10 @@ export class Graph {
     if (!user) {
       user = new UserNode(record.id)
       this.users.set(user.id, user)
+      this.dense.addUser(user)
     }
     user.mfaEnabled = record.mfaEnabled
+    this.dense.setMfa(user)
     const compliant = record.compliantPasswordPolicies ?? []
     user.compliant = compliant.length === 0 ? (NONE_SET as ReadonlySet<string>) : new Set(compliant)
   }
@@ -355,6 +373,7 @@ export class Graph {
     for (const member of user.groups.values()) member.group.members.delete(user.id)
     for (const key of [...user.apiKeys]) this.deleteApiKey(key)
     this.users.delete(user.id)
+    this.dense.deleteUser(user)
   }
 
   private putGroup(record: GroupRecord): void {
@@ -391,6 +410,7 @@ export class Graph {
       const list = o.resource.overrides!
       removeFrom(list, o)
       if (list.length === 0) o.resource.overrides = null
+      this.dense.writeOverrides(o.resource, o.resource.overrides)
     }
     principal.overrides = NO_OVERRIDES
   }
@@ -512,13 +532,13 @@ export class Graph {
     }
     const principal = this.principal(record.principal)
     const existing = findOverride(resource, principal, permission.index)
-    if (existing) {
-      existing.effect = record.effect
-      return
+    if (existing) existing.effect = record.effect
+    else {
+      const override = new OverrideNode(principal, resource, permission.index, record.effect)
+      resource.overrides = append(resource.overrides, override)
+      principal.overrides = append(principal.overrides as OverrideNode[], override)
     }
-    const override = new OverrideNode(principal, resource, permission.index, record.effect)
-    resource.overrides = append(resource.overrides, override)
-    principal.overrides = append(principal.overrides as OverrideNode[], override)
+    this.dense.writeOverrides(resource, resource.overrides)
   }
 
   private deleteOverride(ref: PrincipalRef, resourceId: Id, permissionKey: string): void {
@@ -531,6 +551,7 @@ export class Graph {
     removeFrom(resource.overrides!, override)
     if (resource.overrides!.length === 0) resource.overrides = null
     removeFrom(principal.overrides as OverrideNode[], override)
+    this.dense.writeOverrides(resource, resource.overrides)
   }
 }
 

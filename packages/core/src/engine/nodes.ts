@@ -1,5 +1,4 @@
 import { ORG, TEAM_ROLE } from '../model/model.ts'
-import type { AccessEntries } from './access.ts'
 import type { RoleHandle } from './compiled-model.ts'
 import type { Effect, Id } from './data.ts'
 
@@ -36,6 +35,8 @@ export class OrgNode {
   customRoles: Map<string, RoleHandle> = noneMap()
   /** Every binding at this org, any principal. */
   bindings: BindingNode | null = null
+  /** Its number among the scopes of the dense index (dense.ts). */
+  slot = -1
 
   constructor(readonly id: Id) {}
 
@@ -77,6 +78,8 @@ export class ResourceNode {
   overrides: OverrideNode[] | null = null
   /** Every binding on this resource, any principal. */
   bindings: BindingNode | null = null
+  /** Its number among the scopes of the dense index (dense.ts). */
+  slot = -1
 
   constructor(
     readonly id: Id,
@@ -134,16 +137,13 @@ export class UserNode extends PrincipalNode {
   orgs: OrgNode[] | null = null
   groups: Map<Id, GroupMemberNode> = noneMap()
   apiKeys: Set<ApiKeyNode> = NONE_SET as unknown as Set<ApiKeyNode>
-  /** The access index (access.ts); null until built and after a change that stales it. */
-  access: AccessEntries | null = null
-  /** Entry offsets by scope, for users with many entries; null: scan `access`. */
-  accessIndex: Map<OrgNode | ResourceNode, number> | null = null
-  /** The index is exact while `accessFrom <= now < accessUntil` and `graph.epoch` is `accessEpoch`. */
+  /** Its number in the dense index (dense.ts), which holds its access index (access.ts). */
+  slot = -1
+  /** The access index is exact while `accessFrom <= now < accessUntil` (and the dense index has it). */
   accessFrom: number | null = null
   accessUntil: number | null = null
   /** Whether the window is bounded at all (most users hold no time-bound binding): no clock test if not. */
   accessTimed = false
-  accessEpoch = -1
 }
 
 export class GroupNode extends PrincipalNode {
