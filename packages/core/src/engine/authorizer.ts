@@ -81,6 +81,7 @@ export class Authorizer {
       // Every user's access index up front, so a loaded engine answers at full speed (and its heap shows).
       const now = this.clock()
       for (const user of this.graph.users.values()) buildAccess(this.graph, user, now)
+      this.graph.dense.trim()
     }
   }
 

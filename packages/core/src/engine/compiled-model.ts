@@ -102,6 +102,8 @@ export class CompiledModel {
   /** The permission, or a client error: an unknown permission or a wrong type is never a silent deny. */
   permissionFor(key: string, type: string): CompiledPermission {
     const permission = this.permissions.get(key)
+    // The common case first: a permission's own type is a known type.
+    if (permission !== undefined && permission.on === type) return permission
     if (!permission)
       throw new OrgkitError('UNKNOWN_PERMISSION', `unknown permission "${key}"`, { permission: key })
     if (!this.isType(type))

@@ -1,37 +1,38 @@
 import type { CompiledPermission } from './compiled-model.ts'
 import type { Decision, Id, Target } from './data.ts'
 import { ALLOW_OVERRIDE, ALLOW_ROLE, DENY_NO_GRANT, DENY_OVERRIDE } from './evaluate.ts'
+import { IdTable } from './id-table.ts'
 import type { OrgNode, OverrideNode, ResourceNode, UserNode } from './nodes.ts'
 
 /**
- * Dense copies of what a plain check reads, in typed arrays indexed by slot numbers, so that the common
- * check touches a few cache lines instead of a dozen objects scattered over the heap (docs/performance.md).
+ * Dense copies of what a plain check reads, in typed arrays, so that the common check touches a handful
+ * of cache lines instead of a dozen objects scattered over the heap (docs/performance.md).
  *
- * - Every user, org and resource gets a slot when it is created; orgs and resources share one numbering
- *   (scopes). Slots are never reused: a deleted id leaves its slot dead, so nothing stale can point at a
- *   new node. The id → slot Maps are what a check looks up; their keys are copied into one run at load.
- * - `scopeRows`, four ints a scope: its type's index, its org's slot, its parent's slot (-1 at the top),
- *   and where its overrides sit in `overrides` (-1: none).
- * - `gates`, a byte per scope (orgs only): 0 open, 1 two-factor only, 2 a password policy.
- * - `userRows`, four ints a user: where the user's access entries start in `access`, how many there are,
- *   the graph epoch they were built at, and flags (valid, time-bound, two-factor on).
- * - `access`: each user's access index (access.ts) as entries of a scope slot and the permission words.
+ * - Every user, org and resource gets a slot number when it is created; orgs and resources share one
+ *   numbering (scopes). Slots are never reused: a deleted id leaves its slot dead, so nothing stale can
+ *   point at a new node.
+ * - `users`, `orgs` and `resources` are id tables (id-table.ts): a lookup by id lands on the record's
+ *   fields. A user's: its slot, where its access entries start in `access`, how many there are, the graph
+ *   epoch they were built at, and flags (valid, time-bound, two-factor on). A scope's: its slot, its
+ *   type's index, its org's slot, its parent's slot (-1 at the top), and where its overrides sit in
+ *   `overrides` (-1: none).
+ * - `gates`, a byte per scope slot (orgs only): 0 open, 1 two-factor only, 2 a password policy.
+ * - `access`: each user's access index (access.ts), as entries of a scope slot and the permission words.
  * - `overrides`: per resource with overrides, their count and then (permission, principal, effect)
  *   triples; a user principal is its slot, a group -1.
  *
  * `check` answers when these arrays decide alone, and returns null otherwise: an unknown id, a user whose
  * index is stale or time-bound, a gate with a password policy or a failing two-factor rule, a group's
- * override on the permission. The object walk in evaluate.ts answers those, from the same graph.
+ * override on the permission, a resource type more than one level under another. The object walk in
+ * evaluate.ts answers those, from the same graph.
  */
 export class DenseIndex {
-  readonly userSlots = new Map<Id, number>()
-  readonly orgSlots = new Map<Id, number>()
-  readonly resourceSlots = new Map<Id, number>()
+  readonly users = new IdTable(USER_FIELDS)
+  readonly orgs = new IdTable(SCOPE_FIELDS)
+  readonly resources = new IdTable(SCOPE_FIELDS)
   /** Scope nodes by slot, for walks that start from the arrays (listResources). */
   readonly scopes: (OrgNode | ResourceNode | null)[] = []
-  scopeRows = new Int32Array(SCOPE_STRIDE * 1024)
   gates = new Uint8Array(1024)
-  userRows = new Int32Array(USER_STRIDE * 1024)
   readonly access: Arena
   /** For users with more than `scanLimit` entries: each entry's offset from the start, by scope slot. */
   private readonly bigAccess = new Map<number, Map<number, number>>()
@@ -43,11 +44,11 @@ export class DenseIndex {
   /**
    * @param words permission words per entry (`CompiledModel.words`)
    * @param typeDepth per type index, how many resources sit above one of that type (org: -1)
+   * @param scanLimit entries beyond which a user's index is looked up through a Map instead of scanned
    */
   constructor(
     readonly words: number,
     private readonly typeDepth: readonly number[],
-    /** Entries beyond which a user's index is looked up through a Map instead of scanned. */
     private readonly scanLimit = 32,
   ) {
     this.entryStride = 1 + words
@@ -62,108 +63,111 @@ export class DenseIndex {
    * different answer from the walk: the property tests run both (`AuthorizerOptions.dense`).
    */
   check(userId: Id, permission: CompiledPermission, target: Target, epoch: number): Decision | null {
-    const user = this.userSlots.get(userId)
-    if (user === undefined) return null
-    const row = user * USER_STRIDE
-    const userRows = this.userRows
-    const flags = userRows[row + 3]!
-    if ((flags & (VALID | TIMED)) !== VALID || userRows[row + 2] !== epoch) return null
-    const rows = this.scopeRows
-    let scope: number
-    let org: number
+    // Both lookups before either record is read: the two chains of cache misses can then overlap.
+    const onIndex = permission.onIndex
+    const scopes = onIndex === 0 ? this.orgs : this.resources
+    const user = this.users.find(userId)
+    const at = scopes.find(target.id)
+    if (user < 0 || at < 0) return null
+    const u = this.users.pool
+    const flags = u[user + FLAGS]!
+    if ((flags & (VALID | TIMED)) !== VALID || u[user + EPOCH] !== epoch) return null
+    const s = scopes.pool
+    const scope = s[at + SLOT]!
+    let org = scope
     let parent = -1
-    let grandparent = -1
-    if (permission.onIndex === 0) {
-      const slot = this.orgSlots.get(target.id)
-      if (slot === undefined) return null
-      scope = org = slot
-    } else {
-      const slot = this.resourceSlots.get(target.id)
-      if (slot === undefined) return null
-      const at = slot * SCOPE_STRIDE
-      if (rows[at] !== permission.onIndex) return null
-      scope = slot
-      org = rows[at + 1]!
-      const depth = this.typeDepth[permission.onIndex]!
+    if (onIndex !== 0) {
+      if (s[at + TYPE] !== onIndex) return null
+      org = s[at + ORG_SLOT]!
+      const depth = this.typeDepth[onIndex]!
       if (depth > 0) {
-        parent = rows[at + 2]!
-        if (depth > 1) {
-          if (depth > 2) return null
-          grandparent = rows[parent * SCOPE_STRIDE + 2]!
-        }
+        if (depth > 1) return null
+        parent = s[at + PARENT]!
       }
     }
     // 1. The gate, before anything can allow.
     const gate = this.gates[org]!
     if (gate !== OPEN && (gate !== MFA_ONLY || (flags & MFA) === 0)) return null
     // 3. Overrides on the target: the user's own decides; a group's needs the walk.
-    if (permission.overridable && scope !== org) {
-      const run = rows[scope * SCOPE_STRIDE + 3]!
+    if (permission.overridable && onIndex !== 0) {
+      const run = s[at + OVERRIDES]!
       if (run >= 0) {
         const data = this.overrides.data
         const end = run + 1 + data[run]! * 3
+        const self = u[user + SLOT]
         let groupOverride = false
         for (let i = run + 1; i < end; i += 3) {
           if (data[i] !== permission.index) continue
           const principal = data[i + 1]
-          if (principal === user) return data[i + 2] === ALLOW ? ALLOW_OVERRIDE : DENY_OVERRIDE
+          if (principal === self) return data[i + 2] === ALLOW ? ALLOW_OVERRIDE : DENY_OVERRIDE
           if (principal === GROUP) groupOverride = true
         }
         if (groupOverride) return null
       }
     }
-    // 4. Roles: one pass over the user's entries for the target, the resources above it and its org.
+    // 4. Roles: one pass over the user's entries for the target, the resource above it and its org.
     const data = this.access.data
     const stride = this.entryStride
     const word = 1 + permission.word
     const bit = permission.bit
-    const start = userRows[row]!
-    const count = userRows[row + 1]!
+    const start = u[user + START]!
+    const count = u[user + COUNT]!
     if (count > this.scanLimit) {
-      const offsets = this.bigAccess.get(user)!
-      for (const at of [scope, parent, grandparent, org]) {
-        const offset = offsets.get(at)
+      const offsets = this.bigAccess.get(u[user + SLOT]!)!
+      for (const where of [scope, parent, org]) {
+        const offset = offsets.get(where)
         if (offset !== undefined && (data[start + offset + word]! & bit) !== 0) return ALLOW_ROLE
       }
       return DENY_NO_GRANT
     }
     const end = start + count * stride
     for (let i = start; i < end; i += stride) {
-      const at = data[i]
-      if (at === scope || at === org || at === parent || at === grandparent) {
+      const where = data[i]
+      if (where === scope || where === org || where === parent) {
         if ((data[i + word]! & bit) !== 0) return ALLOW_ROLE
       }
     }
     return DENY_NO_GRANT
   }
 
-  // --- slots --------------------------------------------------------------------------------------
+  /** Gives back the spare room of every array (after a bulk load). */
+  trim(): void {
+    for (const table of [this.users, this.orgs, this.resources]) table.trim()
+    this.access.trim()
+    this.overrides.trim()
+  }
+
+  // --- users and scopes ---------------------------------------------------------------------------
 
   addUser(user: UserNode): void {
-    const slot = this.userCount++
-    if ((slot + 1) * USER_STRIDE > this.userRows.length) this.userRows = grown(this.userRows)
-    user.slot = slot
-    this.userRows[slot * USER_STRIDE + 3] = 0
-    this.userSlots.set(user.id, slot)
+    user.slot = this.userCount++
+    const at = this.users.insert(user.id)
+    this.users.pool[at + SLOT] = user.slot
   }
 
   deleteUser(user: UserNode): void {
     this.invalidate(user)
-    this.userSlots.delete(user.id)
+    this.users.delete(user.id)
   }
 
   setMfa(user: UserNode): void {
-    const at = user.slot * USER_STRIDE + 3
-    this.userRows[at] = user.mfaEnabled ? this.userRows[at]! | MFA : this.userRows[at]! & ~MFA
+    const at = this.record(this.users, user.id) + FLAGS
+    const pool = this.users.pool
+    pool[at] = user.mfaEnabled ? pool[at]! | MFA : pool[at]! & ~MFA
   }
 
   addOrg(org: OrgNode): void {
-    org.slot = this.newScope(org, 0)
-    this.orgSlots.set(org.id, org.slot)
+    org.slot = this.newScope(org)
+    const at = this.orgs.insert(org.id)
+    const pool = this.orgs.pool
+    pool[at + SLOT] = org.slot
+    pool[at + ORG_SLOT] = org.slot
+    pool[at + PARENT] = -1
+    pool[at + OVERRIDES] = -1
   }
 
   deleteOrg(org: OrgNode): void {
-    this.orgSlots.delete(org.id)
+    this.orgs.delete(org.id)
     this.scopes[org.slot] = null
   }
 
@@ -173,45 +177,44 @@ export class DenseIndex {
   }
 
   addResource(resource: ResourceNode, typeIndex: number): void {
-    resource.slot = this.newScope(resource, typeIndex)
-    this.resourceSlots.set(resource.id, resource.slot)
+    resource.slot = this.newScope(resource)
+    const at = this.resources.insert(resource.id)
+    const pool = this.resources.pool
+    pool[at + SLOT] = resource.slot
+    pool[at + TYPE] = typeIndex
+    pool[at + OVERRIDES] = -1
     this.placeResource(resource)
   }
 
   /** After a resource's org or parent changed. */
   placeResource(resource: ResourceNode): void {
-    const at = resource.slot * SCOPE_STRIDE
-    this.scopeRows[at + 1] = resource.org.slot
-    this.scopeRows[at + 2] = resource.parent === null ? -1 : resource.parent.slot
+    const at = this.record(this.resources, resource.id)
+    const pool = this.resources.pool
+    pool[at + ORG_SLOT] = resource.org.slot
+    pool[at + PARENT] = resource.parent === null ? -1 : resource.parent.slot
   }
 
   deleteResource(resource: ResourceNode): void {
     this.writeOverrides(resource, null)
-    this.resourceSlots.delete(resource.id)
+    this.resources.delete(resource.id)
     this.scopes[resource.slot] = null
   }
 
-  private newScope(node: OrgNode | ResourceNode, typeIndex: number): number {
+  private newScope(node: OrgNode | ResourceNode): number {
     const slot = this.scopes.length
     this.scopes.push(node)
-    if ((slot + 1) * SCOPE_STRIDE > this.scopeRows.length) this.scopeRows = grown(this.scopeRows)
-    if (slot + 1 > this.gates.length) this.gates = grown(this.gates)
-    const at = slot * SCOPE_STRIDE
-    this.scopeRows[at] = typeIndex
-    this.scopeRows[at + 1] = slot
-    this.scopeRows[at + 2] = -1
-    this.scopeRows[at + 3] = -1
+    if (slot + 1 > this.gates.length) this.gates = grown(this.gates, slot + 1)
     return slot
   }
 
   // --- overrides ----------------------------------------------------------------------------------
 
-  /** Rewrites the resource's override run from its list (`user` slots for users, -1 for groups). */
+  /** Rewrites the resource's override run from its list. */
   writeOverrides(resource: ResourceNode, list: readonly OverrideNode[] | null): void {
-    const at = resource.slot * SCOPE_STRIDE + 3
-    const old = this.scopeRows[at]!
+    const field = this.record(this.resources, resource.id) + OVERRIDES
+    const old = this.resources.pool[field]!
     if (old >= 0) this.overrides.free(1 + this.overrides.data[old]! * 3)
-    this.scopeRows[at] = -1
+    this.resources.pool[field] = -1
     if (list === null || list.length === 0) return
     const run = this.overrides.alloc(1 + list.length * 3)
     const data = this.overrides.data
@@ -222,26 +225,29 @@ export class DenseIndex {
       data[i++] = o.principal.isGroup ? GROUP : o.principal.slot
       data[i++] = o.effect === 'allow' ? ALLOW : DENY
     }
-    this.scopeRows[at] = run
+    this.resources.pool[field] = run
   }
 
   // --- access indexes -----------------------------------------------------------------------------
 
   /** Whether the user's index was built at `epoch` and nothing since has staled it. */
   accessValid(user: UserNode, epoch: number): boolean {
-    const row = user.slot * USER_STRIDE
-    return (this.userRows[row + 3]! & VALID) !== 0 && this.userRows[row + 2] === epoch
+    const at = this.users.find(user.id)
+    const pool = this.users.pool
+    return at >= 0 && (pool[at + FLAGS]! & VALID) !== 0 && pool[at + EPOCH] === epoch
   }
 
   /** Drops the user's index: the next check rebuilds it. */
   invalidate(user: UserNode): void {
-    const row = user.slot * USER_STRIDE
-    const rows = this.userRows
-    if ((rows[row + 3]! & VALID) === 0) return
-    if (rows[row + 1]! > this.scanLimit) this.bigAccess.delete(user.slot)
-    this.access.free(rows[row + 1]! * this.entryStride)
-    rows[row + 1] = 0
-    rows[row + 3] = rows[row + 3]! & ~(VALID | TIMED)
+    const at = this.users.find(user.id)
+    if (at < 0) return
+    const pool = this.users.pool
+    if ((pool[at + FLAGS]! & VALID) === 0) return
+    const count = pool[at + COUNT]!
+    if (count > this.scanLimit) this.bigAccess.delete(user.slot)
+    this.access.free(count * this.entryStride)
+    pool[at + COUNT] = 0
+    pool[at + FLAGS] = pool[at + FLAGS]! & ~(VALID | TIMED)
   }
 
   /**
@@ -252,78 +258,90 @@ export class DenseIndex {
     this.invalidate(user)
     const start = this.access.alloc(entries.length)
     this.access.data.set(entries, start)
-    const row = user.slot * USER_STRIDE
-    const rows = this.userRows
     const count = entries.length / this.entryStride
-    rows[row] = start
-    rows[row + 1] = count
+    const at = this.record(this.users, user.id)
+    const pool = this.users.pool
+    pool[at + START] = start
+    pool[at + COUNT] = count
+    pool[at + EPOCH] = epoch
+    pool[at + FLAGS] = (pool[at + FLAGS]! & MFA) | VALID | (timed ? TIMED : 0)
     if (count > this.scanLimit) {
       const offsets = new Map<number, number>()
       for (let i = 0; i < entries.length; i += this.entryStride) offsets.set(entries[i]!, i)
       this.bigAccess.set(user.slot, offsets)
     }
-    rows[row + 2] = epoch
-    rows[row + 3] = (rows[row + 3]! & MFA) | VALID | (timed ? TIMED : 0)
   }
 
   /** Where the user's entries start in `access.data` (valid until the next write of any index). */
   accessStart(user: UserNode): number {
-    return this.userRows[user.slot * USER_STRIDE]!
+    return this.users.pool[this.record(this.users, user.id) + START]!
   }
 
   /** Where they end. */
   accessEnd(user: UserNode): number {
-    const row = user.slot * USER_STRIDE
-    return this.userRows[row]! + this.userRows[row + 1]! * this.entryStride
+    const at = this.record(this.users, user.id)
+    return this.users.pool[at + START]! + this.users.pool[at + COUNT]! * this.entryStride
   }
 
   /** Word `word` of the user's permission bits at a scope (0 without an entry there). */
   accessBits(user: UserNode, scope: number, word: number): number {
+    const at = this.record(this.users, user.id)
+    const pool = this.users.pool
+    const start = pool[at + START]!
+    const count = pool[at + COUNT]!
     const data = this.access.data
-    if (this.userRows[user.slot * USER_STRIDE + 1]! > this.scanLimit) {
+    if (count > this.scanLimit) {
       const offset = this.bigAccess.get(user.slot)!.get(scope)
-      return offset === undefined ? 0 : data[this.accessStart(user) + offset + 1 + word]!
+      return offset === undefined ? 0 : data[start + offset + 1 + word]!
     }
     const stride = this.entryStride
-    for (let i = this.accessStart(user), end = this.accessEnd(user); i < end; i += stride)
+    for (let i = start, end = start + count * stride; i < end; i += stride)
       if (data[i] === scope) return data[i + 1 + word]!
     return 0
   }
 
-  /** Rewrites the id Maps with their keys copied in slot order, next to each other (after a load). */
-  packKeys(): void {
-    for (const map of [this.userSlots, this.orgSlots, this.resourceSlots]) {
-      const entries = [...map]
-      map.clear()
-      for (const [id, slot] of entries) map.set(flatCopy(id), slot)
-    }
+  /** The fields of a record the graph holds a node for: a missing one is a bug, never a silent write. */
+  private record(table: IdTable, id: Id): number {
+    const at = table.find(id)
+    if (at < 0) throw new Error(`dense index: no record for "${id}"`)
+    return at
   }
 
   private compactAccess(arena: Arena): void {
-    const rows = this.userRows
     const stride = this.entryStride
+    const pool = this.users.pool
     arena.repack((copy) => {
-      for (let slot = 0; slot < this.userCount; slot++) {
-        const row = slot * USER_STRIDE
-        if ((rows[row + 3]! & VALID) !== 0) rows[row] = copy(rows[row]!, rows[row + 1]! * stride)
-      }
+      this.users.forEach((at) => {
+        if ((pool[at + FLAGS]! & VALID) !== 0)
+          pool[at + START] = copy(pool[at + START]!, pool[at + COUNT]! * stride)
+      })
     })
   }
 
   private compactOverrides(arena: Arena): void {
-    const rows = this.scopeRows
+    const pool = this.resources.pool
     arena.repack((copy) => {
-      for (let slot = 0; slot < this.scopes.length; slot++) {
-        const at = slot * SCOPE_STRIDE + 3
-        const run = rows[at]!
-        if (run >= 0) rows[at] = copy(run, 1 + arena.data[run]! * 3)
-      }
+      this.resources.forEach((at) => {
+        const run = pool[at + OVERRIDES]!
+        if (run >= 0) pool[at + OVERRIDES] = copy(run, 1 + arena.data[run]! * 3)
+      })
     })
   }
 }
 
-const SCOPE_STRIDE = 4
-const USER_STRIDE = 4
+// A user's fields.
+const SLOT = 0
+const START = 1
+const COUNT = 2
+const EPOCH = 3
+const FLAGS = 4
+const USER_FIELDS = 5
+// A scope's fields (the slot first, as a user's).
+const TYPE = 1
+const ORG_SLOT = 2
+const PARENT = 3
+const OVERRIDES = 4
+const SCOPE_FIELDS = 5
 // User flags.
 const VALID = 1
 const TIMED = 2
@@ -338,8 +356,10 @@ const ALLOW = 1
 const DENY = 0
 
 /**
- * Runs of ints in one array, appended at the end; a rewritten run leaves its old place dead until a
- * compaction (when the array is full and at most half of it is live) copies the live runs to a new one.
+ * Runs of ints in one array, appended at the end; a rewritten run leaves its old place dead until the
+ * array is full. Then, if a third of it is dead, a compaction copies the live runs to a fresh array of the
+ * same size; else the array grows by half. So the array stays within 1.5 times what is live, and each
+ * int appended pays for at most a few copies.
  */
 export class Arena {
   data = new Int32Array(1024)
@@ -350,8 +370,8 @@ export class Arena {
 
   alloc(length: number): number {
     if (this.top + length > this.data.length) {
-      if (this.live * 2 <= this.data.length && this.live + length <= this.data.length / 2) this.compact(this)
-      while (this.top + length > this.data.length) this.data = grown(this.data)
+      if (3 * (this.live + length) <= 2 * this.data.length) this.compact(this)
+      else this.data = grown(this.data, this.top + length)
     }
     const at = this.top
     this.top += length
@@ -361,6 +381,10 @@ export class Arena {
 
   free(length: number): void {
     this.live -= length
+  }
+
+  trim(): void {
+    if (this.data.length > this.top) this.data = this.data.slice(0, Math.max(this.top, 1024))
   }
 
   /** Copies the runs `visit` names into a fresh array of the same size; `copy` returns the new start. */
@@ -379,13 +403,10 @@ export class Arena {
   }
 }
 
-function grown<T extends Int32Array | Uint8Array>(array: T): T {
-  const next = new (array.constructor as new (length: number) => T)(array.length * 2)
+/** A copy of the array, half as long again (and at least `least` long). */
+function grown<T extends Int32Array | Uint8Array>(array: T, least = 0): T {
+  const length = Math.max(least, Math.ceil(array.length * 1.5))
+  const next = new (array.constructor as new (length: number) => T)(length)
   next.set(array)
   return next
-}
-
-/** A fresh, flat copy of a string (V8 keeps short slices and concatenations as views of the original). */
-function flatCopy(s: string): string {
-  return s.split('').join('')
 }

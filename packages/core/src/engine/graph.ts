@@ -74,7 +74,6 @@ export class Graph {
     for (const binding of snapshot.bindings) this.putBinding(binding)
     for (const override of snapshot.overrides) this.putOverride(override)
     for (const apiKey of snapshot.apiKeys) this.putApiKey(apiKey)
-    this.dense.packKeys()
   }
 
   apply(change: Change): void {

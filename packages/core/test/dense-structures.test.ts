@@ -1,0 +1,196 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { Snapshot } from '../src/engine/data.ts'
+import { Arena } from '../src/engine/dense.ts'
+import { IdTable } from '../src/engine/id-table.ts'
+import { Authorizer, presets } from '../src/index.ts'
+
+/**
+ * The dense index's own structures (src/engine/dense.ts, id-table.ts). The hash table against a Map, over
+ * random inserts, deletes and lookups: ids from a small alphabet (many shared prefixes, odd and even
+ * lengths, the empty id) and any UTF-16 (lone surrogates included), enough of them to grow the probe
+ * array and compact the pool. The arena against a Map of runs. And an engine whose arrays grow and compact
+ * many times under churn, against the graph walk.
+ */
+const RUNS = Number(process.env.ORGKIT_PROPERTY_RUNS) || 200
+
+const idArb = fc.oneof(
+  fc.string({ unit: fc.constantFrom('a', 'b', '0', '-'), maxLength: 7 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+)
+
+type Op = { op: 'insert' | 'delete' | 'find'; id: string; value: number }
+const opArb: fc.Arbitrary<Op> = fc.record({
+  op: fc.constantFrom('insert', 'insert', 'delete', 'find'),
+  id: idArb,
+  value: fc.integer(),
+})
+
+describe('IdTable', () => {
+  it('answers as a Map does, through growth, tombstones and compaction', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 400 }), fc.integer({ min: 1, max: 6 }), (ops, fields) => {
+        const table = new IdTable(fields)
+        const model = new Map<string, number>()
+        for (const { op, id, value } of ops) {
+          if (op === 'insert') {
+            const existed = model.has(id)
+            const at = table.insert(id)
+            if (existed) expect(table.pool[at + fields - 1], `insert of existing "${id}"`).toBe(model.get(id))
+            else for (let f = 0; f < fields; f++) expect(table.pool[at + f], 'new fields are 0').toBe(0)
+            table.pool[at + fields - 1] = value
+            model.set(id, value)
+          } else if (op === 'delete') {
+            table.delete(id)
+            model.delete(id)
+          }
+          const at = table.find(id)
+          if (model.has(id)) expect(table.pool[at + fields - 1], `find "${id}"`).toBe(model.get(id))
+          else expect(at, `find of absent "${id}"`).toBe(-1)
+          expect(table.size).toBe(model.size)
+        }
+        for (const [id, value] of model) expect(table.pool[table.find(id) + fields - 1]).toBe(value)
+        // forEach visits the live records once each, oldest first.
+        const seen: number[] = []
+        table.forEach((at) => seen.push(table.pool[at + fields - 1]!))
+        expect(seen).toEqual([...model.values()])
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  it('keeps every id through heavy churn (many compactions)', () => {
+    const table = new IdTable(2)
+    const live = new Map<string, number>()
+    for (let i = 0; i < 20_000; i++) {
+      const id = `id-${i}`
+      const at = table.insert(id) // before reading `pool`: an insert may replace it
+      table.pool[at + 1] = i
+      live.set(id, i)
+      if (i % 3 !== 0) {
+        const gone = `id-${i - (i % 7)}`
+        table.delete(gone)
+        live.delete(gone)
+      }
+    }
+    expect(table.size).toBe(live.size)
+    for (const [id, value] of live) expect(table.pool[table.find(id) + 1]).toBe(value)
+    for (let i = 0; i < 20_000; i += 7) if (!live.has(`id-${i}`)) expect(table.find(`id-${i}`)).toBe(-1)
+  })
+})
+
+describe('Arena', () => {
+  it('keeps every live run intact through growth and compaction', () => {
+    const opArb = fc.record({
+      owner: fc.integer({ min: 0, max: 30 }),
+      length: fc.integer({ min: 0, max: 300 }),
+    })
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 300 }), (ops) => {
+        const runs = new Map<number, { start: number; values: number[] }>()
+        const arena: Arena = new Arena(() =>
+          arena.repack((copy) => {
+            for (const run of runs.values()) run.start = copy(run.start, run.values.length)
+          }),
+        )
+        let stamp = 0
+        for (const { owner, length } of ops) {
+          const old = runs.get(owner)
+          if (old) arena.free(old.values.length)
+          runs.delete(owner)
+          if (length === 0) continue // a delete
+          const values = Array.from({ length }, () => ++stamp)
+          const start = arena.alloc(length)
+          arena.data.set(values, start)
+          runs.set(owner, { start, values })
+          for (const run of runs.values())
+            expect([...arena.data.subarray(run.start, run.start + run.values.length)]).toEqual(run.values)
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+})
+
+describe('the dense index under churn', () => {
+  it('answers as the graph walk does while its arrays grow and compact', () => {
+    const users = 400
+    const snapshot: Snapshot = {
+      orgs: [{ id: 'o', parentId: null }],
+      resources: [
+        { id: 'a', orgId: 'o', type: 'app', parentId: null },
+        { id: 'c', orgId: 'o', type: 'channel', parentId: 'a' },
+      ],
+      users: Array.from({ length: users }, (_, i) => ({ id: `user-${i}`, mfaEnabled: false })),
+      memberships: Array.from({ length: users }, (_, i) => ({
+        orgId: 'o',
+        userId: `user-${i}`,
+        status: 'active' as const,
+      })),
+      roles: [],
+      groups: [],
+      groupMembers: [],
+      bindings: [],
+      overrides: [],
+      apiKeys: [],
+    }
+    const capgo = presets.capgo!
+    const dense = new Authorizer(capgo, snapshot)
+    const walk = new Authorizer(capgo, snapshot, { dense: false })
+    const orgRoles = ['org_member', 'org_admin', 'org_billing_admin']
+    const appRoles = ['app_developer', 'app_uploader', 'app_reader']
+    const questions = [
+      ['org.read', { type: 'org', id: 'o' }],
+      ['app.update_settings', { type: 'app', id: 'a' }],
+      ['channel.promote_bundle', { type: 'channel', id: 'c' }],
+    ] as const
+    for (let round = 0; round < 30; round++) {
+      for (let i = 0; i < users; i++) {
+        const user = `user-${i}`
+        const changes = [
+          {
+            op: 'binding.put' as const,
+            binding: {
+              id: `org-${i}`,
+              principal: { type: 'user' as const, id: user },
+              role: orgRoles[(i + round) % 3]!,
+              scope: { type: 'org', id: 'o' },
+            },
+          },
+          (i + round) % 4 === 0
+            ? { op: 'binding.delete' as const, id: `app-${i}` }
+            : {
+                op: 'binding.put' as const,
+                binding: {
+                  id: `app-${i}`,
+                  principal: { type: 'user' as const, id: user },
+                  role: appRoles[(i * round) % 3]!,
+                  scope: { type: 'app', id: 'a' },
+                },
+              },
+          {
+            op: 'override.put' as const,
+            override: {
+              principal: { type: 'user' as const, id: user },
+              resourceId: 'c',
+              permission: 'channel.promote_bundle',
+              effect: (i + round) % 2 === 0 ? ('allow' as const) : ('deny' as const),
+            },
+          },
+        ]
+        for (const change of changes) {
+          dense.apply(change)
+          walk.apply(change)
+        }
+      }
+      for (let i = 0; i < users; i += 7) {
+        const subject = { type: 'user' as const, id: `user-${i}` }
+        for (const [permission, target] of questions)
+          expect(
+            dense.check(subject, permission, target),
+            `round ${round}, ${subject.id} ${permission}`,
+          ).toEqual(walk.check(subject, permission, target))
+      }
+    }
+  })
+})
