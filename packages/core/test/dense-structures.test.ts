@@ -52,7 +52,9 @@ describe('IdTable', () => {
         for (const [id, value] of model) expect(table.pool[table.find(id) + fields - 1]).toBe(value)
         // forEach visits the live records once each, oldest first.
         const seen: number[] = []
-        table.forEach((at) => seen.push(table.pool[at + fields - 1]!))
+        table.forEach((at) => {
+          seen.push(table.pool[at + fields - 1]!)
+        })
         expect(seen).toEqual([...model.values()])
       }),
       { numRuns: RUNS },
