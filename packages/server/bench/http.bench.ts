@@ -125,7 +125,15 @@ async function startInstance(schema: string, mode: 'engine' | 'sql'): Promise<In
   const started = performance.now()
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('./bench-server.ts', import.meta.url))],
+    [
+      // ORGKIT_BENCH_PROFILE=<dir>: the engine instances write a CPU profile there when they stop.
+      ...(mode === 'engine' && process.env.ORGKIT_BENCH_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ORGKIT_BENCH_PROFILE}`]
+        : []),
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./bench-server.ts', import.meta.url)),
+    ],
     {
       env: {
         ...process.env,

@@ -137,9 +137,15 @@ export const errorResponses = {
 } as const
 
 /** A required JSON request body. */
-export const body = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { 'application/json': { schema } }, required: true },
-})
+/**
+ * A JSON request body. The validator middleware calls `safeParseAsync`, and zod only compiles an object
+ * schema into its one-function fast path on a synchronous parse: 4-5x slower on a batch of checks. Our
+ * body schemas have no async refinements, so the async parse is pointed at the synchronous one.
+ */
+export const body = <T extends z.ZodType>(schema: T) => {
+  schema.safeParseAsync = async (data, params) => schema.safeParse(data, params)
+  return { body: { content: { 'application/json': { schema } }, required: true } }
+}
 
 export const json = <T extends z.ZodType>(schema: T, description = 'OK') => ({
   description,

@@ -281,7 +281,10 @@ export class Authorizer {
 
   /** The org a target lives in (itself, for an org), or null when it does not exist. */
   orgOf(target: Target): Id | null {
-    return this.locate(target)?.org.id ?? null
+    // Called once per answered check (usage metering): no Located object.
+    if (target.type === ORG) return this.graph.orgs.has(target.id) ? target.id : null
+    const resource = this.graph.resources.get(target.id)
+    return resource === undefined || resource.type !== target.type ? null : resource.org.id
   }
 
   /** Whether the org's chain holds the id (an org or a resource), for callers that need existence. */

@@ -10,8 +10,8 @@ export const dayOf = (ms: number) => new Date(Math.floor(ms / DAY_MS) * DAY_MS).
  * Counts not yet flushed are lost only if the process dies; a failed flush keeps them for the next one.
  */
 export class UsageMeter {
-  /** `${orgId} ${dayNumber}` → count since the last flush. */
-  private pending = new Map<string, number>()
+  /** Day number → org id → count since the last flush. Keyed by the id itself: no string built per check. */
+  private pending = new Map<number, Map<string, number>>()
   private timer: ReturnType<typeof setInterval> | null = null
   private flushing: Promise<void> = Promise.resolve()
 
@@ -22,16 +22,24 @@ export class UsageMeter {
 
   /** One check answered in this org. A map increment: cheap enough for the hot path. */
   count(orgId: string, n = 1): void {
-    const key = `${orgId} ${Math.floor(this.clock() / DAY_MS)}`
-    this.pending.set(key, (this.pending.get(key) ?? 0) + n)
+    this.countOn(Math.floor(this.clock() / DAY_MS), orgId, n)
+  }
+
+  private countOn(day: number, orgId: string, n: number): void {
+    let counts = this.pending.get(day)
+    if (counts === undefined) {
+      counts = new Map()
+      this.pending.set(day, counts)
+    }
+    counts.set(orgId, (counts.get(orgId) ?? 0) + n)
   }
 
   /** Not yet flushed, for an org: day → count (so this instance's own reads are current). */
   unflushed(orgId: string): Map<string, number> {
     const out = new Map<string, number>()
-    for (const [key, n] of this.pending) {
-      const [org, day] = key.split(' ') as [string, string]
-      if (org === orgId) out.set(dayOf(Number(day) * DAY_MS), n)
+    for (const [day, counts] of this.pending) {
+      const n = counts.get(orgId)
+      if (n !== undefined) out.set(dayOf(day * DAY_MS), n)
     }
     return out
   }
@@ -46,10 +54,14 @@ export class UsageMeter {
     if (this.pending.size === 0) return
     const batch = this.pending
     this.pending = new Map()
-    const rows = [...batch].map(([key, n]) => {
-      const [orgId, day] = key.split(' ') as [string, string]
-      return { org_id: orgId, day: dayOf(Number(day) * DAY_MS), metric: 'checks', count: n }
-    })
+    const rows = [...batch].flatMap(([day, counts]) =>
+      [...counts].map(([orgId, n]) => ({
+        org_id: orgId,
+        day: dayOf(day * DAY_MS),
+        metric: 'checks',
+        count: n,
+      })),
+    )
     try {
       // Orgs deleted since their checks were counted are skipped (their rows would break the foreign key).
       await sql`
@@ -60,7 +72,7 @@ export class UsageMeter {
         on conflict (org_id, metric, day) do update set count = usage_daily.count + excluded.count
       `.execute(this.db)
     } catch (error) {
-      for (const [key, n] of batch) this.pending.set(key, (this.pending.get(key) ?? 0) + n)
+      for (const [day, counts] of batch) for (const [orgId, n] of counts) this.countOn(day, orgId, n)
       throw error
     }
   }

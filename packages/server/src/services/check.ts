@@ -16,7 +16,6 @@ export const toTarget = (resource: ResourceInput): Target =>
 
 /** The org a target lives in, if it exists. */
 function orgOf(ctx: Ctx, target: Target): string | null {
-  if (target.type === ORG) return ctx.engine.authorizer.has(target) ? target.id : null
   return ctx.engine.authorizer.orgOf(target)
 }
 
