@@ -148,10 +148,11 @@ export class DenseIndex {
   deleteUser(user: UserNode): void {
     this.invalidate(user)
     this.users.delete(user.id)
+    user.record = -1
   }
 
   setMfa(user: UserNode): void {
-    const at = this.record(this.users, user.id) + FLAGS
+    const at = this.record(this.users, user) + FLAGS
     const pool = this.users.pool
     pool[at] = user.mfaEnabled ? pool[at]! | MFA : pool[at]! & ~MFA
   }
@@ -188,7 +189,7 @@ export class DenseIndex {
 
   /** After a resource's org or parent changed. */
   placeResource(resource: ResourceNode): void {
-    const at = this.record(this.resources, resource.id)
+    const at = this.record(this.resources, resource)
     const pool = this.resources.pool
     pool[at + ORG_SLOT] = resource.org.slot
     pool[at + PARENT] = resource.parent === null ? -1 : resource.parent.slot
@@ -197,6 +198,7 @@ export class DenseIndex {
   deleteResource(resource: ResourceNode): void {
     this.writeOverrides(resource, null)
     this.resources.delete(resource.id)
+    resource.record = -1
     this.scopes[resource.slot] = null
   }
 
@@ -211,7 +213,7 @@ export class DenseIndex {
 
   /** Rewrites the resource's override run from its list. */
   writeOverrides(resource: ResourceNode, list: readonly OverrideNode[] | null): void {
-    const field = this.record(this.resources, resource.id) + OVERRIDES
+    const field = this.record(this.resources, resource) + OVERRIDES
     const old = this.resources.pool[field]!
     if (old >= 0) this.overrides.free(1 + this.overrides.data[old]! * 3)
     this.resources.pool[field] = -1
@@ -232,14 +234,14 @@ export class DenseIndex {
 
   /** Whether the user's index was built at `epoch` and nothing since has staled it. */
   accessValid(user: UserNode, epoch: number): boolean {
-    const at = this.users.find(user.id)
+    const at = this.users.fieldsOf(user)
     const pool = this.users.pool
     return at >= 0 && (pool[at + FLAGS]! & VALID) !== 0 && pool[at + EPOCH] === epoch
   }
 
   /** Drops the user's index: the next check rebuilds it. */
   invalidate(user: UserNode): void {
-    const at = this.users.find(user.id)
+    const at = this.users.fieldsOf(user)
     if (at < 0) return
     const pool = this.users.pool
     if ((pool[at + FLAGS]! & VALID) === 0) return
@@ -259,7 +261,7 @@ export class DenseIndex {
     const start = this.access.alloc(entries.length)
     this.access.data.set(entries, start)
     const count = entries.length / this.entryStride
-    const at = this.record(this.users, user.id)
+    const at = this.record(this.users, user)
     const pool = this.users.pool
     pool[at + START] = start
     pool[at + COUNT] = count
@@ -274,18 +276,18 @@ export class DenseIndex {
 
   /** Where the user's entries start in `access.data` (valid until the next write of any index). */
   accessStart(user: UserNode): number {
-    return this.users.pool[this.record(this.users, user.id) + START]!
+    return this.users.pool[this.record(this.users, user) + START]!
   }
 
   /** Where they end. */
   accessEnd(user: UserNode): number {
-    const at = this.record(this.users, user.id)
+    const at = this.record(this.users, user)
     return this.users.pool[at + START]! + this.users.pool[at + COUNT]! * this.entryStride
   }
 
   /** Word `word` of the user's permission bits at a scope (0 without an entry there). */
   accessBits(user: UserNode, scope: number, word: number): number {
-    const at = this.record(this.users, user.id)
+    const at = this.record(this.users, user)
     const pool = this.users.pool
     const start = pool[at + START]!
     const count = pool[at + COUNT]!
@@ -301,9 +303,9 @@ export class DenseIndex {
   }
 
   /** The fields of a record the graph holds a node for: a missing one is a bug, never a silent write. */
-  private record(table: IdTable, id: Id): number {
-    const at = table.find(id)
-    if (at < 0) throw new Error(`dense index: no record for "${id}"`)
+  private record(table: IdTable, node: UserNode | ResourceNode): number {
+    const at = table.fieldsOf(node)
+    if (at < 0) throw new Error(`dense index: no record for "${node.id}"`)
     return at
   }
 

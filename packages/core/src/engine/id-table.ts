@@ -22,6 +22,8 @@ export class IdTable {
   private dead = 0
   /** Live records. */
   size = 0
+  /** Bumped whenever records move (a compaction): offsets kept from before are stale. */
+  moves = 0
   /** A per-table start for the hash, so colliding ids cannot be prepared in advance. */
   private readonly seed = (Math.random() * 0x7fffffff) | 0
 
@@ -83,6 +85,15 @@ export class IdTable {
   /** Gives back the pool's spare room (after a bulk load). */
   trim(): void {
     if (this.pool.length > this.top) this.pool = this.pool.slice(0, Math.max(this.top, 16))
+  }
+
+  /** The offset of the fields of a node's record, cached on the node while records stay in place. */
+  fieldsOf(node: { readonly id: string; record: number; recordMoves: number }): number {
+    if (node.recordMoves !== this.moves) {
+      node.record = this.find(node.id)
+      node.recordMoves = this.moves
+    }
+    return node.record
   }
 
   /** Calls `visit` with the fields offset of every live record, in insertion order. */
@@ -170,6 +181,7 @@ export class IdTable {
     this.pool = to
     this.top = top
     this.dead = 0
+    this.moves++
     this.rehash(2 * (this.size + 1))
   }
 }

@@ -80,6 +80,9 @@ export class ResourceNode {
   bindings: BindingNode | null = null
   /** Its number among the scopes of the dense index (dense.ts). */
   slot = -1
+  /** Where its record's fields sit in the dense index's resource table, as of `recordMoves` (IdTable). */
+  record = -1
+  recordMoves = -1
 
   constructor(
     readonly id: Id,
@@ -139,6 +142,9 @@ export class UserNode extends PrincipalNode {
   apiKeys: Set<ApiKeyNode> = NONE_SET as unknown as Set<ApiKeyNode>
   /** Its number in the dense index (dense.ts), which holds its access index (access.ts). */
   slot = -1
+  /** Where its record's fields sit in the dense index's user table, as of `recordMoves` (IdTable). */
+  record = -1
+  recordMoves = -1
   /** The access index is exact while `accessFrom <= now < accessUntil` (and the dense index has it). */
   accessFrom: number | null = null
   accessUntil: number | null = null
