@@ -99,8 +99,9 @@ export function createApp({ ctx, logger, consoleDir }: AppDeps) {
     }
     await next()
   })
+  const auth = authenticate(ctx)
   app.use('/v1/*', async (c, next) =>
-    isPublic(c.req.method, c.req.path) || readsLocalOutbox(ctx, c) ? next() : authenticate(ctx)(c, next),
+    isPublic(c.req.method, c.req.path) || readsLocalOutbox(ctx, c) ? next() : auth(c, next),
   )
 
   app.onError((error, c) => {
