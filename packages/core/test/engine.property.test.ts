@@ -287,6 +287,43 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
   )
 
   it(
+    'h. orgOf names the org each target lives in, change after change, and null for anything else',
+    () => {
+      fc.assert(
+        fc.property(
+          worldArb,
+          fc.array(changePlanArb, { minLength: 1, maxLength: 20, size: 'medium' }),
+          (initial, plans) => {
+            const engine = engineFor(initial)
+            let snapshot = initial
+            const expectOrgs = (label: string) => {
+              const orgIds = new Set(snapshot.orgs.map((o) => o.id))
+              for (const o of snapshot.orgs) expect(engine.orgOf({ type: 'org', id: o.id }), label).toBe(o.id)
+              for (const r of snapshot.resources) {
+                expect(engine.orgOf({ type: r.type, id: r.id }), label).toBe(r.orgId)
+                for (const type of TYPES.filter((t) => t !== r.type && !(t === 'org' && orgIds.has(r.id))))
+                  expect(engine.orgOf({ type, id: r.id }), `${label}: ${r.id} as ${type}`).toBeNull()
+              }
+              expect(engine.orgOf({ type: 'app', id: 'nowhere' }), label).toBeNull()
+              expect(engine.orgOf({ type: 'bundle', id: snapshot.orgs[0]?.id ?? 'x' }), label).toBeNull()
+            }
+            expectOrgs('after load')
+            for (const [i, plan] of plans.entries()) {
+              const change = buildChange(snapshot, plan, 100 + i)
+              if (change === null) continue
+              engine.apply(change)
+              snapshot = applyChange(snapshot, change)
+              expectOrgs(`after ${JSON.stringify(change)}`)
+            }
+          },
+        ),
+        { numRuns: RUNS },
+      )
+    },
+    TIMEOUT,
+  )
+
+  it(
     'f. one engine follows its clock across expiries, forwards and back (the access index is time-bound)',
     () => {
       const times = [NOW, NOW + 1, NOW + 86_400_001, NOW - 1, NOW - 86_400_001, 1, NOW]

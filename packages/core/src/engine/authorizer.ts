@@ -281,10 +281,8 @@ export class Authorizer {
 
   /** The org a target lives in (itself, for an org), or null when it does not exist. */
   orgOf(target: Target): Id | null {
-    // Called once per answered check (usage metering): no Located object.
-    if (target.type === ORG) return this.graph.orgs.has(target.id) ? target.id : null
-    const resource = this.graph.resources.get(target.id)
-    return resource === undefined || resource.type !== target.type ? null : resource.org.id
+    // Called once per answered check (usage metering), right after the check read the same record.
+    return this.graph.dense.orgIdOf(this.compiled.types.indexOf(target.type), target.id)
   }
 
   /** Whether the org's chain holds the id (an org or a resource), for callers that need existence. */

@@ -137,6 +137,17 @@ export class DenseIndex {
     this.overrides.trim()
   }
 
+  /** The id of the org a scope lives in (itself, for an org), or null when there is no such scope. */
+  orgIdOf(typeIndex: number, id: Id): Id | null {
+    if (typeIndex < 0) return null
+    const table = typeIndex === 0 ? this.orgs : this.resources
+    const at = table.find(id)
+    if (at < 0) return null
+    const pool = table.pool
+    if (typeIndex !== 0 && pool[at + TYPE] !== typeIndex) return null
+    return this.scopes[pool[at + ORG_SLOT]!]?.id ?? null
+  }
+
   // --- users and scopes ---------------------------------------------------------------------------
 
   addUser(user: UserNode): void {
