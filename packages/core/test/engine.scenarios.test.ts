@@ -586,6 +586,20 @@ describe('fail-closed inputs', () => {
     expect(() => a.apply({ op: 'binding.put', binding: bind('bx', user('u1'), 'team', app('a1')) })).toThrow()
     expect(a.check(user('u1'), 'app.read', app('a1')).allowed).toBe(true)
   })
+
+  it('leaves a binding in place when a put over its id is refused', () => {
+    const b = new Authorizer(
+      capgo,
+      capgoWorld({ bindings: [bind('b1', user('u1'), 'org_super_admin', org('o1'))] }),
+    )
+    for (const refused of [
+      bind('b1', group('ghost'), 'org_member', org('o1')),
+      bind('b1', user('u1'), 'org_member', app('nothing')),
+      bind('b1', user('u1'), 'app_admin', org('o1')),
+    ])
+      expect(() => b.apply({ op: 'binding.put', binding: refused })).toThrow()
+    expect(b.check(user('u1'), 'org.delete', org('o1'))).toEqual({ allowed: true, reason: 'role' })
+  })
 })
 
 describe('deletes cascade like the store', () => {

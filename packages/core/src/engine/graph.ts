@@ -450,8 +450,6 @@ export class Graph {
   // --- bindings ------------------------------------------------------------------------------------
 
   private putBinding(record: BindingRecord): void {
-    const existing = this.bindings.get(record.id)
-    if (existing) this.deleteBinding(existing)
     const principal = this.principal(record.principal)
     const scopeOrg = record.scope.type === ORG ? this.org(record.scope.id) : null
     const scopeResource =
@@ -479,6 +477,9 @@ export class Graph {
       role = builtIn ?? this.customRole(org, record.role)
     }
     const scope = scopeOrg ?? scopeResource!
+    // Only now, with the new binding known to be valid: a put that throws leaves the old one in place.
+    const existing = this.bindings.get(record.id)
+    if (existing) this.deleteBinding(existing)
     const expiresAt = record.expiresAt ?? null
     const binding =
       expiresAt === null
