@@ -50,7 +50,7 @@ export class IdTable {
   insert(id: string): number {
     const found = this.find(id)
     if (found >= 0) return found
-    const length = 1 + ((id.length + 1) >> 1) + this.fields
+    const length = this.recordLength(id.length)
     if (this.top + length > this.pool.length) this.makeRoom(length)
     if (2 * (this.used + 1) > this.mask + 1) this.rehash(2 * (this.size + 1))
     const record = this.top
@@ -74,7 +74,7 @@ export class IdTable {
       if (h === hash && this.matches(probe[2 * i + 1]!, id)) {
         const record = probe[2 * i + 1]!
         probe[2 * i] = DELETED
-        this.dead += 1 + ((id.length + 1) >> 1) + this.fields
+        this.dead += this.recordLength(id.length)
         this.pool[record] = -1 - id.length
         this.size--
         return
@@ -98,14 +98,23 @@ export class IdTable {
 
   /** Calls `visit` with the fields offset of every live record, in insertion order. */
   forEach(visit: (fields: number) => void): void {
+    this.eachLive((_, end) => visit(end - this.fields))
+  }
+
+  /** Calls `visit` with where every live record starts and ends in `pool`, in insertion order. */
+  private eachLive(visit: (record: number, end: number) => void): void {
     const pool = this.pool
     for (let record = 0; record < this.top; ) {
       const length = pool[record]!
-      const chars = length >= 0 ? length : -1 - length
-      const fields = record + 1 + ((chars + 1) >> 1)
-      if (length >= 0) visit(fields)
-      record = fields + this.fields
+      const end = record + this.recordLength(length >= 0 ? length : -1 - length)
+      if (length >= 0) visit(record, end)
+      record = end
     }
+  }
+
+  /** Ints a record of an id of `chars` code units takes: its length, the code units two to an int, the fields. */
+  private recordLength(chars: number): number {
+    return 1 + ((chars + 1) >> 1) + this.fields
   }
 
   private hash(id: string): number {
@@ -139,17 +148,13 @@ export class IdTable {
     this.probe = new Int32Array(2 * size)
     this.mask = size - 1
     this.used = 0
-    const pool = this.pool
-    for (let record = 0; record < this.top; ) {
-      const length = pool[record]!
-      const chars = length >= 0 ? length : -1 - length
-      if (length >= 0) this.place(this.hashAt(record, chars), record)
-      record += 1 + ((chars + 1) >> 1) + this.fields
-    }
+    this.eachLive((record) => this.place(this.hashAt(record), record))
   }
 
-  private hashAt(record: number, chars: number): number {
+  /** `hash` of the id a record holds, read back from its code units. */
+  private hashAt(record: number): number {
     const pool = this.pool
+    const chars = pool[record]!
     let h = this.seed
     for (let c = 0; c < chars; c++) {
       const word = pool[record + 1 + (c >> 1)]!
@@ -168,16 +173,10 @@ export class IdTable {
     const size = 3 * (live + length) <= 2 * from.length ? from.length : Math.ceil(from.length * 1.5)
     const to = new Int32Array(Math.max(size, live + length))
     let top = 0
-    for (let record = 0; record < this.top; ) {
-      const size = from[record]!
-      const chars = size >= 0 ? size : -1 - size
-      const end = record + 1 + ((chars + 1) >> 1) + this.fields
-      if (size >= 0) {
-        to.set(from.subarray(record, end), top)
-        top += end - record
-      }
-      record = end
-    }
+    this.eachLive((record, end) => {
+      to.set(from.subarray(record, end), top)
+      top += end - record
+    })
     this.pool = to
     this.top = top
     this.dead = 0

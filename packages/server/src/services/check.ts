@@ -14,14 +14,9 @@ export type ResourceInput = { type: string; id: string } | { org: string }
 export const toTarget = (resource: ResourceInput): Target =>
   'org' in resource ? { type: ORG, id: resource.org } : { type: resource.type, id: resource.id }
 
-/** The org a target lives in, if it exists. */
-function orgOf(ctx: Ctx, target: Target): string | null {
-  return ctx.engine.authorizer.orgOf(target)
-}
-
 /** Counts an answered check against its org's usage (in memory; flushed in batches, see UsageMeter). */
 function meter(ctx: Ctx, target: Target): void {
-  const orgId = orgOf(ctx, target)
+  const orgId = ctx.engine.authorizer.orgOf(target)
   if (orgId !== null) ctx.billing.usage.count(orgId)
 }
 
@@ -37,7 +32,7 @@ function subjectFor(ctx: Ctx, actor: Actor, subject: Subject | undefined, target
     return self
   }
   if (self === null || (self.type === subject.type && self.id === subject.id)) return subject
-  const orgId = target === null ? null : orgOf(ctx, target)
+  const orgId = target === null ? null : ctx.engine.authorizer.orgOf(target)
   if (orgId !== null && can(ctx, actor, 'org.read_access', { type: ORG, id: orgId })) return subject
   throw new OrgkitError('FORBIDDEN', "checking someone else's access needs org.read_access", {
     permission: 'org.read_access',
@@ -248,7 +243,7 @@ export async function listPrincipals(
   await ctx.engine.atLeast(input.atLeastRevision)
   const target = toTarget(input.resource)
   if (subjectOf(actor) !== null) {
-    const orgId = orgOf(ctx, target)
+    const orgId = ctx.engine.authorizer.orgOf(target)
     if (orgId === null || !can(ctx, actor, 'org.read_access', { type: ORG, id: orgId })) {
       // Validate the permission first: a typo is a client error, not a silent empty list.
       ctx.compiled.permissionFor(input.permission, target.type)
