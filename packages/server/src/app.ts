@@ -1,16 +1,17 @@
-import { randomUUID } from 'node:crypto'
 import { isIP } from 'node:net'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
+import { bodyLimit } from 'hono/body-limit'
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
 import { mountConsole } from './console-static.ts'
 import { docsPage } from './docs-page.ts'
 import type { AppEnv } from './env.ts'
-import { problem, validationError } from './errors.ts'
+import { asOrgkitError, internalErrorBody, PROBLEM_TYPE, problem, validationError } from './errors.ts'
+import { Metrics } from './metrics.ts'
 import { authenticate } from './middleware/auth.ts'
+import { assertJsonBody, bodyTooLarge, MAX_BODY_BYTES, requestIdOf } from './request.ts'
 import { accessRoutes } from './routes/access.ts'
 import { accountRoutes } from './routes/accounts.ts'
 import { auditWebhookRoutes } from './routes/audit-webhooks.ts'
@@ -28,6 +29,8 @@ export interface AppDeps {
   logger: Logger
   /** The built web console to serve at `/` (console-static.ts); none when absent. */
   consoleDir?: string | null | undefined
+  /** Shared with the hot path (hot-path.ts); a fresh one when not given. */
+  metrics?: Metrics | undefined
 }
 
 const PUBLIC = new Set([
@@ -45,25 +48,14 @@ const isPublic = (method: string, path: string) =>
   PUBLIC.has(path) || (method === 'GET' && /^\/v1\/invitations\/[^/]+$/.test(path))
 
 /** The HTTP app: middleware, every route module, the OpenAPI document. No listening here (see main.ts). */
-export function createApp({ ctx, logger, consoleDir }: AppDeps) {
+export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) throw validationError(result.error, result.target)
     },
   })
-  const registry = new Registry()
-  collectDefaultMetrics({ register: registry })
-  const duration = new Histogram({
-    name: 'orgkit_http_request_duration_seconds',
-    help: 'HTTP request duration by route and status',
-    labelNames: ['method', 'route', 'status'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [registry],
-  })
-
   app.use('*', async (c, next) => {
-    const given = c.req.header('x-request-id')
-    const requestId = given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID()
+    const requestId = requestIdOf(c.req.header('x-request-id'))
     c.set('requestId', requestId)
     c.header('x-request-id', requestId)
     let ip: string | null = null
@@ -82,46 +74,36 @@ export function createApp({ ctx, logger, consoleDir }: AppDeps) {
     const started = performance.now()
     await next()
     const seconds = (performance.now() - started) / 1000
-    duration.observe({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) }, seconds)
     // The route pattern, not the path: paths carry invitation tokens.
+    metrics.observe(c.req.method, c.req.routePath, c.res.status, seconds)
     logger.debug(
       { requestId, method: c.req.method, route: c.req.routePath, status: c.res.status, ms: seconds * 1000 },
       'request',
     )
   })
-  // A body must be JSON: anything else would reach the handlers unvalidated.
   app.use('/v1/*', async (c, next) => {
-    const type = c.req.header('content-type')
-    if (type && c.req.method !== 'GET' && !/^application\/json\b/i.test(type)) {
-      throw new OrgkitError('VALIDATION_FAILED', 'send the body as application/json', {
-        field: 'content-type',
-      })
-    }
+    if (c.req.method !== 'GET') assertJsonBody(c.req.header('content-type'))
     await next()
   })
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw bodyTooLarge()
+      },
+    }),
+  )
   const auth = authenticate(ctx)
   app.use('/v1/*', async (c, next) =>
     isPublic(c.req.method, c.req.path) || readsLocalOutbox(ctx, c) ? next() : auth(c, next),
   )
 
   app.onError((error, c) => {
-    if (error instanceof OrgkitError) return problem(c, error)
-    if (error instanceof SyntaxError || (error as { status?: number }).status === 400) {
-      return problem(c, new OrgkitError('VALIDATION_FAILED', 'the body is not valid JSON', { field: 'body' }))
-    }
+    const known = asOrgkitError(error)
+    if (known) return problem(c, known)
     logger.error({ err: error, requestId: c.get('requestId') }, 'unhandled error')
-    return c.body(
-      JSON.stringify({
-        type: 'about:blank',
-        title: 'Internal error',
-        status: 500,
-        code: 'INTERNAL',
-        detail: 'something went wrong',
-        requestId: c.get('requestId'),
-      }),
-      500,
-      { 'content-type': 'application/problem+json' },
-    )
+    return c.body(internalErrorBody(c.get('requestId')), 500, { 'content-type': PROBLEM_TYPE })
   })
   app.notFound((c) => problem(c, new OrgkitError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)))
 
@@ -162,7 +144,7 @@ export function createApp({ ctx, logger, consoleDir }: AppDeps) {
     return c.json({ ready: true, revision: ctx.engine.revision, listening: ctx.engine.listening })
   })
   app.get('/metrics', async (c) =>
-    c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
+    c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
   )
   if (consoleDir) mountConsole(app, consoleDir) // last: it only answers what no route above did
   return app

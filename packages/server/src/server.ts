@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { serve } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import { CompiledModel, type Model, presets } from '@orgkit/core'
 import {
   type DatabaseConfig,
@@ -19,7 +20,10 @@ import { manualProvider, type PaymentProvider } from './billing/payments.ts'
 import { loadPlans, type PlanCatalog } from './billing/plans.ts'
 import { UsageMeter } from './billing/usage-meter.ts'
 import { EngineReplica } from './engine-replica.ts'
+import type { App } from './env.ts'
+import { hotPath } from './hot-path.ts'
 import { MailSender } from './mail/mailer.ts'
+import { Metrics } from './metrics.ts'
 import { altchaCaptcha } from './security/captcha.ts'
 import { isLoopback } from './security/local-outbox.ts'
 import { pruneRateLimits } from './security/rate-limit.ts'
@@ -57,6 +61,8 @@ export interface ServerOptions {
   usageFlushMs?: number | undefined
   port?: number | undefined
   host?: string | undefined
+  /** Answer the authorization API without the framework (hot-path.ts); false: the app answers everything. */
+  hotPath?: boolean | undefined
   logger?: Logger | undefined
   clock?: (() => number) | undefined
 }
@@ -69,6 +75,8 @@ export interface RunningServer {
   bootstrapToken: string | null
   /** Whether the built console is served at `/`. */
   consoleServed: boolean
+  /** The app (Hono) itself: `app.request()` answers in process, without the hot path (tests compare the two). */
+  app: App
   close(): Promise<void>
 }
 
@@ -132,12 +140,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     bootstrapToken = (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
   }
   const consoleDir = options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir
-  const app = createApp({ ctx, logger, consoleDir })
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve(
-      { fetch: app.fetch, port: options.port ?? 0, hostname: options.host ?? '127.0.0.1' },
-      () => resolve(s),
-    )
+  const metrics = new Metrics()
+  const app = createApp({ ctx, logger, consoleDir, metrics })
+  const answerByApp = getRequestListener(app.fetch, { hostname: options.host ?? '127.0.0.1' })
+  const server = createServer(
+    options.hotPath === false ? answerByApp : hotPath({ ctx, logger, metrics }, answerByApp),
+  )
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
   })
   // Idle keep-alive connections outlive a load balancer's (60 s) and a busy client's timer slack: otherwise
   // a request can race the server closing its idle socket and fail with ECONNRESET.
@@ -167,6 +178,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ctx,
     store,
     bootstrapToken,
+    app,
     consoleServed: consoleDir !== null,
     close: async () => {
       clearInterval(housekeeping)

@@ -6,13 +6,23 @@ import type { AppEnv } from '../env.ts'
 import { safeEqual } from '../security/tokens.ts'
 import { resolveSession, type Session } from '../services/accounts.ts'
 import { findApiKey } from '../services/api-keys.ts'
-import type { Ctx } from '../services/context.ts'
+import type { Actor, Ctx } from '../services/context.ts'
 
 export const ACT_AS_HEADER = 'x-orgkit-user'
 export const SESSION_COOKIE = 'orgkit_session'
 export const CSRF_COOKIE = 'orgkit_csrf'
 export const CSRF_HEADER = 'x-orgkit-csrf'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/** What a request says about who is calling: its headers, read once by whichever HTTP path answers it. */
+export interface Credentials {
+  method: string
+  authorization: string | undefined
+  actAs: string | undefined
+  /** The `orgkit_session` cookie's value. */
+  session: string | undefined
+  csrf: string | undefined
+}
 
 /**
  * Who is calling:
@@ -21,48 +31,58 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
  * - `Authorization: Bearer okk_…` — a user's API key: the owner, narrowed by the key (the engine);
  * - the `orgkit_session` cookie — a signed-in user; writes must echo the `orgkit_csrf` cookie in the
  *   `X-Orgkit-CSRF` header (double submit), so another site can't ride the cookie.
+ *
+ * Shared by the middleware below and the authorization API's hot path (hot-path.ts).
  */
+export async function resolveCaller(ctx: Ctx, given: Credentials): Promise<Actor> {
+  if (given.authorization) {
+    const secret = /^Bearer\s+(\S+)$/i.exec(given.authorization)?.[1]
+    if (!secret) throw new OrgkitError('UNAUTHENTICATED', 'send Authorization: Bearer <token>')
+    if (secret.startsWith('okk_')) {
+      const key = await findApiKey(ctx, secret)
+      let decision = key && ctx.engine.authorizer.keyState(key.id)
+      if (decision === 'unknown') {
+        await ctx.engine.catchUp() // made on another instance a moment ago
+        decision = ctx.engine.authorizer.keyState(key!.id)
+      }
+      if (!key || decision !== 'ok')
+        throw new OrgkitError('UNAUTHENTICATED', `this API key is ${decision ?? 'unknown'}`)
+      return { kind: 'user', userId: key.user_id, via: 'apiKey', keyId: key.id }
+    }
+    const token = await platformToken(ctx, secret)
+    if (!token) throw new OrgkitError('UNAUTHENTICATED', 'unknown or revoked token')
+    if (!given.actAs) return { kind: 'platform', tokenId: token.id }
+    const user = /^[0-9a-f-]{36}$/i.test(given.actAs) ? await users.findUser(ctx.db, given.actAs) : undefined
+    if (!user) throw new OrgkitError('UNAUTHENTICATED', `no user ${given.actAs} to act as`)
+    return { kind: 'user', userId: user.id, via: 'platform' }
+  }
+  const session = given.session ? await resolveSession(ctx, given.session) : null
+  if (!session) throw new OrgkitError('UNAUTHENTICATED', 'sign in first')
+  if (!SAFE_METHODS.has(given.method) && !safeEqual(given.csrf ?? '', session.csrf)) {
+    throw new OrgkitError(
+      'CSRF_FAILED',
+      `send the ${CSRF_COOKIE} cookie's value in the ${CSRF_HEADER} header`,
+    )
+  }
+  return { kind: 'user', userId: session.userId, via: 'session' }
+}
+
+/** The middleware: `resolveCaller` on Hono's request; sets `actor` (and `sessionToken` for a cookie). */
 export function authenticate(ctx: Ctx): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization')
-    if (header) {
-      const secret = /^Bearer\s+(\S+)$/i.exec(header)?.[1]
-      if (!secret) throw new OrgkitError('UNAUTHENTICATED', 'send Authorization: Bearer <token>')
-      if (secret.startsWith('okk_')) {
-        const key = await findApiKey(ctx, secret)
-        let decision = key && ctx.engine.authorizer.keyState(key.id)
-        if (decision === 'unknown') {
-          await ctx.engine.catchUp() // made on another instance a moment ago
-          decision = ctx.engine.authorizer.keyState(key!.id)
-        }
-        if (!key || decision !== 'ok')
-          throw new OrgkitError('UNAUTHENTICATED', `this API key is ${decision ?? 'unknown'}`)
-        c.set('actor', { kind: 'user', userId: key.user_id, via: 'apiKey', keyId: key.id })
-        return next()
-      }
-      const token = await platformToken(ctx, secret)
-      if (!token) throw new OrgkitError('UNAUTHENTICATED', 'unknown or revoked token')
-      const actAs = c.req.header(ACT_AS_HEADER)
-      if (actAs) {
-        const user = /^[0-9a-f-]{36}$/i.test(actAs) ? await users.findUser(ctx.db, actAs) : undefined
-        if (!user) throw new OrgkitError('UNAUTHENTICATED', `no user ${actAs} to act as`)
-        c.set('actor', { kind: 'user', userId: user.id, via: 'platform' })
-      } else {
-        c.set('actor', { kind: 'platform', tokenId: token.id })
-      }
-      return next()
-    }
-    const cookie = getCookie(c, SESSION_COOKIE)
-    const session = cookie ? await resolveSession(ctx, cookie) : null
-    if (!session) throw new OrgkitError('UNAUTHENTICATED', 'sign in first')
-    if (!SAFE_METHODS.has(c.req.method) && !safeEqual(c.req.header(CSRF_HEADER) ?? '', session.csrf)) {
-      throw new OrgkitError(
-        'CSRF_FAILED',
-        `send the ${CSRF_COOKIE} cookie's value in the ${CSRF_HEADER} header`,
-      )
-    }
-    c.set('actor', { kind: 'user', userId: session.userId, via: 'session' })
-    c.set('sessionToken', cookie!)
+    const authorization = c.req.header('authorization')
+    const session = authorization ? undefined : getCookie(c, SESSION_COOKIE)
+    c.set(
+      'actor',
+      await resolveCaller(ctx, {
+        method: c.req.method,
+        authorization,
+        actAs: c.req.header(ACT_AS_HEADER),
+        session,
+        csrf: c.req.header(CSRF_HEADER),
+      }),
+    )
+    if (session) c.set('sessionToken', session)
     return next()
   }
 }

@@ -2,8 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { RouteModule } from '../env.ts'
 import { body, errorResponses, json, PermissionKey, ResourceRef, Revision, Subject } from '../schemas.ts'
 import * as check from '../services/check.ts'
+import type { Actor, Ctx } from '../services/context.ts'
 
-const tags = ['Authorization']
 const CheckInput = z.object({
   subject: Subject.optional(),
   permission: PermissionKey,
@@ -14,105 +14,101 @@ const Decision = z
   .object({ allowed: z.boolean(), reason: z.string(), revision: Revision })
   .openapi('Decision')
 
+/**
+ * A route of the authorization API: a POST of one JSON body answered from the engine, without side
+ * effects but usage metering. The host product calls these on every request of its own, so besides being
+ * registered on the app (validation, the OpenAPI document, every request in tests through `app.request`),
+ * they are answered by the hot path (hot-path.ts), which runs the same schema and `run` without the
+ * framework around them.
+ */
+export interface AuthorizationRoute<I extends z.ZodType = z.ZodType> {
+  path: string
+  summary: string
+  input: I
+  output: z.ZodType
+  run(ctx: Ctx, actor: Actor, input: z.output<I>): Promise<object>
+}
+
+const route = <I extends z.ZodType>(r: AuthorizationRoute<I>) => r as unknown as AuthorizationRoute
+
 /** The authorization API the host product calls (SPEC 5, 6). */
+export const authorizationRoutes: readonly AuthorizationRoute[] = [
+  route({
+    path: '/v1/check',
+    summary: 'May the subject (default: you) do this?',
+    input: CheckInput.strict(),
+    output: Decision,
+    run: check.check,
+  }),
+  route({
+    path: '/v1/check/batch',
+    summary: 'Many checks in one call; each answers or errs on its own',
+    input: z
+      .object({
+        checks: z
+          .array(CheckInput.omit({ atLeastRevision: true }).strict())
+          .min(1)
+          .max(1000),
+        atLeastRevision: Revision.optional(),
+      })
+      .strict(),
+    output: z.object({
+      results: z.array(
+        z.object({
+          allowed: z.boolean(),
+          reason: z.string(),
+          error: z.object({ code: z.string(), detail: z.string() }).optional(),
+        }),
+      ),
+      revision: Revision,
+    }),
+    run: check.checkBatch,
+  }),
+  route({
+    path: '/v1/list-resources',
+    summary: 'Which resources of a type may the subject do this on',
+    input: z
+      .object({
+        subject: Subject.optional(),
+        permission: PermissionKey,
+        type: z.string().min(1),
+        atLeastRevision: Revision.optional(),
+      })
+      .strict(),
+    output: z.object({ ids: z.array(z.string()), revision: Revision }),
+    run: check.listResources,
+  }),
+  route({
+    path: '/v1/list-principals',
+    summary: 'Who may do this on the resource',
+    input: z
+      .object({ permission: PermissionKey, resource: ResourceRef, atLeastRevision: Revision.optional() })
+      .strict(),
+    output: z.object({ users: z.array(z.string()), revision: Revision }),
+    run: check.listPrincipals,
+  }),
+  route({
+    path: '/v1/explain',
+    summary: 'Why the decision is what it is: the binding, override or policy that decided',
+    input: CheckInput.strict(),
+    output: z.record(z.string(), z.unknown()),
+    run: check.explain,
+  }),
+]
+
 export const checkRoutes: RouteModule = (app, ctx) => {
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/check',
-      tags,
-      summary: 'May the subject (default: you) do this?',
-      request: body(CheckInput.strict()),
-      responses: { 200: json(Decision), ...errorResponses },
-    }),
-    async (c) => c.json(await check.check(ctx, c.get('actor'), c.req.valid('json')), 200),
-  )
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/check/batch',
-      tags,
-      summary: 'Many checks in one call; each answers or errs on its own',
-      request: body(
-        z
-          .object({
-            checks: z
-              .array(CheckInput.omit({ atLeastRevision: true }).strict())
-              .min(1)
-              .max(1000),
-            atLeastRevision: Revision.optional(),
-          })
-          .strict(),
-      ),
-      responses: {
-        200: json(
-          z.object({
-            results: z.array(
-              z.object({
-                allowed: z.boolean(),
-                reason: z.string(),
-                error: z.object({ code: z.string(), detail: z.string() }).optional(),
-              }),
-            ),
-            revision: Revision,
-          }),
-        ),
-        ...errorResponses,
-      },
-    }),
-    async (c) => c.json(await check.checkBatch(ctx, c.get('actor'), c.req.valid('json')), 200),
-  )
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/list-resources',
-      tags,
-      summary: 'Which resources of a type may the subject do this on',
-      request: body(
-        z
-          .object({
-            subject: Subject.optional(),
-            permission: PermissionKey,
-            type: z.string().min(1),
-            atLeastRevision: Revision.optional(),
-          })
-          .strict(),
-      ),
-      responses: { 200: json(z.object({ ids: z.array(z.string()), revision: Revision })), ...errorResponses },
-    }),
-    async (c) => c.json(await check.listResources(ctx, c.get('actor'), c.req.valid('json')), 200),
-  )
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/list-principals',
-      tags,
-      summary: 'Who may do this on the resource',
-      request: body(
-        z
-          .object({ permission: PermissionKey, resource: ResourceRef, atLeastRevision: Revision.optional() })
-          .strict(),
-      ),
-      responses: {
-        200: json(z.object({ users: z.array(z.string()), revision: Revision })),
-        ...errorResponses,
-      },
-    }),
-    async (c) => c.json(await check.listPrincipals(ctx, c.get('actor'), c.req.valid('json')), 200),
-  )
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/explain',
-      tags,
-      summary: 'Why the decision is what it is: the binding, override or policy that decided',
-      request: body(CheckInput.strict()),
-      responses: { 200: json(z.record(z.string(), z.unknown())), ...errorResponses },
-    }),
-    async (c) =>
-      c.json(
-        (await check.explain(ctx, c.get('actor'), c.req.valid('json'))) as unknown as Record<string, unknown>,
-        200,
-      ),
-  )
+  for (const { path, summary, input, output, run } of authorizationRoutes) {
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path,
+        tags: ['Authorization'],
+        summary,
+        request: body(input),
+        responses: { 200: json(output), ...errorResponses },
+      }),
+      async (c) =>
+        c.json((await run(ctx, c.get('actor'), c.req.valid('json'))) as Record<string, unknown>, 200),
+    )
+  }
 }
