@@ -23,6 +23,15 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void
  */
 export function hotPath(deps: { ctx: Ctx; logger: Logger; metrics: Metrics }, next: Listener): Listener {
   const routes = new Map(authorizationRoutes.map((route) => [route.path, route]))
+  // Bodies read in one turn of the event loop are answered together after it, in setImmediate: all the
+  // reads, then all the answers and writes. ~10 % less CPU per check than answering each as it arrives
+  // (docs/performance.md), for a delay of at most one turn.
+  let due: (() => void)[] = []
+  const answerDue = () => {
+    const now = due
+    due = []
+    for (const run of now) run()
+  }
   return (req, res) => {
     const route = req.method === 'POST' ? routes.get(req.url!) : undefined
     if (route === undefined || !isJson(req.headers['content-type'])) return next(req, res)
@@ -35,7 +44,7 @@ export function hotPath(deps: { ctx: Ctx; logger: Logger; metrics: Metrics }, ne
     })
     req.on('end', () => {
       const body = size > MAX_BODY_BYTES ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
-      void answer(deps, route, req, res, body, started)
+      if (due.push(() => void answer(deps, route, req, res, body, started)) === 1) setImmediate(answerDue)
     })
   }
 }

@@ -1,8 +1,8 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { hash, randomBytes, randomUUID } from 'node:crypto'
 import type { Executor } from './database.ts'
 
 /** A platform token's secret is 256 random bits: a fast hash is enough (no password to stretch). */
-export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex')
+export const hashSecret = (secret: string) => hash('sha256', secret, 'hex')
 
 /** Creates a platform token; the secret is returned once and only its hash is kept. */
 export async function createPlatformToken(

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /**
  * Random secrets with a recognisable prefix (`okk_` API keys, `oks_` sessions, `oki_` invitations and
@@ -9,7 +9,7 @@ export function newSecret(kind: 'okk' | 'oks' | 'oki' | 'okc' | 'okr'): string {
   return `${kind}_${randomBytes(32).toString('base64url')}`
 }
 
-export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
+export const sha256 = (value: string) => hash('sha256', value, 'hex')
 
 export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a)
