@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { readFileSync } from 'node:fs'
-import { loadavg } from 'node:os'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { migrate, openStore, tokens } from '@orgkit/store'
 import autocannon from 'autocannon'
 import { sql } from 'kysely'
@@ -12,13 +13,16 @@ import { sql } from 'kysely'
  * Orgkit over HTTP (issue 7), on PostgreSQL, at each size of ORGKIT_BENCH_BINDINGS (default 10k and 1M
  * role bindings, bulk-loaded with INSERT … SELECT generate_series, not through the API):
  *
- * - single check (`POST /v1/check`) and batch check (`POST /v1/check/batch`), load from autocannon on
- *   loopback, against one instance answering from its engine, and against the baseline: the same route
- *   answered by PostgreSQL per request (the SQL evaluator, `ORGKIT_BENCH_MODE=sql` in bench-server.ts);
+ * - single check (`POST /v1/check`) at 32 and at 8 connections, and batch check (`POST /v1/check/batch`),
+ *   load from wrk (or autocannon, see LOADGEN) on loopback, against one instance answering from its engine
+ *   and against the baseline: the same route answered by PostgreSQL per request (the SQL evaluator,
+ *   `ORGKIT_BENCH_MODE=sql` in bench-server.ts); single checks also against the ceiling, plain node:http
+ *   answering a constant (ceiling-server.ts): what any Node.js service could answer on this machine;
  * - list-resources, both ways;
  * - propagation: a revoke written on instance A, until instance B answers it (no atLeastRevision), p50/p99.
  *
- * Each server runs in its own process; autocannon runs here. Every line prints the ratio to the baseline.
+ * Each server runs in its own process; the load generator runs beside them. Every line prints the ratio
+ * to the baseline.
  */
 const DATABASE_URL =
   process.env.ORGKIT_BENCH_DATABASE_URL ??
@@ -27,6 +31,18 @@ const DATABASE_URL =
 const SIZES = (process.env.ORGKIT_BENCH_BINDINGS ?? '10000,1000000').split(',').map(Number)
 const SECONDS = Number(process.env.ORGKIT_BENCH_SECONDS ?? 5)
 const CONNECTIONS = Number(process.env.ORGKIT_BENCH_CONNECTIONS ?? 32)
+/** A host product's small keep-alive pool to its Orgkit: the latency a request of its own waits. */
+const FEW_CONNECTIONS = Number(process.env.ORGKIT_BENCH_FEW_CONNECTIONS ?? 8)
+const hasWrk = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch (error) {
+    return (error as { status?: number }).status === 1 // wrk --version prints its usage and exits 1
+  }
+})()
+/** wrk (C, from the OS's packages) when installed: on 2 cores it leaves the instance more CPU than autocannon. */
+const LOADGEN = (process.env.ORGKIT_BENCH_LOADGEN ?? (hasWrk ? 'wrk' : 'autocannon')) as 'wrk' | 'autocannon'
 const BATCH = Number(process.env.ORGKIT_BENCH_BATCH ?? 1000)
 const ROUNDS = Number(process.env.ORGKIT_BENCH_ROUNDS ?? 100)
 const USERS_PER_ORG = 25
@@ -121,8 +137,15 @@ interface Instance {
   child: ChildProcess
 }
 
-async function startInstance(schema: string, mode: 'engine' | 'sql'): Promise<Instance> {
+/** Every instance still running: stopped however this process ends, so a failed run leaves none behind. */
+const running = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL')
+})
+
+async function startInstance(schema: string, mode: 'engine' | 'sql' | 'ceiling'): Promise<Instance> {
   const started = performance.now()
+  const script = mode === 'ceiling' ? './ceiling-server.ts' : './bench-server.ts'
   const child = spawn(
     process.execPath,
     [
@@ -132,7 +155,7 @@ async function startInstance(schema: string, mode: 'engine' | 'sql'): Promise<In
         : []),
       '--import',
       'tsx',
-      fileURLToPath(new URL('./bench-server.ts', import.meta.url)),
+      fileURLToPath(new URL(script, import.meta.url)),
     ],
     {
       env: {
@@ -144,6 +167,8 @@ async function startInstance(schema: string, mode: 'engine' | 'sql'): Promise<In
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   )
+  running.add(child)
+  child.once('exit', () => running.delete(child))
   const lines = createInterface({ input: child.stdout! })
   const [line] = (await Promise.race([once(lines, 'line'), once(child, 'exit')])) as [string]
   if (typeof line !== 'string') throw new Error(`the ${mode} instance exited`)
@@ -198,23 +223,96 @@ async function cannon(
 ): Promise<Run> {
   // Bodies are made before the run: the load generator shares the machine and must stay cheap.
   const bodies = Array.from({ length: options.bodies ?? 2000 }, () => JSON.stringify(make()))
-  let next = 0
+  const connections = options.connections ?? CONNECTIONS
+  const seconds = options.seconds ?? SECONDS
   const cpuBefore = cpuSeconds(child.pid)
+  const result =
+    LOADGEN === 'wrk'
+      ? await wrk(`${url}${path}`, token, bodies, connections, seconds)
+      : await autocannonRun(`${url}${path}`, token, bodies, connections, seconds)
+  const cpu = cpuSeconds(child.pid) - cpuBefore
+  return { ...result, cpuPerRequest: (cpu / result.total) * 1e6 }
+}
+
+type LoadResult = Omit<Run, 'cpuPerRequest'> & { total: number }
+
+async function autocannonRun(
+  url: string,
+  token: string,
+  bodies: string[],
+  connections: number,
+  duration: number,
+): Promise<LoadResult> {
+  let next = 0
   const result = await autocannon({
-    url: `${url}${path}`,
+    url,
     method: 'POST',
-    connections: options.connections ?? CONNECTIONS,
-    duration: options.seconds ?? SECONDS,
+    connections,
+    duration,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length]! }) }],
   })
-  const cpu = cpuSeconds(child.pid) - cpuBefore
   return {
-    cpuPerRequest: (cpu / result.requests.total) * 1e6,
+    total: result.requests.total,
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
+  }
+}
+
+/** One wrk thread (the instance has the other core), the bodies in turn from a Lua script. */
+async function wrk(
+  url: string,
+  token: string,
+  bodies: string[],
+  connections: number,
+  seconds: number,
+): Promise<LoadResult> {
+  const dir = mkdtempSync(`${tmpdir()}/orgkit-wrk-`)
+  try {
+    const long = (text: string) => `[==[${text}]==]`
+    writeFileSync(
+      `${dir}/bodies.lua`,
+      `local bodies = {${bodies.map(long).join(',\n')}}
+local headers = { ["Content-Type"] = "application/json", ["Authorization"] = ${long(`Bearer ${token}`)} }
+local i = 0
+request = function()
+  i = i % #bodies + 1
+  return wrk.format("POST", nil, headers, bodies[i])
+end
+`,
+    )
+    const { stdout } = await promisify(execFile)('wrk', [
+      '-t1',
+      `-c${connections}`,
+      `-d${seconds}s`,
+      '--latency',
+      '--timeout',
+      '60s',
+      '-s',
+      `${dir}/bodies.lua`,
+      url,
+    ])
+    const field = (pattern: RegExp) => {
+      const match = pattern.exec(stdout)
+      if (!match) throw new Error(`wrk printed no ${pattern}:\n${stdout}`)
+      return match
+    }
+    const ms = (match: RegExpExecArray) =>
+      Number(match[1]) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[match[2]!]!
+    const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout)
+    return {
+      total: Number(field(/(\d+) requests in/)[1]),
+      rps: Number(field(/Requests\/sec:\s+([\d.]+)/)[1]),
+      p50: ms(field(/^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$/m)),
+      p99: ms(field(/^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$/m)),
+      errors:
+        Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0) +
+        (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 
@@ -271,75 +369,94 @@ async function propagation(a: Instance, b: Instance, token: string, users: numbe
   return { p50: at(0.5), p99: at(0.99), max: delays.at(-1)! }
 }
 
-console.log(`Orgkit over HTTP — Node ${process.version}, ${SECONDS} s per run, ${CONNECTIONS} connections`)
+console.log(
+  `Orgkit over HTTP — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ` +
+    `load from ${LOADGEN}, ${SECONDS} s per run`,
+)
 console.log(`load average at start: ${load()}`)
-for (const size of SIZES) {
-  const schema = `orgkit_bench_${size}`
-  console.log(`\n## ~${fmt(size)} bindings (schema ${schema})`)
-  const world = await loadWorld(schema, size)
-  const engine = await startInstance(schema, 'engine')
-  const baseline = await startInstance(schema, 'sql')
-  try {
-    const single = () => question(world.users)
-    const singleSql = () => ({ ...question(world.users), atLeastRevision: 1 })
-    // Warm-up: JIT, connection pools, plans.
-    await cannon(engine, world.token, '/v1/check', single, { seconds: 2 })
-    await cannon(baseline, world.token, '/v1/check', singleSql, { seconds: 2 })
-    const e1 = await cannon(engine, world.token, '/v1/check', single)
-    const b1 = await cannon(baseline, world.token, '/v1/check', singleSql)
+const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`
+// The ceiling: plain node:http answering the same requests with a constant, measured beside each size.
+const ceiling = await startInstance('', 'ceiling')
+try {
+  for (const size of SIZES) {
+    const schema = `orgkit_bench_${size}`
+    console.log(`\n## ~${fmt(size)} bindings (schema ${schema})`)
+    const world = await loadWorld(schema, size)
+    const engine = await startInstance(schema, 'engine')
+    const baseline = await startInstance(schema, 'sql')
+    try {
+      await measure(world, engine, baseline)
+    } finally {
+      await stopInstance(baseline)
+    }
+    const second = await startInstance(schema, 'engine')
+    try {
+      const p = await propagation(engine, second, world.token, world.users)
+      console.log(
+        `  revoke on A → answered by B   p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms, max ${p.max.toFixed(1)} ms (${ROUNDS} rounds)`,
+      )
+    } finally {
+      await stopInstance(second)
+      await stopInstance(engine)
+    }
+    console.log(`  load average: ${load()}`)
+  }
+} finally {
+  await stopInstance(ceiling)
+}
+
+async function measure(world: { users: number; token: string }, engine: Instance, baseline: Instance) {
+  const single = () => question(world.users)
+  const singleSql = () => ({ ...question(world.users), atLeastRevision: 1 })
+  // Warm-up: JIT, connection pools, plans.
+  await cannon(engine, world.token, '/v1/check', single, { seconds: 2 })
+  await cannon(baseline, world.token, '/v1/check', singleSql, { seconds: 2 })
+  await cannon(ceiling, world.token, '/v1/check', single, { seconds: 2 })
+  for (const connections of [CONNECTIONS, FEW_CONNECTIONS]) {
+    const e1 = await cannon(engine, world.token, '/v1/check', single, { connections })
+    const b1 = await cannon(baseline, world.token, '/v1/check', singleSql, { connections })
+    const c1 = await cannon(ceiling, world.token, '/v1/check', single, { connections })
     line(
-      'single check',
+      `single check, ${connections} conns`,
       e1.rps,
       'req/s',
       b1.rps,
-      `   p99 ${e1.p99} ms (baseline ${b1.p99} ms), server CPU ${us(e1.cpuPerRequest)}/req ` +
-        `(baseline ${us(b1.cpuPerRequest)}), errors ${e1.errors}/${b1.errors}`,
+      `   p50 ${ms(e1.p50)} p99 ${ms(e1.p99)} (baseline ${ms(b1.p99)}), server CPU ${us(e1.cpuPerRequest)}/req ` +
+        `(baseline ${us(b1.cpuPerRequest)}), errors ${e1.errors}/${b1.errors}; ` +
+        `plain node:http ${fmt(c1.rps)} req/s p99 ${ms(c1.p99)} ${us(c1.cpuPerRequest)}/req: Orgkit at ${Math.round((e1.rps / c1.rps) * 100)} %`,
     )
-
-    const batch = () => ({ checks: Array.from({ length: BATCH }, () => question(world.users)) })
-    const batchSql = () => ({ ...batch(), atLeastRevision: 1 })
-    const e2 = await cannon(engine, world.token, '/v1/check/batch', batch, { connections: 4, bodies: 40 })
-    const b2 = await cannon(baseline, world.token, '/v1/check/batch', batchSql, {
-      connections: 4,
-      bodies: 40,
-    })
-    line(
-      `batch check (${BATCH}/req)`,
-      e2.rps * BATCH,
-      'checks/s',
-      b2.rps * BATCH,
-      `   p99 ${e2.p99} ms per batch, server CPU ${us(e2.cpuPerRequest / BATCH)}/check ` +
-        `(baseline ${us(b2.cpuPerRequest / BATCH)}), errors ${e2.errors}/${b2.errors}`,
-    )
-
-    const list = () => ({
-      subject: { type: 'user', id: md5uuid(`u${random(world.users)}`) },
-      permission: 'app.read',
-      type: 'app',
-    })
-    const listSql = () => ({ ...list(), atLeastRevision: 1 })
-    const e3 = await cannon(engine, world.token, '/v1/list-resources', list)
-    const b3 = await cannon(baseline, world.token, '/v1/list-resources', listSql)
-    line(
-      'list-resources',
-      e3.rps,
-      'req/s',
-      b3.rps,
-      `   p99 ${e3.p99} ms (baseline ${b3.p99} ms), server CPU ${us(e3.cpuPerRequest)}/req ` +
-        `(baseline ${us(b3.cpuPerRequest)}), errors ${e3.errors}/${b3.errors}`,
-    )
-  } finally {
-    await stopInstance(baseline)
   }
-  const second = await startInstance(schema, 'engine')
-  try {
-    const p = await propagation(engine, second, world.token, world.users)
-    console.log(
-      `  revoke on A → answered by B   p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms, max ${p.max.toFixed(1)} ms (${ROUNDS} rounds)`,
-    )
-  } finally {
-    await stopInstance(second)
-    await stopInstance(engine)
-  }
-  console.log(`  load average: ${load()}`)
+
+  const batch = () => ({ checks: Array.from({ length: BATCH }, () => question(world.users)) })
+  const batchSql = () => ({ ...batch(), atLeastRevision: 1 })
+  const e2 = await cannon(engine, world.token, '/v1/check/batch', batch, { connections: 4, bodies: 40 })
+  const b2 = await cannon(baseline, world.token, '/v1/check/batch', batchSql, {
+    connections: 4,
+    bodies: 40,
+  })
+  line(
+    `batch check (${BATCH}/req)`,
+    e2.rps * BATCH,
+    'checks/s',
+    b2.rps * BATCH,
+    `   p99 ${ms(e2.p99)} per batch, server CPU ${us(e2.cpuPerRequest / BATCH)}/check ` +
+      `(baseline ${us(b2.cpuPerRequest / BATCH)}), errors ${e2.errors}/${b2.errors}`,
+  )
+
+  const list = () => ({
+    subject: { type: 'user', id: md5uuid(`u${random(world.users)}`) },
+    permission: 'app.read',
+    type: 'app',
+  })
+  const listSql = () => ({ ...list(), atLeastRevision: 1 })
+  const e3 = await cannon(engine, world.token, '/v1/list-resources', list)
+  const b3 = await cannon(baseline, world.token, '/v1/list-resources', listSql)
+  line(
+    'list-resources',
+    e3.rps,
+    'req/s',
+    b3.rps,
+    `   p99 ${ms(e3.p99)} (baseline ${ms(b3.p99)}), server CPU ${us(e3.cpuPerRequest)}/req ` +
+      `(baseline ${us(b3.cpuPerRequest)}), errors ${e3.errors}/${b3.errors}`,
+  )
 }
