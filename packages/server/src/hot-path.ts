@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as parseCookies } from 'hono/utils/cookie'
 import type { Logger } from 'pino'
 import { asOrgkitError, internalErrorBody, PROBLEM_TYPE, problemOf, validationError } from './errors.ts'
+import { parseJsonBody } from './json-body.ts'
 import type { Metrics } from './metrics.ts'
 import { ACT_AS_HEADER, CSRF_HEADER, resolveCaller, SESSION_COOKIE } from './middleware/auth.ts'
 import { bodyTooLarge, MAX_BODY_BYTES, requestIdOf } from './request.ts'
@@ -79,7 +80,7 @@ async function answer(
           : parseCookies(headers.cookie, SESSION_COOKIE)[SESSION_COOKIE],
       csrf: header(headers[CSRF_HEADER]),
     })
-    const parsed = route.input.safeParse(JSON.parse(body.toString('utf8')))
+    const parsed = route.input.safeParse(parseJsonBody(body))
     if (!parsed.success) throw validationError(parsed.error, 'json')
     text = JSON.stringify(await route.run(ctx, actor, parsed.data))
   } catch (error) {

@@ -1,0 +1,101 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { inPieces, largeArray, parseJsonBody } from '../src/json-body.ts'
+
+/** What `parseJsonBody` must be: JSON.parse, value for value, error for error. */
+function same(text: string, piece: number) {
+  const body = Buffer.from(text, 'utf8')
+  let expected: unknown
+  try {
+    expected = JSON.parse(text)
+  } catch {
+    expect(() => parseJsonBody(body, piece), text).toThrow(SyntaxError)
+    return
+  }
+  const parsed = parseJsonBody(body, piece)
+  expect(parsed, text).toStrictEqual(expected)
+  // Own `__proto__` members stay members, and nothing changes an object's prototype.
+  expect(JSON.stringify(parsed)).toBe(JSON.stringify(expected))
+}
+
+const value = fc.jsonValue({ maxDepth: 3 })
+/** `{…, "name": [elements], …}`, laid out compactly or indented, as a host's batch body is. */
+const document = fc
+  .record({
+    before: fc.dictionary(fc.string({ maxLength: 6 }), value, { maxKeys: 3 }),
+    name: fc.oneof(fc.constantFrom('checks', '__proto__', 'a"b', 'ü'), fc.string({ maxLength: 6 })),
+    items: fc.array(value, { maxLength: 30 }),
+    after: fc.dictionary(fc.string({ maxLength: 6 }), value, { maxKeys: 3 }),
+    indent: fc.constantFrom(undefined, 0, 1, 2, '\t'),
+  })
+  .map(({ before, name, items, after, indent }) => {
+    const names = [...Object.keys(before), name, ...Object.keys(after)]
+    const member = (k: string, v: unknown) => `${JSON.stringify(k)}:${JSON.stringify(v, null, indent)}`
+    const members = [
+      ...Object.entries(before).map(([k, v]) => member(k, v)),
+      member(name, items),
+      ...Object.entries(after).map(([k, v]) => member(k, v)),
+    ]
+    return { text: `{${members.join(indent === undefined ? ',' : ',\n ')}}`, names }
+  })
+
+describe('parseJsonBody is JSON.parse', () => {
+  it('on documents with a large array member, in pieces of any size', () => {
+    let split = 0
+    fc.assert(
+      fc.property(document, fc.integer({ min: 2, max: 200 }), ({ text, names }, piece) => {
+        same(text, piece)
+        // A valid document's large array is found and parsed in pieces, unless its name is taken twice.
+        const found = largeArray(Buffer.from(text), piece)
+        if (found === null) return
+        split++
+        const name = JSON.parse(Buffer.from(text).toString('utf8', found.key.start, found.key.end))
+        const twice = names.filter((n) => n === name).length > 1
+        expect(inPieces(Buffer.from(text), found, piece) === undefined, text).toBe(twice)
+      }),
+      { numRuns: 3000 },
+    )
+    // The generated documents exercise the piecewise path, not only the whole-body fallback.
+    expect(split).toBeGreaterThan(1000)
+  })
+
+  it('on those documents broken by one edit: both answer alike or both throw', () => {
+    fc.assert(
+      fc.property(
+        document,
+        fc.nat(),
+        fc.constantFrom('', ',', '"', '\\', '[', ']', '{', '}', ':', ' ', 'x', '1'),
+        fc.integer({ min: 2, max: 64 }),
+        ({ text }, at, insert, piece) => {
+          const i = at % (text.length + 1)
+          same(text.slice(0, i) + insert + text.slice(i + (insert === '' ? 1 : 0)), piece)
+        },
+      ),
+      { numRuns: 5000 },
+    )
+  })
+
+  it('on the cases a scanner gets wrong', () => {
+    const big = Array.from({ length: 50 }, (_, i) => ({ id: `x${i}`, s: 'a,b]}"{[' }))
+    for (const text of [
+      JSON.stringify({ checks: big }),
+      `{"checks": ${JSON.stringify(big)}, "checks": []}`, // named twice: the last wins
+      `{"checks": [], "checks": ${JSON.stringify(big)}}`,
+      `{"check\\u0073": ${JSON.stringify(big)}, "checks": 1}`, // the same name, spelled differently
+      `{"__proto__": ${JSON.stringify(big)}}`,
+      `{"checks": ${JSON.stringify(big).slice(0, -1)},]}`, // a trailing comma
+      `{"checks": [${'1,'.repeat(60)},1]}`, // an empty element
+      `{"checks": [${' '.repeat(300)}]}`,
+      `{"checks": ${JSON.stringify(big)}} trailing`,
+      `{"checks": ${JSON.stringify(big)}}}`,
+      `{"checks": ${JSON.stringify(big).slice(0, -1)}}}`, // closed by the wrong bracket
+      `{"s": "\\"[", "checks": ${JSON.stringify(big)}}`,
+      `{"a": {"checks": ${JSON.stringify(big)}}, "checks": [1]}`,
+      `[${JSON.stringify(big)}]`,
+      `  {"checks": ${JSON.stringify(big)}}  `,
+      `{"checks": ${JSON.stringify(big.map((b) => ({ ...b, s: 'ünïcödé 𝄞 "' })))}}`,
+    ]) {
+      for (const piece of [2, 16, 100, 1000, 64 * 1024]) same(text, piece)
+    }
+  })
+})
