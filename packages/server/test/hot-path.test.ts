@@ -188,6 +188,24 @@ describe.each(DATABASES)('the hot path answers as the app does (%s)', (database)
     expect(authorizationRoutes.map((r) => r.path)).toContain('/v1/check/batch')
   })
 
+  it('outlives a client that hangs up halfway through its body', async () => {
+    const { connect } = await import('node:net')
+    const { port } = new URL(s.url)
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+            `Authorization: Bearer ${s.token}\r\nContent-Length: 1000\r\n\r\n{"permission":`,
+        )
+        setTimeout(() => socket.destroy(), 20)
+      })
+      socket.on('close', () => resolve())
+      socket.on('error', reject)
+    })
+    const check = { permission: 'app.read', resource: { type: 'app', id: w.appId } }
+    expect((await over(ask('/v1/check', check, asUser(w.users.appReader)), false)).body.allowed).toBe(true)
+  })
+
   it('answers many requests at once on one connection pool, each its own', async () => {
     const members = [w.users.appUploader, w.users.outsider, w.users.appReader, w.users.creator]
     const replies = await Promise.all(
