@@ -473,6 +473,18 @@ describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
   })
 
   it('keeps long passwords whole, answers the same for unknown emails, and limits guessing', async () => {
+    // Limits count in fixed 15-minute windows: start a minute into the next one, so the attempts below
+    // can't straddle a window's end (the next window would start counting afresh).
+    const aligned = 960_000 - ((Date.now() + offset) % 900_000)
+    offset += aligned
+    try {
+      await longPasswordsAndGuessing()
+    } finally {
+      offset -= aligned
+    }
+  })
+
+  async function longPasswordsAndGuessing() {
     const long = 'x'.repeat(70) + 'ymz-tail'
     const user = await signUp('long@example.com', long)
     const truncated = await browser(s.url).post('/v1/auth/login', {
@@ -511,15 +523,20 @@ describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
       (await browser(s.url).post('/v1/auth/login', { email: 'long@example.com', password: long })).status,
     ).toBe(429)
     expect(user.userId).toBeTruthy()
-  })
+  }
 })
 
 describe('sign-in limits per account and address, behind a proxy (pglite)', () => {
   let s: TestServer
   let mail: Awaited<ReturnType<typeof mailbox>>
+  // Limits count in fixed 15-minute windows: the server's clock starts a minute into one, so the attempts
+  // below can't straddle a window's end (the next window would start counting afresh).
+  let shift = 0
+  const now = () => Date.now() - shift
   beforeAll(async () => {
+    shift = (Date.now() % 900_000) - 60_000
     mail = await mailbox()
-    s = await startTestServer('pglite', { smtpUrl: mail.url, trustProxyHops: 1 })
+    s = await startTestServer('pglite', { smtpUrl: mail.url, trustProxyHops: 1, clock: now })
   })
   afterAll(async () => {
     await s?.stop()
@@ -552,13 +569,15 @@ describe('sign-in limits per account and address, behind a proxy (pglite)', () =
 
     // With 2FA on, someone holding the password gets 10 codes per account, from however many addresses.
     const enrol = await owner.post('/v1/me/mfa/totp')
-    expect((await owner.post('/v1/me/mfa/totp/confirm', { code: totp(enrol.body.secret) })).status).toBe(200)
+    expect(
+      (await owner.post('/v1/me/mfa/totp/confirm', { code: totp(enrol.body.secret, now()) })).status,
+    ).toBe(200)
     const codes: number[] = []
     for (let i = 0; i < 11; i++)
       codes.push(await login(`192.0.2.${i + 1}`, { email, password, totp: '000000' }))
     expect(codes.slice(0, 10).every((st) => st === 401)).toBe(true)
     expect(codes.at(-1)).toBe(429)
-    expect(await login('192.0.2.99', { email, password, totp: totp(enrol.body.secret) })).toBe(429)
+    expect(await login('192.0.2.99', { email, password, totp: totp(enrol.body.secret, now()) })).toBe(429)
   })
 })
 
