@@ -44,8 +44,8 @@ export function inPieces(
     if (typeof rest !== 'object' || rest === null || Array.isArray(rest)) return undefined
     const name = JSON.parse(body.toString('utf8', key.start, key.end)) as string
     const items = (rest as Record<string, unknown>)[name]
-    // A member named twice: JSON.parse keeps the last, which may not be the array found (nor empty).
     if (!Array.isArray(items)) return undefined
+    // A member named twice: JSON.parse keeps the last, which may not be the array found.
     if (keys.filter((k) => JSON.parse(body.toString('utf8', k.start, k.end)) === name).length !== 1)
       return undefined
     // Elements lie between `open`, the commas and `close`; each piece holds whole elements, under `piece`.
