@@ -88,4 +88,19 @@ describe.runIf(DATABASES.includes('postgres'))('two instances, one database (pos
       await new Promise((r) => setTimeout(r, 20))
     expect(b.ctx.engine.listening).toBe(true)
   }, 30_000)
+
+  it('acts as a user made on the other instance a moment ago', async () => {
+    // B stops following the feed (last test here): only catching up on demand can show it the new users.
+    await b.ctx.engine.stop()
+    for (let i = 0; i < 3; i++) {
+      const made = await a.platform.post('/v1/users', { email: `new.${i}@example.com`, name: `New ${i}` })
+      expect(made.status).toBe(201)
+      // B's engine has not got the user: it catches up (or asks the database) rather than refuse.
+      const asked = await b.as(made.body.id).post('/v1/check', {
+        permission: 'app.read',
+        resource: { type: 'app', id: w.appId },
+      })
+      expect([asked.status, asked.body.allowed]).toEqual([200, false])
+    }
+  })
 })

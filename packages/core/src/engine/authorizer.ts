@@ -271,6 +271,11 @@ export class Authorizer {
     return role?.live ? role : undefined
   }
 
+  /** Whether the user exists (every user is in the engine: snapshot and change feed). */
+  hasUser(id: Id): boolean {
+    return this.graph.users.has(id)
+  }
+
   /** Whether an API key may authenticate at all right now. */
   keyState(id: Id): 'ok' | 'unknown' | 'revoked' | 'expired' {
     const key = this.graph.apiKeys.get(id)

@@ -52,9 +52,9 @@ export async function resolveCaller(ctx: Ctx, given: Credentials): Promise<Actor
     const token = await platformToken(ctx, secret)
     if (!token) throw new OrgkitError('UNAUTHENTICATED', 'unknown or revoked token')
     if (!given.actAs) return { kind: 'platform', tokenId: token.id }
-    const user = /^[0-9a-f-]{36}$/i.test(given.actAs) ? await users.findUser(ctx.db, given.actAs) : undefined
-    if (!user) throw new OrgkitError('UNAUTHENTICATED', `no user ${given.actAs} to act as`)
-    return { kind: 'user', userId: user.id, via: 'platform' }
+    const userId = await existingUser(ctx, given.actAs)
+    if (userId === undefined) throw new OrgkitError('UNAUTHENTICATED', `no user ${given.actAs} to act as`)
+    return { kind: 'user', userId, via: 'platform' }
   }
   const session = given.session ? await resolveSession(ctx, given.session) : null
   if (!session) throw new OrgkitError('UNAUTHENTICATED', 'sign in first')
@@ -65,6 +65,20 @@ export async function resolveCaller(ctx: Ctx, given: Credentials): Promise<Actor
     )
   }
   return { kind: 'user', userId: session.userId, via: 'session' }
+}
+
+/**
+ * The id of the user a platform token acts as, or undefined. Every user is in the engine (the snapshot
+ * and the change feed), so a check acting as one needs no database round trip; one the engine does not
+ * know (made on another instance a moment ago, or an id in capitals) is looked for after catching up, and
+ * then in the database, which has the last word.
+ */
+async function existingUser(ctx: Ctx, id: string): Promise<string | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined
+  if (ctx.engine.authorizer.hasUser(id)) return id
+  await ctx.engine.catchUp()
+  if (ctx.engine.authorizer.hasUser(id)) return id
+  return (await users.findUser(ctx.db, id))?.id
 }
 
 /** The middleware: `resolveCaller` on Hono's request; sets `actor` (and `sessionToken` for a cookie). */
