@@ -180,10 +180,33 @@ export async function revokeApiKey(ctx: Ctx, actor: Actor, meta: RequestMeta, id
 }
 
 /** The key a bearer secret names, if any (revoked and expired keys too: the engine says why it refuses). */
-export async function findApiKey(ctx: Ctx, secret: string) {
-  return ctx.db
+/**
+ * The key a secret belongs to. Which key a secret is never changes, so a found key is remembered (by the
+ * secret's SHA-256, never the secret) and a request with it needs no database round trip; whether the key
+ * may still authenticate (revoked, expired) is the engine's answer on every request (`keyState`).
+ */
+export async function findApiKey(
+  ctx: Ctx,
+  secret: string,
+): Promise<{ id: string; user_id: string } | undefined> {
+  let known = knownKeys.get(ctx)
+  if (known === undefined) {
+    known = new Map()
+    knownKeys.set(ctx, known)
+  }
+  const hash = sha256(secret)
+  const hit = known.get(hash)
+  if (hit !== undefined) return hit
+  const key = await ctx.db
     .selectFrom('api_keys')
     .select(['id', 'user_id'])
-    .where('secret_hash', '=', sha256(secret))
+    .where('secret_hash', '=', hash)
     .executeTakeFirst()
+  if (key !== undefined) {
+    if (known.size >= 10_000) known.clear() // bounded; the next request of each key asks again
+    known.set(hash, key)
+  }
+  return key
 }
+
+const knownKeys = new WeakMap<Ctx, Map<string, { id: string; user_id: string }>>()
