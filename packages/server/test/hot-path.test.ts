@@ -172,6 +172,28 @@ describe.each(DATABASES)('the hot path answers as the app does (%s)', (database)
     expect(answers[asks.findIndex((a) => a.body.length > MAX_BODY_BYTES)]!.body.detail).toMatch(/larger than/)
   }, 60_000)
 
+  it('times what it answers in the histogram the app uses, by route and status', async () => {
+    const count = async (route: string, status: number) => {
+      const text = await (await fetch(`${s.url}/metrics`)).text()
+      const line = text
+        .split('\n')
+        .find((l) =>
+          l.startsWith(
+            `orgkit_http_request_duration_seconds_count{method="POST",route="${route}",status="${status}"}`,
+          ),
+        )
+      return Number(line?.split(' ')[1] ?? 0)
+    }
+    const check = { permission: 'app.read', resource: { type: 'app', id: w.appId } }
+    const before = [await count('/v1/check', 200), await count('/v1/check', 401)]
+    await over(ask('/v1/check', check, asUser(w.users.appReader)), false)
+    await over(ask('/v1/check', check, json), false)
+    expect([await count('/v1/check', 200), await count('/v1/check', 401)]).toEqual([
+      before[0]! + 1,
+      before[1]! + 1,
+    ])
+  })
+
   it('leaves what is not a JSON POST to one of its routes to the app', async () => {
     const before = await hotCount()
     const check = { permission: 'app.read', resource: { type: 'app', id: w.appId } }
