@@ -8,7 +8,7 @@ import type { Logger } from 'pino'
 import { mountConsole } from './console-static.ts'
 import { docsPage } from './docs-page.ts'
 import type { AppEnv } from './env.ts'
-import { asOrgkitError, internalErrorBody, PROBLEM_TYPE, problem, validationError } from './errors.ts'
+import { answerError, PROBLEM_TYPE, problem, validationError } from './errors.ts'
 import { Metrics } from './metrics.ts'
 import { authenticate } from './middleware/auth.ts'
 import { assertJsonBody, bodyTooLarge, MAX_BODY_BYTES, requestIdOf } from './request.ts'
@@ -100,10 +100,8 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
   )
 
   app.onError((error, c) => {
-    const known = asOrgkitError(error)
-    if (known) return problem(c, known)
-    logger.error({ err: error, requestId: c.get('requestId') }, 'unhandled error')
-    return c.body(internalErrorBody(c.get('requestId')), 500, { 'content-type': PROBLEM_TYPE })
+    const { status, body } = answerError(error, c.get('requestId'), logger)
+    return c.body(body, status, { 'content-type': PROBLEM_TYPE })
   })
   app.notFound((c) => problem(c, new OrgkitError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)))
 

@@ -2,6 +2,7 @@ import type { ErrorKind } from '@orgkit/core'
 import { OrgkitError } from '@orgkit/core'
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { Logger } from 'pino'
 import type { ZodError } from 'zod'
 
 /** The one table from an error's kind to its HTTP status. */
@@ -24,7 +25,7 @@ const TITLES: Record<ErrorKind, string> = {
 }
 
 /** RFC 9457 problem details, with the catalogue's stable `code`: the status and the JSON to send. */
-export function problemOf(
+function problemOf(
   error: OrgkitError,
   requestId: string | undefined,
 ): { status: ContentfulStatusCode; body: string } {
@@ -48,18 +49,17 @@ export function problem(c: Context, error: OrgkitError): Response {
 
 export const PROBLEM_TYPE = 'application/problem+json'
 
-/** What an error thrown while answering becomes: a catalogued error, or null for a 500 (a bug: logged). */
-export function asOrgkitError(error: unknown): OrgkitError | null {
-  if (error instanceof OrgkitError) return error
-  if (error instanceof SyntaxError || (error as { status?: number } | null)?.status === 400) {
-    return new OrgkitError('VALIDATION_FAILED', 'the body is not valid JSON', { field: 'body' })
-  }
-  return null
-}
-
-/** The body of a 500: nothing about the failure but the request id to find it in the log. */
-export const internalErrorBody = (requestId: string | undefined) =>
-  JSON.stringify({
+/** Whatever was thrown while answering, as the status and problem+json to send; a 500 (a bug) is logged. */
+export function answerError(
+  error: unknown,
+  requestId: string | undefined,
+  logger: Logger,
+): { status: ContentfulStatusCode; body: string } {
+  const known = asOrgkitError(error)
+  if (known) return problemOf(known, requestId)
+  logger.error({ err: error, requestId }, 'unhandled error')
+  // Nothing about the failure but the request id to find it in the log.
+  const body = JSON.stringify({
     type: 'about:blank',
     title: 'Internal error',
     status: 500,
@@ -67,6 +67,17 @@ export const internalErrorBody = (requestId: string | undefined) =>
     detail: 'something went wrong',
     requestId,
   })
+  return { status: 500, body }
+}
+
+/** A catalogued error, a body that is not JSON (the validator's 400, JSON.parse's SyntaxError), or null. */
+function asOrgkitError(error: unknown): OrgkitError | null {
+  if (error instanceof OrgkitError) return error
+  if (error instanceof SyntaxError || (error as { status?: number } | null)?.status === 400) {
+    return new OrgkitError('VALIDATION_FAILED', 'the body is not valid JSON', { field: 'body' })
+  }
+  return null
+}
 
 /** A zod failure as VALIDATION_FAILED naming the first field at fault (and listing all of them). */
 export function validationError(error: ZodError, where: string): OrgkitError {

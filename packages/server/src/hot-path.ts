@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as parseCookies } from 'hono/utils/cookie'
 import type { Logger } from 'pino'
-import { asOrgkitError, internalErrorBody, PROBLEM_TYPE, problemOf, validationError } from './errors.ts'
+import { answerError, PROBLEM_TYPE, validationError } from './errors.ts'
 import { parseJsonBody } from './json-body.ts'
 import type { Metrics } from './metrics.ts'
 import { ACT_AS_HEADER, CSRF_HEADER, resolveCaller, SESSION_COOKIE } from './middleware/auth.ts'
@@ -10,6 +10,11 @@ import { type AuthorizationRoute, authorizationRoutes } from './routes/check.ts'
 import type { Ctx } from './services/context.ts'
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void
+interface HotPathDeps {
+  ctx: Ctx
+  logger: Logger
+  metrics: Metrics
+}
 
 /**
  * The authorization API without the framework. The host product calls `/v1/check` on every request of its
@@ -22,7 +27,7 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void
  * goes to `next` (the app). test/hot-path.test.ts asks both paths the same questions and compares the
  * answers: status, content type, body.
  */
-export function hotPath(deps: { ctx: Ctx; logger: Logger; metrics: Metrics }, next: Listener): Listener {
+export function hotPath(deps: HotPathDeps, next: Listener): Listener {
   const routes = new Map(authorizationRoutes.map((route) => [route.path, route]))
   // Bodies read in one turn of the event loop are answered together after it, in setImmediate: all the
   // reads, then all the answers and writes. Against answering each as it arrives, this took the CPU a
@@ -55,7 +60,7 @@ const isJson = (type: string | undefined) =>
   type !== undefined && type.split(';')[0]!.trim().toLowerCase() === 'application/json'
 
 async function answer(
-  { ctx, logger, metrics }: { ctx: Ctx; logger: Logger; metrics: Metrics },
+  { ctx, logger, metrics }: HotPathDeps,
   route: AuthorizationRoute,
   req: IncomingMessage,
   res: ServerResponse,
@@ -84,13 +89,9 @@ async function answer(
     if (!parsed.success) throw validationError(parsed.error, 'json')
     text = JSON.stringify(await route.run(ctx, actor, parsed.data))
   } catch (error) {
-    const known = asOrgkitError(error)
-    if (known) ({ status, body: text } = problemOf(known, requestId))
-    else {
-      logger.error({ err: error, requestId }, 'unhandled error')
-      status = 500
-      text = internalErrorBody(requestId)
-    }
+    const problem = answerError(error, requestId, logger)
+    status = problem.status
+    text = problem.body
     type = PROBLEM_TYPE
   }
   res.writeHead(status, {

@@ -61,8 +61,6 @@ export interface ServerOptions {
   usageFlushMs?: number | undefined
   port?: number | undefined
   host?: string | undefined
-  /** Answer the authorization API without the framework (hot-path.ts); false: the app answers everything. */
-  hotPath?: boolean | undefined
   logger?: Logger | undefined
   clock?: (() => number) | undefined
 }
@@ -143,9 +141,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const metrics = new Metrics()
   const app = createApp({ ctx, logger, consoleDir, metrics })
   const answerByApp = getRequestListener(app.fetch, { hostname: options.host ?? '127.0.0.1' })
-  const server = createServer(
-    options.hotPath === false ? answerByApp : hotPath({ ctx, logger, metrics }, answerByApp),
-  )
+  const server = createServer(hotPath({ ctx, logger, metrics }, answerByApp))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())

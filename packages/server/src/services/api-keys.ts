@@ -179,11 +179,11 @@ export async function revokeApiKey(ctx: Ctx, actor: Actor, meta: RequestMeta, id
   })
 }
 
-/** The key a bearer secret names, if any (revoked and expired keys too: the engine says why it refuses). */
 /**
- * The key a secret belongs to. Which key a secret is never changes, so a found key is remembered (by the
- * secret's SHA-256, never the secret) and a request with it needs no database round trip; whether the key
- * may still authenticate (revoked, expired) is the engine's answer on every request (`keyState`).
+ * The key a bearer secret names, if any (revoked and expired keys too: the engine says why it refuses).
+ * Which key a secret is never changes, so a found key is remembered (by the secret's SHA-256, never the
+ * secret) and a request with it needs no database round trip; whether the key may still authenticate is
+ * the engine's answer on every request (`keyState`).
  */
 export async function findApiKey(
   ctx: Ctx,
