@@ -287,6 +287,52 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
   )
 
   it(
+    'i. metered checks are counted against the org of each existing target, dense or walked, once taken',
+    () => {
+      fc.assert(
+        fc.property(
+          worldArb,
+          fc.array(changePlanArb, { minLength: 1, maxLength: 10, size: 'small' }),
+          (initial, plans) => {
+            const engines = [
+              engineFor(initial),
+              new Authorizer(capgo, initial, { clock: () => NOW, dense: false }),
+            ]
+            let snapshot = initial
+            const expectCounts = (label: string) => {
+              const orgOf = (target: Target) =>
+                target.type === 'org'
+                  ? snapshot.orgs.find((o) => o.id === target.id)?.id
+                  : snapshot.resources.find((r) => r.id === target.id && r.type === target.type)?.orgId
+              const want = new Map<string, number>()
+              for (const [subject, permission, target] of allQuestions(snapshot, initial)) {
+                for (const engine of engines) engine.check(subject, permission, target, true)
+                engines[0]!.check(subject, permission, target) // not metered: not counted
+                const orgId = orgOf(target)
+                if (orgId !== undefined) want.set(orgId, (want.get(orgId) ?? 0) + 1)
+              }
+              for (const engine of engines) {
+                expect(engine.takeAnswered(), label).toEqual(want)
+                expect(engine.takeAnswered(), `${label}, taken again`).toEqual(new Map())
+              }
+            }
+            expectCounts('after load')
+            for (const [i, plan] of plans.entries()) {
+              const change = buildChange(snapshot, plan, 100 + i)
+              if (change === null) continue
+              for (const engine of engines) engine.apply(change)
+              snapshot = applyChange(snapshot, change)
+              expectCounts(`after ${JSON.stringify(change)}`)
+            }
+          },
+        ),
+        { numRuns: Math.ceil(RUNS / 4) },
+      )
+    },
+    TIMEOUT,
+  )
+
+  it(
     'h. orgOf names the org each target lives in, change after change, and null for anything else',
     () => {
       fc.assert(

@@ -23,6 +23,8 @@ export class EngineReplica {
   private poller: NodeJS.Timeout | null = null
   private unlisten: (() => Promise<void>) | null = null
   private stopped = false
+  /** Metered checks counted by engines this one replaced, not taken yet. */
+  private answeredBefore = new Map<string, number>()
 
   constructor(
     private readonly db: Db,
@@ -37,8 +39,20 @@ export class EngineReplica {
 
   private async reloadWith(executor: Executor): Promise<void> {
     const { revision, snapshot } = await loadSnapshot(executor)
+    if (this.authorizer !== undefined) {
+      for (const [orgId, n] of this.authorizer.takeAnswered())
+        this.answeredBefore.set(orgId, (this.answeredBefore.get(orgId) ?? 0) + n)
+    }
     this.authorizer = new Authorizer(this.compiled, snapshot, { clock: this.clock })
     this.revision = revision
+  }
+
+  /** Metered checks answered since the last call, by org id, across reloads (usage-meter.ts). */
+  takeAnswered(): Map<string, number> {
+    const counts = this.authorizer.takeAnswered()
+    for (const [orgId, n] of this.answeredBefore) counts.set(orgId, (counts.get(orgId) ?? 0) + n)
+    this.answeredBefore = new Map()
+    return counts
   }
 
   /** Applies every committed change after our revision. Concurrent callers share one pass. */

@@ -116,7 +116,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const webhooks = new WebhookWorker(store.db, clock, logger, { allowPrivate: settings.webhooksAllowPrivate })
   const captcha = altchaCaptcha(settings.captchaSecret, { maxNumber: options.captchaMaxNumber })
-  const usage = new UsageMeter(store.db, clock)
+  const usage = new UsageMeter(store.db, clock, () => engine.takeAnswered())
   const ctx: Ctx = {
     db: store.db,
     engine,

@@ -294,6 +294,64 @@ describe.each(DATABASES)('plan features: sub-organizations (%s)', (database) => 
   })
 })
 
+describe.each(DATABASES)('usage metering over midnight (%s)', (database) => {
+  let s: TestServer
+  let now = Date.UTC(2026, 9, 15, 23, 59, 59, 900) // 100 ms before 2026-10-16
+  beforeAll(async () => {
+    s = await startTestServer(database, { clock: () => now })
+  }, 60_000)
+  afterAll(() => s?.stop())
+
+  it('books each check to the day it was answered, across midnight and an engine reload', async () => {
+    const w = await capgoWorld(s)
+    const member = s.as(w.users.member)
+    const checks = async (n: number) => {
+      for (let i = 0; i < n; i++)
+        await member.post('/v1/check', { permission: 'app.read', resource: { type: 'app', id: w.appId } })
+    }
+    const batch = (resources: object[]) =>
+      member.post('/v1/check/batch', {
+        checks: resources.map((resource) => ({
+          permission: 'org' in resource ? 'org.read' : 'app.read',
+          resource,
+        })),
+      })
+    await checks(2)
+    // Only existing targets count; an unknown permission is an error and counts nothing.
+    await batch([
+      { type: 'app', id: w.appId },
+      { type: 'app', id: crypto.randomUUID() },
+    ])
+    await member.post('/v1/check', { permission: 'app.fly', resource: { type: 'app', id: w.appId } })
+    now += 200 // 2026-10-16, 00:00:00.100
+    await checks(4)
+    await s.ctx.engine.load() // a resync replaces the engine: what the old one counted is kept
+    await batch([{ org: w.orgId }, { type: 'app', id: w.appId }])
+    const usage = async () =>
+      (await s.as(w.users.billing).get(`/v1/orgs/${w.orgId}/usage?days=2`)).body.checks
+    const expected = {
+      today: 6,
+      daily: [
+        { day: '2026-10-15', count: 3 },
+        { day: '2026-10-16', count: 6 },
+      ],
+    }
+    expect(await usage()).toEqual(expected)
+    await s.ctx.billing.usage.flush()
+    const stored = await s.store.db
+      .selectFrom('usage_daily')
+      .select(['day', 'count'])
+      .where('org_id', '=', w.orgId)
+      .orderBy('day')
+      .execute()
+    expect(stored.map((r) => [new Date(r.day).toISOString().slice(0, 10), Number(r.count)])).toEqual([
+      ['2026-10-15', 3],
+      ['2026-10-16', 6],
+    ])
+    expect(await usage()).toEqual(expected) // flushed once, not counted twice
+  })
+})
+
 describe.each(DATABASES)('invoices (%s)', (database) => {
   let s: TestServer
   let now = Date.UTC(2026, 9, 15, 12) // 2026-10-15

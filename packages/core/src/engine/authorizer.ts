@@ -1,6 +1,7 @@
 import type { Model } from '../model/model.ts'
 import { ORG } from '../model/model.ts'
 import { buildAccess, ensureAccess } from './access.ts'
+import { AnsweredCounts } from './answered.ts'
 import { CompiledModel, type CompiledPermission, type RoleHandle } from './compiled-model.ts'
 import type { Change, Decision, Id, PrincipalRef, Reason, Snapshot, Subject, Target } from './data.ts'
 import {
@@ -70,6 +71,7 @@ export class Authorizer {
   private readonly graph: Graph
   private readonly clock: () => number
   private readonly dense: boolean
+  private readonly answered = new AnsweredCounts()
 
   constructor(model: Model | CompiledModel, snapshot?: Snapshot, options: AuthorizerOptions = {}) {
     this.compiled = model instanceof CompiledModel ? model : new CompiledModel(model)
@@ -95,12 +97,19 @@ export class Authorizer {
     else this.graph.apply(change as Change)
   }
 
-  check(subject: Subject, permission: string, target: Target): Decision {
+  /**
+   * The decision. `metered`: count it against the target's org when the target exists (usage metering,
+   * taken by `takeAnswered`), whoever the subject; a check that throws counts nothing.
+   */
+  check(subject: Subject, permission: string, target: Target, metered = false): Decision {
     const compiled = this.compiled.permissionFor(permission, target.type)
     const graph = this.graph
     if (subject.type === 'user' && this.dense) {
       const decision = graph.dense.check(subject.id, compiled, target, graph.epoch)
-      if (decision !== null) return decision
+      if (decision !== null) {
+        if (metered) this.answered.add(graph.dense.decidedIn)
+        return decision
+      }
     }
     // locate() and decide() inlined: no Located object per check.
     let org: OrgNode
@@ -114,6 +123,7 @@ export class Authorizer {
       if (resource === null || resource.type !== target.type) return DENY_NOT_FOUND
       org = resource.org
     }
+    if (metered) this.answered.add(org.slot)
     if (subject.type === 'user') {
       const user = graph.users.get(subject.id)
       if (user === undefined) return DENY_NOT_FOUND
@@ -284,9 +294,14 @@ export class Authorizer {
     return key.expiresAt <= this.clock() ? 'expired' : 'ok'
   }
 
+  /** Metered checks answered since the last take, by org id (orgs deleted since are left out). */
+  takeAnswered(): Map<Id, number> {
+    const scopes = this.graph.dense.scopes
+    return this.answered.take((slot) => scopes[slot]?.id ?? null)
+  }
+
   /** The org a target lives in (itself, for an org), or null when it does not exist. */
   orgOf(target: Target): Id | null {
-    // Called once per answered check (usage metering), right after the check read the same record.
     return this.graph.dense.orgIdOf(this.compiled.types.indexOf(target.type), target.id)
   }
 

@@ -38,6 +38,8 @@ export class DenseIndex {
   private readonly bigAccess = new Map<number, Map<number, number>>()
   readonly overrides: Arena
   private userCount = 0
+  /** The org slot of the last `check` that returned a decision (read by usage metering). */
+  decidedIn = -1
   /** Entries per access index: the scope slot, then `words` permission words. */
   readonly entryStride: number
 
@@ -85,6 +87,7 @@ export class DenseIndex {
         parent = s[at + PARENT]!
       }
     }
+    this.decidedIn = org
     // 1. The gate, before anything can allow.
     const gate = this.gates[org]!
     if (gate !== OPEN && (gate !== MFA_ONLY || (flags & MFA) === 0)) return null

@@ -5,24 +5,53 @@ const DAY_MS = 86_400_000
 export const dayOf = (ms: number) => new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10)
 
 /**
- * Counts checks answered per org and day in memory and adds them to `usage_daily` in one statement per
- * flush: the check path never writes to the database (it is called on every request of the host product).
+ * Checks answered per org and day, added to `usage_daily` in one statement per flush: the check path never
+ * writes to the database (it is called on every request of the host product). The engine counts each
+ * metered check by org (`Authorizer.check(…, metered)`); this takes those counts and books them to a day.
  * Counts not yet flushed are lost only if the process dies; a failed flush keeps them for the next one.
  */
 export class UsageMeter {
-  /** Day number → org id → count since the last flush. Keyed by the id itself: no string built per check. */
+  /** Day number → org id → count since the last flush. */
   private pending = new Map<number, Map<string, number>>()
+  /** The day the engine's counts not yet taken were made in. */
+  private day: number
   private timer: ReturnType<typeof setInterval> | null = null
   private flushing: Promise<void> = Promise.resolve()
 
+  /** @param answered takes the engine's counts since the last call, by org id (`EngineReplica.takeAnswered`) */
   constructor(
     private readonly db: Db,
     private readonly clock: () => number,
-  ) {}
+    private readonly answered: () => ReadonlyMap<string, number>,
+  ) {
+    this.day = this.today()
+  }
 
-  /** One check answered in this org. A map increment: cheap enough for the hot path. */
-  count(orgId: string, n = 1): void {
-    this.countOn(Math.floor(this.clock() / DAY_MS), orgId, n)
+  /**
+   * Call before metered checks: once the day has turned, what the engine counted so far is booked to the
+   * day before, so every check lands on the day it was answered (one clock read per request, not per check).
+   */
+  beforeCounting(): void {
+    const today = this.today()
+    if (today !== this.day) {
+      this.book()
+      this.day = today
+    }
+  }
+
+  private today(): number {
+    return Math.floor(this.clock() / DAY_MS)
+  }
+
+  /** Every count so far in `pending`, on the day it was made in. */
+  private collect(): void {
+    this.beforeCounting()
+    this.book()
+  }
+
+  /** Moves the engine's counts to `pending`, on `day`. */
+  private book(): void {
+    for (const [orgId, n] of this.answered()) this.countOn(this.day, orgId, n)
   }
 
   private countOn(day: number, orgId: string, n: number): void {
@@ -36,6 +65,7 @@ export class UsageMeter {
 
   /** Not yet flushed, for an org: day → count (so this instance's own reads are current). */
   unflushed(orgId: string): Map<string, number> {
+    this.collect()
     const out = new Map<string, number>()
     for (const [day, counts] of this.pending) {
       const n = counts.get(orgId)
@@ -51,6 +81,7 @@ export class UsageMeter {
   }
 
   private async flushNow(): Promise<void> {
+    this.collect()
     if (this.pending.size === 0) return
     const batch = this.pending
     this.pending = new Map()

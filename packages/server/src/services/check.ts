@@ -14,12 +14,6 @@ export type ResourceInput = { type: string; id: string } | { org: string }
 export const toTarget = (resource: ResourceInput): Target =>
   'org' in resource ? { type: ORG, id: resource.org } : { type: resource.type, id: resource.id }
 
-/** Counts an answered check against its org's usage (in memory; flushed in batches, see UsageMeter). */
-function meter(ctx: Ctx, target: Target): void {
-  const orgId = ctx.engine.authorizer.orgOf(target)
-  if (orgId !== null) ctx.billing.usage.count(orgId)
-}
-
 /**
  * Whose decision is asked: the caller's own when no subject is given; someone else's only with a platform
  * token, or with `org.read_access` in the org the target lives in (SPEC 6).
@@ -129,8 +123,8 @@ export async function check(
     }).then(({ value, revision }) => ({ ...value, revision }))
   }
   const subject = subjectFor(ctx, actor, input.subject, target)
-  const decision = ctx.engine.authorizer.check(subject, input.permission, target)
-  meter(ctx, target)
+  ctx.billing.usage.beforeCounting()
+  const decision = ctx.engine.authorizer.check(subject, input.permission, target, true)
   return { allowed: decision.allowed, reason: decision.reason, revision: ctx.engine.revision } as Decision & {
     revision: number
   }
@@ -168,6 +162,7 @@ export async function checkBatch(
     })
     return { results: value, revision }
   }
+  ctx.billing.usage.beforeCounting()
   const results = input.checks.map((item) => {
     try {
       const target = toTarget(item.resource)
@@ -175,8 +170,8 @@ export async function checkBatch(
         subjectFor(ctx, actor, item.subject, target),
         item.permission,
         target,
+        true,
       )
-      meter(ctx, target)
       return { allowed: decision.allowed, reason: decision.reason as string }
     } catch (error) {
       if (error instanceof OrgkitError)
