@@ -1,9 +1,12 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startServer } from '@orgkit/server'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { client, startTestServer, type TestServer } from '../../server/test/support/harness.ts'
 
@@ -91,3 +94,111 @@ describe('orgkit admin commands over the API', () => {
     expect(target.stderr).toContain('is not <type>:<id>')
   })
 })
+
+describe.skipIf(!process.env.ORGKIT_TEST_DATABASE_URL)(
+  'orgkit start with ORGKIT_WORKERS (PostgreSQL)',
+  () => {
+    const server = new URL(process.env.ORGKIT_TEST_DATABASE_URL ?? 'postgres://x')
+    const database = `orgkit_cli_${Date.now().toString(36)}`
+    const admin = () => new pg.Client({ connectionString: server.href })
+    beforeAll(async () => {
+      const c = admin()
+      await c.connect()
+      await c.query(`create database ${database}`)
+      await c.end()
+    })
+    afterAll(async () => {
+      const c = admin()
+      await c.connect()
+      await c.query(`drop database if exists ${database} with (force)`)
+      await c.end()
+    })
+
+    /** POST on a connection of its own: the primary hands each new connection to the next worker. */
+    const postAlone = (url: string, token: string, path: string, body: unknown) =>
+      new Promise<{ status: number; body: { allowed?: boolean; revision?: number } }>((resolve, reject) => {
+        const req = request(
+          `${url}${path}`,
+          {
+            method: 'POST',
+            agent: false,
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          },
+          (res) => {
+            let text = ''
+            res.on('data', (chunk) => (text += chunk))
+            res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }))
+          },
+        )
+        req.on('error', reject)
+        req.end(JSON.stringify(body))
+      })
+
+    it('prepares the database once, answers on every worker with revisions honoured, replaces a dead worker and stops them all', async () => {
+      const url = new URL(server.href)
+      url.pathname = `/${database}`
+      const child = spawn(process.execPath, [bin, 'start'], {
+        env: { ...process.env, ORGKIT_DATABASE_URL: url.href, ORGKIT_WORKERS: '2', PORT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let out = ''
+      const waitFor = async (pattern: RegExp) => {
+        while (!pattern.test(out)) {
+          if (child.exitCode !== null) throw new Error(`orgkit exited:\n${out}`)
+          await new Promise((r) => setTimeout(r, 50))
+        }
+        return pattern.exec(out)!
+      }
+      child.stdout.on('data', (chunk) => (out += chunk))
+      child.stderr.on('data', (chunk) => (out += chunk))
+      try {
+        const [, first, second] = await waitFor(/2 workers share the port: pids (\d+), (\d+)/)
+        const base = (await waitFor(/running at (http:\S+)/))[1]!
+        const token = (await waitFor(/^\s+(okp_\S+)$/m))[1]!
+        const platform = client(base, token)
+        const alice = (await platform.post('/v1/users', { email: 'a@example.com', name: 'A' })).body.id
+        const bob = (await platform.post('/v1/users', { email: 'b@example.com', name: 'B' })).body.id
+        const org = (await client(base, token, alice).post('/v1/orgs', { name: 'Acme' })).body.id
+        await platform.post(`/v1/orgs/${org}/members`, { userId: bob, roles: ['org_admin'] })
+        const ask = (atLeastRevision: number) =>
+          postAlone(base, token, '/v1/check', {
+            subject: { type: 'user', id: bob },
+            permission: 'org.update_settings',
+            resource: { org },
+            atLeastRevision,
+          })
+        expect((await ask(0)).body.allowed).toBe(true)
+        const demoted = await platform.patch(`/v1/orgs/${org}/members/${bob}`, { roles: ['org_member'] })
+        expect(demoted.status).toBe(200)
+        const revision = demoted.body.revision as number
+        expect(revision).toBeGreaterThan(0)
+        // Whichever worker gets it, a check carrying the write's revision sees the write.
+        const answers = await Promise.all(Array.from({ length: 12 }, () => ask(revision)))
+        expect(answers.map((a) => [a.status, a.body.allowed])).toEqual(answers.map(() => [200, false]))
+
+        process.kill(Number(first), 'SIGKILL')
+        const replaced = await waitFor(/workers: pids (\d+), (\d+)/)
+        expect(replaced.slice(1).sort()).toEqual([second, expect.stringMatching(/^\d+$/)].sort())
+        expect(replaced.slice(1)).not.toContain(first)
+        const after = await Promise.all(Array.from({ length: 6 }, () => ask(revision)))
+        expect(after.map((a) => a.status)).toEqual(after.map(() => 200))
+        const pids = replaced.slice(1).map(Number)
+
+        child.kill('SIGTERM')
+        const [code] = await once(child, 'exit')
+        expect(code).toBe(0)
+        for (const pid of pids) expect(() => process.kill(pid, 0), `worker ${pid} is gone`).toThrow()
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL')
+      }
+    }, 60_000)
+
+    it('refuses more than one worker on the embedded database', async () => {
+      const started = await orgkit(['start'], { ORGKIT_DATABASE_URL: '', ORGKIT_WORKERS: '2', PORT: '0' })
+      expect([started.code, started.stderr]).toEqual([
+        1,
+        expect.stringContaining('needs ORGKIT_DATABASE_URL'),
+      ])
+    })
+  },
+)

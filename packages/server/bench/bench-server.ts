@@ -1,20 +1,44 @@
+import cluster from 'node:cluster'
 import { startServer } from '../src/server.ts'
 
 /**
  * One Orgkit instance for the HTTP benchmark, in a process of its own (the load generator must not share
  * its event loop). `ORGKIT_BENCH_MODE=sql` makes every check, batch and list with an `atLeastRevision`
  * answer from the database, through the SQL evaluator, as if the engine were always behind: the
- * per-request-database baseline, behind the very same route. Prints `{url}` on one line when ready.
+ * per-request-database baseline, behind the very same route. `ORGKIT_BENCH_WORKERS=N` forks N such servers
+ * sharing one port (node:cluster), as `ORGKIT_WORKERS` does for `orgkit start`. Prints `{url, pids}` on
+ * one line when ready: the processes whose CPU time the bench counts.
  */
-const url = process.env.ORGKIT_BENCH_DATABASE_URL!
-const schema = process.env.ORGKIT_BENCH_SCHEMA!
-const server = await startServer({
-  database: { url, schema, poolSize: Number(process.env.ORGKIT_BENCH_POOL ?? 10) },
-  port: 0,
-  webhookIntervalMs: 0,
-  pollMs: 1000,
-  logger: (await import('pino')).default({ level: 'silent' }),
-})
-if (process.env.ORGKIT_BENCH_MODE === 'sql') server.ctx.engine.reached = async () => false
-process.stdout.write(`${JSON.stringify({ url: server.url })}\n`)
-process.on('SIGTERM', () => void server.close().finally(() => process.exit(0)))
+const workers = Number(process.env.ORGKIT_BENCH_WORKERS ?? 1)
+
+if (workers > 1 && cluster.isPrimary) {
+  const ready = await Promise.all(
+    Array.from({ length: workers }, () => {
+      const worker = cluster.fork()
+      return new Promise<string>((resolve, reject) => {
+        worker.once('message', (url: string) => resolve(url))
+        worker.once('exit', () => reject(new Error('a bench worker exited')))
+      })
+    }),
+  )
+  const pids = Object.values(cluster.workers ?? {}).map((w) => w!.process.pid!)
+  process.stdout.write(`${JSON.stringify({ url: ready[0], pids: [process.pid, ...pids] })}\n`)
+  process.on('SIGTERM', () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker!.process.kill('SIGTERM')
+    process.exit(0)
+  })
+} else {
+  const url = process.env.ORGKIT_BENCH_DATABASE_URL!
+  const schema = process.env.ORGKIT_BENCH_SCHEMA!
+  const server = await startServer({
+    database: { url, schema, poolSize: Number(process.env.ORGKIT_BENCH_POOL ?? 10) },
+    port: 0,
+    webhookIntervalMs: 0,
+    pollMs: 1000,
+    logger: (await import('pino')).default({ level: 'silent' }),
+  })
+  if (process.env.ORGKIT_BENCH_MODE === 'sql') server.ctx.engine.reached = async () => false
+  if (cluster.isWorker) process.send!(server.url)
+  else process.stdout.write(`${JSON.stringify({ url: server.url, pids: [process.pid] })}\n`)
+  process.on('SIGTERM', () => void server.close().finally(() => process.exit(0)))
+}

@@ -19,6 +19,8 @@ import { sql } from 'kysely'
  *   `ORGKIT_BENCH_MODE=sql` in bench-server.ts); single checks also against the ceiling, plain node:http
  *   answering a constant (ceiling-server.ts): what any Node.js service could answer on this machine;
  * - list-resources, both ways;
+ * - single and batch check again against N processes sharing the port (node:cluster, one per core unless
+ *   ORGKIT_BENCH_WORKERS says otherwise), and against the baseline run the same way;
  * - propagation: a revoke written on instance A, until instance B answers it (no atLeastRevision), p50/p99.
  *
  * Each server runs in its own process; the load generator runs beside them. Every line prints the ratio
@@ -46,6 +48,8 @@ const LOADGEN = (process.env.ORGKIT_BENCH_LOADGEN ?? (hasWrk ? 'wrk' : 'autocann
 /** Checks per batch request: the API's limit, and a page's worth. */
 const BATCHES = (process.env.ORGKIT_BENCH_BATCH ?? '1000,100').split(',').map(Number)
 const ROUNDS = Number(process.env.ORGKIT_BENCH_ROUNDS ?? 100)
+/** Processes sharing the port for the `N procs` lines, one per core by default (1: none of those lines). */
+const WORKERS = Number(process.env.ORGKIT_BENCH_WORKERS ?? cpus().length)
 const USERS_PER_ORG = 25
 const APPS_PER_ORG = 10
 const PERMISSIONS = ['app.read', 'app.upload_bundle', 'bundle.delete', 'app.update_settings'] as const
@@ -136,6 +140,8 @@ const md5uuid = (s: string) => {
 interface Instance {
   url: string
   child: ChildProcess
+  /** The processes answering (the instance's own, or a primary and its workers): their CPU is counted. */
+  pids: number[]
 }
 
 /** Every instance still running: stopped however this process ends, so a failed run leaves none behind. */
@@ -144,7 +150,11 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL')
 })
 
-async function startInstance(schema: string, mode: 'engine' | 'sql' | 'ceiling'): Promise<Instance> {
+async function startInstance(
+  schema: string,
+  mode: 'engine' | 'sql' | 'ceiling',
+  workers = 1,
+): Promise<Instance> {
   const started = performance.now()
   const script = mode === 'ceiling' ? './ceiling-server.ts' : './bench-server.ts'
   const child = spawn(
@@ -164,6 +174,7 @@ async function startInstance(schema: string, mode: 'engine' | 'sql' | 'ceiling')
         ORGKIT_BENCH_DATABASE_URL: DATABASE_URL,
         ORGKIT_BENCH_SCHEMA: schema,
         ORGKIT_BENCH_MODE: mode,
+        ORGKIT_BENCH_WORKERS: String(workers),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -173,9 +184,10 @@ async function startInstance(schema: string, mode: 'engine' | 'sql' | 'ceiling')
   const lines = createInterface({ input: child.stdout! })
   const [line] = (await Promise.race([once(lines, 'line'), once(child, 'exit')])) as [string]
   if (typeof line !== 'string') throw new Error(`the ${mode} instance exited`)
-  const { url } = JSON.parse(line) as { url: string }
-  console.log(`  ${mode} instance up in ${((performance.now() - started) / 1000).toFixed(1)} s at ${url}`)
-  return { url, child }
+  const { url, pids } = JSON.parse(line) as { url: string; pids?: number[] }
+  const what = workers > 1 ? `${mode} instance (${workers} processes)` : `${mode} instance`
+  console.log(`  ${what} up in ${((performance.now() - started) / 1000).toFixed(1)} s at ${url}`)
+  return { url, child, pids: pids ?? [child.pid!] }
 }
 
 async function stopInstance(instance: Instance) {
@@ -197,7 +209,7 @@ function question(users: number) {
 }
 
 /** CPU seconds (user + system) a process has used so far (Linux), to report server CPU per request. */
-function cpuSeconds(pid: number | undefined): number {
+function cpuSeconds(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
     return (Number(fields[11]) + Number(fields[12])) / 100
@@ -216,7 +228,7 @@ interface Run {
 }
 
 async function cannon(
-  { url, child }: Instance,
+  { url, pids }: Instance,
   token: string,
   path: string,
   make: () => unknown,
@@ -226,13 +238,13 @@ async function cannon(
   const bodies = Array.from({ length: options.bodies ?? 2000 }, () => JSON.stringify(make()))
   const connections = options.connections ?? CONNECTIONS
   const seconds = options.seconds ?? SECONDS
-  const cpuBefore = cpuSeconds(child.pid)
+  const cpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+  const cpuBefore = cpu()
   const result =
     LOADGEN === 'wrk'
       ? await wrk(`${url}${path}`, token, bodies, connections, seconds)
       : await autocannonRun(`${url}${path}`, token, bodies, connections, seconds)
-  const cpu = cpuSeconds(child.pid) - cpuBefore
-  return { ...result, cpuPerRequest: (cpu / result.total) * 1e6 }
+  return { ...result, cpuPerRequest: ((cpu() - cpuBefore) / result.total) * 1e6 }
 }
 
 type LoadResult = Omit<Run, 'cpuPerRequest'> & { total: number }
@@ -390,6 +402,7 @@ try {
     } finally {
       await stopInstance(baseline)
     }
+    if (WORKERS > 1) await measureWorkers(world, schema)
     const second = await startInstance(schema, 'engine')
     try {
       const p = await propagation(engine, second, world.token, world.users)
@@ -404,6 +417,44 @@ try {
   }
 } finally {
   await stopInstance(ceiling)
+}
+
+/** The same questions to N processes sharing one port, one per core (`ORGKIT_WORKERS`), both ways. */
+async function measureWorkers(world: { users: number; token: string }, schema: string) {
+  const engine = await startInstance(schema, 'engine', WORKERS)
+  const baseline = await startInstance(schema, 'sql', WORKERS)
+  try {
+    const single = () => question(world.users)
+    const singleSql = () => ({ ...question(world.users), atLeastRevision: 1 })
+    await cannon(engine, world.token, '/v1/check', single, { seconds: 2 })
+    await cannon(baseline, world.token, '/v1/check', singleSql, { seconds: 2 })
+    const e1 = await cannon(engine, world.token, '/v1/check', single)
+    const b1 = await cannon(baseline, world.token, '/v1/check', singleSql)
+    line(
+      `${WORKERS} procs: single, ${CONNECTIONS} conns`,
+      e1.rps,
+      'req/s',
+      b1.rps,
+      `   p50 ${ms(e1.p50)} p99 ${ms(e1.p99)}, server CPU ${us(e1.cpuPerRequest)}/req, errors ${e1.errors}/${b1.errors}`,
+    )
+    for (const size of BATCHES) {
+      const batch = () => ({ checks: Array.from({ length: size }, () => question(world.users)) })
+      const batchSql = () => ({ ...batch(), atLeastRevision: 1 })
+      const bodies = Math.max(40, 40_000 / size)
+      const e2 = await cannon(engine, world.token, '/v1/check/batch', batch, { connections: 4, bodies })
+      const b2 = await cannon(baseline, world.token, '/v1/check/batch', batchSql, { connections: 4, bodies })
+      line(
+        `${WORKERS} procs: batch (${size}/req)`,
+        e2.rps * size,
+        'checks/s',
+        b2.rps * size,
+        `   p99 ${ms(e2.p99)} per batch, server CPU ${us(e2.cpuPerRequest / size)}/check, errors ${e2.errors}/${b2.errors}`,
+      )
+    }
+  } finally {
+    await stopInstance(baseline)
+    await stopInstance(engine)
+  }
 }
 
 async function measure(world: { users: number; token: string }, engine: Instance, baseline: Instance) {

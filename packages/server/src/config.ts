@@ -17,6 +17,8 @@ export interface Config {
   trustProxyHops: number
   /** Plans (ORGKIT_PLANS: a JSON file; ORGKIT_DEFAULT_PLAN: the default), see docs/billing.md. */
   plans: PlanCatalog
+  /** Server processes sharing the port (ORGKIT_WORKERS), each with its own engine; more than one needs PostgreSQL. */
+  workers: number
 }
 
 /** Configuration from the environment (SPEC 6); a mistake fails at start-up with what to fix. */
@@ -55,6 +57,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       { field: 'ORGKIT_TRUST_PROXY' },
     )
   }
+  const workers = Number(env.ORGKIT_WORKERS || 1)
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new OrgkitError(
+      'VALIDATION_FAILED',
+      `ORGKIT_WORKERS must be the number of server processes (1-64), not "${env.ORGKIT_WORKERS}"`,
+      { field: 'ORGKIT_WORKERS' },
+    )
+  }
+  if (workers > 1 && !databaseUrl) {
+    throw new OrgkitError(
+      'VALIDATION_FAILED',
+      'ORGKIT_WORKERS above 1 needs ORGKIT_DATABASE_URL: the embedded database belongs to one process',
+      { field: 'ORGKIT_WORKERS' },
+    )
+  }
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
@@ -70,5 +87,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditRetentionDays: Number(env.ORGKIT_AUDIT_RETENTION_DAYS ?? 90),
     trustProxyHops,
     plans: loadPlans(env.ORGKIT_PLANS || undefined, env.ORGKIT_DEFAULT_PLAN || undefined),
+    workers,
   }
 }

@@ -1,0 +1,136 @@
+import cluster, { type Worker } from 'node:cluster'
+import { once } from 'node:events'
+import { presets } from '@orgkit/core'
+import { type Config, loadConfig, type RunningServer, startServer } from '@orgkit/server'
+import { migrate, openStore, tokens } from '@orgkit/store'
+import pino from 'pino'
+
+/** What a worker tells the primary once it listens. */
+interface Ready {
+  url: string
+  consoleServed: boolean
+}
+
+export const databaseOf = (config: Config) =>
+  config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }
+
+/**
+ * `orgkit start`: one server process, or with ORGKIT_WORKERS=N a primary that prepares the database (its
+ * schema, the first platform token) and then forks N workers sharing the port (node:cluster). Each worker
+ * is an instance like any other behind a load balancer: its own engine, kept exact by the change feed;
+ * a request carrying `atLeastRevision` is answered at least that fresh by whichever worker gets it
+ * (docs/deploy.md). A worker that dies is replaced.
+ */
+export async function start(): Promise<void> {
+  const config = loadConfig()
+  if (config.workers === 1) {
+    const server = await serve(config)
+    printBanner(config, server, server.bootstrapToken)
+    stopOnSignal(() => server.close())
+  } else if (cluster.isPrimary) {
+    await runWorkers(config)
+  } else {
+    const server = await serve(config)
+    process.send!({ url: server.url, consoleServed: server.consoleServed } satisfies Ready)
+    stopOnSignal(() => server.close())
+  }
+}
+
+function serve(config: Config): Promise<RunningServer> {
+  return startServer({
+    database: databaseOf(config),
+    model: presets[config.model],
+    plans: config.plans,
+    port: config.port,
+    host: config.host,
+    smtpUrl: config.smtpUrl,
+    mailFrom: config.mailFrom,
+    publicUrl: config.publicUrl,
+    signup: config.signup,
+    webhooksAllowPrivate: config.webhooksAllowPrivate,
+    auditRetentionDays: config.auditRetentionDays,
+    trustProxyHops: config.trustProxyHops,
+    logger: pino({ level: config.logLevel }),
+    // A local instance's console shows the mail that has nowhere else to go (docs/console.md).
+    localOutbox: true,
+  })
+}
+
+async function runWorkers(config: Config): Promise<void> {
+  // Before any worker starts: the schema, and the first platform token, made once.
+  const store = await openStore(databaseOf(config))
+  let bootstrapToken: string | null = null
+  try {
+    await migrate(store.db)
+    if ((await tokens.countPlatformTokens(store.db)) === 0)
+      bootstrapToken = (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
+  } finally {
+    await store.close()
+  }
+  let stopping = false
+  // A worker that dies after it was up is replaced; one that cannot start fails the start.
+  const fork = (): Promise<Ready> =>
+    new Promise((resolve, reject) => {
+      const worker = cluster.fork()
+      let up = false
+      worker.once('message', (ready: Ready) => {
+        up = true
+        resolve(ready)
+      })
+      worker.once('exit', (code, signal) => {
+        const how = signal ?? `code ${code}`
+        if (!up) reject(new Error(`a worker exited while starting (${how})`))
+        else if (!stopping) {
+          console.error(`  worker ${worker.process.pid} exited (${how}); starting another`)
+          void fork().then(
+            () => console.log(`  workers: pids ${pids()}`),
+            (error: Error) => console.error(`  ${error.message}`),
+          )
+        }
+      })
+    })
+  const pids = () =>
+    Object.values(cluster.workers ?? {})
+      .map((w) => w!.process.pid)
+      .join(', ')
+  const ready = await Promise.all(Array.from({ length: config.workers }, fork))
+  printBanner(config, ready[0]!, bootstrapToken)
+  console.log(`  ${config.workers} workers share the port: pids ${pids()}`)
+  stopOnSignal(async () => {
+    stopping = true
+    const workers = Object.values(cluster.workers ?? {}) as Worker[]
+    await Promise.all(
+      workers.map((worker) => {
+        const exited = once(worker, 'exit')
+        worker.process.kill('SIGTERM')
+        return exited
+      }),
+    )
+  })
+}
+
+function printBanner(config: Config, server: Ready, bootstrapToken: string | null): void {
+  const where = config.databaseUrl ? 'PostgreSQL server' : `embedded database in ${config.dataDir}`
+  const base = config.publicUrl ?? server.url
+  console.log(`\nOrgkit is running at ${base}  (model "${config.model}", ${where})`)
+  if (server.consoleServed) console.log(`  Console: ${base}/  (sign up there; docs/console.md)`)
+  console.log(`  API reference: ${server.url}/v1/docs   OpenAPI: ${server.url}/v1/openapi.json`)
+  console.log(
+    config.smtpUrl
+      ? '  Mail goes out over SMTP.'
+      : `  No SMTP configured: mail waits in the local outbox (${base}/outbox in the console, GET /v1/outbox).`,
+  )
+  if (bootstrapToken) {
+    console.log('\n  First start: a platform token was created. It is shown once; keep it:')
+    console.log(`    ${bootstrapToken}`)
+    console.log('  Use it as  Authorization: Bearer <token>  (see README "Try it with curl").')
+  } else {
+    console.log('  Need a platform token? npx orgkit tokens create <name>')
+  }
+}
+
+function stopOnSignal(stop: () => Promise<void>): void {
+  const exit = () => void stop().finally(() => process.exit(0))
+  process.once('SIGINT', exit)
+  process.once('SIGTERM', exit)
+}
