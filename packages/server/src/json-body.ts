@@ -12,11 +12,122 @@
  */
 export function parseJsonBody(body: Buffer, piece = 64 * 1024): unknown {
   if (body.length > piece) {
+    const quick = atObjectBoundaries(body, piece)
+    if (quick !== undefined) return quick
     const found = largeArray(body, piece)
     const parsed = found === null ? undefined : inPieces(body, found, piece)
     if (parsed !== undefined) return parsed
   }
   return JSON.parse(body.toString('utf8'))
+}
+
+const BETWEEN_OBJECTS = Buffer.from('},{')
+
+/**
+ * The common large body, compact JSON with an array of objects (`{"checks":[{…},{…},…]}`), split without
+ * scanning it all: only the head up to the array and the tail after its last `},{` are scanned; the
+ * pieces between are cut at `},{` found by `Buffer.lastIndexOf` (native), at most `piece` bytes each.
+ * A `},{` can also sit inside a string or a nested array; a piece cut there does not parse (an open
+ * string, an open bracket), so each piece that parses as `[piece]` ends on a real boundary between
+ * elements, and so does the one after it begins on one. Then the head and the tail together — the
+ * document without the middle elements — are parsed, and the elements put back in order. Undefined at
+ * any doubt (no `},{`, a piece that does not parse, the array's name twice): the caller scans it all.
+ */
+export function atObjectBoundaries(body: Buffer, piece: number): object | undefined {
+  const head = arrayHead(body, piece)
+  if (head === null) return undefined
+  const last = body.lastIndexOf(BETWEEN_OBJECTS)
+  if (last <= head.open) return undefined
+  // Cuts after each piece's last `}`: as far as `piece` bytes allow, then the last `},{` of all.
+  const cuts: number[] = []
+  for (let start = head.open + 1; start + piece < last; ) {
+    const cut = body.lastIndexOf(BETWEEN_OBJECTS, start + piece - 1)
+    if (cut < start) return undefined // no boundary within a piece: let the scanner judge
+    cuts.push(cut)
+    start = cut + 2
+  }
+  cuts.push(last)
+  const tail = tailKeys(body, last + 2)
+  if (tail === null) return undefined
+  try {
+    const name = JSON.parse(body.toString('utf8', head.key.start, head.key.end)) as string
+    const keyNames = [...head.keys, ...tail].map((k) => JSON.parse(body.toString('utf8', k.start, k.end)))
+    if (keyNames.filter((k) => k === name).length !== 1) return undefined
+    const items: unknown[] = []
+    let start = head.open + 1
+    for (const cut of cuts) {
+      const part = JSON.parse(`[${body.toString('utf8', start, cut + 1)}]`) as unknown[]
+      for (const item of part) items.push(item)
+      start = cut + 2
+    }
+    const rest = JSON.parse(
+      `${body.toString('utf8', 0, head.open + 1)}${body.toString('utf8', start)}`,
+    ) as unknown
+    if (typeof rest !== 'object' || rest === null || Array.isArray(rest)) return undefined
+    const last = (rest as Record<string, unknown>)[name]
+    if (!Array.isArray(last)) return undefined
+    for (const item of last) items.push(item)
+    ;(rest as Record<string, unknown>)[name] = items
+    return rest
+  } catch {
+    return undefined
+  }
+}
+
+/** The first top-level member whose value is an array, within the first `limit` bytes: key, `[`, keys before. */
+function arrayHead(body: Buffer, limit: number): { key: Span; open: number; keys: Span[] } | null {
+  const end = Math.min(body.length, limit)
+  let i = 0
+  while (i < end && isSpace(body[i]!)) i++
+  if (body[i] !== OPEN_OBJECT) return null
+  let depth = 0
+  let last: Span = { start: -1, end: -1 }
+  const keys: Span[] = []
+  for (; i < end; i++) {
+    const c = body[i]!
+    if (c === QUOTE) {
+      const start = i
+      for (i++; i < end && body[i] !== QUOTE; i++) if (body[i] === BACKSLASH) i++
+      if (i >= end) return null
+      if (depth === 1) last = { start, end: i + 1 }
+    } else if (c === COLON) {
+      if (depth === 1) keys.push(last)
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      depth++
+      if (depth === 2 && c === OPEN_ARRAY && followsColon(body, last.end, i))
+        return { key: last, open: i, keys }
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      if (--depth <= 0) return null
+    }
+  }
+  return null
+}
+
+/**
+ * The top-level keys after the array, scanning from `from`, an element's start inside it (depth 2): null
+ * if the scan loses its way. The parse of head and tail decides validity; this only names the keys.
+ */
+function tailKeys(body: Buffer, from: number): Span[] | null {
+  let depth = 2
+  let last: Span = { start: -1, end: -1 }
+  const keys: Span[] = []
+  for (let i = from; i < body.length; i++) {
+    const c = body[i]!
+    if (c === QUOTE) {
+      const start = i
+      for (i++; i < body.length && body[i] !== QUOTE; i++) if (body[i] === BACKSLASH) i++
+      if (i >= body.length) return null
+      if (depth === 1) last = { start, end: i + 1 }
+    } else if (c === COLON) {
+      if (depth === 1) keys.push(last)
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      depth++
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      if (--depth === 0) return keys
+      if (depth < 0) return null
+    }
+  }
+  return null
 }
 
 export interface Found {

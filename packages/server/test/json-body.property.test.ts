@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { inPieces, largeArray, parseJsonBody } from '../src/json-body.ts'
+import { atObjectBoundaries, inPieces, largeArray, parseJsonBody } from '../src/json-body.ts'
 
 /** What `parseJsonBody` must be: JSON.parse, value for value, error for error. */
 function same(text: string, piece: number) {
@@ -19,12 +19,21 @@ function same(text: string, piece: number) {
 }
 
 const value = fc.jsonValue({ maxDepth: 3 })
+/** Objects whose strings and keys often hold what the quick path cuts at, `},{`, or brackets. */
+const tricky = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('},{', '"},{"', '],[', '\\', '{', '}'))
+const object = fc.dictionary(
+  tricky,
+  fc.oneof(value, tricky, fc.array(fc.dictionary(tricky, value), { maxLength: 3 })),
+  {
+    maxKeys: 3,
+  },
+)
 /** `{…, "name": [elements], …}`, laid out compactly or indented, as a host's batch body is. */
 const document = fc
   .record({
     before: fc.dictionary(fc.string({ maxLength: 6 }), value, { maxKeys: 3 }),
     name: fc.oneof(fc.constantFrom('checks', '__proto__', 'a"b', 'ü'), fc.string({ maxLength: 6 })),
-    items: fc.array(value, { maxLength: 30 }),
+    items: fc.oneof(fc.array(value, { maxLength: 30 }), fc.array(object, { maxLength: 30 })),
     after: fc.dictionary(fc.string({ maxLength: 6 }), value, { maxKeys: 3 }),
     indent: fc.constantFrom(undefined, 0, 1, 2, '\t'),
   })
@@ -37,6 +46,28 @@ const document = fc
       ...Object.entries(after).map(([k, v]) => member(k, v)),
     ]
     return { text: `{${members.join(indent === undefined ? ',' : ',\n ')}}`, names }
+  })
+
+/** A host's batch as it is usually sent: compact, a few scalar members around one array of objects. */
+const objectsDocument = fc
+  .record({
+    before: fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.integer(), tricky), { maxKeys: 2 }),
+    items: fc.oneof(
+      fc.array(object, { minLength: 2, maxLength: 30 }),
+      fc.array(
+        fc.record({
+          subject: fc.record({ type: fc.constant('user'), id: fc.uuid() }),
+          permission: fc.string({ maxLength: 12 }),
+          resource: fc.record({ type: fc.constant('app'), id: fc.uuid() }),
+        }),
+        { minLength: 2, maxLength: 30 },
+      ),
+    ),
+    after: fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.integer(), tricky, object), { maxKeys: 2 }),
+  })
+  .map(({ before, items, after }) => {
+    const text = JSON.stringify({ ...before, checks: items, ...after })
+    return { text, names: [] as string[] }
   })
 
 describe('parseJsonBody is JSON.parse', () => {
@@ -57,6 +88,26 @@ describe('parseJsonBody is JSON.parse', () => {
     )
     // The generated documents exercise the piecewise path, not only the whole-body fallback.
     expect(split).toBeGreaterThan(1000)
+  })
+
+  it('cutting between objects: JSON.parse, and taken for compact arrays of objects', () => {
+    let quick = 0
+    fc.assert(
+      fc.property(
+        fc.oneof(document, objectsDocument),
+        fc.integer({ min: 60, max: 600 }),
+        ({ text }, piece) => {
+          const body = Buffer.from(text)
+          const parsed = atObjectBoundaries(body, piece)
+          if (parsed === undefined) return
+          quick++
+          expect(parsed, text).toStrictEqual(JSON.parse(text))
+          expect(JSON.stringify(parsed)).toBe(JSON.stringify(JSON.parse(text)))
+        },
+      ),
+      { numRuns: 3000 },
+    )
+    expect(quick).toBeGreaterThan(400)
   })
 
   it('on those documents broken by one edit: both answer alike or both throw', () => {
@@ -94,6 +145,11 @@ describe('parseJsonBody is JSON.parse', () => {
       `[${JSON.stringify(big)}]`,
       `  {"checks": ${JSON.stringify(big)}}  `,
       `{"checks": ${JSON.stringify(big.map((b) => ({ ...b, s: 'ünïcödé 𝄞 "' })))}}`,
+      `{"checks": ${JSON.stringify(big)}, "more": [{}, {}], "x": [{},{}]}`, // a \`},{\` after the array
+      `{"checks": ${JSON.stringify(big.map((b) => ({ ...b, s: '},{' })))}}`, // and inside strings
+      `{"checks": ${JSON.stringify(big.map((b) => ({ ...b, n: [{}, {}] })))}}`, // and in nested arrays
+      `{"checks": ${JSON.stringify(big.map((b) => ({ ...b, n: [{}, {}] })))}, "checks": 1}`,
+      `{"a": [{},{}], "big": "${'x'.repeat(300)}"}`,
     ]) {
       for (const piece of [2, 16, 100, 1000, 64 * 1024]) same(text, piece)
     }
