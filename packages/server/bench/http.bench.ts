@@ -16,8 +16,9 @@ import { sql } from 'kysely'
  * - single check (`POST /v1/check`) at 32 and at 8 connections, and batch check (`POST /v1/check/batch`),
  *   load from wrk (or autocannon, see LOADGEN) on loopback, against one instance answering from its engine
  *   and against the baseline: the same route answered by PostgreSQL per request (the SQL evaluator,
- *   `ORGKIT_BENCH_MODE=sql` in bench-server.ts); single checks also against the ceiling, plain node:http
- *   answering a constant (ceiling-server.ts): what any Node.js service could answer on this machine;
+ *   `ORGKIT_BENCH_MODE=sql` in bench-server.ts); single and batch checks also against the ceiling, plain
+ *   node:http parsing the body and answering constants (ceiling-server.ts): what any Node.js service could
+ *   answer on this machine;
  * - list-resources, both ways;
  * - single and batch check again against N processes sharing the port (node:cluster, one per core unless
  *   ORGKIT_BENCH_WORKERS says otherwise), and against the baseline run the same way;
@@ -510,13 +511,16 @@ async function measure(world: { users: number; token: string }, engine: Instance
     const bodies = Math.max(40, 40_000 / size)
     const e2 = await cannon(engine, world.token, '/v1/check/batch', batch, { connections: 4, bodies })
     const b2 = await cannon(baseline, world.token, '/v1/check/batch', batchSql, { connections: 4, bodies })
+    const c2 = await cannon(ceiling, world.token, '/v1/check/batch', batch, { connections: 4, bodies })
     line(
       `batch check (${size}/req)`,
       e2.rps * size,
       'checks/s',
       b2.rps * size,
       `   p99 ${ms(e2.p99)} per batch, server CPU ${us(e2.cpuPerRequest / size)}/check ` +
-        `(baseline ${us(b2.cpuPerRequest / size)}), errors ${e2.errors}/${b2.errors}`,
+        `(baseline ${us(b2.cpuPerRequest / size)}), errors ${e2.errors}/${b2.errors}; ` +
+        `plain node:http (JSON in and out) ${fmt(c2.rps * size)} checks/s ${us(c2.cpuPerRequest / size)}/check: ` +
+        `Orgkit at ${Math.round((e2.rps / c2.rps) * 100)} %`,
     )
   }
 
