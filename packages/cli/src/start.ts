@@ -68,39 +68,53 @@ async function runWorkers(config: Config): Promise<void> {
     await store.close()
   }
   let stopping = false
-  // A worker that dies after it was up is replaced; one that cannot start fails the start.
-  const fork = (): Promise<Ready> =>
-    new Promise((resolve, reject) => {
-      const worker = cluster.fork()
-      let up = false
-      worker.once('message', (ready: Ready) => {
-        up = true
-        resolve(ready)
-      })
-      worker.once('exit', (code, signal) => {
-        const how = signal ?? `code ${code}`
-        if (!up) reject(new Error(`a worker exited while starting (${how})`))
-        else if (!stopping) {
-          console.error(`  worker ${worker.process.pid} exited (${how}); starting another`)
-          void fork().then(
-            () => console.log(`  workers: pids ${pids()}`),
-            (error: Error) => console.error(`  ${error.message}`),
-          )
-        }
-      })
-    })
   const pids = () =>
     Object.values(cluster.workers ?? {})
       .map((w) => w!.process.pid)
       .join(', ')
+  // Workers that died young, one after another: each replacement waits twice as long (to 30 s).
+  let youngDeaths = 0
+  const replace = (): void => {
+    const delay = youngDeaths === 0 ? 0 : Math.min(30_000, 500 * 2 ** youngDeaths)
+    setTimeout(() => {
+      if (stopping) return
+      fork().then(
+        () => console.log(`  workers: pids ${pids()}`),
+        (error: Error) => {
+          youngDeaths++
+          console.error(`  ${error.message}; trying again`)
+          replace()
+        },
+      )
+    }, delay)
+  }
+  /** A worker, once it listens. One that dies later is replaced; one that cannot start rejects. */
+  const fork = (): Promise<Ready> =>
+    new Promise((resolve, reject) => {
+      const worker = cluster.fork()
+      let upAt = 0
+      worker.once('message', (ready: Ready) => {
+        upAt = Date.now()
+        resolve(ready)
+      })
+      worker.once('exit', (code, signal) => {
+        const how = signal ?? `code ${code}`
+        if (upAt === 0) return reject(new Error(`a worker exited while starting (${how})`))
+        if (stopping) return
+        youngDeaths = Date.now() - upAt < 10_000 ? youngDeaths + 1 : 0
+        console.error(`  worker ${worker.process.pid} exited (${how}); starting another`)
+        replace()
+      })
+    })
+  // The first start fails as a whole if any worker cannot start (the others go with the primary).
   const ready = await Promise.all(Array.from({ length: config.workers }, fork))
   printBanner(config, ready[0]!, bootstrapToken)
   console.log(`  ${config.workers} workers share the port: pids ${pids()}`)
   stopOnSignal(async () => {
     stopping = true
-    const workers = Object.values(cluster.workers ?? {}) as Worker[]
+    const alive = (Object.values(cluster.workers ?? {}) as Worker[]).filter((worker) => !worker.isDead())
     await Promise.all(
-      workers.map((worker) => {
+      alive.map((worker) => {
         const exited = once(worker, 'exit')
         worker.process.kill('SIGTERM')
         return exited
@@ -129,8 +143,18 @@ function printBanner(config: Config, server: Ready, bootstrapToken: string | nul
   }
 }
 
+/**
+ * Stops once, on the first SIGINT or SIGTERM, and exits when done; later signals wait for that. (A
+ * terminal's Ctrl-C reaches the primary and every worker, and the primary then sends its workers SIGTERM:
+ * a second stop must not exit before the first has flushed usage counts and closed connections.)
+ */
 function stopOnSignal(stop: () => Promise<void>): void {
-  const exit = () => void stop().finally(() => process.exit(0))
-  process.once('SIGINT', exit)
-  process.once('SIGTERM', exit)
+  let stopping = false
+  const exit = () => {
+    if (stopping) return
+    stopping = true
+    void stop().finally(() => process.exit(0))
+  }
+  process.on('SIGINT', exit)
+  process.on('SIGTERM', exit)
 }

@@ -184,10 +184,19 @@ describe.skipIf(!process.env.ORGKIT_TEST_DATABASE_URL)(
         expect(after.map((a) => a.status)).toEqual(after.map(() => 200))
         const pids = replaced.slice(1).map(Number)
 
-        child.kill('SIGTERM')
-        const [code] = await once(child, 'exit')
+        // Ctrl-C in a terminal signals the primary and every worker; the primary then sends its workers
+        // SIGTERM too. Each worker stops once, flushing its usage counts (the killed one's are lost).
+        const exited = once(child, 'exit')
+        for (const pid of [child.pid!, ...pids]) process.kill(pid, 'SIGINT')
+        const [code] = await exited
         expect(code).toBe(0)
         for (const pid of pids) expect(() => process.kill(pid, 0), `worker ${pid} is gone`).toThrow()
+        const db = new pg.Client({ connectionString: url.href })
+        await db.connect()
+        const sum = 'select coalesce(sum(count), 0)::int as n from usage_daily where org_id = $1'
+        const { rows } = await db.query(sum, [org])
+        await db.end()
+        expect(rows[0].n).toBeGreaterThanOrEqual(after.length)
       } finally {
         if (child.exitCode === null) child.kill('SIGKILL')
       }
