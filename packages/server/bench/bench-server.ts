@@ -23,9 +23,15 @@ if (workers > 1 && cluster.isPrimary) {
   )
   const pids = Object.values(cluster.workers ?? {}).map((w) => w!.process.pid!)
   process.stdout.write(`${JSON.stringify({ url: ready[0], pids: [process.pid, ...pids] })}\n`)
+  // Exits once its workers have (the bench starts the next instance when this process is gone).
   process.on('SIGTERM', () => {
-    for (const worker of Object.values(cluster.workers ?? {})) worker!.process.kill('SIGTERM')
-    process.exit(0)
+    const workers = Object.values(cluster.workers ?? {}).filter((w) => !w!.isDead())
+    let left = workers.length
+    for (const worker of workers) {
+      worker!.once('exit', () => --left === 0 && process.exit(0))
+      worker!.process.kill('SIGTERM')
+    }
+    if (left === 0) process.exit(0)
   })
 } else {
   const url = process.env.ORGKIT_BENCH_DATABASE_URL!

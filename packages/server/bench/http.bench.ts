@@ -436,6 +436,36 @@ try {
   await stopInstance(ceiling)
 }
 
+/** A line per batch size: the engine, the baseline and (when given) the ceiling, 4 connections each. */
+async function batches(
+  world: { users: number; token: string },
+  label: string,
+  engine: Instance,
+  baseline: Instance,
+  ceiling: Instance | null,
+) {
+  for (const size of BATCHES) {
+    const batch = () => ({ checks: Array.from({ length: size }, () => question(world.users)) })
+    const batchSql = () => ({ ...batch(), atLeastRevision: 1 })
+    const options = { connections: 4, bodies: Math.max(40, 40_000 / size) }
+    const e2 = await cannon(engine, world.token, '/v1/check/batch', batch, options)
+    const b2 = await cannon(baseline, world.token, '/v1/check/batch', batchSql, options)
+    const c2 = ceiling && (await cannon(ceiling, world.token, '/v1/check/batch', batch, options))
+    line(
+      `${label} (${size}/req)`,
+      e2.rps * size,
+      'checks/s',
+      b2.rps * size,
+      `   p99 ${ms(e2.p99)} per batch, server CPU ${us(e2.cpuPerRequest / size)}/check ` +
+        `(baseline ${us(b2.cpuPerRequest / size)}), errors ${e2.errors}/${b2.errors}` +
+        (c2
+          ? `; plain node:http (JSON in and out) ${fmt(c2.rps * size)} checks/s ${us(c2.cpuPerRequest / size)}/check: ` +
+            `Orgkit at ${Math.round((e2.rps / c2.rps) * 100)} %`
+          : ''),
+    )
+  }
+}
+
 /** The same questions to N processes sharing one port, one per core (`ORGKIT_WORKERS`), both ways. */
 async function measureWorkers(world: { users: number; token: string }, schema: string) {
   const engine = await startInstance(schema, 'engine', WORKERS)
@@ -454,20 +484,7 @@ async function measureWorkers(world: { users: number; token: string }, schema: s
       b1.rps,
       `   p50 ${ms(e1.p50)} p99 ${ms(e1.p99)}, server CPU ${us(e1.cpuPerRequest)}/req, errors ${e1.errors}/${b1.errors}`,
     )
-    for (const size of BATCHES) {
-      const batch = () => ({ checks: Array.from({ length: size }, () => question(world.users)) })
-      const batchSql = () => ({ ...batch(), atLeastRevision: 1 })
-      const bodies = Math.max(40, 40_000 / size)
-      const e2 = await cannon(engine, world.token, '/v1/check/batch', batch, { connections: 4, bodies })
-      const b2 = await cannon(baseline, world.token, '/v1/check/batch', batchSql, { connections: 4, bodies })
-      line(
-        `${WORKERS} procs: batch (${size}/req)`,
-        e2.rps * size,
-        'checks/s',
-        b2.rps * size,
-        `   p99 ${ms(e2.p99)} per batch, server CPU ${us(e2.cpuPerRequest / size)}/check, errors ${e2.errors}/${b2.errors}`,
-      )
-    }
+    await batches(world, `${WORKERS} procs: batch`, engine, baseline, null)
   } finally {
     await stopInstance(baseline)
     await stopInstance(engine)
@@ -505,24 +522,7 @@ async function measure(world: { users: number; token: string }, engine: Instance
     )
   }
 
-  for (const size of BATCHES) {
-    const batch = () => ({ checks: Array.from({ length: size }, () => question(world.users)) })
-    const batchSql = () => ({ ...batch(), atLeastRevision: 1 })
-    const bodies = Math.max(40, 40_000 / size)
-    const e2 = await cannon(engine, world.token, '/v1/check/batch', batch, { connections: 4, bodies })
-    const b2 = await cannon(baseline, world.token, '/v1/check/batch', batchSql, { connections: 4, bodies })
-    const c2 = await cannon(ceiling, world.token, '/v1/check/batch', batch, { connections: 4, bodies })
-    line(
-      `batch check (${size}/req)`,
-      e2.rps * size,
-      'checks/s',
-      b2.rps * size,
-      `   p99 ${ms(e2.p99)} per batch, server CPU ${us(e2.cpuPerRequest / size)}/check ` +
-        `(baseline ${us(b2.cpuPerRequest / size)}), errors ${e2.errors}/${b2.errors}; ` +
-        `plain node:http (JSON in and out) ${fmt(c2.rps * size)} checks/s ${us(c2.cpuPerRequest / size)}/check: ` +
-        `Orgkit at ${Math.round((e2.rps / c2.rps) * 100)} %`,
-    )
-  }
+  await batches(world, 'batch check', engine, baseline, ceiling)
 
   const list = () => ({
     subject: { type: 'user', id: md5uuid(`u${random(world.users)}`) },

@@ -64,9 +64,9 @@ export function atObjectBoundaries(body: Buffer, piece: number): object | undefi
       `${body.toString('utf8', 0, head.open + 1)}${body.toString('utf8', start)}`,
     ) as unknown
     if (typeof rest !== 'object' || rest === null || Array.isArray(rest)) return undefined
-    const last = (rest as Record<string, unknown>)[name]
-    if (!Array.isArray(last)) return undefined
-    for (const item of last) items.push(item)
+    const tailItems = (rest as Record<string, unknown>)[name]
+    if (!Array.isArray(tailItems)) return undefined
+    for (const item of tailItems) items.push(item)
     ;(rest as Record<string, unknown>)[name] = items
     return rest
   } catch {
@@ -76,29 +76,12 @@ export function atObjectBoundaries(body: Buffer, piece: number): object | undefi
 
 /** The first top-level member whose value is an array, within the first `limit` bytes: key, `[`, keys before. */
 function arrayHead(body: Buffer, limit: number): { key: Span; open: number; keys: Span[] } | null {
-  const end = Math.min(body.length, limit)
-  let i = 0
-  while (i < end && isSpace(body[i]!)) i++
-  if (body[i] !== OPEN_OBJECT) return null
-  let depth = 0
-  let last: Span = { start: -1, end: -1 }
-  const keys: Span[] = []
-  for (; i < end; i++) {
-    const c = body[i]!
-    if (c === QUOTE) {
-      const start = i
-      for (i++; i < end && body[i] !== QUOTE; i++) if (body[i] === BACKSLASH) i++
-      if (i >= end) return null
-      if (depth === 1) last = { start, end: i + 1 }
-    } else if (c === COLON) {
-      if (depth === 1) keys.push(last)
-    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      depth++
-      if (depth === 2 && c === OPEN_ARRAY && followsColon(body, last.end, i))
-        return { key: last, open: i, keys }
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      if (--depth <= 0) return null
-    }
+  const scan = Scanner.atObject(body, Math.min(body.length, limit))
+  if (scan === null) return null
+  for (let c = scan.next(); c >= 0; c = scan.next()) {
+    if (c === OPEN_ARRAY && scan.depth === 2 && followsColon(body, scan.key.end, scan.at))
+      return { key: scan.key, open: scan.at, keys: scan.keys }
+    if (scan.depth <= 0) return null
   }
   return null
 }
@@ -108,24 +91,10 @@ function arrayHead(body: Buffer, limit: number): { key: Span; open: number; keys
  * if the scan loses its way. The parse of head and tail decides validity; this only names the keys.
  */
 function tailKeys(body: Buffer, from: number): Span[] | null {
-  let depth = 2
-  let last: Span = { start: -1, end: -1 }
-  const keys: Span[] = []
-  for (let i = from; i < body.length; i++) {
-    const c = body[i]!
-    if (c === QUOTE) {
-      const start = i
-      for (i++; i < body.length && body[i] !== QUOTE; i++) if (body[i] === BACKSLASH) i++
-      if (i >= body.length) return null
-      if (depth === 1) last = { start, end: i + 1 }
-    } else if (c === COLON) {
-      if (depth === 1) keys.push(last)
-    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      depth++
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      if (--depth === 0) return keys
-      if (depth < 0) return null
-    }
+  const scan = new Scanner(body, from, body.length, 2)
+  for (let c = scan.next(); c >= 0; c = scan.next()) {
+    if (scan.depth === 0) return scan.keys
+    if (scan.depth < 0) return null
   }
   return null
 }
@@ -190,44 +159,82 @@ const COLON = 0x3a
  * `{…}` or no member is such an array, or the scan loses its way (then the caller parses the whole).
  */
 export function largeArray(body: Buffer, piece: number): Found | null {
-  const end = body.length
-  let i = 0
-  while (i < end && isSpace(body[i]!)) i++
-  if (body[i] !== OPEN_OBJECT) return null
-  let depth = 0
-  let last: Span = { start: -1, end: -1 }
-  const keys: Span[] = []
+  const scan = Scanner.atObject(body, body.length)
+  if (scan === null) return null
   let found: Found | null = null
   let open = -1
   let commas: number[] = []
-  for (; i < end; i++) {
-    const c = body[i]!
-    if (c === QUOTE) {
-      const start = i
-      for (i++; i < end && body[i] !== QUOTE; i++) if (body[i] === BACKSLASH) i++
-      if (i >= end) return null
-      if (depth === 1) last = { start, end: i + 1 }
-    } else if (c === COLON) {
-      if (depth === 1) keys.push(last)
-    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      depth++
-      if (depth === 2 && c === OPEN_ARRAY && found === null && followsColon(body, last.end, i)) {
-        open = i
-        commas = []
-      }
+  for (let c = scan.next(); c >= 0; c = scan.next()) {
+    const depth = scan.depth
+    if (c === OPEN_ARRAY && depth === 2 && found === null && followsColon(body, scan.key.end, scan.at)) {
+      open = scan.at
+      commas = []
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      depth--
       if (depth === 1 && open >= 0) {
-        if (i - open > piece) found = { key: last, open, close: i, commas, keys }
+        if (scan.at - open > piece) found = { key: scan.key, open, close: scan.at, commas, keys: scan.keys }
         open = -1
       }
       if (depth === 0) return found
       if (depth < 0) return null
     } else if (c === COMMA && depth === 2 && open >= 0) {
-      commas.push(i)
+      commas.push(scan.at)
     }
   }
   return null
+}
+
+/**
+ * JSON's structure and nothing else: strings skipped whole, nesting counted, the top-level keys noted.
+ * `next` stops at each `{ } [ ] , :` outside strings, with `depth` already updated for it (after an
+ * opening bracket, one more; after a closing one, one less) and `at` on it; -1 at the end or where a
+ * string never closes. Validity is left to `JSON.parse`.
+ */
+class Scanner {
+  /** Where `next` stopped. */
+  at: number
+  /** The last string at depth 1: the current top-level key once a colon follows it. */
+  key: Span = { start: -1, end: -1 }
+  /** Every top-level key so far. */
+  readonly keys: Span[] = []
+
+  constructor(
+    private readonly body: Buffer,
+    from: number,
+    private readonly end: number,
+    public depth: number,
+  ) {
+    this.at = from - 1
+  }
+
+  /** A scanner at the document's `{` (after any whitespace), or null when it is not an object. */
+  static atObject(body: Buffer, end: number): Scanner | null {
+    let i = 0
+    while (i < end && isSpace(body[i]!)) i++
+    return body[i] === OPEN_OBJECT ? new Scanner(body, i, end, 0) : null
+  }
+
+  next(): number {
+    const { body, end } = this
+    for (let i = this.at + 1; i < end; i++) {
+      const c = body[i]!
+      if (c === QUOTE) {
+        const start = i
+        for (i++; i < end && body[i] !== QUOTE; i++) if (body[i] === BACKSLASH) i++
+        if (i >= end) break
+        if (this.depth === 1) this.key = { start, end: i + 1 }
+        continue
+      }
+      if (c === OPEN_OBJECT || c === OPEN_ARRAY) this.depth++
+      else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) this.depth--
+      else if (c === COLON) {
+        if (this.depth === 1) this.keys.push(this.key)
+      } else if (c !== COMMA) continue
+      this.at = i
+      return c
+    }
+    this.at = end
+    return -1
+  }
 }
 
 /** Whether only whitespace and one colon lie between a key's end and `at`. */

@@ -56,10 +56,11 @@ function boundsOf(def: Def): { min: number; max: number; safeInt: boolean } {
     if (c.check === 'min_length') bounds.min = Math.max(bounds.min, c.minimum)
     else if (c.check === 'max_length') bounds.max = Math.min(bounds.max, c.maximum)
     else if (c.check === 'number_format' && c.format === 'safeint') bounds.safeInt = true
+    // An exclusive bound (`.positive()`, `.lt()`) is not read: NaN, which no comparison passes, so such a
+    // number is always zod's to judge.
     else if (c.check === 'greater_than') bounds.min = Math.max(bounds.min, c.inclusive ? c.value : Number.NaN)
     else if (c.check === 'less_than') bounds.max = Math.min(bounds.max, c.inclusive ? c.value : Number.NaN)
     else throw new Unsupported()
-    // An exclusive bound is read as NaN, which no number passes: always false, never wrong.
   }
   return bounds
 }
@@ -124,10 +125,14 @@ function compileObject(def: Def): Acceptor {
   if (def.checks?.length) throw new Unsupported()
   // Stripping (no catchall) parses to the value itself when there is nothing to strip; strict likewise.
   if (def.catchall !== undefined && defOf(def.catchall).type !== 'never') throw new Unsupported()
-  const members = Object.entries(def.shape as Record<string, unknown>).map(([key, member]) => {
+  const shape = def.shape as Record<string, unknown>
+  // zod asks `key in value`, which sees what every object inherits (`toString`, `__proto__`): such keys
+  // would be present to zod and absent here.
+  if (Object.keys(shape).some((key) => key in Object.prototype)) throw new Unsupported()
+  const members = Object.entries(shape).map(([key, member]) => {
     const optional = defOf(member).type === 'optional'
-    if (optional && Object.keys(defOf(member)).some((k) => !DEF_KEYS.optional!.has(k)))
-      throw new Unsupported()
+    const unknownKey = (k: string) => !DEF_KEYS.optional!.has(k) && defOf(member)[k] !== undefined
+    if (optional && Object.keys(defOf(member)).some(unknownKey)) throw new Unsupported()
     return { key, optional, accept: compile(optional ? defOf(member).innerType : member) }
   })
   return (v) => {
@@ -139,8 +144,8 @@ function compileObject(def: Def): Acceptor {
         present++
       } else if (!optional) return false
     }
-    // Any other key is unknown (strict: rejected; stripping: the output would differ). for-in counts
-    // inherited enumerable keys too, which can only make the count larger: a false, never a wrong yes.
+    // Any other key is unknown (strict: rejected; stripping: the output would differ). for-in also counts
+    // inherited enumerable keys (a polluted prototype): that only makes the count larger, a false.
     let keys = 0
     for (const _ in v) keys++
     return keys === present

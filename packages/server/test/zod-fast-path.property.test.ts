@@ -165,6 +165,8 @@ describe('the zod fast path (zod-fast-path.ts)', () => {
       z.object({ s: z.string() }).passthrough(),
       z.record(z.string(), z.string()),
       z.union([z.object({ a: z.string() }), z.object({ b: z.string() })]), // stripping options
+      z.object({ toString: z.string().optional() }).strict(), // zod sees the inherited one: `key in value`
+      z.object({ ['__proto__']: z.string() }).strict(),
     ]
     for (const schema of unsupported) expect(compileAcceptor(schema)).toBeNull()
   })
