@@ -113,7 +113,8 @@ async function answer(
   const seconds = (performance.now() - started) / 1000
   metrics.observe('POST', route.path, status, seconds)
   metrics.hotPath.inc()
-  logger.debug({ requestId, method: 'POST', route: route.path, status, ms: seconds * 1000 }, 'request')
+  if (logger.isLevelEnabled('debug'))
+    logger.debug({ requestId, method: 'POST', route: route.path, status, ms: seconds * 1000 }, 'request')
 }
 
 /** Node joins a repeated header into one string (or keeps the first); only its types allow an array. */

@@ -215,23 +215,26 @@ class Scanner {
 
   next(): number {
     const { body, end } = this
+    let depth = this.depth
     for (let i = this.at + 1; i < end; i++) {
       const c = body[i]!
       if (c === QUOTE) {
         const start = i
         for (i++; i < end && body[i] !== QUOTE; i++) if (body[i] === BACKSLASH) i++
         if (i >= end) break
-        if (this.depth === 1) this.key = { start, end: i + 1 }
+        if (depth === 1) this.key = { start, end: i + 1 }
         continue
       }
-      if (c === OPEN_OBJECT || c === OPEN_ARRAY) this.depth++
-      else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) this.depth--
+      if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++
+      else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) depth--
       else if (c === COLON) {
-        if (this.depth === 1) this.keys.push(this.key)
+        if (depth === 1) this.keys.push(this.key)
       } else if (c !== COMMA) continue
+      this.depth = depth
       this.at = i
       return c
     }
+    this.depth = depth
     this.at = end
     return -1
   }
