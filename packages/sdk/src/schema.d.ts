@@ -7121,7 +7121,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Many checks in one call; each answers or errs on its own */
+        /** Many checks in one call; each answers or errs on its own. A check's subject defaults to the batch's, then to you */
         post: {
             parameters: {
                 query?: never;
@@ -7132,6 +7132,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        subject?: components["schemas"]["Subject"];
                         checks: {
                             subject?: components["schemas"]["Subject"];
                             permission: string;

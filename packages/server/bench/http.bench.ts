@@ -200,6 +200,25 @@ async function stopInstance(instance: Instance) {
 
 const random = (n: number) => Math.floor(Math.random() * n)
 
+/** A batch of random questions, each about its own user. */
+const mixedBatch = (users: number, size: number) => ({
+  checks: Array.from({ length: size }, () => question(users)),
+})
+
+/** A batch about one random user, named once: the user's org's apps, the permissions in turn. */
+function oneUserBatch(users: number, size: number) {
+  const user = random(users)
+  const org = Math.floor(user / USERS_PER_ORG)
+  const apps = Array.from({ length: APPS_PER_ORG }, (_, i) => md5uuid(`a${org * APPS_PER_ORG + i}`))
+  return {
+    subject: { type: 'user', id: md5uuid(`u${user}`) },
+    checks: Array.from({ length: size }, (_, i) => ({
+      permission: PERMISSIONS[i % PERMISSIONS.length]!,
+      resource: { type: 'app', id: apps[i % APPS_PER_ORG]! },
+    })),
+  }
+}
+
 /** A random question: a user and an app of the user's org (so the answers are mixed). */
 function question(users: number) {
   const user = random(users)
@@ -444,15 +463,21 @@ async function batches(
   baseline: Instance,
   ceiling: Instance | null,
 ) {
-  for (const size of BATCHES) {
-    const batch = () => ({ checks: Array.from({ length: size }, () => question(world.users)) })
+  const sizes: { size: number; make: () => object; what: string }[] = BATCHES.map((size) => ({
+    size,
+    make: () => mixedBatch(world.users, size),
+    what: '',
+  }))
+  // A host product's usual batch: one user's access to a page of resources, the subject named once.
+  sizes.push({ size: BATCHES[0]!, make: () => oneUserBatch(world.users, BATCHES[0]!), what: ', one subject' })
+  for (const { size, make: batch, what } of sizes) {
     const batchSql = () => ({ ...batch(), atLeastRevision: 1 })
     const options = { connections: 4, bodies: Math.max(40, 40_000 / size) }
     const e2 = await cannon(engine, world.token, '/v1/check/batch', batch, options)
     const b2 = await cannon(baseline, world.token, '/v1/check/batch', batchSql, options)
     const c2 = ceiling && (await cannon(ceiling, world.token, '/v1/check/batch', batch, options))
     line(
-      `${label} (${size}/req)`,
+      `${label} (${size}/req${what})`,
       e2.rps * size,
       'checks/s',
       b2.rps * size,

@@ -127,5 +127,27 @@ describe.each(DATABASES)('first steps over HTTP (%s)', (database) => {
       .as(carol)
       .post('/v1/list-principals', { permission: 'app.read', resource: { type: 'app', id: apps[1] } })
     expect(who.body.users).toEqual([carol])
+
+    // A batch-level subject: the default of every check without one of its own.
+    const dave = await s.user('Dave')
+    const item = (id: string) => ({ permission: 'app.delete', resource: { type: 'app', id } })
+    const asked = await s.platform.post('/v1/check/batch', {
+      subject: { type: 'user', id: carol },
+      checks: [item(apps[0]), { ...item(apps[1]), subject: { type: 'user', id: dave } }],
+    })
+    expect(asked.body.results).toEqual([
+      { allowed: true, reason: 'role' },
+      { allowed: false, reason: 'no_grant' }, // Dave's own answer, not Carol's
+    ])
+    // It is someone else's access all the same: Dave may not ask about Carol, check by check.
+    const prying = await s.as(dave).post('/v1/check/batch', {
+      subject: { type: 'user', id: carol },
+      checks: [item(apps[0]), { ...item(apps[0]), subject: { type: 'user', id: dave } }],
+    })
+    expect(prying.status).toBe(200)
+    expect(prying.body.results).toEqual([
+      { allowed: false, reason: 'error', error: { code: 'FORBIDDEN', detail: expect.any(String) } },
+      { allowed: false, reason: 'no_grant' },
+    ])
   })
 })

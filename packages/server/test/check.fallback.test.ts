@@ -54,6 +54,16 @@ describe.runIf(DATABASES.includes('postgres'))('checks past a lagging engine (po
       atLeastRevision: revision,
     })
     expect(batch.body.results.map((r: { reason: string }) => r.reason)).toEqual(['role', 'no_grant', 'error'])
+    // The host product's batch about one user, named once for the batch: the same answers.
+    const named = await b.platform.post('/v1/check/batch', {
+      subject: { type: 'user', id: w.users.member },
+      checks: [
+        { permission: upload.permission, resource: upload.resource() },
+        { permission: 'bundle.delete', resource: upload.resource() },
+      ],
+      atLeastRevision: revision,
+    })
+    expect(named.body.results.map((r: { reason: string }) => r.reason)).toEqual(['role', 'no_grant'])
     const listed = await member.post('/v1/list-resources', {
       permission: upload.permission,
       type: 'app',

@@ -156,6 +156,15 @@ describe.each(DATABASES)('the hot path answers as the app does (%s)', (database)
       // Request ids: one given is echoed, a strange one replaced.
       ask('/v1/check', about(w.users.member), { ...platform(), 'x-request-id': 'host-req.42' }),
       ask('/v1/check', about(w.users.member), { ...platform(), 'x-request-id': 'has spaces' }),
+      // A batch-level subject, overridden by one check's own.
+      ask(
+        '/v1/check/batch',
+        {
+          subject: { type: 'user', id: w.users.appUploader },
+          checks: [check, { ...check, permission: 'bundle.delete' }, about(w.users.outsider)],
+        },
+        platform(),
+      ),
     ]
     const before = await hotCount()
     const answers = []
@@ -170,6 +179,11 @@ describe.each(DATABASES)('the hot path answers as the app does (%s)', (database)
     expect(answers[13]!.status).toBe(200)
     expect(answers[14]!.body.code).toBe('CSRF_FAILED')
     expect(answers[asks.findIndex((a) => a.body.length > MAX_BODY_BYTES)]!.body.detail).toMatch(/larger than/)
+    expect(answers.at(-1)!.body.results.map((r: { allowed: boolean }) => r.allowed)).toEqual([
+      true,
+      false,
+      false,
+    ])
   }, 60_000)
 
   it('times what it answers in the histogram the app uses, by route and status', async () => {

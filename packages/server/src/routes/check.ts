@@ -42,9 +42,11 @@ export const authorizationRoutes: readonly AuthorizationRoute[] = [
   }),
   route({
     path: '/v1/check/batch',
-    summary: 'Many checks in one call; each answers or errs on its own',
+    summary:
+      "Many checks in one call; each answers or errs on its own. A check's subject defaults to the batch's, then to you",
     input: z
       .object({
+        subject: Subject.optional(),
         checks: z
           .array(CheckInput.omit({ atLeastRevision: true }).strict())
           .min(1)

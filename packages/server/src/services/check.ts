@@ -134,6 +134,8 @@ export async function checkBatch(
   ctx: Ctx,
   actor: Actor,
   input: {
+    /** Whom a check without a subject of its own is about (default: the caller). */
+    subject?: Subject | undefined
     checks: { subject?: Subject | undefined; permission: string; resource: ResourceInput }[]
     atLeastRevision?: number | undefined
   },
@@ -144,7 +146,7 @@ export async function checkBatch(
       for (const item of input.checks) {
         try {
           const target = toTarget(item.resource)
-          const subject = await subjectForInDatabase(ctx, tx, actor, item.subject, target)
+          const subject = await subjectForInDatabase(ctx, tx, actor, item.subject ?? input.subject, target)
           const decision = await sqlEvaluator.check(tx, ctx.compiled, subject, item.permission, target, {
             now: ctx.clock(),
           })
@@ -167,7 +169,7 @@ export async function checkBatch(
     try {
       const target = toTarget(item.resource)
       const decision = ctx.engine.authorizer.check(
-        subjectFor(ctx, actor, item.subject, target),
+        subjectFor(ctx, actor, item.subject ?? input.subject, target),
         item.permission,
         target,
         true,
