@@ -39,18 +39,14 @@ export class EngineReplica {
 
   private async reloadWith(executor: Executor): Promise<void> {
     const { revision, snapshot } = await loadSnapshot(executor)
-    if (this.authorizer !== undefined) {
-      for (const [orgId, n] of this.authorizer.takeAnswered())
-        this.answeredBefore.set(orgId, (this.answeredBefore.get(orgId) ?? 0) + n)
-    }
+    if (this.authorizer !== undefined) addCounts(this.answeredBefore, this.authorizer.takeAnswered())
     this.authorizer = new Authorizer(this.compiled, snapshot, { clock: this.clock })
     this.revision = revision
   }
 
   /** Metered checks answered since the last call, by org id, across reloads (usage-meter.ts). */
   takeAnswered(): Map<string, number> {
-    const counts = this.authorizer.takeAnswered()
-    for (const [orgId, n] of this.answeredBefore) counts.set(orgId, (counts.get(orgId) ?? 0) + n)
+    const counts = addCounts(this.authorizer.takeAnswered(), this.answeredBefore)
     this.answeredBefore = new Map()
     return counts
   }
@@ -170,4 +166,10 @@ export class EngineReplica {
     await this.unlisten?.()
     await this.catching?.catch(() => {})
   }
+}
+
+/** Adds `from`'s counts to `into`, org by org; answers `into`. */
+function addCounts(into: Map<string, number>, from: ReadonlyMap<string, number>): Map<string, number> {
+  for (const [orgId, n] of from) into.set(orgId, (into.get(orgId) ?? 0) + n)
+  return into
 }
