@@ -4,8 +4,8 @@ import {
   changesSince,
   type Db,
   type Executor,
-  loadSnapshot,
   type Store,
+  streamSnapshot,
 } from '@orgkit/store'
 
 /**
@@ -38,9 +38,10 @@ export class EngineReplica {
   }
 
   private async reloadWith(executor: Executor): Promise<void> {
-    const { revision, snapshot } = await loadSnapshot(executor)
+    const loading = Authorizer.loading(this.compiled, { clock: this.clock })
+    const revision = await streamSnapshot(executor, loading.add)
     if (this.authorizer !== undefined) addCounts(this.answeredBefore, this.authorizer.takeAnswered())
-    this.authorizer = new Authorizer(this.compiled, snapshot, { clock: this.clock })
+    this.authorizer = loading.done()
     this.revision = revision
   }
 

@@ -18,6 +18,7 @@ export { fromPgError, mapPgErrors } from './pg-errors.ts'
 export * as resources from './resources.repository.ts'
 export {
   loadSnapshot,
+  streamSnapshot,
   toApiKeyRecord,
   toBindingRecord,
   toCustomRoleRecord,

@@ -1,6 +1,13 @@
-import type { BindingRecord, OverrideRecord, Snapshot } from '@orgkit/core'
+import {
+  type BindingRecord,
+  emptySnapshot,
+  type OverrideRecord,
+  type Snapshot,
+  type SnapshotPart,
+} from '@orgkit/core'
+import { type SelectQueryBuilder, sql } from 'kysely'
 import { currentRevision } from './changes.repository.ts'
-import type { Executor } from './database.ts'
+import type { Database, Executor } from './database.ts'
 
 const principal = (userId: string | null, groupId: string | null) =>
   userId !== null ? ({ type: 'user', id: userId } as const) : ({ type: 'group', id: groupId! } as const)
@@ -36,55 +43,114 @@ export const toOverrideRecord = (row: {
   effect: row.effect,
 })
 
+/** Rows per FETCH: at most this many rows and records are held at once, not the whole snapshot. */
+const PART_ROWS = 5000
+
 /**
- * Everything the engine needs, read in one repeatable-read transaction, with the revision it reflects:
- * an instance loads this, then applies the change feed after that revision.
+ * Everything the engine needs, read in one repeatable-read transaction, in parts (kind by kind in
+ * `SNAPSHOT_KINDS` order, through a cursor per table): `add` takes each part as it arrives, and the next
+ * is read once it returns (or its promise settles). Returns the revision the snapshot reflects: an
+ * instance loads this, then applies the change feed after it.
  */
-export async function loadSnapshot(db: Executor): Promise<{ revision: number; snapshot: Snapshot }> {
+export async function streamSnapshot(
+  db: Executor,
+  add: (part: SnapshotPart) => void | Promise<void>,
+): Promise<number> {
   // Inside a caller's transaction, read through it; otherwise open a repeatable-read one of our own.
-  if (db.isTransaction) return readSnapshot(db)
-  return db.transaction().setIsolationLevel('repeatable read').execute(readSnapshot)
+  if (db.isTransaction) return readSnapshot(db, add)
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute((tx) => readSnapshot(tx, add))
 }
 
-async function readSnapshot(tx: Executor): Promise<{ revision: number; snapshot: Snapshot }> {
-  const revision = await currentRevision(tx)
-  const [orgs, resources, users, memberships, groups, groupMembers, bindings, overrides, roles, apiKeys] =
-    await Promise.all([
-      tx.selectFrom('orgs').selectAll().execute(),
-      tx.selectFrom('resources').select(['id', 'org_id', 'type', 'parent_id']).execute(),
-      tx.selectFrom('users').select(['id', 'mfa_enabled', 'compliant_password_policies']).execute(),
-      tx.selectFrom('memberships').select(['org_id', 'user_id', 'status']).execute(),
-      tx.selectFrom('groups').select(['id', 'org_id', 'role']).execute(),
-      tx.selectFrom('group_members').select(['group_id', 'user_id', 'member_role']).execute(),
-      tx.selectFrom('bindings').selectAll().execute(),
-      tx.selectFrom('overrides').selectAll().execute(),
-      tx.selectFrom('custom_roles').selectAll().execute(),
-      tx
-        .selectFrom('api_keys')
-        .select(['id', 'user_id', 'expires_at', 'revoked_at', 'org_ids', 'resource_ids', 'permissions'])
-        .execute(),
-    ])
-  const snapshot: Snapshot = {
-    orgs: orgs.map(toOrgRecord),
-    resources: resources.map((r) => ({ id: r.id, orgId: r.org_id, type: r.type, parentId: r.parent_id })),
-    users: users.map((u) => ({
-      id: u.id,
-      mfaEnabled: u.mfa_enabled,
-      compliantPasswordPolicies: u.compliant_password_policies,
-    })),
-    memberships: memberships.map((m) => ({ orgId: m.org_id, userId: m.user_id, status: m.status })),
-    groups: groups.map((g) => ({ id: g.id, orgId: g.org_id, role: g.role })),
-    groupMembers: groupMembers.map((m) => ({
-      groupId: m.group_id,
-      userId: m.user_id,
-      memberRole: m.member_role,
-    })),
-    bindings: bindings.map(toBindingRecord),
-    overrides: overrides.map(toOverrideRecord),
-    apiKeys: apiKeys.map(toApiKeyRecord),
-    roles: roles.map(toCustomRoleRecord),
-  }
+/** The whole snapshot at once (tests; an engine loads through `streamSnapshot`). */
+export async function loadSnapshot(db: Executor): Promise<{ revision: number; snapshot: Snapshot }> {
+  const snapshot = emptySnapshot()
+  const revision = await streamSnapshot(db, ({ kind, records }) => {
+    ;(snapshot[kind] as unknown[]).push(...records)
+  })
   return { revision, snapshot }
+}
+
+async function readSnapshot(
+  tx: Executor,
+  add: (part: SnapshotPart) => void | Promise<void>,
+): Promise<number> {
+  const revision = await currentRevision(tx)
+  const each = <Row>(query: SelectQueryBuilder<Database, keyof Database, Row>, take: (rows: Row[]) => void) =>
+    inParts(tx, query, take)
+  // Roots first: a sub-org or a child resource that arrives before its parent waits for it (Graph.loader).
+  await each(tx.selectFrom('orgs').selectAll().orderBy(sql`parent_id is not null`), (rows) =>
+    add({ kind: 'orgs', records: rows.map(toOrgRecord) }),
+  )
+  await each(
+    tx
+      .selectFrom('resources')
+      .select(['id', 'org_id', 'type', 'parent_id'])
+      .orderBy(sql`parent_id is not null`),
+    (rows) =>
+      add({
+        kind: 'resources',
+        records: rows.map((r) => ({ id: r.id, orgId: r.org_id, type: r.type, parentId: r.parent_id })),
+      }),
+  )
+  await each(tx.selectFrom('users').select(['id', 'mfa_enabled', 'compliant_password_policies']), (rows) =>
+    add({
+      kind: 'users',
+      records: rows.map((u) => ({
+        id: u.id,
+        mfaEnabled: u.mfa_enabled,
+        compliantPasswordPolicies: u.compliant_password_policies,
+      })),
+    }),
+  )
+  await each(tx.selectFrom('memberships').select(['org_id', 'user_id', 'status']), (rows) =>
+    add({
+      kind: 'memberships',
+      records: rows.map((m) => ({ orgId: m.org_id, userId: m.user_id, status: m.status })),
+    }),
+  )
+  await each(tx.selectFrom('custom_roles').selectAll(), (rows) =>
+    add({ kind: 'roles', records: rows.map(toCustomRoleRecord) }),
+  )
+  await each(tx.selectFrom('groups').select(['id', 'org_id', 'role']), (rows) =>
+    add({ kind: 'groups', records: rows.map((g) => ({ id: g.id, orgId: g.org_id, role: g.role })) }),
+  )
+  await each(tx.selectFrom('group_members').select(['group_id', 'user_id', 'member_role']), (rows) =>
+    add({
+      kind: 'groupMembers',
+      records: rows.map((m) => ({ groupId: m.group_id, userId: m.user_id, memberRole: m.member_role })),
+    }),
+  )
+  await each(tx.selectFrom('bindings').selectAll(), (rows) =>
+    add({ kind: 'bindings', records: rows.map(toBindingRecord) }),
+  )
+  await each(tx.selectFrom('overrides').selectAll(), (rows) =>
+    add({ kind: 'overrides', records: rows.map(toOverrideRecord) }),
+  )
+  await each(
+    tx
+      .selectFrom('api_keys')
+      .select(['id', 'user_id', 'expires_at', 'revoked_at', 'org_ids', 'resource_ids', 'permissions']),
+    (rows) => add({ kind: 'apiKeys', records: rows.map(toApiKeyRecord) }),
+  )
+  return revision
+}
+
+/** A query's rows through a cursor, PART_ROWS at a time (the transaction keeps one view throughout). */
+async function inParts<Row>(
+  tx: Executor,
+  query: SelectQueryBuilder<Database, keyof Database, Row>,
+  take: (rows: Row[]) => void | Promise<void>,
+): Promise<void> {
+  await sql`declare orgkit_snapshot no scroll cursor for ${query}`.execute(tx)
+  for (;;) {
+    const { rows } = await sql<Row>`fetch forward ${sql.lit(PART_ROWS)} from orgkit_snapshot`.execute(tx)
+    if (rows.length > 0) await take(rows)
+    if (rows.length < PART_ROWS) break
+  }
+  await sql`close orgkit_snapshot`.execute(tx)
 }
 
 export const toOrgRecord = (o: {

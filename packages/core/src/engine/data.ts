@@ -121,6 +121,27 @@ export interface Snapshot {
   roles: readonly CustomRoleRecord[]
 }
 
+/**
+ * The order a snapshot's kinds load in: each may refer to the ones before it. A snapshot can arrive in
+ * parts (`SnapshotPart`), kind by kind in this order, a kind in any number of parts: the store reads its
+ * tables that way, so that the engine's heap never holds more than a part of the records at once.
+ */
+export const SNAPSHOT_KINDS = [
+  'orgs',
+  'resources',
+  'users',
+  'memberships',
+  'roles',
+  'groups',
+  'groupMembers',
+  'bindings',
+  'overrides',
+  'apiKeys',
+] as const satisfies readonly (keyof Snapshot)[]
+
+/** Some records of one kind of a snapshot. */
+export type SnapshotPart = { [K in keyof Snapshot]: { kind: K; records: Snapshot[K] } }[keyof Snapshot]
+
 export const emptySnapshot = (): Snapshot => ({
   orgs: [],
   resources: [],

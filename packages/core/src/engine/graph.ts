@@ -13,8 +13,10 @@ import type {
   PrincipalRef,
   ResourceRecord,
   Snapshot,
+  SnapshotPart,
   UserRecord,
 } from './data.ts'
+import { SNAPSHOT_KINDS } from './data.ts'
 import { DenseIndex } from './dense.ts'
 import {
   ApiKeyNode,
@@ -64,16 +66,86 @@ export class Graph {
   }
 
   load(snapshot: Snapshot): void {
-    for (const org of parentsFirst(snapshot.orgs)) this.putOrg(org)
-    for (const resource of parentsFirst(snapshot.resources)) this.putResource(resource)
-    for (const user of snapshot.users) this.putUser(user)
-    for (const membership of snapshot.memberships) this.apply({ op: 'membership.put', membership })
-    for (const role of snapshot.roles) this.putRole(role)
-    for (const group of snapshot.groups) this.putGroup(group)
-    for (const member of snapshot.groupMembers) this.apply({ op: 'groupMember.put', member })
-    for (const binding of snapshot.bindings) this.putBinding(binding)
-    for (const override of snapshot.overrides) this.putOverride(override)
-    for (const apiKey of snapshot.apiKeys) this.putApiKey(apiKey)
+    const loader = this.loader()
+    for (const kind of SNAPSHOT_KINDS) loader.add({ kind, records: snapshot[kind] } as SnapshotPart)
+    loader.end()
+  }
+
+  /**
+   * Takes a snapshot in parts, kind by kind in `SNAPSHOT_KINDS` order. Orgs and resources may come before
+   * their parents: such a record waits until its parent arrives, and one still waiting when its kind ends
+   * (a missing parent, or a cycle) makes the load throw.
+   */
+  loader(): { add(part: SnapshotPart): void; end(): void } {
+    let at = 0
+    const waiting = new Map<Id, (OrgRecord | ResourceRecord)[]>()
+    const tree = <T extends OrgRecord | ResourceRecord>(
+      records: readonly T[],
+      loaded: ReadonlyMap<Id, unknown>,
+      put: (record: T) => void,
+    ) => {
+      for (const record of records) {
+        if (record.parentId !== null && !loaded.has(record.parentId)) {
+          const siblings = waiting.get(record.parentId)
+          if (siblings) siblings.push(record)
+          else waiting.set(record.parentId, [record])
+          continue
+        }
+        // The record, then whatever waited for it, and for those, depth first.
+        const ready: T[] = [record]
+        for (let next = ready.pop(); next !== undefined; next = ready.pop()) {
+          put(next)
+          const children = waiting.get(next.id)
+          if (children) {
+            waiting.delete(next.id)
+            ready.push(...(children as T[]))
+          }
+        }
+      }
+    }
+    const settle = () => {
+      for (const [parentId, [child]] of waiting)
+        invalid(`"${child!.id}" names parent "${parentId}", which is missing or in a cycle with it`)
+    }
+    return {
+      add: (part) => {
+        const kind = SNAPSHOT_KINDS.indexOf(part.kind)
+        if (kind < at) invalid(`snapshot part "${part.kind}" after "${SNAPSHOT_KINDS[at]}"`)
+        if (kind > at) settle()
+        at = kind
+        switch (part.kind) {
+          case 'orgs':
+            return tree(part.records, this.orgs, (org) => this.putOrg(org))
+          case 'resources':
+            return tree(part.records, this.resources, (r) => this.putResource(r))
+          case 'users':
+            for (const user of part.records) this.putUser(user)
+            return
+          case 'memberships':
+            for (const membership of part.records) this.apply({ op: 'membership.put', membership })
+            return
+          case 'roles':
+            for (const role of part.records) this.putRole(role)
+            return
+          case 'groups':
+            for (const group of part.records) this.putGroup(group)
+            return
+          case 'groupMembers':
+            for (const member of part.records) this.apply({ op: 'groupMember.put', member })
+            return
+          case 'bindings':
+            for (const binding of part.records) this.putBinding(binding)
+            return
+          case 'overrides':
+            for (const override of part.records) this.putOverride(override)
+            return
+          case 'apiKeys':
+            for (const apiKey of part.records) this.putApiKey(apiKey)
+            return
+        }
+      },
+      end: settle,
+    }
   }
 
   apply(change: Change): void {
@@ -584,22 +656,4 @@ function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
     map.set(key, set)
   }
   return set
-}
-
-/** Records ordered so that each parent comes before its children. */
-function parentsFirst<T extends { id: Id; parentId: Id | null }>(records: readonly T[]): T[] {
-  const byId = new Map(records.map((r) => [r.id, r]))
-  const done = new Set<Id>()
-  const ordered: T[] = []
-  const visit = (record: T, path: Set<Id>) => {
-    if (done.has(record.id)) return
-    if (path.has(record.id)) invalid(`cycle through "${record.id}"`)
-    path.add(record.id)
-    const parent = record.parentId === null ? undefined : byId.get(record.parentId)
-    if (parent) visit(parent, path)
-    done.add(record.id)
-    ordered.push(record)
-  }
-  for (const record of records) visit(record, new Set())
-  return ordered
 }
