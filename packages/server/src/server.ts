@@ -19,6 +19,7 @@ import { createApp } from './app.ts'
 import { manualProvider, type PaymentProvider } from './billing/payments.ts'
 import { loadPlans, type PlanCatalog } from './billing/plans.ts'
 import { UsageMeter } from './billing/usage-meter.ts'
+import { compactHeap } from './compact-heap.ts'
 import { EngineReplica } from './engine-replica.ts'
 import type { App } from './env.ts'
 import { hotPath } from './hot-path.ts'
@@ -90,6 +91,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger.error({ err, revision }, 'the engine refused a committed change; reloaded from a snapshot'),
   )
   await engine.load()
+  const heap = compactHeap()
+  logger.debug({ heapBefore: heap.before, heapAfter: heap.after }, 'heap compacted after the engine loaded')
   await engine.follow(store, {
     pollMs: options.pollMs ?? 1000,
     onError: (err) => logger.warn({ err }, 'change feed: connection trouble; polling until it is back'),
