@@ -25,7 +25,8 @@ import { sql } from 'kysely'
  * - propagation: a revoke written on instance A, until instance B answers it (no atLeastRevision), p50/p99.
  *
  * Each server runs in its own process; the load generator runs beside them. Every line prints the ratio
- * to the baseline.
+ * to the baseline. Single-check lines also print the share of answers the instance itself took over 1 ms
+ * (its own request-duration histogram), to tell its time from the time spent outside it.
  */
 const DATABASE_URL =
   process.env.ORGKIT_BENCH_DATABASE_URL ??
@@ -145,6 +146,8 @@ interface Instance {
   child: ChildProcess
   /** The processes answering (the instance's own, or a primary and its workers): their CPU is counted. */
   pids: number[]
+  /** Whether its `/metrics` tells the duration of every request it answers (one Orgkit process). */
+  histogram: boolean
 }
 
 /** Every instance still running: stopped however this process ends, so a failed run leaves none behind. */
@@ -190,7 +193,7 @@ async function startInstance(
   const { url, pids } = JSON.parse(line) as { url: string; pids?: number[] }
   const what = workers > 1 ? `${mode} instance (${workers} processes)` : `${mode} instance`
   console.log(`  ${what} up in ${((performance.now() - started) / 1000).toFixed(1)} s at ${url}`)
-  return { url, child, pids: pids ?? [child.pid!] }
+  return { url, child, pids: pids ?? [child.pid!], histogram: mode !== 'ceiling' && workers === 1 }
 }
 
 async function stopInstance(instance: Instance) {
@@ -247,10 +250,31 @@ interface Run {
   p50: number
   p99: number
   errors: number
+  /**
+   * The share of 2xx answers the instance itself took over 1 ms, from its own request-duration histogram
+   * (`/metrics`: from node:http's request event to the end of the answer); null where there is none (plain
+   * node:http, or several processes behind one port). Beside wrk's percentiles it tells the instance's
+   * time from the time a request spends outside it (socket queues, the load generator).
+   */
+  serverOver1ms: number | null
+}
+
+/** Per route, the cumulative count of 2xx answers at each bound of the instance's duration histogram. */
+async function durations(url: string, path: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const counts = new Map<number, number>()
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('orgkit_http_request_duration_seconds_bucket{')) continue
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]))
+    if (labels.route !== path || !labels.status?.startsWith('2')) continue
+    const le = labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(labels.le)
+    counts.set(le, (counts.get(le) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)))
+  }
+  return counts
 }
 
 async function cannon(
-  { url, pids }: Instance,
+  { url, pids, histogram }: Instance,
   token: string,
   path: string,
   make: () => unknown,
@@ -261,15 +285,24 @@ async function cannon(
   const connections = options.connections ?? CONNECTIONS
   const seconds = options.seconds ?? SECONDS
   const cpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+  const before = histogram ? await durations(url, path) : null
   const cpuBefore = cpu()
   const result =
     LOADGEN === 'wrk'
       ? await wrk(`${url}${path}`, token, bodies, connections, seconds)
       : await autocannonRun(`${url}${path}`, token, bodies, connections, seconds)
-  return { ...result, cpuPerRequest: ((cpu() - cpuBefore) / result.total) * 1e6 }
+  const cpuPerRequest = ((cpu() - cpuBefore) / result.total) * 1e6
+  let serverOver1ms: number | null = null
+  if (before) {
+    const after = await durations(url, path)
+    const delta = (le: number) => (after.get(le) ?? 0) - (before.get(le) ?? 0)
+    const all = delta(Number.POSITIVE_INFINITY)
+    if (all > 0) serverOver1ms = 1 - delta(0.001) / all
+  }
+  return { ...result, cpuPerRequest, serverOver1ms }
 }
 
-type LoadResult = Omit<Run, 'cpuPerRequest'> & { total: number }
+type LoadResult = Omit<Run, 'cpuPerRequest' | 'serverOver1ms'> & { total: number }
 
 async function autocannonRun(
   url: string,
@@ -410,6 +443,9 @@ console.log(
 )
 console.log(`load average at start: ${load()}`)
 const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`
+/** How many answers took the instance itself over 1 ms (`Run.serverOver1ms`), when it says. */
+const inServer = (run: Run) =>
+  run.serverOver1ms === null ? '' : `${(run.serverOver1ms * 100).toFixed(2)} % over 1 ms in the server, `
 /** The run of median throughput. */
 const median = (runs: Run[]) => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!
 /** Throughput and p99 from the lowest to the highest across runs. */
@@ -541,6 +577,7 @@ async function measure(world: { users: number; token: string }, engine: Instance
       'req/s',
       b1.rps,
       `   p50 ${ms(e1.p50)} p99 ${ms(e1.p99)} (${RUNS} runs: ${spread(runs)}; baseline ${ms(b1.p99)}), ` +
+        `${inServer(e1)}` +
         `server CPU ${us(e1.cpuPerRequest)}/req (baseline ${us(b1.cpuPerRequest)}), errors ${e1.errors}/${b1.errors}; ` +
         `plain node:http ${fmt(c1.rps)} req/s p99 ${ms(c1.p99)} (${spread(ceilings)}) ${us(c1.cpuPerRequest)}/req: ` +
         `Orgkit at ${Math.round((e1.rps / c1.rps) * 100)} %`,
