@@ -78,13 +78,12 @@ async function readSnapshot(
   add: (part: SnapshotPart) => void | Promise<void>,
 ): Promise<number> {
   const revision = await currentRevision(tx)
-  const each = <Row>(query: SelectQueryBuilder<Database, keyof Database, Row>, take: (rows: Row[]) => void) =>
-    inParts(tx, query, take)
   // Roots first: a sub-org or a child resource that arrives before its parent waits for it (Graph.loader).
-  await each(tx.selectFrom('orgs').selectAll().orderBy(sql`parent_id is not null`), (rows) =>
+  await inParts(tx, tx.selectFrom('orgs').selectAll().orderBy(sql`parent_id is not null`), (rows) =>
     add({ kind: 'orgs', records: rows.map(toOrgRecord) }),
   )
-  await each(
+  await inParts(
+    tx,
     tx
       .selectFrom('resources')
       .select(['id', 'org_id', 'type', 'parent_id'])
@@ -95,41 +94,45 @@ async function readSnapshot(
         records: rows.map((r) => ({ id: r.id, orgId: r.org_id, type: r.type, parentId: r.parent_id })),
       }),
   )
-  await each(tx.selectFrom('users').select(['id', 'mfa_enabled', 'compliant_password_policies']), (rows) =>
-    add({
-      kind: 'users',
-      records: rows.map((u) => ({
-        id: u.id,
-        mfaEnabled: u.mfa_enabled,
-        compliantPasswordPolicies: u.compliant_password_policies,
-      })),
-    }),
+  await inParts(
+    tx,
+    tx.selectFrom('users').select(['id', 'mfa_enabled', 'compliant_password_policies']),
+    (rows) =>
+      add({
+        kind: 'users',
+        records: rows.map((u) => ({
+          id: u.id,
+          mfaEnabled: u.mfa_enabled,
+          compliantPasswordPolicies: u.compliant_password_policies,
+        })),
+      }),
   )
-  await each(tx.selectFrom('memberships').select(['org_id', 'user_id', 'status']), (rows) =>
+  await inParts(tx, tx.selectFrom('memberships').select(['org_id', 'user_id', 'status']), (rows) =>
     add({
       kind: 'memberships',
       records: rows.map((m) => ({ orgId: m.org_id, userId: m.user_id, status: m.status })),
     }),
   )
-  await each(tx.selectFrom('custom_roles').selectAll(), (rows) =>
+  await inParts(tx, tx.selectFrom('custom_roles').selectAll(), (rows) =>
     add({ kind: 'roles', records: rows.map(toCustomRoleRecord) }),
   )
-  await each(tx.selectFrom('groups').select(['id', 'org_id', 'role']), (rows) =>
+  await inParts(tx, tx.selectFrom('groups').select(['id', 'org_id', 'role']), (rows) =>
     add({ kind: 'groups', records: rows.map((g) => ({ id: g.id, orgId: g.org_id, role: g.role })) }),
   )
-  await each(tx.selectFrom('group_members').select(['group_id', 'user_id', 'member_role']), (rows) =>
+  await inParts(tx, tx.selectFrom('group_members').select(['group_id', 'user_id', 'member_role']), (rows) =>
     add({
       kind: 'groupMembers',
       records: rows.map((m) => ({ groupId: m.group_id, userId: m.user_id, memberRole: m.member_role })),
     }),
   )
-  await each(tx.selectFrom('bindings').selectAll(), (rows) =>
+  await inParts(tx, tx.selectFrom('bindings').selectAll(), (rows) =>
     add({ kind: 'bindings', records: rows.map(toBindingRecord) }),
   )
-  await each(tx.selectFrom('overrides').selectAll(), (rows) =>
+  await inParts(tx, tx.selectFrom('overrides').selectAll(), (rows) =>
     add({ kind: 'overrides', records: rows.map(toOverrideRecord) }),
   )
-  await each(
+  await inParts(
+    tx,
     tx
       .selectFrom('api_keys')
       .select(['id', 'user_id', 'expires_at', 'revoked_at', 'org_ids', 'resource_ids', 'permissions']),

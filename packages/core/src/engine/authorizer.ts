@@ -96,8 +96,8 @@ export class Authorizer {
 
   /**
    * A new engine that takes its snapshot in parts (`SnapshotPart`, kind by kind in `SNAPSHOT_KINDS`
-   * order): `add` each, then `done` returns the engine. The store streams its tables into this, so that the
-   * rows of a part die young instead of filling the old generation beside the engine's own nodes.
+   * order): `add` each, then `done` returns the engine. The store streams its tables into this, so that an
+   * instance never holds more than a part of the records beside the engine it is building.
    */
   static loading(
     model: Model | CompiledModel,
