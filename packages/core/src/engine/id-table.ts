@@ -6,7 +6,7 @@
  * orgs and resources in these.
  *
  * Records sit in one `Int32Array`, in insertion order: the key's length, its UTF-16 code units two to an
- * int, then `fields` ints. A deleted record stays in place, its length negated, until the pool fills up;
+ * int, the length again (so `keyAt` can read the key back from where the fields start), then `fields` ints. A deleted record stays in place, its length negated, until the pool fills up;
  * then the live records are copied, in order, into a fresh pool (half as long again if two thirds of the
  * old one were live).
  * Lookups return the offset of a record's fields in `pool`, valid until the next insert or delete.
@@ -41,7 +41,7 @@ export class IdTable {
       if (h === EMPTY) return -1
       if (h === hash) {
         const record = probe[2 * i + 1]!
-        if (this.matches(record, id)) return record + 1 + ((id.length + 1) >> 1)
+        if (this.matches(record, id)) return record + 2 + ((id.length + 1) >> 1)
       }
     }
   }
@@ -58,6 +58,7 @@ export class IdTable {
     pool[record] = id.length
     let at = record + 1
     for (let c = 0; c < id.length; c += 2) pool[at++] = pair(id, c)
+    pool[at++] = id.length
     pool.fill(0, at, at + this.fields)
     this.top += length
     this.size++
@@ -80,6 +81,19 @@ export class IdTable {
         return
       }
     }
+  }
+
+  /** The id of the live record whose fields start at `fields` (an offset `find` or `insert` returned). */
+  keyAt(fields: number): string {
+    const pool = this.pool
+    const chars = pool[fields - 1]!
+    const start = fields - 1 - ((chars + 1) >> 1)
+    let id = ''
+    for (let c = 0; c < chars; c++) {
+      const word = pool[start + (c >> 1)]!
+      id += String.fromCharCode((c & 1) === 0 ? word & 0xffff : word >>> 16)
+    }
+    return id
   }
 
   /** Gives back the pool's spare room (after a bulk load). */
@@ -112,9 +126,9 @@ export class IdTable {
     }
   }
 
-  /** Ints a record of an id of `chars` code units takes: its length, the code units two to an int, the fields. */
+  /** Ints a record of an id of `chars` code units takes: its length, the code units two to an int, the length, the fields. */
   private recordLength(chars: number): number {
-    return 1 + ((chars + 1) >> 1) + this.fields
+    return 2 + ((chars + 1) >> 1) + this.fields
   }
 
   private hash(id: string): number {
