@@ -1,8 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Snapshot } from '../src/engine/data.ts'
+import { BindingTable } from '../src/engine/bindings.ts'
 import { Arena } from '../src/engine/dense.ts'
 import { IdTable } from '../src/engine/id-table.ts'
+import { NONE, OrgNode, UserNode } from '../src/engine/nodes.ts'
 import { Authorizer, presets } from '../src/index.ts'
 
 /**
@@ -45,17 +47,19 @@ describe('IdTable', () => {
             model.delete(id)
           }
           const at = table.find(id)
-          if (model.has(id)) expect(table.pool[at + fields - 1], `find "${id}"`).toBe(model.get(id))
-          else expect(at, `find of absent "${id}"`).toBe(-1)
+          if (model.has(id)) {
+            expect(table.pool[at + fields - 1], `find "${id}"`).toBe(model.get(id))
+            expect(table.keyAt(at), 'keyAt reads the id back').toBe(id)
+          } else expect(at, `find of absent "${id}"`).toBe(-1)
           expect(table.size).toBe(model.size)
         }
         for (const [id, value] of model) expect(table.pool[table.find(id) + fields - 1]).toBe(value)
         // forEach visits the live records once each, oldest first.
-        const seen: number[] = []
+        const seen: [string, number][] = []
         table.forEach((at) => {
-          seen.push(table.pool[at + fields - 1]!)
+          seen.push([table.keyAt(at), table.pool[at + fields - 1]!])
         })
-        expect(seen).toEqual([...model.values()])
+        expect(seen).toEqual([...model])
       }),
       { numRuns: RUNS },
     )
@@ -76,8 +80,47 @@ describe('IdTable', () => {
       }
     }
     expect(table.size).toBe(live.size)
-    for (const [id, value] of live) expect(table.pool[table.find(id) + 1]).toBe(value)
+    for (const [id, value] of live) {
+      expect(table.pool[table.find(id) + 1]).toBe(value)
+      expect(table.keyAt(table.find(id))).toBe(id)
+    }
     for (let i = 0; i < 20_000; i += 7) if (!live.has(`id-${i}`)) expect(table.find(`id-${i}`)).toBe(-1)
+  })
+})
+
+describe('BindingTable', () => {
+  it('keeps each binding and its id through reuse of numbers and compaction of the ids', () => {
+    const scope = new OrgNode('o')
+    const user = new UserNode('u')
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 400 }), (ops) => {
+        const table = new BindingTable()
+        // id → [number, expiry]
+        const model = new Map<string, [number, number]>()
+        for (const { op, id, value } of ops) {
+          if (op === 'insert' && !model.has(id)) {
+            const b = table.add(id, user, null, scope, value)
+            for (const [, [other]] of model) expect(other, 'a number in use is not handed out').not.toBe(b)
+            model.set(id, [b, value])
+          } else if (op === 'delete' && model.has(id)) {
+            const b = model.get(id)![0]
+            table.remove(b)
+            expect(table.isLive(b)).toBe(false)
+            model.delete(id)
+          }
+          expect(table.find(id)).toBe(model.get(id)?.[0] ?? NONE)
+          expect(table.size).toBe(model.size)
+        }
+        for (const [id, [b, expiry]] of model) {
+          expect(table.find(id)).toBe(b)
+          expect(table.isLive(b)).toBe(true)
+          expect(table.idOf(b), 'idOf reads the id back').toBe(id)
+          expect(table.expiresAt[b]).toBe(expiry)
+          expect(table.scope[b]).toBe(scope)
+        }
+      }),
+      { numRuns: RUNS },
+    )
   })
 })
 

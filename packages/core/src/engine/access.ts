@@ -1,8 +1,8 @@
 import type { RoleHandle } from './compiled-model.ts'
 import type { Graph } from './graph.ts'
 import {
-  type BindingNode,
   type GroupMemberNode,
+  NONE,
   OrgNode,
   type ResourceNode,
   type ScopeNode,
@@ -28,17 +28,19 @@ import {
  */
 
 /** The role a binding gives this principal: a team binding resolves per member (SPEC 1.3). */
-export function roleOf(graph: Graph, b: BindingNode, member: GroupMemberNode | null): RoleHandle | null {
-  let role = b.role
+export function roleOf(graph: Graph, b: number, member: GroupMemberNode | null): RoleHandle | null {
+  const t = graph.bindings
+  const scopeType = t.scope[b]!.type
+  let role = t.role[b] ?? null
   if (role === null) {
     if (member === null) return null
     const group = member.group
     const key = group.org.singleRoleTeams ? group.role : (member.memberRole ?? group.role)
     if (key === null) return null
-    role = graph.roleFor(graph.compiled.teamRoleKey(key, b.scopeType), b.org) ?? null
+    role = graph.roleFor(graph.compiled.teamRoleKey(key, scopeType), t.orgOf(b)) ?? null
     if (role === null) return null
   }
-  return role.live && role.scope === b.scopeType ? role : null
+  return role.live && role.scope === scopeType ? role : null
 }
 
 /** A group counts for a check in `org` when it sits in org's chain and its user is an active member there. */
@@ -63,8 +65,8 @@ interface Window {
   until: number
 }
 
-function seen(b: BindingNode, now: number, window: Window): boolean {
-  const expiresAt = b.expiresAt()
+function seen(graph: Graph, b: number, now: number, window: Window): boolean {
+  const expiresAt = graph.bindings.expiresAt[b]!
   if (expiresAt <= now) {
     if (expiresAt > window.from) window.from = expiresAt
     return false
@@ -79,14 +81,16 @@ function orInto(entries: number[], at: number, role: RoleHandle, words: number):
 }
 
 /** A principal's bindings grouped by scope, for one build (lists are short; this keeps builds linear). */
-type ByScope = Map<ScopeNode, BindingNode[]>
+type ByScope = Map<ScopeNode, number[]>
 
-function byScope(head: BindingNode | null): ByScope | null {
-  if (head === null) return null
+function byScope(graph: Graph, head: number): ByScope | null {
+  if (head === NONE) return null
+  const t = graph.bindings
   const map: ByScope = new Map()
-  for (let b: BindingNode | null = head; b !== null; b = b.pNext) {
-    const list = map.get(b.scope)
-    if (list === undefined) map.set(b.scope, [b])
+  for (let b = head; b !== NONE; b = t.pNext[b]!) {
+    const scope = t.scope[b]!
+    const list = map.get(scope)
+    if (list === undefined) map.set(scope, [b])
     else list.push(b)
   }
   return map
@@ -117,7 +121,7 @@ function orgBitsInto(
     if (user !== null && !org.active.has(user.id)) continue
     let here = 0
     for (const b of list) {
-      if (!seen(b, now, window)) continue
+      if (!seen(graph, b, now, window)) continue
       const role = roleOf(graph, b, member)
       if (role === null || (decided & role.slotBit) !== 0) continue
       here |= role.slotBit
@@ -130,7 +134,7 @@ function orgBitsInto(
 /** Bindings on one resource: all count (a union). */
 function resourceBitsInto(
   graph: Graph,
-  list: readonly BindingNode[] | undefined,
+  list: readonly number[] | undefined,
   now: number,
   member: GroupMemberNode | null,
   entries: number[],
@@ -139,7 +143,7 @@ function resourceBitsInto(
 ): void {
   if (list === undefined) return
   for (const b of list) {
-    if (!seen(b, now, window)) continue
+    if (!seen(graph, b, now, window)) continue
     const role = roleOf(graph, b, member)
     if (role !== null) orInto(entries, at, role, graph.compiled.words)
   }
@@ -156,10 +160,10 @@ export function buildAccess(graph: Graph, user: UserNode, now: number): void {
   const words = graph.compiled.words
   const window: Window = { from: Number.NEGATIVE_INFINITY, until: Number.POSITIVE_INFINITY }
   const entries: number[] = []
-  const own = byScope(user.bindings)
+  const own = byScope(graph, user.bindings)
   const groups: { member: GroupMemberNode; bindings: ByScope }[] = []
   for (const member of user.groups.values()) {
-    const bindings = byScope(member.group.bindings)
+    const bindings = byScope(graph, member.group.bindings)
     if (bindings !== null) groups.push({ member, bindings })
   }
 

@@ -1,7 +1,8 @@
 import type { Model } from '../model/model.ts'
-import { ORG } from '../model/model.ts'
+import { ORG, TEAM_ROLE } from '../model/model.ts'
 import { buildAccess, ensureAccess } from './access.ts'
 import { AnsweredCounts } from './answered.ts'
+import type { BindingTable } from './bindings.ts'
 import { CompiledModel, type CompiledPermission, type RoleHandle } from './compiled-model.ts'
 import type {
   Change,
@@ -23,7 +24,14 @@ import {
   type TraceFact,
 } from './evaluate.ts'
 import { Graph } from './graph.ts'
-import type { GroupMemberNode, OrgNode, Principal, ResourceNode, UserNode } from './nodes.ts'
+import {
+  type GroupMemberNode,
+  NONE,
+  type OrgNode,
+  type Principal,
+  type ResourceNode,
+  type UserNode,
+} from './nodes.ts'
 
 export interface AuthorizerOptions {
   /** Epoch milliseconds; binding and key expiry are read against it. */
@@ -120,6 +128,7 @@ export class Authorizer {
     const now = this.clock()
     for (const user of this.graph.users.values()) buildAccess(this.graph, user, now)
     this.graph.dense.trim()
+    this.graph.bindings.trim()
   }
 
   get model(): Model {
@@ -174,7 +183,7 @@ export class Authorizer {
     const at = this.locate(target)
     const trace: Trace = { facts: [] }
     const decision = at === null ? DENY_NOT_FOUND : this.decide(subject, compiled, at, trace)
-    const facts = trace.facts.map(toExplainFact)
+    const facts = trace.facts.map((fact) => toExplainFact(this.graph.bindings, fact))
     const decisive = decision.reason !== 'no_grant' && decision.reason !== 'not_found'
     return {
       allowed: decision.allowed,
@@ -252,9 +261,11 @@ export class Authorizer {
       if (!principal.isGroup) candidates.add(principal)
       else for (const member of principal.members.values()) candidates.add(member.user)
     }
+    const t = this.graph.bindings
     for (let r = at.resource; r !== null; r = r.parent)
-      for (let b = r.bindings; b; b = b.sNext) add(b.principal)
-    for (const org of at.org.chain) for (let b = org.bindings; b; b = b.sNext) add(b.principal)
+      for (let b = r.bindings; b !== NONE; b = t.sNext[b]!) add(t.principal[b]!)
+    for (const org of at.org.chain)
+      for (let b = org.bindings; b !== NONE; b = t.sNext[b]!) add(t.principal[b]!)
     for (const o of at.resource?.overrides ?? [])
       if (o.permissionIndex === compiled.index && o.effect === 'allow') add(o.principal)
     const now = this.clock()
@@ -408,7 +419,7 @@ function overridePrincipal(user: UserNode, member: GroupMemberNode | null): Prin
   return member === null ? { type: 'user', id: user.id } : { type: 'group', id: member.group.id }
 }
 
-function toExplainFact(fact: TraceFact): ExplainFact {
+function toExplainFact(bindings: BindingTable, fact: TraceFact): ExplainFact {
   switch (fact.kind) {
     case 'policy':
       return fact.policyId === undefined
@@ -425,13 +436,14 @@ function toExplainFact(fact: TraceFact): ExplainFact {
       }
     case 'binding': {
       const b = fact.binding
+      const scope = bindings.scope[b]!
       const out: ExplainFact = {
         kind: 'binding',
-        bindingId: b.id,
-        principal: principalRef(b.principal),
-        roleKey: b.roleKey,
+        bindingId: bindings.idOf(b),
+        principal: principalRef(bindings.principal[b]!),
+        roleKey: bindings.roleKey(b, TEAM_ROLE),
         role: fact.role?.key ?? null,
-        scope: { type: b.scope.type, id: b.scope.id },
+        scope: { type: scope.type, id: scope.id },
         status: fact.status,
       }
       if (fact.member !== null) out.forUser = fact.member.user.id

@@ -2,7 +2,14 @@ import { ensureAccess, groupApplies, roleOf } from './access.ts'
 import type { CompiledPermission, RoleHandle } from './compiled-model.ts'
 import type { Decision } from './data.ts'
 import type { Graph } from './graph.ts'
-import type { ApiKeyNode, BindingNode, GroupMemberNode, OrgNode, ResourceNode, UserNode } from './nodes.ts'
+import {
+  type ApiKeyNode,
+  type GroupMemberNode,
+  NONE,
+  type OrgNode,
+  type ResourceNode,
+  type UserNode,
+} from './nodes.ts'
 
 /**
  * The decision procedure of SPEC 1.2, in one place. `check` calls it with no trace and it returns at the
@@ -26,7 +33,8 @@ export const DENY_NO_GRANT = decision({ allowed: false, reason: 'no_grant' } as 
 export type BindingStatus = 'grants' | 'counted' | 'expired' | 'replaced' | 'not_member' | 'unresolved'
 
 export interface TracedBinding {
-  binding: BindingNode
+  /** Its number in `graph.bindings`. */
+  binding: number
   /** The role it resolved to (for a team binding, the member's), if any. */
   role: RoleHandle | null
   /** Set when the binding is a group's and the user reaches it through that group. */
@@ -50,22 +58,24 @@ export interface Trace {
   facts: TraceFact[]
 }
 
-const expired = (b: BindingNode, now: number) => b.expiresAt() <= now
+const expired = (graph: Graph, b: number, now: number) => graph.bindings.expiresAt[b]! <= now
 
 /** A principal's bindings on a resource (or one above it) all count: a union, no slots. */
 function resourceGrant(
   graph: Graph,
-  bindings: BindingNode | null,
+  bindings: number,
   scope: ResourceNode,
   index: number,
   now: number,
   member: GroupMemberNode | null,
   trace: Trace | null,
-): BindingNode | null {
-  for (let b = bindings; b !== null; b = b.pNext) {
-    if (b.scope !== scope) continue
-    if (expired(b, now)) {
-      if (trace) trace.facts.push({ kind: 'binding', binding: b, role: b.role, member, status: 'expired' })
+): boolean {
+  const t = graph.bindings
+  for (let b = bindings; b !== NONE; b = t.pNext[b]!) {
+    if (t.scope[b] !== scope) continue
+    if (expired(graph, b, now)) {
+      if (trace)
+        trace.facts.push({ kind: 'binding', binding: b, role: t.role[b] ?? null, member, status: 'expired' })
       continue
     }
     const role = roleOf(graph, b, member)
@@ -74,9 +84,9 @@ function resourceGrant(
       const status = role === null ? 'unresolved' : grants ? 'grants' : 'counted'
       trace.facts.push({ kind: 'binding', binding: b, role, member, status })
     }
-    if (grants) return b
+    if (grants) return true
   }
-  return null
+  return false
 }
 
 /**
@@ -87,30 +97,31 @@ function resourceGrant(
  */
 function orgGrant(
   graph: Graph,
-  bindings: BindingNode | null,
+  bindings: number,
   chain: readonly OrgNode[],
   index: number,
   now: number,
   user: UserNode | null,
   member: GroupMemberNode | null,
   trace: Trace | null,
-): BindingNode | null {
+): boolean {
+  const t = graph.bindings
   let decided = 0
   for (let i = 0; i < chain.length; i++) {
     const org = chain[i]!
     let b = bindings
-    while (b !== null && b.scope !== org) b = b.pNext
-    if (b === null) continue
+    while (b !== NONE && t.scope[b] !== org) b = t.pNext[b]!
+    if (b === NONE) continue
     if (user !== null && !org.active.has(user.id)) {
       if (trace)
-        for (; b !== null; b = b.pNext)
-          if (b.scope === org) trace.facts.push(bindingFact(b, member, 'not_member'))
+        for (; b !== NONE; b = t.pNext[b]!)
+          if (t.scope[b] === org) trace.facts.push(bindingFact(b, member, 'not_member'))
       continue
     }
     let here = 0
-    for (; b !== null; b = b.pNext) {
-      if (b.scope !== org) continue
-      if (expired(b, now)) {
+    for (; b !== NONE; b = t.pNext[b]!) {
+      if (t.scope[b] !== org) continue
+      if (expired(graph, b, now)) {
         if (trace) trace.facts.push(bindingFact(b, member, 'expired'))
         continue
       }
@@ -127,14 +138,14 @@ function orgGrant(
       const grants = role.grants[index] === 1
       if (trace)
         trace.facts.push({ kind: 'binding', binding: b, role, member, status: grants ? 'grants' : 'counted' })
-      if (grants) return b
+      if (grants) return true
     }
     decided |= here
   }
-  return null
+  return false
 }
 
-function bindingFact(b: BindingNode, member: GroupMemberNode | null, status: BindingStatus): TraceFact {
+function bindingFact(b: number, member: GroupMemberNode | null, status: BindingStatus): TraceFact {
   return { kind: 'binding', binding: b, role: null, member, status }
 }
 
@@ -218,7 +229,7 @@ export function decideForUser(
     if (hasGroups) {
       for (const member of user.groups.values()) {
         const groupBindings = member.group.bindings
-        if (groupBindings === null || !groupApplies(member, org, user)) continue
+        if (groupBindings === NONE || !groupApplies(member, org, user)) continue
         if (resourceGrant(graph, groupBindings, r, index, now, member, trace)) return ALLOW_ROLE
       }
     }
@@ -230,7 +241,7 @@ export function decideForUser(
   if (hasGroups) {
     for (const member of user.groups.values()) {
       const groupBindings = member.group.bindings
-      if (groupBindings === null || !groupApplies(member, org, user)) continue
+      if (groupBindings === NONE || !groupApplies(member, org, user)) continue
       if (orgGrant(graph, groupBindings, chain, index, now, null, member, trace)) return ALLOW_ROLE
     }
   }

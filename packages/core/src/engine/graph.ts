@@ -1,5 +1,6 @@
 import { OrgkitError } from '../errors.ts'
 import { ORG, TEAM_ROLE } from '../model/model.ts'
+import { BindingTable } from './bindings.ts'
 import type { CompiledModel, RoleHandle } from './compiled-model.ts'
 import type {
   ApiKeyRecord,
@@ -20,11 +21,10 @@ import { SNAPSHOT_KINDS } from './data.ts'
 import { DenseIndex } from './dense.ts'
 import {
   ApiKeyNode,
-  BindingNode,
-  ExpiringBindingNode,
   GroupMemberNode,
   GroupNode,
   NO_OVERRIDES,
+  NONE,
   NONE_MAP,
   NONE_SET,
   OrgNode,
@@ -47,7 +47,7 @@ export class Graph {
   readonly resources = new Map<Id, ResourceNode>()
   readonly users = new Map<Id, UserNode>()
   readonly groups = new Map<Id, GroupNode>()
-  readonly bindings = new Map<Id, BindingNode>()
+  readonly bindings = new BindingTable()
   readonly apiKeys = new Map<Id, ApiKeyNode>()
   /**
    * Bumped by changes that can stale many users' access indexes at once (access.ts): an org moved, created
@@ -220,7 +220,7 @@ export class Graph {
         this.putBinding(change.binding)
         return
       case 'binding.delete':
-        this.deleteBinding(this.bindings.get(change.id))
+        this.deleteBinding(this.bindings.find(change.id))
         return
       case 'override.put':
         this.putOverride(change.override)
@@ -404,8 +404,10 @@ export class Graph {
     setOf(org.resources, resource.type).add(resource)
     org.resourceIds = null
     // A custom role key means the role of the org the binding lives in: now the new org's.
-    for (let b = resource.bindings; b; b = b.sNext) {
-      if (b.role !== null && b.role.orgId !== null) b.role = this.customRole(org, b.roleKey)
+    const t = this.bindings
+    for (let b = resource.bindings; b !== NONE; b = t.sNext[b]!) {
+      const role = t.role[b] ?? null
+      if (role !== null && role.orgId !== null) t.role[b] = this.customRole(org, role.key)
     }
     for (const child of resource.children ?? []) this.rehome(child, org)
   }
@@ -472,8 +474,9 @@ export class Graph {
 
   /** Removes a principal's bindings and overrides. */
   private deletePrincipal(principal: Principal): void {
-    for (let b = principal.bindings; b; ) {
-      const next: BindingNode | null = b.pNext
+    const t = this.bindings
+    for (let b = principal.bindings; b !== NONE; ) {
+      const next = t.pNext[b]!
       this.deleteBinding(b)
       b = next
     }
@@ -550,44 +553,47 @@ export class Graph {
     }
     const scope = scopeOrg ?? scopeResource!
     // Only now, with the new binding known to be valid: a put that throws leaves the old one in place.
-    const existing = this.bindings.get(record.id)
-    if (existing) this.deleteBinding(existing)
-    const expiresAt = record.expiresAt ?? null
-    const binding =
-      expiresAt === null
-        ? new BindingNode(record.id, principal, role, scope)
-        : new ExpiringBindingNode(record.id, principal, role, scope, expiresAt)
-    this.bindings.set(binding.id, binding)
+    const t = this.bindings
+    this.deleteBinding(t.find(record.id))
+    const b = t.add(record.id, principal, role, scope, record.expiresAt ?? Number.POSITIVE_INFINITY)
     this.touch(principal)
-    if (principal.bindings) {
-      binding.pNext = principal.bindings
-      principal.bindings.pPrev = binding
+    const pHead = principal.bindings
+    if (pHead !== NONE) {
+      t.pNext[b] = pHead
+      t.pPrev[pHead] = b
     }
-    principal.bindings = binding
-    if (scope.bindings) {
-      binding.sNext = scope.bindings
-      scope.bindings.sPrev = binding
+    principal.bindings = b
+    const sHead = scope.bindings
+    if (sHead !== NONE) {
+      t.sNext[b] = sHead
+      t.sPrev[sHead] = b
     }
-    scope.bindings = binding
+    scope.bindings = b
   }
 
-  private deleteBinding(binding: BindingNode | undefined): void {
-    if (!binding || this.bindings.get(binding.id) !== binding) return
-    this.bindings.delete(binding.id)
-    this.touch(binding.principal)
-    if (binding.pPrev) binding.pPrev.pNext = binding.pNext
-    else binding.principal.bindings = binding.pNext
-    if (binding.pNext) binding.pNext.pPrev = binding.pPrev
-    const scope = binding.scope
-    if (binding.sPrev) binding.sPrev.sNext = binding.sNext
-    else scope.bindings = binding.sNext
-    if (binding.sNext) binding.sNext.sPrev = binding.sPrev
-    binding.pNext = binding.pPrev = binding.sNext = binding.sPrev = null
+  private deleteBinding(b: number): void {
+    const t = this.bindings
+    if (!t.isLive(b)) return
+    const principal = t.principal[b]!
+    const scope = t.scope[b]!
+    this.touch(principal)
+    const pPrev = t.pPrev[b]!
+    const pNext = t.pNext[b]!
+    if (pPrev !== NONE) t.pNext[pPrev] = pNext
+    else principal.bindings = pNext
+    if (pNext !== NONE) t.pPrev[pNext] = pPrev
+    const sPrev = t.sPrev[b]!
+    const sNext = t.sNext[b]!
+    if (sPrev !== NONE) t.sNext[sPrev] = sNext
+    else scope.bindings = sNext
+    if (sNext !== NONE) t.sPrev[sNext] = sPrev
+    t.remove(b)
   }
 
-  private deleteScopeBindings(head: BindingNode | null): void {
-    for (let b = head; b; ) {
-      const next = b.sNext
+  private deleteScopeBindings(head: number): void {
+    const t = this.bindings
+    for (let b = head; b !== NONE; ) {
+      const next = t.sNext[b]!
       this.deleteBinding(b)
       b = next
     }

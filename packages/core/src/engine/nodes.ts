@@ -1,6 +1,9 @@
-import { ORG, TEAM_ROLE } from '../model/model.ts'
+import { ORG } from '../model/model.ts'
 import type { RoleHandle } from './compiled-model.ts'
 import type { Effect, Id } from './data.ts'
+
+/** The end of a list of bindings (bindings.ts), and no binding. */
+export const NONE = -1
 
 /**
  * The engine's in-memory graph. Records become nodes that point at each other, so a check walks pointers
@@ -33,8 +36,8 @@ export class OrgNode {
   readonly active = new Set<Id>()
   pending: Set<Id> = NONE_SET as unknown as Set<Id>
   customRoles: Map<string, RoleHandle> = noneMap()
-  /** Every binding at this org, any principal. */
-  bindings: BindingNode | null = null
+  /** Every binding at this org, any principal: the head of its list in the `BindingTable`. */
+  bindings = NONE
   /** Its number among the scopes of the dense index (dense.ts). */
   slot = -1
 
@@ -76,8 +79,8 @@ export class ResourceNode {
   children: ResourceNode[] | null = null
   /** Overrides on this resource, any principal and permission (a few); null while it has none. */
   overrides: OverrideNode[] | null = null
-  /** Every binding on this resource, any principal. */
-  bindings: BindingNode | null = null
+  /** Every binding on this resource, any principal: the head of its list in the `BindingTable`. */
+  bindings = NONE
   /** Its number among the scopes of the dense index (dense.ts). */
   slot = -1
   /** Where its record's fields sit in the dense index's resource table, as of `recordMoves` (IdTable). */
@@ -124,10 +127,10 @@ export const NO_OVERRIDES: readonly OverrideNode[] = Object.freeze([])
 
 abstract class PrincipalNode {
   /**
-   * Every binding of the principal, any scope, linked through `pNext`/`pPrev`, newest first. A principal
-   * holds a handful; checks read the access index (access.ts), built from this list.
+   * Every binding of the principal, any scope, newest first: the head of its list in the `BindingTable`
+   * (bindings.ts). A principal holds a handful; checks read the access index (access.ts), built from it.
    */
-  bindings: BindingNode | null = null
+  bindings = NONE
   overrides: readonly OverrideNode[] = NO_OVERRIDES
   constructor(readonly id: Id) {}
 }
@@ -175,61 +178,6 @@ export class GroupMemberNode {
 }
 
 export type ScopeNode = OrgNode | ResourceNode
-
-/** Nothing but the fields a check or an explanation needs: there is one per binding, a million at scale. */
-export class BindingNode {
-  /** Same principal, any scope. */
-  pNext: BindingNode | null = null
-  pPrev: BindingNode | null = null
-  /** Same scope, any principal. */
-  sNext: BindingNode | null = null
-  sPrev: BindingNode | null = null
-
-  constructor(
-    readonly id: Id,
-    readonly principal: Principal,
-    /** Null for a `team` binding: the role is resolved per member. Re-pointed when its resource moves org. */
-    public role: RoleHandle | null,
-    readonly scope: ScopeNode,
-  ) {}
-
-  /** Epoch ms; Infinity for never. Few bindings expire: those that do are `ExpiringBindingNode`s. */
-  expiresAt(): number {
-    return Number.POSITIVE_INFINITY
-  }
-
-  /** The key the binding names: its role's (a custom role's handle keeps its key), or `team`. */
-  get roleKey(): string {
-    return this.role === null ? TEAM_ROLE : this.role.key
-  }
-
-  get scopeType(): string {
-    return this.scope.type
-  }
-
-  /** The org the binding lives in (its scope, or its scope resource's org). */
-  get org(): OrgNode {
-    const scope = this.scope
-    return scope instanceof OrgNode ? scope : scope.org
-  }
-}
-
-/** A time-bound binding: its own class, so that the million that never expire carry no expiry field. */
-export class ExpiringBindingNode extends BindingNode {
-  constructor(
-    id: Id,
-    principal: Principal,
-    role: RoleHandle | null,
-    scope: ScopeNode,
-    readonly until: number,
-  ) {
-    super(id, principal, role, scope)
-  }
-
-  override expiresAt(): number {
-    return this.until
-  }
-}
 
 export class ApiKeyNode {
   constructor(

@@ -1,0 +1,129 @@
+import type { RoleHandle } from './compiled-model.ts'
+import type { Id } from './data.ts'
+import { IdTable } from './id-table.ts'
+import { NONE, OrgNode, type Principal, type ScopeNode } from './nodes.ts'
+
+/**
+ * Every role binding, as columns indexed by the binding's number. A binding is in two lists, linked
+ * through these columns: its principal's (`pNext`/`pPrev`, from `Principal.bindings`) and its scope's
+ * (`sNext`/`sPrev`, from `OrgNode.bindings` / `ResourceNode.bindings`); `NONE` ends a list.
+ *
+ * Why columns and not a node object per binding: there are a million bindings at scale, and as objects
+ * (with their id strings) they took ~144 MB of small objects on V8's heap pages. Every scavenge walks the
+ * list of old-generation pages, so its pause grew with them (docs/performance.md). Here the numbers and
+ * links are typed arrays, outside V8's pages; the references to principal, role and scope are three plain
+ * arrays, each a single large object; the ids sit in an `IdTable`.
+ *
+ * A removed binding's number is reused by a later `add`.
+ */
+export class BindingTable {
+  pNext = new Int32Array(INITIAL)
+  pPrev = new Int32Array(INITIAL)
+  sNext = new Int32Array(INITIAL)
+  sPrev = new Int32Array(INITIAL)
+  /** Epoch ms; Infinity for never. */
+  expiresAt = new Float64Array(INITIAL)
+  /** Null for a removed binding. */
+  readonly principal: (Principal | null)[] = []
+  /** Null for a `team` binding: the role is resolved per member. Re-pointed when its resource moves org. */
+  readonly role: (RoleHandle | null)[] = []
+  readonly scope: (ScopeNode | null)[] = []
+  /** Live bindings. */
+  size = 0
+
+  /** Id → number (the record's one field). */
+  private readonly ids = new IdTable(1)
+  /** Where each binding's record fields sit in `ids.pool`, as of `idsMoves`. */
+  private idAt = new Int32Array(INITIAL)
+  private idsMoves = 0
+  /** Numbers below `top` have been used; the removed ones form a list through `pNext`. */
+  private top = 0
+  private free = NONE
+
+  /** The binding's number, or NONE. */
+  find(id: Id): number {
+    const at = this.ids.find(id)
+    return at < 0 ? NONE : this.ids.pool[at]!
+  }
+
+  /** A new binding, linked into no list yet. The id must not be in the table. */
+  add(id: Id, principal: Principal, role: RoleHandle | null, scope: ScopeNode, expiresAt: number): number {
+    let b = this.free
+    if (b !== NONE) this.free = this.pNext[b]!
+    else {
+      if (this.top === this.pNext.length) this.grow()
+      b = this.top++
+    }
+    this.pNext[b] = this.pPrev[b] = this.sNext[b] = this.sPrev[b] = NONE
+    this.expiresAt[b] = expiresAt
+    this.principal[b] = principal
+    this.role[b] = role
+    this.scope[b] = scope
+    const at = this.ids.insert(id)
+    this.ids.pool[at] = b
+    this.idAt[b] = at
+    // An insert may have compacted the pool, moving every other record.
+    if (this.ids.moves !== this.idsMoves) this.relocate()
+    this.size++
+    return b
+  }
+
+  /** Forgets a binding (already unlinked from its lists). */
+  remove(b: number): void {
+    this.ids.delete(this.idOf(b))
+    this.principal[b] = this.role[b] = this.scope[b] = null
+    this.pNext[b] = this.free
+    this.free = b
+    this.size--
+  }
+
+  isLive(b: number): boolean {
+    return b >= 0 && b < this.top && this.principal[b] !== null
+  }
+
+  idOf(b: number): Id {
+    return this.ids.keyAt(this.idAt[b]!)
+  }
+
+  /** The key the binding names: its role's (a custom role's handle keeps its key), or `team`. */
+  roleKey(b: number, teamRole: string): string {
+    const role = this.role[b]
+    return role == null ? teamRole : role.key
+  }
+
+  /** The org the binding lives in (its scope, or its scope resource's org). */
+  orgOf(b: number): OrgNode {
+    const scope = this.scope[b]!
+    return scope instanceof OrgNode ? scope : scope.org
+  }
+
+  /** Gives back spare room (after a bulk load). */
+  trim(): void {
+    this.ids.trim()
+  }
+
+  private grow(): void {
+    const size = Math.ceil(this.pNext.length * 1.5)
+    const grown = <T extends Int32Array | Float64Array>(from: T): T => {
+      const to = new (from.constructor as new (n: number) => T)(size)
+      to.set(from)
+      return to
+    }
+    this.pNext = grown(this.pNext)
+    this.pPrev = grown(this.pPrev)
+    this.sNext = grown(this.sNext)
+    this.sPrev = grown(this.sPrev)
+    this.expiresAt = grown(this.expiresAt)
+    this.idAt = grown(this.idAt)
+  }
+
+  private relocate(): void {
+    const pool = this.ids.pool
+    this.ids.forEach((at) => {
+      this.idAt[pool[at]!] = at
+    })
+    this.idsMoves = this.ids.moves
+  }
+}
+
+const INITIAL = 64
