@@ -70,7 +70,7 @@ export class BindingTable {
 
   /** Forgets a binding (already unlinked from its lists). */
   remove(b: number): void {
-    this.ids.delete(this.idOf(b))
+    this.ids.deleteAt(this.idAt[b]!)
     this.principal[b] = this.role[b] = this.scope[b] = null
     this.pNext[b] = this.free
     this.free = b

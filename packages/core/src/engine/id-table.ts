@@ -73,11 +73,22 @@ export class IdTable {
       const h = probe[2 * i]
       if (h === EMPTY) return
       if (h === hash && this.matches(probe[2 * i + 1]!, id)) {
-        const record = probe[2 * i + 1]!
-        probe[2 * i] = DELETED
-        this.dead += this.recordLength(id.length)
-        this.pool[record] = -1 - id.length
-        this.size--
+        this.kill(i)
+        return
+      }
+    }
+  }
+
+  /** Deletes the live record whose fields start at `fields`, without the id in hand. */
+  deleteAt(fields: number): void {
+    const record = fields - 2 - ((this.pool[fields - 1]! + 1) >> 1)
+    const hash = this.hashAt(record)
+    const probe = this.probe
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      const h = probe[2 * i]
+      if (h === EMPTY) return
+      if (h === hash && probe[2 * i + 1] === record) {
+        this.kill(i)
         return
       }
     }
@@ -124,6 +135,16 @@ export class IdTable {
       if (length >= 0) visit(record, end)
       record = end
     }
+  }
+
+  /** Tombstones probe pair `i` and marks its record dead. */
+  private kill(i: number): void {
+    const record = this.probe[2 * i + 1]!
+    const chars = this.pool[record]!
+    this.probe[2 * i] = DELETED
+    this.dead += this.recordLength(chars)
+    this.pool[record] = -1 - chars
+    this.size--
   }
 
   /** Ints a record of an id of `chars` code units takes: its length, the code units two to an int, the length, the fields. */
