@@ -6,7 +6,8 @@
  * orgs and resources in these.
  *
  * Records sit in one `Int32Array`, in insertion order: the key's length, its UTF-16 code units two to an
- * int, the length again (so `keyAt` can read the key back from where the fields start), then `fields` ints. A deleted record stays in place, its length negated, until the pool fills up;
+ * int, `fields` ints, then the length again (so `keyAt` can read the key back from where the fields start;
+ * at the end, to keep what a lookup reads together). A deleted record stays in place, its length negated, until the pool fills up;
  * then the live records are copied, in order, into a fresh pool (half as long again if two thirds of the
  * old one were live).
  * Lookups return the offset of a record's fields in `pool`, valid until the next insert or delete.
@@ -33,7 +34,10 @@ export class IdTable {
 
   /** The offset of the id's fields in `pool`, or -1. */
   find(id: string): number {
-    const hash = this.hash(id)
+    return this.findHashed(id, this.hash(id))
+  }
+
+  private findHashed(id: string, hash: number): number {
     const probe = this.probe
     const mask = this.mask
     for (let i = hash & mask; ; i = (i + 1) & mask) {
@@ -41,14 +45,15 @@ export class IdTable {
       if (h === EMPTY) return -1
       if (h === hash) {
         const record = probe[2 * i + 1]!
-        if (this.matches(record, id)) return record + 2 + ((id.length + 1) >> 1)
+        if (this.matches(record, id)) return record + 1 + ((id.length + 1) >> 1)
       }
     }
   }
 
   /** The offset of the id's fields: the existing record's, or a new one with every field 0. */
   insert(id: string): number {
-    const found = this.find(id)
+    const hash = this.hash(id)
+    const found = this.findHashed(id, hash)
     if (found >= 0) return found
     const length = this.recordLength(id.length)
     if (this.top + length > this.pool.length) this.makeRoom(length)
@@ -58,11 +63,11 @@ export class IdTable {
     pool[record] = id.length
     let at = record + 1
     for (let c = 0; c < id.length; c += 2) pool[at++] = pair(id, c)
-    pool[at++] = id.length
     pool.fill(0, at, at + this.fields)
+    pool[at + this.fields] = id.length
     this.top += length
     this.size++
-    this.place(this.hash(id), record)
+    this.place(hash, record)
     return at
   }
 
@@ -81,7 +86,7 @@ export class IdTable {
 
   /** Deletes the live record whose fields start at `fields`, without the id in hand. */
   deleteAt(fields: number): void {
-    const record = fields - 2 - ((this.pool[fields - 1]! + 1) >> 1)
+    const record = fields - 1 - ((this.pool[fields + this.fields]! + 1) >> 1)
     const hash = this.hashAt(record)
     const probe = this.probe
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
@@ -97,8 +102,8 @@ export class IdTable {
   /** The id of the live record whose fields start at `fields` (an offset `find` or `insert` returned). */
   keyAt(fields: number): string {
     const pool = this.pool
-    const chars = pool[fields - 1]!
-    const start = fields - 1 - ((chars + 1) >> 1)
+    const chars = pool[fields + this.fields]!
+    const start = fields - ((chars + 1) >> 1)
     let id = ''
     for (let c = 0; c < chars; c++) {
       const word = pool[start + (c >> 1)]!
@@ -123,7 +128,7 @@ export class IdTable {
 
   /** Calls `visit` with the fields offset of every live record, in insertion order. */
   forEach(visit: (fields: number) => void): void {
-    this.eachLive((_, end) => visit(end - this.fields))
+    this.eachLive((_, end) => visit(end - 1 - this.fields))
   }
 
   /** Calls `visit` with where every live record starts and ends in `pool`, in insertion order. */
@@ -147,7 +152,7 @@ export class IdTable {
     this.size--
   }
 
-  /** Ints a record of an id of `chars` code units takes: its length, the code units two to an int, the length, the fields. */
+  /** Ints a record of an id of `chars` code units takes: its length, the code units two to an int, the fields, the length. */
   private recordLength(chars: number): number {
     return 2 + ((chars + 1) >> 1) + this.fields
   }
