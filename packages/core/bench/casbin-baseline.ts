@@ -15,7 +15,24 @@
  */
 import type { Adapter, Model as CasbinModel, Enforcer } from 'casbin'
 import { newEnforcer, newModelFromString } from 'casbin'
-import type { Model, Snapshot } from '../src/index.ts'
+import { type Model, presets, type Snapshot } from '../src/index.ts'
+import { generateDataset } from './dataset.ts'
+import {
+  fmtInt,
+  fmtMB,
+  fmtNs,
+  fmtPct,
+  heapUsed,
+  line,
+  msSince,
+  now,
+  type Percentiles,
+  percentiles,
+  section,
+  type ThroughputResult,
+  timeEach,
+} from './measure.ts'
+import type { Workload } from './workload.ts'
 
 export const CASBIN_MODEL = `
 [request_definition]
@@ -111,4 +128,142 @@ class RowsAdapter implements Adapter {
 
 export async function loadCasbin(rules: CasbinRules): Promise<Enforcer> {
   return newEnforcer(newModelFromString(CASBIN_MODEL), new RowsAdapter(rules))
+}
+
+// --- the run ---------------------------------------------------------------------------------------------
+
+const CASBIN_APPLY_SAMPLE = 100
+
+export interface CasbinRun {
+  mapMs: number
+  loadMs: number
+  rules: { p: number; g: number; skipped: number }
+  heapBytes: number
+  throughput: ThroughputResult
+  check: Percentiles
+  agreement: { compared: number; mismatches: number; mismatchesOnOverrides: number }
+  apply: Percentiles
+}
+
+/** Regenerates the data, maps it to casbin rows and loads an enforcer; the data is garbage on return. */
+async function buildCasbin(scale: number): Promise<{
+  enforcer: Enforcer
+  mapMs: number
+  loadMs: number
+  ruleCounts: { p: number; g: number; skipped: number }
+}> {
+  const snapshot = generateDataset(scale).snapshot
+  let t = now()
+  const rules = casbinRules(presets.capgo!, snapshot)
+  const mapMs = msSince(t)
+  const ruleCounts = { p: rules.p.length, g: rules.g.length, skipped: rules.skipped }
+  t = now()
+  const enforcer = await loadCasbin(rules)
+  return { enforcer, mapMs, loadMs: msSince(t), ruleCounts }
+}
+
+/**
+ * Loads casbin on the same data and runs the engine's query mix through it: throughput for `seconds`,
+ * each check timed, agreement with the engine's answers (`ours`), and a few incremental updates.
+ */
+export async function runCasbin(
+  workload: Workload,
+  ours: Uint8Array,
+  heapWorkload: number,
+  scale: number,
+  seconds: number,
+): Promise<CasbinRun> {
+  section('casbin: load (same data, regenerated)')
+  const { enforcer, mapMs, loadMs, ruleCounts } = await buildCasbin(scale)
+  // Measured here, not inside buildCasbin: a function's own (dead) temporaries can keep the snapshot alive.
+  const heapBytes = heapUsed() - heapWorkload
+  line(
+    'rows built from the snapshot in',
+    `${fmtInt(mapMs)} ms (${fmtInt(ruleCounts.p)} p, ${fmtInt(ruleCounts.g)} g, ${fmtInt(ruleCounts.skipped)} bindings not mapped)`,
+  )
+  line(
+    'newEnforcer(model, adapter)',
+    `${fmtInt(loadMs)} ms (loads ${fmtInt(ruleCounts.g)} g rows, builds role links)`,
+  )
+  line('heap: enforcer', fmtMB(heapBytes))
+
+  section('casbin: enforceSync')
+  const queries = workload.queries
+  const requests = queries
+    .slice(0, Math.min(queries.length, 200_000))
+    .map((q) => [q.subject.id, q.orgId, q.appId, q.permission] as const)
+  for (let i = 0; i < Math.min(2_000, requests.length); i++) enforcer.enforceSync(...requests[i]!)
+  const n = requests.length
+  let i = 0
+  let checks = 0
+  let allowed = 0
+  const t = now()
+  const deadline = t + BigInt(Math.round(seconds * 1e9))
+  for (;;) {
+    for (let k = 0; k < 256; k++) {
+      if (enforcer.enforceSync(...requests[i]!)) allowed++
+      if (++i === n) i = 0
+    }
+    checks += 256
+    if (now() >= deadline) break
+  }
+  const ms = msSince(t)
+  const throughput = { checks, ms, perSec: (checks / ms) * 1000, allowedRate: allowed / checks }
+  line(
+    'throughput (1 thread)',
+    `${fmtInt(throughput.perSec)} checks/s (${fmtInt(checks)} in ${fmtInt(ms)} ms)`,
+  )
+  line('amortized per check', fmtNs(1e9 / throughput.perSec))
+
+  const compared = Math.min(ours.length, requests.length)
+  const theirs = new Uint8Array(compared)
+  const check = percentiles(
+    timeEach(compared, (j) => {
+      theirs[j] = enforcer.enforceSync(...requests[j]!) ? 1 : 0
+    }),
+  )
+  line(`per check (${fmtInt(compared)} timed, raw)`, fmtPct(check))
+  let mismatches = 0
+  let mismatchesOnOverrides = 0
+  for (let j = 0; j < compared; j++) {
+    if (ours[j] === theirs[j]) continue
+    mismatches++
+    if (queries[j]!.overridden) mismatchesOnOverrides++
+  }
+  line(
+    'agreement with the engine',
+    `${(((compared - mismatches) / compared) * 100).toFixed(2)}% of ${fmtInt(compared)} (${fmtInt(mismatches)} differ, ${fmtInt(mismatchesOnOverrides)} of them on overridden channels)`,
+  )
+
+  // A few incremental updates, for scale: each add scans the g rows for a duplicate.
+  section('casbin: addGroupingPolicy / removeGroupingPolicy')
+  const applyCount = Math.min(CASBIN_APPLY_SAMPLE, queries.length)
+  const added: string[][] = []
+  const times = new Float64Array(applyCount * 2)
+  for (let j = 0; j < applyCount; j++) {
+    const q = queries[j]!
+    const row = [q.subject.id, 'app_reader', `bench-${j}`]
+    added.push(row)
+    const t0 = now()
+    await enforcer.addGroupingPolicy(...row)
+    times[j] = Number(now() - t0)
+  }
+  for (let j = 0; j < applyCount; j++) {
+    const t0 = now()
+    await enforcer.removeGroupingPolicy(...added[j]!)
+    times[applyCount + j] = Number(now() - t0)
+  }
+  const apply = percentiles(times)
+  line(`per change (${fmtInt(times.length)})`, fmtPct(apply))
+
+  return {
+    mapMs,
+    loadMs,
+    rules: ruleCounts,
+    heapBytes,
+    throughput,
+    check,
+    agreement: { compared, mismatches, mismatchesOnOverrides },
+    apply,
+  }
 }

@@ -8,11 +8,28 @@
 import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import v8 from 'node:v8'
-import type { Enforcer } from 'casbin'
 import type { Authorizer as AuthorizerType, Decision, Snapshot, Subject } from '../src/index.ts'
 import { Authorizer, presets } from '../src/index.ts'
-import { casbinRules, loadCasbin } from './casbin-baseline.ts'
+import { type CasbinRun, runCasbin } from './casbin-baseline.ts'
 import { benchScale, type DatasetStats, generateDataset } from './dataset.ts'
+import {
+  fmtInt,
+  fmtMB,
+  fmtNs,
+  fmtPct,
+  fmtRatio,
+  heapUsed,
+  line,
+  loadAverage,
+  msSince,
+  now,
+  type Percentiles,
+  percentiles,
+  section,
+  type ThroughputResult,
+  timeEach,
+  timerOverhead,
+} from './measure.ts'
 import { makeWorkload, type Query, type Workload, withSharedObjects } from './workload.ts'
 
 // Keep V8 from flushing idle functions' bytecode between heap measurements (megabytes of noise at small scales).
@@ -26,7 +43,6 @@ const QUERIES = 1_000_000
 const LATENCY_SAMPLE = 200_000
 const LIST_USERS = 20_000
 const CASBIN_LATENCY_SAMPLE = 20_000
-const CASBIN_APPLY_SAMPLE = 100
 
 const TARGETS = {
   checksPerSec: 1_000_000,
@@ -35,66 +51,6 @@ const TARGETS = {
   applyP99Ns: 10_000,
   heapBytes: 300 * 2 ** 20,
 }
-
-// --- helpers ---------------------------------------------------------------------------------------
-
-const collect = globalThis.gc
-if (collect === undefined) throw new Error('run with --expose-gc (npm run bench -w @orgkit/core)')
-
-/** Heap used after full collections, with the memory of typed arrays (outside V8's heap) counted in. */
-function heapUsed(): number {
-  collect!()
-  collect!()
-  const { heapUsed, arrayBuffers } = process.memoryUsage()
-  return heapUsed + arrayBuffers
-}
-
-const now = () => process.hrtime.bigint()
-const msSince = (start: bigint) => Number(now() - start) / 1e6
-
-interface Percentiles {
-  p50: number
-  p90: number
-  p99: number
-  p999: number
-  max: number
-  mean: number
-}
-
-function percentiles(samples: Float64Array): Percentiles {
-  const sorted = Float64Array.from(samples).sort()
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
-  let sum = 0
-  for (const v of sorted) sum += v
-  return {
-    p50: at(0.5),
-    p90: at(0.9),
-    p99: at(0.99),
-    p999: at(0.999),
-    max: sorted[sorted.length - 1]!,
-    mean: sum / sorted.length,
-  }
-}
-
-/** Other processes on the machine skew every number: the 1/5/15-minute load averages. */
-const loadAverage = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')
-
-const MB = 2 ** 20
-const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US')
-const fmtMB = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`
-const fmtNs = (ns: number) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1e3).toFixed(2)} µs`)
-const fmtPct = (p: Percentiles) =>
-  `p50 ${fmtNs(p.p50)}  p90 ${fmtNs(p.p90)}  p99 ${fmtNs(p.p99)}  p99.9 ${fmtNs(p.p999)}  max ${fmtNs(p.max)}`
-const fmtRatio = (r: number) => (r >= 10 ? `${r.toFixed(0)}x` : r >= 1 ? `${r.toFixed(1)}x` : r.toFixed(4))
-
-function section(title: string): void {
-  console.log(`\n== ${title} ${'='.repeat(Math.max(0, 90 - title.length))}`)
-}
-const line = (label: string, value: string) => console.log(`  ${label.padEnd(34)} ${value}`)
 
 // --- engine ------------------------------------------------------------------------------------------
 
@@ -140,17 +96,6 @@ function verifyLists(authz: AuthorizerType, subjects: readonly Subject[], appIds
   return Math.min(VERIFY_LIST_USERS, subjects.length)
 }
 
-interface ThroughputResult {
-  checks: number
-  ms: number
-  perSec: number
-  allowedRate: number
-  /** CPU time the process used meanwhile (user + system, every thread): on a busy machine, wall-clock
-   * throughput also counts the time other processes held the core; this one does not (caches still do). */
-  cpuMs?: number
-  perCpuSec?: number
-}
-
 /** Checks over the query mix, cycling, for `seconds`; the deadline is read every 16k checks. */
 function engineThroughput(
   authz: AuthorizerType,
@@ -185,28 +130,6 @@ function engineThroughput(
     cpuMs,
     perCpuSec: (checks / cpuMs) * 1000,
   }
-}
-
-/** One hrtime pair around each call. Returns ns per call, timer included. */
-function timeEach(count: number, body: (i: number) => void): Float64Array {
-  const out = new Float64Array(count)
-  for (let i = 0; i < count; i++) {
-    const t0 = process.hrtime.bigint()
-    body(i)
-    const t1 = process.hrtime.bigint()
-    out[i] = Number(t1 - t0)
-  }
-  return out
-}
-
-function timerOverhead(count: number): Percentiles {
-  const out = new Float64Array(count)
-  for (let i = 0; i < count; i++) {
-    const t0 = process.hrtime.bigint()
-    const t1 = process.hrtime.bigint()
-    out[i] = Number(t1 - t0)
-  }
-  return percentiles(out)
 }
 
 interface EngineRun {
@@ -413,16 +336,7 @@ interface Results {
     mix: Record<string, number>
     byKind: Record<string, Percentiles>
   }
-  casbin?: {
-    mapMs: number
-    loadMs: number
-    rules: { p: number; g: number; skipped: number }
-    heapBytes: number
-    throughput: ThroughputResult
-    check: Percentiles
-    agreement: { compared: number; mismatches: number; mismatchesOnOverrides: number }
-    apply: Percentiles
-  }
+  casbin?: CasbinRun
 }
 
 interface Prepared {
@@ -534,131 +448,12 @@ async function main(): Promise<void> {
     apply: engine.apply,
   }
 
-  if (WITH_CASBIN) results_.casbin = await runCasbin(workload, engine.answers, heapWorkload)
+  if (WITH_CASBIN) results_.casbin = await runCasbin(workload, engine.answers, heapWorkload, SCALE, SECONDS)
 
   results_.machine.loadAtEnd = loadAverage()
   summary(results_)
   const out = process.env.ORGKIT_BENCH_JSON
   if (out) writeFileSync(out, `${JSON.stringify(results_, null, 2)}\n`)
-}
-
-// --- casbin ----------------------------------------------------------------------------------------------
-
-/** Regenerates the data, maps it to casbin rows and loads an enforcer; the data is garbage on return. */
-async function buildCasbin(): Promise<{
-  enforcer: Enforcer
-  mapMs: number
-  loadMs: number
-  ruleCounts: { p: number; g: number; skipped: number }
-}> {
-  const snapshot = generateDataset(SCALE).snapshot
-  let t = now()
-  const rules = casbinRules(capgo, snapshot)
-  const mapMs = msSince(t)
-  const ruleCounts = { p: rules.p.length, g: rules.g.length, skipped: rules.skipped }
-  t = now()
-  const enforcer = await loadCasbin(rules)
-  return { enforcer, mapMs, loadMs: msSince(t), ruleCounts }
-}
-
-async function runCasbin(
-  workload: Workload,
-  ours: Uint8Array,
-  heapWorkload: number,
-): Promise<NonNullable<Results['casbin']>> {
-  section('casbin: load (same data, regenerated)')
-  const { enforcer, mapMs, loadMs, ruleCounts } = await buildCasbin()
-  // Measured here, not inside buildCasbin: a function's own (dead) temporaries can keep the snapshot alive.
-  const heapBytes = heapUsed() - heapWorkload
-  line(
-    'rows built from the snapshot in',
-    `${fmtInt(mapMs)} ms (${fmtInt(ruleCounts.p)} p, ${fmtInt(ruleCounts.g)} g, ${fmtInt(ruleCounts.skipped)} bindings not mapped)`,
-  )
-  line(
-    'newEnforcer(model, adapter)',
-    `${fmtInt(loadMs)} ms (loads ${fmtInt(ruleCounts.g)} g rows, builds role links)`,
-  )
-  line('heap: enforcer', fmtMB(heapBytes))
-
-  section('casbin: enforceSync')
-  const queries = workload.queries
-  const requests = queries
-    .slice(0, Math.min(queries.length, 200_000))
-    .map((q) => [q.subject.id, q.orgId, q.appId, q.permission] as const)
-  for (let i = 0; i < Math.min(2_000, requests.length); i++) enforcer.enforceSync(...requests[i]!)
-  const n = requests.length
-  let i = 0
-  let checks = 0
-  let allowed = 0
-  const t = now()
-  const deadline = t + BigInt(Math.round(SECONDS * 1e9))
-  for (;;) {
-    for (let k = 0; k < 256; k++) {
-      if (enforcer.enforceSync(...requests[i]!)) allowed++
-      if (++i === n) i = 0
-    }
-    checks += 256
-    if (now() >= deadline) break
-  }
-  const ms = msSince(t)
-  const throughput = { checks, ms, perSec: (checks / ms) * 1000, allowedRate: allowed / checks }
-  line(
-    'throughput (1 thread)',
-    `${fmtInt(throughput.perSec)} checks/s (${fmtInt(checks)} in ${fmtInt(ms)} ms)`,
-  )
-  line('amortized per check', fmtNs(1e9 / throughput.perSec))
-
-  const compared = Math.min(ours.length, requests.length)
-  const theirs = new Uint8Array(compared)
-  const check = percentiles(
-    timeEach(compared, (j) => {
-      theirs[j] = enforcer.enforceSync(...requests[j]!) ? 1 : 0
-    }),
-  )
-  line(`per check (${fmtInt(compared)} timed, raw)`, fmtPct(check))
-  let mismatches = 0
-  let mismatchesOnOverrides = 0
-  for (let j = 0; j < compared; j++) {
-    if (ours[j] === theirs[j]) continue
-    mismatches++
-    if (queries[j]!.overridden) mismatchesOnOverrides++
-  }
-  line(
-    'agreement with the engine',
-    `${(((compared - mismatches) / compared) * 100).toFixed(2)}% of ${fmtInt(compared)} (${fmtInt(mismatches)} differ, ${fmtInt(mismatchesOnOverrides)} of them on overridden channels)`,
-  )
-
-  // A few incremental updates, for scale: each add scans the g rows for a duplicate.
-  section('casbin: addGroupingPolicy / removeGroupingPolicy')
-  const applyCount = Math.min(CASBIN_APPLY_SAMPLE, queries.length)
-  const added: string[][] = []
-  const times = new Float64Array(applyCount * 2)
-  for (let j = 0; j < applyCount; j++) {
-    const q = queries[j]!
-    const row = [q.subject.id, 'app_reader', `bench-${j}`]
-    added.push(row)
-    const t0 = now()
-    await enforcer.addGroupingPolicy(...row)
-    times[j] = Number(now() - t0)
-  }
-  for (let j = 0; j < applyCount; j++) {
-    const t0 = now()
-    await enforcer.removeGroupingPolicy(...added[j]!)
-    times[applyCount + j] = Number(now() - t0)
-  }
-  const apply = percentiles(times)
-  line(`per change (${fmtInt(times.length)})`, fmtPct(apply))
-
-  return {
-    mapMs,
-    loadMs,
-    rules: ruleCounts,
-    heapBytes,
-    throughput,
-    check,
-    agreement: { compared, mismatches, mismatchesOnOverrides },
-    apply,
-  }
 }
 
 // --- summary ---------------------------------------------------------------------------------------------
