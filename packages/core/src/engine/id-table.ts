@@ -7,9 +7,9 @@
  *
  * Records sit in one `Int32Array`, in insertion order: the key's length, its UTF-16 code units two to an
  * int, `fields` ints, then the length again (so `keyAt` can read the key back from where the fields start;
- * at the end, to keep what a lookup reads together). A deleted record stays in place, its length negated, until the pool fills up;
- * then the live records are copied, in order, into a fresh pool (half as long again if two thirds of the
- * old one were live).
+ * last, so that what a lookup reads stays together). A deleted record stays in place, its length negated,
+ * until the pool fills up; then the live records are copied, in order, into a fresh pool (half as long
+ * again if two thirds of the old one were live).
  * Lookups return the offset of a record's fields in `pool`, valid until the next insert or delete.
  */
 export class IdTable {
@@ -152,7 +152,7 @@ export class IdTable {
     this.size--
   }
 
-  /** Ints a record of an id of `chars` code units takes: its length, the code units two to an int, the fields, the length. */
+  /** Ints a record of an id of `chars` code units takes: length, code units two to an int, fields, length. */
   private recordLength(chars: number): number {
     return 2 + ((chars + 1) >> 1) + this.fields
   }
