@@ -16,9 +16,32 @@ import { Authorizer, presets } from '../src/index.ts'
  */
 const RUNS = Number(process.env.ORGKIT_PROPERTY_RUNS) || 200
 
+/** A few UUIDs, so that the same ones come back: kept as 16 bytes. */
+const uuidArb = fc.constantFrom(
+  '00000000-0000-0000-0000-000000000000',
+  'ffffffff-ffff-4fff-bfff-ffffffffffff',
+  '0f8fad5b-d9cb-469f-a165-70867728950e',
+  // The one above with one digit changed in each of its four 32-bit words in turn.
+  '1f8fad5b-d9cb-469f-a165-70867728950e',
+  '0f8fad5b-d9cc-469f-a165-70867728950e',
+  '0f8fad5b-d9cb-469f-a166-70867728950e',
+  '0f8fad5b-d9cb-469f-a165-70867728950f',
+  '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+)
+/** Strings that are almost canonical UUIDs (upper case, a dash moved, a non-hex digit): kept as text. */
+const nearUuidArb = fc.oneof(
+  uuidArb.map((id) => id.toUpperCase()),
+  uuidArb.map((id) => `${id.slice(0, 8)}${id.slice(9, 10)}-${id.slice(10)}`),
+  fc
+    .tuple(uuidArb, fc.integer({ min: 0, max: 35 }), fc.constantFrom('g', 'G', '-', '/', ':', '`', 'é'))
+    .map(([id, at, c]) => id.slice(0, at) + c + id.slice(at + 1)),
+)
 const idArb = fc.oneof(
   fc.string({ unit: fc.constantFrom('a', 'b', '0', '-'), maxLength: 7 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.uuid(),
+  uuidArb,
+  nearUuidArb,
 )
 
 type Op = { op: 'insert' | 'delete' | 'find'; id: string; value: number }
@@ -67,27 +90,78 @@ describe('IdTable', () => {
     )
   })
 
-  it('keeps every id through heavy churn (many compactions)', () => {
-    const table = new IdTable(2)
-    const live = new Map<string, number>()
-    for (let i = 0; i < 20_000; i++) {
-      const id = `id-${i}`
-      const at = table.insert(id) // before reading `pool`: an insert may replace it
-      table.pool[at + 1] = i
-      live.set(id, i)
-      if (i % 3 !== 0) {
-        const gone = `id-${i - (i % 7)}`
-        table.delete(gone)
-        live.delete(gone)
-      }
-    }
-    expect(table.size).toBe(live.size)
-    for (const [id, value] of live) {
-      expect(table.pool[table.find(id) + 1]).toBe(value)
-      expect(table.keyAt(table.find(id))).toBe(id)
-    }
-    for (let i = 0; i < 20_000; i += 7) if (!live.has(`id-${i}`)) expect(table.find(`id-${i}`)).toBe(-1)
+  it('tells ids apart by their keys alone when every hash collides', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 150 }), (ops) => {
+        const table = new IdTable(1)
+        // Every id hashes alike: each lookup must compare keys, UUIDs word by word, text unit by unit.
+        Object.assign(table, { hashChars: () => 1, hashWords: () => 1, hashAt: () => 1 })
+        const model = new Map<string, number>()
+        for (const { op, id, value } of ops) {
+          if (op === 'insert') {
+            table.pool[table.insert(id)] = value
+            model.set(id, value)
+          } else if (op === 'delete') {
+            table.delete(id)
+            model.delete(id)
+          }
+          const at = table.find(id)
+          expect(at >= 0 ? table.pool[at] : undefined).toBe(model.get(id))
+        }
+        for (const [id, value] of model) expect(table.pool[table.find(id)]).toBe(value)
+      }),
+      { numRuns: RUNS },
+    )
   })
+
+  it('tells apart UUIDs that differ in one word only, and a UUID from its text in upper case', () => {
+    const table = new IdTable(1)
+    Object.assign(table, { hashChars: () => 1, hashWords: () => 1, hashAt: () => 1 })
+    const base = '0f8fad5b-d9cb-469f-a165-70867728950e'
+    const ids = [
+      base,
+      '1f8fad5b-d9cb-469f-a165-70867728950e',
+      '0f8fad5b-d9cc-469f-a165-70867728950e',
+      '0f8fad5b-d9cb-469f-a166-70867728950e',
+      '0f8fad5b-d9cb-469f-a165-70867728950f',
+      base.toUpperCase(),
+    ]
+    ids.forEach((id, i) => {
+      table.pool[table.insert(id)] = i + 1
+    })
+    ids.forEach((id, i) => {
+      expect(table.pool[table.find(id)], id).toBe(i + 1)
+      expect(table.keyAt(table.find(id))).toBe(id)
+    })
+  })
+
+  // Plain ids, and canonical UUIDs that differ only in their last word (kept as 16 bytes).
+  const churnIds = [
+    (i: number) => `id-${i}`,
+    (i: number) => `0f8fad5b-d9cb-469f-a165-${i.toString(16).padStart(12, '0')}`,
+  ]
+  for (const idOf of churnIds)
+    it(`keeps every id through heavy churn (many compactions): ${idOf(7)}`, () => {
+      const table = new IdTable(2)
+      const live = new Map<string, number>()
+      for (let i = 0; i < 20_000; i++) {
+        const id = idOf(i)
+        const at = table.insert(id) // before reading `pool`: an insert may replace it
+        table.pool[at + 1] = i
+        live.set(id, i)
+        if (i % 3 !== 0) {
+          const gone = idOf(i - (i % 7))
+          table.delete(gone)
+          live.delete(gone)
+        }
+      }
+      expect(table.size).toBe(live.size)
+      for (const [id, value] of live) {
+        expect(table.pool[table.find(id) + 1]).toBe(value)
+        expect(table.keyAt(table.find(id))).toBe(id)
+      }
+      for (let i = 0; i < 20_000; i += 7) if (!live.has(idOf(i))) expect(table.find(idOf(i))).toBe(-1)
+    })
 })
 
 describe('BindingTable', () => {

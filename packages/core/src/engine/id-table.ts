@@ -1,15 +1,18 @@
 /**
  * A hash table from string ids to a few int fields, laid out for lookups that miss the cache: one probe
- * array of (hash, record) pairs, and records that hold the key's characters and the fields side by side.
- * A lookup of a known id costs two cache lines (the probe pair, the record), where a `Map` to a row in a
- * typed array costs four (bucket, entry, key string, row). The dense index (dense.ts) keeps its users,
- * orgs and resources in these.
+ * array of (hash, record) pairs, and records that hold the key and the fields side by side. A lookup of a
+ * known id costs two cache lines (the probe pair, the record), where a `Map` to a row in a typed array
+ * costs four (bucket, entry, key string, row). The dense index (dense.ts) keeps its users, orgs and
+ * resources in these.
  *
- * Records sit in one `Int32Array`, in insertion order: the key's length, its UTF-16 code units two to an
- * int, `fields` ints, then the length again (so `keyAt` can read the key back from where the fields start;
- * last, so that what a lookup reads stays together). A deleted record stays in place, its length negated,
- * until the pool fills up; then the live records are copied, in order, into a fresh pool (half as long
- * again if two thirds of the old one were live).
+ * Records sit in one `Int32Array`, in insertion order: a head, the key, `fields` ints, then the head again
+ * (so `keyAt` can read the key back from where the fields start; last, so that what a lookup reads stays
+ * together). A UUID in its canonical form (36 characters, lowercase hex) is kept as its 16 bytes in four
+ * ints, head `UUID`: the ids Orgkit itself makes, and most of the table. Any other id keeps its UTF-16 code
+ * units two to an int, head its length. A UUID record with five fields is 44 bytes, where its characters
+ * alone took 72. A deleted record stays in place, its head negated, until the pool fills up; then the live
+ * records are copied, in order, into a fresh pool (half as long again if two thirds of the old one were
+ * live).
  * Lookups return the offset of a record's fields in `pool`, valid until the next insert or delete.
  */
 export class IdTable {
@@ -27,17 +30,20 @@ export class IdTable {
   moves = 0
   /** A per-table start for the hash, so colliding ids cannot be prepared in advance. */
   private readonly seed = (Math.random() * 0x7fffffff) | 0
+  /** The four ints of the UUID `key` last read (valid when it returned true). */
+  private readonly words = new Int32Array(4)
 
   constructor(readonly fields: number) {
-    this.pool = new Int32Array(64 * (fields + 4))
+    this.pool = new Int32Array(64 * (fields + 6))
   }
 
   /** The offset of the id's fields in `pool`, or -1. */
   find(id: string): number {
-    return this.findHashed(id, this.hash(id))
+    const uuid = this.key(id)
+    return this.findKeyed(id, uuid, uuid ? this.hashWords(this.words, 0) : this.hashChars(id))
   }
 
-  private findHashed(id: string, hash: number): number {
+  private findKeyed(id: string, uuid: boolean, hash: number): number {
     const probe = this.probe
     const mask = this.mask
     for (let i = hash & mask; ; i = (i + 1) & mask) {
@@ -45,26 +51,32 @@ export class IdTable {
       if (h === EMPTY) return -1
       if (h === hash) {
         const record = probe[2 * i + 1]!
-        if (this.matches(record, id)) return record + 1 + ((id.length + 1) >> 1)
+        if (uuid ? this.matchesWords(record) : this.matchesChars(record, id))
+          return record + 1 + keyInts(this.pool[record]!)
       }
     }
   }
 
   /** The offset of the id's fields: the existing record's, or a new one with every field 0. */
   insert(id: string): number {
-    const hash = this.hash(id)
-    const found = this.findHashed(id, hash)
+    const uuid = this.key(id)
+    const hash = uuid ? this.hashWords(this.words, 0) : this.hashChars(id)
+    const found = this.findKeyed(id, uuid, hash)
     if (found >= 0) return found
-    const length = this.recordLength(id.length)
+    const head = uuid ? UUID : id.length
+    const length = this.recordLength(head)
     if (this.top + length > this.pool.length) this.makeRoom(length)
     if (2 * (this.used + 1) > this.mask + 1) this.rehash(2 * (this.size + 1))
     const record = this.top
     const pool = this.pool
-    pool[record] = id.length
+    pool[record] = head
     let at = record + 1
-    for (let c = 0; c < id.length; c += 2) pool[at++] = pair(id, c)
+    if (uuid) {
+      pool.set(this.words, at)
+      at += 4
+    } else for (let c = 0; c < id.length; c += 2) pool[at++] = pair(id, c)
     pool.fill(0, at, at + this.fields)
-    pool[at + this.fields] = id.length
+    pool[at + this.fields] = head
     this.top += length
     this.size++
     this.place(hash, record)
@@ -72,28 +84,24 @@ export class IdTable {
   }
 
   delete(id: string): void {
-    const hash = this.hash(id)
-    const probe = this.probe
-    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      const h = probe[2 * i]
-      if (h === EMPTY) return
-      if (h === hash && this.matches(probe[2 * i + 1]!, id)) {
-        this.kill(i)
-        return
-      }
-    }
+    const at = this.find(id)
+    if (at >= 0) this.deleteAt(at)
   }
 
   /** Deletes the live record whose fields start at `fields`, without the id in hand. */
   deleteAt(fields: number): void {
-    const record = fields - 1 - ((this.pool[fields + this.fields]! + 1) >> 1)
+    const record = fields - 1 - keyInts(this.pool[fields + this.fields]!)
     const hash = this.hashAt(record)
     const probe = this.probe
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
       const h = probe[2 * i]
       if (h === EMPTY) return
       if (h === hash && probe[2 * i + 1] === record) {
-        this.kill(i)
+        const head = this.pool[record]!
+        probe[2 * i] = DELETED
+        this.dead += this.recordLength(head)
+        this.pool[record] = -1 - head
+        this.size--
         return
       }
     }
@@ -102,10 +110,11 @@ export class IdTable {
   /** The id of the live record whose fields start at `fields` (an offset `find` or `insert` returned). */
   keyAt(fields: number): string {
     const pool = this.pool
-    const chars = pool[fields + this.fields]!
-    const start = fields - ((chars + 1) >> 1)
+    const head = pool[fields + this.fields]!
+    const start = fields - keyInts(head)
+    if (head === UUID) return formatUuid(pool, start)
     let id = ''
-    for (let c = 0; c < chars; c++) {
+    for (let c = 0; c < head; c++) {
       const word = pool[start + (c >> 1)]!
       id += String.fromCharCode((c & 1) === 0 ? word & 0xffff : word >>> 16)
     }
@@ -135,36 +144,75 @@ export class IdTable {
   private eachLive(visit: (record: number, end: number) => void): void {
     const pool = this.pool
     for (let record = 0; record < this.top; ) {
-      const length = pool[record]!
-      const end = record + this.recordLength(length >= 0 ? length : -1 - length)
-      if (length >= 0) visit(record, end)
+      const head = pool[record]!
+      const end = record + this.recordLength(head >= 0 ? head : -1 - head)
+      if (head >= 0) visit(record, end)
       record = end
     }
   }
 
-  /** Tombstones probe pair `i` and marks its record dead. */
-  private kill(i: number): void {
-    const record = this.probe[2 * i + 1]!
-    const chars = this.pool[record]!
-    this.probe[2 * i] = DELETED
-    this.dead += this.recordLength(chars)
-    this.pool[record] = -1 - chars
-    this.size--
+  /** Ints a record takes: head, key, fields, head. */
+  private recordLength(head: number): number {
+    return 2 + keyInts(head) + this.fields
   }
 
-  /** Ints a record of an id of `chars` code units takes: length, code units two to an int, fields, length. */
-  private recordLength(chars: number): number {
-    return 2 + ((chars + 1) >> 1) + this.fields
+  /** Whether `id` is a canonical UUID; if so its 16 bytes are in `words`. */
+  private key(id: string): boolean {
+    if (id.length !== 36) return false
+    const words = this.words
+    for (let w = 0; w < 4; w++) {
+      let value = 0
+      for (let d = 0; d < 8; d++) {
+        const digit = HEX_VALUE[id.charCodeAt(UUID_DIGITS[8 * w + d]!)] ?? -1
+        if (digit < 0) return false
+        value = (value << 4) | digit
+      }
+      words[w] = value
+    }
+    const dash = 45
+    return (
+      id.charCodeAt(8) === dash &&
+      id.charCodeAt(13) === dash &&
+      id.charCodeAt(18) === dash &&
+      id.charCodeAt(23) === dash
+    )
   }
 
-  private hash(id: string): number {
+  private hashChars(id: string): number {
     let h = this.seed
     for (let c = 0; c < id.length; c++) h = Math.imul(h ^ id.charCodeAt(c), 0x01000193)
     // Odd, so never EMPTY or DELETED.
     return h | 1
   }
 
-  private matches(record: number, id: string): boolean {
+  /** The hash of four ints at `at` (murmur3's mixing). Odd, as `hashChars`. */
+  private hashWords(words: Int32Array, at: number): number {
+    let h = this.seed
+    for (let w = at; w < at + 4; w++) {
+      h = Math.imul(h ^ words[w]!, 0xcc9e2d51)
+      h = Math.imul((h << 15) | (h >>> 17), 0x1b873593)
+    }
+    h ^= h >>> 16
+    h = Math.imul(h, 0x85ebca6b)
+    h ^= h >>> 13
+    h = Math.imul(h, 0xc2b2ae35)
+    h ^= h >>> 16
+    return h | 1
+  }
+
+  private matchesWords(record: number): boolean {
+    const pool = this.pool
+    const words = this.words
+    return (
+      pool[record] === UUID &&
+      pool[record + 1] === words[0] &&
+      pool[record + 2] === words[1] &&
+      pool[record + 3] === words[2] &&
+      pool[record + 4] === words[3]
+    )
+  }
+
+  private matchesChars(record: number, id: string): boolean {
     const pool = this.pool
     if (pool[record] !== id.length) return false
     let at = record + 1
@@ -191,12 +239,13 @@ export class IdTable {
     this.eachLive((record) => this.place(this.hashAt(record), record))
   }
 
-  /** `hash` of the id a record holds, read back from its code units. */
+  /** The hash of the id a live record holds, read back from the record. */
   private hashAt(record: number): number {
     const pool = this.pool
-    const chars = pool[record]!
+    const head = pool[record]!
+    if (head === UUID) return this.hashWords(pool, record + 1)
     let h = this.seed
-    for (let c = 0; c < chars; c++) {
+    for (let c = 0; c < head; c++) {
       const word = pool[record + 1 + (c >> 1)]!
       h = Math.imul(h ^ ((c & 1) === 0 ? word & 0xffff : word >>> 16), 0x01000193)
     }
@@ -228,7 +277,38 @@ export class IdTable {
 const EMPTY = 0
 const DELETED = 2
 
+/** The head of a UUID record: longer than any string V8 can hold, so never a length. */
+const UUID = 0x7ffffff0
+
+/** Ints the key of a record with this head takes. */
+function keyInts(head: number): number {
+  return head === UUID ? 4 : (head + 1) >> 1
+}
+
 /** Code units c and c + 1 of the id in one int (0 past the end). */
 function pair(id: string, c: number): number {
   return id.charCodeAt(c) | ((c + 1 < id.length ? id.charCodeAt(c + 1) : 0) << 16)
+}
+
+/** Where a canonical UUID's 32 hex digits sit among its 36 characters. */
+const UUID_DIGITS = Array.from({ length: 36 }, (_, i) => i).filter(
+  (i) => i !== 8 && i !== 13 && i !== 18 && i !== 23,
+)
+/** By character code: a lowercase hex digit's value, else -1. */
+const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) =>
+  c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1,
+)
+const HEX = '0123456789abcdef'
+
+/** The canonical UUID whose 16 bytes are the four ints at `at`. */
+function formatUuid(pool: Int32Array, at: number): string {
+  let id = ''
+  for (let w = 0; w < 4; w++) {
+    const word = pool[at + w]!
+    for (let shift = 28; shift >= 0; shift -= 4) {
+      if (id.length === 8 || id.length === 13 || id.length === 18 || id.length === 23) id += '-'
+      id += HEX[(word >>> shift) & 15]
+    }
+  }
+  return id
 }
