@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -7,14 +7,18 @@ import { startTestServer, type TestServer } from './support/harness.ts'
 // The console is served at `/` without shadowing the API, and the local outbox rule (docs/console.md).
 describe('serving the console', () => {
   let s: TestServer
+  let dir: string
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orgkit-console-'))
+    dir = mkdtempSync(join(tmpdir(), 'orgkit-console-'))
     mkdirSync(join(dir, 'assets'))
     writeFileSync(join(dir, 'index.html'), '<!doctype html><div id="root">console</div>')
     writeFileSync(join(dir, 'assets', 'app-1234.js'), 'console.log(1)')
     s = await startTestServer('pglite', { consoleDir: dir })
   })
-  afterAll(() => s.stop())
+  afterAll(async () => {
+    await s.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
 
   it('answers its files, and index.html for its own paths (links from mail, refreshes)', async () => {
     for (const path of ['/', '/login', '/invitations/oki_abc', '/orgs/x/settings/members']) {
