@@ -16,18 +16,26 @@ import { Authorizer, presets } from '../src/index.ts'
  */
 const RUNS = Number(process.env.ORGKIT_PROPERTY_RUNS) || 200
 
-/** A few UUIDs, so that the same ones come back: kept as 16 bytes. */
-const uuidArb = fc.constantFrom(
-  '00000000-0000-0000-0000-000000000000',
-  'ffffffff-ffff-4fff-bfff-ffffffffffff',
+/** A UUID, then the same with one digit changed in each of its four 32-bit words in turn. */
+const ONE_WORD_APART = [
   '0f8fad5b-d9cb-469f-a165-70867728950e',
-  // The one above with one digit changed in each of its four 32-bit words in turn.
   '1f8fad5b-d9cb-469f-a165-70867728950e',
   '0f8fad5b-d9cc-469f-a165-70867728950e',
   '0f8fad5b-d9cb-469f-a166-70867728950e',
   '0f8fad5b-d9cb-469f-a165-70867728950f',
+]
+/** A few UUIDs, so that the same ones come back: kept as 16 bytes. */
+const uuidArb = fc.constantFrom(
+  '00000000-0000-0000-0000-000000000000',
+  'ffffffff-ffff-4fff-bfff-ffffffffffff',
   '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+  ...ONE_WORD_APART,
 )
+
+/** An id table where every id hashes alike: each lookup must compare keys, UUIDs word by word. */
+function collidingTable(fields: number): IdTable {
+  return Object.assign(new IdTable(fields), { hashChars: () => 1, hashWords: () => 1, hashAt: () => 1 })
+}
 /** Strings that are almost canonical UUIDs (upper case, a dash moved, a non-hex digit): kept as text. */
 const nearUuidArb = fc.oneof(
   uuidArb.map((id) => id.toUpperCase()),
@@ -93,9 +101,7 @@ describe('IdTable', () => {
   it('tells ids apart by their keys alone when every hash collides', () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 150 }), (ops) => {
-        const table = new IdTable(1)
-        // Every id hashes alike: each lookup must compare keys, UUIDs word by word, text unit by unit.
-        Object.assign(table, { hashChars: () => 1, hashWords: () => 1, hashAt: () => 1 })
+        const table = collidingTable(1)
         const model = new Map<string, number>()
         for (const { op, id, value } of ops) {
           if (op === 'insert') {
@@ -115,17 +121,8 @@ describe('IdTable', () => {
   })
 
   it('tells apart UUIDs that differ in one word only, and a UUID from its text in upper case', () => {
-    const table = new IdTable(1)
-    Object.assign(table, { hashChars: () => 1, hashWords: () => 1, hashAt: () => 1 })
-    const base = '0f8fad5b-d9cb-469f-a165-70867728950e'
-    const ids = [
-      base,
-      '1f8fad5b-d9cb-469f-a165-70867728950e',
-      '0f8fad5b-d9cc-469f-a165-70867728950e',
-      '0f8fad5b-d9cb-469f-a166-70867728950e',
-      '0f8fad5b-d9cb-469f-a165-70867728950f',
-      base.toUpperCase(),
-    ]
+    const table = collidingTable(1)
+    const ids = [...ONE_WORD_APART, ONE_WORD_APART[0]!.toUpperCase()]
     ids.forEach((id, i) => {
       table.pool[table.insert(id)] = i + 1
     })

@@ -1,5 +1,5 @@
 import type { Model } from '../model/model.ts'
-import { ORG, TEAM_ROLE } from '../model/model.ts'
+import { ORG } from '../model/model.ts'
 import { buildAccess, ensureAccess } from './access.ts'
 import { AnsweredCounts } from './answered.ts'
 import type { BindingTable } from './bindings.ts'
@@ -441,7 +441,7 @@ function toExplainFact(bindings: BindingTable, fact: TraceFact): ExplainFact {
         kind: 'binding',
         bindingId: bindings.idOf(b),
         principal: principalRef(bindings.principal[b]!),
-        roleKey: bindings.roleKey(b, TEAM_ROLE),
+        roleKey: bindings.roleKey(b),
         role: fact.role?.key ?? null,
         scope: { type: scope.type, id: scope.id },
         status: fact.status,

@@ -1,3 +1,4 @@
+import { TEAM_ROLE } from '../model/model.ts'
 import type { RoleHandle } from './compiled-model.ts'
 import type { Id } from './data.ts'
 import { IdTable } from './id-table.ts'
@@ -86,9 +87,9 @@ export class BindingTable {
   }
 
   /** The key the binding names: its role's (a custom role's handle keeps its key), or `team`. */
-  roleKey(b: number, teamRole: string): string {
+  roleKey(b: number): string {
     const role = this.role[b]
-    return role == null ? teamRole : role.key
+    return role == null ? TEAM_ROLE : role.key
   }
 
   /** The org the binding lives in (its scope, or its scope resource's org). */

@@ -40,7 +40,7 @@ export class IdTable {
   /** The offset of the id's fields in `pool`, or -1. */
   find(id: string): number {
     const uuid = this.key(id)
-    return this.findKeyed(id, uuid, uuid ? this.hashWords(this.words, 0) : this.hashChars(id))
+    return this.findKeyed(id, uuid, this.hashKey(id, uuid))
   }
 
   private findKeyed(id: string, uuid: boolean, hash: number): number {
@@ -60,7 +60,7 @@ export class IdTable {
   /** The offset of the id's fields: the existing record's, or a new one with every field 0. */
   insert(id: string): number {
     const uuid = this.key(id)
-    const hash = uuid ? this.hashWords(this.words, 0) : this.hashChars(id)
+    const hash = this.hashKey(id, uuid)
     const found = this.findKeyed(id, uuid, hash)
     if (found >= 0) return found
     const head = uuid ? UUID : id.length
@@ -178,9 +178,14 @@ export class IdTable {
     )
   }
 
+  /** The hash of the id `key` just read: of its four words if a UUID, else of its text. */
+  private hashKey(id: string, uuid: boolean): number {
+    return uuid ? this.hashWords(this.words, 0) : this.hashChars(id)
+  }
+
   private hashChars(id: string): number {
     let h = this.seed
-    for (let c = 0; c < id.length; c++) h = Math.imul(h ^ id.charCodeAt(c), 0x01000193)
+    for (let c = 0; c < id.length; c++) h = fnv(h, id.charCodeAt(c))
     // Odd, so never EMPTY or DELETED.
     return h | 1
   }
@@ -247,7 +252,7 @@ export class IdTable {
     let h = this.seed
     for (let c = 0; c < head; c++) {
       const word = pool[record + 1 + (c >> 1)]!
-      h = Math.imul(h ^ ((c & 1) === 0 ? word & 0xffff : word >>> 16), 0x01000193)
+      h = fnv(h, (c & 1) === 0 ? word & 0xffff : word >>> 16)
     }
     return h | 1
   }
@@ -284,6 +289,9 @@ const UUID = 0x7ffffff0
 function keyInts(head: number): number {
   return head === UUID ? 4 : (head + 1) >> 1
 }
+
+/** One step of FNV-1a over a UTF-16 code unit: `hashChars` and `hashAt` must agree. */
+const fnv = (h: number, unit: number) => Math.imul(h ^ unit, 0x01000193)
 
 /** Code units c and c + 1 of the id in one int (0 past the end). */
 function pair(id: string, c: number): number {
