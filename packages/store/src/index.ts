@@ -6,6 +6,7 @@ export {
   pruneAudit,
   verifyChain,
 } from './audit.repository.ts'
+export { type Changed, changed, changes } from './changed.ts'
 export * as bindings from './bindings.repository.ts'
 export { CHANGES_CHANNEL, changesSince, currentRevision, recordChanges } from './changes.repository.ts'
 export { type DatabaseConfig, migrate, openStore, type Store } from './connect.ts'

@@ -10,6 +10,7 @@ import {
 import {
   type AuditInput,
   appendAudit,
+  type Changed,
   type Db,
   mapPgErrors,
   members,
@@ -176,6 +177,8 @@ async function assertEveryoneStillOwnsAnOrg(
 export interface Work {
   tx: Tx
   change(...changes: Change[]): void
+  /** Records a repository write's engine changes with this transaction and returns its value. */
+  apply<T>(result: Changed<T>): T
   audit(entry: Omit<AuditInput, 'actorType' | 'actorId' | 'ip' | 'userAgent' | 'requestId'>): void
   /**
    * Call before a change that may take owner roles away in these orgs: where the model says every user
@@ -214,6 +217,10 @@ export async function write<T>(
       const work: Work = {
         tx,
         change: (...c) => changes.push(...c),
+        apply: (result) => {
+          changes.push(...result.changes)
+          return result.value
+        },
         audit: (entry) =>
           audits.push({
             ...entry,

@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto'
+import pg from 'pg'
+import { afterAll, beforeAll } from 'vitest'
+import { migrate, openStore, type Store } from '../../src/index.ts'
+
+/** Every store suite runs on PGlite, and on PostgreSQL when ORGKIT_TEST_DATABASE_URL is set. */
+export const url = process.env.ORGKIT_TEST_DATABASE_URL
+export const TARGETS = url ? (['pglite', 'postgres'] as const) : (['pglite'] as const)
+export type Target = (typeof TARGETS)[number]
+
+/**
+ * A migrated store for the surrounding `describe` (a schema of its own on PostgreSQL, dropped afterwards).
+ * Call inside `describe.each(TARGETS)`; read `.store` from the returned handle inside tests.
+ */
+export function useStore(kind: Target): { readonly store: Store } {
+  const handle = { store: undefined as unknown as Store }
+  const schema = `orgkit_store_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  beforeAll(async () => {
+    handle.store = await openStore(kind === 'pglite' ? { dataDir: 'memory://' } : { url, schema, poolSize: 12 })
+    await migrate(handle.store.db)
+  })
+  afterAll(async () => {
+    await handle.store?.close()
+    if (kind === 'postgres') {
+      const admin = new pg.Client({ connectionString: url })
+      await admin.connect()
+      await admin.query(`drop schema if exists "${schema}" cascade`)
+      await admin.end()
+    }
+  })
+  return handle
+}
