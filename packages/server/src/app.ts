@@ -12,15 +12,7 @@ import { answerError, PROBLEM_TYPE, problem, validationError } from './errors.ts
 import { Metrics } from './metrics.ts'
 import { authenticate } from './middleware/auth.ts'
 import { assertJsonBody, bodyTooLarge, MAX_BODY_BYTES, requestIdOf } from './request.ts'
-import { accessRoutes } from './routes/access.ts'
-import { accountRoutes } from './routes/accounts.ts'
-import { auditWebhookRoutes } from './routes/audit-webhooks.ts'
-import { billingRoutes } from './routes/billing.ts'
-import { checkRoutes } from './routes/check.ts'
-import { invitationRoutes } from './routes/invitations.ts'
-import { orgRoutes } from './routes/orgs.ts'
-import { resourceRoutes } from './routes/resources.ts'
-import { userRoutes } from './routes/users.ts'
+import { routeModules } from './routes/index.ts'
 import { readsLocalOutbox } from './security/local-outbox.ts'
 import type { Ctx } from './services/context.ts'
 
@@ -105,19 +97,7 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
   })
   app.notFound((c) => problem(c, new OrgkitError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)))
 
-  for (const routes of [
-    userRoutes,
-    accountRoutes,
-    orgRoutes,
-    invitationRoutes,
-    resourceRoutes,
-    accessRoutes,
-    auditWebhookRoutes,
-    billingRoutes,
-    checkRoutes,
-  ]) {
-    routes(app, ctx)
-  }
+  for (const routes of routeModules) routes(app, ctx)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

@@ -3,6 +3,8 @@ import { z } from '@hono/zod-openapi'
 /** Shared request and response schemas: one zod schema validates, types and documents. */
 export const Uuid = z.uuid()
 export const OrgParams = z.object({ orgId: Uuid.openapi({ param: { name: 'orgId', in: 'path' } }) })
+/** An org's entity addressed by its id: /v1/orgs/{orgId}/<things>/{id}. */
+export const IdParams = OrgParams.extend({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) })
 export const Name = z.string().trim().min(1).max(200)
 export const RoleKey = z
   .string()
@@ -26,6 +28,8 @@ export const ResourceRef = z
   ])
   .openapi('ResourceRef')
 export const Revision = z.number().int().nonnegative()
+/** What a delete (or another write with nothing else to say) answers. */
+export const Revised = z.object({ revision: z.number() })
 
 export const Problem = z
   .object({

@@ -4,32 +4,16 @@ import type { RouteModule } from '../env.ts'
 import { endSession, startSession } from '../middleware/auth.ts'
 import { body, errorResponses, json, Name, Uuid } from '../schemas.ts'
 import * as accounts from '../services/accounts.ts'
-import * as apiKeys from '../services/api-keys.ts'
 import * as invitations from '../services/invitations.ts'
-import * as mfa from '../services/mfa.ts'
 
+const tags = ['Accounts']
 const Email = z.email().max(320)
 const Password = z.string().min(1).max(4096)
 const Ok = z.object({ ok: z.literal(true) })
 const SignedIn = z.object({ status: z.literal('signed_in'), userId: Uuid, csrfToken: z.string() })
-const ApiKey = z
-  .object({
-    id: Uuid,
-    name: z.string(),
-    prefix: z.string(),
-    orgIds: z.array(z.string()).nullable(),
-    resourceIds: z.array(z.string()).nullable(),
-    permissions: z.array(z.string()).nullable(),
-    expiresAt: z.string().nullable(),
-    revokedAt: z.string().nullable(),
-    lastUsedAt: z.string().nullable(),
-    createdAt: z.string(),
-  })
-  .openapi('ApiKey')
 
-/** Sign-up, sign-in, sessions, 2FA and the user's own API keys (SPEC 3, 6). */
+/** Accounts and sessions (SPEC 3): sign-up, email verification, password reset, sign-in and out. */
 export const accountRoutes: RouteModule = (app, ctx) => {
-  const tags = ['Accounts']
   app.openapi(
     createRoute({
       method: 'post',
@@ -179,126 +163,9 @@ export const accountRoutes: RouteModule = (app, ctx) => {
       responses: { 200: json(Ok), ...errorResponses },
     }),
     async (c) => {
-      await accounts.changePassword(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        c.req.valid('json'),
-        c.get('sessionToken') ?? null,
-      )
+      const session = c.get('sessionToken') ?? null
+      await accounts.changePassword(ctx, c.get('actor'), c.get('meta'), c.req.valid('json'), session)
       return c.json({ ok: true as const }, 200)
     },
-  )
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/me/mfa/totp',
-      tags,
-      summary: 'Start TOTP enrolment: secret, otpauth URL and QR code',
-      responses: {
-        200: json(z.object({ secret: z.string(), otpauthUrl: z.string(), qrSvg: z.string() })),
-        ...errorResponses,
-      },
-    }),
-    async (c) => c.json(await mfa.enrolTotp(ctx, c.get('actor'), c.get('meta')), 200),
-  )
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/me/mfa/totp/confirm',
-      tags,
-      summary: 'Turn TOTP on with a first code; answers recovery codes once',
-      request: body(z.object({ code: z.string().max(10) }).strict()),
-      responses: {
-        200: json(z.object({ recoveryCodes: z.array(z.string()), revision: z.number() })),
-        ...errorResponses,
-      },
-    }),
-    async (c) =>
-      c.json(await mfa.confirmTotp(ctx, c.get('actor'), c.get('meta'), c.req.valid('json').code), 200),
-  )
-  app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/v1/me/mfa/totp',
-      tags,
-      summary: 'Turn TOTP off (password and a code again)',
-      request: body(
-        z
-          .object({
-            password: Password,
-            totp: z.string().max(10).optional(),
-            recoveryCode: z.string().max(20).optional(),
-          })
-          .strict(),
-      ),
-      responses: { 200: json(z.object({ revision: z.number() })), ...errorResponses },
-    }),
-    async (c) => c.json(await mfa.disableTotp(ctx, c.get('actor'), c.get('meta'), c.req.valid('json')), 200),
-  )
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/me/api-keys',
-      tags,
-      summary: 'Your API keys (never their secrets)',
-      responses: { 200: json(z.object({ items: z.array(ApiKey) })), ...errorResponses },
-    }),
-    async (c) => c.json({ items: await apiKeys.listApiKeys(ctx, c.get('actor')) }, 200),
-  )
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/me/api-keys',
-      tags,
-      summary: 'Create an API key; its secret is answered this once',
-      request: body(
-        z
-          .object({
-            name: Name,
-            orgIds: z.array(Uuid).max(100).optional(),
-            resourceIds: z.array(Uuid).max(1000).optional(),
-            role: z.string().max(64).optional(),
-            permissions: z.array(z.string().max(128)).max(500).optional(),
-            expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
-          })
-          .strict(),
-      ),
-      responses: {
-        201: json(ApiKey.extend({ secret: z.string(), revision: z.number() }), 'Created'),
-        ...errorResponses,
-      },
-    }),
-    async (c) =>
-      c.json(await apiKeys.createApiKey(ctx, c.get('actor'), c.get('meta'), c.req.valid('json')), 201),
-  )
-  app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/v1/me/api-keys/{id}',
-      tags,
-      summary: 'Revoke an API key',
-      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }) },
-      responses: { 200: json(z.object({ revision: z.number() })), ...errorResponses },
-    }),
-    async (c) => {
-      const { revision } = await apiKeys.revokeApiKey(
-        ctx,
-        c.get('actor'),
-        c.get('meta'),
-        c.req.valid('param').id,
-      )
-      return c.json({ revision }, 200)
-    },
-  )
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/captcha',
-      tags,
-      summary: 'A proof-of-work captcha challenge (ALTCHA)',
-      responses: { 200: json(z.record(z.string(), z.unknown())), ...errorResponses },
-    }),
-    async (c) => c.json((await ctx.captcha.challenge()) as Record<string, unknown>, 200),
   )
 }

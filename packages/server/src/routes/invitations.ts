@@ -1,11 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
 import type { RouteModule } from '../env.ts'
-import { body, errorResponses, json, Name, OrgParams, Uuid, written } from '../schemas.ts'
+import { body, errorResponses, IdParams, json, Name, OrgParams, Revised, Uuid } from '../schemas.ts'
 import { readsLocalOutbox } from '../security/local-outbox.ts'
 import type { Actor } from '../services/context.ts'
 import * as invitations from '../services/invitations.ts'
-import * as security from '../services/security.ts'
 
 const Invitation = z
   .object({
@@ -20,7 +19,6 @@ const Invitation = z
     createdAt: z.string(),
   })
   .openapi('Invitation')
-const IdParams = OrgParams.extend({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) })
 const TokenParams = z.object({
   token: z
     .string()
@@ -28,28 +26,8 @@ const TokenParams = z.object({
     .max(200)
     .openapi({ param: { name: 'token', in: 'path' } }),
 })
-const Policy = z
-  .object({
-    requireMfa: z.boolean(),
-    passwordPolicy: z
-      .object({
-        minLength: z.number().int().min(8).max(128),
-        requireUpper: z.boolean(),
-        requireDigit: z.boolean(),
-        requireSpecial: z.boolean(),
-        rejectCommon: z.boolean(),
-      })
-      .strict()
-      .nullable(),
-    apiKeyPolicy: z
-      .object({ requireExpiry: z.boolean(), maxDays: z.number().int().min(1).max(3650).nullable() })
-      .strict()
-      .nullable(),
-  })
-  .strict()
-  .openapi('SecurityPolicy')
 
-/** Invitations (seed 001's flow), org security policies, and the local mail outbox. */
+/** Invitations (seed 001's flow), and the local mail outbox their links can be read from. */
 export const invitationRoutes: RouteModule = (app, ctx) => {
   const tags = ['Invitations']
   app.openapi(
@@ -122,7 +100,7 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       tags,
       summary: 'Revoke a pending invitation',
       request: { params: IdParams },
-      responses: { 200: json(z.object({ revision: z.number() })), ...errorResponses },
+      responses: { 200: json(Revised), ...errorResponses },
     }),
     async (c) => {
       const { orgId, id } = c.req.valid('param')
@@ -171,70 +149,6 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       c.json(await invitations.accept(ctx, c.get('actor'), c.get('meta'), c.req.valid('param').token), 200),
   )
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/orgs/{orgId}/security',
-      tags: ['Security'],
-      summary: "The org's security policy",
-      request: { params: OrgParams },
-      responses: { 200: json(Policy), ...errorResponses },
-    }),
-    async (c) => c.json(await security.getSecurity(ctx, c.get('actor'), c.req.valid('param').orgId), 200),
-  )
-  app.openapi(
-    createRoute({
-      method: 'put',
-      path: '/v1/orgs/{orgId}/security',
-      tags: ['Security'],
-      summary: 'Set 2FA, password and API key policies (super admins)',
-      request: { params: OrgParams, ...body(Policy) },
-      responses: { 200: json(Policy.extend({ revision: z.number() })), ...errorResponses },
-    }),
-    async (c) => {
-      return c.json(
-        written(
-          await security.putSecurity(
-            ctx,
-            c.get('actor'),
-            c.get('meta'),
-            c.req.valid('param').orgId,
-            c.req.valid('json'),
-          ),
-        ),
-        200,
-      )
-    },
-  )
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/orgs/{orgId}/security/compliance',
-      tags: ['Security'],
-      summary: 'Members and whether each meets the policy',
-      request: { params: OrgParams },
-      responses: {
-        200: json(
-          z.object({
-            items: z.array(
-              z.object({
-                userId: Uuid,
-                email: z.string(),
-                name: z.string(),
-                mfaEnabled: z.boolean(),
-                mfaOk: z.boolean(),
-                passwordOk: z.boolean(),
-                compliant: z.boolean(),
-              }),
-            ),
-            nonCompliant: z.number(),
-          }),
-        ),
-        ...errorResponses,
-      },
-    }),
-    async (c) => c.json(await security.compliance(ctx, c.get('actor'), c.req.valid('param').orgId), 200),
-  )
   app.openapi(
     createRoute({
       method: 'get',

@@ -3,22 +3,20 @@ import type { RouteModule } from '../env.ts'
 import {
   body,
   errorResponses,
+  IdParams,
   json,
   Name,
   OrgParams,
   Override,
-  Principal,
   Resource,
+  Revised,
   Uuid,
   withRevision,
   written,
 } from '../schemas.ts'
-import * as overrides from '../services/overrides.ts'
 import * as resources from '../services/resources.ts'
 
 const tags = ['Resources']
-const ResourceParams = OrgParams.extend({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) })
-
 const AccessEntry = z.object({
   bindingId: Uuid,
   principal: z.object({
@@ -34,6 +32,7 @@ const AccessEntry = z.object({
   expiresAt: z.string().nullable(),
 })
 
+/** An organization's resources (apps, channels …) and who has access to each. */
 export const resourceRoutes: RouteModule = (app, ctx) => {
   app.openapi(
     createRoute({
@@ -76,15 +75,10 @@ export const resourceRoutes: RouteModule = (app, ctx) => {
       responses: { 201: json(withRevision(Resource.shape), 'Created'), ...errorResponses },
     }),
     async (c) => {
+      const { orgId } = c.req.valid('param')
       return c.json(
         written(
-          await resources.createResource(
-            ctx,
-            c.get('actor'),
-            c.get('meta'),
-            c.req.valid('param').orgId,
-            c.req.valid('json'),
-          ),
+          await resources.createResource(ctx, c.get('actor'), c.get('meta'), orgId, c.req.valid('json')),
         ),
         201,
       )
@@ -96,7 +90,7 @@ export const resourceRoutes: RouteModule = (app, ctx) => {
       path: '/v1/orgs/{orgId}/resources/{id}',
       tags,
       summary: 'A resource',
-      request: { params: ResourceParams },
+      request: { params: IdParams },
       responses: { 200: json(Resource), ...errorResponses },
     }),
     async (c) => {
@@ -110,22 +104,14 @@ export const resourceRoutes: RouteModule = (app, ctx) => {
       path: '/v1/orgs/{orgId}/resources/{id}',
       tags,
       summary: 'Rename a resource',
-      request: { params: ResourceParams, ...body(z.object({ name: Name }).strict()) },
+      request: { params: IdParams, ...body(z.object({ name: Name }).strict()) },
       responses: { 200: json(withRevision(Resource.shape)), ...errorResponses },
     }),
     async (c) => {
       const { orgId, id } = c.req.valid('param')
+      const { name } = c.req.valid('json')
       return c.json(
-        written(
-          await resources.renameResource(
-            ctx,
-            c.get('actor'),
-            c.get('meta'),
-            orgId,
-            id,
-            c.req.valid('json').name,
-          ),
-        ),
+        written(await resources.renameResource(ctx, c.get('actor'), c.get('meta'), orgId, id, name)),
         200,
       )
     },
@@ -136,8 +122,8 @@ export const resourceRoutes: RouteModule = (app, ctx) => {
       path: '/v1/orgs/{orgId}/resources/{id}',
       tags,
       summary: 'Delete a resource and everything below it',
-      request: { params: ResourceParams },
-      responses: { 200: json(z.object({ revision: z.number() })), ...errorResponses },
+      request: { params: IdParams },
+      responses: { 200: json(Revised), ...errorResponses },
     }),
     async (c) => {
       const { orgId, id } = c.req.valid('param')
@@ -151,7 +137,7 @@ export const resourceRoutes: RouteModule = (app, ctx) => {
       path: '/v1/orgs/{orgId}/resources/{id}/access',
       tags,
       summary: 'The Access tab: roles on this resource and above it, overrides on it and below it',
-      request: { params: ResourceParams },
+      request: { params: IdParams },
       responses: {
         200: json(
           z.object({ resource: Resource, entries: z.array(AccessEntry), overrides: z.array(Override) }),
@@ -162,50 +148,6 @@ export const resourceRoutes: RouteModule = (app, ctx) => {
     async (c) => {
       const { orgId, id } = c.req.valid('param')
       return c.json(await resources.accessOf(ctx, c.get('actor'), orgId, id), 200)
-    },
-  )
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/orgs/{orgId}/resources/{id}/overrides',
-      tags,
-      summary: 'Overrides on this resource and the resources directly below it',
-      request: { params: ResourceParams },
-      responses: { 200: json(z.object({ items: z.array(Override) })), ...errorResponses },
-    }),
-    async (c) => {
-      const { orgId, id } = c.req.valid('param')
-      return c.json({ items: await overrides.listOverrides(ctx, c.get('actor'), orgId, id) }, 200)
-    },
-  )
-  app.openapi(
-    createRoute({
-      method: 'put',
-      path: '/v1/orgs/{orgId}/resources/{id}/overrides',
-      tags,
-      summary: 'Set one override: allow, deny or default',
-      request: {
-        params: ResourceParams,
-        ...body(
-          z
-            .object({
-              principal: Principal,
-              permission: z.string().min(1),
-              effect: z.enum(['allow', 'deny', 'default']),
-            })
-            .strict(),
-        ),
-      },
-      responses: { 200: json(withRevision(Override.shape)), ...errorResponses },
-    }),
-    async (c) => {
-      const { orgId, id } = c.req.valid('param')
-      return c.json(
-        written(
-          await overrides.putOverride(ctx, c.get('actor'), c.get('meta'), orgId, id, c.req.valid('json')),
-        ),
-        200,
-      )
     },
   )
 }

@@ -1,0 +1,74 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { RouteModule } from '../env.ts'
+import { body, errorResponses, json, Name, Revised, Uuid } from '../schemas.ts'
+import * as apiKeys from '../services/api-keys.ts'
+
+const tags = ['Accounts']
+const ApiKey = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    prefix: z.string(),
+    orgIds: z.array(z.string()).nullable(),
+    resourceIds: z.array(z.string()).nullable(),
+    permissions: z.array(z.string()).nullable(),
+    expiresAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('ApiKey')
+const ApiKeyInput = z
+  .object({
+    name: Name,
+    orgIds: z.array(Uuid).max(100).optional(),
+    resourceIds: z.array(Uuid).max(1000).optional(),
+    role: z.string().max(64).optional(),
+    permissions: z.array(z.string().max(128)).max(500).optional(),
+    expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
+  })
+  .strict()
+
+/** Your own API keys: a secret shown once, narrowed to orgs, resources, a role or permissions. */
+export const apiKeyRoutes: RouteModule = (app, ctx) => {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/me/api-keys',
+      tags,
+      summary: 'Your API keys (never their secrets)',
+      responses: { 200: json(z.object({ items: z.array(ApiKey) })), ...errorResponses },
+    }),
+    async (c) => c.json({ items: await apiKeys.listApiKeys(ctx, c.get('actor')) }, 200),
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/me/api-keys',
+      tags,
+      summary: 'Create an API key; its secret is answered this once',
+      request: body(ApiKeyInput),
+      responses: {
+        201: json(ApiKey.extend({ secret: z.string(), revision: z.number() }), 'Created'),
+        ...errorResponses,
+      },
+    }),
+    async (c) =>
+      c.json(await apiKeys.createApiKey(ctx, c.get('actor'), c.get('meta'), c.req.valid('json')), 201),
+  )
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/me/api-keys/{id}',
+      tags,
+      summary: 'Revoke an API key',
+      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }) },
+      responses: { 200: json(Revised), ...errorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const { revision } = await apiKeys.revokeApiKey(ctx, c.get('actor'), c.get('meta'), id)
+      return c.json({ revision }, 200)
+    },
+  )
+}

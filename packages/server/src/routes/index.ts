@@ -1,0 +1,47 @@
+import type { RouteModule } from '../env.ts'
+import { accountRoutes } from './accounts.ts'
+import { apiKeyRoutes } from './api-keys.ts'
+import { auditRoutes } from './audit.ts'
+import { billingRoutes } from './billing.ts'
+import { bindingRoutes } from './bindings.ts'
+import { captchaRoutes } from './captcha.ts'
+import { checkRoutes } from './check.ts'
+import { creditRoutes } from './credits.ts'
+import { groupRoutes } from './groups.ts'
+import { invitationRoutes } from './invitations.ts'
+import { invoiceRoutes } from './invoices.ts'
+import { memberRoutes } from './members.ts'
+import { mfaRoutes } from './mfa.ts'
+import { orgRoutes } from './orgs.ts'
+import { overrideRoutes } from './overrides.ts'
+import { resourceRoutes } from './resources.ts'
+import { roleRoutes } from './roles.ts'
+import { securityRoutes } from './security.ts'
+import { usageRoutes } from './usage.ts'
+import { userRoutes } from './users.ts'
+import { webhookRoutes } from './webhooks.ts'
+
+/** Every route module, one per resource, in the order the OpenAPI document lists them. */
+export const routeModules: readonly RouteModule[] = [
+  userRoutes,
+  accountRoutes,
+  mfaRoutes,
+  apiKeyRoutes,
+  captchaRoutes,
+  orgRoutes,
+  memberRoutes,
+  invitationRoutes,
+  securityRoutes,
+  resourceRoutes,
+  overrideRoutes,
+  roleRoutes,
+  bindingRoutes,
+  groupRoutes,
+  auditRoutes,
+  webhookRoutes,
+  billingRoutes,
+  creditRoutes,
+  invoiceRoutes,
+  usageRoutes,
+  checkRoutes,
+]
