@@ -28,4 +28,5 @@ export {
 } from './snapshot.ts'
 export * as sqlEvaluator from './sql-evaluator.ts'
 export * as tokens from './tokens.repository.ts'
+export * as usage from './usage.repository.ts'
 export * as users from './users.repository.ts'
