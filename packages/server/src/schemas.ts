@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { ERRORS, type ErrorCode, PLATFORM_PERMISSIONS } from '@orgkit/core'
 
 /** Shared request and response schemas: one zod schema validates, types and documents. */
 export const Uuid = z.uuid()
@@ -10,7 +11,15 @@ export const RoleKey = z
   .string()
   .regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case')
   .max(64)
+/**
+ * A permission key of the model in force (GET /v1/model). A string in the document: the model is chosen at
+ * deploy time and may be a custom one. Every model declares the `PlatformPermission` ones.
+ */
 export const PermissionKey = z.string().max(128)
+/** The permissions every model declares on `org` (core's PLATFORM_PERMISSIONS): typed in any deployment. */
+export const PlatformPermission = z
+  .enum(PLATFORM_PERMISSIONS)
+  .openapi('PlatformPermission', { description: 'A permission every model declares on org' })
 
 export const Principal = z
   .object({ type: z.enum(['user', 'group']), id: Uuid })
@@ -31,12 +40,20 @@ export const Revision = z.number().int().nonnegative()
 /** What a delete (or another write with nothing else to say) answers. */
 export const Revised = z.object({ revision: z.number() })
 
+/**
+ * A problem's stable `code`: the catalogue's (packages/core/src/errors.ts), or INTERNAL for a bug (the 500
+ * of errors.ts). An enum in the document, so the SDK and the console switch on typed codes.
+ */
+export const ProblemCode = z
+  .enum([...(Object.keys(ERRORS) as ErrorCode[]), 'INTERNAL'])
+  .openapi('ErrorCode', { description: "The catalogue's stable error codes; INTERNAL is a bug (500)" })
+
 export const Problem = z
   .object({
     type: z.string(),
     title: z.string(),
     status: z.number().int(),
-    code: z.string(),
+    code: ProblemCode,
     detail: z.string(),
     details: z.record(z.string(), z.unknown()).optional(),
     requestId: z.string().optional(),
@@ -140,7 +157,17 @@ export const errorResponses = {
   409: { description: 'Conflict', content: { 'application/problem+json': { schema: Problem } } },
 } as const
 
-/** A required JSON request body. */
+/**
+ * For the operations a rate limit guards (security/rate-limit.ts): RATE_LIMITED, with `details.retryAfter`
+ * in seconds. test/openapi.contract.test.ts fails when an operation that can answer it lacks this.
+ */
+export const rateLimited = {
+  429: {
+    description: 'Too many attempts (RATE_LIMITED); details.retryAfter says in how many seconds to retry',
+    content: { 'application/problem+json': { schema: Problem } },
+  },
+} as const
+
 /**
  * A JSON request body. The validator middleware calls `safeParseAsync`, and zod only compiles an object
  * schema into its one-function fast path on a synchronous parse: 4-5x slower on a batch of checks. Our

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
 import type { RouteModule } from '../env.ts'
 import { endSession, startSession } from '../middleware/auth.ts'
-import { body, errorResponses, json, Name, Uuid } from '../schemas.ts'
+import { body, errorResponses, json, Name, rateLimited, Uuid } from '../schemas.ts'
 import * as accounts from '../services/accounts.ts'
 import * as invitations from '../services/invitations.ts'
 
@@ -19,7 +19,9 @@ export const accountRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/auth/signup',
       tags,
-      summary: 'Create an account (with an invitation token: verified and joined at once)',
+      operationId: 'signUp',
+      summary: 'Sign up',
+      description: 'Create an account (with an invitation token: verified and joined at once)',
       request: body(
         z
           .object({
@@ -34,6 +36,7 @@ export const accountRoutes: RouteModule = (app, ctx) => {
         200: json(z.object({ status: z.literal('verification_sent') })),
         201: json(SignedIn, 'Signed in'),
         ...errorResponses,
+        ...rateLimited,
       },
     }),
     async (c) => {
@@ -60,9 +63,11 @@ export const accountRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/auth/verify',
       tags,
-      summary: 'Verify an email with the link’s token',
+      operationId: 'verifyEmail',
+      summary: 'Verify an email',
+      description: 'Verify an email with the link’s token, and sign in',
       request: body(z.object({ token: z.string().min(1).max(200) }).strict()),
-      responses: { 200: json(SignedIn), ...errorResponses },
+      responses: { 200: json(SignedIn), ...errorResponses, ...rateLimited },
     }),
     async (c) => {
       const session = await accounts.verifyEmail(ctx, c.get('meta'), c.req.valid('json').token)
@@ -75,9 +80,16 @@ export const accountRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/auth/password-reset',
       tags,
-      summary: 'Forgot password: mail a reset link (the same answer whether or not the email has an account)',
+      operationId: 'requestPasswordReset',
+      summary: 'Request a password reset',
+      description:
+        'Forgot password: mail a reset link (the same answer whether or not the email has an account)',
       request: body(z.object({ email: Email }).strict()),
-      responses: { 202: json(z.object({ status: z.literal('sent') }), 'Accepted'), ...errorResponses },
+      responses: {
+        202: json(z.object({ status: z.literal('sent') }), 'Accepted'),
+        ...errorResponses,
+        ...rateLimited,
+      },
     }),
     async (c) => {
       await accounts.requestPasswordReset(ctx, c.get('meta'), c.req.valid('json').email)
@@ -89,9 +101,11 @@ export const accountRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/auth/password-reset/confirm',
       tags,
-      summary: 'Set a new password with a reset link’s token; every session ends',
+      operationId: 'confirmPasswordReset',
+      summary: 'Reset a password',
+      description: 'Set a new password with a reset link’s token; every session ends',
       request: body(z.object({ token: z.string().min(1).max(200), password: Password }).strict()),
-      responses: { 200: json(Ok), ...errorResponses },
+      responses: { 200: json(Ok), ...errorResponses, ...rateLimited },
     }),
     async (c) => {
       await accounts.resetPassword(ctx, c.get('meta'), c.req.valid('json'))
@@ -103,7 +117,9 @@ export const accountRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/auth/login',
       tags,
-      summary: 'Sign in; with 2FA on, answers 401 MFA_REQUIRED until a valid code comes',
+      operationId: 'signIn',
+      summary: 'Sign in',
+      description: 'Sign in; with 2FA on, answers 401 MFA_REQUIRED until a valid code comes',
       request: body(
         z
           .object({
@@ -114,7 +130,7 @@ export const accountRoutes: RouteModule = (app, ctx) => {
           })
           .strict(),
       ),
-      responses: { 200: json(SignedIn), ...errorResponses },
+      responses: { 200: json(SignedIn), ...errorResponses, ...rateLimited },
     }),
     async (c) => {
       const session = await accounts.login(ctx, c.get('meta'), c.req.valid('json'))
@@ -127,7 +143,9 @@ export const accountRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/auth/logout',
       tags,
-      summary: 'End this session',
+      operationId: 'signOut',
+      summary: 'Sign out',
+      description: 'End this session',
       responses: { 200: json(Ok), ...errorResponses },
     }),
     async (c) => {
@@ -142,7 +160,9 @@ export const accountRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/auth/logout-all',
       tags,
-      summary: 'End every session, on every device',
+      operationId: 'signOutEverywhere',
+      summary: 'Sign out everywhere',
+      description: 'End every session, on every device',
       responses: { 200: json(Ok), ...errorResponses },
     }),
     async (c) => {
@@ -158,7 +178,9 @@ export const accountRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/me/password',
       tags,
-      summary: 'Change your password (other sessions end)',
+      operationId: 'changePassword',
+      summary: 'Change your password',
+      description: 'Change your password (other sessions end)',
       request: body(z.object({ current: Password, next: Password }).strict()),
       responses: { 200: json(Ok), ...errorResponses },
     }),

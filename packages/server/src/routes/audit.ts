@@ -37,7 +37,9 @@ export const auditRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/orgs/{orgId}/audit-logs',
       tags,
-      summary: 'Audit entries, newest first',
+      operationId: 'listAuditLogs',
+      summary: 'List audit entries',
+      description: 'Audit entries, newest first',
       request: {
         params: OrgParams,
         query: AuditFilters.extend({
@@ -64,7 +66,9 @@ export const auditRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/orgs/{orgId}/audit-logs/export',
       tags,
-      summary: 'The whole (filtered) log as CSV or JSON, streamed',
+      operationId: 'exportAuditLogs',
+      summary: 'Export the audit log',
+      description: 'The whole (filtered) log as CSV or JSON, streamed',
       request: {
         params: OrgParams,
         query: AuditFilters.extend({ format: z.enum(['csv', 'json']).default('json') }),
@@ -95,7 +99,9 @@ export const auditRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/orgs/{orgId}/audit-logs/verify',
       tags,
-      summary: "Recompute the log's hash chain; report the first broken link",
+      operationId: 'verifyAuditLogs',
+      summary: 'Verify the audit log',
+      description: "Recompute the log's hash chain; report the first broken link",
       request: { params: OrgParams },
       responses: {
         200: json(

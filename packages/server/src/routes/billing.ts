@@ -32,7 +32,9 @@ export const billingRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/plans',
       tags,
-      summary: 'The plan catalogue',
+      operationId: 'listPlans',
+      summary: 'List plans',
+      description: 'The plan catalogue, with its currency and credit price',
       responses: {
         200: json(
           z.object({
@@ -52,7 +54,9 @@ export const billingRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/orgs/{orgId}/billing',
       tags,
-      summary: "The org's plan, billing email and credit balance (org.read_billing)",
+      operationId: 'getBilling',
+      summary: 'Get billing',
+      description: "The org's plan, billing email and credit balance (org.read_billing)",
       request: { params: OrgParams },
       responses: { 200: json(Billing), ...errorResponses },
     }),
@@ -63,7 +67,9 @@ export const billingRoutes: RouteModule = (app, ctx) => {
       method: 'patch',
       path: '/v1/orgs/{orgId}/billing',
       tags,
-      summary: 'Change the billing email (org.update_billing)',
+      operationId: 'updateBilling',
+      summary: 'Change the billing email',
+      description: 'Change the billing email (org.update_billing)',
       request: {
         params: OrgParams,
         ...body(z.object({ billingEmail: z.email().max(320).nullable() }).strict()),
@@ -83,7 +89,10 @@ export const billingRoutes: RouteModule = (app, ctx) => {
       method: 'put',
       path: '/v1/orgs/{orgId}/billing/plan',
       tags,
-      summary: 'Move the org to another plan; a downgrade its usage exceeds is refused (org.update_billing)',
+      operationId: 'changePlan',
+      summary: 'Change plan',
+      description:
+        'Move the org to another plan; a downgrade its usage exceeds is refused (org.update_billing)',
       request: { params: OrgParams, ...body(z.object({ plan: z.string().min(1).max(100) }).strict()) },
       responses: { 200: json(withRevision({ plan: Plan })), ...errorResponses },
     }),

@@ -1,6 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { RouteModule } from '../env.ts'
-import { body, errorResponses, json, PermissionKey, ResourceRef, Revision, Subject } from '../schemas.ts'
+import {
+  body,
+  errorResponses,
+  json,
+  PermissionKey,
+  ProblemCode,
+  ResourceRef,
+  Revision,
+  Subject,
+} from '../schemas.ts'
 import * as check from '../services/check.ts'
 import type { Actor, Ctx } from '../services/context.ts'
 
@@ -23,7 +32,9 @@ const Decision = z
  */
 export interface AuthorizationRoute<I extends z.ZodType = z.ZodType> {
   path: string
+  operationId: string
   summary: string
+  description: string
   input: I
   output: z.ZodType
   run(ctx: Ctx, actor: Actor, input: z.output<I>): Promise<object>
@@ -35,14 +46,18 @@ const route = <I extends z.ZodType>(r: AuthorizationRoute<I>) => r as unknown as
 export const authorizationRoutes: readonly AuthorizationRoute[] = [
   route({
     path: '/v1/check',
-    summary: 'May the subject (default: you) do this?',
+    operationId: 'checkPermission',
+    summary: 'Check a permission',
+    description: 'May the subject (default: you) do this?',
     input: CheckInput.strict(),
     output: Decision,
     run: check.check,
   }),
   route({
     path: '/v1/check/batch',
-    summary:
+    operationId: 'checkPermissions',
+    summary: 'Check many permissions',
+    description:
       "Many checks in one call; each answers or errs on its own. A check's subject defaults to the batch's, then to you",
     input: z
       .object({
@@ -59,7 +74,7 @@ export const authorizationRoutes: readonly AuthorizationRoute[] = [
         z.object({
           allowed: z.boolean(),
           reason: z.string(),
-          error: z.object({ code: z.string(), detail: z.string() }).optional(),
+          error: z.object({ code: ProblemCode, detail: z.string() }).optional(),
         }),
       ),
       revision: Revision,
@@ -68,7 +83,9 @@ export const authorizationRoutes: readonly AuthorizationRoute[] = [
   }),
   route({
     path: '/v1/list-resources',
-    summary: 'Which resources of a type may the subject do this on',
+    operationId: 'listPermittedResources',
+    summary: 'List permitted resources',
+    description: 'Which resources of a type may the subject do this on',
     input: z
       .object({
         subject: Subject.optional(),
@@ -82,7 +99,9 @@ export const authorizationRoutes: readonly AuthorizationRoute[] = [
   }),
   route({
     path: '/v1/list-principals',
-    summary: 'Who may do this on the resource',
+    operationId: 'listPermittedPrincipals',
+    summary: 'List permitted principals',
+    description: 'Who may do this on the resource',
     input: z
       .object({ permission: PermissionKey, resource: ResourceRef, atLeastRevision: Revision.optional() })
       .strict(),
@@ -91,7 +110,9 @@ export const authorizationRoutes: readonly AuthorizationRoute[] = [
   }),
   route({
     path: '/v1/explain',
-    summary: 'Why the decision is what it is: the binding, override or policy that decided',
+    operationId: 'explainPermission',
+    summary: 'Explain a decision',
+    description: 'Why the decision is what it is: the binding, override or policy that decided',
     input: CheckInput.strict(),
     output: z.record(z.string(), z.unknown()),
     run: check.explain,
@@ -99,13 +120,15 @@ export const authorizationRoutes: readonly AuthorizationRoute[] = [
 ]
 
 export const checkRoutes: RouteModule = (app, ctx) => {
-  for (const { path, summary, input, output, run } of authorizationRoutes) {
+  for (const { path, operationId, summary, description, input, output, run } of authorizationRoutes) {
     app.openapi(
       createRoute({
         method: 'post',
         path,
         tags: ['Authorization'],
+        operationId,
         summary,
+        description,
         request: body(input),
         responses: { 200: json(output), ...errorResponses },
       }),

@@ -24,7 +24,9 @@ export const creditRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/orgs/{orgId}/billing/credits',
       tags,
-      summary: 'The credit balance and ledger, newest first (org.read_billing)',
+      operationId: 'listCredits',
+      summary: 'List credits',
+      description: 'The credit balance and ledger, newest first (org.read_billing)',
       request: {
         params: OrgParams,
         query: z.object({
@@ -57,7 +59,9 @@ export const creditRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/orgs/{orgId}/billing/credits',
       tags,
-      summary:
+      operationId: 'addCredits',
+      summary: 'Add credits',
+      description:
         'Add a ledger entry: a purchase (org.update_billing), or a grant, consumption or refund (platform token)',
       request: {
         params: OrgParams,

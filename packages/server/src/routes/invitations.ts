@@ -1,7 +1,17 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
 import type { RouteModule } from '../env.ts'
-import { body, errorResponses, IdParams, json, Name, OrgParams, Revised, Uuid } from '../schemas.ts'
+import {
+  body,
+  errorResponses,
+  IdParams,
+  json,
+  Name,
+  OrgParams,
+  Revised,
+  rateLimited,
+  Uuid,
+} from '../schemas.ts'
 import { readsLocalOutbox } from '../security/local-outbox.ts'
 import type { Actor } from '../services/context.ts'
 import * as invitations from '../services/invitations.ts'
@@ -35,7 +45,9 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/orgs/{orgId}/invitations',
       tags,
-      summary: 'Pending invitations',
+      operationId: 'listInvitations',
+      summary: 'List invitations',
+      description: 'Invitations not yet accepted: pending or expired',
       request: { params: OrgParams },
       responses: { 200: json(z.object({ items: z.array(Invitation) })), ...errorResponses },
     }),
@@ -50,7 +62,9 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/orgs/{orgId}/invitations',
       tags,
-      summary: 'Invite by email with a role (captcha required for people)',
+      operationId: 'createInvitation',
+      summary: 'Invite someone',
+      description: 'Invite by email with a role (captcha required for people)',
       request: {
         params: OrgParams,
         ...body(
@@ -65,7 +79,11 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
             .strict(),
         ),
       },
-      responses: { 201: json(Invitation.extend({ revision: z.number() }), 'Created'), ...errorResponses },
+      responses: {
+        201: json(Invitation.extend({ revision: z.number() }), 'Created'),
+        ...errorResponses,
+        ...rateLimited,
+      },
     }),
     async (c) =>
       c.json(
@@ -84,9 +102,15 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/orgs/{orgId}/invitations/{id}/resend',
       tags,
-      summary: 'Resend with a new link (the old one stops working)',
+      operationId: 'resendInvitation',
+      summary: 'Resend an invitation',
+      description: 'Resend with a new link (the old one stops working)',
       request: { params: IdParams },
-      responses: { 200: json(Invitation.extend({ revision: z.number() })), ...errorResponses },
+      responses: {
+        200: json(Invitation.extend({ revision: z.number() })),
+        ...errorResponses,
+        ...rateLimited,
+      },
     }),
     async (c) => {
       const { orgId, id } = c.req.valid('param')
@@ -98,7 +122,9 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       method: 'delete',
       path: '/v1/orgs/{orgId}/invitations/{id}',
       tags,
-      summary: 'Revoke a pending invitation',
+      operationId: 'revokeInvitation',
+      summary: 'Revoke an invitation',
+      description: 'Revoke a pending invitation',
       request: { params: IdParams },
       responses: { 200: json(Revised), ...errorResponses },
     }),
@@ -113,7 +139,9 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/invitations/{token}',
       tags,
-      summary: 'What an invitation link offers (public: the link is the secret)',
+      operationId: 'getInvitation',
+      summary: 'Open an invitation link',
+      description: 'What an invitation link offers (public: the link is the secret)',
       request: { params: TokenParams },
       responses: {
         200: json(
@@ -128,6 +156,7 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
           }),
         ),
         ...errorResponses,
+        ...rateLimited,
       },
     }),
     async (c) =>
@@ -138,11 +167,14 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/invitations/{token}/accept',
       tags,
-      summary: 'Accept as the signed-in invited user',
+      operationId: 'acceptInvitation',
+      summary: 'Accept an invitation',
+      description: 'Accept as the signed-in invited user',
       request: { params: TokenParams },
       responses: {
         200: json(z.object({ orgId: Uuid, role: z.string(), revision: z.number() })),
         ...errorResponses,
+        ...rateLimited,
       },
     }),
     async (c) =>
@@ -154,7 +186,9 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/outbox',
       tags: ['Mail'],
-      summary:
+      operationId: 'listOutbox',
+      summary: 'Read the local outbox',
+      description:
         'The local outbox: mail not sent over SMTP (platform tokens; the local console, see docs/console.md)',
       responses: {
         200: json(

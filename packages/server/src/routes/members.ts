@@ -14,7 +14,9 @@ export const memberRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/orgs/{orgId}/members',
       tags,
-      summary: 'Members, sorted by role priority',
+      operationId: 'listMembers',
+      summary: 'List members',
+      description: 'Members, sorted by role priority',
       request: { params: OrgParams },
       responses: { 200: json(z.object({ items: z.array(Member) })), ...errorResponses },
     }),
@@ -26,7 +28,9 @@ export const memberRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/orgs/{orgId}/members',
       tags,
-      summary: 'Add an existing user as a member (platform tokens)',
+      operationId: 'addMember',
+      summary: 'Add a member',
+      description: 'Add an existing user as a member (platform tokens)',
       request: {
         params: OrgParams,
         ...body(
@@ -51,7 +55,9 @@ export const memberRoutes: RouteModule = (app, ctx) => {
       method: 'patch',
       path: '/v1/orgs/{orgId}/members/{userId}',
       tags,
-      summary: "Set a member's organization roles",
+      operationId: 'setMemberRoles',
+      summary: "Set a member's roles",
+      description: "Set a member's organization roles",
       request: { params: MemberParams, ...body(RoleList) },
       responses: {
         200: json(
@@ -79,7 +85,9 @@ export const memberRoutes: RouteModule = (app, ctx) => {
       method: 'delete',
       path: '/v1/orgs/{orgId}/members/{userId}',
       tags,
-      summary: 'Remove a member (or leave)',
+      operationId: 'removeMember',
+      summary: 'Remove a member',
+      description: 'Remove a member (or leave)',
       request: { params: MemberParams },
       responses: { 200: json(Revised), ...errorResponses },
     }),

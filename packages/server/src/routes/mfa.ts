@@ -12,7 +12,9 @@ export const mfaRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/me/mfa/totp',
       tags,
-      summary: 'Start TOTP enrolment: secret, otpauth URL and QR code',
+      operationId: 'startTotpEnrolment',
+      summary: 'Start TOTP enrolment',
+      description: 'Start TOTP enrolment: secret, otpauth URL and QR code',
       responses: {
         200: json(z.object({ secret: z.string(), otpauthUrl: z.string(), qrSvg: z.string() })),
         ...errorResponses,
@@ -25,7 +27,9 @@ export const mfaRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/me/mfa/totp/confirm',
       tags,
-      summary: 'Turn TOTP on with a first code; answers recovery codes once',
+      operationId: 'confirmTotp',
+      summary: 'Turn TOTP on',
+      description: 'Turn TOTP on with a first code; answers recovery codes once',
       request: body(z.object({ code: z.string().max(10) }).strict()),
       responses: {
         200: json(z.object({ recoveryCodes: z.array(z.string()), revision: z.number() })),
@@ -40,7 +44,9 @@ export const mfaRoutes: RouteModule = (app, ctx) => {
       method: 'delete',
       path: '/v1/me/mfa/totp',
       tags,
-      summary: 'Turn TOTP off (password and a code again)',
+      operationId: 'disableTotp',
+      summary: 'Turn TOTP off',
+      description: 'Turn TOTP off (password and a code again)',
       request: body(
         z
           .object({

@@ -6,6 +6,7 @@ import {
   json,
   Name,
   OrgParams,
+  PlatformPermission,
   Revised,
   Role,
   RoleKey,
@@ -28,12 +29,17 @@ const RoleInput = z.object({
 
 /** The model in force, and each org's built-in and custom roles. */
 export const roleRoutes: RouteModule = (app, ctx) => {
+  // Not in any request or answer (a permission is any key of the model in force), but typed for clients:
+  // every model declares these, so the console and SDK users may name them in any deployment.
+  app.openAPIRegistry.register('PlatformPermission', PlatformPermission)
   app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/model',
       tags,
-      summary: 'The authorization model in force',
+      operationId: 'getModel',
+      summary: 'Get the authorization model',
+      description: 'The authorization model in force: resource types, permissions, roles',
       responses: { 200: json(z.record(z.string(), z.unknown())), ...errorResponses },
     }),
     (c) => c.json(ctx.model as unknown as Record<string, unknown>, 200),
@@ -43,7 +49,9 @@ export const roleRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/orgs/{orgId}/roles',
       tags,
-      summary: 'Built-in and custom roles',
+      operationId: 'listRoles',
+      summary: 'List roles',
+      description: 'Built-in and custom roles',
       request: { params: OrgParams },
       responses: { 200: json(z.object({ items: z.array(Role) })), ...errorResponses },
     }),
@@ -55,7 +63,9 @@ export const roleRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/orgs/{orgId}/roles',
       tags,
-      summary: 'Create a custom role',
+      operationId: 'createRole',
+      summary: 'Create a role',
+      description: 'Create a custom role',
       request: { params: OrgParams, ...body(RoleInput.strict()) },
       responses: { 201: json(withRevision(Role.shape), 'Created'), ...errorResponses },
     }),
@@ -72,7 +82,9 @@ export const roleRoutes: RouteModule = (app, ctx) => {
       method: 'patch',
       path: '/v1/orgs/{orgId}/roles/{key}',
       tags,
-      summary: 'Edit a custom role',
+      operationId: 'updateRole',
+      summary: 'Edit a role',
+      description: 'Edit a custom role: label, description, permissions, slot or priority',
       request: { params: KeyParams, ...body(RoleInput.omit({ key: true, scope: true }).partial().strict()) },
       responses: { 200: json(withRevision(Role.shape)), ...errorResponses },
     }),
@@ -89,7 +101,9 @@ export const roleRoutes: RouteModule = (app, ctx) => {
       method: 'delete',
       path: '/v1/orgs/{orgId}/roles/{key}',
       tags,
-      summary: 'Delete a custom role; in use, say what happens to its bindings',
+      operationId: 'deleteRole',
+      summary: 'Delete a role',
+      description: 'Delete a custom role; in use, say what happens to its bindings',
       request: {
         params: KeyParams,
         query: z.object({ bindings: z.enum(['delete', 'reassign']).optional(), to: RoleKey.optional() }),

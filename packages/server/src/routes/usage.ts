@@ -28,7 +28,9 @@ export const usageRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/orgs/{orgId}/usage',
       tags: ['Billing'],
-      summary: 'Seats, resources and checks per day against the plan (org.read_billing)',
+      operationId: 'getUsage',
+      summary: 'Get usage',
+      description: 'Seats, resources and checks per day against the plan (org.read_billing)',
       request: {
         params: OrgParams,
         query: z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }),

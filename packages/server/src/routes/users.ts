@@ -9,7 +9,9 @@ export const userRoutes: RouteModule = (app, ctx) => {
       method: 'post',
       path: '/v1/users',
       tags: ['Users'],
-      summary: 'Provision a user (platform tokens)',
+      operationId: 'createUser',
+      summary: 'Provision a user',
+      description: 'Provision a user (platform tokens)',
       request: {
         body: {
           content: {
@@ -32,7 +34,9 @@ export const userRoutes: RouteModule = (app, ctx) => {
       method: 'get',
       path: '/v1/me',
       tags: ['Users'],
+      operationId: 'getMe',
       summary: 'Who you are',
+      description: 'The signed-in user, or a platform token itself',
       responses: {
         200: json(z.union([User, z.object({ platform: z.literal(true), tokenId: z.string() })])),
         ...errorResponses,
