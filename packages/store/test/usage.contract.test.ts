@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { usage } from '../src/index.ts'
-import { insertOrgRow } from './support/billing-rows.ts'
 import { TARGETS, useStore } from './support/targets.ts'
 
 describe.each(TARGETS)('usage repository (%s)', (kind) => {
   const handle = useStore(kind)
   const db = () => handle.store.db
+  /** A bare org row: this suite tests the counters, not how orgs are made. */
+  const insertOrgRow = async () => {
+    const id = randomUUID()
+    await sql`insert into orgs (id, name) values (${id}::uuid, ${`Org ${id.slice(0, 8)}`})`.execute(db())
+    return id
+  }
 
   const rowsOf = async (orgId: string) =>
     (
@@ -20,7 +26,7 @@ describe.each(TARGETS)('usage repository (%s)', (kind) => {
     ).map((r) => [new Date(r.day).toISOString().slice(0, 10), r.metric, Number(r.count)])
 
   it('adds counts to their (org, metric, day) row: a new row, then added to, never overwritten', async () => {
-    const orgId = await insertOrgRow(db())
+    const orgId = await insertOrgRow()
     await usage.addDailyCounts(db(), [
       { orgId, day: '2026-10-15', metric: 'checks', count: 3 },
       { orgId, day: '2026-10-16', metric: 'checks', count: 2 },
@@ -37,7 +43,7 @@ describe.each(TARGETS)('usage repository (%s)', (kind) => {
   })
 
   it("skips the counts of an org that no longer exists, and keeps the batch's others", async () => {
-    const orgId = await insertOrgRow(db())
+    const orgId = await insertOrgRow()
     const gone = randomUUID()
     await usage.addDailyCounts(db(), [
       { orgId: gone, day: '2026-10-15', metric: 'checks', count: 4 },
@@ -54,8 +60,8 @@ describe.each(TARGETS)('usage repository (%s)', (kind) => {
   })
 
   it("reads one org's counts of one metric from a day on, by day", async () => {
-    const orgId = await insertOrgRow(db())
-    const other = await insertOrgRow(db())
+    const orgId = await insertOrgRow()
+    const other = await insertOrgRow()
     await usage.addDailyCounts(db(), [
       { orgId, day: '2026-10-13', metric: 'checks', count: 9 },
       { orgId, day: '2026-10-14', metric: 'checks', count: 2 },
