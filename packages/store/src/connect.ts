@@ -125,6 +125,11 @@ export async function migrate(db: Db): Promise<string[]> {
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }
 
+/** One round trip to the database: throws when it can't answer (the readiness probe). */
+export async function ping(db: Db): Promise<void> {
+  await sql`select 1`.execute(db)
+}
+
 /**
  * Introspection (the migrator's "does my table exist?") over our schema only. Kysely's own scans every
  * schema of the server and calls has_schema_privilege on each: on a server shared by concurrent runs, a

@@ -1,3 +1,4 @@
+export * as apiKeys from './api-keys.repository.ts'
 export {
   type AuditInput,
   appendAudit,
@@ -6,17 +7,24 @@ export {
   pruneAudit,
   verifyChain,
 } from './audit.repository.ts'
-export { type Changed, changed, changes } from './changed.ts'
 export * as bindings from './bindings.repository.ts'
+export * as captchas from './captchas.repository.ts'
+export { type Changed, changed, changes } from './changed.ts'
 export { CHANGES_CHANNEL, changesSince, currentRevision, recordChanges } from './changes.repository.ts'
-export { type DatabaseConfig, migrate, openStore, type Store } from './connect.ts'
+export { type DatabaseConfig, migrate, openStore, ping, type Store } from './connect.ts'
+export * as credentials from './credentials.repository.ts'
 export type { Database, Db, Executor, Tx } from './database.ts'
 export * as groups from './groups.repository.ts'
+export * as mailOutbox from './mail-outbox.repository.ts'
 export * as members from './members.repository.ts'
+export * as orgSecurity from './org-security.repository.ts'
 export * as orgs from './orgs.repository.ts'
 export * as overrides from './overrides.repository.ts'
 export { fromPgError, mapPgErrors } from './pg-errors.ts'
+export * as rateLimits from './rate-limits.repository.ts'
 export * as resources from './resources.repository.ts'
+export * as serverSecrets from './server-secrets.repository.ts'
+export * as sessions from './sessions.repository.ts'
 export {
   loadSnapshot,
   streamSnapshot,

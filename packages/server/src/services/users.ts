@@ -34,14 +34,11 @@ export async function createUser(
 ) {
   if (!isPlatform(actor)) throw new OrgkitError('PLATFORM_ONLY', 'only a platform token provisions users')
   return write(ctx, actor, meta, null, async (work) => {
-    const existing = await work.tx
-      .selectFrom('users')
-      .select('id')
-      .where((eb) => eb(eb.fn('lower', ['email']), '=', input.email.toLowerCase()))
-      .executeTakeFirst()
-    if (existing) throw new OrgkitError('EMAIL_TAKEN', 'a user with this email exists', { field: 'email' })
-    const row = await users.insertUser(work.tx, { id: randomUUID(), email: input.email, name: input.name })
-    work.change({ op: 'user.put', user: { id: row.id, mfaEnabled: row.mfa_enabled } })
+    if (await users.findUserIdByEmail(work.tx, input.email.toLowerCase()))
+      throw new OrgkitError('EMAIL_TAKEN', 'a user with this email exists', { field: 'email' })
+    const row = work.apply(
+      await users.insertUser(work.tx, { id: randomUUID(), email: input.email, name: input.name }),
+    )
     work.audit({
       orgId: null,
       action: 'user.created',

@@ -1,0 +1,89 @@
+import { sql } from 'kysely'
+import type { Executor, Tx } from './database.ts'
+
+/**
+ * The mail outbox: mail is queued in the transaction of the write it belongs to, then delivered by
+ * whichever instance claims it. Without SMTP it is the local outbox the console shows.
+ */
+
+export type OutboxMail = {
+  id: string
+  recipient: string
+  subject: string
+  text_body: string
+  html_body: string | null
+  attempts: number
+}
+
+export async function insertMail(
+  tx: Tx,
+  mail: { id: string; recipient: string; subject: string; text: string; html: string | null },
+): Promise<void> {
+  await tx
+    .insertInto('mail_outbox')
+    .values({
+      id: mail.id,
+      recipient: mail.recipient,
+      subject: mail.subject,
+      text_body: mail.text,
+      html_body: mail.html,
+      sent_at: null,
+      error: null,
+    })
+    .execute()
+}
+
+/**
+ * Claims up to `limit` unsent mails due at `now`, oldest first, until `lockedUntil`. SKIP LOCKED: instances
+ * share the queue, and a mail one of them is claiming is not claimed by another; a claim that outlives
+ * `lockedUntil` (an instance died mid-send) can be claimed again.
+ */
+export async function claimDue(
+  db: Executor,
+  now: Date,
+  lockedUntil: Date,
+  limit = 10,
+): Promise<OutboxMail[]> {
+  const claimed = await sql<OutboxMail>`
+    update mail_outbox set locked_until = ${lockedUntil}
+    where id in (
+      select id from mail_outbox
+      where sent_at is null and next_attempt_at <= ${now} and (locked_until is null or locked_until < ${now})
+      order by created_at limit ${limit}
+      for update skip locked
+    )
+    returning id, recipient, subject, text_body, html_body, attempts`.execute(db)
+  return claimed.rows
+}
+
+/** Sent at `now`. Its body is blanked: its links are secrets. */
+export async function markSent(db: Executor, id: string, now: Date): Promise<void> {
+  await db
+    .updateTable('mail_outbox')
+    .set({ sent_at: now, error: null, locked_until: null, text_body: '', html_body: null })
+    .where('id', '=', id)
+    .execute()
+}
+
+/** A failed attempt: released, to be tried again at `nextAttemptAt`. */
+export async function markFailed(
+  db: Executor,
+  id: string,
+  failure: { attempts: number; error: string; nextAttemptAt: Date },
+): Promise<void> {
+  await db
+    .updateTable('mail_outbox')
+    .set({
+      attempts: failure.attempts,
+      error: failure.error,
+      locked_until: null,
+      next_attempt_at: failure.nextAttemptAt,
+    })
+    .where('id', '=', id)
+    .execute()
+}
+
+/** The latest `limit` mails, newest first (the console's outbox). */
+export function listRecent(db: Executor, limit = 200) {
+  return db.selectFrom('mail_outbox').selectAll().orderBy('created_at', 'desc').limit(limit).execute()
+}
