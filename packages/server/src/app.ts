@@ -2,8 +2,8 @@ import { isIP } from 'node:net'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
+import { ping } from '@orgkit/store'
 import { bodyLimit } from 'hono/body-limit'
-import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import { mountConsole } from './console-static.ts'
 import { docsPage } from './docs-page.ts'
@@ -118,7 +118,7 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
   app.get('/v1/docs', (c) => c.html(docsPage))
   app.get('/healthz', (c) => c.json({ ok: true }))
   app.get('/readyz', async (c) => {
-    await sql`select 1`.execute(ctx.db)
+    await ping(ctx.db)
     return c.json({ ready: true, revision: ctx.engine.revision, listening: ctx.engine.listening })
   })
   app.get('/metrics', async (c) =>

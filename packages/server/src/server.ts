@@ -12,6 +12,7 @@ import {
   openStore,
   pruneAudit,
   type Store,
+  serverSecrets,
   tokens,
 } from '@orgkit/store'
 import pino, { type Logger } from 'pino'
@@ -192,15 +193,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 }
 
 /** A random secret every instance shares, made once and kept in the database. */
-async function sharedSecret(db: Db, name: string): Promise<string> {
-  await db
-    .insertInto('server_secrets')
-    .values({ name, value: randomBytes(32).toString('base64url') })
-    .onConflict((oc) => oc.column('name').doNothing())
-    .execute()
-  return (
-    await db.selectFrom('server_secrets').select('value').where('name', '=', name).executeTakeFirstOrThrow()
-  ).value
+function sharedSecret(db: Db, name: string): Promise<string> {
+  return serverSecrets.sharedSecret(db, name, randomBytes(32).toString('base64url'))
 }
 
 /** The console built beside this package (`npm start` and the browser test build it first). */

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Db, Tx } from '@orgkit/store'
-import { sql } from 'kysely'
+import { type Db, mailOutbox, type Tx } from '@orgkit/store'
 import nodemailer, { type Transporter } from 'nodemailer'
 import type { Logger } from 'pino'
 
@@ -17,18 +16,13 @@ export interface MailMessage {
  */
 export async function queueMail(tx: Tx, message: MailMessage): Promise<string> {
   const id = randomUUID()
-  await tx
-    .insertInto('mail_outbox')
-    .values({
-      id,
-      recipient: message.to,
-      subject: message.subject,
-      text_body: message.text,
-      html_body: message.html ?? null,
-      sent_at: null,
-      error: null,
-    })
-    .execute()
+  await mailOutbox.insertMail(tx, {
+    id,
+    recipient: message.to,
+    subject: message.subject,
+    text: message.text,
+    html: message.html ?? null,
+  })
   return id
 }
 
@@ -75,24 +69,9 @@ export class MailSender {
   private async drain(): Promise<void> {
     for (;;) {
       const now = new Date()
-      const claimed = await sql<{
-        id: string
-        recipient: string
-        subject: string
-        text_body: string
-        html_body: string | null
-        attempts: number
-      }>`
-        update mail_outbox set locked_until = ${new Date(now.getTime() + 60_000)}
-        where id in (
-          select id from mail_outbox
-          where sent_at is null and next_attempt_at <= ${now} and (locked_until is null or locked_until < ${now})
-          order by created_at limit 10
-          for update skip locked
-        )
-        returning id, recipient, subject, text_body, html_body, attempts`.execute(this.db)
-      if (claimed.rows.length === 0) return
-      for (const row of claimed.rows) {
+      const claimed = await mailOutbox.claimDue(this.db, now, new Date(now.getTime() + 60_000), 10)
+      if (claimed.length === 0) return
+      for (const row of claimed) {
         try {
           await this.transport!.sendMail({
             from: this.from,
@@ -101,25 +80,16 @@ export class MailSender {
             text: row.text_body,
             ...(row.html_body && { html: row.html_body }),
           })
-          await this.db
-            .updateTable('mail_outbox')
-            .set({ sent_at: new Date(), error: null, locked_until: null, text_body: '', html_body: null })
-            .where('id', '=', row.id)
-            .execute()
+          await mailOutbox.markSent(this.db, row.id, new Date())
         } catch (error) {
           const attempts = row.attempts + 1
           const delay = Math.min(30_000 * 2 ** (attempts - 1), 6 * 3_600_000)
           this.logger.warn({ err: error, mail: row.id, attempts }, 'mail delivery failed; will retry')
-          await this.db
-            .updateTable('mail_outbox')
-            .set({
-              attempts,
-              error: String(error),
-              locked_until: null,
-              next_attempt_at: new Date(attempts >= 10 ? 8.64e15 : Date.now() + delay),
-            })
-            .where('id', '=', row.id)
-            .execute()
+          await mailOutbox.markFailed(this.db, row.id, {
+            attempts,
+            error: String(error),
+            nextAttemptAt: new Date(attempts >= 10 ? 8.64e15 : Date.now() + delay),
+          })
         }
       }
     }

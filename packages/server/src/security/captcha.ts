@@ -1,5 +1,5 @@
 import { OrgkitError } from '@orgkit/core'
-import type { Executor } from '@orgkit/store'
+import { captchas, type Executor } from '@orgkit/store'
 import { createChallenge, extractParams, verifySolution } from 'altcha-lib/v1'
 
 /**
@@ -39,12 +39,7 @@ export function altchaCaptcha(
       // A solution works once: remember its signature until it would have expired anyway.
       const decoded = JSON.parse(Buffer.from(payload, 'base64').toString()) as { signature: string }
       const expires = Number(extractParams(payload).expires ?? 0) * 1000 || Date.now() + ttl * 1000
-      const inserted = await db
-        .insertInto('used_captchas')
-        .values({ signature: decoded.signature, expires_at: new Date(expires) })
-        .onConflict((oc) => oc.column('signature').doNothing())
-        .executeTakeFirst()
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) fail()
+      if (!(await captchas.spendCaptcha(db, decoded.signature, new Date(expires)))) fail()
     },
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError } from '@orgkit/core'
-import { orgs, toApiKeyRecord } from '@orgkit/store'
+import { apiKeys, orgSecurity, orgs } from '@orgkit/store'
 import { newSecret, sha256 } from '../security/tokens.ts'
 import { type Actor, type Ctx, can, type RequestMeta, write } from './context.ts'
 
@@ -49,12 +49,7 @@ function ownerOf(actor: Actor): string {
 }
 
 export async function listApiKeys(ctx: Ctx, actor: Actor): Promise<ApiKeyView[]> {
-  const rows = await ctx.db
-    .selectFrom('api_keys')
-    .selectAll()
-    .where('user_id', '=', ownerOf(actor))
-    .orderBy('created_at', 'desc')
-    .execute()
+  const rows = await apiKeys.listApiKeys(ctx.db, ownerOf(actor))
   return rows.map(toView)
 }
 
@@ -98,25 +93,10 @@ export async function createApiKey(
   const secret = newSecret('okk')
   const { result, revision } = await write(ctx, actor, meta, null, async (work) => {
     // Every org the key can reach: the ones it names, else every org of its owner, and the orgs above them.
-    const named = input.orgIds?.length
-      ? input.orgIds
-      : (
-          await work.tx
-            .selectFrom('memberships')
-            .select('org_id')
-            .where('user_id', '=', userId)
-            .where('status', '=', 'active')
-            .execute()
-        ).map((m) => m.org_id)
+    const named = input.orgIds?.length ? input.orgIds : await apiKeys.ownerOrgIds(work.tx, userId)
     const reach = new Set<string>()
     for (const orgId of named) for (const id of await orgs.chainIds(work.tx, orgId)) reach.add(id)
-    const policies = reach.size
-      ? await work.tx
-          .selectFrom('orgs')
-          .select(['id', 'api_key_policy'])
-          .where('id', 'in', [...reach])
-          .execute()
-      : []
+    const policies = await orgSecurity.apiKeyPolicies(work.tx, [...reach])
     for (const org of policies) {
       const policy = org.api_key_policy as { requireExpiry?: boolean; maxDays?: number | null } | null
       if (policy?.requireExpiry && !expiresAt)
@@ -131,24 +111,19 @@ export async function createApiKey(
         })
       }
     }
-    const row = await work.tx
-      .insertInto('api_keys')
-      .values({
+    const row = work.apply(
+      await apiKeys.insertApiKey(work.tx, {
         id: randomUUID(),
-        user_id: userId,
+        userId,
         name: input.name,
         prefix: secret.slice(0, 12),
-        secret_hash: sha256(secret),
-        org_ids: input.orgIds ?? null,
-        resource_ids: input.resourceIds ?? null,
+        secretHash: sha256(secret),
+        orgIds: input.orgIds ?? null,
+        resourceIds: input.resourceIds ?? null,
         permissions,
-        expires_at: expiresAt,
-        revoked_at: null,
-        last_used_at: null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow()
-    work.change({ op: 'apiKey.put', apiKey: toApiKeyRecord(row) })
+        expiresAt,
+      }),
+    )
     work.audit({
       orgId: null,
       action: 'api_key.created',
@@ -164,16 +139,8 @@ export async function createApiKey(
 export async function revokeApiKey(ctx: Ctx, actor: Actor, meta: RequestMeta, id: string) {
   const userId = ownerOf(actor)
   return write(ctx, actor, meta, null, async (work) => {
-    const row = await work.tx
-      .updateTable('api_keys')
-      .set({ revoked_at: new Date(ctx.clock()) })
-      .where('id', '=', id)
-      .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst()
+    const row = work.apply(await apiKeys.revokeApiKey(work.tx, id, userId, new Date(ctx.clock())))
     if (!row) throw new OrgkitError('NOT_FOUND', 'no such API key', { id })
-    work.change({ op: 'apiKey.put', apiKey: toApiKeyRecord(row) })
     work.audit({ orgId: null, action: 'api_key.revoked', targetType: 'api_key', targetId: id })
     return null
   })
@@ -197,11 +164,7 @@ export async function findApiKey(
   const hash = sha256(secret)
   const hit = known.get(hash)
   if (hit !== undefined) return hit
-  const key = await ctx.db
-    .selectFrom('api_keys')
-    .select(['id', 'user_id'])
-    .where('secret_hash', '=', hash)
-    .executeTakeFirst()
+  const key = await apiKeys.findKeyBySecretHash(ctx.db, hash)
   if (key !== undefined) {
     if (known.size >= 10_000) known.clear() // bounded; the next request of each key asks again
     known.set(hash, key)

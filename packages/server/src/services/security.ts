@@ -1,5 +1,5 @@
 import { ORG, OrgkitError } from '@orgkit/core'
-import { toOrgRecord } from '@orgkit/store'
+import { orgSecurity } from '@orgkit/store'
 import { type PasswordPolicy, policyId } from '../security/passwords.ts'
 import { type Actor, authorize, type Ctx, type RequestMeta, requireOrg, write } from './context.ts'
 
@@ -11,11 +11,9 @@ export interface SecurityPolicy {
 
 export async function getSecurity(ctx: Ctx, actor: Actor, orgId: string): Promise<SecurityPolicy> {
   requireOrg(ctx, actor, orgId)
-  const row = await ctx.db
-    .selectFrom('orgs')
-    .select(['require_mfa', 'password_policy', 'api_key_policy'])
-    .where('id', '=', orgId)
-    .executeTakeFirstOrThrow()
+  const row = await orgSecurity.findPolicy(ctx.db, orgId)
+  // Gone since the engine said it exists (deleted a moment ago): as for any org the actor can't see.
+  if (!row) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
   return {
     requireMfa: row.require_mfa,
     passwordPolicy: (row.password_policy as PasswordPolicy | null) ?? null,
@@ -37,24 +35,20 @@ export async function putSecurity(
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_security', { type: ORG, id: orgId })
-    const before = await work.tx
-      .selectFrom('orgs')
-      .select(['require_mfa', 'password_policy', 'api_key_policy'])
-      .where('id', '=', orgId)
-      .executeTakeFirst()
-    const row = await work.tx
-      .updateTable('orgs')
-      .set({
-        require_mfa: input.requireMfa,
-        password_policy: input.passwordPolicy ? JSON.stringify(input.passwordPolicy) : null,
-        password_policy_id: input.passwordPolicy ? policyId(input.passwordPolicy) : null,
-        api_key_policy: input.apiKeyPolicy ? JSON.stringify(input.apiKeyPolicy) : null,
-        updated_at: new Date(ctx.clock()),
-      })
-      .where('id', '=', orgId)
-      .returningAll()
-      .executeTakeFirstOrThrow()
-    work.change({ op: 'org.put', org: toOrgRecord(row) })
+    const before = await orgSecurity.findPolicy(work.tx, orgId)
+    work.apply(
+      await orgSecurity.updatePolicy(
+        work.tx,
+        orgId,
+        {
+          requireMfa: input.requireMfa,
+          passwordPolicy: input.passwordPolicy,
+          passwordPolicyId: input.passwordPolicy ? policyId(input.passwordPolicy) : null,
+          apiKeyPolicy: input.apiKeyPolicy,
+        },
+        new Date(ctx.clock()),
+      ),
+    )
     work.audit({
       orgId,
       action: 'org.security_changed',
@@ -71,26 +65,9 @@ export async function putSecurity(
 export async function compliance(ctx: Ctx, actor: Actor, orgId: string) {
   requireOrg(ctx, actor, orgId)
   authorize(ctx, actor, 'org.manage_security', { type: ORG, id: orgId })
-  const org = await ctx.db
-    .selectFrom('orgs')
-    .select(['require_mfa', 'password_policy_id'])
-    .where('id', '=', orgId)
-    .executeTakeFirst()
+  const org = await orgSecurity.findRequirements(ctx.db, orgId)
   if (!org) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
-  const rows = await ctx.db
-    .selectFrom('memberships')
-    .innerJoin('users', 'users.id', 'memberships.user_id')
-    .select([
-      'users.id',
-      'users.email',
-      'users.name',
-      'users.mfa_enabled',
-      'users.compliant_password_policies',
-    ])
-    .where('memberships.org_id', '=', orgId)
-    .where('memberships.status', '=', 'active')
-    .orderBy('users.email')
-    .execute()
+  const rows = await orgSecurity.memberCredentials(ctx.db, orgId)
   const items = rows.map((u) => {
     const mfaOk = !org.require_mfa || u.mfa_enabled
     const passwordOk =
