@@ -110,3 +110,16 @@ export const PLATFORM_PERMISSIONS = [
   'org.read_invoices',
   'org.read_billing_audit',
 ] as const
+
+/** A permission every model declares: code that serves any model (the console, the services) may name it. */
+export type PlatformPermission = (typeof PLATFORM_PERMISSIONS)[number]
+
+/**
+ * A statically known model's permission keys as a literal union. Declare a model of your own with
+ * `satisfies Model` (not `: Model`) to keep its keys; for a model typed `Model`, loaded or chosen at run
+ * time, this is `string`, so code written against any model keeps compiling.
+ */
+export type PermissionOf<M extends Pick<Model, 'permissions'>> = Extract<keyof M['permissions'], string>
+
+/** A statically known model's role keys as a literal union (`string` for a model typed `Model`). */
+export type RoleOf<M extends Pick<Model, 'roles'>> = Extract<keyof M['roles'], string>

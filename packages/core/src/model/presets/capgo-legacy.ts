@@ -49,7 +49,9 @@ const PLATFORM = {
   'channel.read_history': p('channel', 'channels', "See a channel's history"),
 }
 
-type Permission = keyof typeof SEED_ROWS | keyof typeof PLATFORM
+/** The legacy preset's permission keys, for code written against it. */
+export type CapgoLegacyPermission = keyof typeof SEED_ROWS | keyof typeof PLATFORM
+type Permission = CapgoLegacyPermission
 
 const READ: Permission[] = [
   'org.read',

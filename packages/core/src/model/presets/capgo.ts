@@ -51,7 +51,9 @@ const permissions = {
   'channel.delete': p('channel', 'channels', 'Delete the channel'),
 } satisfies Record<string, PermissionDef>
 
-type Permission = keyof typeof permissions
+/** Capgo's permission keys: `'org.read' | 'app.upload_bundle' | …`, for code written against this preset. */
+export type CapgoPermission = keyof typeof permissions
+type Permission = CapgoPermission
 
 const READ: Permission[] = [
   'app.read',

@@ -1,4 +1,10 @@
-import { type Model, PLATFORM_PERMISSIONS, type RoleDef } from '../model.ts'
+import {
+  type Model,
+  type PermissionDef,
+  PLATFORM_PERMISSIONS,
+  type PlatformPermission,
+  type RoleDef,
+} from '../model.ts'
 import { PLATFORM_MODULES, platformPermissions } from './platform.ts'
 
 /** Appcircle's modules; each has a slot of its own, holding several roles at once. */
@@ -17,7 +23,9 @@ const perms = Object.fromEntries(
     [`${m}.read`, { on: 'org', module: m, label: `See ${MODULES[m]}` }],
     [`${m}.write`, { on: 'org', module: m, label: `Work in ${MODULES[m]}` }],
   ]),
-)
+) as Record<`${Module}.${'read' | 'write'}`, PermissionDef>
+/** The modules preset's permission keys (`build.read`, `publish.write` …), for code written against it. */
+export type ModulesPermission = PlatformPermission | keyof typeof perms
 
 const moduleRoles = Object.fromEntries(
   (Object.keys(MODULES) as Module[]).flatMap((m): [string, RoleDef][] => [

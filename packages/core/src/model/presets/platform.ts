@@ -1,7 +1,7 @@
-import { type PermissionDef, PLATFORM_PERMISSIONS } from '../model.ts'
+import { type PermissionDef, PLATFORM_PERMISSIONS, type PlatformPermission } from '../model.ts'
 
 /** The platform's own permissions, grouped for display, for presets that take them as they are. */
-export const platformPermissions = (): Record<string, PermissionDef> =>
+export const platformPermissions = (): Record<PlatformPermission, PermissionDef> =>
   Object.fromEntries(
     PLATFORM_PERMISSIONS.map((key) => [
       key,
@@ -21,7 +21,7 @@ export const platformPermissions = (): Record<string, PermissionDef> =>
         label: key.replace('org.', '').replaceAll('_', ' '),
       },
     ]),
-  )
+  ) as Record<PlatformPermission, PermissionDef>
 
 export const PLATFORM_MODULES = {
   organization: { label: 'Organization' },

@@ -1,5 +1,17 @@
-import { type Model, PLATFORM_PERMISSIONS } from '../model.ts'
+import { type Model, type PermissionDef, PLATFORM_PERMISSIONS } from '../model.ts'
 import { PLATFORM_MODULES, platformPermissions } from './platform.ts'
+
+const permissions = {
+  ...platformPermissions(),
+  'org.create_project': { on: 'org', module: 'projects', label: 'Create projects' },
+  'project.read': { on: 'project', module: 'projects', label: 'See the project and its results' },
+  'project.write': { on: 'project', module: 'projects', label: 'Edit calls and schedules' },
+  'project.update_settings': { on: 'project', module: 'projects', label: "Change the project's settings" },
+  'project.update_user_roles': { on: 'project', module: 'projects', label: 'Manage project access' },
+  'project.delete': { on: 'project', module: 'projects', label: 'Delete the project' },
+} satisfies Record<string, PermissionDef>
+/** The projects preset's permission keys, for code written against it. */
+export type ProjectsPermission = keyof typeof permissions
 
 /**
  * Seed 002, APImetrics "Organizations": projects; the DEFAULT role every member has and the ADMIN role that
@@ -24,15 +36,7 @@ export const projects: Model = {
     },
   },
   modules: { ...PLATFORM_MODULES, projects: { label: 'Projects' } },
-  permissions: {
-    ...platformPermissions(),
-    'org.create_project': { on: 'org', module: 'projects', label: 'Create projects' },
-    'project.read': { on: 'project', module: 'projects', label: 'See the project and its results' },
-    'project.write': { on: 'project', module: 'projects', label: 'Edit calls and schedules' },
-    'project.update_settings': { on: 'project', module: 'projects', label: "Change the project's settings" },
-    'project.update_user_roles': { on: 'project', module: 'projects', label: 'Manage project access' },
-    'project.delete': { on: 'project', module: 'projects', label: 'Delete the project' },
-  },
+  permissions,
   slots: {
     org: { label: 'Organization role', multiple: false },
     project: { label: 'Project access', multiple: false },

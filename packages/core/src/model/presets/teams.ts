@@ -1,9 +1,21 @@
-import { type Model, PLATFORM_PERMISSIONS } from '../model.ts'
+import { type Model, type PermissionDef, PLATFORM_PERMISSIONS } from '../model.ts'
 import { PLATFORM_MODULES, platformPermissions } from './platform.ts'
 
 const READ = ['repository.read']
 const WRITE = [...READ, 'repository.write']
 const ADMIN = [...WRITE, 'repository.admin', 'repository.update_user_roles']
+
+const permissions = {
+  ...platformPermissions(),
+  'org.create_repository': { on: 'org', module: 'code', label: 'Create repositories' },
+  'repository.read': { on: 'repository', module: 'code', label: 'Read' },
+  'repository.write': { on: 'repository', module: 'code', label: 'Write' },
+  'repository.admin': { on: 'repository', module: 'code', label: 'Administer' },
+  'repository.update_user_roles': { on: 'repository', module: 'code', label: 'Give teams access' },
+  'repository.delete': { on: 'repository', module: 'code', label: 'Delete the repository' },
+} satisfies Record<string, PermissionDef>
+/** The teams preset's permission keys, for code written against it. */
+export type TeamsPermission = keyof typeof permissions
 
 /**
  * Seed 003, Copia (Gitea-style): repositories, an Owners team, teams with Read / Write / Admin on all or
@@ -27,15 +39,7 @@ export const teams: Model = {
     },
   },
   modules: { ...PLATFORM_MODULES, code: { label: 'Code' } },
-  permissions: {
-    ...platformPermissions(),
-    'org.create_repository': { on: 'org', module: 'code', label: 'Create repositories' },
-    'repository.read': { on: 'repository', module: 'code', label: 'Read' },
-    'repository.write': { on: 'repository', module: 'code', label: 'Write' },
-    'repository.admin': { on: 'repository', module: 'code', label: 'Administer' },
-    'repository.update_user_roles': { on: 'repository', module: 'code', label: 'Give teams access' },
-    'repository.delete': { on: 'repository', module: 'code', label: 'Delete the repository' },
-  },
+  permissions,
   slots: {
     org: { label: 'Organization role', multiple: false },
     team: { label: 'Team access', multiple: true },
