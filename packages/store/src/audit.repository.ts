@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { sql } from 'kysely'
-import type { Executor, Tx } from './database.ts'
+import { type Selectable, sql } from 'kysely'
+import type { AuditLogTable, Executor, Tx } from './database.ts'
 
 export interface AuditInput {
   orgId: string | null
@@ -195,4 +195,46 @@ export async function pruneAudit(tx: Tx, before: Date): Promise<number> {
   }
   const deleted = await tx.deleteFrom('audit_log').where('created_at', '<', before).executeTakeFirst()
   return Number(deleted.numDeletedRows)
+}
+
+export type AuditRow = Selectable<AuditLogTable>
+
+/** Which of an org's entries to read. */
+export interface AuditFilter {
+  /** May the reader see billing entries (`billing.*`), and the others? At least one is true. */
+  billing: boolean
+  rest: boolean
+  actorId?: string | undefined
+  /** One action, or a family: `member.*`. */
+  action?: string | undefined
+  targetType?: string | undefined
+  targetId?: string | undefined
+  /** Created at or after `from`, and before `to`. */
+  from?: Date | undefined
+  to?: Date | undefined
+  /** The previous page's last `seq`. */
+  beforeSeq?: string | undefined
+}
+
+/** An org's entries, newest first, a page of `limit` at a time. */
+export function listAuditEntries(
+  db: Executor,
+  orgId: string,
+  filter: AuditFilter,
+  limit: number,
+): Promise<AuditRow[]> {
+  let rows = db.selectFrom('audit_log').selectAll().where('org_id', '=', orgId)
+  if (!filter.billing) rows = rows.where('action', 'not like', 'billing.%')
+  if (!filter.rest) rows = rows.where('action', 'like', 'billing.%')
+  if (filter.actorId) rows = rows.where('actor_id', '=', filter.actorId)
+  if (filter.action)
+    rows = filter.action.endsWith('.*')
+      ? rows.where('action', 'like', `${filter.action.slice(0, -1)}%`)
+      : rows.where('action', '=', filter.action)
+  if (filter.targetType) rows = rows.where('target_type', '=', filter.targetType)
+  if (filter.targetId) rows = rows.where('target_id', '=', filter.targetId)
+  if (filter.from) rows = rows.where('created_at', '>=', filter.from)
+  if (filter.to) rows = rows.where('created_at', '<', filter.to)
+  if (filter.beforeSeq) rows = rows.where('seq', '<', filter.beforeSeq)
+  return rows.orderBy('seq', 'desc').limit(limit).execute()
 }

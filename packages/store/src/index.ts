@@ -1,20 +1,26 @@
 export * as apiKeys from './api-keys.repository.ts'
 export {
+  type AuditFilter,
   type AuditInput,
+  type AuditRow,
   appendAudit,
   type ChainReport,
   canonical,
+  listAuditEntries,
   pruneAudit,
   verifyChain,
 } from './audit.repository.ts'
+export * as billing from './billing.repository.ts'
 export * as bindings from './bindings.repository.ts'
 export * as captchas from './captchas.repository.ts'
 export { type Changed, changed, changes } from './changed.ts'
 export { CHANGES_CHANNEL, changesSince, currentRevision, recordChanges } from './changes.repository.ts'
 export { type DatabaseConfig, migrate, openStore, ping, type Store } from './connect.ts'
 export * as credentials from './credentials.repository.ts'
+export * as credits from './credits.repository.ts'
 export type { Database, Db, Executor, Tx } from './database.ts'
 export * as groups from './groups.repository.ts'
+export * as invoices from './invoices.repository.ts'
 export * as mailOutbox from './mail-outbox.repository.ts'
 export * as members from './members.repository.ts'
 export * as orgSecurity from './org-security.repository.ts'
@@ -38,3 +44,5 @@ export * as sqlEvaluator from './sql-evaluator.ts'
 export * as tokens from './tokens.repository.ts'
 export * as usage from './usage.repository.ts'
 export * as users from './users.repository.ts'
+export * as webhookDeliveries from './webhook-deliveries.repository.ts'
+export * as webhooks from './webhooks.repository.ts'

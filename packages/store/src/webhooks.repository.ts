@@ -1,0 +1,93 @@
+import type { Selectable } from 'kysely'
+import type { Executor, Tx, WebhooksTable } from './database.ts'
+
+/** An endpoint as stored, its signing secret included: services strip the secret from every view. */
+export type WebhookRow = Selectable<WebhooksTable>
+
+/** An org's endpoints, oldest first. */
+export function listWebhooks(db: Executor, orgId: string): Promise<WebhookRow[]> {
+  return db.selectFrom('webhooks').selectAll().where('org_id', '=', orgId).orderBy('created_at').execute()
+}
+
+/** The org's endpoint with this id: another org's id finds nothing (tenancy). */
+export function findWebhook(db: Executor, orgId: string, id: string): Promise<WebhookRow | undefined> {
+  return db
+    .selectFrom('webhooks')
+    .selectAll()
+    .where('id', '=', id)
+    .where('org_id', '=', orgId)
+    .executeTakeFirst()
+}
+
+/** The endpoint a delivery goes to, whatever its org: for the worker, which acts for no tenant. */
+export function findWebhookById(db: Executor, id: string): Promise<WebhookRow | undefined> {
+  return db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** The org's enabled endpoints and the event types each takes (null: all), for the outbox. */
+export function enabledWebhooks(db: Executor, orgId: string) {
+  return db
+    .selectFrom('webhooks')
+    .select(['id', 'events'])
+    .where('org_id', '=', orgId)
+    .where('enabled', '=', true)
+    .execute()
+}
+
+export function insertWebhook(
+  tx: Tx,
+  hook: {
+    id: string
+    orgId: string
+    url: string
+    events: string[] | null
+    secret: string
+    description: string
+  },
+): Promise<WebhookRow> {
+  return tx
+    .insertInto('webhooks')
+    .values({
+      id: hook.id,
+      org_id: hook.orgId,
+      url: hook.url,
+      events: hook.events,
+      secret: hook.secret,
+      description: hook.description,
+      disabled_reason: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+export interface WebhookPatch {
+  url?: string
+  events?: string[] | null
+  description?: string
+  enabled?: boolean
+  disabled_reason?: string | null
+}
+
+/** Updates an endpoint the caller has found (in its org) and answers it as it now is. */
+export function updateWebhook(tx: Tx, id: string, patch: WebhookPatch): Promise<WebhookRow> {
+  return tx.updateTable('webhooks').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+}
+
+/** Turns an endpoint off, saying why (the receiver answered 410 Gone, say). */
+export async function disableWebhook(tx: Tx, id: string, reason: string): Promise<void> {
+  await tx
+    .updateTable('webhooks')
+    .set({ enabled: false, disabled_reason: reason })
+    .where('id', '=', id)
+    .execute()
+}
+
+/** Deletes the org's endpoint (its deliveries go with it) and answers it, or undefined if it has none such. */
+export function deleteWebhook(tx: Tx, orgId: string, id: string): Promise<WebhookRow | undefined> {
+  return tx
+    .deleteFrom('webhooks')
+    .where('id', '=', id)
+    .where('org_id', '=', orgId)
+    .returningAll()
+    .executeTakeFirst()
+}
