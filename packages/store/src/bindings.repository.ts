@@ -1,6 +1,21 @@
+import { type Changed, changed, changes } from './changed.ts'
 import type { Executor, Tx } from './database.ts'
+import { toBindingRecord } from './snapshot.ts'
 
 export type BindingRow = NonNullable<Awaited<ReturnType<typeof findBinding>>>
+
+export interface NewBinding {
+  id: string
+  orgId: string
+  userId: string | null
+  groupId: string | null
+  role: string
+  scopeType: string
+  resourceId: string | null
+  expiresAt: Date | null
+  grantedBy: string | null
+  reason: string | null
+}
 
 export function findBinding(db: Executor, orgId: string, id: string) {
   return db
@@ -19,6 +34,7 @@ export function listBindings(
     groupId?: string
     resourceIds?: readonly string[]
     orgScopeOnly?: boolean
+    role?: string
   },
 ) {
   if (filter.orgIds.length === 0) return Promise.resolve([])
@@ -26,6 +42,7 @@ export function listBindings(
   if (filter.userId) query = query.where('user_id', '=', filter.userId)
   if (filter.groupId) query = query.where('group_id', '=', filter.groupId)
   if (filter.orgScopeOnly) query = query.where('scope_type', '=', 'org')
+  if (filter.role) query = query.where('role', '=', filter.role)
   if (filter.resourceIds) {
     if (filter.resourceIds.length === 0) return Promise.resolve([])
     query = query.where('resource_id', 'in', filter.resourceIds)
@@ -33,22 +50,21 @@ export function listBindings(
   return query.orderBy('created_at').orderBy('id').execute()
 }
 
-export async function insertBinding(
-  tx: Tx,
-  b: {
-    id: string
-    orgId: string
-    userId: string | null
-    groupId: string | null
-    role: string
-    scopeType: string
-    resourceId: string | null
-    expiresAt: Date | null
-    grantedBy: string | null
-    reason: string | null
-  },
-) {
-  return tx
+/** Users holding a binding below org scope in this org (seed 002's external accounts, among others). */
+export async function userIdsBoundBelowOrg(db: Executor, orgId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('bindings')
+    .select('user_id')
+    .distinct()
+    .where('org_id', '=', orgId)
+    .where('scope_type', '!=', 'org')
+    .where('user_id', 'is not', null)
+    .execute()
+  return rows.map((r) => r.user_id!)
+}
+
+export async function insertBinding(tx: Tx, b: NewBinding): Promise<Changed<BindingRow>> {
+  const row = await tx
     .insertInto('bindings')
     .values({
       id: b.id,
@@ -64,11 +80,23 @@ export async function insertBinding(
     })
     .returningAll()
     .executeTakeFirstOrThrow()
+  return changed(row, [{ op: 'binding.put', binding: toBindingRecord(row) }])
 }
 
-export async function deleteBindings(tx: Tx, ids: readonly string[]) {
-  if (ids.length === 0) return
+export async function deleteBindings(tx: Tx, ids: readonly string[]): Promise<Changed<void>> {
+  if (ids.length === 0) return changes()
   await tx.deleteFrom('bindings').where('id', 'in', ids).execute()
+  return changes(...ids.map((id) => ({ op: 'binding.delete' as const, id })))
 }
 
 export { toBindingRecord as toRecord } from './snapshot.ts'
+
+/** Gives these bindings another role, in place (same ids, principals, scopes and expiries). */
+export async function setRole(tx: Tx, ids: readonly string[], role: string): Promise<Changed<BindingRow[]>> {
+  if (ids.length === 0) return changed([], [])
+  const rows = await tx.updateTable('bindings').set({ role }).where('id', 'in', ids).returningAll().execute()
+  return changed(
+    rows,
+    rows.map((row) => ({ op: 'binding.put' as const, binding: toBindingRecord(row) })),
+  )
+}

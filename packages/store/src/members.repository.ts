@@ -1,4 +1,7 @@
+import { type Changed, changes } from './changed.ts'
 import type { Executor, Tx } from './database.ts'
+
+export type MembershipStatus = 'active' | 'pending'
 
 export function findMembership(db: Executor, orgId: string, userId: string) {
   return db
@@ -9,19 +12,26 @@ export function findMembership(db: Executor, orgId: string, userId: string) {
     .executeTakeFirst()
 }
 
-export async function upsertMembership(tx: Tx, orgId: string, userId: string, status: 'active' | 'pending') {
+export async function upsertMembership(
+  tx: Tx,
+  orgId: string,
+  userId: string,
+  status: MembershipStatus,
+): Promise<Changed<void>> {
   await tx
     .insertInto('memberships')
     .values({ org_id: orgId, user_id: userId, status })
     .onConflict((oc) => oc.columns(['org_id', 'user_id']).doUpdateSet({ status }))
     .execute()
+  return changes({ op: 'membership.put', membership: { orgId, userId, status } })
 }
 
-export async function deleteMembership(tx: Tx, orgId: string, userId: string) {
+export async function deleteMembership(tx: Tx, orgId: string, userId: string): Promise<Changed<void>> {
   await tx.deleteFrom('memberships').where('org_id', '=', orgId).where('user_id', '=', userId).execute()
+  return changes({ op: 'membership.delete', orgId, userId })
 }
 
-/** Members of the org with their user fields. */
+/** Members of the orgs with their user fields. */
 export function listMemberships(db: Executor, orgIds: readonly string[]) {
   if (orgIds.length === 0) return Promise.resolve([])
   return db
@@ -82,4 +92,15 @@ export async function activeOwnerIds(
 ): Promise<Set<string>> {
   const rows = await ownerBindings(tx, ownerRoles).where('bindings.org_id', '=', orgId).execute()
   return new Set(rows.map((r) => r.user_id!))
+}
+
+/** The org's membership of the account with this email (compared case-insensitively), if any. */
+export function findMembershipByEmail(db: Executor, orgId: string, email: string) {
+  return db
+    .selectFrom('memberships')
+    .innerJoin('users', 'users.id', 'memberships.user_id')
+    .select(['memberships.user_id', 'memberships.status'])
+    .where('memberships.org_id', '=', orgId)
+    .where((eb) => eb(eb.fn('lower', ['users.email']), '=', email.toLowerCase()))
+    .executeTakeFirst()
 }

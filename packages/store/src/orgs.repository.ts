@@ -1,4 +1,6 @@
+import { type Changed, changed, changes } from './changed.ts'
 import type { Executor, Tx } from './database.ts'
+import { toOrgRecord } from './snapshot.ts'
 
 export type OrgRow = Awaited<ReturnType<typeof findOrg>> & {}
 
@@ -19,11 +21,15 @@ export function listOrgsByIds(db: Executor, ids: readonly string[]) {
   return db.selectFrom('orgs').selectAll().where('id', 'in', ids).orderBy('name').orderBy('id').execute()
 }
 
+export async function allOrgIds(db: Executor): Promise<string[]> {
+  return (await db.selectFrom('orgs').select('id').execute()).map((r) => r.id)
+}
+
 export async function insertOrg(
   tx: Tx,
   org: { id: string; parentId: string | null; name: string; creatorId: string | null },
-) {
-  return tx
+): Promise<Changed<OrgRow>> {
+  const row = await tx
     .insertInto('orgs')
     .values({
       id: org.id,
@@ -34,29 +40,37 @@ export async function insertOrg(
     })
     .returningAll()
     .executeTakeFirstOrThrow()
+  return changed(row, [{ op: 'org.put', org: toOrgRecord(row) }])
 }
 
-export async function updateOrg(
-  tx: Tx,
-  id: string,
-  patch: Partial<{
-    name: string
-    management_email: string | null
-    logo_url: string | null
-    creator_id: string
-    resource_admins_grant_team_access: boolean
-  }>,
-) {
-  return tx
+export type OrgPatch = Partial<{
+  name: string
+  management_email: string | null
+  logo_url: string | null
+  creator_id: string
+  parent_id: string | null
+  resource_admins_grant_team_access: boolean
+  single_role_teams: boolean
+  single_role_teams_ever: boolean
+}>
+
+/** What the engine mirrors of an org (snapshot.ts's toOrgRecord): a patch touching any of it is a change. */
+const MIRRORED: readonly (keyof OrgPatch)[] = ['parent_id', 'creator_id', 'single_role_teams']
+
+export async function updateOrg(tx: Tx, id: string, patch: OrgPatch, now: Date): Promise<Changed<OrgRow>> {
+  const row = await tx
     .updateTable('orgs')
-    .set({ ...patch, updated_at: new Date() })
+    .set({ ...patch, updated_at: now })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow()
+  const mirrored = MIRRORED.some((key) => patch[key] !== undefined)
+  return changed(row, mirrored ? [{ op: 'org.put', org: toOrgRecord(row) }] : [])
 }
 
-export async function deleteOrg(tx: Tx, id: string) {
+export async function deleteOrg(tx: Tx, id: string): Promise<Changed<void>> {
   await tx.deleteFrom('orgs').where('id', '=', id).execute()
+  return changes({ op: 'org.delete', id })
 }
 
 export async function childOrgIds(db: Executor, id: string): Promise<string[]> {

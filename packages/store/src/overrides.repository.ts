@@ -1,13 +1,18 @@
+import { type Changed, changed } from './changed.ts'
 import type { Executor, Tx } from './database.ts'
+import { toOverrideRecord } from './snapshot.ts'
+
+export type OverrideRow = NonNullable<Awaited<ReturnType<typeof findOverride>>>
 
 export function listOverrides(
   db: Executor,
-  filter: { orgIds: readonly string[]; resourceId?: string; userId?: string },
+  filter: { orgIds: readonly string[]; resourceId?: string; userId?: string; groupId?: string },
 ) {
   if (filter.orgIds.length === 0) return Promise.resolve([])
   let query = db.selectFrom('overrides').selectAll().where('org_id', 'in', filter.orgIds)
   if (filter.resourceId) query = query.where('resource_id', '=', filter.resourceId)
   if (filter.userId) query = query.where('user_id', '=', filter.userId)
+  if (filter.groupId) query = query.where('group_id', '=', filter.groupId)
   return query.orderBy('created_at').execute()
 }
 
@@ -35,32 +40,47 @@ export async function upsertOverride(
     permission: string
     effect: 'allow' | 'deny'
   },
-) {
+): Promise<Changed<OverrideRow>> {
   const existing = await findOverride(tx, o)
-  if (existing) {
-    return tx
-      .updateTable('overrides')
-      .set({ effect: o.effect })
-      .where('id', '=', existing.id)
-      .returningAll()
-      .executeTakeFirstOrThrow()
-  }
-  return tx
-    .insertInto('overrides')
-    .values({
-      id: o.id,
-      org_id: o.orgId,
-      resource_id: o.resourceId,
-      user_id: o.userId,
-      group_id: o.groupId,
-      permission: o.permission,
-      effect: o.effect,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow()
+  const row = existing
+    ? await tx
+        .updateTable('overrides')
+        .set({ effect: o.effect })
+        .where('id', '=', existing.id)
+        .returningAll()
+        .executeTakeFirstOrThrow()
+    : await tx
+        .insertInto('overrides')
+        .values({
+          id: o.id,
+          org_id: o.orgId,
+          resource_id: o.resourceId,
+          user_id: o.userId,
+          group_id: o.groupId,
+          permission: o.permission,
+          effect: o.effect,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+  return changed(row, [{ op: 'override.put', override: toOverrideRecord(row) }])
 }
 
-export async function deleteOverrides(tx: Tx, ids: readonly string[]) {
-  if (ids.length === 0) return
-  await tx.deleteFrom('overrides').where('id', 'in', ids).execute()
+/** Deletes these overrides (as read); the engine forgets each by its principal, resource and permission. */
+export async function deleteOverrides(tx: Tx, rows: readonly OverrideRow[]): Promise<Changed<void>> {
+  if (rows.length > 0)
+    await tx
+      .deleteFrom('overrides')
+      .where(
+        'id',
+        'in',
+        rows.map((o) => o.id),
+      )
+      .execute()
+  return changed(
+    undefined,
+    rows.map((o) => {
+      const { principal, resourceId, permission } = toOverrideRecord(o)
+      return { op: 'override.delete', principal, resourceId, permission }
+    }),
+  )
 }

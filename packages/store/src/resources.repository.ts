@@ -1,6 +1,13 @@
+import { type Changed, changed, changes } from './changed.ts'
 import type { Executor, Tx } from './database.ts'
 
 export type ResourceRow = NonNullable<Awaited<ReturnType<typeof findResource>>>
+
+const resourcePut = (row: ResourceRow) =>
+  ({
+    op: 'resource.put',
+    resource: { id: row.id, orgId: row.org_id, type: row.type, parentId: row.parent_id },
+  }) as const
 
 export function findResource(db: Executor, orgId: string, id: string) {
   return db
@@ -22,26 +29,41 @@ export function listResources(
   return query.orderBy('id').limit(filter.limit).execute()
 }
 
+/** The ids of the resources directly below this one. */
+export async function childResourceIds(db: Executor, orgId: string, parentId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('resources')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('parent_id', '=', parentId)
+    .execute()
+  return rows.map((r) => r.id)
+}
+
 export async function insertResource(
   tx: Tx,
   r: { id: string; orgId: string; type: string; parentId: string | null; name: string },
-) {
-  return tx
+): Promise<Changed<ResourceRow>> {
+  const row = await tx
     .insertInto('resources')
     .values({ id: r.id, org_id: r.orgId, type: r.type, parent_id: r.parentId, name: r.name })
     .returningAll()
     .executeTakeFirstOrThrow()
+  return changed(row, [resourcePut(row)])
 }
 
-export async function renameResource(tx: Tx, id: string, name: string) {
-  return tx
+/** A rename: the engine mirrors no names, so it implies no change. */
+export async function renameResource(tx: Tx, id: string, name: string): Promise<Changed<ResourceRow>> {
+  const row = await tx
     .updateTable('resources')
     .set({ name })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow()
+  return changed(row, [])
 }
 
-export async function deleteResource(tx: Tx, id: string) {
+export async function deleteResource(tx: Tx, id: string): Promise<Changed<void>> {
   await tx.deleteFrom('resources').where('id', '=', id).execute()
+  return changes({ op: 'resource.delete', id })
 }

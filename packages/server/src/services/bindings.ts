@@ -170,11 +170,7 @@ export async function createBinding(
       if (role === null) {
         // A team binding gives each member the team's role or their own (SPEC 1.3): every one of those
         // must be a role the actor may grant here, owner roles included.
-        const memberRoles = await work.tx
-          .selectFrom('group_members')
-          .select('member_role')
-          .where('group_id', '=', group.id)
-          .execute()
+        const memberRoles = await groups.membersOfGroups(work.tx, [group.id])
         for (const key of new Set([group.role, ...memberRoles.map((m) => m.member_role)])) {
           if (key === null) continue
           const resolved = teamRoleAt(ctx, orgId, key, scope.type)
@@ -200,19 +196,20 @@ export async function createBinding(
         .map((b) => b.role)
       rules.assertSlotFree(ctx.model, role.slot, sameSlot, role.key)
     }
-    const row = await bindings.insertBinding(work.tx, {
-      id: randomUUID(),
-      orgId,
-      userId: input.principal.type === 'user' ? input.principal.id : null,
-      groupId: input.principal.type === 'group' ? input.principal.id : null,
-      role: input.role,
-      scopeType: scope.type,
-      resourceId: scope.type === ORG ? null : scope.id,
-      expiresAt,
-      grantedBy: actorUserId(actor),
-      reason: input.reason ?? null,
-    })
-    work.change({ op: 'binding.put', binding: bindings.toRecord(row) })
+    const row = work.apply(
+      await bindings.insertBinding(work.tx, {
+        id: randomUUID(),
+        orgId,
+        userId: input.principal.type === 'user' ? input.principal.id : null,
+        groupId: input.principal.type === 'group' ? input.principal.id : null,
+        role: input.role,
+        scopeType: scope.type,
+        resourceId: scope.type === ORG ? null : scope.id,
+        expiresAt,
+        grantedBy: actorUserId(actor),
+        reason: input.reason ?? null,
+      }),
+    )
     work.audit({
       orgId,
       action: 'binding.created',
@@ -258,8 +255,7 @@ export async function deleteBinding(ctx: Ctx, actor: Actor, meta: RequestMeta, o
       )
     }
     if (row.scope_type === ORG) await work.watchOwners(orgId)
-    await bindings.deleteBindings(work.tx, [id])
-    work.change({ op: 'binding.delete', id })
+    work.apply(await bindings.deleteBindings(work.tx, [id]))
     work.audit({
       orgId,
       action: 'binding.deleted',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, rules, TEAM_ROLE } from '@orgkit/core'
-import { bindings, type Executor, groups, members, type Tx } from '@orgkit/store'
+import { bindings, type Executor, groups, members, orgs, type Tx } from '@orgkit/store'
 import {
   type Actor,
   actorFacts,
@@ -46,22 +46,12 @@ export async function assertOwnerGroupsKeepAMember(
 ) {
   const guarded = (ctx.model.org.groups ?? []).filter((g) => ctx.model.org.ownerRoles.includes(g.role))
   if (guarded.length === 0 || orgIds.length === 0) return
-  let q = tx
-    .selectFrom('groups')
-    .innerJoin('group_members', 'group_members.group_id', 'groups.id')
-    .select(['groups.id', 'groups.name', (eb) => eb.fn.countAll<string>().as('members')])
-    .where('groups.org_id', 'in', orgIds)
-    .where(
-      'groups.name',
-      'in',
-      guarded.map((g) => g.name),
-    )
-    .where('groups.id', 'in', (eb) =>
-      eb.selectFrom('group_members').select('group_id').where('user_id', '=', leaving),
-    )
-    .groupBy(['groups.id', 'groups.name'])
-  if (onlyGroupId) q = q.where('groups.id', '=', onlyGroupId)
-  const last = (await q.execute()).find((g) => Number(g.members) <= 1)
+  const [last] = await groups.groupsWhereOnlyMember(tx, {
+    orgIds,
+    names: guarded.map((g) => g.name),
+    userId: leaving,
+    groupId: onlyGroupId,
+  })
   if (last) {
     throw new OrgkitError('LAST_OWNER', `the ${last.name} group keeps at least one member`, {
       groupId: last.id,
@@ -96,11 +86,7 @@ export async function rolesGiven(
   group: { id: string; role: string | null },
   memberRole: string | null,
 ) {
-  const org = await tx
-    .selectFrom('orgs')
-    .select('single_role_teams')
-    .where('id', '=', orgId)
-    .executeTakeFirstOrThrow()
+  const org = (await orgs.findOrg(tx, orgId))!
   const rows = await bindings.listBindings(tx, { orgIds: [orgId], groupId: group.id })
   return rows.flatMap((b) => {
     const key =
@@ -157,14 +143,15 @@ export async function createGroup(
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
     checkTeamRole(ctx, orgId, input.role)
-    const row = await groups.insertGroup(work.tx, {
-      id: randomUUID(),
-      orgId,
-      name: input.name,
-      description: input.description ?? '',
-      role: input.role ?? null,
-    })
-    work.change({ op: 'group.put', group: { id: row.id, orgId, role: row.role } })
+    const row = work.apply(
+      await groups.insertGroup(work.tx, {
+        id: randomUUID(),
+        orgId,
+        name: input.name,
+        description: input.description ?? '',
+        role: input.role ?? null,
+      }),
+    )
     work.audit({ orgId, action: 'group.created', targetType: 'group', targetId: row.id, after: toView(row) })
     return toView(row)
   })
@@ -193,12 +180,13 @@ export async function updateGroup(
       const role = teamRoleAt(ctx, orgId, patch.role, ORG)
       if (role) rules.assertCanGrant(actorFacts(ctx, actor, { type: ORG, id: orgId }), role)
     }
-    const row = await groups.updateGroup(work.tx, id, {
-      ...(patch.name !== undefined && { name: patch.name }),
-      ...(patch.description !== undefined && { description: patch.description }),
-      ...(patch.role !== undefined && { role: patch.role }),
-    })
-    work.change({ op: 'group.put', group: { id, orgId, role: row.role } })
+    const row = work.apply(
+      await groups.updateGroup(work.tx, id, {
+        ...(patch.name !== undefined && { name: patch.name }),
+        ...(patch.description !== undefined && { description: patch.description }),
+        ...(patch.role !== undefined && { role: patch.role }),
+      }),
+    )
     work.audit({
       orgId,
       action: 'group.updated',
@@ -219,15 +207,10 @@ export async function deleteGroup(ctx: Ctx, actor: Actor, meta: RequestMeta, org
     if (builtIn(ctx, before))
       throw new OrgkitError('BUILT_IN_GROUP', `"${before.name}" is built in: every organization keeps it`)
     // Deleting a group takes its roles from every member: the actor must be able to take each away.
-    const memberRows = await work.tx
-      .selectFrom('group_members')
-      .select('member_role')
-      .where('group_id', '=', id)
-      .execute()
+    const memberRows = await groups.membersOfGroups(work.tx, [id])
     for (const m of memberRows)
       assertCanRevokeAll(ctx, actor, await rolesGiven(ctx, work.tx, orgId, before, m.member_role))
-    await groups.deleteGroup(work.tx, id)
-    work.change({ op: 'group.delete', id })
+    work.apply(await groups.deleteGroup(work.tx, id))
     work.audit({ orgId, action: 'group.deleted', targetType: 'group', targetId: id, before: toView(before) })
     return null
   })
@@ -251,12 +234,7 @@ export async function putGroupMember(
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
     checkTeamRole(ctx, orgId, input.memberRole)
     const group = await findGroup(work.tx, orgId, groupId)
-    const existing = await work.tx
-      .selectFrom('group_members')
-      .select('member_role')
-      .where('group_id', '=', groupId)
-      .where('user_id', '=', userId)
-      .executeTakeFirst()
+    const existing = await groups.findGroupMember(work.tx, groupId, userId)
     // Joining (or a new per-member role) grants what the group's bindings give: the actor must be able to
     // grant each; a role the member loses must be one the actor may take away.
     const after = await rolesGiven(ctx, work.tx, orgId, group, input.memberRole ?? null)
@@ -274,8 +252,7 @@ export async function putGroupMember(
     const membership = await members.findMembership(work.tx, orgId, userId)
     if (!membership)
       throw new OrgkitError('NOT_A_MEMBER', 'groups hold members of their organization', { userId })
-    await groups.upsertGroupMember(work.tx, groupId, userId, input.memberRole ?? null)
-    work.change({ op: 'groupMember.put', member: { groupId, userId, memberRole: input.memberRole ?? null } })
+    work.apply(await groups.upsertGroupMember(work.tx, groupId, userId, input.memberRole ?? null))
     work.audit({
       orgId,
       action: 'group.member_set',
@@ -299,19 +276,13 @@ export async function removeGroupMember(
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
     const group = await findGroup(work.tx, orgId, groupId)
-    const existing = await work.tx
-      .selectFrom('group_members')
-      .select('member_role')
-      .where('group_id', '=', groupId)
-      .where('user_id', '=', userId)
-      .executeTakeFirst()
+    const existing = await groups.findGroupMember(work.tx, groupId, userId)
     if (existing)
       assertCanRevokeAll(ctx, actor, await rolesGiven(ctx, work.tx, orgId, group, existing.member_role))
     await assertOwnerGroupsKeepAMember(ctx, work.tx, [orgId], userId, groupId)
-    if (!(await groups.deleteGroupMember(work.tx, groupId, userId))) {
+    if (!work.apply(await groups.deleteGroupMember(work.tx, groupId, userId))) {
       throw new OrgkitError('MEMBER_NOT_FOUND', 'not in this group', { userId })
     }
-    work.change({ op: 'groupMember.delete', groupId, userId })
     work.audit({
       orgId,
       action: 'group.member_removed',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, rules } from '@orgkit/core'
-import { bindings } from '@orgkit/store'
+import { credentials, invitations, members, orgs, users } from '@orgkit/store'
 import { queueMail } from '../mail/mailer.ts'
 import { hit } from '../security/rate-limit.ts'
 import { newSecret, sha256 } from '../security/tokens.ts'
@@ -17,8 +17,8 @@ import {
   type Work,
   write,
 } from './context.ts'
+import { joinOrg } from './joining.ts'
 import { orgRole } from './members.ts'
-import { joinEveryoneGroups } from './org-groups.ts'
 import { assertSeatAvailable } from './plan-limits.ts'
 
 const INVITATION_DAYS = 7
@@ -65,11 +65,7 @@ async function mailInvitation(
   token: string,
   role: string,
 ) {
-  const org = await work.tx
-    .selectFrom('orgs')
-    .select('name')
-    .where('id', '=', orgId)
-    .executeTakeFirstOrThrow()
+  const org = (await orgs.findOrg(work.tx, orgId))!
   const label =
     ctx.engine.authorizer.role(role, orgId)?.key === role ? (ctx.model.roles[role]?.label ?? role) : role
   const link = `${ctx.settings.publicUrl}/invitations/${token}`
@@ -109,46 +105,26 @@ export async function invite(
     rules.assertCanChangeRole(ctx.model, actorFacts(ctx, actor, { type: ORG, id: orgId }), null, role)
     if (actor.kind !== 'platform') await ctx.captcha.verify(work.tx, input.captcha)
     await hit(work.tx, `invite:org:${orgId}`, 100, 3600, ctx.clock())
-    const member = await work.tx
-      .selectFrom('memberships')
-      .innerJoin('users', 'users.id', 'memberships.user_id')
-      .select('memberships.status')
-      .where('memberships.org_id', '=', orgId)
-      .where((eb) => eb(eb.fn('lower', ['users.email']), '=', email))
-      .executeTakeFirst()
+    const member = await members.findMembershipByEmail(work.tx, orgId, email)
     if (member)
       throw new OrgkitError('ALREADY_MEMBER', 'already a member of this organization', { field: 'email' })
-    const open = await work.tx
-      .selectFrom('invitations')
-      .select('id')
-      .where('org_id', '=', orgId)
-      .where((eb) => eb(eb.fn('lower', ['email']), '=', email))
-      .where('accepted_at', 'is', null)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst()
+    const open = await invitations.findOpenForEmail(work.tx, orgId, email)
     if (open)
       throw new OrgkitError('ALREADY_EXISTS', 'already invited: resend the invitation instead', {
         invitationId: open.id,
       })
     await assertSeatAvailable(ctx, work.tx, orgId)
-    const row = await work.tx
-      .insertInto('invitations')
-      .values({
-        id: randomUUID(),
-        org_id: orgId,
-        email,
-        role: role.key,
-        first_name: input.firstName ?? null,
-        last_name: input.lastName ?? null,
-        token_hash: sha256(token),
-        invited_by: actorUserId(actor),
-        expires_at: new Date(ctx.clock() + INVITATION_DAYS * 86_400_000),
-        accepted_at: null,
-        accepted_by: null,
-        revoked_at: null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow()
+    const row = await invitations.insertInvitation(work.tx, {
+      id: randomUUID(),
+      orgId,
+      email,
+      role: role.key,
+      firstName: input.firstName ?? null,
+      lastName: input.lastName ?? null,
+      tokenHash: sha256(token),
+      invitedBy: actorUserId(actor),
+      expiresAt: new Date(ctx.clock() + INVITATION_DAYS * 86_400_000),
+    })
     await mailInvitation(work, ctx, orgId, email, token, role.key)
     work.audit({
       orgId,
@@ -166,14 +142,7 @@ export async function invite(
 export async function listInvitations(ctx: Ctx, actor: Actor, orgId: string): Promise<InvitationView[]> {
   requireOrg(ctx, actor, orgId)
   authorize(ctx, actor, 'org.read_members', { type: ORG, id: orgId })
-  const rows = await ctx.db
-    .selectFrom('invitations')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('accepted_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .orderBy('created_at')
-    .execute()
+  const rows = await invitations.listOpen(ctx.db, orgId)
   return rows.map((r) => toView(r, ctx.clock()))
 }
 
@@ -185,23 +154,10 @@ export async function resend(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: s
     authorize(ctx, actor, 'org.invite_user', { type: ORG, id: orgId })
     await hit(work.tx, `invite:resend:${id}`, 5, 3600, ctx.clock())
     // An expired invitation holds no seat; resending makes it pending again, so it needs one.
-    const expired = await work.tx
-      .selectFrom('invitations')
-      .select('id')
-      .where('id', '=', id)
-      .where('org_id', '=', orgId)
-      .where('expires_at', '<=', new Date(ctx.clock()))
-      .executeTakeFirst()
+    const expired = await invitations.isExpired(work.tx, orgId, id, new Date(ctx.clock()))
     if (expired) await assertSeatAvailable(ctx, work.tx, orgId)
-    const row = await work.tx
-      .updateTable('invitations')
-      .set({ token_hash: sha256(token), expires_at: new Date(ctx.clock() + INVITATION_DAYS * 86_400_000) })
-      .where('id', '=', id)
-      .where('org_id', '=', orgId)
-      .where('accepted_at', 'is', null)
-      .where('revoked_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst()
+    const expiresAt = new Date(ctx.clock() + INVITATION_DAYS * 86_400_000)
+    const row = await invitations.renew(work.tx, orgId, id, sha256(token), expiresAt)
     if (!row) throw new OrgkitError('INVITATION_INVALID', 'no such pending invitation', { id })
     await mailInvitation(work, ctx, orgId, row.email, token, row.role)
     work.audit({ orgId, action: 'invitation.resent', targetType: 'invitation', targetId: id })
@@ -215,15 +171,7 @@ export async function revoke(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: s
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.invite_user', { type: ORG, id: orgId })
-    const row = await work.tx
-      .updateTable('invitations')
-      .set({ revoked_at: new Date(ctx.clock()) })
-      .where('id', '=', id)
-      .where('org_id', '=', orgId)
-      .where('accepted_at', 'is', null)
-      .where('revoked_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst()
+    const row = await invitations.revoke(work.tx, orgId, id, new Date(ctx.clock()))
     if (!row) throw new OrgkitError('INVITATION_INVALID', 'no such pending invitation', { id })
     work.audit({
       orgId,
@@ -242,11 +190,7 @@ export async function describeInvitation(ctx: Ctx, meta: RequestMeta, token: str
   const row = await openInvitation(ctx.db, token, ctx.clock())
   if (!row)
     throw new OrgkitError('INVITATION_INVALID', 'this invitation is invalid, used, revoked or expired')
-  const org = await ctx.db
-    .selectFrom('orgs')
-    .select('name')
-    .where('id', '=', row.org_id)
-    .executeTakeFirstOrThrow()
+  const org = (await orgs.findOrg(ctx.db, row.org_id))!
   return {
     orgId: row.org_id,
     orgName: org.name,
@@ -271,23 +215,11 @@ export async function accept(ctx: Ctx, actor: Actor, meta: RequestMeta, token: s
   if (!pending)
     throw new OrgkitError('INVITATION_INVALID', 'this invitation is invalid, used, revoked or expired')
   const { result, revision } = await write(ctx, actor, meta, pending.org_id, async (work) => {
-    const user = await work.tx
-      .selectFrom('users')
-      .select(['email'])
-      .where('id', '=', userId)
-      .executeTakeFirstOrThrow()
+    const user = (await users.findUser(work.tx, userId))!
     if (user.email.toLowerCase() !== pending.email.toLowerCase()) {
       throw new OrgkitError('INVITATION_WRONG_EMAIL', 'this invitation is for another email address')
     }
-    const claimed = await work.tx
-      .updateTable('invitations')
-      .set({ accepted_at: new Date(ctx.clock()), accepted_by: userId })
-      .where('token_hash', '=', sha256(token))
-      .where('accepted_at', 'is', null)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', new Date(ctx.clock()))
-      .returningAll()
-      .executeTakeFirst()
+    const claimed = await invitations.claim(work.tx, sha256(token), userId, new Date(ctx.clock()))
     if (!claimed)
       throw new OrgkitError('INVITATION_INVALID', 'this invitation is invalid, used, revoked or expired')
     const orgId = claimed.org_id
@@ -304,41 +236,18 @@ export async function accept(ctx: Ctx, actor: Actor, meta: RequestMeta, token: s
       }
       rules.assertCanChangeRole(ctx.model, actorFacts(ctx, inviter, target), null, invitedRole)
     }
-    const existing = await work.tx
-      .selectFrom('memberships')
-      .select('status')
-      .where('org_id', '=', orgId)
-      .where('user_id', '=', userId)
-      .executeTakeFirst()
+    const existing = await members.findMembership(work.tx, orgId, userId)
     if (existing?.status !== 'active') {
-      await work.tx
-        .insertInto('memberships')
-        .values({ org_id: orgId, user_id: userId, status: 'active' })
-        .onConflict((oc) => oc.columns(['org_id', 'user_id']).doUpdateSet({ status: 'active' }))
-        .execute()
-      work.change({ op: 'membership.put', membership: { orgId, userId, status: 'active' } })
-      await joinEveryoneGroups(work, ctx, orgId, userId)
-      const role = ctx.engine.authorizer.role(claimed.role, orgId)?.key ?? ctx.model.org.defaultRole
-      const row = await bindings.insertBinding(work.tx, {
-        id: randomUUID(),
+      await joinOrg(work, ctx, {
         orgId,
         userId,
-        groupId: null,
-        role,
-        scopeType: 'org',
-        resourceId: null,
-        expiresAt: null,
+        roles: [invitedRole?.key ?? ctx.model.org.defaultRole],
         grantedBy: claimed.invited_by,
-        reason: 'invitation',
+        via: 'invitation',
       })
-      work.change({ op: 'binding.put', binding: bindings.toRecord(row) })
     }
-    await work.tx
-      .updateTable('users')
-      .set({ email_verified_at: new Date(ctx.clock()) })
-      .where('id', '=', userId)
-      .where('email_verified_at', 'is', null)
-      .execute()
+    // The link came to that address: it is verified now, if it wasn't already.
+    await credentials.markEmailVerified(work.tx, userId, new Date(ctx.clock()))
     work.audit({
       orgId,
       action: 'invitation.accepted',

@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto'
-import { type Change, OrgkitError, type RoleHandle, rules } from '@orgkit/core'
-import { bindings, groups, members, orgs, overrides, type Tx, toApiKeyRecord, users } from '@orgkit/store'
+import { OrgkitError, type RoleHandle, rules } from '@orgkit/core'
+import {
+  apiKeys,
+  bindings,
+  groups,
+  invitations,
+  members,
+  orgs,
+  overrides,
+  type Tx,
+  users,
+} from '@orgkit/store'
 import {
   type Actor,
   actorFacts,
@@ -15,7 +25,7 @@ import {
   write,
 } from './context.ts'
 import { assertOwnerGroupsKeepAMember } from './groups.ts'
-import { joinEveryoneGroups } from './org-groups.ts'
+import { joinOrg } from './joining.ts'
 import { assertSeatAvailable } from './plan-limits.ts'
 
 export interface MemberView {
@@ -90,15 +100,7 @@ export async function listMembers(ctx: Ctx, actor: Actor, orgId: string): Promis
       })
     }
   }
-  const resourceBindings = await ctx.db
-    .selectFrom('bindings')
-    .select('user_id')
-    .distinct()
-    .where('org_id', '=', orgId)
-    .where('scope_type', '!=', 'org')
-    .where('user_id', 'is not', null)
-    .execute()
-  const externalIds = resourceBindings.map((b) => b.user_id!).filter((id) => !views.has(id))
+  const externalIds = (await bindings.userIdsBoundBelowOrg(ctx.db, orgId)).filter((id) => !views.has(id))
   for (const user of await users.listUsersByIds(ctx.db, externalIds)) {
     views.set(user.id, {
       userId: user.id,
@@ -110,14 +112,7 @@ export async function listMembers(ctx: Ctx, actor: Actor, orgId: string): Promis
     })
   }
   // Pending invitations are listed (and count as seats) until accepted, revoked or expired.
-  const invited = await ctx.db
-    .selectFrom('invitations')
-    .select(['id', 'email', 'role', 'first_name', 'last_name'])
-    .where('org_id', '=', orgId)
-    .where('accepted_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', new Date(ctx.clock()))
-    .execute()
+  const invited = await invitations.listPending(ctx.db, orgId, new Date(ctx.clock()))
   const pending: MemberView[] = invited.map((i) => ({
     userId: null,
     invitationId: i.id,
@@ -176,22 +171,12 @@ export async function addMember(
       throw new OrgkitError('ALREADY_MEMBER', 'already a member', { userId: input.userId })
     }
     await assertSeatAvailable(ctx, work.tx, orgId)
-    await members.upsertMembership(work.tx, orgId, input.userId, 'active')
-    work.change({ op: 'membership.put', membership: { orgId, userId: input.userId, status: 'active' } })
-    await joinEveryoneGroups(work, ctx, orgId, input.userId)
-    await grantOrgRoles(
-      work,
+    await joinOrg(work, ctx, {
       orgId,
-      input.userId,
-      roles.map((r) => r.key),
-      null,
-    )
-    work.audit({
-      orgId,
-      action: 'member.added',
-      targetType: 'user',
-      targetId: input.userId,
-      after: { roles: roles.map((r) => r.key) },
+      userId: input.userId,
+      roles: roles.map((r) => r.key),
+      grantedBy: null,
+      via: 'added',
     })
     return { userId: input.userId, roles: roles.map((r) => r.key) }
   })
@@ -205,19 +190,20 @@ async function grantOrgRoles(
   grantedBy: string | null,
 ) {
   for (const role of keys) {
-    const row = await bindings.insertBinding(work.tx, {
-      id: randomUUID(),
-      orgId,
-      userId,
-      groupId: null,
-      role,
-      scopeType: 'org',
-      resourceId: null,
-      expiresAt: null,
-      grantedBy,
-      reason: null,
-    })
-    work.change({ op: 'binding.put', binding: bindings.toRecord(row) })
+    work.apply(
+      await bindings.insertBinding(work.tx, {
+        id: randomUUID(),
+        orgId,
+        userId,
+        groupId: null,
+        role,
+        scopeType: 'org',
+        resourceId: null,
+        expiresAt: null,
+        grantedBy,
+        reason: null,
+      }),
+    )
   }
 }
 
@@ -254,11 +240,12 @@ export async function updateMemberRoles(
       wanted.map((r) => r.key),
     )
     await work.watchOwners(orgId)
-    await bindings.deleteBindings(
-      work.tx,
-      removed.map((b) => b.id),
+    work.apply(
+      await bindings.deleteBindings(
+        work.tx,
+        removed.map((b) => b.id),
+      ),
     )
-    work.change(...removed.map((b): Change => ({ op: 'binding.delete', id: b.id })))
     await grantOrgRoles(
       work,
       orgId,
@@ -333,49 +320,23 @@ export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, or
     await assertOwnerGroupsKeepAMember(ctx, work.tx, subtree, userId)
     await work.watchOwners(...orgsHeld)
     const memberships = (await members.listMemberships(work.tx, subtree)).filter((m) => m.user_id === userId)
-    for (const m of memberships) await members.deleteMembership(work.tx, m.org_id, userId)
-    await bindings.deleteBindings(
-      work.tx,
-      held.map((b) => b.id),
+    for (const m of memberships) work.apply(await members.deleteMembership(work.tx, m.org_id, userId))
+    work.apply(
+      await bindings.deleteBindings(
+        work.tx,
+        held.map((b) => b.id),
+      ),
     )
-    const groupRows = await groups.userGroupMemberships(work.tx, userId, subtree)
-    for (const g of groupRows) await groups.deleteGroupMember(work.tx, g.group_id, userId)
+    for (const g of await groups.userGroupMemberships(work.tx, userId, subtree))
+      work.apply(await groups.deleteGroupMember(work.tx, g.group_id, userId))
     // SPEC 2: their API keys' access to this org and its sub-orgs goes too. A key limited to these orgs
     // alone is revoked; one limited to others as well loses these from its list (so a later re-invitation
     // doesn't bring it back to life).
-    const inSubtree = new Set(subtree)
-    const keyRows = await work.tx
-      .selectFrom('api_keys')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .execute()
-    for (const key of keyRows.filter((k) => k.org_ids?.some((id) => inSubtree.has(id)))) {
-      const remaining = key.org_ids!.filter((id) => !inSubtree.has(id))
-      const row = await work.tx
-        .updateTable('api_keys')
-        .set(remaining.length ? { org_ids: remaining } : { revoked_at: new Date(ctx.clock()) })
-        .where('id', '=', key.id)
-        .returningAll()
-        .executeTakeFirstOrThrow()
-      work.change({ op: 'apiKey.put', apiKey: toApiKeyRecord(row) })
-    }
-    const overrideRows = await overrides.listOverrides(work.tx, { orgIds: subtree, userId })
-    await overrides.deleteOverrides(
-      work.tx,
-      overrideRows.map((o) => o.id),
-    )
-    work.change(
-      ...memberships.map((m): Change => ({ op: 'membership.delete', orgId: m.org_id, userId })),
-      ...held.map((b): Change => ({ op: 'binding.delete', id: b.id })),
-      ...groupRows.map((g): Change => ({ op: 'groupMember.delete', groupId: g.group_id, userId })),
-      ...overrideRows.map(
-        (o): Change => ({
-          op: 'override.delete',
-          principal: { type: 'user', id: userId },
-          resourceId: o.resource_id,
-          permission: o.permission,
-        }),
+    work.apply(await apiKeys.withdrawOrgsFromKeys(work.tx, userId, subtree, new Date(ctx.clock())))
+    work.apply(
+      await overrides.deleteOverrides(
+        work.tx,
+        await overrides.listOverrides(work.tx, { orgIds: subtree, userId }),
       ),
     )
     work.audit({

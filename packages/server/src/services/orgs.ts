@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { OrgkitError, rules } from '@orgkit/core'
-import { bindings, members, orgs, toOrgRecord } from '@orgkit/store'
+import { bindings, groups, members, orgs } from '@orgkit/store'
 import { setBillingEmail } from './billing.ts'
 import {
   type Actor,
@@ -15,32 +15,11 @@ import {
   type Work,
   write,
 } from './context.ts'
-import { createModelGroups } from './org-groups.ts'
+import { foundOrg } from './joining.ts'
+import { type OrgView, toOrgView } from './org-view.ts'
 import { assertFeature } from './plan-limits.ts'
 
-export interface OrgView {
-  id: string
-  name: string
-  parentId: string | null
-  creatorId: string | null
-  managementEmail: string | null
-  logoUrl: string | null
-  singleRoleTeams: boolean
-  resourceAdminsGrantTeamAccess: boolean
-  createdAt: string
-}
-
-export const toOrgView = (row: orgs.OrgRow): OrgView => ({
-  id: row.id,
-  name: row.name,
-  parentId: row.parent_id,
-  creatorId: row.creator_id,
-  managementEmail: row.management_email,
-  logoUrl: row.logo_url,
-  singleRoleTeams: row.single_role_teams,
-  resourceAdminsGrantTeamAccess: row.resource_admins_grant_team_access,
-  createdAt: row.created_at.toISOString(),
-})
+export { type OrgView, toOrgView } from './org-view.ts'
 
 /**
  * Creates an org and makes its creator an active member holding the model's creator role. A sub-org needs
@@ -73,28 +52,7 @@ export async function createOrg(
       authorize(ctx, actor, 'org.update_settings', { type: 'org', id: parentId })
       await assertFeature(ctx, work.tx, parentId, 'subOrgs')
     }
-    const id = randomUUID()
-    const row = await orgs.insertOrg(work.tx, { id, parentId, name: input.name, creatorId })
-    await members.upsertMembership(work.tx, id, creatorId, 'active')
-    const binding = await bindings.insertBinding(work.tx, {
-      id: randomUUID(),
-      orgId: id,
-      userId: creatorId,
-      groupId: null,
-      role: ctx.model.org.creatorRole,
-      scopeType: 'org',
-      resourceId: null,
-      expiresAt: null,
-      grantedBy: creatorId,
-      reason: 'creator',
-    })
-    work.change(
-      { op: 'org.put', org: toOrgRecord(row) },
-      { op: 'membership.put', membership: { orgId: id, userId: creatorId, status: 'active' } },
-      { op: 'binding.put', binding: bindings.toRecord(binding) },
-    )
-    await createModelGroups(work, ctx, id, creatorId)
-    work.audit({ orgId: id, action: 'org.created', targetType: 'org', targetId: id, after: toOrgView(row) })
+    const row = await foundOrg(work, ctx, { name: input.name, parentId, creatorId })
     return toOrgView(row)
   })
 }
@@ -112,7 +70,7 @@ export async function listOrgs(ctx: Ctx, actor: Actor): Promise<OrgView[]> {
   // An API key lists what it may read (its org limits apply), not everything its owner may.
   const ids =
     subject === null
-      ? (await ctx.db.selectFrom('orgs').select('id').execute()).map((r) => r.id)
+      ? await orgs.allOrgIds(ctx.db)
       : ctx.engine.authorizer.listResources(subject, 'org.read', 'org')
   return (await orgs.listOrgsByIds(ctx.db, ids)).map(toOrgView)
 }
@@ -144,8 +102,8 @@ export async function updateOrg(
     const before = await orgs.lockOrg(work.tx, orgId)
     if (!before) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
     if (!changesSettings) return toOrgView(before)
-    if (patch.parentId !== undefined && patch.parentId !== before.parent_id)
-      await moveOrg(ctx, actor, work, before, patch.parentId)
+    const moves = patch.parentId !== undefined && patch.parentId !== before.parent_id
+    if (moves) await assertMayMove(ctx, actor, work, before, patch.parentId ?? null)
     if (
       patch.resourceAdminsGrantTeamAccess !== undefined &&
       !Object.values(ctx.model.resourceTypes).some((t) => t.teamAccessSetting)
@@ -154,20 +112,27 @@ export async function updateOrg(
         field: 'resourceAdminsGrantTeamAccess',
       })
     }
-    if (patch.singleRoleTeams !== undefined && patch.singleRoleTeams !== before.single_role_teams) {
-      await switchSingleRoleTeams(ctx, actor, work, before, patch.singleRoleTeams)
-    }
-    const row = await orgs.updateOrg(work.tx, orgId, {
-      ...(patch.name !== undefined && { name: patch.name }),
-      ...(patch.managementEmail !== undefined && { management_email: patch.managementEmail }),
-      ...(patch.logoUrl !== undefined && { logo_url: patch.logoUrl }),
-      ...(patch.resourceAdminsGrantTeamAccess !== undefined && {
-        resource_admins_grant_team_access: patch.resourceAdminsGrantTeamAccess,
-      }),
-    })
-    if (patch.parentId !== undefined || patch.singleRoleTeams !== undefined) {
-      work.change({ op: 'org.put', org: toOrgRecord(row) })
-    }
+    const switches = patch.singleRoleTeams !== undefined && patch.singleRoleTeams !== before.single_role_teams
+    const switched = switches
+      ? await switchSingleRoleTeams(ctx, actor, work, before, patch.singleRoleTeams!)
+      : {}
+    const row = work.apply(
+      await orgs.updateOrg(
+        work.tx,
+        orgId,
+        {
+          ...(patch.name !== undefined && { name: patch.name }),
+          ...(patch.managementEmail !== undefined && { management_email: patch.managementEmail }),
+          ...(patch.logoUrl !== undefined && { logo_url: patch.logoUrl }),
+          ...(patch.resourceAdminsGrantTeamAccess !== undefined && {
+            resource_admins_grant_team_access: patch.resourceAdminsGrantTeamAccess,
+          }),
+          ...(moves && { parent_id: patch.parentId ?? null }),
+          ...switched,
+        },
+        new Date(ctx.clock()),
+      ),
+    )
     work.audit({
       orgId,
       action: 'org.updated',
@@ -188,7 +153,7 @@ const ownerAt = (ctx: Ctx, actor: Actor, orgId: string) =>
  * tree where it inherits more, or pull someone else's org under one's own (no escalation by re-parenting);
  * and never under itself.
  */
-async function moveOrg(ctx: Ctx, actor: Actor, work: Work, org: orgs.OrgRow, parentId: string | null) {
+async function assertMayMove(ctx: Ctx, actor: Actor, work: Work, org: orgs.OrgRow, parentId: string | null) {
   if (!ctx.model.org.subOrgs)
     throw new OrgkitError('SUB_ORGS_DISABLED', `model "${ctx.model.name}" has no sub-organizations`)
   if (!ownerAt(ctx, actor, org.id))
@@ -206,28 +171,27 @@ async function moveOrg(ctx: Ctx, actor: Actor, work: Work, org: orgs.OrgRow, par
       )
     }
   }
-  await work.tx.updateTable('orgs').set({ parent_id: parentId }).where('id', '=', org.id).execute()
 }
 
 /**
  * The single-role-teams switch (seed 003). The first time it is turned on every team but the owners' is set
- * to the lowest level; per-member roles are never touched, so turning it off restores them exactly.
+ * to the lowest level; per-member roles are never touched, so turning it off restores them exactly. Returns
+ * the org's new switch fields.
  */
-async function switchSingleRoleTeams(ctx: Ctx, actor: Actor, work: Work, org: orgs.OrgRow, enable: boolean) {
+async function switchSingleRoleTeams(
+  ctx: Ctx,
+  actor: Actor,
+  work: Work,
+  org: orgs.OrgRow,
+  enable: boolean,
+): Promise<orgs.OrgPatch> {
   if (!ownerAt(ctx, actor, org.id))
     throw new OrgkitError('OWNER_REQUIRED', 'only owners switch single-role teams')
-  const teamRows = await work.tx.selectFrom('groups').selectAll().where('org_id', '=', org.id).execute()
-  const memberRows = teamRows.length
-    ? await work.tx
-        .selectFrom('group_members')
-        .selectAll()
-        .where(
-          'group_id',
-          'in',
-          teamRows.map((t) => t.id),
-        )
-        .execute()
-    : []
+  const teamRows = await groups.listGroups(work.tx, org.id)
+  const memberRows = await groups.membersOfGroups(
+    work.tx,
+    teamRows.map((t) => t.id),
+  )
   const ownerGroups = new Set(
     (await bindings.listBindings(work.tx, { orgIds: [org.id], orgScopeOnly: true }))
       .filter((b) => b.group_id !== null && ctx.model.org.ownerRoles.includes(b.role))
@@ -247,24 +211,10 @@ async function switchSingleRoleTeams(ctx: Ctx, actor: Actor, work: Work, org: or
         .map((m) => ({ userId: m.user_id, memberRole: m.member_role })),
     })),
   })
-  for (const m of plan.memberRoles) {
-    await work.tx
-      .updateTable('group_members')
-      .set({ member_role: m.memberRole })
-      .where('group_id', '=', m.groupId)
-      .where('user_id', '=', m.userId)
-      .execute()
-    work.change({ op: 'groupMember.put', member: m })
-  }
-  for (const t of plan.teamRoles) {
-    await work.tx.updateTable('groups').set({ role: t.role }).where('id', '=', t.groupId).execute()
-    work.change({ op: 'group.put', group: { id: t.groupId, orgId: org.id, role: t.role } })
-  }
-  await work.tx
-    .updateTable('orgs')
-    .set({ single_role_teams: plan.singleRoleTeams, single_role_teams_ever: plan.everEnabled })
-    .where('id', '=', org.id)
-    .execute()
+  for (const m of plan.memberRoles)
+    work.apply(await groups.upsertGroupMember(work.tx, m.groupId, m.userId, m.memberRole))
+  for (const t of plan.teamRoles) work.apply(await groups.updateGroup(work.tx, t.groupId, { role: t.role }))
+  return { single_role_teams: plan.singleRoleTeams, single_role_teams_ever: plan.everEnabled }
 }
 
 /** The lowest team level (teams preset: read), else the lowest-priority role of the model. */
@@ -287,8 +237,7 @@ export async function deleteOrg(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId
       throw new OrgkitError('ORG_HAS_CHILDREN', 'delete or move the sub-organizations first', { orgId })
     }
     await work.watchOwners(orgId)
-    await orgs.deleteOrg(work.tx, orgId)
-    work.change({ op: 'org.delete', id: orgId })
+    work.apply(await orgs.deleteOrg(work.tx, orgId))
     work.audit({
       orgId,
       action: 'org.deleted',
@@ -336,29 +285,30 @@ export async function transferOrg(
       })
       const creatorSlot = ctx.model.roles[ctx.model.org.creatorRole]!.slot
       const replaced = held.filter((b) => (ctx.model.roles[b.role]?.slot ?? null) === creatorSlot)
-      await bindings.deleteBindings(
-        work.tx,
-        replaced.map((b) => b.id),
+      work.apply(
+        await bindings.deleteBindings(
+          work.tx,
+          replaced.map((b) => b.id),
+        ),
       )
-      const granted = await bindings.insertBinding(work.tx, {
-        id: randomUUID(),
-        orgId,
-        userId: toUserId,
-        groupId: null,
-        role: ctx.model.org.creatorRole,
-        scopeType: 'org',
-        resourceId: null,
-        expiresAt: null,
-        grantedBy: actorUserId(actor),
-        reason: 'transfer',
-      })
-      work.change(...replaced.map((b) => ({ op: 'binding.delete' as const, id: b.id })), {
-        op: 'binding.put',
-        binding: bindings.toRecord(granted),
-      })
+      work.apply(
+        await bindings.insertBinding(work.tx, {
+          id: randomUUID(),
+          orgId,
+          userId: toUserId,
+          groupId: null,
+          role: ctx.model.org.creatorRole,
+          scopeType: 'org',
+          resourceId: null,
+          expiresAt: null,
+          grantedBy: actorUserId(actor),
+          reason: 'transfer',
+        }),
+      )
     }
-    const row = await orgs.updateOrg(work.tx, orgId, { creator_id: toUserId })
-    work.change({ op: 'org.put', org: toOrgRecord(row) })
+    const row = work.apply(
+      await orgs.updateOrg(work.tx, orgId, { creator_id: toUserId }, new Date(ctx.clock())),
+    )
     work.audit({
       orgId,
       action: 'org.transferred',

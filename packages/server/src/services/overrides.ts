@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, type PrincipalRef, rules } from '@orgkit/core'
-import { type Executor, groups, overrides, users } from '@orgkit/store'
+import { type Executor, groups, overrides, resources, users } from '@orgkit/store'
 import { type Actor, actorFacts, authorize, type Ctx, can, type RequestMeta, write } from './context.ts'
 import { manageAccessTarget, visibleResource } from './resources.ts'
 
@@ -30,13 +30,7 @@ export async function listOverrides(
   const { manage } = await managed(ctx, actor, orgId, resourceId, ctx.db)
   if (!can(ctx, actor, 'org.read_access', { type: ORG, id: orgId }))
     authorize(ctx, actor, manage.permission, manage.target)
-  const below = await ctx.db
-    .selectFrom('resources')
-    .select('id')
-    .where('org_id', '=', orgId)
-    .where('parent_id', '=', resourceId)
-    .execute()
-  const scope = new Set([resourceId, ...below.map((r) => r.id)])
+  const scope = new Set([resourceId, ...(await resources.childResourceIds(ctx.db, orgId, resourceId))])
   const rows = await overrides.listOverrides(ctx.db, { orgIds: [orgId] })
   return rows
     .filter((o) => scope.has(o.resource_id))
@@ -96,26 +90,11 @@ export async function putOverride(
     }
     const before = await overrides.findOverride(work.tx, key)
     if (input.effect === 'default') {
-      if (before) {
-        await overrides.deleteOverrides(work.tx, [before.id])
-        work.change({
-          op: 'override.delete',
-          principal: input.principal,
-          resourceId,
-          permission: input.permission,
-        })
-      }
+      if (before) work.apply(await overrides.deleteOverrides(work.tx, [before]))
     } else {
-      await overrides.upsertOverride(work.tx, { id: randomUUID(), orgId, ...key, effect: input.effect })
-      work.change({
-        op: 'override.put',
-        override: {
-          principal: input.principal,
-          resourceId,
-          permission: input.permission,
-          effect: input.effect,
-        },
-      })
+      work.apply(
+        await overrides.upsertOverride(work.tx, { id: randomUUID(), orgId, ...key, effect: input.effect }),
+      )
     }
     work.audit({
       orgId,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, type Target } from '@orgkit/core'
-import { bindings, type Executor, overrides, resources, users } from '@orgkit/store'
+import { bindings, type Executor, groups, overrides, resources, users } from '@orgkit/store'
 import { type Actor, authorize, type Ctx, can, type RequestMeta, requireOrg, write } from './context.ts'
 import { assertResourceAvailable } from './plan-limits.ts'
 
@@ -116,14 +116,15 @@ export async function createResource(
     }
     authorize(ctx, actor, actionPermission(ctx, input.type, 'create'), parentTarget)
     await assertResourceAvailable(ctx, work.tx, orgId, input.type)
-    const row = await resources.insertResource(work.tx, {
-      id: randomUUID(),
-      orgId,
-      type: input.type,
-      parentId,
-      name: input.name,
-    })
-    work.change({ op: 'resource.put', resource: { id: row.id, orgId, type: row.type, parentId } })
+    const row = work.apply(
+      await resources.insertResource(work.tx, {
+        id: randomUUID(),
+        orgId,
+        type: input.type,
+        parentId,
+        name: input.name,
+      }),
+    )
     work.audit({
       orgId,
       action: 'resource.created',
@@ -185,7 +186,7 @@ export async function renameResource(
   return write(ctx, actor, meta, orgId, async (work) => {
     const before = await visibleResource(ctx, actor, orgId, id, work.tx)
     authorize(ctx, actor, actionPermission(ctx, before.type, 'update'), { type: before.type, id })
-    const row = await resources.renameResource(work.tx, id, name)
+    const row = work.apply(await resources.renameResource(work.tx, id, name))
     work.audit({
       orgId,
       action: 'resource.updated',
@@ -213,8 +214,7 @@ export async function deleteResource(ctx: Ctx, actor: Actor, meta: RequestMeta, 
         )
       }
     }
-    await resources.deleteResource(work.tx, id)
-    work.change({ op: 'resource.delete', id })
+    work.apply(await resources.deleteResource(work.tx, id))
     work.audit({
       orgId,
       action: 'resource.deleted',
@@ -252,11 +252,7 @@ export async function accessOf(ctx: Ctx, actor: Actor, orgId: string, id: string
   const userRows = await users.listUsersByIds(ctx.db, [
     ...new Set(rows.flatMap((r) => (r.user_id ? [r.user_id] : []))),
   ])
-  const groupRows = await ctx.db
-    .selectFrom('groups')
-    .select(['id', 'name'])
-    .where('org_id', '=', orgId)
-    .execute()
+  const groupRows = await groups.listGroups(ctx.db, orgId)
   const entries: AccessEntry[] = rows.map((r) => {
     const user = userRows.find((u) => u.id === r.user_id)
     const principal = r.user_id
@@ -276,14 +272,8 @@ export async function accessOf(ctx: Ctx, actor: Actor, orgId: string, id: string
       expiresAt: r.expires_at?.toISOString() ?? null,
     }
   })
-  const below = await ctx.db
-    .selectFrom('resources')
-    .select('id')
-    .where('org_id', '=', orgId)
-    .where('parent_id', '=', id)
-    .execute()
   const overrideRows = await overrides.listOverrides(ctx.db, { orgIds: [orgId] })
-  const scoped = new Set([id, ...below.map((b) => b.id)])
+  const scoped = new Set([id, ...(await resources.childResourceIds(ctx.db, orgId, id))])
   return {
     resource: toView(resource),
     entries,

@@ -1,5 +1,5 @@
 import { ORG, OrgkitError, rules } from '@orgkit/core'
-import type { Tx } from '@orgkit/store'
+import { bindings, customRoles, type Executor } from '@orgkit/store'
 import {
   type Actor,
   actorFacts,
@@ -31,7 +31,7 @@ export async function listRoles(ctx: Ctx, actor: Actor, orgId: string): Promise<
     permissions: [...r.permissions],
     builtIn: true,
   }))
-  const custom = await ctx.db.selectFrom('custom_roles').selectAll().where('org_id', '=', orgId).execute()
+  const custom = await customRoles.listCustomRoles(ctx.db, orgId)
   return [
     ...builtIn,
     ...custom.map((r) => ({
@@ -70,14 +70,9 @@ function checkDefinable(
 }
 
 /** A custom role of the org, for editing; built-in roles are read-only. */
-async function editableRole(ctx: Ctx, tx: Tx, orgId: string, key: string) {
+async function editableRole(ctx: Ctx, db: Executor, orgId: string, key: string) {
   if (ctx.model.roles[key]) throw new OrgkitError('FORBIDDEN', 'built-in roles are read-only', { role: key })
-  const role = await tx
-    .selectFrom('custom_roles')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('key', '=', key)
-    .executeTakeFirst()
+  const role = await customRoles.findCustomRole(db, orgId, key)
   if (!role) throw new OrgkitError('ROLE_NOT_FOUND', 'no such role', { role: key })
   return role
 }
@@ -91,39 +86,15 @@ export async function createRole(ctx: Ctx, actor: Actor, meta: RequestMeta, orgI
       throw new OrgkitError('ALREADY_EXISTS', `"${input.key}" is a built-in role`, { field: 'key' })
     }
     checkDefinable(ctx, actor, orgId, input)
-    const exists = await work.tx
-      .selectFrom('custom_roles')
-      .select('key')
-      .where('org_id', '=', orgId)
-      .where('key', '=', input.key)
-      .executeTakeFirst()
-    if (exists) throw new OrgkitError('ALREADY_EXISTS', `role "${input.key}" exists`, { field: 'key' })
-    const row = await work.tx
-      .insertInto('custom_roles')
-      .values({
-        org_id: orgId,
-        key: input.key,
-        scope: input.scope,
-        slot: input.slot,
-        label: input.label,
+    if (await customRoles.findCustomRole(work.tx, orgId, input.key))
+      throw new OrgkitError('ALREADY_EXISTS', `role "${input.key}" exists`, { field: 'key' })
+    const { key, ...fields } = input
+    const row = work.apply(
+      await customRoles.insertCustomRole(work.tx, orgId, key, {
+        ...fields,
         description: input.description ?? '',
-        permissions: input.permissions,
-        priority: input.priority,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow()
-    work.change({
-      op: 'role.put',
-      role: {
-        orgId,
-        key: row.key,
-        scope: row.scope,
-        slot: row.slot,
-        label: row.label,
-        permissions: row.permissions,
-        priority: row.priority,
-      },
-    })
+      }),
+    )
     work.audit({ orgId, action: 'role.created', targetType: 'role', targetId: row.key, after: input })
     return { ...input, description: row.description, builtIn: false }
   })
@@ -153,19 +124,8 @@ export async function updateRole(
     // Editing reaches everyone holding it: the actor must be able to grant both the old and the new role.
     checkDefinable(ctx, actor, orgId, { ...before, key })
     checkDefinable(ctx, actor, orgId, next)
-    await work.tx
-      .updateTable('custom_roles')
-      .set({
-        slot: next.slot,
-        label: next.label,
-        description: next.description,
-        permissions: next.permissions,
-        priority: next.priority,
-      })
-      .where('org_id', '=', orgId)
-      .where('key', '=', key)
-      .execute()
-    work.change({ op: 'role.put', role: { orgId, ...next } })
+    const { key: _, scope: __, ...fields } = next
+    work.apply(await customRoles.updateCustomRole(work.tx, orgId, key, fields))
     work.audit({ orgId, action: 'role.updated', targetType: 'role', targetId: key, before, after: next })
     return { ...next, builtIn: false }
   })
@@ -200,13 +160,8 @@ export async function deleteRole(
       // owner role never goes onto a binding that expires.
       rules.assertCanChangeRole(ctx.model, actorFacts(ctx, actor, { type: ORG, id: orgId }), null, target)
       if (rules.isOwnerRole(ctx.model, target.key)) {
-        const expiring = await work.tx
-          .selectFrom('bindings')
-          .select('id')
-          .where('org_id', '=', orgId)
-          .where('role', '=', key)
-          .where('expires_at', 'is not', null)
-          .executeTakeFirst()
+        const held = await bindings.listBindings(work.tx, { orgIds: [orgId], role: key })
+        const expiring = held.some((b) => b.expires_at !== null)
         if (expiring)
           throw new OrgkitError(
             'OWNER_ROLE_NO_EXPIRY',
@@ -215,12 +170,7 @@ export async function deleteRole(
           )
       }
     }
-    const inUse = await work.tx
-      .selectFrom('bindings')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('role', '=', key)
-      .execute()
+    const inUse = await bindings.listBindings(work.tx, { orgIds: [orgId], role: key })
     if (inUse.length > 0 && !options.bindings) {
       throw new OrgkitError(
         'ROLE_IN_USE',
@@ -228,31 +178,10 @@ export async function deleteRole(
         { bindings: inUse.length },
       )
     }
-    if (inUse.length > 0 && target) {
-      await work.tx
-        .updateTable('bindings')
-        .set({ role: target.key })
-        .where('org_id', '=', orgId)
-        .where('role', '=', key)
-        .execute()
-      for (const b of inUse) {
-        work.change({
-          op: 'binding.put',
-          binding: {
-            id: b.id,
-            principal: b.user_id ? { type: 'user', id: b.user_id } : { type: 'group', id: b.group_id! },
-            role: target.key,
-            scope: { type: b.scope_type, id: b.resource_id ?? orgId },
-            expiresAt: b.expires_at?.getTime() ?? null,
-          },
-        })
-      }
-    } else if (inUse.length > 0) {
-      await work.tx.deleteFrom('bindings').where('org_id', '=', orgId).where('role', '=', key).execute()
-      work.change(...inUse.map((b) => ({ op: 'binding.delete' as const, id: b.id })))
-    }
-    await work.tx.deleteFrom('custom_roles').where('org_id', '=', orgId).where('key', '=', key).execute()
-    work.change({ op: 'role.delete', orgId, key })
+    const ids = inUse.map((b) => b.id)
+    if (target) work.apply(await bindings.setRole(work.tx, ids, target.key))
+    else work.apply(await bindings.deleteBindings(work.tx, ids))
+    work.apply(await customRoles.deleteCustomRole(work.tx, orgId, key))
     work.audit({
       orgId,
       action: 'role.deleted',

@@ -1,0 +1,25 @@
+import type { orgs } from '@orgkit/store'
+
+export interface OrgView {
+  id: string
+  name: string
+  parentId: string | null
+  creatorId: string | null
+  managementEmail: string | null
+  logoUrl: string | null
+  singleRoleTeams: boolean
+  resourceAdminsGrantTeamAccess: boolean
+  createdAt: string
+}
+
+export const toOrgView = (row: orgs.OrgRow): OrgView => ({
+  id: row.id,
+  name: row.name,
+  parentId: row.parent_id,
+  creatorId: row.creator_id,
+  managementEmail: row.management_email,
+  logoUrl: row.logo_url,
+  singleRoleTeams: row.single_role_teams,
+  resourceAdminsGrantTeamAccess: row.resource_admins_grant_team_access,
+  createdAt: row.created_at.toISOString(),
+})
