@@ -1,15 +1,22 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch'
-import type { components, paths } from './schema.d.ts'
+import type { components, operations, paths } from './schema.d.ts'
 
-export type { components, paths }
+export type { components, operations, paths }
 export type OrgkitClient = Client<paths>
+
+/** The catalogue's stable error codes (packages/core/src/errors.ts), as the document declares them. */
+export type ErrorCode = components['schemas']['ErrorCode']
+/** A problem's code: the catalogue's, or `HTTP_<status>` when what answered was no Orgkit problem. */
+export type ProblemCode = ErrorCode | `HTTP_${number}`
+/** The permissions every model declares: typed whichever model the server runs. */
+export type PlatformPermission = components['schemas']['PlatformPermission']
 
 /** RFC 9457 problem+json as the API answers every error, with Orgkit's stable `code`. */
 export interface Problem {
   type?: string
   title?: string
   status: number
-  code: string
+  code: ProblemCode
   detail?: string
   field?: string
   [key: string]: unknown
@@ -20,7 +27,7 @@ export class OrgkitApiError extends Error {
     super(problem.detail ?? problem.title ?? problem.code)
     this.name = 'OrgkitApiError'
   }
-  get code(): string {
+  get code(): ProblemCode {
     return this.problem.code
   }
 }
@@ -84,3 +91,12 @@ export async function must<T>(call: Promise<{ data?: T; error?: unknown; respons
   }
   return data as T
 }
+
+export {
+  authorization,
+  type CheckBatchRequest,
+  type CheckRequest,
+  type ExplainRequest,
+  type ListPrincipalsRequest,
+  type ListResourcesRequest,
+} from './authorization.ts'
