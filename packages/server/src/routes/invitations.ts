@@ -15,6 +15,7 @@ import {
 import { readsLocalOutbox } from '../security/local-outbox.ts'
 import type { Actor } from '../services/context.ts'
 import * as invitations from '../services/invitations.ts'
+import { listOutbox } from '../services/outbox.ts'
 
 const Invitation = z
   .object({
@@ -211,23 +212,7 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
     }),
     async (c) => {
       const actor = c.get('actor') as Actor | undefined
-      if (actor?.kind !== 'platform' && !readsLocalOutbox(ctx, c))
-        throw new OrgkitError('PLATFORM_ONLY', 'the outbox holds other people’s links: platform tokens only')
-      const rows = await ctx.db
-        .selectFrom('mail_outbox')
-        .selectAll()
-        .orderBy('created_at', 'desc')
-        .limit(200)
-        .execute()
-      const items = rows.map((r) => ({
-        id: r.id,
-        to: r.recipient,
-        subject: r.subject,
-        text: r.text_body,
-        createdAt: r.created_at.toISOString(),
-        sentAt: r.sent_at?.toISOString() ?? null,
-      }))
-      return c.json({ smtp: ctx.mail.configured, items }, 200)
+      return c.json(await listOutbox(ctx, actor, readsLocalOutbox(ctx, c)), 200)
     },
   )
 }

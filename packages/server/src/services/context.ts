@@ -14,13 +14,16 @@ import {
   type Db,
   mapPgErrors,
   members,
+  orgs,
   recordChanges,
   type Tx,
 } from '@orgkit/store'
 import type { PaymentProvider } from '../billing/payments.ts'
 import type { PlanCatalog } from '../billing/plans.ts'
 import type { UsageMeter } from '../billing/usage-meter.ts'
+import type { Caches } from '../caches.ts'
 import type { EngineReplica } from '../engine-replica.ts'
+import type { Deciders } from '../hot/deciders.ts'
 import type { MailSender } from '../mail/mailer.ts'
 import type { Captcha } from '../security/captcha.ts'
 import { enqueueEvent } from '../webhooks/outbox.ts'
@@ -60,6 +63,9 @@ export interface Ctx {
   captcha: Captcha
   webhooks: WebhookWorker
   billing: Billing
+  /** Who answers the authorization API: the engine, or the database when the engine lags (hot/). */
+  deciders: Deciders
+  caches: Caches
 }
 
 /** Plans, the usage meter and the payment provider (issue #9, docs/billing.md). */
@@ -173,10 +179,12 @@ async function assertEveryoneStillOwnsAnOrg(
   }
 }
 
-/** A write in progress: its changes to the engine and its audit entries commit with it. */
+/**
+ * A write in progress: its changes to the engine and its audit entries commit with it. Engine changes come
+ * only from repository writes (`apply`): a service can't record one by hand, nor make a write without it.
+ */
 export interface Work {
   tx: Tx
-  change(...changes: Change[]): void
   /** Records a repository write's engine changes with this transaction and returns its value. */
   apply<T>(result: Changed<T>): T
   audit(entry: Omit<AuditInput, 'actorType' | 'actorId' | 'ip' | 'userAgent' | 'requestId'>): void
@@ -207,7 +215,7 @@ export async function write<T>(
       if (orgId !== null) {
         // Writes to one org queue on its row; the engine then catches up inside the lock, so the body's
         // authorization and invariant checks see every write that committed before this one.
-        await tx.selectFrom('orgs').select('id').where('id', '=', orgId).forNoKeyUpdate().execute()
+        await orgs.lockOrg(tx, orgId)
       }
       await ctx.engine.catchUpWithin(tx)
       const changes: Change[] = []
@@ -216,7 +224,6 @@ export async function write<T>(
       const watched = new Set<string>()
       const work: Work = {
         tx,
-        change: (...c) => changes.push(...c),
         apply: (result) => {
           changes.push(...result.changes)
           return result.value
