@@ -1,5 +1,5 @@
 import { ORG, OrgkitError } from '@orgkit/core'
-import { canonical, verifyChain } from '@orgkit/store'
+import { type AuditRow, canonical, listAuditEntries, verifyChain } from '@orgkit/store'
 import { type Actor, authorize, type Ctx, can, requireOrg } from './context.ts'
 
 export interface AuditQuery {
@@ -28,26 +28,26 @@ function scopeOf(ctx: Ctx, actor: Actor, orgId: string): { billing: boolean; res
   return scope
 }
 
-function query(ctx: Ctx, actor: Actor, orgId: string, q: Omit<AuditQuery, 'limit'>) {
+function query(ctx: Ctx, actor: Actor, orgId: string, q: Omit<AuditQuery, 'limit'>, limit: number) {
   const scope = scopeOf(ctx, actor, orgId)
-  let rows = ctx.db.selectFrom('audit_log').selectAll().where('org_id', '=', orgId)
-  if (!scope.billing) rows = rows.where('action', 'not like', 'billing.%')
-  if (!scope.rest) rows = rows.where('action', 'like', 'billing.%')
-  if (q.actorId) rows = rows.where('actor_id', '=', q.actorId)
-  if (q.action)
-    rows = q.action.endsWith('.*')
-      ? rows.where('action', 'like', `${q.action.slice(0, -1)}%`)
-      : rows.where('action', '=', q.action)
-  if (q.targetType) rows = rows.where('target_type', '=', q.targetType)
-  if (q.targetId) rows = rows.where('target_id', '=', q.targetId)
-  if (q.from) rows = rows.where('created_at', '>=', new Date(q.from))
-  if (q.to) rows = rows.where('created_at', '<', new Date(q.to))
-  if (q.cursor) rows = rows.where('seq', '<', q.cursor)
-  return rows.orderBy('seq', 'desc')
+  return listAuditEntries(
+    ctx.db,
+    orgId,
+    {
+      ...scope,
+      actorId: q.actorId,
+      action: q.action,
+      targetType: q.targetType,
+      targetId: q.targetId,
+      from: q.from ? new Date(q.from) : undefined,
+      to: q.to ? new Date(q.to) : undefined,
+      beforeSeq: q.cursor,
+    },
+    limit,
+  )
 }
 
-type Row = Awaited<ReturnType<ReturnType<typeof query>['execute']>>[number]
-export const toEntry = (r: Row) => ({
+export const toEntry = (r: AuditRow) => ({
   id: r.id,
   seq: Number(r.seq),
   orgId: r.org_id,
@@ -65,7 +65,7 @@ export const toEntry = (r: Row) => ({
 
 /** Newest first, a page at a time (the cursor is the last entry's seq). */
 export async function listAudit(ctx: Ctx, actor: Actor, orgId: string, q: AuditQuery) {
-  const rows = await query(ctx, actor, orgId, q).limit(q.limit).execute()
+  const rows = await query(ctx, actor, orgId, q, q.limit)
   return { items: rows.map(toEntry), nextCursor: rows.length === q.limit ? rows.at(-1)!.seq : null }
 }
 
@@ -112,9 +112,7 @@ export function exportAudit(
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (done) return controller.close()
-      const rows = await query(ctx, actor, orgId, { ...q, cursor })
-        .limit(500)
-        .execute()
+      const rows = await query(ctx, actor, orgId, { ...q, cursor }, 500)
       let chunk = ''
       if (first) chunk += format === 'csv' ? `${CSV_COLUMNS.join(',')}\n` : '['
       for (const r of rows) {

@@ -1,4 +1,5 @@
 import { ORG, OrgkitError } from '@orgkit/core'
+import { billing } from '@orgkit/store'
 import type { Plan } from '../billing/plans.ts'
 import { type Actor, authorize, type Ctx, type RequestMeta, requireOrg, type Work, write } from './context.ts'
 import { excessOver, planOf } from './plan-limits.ts'
@@ -26,11 +27,7 @@ export function listPlans(ctx: Ctx) {
 export async function getBilling(ctx: Ctx, actor: Actor, orgId: string) {
   requireOrg(ctx, actor, orgId)
   authorize(ctx, actor, 'org.read_billing', { type: ORG, id: orgId })
-  const row = await ctx.db
-    .selectFrom('orgs')
-    .select(['plan', 'billing_email', 'credit_balance'])
-    .where('id', '=', orgId)
-    .executeTakeFirst()
+  const row = await billing.findBilling(ctx.db, orgId)
   if (!row) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
   return {
     orgId,
@@ -68,11 +65,7 @@ export async function changePlan(
         { plan: plan.key, ...first, excess },
       )
     }
-    await work.tx
-      .updateTable('orgs')
-      .set({ plan: plan.key, updated_at: new Date(ctx.clock()) })
-      .where('id', '=', orgId)
-      .execute()
+    await billing.setPlan(work.tx, orgId, plan.key, new Date(ctx.clock()))
     work.audit({
       orgId,
       action: 'billing.plan_changed',
@@ -111,17 +104,10 @@ export async function setBillingEmail(
   email: string | null,
 ): Promise<string | null> {
   authorize(ctx, actor, 'org.update_billing', { type: ORG, id: orgId })
-  const before = await work.tx
-    .selectFrom('orgs')
-    .select('billing_email')
-    .where('id', '=', orgId)
-    .executeTakeFirstOrThrow()
+  const before = await billing.findBilling(work.tx, orgId)
+  if (!before) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
   const billingEmail = email?.trim().toLowerCase() ?? null
-  await work.tx
-    .updateTable('orgs')
-    .set({ billing_email: billingEmail, updated_at: new Date(ctx.clock()) })
-    .where('id', '=', orgId)
-    .execute()
+  await billing.setBillingEmail(work.tx, orgId, billingEmail, new Date(ctx.clock()))
   work.audit({
     orgId,
     action: 'billing.email_changed',

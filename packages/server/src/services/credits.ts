@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError } from '@orgkit/core'
-import { sql } from 'kysely'
+import { credits } from '@orgkit/store'
 import {
   type Actor,
   authorize,
@@ -11,22 +10,11 @@ import {
   write,
 } from './context.ts'
 
-export type CreditKind = 'purchase' | 'grant' | 'consumption' | 'refund'
+export type CreditKind = credits.CreditKind
 /** Purchases and grants add credits; consumptions and refunds take them away. */
 const SIGN: Record<CreditKind, 1 | -1> = { purchase: 1, grant: 1, consumption: -1, refund: -1 }
 
-type Row = {
-  id: string
-  seq: string
-  kind: CreditKind
-  amount: string
-  balance_after: string
-  description: string
-  actor_type: string
-  actor_id: string | null
-  created_at: Date
-}
-const toView = (r: Row) => ({
+const toView = (r: credits.CreditEntryRow) => ({
   id: r.id,
   kind: r.kind,
   amount: Number(r.amount),
@@ -45,16 +33,10 @@ export async function listCredits(
 ) {
   requireOrg(ctx, actor, orgId)
   authorize(ctx, actor, 'org.read_billing', { type: ORG, id: orgId })
-  const org = await ctx.db
-    .selectFrom('orgs')
-    .select('credit_balance')
-    .where('id', '=', orgId)
-    .executeTakeFirstOrThrow()
-  let query = ctx.db.selectFrom('credit_entries').selectAll().where('org_id', '=', orgId)
-  if (q.cursor) query = query.where('seq', '<', q.cursor)
-  const rows = await query.orderBy('seq', 'desc').limit(q.limit).execute()
+  const balance = await credits.creditBalance(ctx.db, orgId)
+  const rows = await credits.listCreditEntries(ctx.db, orgId, { beforeSeq: q.cursor, limit: q.limit })
   return {
-    balance: Number(org.credit_balance),
+    balance,
     items: rows.map(toView),
     nextCursor: rows.length === q.limit ? rows.at(-1)!.seq : null,
   }
@@ -62,8 +44,8 @@ export async function listCredits(
 
 /**
  * Appends one ledger entry and moves the balance with it, in the org's locked write: the balance is
- * always the sum of the entries, and never negative (checked here, and by a constraint on `orgs` should
- * anything else ever try). A billing manager buys credits (`org.update_billing`; the purchase is charged
+ * always the sum of the entries, and never negative (checked by the ledger's append, and by a constraint
+ * on `orgs` should anything else ever try). A billing manager buys credits (`org.update_billing`; the purchase is charged
  * on the period's invoice); grants, consumption and refunds come from the host product (platform token).
  */
 export async function addCredits(
@@ -81,38 +63,25 @@ export async function addCredits(
         field: 'kind',
       })
     const delta = SIGN[input.kind] * input.amount
-    const org = await work.tx
-      .selectFrom('orgs')
-      .select('credit_balance')
-      .where('id', '=', orgId)
-      .executeTakeFirstOrThrow()
-    const balance = Number(org.credit_balance) + delta
-    if (balance < 0) {
-      throw new OrgkitError('INSUFFICIENT_CREDITS', `the balance is ${org.credit_balance} credits`, {
-        balance: Number(org.credit_balance),
+    const appended = await credits.appendCreditEntry(
+      work.tx,
+      {
+        orgId,
+        kind: input.kind,
+        amount: delta,
+        description: input.description ?? '',
+        actorType: actor.kind === 'platform' ? 'platform' : actor.keyId ? 'api_key' : 'user',
+        actorId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.userId),
+      },
+      new Date(ctx.clock()),
+    )
+    if (!appended.applied) {
+      throw new OrgkitError('INSUFFICIENT_CREDITS', `the balance is ${appended.balance} credits`, {
+        balance: appended.balance,
         requested: input.amount,
       })
     }
-    await work.tx
-      .updateTable('orgs')
-      .set({ credit_balance: sql<string>`credit_balance + ${delta}` })
-      .where('id', '=', orgId)
-      .execute()
-    const row = await work.tx
-      .insertInto('credit_entries')
-      .values({
-        id: randomUUID(),
-        org_id: orgId,
-        kind: input.kind,
-        amount: delta,
-        balance_after: balance,
-        description: input.description ?? '',
-        actor_type: actor.kind === 'platform' ? 'platform' : actor.keyId ? 'api_key' : 'user',
-        actor_id: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.userId),
-        created_at: new Date(ctx.clock()),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow()
+    const row = appended.entry
     const entry = toView(row)
     work.audit({
       orgId,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { isOrgkitError, ORG, OrgkitError } from '@orgkit/core'
-import type { Executor } from '@orgkit/store'
-import { sql } from 'kysely'
+import { billing, credits, type Executor, invoices, orgs } from '@orgkit/store'
 import { type InvoiceDocument, invoiceHtml } from '../billing/invoice-html.ts'
 import { planFor } from '../billing/plans.ts'
 import {
@@ -27,24 +26,7 @@ export interface InvoiceLine {
   amount: number
 }
 
-type Row = {
-  id: string
-  org_id: string
-  number: string
-  period: string
-  plan: string
-  currency: string
-  lines: unknown
-  total: string
-  status: 'open' | 'paid' | 'void'
-  provider: string
-  provider_reference: string | null
-  payment_url: string | null
-  billing_email: string | null
-  issued_at: Date
-  paid_at: Date | null
-}
-const toView = (r: Row) => ({
+const toView = (r: invoices.InvoiceRow) => ({
   id: r.id,
   orgId: r.org_id,
   number: r.number,
@@ -80,15 +62,8 @@ export const previousPeriod = (now: number) => {
 async function computeLines(ctx: Ctx, tx: Executor, orgId: string, planKey: string | null, period: string) {
   const { start, end } = periodBounds(period)
   const plan = planFor(ctx.billing.plans, planKey)
-  const sums = await tx
-    .selectFrom('credit_entries')
-    .select(['kind', sql<string>`sum(abs(amount))`.as('n')])
-    .where('org_id', '=', orgId)
-    .where('created_at', '>=', start)
-    .where('created_at', '<', end)
-    .groupBy('kind')
-    .execute()
-  const sum = (kind: string) => Number(sums.find((s) => s.kind === kind)?.n ?? 0)
+  const sums = await credits.creditTotals(tx, orgId, start, end)
+  const sum = (kind: credits.CreditKind) => sums[kind] ?? 0
   const price = ctx.billing.plans.creditPrice
   const lines: InvoiceLine[] = []
   if (plan.price > 0)
@@ -127,24 +102,16 @@ export async function issueInvoice(
     throw new OrgkitError('VALIDATION_FAILED', `${period} has not ended yet`, { field: 'period' })
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
-    const org = await work.tx
-      .selectFrom('orgs')
-      .select(['plan', 'billing_email'])
-      .where('id', '=', orgId)
-      .executeTakeFirstOrThrow()
-    const existing = await work.tx
-      .selectFrom('invoices')
-      .select('id')
-      .where('org_id', '=', orgId)
-      .where('period', '=', period)
-      .executeTakeFirst()
+    const org = await billing.findBilling(work.tx, orgId)
+    if (!org) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
+    const existing = await invoices.findInvoiceForPeriod(work.tx, orgId, period)
     if (existing)
       throw new OrgkitError('ALREADY_EXISTS', `${period} is already invoiced`, { invoiceId: existing.id })
     const { plan, lines, total } = await computeLines(ctx, work.tx, orgId, org.plan, period)
     if (total === 0)
       throw new OrgkitError('NOTHING_TO_INVOICE', `nothing to charge for ${period}`, { period })
     const id = randomUUID()
-    const number = `INV-${period.replace('-', '')}-${orgId.slice(0, 8).toUpperCase()}`
+    const number = invoices.invoiceNumber(orgId, period)
     const payment = await ctx.billing.payments.open({
       id,
       number,
@@ -153,27 +120,24 @@ export async function issueInvoice(
       total,
       billingEmail: org.billing_email,
     })
-    const row = await work.tx
-      .insertInto('invoices')
-      .values({
+    const row = await invoices.insertInvoice(
+      work.tx,
+      {
         id,
-        org_id: orgId,
+        orgId,
         number,
         period,
         plan: plan.key,
         currency: ctx.billing.plans.currency,
-        lines: JSON.stringify(lines),
+        lines,
         total,
-        status: 'open',
         provider: ctx.billing.payments.name,
-        provider_reference: payment.reference,
-        payment_url: payment.paymentUrl,
-        billing_email: org.billing_email,
-        issued_at: new Date(ctx.clock()),
-        paid_at: null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow()
+        providerReference: payment.reference,
+        paymentUrl: payment.paymentUrl,
+        billingEmail: org.billing_email,
+      },
+      new Date(ctx.clock()),
+    )
     const view = toView(row)
     work.audit({ orgId, action: 'billing.invoice_issued', targetType: 'invoice', targetId: id, after: view })
     return view
@@ -194,25 +158,16 @@ export async function payInvoice(
     throw new OrgkitError('FORBIDDEN', `the ${ctx.billing.payments.name} provider settles invoices itself`)
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
-    const before = await work.tx
-      .selectFrom('invoices')
-      .selectAll()
-      .where('id', '=', id)
-      .where('org_id', '=', orgId)
-      .executeTakeFirst()
+    const before = await invoices.findInvoice(work.tx, orgId, id)
     if (!before) throw new OrgkitError('INVOICE_NOT_FOUND', 'no such invoice', { id })
     if (before.status !== 'open')
       throw new OrgkitError('INVOICE_NOT_OPEN', `the invoice is ${before.status}`, { status: before.status })
-    const row = await work.tx
-      .updateTable('invoices')
-      .set({
-        status: 'paid',
-        paid_at: new Date(ctx.clock()),
-        provider_reference: input.reference ?? before.provider_reference,
-      })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow()
+    const row = await invoices.markInvoicePaid(
+      work.tx,
+      id,
+      input.reference ?? before.provider_reference,
+      new Date(ctx.clock()),
+    )
     const view = toView(row)
     work.audit({
       orgId,
@@ -233,23 +188,12 @@ function readable(ctx: Ctx, actor: Actor, orgId: string) {
 
 export async function listInvoices(ctx: Ctx, actor: Actor, orgId: string) {
   readable(ctx, actor, orgId)
-  const rows = await ctx.db
-    .selectFrom('invoices')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .orderBy('period', 'desc')
-    .execute()
-  return rows.map(toView)
+  return (await invoices.listInvoices(ctx.db, orgId)).map(toView)
 }
 
 export async function getInvoice(ctx: Ctx, actor: Actor, orgId: string, id: string): Promise<InvoiceView> {
   readable(ctx, actor, orgId)
-  const row = await ctx.db
-    .selectFrom('invoices')
-    .selectAll()
-    .where('id', '=', id)
-    .where('org_id', '=', orgId)
-    .executeTakeFirst()
+  const row = await invoices.findInvoice(ctx.db, orgId, id)
   if (!row) throw new OrgkitError('INVOICE_NOT_FOUND', 'no such invoice', { id })
   return toView(row)
 }
@@ -257,7 +201,8 @@ export async function getInvoice(ctx: Ctx, actor: Actor, orgId: string, id: stri
 /** The invoice as a printable HTML page. */
 export async function invoicePage(ctx: Ctx, actor: Actor, orgId: string, id: string): Promise<string> {
   const inv = await getInvoice(ctx, actor, orgId, id)
-  const org = await ctx.db.selectFrom('orgs').select('name').where('id', '=', orgId).executeTakeFirstOrThrow()
+  const org = await orgs.findOrg(ctx.db, orgId)
+  if (!org) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
   const doc: InvoiceDocument = {
     ...inv,
     plan: ctx.billing.plans.plans[inv.plan]?.name ?? inv.plan,
@@ -278,40 +223,17 @@ export async function issueDueInvoices(ctx: Ctx): Promise<number> {
     .filter((p) => p.price > 0)
     .map((p) => p.key)
   const defaultPaid = paid.includes(ctx.billing.plans.defaultPlan)
-  const due = await ctx.db
-    .selectFrom('orgs')
-    .select('id')
-    .where((eb) =>
-      eb.and([
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('invoices')
-              .select('id')
-              .whereRef('invoices.org_id', '=', 'orgs.id')
-              .where('invoices.period', '=', period),
-          ),
-        ),
-        eb.or([
-          ...(paid.length > 0 ? [eb('orgs.plan', 'in', paid)] : []),
-          ...(defaultPaid ? [eb('orgs.plan', 'is', null)] : []),
-          eb.exists(
-            eb
-              .selectFrom('credit_entries')
-              .select('id')
-              .whereRef('credit_entries.org_id', '=', 'orgs.id')
-              .where('credit_entries.kind', '=', 'purchase')
-              .where('credit_entries.created_at', '>=', start)
-              .where('credit_entries.created_at', '<', end),
-          ),
-        ]),
-      ]),
-    )
-    .execute()
+  const due = await invoices.orgsWithInvoiceDue(ctx.db, {
+    period,
+    start,
+    end,
+    paidPlans: paid,
+    defaultIsPaid: defaultPaid,
+  })
   const job: Actor = { kind: 'platform', tokenId: 'billing-job' }
   const meta = { ip: null, userAgent: null, requestId: null }
   let issued = 0
-  for (const { id } of due) {
+  for (const id of due) {
     try {
       await issueInvoice(ctx, job, meta, id, { period })
       issued++

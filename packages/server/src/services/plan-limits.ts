@@ -1,5 +1,5 @@
 import { OrgkitError } from '@orgkit/core'
-import type { Executor } from '@orgkit/store'
+import { billing, type Executor } from '@orgkit/store'
 import { type Plan, type PlanFeature, planFor } from '../billing/plans.ts'
 import type { Ctx } from './context.ts'
 
@@ -9,8 +9,7 @@ import type { Ctx } from './context.ts'
  * by luck).
  */
 export async function planOf(ctx: Ctx, db: Executor, orgId: string): Promise<Plan> {
-  const row = await db.selectFrom('orgs').select('plan').where('id', '=', orgId).executeTakeFirst()
-  return planFor(ctx.billing.plans, row?.plan ?? null)
+  return planFor(ctx.billing.plans, await billing.planKeyOf(db, orgId))
 }
 
 export interface SeatCount {
@@ -21,33 +20,14 @@ export interface SeatCount {
 }
 
 export async function countSeats(ctx: Ctx, db: Executor, orgId: string): Promise<SeatCount> {
-  const members = await db
-    .selectFrom('memberships')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('org_id', '=', orgId)
-    .executeTakeFirstOrThrow()
-  const invitations = await db
-    .selectFrom('invitations')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('org_id', '=', orgId)
-    .where('accepted_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', new Date(ctx.clock()))
-    .executeTakeFirstOrThrow()
-  const m = Number(members.n)
-  const p = Number(invitations.n)
+  const m = await billing.countMembers(db, orgId)
+  const p = await billing.countPendingInvitations(db, orgId, new Date(ctx.clock()))
   return { seats: m + p, members: m, pendingInvitations: p }
 }
 
 /** Resources of each type in the org (types with none are absent). */
-export async function countResources(db: Executor, orgId: string): Promise<Record<string, number>> {
-  const rows = await db
-    .selectFrom('resources')
-    .select(['type', (eb) => eb.fn.countAll<string>().as('n')])
-    .where('org_id', '=', orgId)
-    .groupBy('type')
-    .execute()
-  return Object.fromEntries(rows.map((r) => [r.type, Number(r.n)]))
+export function countResources(db: Executor, orgId: string): Promise<Record<string, number>> {
+  return billing.countResourcesByType(db, orgId)
 }
 
 const limitReached = (plan: Plan, limit: string, max: number, current: number) =>
@@ -105,20 +85,12 @@ export async function excessOver(ctx: Ctx, tx: Executor, orgId: string, plan: Pl
       excess.push({ limit: type, max, current: resources[type] ?? 0 })
   }
   if (!plan.features.includes('customRoles')) {
-    const roles = await tx
-      .selectFrom('custom_roles')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('org_id', '=', orgId)
-      .executeTakeFirstOrThrow()
-    if (Number(roles.n) > 0) excess.push({ limit: 'customRoles', max: 0, current: Number(roles.n) })
+    const roles = await billing.countCustomRoles(tx, orgId)
+    if (roles > 0) excess.push({ limit: 'customRoles', max: 0, current: roles })
   }
   if (!plan.features.includes('subOrgs')) {
-    const children = await tx
-      .selectFrom('orgs')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('parent_id', '=', orgId)
-      .executeTakeFirstOrThrow()
-    if (Number(children.n) > 0) excess.push({ limit: 'subOrgs', max: 0, current: Number(children.n) })
+    const children = await billing.countChildOrgs(tx, orgId)
+    if (children > 0) excess.push({ limit: 'subOrgs', max: 0, current: children })
   }
   return excess
 }

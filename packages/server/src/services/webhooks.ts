@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { ORG, OrgkitError } from '@orgkit/core'
+import { webhookDeliveries, webhooks } from '@orgkit/store'
 import { isBillingEvent } from '../webhooks/outbox.ts'
 import { assertReceiver } from '../webhooks/ssrf.ts'
 import { type Actor, authorize, type Ctx, type RequestMeta, requireOrg, write } from './context.ts'
@@ -15,18 +16,8 @@ export interface WebhookView {
   createdAt: string
 }
 
-type Row = {
-  id: string
-  org_id: string
-  url: string
-  events: string[] | null
-  enabled: boolean
-  description: string
-  disabled_reason: string | null
-  created_at: Date
-}
 /** Never includes the secret: views go to audit entries and event payloads too. */
-const toView = (r: Row): WebhookView => ({
+const toView = (r: webhooks.WebhookRow): WebhookView => ({
   id: r.id,
   orgId: r.org_id,
   url: r.url,
@@ -49,14 +40,7 @@ const mayReceive = (ctx: Ctx, actor: Actor, orgId: string, events: readonly stri
 
 export async function listWebhooks(ctx: Ctx, actor: Actor, orgId: string): Promise<WebhookView[]> {
   manage(ctx, actor, orgId)
-  return (
-    await ctx.db
-      .selectFrom('webhooks')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .orderBy('created_at')
-      .execute()
-  ).map(toView)
+  return (await webhooks.listWebhooks(ctx.db, orgId)).map(toView)
 }
 
 /** Registers an endpoint; answers its signing secret (Standard Webhooks `whsec_…`) this once. */
@@ -72,19 +56,14 @@ export async function createWebhook(
   const { result, revision } = await write(ctx, actor, meta, orgId, async (work) => {
     manage(ctx, actor, orgId)
     mayReceive(ctx, actor, orgId, input.events)
-    const row = await work.tx
-      .insertInto('webhooks')
-      .values({
-        id: randomUUID(),
-        org_id: orgId,
-        url: input.url,
-        events: input.events ?? null,
-        secret,
-        description: input.description ?? '',
-        disabled_reason: null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow()
+    const row = await webhooks.insertWebhook(work.tx, {
+      id: randomUUID(),
+      orgId,
+      url: input.url,
+      events: input.events ?? null,
+      secret,
+      description: input.description ?? '',
+    })
     work.audit({
       orgId,
       action: 'webhook.created',
@@ -113,30 +92,20 @@ export async function updateWebhook(
   if (patch.url !== undefined) await assertReceiver(patch.url, ctx.settings.webhooksAllowPrivate)
   return write(ctx, actor, meta, orgId, async (work) => {
     manage(ctx, actor, orgId)
-    const before = await work.tx
-      .selectFrom('webhooks')
-      .selectAll()
-      .where('id', '=', id)
-      .where('org_id', '=', orgId)
-      .executeTakeFirst()
+    const before = await webhooks.findWebhook(work.tx, orgId, id)
     if (!before) throw new OrgkitError('NOT_FOUND', 'no such webhook', { id })
     // Whatever the change (a new URL included), an endpoint that takes billing events stays with readers of
     // the billing audit.
     mayReceive(ctx, actor, orgId, patch.events !== undefined ? patch.events : before.events)
-    const row = await work.tx
-      .updateTable('webhooks')
-      .set({
-        ...(patch.url !== undefined && { url: patch.url }),
-        ...(patch.events !== undefined && { events: patch.events }),
-        ...(patch.description !== undefined && { description: patch.description }),
-        ...(patch.enabled !== undefined && {
-          enabled: patch.enabled,
-          disabled_reason: patch.enabled ? null : 'disabled by a person',
-        }),
-      })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow()
+    const row = await webhooks.updateWebhook(work.tx, id, {
+      ...(patch.url !== undefined && { url: patch.url }),
+      ...(patch.events !== undefined && { events: patch.events }),
+      ...(patch.description !== undefined && { description: patch.description }),
+      ...(patch.enabled !== undefined && {
+        enabled: patch.enabled,
+        disabled_reason: patch.enabled ? null : 'disabled by a person',
+      }),
+    })
     work.audit({
       orgId,
       action: 'webhook.updated',
@@ -152,12 +121,7 @@ export async function updateWebhook(
 export async function deleteWebhook(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, id: string) {
   return write(ctx, actor, meta, orgId, async (work) => {
     manage(ctx, actor, orgId)
-    const row = await work.tx
-      .deleteFrom('webhooks')
-      .where('id', '=', id)
-      .where('org_id', '=', orgId)
-      .returningAll()
-      .executeTakeFirst()
+    const row = await webhooks.deleteWebhook(work.tx, orgId, id)
     if (!row) throw new OrgkitError('NOT_FOUND', 'no such webhook', { id })
     work.audit({ orgId, action: 'webhook.deleted', targetType: 'webhook', targetId: id, before: toView(row) })
     return null
@@ -168,44 +132,20 @@ export async function deleteWebhook(ctx: Ctx, actor: Actor, meta: RequestMeta, o
 export async function pingWebhook(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, id: string) {
   const { result } = await write(ctx, actor, meta, orgId, async (work) => {
     manage(ctx, actor, orgId)
-    const hook = await work.tx
-      .selectFrom('webhooks')
-      .select('id')
-      .where('id', '=', id)
-      .where('org_id', '=', orgId)
-      .executeTakeFirst()
+    const hook = await webhooks.findWebhook(work.tx, orgId, id)
     if (!hook) throw new OrgkitError('NOT_FOUND', 'no such webhook', { id })
     const now = new Date(ctx.clock())
     const eventId = `msg_${randomUUID().replaceAll('-', '')}`
     const payload = { type: 'webhook.test', timestamp: now.toISOString(), data: { orgId, webhookId: id } }
-    await work.tx
-      .insertInto('webhook_events')
-      .values({
-        id: eventId,
-        org_id: orgId,
-        type: 'webhook.test',
-        payload: JSON.stringify(payload),
-        created_at: now,
-      })
-      .execute()
-    const deliveryId = randomUUID()
-    await work.tx
-      .insertInto('webhook_deliveries')
-      .values({
-        id: deliveryId,
-        event_id: eventId,
-        webhook_id: id,
-        status: 'pending',
-        next_attempt_at: now,
-        locked_until: null,
-        last_status: null,
-        last_error: null,
-        last_duration_ms: null,
-        response_excerpt: null,
-        delivered_at: null,
-      })
-      .execute()
-    return { eventId, deliveryId }
+    await webhookDeliveries.insertEvent(work.tx, {
+      id: eventId,
+      orgId,
+      type: 'webhook.test',
+      payload,
+      createdAt: now,
+    })
+    const [delivery] = await webhookDeliveries.insertDeliveries(work.tx, eventId, [id], now)
+    return { eventId, deliveryId: delivery!.id }
   })
   void ctx.webhooks.runOnce()
   return result
@@ -219,37 +159,12 @@ export async function listDeliveries(
   query: { cursor?: string | undefined; limit: number },
 ) {
   manage(ctx, actor, orgId)
-  const hook = await ctx.db
-    .selectFrom('webhooks')
-    .select('id')
-    .where('id', '=', id)
-    .where('org_id', '=', orgId)
-    .executeTakeFirst()
+  const hook = await webhooks.findWebhook(ctx.db, orgId, id)
   if (!hook) throw new OrgkitError('NOT_FOUND', 'no such webhook', { id })
-  let q = ctx.db
-    .selectFrom('webhook_deliveries')
-    .innerJoin('webhook_events', 'webhook_events.id', 'webhook_deliveries.event_id')
-    .select([
-      'webhook_deliveries.id',
-      'webhook_deliveries.event_id',
-      'webhook_events.type',
-      'webhook_deliveries.status',
-      'webhook_deliveries.attempts',
-      'webhook_deliveries.next_attempt_at',
-      'webhook_deliveries.last_status',
-      'webhook_deliveries.last_error',
-      'webhook_deliveries.last_duration_ms',
-      'webhook_deliveries.response_excerpt',
-      'webhook_deliveries.delivered_at',
-      'webhook_deliveries.created_at',
-    ])
-    .where('webhook_deliveries.webhook_id', '=', id)
-  if (query.cursor) q = q.where('webhook_deliveries.created_at', '<', new Date(query.cursor))
-  const rows = await q
-    .orderBy('webhook_deliveries.created_at', 'desc')
-    .orderBy('webhook_deliveries.id')
-    .limit(query.limit)
-    .execute()
+  const rows = await webhookDeliveries.listDeliveries(ctx.db, id, {
+    before: query.cursor ? new Date(query.cursor) : undefined,
+    limit: query.limit,
+  })
   return {
     items: rows.map((r) => ({
       id: r.id,
@@ -279,13 +194,7 @@ export async function redeliver(
 ) {
   const { result } = await write(ctx, actor, meta, orgId, async (work) => {
     manage(ctx, actor, orgId)
-    const row = await work.tx
-      .updateTable('webhook_deliveries')
-      .set({ status: 'pending', next_attempt_at: new Date(ctx.clock()), locked_until: null })
-      .where('id', '=', deliveryId)
-      .where('webhook_id', 'in', (eb) => eb.selectFrom('webhooks').select('id').where('org_id', '=', orgId))
-      .returning(['id', 'event_id'])
-      .executeTakeFirst()
+    const row = await webhookDeliveries.requeueDelivery(work.tx, orgId, deliveryId, new Date(ctx.clock()))
     if (!row) throw new OrgkitError('NOT_FOUND', 'no such delivery', { id: deliveryId })
     work.audit({ orgId, action: 'webhook.redelivered', targetType: 'webhook_delivery', targetId: deliveryId })
     return { deliveryId: row.id, eventId: row.event_id }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Tx } from '@orgkit/store'
+import { type Tx, webhookDeliveries, webhooks } from '@orgkit/store'
 
 interface AuditRow {
   org_id: string | null
@@ -35,12 +35,7 @@ export function subscribed(events: readonly string[] | null, type: string): bool
  * transaction, with one pending delivery per subscribed endpoint. The worker sends them after commit.
  */
 export async function enqueueEvent(tx: Tx, audit: AuditRow, now: Date): Promise<boolean> {
-  const hooks = await tx
-    .selectFrom('webhooks')
-    .select(['id', 'events'])
-    .where('org_id', '=', audit.org_id!)
-    .where('enabled', '=', true)
-    .execute()
+  const hooks = await webhooks.enabledWebhooks(tx, audit.org_id!)
   const targets = hooks.filter((h) => subscribed(h.events, audit.action))
   if (targets.length === 0) return false
   const id = `msg_${randomUUID().replaceAll('-', '')}`
@@ -57,33 +52,18 @@ export async function enqueueEvent(tx: Tx, audit: AuditRow, now: Date): Promise<
       auditSeq: audit.seq,
     },
   }
-  await tx
-    .insertInto('webhook_events')
-    .values({
-      id,
-      org_id: audit.org_id!,
-      type: audit.action,
-      payload: JSON.stringify(payload),
-      created_at: now,
-    })
-    .execute()
-  await tx
-    .insertInto('webhook_deliveries')
-    .values(
-      targets.map((h) => ({
-        id: randomUUID(),
-        event_id: id,
-        webhook_id: h.id,
-        status: 'pending' as const,
-        next_attempt_at: now,
-        locked_until: null,
-        last_status: null,
-        last_error: null,
-        last_duration_ms: null,
-        response_excerpt: null,
-        delivered_at: null,
-      })),
-    )
-    .execute()
+  await webhookDeliveries.insertEvent(tx, {
+    id,
+    orgId: audit.org_id!,
+    type: audit.action,
+    payload,
+    createdAt: now,
+  })
+  await webhookDeliveries.insertDeliveries(
+    tx,
+    id,
+    targets.map((h) => h.id),
+    now,
+  )
   return true
 }

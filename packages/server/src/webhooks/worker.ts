@@ -1,5 +1,4 @@
-import type { Db } from '@orgkit/store'
-import { sql } from 'kysely'
+import { type Db, webhookDeliveries, webhooks } from '@orgkit/store'
 import type { Logger } from 'pino'
 import { Webhook } from 'standardwebhooks'
 import { fetch } from 'undici'
@@ -15,13 +14,6 @@ export interface WorkerOptions {
   lockSeconds?: number
   batch?: number
   random?: () => number
-}
-
-interface Claimed {
-  id: string
-  event_id: string
-  webhook_id: string
-  attempts: number
 }
 
 /**
@@ -61,33 +53,17 @@ export class WebhookWorker {
     }
   }
 
-  private async claim(): Promise<Claimed[]> {
-    const now = new Date(this.clock())
-    const until = new Date(this.clock() + (this.options.lockSeconds ?? 60) * 1000)
-    const { rows } = await sql<Claimed>`
-      update webhook_deliveries set locked_until = ${until}
-      where id in (
-        select id from webhook_deliveries
-        where status = 'pending' and next_attempt_at <= ${now} and (locked_until is null or locked_until < ${now})
-        order by next_attempt_at
-        limit ${this.options.batch ?? 20}
-        for update skip locked
-      )
-      returning id, event_id, webhook_id, attempts`.execute(this.db)
-    return rows
+  private claim(): Promise<webhookDeliveries.ClaimedDelivery[]> {
+    return webhookDeliveries.claimDue(this.db, {
+      now: new Date(this.clock()),
+      lockedUntil: new Date(this.clock() + (this.options.lockSeconds ?? 60) * 1000),
+      limit: this.options.batch ?? 20,
+    })
   }
 
-  private async attempt(delivery: Claimed): Promise<void> {
-    const hook = await this.db
-      .selectFrom('webhooks')
-      .selectAll()
-      .where('id', '=', delivery.webhook_id)
-      .executeTakeFirst()
-    const event = await this.db
-      .selectFrom('webhook_events')
-      .selectAll()
-      .where('id', '=', delivery.event_id)
-      .executeTakeFirst()
+  private async attempt(delivery: webhookDeliveries.ClaimedDelivery): Promise<void> {
+    const hook = await webhooks.findWebhookById(this.db, delivery.webhook_id)
+    const event = await webhookDeliveries.findEvent(this.db, delivery.event_id)
     if (!hook || !event) return
     const attempt = delivery.attempts + 1
     const started = performance.now()
@@ -129,40 +105,26 @@ export class WebhookWorker {
     const delay = RETRY_SCHEDULE[Math.min(attempt - 1, RETRY_SCHEDULE.length - 1)]! * 1000
     const jitter = 0.8 + 0.4 * (this.options.random ?? Math.random)()
     await this.db.transaction().execute(async (tx) => {
-      await tx
-        .insertInto('webhook_attempts')
-        .values({
-          delivery_id: delivery.id,
-          attempt,
-          status,
-          error,
-          duration_ms: duration,
-          response_excerpt: excerpt,
-        })
-        .execute()
-      await tx
-        .updateTable('webhook_deliveries')
-        .set({
-          attempts: attempt,
-          status: ok ? 'succeeded' : gone || exhausted || !hook.enabled ? 'failed' : 'pending',
-          next_attempt_at: new Date(this.clock() + delay * jitter),
-          locked_until: null,
-          last_status: status,
-          last_error: error,
-          last_duration_ms: duration,
-          response_excerpt: excerpt,
-          delivered_at: ok ? new Date(this.clock()) : null,
-        })
-        .where('id', '=', delivery.id)
-        .execute()
-      if (gone) {
-        // 410 Gone: the receiver asks us to stop (Standard Webhooks): disable the endpoint.
-        await tx
-          .updateTable('webhooks')
-          .set({ enabled: false, disabled_reason: 'the receiver answered 410 Gone' })
-          .where('id', '=', hook.id)
-          .execute()
-      }
+      await webhookDeliveries.insertAttempt(tx, {
+        deliveryId: delivery.id,
+        attempt,
+        status,
+        error,
+        durationMs: duration,
+        responseExcerpt: excerpt,
+      })
+      await webhookDeliveries.recordOutcome(tx, delivery.id, {
+        attempts: attempt,
+        status: ok ? 'succeeded' : gone || exhausted || !hook.enabled ? 'failed' : 'pending',
+        nextAttemptAt: new Date(this.clock() + delay * jitter),
+        lastStatus: status,
+        lastError: error,
+        lastDurationMs: duration,
+        responseExcerpt: excerpt,
+        deliveredAt: ok ? new Date(this.clock()) : null,
+      })
+      // 410 Gone: the receiver asks us to stop (Standard Webhooks): disable the endpoint.
+      if (gone) await webhooks.disableWebhook(tx, hook.id, 'the receiver answered 410 Gone')
     })
     if (!ok) this.logger.debug({ delivery: delivery.id, attempt, status, error }, 'webhook attempt failed')
   }
