@@ -1,4 +1,4 @@
-import { createOrgkitClient, must, OrgkitApiError } from '@orgkit/sdk'
+import { createOrgkitClient, must, OrgkitApiError, type ProblemCode } from '@orgkit/sdk'
 import { billingProblem } from './pages/Billing/problems.ts'
 
 /** The one API client: same origin, the session cookie, CSRF echoed on writes (packages/sdk). */
@@ -6,7 +6,7 @@ export const api = createOrgkitClient()
 export { must, OrgkitApiError }
 
 /** What to tell a person for a problem's stable code; the server's `detail` says the specifics. */
-const HINTS: Record<string, string> = {
+const HINTS: Partial<Record<ProblemCode, string>> = {
   INVALID_CREDENTIALS: 'Wrong email or password.',
   MFA_INVALID: 'That code is not valid. Try the current one from your authenticator app.',
   EMAIL_NOT_VERIFIED: 'Verify your email first: open the link we sent you.',
@@ -30,5 +30,5 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-export const codeOf = (error: unknown): string | undefined =>
+export const codeOf = (error: unknown): ProblemCode | undefined =>
   error instanceof OrgkitApiError ? error.code : undefined

@@ -1,4 +1,5 @@
 import { notifications } from '@mantine/notifications'
+import type { PlatformPermission } from '@orgkit/sdk'
 import { type DependencyList, useCallback, useEffect, useState } from 'react'
 import { api, errorMessage, must } from './api.ts'
 
@@ -32,18 +33,24 @@ export function useAsync<T>(load: () => Promise<T>, deps: DependencyList): Async
 }
 
 /**
+ * The engine's answer per permission. The platform's permissions are declared by every model, so they are
+ * typed (a misspelt one fails to compile); a permission read from the model at run time is any string.
+ */
+export type Can<P extends string = PlatformPermission> = Partial<Record<P, boolean>>
+
+/**
  * What the signed-in user may do in an org, as the engine decides (POST /v1/check/batch): tabs and
  * buttons follow these answers, never role names.
  */
-export function useOrgPermissions(orgId: string | undefined, permissions: readonly string[]) {
-  return useAsync(async () => {
-    if (!orgId) return {} as Record<string, boolean>
+export function useOrgPermissions<P extends string>(orgId: string | undefined, permissions: readonly P[]) {
+  return useAsync(async (): Promise<Can<P>> => {
+    if (!orgId) return {}
     const { results } = await must(
       api.POST('/v1/check/batch', {
         body: { checks: permissions.map((permission) => ({ permission, resource: { org: orgId } })) },
       }),
     )
-    return Object.fromEntries(permissions.map((p, i) => [p, results[i]?.allowed === true]))
+    return Object.fromEntries(permissions.map((p, i) => [p, results[i]?.allowed === true])) as Can<P>
   }, [orgId, permissions.join(',')])
 }
 

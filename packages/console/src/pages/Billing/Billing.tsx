@@ -14,13 +14,13 @@ import {
 import { useEffect, useState } from 'react'
 import { api, must } from '../../api.ts'
 import { Loaded } from '../../components/Page.tsx'
-import { attempt, useAsync } from '../../hooks.ts'
+import { attempt, type Can, useAsync } from '../../hooks.ts'
 import { money, useBilling, usePlans } from './shared.ts'
 
 const STATUS_COLOR = { open: 'orange', paid: 'green', void: 'gray' } as const
 
 /** The billing email (org.update_billing to change it), the payment provider, and the invoices. */
-export function Billing({ orgId, can }: { orgId: string; can: Record<string, boolean> }) {
+export function Billing({ orgId, can }: { orgId: string; can: Can }) {
   return (
     <Stack>
       {can['org.read_billing'] && <BillingDetails orgId={orgId} canUpdate={!!can['org.update_billing']} />}

@@ -1,8 +1,10 @@
+import type { ProblemCode } from '@orgkit/sdk'
+
 /**
  * The billing problems in words built from their `details` (docs/billing.md): which limit, the plan's
  * maximum and what is in use, so a person knows what to change. Null for any other problem.
  */
-export function billingProblem(code: string, details: unknown): string | null {
+export function billingProblem(code: ProblemCode, details: unknown): string | null {
   const d = (details ?? {}) as Record<string, unknown>
   const what = (limit: unknown) => `${String(limit).replace(/s$/, '')}s`
   switch (code) {

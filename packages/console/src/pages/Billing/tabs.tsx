@@ -1,13 +1,18 @@
+import type { PlatformPermission } from '@orgkit/sdk'
 import type { ReactNode } from 'react'
+import type { Can } from '../../hooks.ts'
 import { Billing } from './Billing.tsx'
 import { Credits } from './Credits.tsx'
 import { Plans } from './Plans.tsx'
 import { Usage } from './Usage.tsx'
 
 /** What the billing tabs ask the engine (seed 001: Super Admin and Billing Manager hold these). */
-export const BILLING_PERMISSIONS = ['org.read_billing', 'org.update_billing', 'org.read_invoices'] as const
+export const BILLING_PERMISSIONS = [
+  'org.read_billing',
+  'org.update_billing',
+  'org.read_invoices',
+] as const satisfies readonly PlatformPermission[]
 
-type Can = Record<string, boolean>
 export interface BillingTab {
   value: string
   label: string

@@ -29,7 +29,7 @@ import { useState } from 'react'
 import { api, must } from '../../api.ts'
 import { Captcha } from '../../components/Captcha.tsx'
 import { Loaded } from '../../components/Page.tsx'
-import { attempt, useAsync } from '../../hooks.ts'
+import { attempt, type Can, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
 import { type Member, type Role, roleLabel } from '../../types.ts'
 import { RolePicker } from '../Apps/AccessTab.tsx'
@@ -45,7 +45,7 @@ const initials = (name: string) =>
     .toUpperCase()
 
 /** Seed 001's Members tab: sorted by role priority (the server's order), Active / Pending, search. */
-export function Members({ orgId, can }: { orgId: string; can: Record<string, boolean> }) {
+export function Members({ orgId, can }: { orgId: string; can: Can }) {
   const { model, me } = useSession()
   const members = useAsync(
     () => must(api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId } } })),

@@ -1,6 +1,7 @@
 import { Alert, Button, Tabs, Text } from '@mantine/core'
+import type { PlatformPermission } from '@orgkit/sdk'
 import { Loaded, Page } from '../../components/Page.tsx'
-import { useOrgPermissions } from '../../hooks.ts'
+import { type Can, useOrgPermissions } from '../../hooks.ts'
 import { navigate } from '../../router.tsx'
 import { useSession } from '../../session.tsx'
 import { BILLING_PERMISSIONS, BILLING_TABS } from '../Billing/tabs.tsx'
@@ -25,13 +26,13 @@ const PERMISSIONS = [
   'org.manage_webhooks',
   'org.manage_apikeys',
   ...BILLING_PERMISSIONS,
-] as const
+] as const satisfies readonly PlatformPermission[]
 
 /**
  * Seed 001's organization settings. Each tab shows when the engine says the signed-in user may use it
  * (POST /v1/check/batch), and editing follows the write permission (billing: pages/Billing/tabs.tsx).
  */
-const TABS: { value: string; label: string; visible: (can: Record<string, boolean>) => boolean }[] = [
+const TABS: { value: string; label: string; visible: (can: Can) => boolean }[] = [
   { value: 'general', label: 'General', visible: (can) => !!can['org.read'] },
   { value: 'members', label: 'Members', visible: (can) => !!can['org.read_members'] },
   {

@@ -16,6 +16,7 @@ import {
   Title,
 } from '@mantine/core'
 import { useForm } from '@mantine/form'
+import type { ProblemCode } from '@orgkit/sdk'
 import { IconPencil, IconPlus, IconTrash } from '@tabler/icons-react'
 import { useState } from 'react'
 import { api, codeOf, errorMessage, must } from '../../api.ts'
@@ -25,7 +26,7 @@ import { useSession } from '../../session.tsx'
 import type { Model, Role } from '../../types.ts'
 
 /** What the API's refusals mean here, beyond the general sentences of api.ts. */
-const ROLE_HINTS: Record<string, string> = {
+const ROLE_HINTS: Partial<Record<ProblemCode, string>> = {
   ESCALATION: 'You cannot define a role holding permissions you lack.',
   RANK_TOO_LOW: 'You cannot define a role ranking above your own.',
   PLAN_FEATURE_UNAVAILABLE: "Custom roles are not part of this organization's plan.",
