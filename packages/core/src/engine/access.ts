@@ -1,5 +1,5 @@
 import type { RoleHandle } from './compiled-model.ts'
-import type { Graph } from './graph.ts'
+import type { GraphView } from './graph-view.ts'
 import {
   type GroupMemberNode,
   NONE,
@@ -28,7 +28,7 @@ import {
  */
 
 /** The role a binding gives this principal: a team binding resolves per member (SPEC 1.3). */
-export function roleOf(graph: Graph, b: number, member: GroupMemberNode | null): RoleHandle | null {
+export function roleOf(graph: GraphView, b: number, member: GroupMemberNode | null): RoleHandle | null {
   const t = graph.bindings
   const scopeType = t.scope[b]!.type
   let role = t.role[b] ?? null
@@ -50,7 +50,7 @@ export function groupApplies(member: GroupMemberNode, org: OrgNode, user: UserNo
 }
 
 /** Rebuilds the user's index if it is stale. */
-export function ensureAccess(graph: Graph, user: UserNode, now: number): void {
+export function ensureAccess(graph: GraphView, user: UserNode, now: number): void {
   if (
     !graph.dense.accessValid(user, graph.epoch) ||
     (user.accessTimed && (now < user.accessFrom! || now >= user.accessUntil!))
@@ -65,7 +65,7 @@ interface Window {
   until: number
 }
 
-function seen(graph: Graph, b: number, now: number, window: Window): boolean {
+function seen(graph: GraphView, b: number, now: number, window: Window): boolean {
   const expiresAt = graph.bindings.expiresAt[b]!
   if (expiresAt <= now) {
     if (expiresAt > window.from) window.from = expiresAt
@@ -83,7 +83,7 @@ function orInto(entries: number[], at: number, role: RoleHandle, words: number):
 /** A principal's bindings grouped by scope, for one build (lists are short; this keeps builds linear). */
 type ByScope = Map<ScopeNode, number[]>
 
-function byScope(graph: Graph, head: number): ByScope | null {
+function byScope(graph: GraphView, head: number): ByScope | null {
   if (head === NONE) return null
   const t = graph.bindings
   const map: ByScope = new Map()
@@ -102,7 +102,7 @@ function byScope(graph: Graph, head: number): ByScope | null {
  * user is an active member.
  */
 function orgBitsInto(
-  graph: Graph,
+  graph: GraphView,
   bindings: ByScope,
   chain: readonly OrgNode[],
   now: number,
@@ -133,7 +133,7 @@ function orgBitsInto(
 
 /** Bindings on one resource: all count (a union). */
 function resourceBitsInto(
-  graph: Graph,
+  graph: GraphView,
   list: readonly number[] | undefined,
   now: number,
   member: GroupMemberNode | null,
@@ -156,7 +156,7 @@ function addTree(org: OrgNode, into: Set<OrgNode>): void {
 }
 
 /** Builds the user's index from the graph (O(the user's bindings and groups' bindings × orgs reached)). */
-export function buildAccess(graph: Graph, user: UserNode, now: number): void {
+export function buildAccess(graph: GraphView, user: UserNode, now: number): void {
   const words = graph.compiled.words
   const window: Window = { from: Number.NEGATIVE_INFINITY, until: Number.POSITIVE_INFINITY }
   const entries: number[] = []

@@ -15,14 +15,8 @@ import type {
   Subject,
   Target,
 } from './data.ts'
-import {
-  DENY_NOT_FOUND,
-  decideForKey,
-  decideForUser,
-  passesGate,
-  type Trace,
-  type TraceFact,
-} from './evaluate.ts'
+import { DENY_NOT_FOUND } from './decisions.ts'
+import { decideForKey, decideForUser, passesGate, type Trace, type TraceFact } from './evaluate.ts'
 import { Graph } from './graph.ts'
 import {
   type GroupMemberNode,

@@ -1,6 +1,6 @@
 import type { CompiledPermission } from './compiled-model.ts'
 import type { Decision, Id, Target } from './data.ts'
-import { ALLOW_OVERRIDE, ALLOW_ROLE, DENY_NO_GRANT, DENY_OVERRIDE } from './evaluate.ts'
+import { ALLOW_OVERRIDE, ALLOW_ROLE, DENY_NO_GRANT, DENY_OVERRIDE } from './decisions.ts'
 import { IdTable } from './id-table.ts'
 import type { OrgNode, OverrideNode, ResourceNode, UserNode } from './nodes.ts'
 

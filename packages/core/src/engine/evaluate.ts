@@ -1,7 +1,18 @@
 import { ensureAccess, groupApplies, roleOf } from './access.ts'
 import type { CompiledPermission, RoleHandle } from './compiled-model.ts'
 import type { Decision } from './data.ts'
-import type { Graph } from './graph.ts'
+import {
+  ALLOW_OVERRIDE,
+  ALLOW_ROLE,
+  DENY_KEY_EXPIRED,
+  DENY_KEY_REVOKED,
+  DENY_KEY_SCOPE,
+  DENY_MFA,
+  DENY_NO_GRANT,
+  DENY_OVERRIDE,
+  DENY_PASSWORD,
+} from './decisions.ts'
+import type { GraphView } from './graph-view.ts'
 import {
   type ApiKeyNode,
   type GroupMemberNode,
@@ -16,18 +27,6 @@ import {
  * first decisive fact; `explain` and `rankAt` call it with a trace and read what it saw. One walk for
  * all three, so an explanation can never disagree with the decision it explains.
  */
-
-const decision = <D extends Decision>(d: D): D => Object.freeze(d)
-export const ALLOW_ROLE = decision({ allowed: true, reason: 'role' } as const)
-export const ALLOW_OVERRIDE = decision({ allowed: true, reason: 'override' } as const)
-export const DENY_NOT_FOUND = decision({ allowed: false, reason: 'not_found' } as const)
-export const DENY_KEY_REVOKED = decision({ allowed: false, reason: 'key_revoked' } as const)
-export const DENY_KEY_EXPIRED = decision({ allowed: false, reason: 'key_expired' } as const)
-export const DENY_KEY_SCOPE = decision({ allowed: false, reason: 'key_scope' } as const)
-export const DENY_MFA = decision({ allowed: false, reason: 'mfa_required' } as const)
-export const DENY_PASSWORD = decision({ allowed: false, reason: 'password_policy' } as const)
-export const DENY_OVERRIDE = decision({ allowed: false, reason: 'override_deny' } as const)
-export const DENY_NO_GRANT = decision({ allowed: false, reason: 'no_grant' } as const)
 
 /** Why a binding did or did not count. */
 export type BindingStatus = 'grants' | 'counted' | 'expired' | 'replaced' | 'not_member' | 'unresolved'
@@ -58,11 +57,11 @@ export interface Trace {
   facts: TraceFact[]
 }
 
-const expired = (graph: Graph, b: number, now: number) => graph.bindings.expiresAt[b]! <= now
+const expired = (graph: GraphView, b: number, now: number) => graph.bindings.expiresAt[b]! <= now
 
 /** A principal's bindings on a resource (or one above it) all count: a union, no slots. */
 function resourceGrant(
-  graph: Graph,
+  graph: GraphView,
   bindings: number,
   scope: ResourceNode,
   index: number,
@@ -96,7 +95,7 @@ function resourceGrant(
  * user is an active member.
  */
 function orgGrant(
-  graph: Graph,
+  graph: GraphView,
   bindings: number,
   chain: readonly OrgNode[],
   index: number,
@@ -154,7 +153,7 @@ function bindingFact(b: number, member: GroupMemberNode | null, status: BindingS
  * of SPEC 1.2. A permission index of -1 never grants: with a trace, that lists every counted role.
  */
 export function decideForUser(
-  graph: Graph,
+  graph: GraphView,
   user: UserNode,
   permission: CompiledPermission | null,
   org: OrgNode,
@@ -267,7 +266,7 @@ function gateOrg(org: OrgNode, imposes: (o: OrgNode) => boolean): OrgNode {
  * intersection of what the owner may do now and what the key allows).
  */
 export function decideForKey(
-  graph: Graph,
+  graph: GraphView,
   key: ApiKeyNode,
   permission: CompiledPermission,
   org: OrgNode,

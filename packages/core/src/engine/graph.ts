@@ -19,6 +19,7 @@ import type {
 } from './data.ts'
 import { SNAPSHOT_KINDS } from './data.ts'
 import { DenseIndex } from './dense.ts'
+import type { GraphView } from './graph-view.ts'
 import {
   ApiKeyNode,
   GroupMemberNode,
@@ -42,7 +43,7 @@ function invalid(message: string, details: Record<string, unknown> = {}): never 
  * The engine's state: every record as a node, indexed for checks, and kept current by `apply`. Each change
  * costs O(what it touches); deletes cascade as the store's foreign keys do (see `Change`).
  */
-export class Graph {
+export class Graph implements GraphView {
   readonly orgs = new Map<Id, OrgNode>()
   readonly resources = new Map<Id, ResourceNode>()
   readonly users = new Map<Id, UserNode>()
