@@ -1,8 +1,10 @@
 export {
   Authorizer,
   type AuthorizerOptions,
+  type CheckObserver,
   type ExplainFact,
   type Explanation,
+  type ObservedCheck,
 } from './engine/authorizer.ts'
 export { CompiledModel, type RoleHandle } from './engine/compiled-model.ts'
 export * from './engine/data.ts'

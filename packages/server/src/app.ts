@@ -21,7 +21,7 @@ export interface AppDeps {
   logger: Logger
   /** The built web console to serve at `/` (console-static.ts); none when absent. */
   consoleDir?: string | null | undefined
-  /** Shared with the hot path (hot-path.ts); a fresh one when not given. */
+  /** Shared with the hot path (hot/listener.ts); a fresh one when not given. */
   metrics?: Metrics | undefined
 }
 

@@ -23,8 +23,6 @@ export class EngineReplica {
   private poller: NodeJS.Timeout | null = null
   private unlisten: (() => Promise<void>) | null = null
   private stopped = false
-  /** Metered checks counted by engines this one replaced, not taken yet. */
-  private answeredBefore = new Map<string, number>()
 
   constructor(
     private readonly db: Db,
@@ -40,16 +38,8 @@ export class EngineReplica {
   private async reloadWith(executor: Executor): Promise<void> {
     const loading = Authorizer.loading(this.compiled, { clock: this.clock })
     const revision = await streamSnapshot(executor, loading.add)
-    if (this.authorizer !== undefined) addCounts(this.answeredBefore, this.authorizer.takeAnswered())
     this.authorizer = loading.done()
     this.revision = revision
-  }
-
-  /** Metered checks answered since the last call, by org id, across reloads (usage-meter.ts). */
-  takeAnswered(): Map<string, number> {
-    const counts = addCounts(this.authorizer.takeAnswered(), this.answeredBefore)
-    this.answeredBefore = new Map()
-    return counts
   }
 
   /** Applies every committed change after our revision. Concurrent callers share one pass. */
@@ -97,7 +87,7 @@ export class EngineReplica {
 
   /**
    * Whether this replica has applied `revision`, after catching up for at most `waitMs`. False means the
-   * caller should answer from the database (`services/check.ts`), which has it if it was ever committed.
+   * caller should answer from the database (hot/deciders.ts), which has it if it was ever committed.
    */
   async reached(revision: number | undefined, waitMs = 50): Promise<boolean> {
     if (revision === undefined || this.revision >= revision) return true
@@ -167,10 +157,4 @@ export class EngineReplica {
     await this.unlisten?.()
     await this.catching?.catch(() => {})
   }
-}
-
-/** Adds `from`'s counts to `into`, org by org; answers `into`. */
-function addCounts(into: Map<string, number>, from: ReadonlyMap<string, number>): Map<string, number> {
-  for (const [orgId, n] of from) into.set(orgId, (into.get(orgId) ?? 0) + n)
-  return into
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { OrgkitError } from '@orgkit/core'
 
-/** What every request gets, whichever HTTP path answers it (app.ts, hot-path.ts). */
+/** What every request gets, whichever HTTP path answers it (app.ts, hot/listener.ts). */
 
 /** The caller's `X-Request-Id` when it is a plain token, else a fresh one; echoed in the response. */
 export const requestIdOf = (given: string | undefined): string =>

@@ -20,12 +20,14 @@ import { createApp } from './app.ts'
 import { manualProvider, type PaymentProvider } from './billing/payments.ts'
 import { loadPlans, type PlanCatalog } from './billing/plans.ts'
 import { UsageMeter } from './billing/usage-meter.ts'
+import { createCaches } from './caches.ts'
 import { compactHeap } from './compact-heap.ts'
 import { EngineReplica } from './engine-replica.ts'
 import type { App } from './env.ts'
-import { hotPath } from './hot-path.ts'
+import { Deciders, hotPath } from './hot/index.ts'
 import { MailSender } from './mail/mailer.ts'
 import { Metrics } from './metrics.ts'
+import { authorizationRoutes } from './routes/check.ts'
 import { altchaCaptcha } from './security/captcha.ts'
 import { isLoopback } from './security/local-outbox.ts'
 import { pruneRateLimits } from './security/rate-limit.ts'
@@ -120,7 +122,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const webhooks = new WebhookWorker(store.db, clock, logger, { allowPrivate: settings.webhooksAllowPrivate })
   const captcha = altchaCaptcha(settings.captchaSecret, { maxNumber: options.captchaMaxNumber })
-  const usage = new UsageMeter(store.db, clock, () => engine.takeAnswered())
+  const usage = new UsageMeter(store.db, clock)
   const ctx: Ctx = {
     db: store.db,
     engine,
@@ -136,6 +138,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       usage,
       payments: options.payments ?? manualProvider,
     },
+    deciders: new Deciders({ replica: engine, db: store.db, compiled, clock, observer: usage }),
+    caches: createCaches(),
   }
   let bootstrapToken: string | null = null
   if ((await tokens.countPlatformTokens(store.db)) === 0) {
@@ -145,7 +149,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const metrics = new Metrics()
   const app = createApp({ ctx, logger, consoleDir, metrics })
   const answerByApp = getRequestListener(app.fetch, { hostname: options.host ?? '127.0.0.1' })
-  const server = createServer(hotPath({ ctx, logger, metrics }, answerByApp))
+  const server = createServer(hotPath({ ctx, logger, metrics, routes: authorizationRoutes }, answerByApp))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())

@@ -20,7 +20,7 @@ interface Answer {
 }
 
 /**
- * The hot path (hot-path.ts) answers the authorization API without the framework; the app answers the same
+ * The hot path (hot/listener.ts) answers the authorization API without the framework; the app answers the same
  * routes through its middleware. Every question here is asked both ways, over HTTP (the hot path) and
  * through `app.request()` (the app, in process, on the same engine and database), and the answers must be
  * the same: status, content type, body, request id. The hot path's counter proves it answered the

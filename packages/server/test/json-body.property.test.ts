@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { atObjectBoundaries, inPieces, largeArray, parseJsonBody } from '../src/json-body.ts'
+import { atObjectBoundaries, inPieces, largeArray, parseJsonBody } from '../src/hot/json-body.ts'
 
 /** What `parseJsonBody` must be: JSON.parse, value for value, error for error. */
 function same(text: string, piece: number) {

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { authorizationRoutes } from '../src/routes/check.ts'
-import { compileAcceptor } from '../src/zod-fast-path.ts'
+import { compileAcceptor } from '../src/hot/zod-fast-path.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: zod's definitions are internal and untyped here
 const defOf = (schema: unknown): any => (schema as { _zod: { def: unknown } })._zod.def

@@ -8,7 +8,8 @@ import {
   type Target,
 } from '@orgkit/core'
 import { sql } from 'kysely'
-import type { Executor } from './database.ts'
+import { currentRevision } from './changes.repository.ts'
+import type { Db, Executor } from './database.ts'
 
 type CompiledPermission = ReturnType<CompiledModel['permissionFor']>
 
@@ -234,6 +235,24 @@ export async function listResourcesWithRevision(
   )
   const ids = rows.filter((r) => ALLOWED.has(r.reason)).map((r) => (type === ORG ? r.t_org : r.t_res!))
   return { ids, revision }
+}
+
+/**
+ * Runs `read` in one repeatable-read transaction, given the revision its snapshot holds (read first), so
+ * that every statement it makes sees that one revision: a fallback that needs more than one statement (a
+ * batch, or a check about someone else) answers as of one revision, as the engine would.
+ */
+export function inSnapshot<T>(
+  db: Db,
+  read: (tx: Executor, revision: number) => Promise<T>,
+): Promise<{ value: T; revision: number }> {
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (tx) => {
+      const revision = await currentRevision(tx)
+      return { value: await read(tx, revision), revision }
+    })
 }
 
 /** The org a target lives in (itself, for an org), or null when it does not exist: `Authorizer.orgOf`. */

@@ -1,7 +1,6 @@
 import type { Model } from '../model/model.ts'
 import { ORG } from '../model/model.ts'
 import { buildAccess, ensureAccess } from './access.ts'
-import { AnsweredCounts } from './answered.ts'
 import type { BindingTable } from './bindings.ts'
 import { CompiledModel, type CompiledPermission, type RoleHandle } from './compiled-model.ts'
 import type {
@@ -38,6 +37,23 @@ export interface AuthorizerOptions {
   /** Tests only: access-index entries beyond which the dense index keeps a Map (default 32). */
   denseScanLimit?: number
 }
+
+/**
+ * Told of the decisions of an observed check (`Authorizer.observedBy`): usage metering, in the server.
+ * Called once per check on the hot path, so it must not allocate, read a clock or throw.
+ */
+export interface CheckObserver {
+  /**
+   * A check about a target in `org` was answered (not one about a target that does not exist, nor one that
+   * threw), whoever the subject. `org.slot` is a small number this engine gives the org and never another,
+   * so a count per org can be an array increment instead of a lookup by id (docs/performance.md); another
+   * engine (a reload) numbers the orgs anew.
+   */
+  checked(org: { readonly id: Id; readonly slot: number }): void
+}
+
+/** A check bound to its observer (`Authorizer.observedBy`). */
+export type ObservedCheck = (subject: Subject, permission: string, target: Target) => Decision
 
 /** A fact of an explanation, as plain data. */
 export type ExplainFact =
@@ -83,7 +99,6 @@ export class Authorizer {
   private readonly graph: Graph
   private readonly clock: () => number
   private readonly dense: boolean
-  private readonly answered = new AnsweredCounts()
 
   constructor(model: Model | CompiledModel, snapshot?: Snapshot, options: AuthorizerOptions = {}) {
     this.compiled = model instanceof CompiledModel ? model : new CompiledModel(model)
@@ -135,17 +150,32 @@ export class Authorizer {
     else this.graph.apply(change as Change)
   }
 
+  /** The decision. */
+  check(subject: Subject, permission: string, target: Target): Decision {
+    return this.checkTelling(subject, permission, target, null)
+  }
+
   /**
-   * The decision. `metered`: count it against the target's org when the target exists (usage metering,
-   * taken by `takeAnswered`), whoever the subject; a check that throws counts nothing.
+   * `check`, telling `observer` (given once, here) of each decision: what the server's authorization API
+   * answers goes through one, for usage metering; the server's own authorization calls `check`, which tells
+   * no one. Make it once per observer, not per check: its checks allocate nothing.
    */
-  check(subject: Subject, permission: string, target: Target, metered = false): Decision {
+  observedBy(observer: CheckObserver): ObservedCheck {
+    return (subject, permission, target) => this.checkTelling(subject, permission, target, observer)
+  }
+
+  private checkTelling(
+    subject: Subject,
+    permission: string,
+    target: Target,
+    observer: CheckObserver | null,
+  ): Decision {
     const compiled = this.compiled.permissionFor(permission, target.type)
     const graph = this.graph
     if (subject.type === 'user' && this.dense) {
       const decision = graph.dense.check(subject.id, compiled, target, graph.epoch)
       if (decision !== null) {
-        if (metered) this.answered.add(graph.dense.decidedIn)
+        if (observer !== null) observer.checked(graph.dense.scopes[graph.dense.decidedIn] as OrgNode)
         return decision
       }
     }
@@ -161,7 +191,7 @@ export class Authorizer {
       if (resource === null || resource.type !== target.type) return DENY_NOT_FOUND
       org = resource.org
     }
-    if (metered) this.answered.add(org.slot)
+    if (observer !== null) observer.checked(org)
     if (subject.type === 'user') {
       const user = graph.users.get(subject.id)
       if (user === undefined) return DENY_NOT_FOUND
@@ -332,12 +362,6 @@ export class Authorizer {
     if (key === undefined) return 'unknown'
     if (key.revoked) return 'revoked'
     return key.expiresAt <= this.clock() ? 'expired' : 'ok'
-  }
-
-  /** Metered checks answered since the last take, by org id (orgs deleted since are left out). */
-  takeAnswered(): Map<Id, number> {
-    const scopes = this.graph.dense.scopes
-    return this.answered.take((slot) => scopes[slot]?.id ?? null)
   }
 
   /** The org a target lives in (itself, for an org), or null when it does not exist. */

@@ -32,7 +32,7 @@ export interface Credentials {
  * - the `orgkit_session` cookie — a signed-in user; writes must echo the `orgkit_csrf` cookie in the
  *   `X-Orgkit-CSRF` header (double submit), so another site can't ride the cookie.
  *
- * Shared by the middleware below and the authorization API's hot path (hot-path.ts).
+ * Shared by the middleware below and the authorization API's hot path (hot/listener.ts).
  */
 export async function resolveCaller(ctx: Ctx, given: Credentials): Promise<Actor> {
   if (given.authorization) {
@@ -108,14 +108,9 @@ export function authenticate(ctx: Ctx): MiddlewareHandler<AppEnv> {
  * reaches the database; a token revoked in the database stops working within this time on every instance.
  */
 export const PLATFORM_TOKEN_TTL_MS = 1000
-const verifiedTokens = new WeakMap<Ctx, Map<string, { id: string; until: number }>>()
 
 async function platformToken(ctx: Ctx, secret: string): Promise<{ id: string } | undefined> {
-  let cache = verifiedTokens.get(ctx)
-  if (!cache) {
-    cache = new Map()
-    verifiedTokens.set(ctx, cache)
-  }
+  const cache = ctx.caches.platformTokens
   const hash = tokens.hashSecret(secret)
   const now = performance.now()
   const hit = cache.get(hash)

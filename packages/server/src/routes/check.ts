@@ -10,7 +10,7 @@ import {
   Revision,
   Subject,
 } from '../schemas.ts'
-import * as check from '../services/check.ts'
+import * as check from '../hot/check.ts'
 import type { Actor, Ctx } from '../services/context.ts'
 
 const CheckInput = z.object({
@@ -27,7 +27,7 @@ const Decision = z
  * A route of the authorization API: a POST of one JSON body answered from the engine, without side
  * effects but usage metering. The host product calls these on every request of its own, so besides being
  * registered on the app (validation, the OpenAPI document, every request in tests through `app.request`),
- * they are answered by the hot path (hot-path.ts), which runs the same schema and `run` without the
+ * they are answered by the hot path (hot/), which runs the same schema and `run` without the
  * framework around them.
  */
 export interface AuthorizationRoute<I extends z.ZodType = z.ZodType> {

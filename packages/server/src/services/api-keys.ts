@@ -156,11 +156,7 @@ export async function findApiKey(
   ctx: Ctx,
   secret: string,
 ): Promise<{ id: string; user_id: string } | undefined> {
-  let known = knownKeys.get(ctx)
-  if (known === undefined) {
-    known = new Map()
-    knownKeys.set(ctx, known)
-  }
+  const known = ctx.caches.apiKeys
   const hash = sha256(secret)
   const hit = known.get(hash)
   if (hit !== undefined) return hit
@@ -171,5 +167,3 @@ export async function findApiKey(
   }
   return key
 }
-
-const knownKeys = new WeakMap<Ctx, Map<string, { id: string; user_id: string }>>()

@@ -1,6 +1,6 @@
 import { ORG } from '@orgkit/core'
-import { sql } from 'kysely'
-import { dayOf } from '../billing/usage-meter.ts'
+import { usage } from '@orgkit/store'
+import { CHECKS, dayOf } from '../billing/usage-meter.ts'
 import { type Actor, authorize, type Ctx, requireOrg } from './context.ts'
 import { countResources, countSeats, planOf } from './plan-limits.ts'
 
@@ -17,14 +17,7 @@ export async function getUsage(ctx: Ctx, actor: Actor, orgId: string, q: { days:
   const resources = await countResources(ctx.db, orgId)
   const now = ctx.clock()
   const days = Array.from({ length: q.days }, (_, i) => dayOf(now - (q.days - 1 - i) * 86_400_000))
-  const rows = await ctx.db
-    .selectFrom('usage_daily')
-    .select([sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day'), 'count'])
-    .where('org_id', '=', orgId)
-    .where('metric', '=', 'checks')
-    .where('day', '>=', days[0]!)
-    .execute()
-  const counted = new Map(rows.map((r) => [r.day, Number(r.count)]))
+  const counted = await usage.dailyCounts(ctx.db, orgId, CHECKS, days[0]!)
   // This instance's counts not flushed yet, so a chart is current here (others' arrive within a flush).
   for (const [day, n] of ctx.billing.usage.unflushed(orgId)) counted.set(day, (counted.get(day) ?? 0) + n)
   const types = new Set([...Object.keys(ctx.model.resourceTypes), ...Object.keys(plan.resources)])

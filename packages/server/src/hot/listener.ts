@@ -1,20 +1,30 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { z } from '@hono/zod-openapi'
 import { parse as parseCookies } from 'hono/utils/cookie'
 import type { Logger } from 'pino'
-import { answerError, PROBLEM_TYPE, validationError } from './errors.ts'
+import { answerError, PROBLEM_TYPE, validationError } from '../errors.ts'
+import type { Metrics } from '../metrics.ts'
+import { ACT_AS_HEADER, CSRF_HEADER, resolveCaller, SESSION_COOKIE } from '../middleware/auth.ts'
+import { bodyTooLarge, MAX_BODY_BYTES, requestIdOf } from '../request.ts'
+import type { Actor, Ctx } from '../services/context.ts'
 import { parseJsonBody } from './json-body.ts'
-import type { Metrics } from './metrics.ts'
-import { ACT_AS_HEADER, CSRF_HEADER, resolveCaller, SESSION_COOKIE } from './middleware/auth.ts'
-import { bodyTooLarge, MAX_BODY_BYTES, requestIdOf } from './request.ts'
-import { type AuthorizationRoute, authorizationRoutes } from './routes/check.ts'
-import type { Ctx } from './services/context.ts'
 import { type Acceptor, compileAcceptor } from './zod-fast-path.ts'
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void
+
+/** What the hot path needs of a route: routes/check.ts's `AuthorizationRoute`, registered on the app too. */
+export interface HotRoute {
+  path: string
+  input: z.ZodType
+  run(ctx: Ctx, actor: Actor, input: unknown): Promise<object>
+}
+
 interface HotPathDeps {
   ctx: Ctx
   logger: Logger
   metrics: Metrics
+  /** The routes answered here (`authorizationRoutes`); the app answers them too. */
+  routes: readonly HotRoute[]
 }
 
 /**
@@ -31,7 +41,7 @@ interface HotPathDeps {
  */
 export function hotPath(deps: HotPathDeps, next: Listener): Listener {
   const routes = new Map(
-    authorizationRoutes.map((route) => [route.path, { route, accept: compileAcceptor(route.input) }]),
+    deps.routes.map((route) => [route.path, { route, accept: compileAcceptor(route.input) }]),
   )
   // Bodies read in one turn of the event loop are answered together after it, in setImmediate: all the
   // reads, then all the answers and writes. Against answering each as it arrives, this took the CPU a
@@ -65,7 +75,7 @@ const isJson = (type: string | undefined) =>
 
 async function answer(
   { ctx, logger, metrics }: HotPathDeps,
-  { route, accept }: { route: AuthorizationRoute; accept: Acceptor | null },
+  { route, accept }: { route: HotRoute; accept: Acceptor | null },
   req: IncomingMessage,
   res: ServerResponse,
   body: Buffer | null,

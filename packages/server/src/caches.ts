@@ -1,0 +1,16 @@
+/**
+ * A server's in-memory caches, made with the server (`createCaches`, on `Ctx.caches`) and never at module
+ * level: two servers in one process (the tests start many) share none, and a server's go with it. Each is
+ * bounded, and keyed by a secret's SHA-256, never the secret.
+ */
+export interface Caches {
+  /**
+   * Platform tokens that verified, until `until` (`performance.now()` ms): middleware/auth.ts. A wrong
+   * token is never kept, and a revoked one stops working within PLATFORM_TOKEN_TTL_MS.
+   */
+  platformTokens: Map<string, { id: string; until: number }>
+  /** The API key a secret names (which never changes): services/api-keys.ts. */
+  apiKeys: Map<string, { id: string; user_id: string }>
+}
+
+export const createCaches = (): Caches => ({ platformTokens: new Map(), apiKeys: new Map() })

@@ -1,0 +1,92 @@
+import { type CompiledModel, ORG, OrgkitError, type Subject, type Target } from '@orgkit/core'
+import { type Db, type Executor, sqlEvaluator } from '@orgkit/store'
+import { type Answer, cannotAskAboutOthers, type Decider, type Question } from './decider.ts'
+
+/**
+ * The database as a decider, for a request whose `atLeastRevision` this instance's engine has not reached
+ * in time: the SQL evaluator (the engine's rules in one statement, store/sql-evaluator.ts) reading a
+ * snapshot that holds `revision`. If even the database has not committed it, the client's revision is from
+ * nowhere we know of (another database, or a rolled-back write): REVISION_NOT_REACHED. Its checks are not
+ * metered (usage counts what the engine answers).
+ */
+export class SqlDecider implements Decider {
+  constructor(
+    private readonly db: Db,
+    private readonly compiled: CompiledModel,
+    private readonly clock: () => number,
+    private readonly revision: number,
+  ) {}
+
+  async check(questions: readonly Question[]): Promise<{ answers: Answer[]; revision: number }> {
+    const now = this.clock()
+    const only = questions.length === 1 ? questions[0]! : null
+    if (only !== null && only.askedBy === null) {
+      // One statement: the decision and the revision its snapshot holds.
+      let found: Awaited<ReturnType<typeof sqlEvaluator.checkWithRevision>>
+      try {
+        found = await sqlEvaluator.checkWithRevision(
+          this.db,
+          this.compiled,
+          only.subject,
+          only.permission,
+          only.target,
+          { now },
+        )
+      } catch (error) {
+        // Refused before any statement (an unknown permission, say): nothing was read.
+        if (error instanceof OrgkitError) return { answers: [error], revision: this.revision }
+        throw error
+      }
+      return { answers: [found.decision], revision: this.reached(found.revision) }
+    }
+    const { value, revision } = await sqlEvaluator.inSnapshot(this.db, async (tx, seen) => {
+      this.reached(seen)
+      const answers: Answer[] = []
+      for (const question of questions) answers.push(await this.answer(tx, question, now))
+      return answers
+    })
+    return { answers: value, revision }
+  }
+
+  async listResources(subject: Subject, permission: string, type: string) {
+    const { ids, revision } = await sqlEvaluator.listResourcesWithRevision(
+      this.db,
+      this.compiled,
+      subject,
+      permission,
+      type,
+      { now: this.clock() },
+    )
+    return { ids, revision: this.reached(revision) }
+  }
+
+  private async answer(tx: Executor, q: Question, now: number): Promise<Answer> {
+    try {
+      if (q.askedBy !== null && !(await this.readsAccess(tx, q.askedBy, q.target, now)))
+        return cannotAskAboutOthers()
+      return await sqlEvaluator.check(tx, this.compiled, q.subject, q.permission, q.target, { now })
+    } catch (error) {
+      if (error instanceof OrgkitError) return error
+      throw error
+    }
+  }
+
+  /** Whether `subject` holds `org.read_access` in the org `target` lives in (false when there is none). */
+  private async readsAccess(tx: Executor, subject: Subject, target: Target, now: number): Promise<boolean> {
+    const orgId = await sqlEvaluator.orgOf(tx, target)
+    if (orgId === null) return false
+    const org = { type: ORG, id: orgId }
+    return (await sqlEvaluator.check(tx, this.compiled, subject, 'org.read_access', org, { now })).allowed
+  }
+
+  /** `seen`, the revision a snapshot holds, unless it is older than the one asked for. */
+  private reached(seen: number): number {
+    if (seen < this.revision) {
+      throw new OrgkitError('REVISION_NOT_REACHED', `revision ${this.revision} is not committed`, {
+        revision: this.revision,
+        applied: seen,
+      })
+    }
+    return seen
+  }
+}
