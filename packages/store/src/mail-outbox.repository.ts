@@ -34,7 +34,8 @@ export async function insertMail(
 }
 
 /**
- * Claims up to `limit` unsent mails due at `now`, oldest first, until `lockedUntil`. SKIP LOCKED: instances
+ * Claims the `limit` oldest unsent mails due at `now` (answered in no particular order), until
+ * `lockedUntil`. SKIP LOCKED: instances
  * share the queue, and a mail one of them is claiming is not claimed by another; a claim that outlives
  * `lockedUntil` (an instance died mid-send) can be claimed again.
  */
