@@ -11,9 +11,9 @@ import { NONE, OrgNode, type Principal, type ScopeNode } from './nodes.ts'
  *
  * Why columns and not a node object per binding: there are a million bindings at scale, and as objects
  * (with their id strings) they took ~144 MB of small objects on V8's heap pages. Every scavenge walks the
- * list of old-generation pages, so its pause grew with them (docs/performance.md). Here the numbers and
- * links are typed arrays, outside V8's pages; the references to principal, role and scope are three plain
- * arrays, each a single large object; the ids sit in an `IdTable`.
+ * list of old-generation pages, so its pause grew with them (docs/performance-journal.md). Here the
+ * numbers and links are typed arrays, outside V8's pages; the references to principal, role and scope are
+ * three plain arrays, each a single large object; the ids sit in an `IdTable`.
  *
  * A removed binding's number is reused by a later `add`.
  */

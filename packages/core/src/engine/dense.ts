@@ -6,7 +6,7 @@ import type { OrgNode, OverrideNode, ResourceNode, UserNode } from './nodes.ts'
 
 /**
  * Dense copies of what a plain check reads, in typed arrays, so that the common check touches a handful
- * of cache lines instead of a dozen objects scattered over the heap (docs/performance.md).
+ * of cache lines instead of a dozen objects scattered over the heap (docs/performance-journal.md).
  *
  * - Every user, org and resource gets a slot number when it is created; orgs and resources share one
  *   numbering (scopes). Slots are never reused: a deleted id leaves its slot dead, so nothing stale can
