@@ -121,7 +121,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       isLoopback(options.host ?? '127.0.0.1'),
   }
   const webhooks = new WebhookWorker(store.db, clock, logger, { allowPrivate: settings.webhooksAllowPrivate })
-  const captcha = altchaCaptcha(settings.captchaSecret, { maxNumber: options.captchaMaxNumber })
+  const captcha = altchaCaptcha(settings.captchaSecret, clock, { maxNumber: options.captchaMaxNumber })
   const usage = new UsageMeter(store.db, clock)
   const ctx: Ctx = {
     db: store.db,

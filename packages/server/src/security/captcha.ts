@@ -14,6 +14,7 @@ export interface Captcha {
 
 export function altchaCaptcha(
   secret: string,
+  clock: () => number,
   options: { maxNumber?: number; ttlSeconds?: number } = {},
 ): Captcha {
   const ttl = options.ttlSeconds ?? 600
@@ -22,7 +23,7 @@ export function altchaCaptcha(
       createChallenge({
         hmacKey: secret,
         maxNumber: options.maxNumber ?? 50_000,
-        expires: new Date(Date.now() + ttl * 1000),
+        expires: new Date(clock() + ttl * 1000),
       }),
     async verify(db, payload) {
       const fail = () => {
@@ -31,14 +32,17 @@ export function altchaCaptcha(
       if (!payload) return fail()
       let ok = false
       try {
-        ok = await verifySolution(payload, secret, true)
+        // Expiry is read below, against our clock: the library would read the wall clock.
+        ok = await verifySolution(payload, secret, false)
       } catch {
         ok = false
       }
       if (!ok) return fail()
+      const now = clock()
+      const expires = Number(extractParams(payload).expires ?? 0) * 1000 || now + ttl * 1000
+      if (expires < now) return fail()
       // A solution works once: remember its signature until it would have expired anyway.
       const decoded = JSON.parse(Buffer.from(payload, 'base64').toString()) as { signature: string }
-      const expires = Number(extractParams(payload).expires ?? 0) * 1000 || Date.now() + ttl * 1000
       if (!(await captchas.spendCaptcha(db, decoded.signature, new Date(expires)))) fail()
     },
   }

@@ -76,6 +76,7 @@ export class WebhookWorker {
       try {
         const url = await assertReceiver(hook.url, this.options.allowPrivate)
         const body = JSON.stringify(event.payload)
+        // The wall clock, not the injected one: the receiver checks it against its own (Standard Webhooks).
         const timestamp = new Date()
         const signature = new Webhook(hook.secret).sign(event.id, timestamp, body)
         const response = await fetch(url, {
