@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { apiKeys, type Tx, users } from '../src/index.ts'
 import { TARGETS, useStore } from './support/targets.ts'
@@ -92,16 +93,13 @@ describe.each(TARGETS)('API keys repository (%s)', (kind) => {
     const older = (await newKey(a)).value
     const newer = (await newKey(a)).value
     await newKey(b)
-    await db()
-      .updateTable('api_keys')
-      .set({ created_at: new Date('2030-01-01T00:00:00Z') })
-      .where('id', '=', older.id)
-      .execute()
-    await db()
-      .updateTable('api_keys')
-      .set({ created_at: new Date('2030-01-02T00:00:00Z') })
-      .where('id', '=', newer.id)
-      .execute()
+    // created_at is the database's clock, never written by the repository: set apart here by hand.
+    await sql`update api_keys set created_at = ${new Date('2030-01-01T00:00:00Z')} where id = ${older.id}`.execute(
+      db(),
+    )
+    await sql`update api_keys set created_at = ${new Date('2030-01-02T00:00:00Z')} where id = ${newer.id}`.execute(
+      db(),
+    )
     await inTx((tx) => apiKeys.revokeApiKey(tx, newer.id, a, new Date('2030-02-01T00:00:00Z')))
     expect((await apiKeys.listApiKeys(db(), a)).map((k) => k.id)).toEqual([newer.id, older.id])
     expect(await apiKeys.findKeyBySecretHash(db(), newer.secret_hash)).toEqual({ id: newer.id, user_id: a })

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { mailOutbox, type Tx } from '../src/index.ts'
 import { TARGETS, useStore } from './support/targets.ts'
@@ -19,11 +20,10 @@ describe.each(TARGETS)('mail outbox repository (%s)', (kind) => {
         html: null,
       }),
     )
-    await db()
-      .updateTable('mail_outbox')
-      .set({ created_at: createdAt, next_attempt_at: createdAt })
-      .where('id', '=', id)
-      .execute()
+    // created_at is the database's clock, never written by the repository: set by hand here.
+    await sql`update mail_outbox set created_at = ${createdAt}, next_attempt_at = ${createdAt} where id = ${id}`.execute(
+      db(),
+    )
     return id
   }
   const row = (id: string) =>
