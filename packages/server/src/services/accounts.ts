@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { OrgkitError } from '@orgkit/core'
-import type { Executor, Tx } from '@orgkit/store'
+import { credentials, type Executor, invitations, orgSecurity, sessions, type Tx, users } from '@orgkit/store'
 import { queueMail } from '../mail/mailer.ts'
 import {
   assertAcceptablePassword,
@@ -16,6 +16,7 @@ import { newSecret, sha256 } from '../security/tokens.ts'
 import { hashCode, totpStep } from '../security/totp.ts'
 import type { Ctx, RequestMeta } from './context.ts'
 import { type Actor, assertNotApiKey, type Work, write } from './context.ts'
+import { foundOrg } from './joining.ts'
 
 const SESSION_DAYS = 30
 const VERIFY_HOURS = 48
@@ -33,35 +34,20 @@ export interface Session {
 export async function createSession(tx: Tx, ctx: Ctx, userId: string, meta: RequestMeta): Promise<Session> {
   const token = newSecret('oks')
   const csrf = newSecret('okc')
-  await tx
-    .insertInto('sessions')
-    .values({
-      id: sha256(token),
-      user_id: userId,
-      csrf_token: csrf,
-      expires_at: new Date(ctx.clock() + SESSION_DAYS * 86_400_000),
-      ip: meta.ip,
-      user_agent: meta.userAgent,
-    })
-    .execute()
+  await sessions.insertSession(tx, {
+    id: sha256(token),
+    userId,
+    csrfToken: csrf,
+    expiresAt: new Date(ctx.clock() + SESSION_DAYS * 86_400_000),
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+  })
   return { token, csrf, userId }
 }
 
 /** The session a cookie names, if it is live (not expired, not logged out everywhere since). */
 export async function resolveSession(ctx: Ctx, token: string) {
-  const row = await ctx.db
-    .selectFrom('sessions')
-    .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select([
-      'sessions.id',
-      'sessions.user_id',
-      'sessions.csrf_token',
-      'sessions.created_at',
-      'sessions.expires_at',
-      'users.sessions_valid_after',
-    ])
-    .where('sessions.id', '=', sha256(token))
-    .executeTakeFirst()
+  const row = await sessions.findSession(ctx.db, sha256(token))
   if (!row || row.expires_at.getTime() <= ctx.clock() || row.created_at <= row.sessions_valid_after)
     return null
   return { sessionId: row.id, userId: row.user_id, csrf: row.csrf_token }
@@ -69,30 +55,15 @@ export async function resolveSession(ctx: Ctx, token: string) {
 
 /** The password policies (of any org) this password meets, as the engine's compliance ids. */
 async function compliance(db: Executor, password: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('orgs')
-    .select('password_policy')
-    .distinct()
-    .where('password_policy', 'is not', null)
-    .execute()
-  return rows
-    .map((r) => r.password_policy as PasswordPolicy)
+  return (await orgSecurity.passwordPolicies(db))
+    .map((policy) => policy as PasswordPolicy)
     .filter((policy) => policyViolations(policy, password).length === 0)
     .map(policyId)
 }
 
 async function recordCompliance(work: Work, userId: string, password: string) {
   const compliant = await compliance(work.tx, password)
-  const row = await work.tx
-    .updateTable('users')
-    .set({ compliant_password_policies: compliant })
-    .where('id', '=', userId)
-    .returning(['mfa_enabled'])
-    .executeTakeFirstOrThrow()
-  work.change({
-    op: 'user.put',
-    user: { id: userId, mfaEnabled: row.mfa_enabled, compliantPasswordPolicies: compliant },
-  })
+  work.apply(await users.setCompliantPolicies(work.tx, userId, compliant))
 }
 
 const anonymous: Actor = { kind: 'platform', tokenId: 'anonymous' }
@@ -121,11 +92,7 @@ export async function signup(
   }
   const passwordHash = await hashPassword(input.password)
   const { result } = await write(ctx, anonymous, meta, null, async (work) => {
-    const existing = await work.tx
-      .selectFrom('users')
-      .select('id')
-      .where((eb) => eb(eb.fn('lower', ['email']), '=', email))
-      .executeTakeFirst()
+    const existing = await users.findUserIdByEmail(work.tx, email)
     if (existing) {
       if (invited)
         throw new OrgkitError('INVALID_CREDENTIALS', 'this email has an account: sign in to accept')
@@ -136,19 +103,16 @@ export async function signup(
       })
       return { status: 'verification_sent' as const }
     }
-    const id = randomUUID()
-    await work.tx
-      .insertInto('users')
-      .values({
-        id,
+    const { id } = work.apply(
+      await users.insertUser(work.tx, {
+        id: randomUUID(),
         email,
         name: input.name,
-        password_hash: passwordHash,
-        email_verified_at: invited ? new Date(ctx.clock()) : null,
-        password_changed_at: new Date(ctx.clock()),
-      })
-      .execute()
-    work.change({ op: 'user.put', user: { id, mfaEnabled: false } })
+        passwordHash,
+        emailVerifiedAt: invited ? new Date(ctx.clock()) : null,
+        passwordChangedAt: new Date(ctx.clock()),
+      }),
+    )
     await recordCompliance(work, id, input.password)
     work.audit({
       orgId: null,
@@ -160,15 +124,11 @@ export async function signup(
     if (ctx.model.org.personalOrgOnSignup) await createPersonalOrg(work, ctx, id, input.name)
     if (invited) return { status: 'signed_in' as const, session: await createSession(work.tx, ctx, id, meta) }
     const token = newSecret('oki')
-    await work.tx
-      .insertInto('email_verifications')
-      .values({
-        token_hash: sha256(token),
-        user_id: id,
-        expires_at: new Date(ctx.clock() + VERIFY_HOURS * 3_600_000),
-        used_at: null,
-      })
-      .execute()
+    await credentials.insertEmailVerification(work.tx, {
+      tokenHash: sha256(token),
+      userId: id,
+      expiresAt: new Date(ctx.clock() + VERIFY_HOURS * 3_600_000),
+    })
     await queueMail(work.tx, {
       to: email,
       subject: 'Verify your email for Orgkit',
@@ -182,72 +142,22 @@ export async function signup(
 
 /** Seed 004: every user owns at least one org, made at sign-up where the preset asks for it. */
 async function createPersonalOrg(work: Work, ctx: Ctx, userId: string, name: string) {
-  const orgId = randomUUID()
-  const bindingId = randomUUID()
-  await work.tx
-    .insertInto('orgs')
-    .values({
-      id: orgId,
-      parent_id: null,
-      name: `${name || 'My'}'s organization`.slice(0, 200),
-      creator_id: userId,
-      password_policy: null,
-      api_key_policy: null,
-    })
-    .execute()
-  await work.tx
-    .insertInto('memberships')
-    .values({ org_id: orgId, user_id: userId, status: 'active' })
-    .execute()
-  await work.tx
-    .insertInto('bindings')
-    .values({
-      id: bindingId,
-      org_id: orgId,
-      user_id: userId,
-      group_id: null,
-      role: ctx.model.org.creatorRole,
-      scope_type: 'org',
-      resource_id: null,
-      expires_at: null,
-      granted_by: userId,
-      reason: 'personal org',
-    })
-    .execute()
-  work.change(
-    { op: 'org.put', org: { id: orgId, parentId: null, creatorId: userId } },
-    { op: 'membership.put', membership: { orgId, userId, status: 'active' } },
-    {
-      op: 'binding.put',
-      binding: {
-        id: bindingId,
-        principal: { type: 'user', id: userId },
-        role: ctx.model.org.creatorRole,
-        scope: { type: 'org', id: orgId },
-      },
-    },
-  )
+  await foundOrg(work, ctx, {
+    name: `${name || 'My'}'s organization`.slice(0, 200),
+    parentId: null,
+    creatorId: userId,
+  })
 }
 
 export async function verifyEmail(ctx: Ctx, meta: RequestMeta, token: string): Promise<Session> {
   await hit(ctx.db, `verify:ip:${meta.ip}`, 30, 900, ctx.clock())
   const { result } = await write(ctx, anonymous, meta, null, async (work) => {
-    const row = await work.tx
-      .updateTable('email_verifications')
-      .set({ used_at: new Date(ctx.clock()) })
-      .where('token_hash', '=', sha256(token))
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', new Date(ctx.clock()))
-      .returning('user_id')
-      .executeTakeFirst()
-    if (!row) throw new OrgkitError('TOKEN_INVALID', 'this link is invalid, used or expired')
-    await work.tx
-      .updateTable('users')
-      .set({ email_verified_at: new Date(ctx.clock()) })
-      .where('id', '=', row.user_id)
-      .execute()
-    work.audit({ orgId: null, action: 'user.email_verified', targetType: 'user', targetId: row.user_id })
-    return createSession(work.tx, ctx, row.user_id, meta)
+    const now = new Date(ctx.clock())
+    const userId = await credentials.useEmailVerification(work.tx, sha256(token), now)
+    if (!userId) throw new OrgkitError('TOKEN_INVALID', 'this link is invalid, used or expired')
+    await credentials.markEmailVerified(work.tx, userId, now)
+    work.audit({ orgId: null, action: 'user.email_verified', targetType: 'user', targetId: userId })
+    return createSession(work.tx, ctx, userId, meta)
   })
   return result
 }
@@ -268,11 +178,7 @@ export async function login(
   await hit(ctx.db, `login:ip:${meta.ip}`, 50, 900, ctx.clock())
   await hit(ctx.db, `login:email-ip:${email}:${meta.ip}`, 10, 900, ctx.clock())
   await hit(ctx.db, `login:email:${email}`, 100, 900, ctx.clock())
-  const user = await ctx.db
-    .selectFrom('users')
-    .selectAll()
-    .where((eb) => eb(eb.fn('lower', ['email']), '=', email))
-    .executeTakeFirst()
+  const user = await credentials.findLoginByEmail(ctx.db, email)
   const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), input.password)
   if (!user?.password_hash || !ok) throw new OrgkitError('INVALID_CREDENTIALS', 'wrong email or password')
   if (!user.email_verified_at)
@@ -303,21 +209,10 @@ export async function consumeSecondFactor(
   userId: string,
   input: { totp?: string | undefined; recoveryCode?: string | undefined },
 ) {
-  const row = await tx
-    .selectFrom('users')
-    .select(['totp_secret', 'totp_last_step'])
-    .where('id', '=', userId)
-    .forUpdate()
-    .executeTakeFirstOrThrow()
+  const row = await credentials.lockTotp(tx, userId)
   if (input.recoveryCode) {
-    const used = await tx
-      .updateTable('recovery_codes')
-      .set({ used_at: new Date(ctx.clock()) })
-      .where('user_id', '=', userId)
-      .where('code_hash', '=', hashCode(input.recoveryCode))
-      .where('used_at', 'is', null)
-      .executeTakeFirst()
-    if (Number(used.numUpdatedRows) === 1) return
+    const now = new Date(ctx.clock())
+    if (await credentials.useRecoveryCode(tx, userId, hashCode(input.recoveryCode), now)) return
     throw new OrgkitError('MFA_INVALID', 'that recovery code is not valid', { field: 'recoveryCode' })
   }
   if (!input.totp)
@@ -326,15 +221,11 @@ export async function consumeSecondFactor(
   if (step === null || step <= Number(row.totp_last_step ?? -1)) {
     throw new OrgkitError('MFA_INVALID', 'that code is not valid (or was used already)', { field: 'totp' })
   }
-  await tx
-    .updateTable('users')
-    .set({ totp_last_step: String(step) })
-    .where('id', '=', userId)
-    .execute()
+  await credentials.recordTotpStep(tx, userId, step)
 }
 
 export async function logout(ctx: Ctx, sessionToken: string): Promise<void> {
-  await ctx.db.deleteFrom('sessions').where('id', '=', sha256(sessionToken)).execute()
+  await sessions.deleteSession(ctx.db, sha256(sessionToken))
 }
 
 /** Ends every session of the user, here and on every other device. */
@@ -346,12 +237,8 @@ export async function logoutEverywhere(
 ): Promise<void> {
   assertNotApiKey(actor, 'end sessions')
   await write(ctx, actor, meta, null, async (work) => {
-    await work.tx
-      .updateTable('users')
-      .set({ sessions_valid_after: new Date(ctx.clock()) })
-      .where('id', '=', userId)
-      .execute()
-    await work.tx.deleteFrom('sessions').where('user_id', '=', userId).execute()
+    await sessions.invalidateUserSessions(work.tx, userId, new Date(ctx.clock()))
+    await sessions.deleteUserSessions(work.tx, userId)
     work.audit({ orgId: null, action: 'user.logged_out_everywhere', targetType: 'user', targetId: userId })
   })
 }
@@ -367,24 +254,14 @@ export async function changePassword(
   if (actor.kind !== 'user' || actor.keyId)
     throw new OrgkitError('FORBIDDEN', 'only a signed-in user changes their password')
   assertAcceptablePassword(input.next, 'next')
-  const user = await ctx.db
-    .selectFrom('users')
-    .select(['id', 'password_hash'])
-    .where('id', '=', actor.userId)
-    .executeTakeFirstOrThrow()
+  const user = await credentials.getCredentials(ctx.db, actor.userId)
   if (!user.password_hash || !(await verifyPassword(user.password_hash, input.current))) {
     throw new OrgkitError('INVALID_CREDENTIALS', 'the current password is wrong', { field: 'current' })
   }
   const passwordHash = await hashPassword(input.next)
   await write(ctx, actor, meta, null, async (work) => {
-    await work.tx
-      .updateTable('users')
-      .set({ password_hash: passwordHash, password_changed_at: new Date(ctx.clock()) })
-      .where('id', '=', user.id)
-      .execute()
-    let others = work.tx.deleteFrom('sessions').where('user_id', '=', user.id)
-    if (keepSession) others = others.where('id', '!=', sha256(keepSession))
-    await others.execute()
+    await credentials.setPassword(work.tx, user.id, passwordHash, new Date(ctx.clock()))
+    await sessions.deleteUserSessions(work.tx, user.id, keepSession ? sha256(keepSession) : null)
     await recordCompliance(work, user.id, input.next)
     work.audit({ orgId: null, action: 'user.password_changed', targetType: 'user', targetId: user.id })
   })
@@ -399,23 +276,15 @@ export async function requestPasswordReset(ctx: Ctx, meta: RequestMeta, emailInp
   await hit(ctx.db, `reset:ip:${meta.ip}`, 10, 3600, ctx.clock())
   await hit(ctx.db, `reset:email:${email}`, 5, 3600, ctx.clock())
   await write(ctx, anonymous, meta, null, async (work) => {
-    const user = await work.tx
-      .selectFrom('users')
-      .select('id')
-      .where((eb) => eb(eb.fn('lower', ['email']), '=', email))
-      .executeTakeFirst()
-    if (!user) return
-    await work.tx.deleteFrom('password_resets').where('user_id', '=', user.id).execute()
+    const userId = await users.findUserIdByEmail(work.tx, email)
+    if (!userId) return
+    await credentials.deletePasswordResets(work.tx, userId)
     const token = newSecret('okr')
-    await work.tx
-      .insertInto('password_resets')
-      .values({
-        token_hash: sha256(token),
-        user_id: user.id,
-        expires_at: new Date(ctx.clock() + RESET_MINUTES * 60_000),
-        used_at: null,
-      })
-      .execute()
+    await credentials.insertPasswordReset(work.tx, {
+      tokenHash: sha256(token),
+      userId,
+      expiresAt: new Date(ctx.clock() + RESET_MINUTES * 60_000),
+    })
     await queueMail(work.tx, {
       to: email,
       subject: 'Reset your Orgkit password',
@@ -425,7 +294,7 @@ export async function requestPasswordReset(ctx: Ctx, meta: RequestMeta, emailInp
       orgId: null,
       action: 'user.password_reset_requested',
       targetType: 'user',
-      targetId: user.id,
+      targetId: userId,
     })
   })
   void ctx.mail.deliver()
@@ -446,40 +315,17 @@ export async function resetPassword(
   const passwordHash = await hashPassword(input.password)
   await write(ctx, anonymous, meta, null, async (work) => {
     const now = new Date(ctx.clock())
-    const link = await work.tx
-      .updateTable('password_resets')
-      .set({ used_at: now })
-      .where('token_hash', '=', sha256(input.token))
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .returning('user_id')
-      .executeTakeFirst()
-    if (!link) throw new OrgkitError('TOKEN_INVALID', 'this reset link is invalid, used or expired')
-    await work.tx
-      .updateTable('users')
-      .set((eb) => ({
-        password_hash: passwordHash,
-        password_changed_at: now,
-        sessions_valid_after: now,
-        email_verified_at: eb.fn.coalesce('email_verified_at', eb.val(now)),
-      }))
-      .where('id', '=', link.user_id)
-      .execute()
-    await work.tx.deleteFrom('sessions').where('user_id', '=', link.user_id).execute()
-    await work.tx.deleteFrom('email_verifications').where('user_id', '=', link.user_id).execute()
-    await recordCompliance(work, link.user_id, input.password)
-    work.audit({ orgId: null, action: 'user.password_reset', targetType: 'user', targetId: link.user_id })
+    const userId = await credentials.usePasswordReset(work.tx, sha256(input.token), now)
+    if (!userId) throw new OrgkitError('TOKEN_INVALID', 'this reset link is invalid, used or expired')
+    await credentials.resetPassword(work.tx, userId, passwordHash, now)
+    await sessions.deleteUserSessions(work.tx, userId)
+    await credentials.deleteEmailVerifications(work.tx, userId)
+    await recordCompliance(work, userId, input.password)
+    work.audit({ orgId: null, action: 'user.password_reset', targetType: 'user', targetId: userId })
   })
 }
 
 /** An invitation that can still be accepted. */
 export async function openInvitation(db: Executor, token: string, now: number) {
-  return db
-    .selectFrom('invitations')
-    .selectAll()
-    .where('token_hash', '=', sha256(token))
-    .where('accepted_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', new Date(now))
-    .executeTakeFirst()
+  return invitations.findOpenByTokenHash(db, sha256(token), new Date(now))
 }
