@@ -10,6 +10,10 @@ export { CompiledModel, type RoleHandle } from './engine/compiled-model.ts'
 export * from './engine/data.ts'
 export { ERRORS, type ErrorCode, type ErrorKind, isOrgkitError, OrgkitError } from './errors.ts'
 export * from './model/model.ts'
-export { presets } from './model/presets/index.ts'
+export {
+  type PresetPermission,
+  type PresetPermissions,
+  presets,
+} from './model/presets/index.ts'
 export { validateModel } from './model/validate.ts'
 export * as rules from './rules/index.ts'
