@@ -13,6 +13,7 @@ import { invoiceRoutes } from './invoices.ts'
 import { memberRoutes } from './members.ts'
 import { mfaRoutes } from './mfa.ts'
 import { orgRoutes } from './orgs.ts'
+import { outboxRoutes } from './outbox.ts'
 import { overrideRoutes } from './overrides.ts'
 import { resourceRoutes } from './resources.ts'
 import { roleRoutes } from './roles.ts'
@@ -31,6 +32,7 @@ export const routeModules: readonly RouteModule[] = [
   orgRoutes,
   memberRoutes,
   invitationRoutes,
+  outboxRoutes,
   securityRoutes,
   resourceRoutes,
   overrideRoutes,

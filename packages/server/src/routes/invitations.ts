@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { OrgkitError } from '@orgkit/core'
 import type { RouteModule } from '../env.ts'
 import {
   body,
@@ -12,10 +11,7 @@ import {
   rateLimited,
   Uuid,
 } from '../schemas.ts'
-import { readsLocalOutbox } from '../security/local-outbox.ts'
-import type { Actor } from '../services/context.ts'
 import * as invitations from '../services/invitations.ts'
-import { listOutbox } from '../services/outbox.ts'
 
 const Invitation = z
   .object({
@@ -38,7 +34,7 @@ const TokenParams = z.object({
     .openapi({ param: { name: 'token', in: 'path' } }),
 })
 
-/** Invitations (seed 001's flow), and the local mail outbox their links can be read from. */
+/** Invitations (seed 001's flow): invite, resend, revoke, and the link's page and acceptance. */
 export const invitationRoutes: RouteModule = (app, ctx) => {
   const tags = ['Invitations']
   app.openapi(
@@ -180,39 +176,5 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
     }),
     async (c) =>
       c.json(await invitations.accept(ctx, c.get('actor'), c.get('meta'), c.req.valid('param').token), 200),
-  )
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/outbox',
-      tags: ['Mail'],
-      operationId: 'listOutbox',
-      summary: 'Read the local outbox',
-      description:
-        'The local outbox: mail not sent over SMTP (platform tokens; the local console, see docs/console.md)',
-      responses: {
-        200: json(
-          z.object({
-            smtp: z.boolean(),
-            items: z.array(
-              z.object({
-                id: Uuid,
-                to: z.string(),
-                subject: z.string(),
-                text: z.string(),
-                createdAt: z.string(),
-                sentAt: z.string().nullable(),
-              }),
-            ),
-          }),
-        ),
-        ...errorResponses,
-      },
-    }),
-    async (c) => {
-      const actor = c.get('actor') as Actor | undefined
-      return c.json(await listOutbox(ctx, actor, readsLocalOutbox(ctx, c)), 200)
-    },
   )
 }
