@@ -40,10 +40,8 @@ export async function check(
 ): Promise<Decision & { revision: number }> {
   const decider = await ctx.deciders.choose(input.atLeastRevision)
   const question = questionFor(actor, input.subject, input.permission, toTarget(input.resource))
-  const { answers, revision } = await decider.check([question])
-  const answer = answers[0]!
-  if (answer instanceof OrgkitError) throw answer
-  return { allowed: answer.allowed, reason: answer.reason, revision } as Decision & { revision: number }
+  const { decision, revision } = await decider.check(question)
+  return { allowed: decision.allowed, reason: decision.reason, revision } as Decision & { revision: number }
 }
 
 type BatchResult = { allowed: boolean; reason: string; error?: { code: string; detail: string } }
@@ -74,7 +72,7 @@ export async function checkBatch(
     }
   })
   const questions = asked.filter((q): q is Question => !(q instanceof OrgkitError))
-  const { answers, revision } = await decider.check(questions)
+  const { answers, revision } = await decider.checkMany(questions)
   let next = 0
   const results = asked.map((q) => resultOf(q instanceof OrgkitError ? q : answers[next++]!))
   return { results, revision }

@@ -29,8 +29,10 @@ export type Answer = Decision | OrgkitError
  * (check.ts) are written once against it. Both answer the same: check.fallback.test.ts asks both.
  */
 export interface Decider {
-  /** The answers, in the order of the questions, and the revision they hold. */
-  check(questions: readonly Question[]): Promise<{ answers: Answer[]; revision: number }>
+  /** The question's decision and the revision it holds; throws the error that refuses it. */
+  check(question: Question): Promise<{ decision: Decision; revision: number }>
+  /** A batch: each question's answer, in order, and the revision they all hold. */
+  checkMany(questions: readonly Question[]): Promise<{ answers: Answer[]; revision: number }>
   /** The ids of `type` the subject may do `permission` on (in no particular order), and their revision. */
   listResources(subject: Subject, permission: string, type: string): Promise<{ ids: Id[]; revision: number }>
 }

@@ -33,13 +33,17 @@ export class EngineDecider implements Decider {
     private readonly observer: DecisionObserver,
   ) {}
 
-  async check(questions: readonly Question[]): Promise<{ answers: Answer[]; revision: number }> {
+  async check({ subject, permission, target, askedBy }: Question) {
     const authorizer = this.replica.authorizer
-    if (this.observedOn !== authorizer) {
-      this.observed = authorizer.observedBy(this.observer)
-      this.observedOn = authorizer
-    }
-    const check = this.observed!
+    if (askedBy !== null && !readsAccess(authorizer, askedBy, target)) throw cannotAskAboutOthers()
+    const check = this.observedCheck(authorizer)
+    this.observer.beforeChecks()
+    return { decision: check(subject, permission, target), revision: this.replica.revision }
+  }
+
+  async checkMany(questions: readonly Question[]): Promise<{ answers: Answer[]; revision: number }> {
+    const authorizer = this.replica.authorizer
+    const check = this.observedCheck(authorizer)
     this.observer.beforeChecks()
     const answers: Answer[] = new Array(questions.length)
     for (let i = 0; i < questions.length; i++) answers[i] = answer(authorizer, check, questions[i]!)
@@ -69,6 +73,14 @@ export class EngineDecider implements Decider {
   /** Whether `subject` holds `org.read_access` in the org `target` lives in (false when there is none). */
   readsAccess(subject: Subject, target: Target): boolean {
     return readsAccess(this.replica.authorizer, subject, target)
+  }
+
+  private observedCheck(authorizer: Authorizer): ObservedCheck {
+    if (this.observedOn !== authorizer) {
+      this.observed = authorizer.observedBy(this.observer)
+      this.observedOn = authorizer
+    }
+    return this.observed!
   }
 }
 

@@ -1,4 +1,4 @@
-import { type CompiledModel, ORG, OrgkitError, type Subject, type Target } from '@orgkit/core'
+import { type CompiledModel, type Decision, ORG, OrgkitError, type Subject, type Target } from '@orgkit/core'
 import { type Db, type Executor, sqlEvaluator } from '@orgkit/store'
 import { type Answer, cannotAskAboutOthers, type Decider, type Question } from './decider.ts'
 
@@ -17,28 +17,31 @@ export class SqlDecider implements Decider {
     private readonly revision: number,
   ) {}
 
-  async check(questions: readonly Question[]): Promise<{ answers: Answer[]; revision: number }> {
+  async check(q: Question): Promise<{ decision: Decision; revision: number }> {
     const now = this.clock()
-    const only = questions.length === 1 ? questions[0]! : null
-    if (only !== null && only.askedBy === null) {
+    const askedBy = q.askedBy
+    if (askedBy === null) {
       // One statement: the decision and the revision its snapshot holds.
-      let found: Awaited<ReturnType<typeof sqlEvaluator.checkWithRevision>>
-      try {
-        found = await sqlEvaluator.checkWithRevision(
-          this.db,
-          this.compiled,
-          only.subject,
-          only.permission,
-          only.target,
-          { now },
-        )
-      } catch (error) {
-        // Refused before any statement (an unknown permission, say): nothing was read.
-        if (error instanceof OrgkitError) return { answers: [error], revision: this.revision }
-        throw error
-      }
-      return { answers: [found.decision], revision: this.reached(found.revision) }
+      const { decision, revision } = await sqlEvaluator.checkWithRevision(
+        this.db,
+        this.compiled,
+        q.subject,
+        q.permission,
+        q.target,
+        { now },
+      )
+      return { decision, revision: this.reached(revision) }
     }
+    const { value, revision } = await sqlEvaluator.inSnapshot(this.db, async (tx, seen) => {
+      this.reached(seen)
+      if (!(await this.readsAccess(tx, askedBy, q.target, now))) throw cannotAskAboutOthers()
+      return sqlEvaluator.check(tx, this.compiled, q.subject, q.permission, q.target, { now })
+    })
+    return { decision: value, revision }
+  }
+
+  async checkMany(questions: readonly Question[]): Promise<{ answers: Answer[]; revision: number }> {
+    const now = this.clock()
     const { value, revision } = await sqlEvaluator.inSnapshot(this.db, async (tx, seen) => {
       this.reached(seen)
       const answers: Answer[] = []
