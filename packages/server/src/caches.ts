@@ -1,7 +1,7 @@
 /**
  * A server's in-memory caches, made with the server (`createCaches`, on `Ctx.caches`) and never at module
- * level: two servers in one process (the tests start many) share none, and a server's go with it. Each is
- * bounded, and keyed by a secret's SHA-256, never the secret.
+ * level: two servers in one process (the tests start many) share none, and a server's go with it. The
+ * maps are bounded, and keyed by a secret's SHA-256, never the secret.
  */
 export interface Caches {
   /**
@@ -11,6 +11,12 @@ export interface Caches {
   platformTokens: Map<string, { id: string; until: number }>
   /** The API key a secret names (which never changes): services/api-keys.ts. */
   apiKeys: Map<string, { id: string; user_id: string }>
+  /** The hash a sign-in for an unknown email is verified against (security/passwords.ts). */
+  dummyPasswordHash: Promise<string> | null
 }
 
-export const createCaches = (): Caches => ({ platformTokens: new Map(), apiKeys: new Map() })
+export const createCaches = (): Caches => ({
+  platformTokens: new Map(),
+  apiKeys: new Map(),
+  dummyPasswordHash: null,
+})

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { hash, verify } from '@node-rs/argon2'
 import { OrgkitError } from '@orgkit/core'
+import type { Caches } from '../caches.ts'
 import { COMMON_PASSWORDS } from './common-passwords.ts'
 
 /** Every account: at least 8 characters (NIST's floor), at most 1024 (kept whole: no truncation). */
@@ -12,11 +13,13 @@ export const hashPassword = (password: string) => hash(password)
 export const verifyPassword = (hashed: string, password: string) =>
   verify(hashed, password).catch(() => false)
 
-/** A hash to verify against when the account doesn't exist, so timing doesn't reveal it. */
-let dummy: Promise<string> | null = null
-export const dummyHash = () => {
-  dummy ??= hashPassword('not a real password, only here for timing')
-  return dummy
+/**
+ * A hash to verify against when the account doesn't exist, so timing doesn't reveal it: made once per
+ * server, on first use (kept in `caches`).
+ */
+export const dummyHash = (caches: Pick<Caches, 'dummyPasswordHash'>) => {
+  caches.dummyPasswordHash ??= hashPassword('not a real password, only here for timing')
+  return caches.dummyPasswordHash
 }
 
 /**

@@ -179,7 +179,7 @@ export async function login(
   await hit(ctx.db, `login:email-ip:${email}:${meta.ip}`, 10, 900, ctx.clock())
   await hit(ctx.db, `login:email:${email}`, 100, 900, ctx.clock())
   const user = await credentials.findLoginByEmail(ctx.db, email)
-  const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), input.password)
+  const ok = await verifyPassword(user?.password_hash ?? (await dummyHash(ctx.caches)), input.password)
   if (!user?.password_hash || !ok) throw new OrgkitError('INVALID_CREDENTIALS', 'wrong email or password')
   if (!user.email_verified_at)
     throw new OrgkitError('EMAIL_NOT_VERIFIED', 'verify your email first: the link is in your inbox')
