@@ -23,7 +23,8 @@ fetch('/v1/openapi.json').then(r => r.json()).then(doc => {
   const esc = s => String(s).replace(/[&<>]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' }[c]))
   document.getElementById('ops').innerHTML = Object.entries(byTag).map(([tag, ops]) => '<h2>' + esc(tag) + '</h2>' +
     ops.map(({ path, method, op }) => '<details class="op"><summary><span class="m ' + method + '">' + method + '</span><code>' + esc(path) +
-      '</code> — ' + esc(op.summary || '') + '</summary><pre>' + esc(JSON.stringify({ parameters: op.parameters, requestBody: op.requestBody, responses: op.responses }, null, 2)) +
+      '</code> — ' + esc(op.summary || '') + '</summary><p>' + esc(op.description || '') +
+      ' <code>' + esc(op.operationId || '') + '</code></p><pre>' + esc(JSON.stringify({ parameters: op.parameters, requestBody: op.requestBody, responses: op.responses }, null, 2)) +
       '</pre></details>').join('')).join('')
 })
 </script></body></html>`
