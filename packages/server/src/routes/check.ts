@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { RouteModule } from '../env.ts'
+import * as check from '../hot/check.ts'
 import {
   body,
   errorResponses,
@@ -10,7 +11,6 @@ import {
   Revision,
   Subject,
 } from '../schemas.ts'
-import * as check from '../hot/check.ts'
 import type { Actor, Ctx } from '../services/context.ts'
 
 const CheckInput = z.object({
