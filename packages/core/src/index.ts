@@ -6,6 +6,7 @@ export {
   type Explanation,
   type ObservedCheck,
 } from './engine/authorizer.ts'
+export type { Belonging } from './engine/belonging.ts'
 export { CompiledModel, type RoleHandle } from './engine/compiled-model.ts'
 export * from './engine/data.ts'
 export { ERRORS, type ErrorCode, type ErrorKind, isOrgkitError, OrgkitError } from './errors.ts'

@@ -1,6 +1,7 @@
 import type { Model } from '../model/model.ts'
 import { ORG } from '../model/model.ts'
 import { buildAccess, ensureAccess } from './access.ts'
+import { type Belonging, belongingIn, belongingOf } from './belonging.ts'
 import type { BindingTable } from './bindings.ts'
 import { CompiledModel, type CompiledPermission, type RoleHandle } from './compiled-model.ts'
 import type {
@@ -354,6 +355,35 @@ export class Authorizer {
   /** Whether the user exists (every user is in the engine: snapshot and change feed). */
   hasUser(id: Id): boolean {
     return this.graph.users.has(id)
+  }
+
+  /**
+   * How the subject belongs to the org (SPEC 1.4: member, inherited or external), or null when it doesn't.
+   * An API key belongs where its owner does and its org limits reach.
+   */
+  belonging(subject: Subject, orgId: Id): Belonging | null {
+    const org = this.graph.orgs.get(orgId)
+    const user = this.subjectUser(subject)
+    if (org === undefined || user === null || !this.keyReaches(subject, org)) return null
+    return belongingIn(this.graph.bindings, user, org, this.model.org.subOrgs, this.clock())
+  }
+
+  /** Every org the subject belongs to, with how (an API key: within its org limits). */
+  orgsOf(subject: Subject): { id: Id; belonging: Belonging }[] {
+    const user = this.subjectUser(subject)
+    if (user === null) return []
+    const found = belongingOf(this.graph.bindings, user, this.model.org.subOrgs, this.clock())
+    const orgs: { id: Id; belonging: Belonging }[] = []
+    for (const [org, belonging] of found)
+      if (this.keyReaches(subject, org)) orgs.push({ id: org.id, belonging })
+    return orgs
+  }
+
+  private keyReaches(subject: Subject, org: OrgNode): boolean {
+    if (subject.type !== 'apiKey') return true
+    const key = this.graph.apiKeys.get(subject.id)
+    if (key === undefined || key.revoked || key.expiresAt <= this.clock()) return false
+    return key.orgIds === null || org.chain.some((o) => key.orgIds!.has(o.id))
   }
 
   /** Whether an API key may authenticate at all right now. */
