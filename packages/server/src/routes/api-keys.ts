@@ -21,10 +21,12 @@ const ApiKey = z
 const ApiKeyInput = z
   .object({
     name: Name,
-    orgIds: z.array(Uuid).max(100).optional(),
-    resourceIds: z.array(Uuid).max(1000).optional(),
-    role: z.string().max(64).optional(),
-    permissions: z.array(z.string().max(128)).max(500).optional(),
+    // A limit left out is no limit; a limit given is never empty (issue 22.6: `"role": ""` made a key
+    // with no limit). Leave the field out for "no limit".
+    orgIds: z.array(Uuid).min(1).max(100).optional(),
+    resourceIds: z.array(Uuid).min(1).max(1000).optional(),
+    role: z.string().min(1).max(64).optional(),
+    permissions: z.array(z.string().min(1).max(128)).min(1).max(500).optional(),
     expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
   })
   .strict()

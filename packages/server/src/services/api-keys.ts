@@ -72,6 +72,7 @@ export async function createApiKey(
   },
 ) {
   const userId = ownerOf(actor)
+  assertNoEmptyLimit(input)
   const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null
   if (expiresAt && expiresAt.getTime() <= ctx.clock())
     throw new OrgkitError('VALIDATION_FAILED', 'expiresAt must be in the future', { field: 'expiresAt' })
@@ -81,7 +82,7 @@ export async function createApiKey(
   }
   // A role ceiling is stored as the role's permissions: later edits of the role don't widen the key.
   let permissions = input.permissions ?? null
-  if (input.role) {
+  if (input.role !== undefined) {
     const role = ctx.compiled.roles.get(input.role)
     if (!role) throw new OrgkitError('UNKNOWN_ROLE', `unknown role "${input.role}"`, { field: 'role' })
     permissions = [...role.permissions]
@@ -134,6 +135,25 @@ export async function createApiKey(
     return { ...toView(row), secret }
   })
   return { ...result, revision }
+}
+
+/**
+ * A limit that is given but empty would read as "no limit" somewhere (`if (role)`, `orgIds?.length`):
+ * refused, so nothing empty ever widens a key (issue 22.6). The route's schema says the same.
+ */
+function assertNoEmptyLimit(input: {
+  orgIds?: string[] | undefined
+  resourceIds?: string[] | undefined
+  role?: string | undefined
+  permissions?: string[] | undefined
+}): void {
+  for (const field of ['orgIds', 'resourceIds', 'permissions'] as const) {
+    const list = input[field]
+    if (list !== undefined && (list.length === 0 || list.some((item) => item.trim() === '')))
+      throw new OrgkitError('VALIDATION_FAILED', `${field} is empty: leave it out for no limit`, { field })
+  }
+  if (input.role !== undefined && input.role.trim() === '')
+    throw new OrgkitError('VALIDATION_FAILED', 'role is empty: leave it out for no limit', { field: 'role' })
 }
 
 export async function revokeApiKey(ctx: Ctx, actor: Actor, meta: RequestMeta, id: string) {
