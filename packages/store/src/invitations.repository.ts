@@ -58,6 +58,8 @@ export async function isExpired(db: Executor, orgId: string, id: string, now: Da
     .select('id')
     .where('id', '=', id)
     .where('org_id', '=', orgId)
+    .where('accepted_at', 'is', null)
+    .where('revoked_at', 'is', null)
     .where('expires_at', '<=', now)
     .executeTakeFirst()
   return row !== undefined

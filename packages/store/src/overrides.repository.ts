@@ -65,22 +65,30 @@ export async function upsertOverride(
   return changed(row, [{ op: 'override.put', override: toOverrideRecord(row) }])
 }
 
-/** Deletes these overrides (as read); the engine forgets each by its principal, resource and permission. */
+/**
+ * Deletes these overrides (as read); the engine forgets each by its principal, resource and permission.
+ * Only the rows this delete removed imply a change: one read earlier and deleted since may have been set
+ * again under a new id, and forgetting its key would drop that live override from the engine.
+ */
 export async function deleteOverrides(tx: Tx, rows: readonly OverrideRow[]): Promise<Changed<void>> {
-  if (rows.length > 0)
-    await tx
-      .deleteFrom('overrides')
-      .where(
-        'id',
-        'in',
-        rows.map((o) => o.id),
-      )
-      .execute()
+  if (rows.length === 0) return changed(undefined, [])
+  const deleted = await tx
+    .deleteFrom('overrides')
+    .where(
+      'id',
+      'in',
+      rows.map((o) => o.id),
+    )
+    .returning('id')
+    .execute()
+  const gone = new Set(deleted.map((o) => o.id))
   return changed(
     undefined,
-    rows.map((o) => {
-      const { principal, resourceId, permission } = toOverrideRecord(o)
-      return { op: 'override.delete', principal, resourceId, permission }
-    }),
+    rows
+      .filter((o) => gone.has(o.id))
+      .map((o) => {
+        const { principal, resourceId, permission } = toOverrideRecord(o)
+        return { op: 'override.delete', principal, resourceId, permission }
+      }),
   )
 }
