@@ -50,6 +50,8 @@ function serve(config: Config): Promise<RunningServer> {
     webhooksAllowPrivate: config.webhooksAllowPrivate,
     auditRetentionDays: config.auditRetentionDays,
     trustProxyHops: config.trustProxyHops,
+    metricsToken: config.metricsToken,
+    metricsAddress: config.metricsAddress,
     logger: pino({ level: config.logLevel }),
     // A local instance's console shows the mail that has nowhere else to go (docs/console.md).
     localOutbox: true,

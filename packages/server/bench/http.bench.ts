@@ -260,8 +260,8 @@ interface Run {
 }
 
 /** Per route, the cumulative count of 2xx answers at each bound of the instance's duration histogram. */
-async function durations(url: string, path: string): Promise<Map<number, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text()
+async function durations(url: string, path: string, token: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
   const counts = new Map<number, number>()
   for (const line of text.split('\n')) {
     if (!line.startsWith('orgkit_http_request_duration_seconds_bucket{')) continue
@@ -285,7 +285,7 @@ async function cannon(
   const connections = options.connections ?? CONNECTIONS
   const seconds = options.seconds ?? SECONDS
   const cpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
-  const before = histogram ? await durations(url, path) : null
+  const before = histogram ? await durations(url, path, token) : null
   const cpuBefore = cpu()
   const result =
     LOADGEN === 'wrk'
@@ -294,7 +294,7 @@ async function cannon(
   const cpuPerRequest = ((cpu() - cpuBefore) / result.total) * 1e6
   let serverOver1ms: number | null = null
   if (before) {
-    const after = await durations(url, path)
+    const after = await durations(url, path, token)
     const delta = (le: number) => (after.get(le) ?? 0) - (before.get(le) ?? 0)
     const all = delta(Number.POSITIVE_INFINITY)
     if (all > 0) serverOver1ms = 1 - delta(0.001) / all

@@ -14,6 +14,7 @@ import { authenticate } from './middleware/auth.ts'
 import { assertJsonBody, bodyTooLarge, MAX_BODY_BYTES, requestIdOf } from './request.ts'
 import { routeModules } from './routes/index.ts'
 import { readsLocalOutbox } from './security/local-outbox.ts'
+import { assertMetricsReader } from './security/metrics-access.ts'
 import type { Ctx } from './services/context.ts'
 
 export interface AppDeps {
@@ -121,9 +122,12 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
     await ping(ctx.db)
     return c.json({ ready: true, revision: ctx.engine.revision, listening: ctx.engine.listening })
   })
-  app.get('/metrics', async (c) =>
-    c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
-  )
+  // With a listen address of its own (server.ts), `/metrics` is not on the public port at all.
+  if (!ctx.settings.metricsElsewhere)
+    app.get('/metrics', async (c) => {
+      await assertMetricsReader(ctx, c.req.header('authorization'))
+      return c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType })
+    })
   if (consoleDir) mountConsole(app, consoleDir) // last: it only answers what no route above did
   return app
 }

@@ -19,6 +19,22 @@ export interface Config {
   plans: PlanCatalog
   /** Server processes sharing the port (ORGKIT_WORKERS), each with its own engine; more than one needs PostgreSQL. */
   workers: number
+  /** A bearer token that reads `/metrics` (ORGKIT_METRICS_TOKEN); platform tokens may too. */
+  metricsToken: string | undefined
+  /** `host:port` serving `/metrics` without a token, instead of the public port (ORGKIT_METRICS_ADDRESS). */
+  metricsAddress: string | undefined
+}
+
+/** `host:port`, `[v6]:port` or a bare port (on 127.0.0.1): where a listener binds. */
+export function parseListenAddress(value: string, variable: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]:|([^:]+):)?(\d{1,5})$/.exec(value.trim())
+  const port = Number(match?.[3])
+  if (!match || port > 65535) {
+    throw new OrgkitError('VALIDATION_FAILED', `${variable} must be host:port or a port, not "${value}"`, {
+      field: variable,
+    })
+  }
+  return { host: match[1] ?? match[2] ?? '127.0.0.1', port }
 }
 
 /** Configuration from the environment (SPEC 6); a mistake fails at start-up with what to fix. */
@@ -72,6 +88,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       { field: 'ORGKIT_WORKERS' },
     )
   }
+  const metricsToken = env.ORGKIT_METRICS_TOKEN || undefined
+  if (metricsToken !== undefined && (metricsToken.length < 24 || /\s/.test(metricsToken))) {
+    throw new OrgkitError(
+      'VALIDATION_FAILED',
+      'ORGKIT_METRICS_TOKEN must be at least 24 characters without spaces (e.g. `openssl rand -hex 24`)',
+      { field: 'ORGKIT_METRICS_TOKEN' },
+    )
+  }
+  const metricsAddress = env.ORGKIT_METRICS_ADDRESS || undefined
+  if (metricsAddress !== undefined) parseListenAddress(metricsAddress, 'ORGKIT_METRICS_ADDRESS')
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
@@ -88,5 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxyHops,
     plans: loadPlans(env.ORGKIT_PLANS || undefined, env.ORGKIT_DEFAULT_PLAN || undefined),
     workers,
+    metricsToken,
+    metricsAddress,
   }
 }

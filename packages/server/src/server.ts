@@ -22,11 +22,12 @@ import { loadPlans, type PlanCatalog } from './billing/plans.ts'
 import { UsageMeter } from './billing/usage-meter.ts'
 import { createCaches } from './caches.ts'
 import { compactHeap } from './compact-heap.ts'
+import { parseListenAddress } from './config.ts'
 import { EngineReplica } from './engine-replica.ts'
 import type { App } from './env.ts'
 import { Deciders, hotPath } from './hot/index.ts'
 import { MailSender } from './mail/mailer.ts'
-import { Metrics } from './metrics.ts'
+import { listenMetrics, Metrics } from './metrics.ts'
 import { authorizationRoutes } from './routes/check.ts'
 import { altchaCaptcha } from './security/captcha.ts'
 import { isLoopback } from './security/local-outbox.ts'
@@ -65,6 +66,10 @@ export interface ServerOptions {
   usageFlushMs?: number | undefined
   port?: number | undefined
   host?: string | undefined
+  /** A bearer token that may read `/metrics` (besides platform tokens): ORGKIT_METRICS_TOKEN. */
+  metricsToken?: string | undefined
+  /** `host:port` to serve `/metrics` on, without a token, instead of the public port: ORGKIT_METRICS_ADDRESS. */
+  metricsAddress?: string | undefined
   logger?: Logger | undefined
   clock?: (() => number) | undefined
 }
@@ -77,6 +82,8 @@ export interface RunningServer {
   bootstrapToken: string | null
   /** Whether the built console is served at `/`. */
   consoleServed: boolean
+  /** Where `/metrics` is served when it has a listen address of its own (`metricsAddress`). */
+  metricsUrl: string | null
   /** The app (Hono) itself: `app.request()` answers in process, without the hot path (tests compare the two). */
   app: App
   close(): Promise<void>
@@ -119,6 +126,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       !options.smtpUrl &&
       !options.trustProxyHops &&
       isLoopback(options.host ?? '127.0.0.1'),
+    metricsToken: options.metricsToken ?? null,
+    metricsElsewhere: options.metricsAddress !== undefined,
   }
   const webhooks = new WebhookWorker(store.db, clock, logger, { allowPrivate: settings.webhooksAllowPrivate })
   const captcha = altchaCaptcha(settings.captchaSecret, clock, { maxNumber: options.captchaMaxNumber })
@@ -157,6 +166,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Idle keep-alive connections outlive a load balancer's (60 s) and a busy client's timer slack: otherwise
   // a request can race the server closing its idle socket and fail with ECONNRESET.
   Object.assign(server, { keepAliveTimeout: 65_000, headersTimeout: 66_000 })
+  const metricsServer = options.metricsAddress
+    ? await listenMetrics(metrics, parseListenAddress(options.metricsAddress, 'ORGKIT_METRICS_ADDRESS'))
+    : null
   const { port, address } = server.address() as AddressInfo
   const host = address.includes(':') ? `[${address}]` : address
   settings.publicUrl ||= `http://${host}:${port}`
@@ -184,12 +196,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     bootstrapToken,
     app,
     consoleServed: consoleDir !== null,
+    metricsUrl: metricsServer?.url ?? null,
     close: async () => {
       clearInterval(housekeeping)
       await engine.stop()
       await mail.stop()
       await webhooks.stop()
       await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())))
+      await metricsServer?.close()
       await usage.stop()
       await store.close()
     },

@@ -157,7 +157,9 @@ describe.each(DATABASES)('groups, custom roles, audit rows and operations (%s)',
       revision: s.ctx.engine.revision,
       listening: database === 'postgres',
     })
-    const metrics = await (await fetch(`${s.url}/metrics`)).text()
+    const metrics = await (
+      await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.token}` } })
+    ).text()
     expect(metrics).toContain('orgkit_http_request_duration_seconds_bucket')
     const echoed = await fetch(`${s.url}/healthz`, { headers: { 'x-request-id': 'trace-123' } })
     expect(echoed.headers.get('x-request-id')).toBe('trace-123')

@@ -41,7 +41,9 @@ describe('serving the console', () => {
     expect(missing.body.code).toBe('NOT_FOUND')
     expect(((await (await fetch(`${s.url}/healthz`)).json()) as { ok: boolean }).ok).toBe(true)
     expect((await fetch(`${s.url}/readyz`)).headers.get('content-type')).toContain('application/json')
-    expect(await (await fetch(`${s.url}/metrics`)).text()).toContain('orgkit_http_request_duration_seconds')
+    expect(
+      await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.token}` } })).text(),
+    ).toContain('orgkit_http_request_duration_seconds')
     expect((await fetch(`${s.url}/v1/openapi.json`)).headers.get('content-type')).toContain(
       'application/json',
     )

@@ -59,7 +59,9 @@ describe.each(DATABASES)('the hot path answers as the app does (%s)', (database)
   }
 
   const hotCount = async () => {
-    const text = await (await fetch(`${s.url}/metrics`)).text()
+    const text = await (
+      await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.token}` } })
+    ).text()
     return Number(/^orgkit_hot_path_requests_total (\d+)/m.exec(text)?.[1])
   }
 
@@ -188,7 +190,9 @@ describe.each(DATABASES)('the hot path answers as the app does (%s)', (database)
 
   it('times what it answers in the histogram the app uses, by route and status', async () => {
     const count = async (route: string, status: number) => {
-      const text = await (await fetch(`${s.url}/metrics`)).text()
+      const text = await (
+        await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.token}` } })
+      ).text()
       const line = text
         .split('\n')
         .find((l) =>

@@ -49,6 +49,10 @@ export interface Settings {
   trustProxyHops: number
   /** A local instance (no SMTP, loopback only): its console may read the outbox (security/local-outbox.ts). */
   localOutbox: boolean
+  /** A bearer token that reads `/metrics` and nothing else (ORGKIT_METRICS_TOKEN); platform tokens may too. */
+  metricsToken: string | null
+  /** `/metrics` is served on its own listen address (ORGKIT_METRICS_ADDRESS), not on the public port. */
+  metricsElsewhere: boolean
 }
 
 /** What every use case is given: no globals, everything passed in. */

@@ -4,7 +4,7 @@ import { tokens } from '@orgkit/store'
 import pg from 'pg'
 import pino from 'pino'
 import type { PlanCatalog } from '../../src/billing/plans.ts'
-import { type RunningServer, startServer } from '../../src/server.ts'
+import { type RunningServer, type ServerOptions, startServer } from '../../src/server.ts'
 
 /** Every API suite runs on the embedded database, and on a real PostgreSQL when one is configured. */
 export const DATABASES: ('pglite' | 'postgres')[] = process.env.ORGKIT_TEST_DATABASE_URL
@@ -84,6 +84,8 @@ export async function startTestServer(
     localOutbox?: boolean
     /** The built console to serve at `/`; API-only by default, whatever is built. */
     consoleDir?: string
+    /** Any other server option, as given (issue 22's metrics access and secret keys). */
+    server?: Partial<ServerOptions>
   } = {},
 ): Promise<TestServer> {
   const schema = options.schema ?? `orgkit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
@@ -103,6 +105,7 @@ export async function startTestServer(
     consoleDir: options.consoleDir ?? null,
     plans: options.plans,
     usageFlushMs: 0,
+    ...options.server,
   })
   const token = server.bootstrapToken ?? (await tokens.createPlatformToken(server.store.db, 'second')).secret
   const platform = client(server.url, token)
