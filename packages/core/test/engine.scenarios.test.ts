@@ -199,6 +199,27 @@ describe('policy gate (SPEC 1.2 step 1)', () => {
     expect(a.check(user('u1'), 'org.read', org('o3')).allowed).toBe(true)
   })
 
+  it.each([true, false])(
+    "lets a request's own second factor (Subject.mfa, a host token's amr) through the 2FA gate, for that question only (dense %s)",
+    (dense) => {
+      const a = new Authorizer(capgo, capgoWorld({ orgs: [], bindings: [reader] }), { dense })
+      a.apply({ op: 'org.put', org: { id: 'o1', parentId: null, requireMfa: true } })
+      const withFactor = { type: 'user' as const, id: 'u1', mfa: true }
+      expect(a.check(user('u1'), 'app.read', app('a1')).reason).toBe('mfa_required')
+      expect(a.check(withFactor, 'app.read', app('a1'))).toEqual({ allowed: true, reason: 'role' })
+      // The gate stays for the same user asked about without it: the fact is the request's, not the user's.
+      expect(a.check(user('u1'), 'app.read', app('a1')).reason).toBe('mfa_required')
+      expect(a.listResources(withFactor, 'app.read', 'app')).toEqual(['a1'])
+      expect(a.listResources(user('u1'), 'app.read', 'app')).toEqual([])
+      expect(a.explain(withFactor, 'app.read', app('a1')).allowed).toBe(true)
+      expect(a.rolesAt(withFactor, app('a1')).map((r) => r.key)).toEqual(['app_reader'])
+      expect(a.rolesAt(user('u1'), app('a1'))).toEqual([])
+      // It passes the 2FA rule only: an org's password policy still gates.
+      a.apply({ op: 'org.put', org: { id: 'o1', parentId: null, requireMfa: true, passwordPolicyId: 'p' } })
+      expect(a.check(withFactor, 'app.read', app('a1')).reason).toBe('password_policy')
+    },
+  )
+
   it("blocks a member whose password doesn't meet the org's policy until it does", () => {
     const a = new Authorizer(capgo, capgoWorld({ orgs: [], bindings: [reader] }))
     a.apply({ op: 'org.put', org: { id: 'o1', parentId: null, passwordPolicyId: 'len12' } })

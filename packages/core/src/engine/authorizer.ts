@@ -196,7 +196,9 @@ export class Authorizer {
     if (subject.type === 'user') {
       const user = graph.users.get(subject.id)
       if (user === undefined) return DENY_NOT_FOUND
-      return decideForUser(graph, user, compiled, org, resource, this.clock(), null)
+      // The dense index answers only past an open gate (or a user with 2FA): a request's own second
+      // factor (`Subject.mfa`) is read here, off the common path.
+      return decideForUser(graph, user, compiled, org, resource, this.clock(), null, subject.mfa === true)
     }
     const key = graph.apiKeys.get(subject.id)
     if (key === undefined) return DENY_NOT_FOUND
@@ -229,6 +231,7 @@ export class Authorizer {
     // The subject and the clock once, not per candidate (a user may reach hundreds of apps).
     const now = this.clock()
     const key = subject.type === 'apiKey' ? (this.graph.apiKeys.get(subject.id) ?? null) : null
+    const mfa = subject.type === 'user' && subject.mfa === true
     const allowed: Id[] = []
     // Candidates come from the user's access index: the orgs and resources where a counted role holds the
     // permission, and the resources below them; then allow-overrides. Each is decided as check decides.
@@ -248,7 +251,7 @@ export class Authorizer {
       } else if (type === ORG) {
         candidates.add(scope)
       } else if (key === null && !compiled.overridable) {
-        if (passesGate(user, scope)) {
+        if (passesGate(user, scope, mfa)) {
           for (const id of resourceIdsOf(scope, type)) allowed.push(id)
           wholeOrgs.add(scope)
         }
@@ -270,7 +273,7 @@ export class Authorizer {
       const decision =
         key !== null
           ? decideForKey(this.graph, key, compiled, org, resource, now, null)
-          : decideForUser(this.graph, user, compiled, org, resource, now, null)
+          : decideForUser(this.graph, user, compiled, org, resource, now, null, mfa)
       if (decision.allowed) allowed.push(node.id)
     }
     return allowed
@@ -325,7 +328,8 @@ export class Authorizer {
     const user = this.subjectUser(subject)
     if (at === null || user === null) return []
     const trace: Trace = { facts: [] }
-    decideForUser(this.graph, user, null, at.org, at.resource, this.clock(), trace)
+    const mfa = subject.type === 'user' && subject.mfa === true
+    decideForUser(this.graph, user, null, at.org, at.resource, this.clock(), trace, mfa)
     const roles = new Set<RoleHandle>()
     for (const fact of trace.facts) {
       if (
@@ -428,7 +432,8 @@ export class Authorizer {
     if (subject.type === 'user') {
       const user = this.graph.users.get(subject.id)
       if (user === undefined) return DENY_NOT_FOUND
-      return decideForUser(this.graph, user, permission, at.org, at.resource, this.clock(), trace)
+      const { mfa } = subject
+      return decideForUser(this.graph, user, permission, at.org, at.resource, this.clock(), trace, mfa)
     }
     const key = this.graph.apiKeys.get(subject.id)
     if (key === undefined) return DENY_NOT_FOUND

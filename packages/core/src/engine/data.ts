@@ -184,8 +184,13 @@ export type Change =
   | { op: 'role.put'; role: CustomRoleRecord }
   | { op: 'role.delete'; orgId: Id; key: string }
 
-/** Who asks: a user, or an API key acting for its owner (narrowed). */
-export type Subject = { type: 'user'; id: Id } | { type: 'apiKey'; id: Id }
+/**
+ * Who asks: a user, or an API key acting for its owner (narrowed). `mfa` is a fact of one request, not of
+ * the user: the caller proved a second factor to the host product (a host token's `amr`, RFC 8176), which
+ * passes an org's required 2FA as `mfaEnabled` would, for questions asked with this subject value only.
+ * The server sets it on the caller's own subject; it is never read from a request body.
+ */
+export type Subject = { type: 'user'; id: Id; mfa?: boolean } | { type: 'apiKey'; id: Id }
 
 export type AllowReason = 'role' | 'override'
 export type DenyReason =

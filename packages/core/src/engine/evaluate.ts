@@ -151,6 +151,7 @@ function bindingFact(b: number, member: GroupMemberNode | null, status: BindingS
 /**
  * May `user` do `permission` on `resource` (or on `org` itself when resource is null)? Steps 1 to 4 and 6
  * of SPEC 1.2. A permission index of -1 never grants: with a trace, that lists every counted role.
+ * `mfa`: this request proved a second factor (`Subject.mfa`), which passes the 2FA gate as `mfaEnabled`.
  */
 export function decideForUser(
   graph: GraphView,
@@ -160,10 +161,11 @@ export function decideForUser(
   resource: ResourceNode | null,
   now: number,
   trace: Trace | null,
+  mfa = false,
 ): Decision {
   // 1. Policy gate, over the org and every org above it.
   if (org.gated) {
-    if (org.gateMfa && !user.mfaEnabled) {
+    if (org.gateMfa && !user.mfaEnabled && !mfa) {
       if (trace) trace.facts.push({ kind: 'policy', org: gateOrg(org, (o) => o.requireMfa), rule: 'mfa' })
       return DENY_MFA
     }
@@ -247,10 +249,10 @@ export function decideForUser(
   return DENY_NO_GRANT
 }
 
-/** Whether the policy gate (step 3) lets the user through in `org`. */
-export function passesGate(user: UserNode, org: OrgNode): boolean {
+/** Whether the policy gate (step 3) lets the user through in `org` (`mfa`: as in `decideForUser`). */
+export function passesGate(user: UserNode, org: OrgNode, mfa = false): boolean {
   if (!org.gated) return true
-  if (org.gateMfa && !user.mfaEnabled) return false
+  if (org.gateMfa && !user.mfaEnabled && !mfa) return false
   const policies = org.gatePolicies
   for (let i = 0; i < policies.length; i++) if (!user.compliant.has(policies[i]!)) return false
   return true
