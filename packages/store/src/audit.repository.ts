@@ -2,10 +2,17 @@ import { createHash } from 'node:crypto'
 import { type Selectable, sql } from 'kysely'
 import type { AuditLogTable, Executor, Tx } from './database.ts'
 
+/** How an audited actor authenticated (issue 20): a platform acting for a person is never the person alone. */
+export type ActorVia = 'session' | 'api_key' | 'host_token' | 'platform'
+
 export interface AuditInput {
   orgId: string | null
   actorType: 'user' | 'api_key' | 'platform'
   actorId: string | null
+  /** How the actor authenticated; null when nobody did (an entry the server makes on its own). */
+  actorVia?: ActorVia | null
+  /** The credential that authenticated, when it has an id: the platform token acting as a user, the key. */
+  actorCredentialId?: string | null
   action: string
   targetType: string
   targetId: string | null
@@ -40,6 +47,8 @@ interface Hashed {
   org_id: string | null
   actor_type: string
   actor_id: string | null
+  actor_via: string | null
+  actor_credential_id: string | null
   action: string
   target_type: string
   target_id: string | null
@@ -51,13 +60,19 @@ interface Hashed {
   created_at: Date
 }
 
-/** Each entry's hash covers its content and the previous entry's hash: editing or dropping one breaks the chain. */
+/**
+ * Each entry's hash covers its content and the previous entry's hash: editing or dropping one breaks the
+ * chain. The fields added later (migration 0009's `actor_via`, `actor_credential_id`) count only when set:
+ * `canonical` leaves out what is undefined, so an entry from before them hashes exactly as it did.
+ */
 export function entryHash(prevHash: string, row: Hashed): string {
   const content = canonical({
     seq: String(row.seq),
     org_id: row.org_id,
     actor_type: row.actor_type,
     actor_id: row.actor_id,
+    actor_via: row.actor_via ?? undefined,
+    actor_credential_id: row.actor_credential_id ?? undefined,
     action: row.action,
     target_type: row.target_type,
     target_id: row.target_id,
@@ -95,6 +110,8 @@ export async function appendAudit(tx: Tx, entry: AuditInput, now: Date) {
     org_id: entry.orgId,
     actor_type: entry.actorType,
     actor_id: entry.actorId,
+    actor_via: entry.actorVia ?? null,
+    actor_credential_id: entry.actorCredentialId ?? null,
     action: entry.action,
     target_type: entry.targetType,
     target_id: entry.targetId,

@@ -18,6 +18,8 @@ export interface UsersTable {
   totp_enabled_at: Date | null
   totp_last_step: string | null
   sessions_valid_after: Generated<Date>
+  /** The host product's id for the user (issue 20), unique; null for users it never named. */
+  external_id: string | null
 }
 
 export interface OrgsTable {
@@ -135,6 +137,10 @@ export interface AuditLogTable {
   ip: string | null
   user_agent: string | null
   request_id: string | null
+  /** How the actor authenticated: session, api_key, host_token, platform (null before migration 0009). */
+  actor_via: string | null
+  /** The credential that did, when it has an id: the platform token acting as a user, the API key. */
+  actor_credential_id: string | null
   created_at: CreatedAt
   seq: string | null
   prev_hash: string | null
@@ -202,6 +208,8 @@ export interface SessionsTable {
   expires_at: Date
   ip: string | null
   user_agent: string | null
+  /** Handed off from a host token whose `amr` proved a second factor (issue 20). */
+  second_factor: Generated<boolean>
 }
 
 export interface EmailVerificationsTable {

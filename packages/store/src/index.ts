@@ -1,5 +1,6 @@
 export * as apiKeys from './api-keys.repository.ts'
 export {
+  type ActorVia,
   type AuditFilter,
   type AuditInput,
   type AuditRow,

@@ -15,7 +15,7 @@ type CompiledPermission = ReturnType<CompiledModel['permissionFor']>
 
 /**
  * The decision procedure of docs/decision-procedure.md, evaluated by the database in one statement (the
- * `orgkit_decide` function of migration 0005): the same rules as the engine's `evaluate.ts`, over the same
+ * `orgkit_decide` function of migration 0008, given `p_mfa` in 0009): the same rules as the engine's `evaluate.ts`, over the same
  * tables the engine's snapshot is read from. It
  * answers when an instance's in-memory engine can't (it has not reached a revision a client asks for), and
  * it is the per-request-database baseline of the HTTP benchmark. Property tests hold it to the engine's
@@ -108,6 +108,8 @@ async function decide(
   const m = modelParams(compiled, permission)
   const userId = subject.type === 'user' ? uuidOrNull(subject.id) : null
   const keyId = subject.type === 'apiKey' ? uuidOrNull(subject.id) : null
+  // The request's own second factor (Subject.mfa): passes the 2FA gate, as in the engine.
+  const mfa = subject.type === 'user' && subject.mfa === true
   const { rows } = await sql<Row>`
     select (select value from revision where id = 1) as revision, d.t_org, d.t_res, d.reason
     from (values (1)) as one (x)
@@ -115,7 +117,7 @@ async function decide(
       ${userId}::uuid, ${keyId}::uuid, ${permission.key}::text, ${permission.overridable}::boolean,
       ${m.keys}::text[], ${m.scopes}::text[], ${m.slots}::text[], ${m.grants}::boolean[],
       ${m.levels}::text[], ${m.levelScopes}::text[], ${m.levelRoles}::text[],
-      ${new Date(now)}::timestamptz, ${type}::text, ${targetIds}::uuid[]
+      ${new Date(now)}::timestamptz, ${type}::text, ${targetIds}::uuid[], ${mfa}::boolean
     ) as d on ${userId !== null || keyId !== null}::boolean
   `.execute(db)
   return {

@@ -3,12 +3,32 @@ import type { Executor, Tx } from './database.ts'
 
 export type UserRow = Awaited<ReturnType<typeof findUser>> & {}
 
+const USER_COLUMNS = ['id', 'email', 'name', 'mfa_enabled', 'external_id', 'created_at'] as const
+
 export function findUser(db: Executor, id: string) {
-  return db
+  return db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst()
+}
+
+/** The user the host product knows by `externalId` (a host token's `sub`). */
+export async function findUserIdByExternalId(db: Executor, externalId: string): Promise<string | undefined> {
+  const row = await db
     .selectFrom('users')
-    .select(['id', 'email', 'name', 'mfa_enabled', 'created_at'])
-    .where('id', '=', id)
+    .select('id')
+    .where('external_id', '=', externalId)
     .executeTakeFirst()
+  return row?.id
+}
+
+/**
+ * Users by the host's id and/or by email (case-insensitive: pass it lower-cased); at least one is given.
+ * Each is unique, so this is at most one user, as a list.
+ */
+export function findUsers(db: Executor, by: { externalId?: string | undefined; email?: string | undefined }) {
+  let query = db.selectFrom('users').select(USER_COLUMNS)
+  if (by.externalId !== undefined) query = query.where('external_id', '=', by.externalId)
+  if (by.email !== undefined) query = query.where((eb) => eb(eb.fn('lower', ['email']), '=', by.email!))
+  if (by.externalId === undefined && by.email === undefined) throw new Error('findUsers needs a filter')
+  return query.orderBy('created_at').execute()
 }
 
 /** The user with this email, compared case-insensitively: pass it lower-cased. */
@@ -39,6 +59,8 @@ export async function insertUser(
     passwordHash?: string | null
     emailVerifiedAt?: Date | null
     passwordChangedAt?: Date | null
+    /** The host product's id for the user: given by the platform token, or a host token's `sub`. */
+    externalId?: string | null
   },
 ): Promise<Changed<UserRow>> {
   const row = await tx
@@ -50,8 +72,9 @@ export async function insertUser(
       password_hash: user.passwordHash ?? null,
       email_verified_at: user.emailVerifiedAt ?? null,
       password_changed_at: user.passwordChangedAt ?? null,
+      external_id: user.externalId ?? null,
     })
-    .returning(['id', 'email', 'name', 'mfa_enabled', 'created_at'])
+    .returning(USER_COLUMNS)
     .executeTakeFirstOrThrow()
   return changed(row, [{ op: 'user.put', user: { id: row.id, mfaEnabled: row.mfa_enabled } }])
 }
@@ -76,4 +99,39 @@ export async function setCompliantPolicies(
     op: 'user.put',
     user: { id: userId, mfaEnabled: row.mfa_enabled, compliantPasswordPolicies: [...policyIds] },
   })
+}
+
+/**
+ * Gives an existing user the host's id, only if they have none yet (an id, once given, is never moved:
+ * callers cache the mapping). Undefined when the user already had one, or does not exist. The engine
+ * mirrors none of these columns: no change, but the write goes through `work.apply` as every users write.
+ */
+export async function linkExternalId(
+  tx: Tx,
+  userId: string,
+  externalId: string,
+): Promise<Changed<UserRow | undefined>> {
+  const row = await tx
+    .updateTable('users')
+    .set({ external_id: externalId })
+    .where('id', '=', userId)
+    .where('external_id', 'is', null)
+    .returning(USER_COLUMNS)
+    .executeTakeFirst()
+  return changed(row, [])
+}
+
+/** Sets a user's email and name (the host's upsert); the engine mirrors neither, so no change. */
+export async function updateProfile(
+  tx: Tx,
+  userId: string,
+  profile: { email: string; name: string },
+): Promise<Changed<UserRow>> {
+  const row = await tx
+    .updateTable('users')
+    .set({ email: profile.email, name: profile.name })
+    .where('id', '=', userId)
+    .returning(USER_COLUMNS)
+    .executeTakeFirstOrThrow()
+  return changed(row, [])
 }

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { type AuditFilter, appendAudit, listAuditEntries } from '../src/index.ts'
+import { type AuditFilter, appendAudit, canonical, listAuditEntries, verifyChain } from '../src/index.ts'
 import { insertOrgRow } from './support/billing-rows.ts'
 import { TARGETS, useStore } from './support/targets.ts'
 
@@ -98,5 +99,68 @@ describe.each(TARGETS)('audit reads (%s)', (kind) => {
       'billing.plan_changed',
       'member.removed',
     ])
+  })
+})
+
+describe.each(TARGETS)('audit actors: how they authenticated (%s)', (kind) => {
+  const handle = useStore(kind)
+  const db = () => handle.store.db
+  const append = (orgId: string, extra: object, day: number) =>
+    db()
+      .transaction()
+      .execute((tx) =>
+        appendAudit(
+          tx,
+          {
+            orgId,
+            actorType: 'user',
+            actorId: 'u1',
+            action: 'member.added',
+            targetType: 'user',
+            targetId: 'u2',
+            ip: null,
+            userAgent: null,
+            requestId: null,
+            ...extra,
+          },
+          at(day),
+        ),
+      )
+
+  it('hashes an entry without them exactly as before migration 0009, so old chains still verify', async () => {
+    const orgId = await insertOrgRow(db())
+    const row = await append(orgId, {}, 1)
+    expect([row.actor_via, row.actor_credential_id]).toEqual([null, null])
+    // The hash as audit.repository.ts computed it before the two fields existed.
+    const before = canonical({
+      seq: '1',
+      org_id: orgId,
+      actor_type: 'user',
+      actor_id: 'u1',
+      action: 'member.added',
+      target_type: 'user',
+      target_id: 'u2',
+      before: null,
+      after: null,
+      ip: null,
+      user_agent: null,
+      request_id: null,
+      created_at: at(1).toISOString(),
+    })
+    expect(row.hash).toBe(createHash('sha256').update(`orgkit-audit-genesis\n${before}`).digest('hex'))
+    const acting = await append(orgId, { actorVia: 'platform', actorCredentialId: 'token-1' }, 2)
+    expect([acting.actor_via, acting.actor_credential_id]).toEqual(['platform', 'token-1'])
+    expect(await verifyChain(db(), orgId)).toEqual({ ok: true, checked: 2, firstBroken: null })
+  })
+
+  it('covers them in the hash once set: rewriting how someone acted breaks the chain', async () => {
+    const orgId = await insertOrgRow(db())
+    await append(orgId, { actorVia: 'session' }, 1)
+    const acting = await append(orgId, { actorVia: 'platform', actorCredentialId: 'token-1' }, 2)
+    await db().updateTable('audit_log').set({ actor_via: 'session' }).where('id', '=', acting.id).execute()
+    expect(await verifyChain(db(), orgId)).toMatchObject({
+      ok: false,
+      firstBroken: { id: acting.id, reason: 'content' },
+    })
   })
 })

@@ -232,8 +232,13 @@ async function compareWorld(
   const engine = new Authorizer(capgo, world, { clock: () => NOW })
   const options = { now: NOW }
   const targets = targetsOfSnapshot(world)
-  // A subject that does not exist and a target that does not exist are asked about too.
-  const subjects: Subject[] = [...subjectsOf(world), { type: 'user', id: randomUUID() }]
+  // A subject that does not exist and a target that does not exist are asked about too, and each user without
+  // 2FA also as a request that proved a second factor (Subject.mfa, issue 20): it passes the 2FA gate alike.
+  const subjects: Subject[] = [
+    ...subjectsOf(world),
+    { type: 'user', id: randomUUID() },
+    ...world.users.filter((u) => !u.mfaEnabled).map((u): Subject => ({ type: 'user', id: u.id, mfa: true })),
+  ]
   for (const subject of subjects) {
     for (const type of TYPES) {
       const ofType: Target[] = [...targets.filter((t) => t.type === type), { type, id: randomUUID() }]

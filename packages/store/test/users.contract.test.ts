@@ -18,6 +18,7 @@ describe.each(TARGETS)('users repository (%s)', (kind) => {
       email: `Ann-${id}@Example.com`,
       name: 'Ann',
       mfa_enabled: false,
+      external_id: null,
     })
     expect(result.changes).toEqual([{ op: 'user.put', user: { id, mfaEnabled: false } }])
     const row = await db().selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
@@ -77,5 +78,51 @@ describe.each(TARGETS)('users repository (%s)', (kind) => {
       .executeTakeFirstOrThrow()
     expect(row.compliant_password_policies).toEqual(['pol-a', 'pol-b'])
     await expect(inTx((tx) => users.setCompliantPolicies(tx, randomUUID(), []))).rejects.toThrow()
+  })
+
+  it('inserts a user with the host’s id, found by it, by email or both; the id is unique', async () => {
+    const id = randomUUID()
+    const externalId = `auth0|${id}`
+    const result = await inTx((tx) =>
+      users.insertUser(tx, { id, email: `Eve-${id}@Example.com`, name: 'Eve', externalId }),
+    )
+    expect(result.value.external_id).toBe(externalId)
+    expect(result.changes).toEqual([{ op: 'user.put', user: { id, mfaEnabled: false } }])
+    expect(await users.findUserIdByExternalId(db(), externalId)).toBe(id)
+    expect(await users.findUserIdByExternalId(db(), `auth0|${randomUUID()}`)).toBeUndefined()
+    expect(await users.findUsers(db(), { externalId })).toEqual([result.value])
+    expect(await users.findUsers(db(), { email: `eve-${id}@example.com` })).toEqual([result.value])
+    expect(await users.findUsers(db(), { externalId, email: `eve-${id}@example.com` })).toEqual([
+      result.value,
+    ])
+    expect(await users.findUsers(db(), { externalId, email: 'someone@else.example' })).toEqual([])
+    await expect(
+      inTx((tx) =>
+        users.insertUser(tx, { id: randomUUID(), email: `other-${id}@example.com`, name: 'O', externalId }),
+      ),
+    ).rejects.toMatchObject({ code: '23505' })
+  })
+
+  it('links the host’s id to a user who has none, never moving it from one who has', async () => {
+    const id = randomUUID()
+    await inTx((tx) => users.insertUser(tx, { id, email: `fay-${id}@example.com`, name: 'Fay' }))
+    const linked = await inTx((tx) => users.linkExternalId(tx, id, `ext-${id}`))
+    expect(linked.value?.external_id).toBe(`ext-${id}`)
+    expect(linked.changes).toEqual([])
+    const again = await inTx((tx) => users.linkExternalId(tx, id, `other-${id}`))
+    expect(again.value).toBeUndefined()
+    expect((await users.findUser(db(), id))?.external_id).toBe(`ext-${id}`)
+    expect((await inTx((tx) => users.linkExternalId(tx, randomUUID(), `x-${id}`))).value).toBeUndefined()
+  })
+
+  it('updates a user’s email and name (the host’s upsert), with no engine change', async () => {
+    const id = randomUUID()
+    await inTx((tx) => users.insertUser(tx, { id, email: `gil-${id}@example.com`, name: 'Gil' }))
+    const updated = await inTx((tx) =>
+      users.updateProfile(tx, id, { email: `gil.new-${id}@example.com`, name: 'Gil New' }),
+    )
+    expect(updated.value).toMatchObject({ id, email: `gil.new-${id}@example.com`, name: 'Gil New' })
+    expect(updated.changes).toEqual([])
+    expect(await users.findUser(db(), id)).toEqual(updated.value)
   })
 })

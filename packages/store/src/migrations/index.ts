@@ -7,6 +7,7 @@ import * as orgSettings from './0005-org-settings.ts'
 import * as passwordResets from './0006-password-resets.ts'
 import * as billing from './0007-billing.ts'
 import * as sqlEvaluator from './0008-sql-evaluator.ts'
+import * as externalIdentity from './0009-external-identity.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
 export const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   '0006-password-resets': passwordResets,
   '0007-billing': billing,
   '0008-sql-evaluator': sqlEvaluator,
+  '0009-external-identity': externalIdentity,
 }
 
 export const migrationProvider: MigrationProvider = {
