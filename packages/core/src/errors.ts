@@ -53,16 +53,21 @@ export const ERRORS = {
   NOT_A_MEMBER: 'invalid',
   REVISION_NOT_REACHED: 'conflict',
   PLATFORM_ONLY: 'forbidden',
+  /** An org's policy gate (SPEC 1.2): the member belongs, and must enrol 2FA / change their password first. */
+  MFA_REQUIRED: 'forbidden',
+  PASSWORD_POLICY: 'forbidden',
   // Accounts and invitations (SPEC 3)
   INVALID_CREDENTIALS: 'unauthenticated',
-  MFA_REQUIRED: 'unauthenticated',
+  /** Sign-in's second step: the account has 2FA and no code came. */
+  MFA_CODE_REQUIRED: 'unauthenticated',
   MFA_INVALID: 'unauthenticated',
   EMAIL_NOT_VERIFIED: 'unauthenticated',
   CSRF_FAILED: 'forbidden',
   RATE_LIMITED: 'rate_limited',
   SIGNUP_CLOSED: 'forbidden',
   CAPTCHA_FAILED: 'invalid',
-  PASSWORD_POLICY: 'invalid',
+  /** Sign-in to an account that failed several times lately: send a solved captcha (issue 22.1). */
+  CAPTCHA_REQUIRED: 'unauthenticated',
   MFA_ALREADY_ENABLED: 'conflict',
   MFA_NOT_ENROLLED: 'invalid',
   INVITATION_INVALID: 'not_found',
@@ -78,6 +83,25 @@ export const ERRORS = {
   INVOICE_NOT_FOUND: 'not_found',
   INVOICE_NOT_OPEN: 'conflict',
   NOTHING_TO_INVOICE: 'conflict',
+  // Host tokens: the host product's own JWTs, verified against its JWKS (issue 20); details say more
+  JWT_MALFORMED: 'unauthenticated',
+  /** Only RS256, ES256 and EdDSA: never `none`, never an HMAC (whose key could be the public key). */
+  JWT_ALGORITHM_REFUSED: 'unauthenticated',
+  JWT_SIGNATURE_INVALID: 'unauthenticated',
+  JWT_EXPIRED: 'unauthenticated',
+  JWT_ISSUER_MISMATCH: 'unauthenticated',
+  JWT_AUDIENCE_MISMATCH: 'unauthenticated',
+  /** A claim missing or unusable (`exp`, `sub`, a future `nbf`…): `details.claim` names it. */
+  JWT_CLAIM_INVALID: 'unauthenticated',
+  /** The token's `kid` is in none of the JWKS's keys, even after fetching it again. */
+  JWT_KEY_UNKNOWN: 'unauthenticated',
+  /** The JWKS could not be fetched or read: nothing can be verified until it can. */
+  JWKS_UNAVAILABLE: 'unauthenticated',
+  /** No user has the token's `sub` as externalId, and the token has no `email` to create one with. */
+  JWT_USER_UNKNOWN: 'unauthenticated',
+  /** An account has the token's email and can't be linked (`email_verified` not true, or linked elsewhere). */
+  JWT_EMAIL_TAKEN: 'unauthenticated',
+  EXTERNAL_ID_TAKEN: 'conflict',
 } as const satisfies Record<string, ErrorKind>
 
 export type ErrorCode = keyof typeof ERRORS

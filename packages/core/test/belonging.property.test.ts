@@ -77,7 +77,11 @@ describe('belonging', () => {
         { id: 'other', parentId: null },
       ],
       resources: [{ id: 'shop', orgId: 'other', type: 'app', parentId: null }],
-      users: [{ id: 'ann' }, { id: 'bob' }, { id: 'cy' }],
+      users: [
+        { id: 'ann', mfaEnabled: false },
+        { id: 'bob', mfaEnabled: false },
+        { id: 'cy', mfaEnabled: false },
+      ],
       memberships: [{ orgId: 'acme', userId: 'ann', status: 'active' }],
       roles: [],
       groups: [],

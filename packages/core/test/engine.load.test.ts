@@ -36,7 +36,7 @@ function partsOf(snapshot: Snapshot, size: number, seed: number): SnapshotPart[]
   const parts: SnapshotPart[] = []
   for (const kind of SNAPSHOT_KINDS) {
     const records: readonly unknown[] =
-      kind === 'orgs' || kind === 'resources' ? shuffled(snapshot[kind], seed) : snapshot[kind]
+      kind === 'orgs' || kind === 'resources' ? shuffled<unknown>(snapshot[kind], seed) : snapshot[kind]
     for (let at = 0; at < records.length; at += size)
       parts.push({ kind, records: records.slice(at, at + size) } as SnapshotPart)
   }

@@ -71,6 +71,15 @@ export const Org = z
     singleRoleTeams: z.boolean(),
     resourceAdminsGrantTeamAccess: z.boolean(),
     createdAt: z.string(),
+    belonging: z
+      .enum(['member', 'inherited', 'external'])
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'How you belong to it: a member, inherited from an org above, or an external collaborator ' +
+          'holding a role on one of its resources; null for the platform token',
+      }),
   })
   .openapi('Org')
 
@@ -163,7 +172,10 @@ export const errorResponses = {
  */
 export const rateLimited = {
   429: {
-    description: 'Too many attempts (RATE_LIMITED); details.retryAfter says in how many seconds to retry',
+    description: 'Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry',
+    headers: {
+      'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } },
+    },
     content: { 'application/problem+json': { schema: Problem } },
   },
 } as const

@@ -186,7 +186,10 @@ describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
       atLeastRevision: policy.body.revision,
     })
     expect(blocked.body).toMatchObject({ allowed: false, reason: 'mfa_required' })
-    expect((await bob.get(`/v1/orgs/${org.body.id}/members`)).status).toBe(404)
+    // The gate never hides the org (SPEC 1.4): Bob sees it, and is told what to do first.
+    expect((await bob.get(`/v1/orgs/${org.body.id}`)).status).toBe(200)
+    const gated = await bob.get(`/v1/orgs/${org.body.id}/members`)
+    expect([gated.status, gated.body.code]).toEqual([403, 'MFA_REQUIRED'])
     const compliance = await alice.b.get(`/v1/orgs/${org.body.id}/security/compliance`)
     expect(compliance.body.nonCompliant).toBe(1)
     const bobEnrol = await bob.post('/v1/me/mfa/totp')
@@ -195,13 +198,13 @@ describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
       (await bob.post('/v1/check', { permission: 'org.read', resource: { org: org.body.id } })).body.allowed,
     ).toBe(true)
 
-    // Alice signs in again: MFA_REQUIRED without a code, then a code works once (replay refused).
+    // Alice signs in again: MFA_CODE_REQUIRED without a code, then a code works once (replay refused).
     const again = browser(s.url)
     const noCode = await again.post('/v1/auth/login', {
       email: 'alice@example.com',
       password: alice.password,
     })
-    expect([noCode.status, noCode.body.code]).toEqual([401, 'MFA_REQUIRED'])
+    expect([noCode.status, noCode.body.code]).toEqual([401, 'MFA_CODE_REQUIRED'])
     // The confirming code's step is spent: the authenticator's next code (valid within ±1 step) works.
     const code = totp(enrol.body.secret, Date.now() + 30_000)
     expect(

@@ -26,6 +26,7 @@ import type { EngineReplica } from '../engine-replica.ts'
 import type { Deciders } from '../hot/deciders.ts'
 import type { MailSender } from '../mail/mailer.ts'
 import type { Captcha } from '../security/captcha.ts'
+import type { HostTokens } from '../security/host-tokens.ts'
 import { enqueueEvent } from '../webhooks/outbox.ts'
 import type { WebhookWorker } from '../webhooks/worker.ts'
 
@@ -70,6 +71,8 @@ export interface Ctx {
   /** Who answers the authorization API: the engine, or the database when the engine lags (hot/). */
   deciders: Deciders
   caches: Caches
+  /** The host product's JWTs (ORGKIT_JWT_*), verified against its JWKS; null when not configured. */
+  hostTokens: HostTokens | null
 }
 
 /** Plans, the usage meter and the payment provider (issue #9, docs/billing.md). */
@@ -81,11 +84,27 @@ export interface Billing {
 
 /**
  * Who is calling. A platform token is the host product itself: it may do anything, and may act as one of
- * its users (then it is that user, with that user's rights). Sessions and API keys arrive as users.
+ * its users (then it is that user, with that user's rights). Sessions, API keys and host tokens arrive as
+ * users. `via` is how the request authenticated, which the audit log records with the actor.
  */
 export type Actor =
   | { kind: 'platform'; tokenId: string }
-  | { kind: 'user'; userId: string; via: 'platform' | 'session' | 'apiKey'; keyId?: string }
+  | {
+      kind: 'user'
+      userId: string
+      via: 'platform' | 'session' | 'apiKey' | 'hostToken'
+      keyId?: string
+      /** `via: 'platform'`: the platform token acting as the user. */
+      tokenId?: string
+      /**
+       * This request proved a second factor to the host (a host token's `amr`, or a session handed off from
+       * one): it passes orgs' required 2FA for this request only (`Subject.mfa`).
+       */
+      mfa?: boolean
+    }
+
+/** How the audit log names an actor's way in (store/audit.repository.ts). */
+const AUDIT_VIA = { platform: 'platform', session: 'session', apiKey: 'api_key', hostToken: 'host_token' } as const
 
 export interface RequestMeta {
   ip: string | null
@@ -98,7 +117,8 @@ export const isPlatform = (actor: Actor): actor is Extract<Actor, { kind: 'platf
 
 export function subjectOf(actor: Actor): Subject | null {
   if (actor.kind === 'platform') return null
-  return actor.keyId ? { type: 'apiKey', id: actor.keyId } : { type: 'user', id: actor.userId }
+  if (actor.keyId) return { type: 'apiKey', id: actor.keyId }
+  return actor.mfa ? { type: 'user', id: actor.userId, mfa: true } : { type: 'user', id: actor.userId }
 }
 
 /**
@@ -119,28 +139,42 @@ export function can(ctx: Ctx, actor: Actor, permission: string, target: Target):
   return subject === null || ctx.engine.authorizer.check(subject, permission, target).allowed
 }
 
-/** Throws FORBIDDEN, with the engine's reason, unless the actor may. */
+/**
+ * Throws unless the actor may: FORBIDDEN with the engine's reason, or — when an org's policy gate refused
+ * (SPEC 1.4: a gate never hides an org) — MFA_REQUIRED / PASSWORD_POLICY, naming what to do first.
+ */
 export function authorize(ctx: Ctx, actor: Actor, permission: string, target: Target): void {
   const subject = subjectOf(actor)
   if (subject === null) return
   const decision = ctx.engine.authorizer.check(subject, permission, target)
-  if (!decision.allowed) {
-    throw new OrgkitError('FORBIDDEN', `you may not ${permission} here`, {
-      permission,
-      reason: decision.reason,
-    })
-  }
+  if (decision.allowed) return
+  const details = { permission, reason: decision.reason }
+  if (decision.reason === 'mfa_required')
+    throw new OrgkitError(
+      'MFA_REQUIRED',
+      'this organization requires two-factor authentication: enrol it first',
+      details,
+    )
+  if (decision.reason === 'password_policy')
+    throw new OrgkitError(
+      'PASSWORD_POLICY',
+      "your password doesn't meet this organization's password policy: change it first",
+      details,
+    )
+  throw new OrgkitError('FORBIDDEN', `you may not ${permission} here`, details)
 }
 
 /**
- * Tenancy: an org the actor can't read does not exist for them (404, never 403), so ids from other orgs
- * reveal nothing. `alsoVisibleWith` lets an external account through to what its bindings reach.
+ * Tenancy: an org the actor doesn't belong to does not exist for them (404, never 403), so ids from other
+ * orgs reveal nothing. Anyone who belongs (SPEC 1.4: member, inherited, or external through a binding on
+ * one of its resources) gets through, gated or not; what they may do there is each operation's check.
  */
 export function requireOrg(ctx: Ctx, actor: Actor, orgId: string): void {
-  const target = { type: 'org', id: orgId }
-  if (!ctx.engine.authorizer.has(target) || !can(ctx, actor, 'org.read', target)) {
-    throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
-  }
+  const subject = subjectOf(actor)
+  const authz = ctx.engine.authorizer
+  const found =
+    subject === null ? authz.has({ type: 'org', id: orgId }) : authz.belonging(subject, orgId) !== null
+  if (!found) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
 }
 
 /** The facts the invariant rules need about the actor at a scope. Platform tokens hold everything. */
@@ -191,7 +225,12 @@ export interface Work {
   tx: Tx
   /** Records a repository write's engine changes with this transaction and returns its value. */
   apply<T>(result: Changed<T>): T
-  audit(entry: Omit<AuditInput, 'actorType' | 'actorId' | 'ip' | 'userAgent' | 'requestId'>): void
+  audit(
+    entry: Omit<
+      AuditInput,
+      'actorType' | 'actorId' | 'actorVia' | 'actorCredentialId' | 'ip' | 'userAgent' | 'requestId'
+    >,
+  ): void
   /**
    * Call before a change that may take owner roles away in these orgs: where the model says every user
    * owns an org (seed 004), the write fails if someone who owned one of them ends up owning none.
@@ -237,6 +276,9 @@ export async function write<T>(
             ...entry,
             actorType: actor.kind === 'platform' ? 'platform' : actor.keyId ? 'api_key' : 'user',
             actorId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.userId),
+            // A platform acting for a person is recorded as both: the person, and the token that acted.
+            actorVia: AUDIT_VIA[actor.kind === 'platform' ? 'platform' : actor.via],
+            actorCredentialId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.tokenId ?? null),
             ip: meta.ip,
             userAgent: meta.userAgent,
             requestId: meta.requestId,

@@ -1,3 +1,4 @@
+import type { Belonging } from '@orgkit/core'
 import type { orgs } from '@orgkit/store'
 
 export interface OrgView {
@@ -10,6 +11,8 @@ export interface OrgView {
   singleRoleTeams: boolean
   resourceAdminsGrantTeamAccess: boolean
   createdAt: string
+  /** How the caller belongs to it (SPEC 1.4); null for the platform token, absent in audit entries. */
+  belonging?: Belonging | null
 }
 
 export const toOrgView = (row: orgs.OrgRow): OrgView => ({

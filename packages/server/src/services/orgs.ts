@@ -46,34 +46,52 @@ export async function createOrg(
   if (parentId !== null && !ctx.model.org.subOrgs) {
     throw new OrgkitError('SUB_ORGS_DISABLED', `model "${ctx.model.name}" has no sub-organizations`)
   }
-  return write(ctx, actor, meta, parentId, async (work) => {
-    if (parentId !== null) {
-      requireOrg(ctx, actor, parentId)
-      authorize(ctx, actor, 'org.update_settings', { type: 'org', id: parentId })
-      await assertFeature(ctx, work.tx, parentId, 'subOrgs')
-    }
-    const row = await foundOrg(work, ctx, { name: input.name, parentId, creatorId })
-    return toOrgView(row)
-  })
+  return seenBy(
+    ctx,
+    actor,
+    await write(ctx, actor, meta, parentId, async (work) => {
+      if (parentId !== null) {
+        requireOrg(ctx, actor, parentId)
+        authorize(ctx, actor, 'org.update_settings', { type: 'org', id: parentId })
+        await assertFeature(ctx, work.tx, parentId, 'subOrgs')
+      }
+      const row = await foundOrg(work, ctx, { name: input.name, parentId, creatorId })
+      return toOrgView(row)
+    }),
+  )
 }
 
 export async function getOrg(ctx: Ctx, actor: Actor, orgId: string): Promise<OrgView> {
   requireOrg(ctx, actor, orgId)
   const row = await orgs.findOrg(ctx.db, orgId)
   if (!row) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
-  return toOrgView(row)
+  return withBelonging(ctx, actor, toOrgView(row))
 }
 
-/** The orgs the actor can see (every org, for a platform token). */
+/**
+ * The orgs the actor belongs to (SPEC 1.4: as a member, inherited from an org above, or as an external
+ * collaborator holding a role on one of its resources), each with how; every org for a platform token.
+ * An API key lists those its org limits reach.
+ */
 export async function listOrgs(ctx: Ctx, actor: Actor): Promise<OrgView[]> {
   const subject = subjectOf(actor)
-  // An API key lists what it may read (its org limits apply), not everything its owner may.
-  const ids =
-    subject === null
-      ? await orgs.allOrgIds(ctx.db)
-      : ctx.engine.authorizer.listResources(subject, 'org.read', 'org')
-  return (await orgs.listOrgsByIds(ctx.db, ids)).map(toOrgView)
+  if (subject === null) return (await orgs.listOrgsByIds(ctx.db, await orgs.allOrgIds(ctx.db))).map(toOrgView)
+  const belonging = new Map(ctx.engine.authorizer.orgsOf(subject).map((o) => [o.id, o.belonging]))
+  const rows = await orgs.listOrgsByIds(ctx.db, [...belonging.keys()])
+  return rows.map((row) => ({ ...toOrgView(row), belonging: belonging.get(row.id) ?? null }))
 }
+
+/** The view with how the actor belongs to it (null for a platform token). */
+function withBelonging(ctx: Ctx, actor: Actor, view: OrgView): OrgView {
+  const subject = subjectOf(actor)
+  return { ...view, belonging: subject === null ? null : ctx.engine.authorizer.belonging(subject, view.id) }
+}
+
+/** A write's outcome, its org seen by the actor once the engine has it. */
+const seenBy = <T extends { result: OrgView }>(ctx: Ctx, actor: Actor, outcome: T): T => ({
+  ...outcome,
+  result: withBelonging(ctx, actor, outcome.result),
+})
 
 export async function updateOrg(
   ctx: Ctx,
@@ -92,57 +110,62 @@ export async function updateOrg(
 ) {
   const { billingEmail, ...settings } = patch
   const changesSettings = Object.values(settings).some((v) => v !== undefined)
-  return write(ctx, actor, meta, orgId, async (work) => {
-    requireOrg(ctx, actor, orgId)
-    // The billing email sits in General settings but is billing's (seed 001: the billing manager sets it,
-    // an admin doesn't); everything else needs org.update_settings. One write: all of it, or none.
-    if (changesSettings || billingEmail === undefined)
-      authorize(ctx, actor, 'org.update_settings', { type: 'org', id: orgId })
-    if (billingEmail !== undefined) await setBillingEmail(ctx, actor, work, orgId, billingEmail)
-    const before = await orgs.lockOrg(work.tx, orgId)
-    if (!before) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
-    if (!changesSettings) return toOrgView(before)
-    const moves = patch.parentId !== undefined && patch.parentId !== before.parent_id
-    if (moves) await assertMayMove(ctx, actor, work, before, patch.parentId ?? null)
-    if (
-      patch.resourceAdminsGrantTeamAccess !== undefined &&
-      !Object.values(ctx.model.resourceTypes).some((t) => t.teamAccessSetting)
-    ) {
-      throw new OrgkitError('VALIDATION_FAILED', `model "${ctx.model.name}" has no team access setting`, {
-        field: 'resourceAdminsGrantTeamAccess',
-      })
-    }
-    const switches = patch.singleRoleTeams !== undefined && patch.singleRoleTeams !== before.single_role_teams
-    const switched = switches
-      ? await switchSingleRoleTeams(ctx, actor, work, before, patch.singleRoleTeams!)
-      : {}
-    const row = work.apply(
-      await orgs.updateOrg(
-        work.tx,
+  return seenBy(
+    ctx,
+    actor,
+    await write(ctx, actor, meta, orgId, async (work) => {
+      requireOrg(ctx, actor, orgId)
+      // The billing email sits in General settings but is billing's (seed 001: the billing manager sets it,
+      // an admin doesn't); everything else needs org.update_settings. One write: all of it, or none.
+      if (changesSettings || billingEmail === undefined)
+        authorize(ctx, actor, 'org.update_settings', { type: 'org', id: orgId })
+      if (billingEmail !== undefined) await setBillingEmail(ctx, actor, work, orgId, billingEmail)
+      const before = await orgs.lockOrg(work.tx, orgId)
+      if (!before) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
+      if (!changesSettings) return toOrgView(before)
+      const moves = patch.parentId !== undefined && patch.parentId !== before.parent_id
+      if (moves) await assertMayMove(ctx, actor, work, before, patch.parentId ?? null)
+      if (
+        patch.resourceAdminsGrantTeamAccess !== undefined &&
+        !Object.values(ctx.model.resourceTypes).some((t) => t.teamAccessSetting)
+      ) {
+        throw new OrgkitError('VALIDATION_FAILED', `model "${ctx.model.name}" has no team access setting`, {
+          field: 'resourceAdminsGrantTeamAccess',
+        })
+      }
+      const switches =
+        patch.singleRoleTeams !== undefined && patch.singleRoleTeams !== before.single_role_teams
+      const switched = switches
+        ? await switchSingleRoleTeams(ctx, actor, work, before, patch.singleRoleTeams!)
+        : {}
+      const row = work.apply(
+        await orgs.updateOrg(
+          work.tx,
+          orgId,
+          {
+            ...(patch.name !== undefined && { name: patch.name }),
+            ...(patch.managementEmail !== undefined && { management_email: patch.managementEmail }),
+            ...(patch.logoUrl !== undefined && { logo_url: patch.logoUrl }),
+            ...(patch.resourceAdminsGrantTeamAccess !== undefined && {
+              resource_admins_grant_team_access: patch.resourceAdminsGrantTeamAccess,
+            }),
+            ...(moves && { parent_id: patch.parentId ?? null }),
+            ...switched,
+          },
+          new Date(ctx.clock()),
+        ),
+      )
+      work.audit({
         orgId,
-        {
-          ...(patch.name !== undefined && { name: patch.name }),
-          ...(patch.managementEmail !== undefined && { management_email: patch.managementEmail }),
-          ...(patch.logoUrl !== undefined && { logo_url: patch.logoUrl }),
-          ...(patch.resourceAdminsGrantTeamAccess !== undefined && {
-            resource_admins_grant_team_access: patch.resourceAdminsGrantTeamAccess,
-          }),
-          ...(moves && { parent_id: patch.parentId ?? null }),
-          ...switched,
-        },
-        new Date(ctx.clock()),
-      ),
-    )
-    work.audit({
-      orgId,
-      action: 'org.updated',
-      targetType: 'org',
-      targetId: orgId,
-      before: toOrgView(before),
-      after: toOrgView(row),
-    })
-    return toOrgView(row)
-  })
+        action: 'org.updated',
+        targetType: 'org',
+        targetId: orgId,
+        before: toOrgView(before),
+        after: toOrgView(row),
+      })
+      return toOrgView(row)
+    }),
+  )
 }
 
 const ownerAt = (ctx: Ctx, actor: Actor, orgId: string) =>
@@ -260,63 +283,67 @@ export async function transferOrg(
   orgId: string,
   toUserId: string,
 ) {
-  return write(ctx, actor, meta, orgId, async (work) => {
-    requireOrg(ctx, actor, orgId)
-    authorize(ctx, actor, 'org.transfer', { type: 'org', id: orgId })
-    const before = await orgs.lockOrg(work.tx, orgId)
-    if (!before) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
-    // Ownership moves only by the creator's own hand (SPEC 2): another super admin can't take it.
-    if (
-      actor.kind === 'user' &&
-      (actor.keyId || (before.creator_id !== null && actor.userId !== before.creator_id))
-    ) {
-      throw new OrgkitError('CREATOR_ROLE_LOCKED', 'only the organization creator transfers it')
-    }
-    const membership = await members.findMembership(work.tx, orgId, toUserId)
-    if (membership?.status !== 'active') {
-      throw new OrgkitError('NOT_A_MEMBER', 'ownership goes to an active member', { userId: toUserId })
-    }
-    const owners = await members.activeOwnerIds(work.tx, orgId, ctx.model.org.ownerRoles)
-    if (!owners.has(toUserId)) {
-      const held = await bindings.listBindings(work.tx, {
-        orgIds: [orgId],
-        userId: toUserId,
-        orgScopeOnly: true,
-      })
-      const creatorSlot = ctx.model.roles[ctx.model.org.creatorRole]!.slot
-      const replaced = held.filter((b) => (ctx.model.roles[b.role]?.slot ?? null) === creatorSlot)
-      work.apply(
-        await bindings.deleteBindings(
-          work.tx,
-          replaced.map((b) => b.id),
-        ),
-      )
-      work.apply(
-        await bindings.insertBinding(work.tx, {
-          id: randomUUID(),
-          orgId,
+  return seenBy(
+    ctx,
+    actor,
+    await write(ctx, actor, meta, orgId, async (work) => {
+      requireOrg(ctx, actor, orgId)
+      authorize(ctx, actor, 'org.transfer', { type: 'org', id: orgId })
+      const before = await orgs.lockOrg(work.tx, orgId)
+      if (!before) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
+      // Ownership moves only by the creator's own hand (SPEC 2): another super admin can't take it.
+      if (
+        actor.kind === 'user' &&
+        (actor.keyId || (before.creator_id !== null && actor.userId !== before.creator_id))
+      ) {
+        throw new OrgkitError('CREATOR_ROLE_LOCKED', 'only the organization creator transfers it')
+      }
+      const membership = await members.findMembership(work.tx, orgId, toUserId)
+      if (membership?.status !== 'active') {
+        throw new OrgkitError('NOT_A_MEMBER', 'ownership goes to an active member', { userId: toUserId })
+      }
+      const owners = await members.activeOwnerIds(work.tx, orgId, ctx.model.org.ownerRoles)
+      if (!owners.has(toUserId)) {
+        const held = await bindings.listBindings(work.tx, {
+          orgIds: [orgId],
           userId: toUserId,
-          groupId: null,
-          role: ctx.model.org.creatorRole,
-          scopeType: 'org',
-          resourceId: null,
-          expiresAt: null,
-          grantedBy: actorUserId(actor),
-          reason: 'transfer',
-        }),
+          orgScopeOnly: true,
+        })
+        const creatorSlot = ctx.model.roles[ctx.model.org.creatorRole]!.slot
+        const replaced = held.filter((b) => (ctx.model.roles[b.role]?.slot ?? null) === creatorSlot)
+        work.apply(
+          await bindings.deleteBindings(
+            work.tx,
+            replaced.map((b) => b.id),
+          ),
+        )
+        work.apply(
+          await bindings.insertBinding(work.tx, {
+            id: randomUUID(),
+            orgId,
+            userId: toUserId,
+            groupId: null,
+            role: ctx.model.org.creatorRole,
+            scopeType: 'org',
+            resourceId: null,
+            expiresAt: null,
+            grantedBy: actorUserId(actor),
+            reason: 'transfer',
+          }),
+        )
+      }
+      const row = work.apply(
+        await orgs.updateOrg(work.tx, orgId, { creator_id: toUserId }, new Date(ctx.clock())),
       )
-    }
-    const row = work.apply(
-      await orgs.updateOrg(work.tx, orgId, { creator_id: toUserId }, new Date(ctx.clock())),
-    )
-    work.audit({
-      orgId,
-      action: 'org.transferred',
-      targetType: 'org',
-      targetId: orgId,
-      before: { creatorId: before.creator_id },
-      after: { creatorId: toUserId },
-    })
-    return toOrgView(row)
-  })
+      work.audit({
+        orgId,
+        action: 'org.transferred',
+        targetType: 'org',
+        targetId: orgId,
+        before: { creatorId: before.creator_id },
+        after: { creatorId: toUserId },
+      })
+      return toOrgView(row)
+    }),
+  )
 }

@@ -5,7 +5,7 @@ import { api, codeOf, errorMessage, must } from '../../api.ts'
 import { AuthLayout } from '../../components/AuthLayout.tsx'
 import { Link, useLocation } from '../../router.tsx'
 
-/** Sign in; when the account has 2FA the server answers MFA_REQUIRED and a second step asks for a code. */
+/** Sign in; when the account has 2FA the server answers MFA_CODE_REQUIRED and a second step asks for a code. */
 export function Login() {
   const { query } = useLocation()
   const next = query.get('next') ?? '/'
@@ -37,7 +37,7 @@ export function Login() {
       // A full load: the session cookie is new, every screen starts from it.
       window.location.assign(next.startsWith('/') ? next : '/')
     } catch (e) {
-      if (codeOf(e) === 'MFA_REQUIRED') setStep('mfa')
+      if (codeOf(e) === 'MFA_CODE_REQUIRED') setStep('mfa')
       else setError(errorMessage(e))
       setBusy(false)
     }
