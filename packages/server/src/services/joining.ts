@@ -33,7 +33,26 @@ export async function joinOrg(work: Work, ctx: Ctx, joining: Joining): Promise<v
   const everyone = (ctx.model.org.groups ?? []).filter((g) => g.members === 'everyone').map((g) => g.name)
   for (const group of await groups.findGroupsByName(work.tx, orgId, everyone))
     work.apply(await groups.upsertGroupMember(work.tx, group.id, userId, null))
-  for (const role of joining.roles) {
+  await grantOrgRoles(work, orgId, userId, joining.roles, joining.grantedBy, joining.via)
+  work.audit({
+    orgId,
+    action: 'member.added',
+    targetType: 'user',
+    targetId: userId,
+    after: { roles: [...joining.roles], via: joining.via },
+  })
+}
+
+/** Org-scope role bindings for a member (`reason`: why they were granted, kept on each binding). */
+export async function grantOrgRoles(
+  work: Work,
+  orgId: string,
+  userId: string,
+  roles: readonly string[],
+  grantedBy: string | null,
+  reason: string | null,
+): Promise<void> {
+  for (const role of roles) {
     work.apply(
       await bindings.insertBinding(work.tx, {
         id: randomUUID(),
@@ -44,18 +63,11 @@ export async function joinOrg(work: Work, ctx: Ctx, joining: Joining): Promise<v
         scopeType: 'org',
         resourceId: null,
         expiresAt: null,
-        grantedBy: joining.grantedBy,
-        reason: joining.via,
+        grantedBy,
+        reason,
       }),
     )
   }
-  work.audit({
-    orgId,
-    action: 'member.added',
-    targetType: 'user',
-    targetId: userId,
-    after: { roles: [...joining.roles], via: joining.via },
-  })
 }
 
 /**

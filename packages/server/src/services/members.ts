@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { OrgkitError, type RoleHandle, rules } from '@orgkit/core'
 import {
   apiKeys,
@@ -21,11 +20,10 @@ import {
   isPlatform,
   type RequestMeta,
   requireOrg,
-  type Work,
   write,
 } from './context.ts'
 import { assertOwnerGroupsKeepAMember } from './groups.ts'
-import { joinOrg } from './joining.ts'
+import { grantOrgRoles, joinOrg } from './joining.ts'
 import { assertSeatAvailable } from './plan-limits.ts'
 
 export interface MemberView {
@@ -182,31 +180,6 @@ export async function addMember(
   })
 }
 
-async function grantOrgRoles(
-  work: Work,
-  orgId: string,
-  userId: string,
-  keys: readonly string[],
-  grantedBy: string | null,
-) {
-  for (const role of keys) {
-    work.apply(
-      await bindings.insertBinding(work.tx, {
-        id: randomUUID(),
-        orgId,
-        userId,
-        groupId: null,
-        role,
-        scopeType: 'org',
-        resourceId: null,
-        expiresAt: null,
-        grantedBy,
-        reason: null,
-      }),
-    )
-  }
-}
-
 /** Sets a member's org roles (the Members tab's edit), under every invariant of SPEC 2. */
 export async function updateMemberRoles(
   ctx: Ctx,
@@ -252,6 +225,7 @@ export async function updateMemberRoles(
       userId,
       added.map((r) => r.key),
       actorUserId(actor),
+      null,
     )
     const before = current.map((b) => b.role)
     const after = wanted.map((r) => r.key)
