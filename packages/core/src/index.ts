@@ -5,6 +5,7 @@ export {
   type ExplainFact,
   type Explanation,
   type ObservedCheck,
+  type OrgTable,
 } from './engine/authorizer.ts'
 export type { Belonging } from './engine/belonging.ts'
 export { CompiledModel, type RoleHandle } from './engine/compiled-model.ts'

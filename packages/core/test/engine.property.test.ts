@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Change, Decision, Snapshot, Subject, Target } from '../src/engine/data.ts'
-import { Authorizer, type ErrorCode, emptySnapshot, isOrgkitError } from '../src/index.ts'
+import { Authorizer, type ErrorCode, emptySnapshot, isOrgkitError, type OrgTable } from '../src/index.ts'
 import { capgo } from '../src/model/presets/capgo.ts'
 import { applyChange, ClientError, ReferenceEvaluator } from './reference/reference-evaluator.ts'
 import {
@@ -298,18 +298,21 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
               engineFor(initial),
               new Authorizer(capgo, initial, { clock: () => NOW, dense: false }),
             ]
-            // Per engine: the checks told, by org id, and the org each slot was told with (never two).
+            // Per engine: the checks told, by org id; one table of orgs, and a slot never names two orgs.
             const told = engines.map(() => ({
               counts: new Map<string, number>(),
               slots: new Map<number, string>(),
+              tables: new Set<OrgTable>(),
             }))
             const observed = engines.map((engine, i) =>
               engine.observedBy({
-                checked: ({ id, slot }) => {
-                  const { counts, slots } = told[i]!
+                checked: (slot, orgs) => {
+                  const { counts, slots, tables } = told[i]!
+                  const id = orgs[slot]!.id
                   counts.set(id, (counts.get(id) ?? 0) + 1)
                   expect(slots.get(slot) ?? id, `slot ${slot}`).toBe(id)
                   slots.set(slot, id)
+                  tables.add(orgs)
                 },
               }),
             )
@@ -330,8 +333,9 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
                 const orgId = orgOf(target)
                 if (orgId !== undefined) want.set(orgId, (want.get(orgId) ?? 0) + 1)
               }
-              for (const { counts } of told) {
+              for (const { counts, tables } of told) {
                 expect(counts, label).toEqual(want)
+                expect(tables.size, label).toBeLessThanOrEqual(1)
                 counts.clear()
               }
             }

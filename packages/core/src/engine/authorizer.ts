@@ -45,13 +45,17 @@ export interface AuthorizerOptions {
  */
 export interface CheckObserver {
   /**
-   * A check about a target in `org` was answered (not one about a target that does not exist, nor one that
-   * threw), whoever the subject. `org.slot` is a small number this engine gives the org and never another,
-   * so a count per org can be an array increment instead of a lookup by id (docs/performance.md); another
-   * engine (a reload) numbers the orgs anew.
+   * A check about a target in the org `orgs[slot]` was answered (not one about a target that does not
+   * exist, nor one that threw), whoever the subject. `orgs` is this engine's table of orgs by slot: the
+   * same array for the engine's life, a slot never given to another org (a deleted org's entry becomes
+   * null). So a count per org is an array increment, named when taken, not a lookup by id per check
+   * (docs/performance.md). An engine that replaces this one (a reload) has a table of its own.
    */
-  checked(org: { readonly id: Id; readonly slot: number }): void
+  checked(slot: number, orgs: OrgTable): void
 }
+
+/** Orgs by slot (`CheckObserver`); other slots hold resources. */
+export type OrgTable = readonly ({ readonly id: Id } | null)[]
 
 /** A check bound to its observer (`Authorizer.observedBy`). */
 export type ObservedCheck = (subject: Subject, permission: string, target: Target) => Decision
@@ -176,7 +180,7 @@ export class Authorizer {
     if (subject.type === 'user' && this.dense) {
       const decision = graph.dense.check(subject.id, compiled, target, graph.epoch)
       if (decision !== null) {
-        if (observer !== null) observer.checked(graph.dense.scopes[graph.dense.decidedIn] as OrgNode)
+        if (observer !== null) observer.checked(graph.dense.decidedIn, graph.dense.scopes)
         return decision
       }
     }
@@ -192,7 +196,7 @@ export class Authorizer {
       if (resource === null || resource.type !== target.type) return DENY_NOT_FOUND
       org = resource.org
     }
-    if (observer !== null) observer.checked(org)
+    if (observer !== null) observer.checked(org.slot, graph.dense.scopes)
     if (subject.type === 'user') {
       const user = graph.users.get(subject.id)
       if (user === undefined) return DENY_NOT_FOUND

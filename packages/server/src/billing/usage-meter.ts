@@ -1,3 +1,4 @@
+import type { OrgTable } from '@orgkit/core'
 import { type Db, usage } from '@orgkit/store'
 import type { DecisionObserver } from '../hot/decider.ts'
 
@@ -7,6 +8,61 @@ export const dayOf = (ms: number) => new Date(Math.floor(ms / DAY_MS) * DAY_MS).
 export const CHECKS = 'checks'
 
 /**
+ * Checks per org since the last take, counted by the org's slot in the engine's table of orgs: on the hot
+ * path an array increment, not a lookup by id (docs/performance.md). Slots are one engine's numbering, so
+ * the counts are named through the table they index when taken, or as soon as a check arrives from an
+ * engine that replaced it (a reload); the table is let go of once they are, so an old engine is not kept.
+ * An org deleted before its counts are named has a null entry: those counts are dropped with it.
+ */
+abstract class CheckCounts {
+  private counts = new Float64Array(1024)
+  private touched: number[] = []
+  /** The table the counted slots index (null: nothing counted since the last take). */
+  private orgs: OrgTable | null = null
+  /** Counts already named (an engine was replaced), not taken yet. */
+  private named = new Map<string, number>()
+
+  /** The observer's call (`CheckObserver`), once per check: the meter is its own counter, one object deep. */
+  checked(slot: number, orgs: OrgTable): void {
+    if (orgs !== this.orgs) this.countIn(orgs)
+    if (slot >= this.counts.length) this.grow(slot)
+    const n = this.counts[slot]!
+    this.counts[slot] = n + 1
+    if (n === 0) this.touched.push(slot)
+  }
+
+  /** The counts by org id, then zero. */
+  protected take(): Map<string, number> {
+    this.nameInto(this.named)
+    const out = this.named
+    this.named = new Map()
+    this.orgs = null
+    return out
+  }
+
+  /** From now on, slots index `orgs`: what was counted under another table is named first. */
+  private countIn(orgs: OrgTable): void {
+    this.nameInto(this.named)
+    this.orgs = orgs
+  }
+
+  private nameInto(into: Map<string, number>): void {
+    for (const slot of this.touched) {
+      const org = this.orgs?.[slot]
+      if (org) into.set(org.id, (into.get(org.id) ?? 0) + this.counts[slot]!)
+      this.counts[slot] = 0
+    }
+    this.touched = []
+  }
+
+  private grow(slot: number): void {
+    const grown = new Float64Array(Math.max(slot + 1, this.counts.length * 2))
+    grown.set(this.counts)
+    this.counts = grown
+  }
+}
+
+/**
  * Checks answered per org and day, added to `usage_daily` in one statement per flush: the check path never
  * writes to the database (it is called on every request of the host product). The meter observes the
  * engine's answers (`Deciders` gives it to the engine decider, which gives it to the engine's observed
@@ -14,11 +70,10 @@ export const CHECKS = 'checks'
  * a check that errs, or one the database answered, counts nothing. Counts not yet flushed are lost only
  * if the process dies; a failed flush keeps them for the next one.
  */
-export class UsageMeter implements DecisionObserver {
-  private readonly counts = new CountsByOrg()
+export class UsageMeter extends CheckCounts implements DecisionObserver {
   /** Day number → org id → count since the last flush. */
   private pending = new Map<number, Map<string, number>>()
-  /** The day the counts in `counts` were made in. */
+  /** The day the counts not yet taken were made in. */
   private day: number
   private timer: ReturnType<typeof setInterval> | null = null
   private flushing: Promise<void> = Promise.resolve()
@@ -27,11 +82,8 @@ export class UsageMeter implements DecisionObserver {
     private readonly db: Db,
     private readonly clock: () => number,
   ) {
+    super()
     this.day = this.today()
-  }
-
-  checked(org: { readonly id: string; readonly slot: number }): void {
-    this.counts.add(org)
   }
 
   /**
@@ -58,7 +110,7 @@ export class UsageMeter implements DecisionObserver {
 
   /** Moves the counts to `pending`, on `day`. */
   private book(): void {
-    for (const [orgId, n] of this.counts.take()) this.countOn(this.day, orgId, n)
+    for (const [orgId, n] of this.take()) this.countOn(this.day, orgId, n)
   }
 
   private countOn(day: number, orgId: string, n: number): void {
@@ -112,61 +164,5 @@ export class UsageMeter implements DecisionObserver {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
     await this.flush().catch(() => undefined)
-  }
-}
-
-/**
- * Checks per org since the last take, counted by the org's slot: on the hot path an array increment, not a
- * lookup by id (docs/performance.md). A slot names one org within one engine, but an engine that replaces
- * it (a reload) numbers the orgs anew, so each slot keeps the id it counts for, and another org arriving
- * at a counted slot first moves that count aside, by id. Same engine, same org: the very same id string,
- * so the comparison is one pointer's.
- */
-class CountsByOrg {
-  private counts = new Float64Array(1024)
-  /** Filled, never holey: a store far past the end would turn the array into a dictionary. */
-  private ids: string[] = new Array<string>(1024).fill('')
-  private touched: number[] = []
-  private aside = new Map<string, number>()
-
-  add(org: { readonly id: string; readonly slot: number }): void {
-    const slot = org.slot
-    if (slot >= this.counts.length) this.grow(slot)
-    const n = this.counts[slot]!
-    if (n !== 0 && this.ids[slot] === org.id) this.counts[slot] = n + 1
-    else this.first(slot, org.id)
-  }
-
-  /** The first count at `slot` since the last take, or the first of another org there. */
-  private first(slot: number, id: string): void {
-    const n = this.counts[slot]!
-    if (n === 0) this.touched.push(slot)
-    else {
-      const before = this.ids[slot]!
-      this.aside.set(before, (this.aside.get(before) ?? 0) + n)
-    }
-    this.ids[slot] = id
-    this.counts[slot] = 1
-  }
-
-  private grow(slot: number): void {
-    const length = Math.max(slot + 1, this.counts.length * 2)
-    const grown = new Float64Array(length)
-    grown.set(this.counts)
-    this.ids = this.ids.concat(new Array<string>(length - this.counts.length).fill(''))
-    this.counts = grown
-  }
-
-  /** The counts by org id, then zero. */
-  take(): Map<string, number> {
-    const out = this.aside
-    this.aside = new Map()
-    for (const slot of this.touched) {
-      const id = this.ids[slot]!
-      out.set(id, (out.get(id) ?? 0) + this.counts[slot]!)
-      this.counts[slot] = 0
-    }
-    this.touched = []
-    return out
   }
 }
