@@ -49,7 +49,11 @@ export function listMemberships(db: Executor, orgIds: readonly string[]) {
     .execute()
 }
 
-/** Owner roles held directly at org scope by active members: the rows both owner questions below read. */
+/**
+ * Active members holding an owner role at org scope: bound to them, or to a group of the org they are in
+ * (seed 003's Owners team, seed 002's ADMIN). One fact, read one way by every owner question below, so a
+ * last-owner check can't count only direct bindings while ownership also flows through a group.
+ */
 const ownerBindings = (tx: Tx, ownerRoles: readonly string[]) =>
   tx
     .selectFrom('bindings')
@@ -58,10 +62,27 @@ const ownerBindings = (tx: Tx, ownerRoles: readonly string[]) =>
         .onRef('memberships.user_id', '=', 'bindings.user_id')
         .onRef('memberships.org_id', '=', 'bindings.org_id'),
     )
-    .select('bindings.user_id')
+    .select(['bindings.user_id', 'bindings.org_id'])
     .where('bindings.scope_type', '=', 'org')
     .where('bindings.role', 'in', ownerRoles)
     .where('memberships.status', '=', 'active')
+    .unionAll(
+      tx
+        .selectFrom('bindings')
+        .innerJoin('group_members', 'group_members.group_id', 'bindings.group_id')
+        .innerJoin('memberships', (join) =>
+          join
+            .onRef('memberships.user_id', '=', 'group_members.user_id')
+            .onRef('memberships.org_id', '=', 'bindings.org_id'),
+        )
+        .select(['group_members.user_id', 'bindings.org_id'])
+        .where('bindings.scope_type', '=', 'org')
+        .where('bindings.role', 'in', ownerRoles)
+        .where('memberships.status', '=', 'active'),
+    )
+
+const ownerRows = (tx: Tx, ownerRoles: readonly string[]) =>
+  tx.selectFrom(ownerBindings(tx, ownerRoles).as('owners')).select('owners.user_id').distinct()
 
 /**
  * Of these users, those who own no org any more (an owner role at org scope, active membership). Locks the
@@ -76,13 +97,13 @@ export async function usersOwningNoOrg(
   if (userIds.length === 0) return []
   const ids = [...new Set(userIds)].sort()
   await tx.selectFrom('users').select('id').where('id', 'in', ids).orderBy('id').forNoKeyUpdate().execute()
-  const owning = await ownerBindings(tx, ownerRoles).distinct().where('bindings.user_id', 'in', ids).execute()
+  const owning = await ownerRows(tx, ownerRoles).where('owners.user_id', 'in', ids).execute()
   const owners = new Set(owning.map((r) => r.user_id))
   return ids.filter((id) => !owners.has(id))
 }
 
 /**
- * Active members holding one of `ownerRoles` directly at the org. Read inside the transaction that holds
+ * Active members holding one of `ownerRoles` at the org, directly or through a group. Read inside the transaction that holds
  * the org lock, so two concurrent demotions can't both see two owners.
  */
 export async function activeOwnerIds(
@@ -90,7 +111,7 @@ export async function activeOwnerIds(
   orgId: string,
   ownerRoles: readonly string[],
 ): Promise<Set<string>> {
-  const rows = await ownerBindings(tx, ownerRoles).where('bindings.org_id', '=', orgId).execute()
+  const rows = await ownerRows(tx, ownerRoles).where('owners.org_id', '=', orgId).execute()
   return new Set(rows.map((r) => r.user_id!))
 }
 
@@ -103,4 +124,24 @@ export function findMembershipByEmail(db: Executor, orgId: string, email: string
     .where('memberships.org_id', '=', orgId)
     .where((eb) => eb(eb.fn('lower', ['users.email']), '=', email.toLowerCase()))
     .executeTakeFirst()
+}
+
+/**
+ * Org-scope roles that members hold through the orgs' groups (a group's organization role, seed 002's ADMIN,
+ * seed 003's Owners team), one row per member, group and role. `exceptRole` leaves out bindings that
+ * resolve per member (the teams preset's `team` role), which only the engine resolves.
+ */
+export function orgRolesThroughGroups(db: Executor, orgIds: readonly string[], exceptRole: string) {
+  if (orgIds.length === 0) return Promise.resolve([])
+  return db
+    .selectFrom('bindings')
+    .innerJoin('group_members', 'group_members.group_id', 'bindings.group_id')
+    .select(['group_members.user_id', 'bindings.org_id', 'bindings.group_id', 'bindings.role'])
+    .where('bindings.org_id', 'in', orgIds)
+    .where('bindings.scope_type', '=', 'org')
+    .where('bindings.role', '!=', exceptRole)
+    .orderBy('bindings.org_id')
+    .orderBy('group_members.user_id')
+    .orderBy('bindings.role')
+    .execute()
 }
