@@ -11,6 +11,7 @@ const HINTS: Partial<Record<ProblemCode, string>> = {
   MFA_INVALID: 'That code is not valid. Try the current one from your authenticator app.',
   EMAIL_NOT_VERIFIED: 'Verify your email first: open the link we sent you.',
   CAPTCHA_FAILED: 'The captcha check failed. Verify again.',
+  CAPTCHA_REQUIRED: 'Tick "I\'m not a robot" first: this account had several failed sign-ins lately.',
   FORBIDDEN: 'You are not allowed to do this.',
   RANK_TOO_LOW: 'You cannot grant or change a role above your own.',
   LAST_OWNER: 'There must always be at least one owner (Super Admin).',

@@ -131,7 +131,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in
-         * @description Sign in; with 2FA on, answers 401 MFA_CODE_REQUIRED until a valid code comes
+         * @description Sign in; with 2FA on, answers 401 MFA_CODE_REQUIRED until a valid code comes. After several failed sign-ins to an account, 401 CAPTCHA_REQUIRED until the body carries a solved captcha (GET /v1/captcha)
          */
         post: operations["signIn"];
         delete?: never;
@@ -1344,7 +1344,7 @@ export interface components {
          * @description The catalogue's stable error codes; INTERNAL is a bug (500)
          * @enum {string}
          */
-        ErrorCode: "INVALID_MODEL" | "UNKNOWN_PERMISSION" | "PERMISSION_TYPE_MISMATCH" | "UNKNOWN_RESOURCE_TYPE" | "UNKNOWN_ROLE" | "ROLE_SCOPE_MISMATCH" | "INVALID_CHANGE" | "INVALID_CUSTOM_ROLE" | "LAST_OWNER" | "LAST_OWNED_ORG" | "CREATOR_ROLE_LOCKED" | "OWNER_REQUIRED" | "ESCALATION" | "RANK_TOO_LOW" | "OWNER_ROLE_NO_EXPIRY" | "SLOT_TAKEN" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ORG_NOT_FOUND" | "USER_NOT_FOUND" | "MEMBER_NOT_FOUND" | "RESOURCE_NOT_FOUND" | "GROUP_NOT_FOUND" | "BINDING_NOT_FOUND" | "ROLE_NOT_FOUND" | "ALREADY_MEMBER" | "ALREADY_EXISTS" | "EMAIL_TAKEN" | "SUB_ORGS_DISABLED" | "ORG_HAS_CHILDREN" | "BUILT_IN_GROUP" | "ROLE_IN_USE" | "RESOURCE_IN_USE" | "NOT_A_MEMBER" | "REVISION_NOT_REACHED" | "PLATFORM_ONLY" | "MFA_REQUIRED" | "PASSWORD_POLICY" | "INVALID_CREDENTIALS" | "MFA_CODE_REQUIRED" | "MFA_INVALID" | "EMAIL_NOT_VERIFIED" | "CSRF_FAILED" | "RATE_LIMITED" | "SIGNUP_CLOSED" | "CAPTCHA_FAILED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENROLLED" | "INVITATION_INVALID" | "INVITATION_WRONG_EMAIL" | "API_KEY_POLICY" | "TOKEN_INVALID" | "PLAN_LIMIT_REACHED" | "PLAN_FEATURE_UNAVAILABLE" | "PLAN_DOWNGRADE_BLOCKED" | "UNKNOWN_PLAN" | "INSUFFICIENT_CREDITS" | "INVOICE_NOT_FOUND" | "INVOICE_NOT_OPEN" | "NOTHING_TO_INVOICE" | "INTERNAL";
+        ErrorCode: "INVALID_MODEL" | "UNKNOWN_PERMISSION" | "PERMISSION_TYPE_MISMATCH" | "UNKNOWN_RESOURCE_TYPE" | "UNKNOWN_ROLE" | "ROLE_SCOPE_MISMATCH" | "INVALID_CHANGE" | "INVALID_CUSTOM_ROLE" | "LAST_OWNER" | "LAST_OWNED_ORG" | "CREATOR_ROLE_LOCKED" | "OWNER_REQUIRED" | "ESCALATION" | "RANK_TOO_LOW" | "OWNER_ROLE_NO_EXPIRY" | "SLOT_TAKEN" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ORG_NOT_FOUND" | "USER_NOT_FOUND" | "MEMBER_NOT_FOUND" | "RESOURCE_NOT_FOUND" | "GROUP_NOT_FOUND" | "BINDING_NOT_FOUND" | "ROLE_NOT_FOUND" | "ALREADY_MEMBER" | "ALREADY_EXISTS" | "EMAIL_TAKEN" | "SUB_ORGS_DISABLED" | "ORG_HAS_CHILDREN" | "BUILT_IN_GROUP" | "ROLE_IN_USE" | "RESOURCE_IN_USE" | "NOT_A_MEMBER" | "REVISION_NOT_REACHED" | "PLATFORM_ONLY" | "MFA_REQUIRED" | "PASSWORD_POLICY" | "INVALID_CREDENTIALS" | "MFA_CODE_REQUIRED" | "MFA_INVALID" | "EMAIL_NOT_VERIFIED" | "CSRF_FAILED" | "RATE_LIMITED" | "SIGNUP_CLOSED" | "CAPTCHA_FAILED" | "CAPTCHA_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENROLLED" | "INVITATION_INVALID" | "INVITATION_WRONG_EMAIL" | "API_KEY_POLICY" | "TOKEN_INVALID" | "PLAN_LIMIT_REACHED" | "PLAN_FEATURE_UNAVAILABLE" | "PLAN_DOWNGRADE_BLOCKED" | "UNKNOWN_PLAN" | "INSUFFICIENT_CREDITS" | "INVOICE_NOT_FOUND" | "INVOICE_NOT_OPEN" | "NOTHING_TO_INVOICE" | "JWT_MALFORMED" | "JWT_ALGORITHM_REFUSED" | "JWT_SIGNATURE_INVALID" | "JWT_EXPIRED" | "JWT_ISSUER_MISMATCH" | "JWT_AUDIENCE_MISMATCH" | "JWT_CLAIM_INVALID" | "JWT_KEY_UNKNOWN" | "JWKS_UNAVAILABLE" | "JWT_USER_UNKNOWN" | "JWT_EMAIL_TAKEN" | "EXTERNAL_ID_TAKEN" | "INTERNAL";
         User: {
             /** Format: uuid */
             id: string;
@@ -1405,6 +1405,11 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "expired";
             expiresAt: string;
+            /**
+             * @description How you belong to it: a member, inherited from an org above, or an external collaborator holding a role on one of its resources; null for the platform token
+             * @enum {string|null}
+             */
+            belonging?: "member" | "inherited" | "external" | null;
             createdAt: string;
         };
         SecurityPolicy: {
@@ -1864,7 +1869,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many attempts (RATE_LIMITED); details.retryAfter says in how many seconds to retry */
+            /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1950,7 +1955,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many attempts (RATE_LIMITED); details.retryAfter says in how many seconds to retry */
+            /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2034,7 +2039,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many attempts (RATE_LIMITED); details.retryAfter says in how many seconds to retry */
+            /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2080,6 +2085,8 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                 };
             };
             /** @description Not authenticated */
@@ -2118,7 +2125,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many attempts (RATE_LIMITED); details.retryAfter says in how many seconds to retry */
+            /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2166,6 +2173,8 @@ export interface operations {
             /** @description Invalid request */
             400: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2208,7 +2217,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many attempts (RATE_LIMITED); details.retryAfter says in how many seconds to retry */
+            /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2250,6 +2259,8 @@ export interface operations {
                 };
             };
             /** @description Not authenticated */
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2334,6 +2345,8 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
             };
             /** @description Not found */
             404: {
@@ -2357,6 +2370,7 @@ export interface operations {
     };
     changePassword: {
         parameters: {
+                    captcha?: string;
             query?: never;
             header?: never;
             path?: never;
@@ -2424,6 +2438,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
@@ -3247,6 +3263,11 @@ export interface operations {
                 };
             };
         };
+                        /**
+                         * @description How you belong to it: a member, inherited from an org above, or an external collaborator holding a role on one of its resources; null for the platform token
+                         * @enum {string|null}
+                         */
+                        belonging?: "member" | "inherited" | "external" | null;
         responses: {
             /** @description OK */
             200: {
@@ -3480,6 +3501,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                        /**
+                         * @description How you belong to it: a member, inherited from an org above, or an external collaborator holding a role on one of its resources; null for the platform token
+                         * @enum {string|null}
+                         */
+                        belonging?: "member" | "inherited" | "external" | null;
                 orgId: string;
             };
             cookie?: never;
@@ -3568,6 +3594,11 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description OK */
+                        /**
+                         * @description How you belong to it: a member, inherited from an org above, or an external collaborator holding a role on one of its resources; null for the platform token
+                         * @enum {string|null}
+                         */
+                        belonging?: "member" | "inherited" | "external" | null;
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3853,7 +3884,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many attempts (RATE_LIMITED); details.retryAfter says in how many seconds to retry */
+            /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3932,7 +3963,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many attempts (RATE_LIMITED); details.retryAfter says in how many seconds to retry */
+            /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4069,6 +4100,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
             /** @description Not found */
             404: {
                 headers: {
@@ -4087,7 +4120,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many attempts (RATE_LIMITED); details.retryAfter says in how many seconds to retry */
+            /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4148,6 +4181,8 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                 };
             };
             /** @description Not found */
@@ -4168,7 +4203,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many attempts (RATE_LIMITED); details.retryAfter says in how many seconds to retry */
+            /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4303,6 +4338,8 @@ export interface operations {
                 };
             };
             /** @description Not found */
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4384,6 +4421,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
             /** @description Conflict */
             409: {
                 headers: {

@@ -8,7 +8,7 @@ import type { Logger } from 'pino'
 import { mountConsole } from './console-static.ts'
 import { docsPage } from './docs-page.ts'
 import type { AppEnv } from './env.ts'
-import { answerError, PROBLEM_TYPE, problem, validationError } from './errors.ts'
+import { answerError, problem, validationError } from './errors.ts'
 import { Metrics } from './metrics.ts'
 import { authenticate } from './middleware/auth.ts'
 import { assertJsonBody, bodyTooLarge, MAX_BODY_BYTES, requestIdOf } from './request.ts'
@@ -93,8 +93,8 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
   )
 
   app.onError((error, c) => {
-    const { status, body } = answerError(error, c.get('requestId'), logger)
-    return c.body(body, status, { 'content-type': PROBLEM_TYPE })
+    const { status, body, headers } = answerError(error, c.get('requestId'), logger)
+    return c.body(body, status, headers)
   })
   app.notFound((c) => problem(c, new OrgkitError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)))
 

@@ -24,11 +24,18 @@ const TITLES: Record<ErrorKind, string> = {
   rate_limited: 'Too many requests',
 }
 
-/** RFC 9457 problem details, with the catalogue's stable `code`: the status and the JSON to send. */
-function problemOf(
-  error: OrgkitError,
-  requestId: string | undefined,
-): { status: ContentfulStatusCode; body: string } {
+/** A problem to send: its status, its JSON, and its headers (the content type, and Retry-After on a 429). */
+export interface ProblemAnswer {
+  status: ContentfulStatusCode
+  body: string
+  headers: Record<string, string>
+}
+
+/**
+ * RFC 9457 problem details, with the catalogue's stable `code`. Every 429 says when to come back: the
+ * `Retry-After` header (RFC 9110, in seconds) from `details.retryAfter`, at least 1 (issue 22.1).
+ */
+function problemOf(error: OrgkitError, requestId: string | undefined): ProblemAnswer {
   const status = STATUS[error.kind]
   const body = JSON.stringify({
     type: `https://orgkit.dev/problems/${error.code.toLowerCase().replaceAll('_', '-')}`,
@@ -39,22 +46,23 @@ function problemOf(
     ...(Object.keys(error.details).length > 0 && { details: error.details }),
     ...(requestId && { requestId }),
   })
-  return { status, body }
+  const headers: Record<string, string> = { 'content-type': PROBLEM_TYPE }
+  if (status === 429) {
+    const retryAfter = Number(error.details.retryAfter)
+    headers['retry-after'] = String(Number.isFinite(retryAfter) ? Math.max(1, Math.ceil(retryAfter)) : 60)
+  }
+  return { status, body, headers }
 }
 
 export function problem(c: Context, error: OrgkitError): Response {
-  const { status, body } = problemOf(error, c.get('requestId'))
-  return c.body(body, status, { 'content-type': PROBLEM_TYPE })
+  const { status, body, headers } = problemOf(error, c.get('requestId'))
+  return c.body(body, status, headers)
 }
 
 export const PROBLEM_TYPE = 'application/problem+json'
 
 /** Whatever was thrown while answering, as the status and problem+json to send; a 500 (a bug) is logged. */
-export function answerError(
-  error: unknown,
-  requestId: string | undefined,
-  logger: Logger,
-): { status: ContentfulStatusCode; body: string } {
+export function answerError(error: unknown, requestId: string | undefined, logger: Logger): ProblemAnswer {
   const known = asOrgkitError(error)
   if (known) return problemOf(known, requestId)
   logger.error({ err: error, requestId }, 'unhandled error')
@@ -67,7 +75,7 @@ export function answerError(
     detail: 'something went wrong',
     requestId,
   })
-  return { status: 500, body }
+  return { status: 500, body, headers: { 'content-type': PROBLEM_TYPE } }
 }
 
 /** A catalogued error, a body that is not JSON (the validator's 400, JSON.parse's SyntaxError), or null. */

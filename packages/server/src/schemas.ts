@@ -172,9 +172,13 @@ export const errorResponses = {
  */
 export const rateLimited = {
   429: {
-    description: 'Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry',
+    description:
+      'Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry',
     headers: {
-      'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } },
+      'Retry-After': {
+        description: 'Seconds to wait before trying again',
+        schema: { type: 'integer', minimum: 1 },
+      },
     },
     content: { 'application/problem+json': { schema: Problem } },
   },

@@ -18,6 +18,17 @@ export async function countAttempt(db: Executor, key: string, windowStart: Date)
   return row.count
 }
 
+/** The window's count so far, without counting anything (0 when nothing was counted in it). */
+export async function attemptsIn(db: Executor, key: string, windowStart: Date): Promise<number> {
+  const row = await db
+    .selectFrom('rate_limits')
+    .select('count')
+    .where('key', '=', key)
+    .where('window_start', '=', windowStart)
+    .executeTakeFirst()
+  return row?.count ?? 0
+}
+
 /** Forgets the windows that started before `cutoff`. */
 export async function deleteWindowsBefore(db: Executor, cutoff: Date): Promise<void> {
   await db.deleteFrom('rate_limits').where('window_start', '<', cutoff).execute()

@@ -17,6 +17,16 @@ describe.each(TARGETS)('rate limits repository (%s)', (kind) => {
     expect(await rateLimits.countAttempt(db(), `${key}:other`, window(1))).toBe(1)
   })
 
+  it('reads a window’s count without counting', async () => {
+    const key = `failures:${randomUUID()}`
+    expect(await rateLimits.attemptsIn(db(), key, window(1))).toBe(0)
+    await rateLimits.countAttempt(db(), key, window(1))
+    await rateLimits.countAttempt(db(), key, window(1))
+    expect(await rateLimits.attemptsIn(db(), key, window(1))).toBe(2)
+    expect(await rateLimits.attemptsIn(db(), key, window(1))).toBe(2)
+    expect(await rateLimits.attemptsIn(db(), key, window(2))).toBe(0)
+  })
+
   it('gives concurrent attempts a count each, none lost', async () => {
     const key = `burst:${randomUUID()}`
     const counts = await Promise.all(

@@ -12,8 +12,9 @@ interface Challenge {
 }
 
 /**
- * The ALTCHA proof of work the server asks for on invitations (GET /v1/captcha): solved here, in the
- * browser, and sent as the base64 JSON payload the server verifies. No third party is involved.
+ * The ALTCHA proof of work the server asks for on invitations, and on sign-in to an account that failed
+ * several times lately (GET /v1/captcha): solved here, in the browser, and sent as the base64 JSON payload
+ * the server verifies. No third party is involved.
  */
 export function Captcha({ onSolved }: { onSolved: (payload: string | null) => void }) {
   const [state, setState] = useState<'idle' | 'solving' | 'done' | 'failed'>('idle')

@@ -86,6 +86,7 @@ async function answer(
   let status = 200
   let text: string
   let type = 'application/json'
+  let retryAfter: string | undefined
   try {
     if (body === null) throw bodyTooLarge() // the app's body limit comes before its caller, too
     const authorization = header(headers.authorization)
@@ -113,11 +114,13 @@ async function answer(
     status = problem.status
     text = problem.body
     type = PROBLEM_TYPE
+    retryAfter = problem.headers['retry-after'] // every 429 says when to come back
   }
   res.writeHead(status, {
     'x-request-id': requestId,
     'content-type': type,
     'content-length': Buffer.byteLength(text),
+    ...(retryAfter !== undefined && { 'retry-after': retryAfter }),
   })
   res.end(text)
   const seconds = (performance.now() - started) / 1000

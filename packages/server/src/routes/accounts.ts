@@ -119,7 +119,9 @@ export const accountRoutes: RouteModule = (app, ctx) => {
       tags,
       operationId: 'signIn',
       summary: 'Sign in',
-      description: 'Sign in; with 2FA on, answers 401 MFA_REQUIRED until a valid code comes',
+      description:
+        'Sign in; with 2FA on, answers 401 MFA_CODE_REQUIRED until a valid code comes. After several failed ' +
+        'sign-ins to an account, 401 CAPTCHA_REQUIRED until the body carries a solved captcha (GET /v1/captcha)',
       request: body(
         z
           .object({
@@ -127,6 +129,8 @@ export const accountRoutes: RouteModule = (app, ctx) => {
             password: Password,
             totp: z.string().max(10).optional(),
             recoveryCode: z.string().max(20).optional(),
+            /** A solved proof-of-work captcha (GET /v1/captcha), once the answer was CAPTCHA_REQUIRED. */
+            captcha: z.string().max(4000).optional(),
           })
           .strict(),
       ),

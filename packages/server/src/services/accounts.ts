@@ -17,6 +17,7 @@ import { hashCode, totpStep } from '../security/totp.ts'
 import type { Ctx, RequestMeta } from './context.ts'
 import { type Actor, assertNotApiKey, type Work, write } from './context.ts'
 import { foundOrg } from './joining.ts'
+import { guardSignIn, recordSignInFailure } from './sign-in-guard.ts'
 
 const SESSION_DAYS = 30
 const VERIFY_HOURS = 48
@@ -164,23 +165,30 @@ export async function verifyEmail(ctx: Ctx, meta: RequestMeta, token: string): P
 
 /**
  * Sign-in. Wrong email and wrong password are one answer with one timing (a dummy hash is verified
- * when there is no account). With TOTP on, a valid unused code (or a recovery code) is required:
- * MFA_REQUIRED until one comes (SPEC 6).
+ * when there is no account). Guessing is limited per address, and an account that failed several times
+ * lately asks for a solved captcha (CAPTCHA_REQUIRED) rather than refusing its owner (sign-in-guard.ts).
+ * With TOTP on, a valid unused code (or a recovery code) is required: MFA_CODE_REQUIRED until one comes
+ * (SPEC 6).
  */
 export async function login(
   ctx: Ctx,
   meta: RequestMeta,
-  input: { email: string; password: string; totp?: string | undefined; recoveryCode?: string | undefined },
+  input: {
+    email: string
+    password: string
+    totp?: string | undefined
+    recoveryCode?: string | undefined
+    captcha?: string | undefined
+  },
 ): Promise<Session> {
   const email = normalizeEmail(input.email)
-  // Guessing one account's password is limited per (account, address), so a stranger hammering it locks
-  // out only themselves; a looser per-account limit caps guessing spread over many addresses.
-  await hit(ctx.db, `login:ip:${meta.ip}`, 50, 900, ctx.clock())
-  await hit(ctx.db, `login:email-ip:${email}:${meta.ip}`, 10, 900, ctx.clock())
-  await hit(ctx.db, `login:email:${email}`, 100, 900, ctx.clock())
+  await guardSignIn(ctx, meta, email, input.captcha)
   const user = await credentials.findLoginByEmail(ctx.db, email)
   const ok = await verifyPassword(user?.password_hash ?? (await dummyHash(ctx.caches)), input.password)
-  if (!user?.password_hash || !ok) throw new OrgkitError('INVALID_CREDENTIALS', 'wrong email or password')
+  if (!user?.password_hash || !ok) {
+    await recordSignInFailure(ctx, meta, email, user?.id ?? null)
+    throw new OrgkitError('INVALID_CREDENTIALS', 'wrong email or password')
+  }
   if (!user.email_verified_at)
     throw new OrgkitError('EMAIL_NOT_VERIFIED', 'verify your email first: the link is in your inbox')
   // Whoever gets here knows the password: their codes are limited per account, wherever they come from

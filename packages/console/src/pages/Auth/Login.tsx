@@ -3,9 +3,13 @@ import { useForm } from '@mantine/form'
 import { useState } from 'react'
 import { api, codeOf, errorMessage, must } from '../../api.ts'
 import { AuthLayout } from '../../components/AuthLayout.tsx'
+import { Captcha } from '../../components/Captcha.tsx'
 import { Link, useLocation } from '../../router.tsx'
 
-/** Sign in; when the account has 2FA the server answers MFA_CODE_REQUIRED and a second step asks for a code. */
+/**
+ * Sign in; when the account has 2FA the server answers MFA_CODE_REQUIRED and a second step asks for a code.
+ * Under a guessing attack on the account it answers CAPTCHA_REQUIRED, and the proof-of-work box appears.
+ */
 export function Login() {
   const { query } = useLocation()
   const next = query.get('next') ?? '/'
@@ -13,6 +17,11 @@ export function Login() {
   const [useRecovery, setUseRecovery] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  // After several failed sign-ins to an account the server asks for a captcha (CAPTCHA_REQUIRED) instead of
+  // locking it; each solution is spent by one attempt, so the widget starts over after each (`round`).
+  const [captchaAsked, setCaptchaAsked] = useState(false)
+  const [captcha, setCaptcha] = useState<string | null>(null)
+  const [round, setRound] = useState(0)
   const form = useForm({
     initialValues: { email: '', password: '', code: '' },
     validate: {
@@ -31,14 +40,22 @@ export function Login() {
             email: values.email,
             password: values.password,
             ...(step === 'mfa' && code && (useRecovery ? { recoveryCode: code } : { totp: code })),
+            ...(captcha && { captcha }),
           },
         }),
       )
       // A full load: the session cookie is new, every screen starts from it.
       window.location.assign(next.startsWith('/') ? next : '/')
     } catch (e) {
+      if (captcha) {
+        setCaptcha(null)
+        setRound((r) => r + 1)
+      }
       if (codeOf(e) === 'MFA_CODE_REQUIRED') setStep('mfa')
-      else setError(errorMessage(e))
+      else if (codeOf(e) === 'CAPTCHA_REQUIRED') {
+        setCaptchaAsked(true)
+        setError('This account had several failed sign-ins lately: tick the box below, then sign in again.')
+      } else setError(errorMessage(e))
       setBusy(false)
     }
   })
@@ -85,7 +102,8 @@ export function Login() {
               </Button>
             </>
           )}
-          <Button type="submit" loading={busy}>
+          {captchaAsked && <Captcha key={round} onSolved={setCaptcha} />}
+          <Button type="submit" loading={busy} disabled={captchaAsked && !captcha}>
             {step === 'mfa' ? 'Verify' : 'Sign in'}
           </Button>
           <Text size="sm">
