@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type Model, OrgkitError, presets, validateModel } from '../src/index.ts'
+import { DEFAULT_TERMS } from '../src/model/model.ts'
 import { modulesModel, teamsModel } from './support/models.ts'
 
 const capgo = presets.capgo!
@@ -27,8 +28,30 @@ function failure(input: unknown): { message: string; culprit: unknown } {
 
 describe('model validation at load', () => {
   it('accepts every preset and the test models', () => {
-    for (const model of [...Object.values(presets), modulesModel, teamsModel])
-      expect(validateModel(model)).toEqual(model)
+    for (const model of Object.values(presets)) expect(validateModel(model)).toEqual(model)
+    for (const model of [modulesModel, teamsModel]) expect(validateModel(model)).toMatchObject(model)
+  })
+
+  // Issue 19.9: the console says only the model's words, so a model without them is served with defaults.
+  it('gives a model without plurals or terms the English plural and Member / Group / Role', () => {
+    const served = validateModel(teamsModel)
+    expect(served.resourceTypes.repository?.plural).toBe('Repositories')
+    expect(served.terms).toEqual(DEFAULT_TERMS)
+    expect(
+      validateModel({ ...teamsModel, terms: { group: { label: 'Team', plural: 'Teams' } } }).terms,
+    ).toEqual({
+      ...DEFAULT_TERMS,
+      group: { label: 'Team', plural: 'Teams' },
+    })
+  })
+
+  it('serves every preset with each type in the plural and its own terms', () => {
+    for (const model of Object.values(presets)) {
+      expect(model.terms).toBeDefined()
+      for (const def of Object.values(model.resourceTypes)) expect(def.plural).toBeTruthy()
+    }
+    expect(presets.projects!.terms?.group.plural).toBe('Roles')
+    expect(presets.teams!.terms?.group.plural).toBe('Teams')
   })
 
   it.each([

@@ -11,6 +11,8 @@ export interface ResourceTypeDef {
   /** `org`, or another resource type: a channel's parent is an app. */
   parent: string
   label: string
+  /** The label in the plural, as the product says it ("Apps", "Repositories"); defaults to label + "s". */
+  plural?: string
   /** Permissions the API asks for to create (on the parent), read, update and delete one of these. */
   actions?: { create?: string; read?: string; update?: string; delete?: string }
   /** Seed 002: "If a Project has no roles or accounts assigned, it can be removed": refuse otherwise. */
@@ -36,6 +38,23 @@ export interface SlotDef {
   label: string
   /** Whether one principal may hold several roles of this slot at one scope. */
   multiple: boolean
+}
+
+/** A word in the singular and in the plural, as the product says it. */
+export interface Noun {
+  label: string
+  plural: string
+}
+
+/**
+ * What the product calls the people of an org, its named sets of people, and its roles (seed 002:
+ * "Accounts", groups are "Roles", project access has a level; seed 003: groups are "Teams"). The console
+ * says these words, never its own; a model without them gets Member, Group and Role.
+ */
+export interface TermsDef {
+  member: Noun
+  group: Noun
+  role: Noun
 }
 
 export interface RoleDef {
@@ -84,8 +103,24 @@ export interface Model {
    * a team bound to the whole org and to chosen repositories alike.
    */
   teamLevels?: Readonly<Record<string, Readonly<Record<string, string>>>>
+  /** The product's words for members, groups and roles (defaults: `DEFAULT_TERMS`). */
+  terms?: TermsDef
   org: OrgDef
 }
+
+export const DEFAULT_TERMS: TermsDef = {
+  member: { label: 'Member', plural: 'Members' },
+  group: { label: 'Group', plural: 'Groups' },
+  role: { label: 'Role', plural: 'Roles' },
+}
+
+/** English plural of a label: "Repository" → "Repositories", "App" → "Apps". */
+export const pluralOf = (label: string): string =>
+  /[^aeiou]y$/i.test(label)
+    ? `${label.slice(0, -1)}ies`
+    : /(s|x|z|ch|sh)$/i.test(label)
+      ? `${label}es`
+      : `${label}s`
 
 /**
  * Permissions the platform itself asks for (members, invitations, settings, audit, billing …). Every

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { OrgkitError } from '../errors.ts'
-import { type Model, ORG, PLATFORM_PERMISSIONS, TEAM_ROLE } from './model.ts'
+import { DEFAULT_TERMS, type Model, ORG, PLATFORM_PERMISSIONS, pluralOf, TEAM_ROLE } from './model.ts'
 
 const KEY = /^[a-z][a-z0-9_]*$/
 const PERMISSION_KEY = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/
@@ -8,6 +8,7 @@ const PERMISSION_KEY = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/
 export const MAX_SLOTS = 30
 
 const key = z.string().regex(KEY, 'must be lower_snake_case')
+const noun = z.object({ label: z.string().min(1), plural: z.string().min(1) })
 
 const modelSchema = z.object({
   name: z.string().min(1),
@@ -17,6 +18,7 @@ const modelSchema = z.object({
     z.object({
       parent: z.string(),
       label: z.string(),
+      plural: z.string().min(1).optional(),
       actions: z
         .object({
           create: z.string().optional(),
@@ -47,6 +49,7 @@ const modelSchema = z.object({
     }),
   ),
   teamLevels: z.record(key, z.record(z.string(), z.string())).optional(),
+  terms: z.object({ member: noun, group: noun, role: noun }).partial().optional(),
   org: z.object({
     creatorRole: z.string(),
     ownerRoles: z.array(z.string()).min(1),
@@ -97,7 +100,16 @@ export function validateModel(input: unknown): Model {
   const data = parsed.data
   const model: Model = {
     ...data,
-    resourceTypes: dict(data.resourceTypes),
+    // Every type served with its plural and the model with its terms: the console says only these words.
+    resourceTypes: dict(
+      Object.fromEntries(
+        Object.entries(data.resourceTypes).map(([type, def]) => [
+          type,
+          { ...def, plural: def.plural ?? pluralOf(def.label) },
+        ]),
+      ),
+    ),
+    terms: { ...DEFAULT_TERMS, ...data.terms },
     modules: dict(data.modules),
     permissions: dict(data.permissions),
     slots: dict(data.slots),

@@ -1,4 +1,4 @@
-import type { Model, PermissionDef } from '../model.ts'
+import { DEFAULT_TERMS, type Model, type PermissionDef } from '../model.ts'
 
 /**
  * Seed 000, Capgo's legacy organization system: five org-wide levels. The seed's 18-row table maps onto
@@ -116,11 +116,13 @@ export const capgoLegacy: Model = {
     app: {
       parent: 'org',
       label: 'App',
+      plural: 'Apps',
       actions: { create: 'org.create_app', read: 'app.read', delete: 'app.delete' },
     },
     channel: {
       parent: 'app',
       label: 'Channel',
+      plural: 'Channels',
       actions: {
         create: 'app.create_channel',
         read: 'channel.read',
@@ -148,6 +150,7 @@ export const capgoLegacy: Model = {
     upload: role('Upload', 'Can upload new versions', UPLOAD, 40),
     read: role('Read', 'View-only access', READ, 20),
   },
+  terms: DEFAULT_TERMS,
   org: {
     creatorRole: 'super_admin',
     ownerRoles: ['super_admin'],

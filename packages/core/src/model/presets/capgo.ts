@@ -1,4 +1,4 @@
-import type { Model, PermissionDef } from '../model.ts'
+import { DEFAULT_TERMS, type Model, type PermissionDef } from '../model.ts'
 
 /**
  * Seed 001, Capgo's RBAC: org roles, app roles, per-channel overrides, groups. The permission table is
@@ -107,6 +107,7 @@ export const capgo: Model = {
     app: {
       parent: 'org',
       label: 'App',
+      plural: 'Apps',
       actions: {
         create: 'org.create_app',
         read: 'app.read',
@@ -117,6 +118,7 @@ export const capgo: Model = {
     channel: {
       parent: 'app',
       label: 'Channel',
+      plural: 'Channels',
       actions: {
         create: 'app.create_channel',
         read: 'channel.read',
@@ -217,6 +219,8 @@ export const capgo: Model = {
       priority: 20,
     },
   },
+  // Seed 001's own words: members, groups, roles.
+  terms: DEFAULT_TERMS,
   org: {
     creatorRole: 'org_super_admin',
     ownerRoles: ['org_super_admin'],

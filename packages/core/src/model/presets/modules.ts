@@ -1,4 +1,5 @@
 import {
+  DEFAULT_TERMS,
   type Model,
   type PermissionDef,
   PLATFORM_PERMISSIONS,
@@ -93,6 +94,8 @@ export const modules: Model = {
     },
     ...moduleRoles,
   },
+  // Seed 004: "Team Members", the Owner and module "roles"; it names no groups, so they stay groups.
+  terms: DEFAULT_TERMS,
   org: {
     creatorRole: 'owner',
     ownerRoles: ['owner'],

@@ -26,6 +26,7 @@ export const projects: Model = {
     project: {
       parent: 'org',
       label: 'Project',
+      plural: 'Projects',
       actions: {
         create: 'org.create_project',
         read: 'project.read',
@@ -90,6 +91,13 @@ export const projects: Model = {
       permissions: ['project.read', 'project.write', 'project.update_settings', 'project.update_user_roles'],
       priority: 40,
     },
+  },
+  // Seed 002: "the list of Accounts in the Organization"; a set of accounts is a "Role" (DEFAULT, ADMIN,
+  // "Create Role..."); a project is given "at what level", so the model's roles are access levels here.
+  terms: {
+    member: { label: 'Account', plural: 'Accounts' },
+    group: { label: 'Role', plural: 'Roles' },
+    role: { label: 'Access level', plural: 'Access levels' },
   },
   org: {
     creatorRole: 'org_admin',

@@ -29,6 +29,7 @@ export const teams: Model = {
     repository: {
       parent: 'org',
       label: 'Repository',
+      plural: 'Repositories',
       actions: {
         create: 'org.create_repository',
         read: 'repository.read',
@@ -114,6 +115,12 @@ export const teams: Model = {
     read: { org: 'all_repos_read', repository: 'repo_read' },
     write: { org: 'all_repos_write', repository: 'repo_write' },
     admin: { org: 'all_repos_admin', repository: 'repo_admin' },
+  },
+  // Seed 003: members of the organization, its teams (the Owners team, Team A), roles.
+  terms: {
+    member: { label: 'Member', plural: 'Members' },
+    group: { label: 'Team', plural: 'Teams' },
+    role: { label: 'Role', plural: 'Roles' },
   },
   org: {
     creatorRole: 'owner',
