@@ -52,6 +52,7 @@ function serve(config: Config): Promise<RunningServer> {
     trustProxyHops: config.trustProxyHops,
     metricsToken: config.metricsToken,
     metricsAddress: config.metricsAddress,
+    hostTokens: config.hostTokens,
     logger: pino({ level: config.logLevel }),
     // A local instance's console shows the mail that has nowhere else to go (docs/console.md).
     localOutbox: true,

@@ -11,6 +11,12 @@ export interface Caches {
   platformTokens: Map<string, { id: string; until: number }>
   /** The API key a secret names (which never changes): services/api-keys.ts. */
   apiKeys: Map<string, { id: string; user_id: string }>
+  /**
+   * The user each external id names (a host token's `sub`, an `X-Orgkit-User: external:` header): a check
+   * acting as one needs no database round trip. An external id, once given, never moves to another user, so
+   * an entry is right for as long as its user exists (asked of the engine at each hit): services/external-users.ts.
+   */
+  externalUsers: Map<string, string>
   /** The hash a sign-in for an unknown email is verified against (security/passwords.ts). */
   dummyPasswordHash: Promise<string> | null
 }
@@ -18,5 +24,6 @@ export interface Caches {
 export const createCaches = (): Caches => ({
   platformTokens: new Map(),
   apiKeys: new Map(),
+  externalUsers: new Map(),
   dummyPasswordHash: null,
 })

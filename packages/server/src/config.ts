@@ -1,5 +1,6 @@
 import { OrgkitError, presets } from '@orgkit/core'
 import { loadPlans, type PlanCatalog } from './billing/plans.ts'
+import { assertJwksUrl, type HostTokenConfig } from './security/host-tokens.ts'
 
 export interface Config {
   port: number
@@ -23,6 +24,8 @@ export interface Config {
   metricsToken: string | undefined
   /** `host:port` serving `/metrics` without a token, instead of the public port (ORGKIT_METRICS_ADDRESS). */
   metricsAddress: string | undefined
+  /** The host product's JWTs (ORGKIT_JWT_JWKS_URL, ORGKIT_JWT_ISSUER, ORGKIT_JWT_AUDIENCE), all or none. */
+  hostTokens: HostTokenConfig | undefined
 }
 
 /** `host:port`, `[v6]:port` or a bare port (on 127.0.0.1): where a listener binds. */
@@ -116,5 +119,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers,
     metricsToken,
     metricsAddress,
+    hostTokens: hostTokensOf(env),
   }
+}
+
+/** Host tokens take the three settings together: a JWKS without an issuer and audience to hold tokens to is refused. */
+function hostTokensOf(env: NodeJS.ProcessEnv): HostTokenConfig | undefined {
+  const jwksUrl = env.ORGKIT_JWT_JWKS_URL || undefined
+  const issuer = env.ORGKIT_JWT_ISSUER || undefined
+  const audience = env.ORGKIT_JWT_AUDIENCE || undefined
+  if (!jwksUrl && !issuer && !audience) return undefined
+  const missing = Object.entries({
+    ORGKIT_JWT_JWKS_URL: jwksUrl,
+    ORGKIT_JWT_ISSUER: issuer,
+    ORGKIT_JWT_AUDIENCE: audience,
+  })
+    .filter(([, value]) => value === undefined)
+    .map(([name]) => name)
+  if (missing.length > 0) {
+    throw new OrgkitError('VALIDATION_FAILED', `host tokens need ${missing.join(' and ')} as well`, {
+      field: missing[0],
+    })
+  }
+  assertJwksUrl(jwksUrl!)
+  return { jwksUrl: jwksUrl!, issuer: issuer!, audience: audience! }
 }

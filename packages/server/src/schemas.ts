@@ -154,7 +154,17 @@ export const Role = z
   .openapi('Role')
 
 export const User = z
-  .object({ id: Uuid, email: z.string(), name: z.string(), mfaEnabled: z.boolean(), createdAt: z.string() })
+  .object({
+    id: Uuid,
+    email: z.string(),
+    name: z.string(),
+    mfaEnabled: z.boolean(),
+    externalId: z
+      .string()
+      .nullable()
+      .openapi({ description: "The host product's id for the user (its tokens' `sub`), or null" }),
+    createdAt: z.string(),
+  })
   .openapi('User')
 
 /** Responses every route may give besides its own. */

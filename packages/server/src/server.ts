@@ -30,6 +30,7 @@ import { MailSender } from './mail/mailer.ts'
 import { listenMetrics, Metrics } from './metrics.ts'
 import { authorizationRoutes } from './routes/check.ts'
 import { altchaCaptcha } from './security/captcha.ts'
+import { type HostTokenConfig, HostTokens } from './security/host-tokens.ts'
 import { isLoopback } from './security/local-outbox.ts'
 import { pruneRateLimits } from './security/rate-limit.ts'
 import type { Ctx, Settings } from './services/context.ts'
@@ -72,6 +73,8 @@ export interface ServerOptions {
   metricsAddress?: string | undefined
   logger?: Logger | undefined
   clock?: (() => number) | undefined
+  /** The host product's JWTs, verified against its JWKS (ORGKIT_JWT_*, issue 20); none when absent. */
+  hostTokens?: HostTokenConfig | undefined
 }
 
 export interface RunningServer {
@@ -149,6 +152,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     deciders: new Deciders({ replica: engine, db: store.db, compiled, clock, observer: usage }),
     caches: createCaches(),
+    hostTokens: options.hostTokens ? new HostTokens(options.hostTokens, clock) : null,
   }
   let bootstrapToken: string | null = null
   if ((await tokens.countPlatformTokens(store.db)) === 0) {

@@ -179,7 +179,7 @@ describe.each(DATABASES)('audit log and webhooks (%s)', (database) => {
     const text = await csv.text()
     const lines = text.trim().split('\n')
     expect(lines[0]).toBe(
-      'seq,createdAt,actorType,actorId,action,targetType,targetId,ip,userAgent,requestId,before,after,hash',
+      'seq,createdAt,actorType,actorId,action,targetType,targetId,ip,userAgent,requestId,before,after,hash,actorVia,actorCredentialId',
     )
     expect(text).not.toMatch(/(^|,)"=/m)
     const json = await fetch(`${s.url}/v1/orgs/${w.orgId}/audit-logs/export?format=json`, {

@@ -3,10 +3,12 @@ import { tokens, users } from '@orgkit/store'
 import type { Context, MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import type { AppEnv } from '../env.ts'
+import { looksLikeJwt } from '../security/host-tokens.ts'
 import { safeEqual } from '../security/tokens.ts'
 import { resolveSession, type Session } from '../services/accounts.ts'
 import { findApiKey } from '../services/api-keys.ts'
-import type { Actor, Ctx } from '../services/context.ts'
+import type { Actor, Ctx, RequestMeta } from '../services/context.ts'
+import { userForHostToken, userIdForExternalId } from '../services/external-users.ts'
 
 export const ACT_AS_HEADER = 'x-orgkit-user'
 export const SESSION_COOKIE = 'orgkit_session'
@@ -22,13 +24,21 @@ export interface Credentials {
   /** The `orgkit_session` cookie's value. */
   session: string | undefined
   csrf: string | undefined
+  /** For the audit entry of a user made just in time from a host token (none on the hot path). */
+  meta?: RequestMeta | undefined
 }
+
+const NO_META: RequestMeta = { ip: null, userAgent: null, requestId: null }
+/** `X-Orgkit-User: external:<externalId>` names a user by the host's id for them (issue 20). */
+const EXTERNAL_PREFIX = 'external:'
 
 /**
  * Who is calling:
- * - `Authorization: Bearer okp_…` — a platform token (the host product); with `X-Orgkit-User: <id>` it
- *   acts as that user, with exactly that user's rights;
+ * - `Authorization: Bearer okp_…` — a platform token (the host product); with `X-Orgkit-User: <id>` (or
+ *   `external:<externalId>`) it acts as that user, with exactly that user's rights;
  * - `Authorization: Bearer okk_…` — a user's API key: the owner, narrowed by the key (the engine);
+ * - `Authorization: Bearer <JWT>` — a host token (ORGKIT_JWT_*): the user whose externalId is its `sub`,
+ *   made just in time from its claims (services/external-users.ts); its `amr` may prove a second factor;
  * - the `orgkit_session` cookie — a signed-in user; writes must echo the `orgkit_csrf` cookie in the
  *   `X-Orgkit-CSRF` header (double submit), so another site can't ride the cookie.
  *
@@ -49,12 +59,15 @@ export async function resolveCaller(ctx: Ctx, given: Credentials): Promise<Actor
         throw new OrgkitError('UNAUTHENTICATED', `this API key is ${decision ?? 'unknown'}`)
       return { kind: 'user', userId: key.user_id, via: 'apiKey', keyId: key.id }
     }
+    if (looksLikeJwt(secret)) return hostTokenCaller(ctx, secret, given.meta ?? NO_META)
     const token = await platformToken(ctx, secret)
     if (!token) throw new OrgkitError('UNAUTHENTICATED', 'unknown or revoked token')
     if (!given.actAs) return { kind: 'platform', tokenId: token.id }
-    const userId = await existingUser(ctx, given.actAs)
+    const userId = given.actAs.startsWith(EXTERNAL_PREFIX)
+      ? await userIdForExternalId(ctx, given.actAs.slice(EXTERNAL_PREFIX.length))
+      : await existingUser(ctx, given.actAs)
     if (userId === undefined) throw new OrgkitError('UNAUTHENTICATED', `no user ${given.actAs} to act as`)
-    return { kind: 'user', userId, via: 'platform' }
+    return { kind: 'user', userId, via: 'platform', tokenId: token.id }
   }
   const session = given.session ? await resolveSession(ctx, given.session) : null
   if (!session) throw new OrgkitError('UNAUTHENTICATED', 'sign in first')
@@ -65,6 +78,25 @@ export async function resolveCaller(ctx: Ctx, given: Credentials): Promise<Actor
     )
   }
   return { kind: 'user', userId: session.userId, via: 'session' }
+}
+
+/**
+ * A host token's user. Verifying costs a signature check and no query once the user is known (the JWKS
+ * and the externalId → user mapping are cached on the server); the first request of a new person writes
+ * their user, once. The token is refused with its own 401 code otherwise (security/host-tokens.ts).
+ */
+async function hostTokenCaller(ctx: Ctx, token: string, meta: RequestMeta): Promise<Actor> {
+  if (ctx.hostTokens === null) {
+    throw new OrgkitError(
+      'UNAUTHENTICATED',
+      'this server takes no host tokens: set ORGKIT_JWT_JWKS_URL, ORGKIT_JWT_ISSUER and ORGKIT_JWT_AUDIENCE',
+    )
+  }
+  const identity = await ctx.hostTokens.verify(token)
+  const userId = await userForHostToken(ctx, identity, meta)
+  return identity.mfa
+    ? { kind: 'user', userId, via: 'hostToken', mfa: true }
+    : { kind: 'user', userId, via: 'hostToken' }
 }
 
 /**
@@ -94,6 +126,7 @@ export function authenticate(ctx: Ctx): MiddlewareHandler<AppEnv> {
         actAs: c.req.header(ACT_AS_HEADER),
         session,
         csrf: c.req.header(CSRF_HEADER),
+        meta: c.get('meta'),
       }),
     )
     if (session) c.set('sessionToken', session)

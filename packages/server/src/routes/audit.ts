@@ -17,7 +17,21 @@ const AuditEntry = z
     id: z.string(),
     seq: z.number(),
     orgId: z.string().nullable(),
-    actor: z.object({ type: z.string(), id: z.string().nullable() }),
+    actor: z.object({
+      type: z.string(),
+      id: z.string().nullable(),
+      via: z
+        .enum(['session', 'api_key', 'host_token', 'platform'])
+        .nullable()
+        .openapi({
+          description:
+            'How the actor authenticated: a session, an API key, a host token (JWT), or a platform token — ' +
+            'acting as the user when `type` is user; null on entries older than this field',
+        }),
+      credentialId: z.string().nullable().openapi({
+        description: 'The credential that authenticated, when it has an id: the platform token, the API key',
+      }),
+    }),
     action: z.string(),
     target: z.object({ type: z.string(), id: z.string().nullable() }),
     before: z.unknown(),

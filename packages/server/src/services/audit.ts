@@ -1,5 +1,5 @@
 import { ORG, OrgkitError } from '@orgkit/core'
-import { type AuditRow, canonical, listAuditEntries, verifyChain } from '@orgkit/store'
+import { type ActorVia, type AuditRow, canonical, listAuditEntries, verifyChain } from '@orgkit/store'
 import { type Actor, authorize, type Ctx, can, requireOrg } from './context.ts'
 
 export interface AuditQuery {
@@ -51,7 +51,12 @@ export const toEntry = (r: AuditRow) => ({
   id: r.id,
   seq: Number(r.seq),
   orgId: r.org_id,
-  actor: { type: r.actor_type, id: r.actor_id },
+  actor: {
+    type: r.actor_type,
+    id: r.actor_id,
+    via: r.actor_via as ActorVia | null,
+    credentialId: r.actor_credential_id,
+  },
   action: r.action,
   target: { type: r.target_type, id: r.target_id },
   before: r.before,
@@ -83,6 +88,8 @@ const CSV_COLUMNS = [
   'before',
   'after',
   'hash',
+  'actorVia',
+  'actorCredentialId',
 ] as const
 
 function csvCell(value: unknown): string {
@@ -118,7 +125,7 @@ export function exportAudit(
       for (const r of rows) {
         const e = toEntry(r)
         if (format === 'csv') {
-          chunk += `${[e.seq, e.createdAt, e.actor.type, e.actor.id, e.action, e.target.type, e.target.id, e.ip, e.userAgent, e.requestId, e.before, e.after, e.hash].map(csvCell).join(',')}\n`
+          chunk += `${[e.seq, e.createdAt, e.actor.type, e.actor.id, e.action, e.target.type, e.target.id, e.ip, e.userAgent, e.requestId, e.before, e.after, e.hash, e.actor.via, e.actor.credentialId].map(csvCell).join(',')}\n`
         } else {
           chunk += `${first ? '' : ','}\n${JSON.stringify(e)}`
           first = false

@@ -8,43 +8,63 @@ export interface UserView {
   email: string
   name: string
   mfaEnabled: boolean
+  /** The host product's id for the user (a host token's `sub`), or null. */
+  externalId: string | null
   createdAt: string
 }
 
-const toView = (row: {
-  id: string
-  email: string
-  name: string
-  mfa_enabled: boolean
-  created_at: Date
-}): UserView => ({
+export const toView = (row: users.UserRow): UserView => ({
   id: row.id,
   email: row.email,
   name: row.name,
   mfaEnabled: row.mfa_enabled,
+  externalId: row.external_id,
   createdAt: row.created_at.toISOString(),
 })
 
-/** Provisions a user (platform tokens only: the host product owns its users until accounts land). */
+export function assertPlatform(actor: Actor, what: string): void {
+  if (!isPlatform(actor)) throw new OrgkitError('PLATFORM_ONLY', `only a platform token ${what}`)
+}
+
+/**
+ * EMAIL_TAKEN, telling the platform (the only caller of these use cases) which user has the email, so
+ * a host that provisions twice learns the id it needs instead of a bare 409.
+ */
+export const emailTaken = (userId: string) =>
+  new OrgkitError('EMAIL_TAKEN', 'a user with this email exists', { field: 'email', userId })
+
+export const externalIdTaken = (userId: string) =>
+  new OrgkitError('EXTERNAL_ID_TAKEN', 'a user with this externalId exists', { field: 'externalId', userId })
+
+/** Provisions a user (platform tokens only), optionally with the host's id for them. */
 export async function createUser(
   ctx: Ctx,
   actor: Actor,
   meta: RequestMeta,
-  input: { email: string; name: string },
+  input: { email: string; name: string; externalId?: string | undefined },
 ) {
-  if (!isPlatform(actor)) throw new OrgkitError('PLATFORM_ONLY', 'only a platform token provisions users')
+  assertPlatform(actor, 'provisions users')
   return write(ctx, actor, meta, null, async (work) => {
-    if (await users.findUserIdByEmail(work.tx, input.email.toLowerCase()))
-      throw new OrgkitError('EMAIL_TAKEN', 'a user with this email exists', { field: 'email' })
+    const byEmail = await users.findUserIdByEmail(work.tx, input.email.toLowerCase())
+    if (byEmail) throw emailTaken(byEmail)
+    if (input.externalId !== undefined) {
+      const byExternalId = await users.findUserIdByExternalId(work.tx, input.externalId)
+      if (byExternalId) throw externalIdTaken(byExternalId)
+    }
     const row = work.apply(
-      await users.insertUser(work.tx, { id: randomUUID(), email: input.email, name: input.name }),
+      await users.insertUser(work.tx, {
+        id: randomUUID(),
+        email: input.email,
+        name: input.name,
+        externalId: input.externalId ?? null,
+      }),
     )
     work.audit({
       orgId: null,
       action: 'user.created',
       targetType: 'user',
       targetId: row.id,
-      after: { email: row.email, name: row.name },
+      after: { email: row.email, name: row.name, externalId: row.external_id ?? undefined },
     })
     return toView(row)
   })
