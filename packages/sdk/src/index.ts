@@ -6,6 +6,9 @@ export type OrgkitClient = Client<paths>
 
 /** The catalogue's stable error codes (packages/core/src/errors.ts), as the document declares them. */
 export type ErrorCode = components['schemas']['ErrorCode']
+/** The host product's id for a user, as `actAs` takes it: `X-Orgkit-User: external:<externalId>`. */
+export const external = (externalId: string): string => `external:${externalId}`
+
 /** A problem's code: the catalogue's, or `HTTP_<status>` when what answered was no Orgkit problem. */
 export type ProblemCode = ErrorCode | `HTTP_${number}`
 /** The permissions every model declares: typed whichever model the server runs. */
@@ -35,8 +38,16 @@ export class OrgkitApiError extends Error {
 export interface ClientOptions {
   /** The server's origin; '' in a browser page the server itself serves. */
   baseUrl?: string
-  /** An API key or platform token; without it a browser sends its session cookie. */
+  /**
+   * An API key, a platform token, or a host token (the host product's JWT for one of its users); without
+   * it a browser sends its session cookie.
+   */
   token?: string
+  /**
+   * With a platform token: call as this user, with exactly their rights — a user id, or
+   * `external:<externalId>` for the host product's own id for them (sent as `X-Orgkit-User`).
+   */
+  actAs?: string
   /** Reads the `orgkit_csrf` cookie for session writes (the browser's `document.cookie` by default). */
   csrf?: () => string | undefined
   fetch?: typeof fetch
@@ -52,7 +63,9 @@ function csrfFromDocument(): string | undefined {
 
 /**
  * A typed client for every path in the OpenAPI document. Sessions: the cookie rides along and writes
- * echo the CSRF cookie in `X-Orgkit-CSRF` (double submit, SPEC 3).
+ * echo the CSRF cookie in `X-Orgkit-CSRF` (double submit, SPEC 3). A host product calls as one of its
+ * users with its platform token and `actAs` (`external:<its id for them>`), or with that user's own JWT
+ * as `token` — one client per user is cheap to make.
  */
 export function createOrgkitClient(options: ClientOptions = {}): OrgkitClient {
   const client = createClient<paths>({
@@ -63,8 +76,10 @@ export function createOrgkitClient(options: ClientOptions = {}): OrgkitClient {
   const readCsrf = options.csrf ?? csrfFromDocument
   const auth: Middleware = {
     onRequest({ request }) {
-      if (options.token) request.headers.set('authorization', `Bearer ${options.token}`)
-      else if (!SAFE.has(request.method)) {
+      if (options.token) {
+        request.headers.set('authorization', `Bearer ${options.token}`)
+        if (options.actAs) request.headers.set('x-orgkit-user', options.actAs)
+      } else if (!SAFE.has(request.method)) {
         const csrf = readCsrf()
         if (csrf) request.headers.set('x-orgkit-csrf', csrf)
       }

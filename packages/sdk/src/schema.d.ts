@@ -7,13 +7,37 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Find users by external id or email
+         * @description The user with this externalId and/or this email (case-insensitive), as a list of zero or one (platform tokens)
+         */
+        get: operations["findUsers"];
         put?: never;
         /**
          * Provision a user
-         * @description Provision a user (platform tokens)
+         * @description Provision a user, optionally with the host product’s id for them (platform tokens); a taken email answers 409 EMAIL_TAKEN with the existing user’s id in details.userId
          */
         post: operations["createUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/external/{externalId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Create or update a user by external id
+         * @description The user the host product knows by this id, with this email and name: 201 when created, 200 when it existed (the same id); a user with this email and no externalId is linked (platform tokens)
+         */
+        put: operations["upsertExternalUser"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -29,7 +53,7 @@ export interface paths {
         };
         /**
          * Who you are
-         * @description The signed-in user, or a platform token itself
+         * @description The signed-in user (with the host product’s externalId, if any), or a platform token itself
          */
         get: operations["getMe"];
         put?: never;
@@ -1344,13 +1368,15 @@ export interface components {
          * @description The catalogue's stable error codes; INTERNAL is a bug (500)
          * @enum {string}
          */
-        ErrorCode: "INVALID_MODEL" | "UNKNOWN_PERMISSION" | "PERMISSION_TYPE_MISMATCH" | "UNKNOWN_RESOURCE_TYPE" | "UNKNOWN_ROLE" | "ROLE_SCOPE_MISMATCH" | "INVALID_CHANGE" | "INVALID_CUSTOM_ROLE" | "LAST_OWNER" | "LAST_OWNED_ORG" | "CREATOR_ROLE_LOCKED" | "OWNER_REQUIRED" | "ESCALATION" | "RANK_TOO_LOW" | "OWNER_ROLE_NO_EXPIRY" | "SLOT_TAKEN" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ORG_NOT_FOUND" | "USER_NOT_FOUND" | "MEMBER_NOT_FOUND" | "RESOURCE_NOT_FOUND" | "GROUP_NOT_FOUND" | "BINDING_NOT_FOUND" | "ROLE_NOT_FOUND" | "ALREADY_MEMBER" | "ALREADY_EXISTS" | "EMAIL_TAKEN" | "SUB_ORGS_DISABLED" | "ORG_HAS_CHILDREN" | "BUILT_IN_GROUP" | "ROLE_IN_USE" | "RESOURCE_IN_USE" | "NOT_A_MEMBER" | "REVISION_NOT_REACHED" | "PLATFORM_ONLY" | "MFA_REQUIRED" | "PASSWORD_POLICY" | "INVALID_CREDENTIALS" | "MFA_CODE_REQUIRED" | "MFA_INVALID" | "EMAIL_NOT_VERIFIED" | "CSRF_FAILED" | "RATE_LIMITED" | "SIGNUP_CLOSED" | "CAPTCHA_FAILED" | "CAPTCHA_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENROLLED" | "INVITATION_INVALID" | "INVITATION_WRONG_EMAIL" | "API_KEY_POLICY" | "TOKEN_INVALID" | "PLAN_LIMIT_REACHED" | "PLAN_FEATURE_UNAVAILABLE" | "PLAN_DOWNGRADE_BLOCKED" | "UNKNOWN_PLAN" | "INSUFFICIENT_CREDITS" | "INVOICE_NOT_FOUND" | "INVOICE_NOT_OPEN" | "NOTHING_TO_INVOICE" | "JWT_MALFORMED" | "JWT_ALGORITHM_REFUSED" | "JWT_SIGNATURE_INVALID" | "JWT_EXPIRED" | "JWT_ISSUER_MISMATCH" | "JWT_AUDIENCE_MISMATCH" | "JWT_CLAIM_INVALID" | "JWT_KEY_UNKNOWN" | "JWKS_UNAVAILABLE" | "JWT_USER_UNKNOWN" | "JWT_EMAIL_TAKEN" | "EXTERNAL_ID_TAKEN" | "INTERNAL";
+        ErrorCode: "INVALID_MODEL" | "UNKNOWN_PERMISSION" | "PERMISSION_TYPE_MISMATCH" | "UNKNOWN_RESOURCE_TYPE" | "UNKNOWN_ROLE" | "ROLE_SCOPE_MISMATCH" | "INVALID_CHANGE" | "INVALID_CUSTOM_ROLE" | "LAST_OWNER" | "LAST_OWNED_ORG" | "CREATOR_ROLE_LOCKED" | "OWNER_REQUIRED" | "ESCALATION" | "RANK_TOO_LOW" | "OWNER_ROLE_NO_EXPIRY" | "SLOT_TAKEN" | "VALIDATION_FAILED" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ORG_NOT_FOUND" | "USER_NOT_FOUND" | "MEMBER_NOT_FOUND" | "RESOURCE_NOT_FOUND" | "GROUP_NOT_FOUND" | "BINDING_NOT_FOUND" | "ROLE_NOT_FOUND" | "ALREADY_MEMBER" | "ALREADY_EXISTS" | "EMAIL_TAKEN" | "SUB_ORGS_DISABLED" | "ORG_HAS_CHILDREN" | "BUILT_IN_GROUP" | "ROLE_IN_USE" | "RESOURCE_IN_USE" | "NOT_A_MEMBER" | "REVISION_NOT_REACHED" | "PLATFORM_ONLY" | "MFA_REQUIRED" | "PASSWORD_POLICY" | "POLICY_NOT_MET_BY_YOU" | "INVALID_CREDENTIALS" | "MFA_CODE_REQUIRED" | "MFA_INVALID" | "EMAIL_NOT_VERIFIED" | "CSRF_FAILED" | "RATE_LIMITED" | "SIGNUP_CLOSED" | "CAPTCHA_FAILED" | "CAPTCHA_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENROLLED" | "INVITATION_INVALID" | "INVITATION_WRONG_EMAIL" | "API_KEY_POLICY" | "TOKEN_INVALID" | "PLAN_LIMIT_REACHED" | "PLAN_FEATURE_UNAVAILABLE" | "PLAN_DOWNGRADE_BLOCKED" | "UNKNOWN_PLAN" | "INSUFFICIENT_CREDITS" | "INVOICE_NOT_FOUND" | "INVOICE_NOT_OPEN" | "NOTHING_TO_INVOICE" | "JWT_MALFORMED" | "JWT_ALGORITHM_REFUSED" | "JWT_SIGNATURE_INVALID" | "JWT_EXPIRED" | "JWT_ISSUER_MISMATCH" | "JWT_AUDIENCE_MISMATCH" | "JWT_CLAIM_INVALID" | "JWT_KEY_UNKNOWN" | "JWKS_UNAVAILABLE" | "JWT_USER_UNKNOWN" | "JWT_EMAIL_TAKEN" | "EXTERNAL_ID_TAKEN" | "INTERNAL";
         User: {
             /** Format: uuid */
             id: string;
             email: string;
             name: string;
             mfaEnabled: boolean;
+            /** @description The host product's id for the user (its tokens' `sub`), or null */
+            externalId: string | null;
             createdAt: string;
         };
         ApiKey: {
@@ -1379,6 +1405,11 @@ export interface components {
             singleRoleTeams: boolean;
             resourceAdminsGrantTeamAccess: boolean;
             createdAt: string;
+            /**
+             * @description How you belong to it: a member, inherited from an org above, or an external collaborator holding a role on one of its resources; null for the platform token
+             * @enum {string|null}
+             */
+            belonging?: "member" | "inherited" | "external" | null;
         };
         Member: {
             /** Format: uuid */
@@ -1405,11 +1436,6 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "expired";
             expiresAt: string;
-            /**
-             * @description How you belong to it: a member, inherited from an org above, or an external collaborator holding a role on one of its resources; null for the platform token
-             * @enum {string|null}
-             */
-            belonging?: "member" | "inherited" | "external" | null;
             createdAt: string;
         };
         SecurityPolicy: {
@@ -1495,6 +1521,13 @@ export interface components {
             actor: {
                 type: string;
                 id: string | null;
+                /**
+                 * @description How the actor authenticated: a session, an API key, a host token (JWT), or a platform token — acting as the user when `type` is user; null on entries older than this field
+                 * @enum {string|null}
+                 */
+                via: "session" | "api_key" | "host_token" | "platform" | null;
+                /** @description The credential that authenticated, when it has an id: the platform token, the API key */
+                credentialId: string | null;
             };
             action: string;
             target: {
@@ -1628,6 +1661,77 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    findUsers: {
+        parameters: {
+            query?: {
+                /** @description The host product's id for the user (its tokens' `sub`) */
+                externalId?: string;
+                email?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["User"][];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     createUser: {
         parameters: {
             query?: never;
@@ -1641,6 +1745,8 @@ export interface operations {
                     /** Format: email */
                     email: string;
                     name: string;
+                    /** @description The host product's id for the user (its tokens' `sub`) */
+                    externalId?: string;
                 };
             };
         };
@@ -1657,6 +1763,113 @@ export interface operations {
                         email: string;
                         name: string;
                         mfaEnabled: boolean;
+                        /** @description The host product's id for the user (its tokens' `sub`), or null */
+                        externalId: string | null;
+                        createdAt: string;
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upsertExternalUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The host product's id for the user (its tokens' `sub`) */
+                externalId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The user existed: brought up to date */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        email: string;
+                        name: string;
+                        mfaEnabled: boolean;
+                        /** @description The host product's id for the user (its tokens' `sub`), or null */
+                        externalId: string | null;
+                        createdAt: string;
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        email: string;
+                        name: string;
+                        mfaEnabled: boolean;
+                        /** @description The host product's id for the user (its tokens' `sub`), or null */
+                        externalId: string | null;
                         createdAt: string;
                         revision: number;
                     };
@@ -1872,6 +2085,8 @@ export interface operations {
             /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1958,6 +2173,8 @@ export interface operations {
             /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2042,6 +2259,8 @@ export interface operations {
             /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2085,8 +2304,6 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
                 };
             };
             /** @description Not authenticated */
@@ -2128,6 +2345,8 @@ export interface operations {
             /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2151,6 +2370,7 @@ export interface operations {
                     password: string;
                     totp?: string;
                     recoveryCode?: string;
+                    captcha?: string;
                 };
             };
         };
@@ -2173,8 +2393,6 @@ export interface operations {
             /** @description Invalid request */
             400: {
                 headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2220,6 +2438,8 @@ export interface operations {
             /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2259,8 +2479,6 @@ export interface operations {
                 };
             };
             /** @description Not authenticated */
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2345,8 +2563,6 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
             };
             /** @description Not found */
             404: {
@@ -2370,7 +2586,6 @@ export interface operations {
     };
     changePassword: {
         parameters: {
-                    captcha?: string;
             query?: never;
             header?: never;
             path?: never;
@@ -2438,8 +2653,6 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
@@ -3050,6 +3263,11 @@ export interface operations {
                         singleRoleTeams: boolean;
                         resourceAdminsGrantTeamAccess: boolean;
                         createdAt: string;
+                        /**
+                         * @description How you belong to it: a member, inherited from an org above, or an external collaborator holding a role on one of its resources; null for the platform token
+                         * @enum {string|null}
+                         */
+                        belonging?: "member" | "inherited" | "external" | null;
                         revision: number;
                     };
                 };
@@ -3263,11 +3481,6 @@ export interface operations {
                 };
             };
         };
-                        /**
-                         * @description How you belong to it: a member, inherited from an org above, or an external collaborator holding a role on one of its resources; null for the platform token
-                         * @enum {string|null}
-                         */
-                        belonging?: "member" | "inherited" | "external" | null;
         responses: {
             /** @description OK */
             200: {
@@ -3288,6 +3501,11 @@ export interface operations {
                         singleRoleTeams: boolean;
                         resourceAdminsGrantTeamAccess: boolean;
                         createdAt: string;
+                        /**
+                         * @description How you belong to it: a member, inherited from an org above, or an external collaborator holding a role on one of its resources; null for the platform token
+                         * @enum {string|null}
+                         */
+                        belonging?: "member" | "inherited" | "external" | null;
                         revision: number;
                     };
                 };
@@ -3376,6 +3594,11 @@ export interface operations {
                         singleRoleTeams: boolean;
                         resourceAdminsGrantTeamAccess: boolean;
                         createdAt: string;
+                        /**
+                         * @description How you belong to it: a member, inherited from an org above, or an external collaborator holding a role on one of its resources; null for the platform token
+                         * @enum {string|null}
+                         */
+                        belonging?: "member" | "inherited" | "external" | null;
                         revision: number;
                     };
                 };
@@ -3501,11 +3724,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                        /**
-                         * @description How you belong to it: a member, inherited from an org above, or an external collaborator holding a role on one of its resources; null for the platform token
-                         * @enum {string|null}
-                         */
-                        belonging?: "member" | "inherited" | "external" | null;
                 orgId: string;
             };
             cookie?: never;
@@ -3594,11 +3812,6 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description OK */
-                        /**
-                         * @description How you belong to it: a member, inherited from an org above, or an external collaborator holding a role on one of its resources; null for the platform token
-                         * @enum {string|null}
-                         */
-                        belonging?: "member" | "inherited" | "external" | null;
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3887,6 +4100,8 @@ export interface operations {
             /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3966,6 +4181,8 @@ export interface operations {
             /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4100,8 +4317,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
             /** @description Not found */
             404: {
                 headers: {
@@ -4123,6 +4338,8 @@ export interface operations {
             /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4181,8 +4398,6 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
                 };
             };
             /** @description Not found */
@@ -4206,6 +4421,8 @@ export interface operations {
             /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4338,8 +4555,6 @@ export interface operations {
                 };
             };
             /** @description Not found */
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4421,8 +4636,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
             /** @description Conflict */
             409: {
                 headers: {
