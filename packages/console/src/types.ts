@@ -15,8 +15,17 @@ export interface Model {
   label?: string
   resourceTypes: Record<
     string,
-    { parent: string; label: string; actions?: Record<string, string>; teamAccessSetting?: boolean }
+    {
+      parent: string
+      label: string
+      /** "Apps", "Repositories": always served (core's validate.ts fills it in). */
+      plural?: string
+      actions?: Record<string, string>
+      teamAccessSetting?: boolean
+    }
   >
+  /** The product's words for members, groups and roles (seed 002: Accounts, Roles, Access levels). */
+  terms?: Record<'member' | 'group' | 'role', { label: string; plural: string }>
   modules?: Record<string, { label: string }>
   slots?: Record<string, { label: string; multiple: boolean }>
   /** Seed 003: a team level (read / write / admin) per scope type → role. */

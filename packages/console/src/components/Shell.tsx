@@ -14,6 +14,7 @@ import type { ReactNode } from 'react'
 import { api } from '../api.ts'
 import { match, navigate, useLocation } from '../router.tsx'
 import { useSession } from '../session.tsx'
+import { orgHome, useWords } from '../words.ts'
 
 /** Current org from the path (/orgs/<id>/…), else the last one chosen. */
 export function useCurrentOrgId(): string | undefined {
@@ -33,6 +34,7 @@ export function Shell({ children }: { children: ReactNode }) {
   const { me, orgs } = useSession()
   const { path } = useLocation()
   const orgId = useCurrentOrgId()
+  const words = useWords()
   const go = (to: string) => {
     close()
     navigate(to)
@@ -104,7 +106,7 @@ export function Shell({ children }: { children: ReactNode }) {
             placeholder="Choose an organization"
             data={(orgs.data ?? []).map((o) => ({ value: o.id, label: orgName(o.id) }))}
             value={orgId ?? null}
-            onChange={(value) => value && go(`/orgs/${value}/apps`)}
+            onChange={(value) => value && go(orgHome(words, value))}
             allowDeselect={false}
             searchable
           />
@@ -118,7 +120,8 @@ export function Shell({ children }: { children: ReactNode }) {
           </Button>
           {orgId && (
             <>
-              {nav('Apps', `/orgs/${orgId}/apps`, <IconApps size={16} />)}
+              {/* The model's main list in its own words; none in a model without resource types. */}
+              {words.top && nav(words.top.plural, `/orgs/${orgId}/apps`, <IconApps size={16} />)}
               {nav('Organization settings', `/orgs/${orgId}/settings`, <IconSettings size={16} />)}
               {nav('Why can they?', `/orgs/${orgId}/explain`, <IconHelpCircle size={16} />)}
             </>

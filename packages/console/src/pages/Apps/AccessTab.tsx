@@ -21,6 +21,7 @@ import { Loaded } from '../../components/Page.tsx'
 import { attempt, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
 import { type Override, type Resource, roleLabel } from '../../types.ts'
+import { useWords } from '../../words.ts'
 
 type Access = Awaited<ReturnType<typeof loadAccess>>
 type Entry = Access['entries'][number]
@@ -42,6 +43,8 @@ export function AccessTab(props: {
 }) {
   const { orgId, app, channelType, canManage } = props
   const { model } = useSession()
+  const words = useWords()
+  const inner = words.childOf(app.type)
   const access = useAsync(() => loadAccess(orgId, app.id), [orgId, app.id])
   const [channelsFor, setChannelsFor] = useState<Entry | null>(null)
   const [roleFor, setRoleFor] = useState<Entry | null>(null)
@@ -88,80 +91,90 @@ export function AccessTab(props: {
         </Group>
       )}
       <Loaded state={access}>
-        {(data) => (
-          <Table.ScrollContainer minWidth={640}>
-            <Table striped aria-label="Access">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Email</Table.Th>
-                  <Table.Th>Role</Table.Th>
-                  <Table.Th>Granted at</Table.Th>
-                  <Table.Th>Actions</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {data.entries.map((entry) => {
-                  const who = entry.principal.email ?? entry.principal.name
-                  return (
-                    <Table.Tr key={entry.bindingId}>
-                      <Table.Td>
-                        <Group gap="xs">
-                          <Text size="sm">{who}</Text>
-                          {entry.principal.type === 'group' && <Badge variant="light">group</Badge>}
-                          {entry.inherited && (
-                            <Badge variant="outline" color="gray">
-                              from {entry.scope.type}
-                            </Badge>
-                          )}
-                        </Group>
-                      </Table.Td>
-                      <Table.Td>{roleLabel(model, entry.role)}</Table.Td>
-                      <Table.Td>{new Date(entry.grantedAt).toLocaleString()}</Table.Td>
-                      <Table.Td>
-                        <Group gap={4} wrap="nowrap">
-                          {channelType && (
-                            <Tooltip label="Channel permissions">
-                              <ActionIcon
-                                variant="subtle"
-                                aria-label={`Channel permissions for ${who}`}
-                                onClick={() => setChannelsFor(entry)}
-                              >
-                                <IconShield size={18} />
-                              </ActionIcon>
-                            </Tooltip>
-                          )}
-                          {canManage && !entry.inherited && (
-                            <>
-                              <Tooltip label="Edit role">
+        {(data) =>
+          data.entries.length === 0 ? (
+            <Alert title="Nobody has access yet">
+              {canManage
+                ? `Give a ${words.member.one} or a ${words.group.one} a ${words.role.one} on this ${words.resource(app.type)?.one ?? ''} with Add access.`
+                : `No ${words.member.one} or ${words.group.one} holds a ${words.role.one} here.`}
+            </Alert>
+          ) : (
+            <Table.ScrollContainer minWidth={640}>
+              <Table striped aria-label="Access">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>Email</Table.Th>
+                    <Table.Th>{words.role.label}</Table.Th>
+                    <Table.Th>Granted at</Table.Th>
+                    <Table.Th>Actions</Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {data.entries.map((entry) => {
+                    const who = entry.principal.email ?? entry.principal.name
+                    return (
+                      <Table.Tr key={entry.bindingId}>
+                        <Table.Td>
+                          <Group gap="xs">
+                            <Text size="sm">{who}</Text>
+                            {entry.principal.type === 'group' && (
+                              <Badge variant="light">{words.group.one}</Badge>
+                            )}
+                            {entry.inherited && (
+                              <Badge variant="outline" color="gray">
+                                from {words.scope(entry.scope.type)}
+                              </Badge>
+                            )}
+                          </Group>
+                        </Table.Td>
+                        <Table.Td>{roleLabel(model, entry.role)}</Table.Td>
+                        <Table.Td>{new Date(entry.grantedAt).toLocaleString()}</Table.Td>
+                        <Table.Td>
+                          <Group gap={4} wrap="nowrap">
+                            {channelType && (
+                              <Tooltip label={`${inner?.label} permissions`}>
                                 <ActionIcon
                                   variant="subtle"
-                                  aria-label={`Edit role of ${who}`}
-                                  onClick={() => setRoleFor(entry)}
+                                  aria-label={`${inner?.label} permissions for ${who}`}
+                                  onClick={() => setChannelsFor(entry)}
                                 >
-                                  <IconTool size={18} />
+                                  <IconShield size={18} />
                                 </ActionIcon>
                               </Tooltip>
-                              <Tooltip label="Remove">
-                                <ActionIcon
-                                  variant="subtle"
-                                  color="red"
-                                  aria-label={`Remove access of ${who}`}
-                                  onClick={() => remove(entry)}
-                                >
-                                  <IconTrash size={18} />
-                                </ActionIcon>
-                              </Tooltip>
-                            </>
-                          )}
-                        </Group>
-                      </Table.Td>
-                    </Table.Tr>
-                  )
-                })}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        )}
+                            )}
+                            {canManage && !entry.inherited && (
+                              <>
+                                <Tooltip label="Edit role">
+                                  <ActionIcon
+                                    variant="subtle"
+                                    aria-label={`Edit role of ${who}`}
+                                    onClick={() => setRoleFor(entry)}
+                                  >
+                                    <IconTool size={18} />
+                                  </ActionIcon>
+                                </Tooltip>
+                                <Tooltip label="Remove">
+                                  <ActionIcon
+                                    variant="subtle"
+                                    color="red"
+                                    aria-label={`Remove access of ${who}`}
+                                    onClick={() => remove(entry)}
+                                  >
+                                    <IconTrash size={18} />
+                                  </ActionIcon>
+                                </Tooltip>
+                              </>
+                            )}
+                          </Group>
+                        </Table.Td>
+                      </Table.Tr>
+                    )
+                  })}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
+          )
+        }
       </Loaded>
       {channelsFor && channelType && access.data && (
         <ChannelPermissionsModal
@@ -175,7 +188,11 @@ export function AccessTab(props: {
           onChanged={access.reload}
         />
       )}
-      <Modal opened={!!roleFor} onClose={() => setRoleFor(null)} title="Select an app role">
+      <Modal
+        opened={!!roleFor}
+        onClose={() => setRoleFor(null)}
+        title={`Select a ${words.resource(app.type)?.one ?? ''} ${words.role.one}`}
+      >
         {roleFor && (
           <RolePicker
             roles={appRoles}
@@ -240,11 +257,18 @@ export function RolePicker(props: {
   confirm: string
   onConfirm: (role: string) => Promise<void> | void
 }) {
+  const words = useWords()
   const [role, setRole] = useState<string | null>(props.initial ?? null)
   const [busy, setBusy] = useState(false)
   return (
     <Stack>
-      <Select label="Role" data={props.roles} value={role} onChange={setRole} allowDeselect={false} />
+      <Select
+        label={words.role.label}
+        data={props.roles}
+        value={role}
+        onChange={setRole}
+        allowDeselect={false}
+      />
       <Button
         disabled={!role}
         loading={busy}
@@ -267,6 +291,7 @@ function AddAccess(props: {
   onAdd: (principal: { type: 'user' | 'group'; id: string }, role: string) => Promise<void>
 }) {
   const { orgId } = props
+  const words = useWords()
   const candidates = useAsync(async () => {
     const [members, groups] = await Promise.all([
       must(api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId } } })),
@@ -276,17 +301,17 @@ function AddAccess(props: {
       ...members.items
         .filter((m) => m.userId && m.status === 'active')
         .map((m) => ({ value: `user:${m.userId}`, label: `${m.name} <${m.email}>` })),
-      ...groups.items.map((g) => ({ value: `group:${g.id}`, label: `Group: ${g.name}` })),
+      ...groups.items.map((g) => ({ value: `group:${g.id}`, label: `${words.group.label}: ${g.name}` })),
     ]
-  }, [orgId])
+  }, [orgId, words.group.label])
   const [who, setWho] = useState<string | null>(null)
   return (
     <Loaded state={candidates}>
       {(data) => (
         <Stack>
           <Select
-            label="Email or group"
-            placeholder="Search members and groups"
+            label={`Email or ${words.group.one}`}
+            placeholder={`Search ${words.member.many} and ${words.group.many}`}
             searchable
             data={data}
             value={who}
@@ -325,6 +350,9 @@ function ChannelPermissionsModal(props: {
 }) {
   const { orgId, app, channelType, entry, canManage } = props
   const { model } = useSession()
+  const words = useWords()
+  const outer = words.resource(app.type)?.one ?? ''
+  const inner = words.resource(channelType) ?? { label: '', plural: '', one: '', many: '' }
   const [overrides, setOverrides] = useState(props.overrides)
   const channels = useAsync(
     () =>
@@ -348,22 +376,25 @@ function ChannelPermissionsModal(props: {
     )?.effect ?? 'default'
   const who = entry.principal.email ?? entry.principal.name
   return (
-    <Modal opened onClose={props.onClose} title="Channel permissions" size="xl">
+    <Modal opened onClose={props.onClose} title={`${inner.label} permissions`} size="xl">
       <Stack>
         <Text size="sm">
-          {who} — app role <Badge variant="light">{roleLabel(model, entry.role)}</Badge>. Default inherits
-          from the app role; Allow or Deny overrides it on one channel.
+          {who} — {outer} {words.role.one} <Badge variant="light">{roleLabel(model, entry.role)}</Badge>.
+          Default inherits from the {outer} {words.role.one}; Allow or Deny overrides it on one {inner.one}.
         </Text>
         <Loaded state={channels}>
           {(data) =>
             data.items.length === 0 ? (
-              <Alert>This app has no channels yet.</Alert>
+              <Alert title={`No ${inner.many} yet`}>
+                This {outer} has no {inner.many}: add one on its {inner.plural} tab, then set permissions
+                here.
+              </Alert>
             ) : (
               <Table.ScrollContainer minWidth={600}>
-                <Table aria-label="Channel permissions">
+                <Table aria-label={`${inner.label} permissions`}>
                   <Table.Thead>
                     <Table.Tr>
-                      <Table.Th>Channel</Table.Th>
+                      <Table.Th>{inner.label}</Table.Th>
                       {permissions.map(([key, p]) => (
                         <Table.Th key={key}>{p.label}</Table.Th>
                       ))}

@@ -7,15 +7,17 @@ import { Loaded, Page } from '../../components/Page.tsx'
 import { attempt, useAsync, useChecks } from '../../hooks.ts'
 import { Link, navigate } from '../../router.tsx'
 import { useSession } from '../../session.tsx'
+import { type ResourceWord, wordsOf } from '../../words.ts'
 import { AccessTab } from './AccessTab.tsx'
-import { appType } from './Apps.tsx'
 
 export function AppDetail({ orgId, appId, tab }: { orgId: string; appId: string; tab: string }) {
   const { model } = useSession()
-  const { type: appTypeKey, label } = appType(model)
-  const channelEntry = Object.entries(model?.resourceTypes ?? {}).find(([, def]) => def.parent === appTypeKey)
-  const channelType = channelEntry?.[0]
-  const channelLabel = channelEntry?.[1].label ?? 'Channel'
+  const words = wordsOf(model)
+  const appTypeKey = words.top?.type ?? ''
+  const inner = words.childOf(appTypeKey)
+  const channelType = inner?.type
+  // Without an inner type (projects, repositories) the Access tab is all there is.
+  const current = !channelType && tab === 'channels' ? 'access' : tab
   const app = useAsync(
     () => must(api.GET('/v1/orgs/{orgId}/resources/{id}', { params: { path: { orgId, id: appId } } })),
     [orgId, appId],
@@ -46,28 +48,31 @@ export function AppDetail({ orgId, appId, tab }: { orgId: string; appId: string;
         <Page
           title={
             <>
-              <Link to={`/orgs/${orgId}/apps`}>{label}s</Link> / {resource.name}
+              <Link to={`/orgs/${orgId}/apps`}>{words.top?.plural}</Link> / {resource.name}
             </>
           }
         >
-          <Tabs value={tab} onChange={(value) => value && navigate(`/orgs/${orgId}/apps/${appId}/${value}`)}>
+          <Tabs
+            value={current}
+            onChange={(value) => value && navigate(`/orgs/${orgId}/apps/${appId}/${value}`)}
+          >
             <Tabs.List>
-              {channelType && <Tabs.Tab value="channels">{channelLabel}s</Tabs.Tab>}
+              {inner && <Tabs.Tab value="channels">{inner.plural}</Tabs.Tab>}
               {can('org.read_access') && <Tabs.Tab value="access">Access</Tabs.Tab>}
             </Tabs.List>
             <Tabs.Panel value="channels" pt="md">
-              {channelType && (
+              {inner && (
                 <Channels
                   orgId={orgId}
                   appId={appId}
-                  type={channelType}
-                  label={channelLabel}
+                  inner={inner}
+                  parent={words.top?.one ?? ''}
                   canCreate={!!createChannel && can(createChannel)}
                 />
               )}
             </Tabs.Panel>
             <Tabs.Panel value="access" pt="md">
-              {tab === 'access' && (
+              {current === 'access' && (
                 <AccessTab
                   orgId={orgId}
                   app={resource}
@@ -84,8 +89,15 @@ export function AppDetail({ orgId, appId, tab }: { orgId: string; appId: string;
   )
 }
 
-function Channels(props: { orgId: string; appId: string; type: string; label: string; canCreate: boolean }) {
-  const { orgId, appId, type, label, canCreate } = props
+function Channels(props: {
+  orgId: string
+  appId: string
+  inner: ResourceWord
+  parent: string
+  canCreate: boolean
+}) {
+  const { orgId, appId, inner, canCreate } = props
+  const { type, label } = inner
   const channels = useAsync(
     () =>
       must(
@@ -105,16 +117,20 @@ function Channels(props: { orgId: string; appId: string; type: string; label: st
       {canCreate && (
         <Group>
           <Button leftSection={<IconPlus size={16} />} onClick={open}>
-            New {label.toLowerCase()}
+            New {inner.one}
           </Button>
         </Group>
       )}
       <Loaded state={channels}>
         {(data) =>
           data.items.length === 0 ? (
-            <Alert>No {label.toLowerCase()}s yet.</Alert>
+            <Alert title={`No ${inner.many} yet`}>
+              {canCreate
+                ? `Create the first with New ${inner.one}.`
+                : `This ${props.parent} has no ${inner.many}; someone who manages it can add them.`}
+            </Alert>
           ) : (
-            <Table striped>
+            <Table striped aria-label={inner.plural}>
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>Name</Table.Th>
@@ -140,7 +156,7 @@ function Channels(props: { orgId: string; appId: string; type: string; label: st
           )
         }
       </Loaded>
-      <Modal opened={opened} onClose={close} title={`New ${label.toLowerCase()}`}>
+      <Modal opened={opened} onClose={close} title={`New ${inner.one}`}>
         <form
           onSubmit={form.onSubmit(async (values) => {
             const ok = await attempt(
@@ -163,7 +179,7 @@ function Channels(props: { orgId: string; appId: string; type: string; label: st
           <Stack>
             <TextInput label="Name" required data-autofocus {...form.getInputProps('name')} />
             <Text size="xs" c="dimmed">
-              Access to it follows the app's roles until you override it per person or group.
+              Access to it follows the {props.parent}'s roles until you override it per person or group.
             </Text>
             <Button type="submit">Create</Button>
           </Stack>

@@ -2,60 +2,79 @@ import { Alert, Button, Group, Modal, Stack, Table, Text, TextInput } from '@man
 import { useForm } from '@mantine/form'
 import { useDisclosure } from '@mantine/hooks'
 import { IconPlus } from '@tabler/icons-react'
+import { useEffect } from 'react'
 import { api, must } from '../../api.ts'
 import { Loaded, Page } from '../../components/Page.tsx'
 import { attempt, useAsync, useOrgPermissions } from '../../hooks.ts'
 import { Link, navigate } from '../../router.tsx'
 import { useSession } from '../../session.tsx'
+import { orgHome, wordsOf } from '../../words.ts'
 
-/** The model's top resource type below the org ("app" in capgo): the console's Apps list. */
-/** The model's label in the plural: "Apps", "Repositories". */
-const plural = (label: string) => (/[^aeiou]y$/i.test(label) ? `${label.slice(0, -1)}ies` : `${label}s`)
-
+/** The model's top resource type below the org ("app" in capgo): the console's main list (words.ts). */
 export function appType(model: ReturnType<typeof useSession>['model']): { type: string; label: string } {
-  const entry = Object.entries(model?.resourceTypes ?? {}).find(([, def]) => def.parent === 'org')
-  return { type: entry?.[0] ?? 'app', label: entry?.[1].label ?? 'App' }
+  const top = wordsOf(model).top
+  return { type: top?.type ?? '', label: top?.label ?? '' }
 }
 
 export function Apps({ orgId }: { orgId: string }) {
   const { model } = useSession()
-  const { type, label } = appType(model)
+  const words = wordsOf(model)
+  const { type, label, plural, one, many } = words.top ?? {
+    type: '',
+    label: '',
+    plural: '',
+    one: '',
+    many: '',
+  }
+  const inner = words.childOf(type)
+  // A model without resource types (seed 004) has no such list: its orgs open on their members.
+  const none = !!model && !words.top
+  const home = orgHome(words, orgId)
+  useEffect(() => {
+    if (none) navigate(home, true)
+  }, [none, home])
   const createPermission = model?.resourceTypes[type]?.actions?.create ?? 'org.create_app'
   const can = useOrgPermissions(orgId, [createPermission])
   const apps = useAsync(
-    () =>
-      must(
-        api.GET('/v1/orgs/{orgId}/resources', { params: { path: { orgId }, query: { type, limit: 200 } } }),
-      ),
+    async () =>
+      type
+        ? (
+            await must(
+              api.GET('/v1/orgs/{orgId}/resources', {
+                params: { path: { orgId }, query: { type, limit: 200 } },
+              }),
+            )
+          ).items
+        : undefined, // the model still loading: a loader, not an empty list
     [orgId, type],
   )
   const [opened, { open, close }] = useDisclosure()
   const form = useForm({
     initialValues: { name: '' },
-    validate: { name: (v) => (v.trim() ? null : `Name the ${label.toLowerCase()}`) },
+    validate: { name: (v) => (v.trim() ? null : `Name the ${one}`) },
   })
   return (
     <Page
-      title={plural(label)}
+      title={plural}
       actions={
         can.data?.[createPermission] && (
           <Button leftSection={<IconPlus size={16} />} onClick={open}>
-            New {label.toLowerCase()}
+            New {one}
           </Button>
         )
       }
     >
       <Loaded state={apps}>
-        {(data) =>
-          data.items.length === 0 ? (
-            <Alert>
+        {(items) =>
+          items.length === 0 ? (
+            <Alert title={`No ${many} yet`}>
               {can.data?.[createPermission]
-                ? `No ${plural(label).toLowerCase()} yet.`
-                : `No ${plural(label).toLowerCase()} you can open here.`}
+                ? `Create the first with New ${one}.`
+                : `No ${one} here is open to you; an administrator can give you access.`}
             </Alert>
           ) : (
             <Table.ScrollContainer minWidth={400}>
-              <Table striped highlightOnHover>
+              <Table striped highlightOnHover aria-label={plural}>
                 <Table.Thead>
                   <Table.Tr>
                     <Table.Th>Name</Table.Th>
@@ -64,7 +83,7 @@ export function Apps({ orgId }: { orgId: string }) {
                   </Table.Tr>
                 </Table.Thead>
                 <Table.Tbody>
-                  {data.items.map((app) => (
+                  {items.map((app) => (
                     <Table.Tr key={app.id}>
                       <Table.Td>
                         <Link to={`/orgs/${orgId}/apps/${app.id}`}>{app.name}</Link>
@@ -72,7 +91,7 @@ export function Apps({ orgId }: { orgId: string }) {
                       <Table.Td>{new Date(app.createdAt).toLocaleDateString()}</Table.Td>
                       <Table.Td>
                         <Group gap="xs">
-                          <Link to={`/orgs/${orgId}/apps/${app.id}/channels`}>Channels</Link>
+                          {inner && <Link to={`/orgs/${orgId}/apps/${app.id}/channels`}>{inner.plural}</Link>}
                           <Link to={`/orgs/${orgId}/apps/${app.id}/access`}>Access</Link>
                         </Group>
                       </Table.Td>
@@ -84,7 +103,7 @@ export function Apps({ orgId }: { orgId: string }) {
           )
         }
       </Loaded>
-      <Modal opened={opened} onClose={close} title={`New ${label.toLowerCase()}`}>
+      <Modal opened={opened} onClose={close} title={`New ${one}`}>
         <form
           onSubmit={form.onSubmit(async (values) => {
             let id = ''
@@ -108,7 +127,9 @@ export function Apps({ orgId }: { orgId: string }) {
           <Stack>
             <TextInput label="Name" required data-autofocus {...form.getInputProps('name')} />
             <Text size="xs" c="dimmed">
-              You can add channels and grant access once it exists.
+              {inner
+                ? `You can add ${inner.many} and grant access once it exists.`
+                : 'You can grant access once it exists.'}
             </Text>
             <Button type="submit">Create</Button>
           </Stack>
