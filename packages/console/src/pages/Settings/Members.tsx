@@ -32,8 +32,8 @@ import { Loaded } from '../../components/Page.tsx'
 import { attempt, type Can, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
 import { type Member, type Role, roleLabel } from '../../types.ts'
+import { useWords } from '../../words.ts'
 import { RolePicker } from '../Apps/AccessTab.tsx'
-import { appType } from '../Apps/Apps.tsx'
 import { RoleSetChoice, severalSlots } from './RoleSet.tsx'
 
 const initials = (name: string) =>
@@ -47,6 +47,9 @@ const initials = (name: string) =>
 /** Seed 001's Members tab: sorted by role priority (the server's order), Active / Pending, search. */
 export function Members({ orgId, can }: { orgId: string; can: Can }) {
   const { model, me } = useSession()
+  const words = useWords()
+  const { top, member } = words
+  const inner = words.childOf(top?.type)
   const members = useAsync(
     () => must(api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId } } })),
     [orgId],
@@ -71,8 +74,9 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
       title: 'Confirm Delete',
       children: (
         <Text size="sm">
-          Remove {member.name} ({member.email}) from the organization? This revokes all their access to it,
-          its apps and channels immediately. This action is not reversible.
+          Remove {member.name} ({member.email}) from the organization? This revokes all their access to it
+          {top && `, its ${top.many}${inner ? ` and ${inner.many}` : ''}`} immediately. This action is not
+          reversible.
         </Text>
       ),
       labels: { confirm: 'Delete', cancel: 'Cancel' },
@@ -115,11 +119,13 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
     })
 
   const q = search.trim().toLowerCase()
+  const matches = (m: Member) => !q || m.name.toLowerCase().includes(q) || m.email.toLowerCase().includes(q)
+  const noneShown = !!members.data && !members.data.items.some(matches)
   return (
     <Stack>
       <Group justify="space-between">
         <TextInput
-          aria-label="Search members"
+          aria-label={`Search ${member.many}`}
           placeholder="Search by name or email"
           leftSection={<IconSearch size={16} />}
           value={search}
@@ -136,136 +142,145 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
       <Loaded state={members}>
         {(data) => (
           <Table.ScrollContainer minWidth={640}>
-            <Table striped highlightOnHover aria-label="Members">
+            <Table striped highlightOnHover aria-label={member.plural}>
               <Table.Thead>
                 <Table.Tr>
-                  <Table.Th>Member</Table.Th>
+                  <Table.Th>{member.label}</Table.Th>
                   <Table.Th>Role</Table.Th>
                   <Table.Th>Actions</Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {data.items
-                  .filter((m) => !q || m.name.toLowerCase().includes(q) || m.email.toLowerCase().includes(q))
-                  .map((m) => (
-                    <Table.Tr key={m.userId ?? m.invitationId ?? m.email} data-email={m.email}>
-                      <Table.Td>
-                        <Group gap="sm" wrap="nowrap">
-                          <Avatar color="indigo" radius="xl" aria-hidden>
-                            {initials(m.name || m.email)}
-                          </Avatar>
-                          <div>
-                            <Text size="sm" fw={500}>
-                              {m.name || m.email}
-                              {m.userId === me?.id && ' (you)'}
-                            </Text>
-                            <Text size="xs" c="dimmed">
-                              {m.email}
-                            </Text>
-                          </div>
-                        </Group>
-                      </Table.Td>
-                      <Table.Td>
-                        <Group gap="xs">
-                          <Text size="sm">{m.roles.map((r) => roleLabel(model, r)).join(', ') || '—'}</Text>
-                          {m.status === 'active' ? (
-                            <Badge color="green" variant="light">
-                              Active
+                {data.items.filter(matches).map((m) => (
+                  <Table.Tr key={m.userId ?? m.invitationId ?? m.email} data-email={m.email}>
+                    <Table.Td>
+                      <Group gap="sm" wrap="nowrap">
+                        <Avatar color="indigo" radius="xl" aria-hidden>
+                          {initials(m.name || m.email)}
+                        </Avatar>
+                        <div>
+                          <Text size="sm" fw={500}>
+                            {m.name || m.email}
+                            {m.userId === me?.id && ' (you)'}
+                          </Text>
+                          <Text size="xs" c="dimmed">
+                            {m.email}
+                          </Text>
+                        </div>
+                      </Group>
+                    </Table.Td>
+                    <Table.Td>
+                      <Group gap="xs">
+                        <Text size="sm">{m.roles.map((r) => roleLabel(model, r)).join(', ') || '—'}</Text>
+                        {m.status === 'active' ? (
+                          <Badge color="green" variant="light">
+                            Active
+                          </Badge>
+                        ) : (
+                          <Badge color="orange">Pending</Badge>
+                        )}
+                        {m.source !== 'direct' && (
+                          <Tooltip
+                            label={
+                              m.source === 'inherited'
+                                ? `A ${member.one} through a parent organization`
+                                : `Holds access to ${top?.many ?? 'resources'} here without being a ${member.one}`
+                            }
+                          >
+                            <Badge color="gray" variant="outline">
+                              {m.source}
                             </Badge>
-                          ) : (
-                            <Badge color="orange">Pending</Badge>
-                          )}
-                          {m.source !== 'direct' && (
-                            <Tooltip
-                              label={
-                                m.source === 'inherited'
-                                  ? 'A member through a parent organization'
-                                  : `Holds access to ${appType(model).label.toLowerCase()}s here without being a member`
-                              }
-                            >
-                              <Badge color="gray" variant="outline">
-                                {m.source}
-                              </Badge>
+                          </Tooltip>
+                        )}
+                      </Group>
+                    </Table.Td>
+                    <Table.Td>
+                      <Group gap={4} wrap="nowrap">
+                        {m.status === 'active' && m.source === 'direct' && canEdit && (
+                          <>
+                            <Tooltip label="Edit role">
+                              <ActionIcon
+                                variant="subtle"
+                                aria-label={`Edit role of ${m.email}`}
+                                onClick={() => setEditing(m)}
+                              >
+                                <IconTool size={18} />
+                              </ActionIcon>
                             </Tooltip>
-                          )}
-                        </Group>
-                      </Table.Td>
-                      <Table.Td>
-                        <Group gap={4} wrap="nowrap">
-                          {m.status === 'active' && m.source === 'direct' && canEdit && (
-                            <>
-                              <Tooltip label="Edit role">
+                            {top && (
+                              <Tooltip label={`${top.label} access`}>
                                 <ActionIcon
                                   variant="subtle"
-                                  aria-label={`Edit role of ${m.email}`}
-                                  onClick={() => setEditing(m)}
-                                >
-                                  <IconTool size={18} />
-                                </ActionIcon>
-                              </Tooltip>
-                              <Tooltip label="App access">
-                                <ActionIcon
-                                  variant="subtle"
-                                  aria-label={`App access of ${m.email}`}
+                                  aria-label={`${top.label} access of ${m.email}`}
                                   onClick={() => setAppAccessFor(m)}
                                 >
                                   <IconShield size={18} />
                                 </ActionIcon>
                               </Tooltip>
-                              <Tooltip label="Remove">
-                                <ActionIcon
-                                  variant="subtle"
-                                  color="red"
-                                  aria-label={`Remove ${m.email}`}
-                                  onClick={() => remove(m)}
-                                >
-                                  <IconTrash size={18} />
-                                </ActionIcon>
-                              </Tooltip>
-                            </>
-                          )}
-                          {m.status === 'pending' && m.invitationId && canInvite && (
-                            <>
-                              <Tooltip label="Resend invitation">
-                                <ActionIcon
-                                  variant="subtle"
-                                  aria-label={`Resend invitation to ${m.email}`}
-                                  onClick={() =>
-                                    attempt(
-                                      () =>
-                                        must(
-                                          api.POST('/v1/orgs/{orgId}/invitations/{id}/resend', {
-                                            params: { path: { orgId, id: m.invitationId! } },
-                                          }),
-                                        ),
-                                      'Invitation sent again',
-                                    )
-                                  }
-                                >
-                                  <IconMailForward size={18} />
-                                </ActionIcon>
-                              </Tooltip>
-                              <Tooltip label="Revoke invitation">
-                                <ActionIcon
-                                  variant="subtle"
-                                  color="red"
-                                  aria-label={`Revoke invitation to ${m.email}`}
-                                  onClick={() => revoke(m)}
-                                >
-                                  <IconX size={18} />
-                                </ActionIcon>
-                              </Tooltip>
-                            </>
-                          )}
-                        </Group>
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
+                            )}
+                            <Tooltip label="Remove">
+                              <ActionIcon
+                                variant="subtle"
+                                color="red"
+                                aria-label={`Remove ${m.email}`}
+                                onClick={() => remove(m)}
+                              >
+                                <IconTrash size={18} />
+                              </ActionIcon>
+                            </Tooltip>
+                          </>
+                        )}
+                        {m.status === 'pending' && m.invitationId && canInvite && (
+                          <>
+                            <Tooltip label="Resend invitation">
+                              <ActionIcon
+                                variant="subtle"
+                                aria-label={`Resend invitation to ${m.email}`}
+                                onClick={() =>
+                                  attempt(
+                                    () =>
+                                      must(
+                                        api.POST('/v1/orgs/{orgId}/invitations/{id}/resend', {
+                                          params: { path: { orgId, id: m.invitationId! } },
+                                        }),
+                                      ),
+                                    'Invitation sent again',
+                                  )
+                                }
+                              >
+                                <IconMailForward size={18} />
+                              </ActionIcon>
+                            </Tooltip>
+                            <Tooltip label="Revoke invitation">
+                              <ActionIcon
+                                variant="subtle"
+                                color="red"
+                                aria-label={`Revoke invitation to ${m.email}`}
+                                onClick={() => revoke(m)}
+                              >
+                                <IconX size={18} />
+                              </ActionIcon>
+                            </Tooltip>
+                          </>
+                        )}
+                      </Group>
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
               </Table.Tbody>
             </Table>
           </Table.ScrollContainer>
         )}
       </Loaded>
+      {noneShown && (
+        <Alert title={q ? `No ${member.many} match “${search.trim()}”` : `No ${member.many} yet`}>
+          {q
+            ? 'Search by another name or email.'
+            : canInvite
+              ? `Invite the first with Add.`
+              : `Nobody belongs to this organization yet.`}
+        </Alert>
+      )}
       <Modal opened={choosingRole} onClose={() => setChoosingRole(false)} title="Select a role">
         <Loaded state={roles}>
           {(list) => (
@@ -280,7 +295,7 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
           )}
         </Loaded>
       </Modal>
-      <Modal opened={!!inviteRole} onClose={() => setInviteRole(null)} title="Invite a member">
+      <Modal opened={!!inviteRole} onClose={() => setInviteRole(null)} title={`Invite a ${member.one}`}>
         {inviteRole && (
           <InviteForm
             orgId={orgId}
@@ -326,7 +341,7 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
           </Loaded>
         )}
       </Modal>
-      <Modal opened={!!appAccessFor} onClose={() => setAppAccessFor(null)} title="App access">
+      <Modal opened={!!appAccessFor} onClose={() => setAppAccessFor(null)} title={`${top?.label} access`}>
         {appAccessFor && (
           <AppAccess orgId={orgId} member={appAccessFor} onDone={() => setAppAccessFor(null)} />
         )}
@@ -429,7 +444,8 @@ function InviteForm({ orgId, role, onSent }: { orgId: string; role: string; onSe
 /** The member's app-level roles: pick an app, pick an app role, Assign (seed 001's Access Control modal). */
 function AppAccess({ orgId, member, onDone }: { orgId: string; member: Member; onDone: () => void }) {
   const { model } = useSession()
-  const { type } = appType(model)
+  const words = useWords()
+  const { type, label, many } = words.top ?? { type: '', label: '', many: '' }
   const apps = useAsync(
     () =>
       must(
@@ -448,9 +464,10 @@ function AppAccess({ orgId, member, onDone }: { orgId: string; member: Member; o
         <Stack>
           <Text size="sm">{member.email}</Text>
           <Select
-            label="App"
+            label={label}
             searchable
-            placeholder="Search apps"
+            placeholder={`Search ${many}`}
+            nothingFoundMessage={`No ${many} yet`}
             data={data.items.map((a) => ({ value: a.id, label: a.name }))}
             value={appId}
             onChange={setAppId}
@@ -468,7 +485,7 @@ function AppAccess({ orgId, member, onDone }: { orgId: string; member: Member; o
                       body: { principal: { type: 'user', id: member.userId! }, role, resourceId: appId },
                     }),
                   ),
-                'App role assigned',
+                `${label} ${words.role.one} assigned`,
               )
               if (ok) onDone()
             }}
