@@ -250,6 +250,22 @@ const ROWS: Row[] = [
     }),
   },
   {
+    route: 'PATCH /v1/orgs/{orgId}/bindings/{id}',
+    expect: e(200, 200, 404, 403, 200, 404),
+    call: async (w, s) => {
+      const made = await s.platform.post(`/v1/orgs/${w.orgId}/bindings`, {
+        principal: { type: 'user', id: await s.user(`R${next()}`) },
+        role: 'app_reader',
+        resourceId: w.appId,
+      })
+      return {
+        method: 'PATCH',
+        path: `/v1/orgs/${w.orgId}/bindings/${made.body.id}`,
+        body: { role: 'app_uploader' },
+      }
+    },
+  },
+  {
     route: 'DELETE /v1/orgs/{orgId}/bindings/{id}',
     expect: e(200, 200, 404, 403, 200, 404),
     call: async (w, s) => {

@@ -69,6 +69,35 @@ export const bindingRoutes: RouteModule = (app, ctx) => {
   )
   app.openapi(
     createRoute({
+      method: 'patch',
+      path: '/v1/orgs/{orgId}/bindings/{id}',
+      tags,
+      operationId: 'updateBinding',
+      summary: "Change a binding's role",
+      description:
+        'Change the role of a binding in place, in one write, under the rules of a revoke and a grant',
+      request: { params: IdParams, ...body(z.object({ role: z.string().min(1) }).strict()) },
+      responses: { 200: json(withRevision(Binding.shape)), ...errorResponses },
+    }),
+    async (c) => {
+      const { orgId, id } = c.req.valid('param')
+      return c.json(
+        written(
+          await bindings.updateBindingRole(
+            ctx,
+            c.get('actor'),
+            c.get('meta'),
+            orgId,
+            id,
+            c.req.valid('json'),
+          ),
+        ),
+        200,
+      )
+    },
+  )
+  app.openapi(
+    createRoute({
       method: 'delete',
       path: '/v1/orgs/{orgId}/bindings/{id}',
       tags,

@@ -22,6 +22,7 @@ import {
 } from './context.ts'
 import { teamRoleAt } from './groups.ts'
 import { orgRole } from './members.ts'
+import { guardOwners } from './owners.ts'
 import { manageAccessTarget, visibleResource } from './resources.ts'
 
 export interface BindingView {
@@ -113,6 +114,79 @@ async function assertMayGiveTeamAccess(
 }
 
 /**
+ * The role a binding will name, checked against the model: a role of the model or the org that binds at the
+ * scope's type, or (null) the teams preset's `team` role, which only a group holds.
+ */
+function resolveGrant(
+  ctx: Ctx,
+  orgId: string,
+  principal: PrincipalRef,
+  key: string,
+  scope: Target,
+): RoleHandle | null {
+  if (key !== TEAM_ROLE) return orgRole(ctx, orgId, key, scope.type)
+  if (principal.type !== 'group')
+    throw new OrgkitError('VALIDATION_FAILED', `only a group can hold "${TEAM_ROLE}"`, { field: 'role' })
+  if (!ctx.model.teamLevels) {
+    throw new OrgkitError('VALIDATION_FAILED', `model "${ctx.model.name}" has no team levels: bind a role`, {
+      field: 'role',
+    })
+  }
+  return null
+}
+
+/**
+ * A team binding gives each member the team's role or their own (SPEC 1.3): every one of those must be a
+ * role the actor may grant here, owner roles included.
+ */
+async function assertCanGiveTeamLevels(
+  ctx: Ctx,
+  tx: Executor,
+  orgId: string,
+  group: { id: string; role: string | null },
+  scope: Target,
+  facts: rules.ActorFacts,
+) {
+  const memberRoles = await groups.membersOfGroups(tx, [group.id])
+  for (const key of new Set([group.role, ...memberRoles.map((m) => m.member_role)])) {
+    if (key === null) continue
+    const resolved = teamRoleAt(ctx, orgId, key, scope.type)
+    if (!resolved)
+      throw new OrgkitError('UNKNOWN_ROLE', `"${key}" means no role at ${scope.type}`, { field: 'role' })
+    rules.assertCanChangeRole(ctx.model, facts, null, resolved)
+  }
+}
+
+/** One role per single slot: the principal's other bindings at the scope, `except` the one being changed. */
+async function assertSlotAllows(
+  ctx: Ctx,
+  tx: Executor,
+  orgId: string,
+  principal: PrincipalRef,
+  scope: Target,
+  key: string,
+  role: RoleHandle | null,
+  except?: string,
+) {
+  const held = (
+    await bindings.listBindings(tx, {
+      orgIds: [orgId],
+      ...(principal.type === 'user' ? { userId: principal.id } : { groupId: principal.id }),
+      ...(scope.type === ORG ? { orgScopeOnly: true } : { resourceIds: [scope.id] }),
+    })
+  ).filter((b) => b.id !== except)
+  if (held.some((b) => b.role === key)) {
+    throw new OrgkitError('ALREADY_EXISTS', `already holds "${key}" here`, { role: key })
+  }
+  if (role) {
+    const sameSlot = held
+      .filter((b) => ctx.engine.authorizer.role(b.role, orgId)?.slot === role.slot)
+      .map((b) => b.role)
+    rules.assertSlotFree(ctx.model, role.slot, sameSlot, role.key)
+  }
+}
+
+/**
  * Grants a role to a user or group at the org or on a resource. A user bound on a resource without being
  * a member becomes an external account (seed 002); org roles need a membership.
  */
@@ -138,19 +212,8 @@ export async function createBinding(
       throw new OrgkitError('VALIDATION_FAILED', 'expiresAt must be in the future', { field: 'expiresAt' })
     }
     const facts = actorFacts(ctx, actor, scope)
-    let role: RoleHandle | null = null
-    if (input.role === TEAM_ROLE) {
-      if (input.principal.type !== 'group')
-        throw new OrgkitError('VALIDATION_FAILED', `only a group can hold "${TEAM_ROLE}"`, { field: 'role' })
-      if (!ctx.model.teamLevels) {
-        throw new OrgkitError(
-          'VALIDATION_FAILED',
-          `model "${ctx.model.name}" has no team levels: bind a role`,
-          { field: 'role' },
-        )
-      }
-    } else {
-      role = orgRole(ctx, orgId, input.role, scope.type)
+    const role = resolveGrant(ctx, orgId, input.principal, input.role, scope)
+    if (role) {
       rules.assertOwnerRoleHasNoExpiry(ctx.model, role.key, expiresAt?.getTime())
       rules.assertCanChangeRole(ctx.model, facts, null, role)
     }
@@ -167,35 +230,9 @@ export async function createBinding(
     } else {
       const group = await groups.findGroup(work.tx, orgId, input.principal.id)
       if (!group) throw new OrgkitError('GROUP_NOT_FOUND', 'no such group', { groupId: input.principal.id })
-      if (role === null) {
-        // A team binding gives each member the team's role or their own (SPEC 1.3): every one of those
-        // must be a role the actor may grant here, owner roles included.
-        const memberRoles = await groups.membersOfGroups(work.tx, [group.id])
-        for (const key of new Set([group.role, ...memberRoles.map((m) => m.member_role)])) {
-          if (key === null) continue
-          const resolved = teamRoleAt(ctx, orgId, key, scope.type)
-          if (!resolved)
-            throw new OrgkitError('UNKNOWN_ROLE', `"${key}" means no role at ${scope.type}`, {
-              field: 'role',
-            })
-          rules.assertCanChangeRole(ctx.model, facts, null, resolved)
-        }
-      }
+      if (role === null) await assertCanGiveTeamLevels(ctx, work.tx, orgId, group, scope, facts)
     }
-    const held = await bindings.listBindings(work.tx, {
-      orgIds: [orgId],
-      ...(input.principal.type === 'user' ? { userId: input.principal.id } : { groupId: input.principal.id }),
-      ...(scope.type === ORG ? { orgScopeOnly: true } : { resourceIds: [scope.id] }),
-    })
-    if (held.some((b) => b.role === input.role)) {
-      throw new OrgkitError('ALREADY_EXISTS', `already holds "${input.role}" here`, { role: input.role })
-    }
-    if (role) {
-      const sameSlot = held
-        .filter((b) => ctx.engine.authorizer.role(b.role, orgId)?.slot === role.slot)
-        .map((b) => b.role)
-      rules.assertSlotFree(ctx.model, role.slot, sameSlot, role.key)
-    }
+    await assertSlotAllows(ctx, work.tx, orgId, input.principal, scope, input.role, role)
     const row = work.apply(
       await bindings.insertBinding(work.tx, {
         id: randomUUID(),
@@ -239,23 +276,13 @@ export async function deleteBinding(ctx: Ctx, actor: Actor, meta: RequestMeta, o
     const org = await orgs.lockOrg(work.tx, orgId)
     const row = await bindings.findBinding(work.tx, orgId, id)
     if (!row || !org) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
-    if (row.user_id && row.scope_type === ORG) {
+    if (row.user_id && row.scope_type === ORG)
       rules.assertNotCreatorsRole({ creatorId: org.creator_id }, facts.id, row.user_id)
-      const rest = await bindings.listBindings(work.tx, {
-        orgIds: [orgId],
-        userId: row.user_id,
-        orgScopeOnly: true,
-      })
-      const owners = await members.activeOwnerIds(work.tx, orgId, ctx.model.org.ownerRoles)
-      rules.assertKeepsOwner(
-        ctx.model,
-        owners,
-        row.user_id,
-        rest.filter((b) => b.id !== id).map((b) => b.role),
-      )
-    }
+    // A user's owner role or a group's (the Owners team's): the org keeps an owner either way.
+    const owners = row.scope_type === ORG ? await guardOwners(ctx, work.tx, orgId) : null
     if (row.scope_type === ORG) await work.watchOwners(orgId)
     work.apply(await bindings.deleteBindings(work.tx, [id]))
+    await owners?.after(row.user_id)
     work.audit({
       orgId,
       action: 'binding.deleted',
@@ -264,5 +291,50 @@ export async function deleteBinding(ctx: Ctx, actor: Actor, meta: RequestMeta, o
       before: toBindingView(row),
     })
     return null
+  })
+}
+
+/**
+ * Changes a binding's role in place (seed 001's wrench on the Access tab): one write, so there is never a
+ * moment with two roles or none, under every rule a revoke and a grant would meet — rank on both sides,
+ * owner roles need an owner, the creator's role, the last owner, one role per slot, the role's scope, and
+ * who may give teams access. Same id, principal, scope and expiry; one `binding.updated` entry.
+ */
+export async function updateBindingRole(
+  ctx: Ctx,
+  actor: Actor,
+  meta: RequestMeta,
+  orgId: string,
+  id: string,
+  input: { role: string },
+) {
+  return write(ctx, actor, meta, orgId, async (work) => {
+    const org = await orgs.lockOrg(work.tx, orgId)
+    const row = await bindings.findBinding(work.tx, orgId, id)
+    if (!row || !org) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
+    const before = toBindingView(row)
+    const { scope, manage } = await scopeFor(ctx, actor, orgId, row.resource_id, work.tx)
+    authorize(ctx, actor, manage.permission, manage.target)
+    await assertMayGiveTeamAccess(ctx, actor, work.tx, orgId, before.principal, scope)
+    if (input.role === row.role) return before
+    const facts = actorFacts(ctx, actor, scope)
+    const from = ctx.engine.authorizer.role(row.role, orgId) ?? null
+    const to = resolveGrant(ctx, orgId, before.principal, input.role, scope)
+    if (to) rules.assertOwnerRoleHasNoExpiry(ctx.model, to.key, row.expires_at?.getTime())
+    rules.assertCanChangeRole(ctx.model, facts, from, to)
+    if (row.user_id && scope.type === ORG)
+      rules.assertNotCreatorsRole({ creatorId: org.creator_id }, facts.id, row.user_id)
+    if (row.group_id && to === null) {
+      const group = await groups.findGroup(work.tx, orgId, row.group_id)
+      if (group) await assertCanGiveTeamLevels(ctx, work.tx, orgId, group, scope, facts)
+    }
+    await assertSlotAllows(ctx, work.tx, orgId, before.principal, scope, input.role, to, id)
+    const owners = scope.type === ORG ? await guardOwners(ctx, work.tx, orgId) : null
+    if (scope.type === ORG) await work.watchOwners(orgId)
+    const [changed] = work.apply(await bindings.setRole(work.tx, [id], input.role))
+    await owners?.after(row.user_id)
+    const after = toBindingView(changed!)
+    work.audit({ orgId, action: 'binding.updated', targetType: 'binding', targetId: id, before, after })
+    return after
   })
 }
