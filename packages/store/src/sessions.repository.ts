@@ -15,6 +15,8 @@ export async function insertSession(
     expiresAt: Date
     ip: string | null
     userAgent: string | null
+    /** Handed off from a host token whose `amr` proved a second factor (issue 20). */
+    secondFactor?: boolean
   },
 ): Promise<void> {
   await db
@@ -26,6 +28,7 @@ export async function insertSession(
       expires_at: session.expiresAt,
       ip: session.ip,
       user_agent: session.userAgent,
+      second_factor: session.secondFactor ?? false,
     })
     .execute()
 }
@@ -41,6 +44,7 @@ export function findSession(db: Executor, id: string) {
       'sessions.csrf_token',
       'sessions.created_at',
       'sessions.expires_at',
+      'sessions.second_factor',
       'users.sessions_valid_after',
     ])
     .where('sessions.id', '=', id)

@@ -51,9 +51,25 @@ describe.each(TARGETS)('sessions repository (%s)', (kind) => {
       csrf_token: `csrf-${id}`,
       created_at: row.created_at,
       expires_at: new Date('2031-01-01T00:00:00Z'),
+      second_factor: false,
       sessions_valid_after: user.sessions_valid_after,
     })
     expect(await sessions.findSession(db(), `missing-${id}`)).toBeUndefined()
+  })
+
+  it('keeps whether a session was handed off from a host token that proved a second factor', async () => {
+    const userId = await newUser()
+    const id = `sess-${randomUUID()}`
+    await sessions.insertSession(db(), {
+      id,
+      userId,
+      csrfToken: 'c',
+      expiresAt: new Date('2031-01-01T00:00:00Z'),
+      ip: null,
+      userAgent: null,
+      secondFactor: true,
+    })
+    expect((await sessions.findSession(db(), id))?.second_factor).toBe(true)
   })
 
   it('deletes one session, all of a user’s, or all but the one kept', async () => {
