@@ -25,13 +25,18 @@ import { Loaded } from '../../components/Page.tsx'
 import { attempt, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
 import { type Group as GroupT, roleLabel } from '../../types.ts'
+import { useWords } from '../../words.ts'
 import { RolePicker } from '../Apps/AccessTab.tsx'
-import { appType } from '../Apps/Apps.tsx'
 import { groupRoleLabel, MemberLevelSelect, TEAM_ROLE, TeamLevelSelect, teamLevels } from './TeamLevels.tsx'
 
-/** Seed 001's Groups: a named set of members holding roles at the org or on apps, all at once. */
+/**
+ * Seed 001's Groups (seed 002's "Roles", seed 003's teams, in the model's words): a named set of members
+ * holding roles at the org or on resources, all at once.
+ */
 export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean }) {
   const { model } = useSession()
+  const words = useWords()
+  const { member, role, top } = words
   const groups = useAsync(
     () => must(api.GET('/v1/orgs/{orgId}/groups', { params: { path: { orgId } } })),
     [orgId],
@@ -44,11 +49,11 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
     .map(([key, r]) => ({ value: key, label: r.label }))
   const form = useForm({
     initialValues: { name: '', description: '', role: null as string | null },
-    validate: { name: (v) => (v.trim() ? null : 'Name the group') },
+    validate: { name: (v) => (v.trim() ? null : `Name the ${words.group.one}`) },
   })
   const remove = (group: GroupT) =>
     modals.openConfirmModal({
-      title: 'Delete group',
+      title: `Delete ${words.group.one}`,
       children: (
         <Text size="sm">Delete {group.name}? Its members lose what it granted. This can't be undone.</Text>
       ),
@@ -59,7 +64,7 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
           await attempt(
             () =>
               must(api.DELETE('/v1/orgs/{orgId}/groups/{id}', { params: { path: { orgId, id: group.id } } })),
-            'Group deleted',
+            `${words.group.label} deleted`,
           )
         )
           groups.reload()
@@ -77,15 +82,19 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
       <Loaded state={groups}>
         {(data) =>
           data.items.length === 0 ? (
-            <Alert>No groups yet.</Alert>
+            <Alert title={`No ${words.group.many} yet`}>
+              {canManage
+                ? `Create the first with Add: a ${words.group.one} gives its ${member.many} a ${role.one} all at once.`
+                : `Nobody has made a ${words.group.one} here yet.`}
+            </Alert>
           ) : (
             <Table.ScrollContainer minWidth={600}>
-              <Table striped highlightOnHover aria-label="Groups">
+              <Table striped highlightOnHover aria-label={words.group.plural}>
                 <Table.Thead>
                   <Table.Tr>
                     <Table.Th>Name</Table.Th>
                     <Table.Th>Description</Table.Th>
-                    <Table.Th>Role</Table.Th>
+                    <Table.Th>{role.label}</Table.Th>
                     <Table.Th>Created</Table.Th>
                     <Table.Th>Actions</Table.Th>
                   </Table.Tr>
@@ -106,7 +115,7 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
                           <ActionIcon
                             variant="subtle"
                             color="red"
-                            aria-label={`Delete group ${g.name}`}
+                            aria-label={`Delete ${words.group.one} ${g.name}`}
                             onClick={() => remove(g)}
                           >
                             <IconTrash size={18} />
@@ -121,7 +130,7 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
           )
         }
       </Loaded>
-      <Modal opened={creating} onClose={close} title="Create group">
+      <Modal opened={creating} onClose={close} title={`Create ${words.group.one}`}>
         <form
           onSubmit={form.onSubmit(async (values) => {
             const ok = await attempt(
@@ -136,7 +145,7 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
                     },
                   }),
                 ),
-              'Group created',
+              `${words.group.label} created`,
             )
             if (ok) {
               close()
@@ -149,15 +158,17 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
             <TextInput label="Name" required data-autofocus {...form.getInputProps('name')} />
             <Textarea label="Description" {...form.getInputProps('description')} />
             <Select
-              label={model?.teamLevels ? 'Team level' : 'Organization role'}
+              label={model?.teamLevels ? `${words.group.label} level` : `Organization ${role.one}`}
               placeholder="None"
               clearable
               data={model?.teamLevels ? teamLevels(model) : orgRoles}
               {...form.getInputProps('role')}
             />
-            <Text size="xs" c="dimmed">
-              Give it app roles from the group's Access Control tab once it exists.
-            </Text>
+            {top && (
+              <Text size="xs" c="dimmed">
+                Give it {top.one} {role.many} from the {words.group.one}'s Access Control tab once it exists.
+              </Text>
+            )}
             <Button type="submit">Create</Button>
           </Stack>
         </form>
@@ -180,7 +191,9 @@ const ALL = 'org'
 
 function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT; canManage: boolean }) {
   const { model } = useSession()
-  const { type, label: typeLabel } = appType(model)
+  const words = useWords()
+  const { top, member, role } = words
+  const { type, label: typeLabel } = top ?? { type: '', label: '' }
   const detail = useAsync(
     () => must(api.GET('/v1/orgs/{orgId}/groups/{id}', { params: { path: { orgId, id: group.id } } })),
     [orgId, group.id],
@@ -190,9 +203,13 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
       must(
         api.GET('/v1/orgs/{orgId}/bindings', { params: { path: { orgId }, query: { groupId: group.id } } }),
       ),
-      must(
-        api.GET('/v1/orgs/{orgId}/resources', { params: { path: { orgId }, query: { type, limit: 200 } } }),
-      ),
+      type
+        ? must(
+            api.GET('/v1/orgs/{orgId}/resources', {
+              params: { path: { orgId }, query: { type, limit: 200 } },
+            }),
+          )
+        : { items: [] },
     ])
     return { bindings: bindings.items, apps: apps.items }
   }, [orgId, group.id, type])
@@ -208,7 +225,7 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
   return (
     <Tabs defaultValue="members">
       <Tabs.List>
-        <Tabs.Tab value="members">Members</Tabs.Tab>
+        <Tabs.Tab value="members">{member.plural}</Tabs.Tab>
         <Tabs.Tab value="access">Access Control</Tabs.Tab>
       </Tabs.List>
       <Tabs.Panel value="members" pt="md">
@@ -231,7 +248,7 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
                   </Button>
                 </Group>
               )}
-              <Table aria-label="Group members">
+              <Table aria-label={`${words.group.label} members`}>
                 <Table.Tbody>
                   {data.members.map((m) => (
                     <Table.Tr key={m.userId}>
@@ -255,7 +272,7 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
                           <ActionIcon
                             variant="subtle"
                             color="red"
-                            aria-label={`Remove ${m.email} from the group`}
+                            aria-label={`Remove ${m.email} from the ${words.group.one}`}
                             onClick={async () => {
                               if (
                                 await attempt(() =>
@@ -277,7 +294,11 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
                   ))}
                 </Table.Tbody>
               </Table>
-              {data.members.length === 0 && <Text c="dimmed">No members yet.</Text>}
+              {data.members.length === 0 && (
+                <Alert title={`No ${member.many} in this ${words.group.one} yet`}>
+                  {canManage ? `Add ${member.many} with Add.` : `Its ${member.many} will be listed here.`}
+                </Alert>
+              )}
               <Modal opened={adding} onClose={() => setAdding(false)} title="Add members">
                 {adding && (
                   <AddMembers
@@ -291,7 +312,7 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
                               params: { path: { orgId, id: group.id, userId } },
                             }),
                           )
-                      }, 'Members added')
+                      }, `${member.plural} added`)
                       setAdding(false)
                       detail.reload()
                     }}
@@ -306,7 +327,7 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
         <Loaded state={access}>
           {(data) => (
             <Stack>
-              <Table aria-label="Group access">
+              <Table aria-label={`${words.group.label} access`}>
                 <Table.Tbody>
                   {data.bindings.map((b) => (
                     <Table.Tr key={b.id}>
@@ -322,7 +343,14 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
                   ))}
                 </Table.Tbody>
               </Table>
-              {canManage && (
+              {data.bindings.length === 0 && (
+                <Alert title={`This ${words.group.one} gives no access yet`}>
+                  {canManage && top
+                    ? `Pick a ${top.one} and a ${role.one} below: its ${member.many} get it at once.`
+                    : `What its ${member.many} get through it will be listed here.`}
+                </Alert>
+              )}
+              {canManage && top && (
                 <Stack gap="xs">
                   <Select
                     label={typeLabel}
@@ -356,7 +384,7 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
                                 },
                               }),
                             ),
-                          'App role assigned',
+                          `${typeLabel || 'Organization'} ${words.role.one} assigned`,
                         )
                       )
                         access.reload()

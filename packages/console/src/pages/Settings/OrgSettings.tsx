@@ -4,6 +4,7 @@ import { Loaded, Page } from '../../components/Page.tsx'
 import { type Can, useOrgPermissions } from '../../hooks.ts'
 import { navigate } from '../../router.tsx'
 import { useSession } from '../../session.tsx'
+import { useWords, type Words } from '../../words.ts'
 import { BILLING_PERMISSIONS, BILLING_TABS } from '../Billing/tabs.tsx'
 import { AuditLogs } from './AuditLogs.tsx'
 import { General } from './General.tsx'
@@ -52,8 +53,19 @@ const TABS: { value: string; label: string; visible: (can: Can) => boolean }[] =
   BILLING_TABS.billing,
 ]
 
+/** The tabs named after the model's own terms (seed 002: Accounts, Roles, Access levels; seed 003: Teams). */
+const worded = (value: string, label: string, words: Words) =>
+  value === 'members'
+    ? words.member.plural
+    : value === 'groups'
+      ? words.group.plural
+      : value === 'roles'
+        ? words.role.plural
+        : label
+
 export function OrgSettings({ orgId, tab }: { orgId: string; tab: string }) {
   const { orgs } = useSession()
+  const words = useWords()
   const permissions = useOrgPermissions(orgId, PERMISSIONS)
   const org = orgs.data?.find((o) => o.id === orgId)
   return (
@@ -73,7 +85,7 @@ export function OrgSettings({ orgId, tab }: { orgId: string; tab: string }) {
               <Tabs.List>
                 {visible.map((t) => (
                   <Tabs.Tab key={t.value} value={t.value}>
-                    {t.label}
+                    {worded(t.value, t.label, words)}
                   </Tabs.Tab>
                 ))}
               </Tabs.List>

@@ -24,6 +24,7 @@ import { Loaded } from '../../components/Page.tsx'
 import { useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
 import type { Model, Role } from '../../types.ts'
+import { useWords } from '../../words.ts'
 
 /** What the API's refusals mean here, beyond the general sentences of api.ts. */
 const ROLE_HINTS: Partial<Record<ProblemCode, string>> = {
@@ -50,6 +51,7 @@ const scopesOf = (model: Model) => [
  */
 export function Roles({ orgId, canManage }: { orgId: string; canManage: boolean }) {
   const { model } = useSession()
+  const { role: word } = useWords()
   const roles = useAsync(
     () => must(api.GET('/v1/orgs/{orgId}/roles', { params: { path: { orgId } } })),
     [orgId],
@@ -63,7 +65,7 @@ export function Roles({ orgId, canManage }: { orgId: string; canManage: boolean 
     <Table aria-label={name} striped>
       <Table.Thead>
         <Table.Tr>
-          <Table.Th>Role</Table.Th>
+          <Table.Th>{word.label}</Table.Th>
           <Table.Th>Key</Table.Th>
           <Table.Th>Scope</Table.Th>
           <Table.Th>Slot</Table.Th>
@@ -129,27 +131,29 @@ export function Roles({ orgId, canManage }: { orgId: string; canManage: boolean 
         return (
           <Stack>
             <Group justify="space-between">
-              <Title order={4}>Custom roles</Title>
+              <Title order={4}>Custom {word.many}</Title>
               {canManage && (
                 <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
-                  New role
+                  New {word.one}
                 </Button>
               )}
             </Group>
             {custom.length === 0 ? (
-              <Text c="dimmed" size="sm">
-                No custom roles yet.
-              </Text>
+              <Alert title={`No custom ${word.many} yet`}>
+                {canManage
+                  ? `The built-in ones below come with the model; make one of your own with New ${word.one}.`
+                  : `Only the built-in ${word.many} below are in use here.`}
+              </Alert>
             ) : (
-              table(custom, 'Custom roles', true)
+              table(custom, `Custom ${word.many}`, true)
             )}
-            <Title order={4}>Built-in roles</Title>
+            <Title order={4}>Built-in {word.many}</Title>
             <Text size="sm" c="dimmed">
               Defined by the {model?.label ?? model?.name ?? ''} model; read-only.
             </Text>
             {table(
               items.filter((r) => r.builtIn),
-              'Built-in roles',
+              `Built-in ${word.many}`,
               false,
             )}
             {editing && model && (
