@@ -54,7 +54,7 @@ describe('Roles tab (Chromium, capgo preset)', () => {
     await builtIn.getByText('App Developer').waitFor()
     // Built-in roles are read-only: no edit or delete on them.
     expect(await builtIn.getByRole('button').count()).toBe(0)
-    await owner.getByText('No custom roles yet.').waitFor()
+    await owner.getByText('No custom roles yet').waitFor()
     await shot(owner, '01-roles')
 
     // Create: scope, slot and permissions from the model's catalogue, grouped by module.
@@ -109,7 +109,7 @@ describe('Roles tab (Chromium, capgo preset)', () => {
     await pick(owner, 'Reassign to', /^Member$/)
     await shot(owner, '04-delete-in-use')
     await dialog.getByRole('button', { name: 'Delete role' }).click()
-    await owner.getByText('No custom roles yet.').waitFor()
+    await owner.getByText('No custom roles yet').waitFor()
     // The group's binding now holds the role it was reassigned to.
     await owner.goto(`${server.url}/orgs/${orgId}/settings/groups`)
     await owner.getByRole('button', { name: 'Releases', exact: true }).click()

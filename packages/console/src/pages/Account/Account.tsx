@@ -206,7 +206,9 @@ function ApiKeys() {
         <Loaded state={keys}>
           {(data) =>
             data.items.length === 0 ? (
-              <Text c="dimmed">No keys yet.</Text>
+              <Alert title="No API keys yet">
+                Create key makes one that acts for you, never with more than you hold.
+              </Alert>
             ) : (
               <Table.ScrollContainer minWidth={600}>
                 <Table aria-label="API keys">

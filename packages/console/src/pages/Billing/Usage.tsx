@@ -4,7 +4,7 @@ import { Card, Group, Progress, SimpleGrid, Stack, Text, Title } from '@mantine/
 import { api, must } from '../../api.ts'
 import { Loaded } from '../../components/Page.tsx'
 import { useAsync } from '../../hooks.ts'
-import { useSession } from '../../session.tsx'
+import { useWords } from '../../words.ts'
 import { limitText, usePlans } from './shared.ts'
 
 function Meter({
@@ -40,7 +40,7 @@ function Meter({
 
 /** GET /v1/orgs/{orgId}/usage: seats and resources against the plan, and checks answered per day. */
 export function Usage({ orgId }: { orgId: string }) {
-  const { model } = useSession()
+  const words = useWords()
   const plans = usePlans()
   const usage = useAsync(
     () => must(api.GET('/v1/orgs/{orgId}/usage', { params: { path: { orgId }, query: { days: 30 } } })),
@@ -51,23 +51,18 @@ export function Usage({ orgId }: { orgId: string }) {
       {(u) => (
         <Stack>
           <Text size="sm" c="dimmed">
-            Plan: <b>{plans.data?.items.find((p) => p.key === u.plan)?.name ?? u.plan}</b>. A seat is a member
-            or a pending invitation.
+            Plan: <b>{plans.data?.items.find((p) => p.key === u.plan)?.name ?? u.plan}</b>. A seat is a{' '}
+            {words.member.one} or a pending invitation.
           </Text>
           <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }}>
             <Meter
               label="Seats"
               used={u.seats.used}
               max={u.seats.max}
-              note={`${u.seats.members} members, ${u.seats.pendingInvitations} pending invitations`}
+              note={`${u.seats.members} ${words.member.many}, ${u.seats.pendingInvitations} pending invitations`}
             />
             {Object.entries(u.resources).map(([type, r]) => (
-              <Meter
-                key={type}
-                label={`${model?.resourceTypes[type]?.label ?? type}s`}
-                used={r.used}
-                max={r.max}
-              />
+              <Meter key={type} label={words.resource(type)?.plural ?? type} used={r.used} max={r.max} />
             ))}
           </SimpleGrid>
           <Card withBorder padding="md">

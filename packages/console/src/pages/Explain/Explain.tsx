@@ -5,6 +5,7 @@ import { Loaded, Page } from '../../components/Page.tsx'
 import { useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
 import { roleLabel } from '../../types.ts'
+import { useWords } from '../../words.ts'
 
 interface Fact {
   kind: 'policy' | 'key' | 'override' | 'binding'
@@ -20,6 +21,7 @@ interface Explanation {
 /** "Why can this person do this?": the engine's own walk (POST /v1/explain), fact by fact. */
 export function Explain({ orgId }: { orgId: string }) {
   const { model, me, orgs } = useSession()
+  const { group } = useWords()
   const members = useAsync(
     () => must(api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId } } })),
     [orgId],
@@ -32,9 +34,9 @@ export function Explain({ orgId }: { orgId: string }) {
     ])
     const map = new Map<string, string>()
     for (const r of all.items) map.set(r.id, r.name)
-    for (const g of groups.items) map.set(g.id, `group ${g.name}`)
+    for (const g of groups.items) map.set(g.id, `${group.one} ${g.name}`)
     return map
-  }, [orgId])
+  }, [orgId, group.one])
   const label = (type: string, id: string) =>
     type === 'org'
       ? `organization ${orgs.data?.find((o) => o.id === id)?.name ?? id.slice(0, 8)}`
@@ -50,7 +52,7 @@ export function Explain({ orgId }: { orgId: string }) {
     const { items } = await must(
       api.GET('/v1/orgs/{orgId}/resources', { params: { path: { orgId }, query: { type: on, limit: 200 } } }),
     )
-    // Channels read better with their app's name in front.
+    // An inner resource (capgo: a channel) reads better with its parent's name in front.
     const parents = new Map<string, string>()
     if (items.some((r) => r.parentId)) {
       const all = await must(
@@ -76,13 +78,13 @@ export function Explain({ orgId }: { orgId: string }) {
       case 'binding': {
         const p = fact.principal as { type: string; id: string }
         const scope = fact.scope as { type: string; id: string }
-        const who = p.type === 'group' ? (names.data?.get(p.id) ?? 'a group') : nameOf(p.id)
+        const who = p.type === 'group' ? (names.data?.get(p.id) ?? `a ${group.one}`) : nameOf(p.id)
         return `${who} holds ${roleLabel(model, String(fact.role ?? fact.roleKey))} on ${label(scope.type, scope.id)} (${fact.status})`
       }
       case 'override': {
         const p = fact.principal as { type: string; id: string }
         const on = String(fact.resourceId)
-        const who = p.type === 'group' ? (names.data?.get(p.id) ?? 'a group') : nameOf(p.id)
+        const who = p.type === 'group' ? (names.data?.get(p.id) ?? `a ${group.one}`) : nameOf(p.id)
         return `override ${String(fact.effect).toUpperCase()} for ${who} on ${names.data?.get(on) ?? on.slice(0, 8)}`
       }
       case 'policy':

@@ -22,7 +22,9 @@ export function Outbox() {
         <Loaded state={outbox}>
           {(data) =>
             data.items.length === 0 ? (
-              <Alert>No mail yet.</Alert>
+              <Alert title="No mail yet">
+                Verification, invitation and password-reset mails land here while no SMTP server is set.
+              </Alert>
             ) : (
               data.items.map((mail) => (
                 <Card key={mail.id} withBorder component="article" aria-label={`Mail to ${mail.to}`}>

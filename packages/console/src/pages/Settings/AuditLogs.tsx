@@ -52,6 +52,11 @@ export function AuditLogs({ orgId }: { orgId: string }) {
       <Loaded state={log}>
         {(data) => (
           <>
+            {data.items.length === 0 && (
+              <Alert title="No entries">
+                Every change in this organization is logged here; none matches yet.
+              </Alert>
+            )}
             <Table.ScrollContainer minWidth={700}>
               <Table striped aria-label="Audit log">
                 <Table.Thead>

@@ -16,6 +16,7 @@ import { useEffect, useState } from 'react'
 import { api, must } from '../../api.ts'
 import { Loaded } from '../../components/Page.tsx'
 import { attempt, useAsync } from '../../hooks.ts'
+import { useWords } from '../../words.ts'
 
 type Policy = components['schemas']['SecurityPolicy']
 const DEFAULT_PASSWORD = {
@@ -28,6 +29,7 @@ const DEFAULT_PASSWORD = {
 
 /** 2FA enforcement, password policy, API key policy, and who does not comply yet (seed 001, SPEC 3). */
 export function Security({ orgId }: { orgId: string }) {
+  const { member } = useWords()
   const policy = useAsync(
     () => must(api.GET('/v1/orgs/{orgId}/security', { params: { path: { orgId } } })),
     [orgId],
@@ -51,7 +53,7 @@ export function Security({ orgId }: { orgId: string }) {
             <Paper withBorder p="lg">
               <Stack>
                 <Switch
-                  label="Require two-factor authentication for every member"
+                  label={`Require two-factor authentication for every ${member.one}`}
                   checked={draft.requireMfa}
                   onChange={(e) => setDraft({ ...draft, requireMfa: e.currentTarget.checked })}
                 />
@@ -155,17 +157,17 @@ export function Security({ orgId }: { orgId: string }) {
           )
         }
       </Loaded>
-      <Title order={4}>Members and the policy</Title>
+      <Title order={4}>{member.plural} and the policy</Title>
       <Loaded state={compliance}>
         {(data) => (
           <>
             <Text size="sm">
-              {data.nonCompliant} member(s) do not comply yet; they lose access until they do.
+              {data.nonCompliant} {member.one}(s) do not comply yet; they lose access until they do.
             </Text>
             <Table aria-label="Compliance">
               <Table.Thead>
                 <Table.Tr>
-                  <Table.Th>Member</Table.Th>
+                  <Table.Th>{member.label}</Table.Th>
                   <Table.Th>2FA</Table.Th>
                   <Table.Th>Status</Table.Th>
                 </Table.Tr>

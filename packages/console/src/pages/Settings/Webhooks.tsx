@@ -53,7 +53,9 @@ export function Webhooks({ orgId }: { orgId: string }) {
       <Loaded state={hooks}>
         {(data) =>
           data.items.length === 0 ? (
-            <Alert>No webhook endpoints yet.</Alert>
+            <Alert title="No webhook endpoints yet">
+              Add endpoint sends this organization's events to a URL of yours, signed.
+            </Alert>
           ) : (
             <Table.ScrollContainer minWidth={700}>
               <Table striped aria-label="Webhooks">
