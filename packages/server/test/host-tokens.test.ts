@@ -2,7 +2,14 @@ import { createHmac, createPublicKey, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.ts'
 import { JWKS_COOLDOWN_MS } from '../src/security/host-tokens.ts'
-import { type Client, client, DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import {
+  type Client,
+  client,
+  DATABASES,
+  type Reply,
+  startTestServer,
+  type TestServer,
+} from './support/harness.ts'
 import {
   AUDIENCE,
   hostTokenConfig,
@@ -360,6 +367,52 @@ describe.each(DATABASES)('host tokens (%s)', (database) => {
         resource: { org },
       })
       expect([claimed.status, claimed.body.code]).toEqual([400, 'VALIDATION_FAILED'])
+    })
+  })
+
+  describe("the console's sign-in hand-off: a host token exchanged for a session", () => {
+    /** POST /v1/auth/host-session with the token; the session cookie it set, as a Cookie header. */
+    async function handOff(token: string) {
+      const response = await fetch(`${s.url}/v1/auth/host-session`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      })
+      const cookies = response.headers.getSetCookie().map((c) => c.split(';')[0]!)
+      return {
+        status: response.status,
+        body: (await response.json()) as Reply['body'],
+        cookie: cookies.join('; '),
+      }
+    }
+    const withCookie = (cookie: string, path: string) =>
+      fetch(`${s.url}${path}`, { headers: { cookie } }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as Reply['body'],
+      }))
+
+    it('signs the person in, keeping the second factor their token proved, and nothing else', async () => {
+      const owner = await s.user('HandOffOwner')
+      const org = (await s.as(owner).post('/v1/orgs', { name: 'Embedded' })).body.id
+      const id = sub()
+      const plain = await handOff(await signToken(rsa, { sub: id, email: email() }))
+      expect(plain.status).toBe(200)
+      expect(plain.cookie).toMatch(/orgkit_session=.+; orgkit_csrf=/)
+      const me = await withCookie(plain.cookie, '/v1/me')
+      expect(me.body).toMatchObject({ id: plain.body.userId, externalId: id })
+      await s.platform.post(`/v1/orgs/${org}/members`, { userId: me.body.id, roles: ['org_admin'] })
+      await s.platform.put(`/v1/orgs/${org}/security`, {
+        requireMfa: true,
+        passwordPolicy: null,
+        apiKeyPolicy: null,
+      })
+      expect((await withCookie(plain.cookie, `/v1/orgs/${org}/groups`)).status).toBe(403)
+      const strong = await handOff(await signToken(rsa, { sub: id, amr: ['hwk'] }))
+      expect((await withCookie(strong.cookie, `/v1/orgs/${org}/groups`)).status).toBe(200)
+      // Only a host token is exchanged: never the platform token, even acting as the person.
+      const platform = await s.as(me.body.id).post('/v1/auth/host-session', {})
+      expect([platform.status, platform.body.code]).toEqual([403, 'FORBIDDEN'])
+      const refused = await handOff(await signToken(rsa, { sub: id, aud: 'elsewhere' }))
+      expect([refused.status, refused.body.code, refused.cookie]).toEqual([401, 'JWT_AUDIENCE_MISMATCH', ''])
     })
   })
 

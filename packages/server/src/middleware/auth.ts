@@ -77,7 +77,10 @@ export async function resolveCaller(ctx: Ctx, given: Credentials): Promise<Actor
       `send the ${CSRF_COOKIE} cookie's value in the ${CSRF_HEADER} header`,
     )
   }
-  return { kind: 'user', userId: session.userId, via: 'session' }
+  // A session handed off from a host token that proved a second factor keeps that proof (issue 20).
+  return session.secondFactor
+    ? { kind: 'user', userId: session.userId, via: 'session', mfa: true }
+    : { kind: 'user', userId: session.userId, via: 'session' }
 }
 
 /**

@@ -8,6 +8,7 @@ import { captchaRoutes } from './captcha.ts'
 import { checkRoutes } from './check.ts'
 import { creditRoutes } from './credits.ts'
 import { groupRoutes } from './groups.ts'
+import { hostSessionRoutes } from './host-session.ts'
 import { invitationRoutes } from './invitations.ts'
 import { invoiceRoutes } from './invoices.ts'
 import { memberRoutes } from './members.ts'
@@ -26,6 +27,7 @@ import { webhookRoutes } from './webhooks.ts'
 export const routeModules: readonly RouteModule[] = [
   userRoutes,
   accountRoutes,
+  hostSessionRoutes,
   mfaRoutes,
   apiKeyRoutes,
   captchaRoutes,

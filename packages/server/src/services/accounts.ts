@@ -32,7 +32,17 @@ export interface Session {
   userId: string
 }
 
-export async function createSession(tx: Tx, ctx: Ctx, userId: string, meta: RequestMeta): Promise<Session> {
+/**
+ * A new session for the user. `secondFactor`: handed off from a host token whose `amr` proved one (issue 20),
+ * so the session passes an org's required 2FA as the token did.
+ */
+export async function createSession(
+  tx: Tx,
+  ctx: Ctx,
+  userId: string,
+  meta: RequestMeta,
+  secondFactor = false,
+): Promise<Session> {
   const token = newSecret('oks')
   const csrf = newSecret('okc')
   await sessions.insertSession(tx, {
@@ -42,6 +52,7 @@ export async function createSession(tx: Tx, ctx: Ctx, userId: string, meta: Requ
     expiresAt: new Date(ctx.clock() + SESSION_DAYS * 86_400_000),
     ip: meta.ip,
     userAgent: meta.userAgent,
+    secondFactor,
   })
   return { token, csrf, userId }
 }
@@ -51,7 +62,7 @@ export async function resolveSession(ctx: Ctx, token: string) {
   const row = await sessions.findSession(ctx.db, sha256(token))
   if (!row || row.expires_at.getTime() <= ctx.clock() || row.created_at <= row.sessions_valid_after)
     return null
-  return { sessionId: row.id, userId: row.user_id, csrf: row.csrf_token }
+  return { sessionId: row.id, userId: row.user_id, csrf: row.csrf_token, secondFactor: row.second_factor }
 }
 
 /** The password policies (of any org) this password meets, as the engine's compliance ids. */
