@@ -60,3 +60,6 @@ export function useWords(): Words {
 /** Where an org opens: its main list, or its members when the model has no resource types. */
 export const orgHome = (words: Words, orgId: string) =>
   words.top ? `/orgs/${orgId}/apps` : `/orgs/${orgId}/settings/members`
+
+/** The word with its article: "a member", "an account", "an access level". */
+export const an = (word: string) => (/^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`)

@@ -21,7 +21,7 @@ import { Loaded } from '../../components/Page.tsx'
 import { attempt, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
 import { type Override, type Resource, roleLabel } from '../../types.ts'
-import { useWords } from '../../words.ts'
+import { an, useWords } from '../../words.ts'
 
 type Access = Awaited<ReturnType<typeof loadAccess>>
 type Entry = Access['entries'][number]
@@ -95,8 +95,8 @@ export function AccessTab(props: {
           data.entries.length === 0 ? (
             <Alert title="Nobody has access yet">
               {canManage
-                ? `Give a ${words.member.one} or a ${words.group.one} a ${words.role.one} on this ${words.resource(app.type)?.one ?? ''} with Add access.`
-                : `No ${words.member.one} or ${words.group.one} holds a ${words.role.one} here.`}
+                ? `Give ${an(words.member.one)} or ${an(words.group.one)} ${an(words.role.one)} on this ${words.resource(app.type)?.one ?? ''} with Add access.`
+                : `No ${words.member.one} or ${words.group.one} holds ${an(words.role.one)} here.`}
             </Alert>
           ) : (
             <Table.ScrollContainer minWidth={640}>
@@ -191,7 +191,7 @@ export function AccessTab(props: {
       <Modal
         opened={!!roleFor}
         onClose={() => setRoleFor(null)}
-        title={`Select a ${words.resource(app.type)?.one ?? ''} ${words.role.one}`}
+        title={`Select ${an(words.resource(app.type)?.one ?? '')} ${words.role.one}`}
       >
         {roleFor && (
           <RolePicker

@@ -5,7 +5,7 @@ import { Loaded, Page } from '../../components/Page.tsx'
 import { useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
 import { roleLabel } from '../../types.ts'
-import { useWords } from '../../words.ts'
+import { an, useWords } from '../../words.ts'
 
 interface Fact {
   kind: 'policy' | 'key' | 'override' | 'binding'
@@ -78,13 +78,13 @@ export function Explain({ orgId }: { orgId: string }) {
       case 'binding': {
         const p = fact.principal as { type: string; id: string }
         const scope = fact.scope as { type: string; id: string }
-        const who = p.type === 'group' ? (names.data?.get(p.id) ?? `a ${group.one}`) : nameOf(p.id)
+        const who = p.type === 'group' ? (names.data?.get(p.id) ?? `${an(group.one)}`) : nameOf(p.id)
         return `${who} holds ${roleLabel(model, String(fact.role ?? fact.roleKey))} on ${label(scope.type, scope.id)} (${fact.status})`
       }
       case 'override': {
         const p = fact.principal as { type: string; id: string }
         const on = String(fact.resourceId)
-        const who = p.type === 'group' ? (names.data?.get(p.id) ?? `a ${group.one}`) : nameOf(p.id)
+        const who = p.type === 'group' ? (names.data?.get(p.id) ?? `${an(group.one)}`) : nameOf(p.id)
         return `override ${String(fact.effect).toUpperCase()} for ${who} on ${names.data?.get(on) ?? on.slice(0, 8)}`
       }
       case 'policy':

@@ -25,7 +25,7 @@ import { Loaded } from '../../components/Page.tsx'
 import { attempt, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
 import { type Group as GroupT, roleLabel } from '../../types.ts'
-import { useWords } from '../../words.ts'
+import { an, useWords } from '../../words.ts'
 import { RolePicker } from '../Apps/AccessTab.tsx'
 import { groupRoleLabel, MemberLevelSelect, TEAM_ROLE, TeamLevelSelect, teamLevels } from './TeamLevels.tsx'
 
@@ -84,8 +84,8 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
           data.items.length === 0 ? (
             <Alert title={`No ${words.group.many} yet`}>
               {canManage
-                ? `Create the first with Add: a ${words.group.one} gives its ${member.many} a ${role.one} all at once.`
-                : `Nobody has made a ${words.group.one} here yet.`}
+                ? `Create the first with Add: ${an(words.group.one)} gives its ${member.many} ${an(role.one)} all at once.`
+                : `Nobody has made ${an(words.group.one)} here yet.`}
             </Alert>
           ) : (
             <Table.ScrollContainer minWidth={600}>
@@ -346,7 +346,7 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
               {data.bindings.length === 0 && (
                 <Alert title={`This ${words.group.one} gives no access yet`}>
                   {canManage && top
-                    ? `Pick a ${top.one} and a ${role.one} below: its ${member.many} get it at once.`
+                    ? `Pick ${an(top.one)} and ${an(role.one)} below: its ${member.many} get it at once.`
                     : `What its ${member.many} get through it will be listed here.`}
                 </Alert>
               )}

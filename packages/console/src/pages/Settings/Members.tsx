@@ -32,7 +32,7 @@ import { Loaded } from '../../components/Page.tsx'
 import { attempt, type Can, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
 import { type Member, type Role, roleLabel } from '../../types.ts'
-import { useWords } from '../../words.ts'
+import { an, useWords } from '../../words.ts'
 import { RolePicker } from '../Apps/AccessTab.tsx'
 import { RoleSetChoice, severalSlots } from './RoleSet.tsx'
 
@@ -184,7 +184,7 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
                             label={
                               m.source === 'inherited'
                                 ? `A ${member.one} through a parent organization`
-                                : `Holds access to ${top?.many ?? 'resources'} here without being a ${member.one}`
+                                : `Holds access to ${top?.many ?? 'resources'} here without being ${an(member.one)}`
                             }
                           >
                             <Badge color="gray" variant="outline">
@@ -295,7 +295,7 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
           )}
         </Loaded>
       </Modal>
-      <Modal opened={!!inviteRole} onClose={() => setInviteRole(null)} title={`Invite a ${member.one}`}>
+      <Modal opened={!!inviteRole} onClose={() => setInviteRole(null)} title={`Invite ${an(member.one)}`}>
         {inviteRole && (
           <InviteForm
             orgId={orgId}
