@@ -1,6 +1,7 @@
 import { createContext, type ReactNode, useContext } from 'react'
 import { api, must } from './api.ts'
 import { type Async, useAsync } from './hooks.ts'
+import { handOffHostToken } from './host-handoff.ts'
 import type { Me, Model, Org } from './types.ts'
 
 interface Session {
@@ -14,6 +15,7 @@ const SessionContext = createContext<Session | null>(null)
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const me = useAsync(async () => {
+    await handOffHostToken() // a host page that embeds the console may hand its person over (docs/console.md)
     const { data, response } = await api.GET('/v1/me')
     return response.ok && data && 'email' in data ? (data as Me) : null
   }, [])
