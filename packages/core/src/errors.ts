@@ -9,6 +9,8 @@ export type ErrorKind =
   | 'forbidden'
   | 'unauthenticated'
   | 'rate_limited'
+  /** A body sent without a media type the operation takes (issue 22.3): HTTP's 415. */
+  | 'unsupported_media_type'
 
 export const ERRORS = {
   // Model and configuration (fail at start-up)
@@ -32,6 +34,8 @@ export const ERRORS = {
   SLOT_TAKEN: 'conflict',
   // Requests (the server's use cases)
   VALIDATION_FAILED: 'invalid',
+  /** A body without `Content-Type: application/json` where an operation takes one. */
+  UNSUPPORTED_MEDIA_TYPE: 'unsupported_media_type',
   UNAUTHENTICATED: 'unauthenticated',
   FORBIDDEN: 'forbidden',
   NOT_FOUND: 'not_found',

@@ -16,6 +16,7 @@ import { routeModules } from './routes/index.ts'
 import { readsLocalOutbox } from './security/local-outbox.ts'
 import { assertMetricsReader } from './security/metrics-access.ts'
 import type { Ctx } from './services/context.ts'
+import { assertWellFormedBody, assertWellFormedTarget } from './well-formed.ts'
 
 export interface AppDeps {
   ctx: Ctx
@@ -87,6 +88,17 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
       },
     }),
   )
+  // Text that can't be stored as sent is refused before anything reads it (issue 22.2, well-formed.ts).
+  app.use('/v1/*', async (c, next) => {
+    assertWellFormedTarget(c.req.url)
+    if (
+      c.req.method !== 'GET' &&
+      c.req.method !== 'HEAD' &&
+      /^application\/json\b/i.test(c.req.header('content-type') ?? '')
+    )
+      assertWellFormedBody(new Uint8Array(await c.req.arrayBuffer()))
+    await next()
+  })
   const auth = authenticate(ctx)
   app.use('/v1/*', async (c, next) =>
     isPublic(c.req.method, c.req.path) || readsLocalOutbox(ctx, c) ? next() : auth(c, next),

@@ -13,6 +13,7 @@ export const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   not_found: 404,
   conflict: 409,
   rate_limited: 429,
+  unsupported_media_type: 415,
 }
 
 const TITLES: Record<ErrorKind, string> = {
@@ -22,6 +23,7 @@ const TITLES: Record<ErrorKind, string> = {
   not_found: 'Not found',
   conflict: 'Conflict',
   rate_limited: 'Too many requests',
+  unsupported_media_type: 'Unsupported media type',
 }
 
 /** A problem to send: its status, its JSON, and its headers (the content type, and Retry-After on a 429). */
@@ -78,9 +80,18 @@ export function answerError(error: unknown, requestId: string | undefined, logge
   return { status: 500, body, headers: { 'content-type': PROBLEM_TYPE } }
 }
 
-/** A catalogued error, a body that is not JSON (the validator's 400, JSON.parse's SyntaxError), or null. */
+/**
+ * A catalogued error, a body without a media type (zod-openapi's 415), a body that is not JSON (the
+ * validator's 400, JSON.parse's SyntaxError), or null.
+ */
 function asOrgkitError(error: unknown): OrgkitError | null {
   if (error instanceof OrgkitError) return error
+  // zod-openapi's media-type gate: a body sent without its Content-Type (issue 22.3).
+  if ((error as { status?: number } | null)?.status === 415) {
+    return new OrgkitError('UNSUPPORTED_MEDIA_TYPE', 'send the body with Content-Type: application/json', {
+      field: 'content-type',
+    })
+  }
   if (error instanceof SyntaxError || (error as { status?: number } | null)?.status === 400) {
     return new OrgkitError('VALIDATION_FAILED', 'the body is not valid JSON', { field: 'body' })
   }

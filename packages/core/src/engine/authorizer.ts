@@ -376,6 +376,17 @@ export class Authorizer {
     return belongingIn(this.graph.bindings, user, org, this.model.org.subOrgs, this.clock())
   }
 
+  /**
+   * Whether the person behind the subject (an API key's owner, whatever the key's limits) belongs to the org:
+   * who may be told why they are refused there (a gate, a key's limits) rather than that nothing is there.
+   */
+  personBelongs(subject: Subject, orgId: Id): boolean {
+    const org = this.graph.orgs.get(orgId)
+    const user = this.subjectUser(subject)
+    if (org === undefined || user === null) return false
+    return belongingIn(this.graph.bindings, user, org, this.model.org.subOrgs, this.clock()) !== null
+  }
+
   /** Every org the subject belongs to, with how (an API key: within its org limits). */
   orgsOf(subject: Subject): { id: Id; belonging: Belonging }[] {
     const user = this.subjectUser(subject)

@@ -1,5 +1,6 @@
 import {
   type Authorizer,
+  type Decision,
   type Explanation,
   type Id,
   type ObservedCheck,
@@ -38,7 +39,8 @@ export class EngineDecider implements Decider {
     if (askedBy !== null && !readsAccess(authorizer, askedBy, target)) throw cannotAskAboutOthers()
     const check = this.observedCheck(authorizer)
     this.observer.beforeChecks()
-    return { decision: check(subject, permission, target), revision: this.replica.revision }
+    const decision = alike(authorizer, subject, target, check(subject, permission, target))
+    return { decision, revision: this.replica.revision }
   }
 
   async checkMany(questions: readonly Question[]): Promise<{ answers: Answer[]; revision: number }> {
@@ -59,7 +61,12 @@ export class EngineDecider implements Decider {
   explain({ subject, permission, target, askedBy }: Question): Explanation & { revision: number } {
     const authorizer = this.replica.authorizer
     if (askedBy !== null && !readsAccess(authorizer, askedBy, target)) throw cannotAskAboutOthers()
-    return { ...authorizer.explain(subject, permission, target), revision: this.replica.revision }
+    const explanation = authorizer.explain(subject, permission, target)
+    const revision = this.replica.revision
+    const decision = { allowed: explanation.allowed, reason: explanation.reason } as Decision
+    if (alike(authorizer, subject, target, decision) === decision) return { ...explanation, revision }
+    // Nothing the caller may not learn: the answer for an id that does not exist (issue 22.5).
+    return { ...explanation, ...UNKNOWN, decidedBy: null, facts: [], revision }
   }
 
   /** Every user who may do `permission` on `target` (in no particular order). */
@@ -92,9 +99,42 @@ function readsAccess(authorizer: Authorizer, subject: Subject, target: Target): 
 function answer(authorizer: Authorizer, check: ObservedCheck, q: Question): Answer {
   try {
     if (q.askedBy !== null && !readsAccess(authorizer, q.askedBy, q.target)) return cannotAskAboutOthers()
-    return check(q.subject, q.permission, q.target)
+    return alike(authorizer, q.subject, q.target, check(q.subject, q.permission, q.target))
   } catch (error) {
     if (error instanceof OrgkitError) return error
     throw error
+  }
+}
+
+/** What a target that does not exist answers: no grant, as for any org one is not part of. */
+const UNKNOWN: Decision = Object.freeze({ allowed: false, reason: 'no_grant' })
+
+/**
+ * A decision as the caller may see it (issue 22.5, SPEC 2: no id from another org is read): what an id that
+ * does not exist answers — `no_grant` — unless the subject's person belongs to the target's org. The engine
+ * tells an unknown target (`not_found`) and a foreign org's gate or a key's limits (`mfa_required`,
+ * `password_policy`, `key_scope`) from a plain `no_grant`; here those become `no_grant` for whoever has
+ * nothing there. Allowed and `no_grant` decisions — nearly all — pass after one comparison, so the hot path
+ * pays nothing for it; an unknown subject stays `not_found` (only the platform, or a reader of the target's
+ * org, may ask about another subject).
+ */
+function alike<D extends Decision>(
+  authorizer: Authorizer,
+  subject: Subject,
+  target: Target,
+  decision: D,
+): D | Decision {
+  if (decision.allowed || decision.reason === 'no_grant') return decision
+  switch (decision.reason) {
+    case 'not_found':
+      return authorizer.orgOf(target) === null ? UNKNOWN : decision
+    case 'mfa_required':
+    case 'password_policy':
+    case 'key_scope': {
+      const orgId = authorizer.orgOf(target)
+      return orgId !== null && authorizer.personBelongs(subject, orgId) ? decision : UNKNOWN
+    }
+    default:
+      return decision
   }
 }

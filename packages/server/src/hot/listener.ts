@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.ts'
 import { ACT_AS_HEADER, CSRF_HEADER, resolveCaller, SESSION_COOKIE } from '../middleware/auth.ts'
 import { bodyTooLarge, MAX_BODY_BYTES, requestIdOf } from '../request.ts'
 import type { Actor, Ctx } from '../services/context.ts'
+import { assertWellFormedBody } from '../well-formed.ts'
 import { parseJsonBody } from './json-body.ts'
 import { type Acceptor, compileAcceptor } from './zod-fast-path.ts'
 
@@ -89,6 +90,7 @@ async function answer(
   let retryAfter: string | undefined
   try {
     if (body === null) throw bodyTooLarge() // the app's body limit comes before its caller, too
+    assertWellFormedBody(body) // so does its refusal of NUL and lone surrogates (well-formed.ts)
     const authorization = header(headers.authorization)
     const actor = await resolveCaller(ctx, {
       method: 'POST',

@@ -30,12 +30,13 @@ export class SqlDecider implements Decider {
         q.target,
         { now },
       )
-      return { decision, revision: this.reached(revision) }
+      return { decision: await unknownAlike(this.db, q.target, decision), revision: this.reached(revision) }
     }
     const { value, revision } = await sqlEvaluator.inSnapshot(this.db, async (tx, seen) => {
       this.reached(seen)
       if (!(await this.readsAccess(tx, askedBy, q.target, now))) throw cannotAskAboutOthers()
-      return sqlEvaluator.check(tx, this.compiled, q.subject, q.permission, q.target, { now })
+      const decision = await sqlEvaluator.check(tx, this.compiled, q.subject, q.permission, q.target, { now })
+      return unknownAlike(tx, q.target, decision)
     })
     return { decision: value, revision }
   }
@@ -67,7 +68,8 @@ export class SqlDecider implements Decider {
     try {
       if (q.askedBy !== null && !(await this.readsAccess(tx, q.askedBy, q.target, now)))
         return cannotAskAboutOthers()
-      return await sqlEvaluator.check(tx, this.compiled, q.subject, q.permission, q.target, { now })
+      const decision = await sqlEvaluator.check(tx, this.compiled, q.subject, q.permission, q.target, { now })
+      return await unknownAlike(tx, q.target, decision)
     } catch (error) {
       if (error instanceof OrgkitError) return error
       throw error
@@ -92,4 +94,12 @@ export class SqlDecider implements Decider {
     }
     return seen
   }
+}
+
+const UNKNOWN: Decision = Object.freeze({ allowed: false, reason: 'no_grant' })
+
+/** A target that does not exist answers `no_grant`, as a foreign one does (issue 22.5; engine-decider.ts). */
+async function unknownAlike(db: Executor, target: Target, decision: Decision): Promise<Decision> {
+  if (decision.reason !== 'not_found') return decision
+  return (await sqlEvaluator.orgOf(db, target)) === null ? UNKNOWN : decision
 }
