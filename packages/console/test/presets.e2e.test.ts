@@ -37,6 +37,22 @@ afterAll(async () => {
   await browser?.close()
 })
 
+// Issue 19.9: every word on screen comes from the model. Capgo's words, in any case; seed 004's module
+// "Enterprise App Store" is that product's own name and is taken out first.
+const CAPGO_WORDS = /\b(apps?|channels?|bundles?)\b/i
+const OWN_NAMES = /Enterprise App Store/g
+
+/** Opens each of the org's screens and checks its navigation and page: no capgo word, and the preset's own. */
+async function wordsFromTheModel(page: Page, url: string, orgId: string, screens: Record<string, RegExp[]>) {
+  for (const [path, own] of Object.entries(screens)) {
+    await page.goto(`${url}/orgs/${orgId}/${path}`)
+    for (const word of own) await page.getByText(word).first().waitFor()
+    await page.getByRole('navigation').waitFor()
+    const text = (await page.locator('body').innerText()).replace(OWN_NAMES, '')
+    expect(text.match(CAPGO_WORDS)?.[0], `a capgo word on ${path}`).toBeUndefined()
+  }
+}
+
 describe('projects preset (seed 002)', () => {
   let server: TestServer
   beforeAll(async () => {
@@ -54,13 +70,20 @@ describe('projects preset (seed 002)', () => {
     const orgId = await createOrg(server, admin, 'APImetrics')
     await addMember(server, orgId, 'Ann', 'ann@example.com', ['org_member'])
 
+    // No project yet: the list says so in the seed's words, and the navigation names Projects.
+    await admin.goto(`${server.url}/orgs/${orgId}/apps`)
+    await admin.getByRole('navigation').getByText('Projects', { exact: true }).waitFor()
+    await admin.getByText('No projects yet').waitFor()
+    await admin.getByText('Create the first with New project.').waitFor()
+
     // "Organizations have two default roles: DEFAULT and ADMIN": DEFAULT holds every member.
     await admin.goto(`${server.url}/orgs/${orgId}/settings/groups`)
     await admin.getByRole('button', { name: 'DEFAULT', exact: true }).waitFor()
     await admin.getByRole('button', { name: 'ADMIN', exact: true }).waitFor()
     await shot(admin, 'projects-01-groups')
     await admin.getByRole('button', { name: 'DEFAULT', exact: true }).click()
-    const inGroup = admin.getByRole('table', { name: 'Group members' })
+    // Seed 002 calls a set of accounts a "Role".
+    const inGroup = admin.getByRole('table', { name: 'Role members' })
     await inGroup.getByText('ann@example.com').waitFor()
     await inGroup.getByText('ada@example.com').waitFor()
     await admin.keyboard.press('Escape')
@@ -81,14 +104,14 @@ describe('projects preset (seed 002)', () => {
     // Project access: a Role (group) with a level, then an account with a level.
     await admin.goto(`${projectUrl}/access`)
     await admin.getByRole('button', { name: 'Add access' }).click()
-    await pick(admin, 'Email or group', 'Group: DEFAULT')
-    await pick(admin, 'Role', 'Viewer')
+    await pick(admin, 'Email or role', 'Role: DEFAULT')
+    await pick(admin, 'Access level', 'Viewer')
     await admin.getByRole('button', { name: 'Assign' }).click()
     const access = admin.getByRole('table', { name: 'Access' })
     await access.getByText('DEFAULT').waitFor()
     await admin.getByRole('button', { name: 'Add access' }).click()
-    await pick(admin, 'Email or group', /ann@example\.com/)
-    await pick(admin, 'Role', 'Editor')
+    await pick(admin, 'Email or role', /ann@example\.com/)
+    await pick(admin, 'Access level', 'Editor')
     await admin.getByRole('button', { name: 'Assign' }).click()
     await access.getByText('ann@example.com').waitFor()
     await shot(admin, 'projects-02-access')
@@ -120,6 +143,21 @@ describe('projects preset (seed 002)', () => {
       resource: /Checkout API/,
     })
     await expect.poll(() => result.getByText('Allowed').count()).toBe(1)
+
+    // Issue 19.9: no screen says App, Channel or Bundle; each says the seed's Projects, Accounts, Roles.
+    await wordsFromTheModel(admin, server.url, orgId, {
+      apps: [/^Projects$/, /Checkout API/],
+      [`apps/${projectId}/access`]: [/^Access level$/, /ann@example\.com/],
+      'settings/members': [/^Accounts$/, /^Account$/, /pat@partner\.example/],
+      'settings/groups': [/^Roles$/, /^DEFAULT$/],
+      'settings/roles': [/^Access levels$/, /No custom access levels yet/, /^Viewer$/],
+      'settings/general': [/^General$/],
+      'settings/security': [/^Accounts and the policy$/],
+      'settings/audit-logs': [/^Audit Logs$/],
+      'settings/webhooks': [/No webhook endpoints yet/],
+      explain: [/Why can this person do this\?/],
+    })
+    await shot(admin, 'projects-04-words')
   }, 240_000)
 })
 
@@ -157,8 +195,10 @@ describe('teams preset (seed 003)', () => {
     // Mantine's switch input is visually hidden: click it as the label would.
     const toggle = (name: string) => owner.getByRole('switch', { name }).dispatchEvent('click')
 
-    // A repository.
+    // A repository; before it, the empty list says so.
     await owner.goto(`${server.url}/orgs/${orgId}/apps`)
+    await owner.getByRole('navigation').getByText('Repositories', { exact: true }).waitFor()
+    await owner.getByText('No repositories yet').waitFor()
     await owner.getByRole('button', { name: 'New repository' }).click()
     await owner.getByRole('dialog').getByLabel('Name').fill('firmware')
     await owner.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
@@ -176,16 +216,17 @@ describe('teams preset (seed 003)', () => {
     await owner.getByRole('checkbox', { name: /user1@example\.com/ }).check()
     await owner.getByRole('checkbox', { name: /user2@example\.com/ }).check()
     await owner.getByRole('button', { name: 'Add members' }).click()
-    await owner.getByRole('table', { name: 'Group members' }).getByText('user2@example.com').waitFor()
+    await owner.getByRole('table', { name: 'Team members' }).getByText('user2@example.com').waitFor()
     await pick(owner, 'Level of user1@example.com', 'Write')
     await owner.getByText('Level saved').first().waitFor()
     await pick(owner, 'Level of user2@example.com', 'Read')
     await shot(owner, 'teams-01-team-members')
     await owner.getByRole('tab', { name: 'Access Control' }).click()
+    await owner.getByText('This team gives no access yet').waitFor()
     await pick(owner, 'Repository', 'firmware')
     await pick(owner, 'Role', "Team's level (per member)")
     await owner.getByRole('button', { name: 'Assign' }).click()
-    await owner.getByRole('table', { name: 'Group access' }).getByText("Team's level (per member)").waitFor()
+    await owner.getByRole('table', { name: 'Team access' }).getByText("Team's level (per member)").waitFor()
     await shot(owner, 'teams-02-team-access')
     expect(await level(/User One/, 'repository.write')).toBe(true)
     expect(await level(/User Two/, 'repository.write')).toBe(false)
@@ -234,10 +275,21 @@ describe('teams preset (seed 003)', () => {
     await pick(owner, 'Repository', 'Every repository (the organization)')
     await pick(owner, 'Role', "Team's level (per member)")
     await owner.getByRole('button', { name: 'Assign' }).click()
-    await owner.getByRole('table', { name: 'Group access' }).getByText('Organization').waitFor()
+    await owner.getByRole('table', { name: 'Team access' }).getByText('Organization').waitFor()
     await shot(owner, 'teams-05-all-repositories')
     const org = await server.platform.get(`/v1/orgs/${orgId}`)
     expect(org.body).toMatchObject({ singleRoleTeams: false, resourceAdminsGrantTeamAccess: true })
+
+    // Issue 19.9: repositories and teams everywhere, never capgo's words.
+    await wordsFromTheModel(owner, server.url, orgId, {
+      apps: [/^Repositories$/, /firmware/],
+      'settings/members': [/^Members$/, /user1@example\.com/],
+      'settings/groups': [/^Teams$/, /^Owners$/, /^Team A$/],
+      'settings/roles': [/^Roles$/, /Read \(all repositories\)/],
+      'settings/general': [/Single-role teams/],
+      explain: [/Why can this person do this\?/],
+    })
+    await shot(owner, 'teams-06-words')
   }, 300_000)
 })
 
@@ -261,6 +313,18 @@ describe('modules preset (seed 004)', () => {
     await owner.goto(`${server.url}/orgs/${personal}/settings/members`)
     await owner.locator('tr[data-email="olivia@example.com"]').getByText('Owner', { exact: true }).waitFor()
     await shot(owner, 'modules-01-personal-org')
+
+    // No resource types in seed 004: no list of them in the navigation, and its address opens Members.
+    expect(
+      await owner
+        .getByRole('navigation')
+        .getByRole('link', { name: /^Apps$/ })
+        .count(),
+    ).toBe(0)
+    await owner.goto(`${server.url}/orgs/${personal}/apps`)
+    await owner.waitForURL(/\/settings\/members$/)
+    await owner.goto(`${server.url}/orgs/${personal}/settings/groups`)
+    await owner.getByText('No groups yet').waitFor()
 
     // A root org with a member holding module roles, several at once, edited in the role modal.
     const root = await createOrg(server, owner, 'Root')
@@ -301,5 +365,19 @@ describe('modules preset (seed 004)', () => {
     await pending.getByRole('button', { name: 'Revoke invitation to new@example.com' }).click()
     await owner.getByRole('button', { name: 'Revoke', exact: true }).click()
     await expect.poll(() => pending.count()).toBe(0)
+
+    // Issue 19.9: the module names of seed 004, never capgo's words (its "Enterprise App Store" is its own).
+    await wordsFromTheModel(owner, server.url, root, {
+      'settings/members': [/^Members$/, /Build: write/],
+      'settings/groups': [/No groups yet/],
+      'settings/roles': [
+        /No custom roles yet/,
+        /^Signing Identities: read$/,
+        /^Enterprise App Store: write$/,
+      ],
+      'settings/security': [/^Members and the policy$/],
+      explain: [/Why can this person do this\?/],
+    })
+    await shot(owner, 'modules-05-words')
   }, 240_000)
 })
