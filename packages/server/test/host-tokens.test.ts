@@ -127,6 +127,16 @@ describe.each(DATABASES)('host tokens (%s)', (database) => {
       await refused(token, 'JWT_EXPIRED', id)
     })
 
+    it('a token that expires after it was verified (a verified token is trusted again, never past exp)', async () => {
+      const id = sub()
+      const exp = now() + 1
+      const token = await signToken(ed, { sub: id, email: email(), exp })
+      expect((await bearer(token).get('/v1/me')).status).toBe(200)
+      await new Promise((resolve) => setTimeout(resolve, exp * 1000 + 50 - Date.now()))
+      const reply = await bearer(token).get('/v1/me')
+      expect([reply.status, reply.body.code]).toEqual([401, 'JWT_EXPIRED'])
+    })
+
     it('a token with no exp', async () => {
       const id = sub()
       await refused(
@@ -344,6 +354,14 @@ describe.each(DATABASES)('host tokens (%s)', (database) => {
       expect(refused.status).toBe(403)
       expect(refused.body.details.reason).toBe('mfa_required')
 
+      // Naming yourself as the subject is asking about yourself, with the request's factor.
+      const strongSelf = await signToken(rsa, { sub: id, amr: ['otp'] })
+      const named = await bearer(strongSelf).post('/v1/check', {
+        subject: { type: 'user', id: userId },
+        permission: 'org.read',
+        resource: { org },
+      })
+      expect(named.body).toMatchObject({ allowed: true })
       for (const factor of ['mfa', 'otp', 'hwk', 'swk']) {
         const strong = await signToken(rsa, { sub: id, amr: ['pwd', factor] })
         const allowed = await bearer(strong).post('/v1/check', { permission: 'org.read', resource: { org } })

@@ -20,7 +20,8 @@ function whoIsAsked(actor: Actor, subject: Subject | undefined): Pick<Question, 
     return { subject: self, askedBy: null }
   }
   const itself = self === null || (self.type === subject.type && self.id === subject.id)
-  return { subject, askedBy: itself ? null : self }
+  // Naming yourself is asking about yourself: with the request's own facts (Subject.mfa, issue 20).
+  return { subject: self !== null && itself ? self : subject, askedBy: itself ? null : self }
 }
 
 const questionFor = (actor: Actor, subject: Subject | undefined, permission: string, target: Target) =>

@@ -8,6 +8,7 @@ import {
   jwtVerify,
 } from 'jose'
 import { isLoopback } from './local-outbox.ts'
+import { sha256 } from './tokens.ts'
 
 /**
  * Host tokens (issue 20): the host product's own JWTs, signed by its identity provider (Auth0, Clerk, Better
@@ -34,6 +35,13 @@ export const SECOND_FACTORS: ReadonlySet<string> = new Set(['mfa', 'otp', 'hwk',
 export const JWKS_COOLDOWN_MS = 30_000
 /** How long a fetched JWKS is used before it is fetched again anyway (a key the host removed stops then). */
 export const JWKS_MAX_AGE_MS = 600_000
+/**
+ * How long a token that verified is trusted again without checking its signature (never past its `exp`).
+ * A signature check costs 0.15-0.7 ms, several times a check, and a host calls with the same token for its
+ * lifetime; a key removed from the JWKS already lives on for up to JWKS_MAX_AGE_MS, so this loses nothing.
+ */
+export const VERIFIED_TOKEN_TTL_MS = 60_000
+const MAX_VERIFIED_TOKENS = 10_000
 
 export interface HostTokenConfig {
   /** `ORGKIT_JWT_JWKS_URL`: https, or plain http on loopback (local development). */
@@ -88,6 +96,8 @@ export const looksLikeJwt = (secret: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]
 export class HostTokens {
   private readonly keys: JWTVerifyGetKey
   private readonly config: HostTokenConfig
+  /** Tokens that verified, by their SHA-256 (never the token): until `until` (performance.now()) or `exp`. */
+  private readonly verifiedTokens = new Map<string, { identity: HostIdentity; exp: number; until: number }>()
 
   constructor(
     config: HostTokenConfig,
@@ -102,13 +112,24 @@ export class HostTokens {
 
   /** The token's person, or a catalogued 401 saying what is wrong with it. */
   async verify(token: string): Promise<HostIdentity> {
+    const hash = sha256(token)
+    const hit = this.verifiedTokens.get(hash)
+    if (hit !== undefined && hit.until > performance.now() && hit.exp > this.clock()) return hit.identity
+    this.verifiedTokens.delete(hash)
     let payload: JWTPayload
     try {
       payload = await this.verified(token)
     } catch (error) {
       throw refusal(error)
     }
-    return identityOf(payload)
+    const identity = identityOf(payload)
+    if (this.verifiedTokens.size >= MAX_VERIFIED_TOKENS) this.verifiedTokens.clear()
+    this.verifiedTokens.set(hash, {
+      identity,
+      exp: (payload.exp as number) * 1000,
+      until: performance.now() + VERIFIED_TOKEN_TTL_MS,
+    })
+    return identity
   }
 
   private async verified(token: string): Promise<JWTPayload> {
