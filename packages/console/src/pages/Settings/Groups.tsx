@@ -299,7 +299,7 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
                   {canManage ? `Add ${member.many} with Add.` : `Its ${member.many} will be listed here.`}
                 </Alert>
               )}
-              <Modal opened={adding} onClose={() => setAdding(false)} title="Add members">
+              <Modal opened={adding} onClose={() => setAdding(false)} title={`Add ${member.many}`}>
                 {adding && (
                   <AddMembers
                     orgId={orgId}
@@ -405,6 +405,7 @@ function AddMembers(props: {
   already: Set<string>
   onAdd: (userIds: string[]) => Promise<void>
 }) {
+  const { member } = useWords()
   const members = useAsync(
     () => must(api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId: props.orgId } } })),
     [props.orgId],
@@ -417,7 +418,7 @@ function AddMembers(props: {
       {(data) => (
         <Stack>
           <TextInput
-            aria-label="Search members"
+            aria-label={`Search ${member.many}`}
             placeholder="Search by name"
             leftSection={<IconSearch size={16} />}
             value={search}
@@ -435,8 +436,13 @@ function AddMembers(props: {
               </Stack>
             </Checkbox.Group>
           </ScrollArea.Autosize>
+          {!data.items.some((m) => m.userId && m.status === 'active' && !props.already.has(m.userId)) && (
+            <Alert title={`No ${member.many} left to add`}>
+              Every active {member.one} is in it already; invite more from the {member.plural} tab.
+            </Alert>
+          )}
           <Button disabled={chosen.length === 0} onClick={() => props.onAdd(chosen)}>
-            Add members
+            Add {member.many}
           </Button>
         </Stack>
       )}
