@@ -60,6 +60,11 @@ export const ERRORS = {
   /** An org's policy gate (SPEC 1.2): the member belongs, and must enrol 2FA / change their password first. */
   MFA_REQUIRED: 'forbidden',
   PASSWORD_POLICY: 'forbidden',
+  /**
+   * Setting a security policy its actor doesn't meet (SPEC 3: they'd lock themselves out). `details.unmet`
+   * says what to do first: `mfa` (enrol 2FA), `password` (change it; `details.rules`: which rules it breaks).
+   */
+  POLICY_NOT_MET_BY_YOU: 'conflict',
   // Accounts and invitations (SPEC 3)
   INVALID_CREDENTIALS: 'unauthenticated',
   /** Sign-in's second step: the account has 2FA and no code came. */

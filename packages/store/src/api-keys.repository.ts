@@ -127,3 +127,39 @@ export async function withdrawOrgsFromKeys(
     rows.map((row): Change => ({ op: 'apiKey.put', apiKey: toApiKeyRecord(row) })),
   )
 }
+
+/** One key by id (revoked ones too), or undefined. */
+export function findApiKey(db: Executor, id: string) {
+  return db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/**
+ * The unrevoked keys of these users, each with its owner's email and name, newest first: the org's API Keys
+ * tab (the server keeps those whose limits reach the org). Never the secret's hash.
+ */
+export function listLiveKeysOf(db: Executor, userIds: readonly string[]) {
+  if (userIds.length === 0) return Promise.resolve([])
+  return db
+    .selectFrom('api_keys')
+    .innerJoin('users', 'users.id', 'api_keys.user_id')
+    .select([
+      'api_keys.id',
+      'api_keys.user_id',
+      'users.email as owner_email',
+      'users.name as owner_name',
+      'api_keys.name',
+      'api_keys.prefix',
+      'api_keys.org_ids',
+      'api_keys.resource_ids',
+      'api_keys.permissions',
+      'api_keys.expires_at',
+      'api_keys.revoked_at',
+      'api_keys.last_used_at',
+      'api_keys.created_at',
+    ])
+    .where('api_keys.user_id', 'in', userIds)
+    .where('api_keys.revoked_at', 'is', null)
+    .orderBy('api_keys.created_at', 'desc')
+    .orderBy('api_keys.id')
+    .execute()
+}

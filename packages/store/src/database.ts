@@ -20,6 +20,8 @@ export interface UsersTable {
   sessions_valid_after: Generated<Date>
   /** The host product's id for the user (issue 20), unique; null for users it never named. */
   external_id: string | null
+  /** What password policies ask of the password, measured when it was set (migration 0012); never the password. */
+  password_traits: Json
 }
 
 export interface OrgsTable {

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { RouteModule } from '../env.ts'
-import { body, errorResponses, json, Name, Revised, Uuid } from '../schemas.ts'
+import { body, errorResponses, json, Name, OrgParams, Revised, Uuid } from '../schemas.ts'
 import * as apiKeys from '../services/api-keys.ts'
+import * as orgApiKeys from '../services/org-api-keys.ts'
 
 const tags = ['Accounts']
 const ApiKey = z
@@ -31,7 +32,25 @@ const ApiKeyInput = z
   })
   .strict()
 
-/** Your own API keys: a secret shown once, narrowed to orgs, resources, a role or permissions. */
+const OrgApiKey = z
+  .object({
+    id: Uuid,
+    owner: z.object({ userId: Uuid, email: z.string(), name: z.string() }),
+    name: z.string(),
+    prefix: z.string(),
+    orgIds: z.array(z.string()).nullable(),
+    resourceIds: z.array(z.string()).nullable(),
+    permissions: z.array(z.string()).nullable(),
+    expiresAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('OrgApiKey')
+
+/**
+ * Your own API keys: a secret shown once, narrowed to orgs, resources, a role or permissions; and an org's
+ * API Keys tab: its members' keys that reach it, which `org.manage_apikeys` may revoke.
+ */
 export const apiKeyRoutes: RouteModule = (app, ctx) => {
   app.openapi(
     createRoute({
@@ -76,6 +95,42 @@ export const apiKeyRoutes: RouteModule = (app, ctx) => {
     async (c) => {
       const { id } = c.req.valid('param')
       const { revision } = await apiKeys.revokeApiKey(ctx, c.get('actor'), c.get('meta'), id)
+      return c.json({ revision }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/orgs/{orgId}/api-keys',
+      tags: ['Security'],
+      operationId: 'listOrgApiKeys',
+      summary: "List the org's API keys",
+      description: "Members' live API keys that reach the org, with owner and limits (never secrets)",
+      request: { params: OrgParams },
+      responses: { 200: json(z.object({ items: z.array(OrgApiKey) })), ...errorResponses },
+    }),
+    async (c) =>
+      c.json(
+        { items: await orgApiKeys.listOrgApiKeys(ctx, c.get('actor'), c.req.valid('param').orgId) },
+        200,
+      ),
+  )
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/orgs/{orgId}/api-keys/{keyId}',
+      tags: ['Security'],
+      operationId: 'revokeOrgApiKey',
+      summary: "Revoke a member's API key",
+      description: 'Revoke a member API key that reaches the org (org.manage_apikeys)',
+      request: {
+        params: OrgParams.extend({ keyId: Uuid.openapi({ param: { name: 'keyId', in: 'path' } }) }),
+      },
+      responses: { 200: json(Revised), ...errorResponses },
+    }),
+    async (c) => {
+      const { orgId, keyId } = c.req.valid('param')
+      const { revision } = await orgApiKeys.revokeOrgApiKey(ctx, c.get('actor'), c.get('meta'), orgId, keyId)
       return c.json({ revision }, 200)
     },
   )

@@ -39,6 +39,34 @@ const Compliance = z.object({
   nonCompliant: z.number(),
 })
 
+const Unmet = z.enum(['mfa', 'password'])
+const PasswordState = z
+  .enum(['ok', 'fails', 'unknown', 'none'])
+  .openapi({
+    description: 'unknown: set before its traits were kept (known at the next sign-in); none: no password',
+  })
+const Preview = z
+  .object({
+    items: z.array(
+      z.object({
+        userId: Uuid,
+        email: z.string(),
+        name: z.string(),
+        unmet: z.array(Unmet),
+        password: PasswordState,
+      }),
+    ),
+    nonCompliant: z.number(),
+    total: z.number(),
+    you: z
+      .object({ unmet: z.array(Unmet), password: PasswordState, rules: z.array(z.string()) })
+      .nullable()
+      .openapi({
+        description: 'Whether the caller meets it (null for a platform token): PUT refuses otherwise',
+      }),
+  })
+  .openapi('SecurityPreview')
+
 /** An org's security policy (2FA, passwords, API keys) and which members meet it. */
 export const securityRoutes: RouteModule = (app, ctx) => {
   app.openapi(
@@ -85,5 +113,22 @@ export const securityRoutes: RouteModule = (app, ctx) => {
       responses: { 200: json(Compliance), ...errorResponses },
     }),
     async (c) => c.json(await security.compliance(ctx, c.get('actor'), c.req.valid('param').orgId), 200),
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/orgs/{orgId}/security/preview',
+      tags,
+      operationId: 'previewSecurityPolicy',
+      summary: 'Preview a security policy',
+      description: 'Who a proposed policy would gate (and whether you meet it), before saving it',
+      request: { params: OrgParams, ...body(Policy) },
+      responses: { 200: json(Preview), ...errorResponses },
+    }),
+    async (c) =>
+      c.json(
+        await security.previewSecurity(ctx, c.get('actor'), c.req.valid('param').orgId, c.req.valid('json')),
+        200,
+      ),
   )
 }

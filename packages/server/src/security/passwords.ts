@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { hash, verify } from '@node-rs/argon2'
 import { OrgkitError } from '@orgkit/core'
+import type { orgSecurity } from '@orgkit/store'
 import type { Caches } from '../caches.ts'
 import { COMMON_PASSWORDS } from './common-passwords.ts'
 
@@ -77,4 +78,32 @@ export function assertAcceptablePassword(password: string, field = 'password'): 
       { field },
     )
   }
+}
+
+/**
+ * What any policy asks of a password, measured when it is set and kept instead of it (migration 0012):
+ * compliance with a policy saved later is then known at once, without the password (issue 19.4). Length is
+ * capped at 128, the longest minimum a policy may ask, so the stored number says no more than needed.
+ */
+export type PasswordTraits = orgSecurity.PasswordTraits
+
+export function passwordTraits(password: string): PasswordTraits {
+  return {
+    length: Math.min([...password].length, 128),
+    upper: /\p{Lu}/u.test(password),
+    digit: /\p{Nd}/u.test(password),
+    special: /[^\p{L}\p{Nd}]/u.test(password),
+    common: isCommon(password),
+  }
+}
+
+/** The policy's rules a password with these traits breaks, by the rule's key (empty: it complies). */
+export function unmetRules(policy: PasswordPolicy, traits: PasswordTraits): (keyof PasswordPolicy)[] {
+  const broken: (keyof PasswordPolicy)[] = []
+  if (traits.length < policy.minLength) broken.push('minLength')
+  if (policy.requireUpper && !traits.upper) broken.push('requireUpper')
+  if (policy.requireDigit && !traits.digit) broken.push('requireDigit')
+  if (policy.requireSpecial && !traits.special) broken.push('requireSpecial')
+  if (policy.rejectCommon && traits.common) broken.push('rejectCommon')
+  return broken
 }

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { OrgkitError } from '@orgkit/core'
-import { credentials, type Executor, invitations, orgSecurity, sessions, type Tx, users } from '@orgkit/store'
+import { credentials, type Executor, invitations, sessions, type Tx, users } from '@orgkit/store'
 import { queueMail } from '../mail/mailer.ts'
 import {
   assertAcceptablePassword,
   dummyHash,
   hashPassword,
-  type PasswordPolicy,
-  policyId,
-  policyViolations,
   verifyPassword,
 } from '../security/passwords.ts'
 import { hit } from '../security/rate-limit.ts'
@@ -17,6 +14,7 @@ import { hashCode, totpStep } from '../security/totp.ts'
 import type { Ctx, RequestMeta } from './context.ts'
 import { type Actor, assertNotApiKey, type Work, write } from './context.ts'
 import { foundOrg } from './joining.ts'
+import { recordCompliance } from './password-compliance.ts'
 import { guardSignIn, recordSignInFailure } from './sign-in-guard.ts'
 
 const SESSION_DAYS = 30
@@ -63,19 +61,6 @@ export async function resolveSession(ctx: Ctx, token: string) {
   if (!row || row.expires_at.getTime() <= ctx.clock() || row.created_at <= row.sessions_valid_after)
     return null
   return { sessionId: row.id, userId: row.user_id, csrf: row.csrf_token, secondFactor: row.second_factor }
-}
-
-/** The password policies (of any org) this password meets, as the engine's compliance ids. */
-async function compliance(db: Executor, password: string): Promise<string[]> {
-  return (await orgSecurity.passwordPolicies(db))
-    .map((policy) => policy as PasswordPolicy)
-    .filter((policy) => policyViolations(policy, password).length === 0)
-    .map(policyId)
-}
-
-async function recordCompliance(work: Work, userId: string, password: string) {
-  const compliant = await compliance(work.tx, password)
-  work.apply(await users.setCompliantPolicies(work.tx, userId, compliant))
 }
 
 const anonymous: Actor = { kind: 'platform', tokenId: 'anonymous' }

@@ -149,19 +149,36 @@ export function authorize(ctx: Ctx, actor: Actor, permission: string, target: Ta
   const decision = ctx.engine.authorizer.check(subject, permission, target)
   if (decision.allowed) return
   const details = { permission, reason: decision.reason }
-  if (decision.reason === 'mfa_required')
+  throwIfGate(decision.reason, details)
+  throw new OrgkitError('FORBIDDEN', `you may not ${permission} here`, details)
+}
+
+function throwIfGate(reason: string, details: Record<string, unknown>): void {
+  if (reason === 'mfa_required')
     throw new OrgkitError(
       'MFA_REQUIRED',
       'this organization requires two-factor authentication: enrol it first',
       details,
     )
-  if (decision.reason === 'password_policy')
+  if (reason === 'password_policy')
     throw new OrgkitError(
       'PASSWORD_POLICY',
       "your password doesn't meet this organization's password policy: change it first",
       details,
     )
-  throw new OrgkitError('FORBIDDEN', `you may not ${permission} here`, details)
+}
+
+/**
+ * Throws MFA_REQUIRED / PASSWORD_POLICY when an org's policy gate stands between the actor and the org, for
+ * reads that otherwise filter by `can` (a list, a resource read): SPEC 1.4, a gate is said, never passed
+ * off as a 404 or an empty list (issue 19.4). The gate is step 1 of every decision, so any permission on
+ * the org tells.
+ */
+export function assertUngated(ctx: Ctx, actor: Actor, orgId: string): void {
+  const subject = subjectOf(actor)
+  if (subject === null) return
+  const decision = ctx.engine.authorizer.check(subject, 'org.read', { type: 'org', id: orgId })
+  if (!decision.allowed) throwIfGate(decision.reason, { reason: decision.reason })
 }
 
 /**

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, type Target } from '@orgkit/core'
 import { bindings, type Executor, groups, overrides, resources, users } from '@orgkit/store'
-import { type Actor, authorize, type Ctx, can, type RequestMeta, requireOrg, write } from './context.ts'
+import {
+  type Actor,
+  assertUngated,
+  authorize,
+  type Ctx,
+  can,
+  type RequestMeta,
+  requireOrg,
+  write,
+} from './context.ts'
 import { assertResourceAvailable } from './plan-limits.ts'
 
 export interface ResourceView {
@@ -75,6 +84,8 @@ export async function resourceChain(
 export async function visibleResource(ctx: Ctx, actor: Actor, orgId: string, id: string, db: Executor) {
   const row = await resourceChain(db, orgId, id)
   if (!row || !can(ctx, actor, actionPermission(ctx, row.type, 'read'), { type: row.type, id })) {
+    // A member gated by a policy is told so, not shown a 404 (issue 19.4).
+    if (row) assertUngated(ctx, actor, orgId)
     throw new OrgkitError('RESOURCE_NOT_FOUND', 'no such resource', { resourceId: id })
   }
   return row
@@ -149,6 +160,8 @@ export async function listResources(
   },
 ): Promise<{ items: ResourceView[]; nextCursor: string | null }> {
   requireOrg(ctx, actor, orgId)
+  // Filtering by `can` would answer a gated member an empty list: the gate is said instead (issue 19.4).
+  assertUngated(ctx, actor, orgId)
   if (query.type !== undefined) actionPermission(ctx, query.type, 'read')
   const items: ResourceView[] = []
   let after = query.cursor

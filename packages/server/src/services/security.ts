@@ -1,7 +1,8 @@
 import { ORG, OrgkitError } from '@orgkit/core'
-import { orgSecurity } from '@orgkit/store'
+import { orgSecurity, orgs } from '@orgkit/store'
 import { type PasswordPolicy, policyId } from '../security/passwords.ts'
 import { type Actor, authorize, type Ctx, type RequestMeta, requireOrg, write } from './context.ts'
+import { requestMfa, type Unmet, unmetBy } from './password-compliance.ts'
 
 export interface SecurityPolicy {
   requireMfa: boolean
@@ -23,7 +24,10 @@ export async function getSecurity(ctx: Ctx, actor: Actor, orgId: string): Promis
 
 /**
  * Sets the org's security policy (super admins: `org.manage_security`). Members who don't comply are
- * denied by the engine (`mfa_required`, `password_policy`) in this org and every sub-org until they do.
+ * denied by the engine (`mfa_required`, `password_policy`) in this org and every sub-org until they do;
+ * compliance with a new password policy is computed for everyone in the same transaction, from the traits
+ * kept when each password was set (password-compliance.ts). Whoever sets it must meet it first (SPEC 3: a
+ * Super Admin cannot switch on a policy they fail): POLICY_NOT_MET_BY_YOU says what to do.
  */
 export async function putSecurity(
   ctx: Ctx,
@@ -35,6 +39,16 @@ export async function putSecurity(
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_security', { type: ORG, id: orgId })
+    if (actor.kind === 'user') {
+      const self = await orgSecurity.personState(work.tx, actor.userId)
+      const mine = self && unmetBy(self, input, requestMfa(actor))
+      if (mine && mine.unmet.length > 0)
+        throw new OrgkitError(
+          'POLICY_NOT_MET_BY_YOU',
+          `you don't meet this policy yourself: ${mine.unmet.map((u) => FIRST[u]).join(' and ')} first`,
+          { unmet: mine.unmet, password: mine.password, rules: mine.rules },
+        )
+    }
     const before = await orgSecurity.findPolicy(work.tx, orgId)
     work.apply(
       await orgSecurity.updatePolicy(
@@ -49,6 +63,10 @@ export async function putSecurity(
         new Date(ctx.clock()),
       ),
     )
+    if (input.passwordPolicy)
+      work.apply(
+        await orgSecurity.grantCompliance(work.tx, policyId(input.passwordPolicy), input.passwordPolicy),
+      )
     work.audit({
       orgId,
       action: 'org.security_changed',
@@ -83,4 +101,53 @@ export async function compliance(ctx: Ctx, actor: Actor, orgId: string) {
     }
   })
   return { items, nonCompliant: items.filter((i) => !i.compliant).length }
+}
+
+const FIRST: Record<Unmet, string> = {
+  mfa: 'enrol two-factor authentication',
+  password: 'change your password',
+}
+
+export interface PreviewItem {
+  userId: string
+  email: string
+  name: string
+  /** What they would have to do: enrol 2FA, change (or set) their password. */
+  unmet: Unmet[]
+  /** `unknown`: set before its traits were kept (known at their next sign-in); `none`: no password. */
+  password: 'ok' | 'fails' | 'unknown' | 'none'
+}
+
+/**
+ * Who a proposed policy would gate, before it is saved: everyone who belongs to the org or one of its
+ * sub-orgs (members, inherited, external) and would not comply, and whether the actor would (the console
+ * shows the names and asks to confirm; PUT refuses a policy its actor fails). Which rules a member's
+ * password breaks is not said to others: only that it does.
+ */
+export async function previewSecurity(
+  ctx: Ctx,
+  actor: Actor,
+  orgId: string,
+  input: Pick<SecurityPolicy, 'requireMfa' | 'passwordPolicy'>,
+) {
+  requireOrg(ctx, actor, orgId)
+  authorize(ctx, actor, 'org.manage_security', { type: ORG, id: orgId })
+  const below = await orgs.subtreeIds(ctx.db, orgId)
+  const reach = new Set([...(await orgs.chainIds(ctx.db, orgId)), ...below])
+  const authz = ctx.engine.authorizer
+  const people = (await orgSecurity.peopleOf(ctx.db, [...reach])).filter((p) =>
+    below.some((id) => authz.belonging({ type: 'user', id: p.id }, id) !== null),
+  )
+  const items: PreviewItem[] = []
+  for (const person of people) {
+    const { unmet, password } = unmetBy(person, input)
+    if (unmet.length > 0)
+      items.push({ userId: person.id, email: person.email, name: person.name, unmet, password })
+  }
+  let you: { unmet: Unmet[]; password: PreviewItem['password']; rules: string[] } | null = null
+  if (actor.kind === 'user') {
+    const self = await orgSecurity.personState(ctx.db, actor.userId)
+    if (self) you = unmetBy(self, input, requestMfa(actor))
+  }
+  return { items, nonCompliant: items.length, total: people.length, you }
 }
