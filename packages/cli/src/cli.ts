@@ -1,4 +1,4 @@
-import { loadConfig } from '@orgkit/server'
+import { loadConfig, loadKeyring, rotateSecrets, SecretBox } from '@orgkit/server'
 import { migrate, openStore, tokens } from '@orgkit/store'
 import { Command } from 'commander'
 import { registerAdminCommands } from './admin.ts'
@@ -36,6 +36,29 @@ tokensCommand
     const token = await tokens.createPlatformToken(store.db, name)
     console.log(token.secret)
     await store.close()
+  })
+
+program
+  .command('secrets')
+  .description('secrets at rest (TOTP secrets, unsent mail), sealed under ORGKIT_SECRET_KEY')
+  .command('rotate')
+  .description(
+    'seal every stored secret under the current key (the first in ORGKIT_SECRET_KEY), so older keys can go',
+  )
+  .action(async () => {
+    const config = loadConfig()
+    const database = databaseOf(config)
+    const box = new SecretBox(await loadKeyring(config.secretKey, database))
+    const store = await openStore(database)
+    try {
+      await migrate(store.db)
+      const sealed = await rotateSecrets(store.db, box)
+      console.log(
+        `sealed under key "${box.keyring.current}": ${sealed.totp} TOTP secret(s), ${sealed.mail} unsent mail(s)`,
+      )
+    } finally {
+      await store.close()
+    }
   })
 
 registerAdminCommands(program)

@@ -51,6 +51,7 @@ function serve(config: Config): Promise<RunningServer> {
     auditRetentionDays: config.auditRetentionDays,
     trustProxyHops: config.trustProxyHops,
     metricsToken: config.metricsToken,
+    secretKey: config.secretKey,
     metricsAddress: config.metricsAddress,
     hostTokens: config.hostTokens,
     logger: pino({ level: config.logLevel }),

@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -41,6 +42,37 @@ describe('orgkit start / migrate / tokens', () => {
       } finally {
         await server.close()
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('orgkit secrets rotate', () => {
+  it('seals every stored secret under the current key, and says how many', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orgkit-cli-'))
+    const env = { ORGKIT_DATA_DIR: dir, ORGKIT_DATABASE_URL: '' }
+    try {
+      // A first start makes the folder's key; a sign-up leaves a sealed verification mail in the outbox.
+      const server = await startServer({ database: { dataDir: dir }, consoleDir: null })
+      await fetch(`${server.url}/v1/auth/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'a@example.com', password: 'a long enough passphrase', name: 'A' }),
+      })
+      await server.close()
+      const old = (await readFile(join(dir, 'secret.key'), 'utf8')).trim()
+      const next = `next:${randomBytes(32).toString('hex')}`
+      const rotated = await orgkit(['secrets', 'rotate'], { ...env, ORGKIT_SECRET_KEY: `${next},${old}` })
+      expect([rotated.code, rotated.stdout.trim()]).toEqual([
+        0,
+        'sealed under key "next": 0 TOTP secret(s), 1 unsent mail(s)',
+      ])
+      // The old key can go: the next start holds only the new one.
+      const after = await startServer({ database: { dataDir: dir }, consoleDir: null, secretKey: next })
+      await after.close()
+      const lacking = await orgkit(['secrets', 'rotate'], { ...env, ORGKIT_SECRET_KEY: old })
+      expect([lacking.code, lacking.stderr]).toEqual([1, expect.stringContaining('"next"')])
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
@@ -138,7 +170,13 @@ describe.skipIf(!process.env.ORGKIT_TEST_DATABASE_URL)(
       const url = new URL(server.href)
       url.pathname = `/${database}`
       const child = spawn(process.execPath, [bin, 'start'], {
-        env: { ...process.env, ORGKIT_DATABASE_URL: url.href, ORGKIT_WORKERS: '2', PORT: '0' },
+        env: {
+          ...process.env,
+          ORGKIT_DATABASE_URL: url.href,
+          ORGKIT_SECRET_KEY: randomBytes(32).toString('base64'),
+          ORGKIT_WORKERS: '2',
+          PORT: '0',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       })
       let out = ''

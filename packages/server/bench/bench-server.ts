@@ -38,6 +38,8 @@ if (workers > 1 && cluster.isPrimary) {
   const schema = process.env.ORGKIT_BENCH_SCHEMA!
   const server = await startServer({
     database: { url, schema, poolSize: Number(process.env.ORGKIT_BENCH_POOL ?? 10) },
+    // Seals TOTP secrets and mail at rest; the bench has neither worth keeping: one fixed key for every worker.
+    secretKey: process.env.ORGKIT_SECRET_KEY ?? `bench:${'be'.repeat(32)}`,
     port: 0,
     webhookIntervalMs: 0,
     pollMs: 1000,

@@ -1,6 +1,7 @@
 import { OrgkitError, presets } from '@orgkit/core'
 import { loadPlans, type PlanCatalog } from './billing/plans.ts'
 import { assertJwksUrl, type HostTokenConfig } from './security/host-tokens.ts'
+import { parseKeyring } from './security/secret-box.ts'
 
 export interface Config {
   port: number
@@ -24,6 +25,8 @@ export interface Config {
   metricsToken: string | undefined
   /** `host:port` serving `/metrics` without a token, instead of the public port (ORGKIT_METRICS_ADDRESS). */
   metricsAddress: string | undefined
+  /** The keys sealing secrets at rest (ORGKIT_SECRET_KEY: `[kid:]key`, comma-separated, current first). */
+  secretKey: string | undefined
   /** The host product's JWTs (ORGKIT_JWT_JWKS_URL, ORGKIT_JWT_ISSUER, ORGKIT_JWT_AUDIENCE), all or none. */
   hostTokens: HostTokenConfig | undefined
 }
@@ -99,6 +102,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       { field: 'ORGKIT_METRICS_TOKEN' },
     )
   }
+  const secretKey = env.ORGKIT_SECRET_KEY?.trim() || undefined
+  if (secretKey !== undefined) parseKeyring(secretKey)
   const metricsAddress = env.ORGKIT_METRICS_ADDRESS || undefined
   if (metricsAddress !== undefined) parseListenAddress(metricsAddress, 'ORGKIT_METRICS_ADDRESS')
   return {
@@ -119,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers,
     metricsToken,
     metricsAddress,
+    secretKey,
     hostTokens: hostTokensOf(env),
   }
 }

@@ -1,3 +1,5 @@
 /** The server as a library: what the `orgkit` command (packages/cli) and embedding hosts start. */
 export { type Config, loadConfig } from './config.ts'
+export { SecretBox } from './security/secret-box.ts'
+export { loadKeyring, rotateSecrets } from './security/secrets-at-rest.ts'
 export { type RunningServer, type ServerOptions, startServer } from './server.ts'

@@ -33,6 +33,8 @@ import { altchaCaptcha } from './security/captcha.ts'
 import { type HostTokenConfig, HostTokens } from './security/host-tokens.ts'
 import { isLoopback } from './security/local-outbox.ts'
 import { pruneRateLimits } from './security/rate-limit.ts'
+import { SecretBox } from './security/secret-box.ts'
+import { loadKeyring, sealStoredSecrets } from './security/secrets-at-rest.ts'
 import type { Ctx, Settings } from './services/context.ts'
 import { issueDueInvoices } from './services/invoices.ts'
 import { WebhookWorker } from './webhooks/worker.ts'
@@ -67,6 +69,11 @@ export interface ServerOptions {
   usageFlushMs?: number | undefined
   port?: number | undefined
   host?: string | undefined
+  /**
+   * ORGKIT_SECRET_KEY: the keys sealing TOTP secrets and unsent mail (security/secret-box.ts). Required on
+   * PostgreSQL; the embedded database keeps one in its folder when not given.
+   */
+  secretKey?: string | undefined
   /** A bearer token that may read `/metrics` (besides platform tokens): ORGKIT_METRICS_TOKEN. */
   metricsToken?: string | undefined
   /** `host:port` to serve `/metrics` on, without a token, instead of the public port: ORGKIT_METRICS_ADDRESS. */
@@ -95,8 +102,18 @@ export interface RunningServer {
 /** Opens the database, migrates, loads the engine, and listens. Used by `orgkit start` and the tests. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: 'info' })
+  // Before the database opens: a missing or malformed key fails the start, not a sign-in later.
+  const secrets = new SecretBox(await loadKeyring(options.secretKey, options.database))
   const store = await openStore(options.database)
-  await migrate(store.db)
+  try {
+    await migrate(store.db)
+    // Plain text left by a version before sealing is sealed now (issue 22.7); a value under a key the
+    // keyring lacks stops the start here, saying which.
+    await sealStoredSecrets(store.db, secrets, { everything: false })
+  } catch (error) {
+    await store.close()
+    throw error
+  }
   const model = options.model ?? presets.capgo!
   const compiled = new CompiledModel(model)
   const clock = options.clock ?? Date.now
@@ -115,6 +132,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     options.smtpUrl,
     options.mailFrom ?? 'Orgkit <no-reply@orgkit.local>',
     logger,
+    secrets,
   )
   const settings: Settings = {
     signup: options.signup ?? 'open',
@@ -152,6 +170,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     deciders: new Deciders({ replica: engine, db: store.db, compiled, clock, observer: usage }),
     caches: createCaches(),
+    secrets,
     hostTokens: options.hostTokens ? new HostTokens(options.hostTokens, clock) : null,
   }
   let bootstrapToken: string | null = null

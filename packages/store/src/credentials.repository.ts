@@ -136,6 +136,42 @@ export function lockTotp(tx: Tx, userId: string) {
     .executeTakeFirstOrThrow()
 }
 
+/**
+ * The stored TOTP secrets (sealed, or in plain text from before sealing) that do not start with
+ * `exceptPrefix` (those sealed under the current key, say), to seal again.
+ */
+export function listTotpSecrets(db: Executor, exceptPrefix = '') {
+  return db
+    .selectFrom('users')
+    .select(['id', 'totp_secret'])
+    .where('totp_secret', 'is not', null)
+    .$if(exceptPrefix !== '', (q) => q.where('totp_secret', 'not like', `${likeEscape(exceptPrefix)}%`))
+    .orderBy('id')
+    .execute() as Promise<{ id: string; totp_secret: string }[]>
+}
+
+/** A LIKE pattern matching `text` literally (PostgreSQL's default escape character is the backslash). */
+const likeEscape = (text: string) => text.replace(/[\\%_]/g, '\\$&')
+
+/**
+ * The user's TOTP secret becomes `next` (the same secret sealed anew) if it is still `expected`: answers
+ * whether it did. A concurrent enrolment or disabling wins over a re-seal.
+ */
+export async function replaceTotpSecret(
+  db: Executor,
+  userId: string,
+  expected: string,
+  next: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ totp_secret: next })
+    .where('id', '=', userId)
+    .where('totp_secret', '=', expected)
+    .executeTakeFirst()
+  return result.numUpdatedRows > 0n
+}
+
 /** Enrolment started: a new secret, not active until confirmed. */
 export async function startTotp(tx: Tx, userId: string, secret: string): Promise<void> {
   await tx

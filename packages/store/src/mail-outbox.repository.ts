@@ -84,6 +84,39 @@ export async function markFailed(
     .execute()
 }
 
+/**
+ * The bodies of mail not sent yet (a sent mail's are blanked) whose text body does not start with
+ * `exceptPrefix` (sealed under the current key, say), to seal again.
+ */
+export function listUnsentBodies(db: Executor, exceptPrefix = '') {
+  return db
+    .selectFrom('mail_outbox')
+    .select(['id', 'text_body', 'html_body'])
+    .where('sent_at', 'is', null)
+    .where('text_body', '<>', '')
+    .$if(exceptPrefix !== '', (q) =>
+      q.where('text_body', 'not like', `${exceptPrefix.replace(/[\\%_]/g, '\\$&')}%`),
+    )
+    .orderBy('id')
+    .execute()
+}
+
+/** A mail's bodies become these if its text body is still `expectedText`: answers whether they did. */
+export async function replaceBodies(
+  db: Executor,
+  id: string,
+  expectedText: string,
+  bodies: { text: string; html: string | null },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('mail_outbox')
+    .set({ text_body: bodies.text, html_body: bodies.html })
+    .where('id', '=', id)
+    .where('text_body', '=', expectedText)
+    .executeTakeFirst()
+  return result.numUpdatedRows > 0n
+}
+
 /** The latest `limit` mails, newest first (the console's outbox). */
 export function listRecent(db: Executor, limit = 200) {
   return db.selectFrom('mail_outbox').selectAll().orderBy('created_at', 'desc').limit(limit).execute()

@@ -147,6 +147,22 @@ describe.each(TARGETS)('credentials repository (%s)', (kind) => {
     })
   })
 
+  it('lists stored TOTP secrets and replaces one only while it is unchanged', async () => {
+    const id = await newUser()
+    const none = await newUser()
+    await inTx((tx) => credentials.startTotp(tx, id, 'ok1:k1:sealed'))
+    const listed = await credentials.listTotpSecrets(db())
+    expect(listed.filter((r) => r.id === id || r.id === none)).toEqual([{ id, totp_secret: 'ok1:k1:sealed' }])
+    // Those under a prefix are left out; `_` in it is no wildcard.
+    const but = (prefix: string) => credentials.listTotpSecrets(db(), prefix)
+    expect((await but('ok1:k1:')).some((r) => r.id === id)).toBe(false)
+    expect((await but('ok1:k_:')).some((r) => r.id === id)).toBe(true)
+    expect(await credentials.replaceTotpSecret(db(), id, 'ok1:k0:stale', 'ok1:k2:new')).toBe(false)
+    expect((await userRow(id)).totp_secret).toBe('ok1:k1:sealed')
+    expect(await credentials.replaceTotpSecret(db(), id, 'ok1:k1:sealed', 'ok1:k2:new')).toBe(true)
+    expect((await userRow(id)).totp_secret).toBe('ok1:k2:new')
+  })
+
   it('starts, confirms and turns off TOTP, with the engine changes of 2FA', async () => {
     const id = await newUser()
     await db()

@@ -130,6 +130,23 @@ describe.each(TARGETS)('mail outbox repository (%s)', (kind) => {
     ])
   })
 
+  it('lists the bodies of unsent mail, and replaces them only while unchanged', async () => {
+    const unsent = await queue('unsent', t(1))
+    const sent = await queue('gone', t(2))
+    await mailOutbox.markSent(db(), sent, t(3))
+    const listed = await mailOutbox.listUnsentBodies(db())
+    expect(listed.filter((m) => m.id === unsent || m.id === sent)).toEqual([
+      { id: unsent, text_body: 'body of unsent', html_body: null },
+    ])
+    expect((await mailOutbox.listUnsentBodies(db(), 'body of')).some((m) => m.id === unsent)).toBe(false)
+    expect((await mailOutbox.listUnsentBodies(db(), 'body_of')).some((m) => m.id === unsent)).toBe(true)
+    const sealed = { text: 'ok1:k1:text', html: 'ok1:k1:html' }
+    expect(await mailOutbox.replaceBodies(db(), unsent, 'something else', sealed)).toBe(false)
+    expect((await row(unsent)).text_body).toBe('body of unsent')
+    expect(await mailOutbox.replaceBodies(db(), unsent, 'body of unsent', sealed)).toBe(true)
+    expect(await row(unsent)).toMatchObject({ text_body: 'ok1:k1:text', html_body: 'ok1:k1:html' })
+  })
+
   it.runIf(kind === 'postgres')('never hands one mail to two concurrent claims (SKIP LOCKED)', async () => {
     const ids = new Set<string>()
     for (let i = 0; i < 40; i++) ids.add(await queue(`bulk-${i}`, t(1)))

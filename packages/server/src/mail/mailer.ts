@@ -2,28 +2,14 @@ import { randomUUID } from 'node:crypto'
 import { type Db, mailOutbox, type Tx } from '@orgkit/store'
 import nodemailer, { type Transporter } from 'nodemailer'
 import type { Logger } from 'pino'
+import type { SecretBox } from '../security/secret-box.ts'
+import { mailContext } from '../security/secrets-at-rest.ts'
 
 export interface MailMessage {
   to: string
   subject: string
   text: string
   html?: string
-}
-
-/**
- * Mail is queued in the write's own transaction (an invitation and its mail commit together), then
- * delivered over SMTP. Without SMTP the queue is the local outbox the console shows.
- */
-export async function queueMail(tx: Tx, message: MailMessage): Promise<string> {
-  const id = randomUUID()
-  await mailOutbox.insertMail(tx, {
-    id,
-    recipient: message.to,
-    subject: message.subject,
-    text: message.text,
-    html: message.html ?? null,
-  })
-  return id
 }
 
 export class MailSender {
@@ -37,8 +23,36 @@ export class MailSender {
     smtpUrl: string | undefined,
     private readonly from: string,
     private readonly logger: Logger,
+    private readonly box: SecretBox,
   ) {
     this.transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : null
+  }
+
+  /**
+   * Queues a mail in the write's own transaction (an invitation and its mail commit together), to be
+   * delivered over SMTP; without SMTP the queue is the local outbox the console shows. Its bodies hold live
+   * links (invitations, resets, verifications): they are stored sealed (issue 22.7), opened only to send or
+   * to show to whoever may read the outbox.
+   */
+  async queue(tx: Tx, message: MailMessage): Promise<string> {
+    const id = randomUUID()
+    await mailOutbox.insertMail(tx, {
+      id,
+      recipient: message.to,
+      subject: message.subject,
+      text: this.box.seal(message.text, mailContext(id)),
+      html: message.html ? this.box.seal(message.html, mailContext(id)) : null,
+    })
+    return id
+  }
+
+  /** A queued mail's bodies in plain text (a sent mail's are blank). */
+  open(mail: { id: string; text_body: string; html_body: string | null }): {
+    text: string
+    html: string | null
+  } {
+    const open = (body: string) => (body ? this.box.open(body, mailContext(mail.id)).value : body)
+    return { text: open(mail.text_body), html: mail.html_body ? open(mail.html_body) : null }
   }
 
   get configured(): boolean {
@@ -73,12 +87,13 @@ export class MailSender {
       if (claimed.length === 0) return
       for (const row of claimed) {
         try {
+          const bodies = this.open(row)
           await this.transport!.sendMail({
             from: this.from,
             to: row.recipient,
             subject: row.subject,
-            text: row.text_body,
-            ...(row.html_body && { html: row.html_body }),
+            text: bodies.text,
+            ...(bodies.html && { html: bodies.html }),
           })
           await mailOutbox.markSent(this.db, row.id, new Date())
         } catch (error) {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { OrgkitError } from '@orgkit/core'
 import { credentials, type Executor, invitations, sessions, type Tx, users } from '@orgkit/store'
-import { queueMail } from '../mail/mailer.ts'
 import {
   assertAcceptablePassword,
   dummyHash,
@@ -10,6 +9,7 @@ import {
 } from '../security/passwords.ts'
 import { hit } from '../security/rate-limit.ts'
 import { newSecret, sha256 } from '../security/tokens.ts'
+import { openTotpSecret } from '../security/secrets-at-rest.ts'
 import { hashCode, totpStep } from '../security/totp.ts'
 import type { Ctx, RequestMeta } from './context.ts'
 import { type Actor, assertNotApiKey, type Work, write } from './context.ts'
@@ -93,7 +93,7 @@ export async function signup(
     if (existing) {
       if (invited)
         throw new OrgkitError('INVALID_CREDENTIALS', 'this email has an account: sign in to accept')
-      await queueMail(work.tx, {
+      await ctx.mail.queue(work.tx, {
         to: email,
         subject: 'Someone tried to sign up with your email',
         text: `Your email already has an Orgkit account. If that was you, sign in at ${ctx.settings.publicUrl}/login, or set a new password at ${ctx.settings.publicUrl}/forgot-password.`,
@@ -126,7 +126,7 @@ export async function signup(
       userId: id,
       expiresAt: new Date(ctx.clock() + VERIFY_HOURS * 3_600_000),
     })
-    await queueMail(work.tx, {
+    await ctx.mail.queue(work.tx, {
       to: email,
       subject: 'Verify your email for Orgkit',
       text: `Welcome to Orgkit. Verify your email to finish signing up:\n\n${ctx.settings.publicUrl}/verify?token=${token}\n\nThe link works once, for ${VERIFY_HOURS} hours.`,
@@ -220,8 +220,9 @@ export async function consumeSecondFactor(
     throw new OrgkitError('MFA_INVALID', 'that recovery code is not valid', { field: 'recoveryCode' })
   }
   if (!input.totp)
-    throw new OrgkitError('MFA_REQUIRED', 'enter the code from your authenticator app', { field: 'totp' })
-  const step = row.totp_secret ? totpStep(row.totp_secret, input.totp, ctx.clock()) : null
+    throw new OrgkitError('MFA_CODE_REQUIRED', 'enter the code from your authenticator app', { field: 'totp' })
+  const secret = row.totp_secret ? await openTotpSecret(tx, ctx.secrets, userId, row.totp_secret) : null
+  const step = secret ? totpStep(secret, input.totp, ctx.clock()) : null
   if (step === null || step <= Number(row.totp_last_step ?? -1)) {
     throw new OrgkitError('MFA_INVALID', 'that code is not valid (or was used already)', { field: 'totp' })
   }
@@ -289,7 +290,7 @@ export async function requestPasswordReset(ctx: Ctx, meta: RequestMeta, emailInp
       userId,
       expiresAt: new Date(ctx.clock() + RESET_MINUTES * 60_000),
     })
-    await queueMail(work.tx, {
+    await ctx.mail.queue(work.tx, {
       to: email,
       subject: 'Reset your Orgkit password',
       text: `Someone asked to reset the password of your Orgkit account. If that was you, choose a new one:\n\n${ctx.settings.publicUrl}/reset-password?token=${token}\n\nThe link works once, for ${RESET_MINUTES} minutes. If it wasn't you, ignore this mail: your password stays as it is.`,

@@ -27,6 +27,7 @@ import type { Deciders } from '../hot/deciders.ts'
 import type { MailSender } from '../mail/mailer.ts'
 import type { Captcha } from '../security/captcha.ts'
 import type { HostTokens } from '../security/host-tokens.ts'
+import type { SecretBox } from '../security/secret-box.ts'
 import { enqueueEvent } from '../webhooks/outbox.ts'
 import type { WebhookWorker } from '../webhooks/worker.ts'
 
@@ -71,6 +72,8 @@ export interface Ctx {
   /** Who answers the authorization API: the engine, or the database when the engine lags (hot/). */
   deciders: Deciders
   caches: Caches
+  /** Seals what a database reader must not use: TOTP secrets, unsent mail (security/secret-box.ts). */
+  secrets: SecretBox
   /** The host product's JWTs (ORGKIT_JWT_*), verified against its JWKS; null when not configured. */
   hostTokens: HostTokens | null
 }

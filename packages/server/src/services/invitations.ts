@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, rules } from '@orgkit/core'
 import { credentials, invitations, members, orgs, users } from '@orgkit/store'
-import { queueMail } from '../mail/mailer.ts'
 import { hit } from '../security/rate-limit.ts'
 import { newSecret, sha256 } from '../security/tokens.ts'
 import { openInvitation } from './accounts.ts'
@@ -69,7 +68,7 @@ async function mailInvitation(
   const label =
     ctx.engine.authorizer.role(role, orgId)?.key === role ? (ctx.model.roles[role]?.label ?? role) : role
   const link = `${ctx.settings.publicUrl}/invitations/${token}`
-  await queueMail(work.tx, {
+  await ctx.mail.queue(work.tx, {
     to: email,
     subject: `You're invited to join ${org.name} on Orgkit`,
     text: `You have been invited to join ${org.name} as ${label}.\n\nAccept the invitation:\n${link}\n\nThe link works once and expires in ${INVITATION_DAYS} days.`,

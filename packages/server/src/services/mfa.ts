@@ -2,6 +2,7 @@ import { OrgkitError } from '@orgkit/core'
 import { credentials } from '@orgkit/store'
 import QRCode from 'qrcode'
 import { verifyPassword } from '../security/passwords.ts'
+import { openTotpSecret, totpContext } from '../security/secrets-at-rest.ts'
 import { hashCode, newRecoveryCodes, newTotpSecret, otpauthUrl, totpStep } from '../security/totp.ts'
 import { consumeSecondFactor } from './accounts.ts'
 import { type Actor, type Ctx, type RequestMeta, write } from './context.ts'
@@ -20,7 +21,8 @@ export async function enrolTotp(ctx: Ctx, actor: Actor, meta: RequestMeta) {
     if (user.totp_enabled_at)
       throw new OrgkitError('MFA_ALREADY_ENABLED', '2FA is on already: turn it off first')
     const secret = newTotpSecret()
-    await credentials.startTotp(work.tx, userId, secret)
+    // Stored sealed (issue 22.7): a database reader can't compute the user's codes.
+    await credentials.startTotp(work.tx, userId, ctx.secrets.seal(secret, totpContext(userId)))
     const url = otpauthUrl(secret, user.email)
     return { secret, otpauthUrl: url, qrSvg: await QRCode.toString(url, { type: 'svg', margin: 1 }) }
   })
@@ -34,7 +36,8 @@ export async function confirmTotp(ctx: Ctx, actor: Actor, meta: RequestMeta, cod
     const user = await credentials.lockTotp(work.tx, userId)
     if (user.totp_enabled_at) throw new OrgkitError('MFA_ALREADY_ENABLED', '2FA is on already')
     if (!user.totp_secret) throw new OrgkitError('MFA_NOT_ENROLLED', 'start enrolment first')
-    const step = totpStep(user.totp_secret, code, ctx.clock())
+    const secret = await openTotpSecret(work.tx, ctx.secrets, userId, user.totp_secret)
+    const step = totpStep(secret, code, ctx.clock())
     if (step === null) throw new OrgkitError('MFA_INVALID', 'that code is not valid', { field: 'code' })
     const codes = newRecoveryCodes()
     work.apply(await credentials.enableTotp(work.tx, userId, step, new Date(ctx.clock())))

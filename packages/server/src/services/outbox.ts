@@ -14,9 +14,18 @@ export async function listOutbox(ctx: Ctx, actor: Actor | undefined, local: bool
     id: r.id,
     to: r.recipient,
     subject: r.subject,
-    text: r.text_body,
+    text: readable(ctx, r),
     createdAt: r.created_at.toISOString(),
     sentAt: r.sent_at?.toISOString() ?? null,
   }))
   return { smtp: ctx.mail.configured, items }
+}
+
+/** A mail's text, opened (its body is sealed at rest); one sealed with a key this server lacks says so. */
+function readable(ctx: Ctx, mail: { id: string; text_body: string; html_body: string | null }): string {
+  try {
+    return ctx.mail.open(mail).text
+  } catch {
+    return '[sealed with a key this server does not hold: see ORGKIT_SECRET_KEY]'
+  }
 }

@@ -1,5 +1,4 @@
 import { OrgkitError } from '@orgkit/core'
-import { queueMail } from '../mail/mailer.ts'
 import { count, countSoFar, hit } from '../security/rate-limit.ts'
 import type { Actor, Ctx, RequestMeta } from './context.ts'
 import { write } from './context.ts'
@@ -72,7 +71,7 @@ export async function recordSignInFailure(
   if (failures !== SIGN_IN.noticeAfter || userId === null) return
   if ((await count(ctx.db, `login:notice:${userId}`, SIGN_IN.noticeEverySeconds, now)) !== 1) return
   await write(ctx, anonymous, meta, null, async (work) => {
-    await queueMail(work.tx, {
+    await ctx.mail.queue(work.tx, {
       to: email,
       subject: 'Failed sign-in attempts on your Orgkit account',
       text: [

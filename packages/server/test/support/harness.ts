@@ -6,6 +6,9 @@ import pino from 'pino'
 import type { PlanCatalog } from '../../src/billing/plans.ts'
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server.ts'
 
+/** The key sealing secrets at rest on the test PostgreSQL (issue 22.7): fixed, so instances share it. */
+export const TEST_SECRET_KEY = `test:${'7e57'.repeat(16)}`
+
 /** Every API suite runs on the embedded database, and on a real PostgreSQL when one is configured. */
 export const DATABASES: ('pglite' | 'postgres')[] = process.env.ORGKIT_TEST_DATABASE_URL
   ? ['pglite', 'postgres']
@@ -105,6 +108,8 @@ export async function startTestServer(
     consoleDir: options.consoleDir ?? null,
     plans: options.plans,
     usageFlushMs: 0,
+    // PostgreSQL needs ORGKIT_SECRET_KEY, the same on every instance of a schema (the embedded one makes its own).
+    secretKey: database === 'postgres' ? TEST_SECRET_KEY : undefined,
     ...options.server,
   })
   const token = server.bootstrapToken ?? (await tokens.createPlatformToken(server.store.db, 'second')).secret
