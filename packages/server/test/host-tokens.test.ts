@@ -1,7 +1,9 @@
 import { createHmac, createPublicKey, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.ts'
-import { JWKS_COOLDOWN_MS } from '../src/security/host-tokens.ts'
+import { resolveCaller } from '../src/middleware/auth.ts'
+import { HostTokens, JWKS_COOLDOWN_MS } from '../src/security/host-tokens.ts'
+import type { Ctx } from '../src/services/context.ts'
 import {
   type Client,
   client,
@@ -260,6 +262,31 @@ describe.each(DATABASES)('host tokens (%s)', (database) => {
     })
   })
 
+  it.runIf(database === 'postgres')(
+    'finds a person made just in time on another instance, and answers for them there at once',
+    async () => {
+      const other = await startTestServer(database, {
+        schema: s.schema,
+        server: { hostTokens: hostTokenConfig(jwks) },
+      })
+      try {
+        const token = await signToken(rsa, { sub: sub(), email: email() })
+        const made = await bearer(token).get('/v1/me')
+        const there = await client(other.url, token).get('/v1/me')
+        expect(there.body.id).toBe(made.body.id)
+        const org = await client(other.url, token).post('/v1/orgs', { name: 'Elsewhere' })
+        expect(org.status).toBe(201)
+        const check = await client(other.url, token).post('/v1/check', {
+          permission: 'org.delete',
+          resource: { org: org.body.id },
+        })
+        expect(check.body).toMatchObject({ allowed: true })
+      } finally {
+        await other.stop()
+      }
+    },
+  )
+
   describe('the platform token and external ids', () => {
     it('provisions with an externalId; a taken email or externalId answers 409 with the existing id', async () => {
       const id = sub()
@@ -492,6 +519,27 @@ describe.each(DATABASES)('host tokens (%s)', (database) => {
       })
       expect((await bearer(token).get(`/v1/orgs/${org}/audit-logs/verify`)).body).toMatchObject({ ok: true })
     })
+  })
+})
+
+describe('host tokens without a server', () => {
+  it('answers JWKS_UNAVAILABLE while the JWKS cannot be fetched, and UNAUTHENTICATED where none is configured', async () => {
+    const key = await makeKey('ES256', 'k')
+    const token = await signToken(key, { sub: 'someone' })
+    const down = new HostTokens(
+      { jwksUrl: 'http://127.0.0.1:1/jwks.json', issuer: ISSUER, audience: AUDIENCE },
+      Date.now,
+    )
+    await expect(down.verify(token)).rejects.toMatchObject({ code: 'JWKS_UNAVAILABLE' })
+    const ctx = { hostTokens: null } as unknown as Ctx
+    const given = {
+      method: 'GET',
+      authorization: `Bearer ${token}`,
+      actAs: undefined,
+      session: undefined,
+      csrf: undefined,
+    }
+    await expect(resolveCaller(ctx, given)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' })
   })
 })
 

@@ -20,8 +20,13 @@ export async function userIdForExternalId(ctx: Ctx, externalId: string): Promise
   // An external id never moves to another user; a cached one is good while its user exists.
   if (hit !== undefined && ctx.engine.authorizer.hasUser(hit)) return hit
   const found = await users.findUserIdByExternalId(ctx.db, externalId)
-  if (found === undefined) cache.delete(externalId)
-  else remember(ctx, externalId, found)
+  if (found === undefined) {
+    cache.delete(externalId)
+    return undefined
+  }
+  // Made on another instance a moment ago: this engine learns of the user before it answers for them.
+  if (!ctx.engine.authorizer.hasUser(found)) await ctx.engine.catchUp()
+  remember(ctx, externalId, found)
   return found
 }
 
