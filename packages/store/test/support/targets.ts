@@ -16,7 +16,9 @@ export function useStore(kind: Target): { readonly store: Store } {
   const handle = { store: undefined as unknown as Store }
   const schema = `orgkit_store_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   beforeAll(async () => {
-    handle.store = await openStore(kind === 'pglite' ? { dataDir: 'memory://' } : { url, schema, poolSize: 12 })
+    handle.store = await openStore(
+      kind === 'pglite' ? { dataDir: 'memory://' } : { url, schema, poolSize: 12 },
+    )
     await migrate(handle.store.db)
   })
   afterAll(async () => {
