@@ -18,6 +18,10 @@ const HINTS: Partial<Record<ProblemCode, string>> = {
   UNAUTHENTICATED: 'Your session ended. Sign in again.',
   RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
   CSRF_FAILED: 'Your session needs a refresh. Reload the page.',
+  MFA_REQUIRED: 'This organization requires two-factor authentication: enrol it on your account page first.',
+  PASSWORD_POLICY:
+    "Your password doesn't meet this organization's policy: change it on your account page first.",
+  POLICY_NOT_MET_BY_YOU: "You don't meet this policy yourself: it would lock you out.",
 }
 
 export function errorMessage(error: unknown): string {

@@ -1,6 +1,7 @@
 import { Alert, Center, Group, Loader, Stack, Title } from '@mantine/core'
 import type { ReactNode } from 'react'
 import { errorMessage } from '../api.ts'
+import { GateBanner, gateOf } from './GateBanner.tsx'
 
 export function Page({
   title,
@@ -30,6 +31,8 @@ export function Loaded<T>({
   state: { data: T | undefined; error: unknown; loading: boolean }
   children: (data: T) => ReactNode
 }) {
+  const gate = gateOf(state.error)
+  if (gate) return <GateBanner gate={gate} />
   if (state.error)
     return (
       <Alert color="red" role="alert">

@@ -50,7 +50,7 @@ function PasswordCard() {
     validate: { next: (v) => (v.length >= 8 ? null : 'Use at least 8 characters') },
   })
   return (
-    <Paper withBorder p="lg">
+    <Paper withBorder p="lg" id="password">
       <form
         onSubmit={form.onSubmit(async (values) => {
           if (await attempt(() => must(api.POST('/v1/me/password', { body: values })), 'Password changed'))
@@ -85,7 +85,7 @@ function TwoFactorCard() {
   const [disabling, setDisabling] = useState(false)
   const [password, setPassword] = useState('')
   return (
-    <Paper withBorder p="lg">
+    <Paper withBorder p="lg" id="two-factor">
       <Stack>
         <Group justify="space-between">
           <Title order={4}>Two-factor authentication</Title>

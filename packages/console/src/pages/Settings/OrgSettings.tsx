@@ -1,5 +1,6 @@
-import { Alert, Button, Tabs, Text } from '@mantine/core'
+import { Alert, Tabs } from '@mantine/core'
 import type { PlatformPermission } from '@orgkit/sdk'
+import { OrgGate } from '../../components/GateBanner.tsx'
 import { Loaded, Page } from '../../components/Page.tsx'
 import { type Can, useOrgPermissions } from '../../hooks.ts'
 import { navigate } from '../../router.tsx'
@@ -10,6 +11,7 @@ import { AuditLogs } from './AuditLogs.tsx'
 import { General } from './General.tsx'
 import { Groups } from './Groups.tsx'
 import { Members } from './Members.tsx'
+import { OrgApiKeys } from './OrgApiKeys.tsx'
 import { Roles } from './Roles.tsx'
 import { Security } from './Security.tsx'
 import { Webhooks } from './Webhooks.tsx'
@@ -70,6 +72,7 @@ export function OrgSettings({ orgId, tab }: { orgId: string; tab: string }) {
   const org = orgs.data?.find((o) => o.id === orgId)
   return (
     <Page title={`${org?.name ?? 'Organization'} settings`}>
+      <OrgGate orgId={orgId} />
       <Loaded state={permissions}>
         {(can) => {
           const visible = TABS.filter((t) => t.visible(can))
@@ -102,11 +105,7 @@ export function OrgSettings({ orgId, tab }: { orgId: string; tab: string }) {
                 <Roles orgId={orgId} canManage={!!can['org.update_user_roles']} />
               </Tabs.Panel>
               <Tabs.Panel value="api-keys" pt="md">
-                <Text mb="sm">
-                  API keys belong to a person and never hold more than their owner. Create and revoke yours on
-                  your account page; this organization's rules for keys (expiry) are on the Security tab.
-                </Text>
-                <Button onClick={() => navigate('/account#api-keys')}>Manage my API keys</Button>
+                <OrgApiKeys orgId={orgId} canManage={!!can['org.manage_apikeys']} />
               </Tabs.Panel>
               <Tabs.Panel value="security" pt="md">
                 <Security orgId={orgId} />

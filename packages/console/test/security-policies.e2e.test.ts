@@ -1,0 +1,119 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
+import { addMember, CONSOLE_DIST, createOrg, launch, screenshot, signUp } from './e2e-support.ts'
+
+// Issue 19.4 in headless Chromium (capgo preset): the Security tab's preview before saving (refused for a
+// setter who fails the policy, a confirm naming who else would be gated), the gated member's banner that
+// leads to the fix, and the org's API Keys tab.
+let server: TestServer
+let browser: Browser
+let shot: (page: Page, name: string) => Promise<unknown>
+const pages: Page[] = []
+
+beforeAll(async () => {
+  const launched = await launch('security-policies')
+  browser = launched.browser
+  shot = screenshot(launched.artifacts)
+  server = await startTestServer('pglite', { localOutbox: true, consoleDir: CONSOLE_DIST })
+}, 180_000)
+
+afterEach(async (context) => {
+  if (context.task.result?.state === 'fail')
+    for (const [i, page] of pages.entries()) await shot(page, `failure-${i}`).catch(() => {})
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+/** A call from the page's own session (the console's CSRF double submit), for setting up a fixture. */
+const fetchAs = (page: Page, method: string, path: string, body?: unknown) =>
+  page.evaluate(
+    async ([method, path, body]) => {
+      const reply = await fetch(path as string, {
+        method: method as string,
+        headers: {
+          'content-type': 'application/json',
+          'x-orgkit-csrf': /orgkit_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '',
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      })
+      return { status: reply.status, body: await reply.json() }
+    },
+    [method, path, body] as const,
+  )
+
+describe('security policies that lock nobody out silently (Chromium, capgo preset)', () => {
+  it('previews, confirms, shows the gated member a banner to the fix, and lists org API keys', async () => {
+    const owner = await signUp(server, browser, 'Olivia Owner', 'owner@example.com')
+    pages.push(owner)
+    const orgId = await createOrg(server, owner, 'Acme')
+    await addMember(server, orgId, 'Mia Provisioned', 'mia@example.com', ['org_member'])
+    const sam = await signUp(server, browser, 'Sam Member', 'sam@example.com')
+    pages.push(sam)
+    await server.platform.post(`/v1/orgs/${orgId}/members`, {
+      userId: (await fetchAs(sam, 'GET', '/v1/me')).body.id,
+      roles: ['org_member'],
+    })
+    const changed = await fetchAs(sam, 'POST', '/v1/me/password', {
+      current: 'correct horse battery staple',
+      next: 'weakpass99',
+    })
+    expect(changed.status).toBe(200)
+
+    // The default password policy asks for an upper-case letter and a digit: the owner's password has
+    // neither, so saving is refused before anything changes, with the way to fix it.
+    await owner.goto(`${server.url}/orgs/${orgId}/settings/security`)
+    await owner.getByRole('switch', { name: 'Password policy' }).click()
+    await owner.getByRole('button', { name: 'Save' }).click()
+    const self = owner.getByTestId('policy-self')
+    await self.getByText(/Saving it would lock you out. First: change your password/).waitFor()
+    await self.getByRole('button', { name: 'Change your password' }).waitFor()
+    await shot(owner, '01-refused-for-the-setter')
+
+    // Without those two rules the owner complies; Mia (no password) and Sam (too short) would not.
+    await owner.getByRole('checkbox', { name: 'Uppercase' }).click()
+    await owner.getByRole('checkbox', { name: 'Digit' }).click()
+    await owner.getByRole('button', { name: 'Save' }).click()
+    const preview = owner.getByTestId('policy-preview')
+    await preview.waitFor()
+    await preview.getByText('Mia Provisioned').waitFor()
+    await preview.getByText('Sam Member').waitFor()
+    expect(await preview.getByText('Olivia Owner').count()).toBe(0)
+    await shot(owner, '02-confirm-who-is-gated')
+    await owner.getByRole('button', { name: 'Save anyway' }).click()
+    await owner.getByText('Security policy saved').waitFor()
+    expect((await server.platform.get(`/v1/orgs/${orgId}/security`)).body.passwordPolicy.minLength).toBe(12)
+
+    // Sam sees the org, and a banner that leads to the fix; once changed, the settings are back.
+    await sam.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    const banner = sam.getByTestId('policy-gate')
+    await banner.getByText("Your password doesn't meet this organization's password policy").waitFor()
+    await shot(sam, '03-gated-member-banner')
+    await banner.getByRole('button', { name: 'Change your password' }).click()
+    await sam.waitForURL(/\/account#password$/)
+    await sam.getByLabel('Current password').fill('weakpass99')
+    await sam.getByLabel('New password').fill('a much longer passphrase')
+    await sam.getByRole('button', { name: 'Change password' }).click()
+    await sam.getByText('Password changed').waitFor()
+    await sam.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await sam.getByRole('tab', { name: 'Members' }).waitFor()
+    expect(await sam.getByTestId('policy-gate').count()).toBe(0)
+
+    // The API Keys tab: Sam's key, its prefix, never its secret; the owner revokes it.
+    const key = await fetchAs(sam, 'POST', '/v1/me/api-keys', { name: 'ci', orgIds: [orgId] })
+    expect(key.status).toBe(201)
+    await owner.goto(`${server.url}/orgs/${orgId}/settings/api-keys`)
+    const table = owner.getByRole('table', { name: 'Organization API keys' })
+    await table.getByText('Sam Member').waitFor()
+    await table.getByText(`${key.body.prefix}…`).waitFor()
+    expect(await owner.content()).not.toContain(key.body.secret)
+    await shot(owner, '04-org-api-keys')
+    await table.getByRole('button', { name: 'Revoke' }).click()
+    await owner.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click()
+    await owner.getByText('API key revoked').waitFor()
+    await owner.getByText('No member has an API key that reaches this organization.').waitFor()
+  }, 240_000)
+})
