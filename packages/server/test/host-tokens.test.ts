@@ -139,6 +139,15 @@ describe.each(DATABASES)('host tokens (%s)', (database) => {
       expect([reply.status, reply.body.code]).toEqual([401, 'JWT_EXPIRED'])
     })
 
+    it('a token with no sub', async () => {
+      const reply = await bearer(await signToken(rsa, { email: email() })).get('/v1/me')
+      expect([reply.status, reply.body.code, reply.body.details.claim]).toEqual([
+        401,
+        'JWT_CLAIM_INVALID',
+        'sub',
+      ])
+    })
+
     it('a token with no exp', async () => {
       const id = sub()
       await refused(
@@ -451,6 +460,24 @@ describe.each(DATABASES)('host tokens (%s)', (database) => {
         apiKeyPolicy: null,
       })
       expect((await withCookie(plain.cookie, `/v1/orgs/${org}/groups`)).status).toBe(403)
+      // A write through the session is audited as a session's.
+      const own = await fetch(`${s.url}/v1/orgs`, {
+        method: 'POST',
+        headers: {
+          cookie: plain.cookie,
+          'x-orgkit-csrf': plain.body.csrfToken,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ name: 'Through the console' }),
+      })
+      const ownOrg = ((await own.json()) as Reply['body']).id
+      const log = await s.platform.get(`/v1/orgs/${ownOrg}/audit-logs?action=org.created`)
+      expect(log.body.items[0].actor).toEqual({
+        type: 'user',
+        id: me.body.id,
+        via: 'session',
+        credentialId: null,
+      })
       const strong = await handOff(await signToken(rsa, { sub: id, amr: ['hwk'] }))
       expect((await withCookie(strong.cookie, `/v1/orgs/${org}/groups`)).status).toBe(200)
       // Only a host token is exchanged: never the platform token, even acting as the person.
