@@ -24,7 +24,8 @@
  *
  * So what may not come here: a database write, a query per check, a cache shared beyond one server
  * (caches live on the context), work per check that grows with the data, or an answer the app would give
- * differently. The route table itself (schemas, OpenAPI) is routes/check.ts; the app registers the same
+ * differently. One write comes before the questions, in `resolveCaller`: a host token's person unknown so
+ * far is made just in time, once per person (services/external-users.ts, issue 20). The route table itself (schemas, OpenAPI) is routes/check.ts; the app registers the same
  * routes, which answer whatever the hot path leaves to it.
  */
 export type { Answer, Decider, DecisionObserver, Question } from './decider.ts'
