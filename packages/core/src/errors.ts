@@ -55,6 +55,8 @@ export const ERRORS = {
   ROLE_IN_USE: 'conflict',
   RESOURCE_IN_USE: 'conflict',
   NOT_A_MEMBER: 'invalid',
+  /** Seed 003: with single-role teams on, per-member levels are suspended: the team's own level applies. */
+  MEMBER_ROLES_SUSPENDED: 'conflict',
   REVISION_NOT_REACHED: 'conflict',
   PLATFORM_ONLY: 'forbidden',
   /** An org's policy gate (SPEC 1.2): the member belongs, and must enrol 2FA / change their password first. */

@@ -67,7 +67,11 @@ export const Org = z
     parentId: Uuid.nullable(),
     creatorId: Uuid.nullable(),
     managementEmail: z.string().nullable(),
-    logoUrl: z.string().nullable(),
+    logoUrl: z.string().nullable().openapi({ description: "The organization's avatar" }),
+    fullName: z.string(),
+    description: z.string(),
+    website: z.string().nullable(),
+    location: z.string(),
     singleRoleTeams: z.boolean(),
     resourceAdminsGrantTeamAccess: z.boolean(),
     createdAt: z.string(),
@@ -92,6 +96,9 @@ export const Member = z
     roles: z.array(z.string()),
     status: z.enum(['active', 'pending']),
     source: z.enum(['direct', 'inherited', 'external']),
+    groups: z
+      .array(z.object({ id: Uuid, name: z.string() }))
+      .openapi({ description: 'The groups ("Roles" in seed 002) of this org they are in' }),
   })
   .openapi('Member')
 
@@ -150,6 +157,14 @@ export const Role = z
     permissions: z.array(z.string()),
     priority: z.number().int(),
     builtIn: z.boolean(),
+    grantable: z
+      .boolean()
+      .optional()
+      .openapi({
+        description:
+          'With `grantable` asked for: whether you may give this role at that scope (rank, owner roles, ' +
+          'every permission it holds); role pickers offer only these (seed 001)',
+      }),
   })
   .openapi('Role')
 

@@ -31,6 +31,11 @@ export interface OrgsTable {
   creator_id: string | null
   management_email: string | null
   logo_url: string | null
+  /** Seed 003's org settings (migration 0011). */
+  full_name: Generated<string>
+  description: Generated<string>
+  website: string | null
+  location: Generated<string>
   single_role_teams: Generated<boolean>
   single_role_teams_ever: Generated<boolean>
   resource_admins_grant_team_access: Generated<boolean>
@@ -256,6 +261,10 @@ export interface InvitationsTable {
   accepted_at: Date | null
   accepted_by: string | null
   revoked_at: Date | null
+  /** More org roles given on accepting, beside `role` (seed 004's module roles; migration 0011). */
+  extra_roles: ColumnType<string[], string | undefined, string>
+  /** Set: the invitation gives `role` on this resource, and no membership (seed 002's external access). */
+  resource_id: Generated<string | null>
 }
 
 export interface MailOutboxTable {

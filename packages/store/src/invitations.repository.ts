@@ -77,6 +77,10 @@ export function insertInvitation(
     tokenHash: string
     invitedBy: string | null
     expiresAt: Date
+    /** More org roles given on accepting (seed 004's module roles). */
+    extraRoles?: readonly string[]
+    /** Access to this resource only, `role` bound there, no membership (seed 002's external accounts). */
+    resourceId?: string | null
   },
 ) {
   return tx
@@ -94,6 +98,8 @@ export function insertInvitation(
       accepted_at: null,
       accepted_by: null,
       revoked_at: null,
+      extra_roles: JSON.stringify(i.extraRoles ?? []),
+      resource_id: i.resourceId ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow()

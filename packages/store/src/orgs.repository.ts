@@ -47,6 +47,10 @@ export type OrgPatch = Partial<{
   name: string
   management_email: string | null
   logo_url: string | null
+  full_name: string
+  description: string
+  website: string | null
+  location: string
   creator_id: string
   parent_id: string | null
   resource_admins_grant_team_access: boolean

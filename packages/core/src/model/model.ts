@@ -77,10 +77,16 @@ export interface OrgDef {
   /** Role of a member who accepted an invitation without one. */
   defaultRole: string
   /**
-   * Seed 004: every user owns at least one org. Sign-up makes each new user a personal org, and no write
-   * may take away a user's last owner role (demotion, removal, leaving, deleting the org).
+   * Sign-up makes each new user a personal org, which they own (seed 001: "every Capgo account belongs to
+   * at least one organization"; seed 004).
    */
   personalOrgOnSignup: boolean
+  /**
+   * Seed 004: "each user must be an Owner of at least one organization": no write may take away a user's
+   * last owner role (demotion, removal, leaving, deleting the org). Seed 001 asks only that an account
+   * belongs to an org, so its preset makes the personal org without this rule.
+   */
+  everyUserOwnsAnOrg?: boolean
   subOrgs: boolean
   /**
    * Groups every org starts with, bound to a role at the org (seed 002: `DEFAULT` holds every member,

@@ -55,6 +55,7 @@ const modelSchema = z.object({
     ownerRoles: z.array(z.string()).min(1),
     defaultRole: z.string(),
     personalOrgOnSignup: z.boolean(),
+    everyUserOwnsAnOrg: z.boolean().optional(),
     subOrgs: z.boolean(),
     groups: z
       .array(

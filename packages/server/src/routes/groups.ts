@@ -24,7 +24,19 @@ const GroupInput = z.object({
 })
 const GroupDetail = Group.extend({
   members: z.array(
-    z.object({ userId: Uuid, email: z.string(), name: z.string(), memberRole: z.string().nullable() }),
+    z.object({
+      userId: Uuid,
+      email: z.string(),
+      name: z.string(),
+      memberRole: z.string().nullable(),
+      memberRoleSuspended: z.boolean().openapi({
+        description: "Single-role teams are on: memberRole is kept but unused, and can't be set (seed 003)",
+      }),
+      effectiveRole: z
+        .string()
+        .nullable()
+        .openapi({ description: 'The level the member has in the team now' }),
+    }),
   ),
 })
 

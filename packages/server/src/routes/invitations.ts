@@ -19,6 +19,8 @@ const Invitation = z
     orgId: Uuid,
     email: z.string(),
     role: z.string(),
+    roles: z.array(z.string()),
+    resourceId: Uuid.nullable(),
     firstName: z.string().nullable(),
     lastName: z.string().nullable(),
     status: z.enum(['pending', 'expired']),
@@ -61,7 +63,7 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       tags,
       operationId: 'createInvitation',
       summary: 'Invite someone',
-      description: 'Invite by email with a role (captcha required for people)',
+      description: 'Invite by email with org roles, or with a role on one resource (captcha for people)',
       request: {
         params: OrgParams,
         ...body(
@@ -69,6 +71,8 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
             .object({
               email: z.email().max(320),
               role: z.string().min(1).max(64),
+              roles: z.array(z.string().min(1).max(64)).max(30).optional(),
+              resourceId: Uuid.optional(),
               firstName: Name.optional(),
               lastName: Name.optional(),
               captcha: z.string().max(4000).optional(),
@@ -147,6 +151,8 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
             orgName: z.string(),
             email: z.string(),
             role: z.string(),
+            roles: z.array(z.string()),
+            resourceId: Uuid.nullable(),
             firstName: z.string().nullable(),
             lastName: z.string().nullable(),
             expiresAt: z.string(),
@@ -169,7 +175,15 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
       description: 'Accept as the signed-in invited user',
       request: { params: TokenParams },
       responses: {
-        200: json(z.object({ orgId: Uuid, role: z.string(), revision: z.number() })),
+        200: json(
+          z.object({
+            orgId: Uuid,
+            role: z.string(),
+            roles: z.array(z.string()),
+            resourceId: Uuid.nullable(),
+            revision: z.number(),
+          }),
+        ),
         ...errorResponses,
         ...rateLimited,
       },

@@ -20,6 +20,11 @@ const OrgUpdate = z
     name: Name.optional(),
     managementEmail: z.email().nullable().optional(),
     logoUrl: z.url().max(2000).nullable().optional(),
+    /** Seed 003's org settings: full name, description, website, location. */
+    fullName: z.string().trim().max(200).optional(),
+    description: z.string().trim().max(2000).optional(),
+    website: z.url().max(2000).nullable().optional(),
+    location: z.string().trim().max(200).optional(),
     singleRoleTeams: z.boolean().optional(),
     resourceAdminsGrantTeamAccess: z.boolean().optional(),
     parentId: Uuid.nullable().optional(),

@@ -24,6 +24,10 @@ const AccessEntry = z.object({
     id: Uuid,
     email: z.string().optional(),
     name: z.string(),
+    external: z.boolean().optional().openapi({
+      description:
+        "A user who isn't a member of the organization: access through resource roles only (seed 002's blue)",
+    }),
   }),
   role: z.string(),
   scope: z.object({ type: z.string(), id: z.string() }),

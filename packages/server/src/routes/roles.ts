@@ -10,6 +10,7 @@ import {
   Revised,
   Role,
   RoleKey,
+  Uuid,
   withRevision,
   written,
 } from '../schemas.ts'
@@ -51,12 +52,27 @@ export const roleRoutes: RouteModule = (app, ctx) => {
       tags,
       operationId: 'listRoles',
       summary: 'List roles',
-      description: 'Built-in and custom roles',
-      request: { params: OrgParams },
+      description: 'Built-in and custom roles; with grantable=true, whether you may give each one',
+      request: {
+        params: OrgParams,
+        query: z.object({
+          grantable: z
+            .enum(['true', 'false'])
+            .optional()
+            .openapi({ description: 'Say of each role whether you may give it (at resourceId, or the org)' }),
+          resourceId: Uuid.optional(),
+        }),
+      },
       responses: { 200: json(z.object({ items: z.array(Role) })), ...errorResponses },
     }),
-    async (c) =>
-      c.json({ items: await roles.listRoles(ctx, c.get('actor'), c.req.valid('param').orgId) }, 200),
+    async (c) => {
+      const { grantable, resourceId } = c.req.valid('query')
+      const items = await roles.listRoles(ctx, c.get('actor'), c.req.valid('param').orgId, {
+        grantable: grantable === 'true',
+        resourceId,
+      })
+      return c.json({ items }, 200)
+    },
   )
   app.openapi(
     createRoute({

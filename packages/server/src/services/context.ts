@@ -107,7 +107,12 @@ export type Actor =
     }
 
 /** How the audit log names an actor's way in (store/audit.repository.ts). */
-const AUDIT_VIA = { platform: 'platform', session: 'session', apiKey: 'api_key', hostToken: 'host_token' } as const
+const AUDIT_VIA = {
+  platform: 'platform',
+  session: 'session',
+  apiKey: 'api_key',
+  hostToken: 'host_token',
+} as const
 
 export interface RequestMeta {
   ip: string | null
@@ -298,13 +303,14 @@ export async function write<T>(
             actorId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.userId),
             // A platform acting for a person is recorded as both: the person, and the token that acted.
             actorVia: AUDIT_VIA[actor.kind === 'platform' ? 'platform' : actor.via],
-            actorCredentialId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.tokenId ?? null),
+            actorCredentialId:
+              actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.tokenId ?? null),
             ip: meta.ip,
             userAgent: meta.userAgent,
             requestId: meta.requestId,
           }),
         watchOwners: async (...orgIds) => {
-          if (!ctx.model.org.personalOrgOnSignup) return
+          if (!ctx.model.org.everyUserOwnsAnOrg) return
           for (const id of orgIds) {
             if (watched.has(id)) continue
             watched.add(id)

@@ -4,8 +4,10 @@ import { bindings, type Executor, groups, members, orgs, type Tx } from '@orgkit
 import {
   type Actor,
   actorFacts,
+  actorUserId,
   authorize,
   type Ctx,
+  can,
   type RequestMeta,
   requireOrg,
   write,
@@ -121,6 +123,7 @@ export async function getGroup(ctx: Ctx, actor: Actor, orgId: string, id: string
   authorize(ctx, actor, 'org.read_members', { type: ORG, id: orgId })
   const row = await findGroup(ctx.db, orgId, id)
   const memberRows = await groups.listGroupMembers(ctx.db, id)
+  const suspended = await memberRolesSuspended(ctx, ctx.db, orgId)
   return {
     ...toView(row),
     members: memberRows.map((m) => ({
@@ -128,8 +131,41 @@ export async function getGroup(ctx: Ctx, actor: Actor, orgId: string, id: string
       email: m.email,
       name: m.name,
       memberRole: m.member_role,
+      // Seed 003: with single-role teams on, every member has the team's level; their own is kept, unused.
+      memberRoleSuspended: suspended,
+      effectiveRole: suspended ? row.role : (m.member_role ?? row.role),
     })),
   }
+}
+
+/** Seed 003's single-role teams: while on, per-member levels are suspended (kept, shown, not editable). */
+async function memberRolesSuspended(ctx: Ctx, db: Executor, orgId: string): Promise<boolean> {
+  if (!ctx.model.teamLevels) return false
+  return (await orgs.findOrg(db, orgId))?.single_role_teams === true
+}
+
+/** The team level ranked highest (seed 003's Admin), by the priority of the role it means at the org. */
+function topTeamLevel(ctx: Ctx, orgId: string): string | null {
+  let top: { level: string; priority: number } | null = null
+  for (const level of Object.keys(ctx.model.teamLevels ?? {})) {
+    const priority = teamRoleAt(ctx, orgId, level, ORG)?.priority ?? -1
+    if (top === null || priority > top.priority) top = { level, priority }
+  }
+  return top?.level ?? null
+}
+
+/**
+ * Seed 003: "team administrators set different permission levels for individual members within the team":
+ * a member of this team holding its top level (Admin), in person (not through an API key).
+ */
+async function isTeamAdmin(ctx: Ctx, tx: Tx, orgId: string, group: groups.GroupRow, actor: Actor) {
+  const userId = actorUserId(actor)
+  if (userId === null || (actor.kind === 'user' && actor.keyId)) return false
+  const top = topTeamLevel(ctx, orgId)
+  const mine = await groups.findGroupMember(tx, group.id, userId)
+  if (top === null || !mine) return false
+  const suspended = await memberRolesSuspended(ctx, tx, orgId)
+  return (suspended ? group.role : (mine.member_role ?? group.role)) === top
 }
 
 export async function createGroup(
@@ -231,10 +267,27 @@ export async function putGroupMember(
 ) {
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
-    authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
-    checkTeamRole(ctx, orgId, input.memberRole)
     const group = await findGroup(work.tx, orgId, groupId)
     const existing = await groups.findGroupMember(work.tx, groupId, userId)
+    // A team admin sets the levels of their own team's members; adding people takes org.manage_groups.
+    const teamAdmin =
+      existing !== undefined &&
+      !can(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId }) &&
+      (await isTeamAdmin(ctx, work.tx, orgId, group, actor))
+    if (!teamAdmin) authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
+    checkTeamRole(ctx, orgId, input.memberRole)
+    // Single-role teams on: a member's own level is suspended, kept for when the switch goes off again
+    // (seed 003's worked example), and can't be set meanwhile.
+    const kept = existing?.member_role ?? null
+    if (await memberRolesSuspended(ctx, work.tx, orgId)) {
+      if (input.memberRole !== undefined && input.memberRole !== kept)
+        throw new OrgkitError(
+          'MEMBER_ROLES_SUSPENDED',
+          "single-role teams are on: every member has the team's level; turn them off to set members' own",
+          { field: 'memberRole' },
+        )
+      input = { memberRole: kept }
+    }
     // Joining (or a new per-member role) grants what the group's bindings give: the actor must be able to
     // grant each; a role the member loses must be one the actor may take away.
     const after = await rolesGiven(ctx, work.tx, orgId, group, input.memberRole ?? null)

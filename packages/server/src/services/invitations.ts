@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { ORG, OrgkitError, rules } from '@orgkit/core'
-import { credentials, invitations, members, orgs, users } from '@orgkit/store'
+import { ORG, OrgkitError, type RoleHandle, rules, type Target } from '@orgkit/core'
+import { bindings, credentials, invitations, members, orgs, users } from '@orgkit/store'
 import { hit } from '../security/rate-limit.ts'
 import { newSecret, sha256 } from '../security/tokens.ts'
 import { openInvitation } from './accounts.ts'
+import { toBindingView } from './bindings.ts'
 import {
   type Actor,
   actorFacts,
@@ -19,6 +20,7 @@ import {
 import { joinOrg } from './joining.ts'
 import { orgRole } from './members.ts'
 import { assertSeatAvailable } from './plan-limits.ts'
+import { manageAccessTarget, resourceChain, visibleResource } from './resources.ts'
 
 const INVITATION_DAYS = 7
 
@@ -26,7 +28,12 @@ export interface InvitationView {
   id: string
   orgId: string
   email: string
+  /** The primary role: an org role, or, with `resourceId`, the role on that resource. */
   role: string
+  /** Every role given on accepting: `role`, then any more org roles (seed 004's module roles). */
+  roles: string[]
+  /** Access to this resource only, no membership: the invitee joins as an external account (seed 002). */
+  resourceId: string | null
   firstName: string | null
   lastName: string | null
   status: 'pending' | 'expired'
@@ -39,6 +46,8 @@ type Row = {
   org_id: string
   email: string
   role: string
+  extra_roles: string[]
+  resource_id: string | null
   first_name: string | null
   last_name: string | null
   expires_at: Date
@@ -49,6 +58,8 @@ const toView = (r: Row, now: number): InvitationView => ({
   orgId: r.org_id,
   email: r.email,
   role: r.role,
+  roles: [r.role, ...r.extra_roles],
+  resourceId: r.resource_id,
   firstName: r.first_name,
   lastName: r.last_name,
   status: r.expires_at.getTime() > now ? 'pending' : 'expired',
@@ -78,30 +89,81 @@ async function mailInvitation(
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
+export interface InviteInput {
+  email: string
+  /** An org role, or, with `resourceId`, a role bound at that resource. */
+  role: string
+  /** More org roles (seed 004: module roles beside the Member base). */
+  roles?: string[] | undefined
+  /** Give access to this resource only: the invitee joins as an external account (seed 002). */
+  resourceId?: string | undefined
+  firstName?: string | undefined
+  lastName?: string | undefined
+  captcha?: string | undefined
+}
+
 /**
- * Invites someone by email with a role chosen first (seed 001), behind a captcha. The mail holds a
- * single-use magic link; only its hash is stored. The invitee counts as a seat while pending.
+ * The org roles an invitation gives: the ones chosen, and the model's default role ("added to the team as
+ * a Member with read only access", seed 004) unless a chosen role holds its slot or already covers it, so
+ * an invitee with module roles only is never invisible to themselves.
  */
-export async function invite(
+function invitedOrgRoles(ctx: Ctx, orgId: string, keys: readonly string[]): RoleHandle[] {
+  const roles = [...new Set(keys)].map((k) => orgRole(ctx, orgId, k))
+  for (const role of roles) {
+    const sameSlot = roles.filter((r) => r.slot === role.slot).map((r) => r.key)
+    rules.assertSlotFree(ctx.model, role.slot, sameSlot, role.key)
+  }
+  const base = ctx.engine.authorizer.role(ctx.model.org.defaultRole, orgId)
+  if (!base || roles.some((r) => r.key === base.key)) return roles
+  const slotTaken = roles.some((r) => r.slot === base.slot)
+  const covered = roles.some((r) => base.permissions.every((p) => r.permissions.includes(p)))
+  return slotTaken || covered ? roles : [base, ...roles]
+}
+
+/** What an invitation grants, checked against what the actor may grant: org roles, or one resource role. */
+async function invitedGrant(
   ctx: Ctx,
   actor: Actor,
-  meta: RequestMeta,
+  work: Work,
   orgId: string,
-  input: {
-    email: string
-    role: string
-    firstName?: string | undefined
-    lastName?: string | undefined
-    captcha?: string | undefined
-  },
-) {
+  input: InviteInput,
+): Promise<{ roles: RoleHandle[]; resource: { id: string; name: string } | null }> {
+  if (input.resourceId === undefined) {
+    authorize(ctx, actor, 'org.invite_user', { type: ORG, id: orgId })
+    const roles = invitedOrgRoles(ctx, orgId, [input.role, ...(input.roles ?? [])])
+    const facts = actorFacts(ctx, actor, { type: ORG, id: orgId })
+    for (const role of roles) rules.assertCanChangeRole(ctx.model, facts, null, role)
+    return { roles, resource: null }
+  }
+  if (input.roles?.length)
+    throw new OrgkitError('VALIDATION_FAILED', 'an invitation to a resource gives one role there', {
+      field: 'roles',
+    })
+  const resource = await visibleResource(ctx, actor, orgId, input.resourceId, work.tx)
+  const manage = manageAccessTarget(ctx, {
+    id: resource.id,
+    type: resource.type,
+    orgId,
+    chain: resource.chain,
+  })
+  authorize(ctx, actor, manage.permission, manage.target)
+  const role = orgRole(ctx, orgId, input.role, resource.type)
+  const facts = actorFacts(ctx, actor, { type: resource.type, id: resource.id })
+  rules.assertCanChangeRole(ctx.model, facts, null, role)
+  return { roles: [role], resource: { id: resource.id, name: resource.name } }
+}
+
+/**
+ * Invites someone by email with a role chosen first (seed 001), behind a captcha. The mail holds a
+ * single-use magic link; only its hash is stored. The invitee counts as a seat while pending, unless the
+ * invitation gives access to one resource only (seed 002's external accounts are not members).
+ */
+export async function invite(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, input: InviteInput) {
   const email = input.email.trim().toLowerCase()
   const token = newSecret('oki')
   const { result, revision } = await write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
-    authorize(ctx, actor, 'org.invite_user', { type: ORG, id: orgId })
-    const role = orgRole(ctx, orgId, input.role)
-    rules.assertCanChangeRole(ctx.model, actorFacts(ctx, actor, { type: ORG, id: orgId }), null, role)
+    const grant = await invitedGrant(ctx, actor, work, orgId, input)
     if (actor.kind !== 'platform') await ctx.captcha.verify(work.tx, input.captcha)
     await hit(work.tx, `invite:org:${orgId}`, 100, 3600, ctx.clock())
     const member = await members.findMembershipByEmail(work.tx, orgId, email)
@@ -112,19 +174,22 @@ export async function invite(
       throw new OrgkitError('ALREADY_EXISTS', 'already invited: resend the invitation instead', {
         invitationId: open.id,
       })
-    await assertSeatAvailable(ctx, work.tx, orgId)
+    if (grant.resource === null) await assertSeatAvailable(ctx, work.tx, orgId)
+    const [primary, ...more] = grant.roles.map((r) => r.key)
     const row = await invitations.insertInvitation(work.tx, {
       id: randomUUID(),
       orgId,
       email,
-      role: role.key,
+      role: primary!,
+      extraRoles: more,
+      resourceId: grant.resource?.id ?? null,
       firstName: input.firstName ?? null,
       lastName: input.lastName ?? null,
       tokenHash: sha256(token),
       invitedBy: actorUserId(actor),
       expiresAt: new Date(ctx.clock() + INVITATION_DAYS * 86_400_000),
     })
-    await mailInvitation(work, ctx, orgId, email, token, role.key)
+    await mailInvitation(work, ctx, orgId, email, token, primary!)
     work.audit({
       orgId,
       action: 'invitation.created',
@@ -195,6 +260,8 @@ export async function describeInvitation(ctx: Ctx, meta: RequestMeta, token: str
     orgName: org.name,
     email: row.email,
     role: row.role,
+    roles: [row.role, ...row.extra_roles],
+    resourceId: row.resource_id,
     firstName: row.first_name,
     lastName: row.last_name,
     expiresAt: row.expires_at.toISOString(),
@@ -222,28 +289,26 @@ export async function accept(ctx: Ctx, actor: Actor, meta: RequestMeta, token: s
     if (!claimed)
       throw new OrgkitError('INVITATION_INVALID', 'this invitation is invalid, used, revoked or expired')
     const orgId = claimed.org_id
-    // The inviter must still be able to grant the role now (they may have been demoted or removed since).
-    const invitedRole = ctx.engine.authorizer.role(claimed.role, orgId)
-    if (claimed.invited_by !== null && invitedRole) {
-      const inviter: Actor = { kind: 'user', userId: claimed.invited_by, via: 'session' }
-      const target = { type: ORG, id: orgId }
-      if (!can(ctx, inviter, 'org.invite_user', target)) {
-        throw new OrgkitError(
-          'INVITATION_INVALID',
-          'whoever invited you can no longer invite: ask for a new invitation',
-        )
+    const inviter: Actor | null =
+      claimed.invited_by === null ? null : { kind: 'user', userId: claimed.invited_by, via: 'session' }
+    if (claimed.resource_id !== null) {
+      await acceptResourceAccess(work, ctx, inviter, { ...claimed, resource_id: claimed.resource_id }, userId)
+    } else {
+      // The inviter must still be able to grant the roles now (they may have been demoted or removed since).
+      const invited = [claimed.role, ...claimed.extra_roles]
+        .map((key) => ctx.engine.authorizer.role(key, orgId))
+        .filter((r): r is RoleHandle => r !== null && r !== undefined)
+      if (inviter) assertInviterMayStill(ctx, inviter, { type: ORG, id: orgId }, invited)
+      const existing = await members.findMembership(work.tx, orgId, userId)
+      if (existing?.status !== 'active') {
+        await joinOrg(work, ctx, {
+          orgId,
+          userId,
+          roles: invited.length > 0 ? invited.map((r) => r.key) : [ctx.model.org.defaultRole],
+          grantedBy: claimed.invited_by,
+          via: 'invitation',
+        })
       }
-      rules.assertCanChangeRole(ctx.model, actorFacts(ctx, inviter, target), null, invitedRole)
-    }
-    const existing = await members.findMembership(work.tx, orgId, userId)
-    if (existing?.status !== 'active') {
-      await joinOrg(work, ctx, {
-        orgId,
-        userId,
-        roles: [invitedRole?.key ?? ctx.model.org.defaultRole],
-        grantedBy: claimed.invited_by,
-        via: 'invitation',
-      })
     }
     // The link came to that address: it is verified now, if it wasn't already.
     await credentials.markEmailVerified(work.tx, userId, new Date(ctx.clock()))
@@ -254,7 +319,83 @@ export async function accept(ctx: Ctx, actor: Actor, meta: RequestMeta, token: s
       targetId: claimed.id,
       after: { userId, role: claimed.role },
     })
-    return { orgId, role: claimed.role }
+    return {
+      orgId,
+      role: claimed.role,
+      roles: [claimed.role, ...claimed.extra_roles],
+      resourceId: claimed.resource_id,
+    }
   })
   return { ...result, revision }
+}
+
+function assertInviterMayStill(ctx: Ctx, inviter: Actor, target: Target, roles: readonly RoleHandle[]) {
+  if (!can(ctx, inviter, 'org.invite_user', target)) {
+    throw new OrgkitError(
+      'INVITATION_INVALID',
+      'whoever invited you can no longer invite: ask for a new invitation',
+    )
+  }
+  const facts = actorFacts(ctx, inviter, target)
+  for (const role of roles) rules.assertCanChangeRole(ctx.model, facts, null, role)
+}
+
+/**
+ * Seed 002: an ADMIN gives an outside person access to a project by email. On accepting they hold the role
+ * on that resource and no membership, so they belong to the org as an external account (SPEC 1.4).
+ */
+async function acceptResourceAccess(
+  work: Work,
+  ctx: Ctx,
+  inviter: Actor | null,
+  claimed: { org_id: string; role: string; resource_id: string; invited_by: string | null },
+  userId: string,
+) {
+  const orgId = claimed.org_id
+  const resource = await resourceChain(work.tx, orgId, claimed.resource_id)
+  const role = ctx.engine.authorizer.role(claimed.role, orgId)
+  if (!resource || !role || role.scope !== resource.type)
+    throw new OrgkitError('INVITATION_INVALID', 'this invitation is invalid, used, revoked or expired')
+  if (inviter) {
+    const manage = manageAccessTarget(ctx, {
+      id: resource.id,
+      type: resource.type,
+      orgId,
+      chain: resource.chain,
+    })
+    if (!can(ctx, inviter, manage.permission, manage.target))
+      throw new OrgkitError(
+        'INVITATION_INVALID',
+        'whoever invited you can no longer give access here: ask for a new invitation',
+      )
+    const facts = actorFacts(ctx, inviter, { type: resource.type, id: resource.id })
+    rules.assertCanChangeRole(ctx.model, facts, null, role)
+  }
+  const held = await bindings.listBindings(work.tx, { orgIds: [orgId], userId, resourceIds: [resource.id] })
+  if (held.some((b) => b.role === role.key)) return
+  const sameSlot = held
+    .filter((b) => ctx.engine.authorizer.role(b.role, orgId)?.slot === role.slot)
+    .map((b) => b.role)
+  rules.assertSlotFree(ctx.model, role.slot, sameSlot, role.key)
+  const row = work.apply(
+    await bindings.insertBinding(work.tx, {
+      id: randomUUID(),
+      orgId,
+      userId,
+      groupId: null,
+      role: role.key,
+      scopeType: resource.type,
+      resourceId: resource.id,
+      expiresAt: null,
+      grantedBy: claimed.invited_by,
+      reason: 'invitation',
+    }),
+  )
+  work.audit({
+    orgId,
+    action: 'binding.created',
+    targetType: 'binding',
+    targetId: row.id,
+    after: toBindingView(row),
+  })
 }

@@ -37,6 +37,8 @@ export interface MemberView {
   status: 'active' | 'pending'
   /** direct: a member of this org; inherited: of an org above (seed 004); external: bindings only (seed 002). */
   source: 'direct' | 'inherited' | 'external'
+  /** The org's groups they are in (seed 002: "you may assign each account multiple Roles"). */
+  groups: { id: string; name: string }[]
 }
 
 /** A role key as it applies in this org, or a clear error. */
@@ -81,6 +83,7 @@ export async function listMembers(ctx: Ctx, actor: Actor, orgId: string): Promis
       roles: rolesOf(row.user_id, orgId),
       status: row.status,
       source: 'direct',
+      groups: [],
     })
   }
   // Inherited: active members of an org above, with the roles of the nearest such org.
@@ -95,6 +98,7 @@ export async function listMembers(ctx: Ctx, actor: Actor, orgId: string): Promis
         roles: rolesOf(row.user_id, ancestor),
         status: 'active',
         source: 'inherited',
+        groups: [],
       })
     }
   }
@@ -107,6 +111,7 @@ export async function listMembers(ctx: Ctx, actor: Actor, orgId: string): Promis
       roles: [],
       status: 'active',
       source: 'external',
+      groups: [],
     })
   }
   // Pending invitations are listed (and count as seats) until accepted, revoked or expired.
@@ -116,11 +121,22 @@ export async function listMembers(ctx: Ctx, actor: Actor, orgId: string): Promis
     invitationId: i.id,
     email: i.email,
     name: [i.first_name, i.last_name].filter(Boolean).join(' '),
-    roles: [i.role],
+    roles: [i.role, ...i.extra_roles],
     status: 'pending',
-    source: 'direct',
+    // An invitation to one resource (seed 002) makes an external account, not a member.
+    source: i.resource_id === null ? 'direct' : 'external',
+    groups: [],
   }))
   const sourceRank = { direct: 0, inherited: 1, external: 2 }
+  const orgGroups = await groups.listGroups(ctx.db, orgId)
+  const groupMembers = await groups.membersOfGroups(
+    ctx.db,
+    orgGroups.map((g) => g.id),
+  )
+  for (const view of views.values()) {
+    const inGroups = new Set(groupMembers.filter((m) => m.user_id === view.userId).map((m) => m.group_id))
+    view.groups = orgGroups.filter((g) => inGroups.has(g.id)).map((g) => ({ id: g.id, name: g.name }))
+  }
   return [...views.values(), ...pending].sort(
     (a, b) =>
       priorityOf(ctx, orgId, b.roles) - priorityOf(ctx, orgId, a.roles) ||
@@ -131,7 +147,7 @@ export async function listMembers(ctx: Ctx, actor: Actor, orgId: string): Promis
 }
 
 /** Validates a set of org roles for one member: known, bound at org, one per single slot. */
-function checkRoleSet(ctx: Ctx, orgId: string, keys: readonly string[]): RoleHandle[] {
+export function checkRoleSet(ctx: Ctx, orgId: string, keys: readonly string[]): RoleHandle[] {
   const roles = [...new Set(keys)].map((k) => orgRole(ctx, orgId, k))
   for (const role of roles) {
     rules.assertSlotFree(
@@ -180,7 +196,12 @@ export async function addMember(
   })
 }
 
-/** Sets a member's org roles (the Members tab's edit), under every invariant of SPEC 2. */
+/**
+ * Sets a member's org roles (the Members tab's edit), under every invariant of SPEC 2. A member who only
+ * inherits the org from an org above gets a direct role here in the same call (seed 004's Manage Roles on
+ * a sub-organization): the membership is made through `joinOrg`, holding exactly these roles, and the
+ * slots left out keep inheriting ("None").
+ */
 export async function updateMemberRoles(
   ctx: Ctx,
   actor: Actor,
@@ -196,7 +217,8 @@ export async function updateMemberRoles(
     const facts = actorFacts(ctx, actor, { type: 'org', id: orgId })
     const org = await lockedOrg(work.tx, orgId)
     const membership = await members.findMembership(work.tx, orgId, userId)
-    if (!membership)
+    const inherited = !membership && (await inheritsMembership(work.tx, orgId, userId))
+    if (!membership && !inherited)
       throw new OrgkitError('MEMBER_NOT_FOUND', 'not a member of this organization', { userId })
     rules.assertNotCreatorsRole({ creatorId: org.creator_id }, facts.id, userId)
     const current = await bindings.listBindings(work.tx, { orgIds: [orgId], userId, orgScopeOnly: true })
@@ -219,14 +241,25 @@ export async function updateMemberRoles(
         removed.map((b) => b.id),
       ),
     )
-    await grantOrgRoles(
-      work,
-      orgId,
-      userId,
-      added.map((r) => r.key),
-      actorUserId(actor),
-      null,
-    )
+    if (inherited) {
+      await assertSeatAvailable(ctx, work.tx, orgId)
+      await joinOrg(work, ctx, {
+        orgId,
+        userId,
+        roles: added.map((r) => r.key),
+        grantedBy: actorUserId(actor),
+        via: 'added',
+      })
+    } else {
+      await grantOrgRoles(
+        work,
+        orgId,
+        userId,
+        added.map((r) => r.key),
+        actorUserId(actor),
+        null,
+      )
+    }
     const before = current.map((b) => b.role)
     const after = wanted.map((r) => r.key)
     work.audit({
@@ -237,8 +270,16 @@ export async function updateMemberRoles(
       before: { roles: before },
       after: { roles: after },
     })
-    return { userId, roles: after, status: membership.status }
+    return { userId, roles: after, status: membership?.status ?? 'active' }
   })
+}
+
+/** Is the user an active member of an org above this one (and so an inherited member of it)? */
+async function inheritsMembership(tx: Tx, orgId: string, userId: string): Promise<boolean> {
+  for (const ancestor of (await orgs.chainIds(tx, orgId)).slice(1)) {
+    if ((await members.findMembership(tx, ancestor, userId))?.status === 'active') return true
+  }
+  return false
 }
 
 async function lockedOrg(tx: Tx, orgId: string) {

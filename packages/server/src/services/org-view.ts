@@ -8,6 +8,11 @@ export interface OrgView {
   creatorId: string | null
   managementEmail: string | null
   logoUrl: string | null
+  /** Seed 003's org settings. */
+  fullName: string
+  description: string
+  website: string | null
+  location: string
   singleRoleTeams: boolean
   resourceAdminsGrantTeamAccess: boolean
   createdAt: string
@@ -22,6 +27,10 @@ export const toOrgView = (row: orgs.OrgRow): OrgView => ({
   creatorId: row.creator_id,
   managementEmail: row.management_email,
   logoUrl: row.logo_url,
+  fullName: row.full_name,
+  description: row.description,
+  website: row.website,
+  location: row.location,
   singleRoleTeams: row.single_role_teams,
   resourceAdminsGrantTeamAccess: row.resource_admins_grant_team_access,
   createdAt: row.created_at.toISOString(),

@@ -102,6 +102,10 @@ export async function updateOrg(
     name?: string | undefined
     managementEmail?: string | null | undefined
     logoUrl?: string | null | undefined
+    fullName?: string | undefined
+    description?: string | undefined
+    website?: string | null | undefined
+    location?: string | undefined
     singleRoleTeams?: boolean | undefined
     resourceAdminsGrantTeamAccess?: boolean | undefined
     parentId?: string | null | undefined
@@ -146,6 +150,10 @@ export async function updateOrg(
             ...(patch.name !== undefined && { name: patch.name }),
             ...(patch.managementEmail !== undefined && { management_email: patch.managementEmail }),
             ...(patch.logoUrl !== undefined && { logo_url: patch.logoUrl }),
+            ...(patch.fullName !== undefined && { full_name: patch.fullName }),
+            ...(patch.description !== undefined && { description: patch.description }),
+            ...(patch.website !== undefined && { website: patch.website }),
+            ...(patch.location !== undefined && { location: patch.location }),
             ...(patch.resourceAdminsGrantTeamAccess !== undefined && {
               resource_admins_grant_team_access: patch.resourceAdminsGrantTeamAccess,
             }),

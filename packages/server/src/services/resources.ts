@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, type Target } from '@orgkit/core'
-import { bindings, type Executor, groups, overrides, resources, users } from '@orgkit/store'
+import { bindings, type Executor, groups, members, orgs, overrides, resources, users } from '@orgkit/store'
 import {
   type Actor,
   assertUngated,
@@ -241,7 +241,8 @@ export async function deleteResource(ctx: Ctx, actor: Actor, meta: RequestMeta, 
 
 export interface AccessEntry {
   bindingId: string
-  principal: { type: 'user' | 'group'; id: string; email?: string; name: string }
+  /** `external`: a user with no membership in the org or above (seed 002's accounts in blue). */
+  principal: { type: 'user' | 'group'; id: string; email?: string; name: string; external?: boolean }
   role: string
   scope: { type: string; id: string }
   inherited: boolean
@@ -266,10 +267,21 @@ export async function accessOf(ctx: Ctx, actor: Actor, orgId: string, id: string
     ...new Set(rows.flatMap((r) => (r.user_id ? [r.user_id] : []))),
   ])
   const groupRows = await groups.listGroups(ctx.db, orgId)
+  const memberIds = new Set(
+    (await members.listMemberships(ctx.db, await orgs.chainIds(ctx.db, orgId)))
+      .filter((m) => m.status === 'active')
+      .map((m) => m.user_id),
+  )
   const entries: AccessEntry[] = rows.map((r) => {
     const user = userRows.find((u) => u.id === r.user_id)
     const principal = r.user_id
-      ? { type: 'user' as const, id: r.user_id, email: user?.email ?? '', name: user?.name ?? '' }
+      ? {
+          type: 'user' as const,
+          id: r.user_id,
+          email: user?.email ?? '',
+          name: user?.name ?? '',
+          external: !memberIds.has(r.user_id),
+        }
       : {
           type: 'group' as const,
           id: r.group_id!,

@@ -1,15 +1,17 @@
-import { ORG, OrgkitError, rules } from '@orgkit/core'
+import { ORG, OrgkitError, rules, type Target } from '@orgkit/core'
 import { bindings, customRoles, type Executor } from '@orgkit/store'
 import {
   type Actor,
   actorFacts,
   authorize,
   type Ctx,
+  can,
   type RequestMeta,
   requireOrg,
   write,
 } from './context.ts'
 import { assertFeature } from './plan-limits.ts'
+import { manageAccessTarget, visibleResource } from './resources.ts'
 
 export interface RoleView {
   key: string
@@ -20,11 +22,57 @@ export interface RoleView {
   permissions: string[]
   priority: number
   builtIn: boolean
+  /** Asked for: whether the caller may give it at the scope asked about (seed 001's pickers). */
+  grantable?: boolean
 }
 
 /** The model's built-in roles followed by the org's custom ones, highest priority first. */
-export async function listRoles(ctx: Ctx, actor: Actor, orgId: string): Promise<RoleView[]> {
+export async function listRoles(
+  ctx: Ctx,
+  actor: Actor,
+  orgId: string,
+  options: { grantable?: boolean | undefined; resourceId?: string | undefined } = {},
+): Promise<RoleView[]> {
   requireOrg(ctx, actor, orgId)
+  const views = await allRoles(ctx, orgId)
+  if (!options.grantable) return views
+  const may = await grantableAt(ctx, actor, orgId, options.resourceId)
+  return views.map((v) => ({ ...v, grantable: may(v.key) }))
+}
+
+/**
+ * Which roles the actor may give at the org, or on one of its resources: those bound at that scope that
+ * `rules.assertCanChangeRole` lets through (owner roles need an owner, nothing above one's own rank or
+ * beyond one's own permissions), and none where the actor may not manage access at all.
+ */
+async function grantableAt(
+  ctx: Ctx,
+  actor: Actor,
+  orgId: string,
+  resourceId: string | undefined,
+): Promise<(key: string) => boolean> {
+  let scope: Target = { type: ORG, id: orgId }
+  let manages = can(ctx, actor, 'org.update_user_roles', scope) || can(ctx, actor, 'org.invite_user', scope)
+  if (resourceId !== undefined) {
+    const resource = await visibleResource(ctx, actor, orgId, resourceId, ctx.db)
+    scope = { type: resource.type, id: resource.id }
+    const manage = manageAccessTarget(ctx, { ...resource, orgId })
+    manages = can(ctx, actor, manage.permission, manage.target)
+  }
+  const facts = actorFacts(ctx, actor, scope)
+  return (key) => {
+    const role = ctx.engine.authorizer.role(key, orgId)
+    if (!manages || !role || role.scope !== scope.type) return false
+    try {
+      rules.assertCanChangeRole(ctx.model, facts, null, role)
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
+async function allRoles(ctx: Ctx, orgId: string): Promise<RoleView[]> {
   const builtIn = Object.entries(ctx.model.roles).map(([key, r]) => ({
     key,
     ...r,

@@ -8,6 +8,7 @@ import * as passwordResets from './0006-password-resets.ts'
 import * as billing from './0007-billing.ts'
 import * as sqlEvaluator from './0008-sql-evaluator.ts'
 import * as externalIdentity from './0009-external-identity.ts'
+import * as orgProfile from './0011-org-profile.ts'
 import * as passwordTraits from './0012-password-traits.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
@@ -21,6 +22,7 @@ export const migrations: Record<string, Migration> = {
   '0007-billing': billing,
   '0008-sql-evaluator': sqlEvaluator,
   '0009-external-identity': externalIdentity,
+  '0011-org-profile': orgProfile,
   '0012-password-traits': passwordTraits,
 }
 

@@ -225,7 +225,9 @@ export const capgo: Model = {
     creatorRole: 'org_super_admin',
     ownerRoles: ['org_super_admin'],
     defaultRole: 'org_member',
-    personalOrgOnSignup: false,
+    // Seed 001: "Every Capgo account belongs to at least one organization" — its own, from sign-up. It
+    // needn't keep owning one (that is seed 004's rule, `everyUserOwnsAnOrg`).
+    personalOrgOnSignup: true,
     subOrgs: false,
   },
 }

@@ -101,6 +101,7 @@ export const modules: Model = {
     ownerRoles: ['owner'],
     defaultRole: 'member',
     personalOrgOnSignup: true,
+    everyUserOwnsAnOrg: true,
     subOrgs: true,
   },
 }

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { acceptInvitation, invite, type Person, signUp } from './support/sessions.ts'
+
+/**
+ * Seed 001 (Capgo RBAC, the default `capgo` preset) at its edges (issue 19.8), walked by signed-in people
+ * and their API keys.
+ */
+describe.each(DATABASES)('seed 001 at its edges, as signed-in people (%s)', (db) => {
+  let s: TestServer
+  let alice: Person
+  let org: string
+  let app: string
+  beforeAll(async () => {
+    s = await startTestServer(db)
+    alice = await signUp(s, 'Alice')
+    org = (await alice.get('/v1/orgs')).body.items[0].id
+    app = (await alice.post(`/v1/orgs/${org}/resources`, { type: 'app', name: 'Shop' })).body.id
+  })
+  afterAll(() => s?.stop())
+
+  it('"Every Capgo account belongs to at least one organization": one of their own from sign-up, as Super Admin', async () => {
+    const orgs = (await alice.get('/v1/orgs')).body.items
+    expect(orgs).toHaveLength(1)
+    expect(orgs[0]).toMatchObject({ belonging: 'member', creatorId: alice.id })
+    const members = (await alice.get(`/v1/orgs/${org}/members`)).body.items
+    expect(members).toMatchObject([{ userId: alice.id, roles: ['org_super_admin'], status: 'active' }])
+    // Every account: Bob's too.
+    const bob = await signUp(s, 'Bob')
+    expect((await bob.get('/v1/orgs')).body.items).toHaveLength(1)
+  })
+
+  const grantable = async (who: { get: Person['get'] }, query = '') => {
+    const reply = await who.get(`/v1/orgs/${org}/roles?grantable=true${query}`)
+    expect(reply.status).toBe(200)
+    return Object.fromEntries(
+      reply.body.items.map((r: { key: string; grantable: boolean }) => [r.key, r.grantable]),
+    ) as Record<string, boolean>
+  }
+
+  it('the role pickers offer only roles the actor may grant ("Promoting or demoting a Super Admin requires you to be a Super Admin yourself")', async () => {
+    const adam = await signUp(s, 'Adam', 'adam@example.com')
+    expect((await invite(s, alice, org, { email: adam.email, role: 'org_admin' })).status).toBe(201)
+    expect((await acceptInvitation(s, adam)).status).toBe(200)
+    const mia = await signUp(s, 'Mia', 'mia@example.com')
+    expect((await invite(s, alice, org, { email: mia.email, role: 'org_member' })).status).toBe(201)
+    expect((await acceptInvitation(s, mia)).status).toBe(200)
+
+    // The Super Admin may give every org role; app roles bind on an app, not at the org.
+    expect(await grantable(alice)).toMatchObject({
+      org_super_admin: true,
+      org_admin: true,
+      org_billing_admin: true,
+      org_member: true,
+      app_admin: false,
+    })
+    // An Admin: no Super Admin, and no Billing Manager (billing is not theirs to give).
+    const byAdmin = await grantable(adam)
+    expect(byAdmin).toMatchObject({
+      org_super_admin: false,
+      org_admin: true,
+      org_billing_admin: false,
+      org_member: true,
+    })
+    // The same answer through the Admin's API key.
+    expect(await grantable(await adam.key())).toEqual(byAdmin)
+    // What the picker offers is what the API takes.
+    const refused = await invite(s, adam, org, { email: 'boss@example.com', role: 'org_super_admin' })
+    expect([refused.status, refused.body.code]).toEqual([403, 'OWNER_REQUIRED'])
+    // On an app (the Access tab's picker): app roles, within the Admin's own permissions.
+    const onApp = await grantable(adam, `&resourceId=${app}`)
+    expect(onApp).toMatchObject({
+      app_developer: true,
+      app_uploader: true,
+      app_reader: true,
+      org_admin: false,
+    })
+    expect((await grantable(alice, `&resourceId=${app}`)).app_admin).toBe(true)
+    // A Member ("Read-only access") may give nothing.
+    expect(Object.values(await grantable(mia)).some(Boolean)).toBe(false)
+    // Without the flag, the list says nothing of it.
+    const plain = await mia.get(`/v1/orgs/${org}/roles`)
+    expect(plain.body.items[0].grantable).toBeUndefined()
+  })
+})
