@@ -38,6 +38,37 @@ tokensCommand
     await store.close()
   })
 
+tokensCommand
+  .command('list')
+  .description('list platform tokens (their prefixes, never their secrets)')
+  .action(async () => {
+    const store = await openStore(databaseOf(loadConfig()))
+    try {
+      await migrate(store.db)
+      for (const t of await tokens.listPlatformTokens(store.db)) {
+        const state = t.revoked_at ? `revoked ${t.revoked_at.toISOString()}` : 'live'
+        console.log(`${t.id}  ${t.prefix}  ${state}  ${t.name}`)
+      }
+    } finally {
+      await store.close()
+    }
+  })
+tokensCommand
+  .command('revoke')
+  .argument('<token>', 'its id, or its prefix as `tokens list` shows it')
+  .description('revoke a platform token: every running instance refuses it as the revocation commits')
+  .action(async (which: string) => {
+    const store = await openStore(databaseOf(loadConfig()))
+    try {
+      await migrate(store.db)
+      const revoked = await tokens.revokePlatformToken(store.db, which, new Date())
+      if (!revoked) throw new Error(`no live platform token has the id or prefix "${which}"`)
+      console.log(`revoked ${revoked.id} (${revoked.prefix}, ${revoked.name})`)
+    } finally {
+      await store.close()
+    }
+  })
+
 program
   .command('secrets')
   .description('secrets at rest (TOTP secrets, unsent mail), sealed under ORGKIT_SECRET_KEY')

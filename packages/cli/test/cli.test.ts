@@ -48,6 +48,34 @@ describe('orgkit start / migrate / tokens', () => {
   })
 })
 
+describe('orgkit tokens list / revoke', () => {
+  it('revokes a platform token by its prefix, and the server refuses it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orgkit-cli-'))
+    const env = { ORGKIT_DATA_DIR: dir, ORGKIT_DATABASE_URL: '' }
+    try {
+      const kept = (await orgkit(['tokens', 'create', 'kept'], env)).stdout.trim()
+      const gone = (await orgkit(['tokens', 'create', 'gone'], env)).stdout.trim()
+      const revoked = await orgkit(['tokens', 'revoke', gone.slice(0, 12)], env)
+      expect([revoked.code, revoked.stdout]).toEqual([
+        0,
+        expect.stringContaining(`(${gone.slice(0, 12)}, gone)`),
+      ])
+      const listed = (await orgkit(['tokens', 'list'], env)).stdout
+      expect(listed).toMatch(new RegExp(`${kept.slice(0, 12)}\\s+live\\s+kept`))
+      expect(listed).toMatch(new RegExp(`${gone.slice(0, 12)}\\s+revoked \\S+\\s+gone`))
+      const server = await startServer({ database: { dataDir: dir }, consoleDir: null })
+      try {
+        expect((await client(server.url, kept).get('/v1/me')).status).toBe(200)
+        expect((await client(server.url, gone).get('/v1/me')).status).toBe(401)
+      } finally {
+        await server.close()
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('orgkit secrets rotate', () => {
   it('seals every stored secret under the current key, and says how many', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'orgkit-cli-'))

@@ -6,9 +6,17 @@
 export interface Caches {
   /**
    * Platform tokens that verified, until `until` (`performance.now()` ms): middleware/auth.ts. A wrong
-   * token is never kept, and a revoked one stops working within PLATFORM_TOKEN_TTL_MS.
+   * token is never kept. A revoked or deleted one is dropped as its revocation commits, on every instance
+   * (security/token-revocations.ts); while revocations can't be heard, an entry lasts PLATFORM_TOKEN_TTL_MS.
    */
   platformTokens: Map<string, { id: string; until: number }>
+  /** Whether revocations are heard as they commit (then an entry may last a minute, not a second). */
+  platformTokenRevocationsHeard: boolean
+  /**
+   * Bumped by every revocation heard, and whenever hearing starts or stops: a token verified by a lookup
+   * that began before a bump is not kept, since the revocation may have been of it.
+   */
+  platformTokenEpoch: number
   /** The API key a secret names (which never changes): services/api-keys.ts. */
   apiKeys: Map<string, { id: string; user_id: string }>
   /**
@@ -23,6 +31,8 @@ export interface Caches {
 
 export const createCaches = (): Caches => ({
   platformTokens: new Map(),
+  platformTokenRevocationsHeard: false,
+  platformTokenEpoch: 0,
   apiKeys: new Map(),
   externalUsers: new Map(),
   dummyPasswordHash: null,

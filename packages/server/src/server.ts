@@ -35,6 +35,7 @@ import { isLoopback } from './security/local-outbox.ts'
 import { pruneRateLimits } from './security/rate-limit.ts'
 import { SecretBox } from './security/secret-box.ts'
 import { loadKeyring, sealStoredSecrets } from './security/secrets-at-rest.ts'
+import { followTokenRevocations } from './security/token-revocations.ts'
 import type { Ctx, Settings } from './services/context.ts'
 import { issueDueInvoices } from './services/invoices.ts'
 import { WebhookWorker } from './webhooks/worker.ts'
@@ -123,6 +124,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await engine.load()
   const heap = compactHeap()
   logger.debug({ heapBefore: heap.before, heapAfter: heap.after }, 'heap compacted after the engine loaded')
+  const caches = createCaches()
+  // A platform token revoked anywhere is dropped from this instance's cache as the revocation commits.
+  const stopTokenRevocations = await followTokenRevocations(store, caches, (err) =>
+    logger.warn(
+      { err },
+      'token revocations: connection trouble; tokens trusted for a second until it is back',
+    ),
+  )
   await engine.follow(store, {
     pollMs: options.pollMs ?? 1000,
     onError: (err) => logger.warn({ err }, 'change feed: connection trouble; polling until it is back'),
@@ -169,7 +178,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       payments: options.payments ?? manualProvider,
     },
     deciders: new Deciders({ replica: engine, db: store.db, compiled, clock, observer: usage }),
-    caches: createCaches(),
+    caches,
     secrets,
     hostTokens: options.hostTokens ? new HostTokens(options.hostTokens, clock) : null,
   }
@@ -222,6 +231,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metricsUrl: metricsServer?.url ?? null,
     close: async () => {
       clearInterval(housekeeping)
+      await stopTokenRevocations()
       await engine.stop()
       await mail.stop()
       await webhooks.stop()

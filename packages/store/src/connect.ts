@@ -40,6 +40,11 @@ export interface Store {
     onNotify: (payload: string) => void,
     onLost: (error: Error) => void,
   ): Promise<() => Promise<void>>
+  /**
+   * The embedded database only: NOTIFY on its one in-process connection. This process is its only writer,
+   * so nothing is missed. (The engine does not use it: it applies its own writes; token revocations do.)
+   */
+  listenInProcess?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>
   close(): Promise<void>
 }
 
@@ -102,6 +107,7 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
   return {
     db,
     kind: 'pglite',
+    listenInProcess: (channel, onNotify) => pglite.listen(channel, onNotify),
     close: async () => {
       await db.destroy()
       await pglite.close()
@@ -119,6 +125,9 @@ export async function migrate(db: Db): Promise<string[]> {
     db,
     provider: migrationProvider,
     ...(rows[0]?.schema && { migrationTableSchema: rows[0].schema }),
+    // Numbers are handed out ahead (0010 was reserved while 0011 and 0012 landed): a database that applied
+    // a later one still takes an earlier one that arrives after it. Each migration stands on its own.
+    allowUnorderedMigrations: true,
   })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error

@@ -1,6 +1,12 @@
 import { hash, randomBytes, randomUUID } from 'node:crypto'
 import type { Executor } from './database.ts'
 
+/**
+ * Where a platform token's revocation or deletion is announced, with its id, as it commits (migration
+ * 0010's triggers), however it was made: instances drop it from their caches at once.
+ */
+export const TOKENS_CHANNEL = 'orgkit_tokens'
+
 /** A platform token's secret is 256 random bits: a fast hash is enough (no password to stretch). */
 export const hashSecret = (secret: string) => hash('sha256', secret, 'hex')
 
@@ -34,4 +40,36 @@ export async function countPlatformTokens(db: Executor): Promise<number> {
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .executeTakeFirstOrThrow()
   return Number(row.n)
+}
+
+/** Every platform token, oldest first (never a secret: only its prefix). */
+export function listPlatformTokens(db: Executor) {
+  return db
+    .selectFrom('platform_tokens')
+    .select(['id', 'name', 'prefix', 'created_at', 'revoked_at'])
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()
+}
+
+/**
+ * Revokes the live platform token with this id or prefix (`okp_` and the next 8 characters, as listed):
+ * answers it, or undefined when none matches. A prefix two live tokens share revokes neither.
+ */
+export async function revokePlatformToken(db: Executor, idOrPrefix: string, now: Date) {
+  const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrPrefix)
+  const matches = await db
+    .selectFrom('platform_tokens')
+    .select(['id', 'name', 'prefix'])
+    .where(isId ? 'id' : 'prefix', '=', idOrPrefix)
+    .where('revoked_at', 'is', null)
+    .execute()
+  if (matches.length !== 1) return undefined
+  await db
+    .updateTable('platform_tokens')
+    .set({ revoked_at: now })
+    .where('id', '=', matches[0]!.id)
+    .where('revoked_at', 'is', null)
+    .execute()
+  return matches[0]
 }

@@ -138,23 +138,32 @@ export function authenticate(ctx: Ctx): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * How long a verified platform token is trusted without asking the database again. The host product calls
- * the check API on every request of its own; a database round trip per check would cost more than the
- * check. Only tokens that verified are kept (by their SHA-256, never the secret), so a wrong token always
- * reaches the database; a token revoked in the database stops working within this time on every instance.
+ * How long a verified platform token is trusted without asking the database again while revocations can't
+ * be heard (a LISTEN connection down). The host product calls the check API on every request of its own;
+ * a database round trip per check would cost more than the check. Only tokens that verified are kept (by
+ * their SHA-256, never the secret), so a wrong token always reaches the database. While revocations are
+ * heard (security/token-revocations.ts), a revoked token is dropped as the revocation commits, on every
+ * instance, and an entry lasts PLATFORM_TOKEN_HEARD_TTL_MS at most.
  */
 export const PLATFORM_TOKEN_TTL_MS = 1000
+export const PLATFORM_TOKEN_HEARD_TTL_MS = 60_000
 
 async function platformToken(ctx: Ctx, secret: string): Promise<{ id: string } | undefined> {
-  const cache = ctx.caches.platformTokens
+  const caches = ctx.caches
+  const cache = caches.platformTokens
   const hash = tokens.hashSecret(secret)
   const now = performance.now()
   const hit = cache.get(hash)
   if (hit !== undefined && hit.until > now) return { id: hit.id }
+  const epoch = caches.platformTokenEpoch
   const token = await tokens.findActivePlatformToken(ctx.db, secret)
   if (token) {
-    if (cache.size > 1000) cache.clear() // a handful of tokens in practice; never grows unbounded
-    cache.set(hash, { id: token.id, until: now + PLATFORM_TOKEN_TTL_MS })
+    // A revocation heard while the database answered may be this token's: then it is not kept.
+    if (epoch === caches.platformTokenEpoch) {
+      if (cache.size > 1000) cache.clear() // a handful of tokens in practice; never grows unbounded
+      const ttl = caches.platformTokenRevocationsHeard ? PLATFORM_TOKEN_HEARD_TTL_MS : PLATFORM_TOKEN_TTL_MS
+      cache.set(hash, { id: token.id, until: now + ttl })
+    }
   } else cache.delete(hash)
   return token
 }

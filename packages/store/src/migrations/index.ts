@@ -8,6 +8,7 @@ import * as passwordResets from './0006-password-resets.ts'
 import * as billing from './0007-billing.ts'
 import * as sqlEvaluator from './0008-sql-evaluator.ts'
 import * as externalIdentity from './0009-external-identity.ts'
+import * as secretsAtRest from './0010-secrets-at-rest.ts'
 import * as orgProfile from './0011-org-profile.ts'
 import * as passwordTraits from './0012-password-traits.ts'
 
@@ -22,6 +23,7 @@ export const migrations: Record<string, Migration> = {
   '0007-billing': billing,
   '0008-sql-evaluator': sqlEvaluator,
   '0009-external-identity': externalIdentity,
+  '0010-secrets-at-rest': secretsAtRest,
   '0011-org-profile': orgProfile,
   '0012-password-traits': passwordTraits,
 }
