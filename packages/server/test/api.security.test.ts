@@ -197,10 +197,14 @@ describe('team bindings check every role they would give (teams preset)', () => 
         role: 'repo_admin',
         resourceId: repo,
       })
-      await s.platform.put(`/v1/orgs/${orgId}/groups/${team}/members/${lead}`, { memberRole: 'owner' })
+      // Issue 19.2: ownership is the Owners team's alone, so no team level or member's own role is "owner".
+      const asOwner = await s.platform.put(`/v1/orgs/${orgId}/groups/${team}/members/${lead}`, {
+        memberRole: 'owner',
+      })
+      expect([asOwner.status, asOwner.body.code]).toEqual([400, 'VALIDATION_FAILED'])
+      const teamOwner = await s.as(owner).patch(`/v1/orgs/${orgId}/groups/${team}`, { role: 'owner' })
+      expect([teamOwner.status, teamOwner.body.code]).toEqual([400, 'VALIDATION_FAILED'])
       const team_ = { principal: { type: 'group', id: team }, role: 'team', resourceId: repo }
-      const bound = await s.as(lead).post(`/v1/orgs/${orgId}/bindings`, team_)
-      expect([bound.status, bound.body.code]).toEqual([403, 'OWNER_REQUIRED'])
       await s.platform.put(`/v1/orgs/${orgId}/groups/${team}/members/${lead}`, { memberRole: 'write' })
       expect((await s.as(lead).post(`/v1/orgs/${orgId}/bindings`, team_)).status).toBe(201)
     } finally {

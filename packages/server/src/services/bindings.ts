@@ -20,7 +20,9 @@ import {
   requireOrg,
   write,
 } from './context.ts'
+import { assertNotModelGroupsRole, modelGroupName } from './group-roles.ts'
 import { teamRoleAt } from './groups.ts'
+import { groupHolding } from './joining.ts'
 import { orgRole } from './members.ts'
 import { guardOwners } from './owners.ts'
 import { manageAccessTarget, visibleResource } from './resources.ts'
@@ -157,6 +159,19 @@ async function assertCanGiveTeamLevels(
   }
 }
 
+/** A model group's own role (ADMIN's ADMIN, the Owners team's ownership) is what the group is: it stays. */
+async function assertNotModelGroupsOwnBinding(
+  ctx: Ctx,
+  tx: Executor,
+  orgId: string,
+  row: bindings.BindingRow,
+) {
+  const name = row.scope_type === ORG ? await modelGroupName(ctx, tx, orgId, row.group_id) : null
+  if (name !== null && groupHolding(ctx, row.role)?.name === name) {
+    throw new OrgkitError('BUILT_IN_GROUP', `"${name}" is built in: it keeps its role`, { role: row.role })
+  }
+}
+
 /** One role per single slot: the principal's other bindings at the scope, `except` the one being changed. */
 async function assertSlotAllows(
   ctx: Ctx,
@@ -218,6 +233,7 @@ export async function createBinding(
       rules.assertCanChangeRole(ctx.model, facts, null, role)
     }
     await orgs.lockOrg(work.tx, orgId)
+    let groupName: string | null = null
     if (input.principal.type === 'user') {
       if (!(await users.findUser(work.tx, input.principal.id))) {
         throw new OrgkitError('USER_NOT_FOUND', 'no such user', { userId: input.principal.id })
@@ -231,7 +247,9 @@ export async function createBinding(
       const group = await groups.findGroup(work.tx, orgId, input.principal.id)
       if (!group) throw new OrgkitError('GROUP_NOT_FOUND', 'no such group', { groupId: input.principal.id })
       if (role === null) await assertCanGiveTeamLevels(ctx, work.tx, orgId, group, scope, facts)
+      groupName = group.name
     }
+    assertNotModelGroupsRole(ctx, input.principal, groupName, input.role, scope)
     await assertSlotAllows(ctx, work.tx, orgId, input.principal, scope, input.role, role)
     const row = work.apply(
       await bindings.insertBinding(work.tx, {
@@ -276,6 +294,7 @@ export async function deleteBinding(ctx: Ctx, actor: Actor, meta: RequestMeta, o
     const org = await orgs.lockOrg(work.tx, orgId)
     const row = await bindings.findBinding(work.tx, orgId, id)
     if (!row || !org) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
+    await assertNotModelGroupsOwnBinding(ctx, work.tx, orgId, row)
     if (row.user_id && row.scope_type === ORG)
       rules.assertNotCreatorsRole({ creatorId: org.creator_id }, facts.id, row.user_id)
     // A user's owner role or a group's (the Owners team's): the org keeps an owner either way.
@@ -317,6 +336,14 @@ export async function updateBindingRole(
     authorize(ctx, actor, manage.permission, manage.target)
     await assertMayGiveTeamAccess(ctx, actor, work.tx, orgId, before.principal, scope)
     if (input.role === row.role) return before
+    await assertNotModelGroupsOwnBinding(ctx, work.tx, orgId, row)
+    assertNotModelGroupsRole(
+      ctx,
+      before.principal,
+      await modelGroupName(ctx, work.tx, orgId, row.group_id),
+      input.role,
+      scope,
+    )
     const facts = actorFacts(ctx, actor, scope)
     const from = ctx.engine.authorizer.role(row.role, orgId) ?? null
     const to = resolveGrant(ctx, orgId, before.principal, input.role, scope)

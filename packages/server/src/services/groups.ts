@@ -12,6 +12,8 @@ import {
   requireOrg,
   write,
 } from './context.ts'
+import { assertMayEditGroup, levelsAreTeamLevels, setGroupOrgRole, withOrgRoles } from './group-roles.ts'
+import { guardOwners } from './owners.ts'
 
 export interface GroupView {
   id: string
@@ -104,18 +106,37 @@ function assertCanRevokeAll(ctx: Ctx, actor: Actor, given: Awaited<ReturnType<ty
     rules.assertCanChangeRole(ctx.model, actorFacts(ctx, actor, scope), role, null)
 }
 
-/** A team role must be a team level or a role of the model or the org. */
+/**
+ * A team role must be a team level or a role of the model or the org, and never an owner role: ownership is
+ * the Owners team's (seed 003), held through a binding every owner question reads (issue 19.2).
+ */
 function checkTeamRole(ctx: Ctx, orgId: string, role: string | null | undefined) {
   const isLevel = role != null && Object.hasOwn(ctx.model.teamLevels ?? {}, role)
   if (role != null && !isLevel && !ctx.engine.authorizer.role(role, orgId)) {
     throw new OrgkitError('UNKNOWN_ROLE', `unknown role "${role}"`, { field: 'role' })
   }
+  if (rules.isOwnerRole(ctx.model, role)) {
+    throw new OrgkitError(
+      'VALIDATION_FAILED',
+      `"${role}" is ownership: it is held through the owners' group`,
+      {
+        field: 'role',
+      },
+    )
+  }
+}
+
+/** A team's level reaches every member through its team bindings: the actor must be able to grant it. */
+function assertMayGiveTeamLevel(ctx: Ctx, actor: Actor, orgId: string, level: string | null | undefined) {
+  checkTeamRole(ctx, orgId, level)
+  const role = level ? teamRoleAt(ctx, orgId, level, ORG) : undefined
+  if (role) rules.assertCanGrant(actorFacts(ctx, actor, { type: ORG, id: orgId }), role)
 }
 
 export async function listGroups(ctx: Ctx, actor: Actor, orgId: string): Promise<GroupView[]> {
   requireOrg(ctx, actor, orgId)
   authorize(ctx, actor, 'org.read_members', { type: ORG, id: orgId })
-  return (await groups.listGroups(ctx.db, orgId)).map(toView)
+  return withOrgRoles(ctx, ctx.db, orgId, (await groups.listGroups(ctx.db, orgId)).map(toView))
 }
 
 export async function getGroup(ctx: Ctx, actor: Actor, orgId: string, id: string) {
@@ -124,8 +145,9 @@ export async function getGroup(ctx: Ctx, actor: Actor, orgId: string, id: string
   const row = await findGroup(ctx.db, orgId, id)
   const memberRows = await groups.listGroupMembers(ctx.db, id)
   const suspended = await memberRolesSuspended(ctx, ctx.db, orgId)
+  const [view] = await withOrgRoles(ctx, ctx.db, orgId, [toView(row)])
   return {
-    ...toView(row),
+    ...view!,
     members: memberRows.map((m) => ({
       userId: m.user_id,
       email: m.email,
@@ -178,18 +200,23 @@ export async function createGroup(
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
-    checkTeamRole(ctx, orgId, input.role)
+    // Teams (seed 003): the role is the team's level. Elsewhere it is the group's organization role, a
+    // binding written under the grant rules: nobody creates a group holding a role above their own.
+    const levels = levelsAreTeamLevels(ctx)
+    if (levels) assertMayGiveTeamLevel(ctx, actor, orgId, input.role)
     const row = work.apply(
       await groups.insertGroup(work.tx, {
         id: randomUUID(),
         orgId,
         name: input.name,
         description: input.description ?? '',
-        role: input.role ?? null,
+        role: levels ? (input.role ?? null) : null,
       }),
     )
-    work.audit({ orgId, action: 'group.created', targetType: 'group', targetId: row.id, after: toView(row) })
-    return toView(row)
+    if (!levels && input.role) await setGroupOrgRole(ctx, work, actor, orgId, row, input.role)
+    const [view] = await withOrgRoles(ctx, work.tx, orgId, [toView(row)])
+    work.audit({ orgId, action: 'group.created', targetType: 'group', targetId: row.id, after: view })
+    return view!
   })
 }
 
@@ -204,34 +231,43 @@ export async function updateGroup(
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
-    checkTeamRole(ctx, orgId, patch.role)
+    const levels = levelsAreTeamLevels(ctx)
     const before = await findGroup(work.tx, orgId, id)
+    // Nobody edits a group holding a role above their own.
+    await assertMayEditGroup(ctx, actor, work.tx, orgId, before)
     if (patch.name !== undefined && patch.name !== before.name && builtIn(ctx, before)) {
       throw new OrgkitError('BUILT_IN_GROUP', `"${before.name}" is built in: it keeps its name`, {
         field: 'name',
       })
     }
-    if (patch.role != null && patch.role !== before.role) {
+    const [beforeView] = await withOrgRoles(ctx, work.tx, orgId, [toView(before)])
+    if (levels && patch.role != null && patch.role !== before.role)
       // The team's role reaches every member through its team bindings: the actor must be able to grant it.
-      const role = teamRoleAt(ctx, orgId, patch.role, ORG)
-      if (role) rules.assertCanGrant(actorFacts(ctx, actor, { type: ORG, id: orgId }), role)
+      assertMayGiveTeamLevel(ctx, actor, orgId, patch.role)
+    if (!levels && patch.role !== undefined && patch.role !== beforeView!.role) {
+      if (builtIn(ctx, before))
+        throw new OrgkitError('BUILT_IN_GROUP', `"${before.name}" is built in: it keeps its role`, {
+          field: 'role',
+        })
+      await setGroupOrgRole(ctx, work, actor, orgId, before, patch.role)
     }
     const row = work.apply(
       await groups.updateGroup(work.tx, id, {
-        ...(patch.name !== undefined && { name: patch.name }),
+        name: patch.name ?? before.name,
         ...(patch.description !== undefined && { description: patch.description }),
-        ...(patch.role !== undefined && { role: patch.role }),
+        ...(levels && patch.role !== undefined && { role: patch.role }),
       }),
     )
+    const [after] = await withOrgRoles(ctx, work.tx, orgId, [toView(row)])
     work.audit({
       orgId,
       action: 'group.updated',
       targetType: 'group',
       targetId: id,
-      before: toView(before),
-      after: toView(row),
+      before: beforeView,
+      after,
     })
-    return toView(row)
+    return after!
   })
 }
 
@@ -242,11 +278,14 @@ export async function deleteGroup(ctx: Ctx, actor: Actor, meta: RequestMeta, org
     const before = await findGroup(work.tx, orgId, id)
     if (builtIn(ctx, before))
       throw new OrgkitError('BUILT_IN_GROUP', `"${before.name}" is built in: every organization keeps it`)
+    await assertMayEditGroup(ctx, actor, work.tx, orgId, before)
     // Deleting a group takes its roles from every member: the actor must be able to take each away.
     const memberRows = await groups.membersOfGroups(work.tx, [id])
     for (const m of memberRows)
       assertCanRevokeAll(ctx, actor, await rolesGiven(ctx, work.tx, orgId, before, m.member_role))
+    const owners = await guardOwners(ctx, work.tx, orgId)
     work.apply(await groups.deleteGroup(work.tx, id))
+    await owners.after()
     work.audit({ orgId, action: 'group.deleted', targetType: 'group', targetId: id, before: toView(before) })
     return null
   })
@@ -330,12 +369,24 @@ export async function removeGroupMember(
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
     const group = await findGroup(work.tx, orgId, groupId)
     const existing = await groups.findGroupMember(work.tx, groupId, userId)
-    if (existing)
-      assertCanRevokeAll(ctx, actor, await rolesGiven(ctx, work.tx, orgId, group, existing.member_role))
+    const given = existing ? await rolesGiven(ctx, work.tx, orgId, group, existing.member_role) : []
+    assertCanRevokeAll(ctx, actor, given)
+    // Leaving a group that gives an org role changes that org role: the creator's is theirs alone to change.
+    const org = (await orgs.findOrg(work.tx, orgId))!
+    if (given.some((g) => g.scope.type === ORG))
+      rules.assertNotCreatorsRole(
+        { creatorId: org.creator_id },
+        actorFacts(ctx, actor, { type: ORG, id: orgId }).id,
+        userId,
+      )
     await assertOwnerGroupsKeepAMember(ctx, work.tx, [orgId], userId, groupId)
+    // Ownership held through this group (the Owners team) goes with it: the org keeps an owner.
+    const owners = await guardOwners(ctx, work.tx, orgId)
+    await work.watchOwners(orgId)
     if (!work.apply(await groups.deleteGroupMember(work.tx, groupId, userId))) {
       throw new OrgkitError('MEMBER_NOT_FOUND', 'not in this group', { userId })
     }
+    await owners.after(userId)
     work.audit({
       orgId,
       action: 'group.member_removed',

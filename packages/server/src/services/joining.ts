@@ -33,14 +33,84 @@ export async function joinOrg(work: Work, ctx: Ctx, joining: Joining): Promise<v
   const everyone = (ctx.model.org.groups ?? []).filter((g) => g.members === 'everyone').map((g) => g.name)
   for (const group of await groups.findGroupsByName(work.tx, orgId, everyone))
     work.apply(await groups.upsertGroupMember(work.tx, group.id, userId, null))
-  await grantOrgRoles(work, orgId, userId, joining.roles, joining.grantedBy, joining.via)
+  // Roles held only through a model group (seed 003's Owners) come with the default role of one's own, so
+  // leaving that group leaves a member, not a stranger (Gitea: an owner who leaves Owners stays a member).
+  const defaultRole = ctx.model.org.defaultRole
+  const own = joining.roles.filter((r) => !groupHolding(ctx, r))
+  const roles =
+    joining.roles.length > 0 && own.length === 0 && !groupHolding(ctx, defaultRole)
+      ? [...joining.roles, defaultRole]
+      : joining.roles
+  await giveOrgRoles(work, ctx, orgId, userId, roles, joining.grantedBy, joining.via)
   work.audit({
     orgId,
     action: 'member.added',
     targetType: 'user',
     targetId: userId,
-    after: { roles: [...joining.roles], via: joining.via },
+    after: { roles: [...roles], via: joining.via },
   })
+}
+
+/**
+ * The model group that holds a role at every org (seed 002's ADMIN holds ADMIN, seed 003's Owners team
+ * holds ownership), if any: such a role is held only by being in that group, never by a binding of one's
+ * own beside it, so the group and the role can't disagree (issue 19.2).
+ */
+export const groupHolding = (ctx: Ctx, role: string) => ctx.model.org.groups?.find((g) => g.role === role)
+
+/**
+ * Gives a member org roles: a role a model group holds, by membership of that group; any other, by a
+ * binding of their own (`grantOrgRoles`).
+ */
+export async function giveOrgRoles(
+  work: Work,
+  ctx: Ctx,
+  orgId: string,
+  userId: string,
+  roles: readonly string[],
+  grantedBy: string | null,
+  reason: string | null,
+): Promise<void> {
+  const viaGroup = roles.filter((r) => groupHolding(ctx, r))
+  const names = viaGroup.map((r) => groupHolding(ctx, r)!.name)
+  for (const group of await groups.findGroupsByName(work.tx, orgId, names))
+    work.apply(await groups.upsertGroupMember(work.tx, group.id, userId, null))
+  await grantOrgRoles(
+    work,
+    orgId,
+    userId,
+    roles.filter((r) => !groupHolding(ctx, r)),
+    grantedBy,
+    reason,
+  )
+}
+
+/**
+ * Takes org roles from a member: a role a model group holds, by leaving that group (a group every member is
+ * in keeps them: seed 002's DEFAULT is every account's); any other, by deleting their binding of it.
+ */
+export async function takeOrgRoles(
+  work: Work,
+  ctx: Ctx,
+  orgId: string,
+  userId: string,
+  roles: readonly string[],
+): Promise<void> {
+  const names = roles.flatMap((r) => {
+    const group = groupHolding(ctx, r)
+    return group && group.members !== 'everyone' ? [group.name] : []
+  })
+  for (const group of await groups.findGroupsByName(work.tx, orgId, names))
+    work.apply(await groups.deleteGroupMember(work.tx, group.id, userId))
+  const own = roles.filter((r) => !groupHolding(ctx, r))
+  if (own.length === 0) return
+  const held = await bindings.listBindings(work.tx, { orgIds: [orgId], userId, orgScopeOnly: true })
+  work.apply(
+    await bindings.deleteBindings(
+      work.tx,
+      held.filter((b) => own.includes(b.role)).map((b) => b.id),
+    ),
+  )
 }
 
 /** Org-scope role bindings for a member (`reason`: why they were granted, kept on each binding). */
@@ -72,7 +142,8 @@ export async function grantOrgRoles(
 
 /**
  * Creates an org with its model groups (seed 002's DEFAULT and ADMIN, seed 003's Owners), its `org.created`
- * entry, and its creator joined holding the model's creator role.
+ * entry, and its creator joined holding the model's creator role — through the model group that holds it
+ * when there is one (the creator is in Owners, and that is their ownership).
  */
 export async function foundOrg(
   work: Work,

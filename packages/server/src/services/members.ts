@@ -1,4 +1,4 @@
-import { OrgkitError, type RoleHandle, rules } from '@orgkit/core'
+import { OrgkitError, type RoleHandle, rules, TEAM_ROLE } from '@orgkit/core'
 import {
   apiKeys,
   bindings,
@@ -23,7 +23,7 @@ import {
   write,
 } from './context.ts'
 import { assertOwnerGroupsKeepAMember } from './groups.ts'
-import { grantOrgRoles, joinOrg } from './joining.ts'
+import { giveOrgRoles, groupHolding, joinOrg, takeOrgRoles } from './joining.ts'
 import { assertSeatAvailable } from './plan-limits.ts'
 
 export interface MemberView {
@@ -66,13 +66,18 @@ export async function listMembers(ctx: Ctx, actor: Actor, orgId: string): Promis
   const chain = await orgs.chainIds(ctx.db, orgId)
   const rows = await members.listMemberships(ctx.db, chain)
   const roleRows = await bindings.listBindings(ctx.db, { orgIds: chain, orgScopeOnly: true })
+  // Org roles held through a group count as the member's own (issue 19.2: an Owners member is an owner).
+  const groupRoleRows = await members.orgRolesThroughGroups(ctx.db, chain, TEAM_ROLE)
   // A member's roles, highest priority first (then by key), so lists read the same every time.
   const rank = (key: string) => ctx.engine.authorizer.role(key, orgId)?.priority ?? -1
-  const rolesOf = (userId: string, at: string) =>
-    roleRows
-      .filter((b) => b.user_id === userId && b.org_id === at)
-      .map((b) => b.role)
-      .sort((a, b) => rank(b) - rank(a) || a.localeCompare(b))
+  const rolesOf = (userId: string, at: string) => [
+    ...new Set(
+      [...roleRows, ...groupRoleRows]
+        .filter((b) => b.user_id === userId && b.org_id === at)
+        .map((b) => b.role)
+        .sort((a, b) => rank(b) - rank(a) || a.localeCompare(b)),
+    ),
+  ]
 
   const views = new Map<string, MemberView>()
   for (const row of rows.filter((r) => r.org_id === orgId)) {
@@ -149,11 +154,13 @@ export async function listMembers(ctx: Ctx, actor: Actor, orgId: string): Promis
 /** Validates a set of org roles for one member: known, bound at org, one per single slot. */
 export function checkRoleSet(ctx: Ctx, orgId: string, keys: readonly string[]): RoleHandle[] {
   const roles = [...new Set(keys)].map((k) => orgRole(ctx, orgId, k))
-  for (const role of roles) {
+  // A role a model group holds is that group's binding, not the member's: it takes none of their slots.
+  const own = roles.filter((r) => !groupHolding(ctx, r.key))
+  for (const role of own) {
     rules.assertSlotFree(
       ctx.model,
       role.slot,
-      roles.filter((r) => r.slot === role.slot).map((r) => r.key),
+      own.filter((r) => r.slot === role.slot).map((r) => r.key),
       role.key,
     )
   }
@@ -222,10 +229,24 @@ export async function updateMemberRoles(
       throw new OrgkitError('MEMBER_NOT_FOUND', 'not a member of this organization', { userId })
     rules.assertNotCreatorsRole({ creatorId: org.creator_id }, facts.id, userId)
     const current = await bindings.listBindings(work.tx, { orgIds: [orgId], userId, orgScopeOnly: true })
-    const removed = current.filter((b) => !wanted.some((r) => r.key === b.role))
-    const added = wanted.filter((r) => !current.some((b) => b.role === r.key))
-    for (const b of removed)
-      rules.assertCanChangeRole(ctx.model, facts, ctx.engine.authorizer.role(b.role, orgId) ?? null, null)
+    // A role a model group holds (Owners, ADMIN) is held by being in it (issue 19.2): it is one of theirs.
+    const viaGroups = (await members.orgRolesThroughGroups(work.tx, [orgId], TEAM_ROLE))
+      .filter((r) => r.user_id === userId && groupHolding(ctx, r.role))
+      .map((r) => r.role)
+    const held = [...new Set([...current.map((b) => b.role), ...viaGroups])]
+    // Seed 002's DEFAULT is every account's: leaving it out of the roles keeps it.
+    // An owner made by the Owners team keeps their own default role beside it, and keeps it on leaving.
+    const defaultRole = ctx.model.org.defaultRole
+    const keepDefault = wanted.every((r) => groupHolding(ctx, r.key)) && !groupHolding(ctx, defaultRole)
+    const removed = held.filter(
+      (key) =>
+        !wanted.some((r) => r.key === key) &&
+        groupHolding(ctx, key)?.members !== 'everyone' &&
+        !(keepDefault && key === defaultRole && wanted.length > 0),
+    )
+    const added = wanted.filter((r) => !held.includes(r.key))
+    for (const key of removed)
+      rules.assertCanChangeRole(ctx.model, facts, ctx.engine.authorizer.role(key, orgId) ?? null, null)
     for (const role of added) rules.assertCanChangeRole(ctx.model, facts, null, role)
     const owners = await members.activeOwnerIds(work.tx, orgId, ctx.model.org.ownerRoles)
     rules.assertKeepsOwner(
@@ -235,12 +256,7 @@ export async function updateMemberRoles(
       wanted.map((r) => r.key),
     )
     await work.watchOwners(orgId)
-    work.apply(
-      await bindings.deleteBindings(
-        work.tx,
-        removed.map((b) => b.id),
-      ),
-    )
+    await takeOrgRoles(work, ctx, orgId, userId, removed)
     if (inherited) {
       await assertSeatAvailable(ctx, work.tx, orgId)
       await joinOrg(work, ctx, {
@@ -251,8 +267,9 @@ export async function updateMemberRoles(
         via: 'added',
       })
     } else {
-      await grantOrgRoles(
+      await giveOrgRoles(
         work,
+        ctx,
         orgId,
         userId,
         added.map((r) => r.key),
@@ -260,7 +277,7 @@ export async function updateMemberRoles(
         null,
       )
     }
-    const before = current.map((b) => b.role)
+    const before = held
     const after = wanted.map((r) => r.key)
     work.audit({
       orgId,

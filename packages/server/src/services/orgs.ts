@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { OrgkitError, rules } from '@orgkit/core'
 import { bindings, groups, members, orgs } from '@orgkit/store'
 import { setBillingEmail } from './billing.ts'
@@ -15,7 +14,7 @@ import {
   type Work,
   write,
 } from './context.ts'
-import { foundOrg } from './joining.ts'
+import { foundOrg, giveOrgRoles, groupHolding } from './joining.ts'
 import { type OrgView, toOrgView } from './org-view.ts'
 import { assertFeature } from './plan-limits.ts'
 
@@ -312,32 +311,31 @@ export async function transferOrg(
       }
       const owners = await members.activeOwnerIds(work.tx, orgId, ctx.model.org.ownerRoles)
       if (!owners.has(toUserId)) {
-        const held = await bindings.listBindings(work.tx, {
-          orgIds: [orgId],
-          userId: toUserId,
-          orgScopeOnly: true,
-        })
-        const creatorSlot = ctx.model.roles[ctx.model.org.creatorRole]!.slot
-        const replaced = held.filter((b) => (ctx.model.roles[b.role]?.slot ?? null) === creatorSlot)
-        work.apply(
-          await bindings.deleteBindings(
-            work.tx,
-            replaced.map((b) => b.id),
-          ),
-        )
-        work.apply(
-          await bindings.insertBinding(work.tx, {
-            id: randomUUID(),
-            orgId,
+        // The creator role a model group holds (seed 003's Owners) is given by joining that group, beside
+        // the member's own role; any other replaces their role in its slot.
+        if (!groupHolding(ctx, ctx.model.org.creatorRole)) {
+          const held = await bindings.listBindings(work.tx, {
+            orgIds: [orgId],
             userId: toUserId,
-            groupId: null,
-            role: ctx.model.org.creatorRole,
-            scopeType: 'org',
-            resourceId: null,
-            expiresAt: null,
-            grantedBy: actorUserId(actor),
-            reason: 'transfer',
-          }),
+            orgScopeOnly: true,
+          })
+          const creatorSlot = ctx.model.roles[ctx.model.org.creatorRole]!.slot
+          const replaced = held.filter((b) => (ctx.model.roles[b.role]?.slot ?? null) === creatorSlot)
+          work.apply(
+            await bindings.deleteBindings(
+              work.tx,
+              replaced.map((b) => b.id),
+            ),
+          )
+        }
+        await giveOrgRoles(
+          work,
+          ctx,
+          orgId,
+          toUserId,
+          [ctx.model.org.creatorRole],
+          actorUserId(actor),
+          'transfer',
         )
       }
       const row = work.apply(
