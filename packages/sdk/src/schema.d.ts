@@ -527,7 +527,7 @@ export interface paths {
         put?: never;
         /**
          * Invite someone
-         * @description Invite by email with a role (captcha required for people)
+         * @description Invite by email with org roles, or with a role on one resource (captcha for people)
          */
         post: operations["createInvitation"];
         delete?: never;
@@ -825,7 +825,7 @@ export interface paths {
         };
         /**
          * List roles
-         * @description Built-in and custom roles
+         * @description Built-in and custom roles; with grantable=true, whether you may give each one
          */
         get: operations["listRoles"];
         put?: never;
@@ -1503,7 +1503,12 @@ export interface components {
             /** Format: uuid */
             creatorId: string | null;
             managementEmail: string | null;
+            /** @description The organization's avatar */
             logoUrl: string | null;
+            fullName: string;
+            description: string;
+            website: string | null;
+            location: string;
             singleRoleTeams: boolean;
             resourceAdminsGrantTeamAccess: boolean;
             createdAt: string;
@@ -1525,6 +1530,12 @@ export interface components {
             status: "active" | "pending";
             /** @enum {string} */
             source: "direct" | "inherited" | "external";
+            /** @description The groups ("Roles" in seed 002) of this org they are in */
+            groups: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            }[];
         };
         Invitation: {
             /** Format: uuid */
@@ -1533,6 +1544,9 @@ export interface components {
             orgId: string;
             email: string;
             role: string;
+            roles: string[];
+            /** Format: uuid */
+            resourceId: string | null;
             firstName: string | null;
             lastName: string | null;
             /** @enum {string} */
@@ -1614,6 +1628,8 @@ export interface components {
             permissions: string[];
             priority: number;
             builtIn: boolean;
+            /** @description With `grantable` asked for: whether you may give this role at that scope (rank, owner roles, every permission it holds); role pickers offer only these (seed 001) */
+            grantable?: boolean;
         };
         Binding: {
             /** Format: uuid */
@@ -3597,7 +3613,12 @@ export interface operations {
                         /** Format: uuid */
                         creatorId: string | null;
                         managementEmail: string | null;
+                        /** @description The organization's avatar */
                         logoUrl: string | null;
+                        fullName: string;
+                        description: string;
+                        website: string | null;
+                        location: string;
                         singleRoleTeams: boolean;
                         resourceAdminsGrantTeamAccess: boolean;
                         createdAt: string;
@@ -3810,6 +3831,11 @@ export interface operations {
                     managementEmail?: string | null;
                     /** Format: uri */
                     logoUrl?: string | null;
+                    fullName?: string;
+                    description?: string;
+                    /** Format: uri */
+                    website?: string | null;
+                    location?: string;
                     singleRoleTeams?: boolean;
                     resourceAdminsGrantTeamAccess?: boolean;
                     /** Format: uuid */
@@ -3835,7 +3861,12 @@ export interface operations {
                         /** Format: uuid */
                         creatorId: string | null;
                         managementEmail: string | null;
+                        /** @description The organization's avatar */
                         logoUrl: string | null;
+                        fullName: string;
+                        description: string;
+                        website: string | null;
+                        location: string;
                         singleRoleTeams: boolean;
                         resourceAdminsGrantTeamAccess: boolean;
                         createdAt: string;
@@ -3928,7 +3959,12 @@ export interface operations {
                         /** Format: uuid */
                         creatorId: string | null;
                         managementEmail: string | null;
+                        /** @description The organization's avatar */
                         logoUrl: string | null;
+                        fullName: string;
+                        description: string;
+                        website: string | null;
+                        location: string;
                         singleRoleTeams: boolean;
                         resourceAdminsGrantTeamAccess: boolean;
                         createdAt: string;
@@ -4372,6 +4408,9 @@ export interface operations {
                     /** Format: email */
                     email: string;
                     role: string;
+                    roles?: string[];
+                    /** Format: uuid */
+                    resourceId?: string;
                     firstName?: string;
                     lastName?: string;
                     captcha?: string;
@@ -4622,6 +4661,9 @@ export interface operations {
                         orgName: string;
                         email: string;
                         role: string;
+                        roles: string[];
+                        /** Format: uuid */
+                        resourceId: string | null;
                         firstName: string | null;
                         lastName: string | null;
                         expiresAt: string;
@@ -4707,6 +4749,9 @@ export interface operations {
                         /** Format: uuid */
                         orgId: string;
                         role: string;
+                        roles: string[];
+                        /** Format: uuid */
+                        resourceId: string | null;
                         revision: number;
                     };
                 };
@@ -5550,6 +5595,8 @@ export interface operations {
                                 id: string;
                                 email?: string;
                                 name: string;
+                                /** @description A user who isn't a member of the organization: access through resource roles only (seed 002's blue) */
+                                external?: boolean;
                             };
                             role: string;
                             scope: {
@@ -5835,7 +5882,11 @@ export interface operations {
     };
     listRoles: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Say of each role whether you may give it (at resourceId, or the org) */
+                grantable?: "true" | "false";
+                resourceId?: string;
+            };
             header?: never;
             path: {
                 orgId: string;
@@ -5940,6 +5991,8 @@ export interface operations {
                         permissions: string[];
                         priority: number;
                         builtIn: boolean;
+                        /** @description With `grantable` asked for: whether you may give this role at that scope (rank, owner roles, every permission it holds); role pickers offer only these (seed 001) */
+                        grantable?: boolean;
                         revision: number;
                     };
                 };
@@ -6101,6 +6154,8 @@ export interface operations {
                         permissions: string[];
                         priority: number;
                         builtIn: boolean;
+                        /** @description With `grantable` asked for: whether you may give this role at that scope (rank, owner roles, every permission it holds); role pickers offer only these (seed 001) */
+                        grantable?: boolean;
                         revision: number;
                     };
                 };
@@ -6653,6 +6708,10 @@ export interface operations {
                             email: string;
                             name: string;
                             memberRole: string | null;
+                            /** @description Single-role teams are on: memberRole is kept but unused, and can't be set (seed 003) */
+                            memberRoleSuspended: boolean;
+                            /** @description The level the member has in the team now */
+                            effectiveRole: string | null;
                         }[];
                     };
                 };
