@@ -185,6 +185,28 @@ describe('console (Chromium)', () => {
     await owner.getByRole('button', { name: 'Assign' }).click()
     await owner.getByRole('table', { name: 'Access' }).getByText(memberEmail).waitFor()
     await shot(owner, '10-app-access')
+    // Seed 001's wrench: the role changes in place (one PATCH: the same binding, never two roles or none).
+    const appId = /\/apps\/([0-9a-f-]{36})/.exec(appUrl)![1]!
+    const onApp = async () =>
+      (await server.platform.get(`/v1/orgs/${orgId}/bindings?resourceId=${appId}`)).body.items.filter(
+        (b: { principal: { type: string } }) => b.principal.type === 'user',
+      ) as { id: string; role: string }[]
+    const [granted] = await onApp()
+    await owner.getByRole('button', { name: `Edit role of ${memberEmail}` }).click()
+    await pick(owner, 'Role', 'App Uploader')
+    await owner.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click()
+    const accessRow = owner
+      .getByRole('table', { name: 'Access' })
+      .getByRole('row')
+      .filter({ hasText: memberEmail })
+    await expect.poll(() => accessRow.getByText('App Uploader').count()).toBe(1)
+    expect(await onApp()).toEqual([expect.objectContaining({ id: granted!.id, role: 'app_uploader' })])
+    await shot(owner, '10b-app-access-wrench')
+    await owner.getByRole('button', { name: `Edit role of ${memberEmail}` }).click()
+    await pick(owner, 'Role', 'App Developer')
+    await owner.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click()
+    await expect.poll(() => accessRow.getByText('App Developer').count()).toBe(1)
+    expect(await onApp()).toEqual([expect.objectContaining({ id: granted!.id, role: 'app_developer' })])
     let result = await explain(owner, orgId, /Max Member/, 'channel.promote_bundle', /production/)
     await expect.poll(() => result.getByText('Allowed').count()).toBe(1)
     await shot(owner, '11-explain-allowed')

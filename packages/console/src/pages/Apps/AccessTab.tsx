@@ -199,20 +199,17 @@ export function AccessTab(props: {
             initial={roleFor.role}
             confirm="Confirm"
             onConfirm={async (role) => {
-              // A binding holds one role: grant the new one, then drop the old one.
-              const ok = await attempt(async () => {
-                await must(
-                  api.POST('/v1/orgs/{orgId}/bindings', {
-                    params: { path: { orgId } },
-                    body: { principal: principalRef(roleFor.principal), role, resourceId: app.id },
-                  }),
-                )
-                await must(
-                  api.DELETE('/v1/orgs/{orgId}/bindings/{id}', {
-                    params: { path: { orgId, id: roleFor.bindingId } },
-                  }),
-                )
-              }, 'Role changed')
+              // The wrench changes the binding's role in place: one write, never two roles or none.
+              const ok = await attempt(
+                () =>
+                  must(
+                    api.PATCH('/v1/orgs/{orgId}/bindings/{id}', {
+                      params: { path: { orgId, id: roleFor.bindingId } },
+                      body: { role },
+                    }),
+                  ),
+                'Role changed',
+              )
               if (ok) {
                 setRoleFor(null)
                 access.reload()
