@@ -6,6 +6,8 @@ interface AuditRow {
   action: string
   actor_type: string
   actor_id: string | null
+  actor_via: string | null
+  actor_credential_id: string | null
   target_type: string
   target_id: string | null
   before: unknown
@@ -44,7 +46,13 @@ export async function enqueueEvent(tx: Tx, audit: AuditRow, now: Date): Promise<
     timestamp: now.toISOString(),
     data: {
       orgId: audit.org_id,
-      actor: { type: audit.actor_type, id: audit.actor_id },
+      // How the actor came in, as the audit log has it: a platform acting for a person is never the person alone.
+      actor: {
+        type: audit.actor_type,
+        id: audit.actor_id,
+        via: audit.actor_via,
+        credentialId: audit.actor_credential_id,
+      },
       target: { type: audit.target_type, id: audit.target_id },
       before: audit.before,
       after: audit.after,
