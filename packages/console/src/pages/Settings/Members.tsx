@@ -54,9 +54,16 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
     () => must(api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId } } })),
     [orgId],
   )
+  // Seed 001: the pickers offer only the roles the signed-in person may give here (the server says which).
   const roles = useAsync(
     async () =>
-      (await must(api.GET('/v1/orgs/{orgId}/roles', { params: { path: { orgId } } }))).items
+      (
+        await must(
+          api.GET('/v1/orgs/{orgId}/roles', {
+            params: { path: { orgId }, query: { grantable: 'true' } },
+          }),
+        )
+      ).items
         .filter((r) => r.scope === 'org')
         .sort((a, b) => b.priority - a.priority),
     [orgId],
@@ -285,7 +292,7 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
         <Loaded state={roles}>
           {(list) => (
             <RoleChoice
-              roles={list}
+              roles={list.filter((r) => r.grantable)}
               confirm="Confirm"
               onConfirm={(role) => {
                 setChoosingRole(false)
@@ -310,7 +317,9 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
       <Modal opened={!!editing} onClose={() => setEditing(null)} title="Select a role">
         {editing && (
           <Loaded state={roles}>
-            {(list) => {
+            {(all) => {
+              // What they hold stays visible (and may be kept); nothing else the actor may not give.
+              const list = all.filter((r) => r.grantable || editing.roles.includes(r.key))
               const save = async (roles: string[]) => {
                 const ok = await attempt(
                   () =>
