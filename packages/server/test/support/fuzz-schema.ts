@@ -139,9 +139,15 @@ export function arbitraryOf(doc: Schema, pools: Pools) {
           const extra =
             depth > 0
               ? fc.constant(null)
-              : fc.option(
-                  fc.tuple(fc.constantFrom('__proto__', 'constructor', 'id', 'orgId', 'role', 'x'), anyJson),
-                  { freq: 12 },
+              : fc.oneof(
+                  { weight: 11, arbitrary: fc.constant(null) },
+                  {
+                    weight: 1,
+                    arbitrary: fc.tuple(
+                      fc.constantFrom('__proto__', 'constructor', 'id', 'orgId', 'role', 'x'),
+                      anyJson,
+                    ),
+                  },
                 )
           return fc.tuple(fc.tuple(...entries), extra).map(([values, more]) => {
             const out: Record<string, unknown> = {}
