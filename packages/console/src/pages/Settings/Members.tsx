@@ -486,16 +486,28 @@ function AppAccess({ orgId, member, onDone }: { orgId: string; member: Member; o
             confirm="Assign"
             onConfirm={async (role) => {
               if (!appId) return
-              const ok = await attempt(
-                () =>
-                  must(
-                    api.POST('/v1/orgs/{orgId}/bindings', {
-                      params: { path: { orgId } },
-                      body: { principal: { type: 'user', id: member.userId! }, role, resourceId: appId },
+              const ok = await attempt(async () => {
+                // Their role on this one, if any, changes in place (one PATCH); otherwise it is granted.
+                const held = await must(
+                  api.GET('/v1/orgs/{orgId}/bindings', {
+                    params: { path: { orgId }, query: { userId: member.userId!, resourceId: appId } },
+                  }),
+                )
+                const current = held.items.find((b) => b.principal.type === 'user' && b.scope.id === appId)
+                if (current)
+                  return must(
+                    api.PATCH('/v1/orgs/{orgId}/bindings/{id}', {
+                      params: { path: { orgId, id: current.id } },
+                      body: { role },
                     }),
-                  ),
-                `${label} ${words.role.one} assigned`,
-              )
+                  )
+                return must(
+                  api.POST('/v1/orgs/{orgId}/bindings', {
+                    params: { path: { orgId } },
+                    body: { principal: { type: 'user', id: member.userId! }, role, resourceId: appId },
+                  }),
+                )
+              }, `${label} ${words.role.one} assigned`)
               if (ok) onDone()
             }}
           />
