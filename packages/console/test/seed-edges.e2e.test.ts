@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { CONSOLE_DIST, launch, screenshot, signUp } from './e2e-support.ts'
+import { CONSOLE_DIST, launch, pick, screenshot, signUp } from './e2e-support.ts'
 
 // Issue 19.8 in the console (capgo preset, headless Chromium): every account has an organization from
 // sign-up, and the "Select a role" picker offers only the roles the signed-in person may give.
@@ -63,4 +63,74 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
     await shot(adam, '02-admin-picker')
     expect(offered.sort()).toEqual(['Admin', 'Member'])
   }, 120_000)
+})
+
+// Issue 19.6 in the console (teams preset): the org profile in General, a team admin setting a member's
+// level in their own team, and levels shown as suspended while single-role teams are on.
+describe('seed 003 edges (Chromium, teams preset)', () => {
+  let teams: TestServer
+  beforeAll(async () => {
+    const { presets } = await import('@orgkit/core')
+    teams = await startTestServer('pglite', {
+      localOutbox: true,
+      consoleDir: CONSOLE_DIST,
+      model: presets.teams!,
+    })
+  }, 60_000)
+  afterAll(() => teams?.stop())
+
+  const meOf = async (page: Page) =>
+    (await page.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string })).id
+
+  it('saves the profile; a team admin sets levels in their team; suspended under single-role teams', async () => {
+    const olga = await signUp(teams, browser, 'Olga', 'olga@example.com')
+    pages.push(olga)
+    const owner = teams.as(await meOf(olga))
+    const org = (await owner.post('/v1/orgs', { name: 'copia' })).body.id as string
+    const uma = await signUp(teams, browser, 'Uma', 'uma@example.com')
+    const vic = await signUp(teams, browser, 'Vic', 'vic@example.com')
+    pages.push(uma, vic)
+    const [umaId, vicId] = [await meOf(uma), await meOf(vic)]
+    for (const id of [umaId, vicId])
+      expect(
+        (await teams.platform.post(`/v1/orgs/${org}/members`, { userId: id, roles: ['member'] })).status,
+      ).toBe(201)
+    const team = (await owner.post(`/v1/orgs/${org}/groups`, { name: 'Team A', role: 'read' })).body.id
+    await owner.post(`/v1/orgs/${org}/bindings`, { principal: { type: 'group', id: team }, role: 'team' })
+    await owner.put(`/v1/orgs/${org}/groups/${team}/members/${umaId}`, { memberRole: 'admin' })
+    await owner.put(`/v1/orgs/${org}/groups/${team}/members/${vicId}`, { memberRole: 'read' })
+
+    // "You can add or modify the organization name, full name and description … website or location"
+    await olga.goto(`${teams.url}/orgs/${org}/settings/general`)
+    await olga.getByLabel('Full name').fill('Copia Automation')
+    await olga.getByLabel('Website').fill('https://copia.example')
+    await olga.getByLabel('Location').fill('Boston')
+    await olga.getByRole('button', { name: 'Save' }).click()
+    await olga.getByText('Settings saved').first().waitFor()
+    await olga.reload()
+    await expect.poll(() => olga.getByLabel('Location').inputValue()).toBe('Boston')
+    expect((await owner.get(`/v1/orgs/${org}`)).body).toMatchObject({
+      fullName: 'Copia Automation',
+      website: 'https://copia.example',
+    })
+    await shot(olga, '03-teams-general')
+
+    // Uma administers Team A: she sets Vic's level there.
+    await uma.goto(`${teams.url}/orgs/${org}/settings/groups`)
+    await uma.getByRole('button', { name: 'Team A', exact: true }).click()
+    await pick(uma, 'Level of vic@example.com', 'Write')
+    await uma.getByText('Level saved').first().waitFor()
+    await shot(uma, '04-team-admin-levels')
+    const members = (await owner.get(`/v1/orgs/${org}/groups/${team}`)).body.members
+    expect(members.find((m: { userId: string }) => m.userId === vicId).memberRole).toBe('write')
+
+    // Single-role teams on: the levels are suspended, shown, and not editable.
+    expect((await owner.patch(`/v1/orgs/${org}`, { singleRoleTeams: true })).status).toBe(200)
+    await olga.goto(`${teams.url}/orgs/${org}/settings/groups`)
+    await olga.getByRole('button', { name: 'Team A', exact: true }).click()
+    const table = olga.getByRole('table', { name: 'Team members' })
+    await table.getByText('Suspended').first().waitFor()
+    expect(await olga.getByRole('combobox', { name: 'Level of vic@example.com' }).isDisabled()).toBe(true)
+    await shot(olga, '05-levels-suspended')
+  }, 150_000)
 })

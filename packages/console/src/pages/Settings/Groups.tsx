@@ -27,7 +27,14 @@ import { useSession } from '../../session.tsx'
 import { type Group as GroupT, roleLabel } from '../../types.ts'
 import { an, useWords } from '../../words.ts'
 import { RolePicker } from '../Apps/AccessTab.tsx'
-import { groupRoleLabel, MemberLevelSelect, TEAM_ROLE, TeamLevelSelect, teamLevels } from './TeamLevels.tsx'
+import {
+  groupRoleLabel,
+  MemberLevelSelect,
+  TEAM_ROLE,
+  TeamLevelSelect,
+  teamLevels,
+  topTeamLevel,
+} from './TeamLevels.tsx'
 
 /**
  * Seed 001's Groups (seed 002's "Roles", seed 003's teams, in the model's words): a named set of members
@@ -190,7 +197,7 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
 const ALL = 'org'
 
 function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT; canManage: boolean }) {
-  const { model } = useSession()
+  const { model, me } = useSession()
   const words = useWords()
   const { top, member, role } = words
   const { type, label: typeLabel } = top ?? { type: '', label: '' }
@@ -263,7 +270,14 @@ function GroupDetail({ orgId, group, canManage }: { orgId: string; group: GroupT
                             email={m.email}
                             model={model}
                             value={m.memberRole}
-                            canManage={canManage}
+                            canManage={
+                              canManage ||
+                              // Seed 003: the team's administrators set its members' levels.
+                              data.members.some(
+                                (x) => x.userId === me?.id && x.effectiveRole === topTeamLevel(model),
+                              )
+                            }
+                            suspended={m.memberRoleSuspended}
                           />
                         </Table.Td>
                       )}

@@ -5,6 +5,7 @@ import { Loaded, Page } from '../../components/Page.tsx'
 import { type Can, useOrgPermissions } from '../../hooks.ts'
 import { navigate } from '../../router.tsx'
 import { useSession } from '../../session.tsx'
+import type { Model } from '../../types.ts'
 import { useWords, type Words } from '../../words.ts'
 import { BILLING_PERMISSIONS, BILLING_TABS } from '../Billing/tabs.tsx'
 import { AuditLogs } from './AuditLogs.tsx'
@@ -35,13 +36,20 @@ const PERMISSIONS = [
  * Seed 001's organization settings. Each tab shows when the engine says the signed-in user may use it
  * (POST /v1/check/batch), and editing follows the write permission (billing: pages/Billing/tabs.tsx).
  */
-const TABS: { value: string; label: string; visible: (can: Can) => boolean }[] = [
+const TABS: { value: string; label: string; visible: (can: Can, model?: Model) => boolean }[] = [
   { value: 'general', label: 'General', visible: (can) => !!can['org.read'] },
   { value: 'members', label: 'Members', visible: (can) => !!can['org.read_members'] },
   {
     value: 'groups',
     label: 'Groups',
-    visible: (can) => !!(can['org.manage_groups'] || can['org.read_access']),
+    // Seed 003: a team's administrators set its members' levels, so a model with teams shows its members the
+    // teams (read-only but for the levels of a team they administer).
+    visible: (can, model) =>
+      !!(
+        can['org.manage_groups'] ||
+        can['org.read_access'] ||
+        (model?.teamLevels && can['org.read_members'])
+      ),
   },
   // Managing roles is what the roles API asks for (POST/PATCH/DELETE …/roles need org.update_user_roles).
   { value: 'roles', label: 'Roles', visible: (can) => !!can['org.update_user_roles'] },
@@ -66,7 +74,7 @@ const worded = (value: string, label: string, words: Words) =>
         : label
 
 export function OrgSettings({ orgId, tab }: { orgId: string; tab: string }) {
-  const { orgs } = useSession()
+  const { orgs, model } = useSession()
   const words = useWords()
   const permissions = useOrgPermissions(orgId, PERMISSIONS)
   const org = orgs.data?.find((o) => o.id === orgId)
@@ -75,7 +83,7 @@ export function OrgSettings({ orgId, tab }: { orgId: string; tab: string }) {
       <OrgGate orgId={orgId} />
       <Loaded state={permissions}>
         {(can) => {
-          const visible = TABS.filter((t) => t.visible(can))
+          const visible = TABS.filter((t) => t.visible(can, model))
           if (visible.length === 0)
             return <Alert color="yellow">You have no access to this organization's settings.</Alert>
           const current = visible.some((t) => t.value === tab) ? tab : visible[0]!.value

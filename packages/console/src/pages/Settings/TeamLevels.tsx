@@ -1,4 +1,4 @@
-import { Select, Switch, Text } from '@mantine/core'
+import { Badge, Group, Select, Switch, Text } from '@mantine/core'
 import { useState } from 'react'
 import { api, must } from '../../api.ts'
 import { attempt } from '../../hooks.ts'
@@ -62,7 +62,20 @@ export function TeamLevelSelect(props: {
   )
 }
 
-/** A member's own level in a team (PUT …/members/{userId} `memberRole`); "Team level" follows the team. */
+/**
+ * The level ranked highest (seed 003's Admin), by the priority of the role it means at the org: its holders
+ * are the team's administrators, who set their own team's members' levels.
+ */
+export function topTeamLevel(model: Model | undefined): string | null {
+  const levels = Object.entries(model?.teamLevels ?? {})
+  const priority = (byScope: Record<string, string>) => model?.roles[byScope.org ?? '']?.priority ?? -1
+  return levels.sort(([, a], [, b]) => priority(b) - priority(a))[0]?.[0] ?? null
+}
+
+/**
+ * A member's own level in a team (PUT …/members/{userId} `memberRole`); "Team level" follows the team. With
+ * single-role teams on, the level is suspended (seed 003): shown, kept for later, not editable.
+ */
 export function MemberLevelSelect(props: {
   orgId: string
   groupId: string
@@ -71,9 +84,10 @@ export function MemberLevelSelect(props: {
   model: Model | undefined
   value: string | null
   canManage: boolean
+  suspended?: boolean
 }) {
   const [value, setValue] = useState(props.value ?? '')
-  return (
+  const select = (
     <Select
       aria-label={`Level of ${props.email}`}
       size="xs"
@@ -81,7 +95,7 @@ export function MemberLevelSelect(props: {
       data={[{ value: '', label: 'Team level' }, ...teamLevels(props.model)]}
       value={value}
       allowDeselect={false}
-      disabled={!props.canManage}
+      disabled={!props.canManage || props.suspended}
       onChange={async (level) => {
         const memberRole = level || null
         const ok = await attempt(
@@ -97,6 +111,15 @@ export function MemberLevelSelect(props: {
         if (ok) setValue(level ?? '')
       }}
     />
+  )
+  if (!props.suspended) return select
+  return (
+    <Group gap="xs" wrap="nowrap">
+      {select}
+      <Badge variant="light" color="gray" title="Single-role teams are on: every member has the team's level">
+        Suspended
+      </Badge>
+    </Group>
   )
 }
 
