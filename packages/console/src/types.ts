@@ -22,6 +22,8 @@ export interface Model {
       plural?: string
       actions?: Record<string, string>
       teamAccessSetting?: boolean
+      /** Seed 002: a project nobody has access to may be deleted; one with access may not. */
+      deleteOnlyWithoutAccess?: boolean
     }
   >
   /** The product's words for members, groups and roles (seed 002: Accounts, Roles, Access levels). */

@@ -134,3 +134,67 @@ describe('seed 003 edges (Chromium, teams preset)', () => {
     await shot(olga, '05-levels-suspended')
   }, 150_000)
 })
+
+// Issue 19.7 in the console (projects preset): the Projects list says who has access at what level, external
+// accounts marked; an empty project is deleted from it; the Accounts list shows every Role of an account.
+describe('seed 002 edges (Chromium, projects preset)', () => {
+  let projects: TestServer
+  beforeAll(async () => {
+    const { presets } = await import('@orgkit/core')
+    projects = await startTestServer('pglite', {
+      localOutbox: true,
+      consoleDir: CONSOLE_DIST,
+      model: presets.projects!,
+    })
+  }, 60_000)
+  afterAll(() => projects?.stop())
+
+  it('lists access per project with externals marked, deletes an empty project, shows several Roles', async () => {
+    const ada = await signUp(projects, browser, 'Ada', 'ada@example.com')
+    pages.push(ada)
+    const adaId = (await ada.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string }))
+      .id
+    const admin = projects.as(adaId)
+    const org = (await admin.post('/v1/orgs', { name: 'Acme' })).body.id as string
+    const project = async (name: string) =>
+      (await admin.post(`/v1/orgs/${org}/resources`, { type: 'project', name })).body.id as string
+    const checkout = await project('Checkout API')
+    await project('Old')
+    const outsider = (
+      await projects.platform.post('/v1/users', { email: 'out@partner.example', name: 'Olu' })
+    ).body.id
+    const ben = (await projects.platform.post('/v1/users', { email: 'ben@example.com', name: 'Ben' })).body.id
+    await projects.platform.post(`/v1/orgs/${org}/members`, { userId: ben, roles: ['org_member'] })
+    for (const [userId, role] of [
+      [outsider, 'project_editor'],
+      [ben, 'project_viewer'],
+    ])
+      expect(
+        (
+          await admin.post(`/v1/orgs/${org}/bindings`, {
+            principal: { type: 'user', id: userId },
+            role,
+            resourceId: checkout,
+          })
+        ).status,
+      ).toBe(201)
+    const qa = (await admin.post(`/v1/orgs/${org}/groups`, { name: 'QA' })).body.id
+    await admin.put(`/v1/orgs/${org}/groups/${qa}/members/${ben}`, {})
+
+    await ada.goto(`${projects.url}/orgs/${org}/apps`)
+    const row = ada.getByLabel('Access to Checkout API')
+    await row.getByText('out@partner.example: Editor (external)').waitFor()
+    await row.getByText('ben@example.com: Viewer').waitFor()
+    expect(await ada.getByRole('button', { name: 'Delete Checkout API' }).count()).toBe(0)
+    await shot(ada, '06-projects-access')
+    await ada.getByRole('button', { name: 'Delete Old' }).click()
+    await ada.getByText('Old deleted').first().waitFor()
+    await expect.poll(() => ada.getByRole('link', { name: 'Old', exact: true }).count()).toBe(0)
+
+    await ada.goto(`${projects.url}/orgs/${org}/settings/members`)
+    const benRow = ada.locator('tr', { hasText: 'ben@example.com' })
+    await benRow.getByText('QA', { exact: true }).waitFor()
+    expect(await benRow.getByText('DEFAULT', { exact: true }).count()).toBe(2) // the role and the Role (group)
+    await shot(ada, '07-accounts-roles')
+  }, 150_000)
+})

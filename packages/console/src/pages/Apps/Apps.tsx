@@ -1,4 +1,4 @@
-import { Alert, Button, Group, Modal, Stack, Table, Text, TextInput } from '@mantine/core'
+import { Alert, Badge, Button, Group, Modal, Stack, Table, Text, TextInput } from '@mantine/core'
 import { useForm } from '@mantine/form'
 import { useDisclosure } from '@mantine/hooks'
 import { IconPlus } from '@tabler/icons-react'
@@ -34,7 +34,10 @@ export function Apps({ orgId }: { orgId: string }) {
     if (none) navigate(home, true)
   }, [none, home])
   const createPermission = model?.resourceTypes[type]?.actions?.create ?? 'org.create_app'
-  const can = useOrgPermissions(orgId, [createPermission])
+  const can = useOrgPermissions(orgId, [createPermission, 'org.read_access'])
+  // Seed 002's Projects list: who has access to each, at what level (external accounts marked), and a
+  // delete button for a project nobody has access to ("it can be removed … permanently").
+  const listsAccess = !!model?.resourceTypes[type]?.deleteOnlyWithoutAccess && !!can.data?.['org.read_access']
   const apps = useAsync(
     async () =>
       type
@@ -48,6 +51,25 @@ export function Apps({ orgId }: { orgId: string }) {
         : undefined, // the model still loading: a loader, not an empty list
     [orgId, type],
   )
+  const access = useAsync(async () => {
+    if (!listsAccess || !apps.data) return {}
+    const entries = await Promise.all(
+      apps.data.map(async (app) => {
+        const reply = await must(
+          api.GET('/v1/orgs/{orgId}/resources/{id}/access', { params: { path: { orgId, id: app.id } } }),
+        )
+        return [app.id, reply.entries.filter((e) => !e.inherited)] as const
+      }),
+    )
+    return Object.fromEntries(entries)
+  }, [orgId, listsAccess, apps.data])
+  const remove = async (app: { id: string; name: string }) => {
+    const ok = await attempt(
+      () => must(api.DELETE('/v1/orgs/{orgId}/resources/{id}', { params: { path: { orgId, id: app.id } } })),
+      `${app.name} deleted`,
+    )
+    if (ok) apps.reload()
+  }
   const [opened, { open, close }] = useDisclosure()
   const form = useForm({
     initialValues: { name: '' },
@@ -78,6 +100,7 @@ export function Apps({ orgId }: { orgId: string }) {
                 <Table.Thead>
                   <Table.Tr>
                     <Table.Th>Name</Table.Th>
+                    {listsAccess && <Table.Th>Access</Table.Th>}
                     <Table.Th>Created</Table.Th>
                     <Table.Th>Open</Table.Th>
                   </Table.Tr>
@@ -88,11 +111,40 @@ export function Apps({ orgId }: { orgId: string }) {
                       <Table.Td>
                         <Link to={`/orgs/${orgId}/apps/${app.id}`}>{app.name}</Link>
                       </Table.Td>
+                      {listsAccess && (
+                        <Table.Td>
+                          <Group gap={4} aria-label={`Access to ${app.name}`}>
+                            {(access.data?.[app.id] ?? []).map((e) => (
+                              <Badge
+                                key={e.bindingId}
+                                variant="light"
+                                color={e.principal.external ? 'blue' : 'gray'}
+                                title={e.principal.external ? 'External account' : undefined}
+                              >
+                                {e.principal.email || e.principal.name}:{' '}
+                                {model?.roles[e.role]?.label ?? e.role}
+                                {e.principal.external ? ' (external)' : ''}
+                              </Badge>
+                            ))}
+                          </Group>
+                        </Table.Td>
+                      )}
                       <Table.Td>{new Date(app.createdAt).toLocaleDateString()}</Table.Td>
                       <Table.Td>
                         <Group gap="xs">
                           {inner && <Link to={`/orgs/${orgId}/apps/${app.id}/channels`}>{inner.plural}</Link>}
                           <Link to={`/orgs/${orgId}/apps/${app.id}/access`}>Access</Link>
+                          {listsAccess && access.data?.[app.id]?.length === 0 && (
+                            <Button
+                              size="compact-xs"
+                              color="red"
+                              variant="subtle"
+                              aria-label={`Delete ${app.name}`}
+                              onClick={() => remove(app)}
+                            >
+                              Delete
+                            </Button>
+                          )}
                         </Group>
                       </Table.Td>
                     </Table.Tr>

@@ -179,6 +179,12 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
                     <Table.Td>
                       <Group gap="xs">
                         <Text size="sm">{m.roles.map((r) => roleLabel(model, r)).join(', ') || '—'}</Text>
+                        {/* Seed 002: "You may assign each account multiple Roles": every group they are in. */}
+                        {m.groups.map((g) => (
+                          <Badge key={g.id} variant="outline" color="gray" title={words.group.label}>
+                            {g.name}
+                          </Badge>
+                        ))}
                         {m.status === 'active' ? (
                           <Badge color="green" variant="light">
                             Active
