@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import { presets } from '@orgkit/core'
+import { bindings, recordChanges } from '@orgkit/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
@@ -186,6 +188,33 @@ describe.each(DATABASES)('the Owners team is ownership (teams preset, %s)', (dat
     expect([last.status, last.body.code]).toEqual([409, 'LAST_OWNER'])
     const demoted = await s.as(second).patch(`/v1/orgs/${orgId}/members/${second}`, { roles: ['member'] })
     expect([demoted.status, demoted.body.code]).toEqual([409, 'LAST_OWNER'])
+  })
+
+  it('ends an owner copy left by orgs made before: leaving Owners leaves no ownership behind', async () => {
+    const { creator, orgId, owners, second } = await copia()
+    // Before issue 19.2 the creator also held "owner" as a binding of their own, beside the Owners team.
+    await s.ctx.db.transaction().execute(async (tx) => {
+      const made = await bindings.insertBinding(tx, {
+        id: randomUUID(),
+        orgId,
+        userId: creator,
+        groupId: null,
+        role: 'owner',
+        scopeType: 'org',
+        resourceId: null,
+        expiresAt: null,
+        grantedBy: creator,
+        reason: 'creator',
+      })
+      await recordChanges(tx, made.changes)
+    })
+    await s.as(creator).put(`/v1/orgs/${orgId}/groups/${owners}/members/${second}`, {})
+    expect((await s.as(creator).delete(`/v1/orgs/${orgId}/groups/${owners}/members/${creator}`)).status).toBe(
+      200,
+    )
+    const own = (await s.platform.get(`/v1/orgs/${orgId}/bindings?userId=${creator}`)).body.items
+    expect(own.map((b: { role: string }) => b.role)).toEqual(['member'])
+    expect(await allowed(s, creator, 'org.delete', orgId)).toBe(false)
   })
 
   it('hands ownership over by the Owners team on a transfer', async () => {

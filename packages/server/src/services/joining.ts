@@ -102,7 +102,8 @@ export async function takeOrgRoles(
   })
   for (const group of await groups.findGroupsByName(work.tx, orgId, names))
     work.apply(await groups.deleteGroupMember(work.tx, group.id, userId))
-  const own = roles.filter((r) => !groupHolding(ctx, r))
+  // Orgs made before issue 19.2 may also hold a group's role as a binding of their own: it goes too.
+  const own = roles.filter((r) => !groupHolding(ctx, r) || names.includes(groupHolding(ctx, r)!.name))
   if (own.length === 0) return
   const held = await bindings.listBindings(work.tx, { orgIds: [orgId], userId, orgScopeOnly: true })
   work.apply(
