@@ -488,7 +488,7 @@ describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
   })
 
   async function longPasswordsAndGuessing() {
-    const long = 'x'.repeat(70) + 'ymz-tail'
+    const long = `${'x'.repeat(70)}ymz-tail`
     const user = await signUp('long@example.com', long)
     const truncated = await browser(s.url).post('/v1/auth/login', {
       email: 'long@example.com',

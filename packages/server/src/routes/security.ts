@@ -40,11 +40,9 @@ const Compliance = z.object({
 })
 
 const Unmet = z.enum(['mfa', 'password'])
-const PasswordState = z
-  .enum(['ok', 'fails', 'unknown', 'none'])
-  .openapi({
-    description: 'unknown: set before its traits were kept (known at the next sign-in); none: no password',
-  })
+const PasswordState = z.enum(['ok', 'fails', 'unknown', 'none']).openapi({
+  description: 'unknown: set before its traits were kept (known at the next sign-in); none: no password',
+})
 const Preview = z
   .object({
     items: z.array(

@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { OrgkitError } from '@orgkit/core'
 import { credentials, type Executor, invitations, sessions, type Tx, users } from '@orgkit/store'
-import {
-  assertAcceptablePassword,
-  dummyHash,
-  hashPassword,
-  verifyPassword,
-} from '../security/passwords.ts'
+import { assertAcceptablePassword, dummyHash, hashPassword, verifyPassword } from '../security/passwords.ts'
 import { hit } from '../security/rate-limit.ts'
-import { newSecret, sha256 } from '../security/tokens.ts'
 import { openTotpSecret } from '../security/secrets-at-rest.ts'
+import { newSecret, sha256 } from '../security/tokens.ts'
 import { hashCode, totpStep } from '../security/totp.ts'
 import type { Ctx, RequestMeta } from './context.ts'
 import { type Actor, assertNotApiKey, type Work, write } from './context.ts'
@@ -220,7 +215,9 @@ export async function consumeSecondFactor(
     throw new OrgkitError('MFA_INVALID', 'that recovery code is not valid', { field: 'recoveryCode' })
   }
   if (!input.totp)
-    throw new OrgkitError('MFA_CODE_REQUIRED', 'enter the code from your authenticator app', { field: 'totp' })
+    throw new OrgkitError('MFA_CODE_REQUIRED', 'enter the code from your authenticator app', {
+      field: 'totp',
+    })
   const secret = row.totp_secret ? await openTotpSecret(tx, ctx.secrets, userId, row.totp_secret) : null
   const step = secret ? totpStep(secret, input.totp, ctx.clock()) : null
   if (step === null || step <= Number(row.totp_last_step ?? -1)) {

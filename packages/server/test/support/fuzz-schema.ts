@@ -123,7 +123,6 @@ export function arbitraryOf(doc: Schema, pools: Pools) {
               )
             : arr
         }
-        case 'object':
         default: {
           if (depth > 3) return fc.constant({})
           const props: Record<string, Schema> = s.properties ?? {}
