@@ -198,3 +198,47 @@ describe('seed 002 edges (Chromium, projects preset)', () => {
     await shot(ada, '07-accounts-roles')
   }, 150_000)
 })
+
+// Issue 19.5 in the console (modules preset): Manage Roles shows the person's organization and its
+// sub-organizations on the left, and gives an inherited member a direct role in a sub-org in one step.
+describe('seed 004 edges (Chromium, modules preset)', () => {
+  let modules: TestServer
+  beforeAll(async () => {
+    const { presets } = await import('@orgkit/core')
+    modules = await startTestServer('pglite', {
+      localOutbox: true,
+      consoleDir: CONSOLE_DIST,
+      model: presets.modules!,
+    })
+  }, 60_000)
+  afterAll(() => modules?.stop())
+
+  it('Manage Roles: the organization and sub-organizations on the left; a direct role in the sub-org', async () => {
+    const owner = await signUp(modules, browser, 'Olivia', 'olivia@example.com')
+    pages.push(owner)
+    const root = /\/orgs\/([0-9a-f-]{36})/.exec(owner.url())![1]!
+    const ownerId = (
+      await owner.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string })
+    ).id
+    const sub = (await modules.as(ownerId).post('/v1/orgs', { name: 'QA', parentId: root })).body.id as string
+    const dev = (await modules.platform.post('/v1/users', { email: 'dev@example.com', name: 'Dev' })).body.id
+    await modules.platform.post(`/v1/orgs/${root}/members`, { userId: dev, roles: ['member', 'build_write'] })
+
+    await owner.goto(`${modules.url}/orgs/${root}/settings/members`)
+    await owner.reload()
+    await owner.getByRole('button', { name: 'Edit role of dev@example.com' }).click()
+    const dialog = owner.getByRole('dialog', { name: 'Manage Roles' })
+    await dialog.getByText('Sub-organization', { exact: true }).waitFor()
+    await dialog.getByText('QA', { exact: true }).click()
+    await dialog.getByText('Inherited', { exact: true }).waitFor()
+    await dialog.getByRole('checkbox', { name: 'Build: read' }).check()
+    await shot(owner, '08-manage-roles-sub-org')
+    await dialog.getByRole('button', { name: 'Confirm' }).click()
+    await owner.getByText('Roles saved').first().waitFor()
+    await dialog.getByText('Member', { exact: true }).first().waitFor()
+    const there = (await modules.as(ownerId).get(`/v1/orgs/${sub}/members`)).body.items.find(
+      (m: { userId: string }) => m.userId === dev,
+    )
+    expect(there).toMatchObject({ source: 'direct', roles: ['build_read'] })
+  }, 150_000)
+})

@@ -34,7 +34,8 @@ import { useSession } from '../../session.tsx'
 import { type Member, type Role, roleLabel } from '../../types.ts'
 import { an, useWords } from '../../words.ts'
 import { RolePicker } from '../Apps/AccessTab.tsx'
-import { RoleSetChoice, severalSlots } from './RoleSet.tsx'
+import { ManageRoles } from './ManageRoles.tsx'
+import { severalSlots } from './RoleSet.tsx'
 
 const initials = (name: string) =>
   name
@@ -320,7 +321,12 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
           />
         )}
       </Modal>
-      <Modal opened={!!editing} onClose={() => setEditing(null)} title="Select a role">
+      <Modal
+        opened={!!editing}
+        onClose={() => setEditing(null)}
+        title={roles.data && severalSlots(roles.data) ? 'Manage Roles' : 'Select a role'}
+        size={roles.data && severalSlots(roles.data) ? 'xl' : 'md'}
+      >
         {editing && (
           <Loaded state={roles}>
             {(all) => {
@@ -343,7 +349,15 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
                 }
               }
               return severalSlots(list) ? (
-                <RoleSetChoice roles={list} initial={editing.roles} confirm="Confirm" onConfirm={save} />
+                <ManageRoles
+                  orgId={orgId}
+                  member={editing}
+                  roles={list}
+                  onDone={() => {
+                    setEditing(null)
+                    members.reload()
+                  }}
+                />
               ) : (
                 <RoleChoice
                   roles={list}
