@@ -16,9 +16,13 @@ describe.each(TARGETS)('owners through groups (%s)', (kind) => {
 
   it('counts active members of a group bound to an owner role at the org as owners', async () => {
     const [org, other] = [await newOrg(db()), await newOrg(db())]
-    const [creator, teammate, pending, direct, reader] = await Promise.all(
-      Array.from({ length: 5 }, () => newUser(db())),
-    )
+    const [creator, teammate, pending, direct, reader] = [
+      await newUser(db()),
+      await newUser(db()),
+      await newUser(db()),
+      await newUser(db()),
+      await newUser(db()),
+    ]
     for (const u of [creator, teammate, direct, reader]) await join(db(), org, u)
     await join(db(), org, pending, 'pending')
     const ownersTeam = await newGroup(db(), org, 'Owners')
