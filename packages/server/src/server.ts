@@ -142,6 +142,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     options.mailFrom ?? 'Orgkit <no-reply@orgkit.local>',
     logger,
     secrets,
+    clock,
   )
   const settings: Settings = {
     signup: options.signup ?? 'open',

@@ -26,15 +26,8 @@ const MODULE_STATE = /^(export )?(let|var) |^(export )?const \w+(: [^=]+)? = new
 /**
  * Wall-clock reads kept on purpose, each with its reason; the list may only shrink.
  * - The webhook signature's timestamp: receivers check it against their own clocks (Standard Webhooks).
- * - The mail outbox's drain: a queued mail is due at the database's now() (mail-outbox.repository.ts's
- *   insert), so its claim and retry times follow that clock until `queueMail` is given the injected one.
  */
-const KEPT = [
-  'mail/mailer.ts: const now = new Date()',
-  'mail/mailer.ts: await mailOutbox.markSent(this.db, row.id, new Date())',
-  'mail/mailer.ts: nextAttemptAt: new Date(attempts >= 10 ? 8.64e15 : Date.now() + delay),',
-  'webhooks/worker.ts: const timestamp = new Date()',
-]
+const KEPT = ['webhooks/worker.ts: const timestamp = new Date()']
 
 function lines(pattern: RegExp): string[] {
   return sources(SRC).flatMap((file) =>

@@ -17,7 +17,7 @@ export type OutboxMail = {
 
 export async function insertMail(
   tx: Tx,
-  mail: { id: string; recipient: string; subject: string; text: string; html: string | null },
+  mail: { id: string; recipient: string; subject: string; text: string; html: string | null; now?: Date },
 ): Promise<void> {
   await tx
     .insertInto('mail_outbox')
@@ -29,6 +29,8 @@ export async function insertMail(
       html_body: mail.html,
       sent_at: null,
       error: null,
+      // Queued and due at the caller's clock (the server's), by default the database's.
+      ...(mail.now && { created_at: mail.now, next_attempt_at: mail.now }),
     })
     .execute()
 }

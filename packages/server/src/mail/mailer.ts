@@ -24,6 +24,8 @@ export class MailSender {
     private readonly from: string,
     private readonly logger: Logger,
     private readonly box: SecretBox,
+    /** The server's clock: a mail is due, claimed, sent and retried by it. */
+    private readonly clock: () => number,
   ) {
     this.transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : null
   }
@@ -42,6 +44,7 @@ export class MailSender {
       subject: message.subject,
       text: this.box.seal(message.text, mailContext(id)),
       html: message.html ? this.box.seal(message.html, mailContext(id)) : null,
+      now: new Date(this.clock()),
     })
     return id
   }
@@ -82,7 +85,7 @@ export class MailSender {
    */
   private async drain(): Promise<void> {
     for (;;) {
-      const now = new Date()
+      const now = new Date(this.clock())
       const claimed = await mailOutbox.claimDue(this.db, now, new Date(now.getTime() + 60_000), 10)
       if (claimed.length === 0) return
       for (const row of claimed) {
@@ -95,7 +98,7 @@ export class MailSender {
             text: bodies.text,
             ...(bodies.html && { html: bodies.html }),
           })
-          await mailOutbox.markSent(this.db, row.id, new Date())
+          await mailOutbox.markSent(this.db, row.id, new Date(this.clock()))
         } catch (error) {
           const attempts = row.attempts + 1
           const delay = Math.min(30_000 * 2 ** (attempts - 1), 6 * 3_600_000)
@@ -103,7 +106,7 @@ export class MailSender {
           await mailOutbox.markFailed(this.db, row.id, {
             attempts,
             error: String(error),
-            nextAttemptAt: new Date(attempts >= 10 ? 8.64e15 : Date.now() + delay),
+            nextAttemptAt: new Date(attempts >= 10 ? 8.64e15 : this.clock() + delay),
           })
         }
       }
