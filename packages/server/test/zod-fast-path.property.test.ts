@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { authorizationRoutes } from '../src/routes/check.ts'
 import { compileAcceptor } from '../src/hot/zod-fast-path.ts'
+import { authorizationRoutes } from '../src/routes/check.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: zod's definitions are internal and untyped here
 const defOf = (schema: unknown): any => (schema as { _zod: { def: unknown } })._zod.def
