@@ -50,10 +50,20 @@ export function Groups({ orgId, canManage }: { orgId: string; canManage: boolean
   )
   const [creating, { open, close }] = useDisclosure()
   const [openGroup, setOpenGroup] = useState<GroupT | null>(null)
-  const orgRoles = Object.entries(model?.roles ?? {})
-    .filter(([, r]) => r.scope === 'org')
-    .sort(([, a], [, b]) => b.priority - a.priority)
-    .map(([key, r]) => ({ value: key, label: r.label }))
+  // A group's organization role is a grant (issue 19.2): offer only those the signed-in person may give.
+  const grantable = useAsync(
+    async () =>
+      (
+        await must(
+          api.GET('/v1/orgs/{orgId}/roles', { params: { path: { orgId }, query: { grantable: 'true' } } }),
+        )
+      ).items,
+    [orgId],
+  )
+  const orgRoles = (grantable.data ?? [])
+    .filter((r) => r.scope === 'org' && r.grantable)
+    .sort((a, b) => b.priority - a.priority)
+    .map((r) => ({ value: r.key, label: r.label }))
   const form = useForm({
     initialValues: { name: '', description: '', role: null as string | null },
     validate: { name: (v) => (v.trim() ? null : `Name the ${words.group.one}`) },
