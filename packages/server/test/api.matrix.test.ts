@@ -67,6 +67,26 @@ const ROWS: Row[] = [
       body: { email: `x${next()}@example.com`, name: 'X' },
     }),
   },
+  {
+    route: 'GET /v1/users',
+    expect: all(403),
+    call: async () => ({ method: 'GET', path: '/v1/users?email=someone%40example.com' }),
+  },
+  {
+    route: 'POST /v1/auth/host-session',
+    // Only a host token (the host product's JWT) is exchanged for a session: these callers are not one.
+    expect: all(403),
+    call: async () => ({ method: 'POST', path: '/v1/auth/host-session', body: { token: 'not.a.jwt' } }),
+  },
+  {
+    route: 'PUT /v1/users/external/{externalId}',
+    expect: all(403),
+    call: async () => ({
+      method: 'PUT',
+      path: `/v1/users/external/ext-${next()}`,
+      body: { email: `ext${next()}@example.com`, name: 'Ext' },
+    }),
+  },
   { route: 'GET /v1/me', expect: all(200), call: async () => ({ method: 'GET', path: '/v1/me' }) },
   { route: 'GET /v1/orgs', expect: all(200), call: async () => ({ method: 'GET', path: '/v1/orgs' }) },
   {
@@ -398,7 +418,8 @@ const ROWS: Row[] = [
     call: async () => ({
       method: 'POST',
       path: '/v1/auth/login',
-      body: { email: 'nobody@example.com', password: 'wrong password!' },
+      // An email of its own each time: five failures for one email ask for a captcha (issue 22.1).
+      body: { email: `nobody${next()}@example.com`, password: 'wrong password!' },
     }),
   },
   {
@@ -516,6 +537,29 @@ const ROWS: Row[] = [
     route: 'GET /v1/orgs/{orgId}/security/compliance',
     expect: e(200, 403, 403, 403, 403, 404),
     call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/security/compliance` }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/security/preview',
+    expect: e(200, 403, 403, 403, 403, 404),
+    call: async (w) => ({
+      method: 'POST',
+      path: `/v1/orgs/${w.orgId}/security/preview`,
+      body: { requireMfa: true, passwordPolicy: null, apiKeyPolicy: null },
+    }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/api-keys',
+    expect: e(200, 200, 403, 403, 403, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/api-keys` }),
+  },
+  {
+    route: 'DELETE /v1/orgs/{orgId}/api-keys/{keyId}',
+    expect: e(200, 200, 403, 403, 403, 404),
+    call: async (w, s) => {
+      const owner = await disposableMember(s, w)
+      const key = await s.as(owner).post('/v1/me/api-keys', { name: 'tmp', orgIds: [w.orgId] })
+      return { method: 'DELETE', path: `/v1/orgs/${w.orgId}/api-keys/${key.body.id}` }
+    },
   },
   { route: 'GET /v1/outbox', expect: all(403), call: async () => ({ method: 'GET', path: '/v1/outbox' }) },
   {
