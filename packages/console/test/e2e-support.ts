@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import { expect } from 'vitest'
-import type { TestServer } from '../../server/test/support/harness.ts'
+import { afterAll, afterEach, beforeAll, expect } from 'vitest'
+import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
 
 // Shared by the preset and roles e2e tests: the same browser, build and sign-up steps as console.e2e.test.ts.
 const CHROMIUM = process.env.ORGKIT_CHROMIUM ?? '/usr/bin/chromium'
@@ -114,3 +114,50 @@ export async function addMember(
 
 /** The built console the test servers serve (they are API-only unless a test asks). */
 export const CONSOLE_DIST = new URL('../dist', import.meta.url).pathname
+
+/**
+ * One Chromium and one console-serving server (capgo, PGlite, local outbox) for a test file, made before
+ * its tests and closed after them; every page pushed to `pages` is photographed when a test fails.
+ */
+export function consoleSession(folder: string) {
+  const session = {
+    server: undefined as unknown as TestServer,
+    browser: undefined as unknown as Browser,
+    pages: [] as Page[],
+    /** A screenshot into test-artifacts/<folder>/ (once the browser is up). */
+    shot: (page: Page, name: string): Promise<unknown> => take(page, name),
+  }
+  let take: (page: Page, name: string) => Promise<unknown>
+  beforeAll(async () => {
+    const launched = await launch(folder)
+    session.browser = launched.browser
+    take = screenshot(launched.artifacts)
+    session.server = await startTestServer('pglite', { localOutbox: true, consoleDir: CONSOLE_DIST })
+  }, 180_000)
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail')
+      for (const [i, page] of session.pages.entries()) await take(page, `failure-${i}`).catch(() => {})
+  })
+  afterAll(async () => {
+    await session.browser?.close()
+    await session.server?.stop()
+  })
+  return session
+}
+
+/** A call from the page's own session (the console's CSRF double submit), for setting up a fixture. */
+export const fetchAs = (page: Page, method: string, path: string, body?: unknown) =>
+  page.evaluate(
+    async ([method, path, body]) => {
+      const reply = await fetch(path as string, {
+        method: method as string,
+        headers: {
+          'content-type': 'application/json',
+          'x-orgkit-csrf': /orgkit_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '',
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      })
+      return { status: reply.status, body: await reply.json() }
+    },
+    [method, path, body] as const,
+  )

@@ -1,47 +1,16 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { CONSOLE_DIST, createOrg, launch, pick, screenshot, signUp } from './e2e-support.ts'
+import type { Browser } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { TestServer } from '../../server/test/support/harness.ts'
+import { consoleSession, createOrg, fetchAs, pick, signUp } from './e2e-support.ts'
 
 // Issue #8's custom roles screen (Settings → Roles) on the capgo preset, in headless Chromium.
+const session = consoleSession('roles')
+const { pages, shot } = session
 let server: TestServer
 let browser: Browser
-let shot: (page: Page, name: string) => Promise<unknown>
-const pages: Page[] = []
-
-beforeAll(async () => {
-  const launched = await launch('roles')
-  browser = launched.browser
-  shot = screenshot(launched.artifacts)
-  server = await startTestServer('pglite', { localOutbox: true, consoleDir: CONSOLE_DIST })
-}, 180_000)
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail')
-    for (const [i, page] of pages.entries()) await shot(page, `failure-${i}`).catch(() => {})
+beforeAll(() => {
+  ;({ server, browser } = session)
 })
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
-
-/** A write from the page's own session (the console's CSRF double submit), for setting up a fixture. */
-const fetchAs = (page: Page, method: string, path: string, body?: unknown) =>
-  page.evaluate(
-    async ([method, path, body]) => {
-      const reply = await fetch(path as string, {
-        method: method as string,
-        headers: {
-          'content-type': 'application/json',
-          'x-orgkit-csrf': /orgkit_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '',
-        },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-      })
-      return { status: reply.status, body: await reply.json() }
-    },
-    [method, path, body] as const,
-  )
 
 describe('Roles tab (Chromium, capgo preset)', () => {
   it('lists built-in roles, creates, edits and deletes a custom role, and shows the API refusals', async () => {

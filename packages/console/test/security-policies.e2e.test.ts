@@ -1,49 +1,18 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { addMember, CONSOLE_DIST, createOrg, launch, screenshot, signUp } from './e2e-support.ts'
+import type { Browser } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { TestServer } from '../../server/test/support/harness.ts'
+import { addMember, consoleSession, createOrg, fetchAs, signUp } from './e2e-support.ts'
 
 // Issue 19.4 in headless Chromium (capgo preset): the Security tab's preview before saving (refused for a
 // setter who fails the policy, a confirm naming who else would be gated), the gated member's banner that
 // leads to the fix, and the org's API Keys tab.
+const session = consoleSession('security-policies')
+const { pages, shot } = session
 let server: TestServer
 let browser: Browser
-let shot: (page: Page, name: string) => Promise<unknown>
-const pages: Page[] = []
-
-beforeAll(async () => {
-  const launched = await launch('security-policies')
-  browser = launched.browser
-  shot = screenshot(launched.artifacts)
-  server = await startTestServer('pglite', { localOutbox: true, consoleDir: CONSOLE_DIST })
-}, 180_000)
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail')
-    for (const [i, page] of pages.entries()) await shot(page, `failure-${i}`).catch(() => {})
+beforeAll(() => {
+  ;({ server, browser } = session)
 })
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
-
-/** A call from the page's own session (the console's CSRF double submit), for setting up a fixture. */
-const fetchAs = (page: Page, method: string, path: string, body?: unknown) =>
-  page.evaluate(
-    async ([method, path, body]) => {
-      const reply = await fetch(path as string, {
-        method: method as string,
-        headers: {
-          'content-type': 'application/json',
-          'x-orgkit-csrf': /orgkit_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '',
-        },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-      })
-      return { status: reply.status, body: await reply.json() }
-    },
-    [method, path, body] as const,
-  )
 
 describe('security policies that lock nobody out silently (Chromium, capgo preset)', () => {
   it('previews, confirms, shows the gated member a banner to the fix, and lists org API keys', async () => {

@@ -1,30 +1,16 @@
 import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { CONSOLE_DIST, launch, pick, screenshot, signUp } from './e2e-support.ts'
+import { CONSOLE_DIST, consoleSession, pick, signUp } from './e2e-support.ts'
 
 // Issue 19.8 in the console (capgo preset, headless Chromium): every account has an organization from
 // sign-up, and the "Select a role" picker offers only the roles the signed-in person may give.
+const session = consoleSession('seed-edges')
+const { pages, shot } = session
 let server: TestServer
 let browser: Browser
-let shot: (page: Page, name: string) => Promise<unknown>
-const pages: Page[] = []
-
-beforeAll(async () => {
-  const launched = await launch('seed-edges')
-  browser = launched.browser
-  shot = screenshot(launched.artifacts)
-  server = await startTestServer('pglite', { localOutbox: true, consoleDir: CONSOLE_DIST })
-}, 180_000)
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail')
-    for (const [i, page] of pages.entries()) await shot(page, `failure-${i}`).catch(() => {})
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
+beforeAll(() => {
+  ;({ server, browser } = session)
 })
 
 const roleOptions = async (page: Page) => {
