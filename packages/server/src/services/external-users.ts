@@ -57,8 +57,10 @@ export async function userForHostToken(ctx: Ctx, identity: HostIdentity, meta: R
     remember(ctx, identity.externalId, userId)
     return userId
   } catch (error) {
-    // Two first requests of one person at once: the other made the user (a unique index said so).
-    if (!isOrgkitError(error, 'ALREADY_EXISTS')) throw error
+    // Two first requests of one person at once: the other made the user, and this one failed on a unique
+    // index, or — when the other committed between this one's two lookups — saw the email taken. Either
+    // way the user with this externalId now exists, and is the caller.
+    if (!isOrgkitError(error)) throw error
     const made = await userIdForExternalId(ctx, identity.externalId)
     if (made === undefined) throw error
     return made
