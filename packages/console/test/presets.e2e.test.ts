@@ -351,7 +351,7 @@ describe('modules preset (seed 004)', () => {
     // A pending invitation, resent and revoked.
     await owner.goto(`${server.url}/orgs/${root}/settings/members`)
     await owner.getByRole('button', { name: 'Add' }).click()
-    await owner.getByRole('radio', { name: 'Member', exact: true }).check()
+    await owner.getByRole('checkbox', { name: 'Member', exact: true }).check() // module roles: checkboxes
     await owner.getByRole('button', { name: 'Confirm' }).click()
     await owner.getByRole('dialog').getByLabel('Email').fill('new@example.com')
     await owner.getByLabel("I'm not a robot").click()

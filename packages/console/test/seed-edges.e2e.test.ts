@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { CONSOLE_DIST, consoleSession, pick, signUp } from './e2e-support.ts'
+import { CONSOLE_DIST, consoleSession, linkFromOutbox, pick, signUp } from './e2e-support.ts'
 
 // Issue 19.8 in the console (capgo preset, headless Chromium): every account has an organization from
 // sign-up, and the "Select a role" picker offers only the roles the signed-in person may give.
@@ -21,6 +21,25 @@ const roleOptions = async (page: Page) => {
     .evaluateAll((radios) =>
       radios.map((r) => r.closest('.mantine-Radio-root')?.querySelector('label')?.textContent ?? ''),
     )
+}
+
+/** The invitee opens the mail's link in a fresh browser context, creates an account from it and joins. */
+const acceptBySignUp = async (server: TestServer, email: string, name: string) => {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage()
+  page.setDefaultTimeout(20_000)
+  pages.push(page)
+  await page.goto(await linkFromOutbox(server, page, email, '/invitations/'))
+  await page.getByLabel('Name').fill(name)
+  await page.getByRole('textbox', { name: 'Password' }).fill('another long passphrase')
+  await page.getByRole('button', { name: 'Create account and join' }).click()
+  await page.waitForURL(/\/orgs\//)
+  return page
+}
+
+/** Solves the invitation form's captcha. */
+const solveCaptcha = async (page: Page) => {
+  await page.getByLabel("I'm not a robot").click()
+  await page.getByText('Verified').waitFor()
 }
 
 describe('seed 001 edges (Chromium, capgo preset)', () => {
@@ -49,6 +68,65 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
     await shot(adam, '02-admin-picker')
     expect(offered.sort()).toEqual(['Admin', 'Member'])
   }, 120_000)
+  // Issue 19.8: the app-access role picker (Add access, the wrench) offers only roles grantable at that app.
+  it("an App Admin's app-role picker offers only the roles grantable at that app", async () => {
+    const cleo = await signUp(server, browser, 'Cleo', 'cleo@example.com')
+    pages.push(cleo)
+    const org = /\/orgs\/([0-9a-f-]{36})/.exec(cleo.url())![1]!
+    const app = (await server.platform.post(`/v1/orgs/${org}/resources`, { type: 'app', name: 'Mobile' }))
+      .body.id as string
+    const all = (await server.platform.get(`/v1/orgs/${org}/roles`)).body.items as {
+      key: string
+      permissions: string[]
+    }[]
+    const appAdmin = all.find((r) => r.key === 'app_admin')!
+    // A custom app role ranking above App Admin: an App Admin may not give it.
+    expect(
+      (
+        await server.platform.post(`/v1/orgs/${org}/roles`, {
+          key: 'release_captain',
+          scope: 'app',
+          slot: 'app',
+          label: 'Release Captain',
+          permissions: appAdmin.permissions,
+          priority: 90,
+        })
+      ).status,
+    ).toBe(201)
+    const carl = await signUp(server, browser, 'Carl', 'carl@example.com')
+    pages.push(carl)
+    const carlId = (await carl.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string }))
+      .id
+    await server.platform.post(`/v1/orgs/${org}/members`, { userId: carlId, roles: ['org_member'] })
+    expect(
+      (
+        await server.platform.post(`/v1/orgs/${org}/bindings`, {
+          principal: { type: 'user', id: carlId },
+          role: 'app_admin',
+          resourceId: app,
+        })
+      ).status,
+    ).toBe(201)
+
+    const offered = async (page: Page) => {
+      await page.goto(`${server.url}/orgs/${org}/apps/${app}/access`)
+      await page.getByRole('button', { name: 'Add access' }).click()
+      await page.getByRole('dialog', { name: 'Add access' }).getByRole('combobox', { name: 'Role' }).click()
+      await page.getByRole('option').first().waitFor()
+      const names = await page.getByRole('option').allTextContents()
+      await page.keyboard.press('Escape')
+      return names
+    }
+    const toCleo = await offered(cleo)
+    expect(toCleo).toEqual(expect.arrayContaining(['Release Captain', 'App Admin', 'App Reader']))
+    const toCarl = await offered(carl)
+    await shot(carl, '09-app-admin-app-role-picker')
+    expect(toCarl.sort()).toEqual(['App Admin', 'App Developer', 'App Reader', 'App Uploader'])
+    const grantable = (
+      await server.as(carlId).get(`/v1/orgs/${org}/roles?grantable=true&resourceId=${app}`)
+    ).body.items.filter((r: { scope: string; grantable: boolean }) => r.scope === 'app' && r.grantable)
+    expect(grantable.map((r: { label: string }) => r.label).sort()).toEqual(toCarl)
+  }, 150_000)
 })
 
 // Issue 19.6 in the console (teams preset): the org profile in General, a team admin setting a member's
@@ -183,6 +261,57 @@ describe('seed 002 edges (Chromium, projects preset)', () => {
     expect(await benRow.getByText('DEFAULT', { exact: true }).count()).toBe(2) // the role and the Role (group)
     await shot(ada, '07-accounts-roles')
   }, 150_000)
+  // Issue 19.7: an ADMIN gives one project to an outside person by email from the project's access screen.
+  it('invites an outside person to one project: pending on its access list, then external with it only', async () => {
+    const ida = await signUp(projects, browser, 'Ida', 'ida@example.com')
+    pages.push(ida)
+    const idaId = (await ida.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string }))
+      .id
+    const admin = projects.as(idaId)
+    const org = (await admin.post('/v1/orgs', { name: 'Globex' })).body.id as string
+    const project = async (name: string) =>
+      (await admin.post(`/v1/orgs/${org}/resources`, { type: 'project', name })).body.id as string
+    const billing = await project('Billing UI')
+    await project('Internal Tools')
+
+    await ida.goto(`${projects.url}/orgs/${org}/apps/${billing}/access`)
+    await ida.getByRole('button', { name: 'Invite by email' }).click()
+    const dialog = ida.getByRole('dialog', { name: /Invite to project Billing UI/i })
+    await dialog.getByLabel('Email').fill('sam@contractor.example')
+    await solveCaptcha(ida)
+    await dialog.getByRole('combobox').click()
+    await ida.getByRole('option', { name: 'Editor', exact: true }).click()
+    await shot(ida, '10-invite-to-project')
+    await dialog.getByRole('button', { name: 'Send invitation' }).click()
+    const pendingRow = ida
+      .getByRole('table', { name: 'Pending invitations' })
+      .locator('tr[data-email="sam@contractor.example"]')
+    await pendingRow.getByText('Pending').waitFor()
+    await pendingRow.getByText('Editor').waitFor()
+    await shot(ida, '11-project-pending-invitation')
+    const [invitation] = (await admin.get(`/v1/orgs/${org}/invitations`)).body.items
+    expect(invitation).toMatchObject({ resourceId: billing, role: 'project_editor' })
+
+    const sam = await acceptBySignUp(projects, 'sam@contractor.example', 'Sam')
+    const samId = (await sam.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string }))
+      .id
+    // They see that project only.
+    await sam.goto(`${projects.url}/orgs/${org}/apps`)
+    await sam.getByRole('link', { name: 'Billing UI', exact: true }).waitFor()
+    expect(await sam.getByRole('link', { name: 'Internal Tools', exact: true }).count()).toBe(0)
+    await shot(sam, '12-external-sees-one-project')
+
+    // On the project's access list: no longer pending, listed as external (blue).
+    await ida.reload()
+    const row = ida
+      .getByRole('table', { name: 'Access' })
+      .getByRole('row', { name: /sam@contractor\.example/ })
+    await row.getByText('external', { exact: true }).waitFor()
+    expect(await ida.getByRole('table', { name: 'Pending invitations' }).count()).toBe(0)
+    await shot(ida, '13-project-access-external')
+    const members = (await admin.get(`/v1/orgs/${org}/members`)).body.items
+    expect(members.find((m: { userId: string }) => m.userId === samId)).toMatchObject({ source: 'external' })
+  }, 150_000)
 })
 
 // Issue 19.5 in the console (modules preset): Manage Roles shows the person's organization and its
@@ -226,5 +355,56 @@ describe('seed 004 edges (Chromium, modules preset)', () => {
       (m: { userId: string }) => m.userId === dev,
     )
     expect(there).toMatchObject({ source: 'direct', roles: ['build_read'] })
+  }, 150_000)
+  // Issue 19.5: the invitation carries module roles; the invitee joins as Member (read only) plus those.
+  it('invites with module roles ticked; the invitee joins as Member plus those roles', async () => {
+    const owner = await signUp(modules, browser, 'Opal', 'opal@example.com')
+    pages.push(owner)
+    const root = /\/orgs\/([0-9a-f-]{36})/.exec(owner.url())![1]!
+    const ownerId = (
+      await owner.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string })
+    ).id
+
+    await owner.goto(`${modules.url}/orgs/${root}/settings/members`)
+    await owner.getByRole('button', { name: 'Add' }).click()
+    const choose = owner.getByRole('dialog', { name: 'Select a role' })
+    expect(await choose.getByRole('checkbox', { name: 'Member', exact: true }).isChecked()).toBe(true)
+    await choose.getByText('joins as a Member with read only access').waitFor()
+    await choose.getByRole('checkbox', { name: 'Build: write' }).check()
+    await choose.getByRole('checkbox', { name: 'Testing Distribution: read' }).check()
+    await shot(owner, '14-invite-module-roles')
+    await choose.getByRole('button', { name: 'Confirm' }).click()
+    const form = owner.getByRole('dialog', { name: 'Invite a member' })
+    const joins = form.getByLabel('Joins as')
+    for (const label of ['Member', 'Build: write', 'Testing Distribution: read'])
+      await joins.getByText(label, { exact: true }).waitFor()
+    await form.getByLabel('Email').fill('tess@example.com')
+    await solveCaptcha(owner)
+    await form.getByRole('button', { name: 'Send invitation' }).click()
+    const row = owner.locator('tr[data-email="tess@example.com"]')
+    await row.getByText('Pending').waitFor()
+    await shot(owner, '15-invite-module-roles-pending')
+    const [invitation] = (await modules.as(ownerId).get(`/v1/orgs/${root}/invitations`)).body.items
+    expect([...invitation.roles].sort()).toEqual(['build_write', 'distribution_read', 'member'])
+
+    const tess = await acceptBySignUp(modules, 'tess@example.com', 'Tess')
+    const tessId = (await tess.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string }))
+      .id
+    // Never invisible to themselves: the org is theirs to open, as a Member.
+    await tess.goto(`${modules.url}/orgs/${root}/settings/members`)
+    await tess
+      .locator('tr[data-email="tess@example.com"]')
+      .getByText(/Build: write/)
+      .waitFor()
+
+    await owner.reload()
+    await row.getByText('Active').waitFor()
+    await row.getByText(/Member/).waitFor()
+    await row.getByText(/Testing Distribution: read/).waitFor()
+    await shot(owner, '16-joined-with-module-roles')
+    const joined = (await modules.as(ownerId).get(`/v1/orgs/${root}/members`)).body.items.find(
+      (m: { userId: string }) => m.userId === tessId,
+    )
+    expect([...joined.roles].sort()).toEqual(['build_write', 'distribution_read', 'member'])
   }, 150_000)
 })

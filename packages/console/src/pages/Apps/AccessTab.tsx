@@ -10,13 +10,15 @@ import {
   Stack,
   Table,
   Text,
+  TextInput,
   Tooltip,
 } from '@mantine/core'
 import { useDisclosure } from '@mantine/hooks'
 import { modals } from '@mantine/modals'
-import { IconPlus, IconShield, IconTool, IconTrash } from '@tabler/icons-react'
+import { IconMailForward, IconPlus, IconShield, IconTool, IconTrash, IconX } from '@tabler/icons-react'
 import { useState } from 'react'
 import { api, must } from '../../api.ts'
+import { Captcha } from '../../components/Captcha.tsx'
 import { Loaded } from '../../components/Page.tsx'
 import { attempt, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
@@ -49,10 +51,59 @@ export function AccessTab(props: {
   const [channelsFor, setChannelsFor] = useState<Entry | null>(null)
   const [roleFor, setRoleFor] = useState<Entry | null>(null)
   const [adding, { open: openAdd, close: closeAdd }] = useDisclosure()
-  const appRoles = Object.entries(model?.roles ?? {})
-    .filter(([, r]) => r.scope === app.type)
-    .sort(([, a], [, b]) => b.priority - a.priority)
-    .map(([key, r]) => ({ value: key, label: r.label }))
+  // Seed 001: the pickers offer only the roles the signed-in person may give at this app (the server says).
+  const roles = useAsync(
+    async () =>
+      (
+        await must(
+          api.GET('/v1/orgs/{orgId}/roles', {
+            params: { path: { orgId }, query: { grantable: 'true', resourceId: app.id } },
+          }),
+        )
+      ).items
+        .filter((r) => r.scope === app.type)
+        .sort((a, b) => b.priority - a.priority),
+    [orgId, app.id, app.type],
+  )
+  const appRoles = (roles.data ?? [])
+    .filter((r) => r.grantable)
+    .map((r) => ({ value: r.key, label: r.label }))
+  // What someone holds stays in the wrench's list (it may be kept), beside what the actor may give.
+  const rolesFor = (held: string) =>
+    (roles.data ?? [])
+      .filter((r) => r.grantable || r.key === held)
+      .map((r) => ({ value: r.key, label: r.label }))
+  // Seed 002: invitations by email to this resource, pending until the person accepts (read with the
+  // members; someone without org.read_members sees none).
+  const pending = useAsync(
+    async () =>
+      (await api.GET('/v1/orgs/{orgId}/invitations', { params: { path: { orgId } } })).data?.items.filter(
+        (i) => i.resourceId === app.id,
+      ) ?? [],
+    [orgId, app.id],
+  )
+  const [inviting, { open: openInvite, close: closeInvite }] = useDisclosure()
+  const revokeInvitation = (id: string, email: string) =>
+    modals.openConfirmModal({
+      title: 'Revoke invitation',
+      children: <Text size="sm">Revoke the invitation sent to {email}? Its link stops working.</Text>,
+      labels: { confirm: 'Revoke', cancel: 'Cancel' },
+      confirmProps: { color: 'red' },
+      onConfirm: async () => {
+        if (
+          await attempt(
+            () =>
+              must(
+                api.DELETE('/v1/orgs/{orgId}/invitations/{id}', {
+                  params: { path: { orgId, id } },
+                }),
+              ),
+            'Invitation revoked',
+          )
+        )
+          pending.reload()
+      },
+    })
 
   const remove = (entry: Entry) =>
     modals.openConfirmModal({
@@ -88,7 +139,51 @@ export function AccessTab(props: {
           <Button leftSection={<IconPlus size={16} />} onClick={openAdd}>
             Add access
           </Button>
+          <Button variant="light" leftSection={<IconMailForward size={16} />} onClick={openInvite}>
+            Invite by email
+          </Button>
         </Group>
+      )}
+      {!!pending.data?.length && (
+        <Table.ScrollContainer minWidth={640}>
+          <Table striped aria-label="Pending invitations">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Invited</Table.Th>
+                <Table.Th>{words.role.label}</Table.Th>
+                <Table.Th>Status</Table.Th>
+                <Table.Th>Actions</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {pending.data.map((i) => (
+                <Table.Tr key={i.id} data-email={i.email}>
+                  <Table.Td>{i.email}</Table.Td>
+                  <Table.Td>{roleLabel(model, i.role)}</Table.Td>
+                  <Table.Td>
+                    <Badge variant="light" color={i.status === 'pending' ? 'yellow' : 'gray'}>
+                      {i.status === 'pending' ? 'Pending' : 'Expired'}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td>
+                    {canManage && (
+                      <Tooltip label="Revoke invitation">
+                        <ActionIcon
+                          variant="subtle"
+                          color="red"
+                          aria-label={`Revoke invitation to ${i.email}`}
+                          onClick={() => revokeInvitation(i.id, i.email)}
+                        >
+                          <IconX size={18} />
+                        </ActionIcon>
+                      </Tooltip>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
       )}
       <Loaded state={access}>
         {(data) =>
@@ -119,6 +214,11 @@ export function AccessTab(props: {
                             <Text size="sm">{who}</Text>
                             {entry.principal.type === 'group' && (
                               <Badge variant="light">{words.group.one}</Badge>
+                            )}
+                            {entry.principal.external && (
+                              <Badge variant="light" color="blue" title="External account">
+                                external
+                              </Badge>
                             )}
                             {entry.inherited && (
                               <Badge variant="outline" color="gray">
@@ -195,7 +295,7 @@ export function AccessTab(props: {
       >
         {roleFor && (
           <RolePicker
-            roles={appRoles}
+            roles={rolesFor(roleFor.role)}
             initial={roleFor.role}
             confirm="Confirm"
             onConfirm={async (role) => {
@@ -214,6 +314,23 @@ export function AccessTab(props: {
                 setRoleFor(null)
                 access.reload()
               }
+            }}
+          />
+        )}
+      </Modal>
+      <Modal
+        opened={inviting}
+        onClose={closeInvite}
+        title={`Invite to ${words.resource(app.type)?.one ?? ''} ${app.name}`}
+      >
+        {inviting && (
+          <InviteToResource
+            orgId={orgId}
+            resourceId={app.id}
+            roles={appRoles}
+            onSent={() => {
+              closeInvite()
+              pending.reload()
             }}
           />
         )}
@@ -278,6 +395,66 @@ export function RolePicker(props: {
       >
         {props.confirm}
       </Button>
+    </Stack>
+  )
+}
+
+/**
+ * Seed 002: access to one resource for someone outside the org, by email. The invitation carries the
+ * resource and a role there; on accepting, the person is an external account with that resource only.
+ */
+function InviteToResource(props: {
+  orgId: string
+  resourceId: string
+  roles: { value: string; label: string }[]
+  onSent: () => void
+}) {
+  const [email, setEmail] = useState('')
+  const [captcha, setCaptcha] = useState<string | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  return (
+    <Stack>
+      {error && (
+        <Alert color="red" role="alert">
+          {error}
+        </Alert>
+      )}
+      <TextInput
+        label="Email"
+        type="email"
+        required
+        data-autofocus
+        value={email}
+        onChange={(e) => setEmail(e.currentTarget.value)}
+      />
+      <Captcha onSolved={setCaptcha} />
+      <RolePicker
+        roles={props.roles}
+        confirm="Send invitation"
+        onConfirm={async (role) => {
+          if (!/^\S+@\S+\.\S+$/.test(email.trim())) {
+            setError('Enter a valid email')
+            return
+          }
+          const ok = await attempt(
+            () =>
+              must(
+                api.POST('/v1/orgs/{orgId}/invitations', {
+                  params: { path: { orgId: props.orgId } },
+                  body: {
+                    email: email.trim(),
+                    role,
+                    resourceId: props.resourceId,
+                    ...(captcha && { captcha }),
+                  },
+                }),
+              ),
+            `Invitation sent to ${email.trim()}`,
+            setError,
+          )
+          if (ok) props.onSent()
+        }}
+      />
     </Stack>
   )
 }

@@ -45,8 +45,17 @@ export function AcceptInvitation({ token }: { token: string }) {
         <Stack>
           <Text>
             You are invited to join <b>{inv.orgName}</b> as{' '}
-            <Badge variant="light">{roleLabel(undefined, inv.role)}</Badge>
+            {(inv.roles.length > 0 ? inv.roles : [inv.role]).map((r) => (
+              <Badge key={r} variant="light" mr={4}>
+                {roleLabel(undefined, r)}
+              </Badge>
+            ))}
           </Text>
+          {inv.resourceId && (
+            <Text size="sm">
+              This gives you access to one of its items only, as an external account (not a member).
+            </Text>
+          )}
           <Text size="sm" c="dimmed">
             Invitation for {inv.email}, valid until {new Date(inv.expiresAt).toLocaleString()}.
           </Text>

@@ -35,7 +35,7 @@ import { type Member, type Role, roleLabel } from '../../types.ts'
 import { an, useWords } from '../../words.ts'
 import { RolePicker } from '../Apps/AccessTab.tsx'
 import { ManageRoles } from './ManageRoles.tsx'
-import { severalSlots } from './RoleSet.tsx'
+import { RoleSetChoice, severalSlots } from './RoleSet.tsx'
 
 const initials = (name: string) =>
   name
@@ -70,7 +70,7 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
     [orgId],
   )
   const [search, setSearch] = useState('')
-  const [inviteRole, setInviteRole] = useState<string | null>(null)
+  const [inviteRoles, setInviteRoles] = useState<string[] | null>(null)
   const [choosingRole, setChoosingRole] = useState(false)
   const [editing, setEditing] = useState<Member | null>(null)
   const [appAccessFor, setAppAccessFor] = useState<Member | null>(null)
@@ -297,25 +297,41 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
       )}
       <Modal opened={choosingRole} onClose={() => setChoosingRole(false)} title="Select a role">
         <Loaded state={roles}>
-          {(list) => (
-            <RoleChoice
-              roles={list.filter((r) => r.grantable)}
-              confirm="Confirm"
-              onConfirm={(role) => {
-                setChoosingRole(false)
-                setInviteRole(role)
-              }}
-            />
-          )}
+          {(all) => {
+            const list = all.filter((r) => r.grantable)
+            // Seed 004: several module roles at once, ticked; otherwise one role, chosen.
+            return severalSlots(list) ? (
+              <RoleSetChoice
+                roles={list}
+                initial={list.some((r) => r.key === model?.org.defaultRole) ? [model!.org.defaultRole] : []}
+                confirm="Confirm"
+                note={`The invitee joins as ${an(roleLabel(model, model?.org.defaultRole ?? ''))} with read only access, plus the roles ticked.`}
+                onConfirm={(chosen) => {
+                  setChoosingRole(false)
+                  setInviteRoles(chosen)
+                }}
+              />
+            ) : (
+              <RoleChoice
+                roles={list}
+                confirm="Confirm"
+                onConfirm={(role) => {
+                  setChoosingRole(false)
+                  setInviteRoles([role])
+                }}
+              />
+            )
+          }}
         </Loaded>
       </Modal>
-      <Modal opened={!!inviteRole} onClose={() => setInviteRole(null)} title={`Invite ${an(member.one)}`}>
-        {inviteRole && (
+      <Modal opened={!!inviteRoles} onClose={() => setInviteRoles(null)} title={`Invite ${an(member.one)}`}>
+        {inviteRoles && (
           <InviteForm
             orgId={orgId}
-            role={inviteRole}
+            roles={inviteRoles}
+            all={roles.data ?? []}
             onSent={() => {
-              setInviteRole(null)
+              setInviteRoles(null)
               members.reload()
             }}
           />
@@ -412,8 +428,26 @@ function RoleChoice(props: {
   )
 }
 
-function InviteForm({ orgId, role, onSent }: { orgId: string; role: string; onSent: () => void }) {
+/**
+ * The org roles an invitation gives (as the server decides): those chosen, and the model's default role
+ * unless a chosen role holds its slot or already covers it (seed 004: "added to the team as a Member with
+ * read only access", plus the module roles).
+ */
+export function joinsWith(defaultRole: string | undefined, chosen: string[], all: Role[]): string[] {
+  const roles = chosen.map((k) => all.find((r) => r.key === k)).filter((r): r is Role => !!r)
+  const base = all.find((r) => r.key === defaultRole)
+  if (!base || chosen.includes(base.key)) return chosen
+  const covered = roles.some(
+    (r) => r.slot === base.slot || base.permissions.every((p) => r.permissions.includes(p)),
+  )
+  return covered ? chosen : [base.key, ...chosen]
+}
+
+function InviteForm(props: { orgId: string; roles: string[]; all: Role[]; onSent: () => void }) {
+  const { orgId, onSent } = props
   const { model } = useSession()
+  const [role, ...more] = props.roles
+  const joins = joinsWith(model?.org.defaultRole, props.roles, props.all)
   const [captcha, setCaptcha] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -433,7 +467,8 @@ function InviteForm({ orgId, role, onSent }: { orgId: string; role: string; onSe
                 params: { path: { orgId } },
                 body: {
                   email: values.email.trim(),
-                  role,
+                  role: role!,
+                  ...(more.length > 0 && { roles: more }),
                   ...(values.firstName.trim() && { firstName: values.firstName.trim() }),
                   ...(values.lastName.trim() && { lastName: values.lastName.trim() }),
                   ...(captcha && { captcha }),
@@ -453,9 +488,14 @@ function InviteForm({ orgId, role, onSent }: { orgId: string; role: string; onSe
             {error}
           </Alert>
         )}
-        <Text size="sm">
-          Role: <Badge variant="light">{roleLabel(model, role)}</Badge>
-        </Text>
+        <Group gap={6} aria-label="Joins as">
+          <Text size="sm">{joins.length > 1 ? 'Joins as:' : 'Role:'}</Text>
+          {joins.map((r) => (
+            <Badge key={r} variant="light">
+              {roleLabel(model, r)}
+            </Badge>
+          ))}
+        </Group>
         <TextInput label="Email" type="email" required data-autofocus {...form.getInputProps('email')} />
         <Group grow>
           <TextInput label="First name" {...form.getInputProps('firstName')} />

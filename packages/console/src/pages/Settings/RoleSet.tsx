@@ -14,6 +14,8 @@ export function RoleSetChoice(props: {
   roles: Role[]
   initial: string[]
   confirm: string
+  /** What the choice means here (default: how roles combine in a sub-organization). */
+  note?: string
   onConfirm: (roles: string[]) => void | Promise<void>
 }) {
   const { model } = useSession()
@@ -44,7 +46,8 @@ export function RoleSetChoice(props: {
         </Checkbox.Group>
       ))}
       <Text size="xs" c="dimmed">
-        Several roles combine; in a sub-organization, a module left empty inherits the parent's roles.
+        {props.note ??
+          "Several roles combine; in a sub-organization, a module left empty inherits the parent's roles."}
       </Text>
       <Button
         loading={busy}
