@@ -49,6 +49,7 @@ function serve(config: Config): Promise<RunningServer> {
     signup: config.signup,
     webhooksAllowPrivate: config.webhooksAllowPrivate,
     auditRetentionDays: config.auditRetentionDays,
+    auditCheckpointMinutes: config.auditCheckpointMinutes,
     trustProxyHops: config.trustProxyHops,
     metricsToken: config.metricsToken,
     secretKey: config.secretKey,

@@ -1037,7 +1037,7 @@ export interface paths {
         };
         /**
          * Verify the audit log
-         * @description Recompute the log's hash chain; report the first broken link
+         * @description Recompute the log's hash chain and report the first broken link. The links alone cannot show that the newest entries were deleted: pass a head kept earlier (`seq` and `hash`, from a list or verify answer or an `audit.checkpoint` webhook) and verify reports `truncated` when the chain no longer reaches it
          */
         get: operations["verifyAuditLogs"];
         put?: never;
@@ -1686,6 +1686,13 @@ export interface components {
             createdAt: string;
             hash: string | null;
         };
+        /** @description The chain's head: its newest entry (or the retention anchor when every entry was pruned); null for an empty chain. Keep it outside the database and pass it to verify later: that detects deleted newest entries */
+        AuditHead: {
+            /** @description The newest entry's sequence number in the org's chain */
+            seq: number;
+            /** @description The newest entry's hash (hex SHA-256) */
+            hash: string;
+        } | null;
         Webhook: {
             /** Format: uuid */
             id: string;
@@ -7101,6 +7108,7 @@ export interface operations {
                     "application/json": {
                         items: components["schemas"]["AuditEntry"][];
                         nextCursor: string | null;
+                        head: components["schemas"]["AuditHead"];
                     };
                 };
             };
@@ -7229,7 +7237,12 @@ export interface operations {
     };
     verifyAuditLogs: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A kept head: its seq (with `hash`) */
+                seq?: string;
+                /** @description A kept head: its hash (with `seq`) */
+                hash?: string;
+            };
             header?: never;
             path: {
                 orgId: string;
@@ -7252,6 +7265,21 @@ export interface operations {
                             seq: string;
                             /** @enum {string} */
                             reason: "content" | "link" | "gap";
+                        } | null;
+                        head: components["schemas"]["AuditHead"];
+                        /** @description A kept head was given and the chain no longer reaches it with its hash: newest entries were deleted, or the log was rewritten; `ok` is false then */
+                        truncated: boolean;
+                        /** @description What became of the kept head; null without one */
+                        kept: {
+                            seq: number;
+                            hash: string;
+                            /**
+                             * @description reached: the entry at that seq has that hash; missing: no entry at that seq any more; mismatch: the entry there hashes differently; pruned: older than the retention anchor, so it cannot be checked
+                             * @enum {string}
+                             */
+                            status: "reached" | "missing" | "mismatch" | "pruned";
+                            /** @description The hash the chain holds at that seq now */
+                            found: string | null;
                         } | null;
                     };
                 };

@@ -16,6 +16,8 @@ export interface Config {
   signup: 'open' | 'invite'
   webhooksAllowPrivate: boolean
   auditRetentionDays: number
+  /** Minutes between checkpoints of each org's audit head (ORGKIT_AUDIT_CHECKPOINT_MINUTES, 0: none). */
+  auditCheckpointMinutes: number
   trustProxyHops: number
   /** Plans (ORGKIT_PLANS: a JSON file; ORGKIT_DEFAULT_PLAN: the default), see docs/billing.md. */
   plans: PlanCatalog
@@ -104,6 +106,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const secretKey = env.ORGKIT_SECRET_KEY?.trim() || undefined
   if (secretKey !== undefined) parseKeyring(secretKey)
+  const auditCheckpointMinutes = Number(env.ORGKIT_AUDIT_CHECKPOINT_MINUTES || 60)
+  if (
+    !Number.isInteger(auditCheckpointMinutes) ||
+    auditCheckpointMinutes < 0 ||
+    auditCheckpointMinutes > 10_080
+  ) {
+    throw new OrgkitError(
+      'VALIDATION_FAILED',
+      `ORGKIT_AUDIT_CHECKPOINT_MINUTES must be minutes between audit checkpoints (0-10080, 0: none), not "${env.ORGKIT_AUDIT_CHECKPOINT_MINUTES}"`,
+      { field: 'ORGKIT_AUDIT_CHECKPOINT_MINUTES' },
+    )
+  }
   const metricsAddress = env.ORGKIT_METRICS_ADDRESS || undefined
   if (metricsAddress !== undefined) parseListenAddress(metricsAddress, 'ORGKIT_METRICS_ADDRESS')
   return {
@@ -119,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signup,
     webhooksAllowPrivate: env.ORGKIT_WEBHOOKS_ALLOW_PRIVATE === '1',
     auditRetentionDays: Number(env.ORGKIT_AUDIT_RETENTION_DAYS ?? 90),
+    auditCheckpointMinutes,
     trustProxyHops,
     plans: loadPlans(env.ORGKIT_PLANS || undefined, env.ORGKIT_DEFAULT_PLAN || undefined),
     workers,

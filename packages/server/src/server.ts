@@ -38,6 +38,7 @@ import { loadKeyring, sealStoredSecrets } from './security/secrets-at-rest.ts'
 import { followTokenRevocations } from './security/token-revocations.ts'
 import type { Ctx, Settings } from './services/context.ts'
 import { issueDueInvoices } from './services/invoices.ts'
+import { AuditCheckpoints } from './webhooks/checkpoints.ts'
 import { WebhookWorker } from './webhooks/worker.ts'
 
 export interface ServerOptions {
@@ -53,6 +54,8 @@ export interface ServerOptions {
   /** How often the webhook worker looks for due deliveries; 0: only when kicked (tests drive it). */
   webhookIntervalMs?: number | undefined
   auditRetentionDays?: number | undefined
+  /** Minutes between signed checkpoints of each org's audit head (webhooks and the log); 0: none. Default 60. */
+  auditCheckpointMinutes?: number | undefined
   /** Proxies in front that append to X-Forwarded-For: the client address is that many entries from the end. */
   trustProxyHops?: number | undefined
   /** Let the local console read the mail outbox (only honoured without SMTP, on loopback; docs/console.md). */
@@ -95,6 +98,8 @@ export interface RunningServer {
   consoleServed: boolean
   /** Where `/metrics` is served when it has a listen address of its own (`metricsAddress`). */
   metricsUrl: string | null
+  /** Audit head checkpoints: `runOnce()` takes one now (tests; the interval does the same). */
+  checkpoints: AuditCheckpoints
   /** The app (Hono) itself: `app.request()` answers in process, without the hot path (tests compare the two). */
   app: App
   close(): Promise<void>
@@ -211,6 +216,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger.warn({ err }, 'usage flush failed; kept for the next'),
     )
   if ((options.webhookIntervalMs ?? 1000) > 0) webhooks.start(options.webhookIntervalMs ?? 1000)
+  const checkpoints = new AuditCheckpoints(store.db, clock, logger, webhooks)
+  checkpoints.start((options.auditCheckpointMinutes ?? 60) * 60_000)
   // Housekeeping, hourly: audit entries past retention (their chains keep an anchor), old rate windows.
   const housekeeping = setInterval(() => {
     const cutoff = new Date(clock() - settings.auditRetentionDays * 86_400_000)
@@ -228,10 +235,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     bootstrapToken,
     app,
+    checkpoints,
     consoleServed: consoleDir !== null,
     metricsUrl: metricsServer?.url ?? null,
     close: async () => {
       clearInterval(housekeeping)
+      await checkpoints.stop()
       await stopTokenRevocations()
       await engine.stop()
       await mail.stop()

@@ -136,15 +136,107 @@ export async function appendAudit(tx: Tx, entry: AuditInput, now: Date) {
     .executeTakeFirstOrThrow()
 }
 
+/** A chain's newest entry: what a reader keeps outside the database to detect a cut tail later. */
+export interface ChainHead {
+  seq: number
+  hash: string
+}
+
+/**
+ * What became of a head the caller kept: `reached` (the entry at that seq still has that hash), `missing`
+ * (no entry at that seq any more: the tail was deleted), `mismatch` (an entry there hashes differently: the
+ * log was rewritten), or `pruned` (that seq is older than the anchor retention left: it cannot be checked).
+ */
+export interface KeptHeadReport extends ChainHead {
+  status: 'reached' | 'missing' | 'mismatch' | 'pruned'
+  /** The hash the chain holds at that seq now, when it holds one. */
+  found: string | null
+}
+
 export interface ChainReport {
   ok: boolean
   checked: number
   /** The first entry whose hash, link or sequence does not hold, and why. */
   firstBroken: { id: string; seq: string; reason: 'content' | 'link' | 'gap' } | null
+  /** The newest entry (or the anchor, when retention pruned every entry); null for an empty chain. */
+  head: ChainHead | null
+  /** True when a kept head was given and the chain no longer reaches it with its hash. */
+  truncated: boolean
+  kept: KeptHeadReport | null
 }
 
-/** Walks an org's chain from its anchor (or the genesis) and reports the first broken link. */
-export async function verifyChain(db: Executor, orgId: string | null): Promise<ChainReport> {
+/** The newest entry of an org's chain, or its anchor when every entry was pruned; null when empty. */
+export async function chainHead(db: Executor, orgId: string | null): Promise<ChainHead | null> {
+  const last = await db
+    .selectFrom('audit_log')
+    .select(['seq', 'hash'])
+    .where((eb) => (orgId ? eb('org_id', '=', orgId) : eb('org_id', 'is', null)))
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  if (last) return { seq: Number(last.seq), hash: last.hash! }
+  const anchor = await db
+    .selectFrom('audit_anchors')
+    .select(['seq', 'hash'])
+    .where('org_key', '=', orgId ?? NO_ORG)
+    .executeTakeFirst()
+  return anchor ? { seq: Number(anchor.seq), hash: anchor.hash } : null
+}
+
+/** Every org's head (account-level entries left out), for checkpoints. */
+export async function orgChainHeads(db: Executor): Promise<Array<ChainHead & { orgId: string }>> {
+  const rows = await db
+    .selectFrom('audit_log')
+    .select(['org_id', 'seq', 'hash'])
+    .distinctOn('org_id')
+    .where('org_id', 'is not', null)
+    .orderBy('org_id')
+    .orderBy('seq', 'desc')
+    .execute()
+  return rows.map((r) => ({ orgId: r.org_id!, seq: Number(r.seq), hash: r.hash! }))
+}
+
+/**
+ * Walks an org's chain from its anchor (or the genesis) and reports the first broken link. With `kept`, a
+ * head the caller kept earlier, it also reports whether the chain still reaches that head with that hash:
+ * the links alone cannot show that newest entries were deleted.
+ */
+export async function verifyChain(
+  db: Executor,
+  orgId: string | null,
+  kept?: ChainHead,
+): Promise<ChainReport> {
+  const links = await verifyLinks(db, orgId)
+  const head = await chainHead(db, orgId)
+  const keptReport = kept ? await keptHead(db, orgId, kept) : null
+  const truncated = keptReport !== null && keptReport.status !== 'reached' && keptReport.status !== 'pruned'
+  return { ...links, ok: links.ok && !truncated, head, truncated, kept: keptReport }
+}
+
+async function keptHead(db: Executor, orgId: string | null, kept: ChainHead): Promise<KeptHeadReport> {
+  const anchor = await db
+    .selectFrom('audit_anchors')
+    .select(['seq', 'hash'])
+    .where('org_key', '=', orgId ?? NO_ORG)
+    .executeTakeFirst()
+  if (anchor && Number(anchor.seq) >= kept.seq) {
+    if (Number(anchor.seq) > kept.seq) return { ...kept, status: 'pruned', found: null }
+    return { ...kept, status: anchor.hash === kept.hash ? 'reached' : 'mismatch', found: anchor.hash }
+  }
+  const row = await db
+    .selectFrom('audit_log')
+    .select(['hash'])
+    .where((eb) => (orgId ? eb('org_id', '=', orgId) : eb('org_id', 'is', null)))
+    .where('seq', '=', String(kept.seq))
+    .executeTakeFirst()
+  if (!row) return { ...kept, status: 'missing', found: null }
+  return { ...kept, status: row.hash === kept.hash ? 'reached' : 'mismatch', found: row.hash }
+}
+
+async function verifyLinks(
+  db: Executor,
+  orgId: string | null,
+): Promise<Pick<ChainReport, 'ok' | 'checked' | 'firstBroken'>> {
   const key = orgId ?? NO_ORG
   const anchor = await db
     .selectFrom('audit_anchors')

@@ -1,6 +1,16 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { type AuditFilter, appendAudit, canonical, listAuditEntries, verifyChain } from '../src/index.ts'
+import {
+  type AuditFilter,
+  appendAudit,
+  canonical,
+  chainHead,
+  entryHash,
+  listAuditEntries,
+  orgChainHeads,
+  pruneAudit,
+  verifyChain,
+} from '../src/index.ts'
 import { insertOrgRow } from './support/billing-rows.ts'
 import { TARGETS, useStore } from './support/targets.ts'
 
@@ -150,7 +160,7 @@ describe.each(TARGETS)('audit actors: how they authenticated (%s)', (kind) => {
     expect(row.hash).toBe(createHash('sha256').update(`orgkit-audit-genesis\n${before}`).digest('hex'))
     const acting = await append(orgId, { actorVia: 'platform', actorCredentialId: 'token-1' }, 2)
     expect([acting.actor_via, acting.actor_credential_id]).toEqual(['platform', 'token-1'])
-    expect(await verifyChain(db(), orgId)).toEqual({ ok: true, checked: 2, firstBroken: null })
+    expect(await verifyChain(db(), orgId)).toMatchObject({ ok: true, checked: 2, firstBroken: null })
   })
 
   it('covers them in the hash once set: rewriting how someone acted breaks the chain', async () => {
@@ -161,6 +171,118 @@ describe.each(TARGETS)('audit actors: how they authenticated (%s)', (kind) => {
     expect(await verifyChain(db(), orgId)).toMatchObject({
       ok: false,
       firstBroken: { id: acting.id, reason: 'content' },
+    })
+  })
+})
+
+describe.each(TARGETS)('audit heads: a cut or rewritten tail (%s)', (kind) => {
+  const handle = useStore(kind)
+  const db = () => handle.store.db
+  async function chain(n: number) {
+    const orgId = await insertOrgRow(db())
+    for (let i = 1; i <= n; i++) {
+      await db()
+        .transaction()
+        .execute((tx) =>
+          appendAudit(
+            tx,
+            {
+              orgId,
+              actorType: 'user',
+              actorId: 'u1',
+              action: 'member.added',
+              targetType: 'user',
+              targetId: `u${i}`,
+              ip: null,
+              userAgent: null,
+              requestId: null,
+            },
+            at(i),
+          ),
+        )
+    }
+    return orgId
+  }
+
+  it('answers the head; the links alone miss deleted newest entries, a kept head does not', async () => {
+    const orgId = await chain(5)
+    const head = (await chainHead(db(), orgId))!
+    expect(head.seq).toBe(5)
+    expect(await verifyChain(db(), orgId, head)).toMatchObject({
+      ok: true,
+      truncated: false,
+      head,
+      kept: { ...head, status: 'reached', found: head.hash },
+    })
+    expect((await orgChainHeads(db())).find((h) => h.orgId === orgId)).toEqual({ orgId, ...head })
+    await db().deleteFrom('audit_log').where('org_id', '=', orgId).where('seq', '>', '3').execute()
+    const without = await verifyChain(db(), orgId)
+    expect(without).toMatchObject({ ok: true, checked: 3, truncated: false, kept: null, head: { seq: 3 } })
+    expect(await verifyChain(db(), orgId, head)).toMatchObject({
+      ok: false,
+      truncated: true,
+      kept: { seq: 5, status: 'missing', found: null },
+      head: { seq: 3 },
+    })
+  })
+
+  it('catches a tail rewritten with hashes recomputed, which the links accept', async () => {
+    const orgId = await chain(4)
+    const head = (await chainHead(db(), orgId))!
+    // A careful forger: rewrite entry 2 and recompute every hash after it.
+    const rows = await db()
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .orderBy('seq')
+      .execute()
+    let prev = rows[0]!.hash!
+    for (const row of rows.slice(1)) {
+      const forged = { ...row, target_id: row.seq === '2' ? 'someone-else' : row.target_id, prev_hash: prev }
+      const hash = entryHash(prev, forged as never)
+      await db()
+        .updateTable('audit_log')
+        .set({ target_id: forged.target_id, prev_hash: prev, hash })
+        .where('id', '=', row.id)
+        .execute()
+      prev = hash
+    }
+    expect(await verifyChain(db(), orgId)).toMatchObject({ ok: true, truncated: false })
+    expect(await verifyChain(db(), orgId, head)).toMatchObject({
+      ok: false,
+      truncated: true,
+      kept: { seq: 4, status: 'mismatch', found: prev },
+    })
+  })
+
+  it('says a kept head older than the retention anchor cannot be checked, and checks one at the anchor', async () => {
+    const orgId = await chain(4)
+    const early = { seq: 2, hash: (await verifyChain(db(), orgId)).head!.hash }
+    const rows = await db()
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .where('org_id', '=', orgId)
+      .orderBy('seq')
+      .execute()
+    const third = { seq: 3, hash: rows[2]!.hash! }
+    early.hash = rows[1]!.hash!
+    await db()
+      .transaction()
+      .execute((tx) => pruneAudit(tx, at(4)))
+    expect(await verifyChain(db(), orgId, early)).toMatchObject({
+      ok: true,
+      truncated: false,
+      kept: { status: 'pruned' },
+    })
+    expect(await verifyChain(db(), orgId, third)).toMatchObject({
+      ok: true,
+      truncated: false,
+      kept: { status: 'reached' },
+    })
+    expect(await verifyChain(db(), orgId, { seq: 3, hash: 'f'.repeat(64) })).toMatchObject({
+      ok: false,
+      truncated: true,
+      kept: { status: 'mismatch' },
     })
   })
 })

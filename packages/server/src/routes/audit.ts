@@ -44,6 +44,18 @@ const AuditEntry = z
   })
   .openapi('AuditEntry')
 
+const Head = z
+  .object({
+    seq: z.number().openapi({ description: "The newest entry's sequence number in the org's chain" }),
+    hash: z.string().openapi({ description: "The newest entry's hash (hex SHA-256)" }),
+  })
+  .nullable()
+  .openapi('AuditHead', {
+    description:
+      "The chain's head: its newest entry (or the retention anchor when every entry was pruned); null for an " +
+      'empty chain. Keep it outside the database and pass it to verify later: that detects deleted newest entries',
+  })
+
 /** The audit log (SPEC 4): filter, page, export, verify. */
 export const auditRoutes: RouteModule = (app, ctx) => {
   app.openapi(
@@ -65,7 +77,7 @@ export const auditRoutes: RouteModule = (app, ctx) => {
         }),
       },
       responses: {
-        200: json(z.object({ items: z.array(AuditEntry), nextCursor: z.string().nullable() })),
+        200: json(z.object({ items: z.array(AuditEntry), nextCursor: z.string().nullable(), head: Head })),
         ...errorResponses,
       },
     }),
@@ -115,8 +127,25 @@ export const auditRoutes: RouteModule = (app, ctx) => {
       tags,
       operationId: 'verifyAuditLogs',
       summary: 'Verify the audit log',
-      description: "Recompute the log's hash chain; report the first broken link",
-      request: { params: OrgParams },
+      description:
+        "Recompute the log's hash chain and report the first broken link. The links alone cannot show that the " +
+        'newest entries were deleted: pass a head kept earlier (`seq` and `hash`, from a list or verify answer or ' +
+        'an `audit.checkpoint` webhook) and verify reports `truncated` when the chain no longer reaches it',
+      request: {
+        params: OrgParams,
+        query: z.object({
+          seq: z
+            .string()
+            .regex(/^\d{1,15}$/)
+            .optional()
+            .openapi({ description: 'A kept head: its seq (with `hash`)' }),
+          hash: z
+            .string()
+            .regex(/^[0-9a-f]{64}$/)
+            .optional()
+            .openapi({ description: 'A kept head: its hash (with `seq`)' }),
+        }),
+      },
       responses: {
         200: json(
           z.object({
@@ -125,11 +154,38 @@ export const auditRoutes: RouteModule = (app, ctx) => {
             firstBroken: z
               .object({ id: z.string(), seq: z.string(), reason: z.enum(['content', 'link', 'gap']) })
               .nullable(),
+            head: Head,
+            truncated: z.boolean().openapi({
+              description:
+                'A kept head was given and the chain no longer reaches it with its hash: newest entries were ' +
+                'deleted, or the log was rewritten; `ok` is false then',
+            }),
+            kept: z
+              .object({
+                seq: z.number(),
+                hash: z.string(),
+                status: z.enum(['reached', 'missing', 'mismatch', 'pruned']).openapi({
+                  description:
+                    'reached: the entry at that seq has that hash; missing: no entry at that seq any more; ' +
+                    'mismatch: the entry there hashes differently; pruned: older than the retention anchor, ' +
+                    'so it cannot be checked',
+                }),
+                found: z
+                  .string()
+                  .nullable()
+                  .openapi({ description: 'The hash the chain holds at that seq now' }),
+              })
+              .nullable()
+              .openapi({ description: 'What became of the kept head; null without one' }),
           }),
         ),
         ...errorResponses,
       },
     }),
-    async (c) => c.json(await audit.verifyAudit(ctx, c.get('actor'), c.req.valid('param').orgId), 200),
+    async (c) =>
+      c.json(
+        await audit.verifyAudit(ctx, c.get('actor'), c.req.valid('param').orgId, c.req.valid('query')),
+        200,
+      ),
   )
 }

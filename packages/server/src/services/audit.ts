@@ -1,5 +1,12 @@
 import { ORG, OrgkitError } from '@orgkit/core'
-import { type ActorVia, type AuditRow, canonical, listAuditEntries, verifyChain } from '@orgkit/store'
+import {
+  type ActorVia,
+  type AuditRow,
+  canonical,
+  chainHead,
+  listAuditEntries,
+  verifyChain,
+} from '@orgkit/store'
 import { type Actor, authorize, type Ctx, can, requireOrg } from './context.ts'
 
 export interface AuditQuery {
@@ -71,7 +78,9 @@ export const toEntry = (r: AuditRow) => ({
 /** Newest first, a page at a time (the cursor is the last entry's seq). */
 export async function listAudit(ctx: Ctx, actor: Actor, orgId: string, q: AuditQuery) {
   const rows = await query(ctx, actor, orgId, q, q.limit)
-  return { items: rows.map(toEntry), nextCursor: rows.length === q.limit ? rows.at(-1)!.seq : null }
+  // The head after the page: a head read first could be older than an entry on the page.
+  const head = await chainHead(ctx.db, orgId)
+  return { items: rows.map(toEntry), nextCursor: rows.length === q.limit ? rows.at(-1)!.seq : null, head }
 }
 
 const CSV_COLUMNS = [
@@ -143,10 +152,24 @@ export function exportAudit(
   })
 }
 
-/** Recomputes the org's hash chain and reports the first broken link (SPEC 4). */
-export async function verifyAudit(ctx: Ctx, actor: Actor, orgId: string) {
+/**
+ * Recomputes the org's hash chain and reports the first broken link (SPEC 4); with a head the caller kept
+ * (`seq` and `hash`, both or neither), whether the chain still reaches it (issue 22.4).
+ */
+export async function verifyAudit(
+  ctx: Ctx,
+  actor: Actor,
+  orgId: string,
+  kept: { seq?: string | undefined; hash?: string | undefined } = {},
+) {
   scopeOf(ctx, actor, orgId)
-  const report = await verifyChain(ctx.db, orgId)
+  if ((kept.seq === undefined) !== (kept.hash === undefined)) {
+    throw new OrgkitError('VALIDATION_FAILED', 'a kept head takes both seq and hash', {
+      field: kept.seq === undefined ? 'seq' : 'hash',
+    })
+  }
+  const head = kept.seq !== undefined ? { seq: Number(kept.seq), hash: kept.hash! } : undefined
+  const report = await verifyChain(ctx.db, orgId, head)
   if (!report) throw new OrgkitError('NOT_FOUND', 'no log')
   return report
 }

@@ -36,37 +36,41 @@ export function subscribed(events: readonly string[] | null, type: string): bool
  * Every audited action of an org is an event for its webhooks: written here, in the write's own
  * transaction, with one pending delivery per subscribed endpoint. The worker sends them after commit.
  */
-export async function enqueueEvent(tx: Tx, audit: AuditRow, now: Date): Promise<boolean> {
-  const hooks = await webhooks.enabledWebhooks(tx, audit.org_id!)
-  const targets = hooks.filter((h) => subscribed(h.events, audit.action))
+export function enqueueEvent(tx: Tx, audit: AuditRow, now: Date): Promise<boolean> {
+  return enqueue(tx, audit.org_id!, audit.action, now, {
+    orgId: audit.org_id,
+    // How the actor came in, as the audit log has it: a platform acting for a person is never the person alone.
+    actor: {
+      type: audit.actor_type,
+      id: audit.actor_id,
+      via: audit.actor_via,
+      credentialId: audit.actor_credential_id,
+    },
+    target: { type: audit.target_type, id: audit.target_id },
+    before: audit.before,
+    after: audit.after,
+    requestId: audit.request_id,
+    auditSeq: audit.seq,
+  })
+}
+
+/**
+ * An event of this type and data for the org's subscribed endpoints (none subscribed: nothing, false),
+ * in the caller's transaction. Signed by the worker at delivery, like every event.
+ */
+export async function enqueue(
+  tx: Tx,
+  orgId: string,
+  type: string,
+  now: Date,
+  data: unknown,
+): Promise<boolean> {
+  const hooks = await webhooks.enabledWebhooks(tx, orgId)
+  const targets = hooks.filter((h) => subscribed(h.events, type))
   if (targets.length === 0) return false
   const id = `msg_${randomUUID().replaceAll('-', '')}`
-  const payload = {
-    type: audit.action,
-    timestamp: now.toISOString(),
-    data: {
-      orgId: audit.org_id,
-      // How the actor came in, as the audit log has it: a platform acting for a person is never the person alone.
-      actor: {
-        type: audit.actor_type,
-        id: audit.actor_id,
-        via: audit.actor_via,
-        credentialId: audit.actor_credential_id,
-      },
-      target: { type: audit.target_type, id: audit.target_id },
-      before: audit.before,
-      after: audit.after,
-      requestId: audit.request_id,
-      auditSeq: audit.seq,
-    },
-  }
-  await webhookDeliveries.insertEvent(tx, {
-    id,
-    orgId: audit.org_id!,
-    type: audit.action,
-    payload,
-    createdAt: now,
-  })
+  const payload = { type, timestamp: now.toISOString(), data }
+  await webhookDeliveries.insertEvent(tx, { id, orgId, type, payload, createdAt: now })
   await webhookDeliveries.insertDeliveries(
     tx,
     id,
