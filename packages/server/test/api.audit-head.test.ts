@@ -5,6 +5,7 @@ import { entryHash } from '@orgkit/store'
 import pino from 'pino'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../src/config.ts'
 import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
 
@@ -153,5 +154,17 @@ describe.each(DATABASES)('audit heads, truncation and checkpoints (%s)', (databa
     await admin().post(`/v1/orgs/${w.orgId}/groups`, { name: 'Moved' })
     const moved = (await s.checkpoints.runOnce()).find((c) => c.orgId === w.orgId)
     expect(moved?.seq).toBe(head.seq + 1)
+  })
+})
+
+describe('ORGKIT_AUDIT_CHECKPOINT_MINUTES', () => {
+  it('defaults to 60, takes 0 for none, and refuses what is not a number of minutes', () => {
+    expect(loadConfig({}).auditCheckpointMinutes).toBe(60)
+    expect(loadConfig({ ORGKIT_AUDIT_CHECKPOINT_MINUTES: '0' }).auditCheckpointMinutes).toBe(0)
+    expect(loadConfig({ ORGKIT_AUDIT_CHECKPOINT_MINUTES: '5' }).auditCheckpointMinutes).toBe(5)
+    for (const bad of ['x', '-1', '1.5', '99999'])
+      expect(() => loadConfig({ ORGKIT_AUDIT_CHECKPOINT_MINUTES: bad })).toThrow(
+        /ORGKIT_AUDIT_CHECKPOINT_MINUTES/,
+      )
   })
 })

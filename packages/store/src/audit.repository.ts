@@ -165,12 +165,16 @@ export interface ChainReport {
   kept: KeptHeadReport | null
 }
 
+/** The chain key as migration 0003's `audit_log_chain` index has it: a head is one backward index step. */
+const chainKey = sql<string>`coalesce(org_id, ${sql.lit(NO_ORG)}::uuid)`
+
 /** The newest entry of an org's chain, or its anchor when every entry was pruned; null when empty. */
 export async function chainHead(db: Executor, orgId: string | null): Promise<ChainHead | null> {
   const last = await db
     .selectFrom('audit_log')
     .select(['seq', 'hash'])
-    .where((eb) => (orgId ? eb('org_id', '=', orgId) : eb('org_id', 'is', null)))
+    .where(chainKey, '=', orgId ?? NO_ORG)
+    .orderBy(chainKey, 'desc')
     .orderBy('seq', 'desc')
     .limit(1)
     .executeTakeFirst()
@@ -183,17 +187,26 @@ export async function chainHead(db: Executor, orgId: string | null): Promise<Cha
   return anchor ? { seq: Number(anchor.seq), hash: anchor.hash } : null
 }
 
-/** Every org's head (account-level entries left out), for checkpoints. */
+/** Every existing org's head (an index step each), for checkpoints; orgs with no entries left out. */
 export async function orgChainHeads(db: Executor): Promise<Array<ChainHead & { orgId: string }>> {
   const rows = await db
-    .selectFrom('audit_log')
-    .select(['org_id', 'seq', 'hash'])
-    .distinctOn('org_id')
-    .where('org_id', 'is not', null)
-    .orderBy('org_id')
-    .orderBy('seq', 'desc')
+    .selectFrom('orgs')
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('audit_log')
+          .select(['seq', 'hash'])
+          .where(chainKey, '=', sql<string>`orgs.id`)
+          .orderBy(chainKey, 'desc')
+          .orderBy('seq', 'desc')
+          .limit(1)
+          .as('head'),
+      (join) => join.onTrue(),
+    )
+    .select(['orgs.id as org_id', 'head.seq', 'head.hash'])
+    .orderBy('orgs.id')
     .execute()
-  return rows.map((r) => ({ orgId: r.org_id!, seq: Number(r.seq), hash: r.hash! }))
+  return rows.map((r) => ({ orgId: r.org_id, seq: Number(r.seq), hash: r.hash! }))
 }
 
 /**
