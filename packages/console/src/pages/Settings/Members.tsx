@@ -512,7 +512,6 @@ function InviteForm(props: { orgId: string; roles: string[]; all: Role[]; onSent
 
 /** The member's app-level roles: pick an app, pick an app role, Assign (seed 001's Access Control modal). */
 function AppAccess({ orgId, member, onDone }: { orgId: string; member: Member; onDone: () => void }) {
-  const { model } = useSession()
   const words = useWords()
   const { type, label, many } = words.top ?? { type: '', label: '', many: '' }
   const apps = useAsync(
@@ -523,10 +522,24 @@ function AppAccess({ orgId, member, onDone }: { orgId: string; member: Member; o
     [orgId, type],
   )
   const [appId, setAppId] = useState<string | null>(null)
-  const appRoles = Object.entries(model?.roles ?? {})
-    .filter(([, r]) => r.scope === type)
-    .sort(([, a], [, b]) => b.priority - a.priority)
-    .map(([key, r]) => ({ value: key, label: r.label }))
+  // Only the roles the signed-in person may give at the chosen one (seed 001), once it is chosen.
+  const grantable = useAsync(
+    async () =>
+      appId
+        ? (
+            await must(
+              api.GET('/v1/orgs/{orgId}/roles', {
+                params: { path: { orgId }, query: { grantable: 'true', resourceId: appId } },
+              }),
+            )
+          ).items
+        : [],
+    [orgId, appId],
+  )
+  const appRoles = (grantable.data ?? [])
+    .filter((r) => r.scope === type && r.grantable)
+    .sort((a, b) => b.priority - a.priority)
+    .map((r) => ({ value: r.key, label: r.label }))
   return (
     <Loaded state={apps}>
       {(data) => (
