@@ -61,27 +61,27 @@ export async function markEmailVerified(tx: Tx, userId: string, now: Date): Prom
     .execute()
 }
 
-export async function insertEmailVerification(
+/** The two tables of single-use mailed links, alike in shape: email verifications and password resets. */
+type LinkTable = 'email_verifications' | 'password_resets'
+
+async function insertLink(
   tx: Tx,
+  table: LinkTable,
   link: { tokenHash: string; userId: string; expiresAt: Date },
 ): Promise<void> {
   await tx
-    .insertInto('email_verifications')
+    .insertInto(table)
     .values({ token_hash: link.tokenHash, user_id: link.userId, expires_at: link.expiresAt, used_at: null })
     .execute()
 }
 
 /**
- * Uses a verification link: marks it used if it is unused and unexpired at `now`, in one statement, so two
- * requests with one link can't both get through. Answers its user, or undefined.
+ * Uses a link: marks it used if it is unused and unexpired at `now`, in one statement, so two requests
+ * with one link can't both get through. Answers its user, or undefined.
  */
-export async function useEmailVerification(
-  tx: Tx,
-  tokenHash: string,
-  now: Date,
-): Promise<string | undefined> {
+async function useLink(tx: Tx, table: LinkTable, tokenHash: string, now: Date): Promise<string | undefined> {
   const row = await tx
-    .updateTable('email_verifications')
+    .updateTable(table)
     .set({ used_at: now })
     .where('token_hash', '=', tokenHash)
     .where('used_at', 'is', null)
@@ -91,37 +91,31 @@ export async function useEmailVerification(
   return row?.user_id
 }
 
-export async function deleteEmailVerifications(tx: Tx, userId: string): Promise<void> {
-  await tx.deleteFrom('email_verifications').where('user_id', '=', userId).execute()
+async function deleteLinks(tx: Tx, table: LinkTable, userId: string): Promise<void> {
+  await tx.deleteFrom(table).where('user_id', '=', userId).execute()
 }
 
-export async function insertPasswordReset(
+export const insertEmailVerification = (
   tx: Tx,
   link: { tokenHash: string; userId: string; expiresAt: Date },
-): Promise<void> {
-  await tx
-    .insertInto('password_resets')
-    .values({ token_hash: link.tokenHash, user_id: link.userId, expires_at: link.expiresAt, used_at: null })
-    .execute()
-}
+) => insertLink(tx, 'email_verifications', link)
 
-/** Uses a reset link, once, if unexpired at `now` (as `useEmailVerification`). Answers its user. */
-export async function usePasswordReset(tx: Tx, tokenHash: string, now: Date): Promise<string | undefined> {
-  const row = await tx
-    .updateTable('password_resets')
-    .set({ used_at: now })
-    .where('token_hash', '=', tokenHash)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
-    .returning('user_id')
-    .executeTakeFirst()
-  return row?.user_id
-}
+/** Uses a verification link, once, if unexpired at `now`. Answers its user. */
+export const useEmailVerification = (tx: Tx, tokenHash: string, now: Date) =>
+  useLink(tx, 'email_verifications', tokenHash, now)
+
+export const deleteEmailVerifications = (tx: Tx, userId: string) =>
+  deleteLinks(tx, 'email_verifications', userId)
+
+export const insertPasswordReset = (tx: Tx, link: { tokenHash: string; userId: string; expiresAt: Date }) =>
+  insertLink(tx, 'password_resets', link)
+
+/** Uses a reset link, once, if unexpired at `now`. Answers its user. */
+export const usePasswordReset = (tx: Tx, tokenHash: string, now: Date) =>
+  useLink(tx, 'password_resets', tokenHash, now)
 
 /** A new reset link replaces the older ones. */
-export async function deletePasswordResets(tx: Tx, userId: string): Promise<void> {
-  await tx.deleteFrom('password_resets').where('user_id', '=', userId).execute()
-}
+export const deletePasswordResets = (tx: Tx, userId: string) => deleteLinks(tx, 'password_resets', userId)
 
 /**
  * The user's TOTP state, locked for the rest of the transaction: two sign-ins with one code queue here,

@@ -14,29 +14,24 @@ export function findOpenByTokenHash(db: Executor, tokenHash: string, now: Date) 
     .executeTakeFirst()
 }
 
-/** The org's open invitations (expired ones included: they can be resent), oldest first. */
-export function listOpen(db: Executor, orgId: string) {
-  return db
+/** The org's invitations neither accepted nor revoked, oldest first. */
+const openOf = (db: Executor, orgId: string) =>
+  db
     .selectFrom('invitations')
     .selectAll()
     .where('org_id', '=', orgId)
     .where('accepted_at', 'is', null)
     .where('revoked_at', 'is', null)
     .orderBy('created_at')
-    .execute()
+
+/** The org's open invitations (expired ones included: they can be resent), oldest first. */
+export function listOpen(db: Executor, orgId: string) {
+  return openOf(db, orgId).execute()
 }
 
 /** The org's invitations still pending at `now` (each holds a seat). */
 export function listPending(db: Executor, orgId: string, now: Date) {
-  return db
-    .selectFrom('invitations')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('accepted_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
-    .orderBy('created_at')
-    .execute()
+  return openOf(db, orgId).where('expires_at', '>', now).execute()
 }
 
 /** The open invitation of this email (any case) to the org, if any. */
