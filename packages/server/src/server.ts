@@ -35,6 +35,7 @@ import { isLoopback } from './security/local-outbox.ts'
 import { pruneRateLimits } from './security/rate-limit.ts'
 import { SecretBox } from './security/secret-box.ts'
 import { loadKeyring, sealStoredSecrets } from './security/secrets-at-rest.ts'
+import { createSsoProtocols } from './security/sso/registry.ts'
 import { followTokenRevocations } from './security/token-revocations.ts'
 import type { Ctx, Settings } from './services/context.ts'
 import { issueDueInvoices } from './services/invoices.ts'
@@ -187,6 +188,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     caches,
     secrets,
     hostTokens: options.hostTokens ? new HostTokens(options.hostTokens, clock) : null,
+    sso: createSsoProtocols({ clock, allowPrivate: settings.webhooksAllowPrivate }),
   }
   let bootstrapToken: string | null = null
   if ((await tokens.countPlatformTokens(store.db)) === 0) {

@@ -28,6 +28,7 @@ import type { MailSender } from '../mail/mailer.ts'
 import type { Captcha } from '../security/captcha.ts'
 import type { HostTokens } from '../security/host-tokens.ts'
 import type { SecretBox } from '../security/secret-box.ts'
+import type { SsoProtocols } from '../security/sso/registry.ts'
 import { enqueueEvent } from '../webhooks/outbox.ts'
 import type { WebhookWorker } from '../webhooks/worker.ts'
 
@@ -76,6 +77,8 @@ export interface Ctx {
   secrets: SecretBox
   /** The host product's JWTs (ORGKIT_JWT_*), verified against its JWKS; null when not configured. */
   hostTokens: HostTokens | null
+  /** Per-org SSO: the protocol adapters by kind (security/sso/registry.ts). */
+  sso: SsoProtocols
 }
 
 /** Plans, the usage meter and the payment provider (issue #9, docs/billing.md). */

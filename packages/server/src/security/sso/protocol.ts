@@ -45,6 +45,12 @@ export interface SsoCallback {
 
 export interface SsoProtocol<Config> {
   kind: 'oidc' | 'saml'
+  /**
+   * The config fields that are secrets (an OIDC client secret, a SAML SP private key): sealed at rest with
+   * ctx.secrets, never shown back (the API answers `"<field>Set": true`), kept as they are when a PATCH
+   * leaves them out.
+   */
+  secretFields: readonly string[]
   /** Validates an admin's input (zod); throws OrgkitError VALIDATION with every problem. */
   parseConfig(input: unknown): Config
   /** Contacts the provider where it can (discovery, metadata) so "test connection" says what is wrong. */
