@@ -11,6 +11,8 @@ export type ErrorKind =
   | 'rate_limited'
   /** A body sent without a media type the operation takes (issue 22.3): HTTP's 415. */
   | 'unsupported_media_type'
+  /** Something Orgkit depends on (a DNS resolver) did not answer: try again later. HTTP's 503. */
+  | 'unavailable'
 
 export const ERRORS = {
   // Model and configuration (fail at start-up)
@@ -94,6 +96,22 @@ export const ERRORS = {
   INVOICE_NOT_FOUND: 'not_found',
   INVOICE_NOT_OPEN: 'conflict',
   NOTHING_TO_INVOICE: 'conflict',
+  // Verified domains (issue 21.2)
+  /** Not a host name (empty, an IP address, one label, bad characters): `details.domain`. */
+  DOMAIN_INVALID: 'invalid',
+  /** A public mail provider's domain (gmail.com…): its people are no one organization's. */
+  DOMAIN_PUBLIC: 'invalid',
+  DOMAIN_NOT_FOUND: 'not_found',
+  /** Another org holds this domain verified. */
+  DOMAIN_TAKEN: 'conflict',
+  /** Joining through a domain needs it verified first. */
+  DOMAIN_NOT_VERIFIED: 'conflict',
+  /** Verification found no TXT record at `details.name`. */
+  DOMAIN_RECORD_MISSING: 'conflict',
+  /** Verification found TXT records at `details.name`, none of them `details.expected` (`details.found`). */
+  DOMAIN_RECORD_MISMATCH: 'conflict',
+  /** The DNS resolver did not answer (timeout, refused, SERVFAIL): nothing was decided; try again. */
+  DNS_UNAVAILABLE: 'unavailable',
   // Host tokens: the host product's own JWTs, verified against its JWKS (issue 20); details say more
   JWT_MALFORMED: 'unauthenticated',
   /** Only RS256, ES256 and EdDSA: never `none`, never an HMAC (whose key could be the public key). */
@@ -113,18 +131,6 @@ export const ERRORS = {
   /** An account has the token's email and can't be linked (`email_verified` not true, or linked elsewhere). */
   JWT_EMAIL_TAKEN: 'unauthenticated',
   EXTERNAL_ID_TAKEN: 'conflict',
-  // Per-org SSO (issue 21): details say more
-  SSO_CONNECTION_NOT_FOUND: 'not_found',
-  /** No enabled connection signs this email (or this connection id) in. */
-  SSO_NOT_AVAILABLE: 'not_found',
-  /** The provider's answer failed a check (state, nonce, issuer, audience, signature…): `details.reason`. */
-  SSO_FAILED: 'unauthenticated',
-  /** An account has this email and the provider did not vouch for it (`email_verified`): it is not linked. */
-  SSO_EMAIL_TAKEN: 'unauthenticated',
-  /** The person's org signs its verified domains in through SSO only: `details.orgId`, `details.connectionId`. */
-  SSO_REQUIRED: 'forbidden',
-  /** "SSO required" needs an enabled, tested connection first (`details.missing` says what). */
-  SSO_NOT_READY: 'conflict',
 } as const satisfies Record<string, ErrorKind>
 
 export type ErrorCode = keyof typeof ERRORS

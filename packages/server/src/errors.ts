@@ -14,6 +14,7 @@ export const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   conflict: 409,
   rate_limited: 429,
   unsupported_media_type: 415,
+  unavailable: 503,
 }
 
 const TITLES: Record<ErrorKind, string> = {
@@ -24,6 +25,7 @@ const TITLES: Record<ErrorKind, string> = {
   conflict: 'Conflict',
   rate_limited: 'Too many requests',
   unsupported_media_type: 'Unsupported media type',
+  unavailable: 'Service unavailable',
 }
 
 /** A problem to send: its status, its JSON, and its headers (the content type, and Retry-After on a 429). */

@@ -342,6 +342,21 @@ export interface InvoicesTable {
   paid_at: Date | null
 }
 
+/** An org's claim on a domain, verified or not (migration 0016, issue 21.2). */
+export interface OrgDomainsTable {
+  id: string
+  org_id: string
+  /** Lower case, IDNA labels as punycode (org-domains.repository.ts `normalizeDomain`). */
+  domain: string
+  token: string
+  verified_at: Date | null
+  join_mode: Generated<'off' | 'suggest' | 'auto'>
+  default_role: string | null
+  created_by: string | null
+  created_at: CreatedAt
+  updated_at: Generated<Date>
+}
+
 export interface ChangeLogTable {
   revision: string
   changes: Json
@@ -380,6 +395,7 @@ export interface Database {
   credit_entries: CreditEntriesTable
   usage_daily: UsageDailyTable
   invoices: InvoicesTable
+  org_domains: OrgDomainsTable
 }
 
 export type Db = Kysely<Database>
