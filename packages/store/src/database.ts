@@ -286,6 +286,13 @@ export interface UsedCaptchasTable {
   expires_at: Date
 }
 
+/** A SAML assertion id a connection accepted (migration 0017): a replay is refused until it expires. */
+export interface SamlAssertionsUsedTable {
+  connection_id: string
+  assertion_id: string
+  expires_at: Date
+}
+
 export interface ServerSecretsTable {
   name: string
   value: string
@@ -383,6 +390,7 @@ export interface Database {
   invitations: InvitationsTable
   mail_outbox: MailOutboxTable
   used_captchas: UsedCaptchasTable
+  saml_assertions_used: SamlAssertionsUsedTable
   rate_limits: RateLimitsTable
   server_secrets: ServerSecretsTable
   email_verifications: EmailVerificationsTable

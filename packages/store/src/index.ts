@@ -38,6 +38,7 @@ export * as overrides from './overrides.repository.ts'
 export { fromPgError, mapPgErrors } from './pg-errors.ts'
 export * as rateLimits from './rate-limits.repository.ts'
 export * as resources from './resources.repository.ts'
+export * as samlAssertions from './saml-assertions.repository.ts'
 export * as serverSecrets from './server-secrets.repository.ts'
 export * as sessions from './sessions.repository.ts'
 export {

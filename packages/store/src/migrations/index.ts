@@ -11,6 +11,7 @@ import * as externalIdentity from './0009-external-identity.ts'
 import * as secretsAtRest from './0010-secrets-at-rest.ts'
 import * as orgProfile from './0011-org-profile.ts'
 import * as passwordTraits from './0012-password-traits.ts'
+import * as samlAssertions from './0017-saml-assertions.ts'
 import * as orgDomains from './0016-org-domains.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
@@ -27,6 +28,7 @@ export const migrations: Record<string, Migration> = {
   '0010-secrets-at-rest': secretsAtRest,
   '0011-org-profile': orgProfile,
   '0012-password-traits': passwordTraits,
+  '0017-saml-assertions': samlAssertions,
   '0016-org-domains': orgDomains,
 }
 
