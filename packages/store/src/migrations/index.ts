@@ -11,8 +11,8 @@ import * as externalIdentity from './0009-external-identity.ts'
 import * as secretsAtRest from './0010-secrets-at-rest.ts'
 import * as orgProfile from './0011-org-profile.ts'
 import * as passwordTraits from './0012-password-traits.ts'
-import * as samlAssertions from './0017-saml-assertions.ts'
 import * as orgDomains from './0016-org-domains.ts'
+import * as samlAssertions from './0017-saml-assertions.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
 export const migrations: Record<string, Migration> = {
@@ -28,8 +28,8 @@ export const migrations: Record<string, Migration> = {
   '0010-secrets-at-rest': secretsAtRest,
   '0011-org-profile': orgProfile,
   '0012-password-traits': passwordTraits,
-  '0017-saml-assertions': samlAssertions,
   '0016-org-domains': orgDomains,
+  '0017-saml-assertions': samlAssertions,
 }
 
 export const migrationProvider: MigrationProvider = {
