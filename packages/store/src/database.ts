@@ -370,6 +370,46 @@ export interface ChangeLogTable {
   created_at: CreatedAt
 }
 
+/** Per-org SSO (migration 0015, sso.repository.ts). */
+export interface SsoConnectionsTable {
+  id: string
+  org_id: string
+  kind: 'oidc' | 'saml'
+  name: string
+  /** The adapter's config, its secret fields sealed (`ok1:…`). */
+  config: Json
+  enabled: Generated<boolean>
+  tested_at: Date | null
+  test_problem: string | null
+  default_role: string | null
+  mappings: Json
+  created_at: CreatedAt
+  updated_at: Generated<Date>
+}
+
+export interface SsoIdentitiesTable {
+  connection_id: string
+  subject: string
+  user_id: string
+  created_at: CreatedAt
+  last_sign_in_at: Generated<Date>
+}
+
+export interface SsoSignInsTable {
+  state_hash: string
+  connection_id: string
+  browser_hash: string
+  pending: string
+  expires_at: Date
+}
+
+export interface OrgSsoSettingsTable {
+  org_id: string
+  sso_required: Generated<boolean>
+  break_glass_user_id: string | null
+  updated_at: Generated<Date>
+}
+
 export interface Database {
   users: UsersTable
   orgs: OrgsTable
@@ -404,6 +444,10 @@ export interface Database {
   usage_daily: UsageDailyTable
   invoices: InvoicesTable
   org_domains: OrgDomainsTable
+  sso_connections: SsoConnectionsTable
+  sso_identities: SsoIdentitiesTable
+  sso_sign_ins: SsoSignInsTable
+  org_sso_settings: OrgSsoSettingsTable
 }
 
 export type Db = Kysely<Database>

@@ -50,6 +50,7 @@ export {
   toOrgRecord,
   toOverrideRecord,
 } from './snapshot.ts'
+export * as sso from './sso.repository.ts'
 export * as sqlEvaluator from './sql-evaluator.ts'
 export * as tokens from './tokens.repository.ts'
 export * as usage from './usage.repository.ts'
