@@ -28,6 +28,8 @@ export const ERRORS = {
   // Invariants (SPEC section 2)
   LAST_OWNER: 'conflict',
   LAST_OWNED_ORG: 'conflict',
+  /** Seed 001: every account belongs to an org; leaving or deleting one's last one waits for another. */
+  LAST_ORG: 'conflict',
   CREATOR_ROLE_LOCKED: 'forbidden',
   OWNER_REQUIRED: 'forbidden',
   ESCALATION: 'forbidden',

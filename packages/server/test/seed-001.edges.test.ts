@@ -30,6 +30,58 @@ describe.each(DATABASES)('seed 001 at its edges, as signed-in people (%s)', (db)
     expect((await bob.get('/v1/orgs')).body.items).toHaveLength(1)
   })
 
+  it('"…belongs to at least one organization" holds on the way out: one\'s last org is neither left nor deleted, and someone removed from theirs gets a personal org', async () => {
+    const orgsOf = async (who: Person) =>
+      (await who.get('/v1/orgs')).body.items as { id: string; creatorId: string; belonging: string }[]
+    const bea = await signUp(s, 'Bea', 'bea@example.com')
+    const [personal] = await orgsOf(bea)
+    expect((await invite(s, alice, org, { email: bea.email, role: 'org_member' })).status).toBe(201)
+    expect((await acceptInvitation(s, bea)).status).toBe(200)
+    // Two orgs: her own may go.
+    expect((await bea.delete(`/v1/orgs/${personal!.id}`)).status).toBe(200)
+    // Alice's is her last: leaving it is refused, saying what to do first, and she stays.
+    const leave = await bea.delete(`/v1/orgs/${org}/members/${bea.id}`)
+    expect([leave.status, leave.body.code, leave.body.details]).toEqual([409, 'LAST_ORG', { userId: bea.id }])
+    expect((await orgsOf(bea)).map((o) => o.id)).toEqual([org])
+    // Removed by Alice, she is not refused (nobody keeps a place by having nowhere else to go): she gets a
+    // personal org of her own again, as at sign-up.
+    expect((await alice.delete(`/v1/orgs/${org}/members/${bea.id}`)).status).toBe(200)
+    const after = await orgsOf(bea)
+    expect(after).toMatchObject([{ creatorId: bea.id, belonging: 'member' }])
+    expect(after[0]!.id).not.toBe(org)
+    const mine = (await bea.get(`/v1/orgs/${after[0]!.id}/members`)).body.items
+    expect(mine).toMatchObject([{ userId: bea.id, roles: ['org_super_admin'] }])
+    // The same when the org itself goes: Cid, in no other org, gets one; its deleter, Dan, keeps his own.
+    const dan = await signUp(s, 'Dan', 'dan@example.com')
+    const team = (await dan.post('/v1/orgs', { name: 'Team' })).body.id as string
+    const cid = await signUp(s, 'Cid', 'cid@example.com')
+    const cidsOwn = (await orgsOf(cid))[0]!.id
+    expect((await invite(s, dan, team, { email: cid.email, role: 'org_admin' })).status).toBe(201)
+    expect((await acceptInvitation(s, cid)).status).toBe(200)
+    expect((await cid.delete(`/v1/orgs/${cidsOwn}`)).status).toBe(200)
+    expect((await dan.delete(`/v1/orgs/${team}`)).status).toBe(200)
+    expect(await orgsOf(cid)).toMatchObject([{ creatorId: cid.id, belonging: 'member' }])
+    // And one's own last org can't be deleted (through an API key neither).
+    const danOwn = (await orgsOf(dan))[0]!.id
+    const refused = await (await dan.key()).delete(`/v1/orgs/${danOwn}`)
+    expect([refused.status, refused.body.code]).toEqual([409, 'LAST_ORG'])
+    expect((await dan.delete(`/v1/orgs/${danOwn}`)).body.code).toBe('LAST_ORG')
+    expect((await orgsOf(dan)).map((o) => o.id)).toEqual([danOwn])
+  })
+
+  it("two writes each taking one of a person's last two orgs can't both commit", async () => {
+    const eve = await signUp(s, 'Eve', 'eve@example.com')
+    const own = (await eve.get('/v1/orgs')).body.items[0].id as string
+    expect((await invite(s, alice, org, { email: eve.email, role: 'org_member' })).status).toBe(201)
+    expect((await acceptInvitation(s, eve)).status).toBe(200)
+    const [a, b] = await Promise.all([
+      eve.delete(`/v1/orgs/${own}`),
+      eve.delete(`/v1/orgs/${org}/members/${eve.id}`),
+    ])
+    expect([a.status, b.status].sort()).toEqual([200, 409])
+    expect((await eve.get('/v1/orgs')).body.items).toHaveLength(1)
+  })
+
   const grantable = async (who: { get: Person['get'] }, query = '') => {
     const reply = await who.get(`/v1/orgs/${org}/roles?grantable=true${query}`)
     expect(reply.status).toBe(200)

@@ -103,6 +103,32 @@ export async function usersOwningNoOrg(
 }
 
 /**
+ * Of these users, those who are an active member of no org any more (seed 001: every account belongs to at
+ * least one organization). Locks the users' rows first, in id order, as `usersOwningNoOrg` does: two writes
+ * each taking one of a user's last two orgs queue on the user, and the second sees the first.
+ */
+export async function usersInNoOrg(tx: Tx, userIds: readonly string[]): Promise<string[]> {
+  if (userIds.length === 0) return []
+  const ids = [...new Set(userIds)].sort()
+  const users = await tx
+    .selectFrom('users')
+    .select('id')
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .forNoKeyUpdate()
+    .execute()
+  const rows = await tx
+    .selectFrom('memberships')
+    .select('user_id')
+    .distinct()
+    .where('user_id', 'in', ids)
+    .where('status', '=', 'active')
+    .execute()
+  const inOne = new Set(rows.map((r) => r.user_id))
+  return users.map((u) => u.id).filter((id) => !inOne.has(id))
+}
+
+/**
  * Active members holding one of `ownerRoles` at the org, directly or through a group. Read inside the transaction that holds
  * the org lock, so two concurrent demotions can't both see two owners.
  */

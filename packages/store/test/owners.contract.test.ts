@@ -80,4 +80,24 @@ describe.each(TARGETS)('owners through groups (%s)', (kind) => {
     expect(rows.every((r) => r.org_id === org)).toBe(true)
     expect(await members.orgRolesThroughGroups(db(), [], 'team')).toEqual([])
   })
+
+  it('names the users who are an active member of no org (seed 001), of those asked, skipping unknown ids', async () => {
+    const [org, other] = [await newOrg(db()), await newOrg(db())]
+    const [member, pending, nowhere, elsewhere] = [
+      await newUser(db()),
+      await newUser(db()),
+      await newUser(db()),
+      await newUser(db()),
+    ]
+    await join(db(), org, member)
+    await join(db(), org, pending, 'pending')
+    await join(db(), other, elsewhere)
+    const unknown = '00000000-0000-4000-8000-000000000000'
+    await inTx(async (tx) => {
+      expect(await members.usersInNoOrg(tx, [member, pending, nowhere, elsewhere, unknown])).toEqual(
+        [pending, nowhere].sort(),
+      )
+      expect(await members.usersInNoOrg(tx, [])).toEqual([])
+    })
+  })
 })

@@ -7,8 +7,8 @@ import { openTotpSecret } from '../security/secrets-at-rest.ts'
 import { newSecret, sha256 } from '../security/tokens.ts'
 import { hashCode, totpStep } from '../security/totp.ts'
 import type { Ctx, RequestMeta } from './context.ts'
-import { type Actor, assertNotApiKey, type Work, write } from './context.ts'
-import { foundOrg } from './joining.ts'
+import { type Actor, assertNotApiKey, write } from './context.ts'
+import { foundPersonalOrg } from './joining.ts'
 import { recordCompliance } from './password-compliance.ts'
 import { guardSignIn, recordSignInFailure } from './sign-in-guard.ts'
 
@@ -113,7 +113,7 @@ export async function signup(
       targetId: id,
       after: { email, name: input.name },
     })
-    if (ctx.model.org.personalOrgOnSignup) await createPersonalOrg(work, ctx, id, input.name)
+    if (ctx.model.org.personalOrgOnSignup) await foundPersonalOrg(work, ctx, { id, name: input.name })
     if (invited) return { status: 'signed_in' as const, session: await createSession(work.tx, ctx, id, meta) }
     const token = newSecret('oki')
     await credentials.insertEmailVerification(work.tx, {
@@ -130,15 +130,6 @@ export async function signup(
   })
   void ctx.mail.deliver()
   return result
-}
-
-/** Seed 004: every user owns at least one org, made at sign-up where the preset asks for it. */
-async function createPersonalOrg(work: Work, ctx: Ctx, userId: string, name: string) {
-  await foundOrg(work, ctx, {
-    name: `${name || 'My'}'s organization`.slice(0, 200),
-    parentId: null,
-    creatorId: userId,
-  })
 }
 
 export async function verifyEmail(ctx: Ctx, meta: RequestMeta, token: string): Promise<Session> {

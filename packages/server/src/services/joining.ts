@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { bindings, groups, members, orgs } from '@orgkit/store'
-import type { Ctx, Work } from './context.ts'
+import { OrgkitError } from '@orgkit/core'
+import { bindings, groups, members, orgs, users } from '@orgkit/store'
+import { type Actor, actorUserId, type Ctx, type Work } from './context.ts'
 import { toOrgView } from './org-view.ts'
 
 /**
@@ -11,7 +12,7 @@ import { toOrgView } from './org-view.ts'
  */
 
 /** Why a person joined: kept on their role bindings (`reason`) and in the `member.added` entry. */
-export type JoinedVia = 'creator' | 'added' | 'invitation'
+export type JoinedVia = 'creator' | 'added' | 'invitation' | 'domain' | 'directory'
 
 export interface Joining {
   orgId: string
@@ -201,4 +202,42 @@ async function createModelGroups(work: Work, ctx: Ctx, orgId: string, creatorId:
     if (spec.members === 'creator')
       work.apply(await groups.upsertGroupMember(work.tx, group.id, creatorId, null))
   }
+}
+
+/** The org sign-up makes where the model asks for one (seed 001, seed 004), owned by its person. */
+export async function foundPersonalOrg(work: Work, ctx: Ctx, user: { id: string; name: string }) {
+  return foundOrg(work, ctx, {
+    name: `${user.name || 'My'}'s organization`.slice(0, 200),
+    parentId: null,
+    creatorId: user.id,
+  })
+}
+
+/**
+ * Seed 001, "every Capgo account belongs to at least one organization" (models that make a personal org at
+ * sign-up). Called by a write that took memberships away — leaving, a removal, deleting an org — with the
+ * accounts it took them from, once it has: an account now a member of no org either did it itself, and is
+ * refused (`LAST_ORG`: create or join another org first, as Capgo offers no "Delete" on one's last org), or
+ * had it done by someone else, and gets a new personal org, as at sign-up: nobody can keep their place in
+ * an org by having nowhere else to go. Runs under the users' row locks (`usersInNoOrg`), so two writes
+ * taking a person's last two orgs can't both see the other one left.
+ */
+export async function keepEveryoneInAnOrg(
+  work: Work,
+  ctx: Ctx,
+  actor: Actor,
+  userIds: readonly string[],
+): Promise<void> {
+  if (!ctx.model.org.personalOrgOnSignup) return
+  const orgless = await members.usersInNoOrg(work.tx, userIds)
+  if (orgless.length === 0) return
+  const self = actorUserId(actor)
+  if (self !== null && orgless.includes(self)) {
+    throw new OrgkitError(
+      'LAST_ORG',
+      'every account belongs to at least one organization: this is your last one, so create or join another first',
+      { userId: self },
+    )
+  }
+  for (const user of await users.listUsersByIds(work.tx, orgless)) await foundPersonalOrg(work, ctx, user)
 }

@@ -23,7 +23,7 @@ import {
   write,
 } from './context.ts'
 import { assertOwnerGroupsKeepAMember } from './groups.ts'
-import { giveOrgRoles, groupHolding, joinOrg, takeOrgRoles } from './joining.ts'
+import { giveOrgRoles, groupHolding, joinOrg, keepEveryoneInAnOrg, takeOrgRoles } from './joining.ts'
 import { assertSeatAvailable } from './plan-limits.ts'
 
 export interface MemberView {
@@ -371,6 +371,7 @@ export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, or
         await overrides.listOverrides(work.tx, { orgIds: subtree, userId }),
       ),
     )
+    await keepEveryoneInAnOrg(work, ctx, actor, [userId])
     work.audit({
       orgId,
       action: leaving ? 'member.left' : 'member.removed',

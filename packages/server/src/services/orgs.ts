@@ -14,7 +14,7 @@ import {
   type Work,
   write,
 } from './context.ts'
-import { foundOrg, giveOrgRoles, groupHolding } from './joining.ts'
+import { foundOrg, giveOrgRoles, groupHolding, keepEveryoneInAnOrg } from './joining.ts'
 import { type OrgView, toOrgView } from './org-view.ts'
 import { assertFeature } from './plan-limits.ts'
 
@@ -267,7 +267,9 @@ export async function deleteOrg(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId
       throw new OrgkitError('ORG_HAS_CHILDREN', 'delete or move the sub-organizations first', { orgId })
     }
     await work.watchOwners(orgId)
+    const people = (await members.listMemberships(work.tx, [orgId])).map((m) => m.user_id)
     work.apply(await orgs.deleteOrg(work.tx, orgId))
+    await keepEveryoneInAnOrg(work, ctx, actor, people)
     work.audit({
       orgId,
       action: 'org.deleted',
