@@ -349,6 +349,44 @@ export interface InvoicesTable {
   paid_at: Date | null
 }
 
+/** An org's directory credential (migration 0014, issue 21.3): only the secret's SHA-256 is kept. */
+export interface ScimTokensTable {
+  id: string
+  org_id: string
+  name: string
+  prefix: string
+  secret_hash: string
+  created_by: string | null
+  created_at: CreatedAt
+  last_used_at: Date | null
+  revoked_at: Date | null
+}
+
+/** The directory's record of a person in one org; `active` is their membership, never stored here. */
+export interface ScimUsersTable {
+  id: string
+  org_id: string
+  user_id: string
+  user_name: string
+  external_id: string | null
+  attributes: Json
+  /** The directory groups a deactivated person waits to rejoin (no access meanwhile). */
+  suspended_groups: Generated<string[]>
+  version: Generated<number>
+  created_at: CreatedAt
+  updated_at: Date
+}
+
+/** Marks a group as the directory's. */
+export interface ScimGroupsTable {
+  group_id: string
+  org_id: string
+  external_id: string | null
+  version: Generated<number>
+  created_at: CreatedAt
+  updated_at: Date
+}
+
 /** An org's claim on a domain, verified or not (migration 0016, issue 21.2). */
 export interface OrgDomainsTable {
   id: string
@@ -443,6 +481,9 @@ export interface Database {
   credit_entries: CreditEntriesTable
   usage_daily: UsageDailyTable
   invoices: InvoicesTable
+  scim_tokens: ScimTokensTable
+  scim_users: ScimUsersTable
+  scim_groups: ScimGroupsTable
   org_domains: OrgDomainsTable
   sso_connections: SsoConnectionsTable
   sso_identities: SsoIdentitiesTable
