@@ -188,7 +188,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     caches,
     secrets,
     hostTokens: options.hostTokens ? new HostTokens(options.hostTokens, clock) : null,
-    sso: createSsoProtocols({ clock, allowPrivate: settings.webhooksAllowPrivate }),
+    sso: createSsoProtocols({ clock, allowPrivate: settings.webhooksAllowPrivate, db: store.db }),
   }
   let bootstrapToken: string | null = null
   if ((await tokens.countPlatformTokens(store.db)) === 0) {

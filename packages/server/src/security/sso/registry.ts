@@ -1,6 +1,8 @@
 import { OrgkitError } from '@orgkit/core'
+import type { Db } from '@orgkit/store'
 import { createOidcProtocol } from './oidc.ts'
 import type { SsoProtocol } from './protocol.ts'
+import { createSamlProtocol } from './saml.ts'
 
 export type SsoKind = 'oidc' | 'saml'
 export const SSO_KINDS = ['oidc', 'saml'] as const satisfies readonly SsoKind[]
@@ -13,6 +15,8 @@ export interface SsoDeps {
    * IdPs). Off in production: "test connection" would otherwise let an org admin probe the internal network.
    */
   allowPrivate: boolean
+  /** What an adapter keeps across instances (SAML: the assertion ids already accepted, against replay). */
+  db: Db
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: each adapter has its own config type; callers go through parseConfig
@@ -24,7 +28,7 @@ type AnyProtocol = SsoProtocol<any>
  */
 const FACTORIES: Record<SsoKind, ((deps: SsoDeps) => AnyProtocol) | null> = {
   oidc: createOidcProtocol,
-  saml: null,
+  saml: createSamlProtocol,
 }
 
 export interface SsoProtocols {
