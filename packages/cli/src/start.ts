@@ -55,6 +55,7 @@ function serve(config: Config): Promise<RunningServer> {
     secretKey: config.secretKey,
     metricsAddress: config.metricsAddress,
     hostTokens: config.hostTokens,
+    dnsResolver: config.dnsResolver,
     logger: pino({ level: config.logLevel }),
     // A local instance's console shows the mail that has nowhere else to go (docs/console.md).
     localOutbox: true,

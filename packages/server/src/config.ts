@@ -1,5 +1,6 @@
 import { OrgkitError, presets } from '@orgkit/core'
 import { loadPlans, type PlanCatalog } from './billing/plans.ts'
+import { parseResolverAddress } from './domains/txt-lookup.ts'
 import { assertJwksUrl, type HostTokenConfig } from './security/host-tokens.ts'
 import { parseKeyring } from './security/secret-box.ts'
 
@@ -31,6 +32,8 @@ export interface Config {
   secretKey: string | undefined
   /** The host product's JWTs (ORGKIT_JWT_JWKS_URL, ORGKIT_JWT_ISSUER, ORGKIT_JWT_AUDIENCE), all or none. */
   hostTokens: HostTokenConfig | undefined
+  /** The DNS resolver verifying domains (ORGKIT_DNS_RESOLVER: `ip[:port]`); undefined: the system's. */
+  dnsResolver: string | undefined
 }
 
 /** `host:port`, `[v6]:port` or a bare port (on 127.0.0.1): where a listener binds. */
@@ -141,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsAddress,
     secretKey,
     hostTokens: hostTokensOf(env),
+    dnsResolver: env.ORGKIT_DNS_RESOLVER?.trim() ? parseResolverAddress(env.ORGKIT_DNS_RESOLVER) : undefined,
   }
 }
 

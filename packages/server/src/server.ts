@@ -22,6 +22,7 @@ import { loadPlans, type PlanCatalog } from './billing/plans.ts'
 import { UsageMeter } from './billing/usage-meter.ts'
 import { createCaches } from './caches.ts'
 import { compactHeap } from './compact-heap.ts'
+import { dnsTxtLookup } from './domains/txt-lookup.ts'
 import { parseListenAddress } from './config.ts'
 import { EngineReplica } from './engine-replica.ts'
 import type { App } from './env.ts'
@@ -87,6 +88,10 @@ export interface ServerOptions {
   clock?: (() => number) | undefined
   /** The host product's JWTs, verified against its JWKS (ORGKIT_JWT_*, issue 20); none when absent. */
   hostTokens?: HostTokenConfig | undefined
+  /** The DNS resolver verifying domains, `ip[:port]` (ORGKIT_DNS_RESOLVER); default the system's. */
+  dnsResolver?: string | undefined
+  /** How long a domain verification waits for the resolver (default 5000 ms). */
+  dnsTimeoutMs?: number | undefined
 }
 
 export interface RunningServer {
@@ -188,7 +193,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     caches,
     secrets,
     hostTokens: options.hostTokens ? new HostTokens(options.hostTokens, clock) : null,
-    sso: createSsoProtocols({ clock, allowPrivate: settings.webhooksAllowPrivate, db: store.db }),
+    dns: dnsTxtLookup({ resolver: options.dnsResolver, timeoutMs: options.dnsTimeoutMs }),
+    sso: createSsoProtocols({ clock, allowPrivate: settings.webhooksAllowPrivate }),
   }
   let bootstrapToken: string | null = null
   if ((await tokens.countPlatformTokens(store.db)) === 0) {

@@ -1,3 +1,4 @@
+import { orgDomains } from '@orgkit/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { issueLastMonthInvoice } from './support/billing.ts'
 import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
@@ -548,6 +549,57 @@ const ROWS: Row[] = [
     }),
   },
   {
+    route: 'POST /v1/orgs/{orgId}/domains',
+    expect: e(201, 403, 403, 403, 403, 404),
+    call: async (w) => ({
+      method: 'POST',
+      path: `/v1/orgs/${w.orgId}/domains`,
+      body: { domain: `m${next()}.test` },
+    }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/domains',
+    expect: e(200, 403, 403, 403, 403, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/domains` }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/domains/{domainId}/verify',
+    // Verified already (no DNS here): the creator gets it as it is.
+    expect: e(200, 403, 403, 403, 403, 404),
+    call: async (w, s) => ({
+      method: 'POST',
+      path: `/v1/orgs/${w.orgId}/domains/${await domain(s, w, true)}/verify`,
+    }),
+  },
+  {
+    route: 'PATCH /v1/orgs/{orgId}/domains/{domainId}',
+    expect: e(200, 403, 403, 403, 403, 404),
+    call: async (w, s) => ({
+      method: 'PATCH',
+      path: `/v1/orgs/${w.orgId}/domains/${await domain(s, w, true)}`,
+      body: { joinMode: 'suggest' },
+    }),
+  },
+  {
+    route: 'DELETE /v1/orgs/{orgId}/domains/{domainId}',
+    expect: e(200, 403, 403, 403, 403, 404),
+    call: async (w, s) => ({
+      method: 'DELETE',
+      path: `/v1/orgs/${w.orgId}/domains/${await domain(s, w, false)}`,
+    }),
+  },
+  {
+    route: 'GET /v1/me/suggested-orgs',
+    expect: all(200),
+    call: async () => ({ method: 'GET', path: '/v1/me/suggested-orgs' }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/join',
+    // Nobody here has a verified email at a domain the org verified: no org to join that way.
+    expect: all(404),
+    call: async (w) => ({ method: 'POST', path: `/v1/orgs/${w.orgId}/join` }),
+  },
+  {
     route: 'GET /v1/orgs/{orgId}/api-keys',
     expect: e(200, 200, 403, 403, 403, 404),
     call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/api-keys` }),
@@ -756,6 +808,15 @@ async function invitation(s: TestServer, w: CapgoWorld) {
     role: 'org_member',
   })
   return reply.body.id as string
+}
+
+/** A domain claim of the org, verified through the repository (the matrix has no DNS server to ask). */
+async function domain(s: TestServer, w: CapgoWorld, verified: boolean) {
+  const id = (await s.platform.post(`/v1/orgs/${w.orgId}/domains`, { domain: `m${next()}.test` })).body
+    .id as string
+  if (verified)
+    await s.store.db.transaction().execute((tx) => orgDomains.markVerified(tx, w.orgId, id, new Date()))
+  return id
 }
 
 async function webhook(s: TestServer, w: CapgoWorld) {

@@ -190,3 +190,32 @@ export function deleteClaim(tx: Tx, orgId: string, id: string): Promise<OrgDomai
     .returningAll()
     .executeTakeFirst()
 }
+
+/**
+ * The verified domain a person may join through, with its org's name: their email is verified, its domain
+ * part is held verified by an org, and that org lets its people join (`suggest` or `auto`). Undefined
+ * otherwise: an unverified email never counts, whatever its domain.
+ */
+export async function joinableFor(
+  db: Executor,
+  userId: string,
+): Promise<(VerifiedDomain & { orgName: string; email: string }) | undefined> {
+  const user = await db
+    .selectFrom('users')
+    .select(['email', 'email_verified_at'])
+    .where('id', '=', userId)
+    .executeTakeFirst()
+  if (!user?.email_verified_at) return undefined
+  const domain = domainOfEmail(user.email)
+  if (domain === null) return undefined
+  const row = await db
+    .selectFrom('org_domains')
+    .innerJoin('orgs', 'orgs.id', 'org_domains.org_id')
+    .selectAll('org_domains')
+    .select('orgs.name as org_name')
+    .where('org_domains.domain', '=', domain)
+    .where('org_domains.verified_at', 'is not', null)
+    .where('org_domains.join_mode', 'in', ['suggest', 'auto'])
+    .executeTakeFirst()
+  return row && { ...toVerified(row), orgName: row.org_name, email: user.email }
+}

@@ -7,6 +7,7 @@ import { bindingRoutes } from './bindings.ts'
 import { captchaRoutes } from './captcha.ts'
 import { checkRoutes } from './check.ts'
 import { creditRoutes } from './credits.ts'
+import { domainRoutes } from './domains.ts'
 import { groupRoutes } from './groups.ts'
 import { hostSessionRoutes } from './host-session.ts'
 import { invitationRoutes } from './invitations.ts'
@@ -36,6 +37,7 @@ export const routeModules: readonly RouteModule[] = [
   invitationRoutes,
   outboxRoutes,
   securityRoutes,
+  domainRoutes,
   resourceRoutes,
   overrideRoutes,
   roleRoutes,

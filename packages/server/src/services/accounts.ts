@@ -8,6 +8,7 @@ import { newSecret, sha256 } from '../security/tokens.ts'
 import { hashCode, totpStep } from '../security/totp.ts'
 import type { Ctx, RequestMeta } from './context.ts'
 import { type Actor, assertNotApiKey, write } from './context.ts'
+import { autoJoinByDomain } from './domain-joining.ts'
 import { foundPersonalOrg } from './joining.ts'
 import { recordCompliance } from './password-compliance.ts'
 import { guardSignIn, recordSignInFailure } from './sign-in-guard.ts'
@@ -129,6 +130,8 @@ export async function signup(
     return { status: 'verification_sent' as const }
   })
   void ctx.mail.deliver()
+  // Signed up through an invitation: the email is verified already, so its domain may take them in too.
+  if (result.status === 'signed_in') await autoJoinByDomain(ctx, meta, result.session.userId)
   return result
 }
 
@@ -142,6 +145,8 @@ export async function verifyEmail(ctx: Ctx, meta: RequestMeta, token: string): P
     work.audit({ orgId: null, action: 'user.email_verified', targetType: 'user', targetId: userId })
     return createSession(work.tx, ctx, userId, meta)
   })
+  // The mailbox is proven: an org holding its domain verified in `auto` mode takes the person in.
+  await autoJoinByDomain(ctx, meta, result.userId)
   return result
 }
 
@@ -189,6 +194,7 @@ export async function login(
       return createSession(work.tx, ctx, user.id, meta)
     },
   )
+  await autoJoinByDomain(ctx, meta, user.id)
   return result
 }
 

@@ -25,6 +25,7 @@ import type { Caches } from '../caches.ts'
 import type { EngineReplica } from '../engine-replica.ts'
 import type { Deciders } from '../hot/deciders.ts'
 import type { MailSender } from '../mail/mailer.ts'
+import type { TxtLookup } from '../domains/txt-lookup.ts'
 import type { Captcha } from '../security/captcha.ts'
 import type { HostTokens } from '../security/host-tokens.ts'
 import type { SecretBox } from '../security/secret-box.ts'
@@ -77,6 +78,8 @@ export interface Ctx {
   secrets: SecretBox
   /** The host product's JWTs (ORGKIT_JWT_*), verified against its JWKS; null when not configured. */
   hostTokens: HostTokens | null
+  /** DNS TXT look-ups verifying domains (ORGKIT_DNS_RESOLVER, domains/txt-lookup.ts). */
+  dns: TxtLookup
   /** Per-org SSO: the protocol adapters by kind (security/sso/registry.ts). */
   sso: SsoProtocols
 }
