@@ -1,6 +1,12 @@
+import { defaultServerConditions } from 'vite'
 import { defineConfig } from 'vitest/config'
 
+// The repository runs its packages' TypeScript sources: their exports name them under the "@orgkit/source"
+// condition (docs/packages.md), beside the dist/ an installer gets.
+const SOURCE = '@orgkit/source'
+
 export default defineConfig({
+  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions.filter((c) => c !== 'module')] } },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
     // API suites drive a real server over a real database (PGlite runs PostgreSQL in WebAssembly).

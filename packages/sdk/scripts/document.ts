@@ -15,7 +15,7 @@ export async function servedDocument(): Promise<Record<string, unknown>> {
   return (await response.json()) as Record<string, unknown>
 }
 
-/** The SDK's `schema.d.ts`, generated from the served document. */
+/** The SDK's `schema.ts` (types only), generated from the served document. */
 export async function generatedSchema(): Promise<string> {
   const ast = await openapiTS((await servedDocument()) as never)
   return `// Generated from Orgkit's OpenAPI document by packages/sdk/scripts/generate.ts. Do not edit.\n${astToString(ast)}`

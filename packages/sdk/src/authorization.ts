@@ -1,6 +1,6 @@
 import type { OrgkitClient } from './index.ts'
 import { must } from './index.ts'
-import type { operations } from './schema.d.ts'
+import type { operations } from './schema.ts'
 
 type Body<O extends keyof operations> = operations[O] extends {
   requestBody: { content: { 'application/json': infer B } }

@@ -1,5 +1,5 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch'
-import type { components, operations, paths } from './schema.d.ts'
+import type { components, operations, paths } from './schema.ts'
 
 export type { components, operations, paths }
 export type OrgkitClient = Client<paths>

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest'
 import { generatedSchema } from '../scripts/document.ts'
 
 describe('sdk', () => {
-  it('schema.d.ts matches the OpenAPI document the app serves (npm run generate -w @orgkit/sdk)', async () => {
-    const committed = await readFile(new URL('../src/schema.d.ts', import.meta.url), 'utf8')
+  it('schema.ts matches the OpenAPI document the app serves (npm run generate -w @orgkit/sdk)', async () => {
+    const committed = await readFile(new URL('../src/schema.ts', import.meta.url), 'utf8')
     expect(
       committed === (await generatedSchema()),
-      'schema.d.ts is stale: run npm run generate -w @orgkit/sdk',
+      'schema.ts is stale: run npm run generate -w @orgkit/sdk',
     ).toBe(true)
   })
 })

@@ -170,6 +170,7 @@ async function startInstance(
       ...(mode === 'engine' && process.env.ORGKIT_BENCH_PROFILE
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ORGKIT_BENCH_PROFILE}`]
         : []),
+      '--conditions=@orgkit/source',
       '--import',
       'tsx',
       fileURLToPath(new URL(script, import.meta.url)),

@@ -26,10 +26,14 @@ interface Running {
 
 /** The server in a child process; resolves once it listens (its one line on stdout). */
 function launch(database: object): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, JSON.stringify(database)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@orgkit/source', '--import', 'tsx', ENTRY, JSON.stringify(database)],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let err = ''
   child.stderr!.on('data', (d: Buffer) => {
     err += d.toString()
