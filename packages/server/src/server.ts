@@ -266,8 +266,14 @@ function sharedSecret(db: Db, name: string): Promise<string> {
   return serverSecrets.sharedSecret(db, name, randomBytes(32).toString('base64url'))
 }
 
-/** The console built beside this package (`npm start` and the browser test build it first). */
+/**
+ * The built console: the copy an installed package ships beside its code (dist/console, made by its
+ * build), or in this repository the console's own build (`npm start` and the browser tests build it first).
+ */
 function defaultConsoleDir(): string | null {
-  const dir = fileURLToPath(new URL('../../console/dist', import.meta.url))
-  return existsSync(`${dir}/index.html`) ? dir : null
+  for (const url of [new URL('./console', import.meta.url), new URL('../../console/dist', import.meta.url)]) {
+    const dir = fileURLToPath(url)
+    if (existsSync(`${dir}/index.html`)) return dir
+  }
+  return null
 }
