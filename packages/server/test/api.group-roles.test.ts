@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import { presets } from '@orgkit/core'
-import { bindings, recordChanges } from '@orgkit/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { runMigration0013, writeOldCopy } from './support/old-style.ts'
 
 /**
  * Issue 19.2, one source of truth per role: a group's organization role is a binding that grants (seed
@@ -190,24 +189,11 @@ describe.each(DATABASES)('the Owners team is ownership (teams preset, %s)', (dat
     expect([demoted.status, demoted.body.code]).toEqual([409, 'LAST_OWNER'])
   })
 
-  it('ends an owner copy left by orgs made before: leaving Owners leaves no ownership behind', async () => {
+  it('folds an owner copy left by orgs made before (migration 0013): leaving Owners leaves no ownership behind', async () => {
     const { creator, orgId, owners, second } = await copia()
     // Before issue 19.2 the creator also held "owner" as a binding of their own, beside the Owners team.
-    await s.ctx.db.transaction().execute(async (tx) => {
-      const made = await bindings.insertBinding(tx, {
-        id: randomUUID(),
-        orgId,
-        userId: creator,
-        groupId: null,
-        role: 'owner',
-        scopeType: 'org',
-        resourceId: null,
-        expiresAt: null,
-        grantedBy: creator,
-        reason: 'creator',
-      })
-      await recordChanges(tx, made.changes)
-    })
+    await writeOldCopy(s, orgId, creator, 'owner')
+    await runMigration0013(s)
     await s.as(creator).put(`/v1/orgs/${orgId}/groups/${owners}/members/${second}`, {})
     expect((await s.as(creator).delete(`/v1/orgs/${orgId}/groups/${owners}/members/${creator}`)).status).toBe(
       200,

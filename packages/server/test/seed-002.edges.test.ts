@@ -1,6 +1,7 @@
 import { presets } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { runMigration0013, writeOldCopy } from './support/old-style.ts'
 import { acceptInvitation, invite, type Person, signUp } from './support/sessions.ts'
 
 /**
@@ -121,5 +122,40 @@ describe.each(DATABASES)('seed 002 at its edges, as signed-in people (%s)', (db)
       (m: { userId: string }) => m.userId === ada.id,
     )
     expect(adaRow.groups.map((g: { name: string }) => g.name).sort()).toEqual(['ADMIN', 'DEFAULT'])
+  })
+
+  it('migration 0013: an org made before issue 19.2, its ADMIN role held by binding beside the ADMIN group, keeps one fact', async () => {
+    const pat = await signUp(s, 'Pat', 'pat@example.com')
+    expect((await invite(s, ada, org, { email: pat.email, role: 'org_member' })).status).toBe(201)
+    expect((await acceptInvitation(s, pat)).status).toBe(200)
+    // As the old version left them: Ada's ADMIN role also a binding of her own, Pat given ADMIN by a binding
+    // alone (outside the ADMIN group), and the DEFAULT role copied onto Pat's own binding.
+    await writeOldCopy(s, org, ada.id, 'org_admin')
+    await writeOldCopy(s, org, pat.id, 'org_admin')
+    await writeOldCopy(s, org, pat.id, 'org_member')
+    await runMigration0013(s)
+    await runMigration0013(s) // idempotent
+    const row = async (who: Person) =>
+      (await ada.get(`/v1/orgs/${org}/members`)).body.items.find(
+        (m: { userId: string }) => m.userId === who.id,
+      )
+    const ownOrgRoles = async (who: Person) =>
+      (await s.platform.get(`/v1/orgs/${org}/bindings?userId=${who.id}`)).body.items
+        .filter((b: { resourceId: string | null }) => b.resourceId === null)
+        .map((b: { role: string }) => b.role)
+    for (const who of [ada, pat]) {
+      expect((await row(who)).groups.map((g: { name: string }) => g.name).sort()).toEqual([
+        'ADMIN',
+        'DEFAULT',
+      ])
+      expect(await ownOrgRoles(who)).toEqual([])
+    }
+    const admin = { permission: 'org.update_settings', resource: { type: 'org', id: org } }
+    expect((await pat.post('/v1/check', admin)).body.allowed).toBe(true)
+    // Out of the ADMIN group, out of the ADMIN role: the group and the role can't disagree.
+    const adminGroup = (await row(pat)).groups.find((g: { name: string }) => g.name === 'ADMIN').id
+    expect((await ada.delete(`/v1/orgs/${org}/groups/${adminGroup}/members/${pat.id}`)).status).toBe(200)
+    expect((await row(pat)).roles).toEqual(['org_member'])
+    expect((await pat.post('/v1/check', admin)).body.allowed).toBe(false)
   })
 })

@@ -1,6 +1,7 @@
 import { presets } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { runMigration0013, writeOldCopy } from './support/old-style.ts'
 import { acceptInvitation, invite, type Person, signUp } from './support/sessions.ts'
 
 /**
@@ -118,5 +119,38 @@ describe.each(DATABASES)('seed 003 at its edges, as signed-in people (%s)', (db)
       memberRoleSuspended: false,
       effectiveRole: 'write',
     })
+  })
+
+  it('migration 0013: an org made before issue 19.2, its owners held by binding beside the Owners team, keeps one fact', async () => {
+    const wes = await signUp(s, 'Wes', 'wes@example.com')
+    expect((await invite(s, olga, org, { email: wes.email, role: 'member' })).status).toBe(201)
+    expect((await acceptInvitation(s, wes)).status).toBe(200)
+    // As the old version left them: the creator's ownership also a binding of her own, and Wes made an owner
+    // by a binding alone, outside the Owners team.
+    await writeOldCopy(s, org, olga.id, 'owner')
+    await writeOldCopy(s, org, wes.id, 'owner')
+    await runMigration0013(s)
+    await runMigration0013(s) // idempotent
+    const row = async (who: Person) =>
+      (await olga.get(`/v1/orgs/${org}/members`)).body.items.find(
+        (m: { userId: string }) => m.userId === who.id,
+      )
+    const ownBindings = async (who: Person) =>
+      (await s.platform.get(`/v1/orgs/${org}/bindings?userId=${who.id}`)).body.items
+        .filter((b: { resourceId: string | null }) => b.resourceId === null)
+        .map((b: { role: string }) => b.role)
+    // Ownership is the Owners team's: both are in it, neither holds it by a binding of their own.
+    for (const who of [olga, wes]) {
+      expect((await row(who)).groups.map((g: { name: string }) => g.name)).toContain('Owners')
+      expect(await ownBindings(who)).not.toContain('owner')
+    }
+    expect((await row(wes)).roles).toEqual(['owner', 'member'])
+    const settings = { permission: 'org.update_settings', resource: { type: 'org', id: org } }
+    expect((await wes.post('/v1/check', settings)).body.allowed).toBe(true)
+    // And leaving the team ends it, in the engine as in the lists.
+    const owners = (await row(wes)).groups.find((g: { name: string }) => g.name === 'Owners').id
+    expect((await olga.delete(`/v1/orgs/${org}/groups/${owners}/members/${wes.id}`)).status).toBe(200)
+    expect((await row(wes)).roles).toEqual(['member'])
+    expect((await wes.post('/v1/check', settings)).body.allowed).toBe(false)
   })
 })

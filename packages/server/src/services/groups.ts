@@ -386,23 +386,6 @@ export async function removeGroupMember(
     if (!work.apply(await groups.deleteGroupMember(work.tx, groupId, userId))) {
       throw new OrgkitError('MEMBER_NOT_FOUND', 'not in this group', { userId })
     }
-    // Orgs made before issue 19.2 gave the creator the Owners team's role as a binding of their own too:
-    // leaving the model group ends the role it is, so that copy goes with it.
-    const spec = builtIn(ctx, group)
-    if (spec && spec.members !== 'everyone') {
-      const copies = await bindings.listBindings(work.tx, {
-        orgIds: [orgId],
-        userId,
-        orgScopeOnly: true,
-        role: spec.role,
-      })
-      work.apply(
-        await bindings.deleteBindings(
-          work.tx,
-          copies.map((b) => b.id),
-        ),
-      )
-    }
     await owners.after(userId)
     work.audit({
       orgId,

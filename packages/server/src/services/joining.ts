@@ -103,8 +103,9 @@ export async function takeOrgRoles(
   })
   for (const group of await groups.findGroupsByName(work.tx, orgId, names))
     work.apply(await groups.deleteGroupMember(work.tx, group.id, userId))
-  // Orgs made before issue 19.2 may also hold a group's role as a binding of their own: it goes too.
-  const own = roles.filter((r) => !groupHolding(ctx, r) || names.includes(groupHolding(ctx, r)!.name))
+  // A copy of a group's role as a binding of one's own, left by orgs made before issue 19.2, was folded into
+  // the group by migration 0013: a group's role is only ever the group's.
+  const own = roles.filter((r) => !groupHolding(ctx, r))
   if (own.length === 0) return
   const held = await bindings.listBindings(work.tx, { orgIds: [orgId], userId, orgScopeOnly: true })
   work.apply(

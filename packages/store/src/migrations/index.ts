@@ -11,6 +11,7 @@ import * as externalIdentity from './0009-external-identity.ts'
 import * as secretsAtRest from './0010-secrets-at-rest.ts'
 import * as orgProfile from './0011-org-profile.ts'
 import * as passwordTraits from './0012-password-traits.ts'
+import * as modelGroupRoles from './0013-model-group-roles.ts'
 import * as scim from './0014-scim.ts'
 import * as sso from './0015-sso.ts'
 import * as orgDomains from './0016-org-domains.ts'
@@ -30,6 +31,7 @@ export const migrations: Record<string, Migration> = {
   '0010-secrets-at-rest': secretsAtRest,
   '0011-org-profile': orgProfile,
   '0012-password-traits': passwordTraits,
+  '0013-model-group-roles': modelGroupRoles,
   '0014-scim': scim,
   '0015-sso': sso,
   '0016-org-domains': orgDomains,
