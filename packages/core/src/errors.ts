@@ -89,6 +89,18 @@ export const ERRORS = {
   INVITATION_WRONG_EMAIL: 'forbidden',
   API_KEY_POLICY: 'invalid',
   TOKEN_INVALID: 'not_found',
+  // SCIM directory sync (issue 21.3); the SCIM endpoints answer these in RFC 7644's error schema
+  SCIM_TOKEN_NOT_FOUND: 'not_found',
+  /** A SCIM user or group id unknown in the token's org (never a hint of another org's). */
+  SCIM_RESOURCE_NOT_FOUND: 'not_found',
+  /** A filter beyond what is served (`eq` on the listed attributes, `and`, `or`): scimType invalidFilter. */
+  SCIM_INVALID_FILTER: 'invalid',
+  /** A request SCIM can't take: `details.scimType` (invalidValue, invalidPath, noTarget, invalidSyntax, mutability). */
+  SCIM_INVALID: 'invalid',
+  /** A `userName` (or a person) the org's directory already has: scimType uniqueness. */
+  SCIM_UNIQUENESS: 'conflict',
+  /** The org's directory manages this group: its members, name and deletion are the directory's. */
+  DIRECTORY_MANAGED: 'conflict',
   // Plans and billing (issue #9); limits name themselves in details: { limit, max, current }
   PLAN_LIMIT_REACHED: 'conflict',
   PLAN_FEATURE_UNAVAILABLE: 'forbidden',

@@ -13,6 +13,7 @@ import { Metrics } from './metrics.ts'
 import { authenticate } from './middleware/auth.ts'
 import { assertJsonBody, bodyTooLarge, MAX_BODY_BYTES, requestIdOf } from './request.ts'
 import { routeModules } from './routes/index.ts'
+import { mountScim } from './scim/routes.ts'
 import { readsLocalOutbox } from './security/local-outbox.ts'
 import { assertMetricsReader } from './security/metrics-access.ts'
 import type { Ctx } from './services/context.ts'
@@ -140,6 +141,8 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
       await assertMetricsReader(ctx, c.req.header('authorization'))
       return c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType })
     })
+  // SCIM 2.0 directory sync (issue 21.3): outside /v1, its own auth, media type and errors.
+  mountScim(app, ctx, logger)
   if (consoleDir) mountConsole(app, consoleDir) // last: it only answers what no route above did
   return app
 }

@@ -3,11 +3,12 @@ import { type Selectable, sql } from 'kysely'
 import type { AuditLogTable, Executor, Tx } from './database.ts'
 
 /** How an audited actor authenticated (issue 20): a platform acting for a person is never the person alone. */
-export type ActorVia = 'session' | 'api_key' | 'host_token' | 'platform'
+export type ActorVia = 'session' | 'api_key' | 'host_token' | 'platform' | 'scim'
 
 export interface AuditInput {
   orgId: string | null
-  actorType: 'user' | 'api_key' | 'platform'
+  /** `directory`: a SCIM directory token (issue 21.3), `actorId` its id. */
+  actorType: 'user' | 'api_key' | 'platform' | 'directory'
   actorId: string | null
   /** How the actor authenticated; null when nobody did (an entry the server makes on its own). */
   actorVia?: ActorVia | null

@@ -19,6 +19,7 @@ import { outboxRoutes } from './outbox.ts'
 import { overrideRoutes } from './overrides.ts'
 import { resourceRoutes } from './resources.ts'
 import { roleRoutes } from './roles.ts'
+import { scimTokenRoutes } from './scim-tokens.ts'
 import { securityRoutes } from './security.ts'
 import { usageRoutes } from './usage.ts'
 import { userRoutes } from './users.ts'
@@ -37,6 +38,7 @@ export const routeModules: readonly RouteModule[] = [
   invitationRoutes,
   outboxRoutes,
   securityRoutes,
+  scimTokenRoutes,
   domainRoutes,
   resourceRoutes,
   overrideRoutes,

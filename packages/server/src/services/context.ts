@@ -112,6 +112,16 @@ export type Actor =
       mfa?: boolean
     }
 
+/**
+ * A SCIM directory token (issue 21.3): it writes to its one org through the SCIM service only. It is no
+ * `Actor`, so no other use case can be handed one: `authorize`, `can` and the rest don't take it.
+ */
+export interface DirectoryActor {
+  kind: 'directory'
+  tokenId: string
+  orgId: string
+}
+
 /** How the audit log names an actor's way in (store/audit.repository.ts). */
 const AUDIT_VIA = {
   platform: 'platform',
@@ -124,6 +134,19 @@ export interface RequestMeta {
   ip: string | null
   userAgent: string | null
   requestId: string | null
+}
+
+/** The audit log's fields for who acted. */
+function auditedActor(actor: Actor | DirectoryActor) {
+  if (actor.kind === 'directory')
+    return { actorType: 'directory', actorId: actor.tokenId, actorVia: 'scim', actorCredentialId: actor.tokenId } as const
+  return {
+    actorType: actor.kind === 'platform' ? 'platform' : actor.keyId ? 'api_key' : 'user',
+    actorId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.userId),
+    // A platform acting for a person is recorded as both: the person, and the token that acted.
+    actorVia: AUDIT_VIA[actor.kind === 'platform' ? 'platform' : actor.via],
+    actorCredentialId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.tokenId ?? null),
+  } as const
 }
 
 export const isPlatform = (actor: Actor): actor is Extract<Actor, { kind: 'platform' }> =>
@@ -277,7 +300,7 @@ export interface Work {
  */
 export async function write<T>(
   ctx: Ctx,
-  actor: Actor,
+  actor: Actor | DirectoryActor,
   meta: RequestMeta,
   orgId: string | null,
   body: (work: Work) => Promise<T>,
@@ -305,12 +328,7 @@ export async function write<T>(
         audit: (entry) =>
           audits.push({
             ...entry,
-            actorType: actor.kind === 'platform' ? 'platform' : actor.keyId ? 'api_key' : 'user',
-            actorId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.userId),
-            // A platform acting for a person is recorded as both: the person, and the token that acted.
-            actorVia: AUDIT_VIA[actor.kind === 'platform' ? 'platform' : actor.via],
-            actorCredentialId:
-              actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.tokenId ?? null),
+            ...auditedActor(actor),
             ip: meta.ip,
             userAgent: meta.userAgent,
             requestId: meta.requestId,
