@@ -2,7 +2,7 @@ import { presets } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
 import { runMigration0013, writeOldCopy } from './support/old-style.ts'
-import { acceptInvitation, invite, type Person, signUp } from './support/sessions.ts'
+import { acceptInvitation, invite, linkFor, type Person, signUp } from './support/sessions.ts'
 
 /**
  * Seed 002 (APImetrics "Organizations", `projects` preset) at its edges (issue 19.7), walked by signed-in
@@ -63,6 +63,43 @@ describe.each(DATABASES)('seed 002 at its edges, as signed-in people (%s)', (db)
         })
       ).body.allowed,
     ).toBe(true)
+  })
+
+  it('a project given by email beside an open member invitation: one open invitation per target, each accepted for what it grants', async () => {
+    const kim = await signUp(s, 'Kim', 'kim@partner.example')
+    expect((await invite(s, ada, org, { email: kim.email, role: 'org_member' })).status).toBe(201)
+    const asMember = await linkFor(s, kim.email, 'invitations/')
+    const toProject = { email: kim.email, role: 'project_editor', resourceId: checkout }
+    expect((await invite(s, ada, org, toProject)).status).toBe(201)
+    // The newest link to Kim that isn't the first (two mails may share a timestamp).
+    let asEditor = asMember
+    while (asEditor === asMember) {
+      const mails = (await s.platform.get('/v1/outbox')).body.items as { to: string; text: string }[]
+      const links = mails
+        .filter((m) => m.to === kim.email)
+        .map((m) => m.text.match(/invitations\/(oki_[\w-]+)/)?.[1])
+      asEditor = links.find((l) => l && l !== asMember) ?? asMember
+    }
+    // The same target twice is still one too many.
+    for (const again of [toProject, { email: 'KIM@partner.example', role: 'org_member' }]) {
+      const refused = await invite(s, ada, org, again)
+      expect([refused.status, refused.body.code]).toEqual([409, 'ALREADY_EXISTS'])
+    }
+    const pending = (await ada.get(`/v1/orgs/${org}/members`)).body.items.filter(
+      (m: { email: string }) => m.email === kim.email,
+    )
+    expect(pending.map((m: { source: string }) => m.source).sort()).toEqual(['direct', 'external'])
+    // The project first: external, with that project.
+    expect((await kim.post(`/v1/invitations/${asEditor}/accept`)).status).toBe(200)
+    const belonging = async () =>
+      (await kim.get('/v1/orgs')).body.items.find((o: { id: string }) => o.id === org)?.belonging
+    expect(await belonging()).toBe('external')
+    const write = { permission: 'project.write', resource: { type: 'project', id: checkout } }
+    expect((await kim.post('/v1/check', write)).body.allowed).toBe(true)
+    // Then the membership: a member, the project kept.
+    expect((await kim.post(`/v1/invitations/${asMember}/accept`)).status).toBe(200)
+    expect(await belonging()).toBe('member')
+    expect((await kim.post('/v1/check', write)).body.allowed).toBe(true)
   })
 
   it('"The next section lists all the Projects in the Organization, and who has access to them, and at what level": external accounts marked', async () => {

@@ -34,13 +34,17 @@ export function listPending(db: Executor, orgId: string, now: Date) {
   return openOf(db, orgId).where('expires_at', '>', now).execute()
 }
 
-/** The open invitation of this email (any case) to the org, if any. */
-export function findOpenForEmail(db: Executor, orgId: string, email: string) {
+/**
+ * The open invitation of this email (any case) to the org, if any: to the org itself (`resourceId` null), or
+ * to that one resource (seed 002). One email may hold one open invitation per target.
+ */
+export function findOpenForEmail(db: Executor, orgId: string, email: string, resourceId: string | null) {
   return db
     .selectFrom('invitations')
     .selectAll()
     .where('org_id', '=', orgId)
     .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+    .where('resource_id', resourceId === null ? 'is' : '=', resourceId)
     .where('accepted_at', 'is', null)
     .where('revoked_at', 'is', null)
     .executeTakeFirst()

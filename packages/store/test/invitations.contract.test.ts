@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { invitations, type Tx } from '../src/index.ts'
-import { newOrg, newUser } from './support/org-rows.ts'
+import { newApp, newOrg, newUser } from './support/org-rows.ts'
 import { TARGETS, useStore } from './support/targets.ts'
 
 /**
@@ -20,7 +20,12 @@ describe.each(TARGETS)('invitations repository (%s)', (kind) => {
     db().selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst()
 
   /** An invitation to `orgId` expiring `expiresIn` ms after NOW; returns its id and token hash. */
-  async function invite(orgId: string, expiresIn = DAY, email = `${randomUUID()}@example.com`) {
+  async function invite(
+    orgId: string,
+    expiresIn = DAY,
+    email = `${randomUUID()}@example.com`,
+    resourceId?: string,
+  ) {
     const id = randomUUID()
     const tokenHash = `hash-${id}`
     await inTx((tx) =>
@@ -34,6 +39,7 @@ describe.each(TARGETS)('invitations repository (%s)', (kind) => {
         tokenHash,
         invitedBy: null,
         expiresAt: at(expiresIn),
+        ...(resourceId && { resourceId, role: 'app_reader' }),
       }),
     )
     return { id, tokenHash, email }
@@ -100,18 +106,33 @@ describe.each(TARGETS)('invitations repository (%s)', (kind) => {
   it('finds the open invitation of an email in any case, expired or not, one per org', async () => {
     const [org, other] = [await newOrg(db()), await newOrg(db())]
     const expired = await invite(org, -DAY, 'Bo.Expired@Example.com')
-    expect(await invitations.findOpenForEmail(db(), org, 'bo.expired@EXAMPLE.COM')).toMatchObject({
+    expect(await invitations.findOpenForEmail(db(), org, 'bo.expired@EXAMPLE.COM', null)).toMatchObject({
       id: expired.id,
     })
-    expect(await invitations.findOpenForEmail(db(), other, 'bo.expired@example.com')).toBeUndefined()
+    expect(await invitations.findOpenForEmail(db(), other, 'bo.expired@example.com', null)).toBeUndefined()
     // One open invitation per email and org, whatever the case.
     await expect(invite(org, DAY, 'BO.EXPIRED@example.com')).rejects.toThrow()
     await inTx((tx) => invitations.revoke(tx, org, expired.id, NOW))
-    expect(await invitations.findOpenForEmail(db(), org, 'bo.expired@example.com')).toBeUndefined()
+    expect(await invitations.findOpenForEmail(db(), org, 'bo.expired@example.com', null)).toBeUndefined()
     const again = await invite(org, DAY, 'bo.expired@example.com')
-    expect(await invitations.findOpenForEmail(db(), org, 'Bo.Expired@Example.com')).toMatchObject({
+    expect(await invitations.findOpenForEmail(db(), org, 'Bo.Expired@Example.com', null)).toMatchObject({
       id: again.id,
     })
+  })
+
+  it('holds one open invitation per email and target: the org, and each resource (issue 19.7)', async () => {
+    const org = await newOrg(db())
+    const [app, other] = [await newApp(db(), org), await newApp(db(), org)]
+    const email = `${randomUUID()}@example.com`
+    const member = await invite(org, DAY, email)
+    const toApp = await invite(org, DAY, email.toUpperCase(), app)
+    const toOther = await invite(org, DAY, email, other)
+    expect(await invitations.findOpenForEmail(db(), org, email, null)).toMatchObject({ id: member.id })
+    expect(await invitations.findOpenForEmail(db(), org, email, app)).toMatchObject({ id: toApp.id })
+    expect(await invitations.findOpenForEmail(db(), org, email, other)).toMatchObject({ id: toOther.id })
+    // A second open one to the same target is one too many, for the org and for a resource alike.
+    await expect(invite(org, DAY, email)).rejects.toThrow()
+    await expect(invite(org, DAY, email, app)).rejects.toThrow()
   })
 
   it('tells an expired open invitation, in its org only', async () => {

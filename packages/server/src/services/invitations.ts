@@ -169,9 +169,11 @@ export async function invite(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: s
     const member = await members.findMembershipByEmail(work.tx, orgId, email)
     if (member)
       throw new OrgkitError('ALREADY_MEMBER', 'already a member of this organization', { field: 'email' })
-    const open = await invitations.findOpenForEmail(work.tx, orgId, email)
+    // One open invitation per email and target: the org, or one resource (issue 19.7: a project given by
+    // email beside a pending member invitation); each is accepted for what it grants.
+    const open = await invitations.findOpenForEmail(work.tx, orgId, email, grant.resource?.id ?? null)
     if (open)
-      throw new OrgkitError('ALREADY_EXISTS', 'already invited: resend the invitation instead', {
+      throw new OrgkitError('ALREADY_EXISTS', 'already invited here: resend the invitation instead', {
         invitationId: open.id,
       })
     if (grant.resource === null) await assertSeatAvailable(ctx, work.tx, orgId)

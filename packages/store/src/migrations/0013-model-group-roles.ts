@@ -14,6 +14,11 @@ import { type Kysely, sql } from 'kysely'
  *
  * The engine is loaded after migrations at start, so it reads the folded rows; instances of an earlier
  * version still running hold the copies in memory until they restart (a rolling deploy restarts them).
+ *
+ * Beside it, for the same issue (19.7): an org may hold open invitations for one email to different targets
+ * — the org itself, and a resource (seed 002: an ADMIN gives a project to an outside person by email while
+ * a member invitation is open, or the other way round) — each accepted for what it grants; two open
+ * invitations of one email to one target are still one too many.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -35,7 +40,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )
     delete from bindings where id in (select id from copies)
   `.execute(db)
+  await sql`drop index if exists invitations_open`.execute(db)
+  await sql`
+    create unique index if not exists invitations_open_per_target
+      on invitations (org_id, lower(email), resource_id) nulls not distinct
+      where accepted_at is null and revoked_at is null
+  `.execute(db)
 }
 
-/** Nothing to undo: the folded rows mean what the copies meant, and an older version reads them so too. */
-export async function down(): Promise<void> {}
+/**
+ * The folded rows mean what the copies meant, and an older version reads them so too: nothing to undo there.
+ * Open invitations go back to one per email and org (fails while an email has two open: revoke one first).
+ */
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`drop index if exists invitations_open_per_target`.execute(db)
+  await sql`
+    create unique index invitations_open on invitations (org_id, lower(email))
+      where accepted_at is null and revoked_at is null
+  `.execute(db)
+}
