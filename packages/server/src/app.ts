@@ -40,7 +40,10 @@ const PUBLIC = new Set([
 ])
 /** An invitation link's page is public (the token is the secret); accepting it needs a signed-in user. */
 const isPublic = (method: string, path: string) =>
-  PUBLIC.has(path) || (method === 'GET' && /^\/v1\/invitations\/[^/]+$/.test(path))
+  PUBLIC.has(path) ||
+  (method === 'GET' && /^\/v1\/invitations\/[^/]+$/.test(path)) ||
+  // SSO sign-in (issue 21.1): its start, and the IdP's way back (OIDC callback, SAML ACS and SP metadata).
+  path.startsWith('/v1/auth/sso/')
 
 /** The HTTP app: middleware, every route module, the OpenAPI document. No listening here (see main.ts). */
 export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: AppDeps) {

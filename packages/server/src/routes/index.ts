@@ -21,6 +21,7 @@ import { resourceRoutes } from './resources.ts'
 import { roleRoutes } from './roles.ts'
 import { scimTokenRoutes } from './scim-tokens.ts'
 import { securityRoutes } from './security.ts'
+import { ssoRoutes } from './sso.ts'
 import { usageRoutes } from './usage.ts'
 import { userRoutes } from './users.ts'
 import { webhookRoutes } from './webhooks.ts'
@@ -38,6 +39,7 @@ export const routeModules: readonly RouteModule[] = [
   invitationRoutes,
   outboxRoutes,
   securityRoutes,
+  ssoRoutes,
   scimTokenRoutes,
   domainRoutes,
   resourceRoutes,

@@ -11,6 +11,7 @@ import { type Actor, assertNotApiKey, write } from './context.ts'
 import { autoJoinByDomain } from './domain-joining.ts'
 import { foundPersonalOrg } from './joining.ts'
 import { recordCompliance } from './password-compliance.ts'
+import { assertPasswordAllowed } from './sso-required.ts'
 import { guardSignIn, recordSignInFailure } from './sign-in-guard.ts'
 
 const SESSION_DAYS = 30
@@ -171,6 +172,7 @@ export async function login(
   const email = normalizeEmail(input.email)
   await guardSignIn(ctx, meta, email, input.captcha)
   const user = await credentials.findLoginByEmail(ctx.db, email)
+  await assertPasswordAllowed(ctx, ctx.db, email, user?.id ?? null)
   const ok = await verifyPassword(user?.password_hash ?? (await dummyHash(ctx.caches)), input.password)
   if (!user?.password_hash || !ok) {
     await recordSignInFailure(ctx, meta, email, user?.id ?? null)
@@ -276,6 +278,7 @@ export async function requestPasswordReset(ctx: Ctx, meta: RequestMeta, emailInp
   await hit(ctx.db, `reset:email:${email}`, 5, 3600, ctx.clock())
   await write(ctx, anonymous, meta, null, async (work) => {
     const userId = await users.findUserIdByEmail(work.tx, email)
+    await assertPasswordAllowed(ctx, work.tx, email, userId ?? null)
     if (!userId) return
     await credentials.deletePasswordResets(work.tx, userId)
     const token = newSecret('okr')
@@ -316,6 +319,7 @@ export async function resetPassword(
     const now = new Date(ctx.clock())
     const userId = await credentials.usePasswordReset(work.tx, sha256(input.token), now)
     if (!userId) throw new OrgkitError('TOKEN_INVALID', 'this reset link is invalid, used or expired')
+    await assertPasswordAllowed(ctx, work.tx, (await users.findUser(work.tx, userId))!.email, userId)
     await credentials.resetPassword(work.tx, userId, passwordHash, now)
     await sessions.deleteUserSessions(work.tx, userId)
     await credentials.deleteEmailVerifications(work.tx, userId)

@@ -101,10 +101,12 @@ export type Actor =
   | {
       kind: 'user'
       userId: string
-      via: 'platform' | 'session' | 'apiKey' | 'hostToken'
+      via: 'platform' | 'session' | 'apiKey' | 'hostToken' | 'sso'
       keyId?: string
       /** `via: 'platform'`: the platform token acting as the user. */
       tokenId?: string
+      /** `via: 'sso'`: the connection the person signed in through (services/sso.ts). */
+      connectionId?: string
       /**
        * This request proved a second factor to the host (a host token's `amr`, or a session handed off from
        * one): it passes orgs' required 2FA for this request only (`Subject.mfa`).
@@ -128,6 +130,7 @@ const AUDIT_VIA = {
   session: 'session',
   apiKey: 'api_key',
   hostToken: 'host_token',
+  sso: 'sso',
 } as const
 
 export interface RequestMeta {
@@ -145,7 +148,7 @@ function auditedActor(actor: Actor | DirectoryActor) {
     actorId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.userId),
     // A platform acting for a person is recorded as both: the person, and the token that acted.
     actorVia: AUDIT_VIA[actor.kind === 'platform' ? 'platform' : actor.via],
-    actorCredentialId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.tokenId ?? null),
+    actorCredentialId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.tokenId ?? actor.connectionId ?? null),
   } as const
 }
 

@@ -105,6 +105,8 @@ export function createOidcProtocol(deps: SsoDeps): SsoProtocol<OidcConfig> {
           redirect_uri: 'https://orgkit.invalid/test',
         })
       } catch (error) {
+        if (error instanceof client.WWWAuthenticateChallengeError)
+          return { ok: false, problem: 'the provider refused the client: check the client id and secret' }
         if (error instanceof client.ResponseBodyError) {
           if (error.error === 'invalid_client' || error.error === 'unauthorized_client')
             return { ok: false, problem: `the provider refused the client: ${error.error}` }
@@ -193,7 +195,9 @@ function profileOf(claims: Record<string, unknown>, groupsClaim: string): SsoPro
 /** A stable word for what failed, for the audit trail and tests (never the provider's raw text). */
 function reasonOf(error: unknown): string {
   const code = (error as { code?: unknown }).code
-  const message = error instanceof Error ? error.message : ''
+  // openid-client says "unexpected JWT claim value encountered"; the check that failed is in its cause.
+  const cause = (error as { cause?: { message?: unknown } }).cause
+  const message = `${error instanceof Error ? error.message : ''} ${typeof cause?.message === 'string' ? cause.message : ''}`
   if (/state/i.test(message)) return 'state_mismatch'
   if (/nonce/i.test(message)) return 'nonce_mismatch'
   if (/"iss"|issuer/i.test(message)) return 'issuer_mismatch'
@@ -208,5 +212,6 @@ function describe(error: unknown): string {
     return `${error.error}${error.error_description ? ` (${error.error_description})` : ''}`
   const cause = (error as { cause?: { code?: string; message?: string } }).cause
   const text = error instanceof Error ? error.message : String(error)
-  return cause?.code ? `${text} (${cause.code})` : text
+  const detail = cause?.message && cause.message !== text ? `: ${cause.message}` : ''
+  return `${text}${detail}${cause?.code ? ` (${cause.code})` : ''}`
 }
