@@ -145,6 +145,18 @@ export const ERRORS = {
   /** An account has the token's email and can't be linked (`email_verified` not true, or linked elsewhere). */
   JWT_EMAIL_TAKEN: 'unauthenticated',
   EXTERNAL_ID_TAKEN: 'conflict',
+  // Per-org SSO (issue 21): details say more
+  SSO_CONNECTION_NOT_FOUND: 'not_found',
+  /** No enabled connection signs this email (or this connection id) in. */
+  SSO_NOT_AVAILABLE: 'not_found',
+  /** The provider's answer failed a check (state, nonce, issuer, audience, signature…): `details.reason`. */
+  SSO_FAILED: 'unauthenticated',
+  /** An account has this email and the provider did not vouch for it (`email_verified`): it is not linked. */
+  SSO_EMAIL_TAKEN: 'unauthenticated',
+  /** The person's org signs its verified domains in through SSO only: `details.orgId`, `details.connectionId`. */
+  SSO_REQUIRED: 'forbidden',
+  /** "SSO required" needs an enabled, tested connection first (`details.missing` says what). */
+  SSO_NOT_READY: 'conflict',
 } as const satisfies Record<string, ErrorKind>
 
 export type ErrorCode = keyof typeof ERRORS

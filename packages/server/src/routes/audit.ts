@@ -21,7 +21,7 @@ const AuditEntry = z
       type: z.string(),
       id: z.string().nullable(),
       via: z
-        .enum(['session', 'api_key', 'host_token', 'platform', 'sso', 'scim'])
+        .enum(['session', 'api_key', 'host_token', 'platform', 'scim', 'sso'])
         .nullable()
         .openapi({
           description:

@@ -11,8 +11,8 @@ import { type Actor, assertNotApiKey, write } from './context.ts'
 import { autoJoinByDomain } from './domain-joining.ts'
 import { foundPersonalOrg } from './joining.ts'
 import { recordCompliance } from './password-compliance.ts'
-import { assertPasswordAllowed } from './sso-required.ts'
 import { guardSignIn, recordSignInFailure } from './sign-in-guard.ts'
+import { assertPasswordAllowed } from './sso-required.ts'
 
 const SESSION_DAYS = 30
 const VERIFY_HOURS = 48
