@@ -1,4 +1,4 @@
-import { Authorizer, type CompiledModel, OrgkitError } from '@orgkit/core'
+import { Authorizer, type Change, type CompiledModel, OrgkitError } from '@orgkit/core'
 import {
   CHANGES_CHANNEL,
   changesSince,
@@ -7,6 +7,13 @@ import {
   type Store,
   streamSnapshot,
 } from '@orgkit/store'
+
+/** Who follows what an `EngineReplica` applies (`watch`). */
+export interface ReplicaWatcher {
+  applied(revision: number, changes: readonly Change[] | null): void
+  /** The replica stopped: the server is closing. */
+  stopped(): void
+}
 
 /**
  * This instance's copy of the engine: a snapshot at some revision, then the change feed applied in
@@ -23,6 +30,7 @@ export class EngineReplica {
   private poller: NodeJS.Timeout | null = null
   private unlisten: (() => Promise<void>) | null = null
   private stopped = false
+  private readonly watchers = new Set<ReplicaWatcher>()
 
   constructor(
     private readonly db: Db,
@@ -77,9 +85,11 @@ export class EngineReplica {
           // fresh snapshot instead (it reflects the database, whatever the feed said), and say so.
           this.onResync(error, revision)
           await this.reloadWith(executor)
+          this.tell(this.revision, null)
           return
         }
         this.revision = revision
+        this.tell(revision, changes)
       }
       if (batch.length < 1000) return
     }
@@ -151,8 +161,29 @@ export class EngineReplica {
     await subscribe()
   }
 
+  /**
+   * Tells `watcher` of every revision this replica applies, in order, with its changes — or with `null`
+   * when it reloaded from a snapshot and the changes in between are only in the database. The change feed
+   * the server gives hosts (routes/engine.ts) follows this. Returns how to stop.
+   */
+  watch(watcher: ReplicaWatcher): () => void {
+    // A follower arriving while the server closes must end too, or it would hold the HTTP server open.
+    if (this.stopped) {
+      queueMicrotask(() => watcher.stopped())
+      return () => {}
+    }
+    this.watchers.add(watcher)
+    return () => this.watchers.delete(watcher)
+  }
+
+  private tell(revision: number, changes: readonly Change[] | null): void {
+    for (const watcher of this.watchers) watcher.applied(revision, changes)
+  }
+
   async stop(): Promise<void> {
     this.stopped = true
+    for (const watcher of this.watchers) watcher.stopped()
+    this.watchers.clear()
     if (this.poller) clearInterval(this.poller)
     await this.unlisten?.()
     await this.catching?.catch(() => {})

@@ -8,6 +8,7 @@ import { captchaRoutes } from './captcha.ts'
 import { checkRoutes } from './check.ts'
 import { creditRoutes } from './credits.ts'
 import { domainRoutes } from './domains.ts'
+import { engineRoutes } from './engine.ts'
 import { groupRoutes } from './groups.ts'
 import { hostSessionRoutes } from './host-session.ts'
 import { invitationRoutes } from './invitations.ts'
@@ -54,4 +55,5 @@ export const routeModules: readonly RouteModule[] = [
   invoiceRoutes,
   usageRoutes,
   checkRoutes,
+  engineRoutes,
 ]
