@@ -194,7 +194,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     secrets,
     hostTokens: options.hostTokens ? new HostTokens(options.hostTokens, clock) : null,
     dns: dnsTxtLookup({ resolver: options.dnsResolver, timeoutMs: options.dnsTimeoutMs }),
-    sso: createSsoProtocols({ clock, allowPrivate: settings.webhooksAllowPrivate }),
+    sso: createSsoProtocols({ clock, allowPrivate: settings.webhooksAllowPrivate, db: store.db }),
   }
   let bootstrapToken: string | null = null
   if ((await tokens.countPlatformTokens(store.db)) === 0) {

@@ -80,6 +80,25 @@ const ROWS: Row[] = [
     call: async () => ({ method: 'POST', path: '/v1/auth/host-session', body: { token: 'not.a.jwt' } }),
   },
   {
+    route: 'GET /v1/auth/sso/saml/{connectionId}/metadata',
+    // Public (an IdP's admin reads it); no connection has this id.
+    expect: all(404),
+    call: async () => ({
+      method: 'GET',
+      path: '/v1/auth/sso/saml/00000000-0000-4000-8000-000000000000/metadata',
+    }),
+  },
+  {
+    route: 'POST /v1/auth/sso/saml/{connectionId}/acs',
+    // Public, and it takes only the IdP's form (sso-saml.test.ts walks it): JSON is refused whoever sends it.
+    expect: all(415),
+    call: async () => ({
+      method: 'POST',
+      path: '/v1/auth/sso/saml/00000000-0000-4000-8000-000000000000/acs',
+      body: { SAMLResponse: 'x', RelayState: 'y' },
+    }),
+  },
+  {
     route: 'PUT /v1/users/external/{externalId}',
     expect: all(403),
     call: async () => ({

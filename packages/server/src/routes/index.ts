@@ -23,6 +23,7 @@ import { roleRoutes } from './roles.ts'
 import { scimTokenRoutes } from './scim-tokens.ts'
 import { securityRoutes } from './security.ts'
 import { ssoRoutes } from './sso.ts'
+import { ssoSamlRoutes } from './sso-saml.ts'
 import { usageRoutes } from './usage.ts'
 import { userRoutes } from './users.ts'
 import { webhookRoutes } from './webhooks.ts'
@@ -41,6 +42,7 @@ export const routeModules: readonly RouteModule[] = [
   outboxRoutes,
   securityRoutes,
   ssoRoutes,
+  ssoSamlRoutes,
   scimTokenRoutes,
   domainRoutes,
   resourceRoutes,

@@ -88,19 +88,16 @@ const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient'
 const EMAIL_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'
 
 /**
- * The service provider's own names for one connection. The ACS URL is where the IdP posts; the entity ID
- * (the audience every assertion must name) is the SP metadata's URL, so it resolves to that metadata.
+ * The SP's entity ID (the audience every assertion must name) is its metadata's URL, beside the ACS URL
+ * (services/sso.ts: ssoUrls), so that it resolves to that metadata.
  */
-export function samlServiceProvider(publicUrl: string, connectionId: string) {
-  const base = `${publicUrl.replace(/\/+$/, '')}/v1/auth/sso/saml/${encodeURIComponent(connectionId)}`
-  return { entityId: `${base}/metadata`, acsUrl: `${base}/acs` }
-}
-
 function entityIdOf(acsUrl: string): string {
   return acsUrl.replace(/\/acs$/, '/metadata')
 }
 
 export function createSamlProtocol(deps: SsoDeps): SsoProtocol<SamlConfig> {
+  // "Test connection" reaches an admin-given URL: off private networks unless they are allowed (ssrf.ts).
+  const agent = deps.allowPrivate ? undefined : receiverAgent(false)
   return {
     kind: 'saml',
     secretFields: [],
@@ -122,7 +119,7 @@ export function createSamlProtocol(deps: SsoDeps): SsoProtocol<SamlConfig> {
         const response = await undiciFetch(url, {
           redirect: 'manual',
           signal: AbortSignal.timeout(5000),
-          ...(!deps.allowPrivate && { dispatcher: receiverAgent(false) }),
+          ...(agent && { dispatcher: agent }),
         })
         await response.body?.cancel()
         if (response.status >= 500)
@@ -142,6 +139,9 @@ export function createSamlProtocol(deps: SsoDeps): SsoProtocol<SamlConfig> {
 
     async finish(connection, callback) {
       const acsUrl = callback.currentUrl.origin + callback.currentUrl.pathname
+      // The ACS named in the URL is this connection's: an answer posted to another connection's ACS is refused.
+      if (!acsUrl.endsWith(`/saml/${encodeURIComponent(connection.id)}/acs`))
+        fail('connection_mismatch', 'this answer was posted to another connection')
       const requestId = callback.pending.requestId
       if (!requestId) fail('no_pending_request', 'no sign-in was started for this answer')
       const encoded = callback.params.SAMLResponse
@@ -322,8 +322,10 @@ function profileOf(assertion: XmlElement, config: SamlConfig): SsoProfile {
   return {
     subject,
     email,
-    // A SAML assertion carries no proof that the IdP verified the address: it vouches for nothing.
-    emailVerified: false,
+    // SAML has no "verified" flag: the org's IdP is the directory of record for its people. What makes the
+    // address trustworthy is the service's rule that a connection signs in, links or creates accounts only
+    // for its own org's DNS-verified domains (services/sso.ts) — the org controls that mail anyway.
+    emailVerified: true,
     ...(name && { name: name.slice(0, 200) }),
     groups,
     attributes: rest,
