@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, expect } from 'vitest'
+import type { ServerOptions } from '../../server/src/server.ts'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
 
 // Shared by the preset and roles e2e tests: the same browser, build and sign-up steps as console.e2e.test.ts.
@@ -118,8 +119,9 @@ export const CONSOLE_DIST = new URL('../dist', import.meta.url).pathname
 /**
  * One Chromium and one console-serving server (capgo, PGlite, local outbox) for a test file, made before
  * its tests and closed after them; every page pushed to `pages` is photographed when a test fails.
+ * `serverOptions` (read when the server starts) adds server options, e.g. a DNS resolver started before.
  */
-export function consoleSession(folder: string) {
+export function consoleSession(folder: string, serverOptions?: () => Partial<ServerOptions>) {
   const session = {
     server: undefined as unknown as TestServer,
     browser: undefined as unknown as Browser,
@@ -132,7 +134,11 @@ export function consoleSession(folder: string) {
     const launched = await launch(folder)
     session.browser = launched.browser
     take = screenshot(launched.artifacts)
-    session.server = await startTestServer('pglite', { localOutbox: true, consoleDir: CONSOLE_DIST })
+    session.server = await startTestServer('pglite', {
+      localOutbox: true,
+      consoleDir: CONSOLE_DIST,
+      ...(serverOptions && { server: serverOptions() }),
+    })
   }, 180_000)
   afterEach(async (context) => {
     if (context.task.result?.state === 'fail')

@@ -1,12 +1,19 @@
 import type { Browser } from 'playwright-core'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startDnsServer, type TestDnsServer } from '../../server/test/support/dns-server.ts'
 import type { TestServer } from '../../server/test/support/harness.ts'
-import { addMember, consoleSession, createOrg, fetchAs, signUp } from './e2e-support.ts'
+import { addMember, consoleSession, createOrg, fetchAs, pick, signUp } from './e2e-support.ts'
 
 // Issue 19.4 in headless Chromium (capgo preset): the Security tab's preview before saving (refused for a
 // setter who fails the policy, a confirm naming who else would be gated), the gated member's banner that
-// leads to the fix, and the org's API Keys tab.
-const session = consoleSession('security-policies')
+// leads to the fix, and the org's API Keys tab. And issue 21.2's Domains tab, verified against a real DNS
+// server on loopback, with the suggestion a person of that domain is shown.
+let dns: TestDnsServer
+beforeAll(async () => {
+  dns = await startDnsServer()
+})
+afterAll(() => dns?.close())
+const session = consoleSession('security-policies', () => ({ dnsResolver: dns.address, dnsTimeoutMs: 200 }))
 const { pages, shot } = session
 let server: TestServer
 let browser: Browser
@@ -84,5 +91,43 @@ describe('security policies that lock nobody out silently (Chromium, capgo prese
     await owner.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click()
     await owner.getByText('API key revoked').waitFor()
     await owner.getByText('No member has an API key that reaches this organization.').waitFor()
+  }, 240_000)
+
+  it('adds a domain, shows its TXT record, verifies it in place, and suggests the org to its people', async () => {
+    const owner = await signUp(server, browser, 'Dora Domains', 'dora@example.com')
+    pages.push(owner)
+    const orgId = await createOrg(server, owner, 'Initech')
+    await owner.goto(`${server.url}/orgs/${orgId}/settings/domains`)
+    await owner.getByRole('textbox', { name: 'Domain' }).fill('Initech.test')
+    await owner.getByRole('button', { name: 'Add domain' }).click()
+    const card = owner.getByLabel('Domain initech.test', { exact: true })
+    await card.getByText('Pending').waitFor()
+    await card.getByText('_orgkit-challenge.initech.test').waitFor()
+    await card.getByRole('button', { name: 'Copy value' }).waitFor()
+    const [claim] = (await fetchAs(owner, 'GET', `/v1/orgs/${orgId}/domains`)).body.items
+    await card.getByText(claim.txtRecord.value).waitFor()
+
+    // Verify before the record exists: what DNS said, in place; then with it: verified.
+    await card.getByRole('button', { name: 'Verify' }).click()
+    await card.getByText(/No TXT record there yet/).waitFor()
+    await shot(owner, '05-domain-not-verified-yet')
+    dns.setTxt('_orgkit-challenge.initech.test', [claim.txtRecord.value])
+    await card.getByRole('button', { name: 'Verify' }).click()
+    await card.getByText('Verified').waitFor()
+    await pick(owner, 'Who joins through this domain', /^Suggest/)
+    await owner.getByText('Saved').first().waitFor()
+    await shot(owner, '06-domain-verified-suggest')
+    expect((await fetchAs(owner, 'GET', `/v1/orgs/${orgId}/domains`)).body.items[0].joinMode).toBe('suggest')
+
+    // A person whose verified email is at initech.test is offered Initech, and joins with a click.
+    const pat = await signUp(server, browser, 'Pat Initech', 'pat@initech.test')
+    pages.push(pat)
+    await pat.getByText('An organization for your domain').waitFor()
+    await shot(pat, '07-suggested-org')
+    await pat.getByRole('button', { name: 'Join Initech' }).click()
+    await pat.waitForURL(new RegExp(`/orgs/${orgId}/settings`))
+    const members = (await server.platform.get(`/v1/orgs/${orgId}/members`)).body.items
+    expect(members.map((m: { email: string }) => m.email)).toContain('pat@initech.test')
+    expect(await pat.getByText('An organization for your domain').count()).toBe(0)
   }, 240_000)
 })

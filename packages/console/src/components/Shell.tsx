@@ -15,6 +15,7 @@ import { api } from '../api.ts'
 import { match, navigate, useLocation } from '../router.tsx'
 import { useSession } from '../session.tsx'
 import { orgHome, useWords } from '../words.ts'
+import { SuggestedOrgs } from './SuggestedOrgs.tsx'
 
 /** Current org from the path (/orgs/<id>/…), else the last one chosen. */
 export function useCurrentOrgId(): string | undefined {
@@ -133,7 +134,10 @@ export function Shell({ children }: { children: ReactNode }) {
           </Text>
         </Stack>
       </AppShell.Navbar>
-      <AppShell.Main>{children}</AppShell.Main>
+      <AppShell.Main>
+        <SuggestedOrgs />
+        {children}
+      </AppShell.Main>
     </AppShell>
   )
 }

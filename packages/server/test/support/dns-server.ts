@@ -41,13 +41,7 @@ export async function startDnsServer(): Promise<TestDnsServer> {
       else if (!records.has(name)) response.header.rcode = NXDOMAIN
       else if (question?.type === Packet.TYPE.TXT)
         for (const data of records.get(name)!)
-          response.answers.push({
-            name: question.name,
-            type: Packet.TYPE.TXT,
-            class: Packet.CLASS.IN,
-            ttl: 1,
-            data,
-          })
+          response.answers.push(Packet.createResourceFromQuestion(question, { ttl: 1, data }))
       void send(response)
     },
   })
