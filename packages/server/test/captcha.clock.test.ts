@@ -2,6 +2,7 @@ import { migrate, openStore, type Store } from '@orgkit/store'
 import { solveChallenge } from 'altcha-lib/v1'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { altchaCaptcha, type Captcha } from '../src/security/captcha.ts'
+import { TEMPLATE_DIR } from './support/harness.ts'
 
 /**
  * A captcha expires by the server's injected clock, as everything else does. Guards the library's own
@@ -10,7 +11,7 @@ import { altchaCaptcha, type Captcha } from '../src/security/captcha.ts'
 describe('captcha expiry on the injected clock', () => {
   let store: Store
   beforeAll(async () => {
-    store = await openStore({ dataDir: 'memory://' })
+    store = await openStore({ dataDir: 'memory://', templateDir: TEMPLATE_DIR || undefined })
     await migrate(store.db)
   })
   afterAll(() => store?.close())

@@ -11,6 +11,7 @@ import {
   worldArb,
 } from '../../core/test/reference/world-arbitrary.ts'
 import { type Executor, migrate, openStore, type Store, sqlEvaluator } from '../src/index.ts'
+import { TEMPLATE_DIR } from './support/targets.ts'
 
 /**
  * The SQL evaluator against the engine, on the random capgo worlds the engine's own property tests use
@@ -431,7 +432,11 @@ describe.each(TARGETS)('SQL evaluator vs the engine (%s)', (kind) => {
   const schema = `orgkit_sqleval_${randomUUID().replaceAll('-', '').slice(0, 12)}`
 
   beforeAll(async () => {
-    store = await openStore(kind === 'pglite' ? { dataDir: 'memory://' } : { url, schema, poolSize: 4 })
+    store = await openStore(
+      kind === 'pglite'
+        ? { dataDir: 'memory://', templateDir: TEMPLATE_DIR || undefined }
+        : { url, schema, poolSize: 4 },
+    )
     await migrate(store.db)
   })
   afterAll(async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
 import { migrate, openStore, type Store } from '../../src/index.ts'
@@ -9,6 +10,14 @@ export const TARGETS = url ? (['pglite', 'postgres'] as const) : (['pglite'] as 
 export type Target = (typeof TARGETS)[number]
 
 /**
+ * Where each suite's embedded database comes from: a migrated template kept here (remade when the
+ * migrations change) rather than initdb and every migration. ORGKIT_TEST_TEMPLATES= (empty) turns it off.
+ */
+export const TEMPLATE_DIR =
+  process.env.ORGKIT_TEST_TEMPLATES ??
+  fileURLToPath(new URL('../../../../node_modules/.cache/orgkit', import.meta.url))
+
+/**
  * A migrated store for the surrounding `describe` (a schema of its own on PostgreSQL, dropped afterwards).
  * Call inside `describe.each(TARGETS)`; read `.store` from the returned handle inside tests.
  */
@@ -17,7 +26,9 @@ export function useStore(kind: Target): { readonly store: Store } {
   const schema = `orgkit_store_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   beforeAll(async () => {
     handle.store = await openStore(
-      kind === 'pglite' ? { dataDir: 'memory://' } : { url, schema, poolSize: 12 },
+      kind === 'pglite'
+        ? { dataDir: 'memory://', templateDir: TEMPLATE_DIR || undefined }
+        : { url, schema, poolSize: 12 },
     )
     await migrate(handle.store.db)
   })

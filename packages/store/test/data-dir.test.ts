@@ -1,0 +1,51 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sql } from 'kysely'
+import { afterAll, describe, expect, it } from 'vitest'
+import { migrate, openStore } from '../src/index.ts'
+import { migrations } from '../src/migrations/index.ts'
+import { templateKey } from '../src/pglite-template.ts'
+import { TEMPLATE_DIR } from './support/targets.ts'
+
+/** The embedded database's folder on disk (ORGKIT_DATA_DIR) and the template an empty one starts from. */
+describe('the embedded data folder', () => {
+  const roots: string[] = []
+  afterAll(() => Promise.all(roots.map((root) => rm(root, { recursive: true, force: true }))))
+
+  // Issue 25.7: PGlite makes the folder but not its parents, so `orgkit migrate` (and a primary starting
+  // workers) with ORGKIT_DATA_DIR=<new>/data failed with ENOENT.
+  it('is created with its missing parents, and a second open finds what the first wrote', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'orgkit-data-dir-'))
+    roots.push(root)
+    const dataDir = join(root, 'not', 'yet', 'there')
+    const first = await openStore({ dataDir, templateDir: TEMPLATE_DIR || undefined })
+    expect(await migrate(first.db)).toEqual([])
+    await sql`insert into users (id, email, name) values (gen_random_uuid(), 'kept@example.com', 'K')`.execute(
+      first.db,
+    )
+    await first.close()
+    expect(await readdir(dataDir)).toContain('PG_VERSION')
+    // Not empty now: opened as it is, never overwritten by the template.
+    const second = await openStore({ dataDir, templateDir: TEMPLATE_DIR || undefined })
+    const { rows } = await sql<{ email: string }>`select email from users`.execute(second.db)
+    expect(rows.map((r) => r.email)).toEqual(['kept@example.com'])
+    await second.close()
+  })
+
+  it('keeps PostgreSQL`s buffer pool small: it is resident memory inside the WebAssembly heap', async () => {
+    const store = await openStore({ dataDir: 'memory://', templateDir: TEMPLATE_DIR || undefined })
+    const { rows } = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(store.db)
+    expect(rows[0]?.shared_buffers).toBe('16MB')
+    await store.close()
+  })
+
+  it('names a template by its migrations: a changed or added one makes another', () => {
+    const key = templateKey(migrations)
+    expect(templateKey({ ...migrations })).toBe(key)
+    const first = Object.keys(migrations)[0]!
+    const edited = { ...migrations, [first]: { up: async () => {} } }
+    expect(templateKey(edited)).not.toBe(key)
+    expect(templateKey({ ...migrations, '9999-later': { up: async () => {} } })).not.toBe(key)
+  })
+})
