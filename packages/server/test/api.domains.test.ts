@@ -195,6 +195,7 @@ describe.each(DATABASES)('verified domains (%s)', (database) => {
   it('auto: a person whose email is verified at the domain joins with its role, via domain', async () => {
     const domain = fresh()
     const { owner, org } = await verified(domain, 'auto', 'org_admin')
+    const hook = (await owner.post(`/v1/orgs/${org}/webhooks`, { url: 'http://127.0.0.1:9/hook' })).body.id
     const pat = await person(domain)
     expect(await memberIds(owner, org)).toContain(pat.id)
     const members = (await owner.get(`/v1/orgs/${org}/members`)).body.items
@@ -205,6 +206,9 @@ describe.each(DATABASES)('verified domains (%s)', (database) => {
       actor: { id: pat.id },
       after: { via: 'domain', roles: ['org_admin'] },
     })
+    // The join is also a webhook event, written with it.
+    const deliveries = (await owner.get(`/v1/orgs/${org}/webhooks/${hook}/deliveries`)).body.items
+    expect(deliveries.map((d: { type: string }) => d.type)).toContain('member.added')
     // Signing in again changes nothing: they are in.
     expect((await pat.get('/v1/me/suggested-orgs')).body.items).toEqual([])
   })

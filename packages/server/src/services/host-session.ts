@@ -1,6 +1,7 @@
 import { OrgkitError } from '@orgkit/core'
 import { createSession, type Session } from './accounts.ts'
 import { type Actor, type Ctx, type RequestMeta, write } from './context.ts'
+import { autoJoinByDomain } from './domain-joining.ts'
 
 /**
  * The console's sign-in hand-off for a host product that embeds it (docs/console.md): the console, given the
@@ -27,5 +28,7 @@ export async function startHostSession(ctx: Ctx, actor: Actor, meta: RequestMeta
     })
     return session
   })
+  // A sign-in like any other: an org holding the person's (verified) email domain in `auto` mode takes them in.
+  await autoJoinByDomain(ctx, meta, actor.userId)
   return result
 }
