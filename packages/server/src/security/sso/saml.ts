@@ -187,6 +187,8 @@ export function createSamlProtocol(deps: SsoDeps): SsoProtocol<SamlConfig> {
         acsUrl,
         requestId,
       })
+      const profile = profileOf(assertion, connection.config)
+      // Spent last: only an assertion that passed every check uses up its id.
       const spent = await samlAssertions.spendAssertion(deps.db, {
         connectionId: connection.id,
         assertionId: checked.id,
@@ -194,7 +196,7 @@ export function createSamlProtocol(deps: SsoDeps): SsoProtocol<SamlConfig> {
         now: new Date(deps.clock()),
       })
       if (!spent) fail('replayed', 'this assertion was already used')
-      return profileOf(assertion, connection.config)
+      return profile
     },
   }
 }
