@@ -121,7 +121,11 @@ export async function linkExternalId(
   return changed(row, [])
 }
 
-/** Sets a user's email and name (the host's upsert); the engine mirrors neither, so no change. */
+/**
+ * Sets a user's email and name (the host's upsert); the engine mirrors neither, so no change. A new address
+ * is not a proven one: its verification is dropped (issue 21.2: a verified domain lets in only people who
+ * proved a mailbox there, never one renamed into it).
+ */
 export async function updateProfile(
   tx: Tx,
   userId: string,
@@ -129,7 +133,16 @@ export async function updateProfile(
 ): Promise<Changed<UserRow>> {
   const row = await tx
     .updateTable('users')
-    .set({ email: profile.email, name: profile.name })
+    .set((eb) => ({
+      email: profile.email,
+      name: profile.name,
+      email_verified_at: eb
+        .case()
+        .when('email', '=', profile.email)
+        .then(eb.ref('email_verified_at'))
+        .else(null)
+        .end(),
+    }))
     .where('id', '=', userId)
     .returning(USER_COLUMNS)
     .executeTakeFirstOrThrow()

@@ -125,4 +125,16 @@ describe.each(TARGETS)('users repository (%s)', (kind) => {
     expect(updated.changes).toEqual([])
     expect(await users.findUser(db(), id)).toEqual(updated.value)
   })
+
+  it('drops the email’s verification when the address changes, keeps it when only the name does', async () => {
+    const id = randomUUID()
+    const email = `hal-${id}@example.com`
+    await inTx((tx) => users.insertUser(tx, { id, email, name: 'Hal', emailVerifiedAt: new Date() }))
+    const verifiedAt = () =>
+      db().selectFrom('users').select('email_verified_at').where('id', '=', id).executeTakeFirstOrThrow()
+    await inTx((tx) => users.updateProfile(tx, id, { email, name: 'Hal Renamed' }))
+    expect((await verifiedAt()).email_verified_at).toBeInstanceOf(Date)
+    await inTx((tx) => users.updateProfile(tx, id, { email: `hal-${id}@acme.test`, name: 'Hal' }))
+    expect((await verifiedAt()).email_verified_at).toBeNull()
+  })
 })
