@@ -429,7 +429,8 @@ describe.each(DATABASES)('SAML sign-in through the API (%s)', (db) => {
     const made = await olga.post(`/v1/orgs/${org}/sso-connections`, {
       kind: 'saml',
       name: 'Acme IdP',
-      config: { metadataXml: idp.metadataXml },
+      // The IdP's metadata as its admin downloads it (its entity ID is that URL).
+      config: { metadataXml: await (await fetch(idp.entityId)).text() },
       mappings: [{ idpGroup: 'engineering', groupId: team, level: 'write' }],
     })
     expect(made.status).toBe(201)

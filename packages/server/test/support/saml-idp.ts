@@ -80,8 +80,12 @@ export async function startSamlIdp(options: { clock?: () => number } = {}): Prom
   const clock = options.clock ?? Date.now
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', idp.url)
+    if (url.pathname === '/metadata') {
+      res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(idp.metadataXml)
+      return
+    }
     if (url.pathname !== '/sso') {
-      res.writeHead(url.pathname === '/' ? 200 : 404).end()
+      res.writeHead(404).end()
       return
     }
     try {
