@@ -26,7 +26,7 @@ export function App() {
   const { path } = useLocation()
   const { me, orgs } = useSession()
   // Screens anyone may open: signing in, a mail's link, and the local outbox.
-  if (path === '/login') return <Login />
+  if (path === '/login' || path === '/sign-in') return <Login />
   if (path === '/signup') return <Signup />
   if (path === '/verify') return <Verify />
   if (path === '/forgot-password') return <ForgotPassword />

@@ -22,6 +22,8 @@ const HINTS: Partial<Record<ProblemCode, string>> = {
   PASSWORD_POLICY:
     "Your password doesn't meet this organization's policy: change it on your account page first.",
   POLICY_NOT_MET_BY_YOU: "You don't meet this policy yourself: it would lock you out.",
+  SSO_NOT_AVAILABLE: 'Single sign-on is not set up for this address: sign in with your password.',
+  SSO_NOT_READY: 'Not yet: see what to do first.',
 }
 
 export function errorMessage(error: unknown): string {

@@ -700,6 +700,334 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{orgId}/scim-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List directory tokens
+         * @description The org's directory tokens, revoked ones too, newest first; never a secret
+         */
+        get: operations["listScimTokens"];
+        put?: never;
+        /**
+         * Create a directory token
+         * @description A bearer token for a SCIM 2.0 directory (Okta, Entra ID…) provisioning this org at `scimBaseUrl`. The token is shown once; only its hash is kept. Needs org.manage_security (Super Admins); not with an API key.
+         */
+        post: operations["createScimToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/scim-tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a directory token
+         * @description Revokes the token for good: its next SCIM request, on any instance, answers 401
+         */
+        delete: operations["revokeScimToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/sso-connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List SSO connections
+         * @description The org's OIDC and SAML connections, secrets left out (org.manage_security)
+         */
+        get: operations["listSsoConnections"];
+        put?: never;
+        /**
+         * Create an SSO connection
+         * @description A new OIDC or SAML connection, disabled until switched on (org.manage_security)
+         */
+        post: operations["createSsoConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/sso-connections/{connectionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an SSO connection
+         * @description One connection, with the URLs its IdP is given (org.manage_security)
+         */
+        get: operations["getSsoConnection"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an SSO connection
+         * @description Its people keep their accounts and memberships; they sign in another way
+         */
+        delete: operations["deleteSsoConnection"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an SSO connection
+         * @description Rename, reconfigure (clears the last test), enable or disable, or change the mapping
+         */
+        patch: operations["updateSsoConnection"];
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/sso-connections/{connectionId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test an SSO connection
+         * @description Contacts the provider (OIDC: discovery, the issuer it names, the client accepted) and records the outcome
+         */
+        post: operations["testSsoConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/sso-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the SSO policy
+         * @description Whether SSO is required for the org's verified domains, and the break-glass owner
+         */
+        get: operations["getSsoPolicy"];
+        /**
+         * Set the SSO policy
+         * @description SSO required: password sign-in and reset of the verified domains' people answer SSO_REQUIRED, but for the break-glass owner. Needs a verified domain and an enabled, tested connection (SSO_NOT_READY)
+         */
+        put: operations["setSsoPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sso/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start an SSO sign-in
+         * @description Where to send the browser: the IdP of the org whose verified domain the email is in (or of the connection given). Sets a short-lived cookie binding the sign-in to this browser
+         */
+        post: operations["startSsoSignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sso/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OIDC sign-in callback
+         * @description Where the OpenID Provider sends the browser back: state, PKCE and nonce checked, then a session as a password sign-in gives and a redirect to the console; a refusal redirects to /login?ssoError=<code>&reason=<reason>
+         */
+        get: operations["finishOidcSignIn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sso/saml/{connectionId}/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SAML SP metadata
+         * @description The service provider's metadata for one SAML connection, to give its IdP: the entity ID (this URL), the ACS URL (HTTP-POST) and whether assertions must be signed. Public: it holds nothing secret
+         */
+        get: operations["getSamlMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sso/saml/{connectionId}/acs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SAML Assertion Consumer Service
+         * @description Where the IdP's form posts the SAML Response (HTTP-POST binding, RelayState the sign-in's state). The Response's signatures, issuer, audience, recipient, request and times are checked and the assertion is accepted once; then a session as a password sign-in gives and a 303 to the console. A refusal goes to /sign-in?ssoError=<code>&reason=<reason>. A post arriving from the IdP's site carries no cookie of this site (SameSite), so it is answered with a page that posts it again from this site: the sign-in must finish in the browser that started it (no login CSRF)
+         */
+        post: operations["finishSamlSignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List domains
+         * @description The org's domains, pending and verified, by name, each with its TXT challenge
+         */
+        get: operations["listDomains"];
+        put?: never;
+        /**
+         * Add a domain
+         * @description Claims a domain for the org (pending until verified): publish `txtRecord`, then verify. Needs org.manage_security.
+         */
+        post: operations["addDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/domains/{domainId}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify a domain
+         * @description Looks up the TXT record: verified, or DOMAIN_RECORD_MISSING / DOMAIN_RECORD_MISMATCH (details.found) / DOMAIN_TAKEN / DNS_UNAVAILABLE
+         */
+        post: operations["verifyDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/domains/{domainId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a domain
+         * @description Removes the claim: another org may verify the domain; members who joined through it stay
+         */
+        delete: operations["deleteDomain"];
+        options?: never;
+        head?: never;
+        /**
+         * Set who joins through a domain
+         * @description The join mode and default role of a verified domain (DOMAIN_NOT_VERIFIED before); no owner role
+         */
+        patch: operations["updateDomain"];
+        trace?: never;
+    };
+    "/v1/me/suggested-orgs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List orgs to join
+         * @description Orgs the caller may join because they verified their email's domain (the caller's email verified)
+         */
+        get: operations["listSuggestedOrgs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join a suggested org
+         * @description Joins an org listed in /v1/me/suggested-orgs, with its domain default role; others are ORG_NOT_FOUND
+         */
+        post: operations["joinOrgByDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{orgId}/resources": {
         parameters: {
             query?: never;
@@ -1428,15 +1756,1209 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/engine/snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the engine's snapshot
+         * @description The model and every record the permission engine holds, at one revision: load it into @orgkit/core's Authorizer, then follow GET /v1/engine/changes from that revision (platform token)
+         */
+        get: operations["getEngineSnapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engine/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow the engine's changes
+         * @description Every revision after `after`, in order. With `Accept: text/event-stream`: server-sent events (`change`, id = revision; `head` heartbeats), resumed from `Last-Event-ID`; otherwise JSON, waiting up to `waitMs` for the next revision (platform token)
+         */
+        get: operations["followEngineChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "org.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An organization was created (its creator joined it)
+         * @description Sent to the org's endpoints subscribed to `org.created`, `org.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["orgCreatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "org.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An organization's profile or settings changed
+         * @description Sent to the org's endpoints subscribed to `org.updated`, `org.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["orgUpdatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "org.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An organization was deleted, with its sub-organizations
+         * @description Sent to the org's endpoints subscribed to `org.deleted`, `org.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["orgDeletedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "org.transferred": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An organization moved under another parent
+         * @description Sent to the org's endpoints subscribed to `org.transferred`, `org.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["orgTransferredEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "org.security_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An organization's security policy (2FA, password rules) changed
+         * @description Sent to the org's endpoints subscribed to `org.security_changed`, `org.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["orgSecurityChangedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.added": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Someone joined the organization, with the roles they were given
+         * @description Sent to the org's endpoints subscribed to `member.added`, `member.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["memberAddedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.removed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Someone left or was removed from the organization
+         * @description Sent to the org's endpoints subscribed to `member.removed`, `member.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["memberRemovedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.roles_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member's organization roles changed
+         * @description Sent to the org's endpoints subscribed to `member.roles_changed`, `member.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["memberRolesChangedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "invitation.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An invitation was sent
+         * @description Sent to the org's endpoints subscribed to `invitation.created`, `invitation.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["invitationCreatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "invitation.resent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An invitation was sent again
+         * @description Sent to the org's endpoints subscribed to `invitation.resent`, `invitation.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["invitationResentEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "invitation.revoked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An invitation was withdrawn
+         * @description Sent to the org's endpoints subscribed to `invitation.revoked`, `invitation.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["invitationRevokedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "invitation.accepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An invitation was accepted
+         * @description Sent to the org's endpoints subscribed to `invitation.accepted`, `invitation.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["invitationAcceptedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "resource.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A resource (an app, a channel, …) was created
+         * @description Sent to the org's endpoints subscribed to `resource.created`, `resource.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["resourceCreatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "resource.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A resource was renamed or moved
+         * @description Sent to the org's endpoints subscribed to `resource.updated`, `resource.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["resourceUpdatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "resource.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A resource was deleted, with its children
+         * @description Sent to the org's endpoints subscribed to `resource.deleted`, `resource.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["resourceDeletedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "binding.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A role was granted to a user or group at a scope
+         * @description Sent to the org's endpoints subscribed to `binding.created`, `binding.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["bindingCreatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "binding.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A role grant's expiry or reason changed
+         * @description Sent to the org's endpoints subscribed to `binding.updated`, `binding.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["bindingUpdatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "binding.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A role grant was removed
+         * @description Sent to the org's endpoints subscribed to `binding.deleted`, `binding.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["bindingDeletedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "override.set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A per-resource allow / deny override was set or cleared
+         * @description Sent to the org's endpoints subscribed to `override.set`, `override.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["overrideSetEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "group.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A group was created
+         * @description Sent to the org's endpoints subscribed to `group.created`, `group.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["groupCreatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "group.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A group was renamed or its role changed
+         * @description Sent to the org's endpoints subscribed to `group.updated`, `group.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["groupUpdatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "group.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A group was deleted
+         * @description Sent to the org's endpoints subscribed to `group.deleted`, `group.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["groupDeletedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "group.member_set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user was put in a group (or their place in it changed)
+         * @description Sent to the org's endpoints subscribed to `group.member_set`, `group.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["groupMemberSetEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "group.member_removed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user was taken out of a group
+         * @description Sent to the org's endpoints subscribed to `group.member_removed`, `group.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["groupMemberRemovedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "role.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A custom role was created
+         * @description Sent to the org's endpoints subscribed to `role.created`, `role.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["roleCreatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "role.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A custom role's label or permissions changed
+         * @description Sent to the org's endpoints subscribed to `role.updated`, `role.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["roleUpdatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "role.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A custom role was deleted
+         * @description Sent to the org's endpoints subscribed to `role.deleted`, `role.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["roleDeletedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "api_key.revoked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An API key acting in the organization was revoked
+         * @description Sent to the org's endpoints subscribed to `api_key.revoked`, `api_key.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["apiKeyRevokedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A webhook endpoint was added
+         * @description Sent to the org's endpoints subscribed to `webhook.created`, `webhook.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["webhookCreatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A webhook endpoint's URL, events or state changed
+         * @description Sent to the org's endpoints subscribed to `webhook.updated`, `webhook.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["webhookUpdatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A webhook endpoint was removed
+         * @description Sent to the org's endpoints subscribed to `webhook.deleted`, `webhook.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["webhookDeletedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.redelivered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A delivery was sent again on request
+         * @description Sent to the org's endpoints subscribed to `webhook.redelivered`, `webhook.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["webhookRedeliveredEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "domain.added": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A domain was claimed for the organization
+         * @description Sent to the org's endpoints subscribed to `domain.added`, `domain.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["domainAddedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "domain.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A claimed domain's joining settings changed
+         * @description Sent to the org's endpoints subscribed to `domain.updated`, `domain.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["domainUpdatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "domain.verified": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A claimed domain was verified by its DNS TXT record
+         * @description Sent to the org's endpoints subscribed to `domain.verified`, `domain.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["domainVerifiedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "domain.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A claimed domain was released
+         * @description Sent to the org's endpoints subscribed to `domain.deleted`, `domain.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["domainDeletedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "sso_connection.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An SSO connection (OIDC or SAML) was added
+         * @description Sent to the org's endpoints subscribed to `sso_connection.created`, `sso_connection.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["ssoConnectionCreatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "sso_connection.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An SSO connection changed
+         * @description Sent to the org's endpoints subscribed to `sso_connection.updated`, `sso_connection.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["ssoConnectionUpdatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "sso_connection.tested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An SSO connection completed a test sign-in
+         * @description Sent to the org's endpoints subscribed to `sso_connection.tested`, `sso_connection.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["ssoConnectionTestedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "sso_connection.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An SSO connection was removed
+         * @description Sent to the org's endpoints subscribed to `sso_connection.deleted`, `sso_connection.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["ssoConnectionDeletedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "sso.policy_updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The organization's SSO requirement changed
+         * @description Sent to the org's endpoints subscribed to `sso.policy_updated`, `sso.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["ssoPolicyUpdatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "scim.token.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A SCIM directory token was created
+         * @description Sent to the org's endpoints subscribed to `scim.token.created`, `scim.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["scimTokenCreatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "scim.token.revoked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A SCIM directory token was revoked
+         * @description Sent to the org's endpoints subscribed to `scim.token.revoked`, `scim.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["scimTokenRevokedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "scim.user.provisioned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The directory provisioned a user
+         * @description Sent to the org's endpoints subscribed to `scim.user.provisioned`, `scim.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["scimUserProvisionedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "scim.user.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The directory updated a user
+         * @description Sent to the org's endpoints subscribed to `scim.user.updated`, `scim.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["scimUserUpdatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "scim.user.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The directory deprovisioned a user
+         * @description Sent to the org's endpoints subscribed to `scim.user.deleted`, `scim.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["scimUserDeletedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "scim.group.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The directory created a group
+         * @description Sent to the org's endpoints subscribed to `scim.group.created`, `scim.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["scimGroupCreatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "scim.group.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The directory changed a group's name or members
+         * @description Sent to the org's endpoints subscribed to `scim.group.updated`, `scim.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["scimGroupUpdatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "scim.group.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The directory deleted a group
+         * @description Sent to the org's endpoints subscribed to `scim.group.deleted`, `scim.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["scimGroupDeletedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "billing.plan_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The organization's plan changed
+         * @description Sent to the org's endpoints subscribed to `billing.plan_changed` or `billing.*` (billing events go only to endpoints that name them); retried with back-off until a 2xx.
+         */
+        post: operations["billingPlanChangedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "billing.email_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The organization's billing email changed
+         * @description Sent to the org's endpoints subscribed to `billing.email_changed` or `billing.*` (billing events go only to endpoints that name them); retried with back-off until a 2xx.
+         */
+        post: operations["billingEmailChangedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "billing.invoice_issued": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A monthly invoice was issued
+         * @description Sent to the org's endpoints subscribed to `billing.invoice_issued` or `billing.*` (billing events go only to endpoints that name them); retried with back-off until a 2xx.
+         */
+        post: operations["billingInvoiceIssuedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "billing.invoice_paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An invoice was paid
+         * @description Sent to the org's endpoints subscribed to `billing.invoice_paid` or `billing.*` (billing events go only to endpoints that name them); retried with back-off until a 2xx.
+         */
+        post: operations["billingInvoicePaidEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "audit.checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The org's audit head since the last checkpoint, signed
+         * @description Sent to the org's endpoints subscribed to `audit.checkpoint`, `audit.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["auditCheckpointEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "orgId": "0b6f1c9e-6a4e-4d0b-9c51-2f7f3c1b7a10",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37",
+         *         "via": "session",
+         *         "credentialId": null
+         *       },
+         *       "target": {
+         *         "type": "user",
+         *         "id": "8a1e2f3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b"
+         *       },
+         *       "before": null,
+         *       "after": {
+         *         "roles": [
+         *           "org_member"
+         *         ],
+         *         "via": "invitation"
+         *       },
+         *       "requestId": "req_2b7c9d",
+         *       "auditSeq": "42"
+         *     }
+         */
+        AuditEventData: {
+            /** Format: uuid */
+            orgId: string;
+            actor: {
+                /** @description `user`, `platform`, `api_key` or `directory` */
+                type: string;
+                id: string | null;
+                /** @description `session`, `api_key`, `host_token` or `platform` */
+                via: string | null;
+                /** @description The platform token's id when it acted as a person */
+                credentialId: string | null;
+            };
+            target: {
+                type: string;
+                id: string | null;
+            };
+            /** @description What changed, before (null for a creation) */
+            before?: unknown;
+            /** @description What changed, after (null for a deletion) */
+            after?: unknown;
+            requestId: string | null;
+            /** @description The entry's place in the org's hash-chained audit log */
+            auditSeq: string | null;
+        };
+        /**
+         * @example {
+         *       "orgId": "0b6f1c9e-6a4e-4d0b-9c51-2f7f3c1b7a10",
+         *       "seq": "42",
+         *       "hash": "b1946ac92492d2347c6235b4d2611184",
+         *       "at": "2026-12-01T10:00:00.000Z"
+         *     }
+         */
+        AuditCheckpointData: {
+            /** Format: uuid */
+            orgId: string;
+            seq: string;
+            hash: string;
+            at: string;
+        };
         /**
          * @description A permission every model declares on org
          * @enum {string}
          */
         PlatformPermission: "org.read" | "org.read_members" | "org.update_settings" | "org.invite_user" | "org.update_user_roles" | "org.manage_groups" | "org.read_audit" | "org.manage_webhooks" | "org.manage_apikeys" | "org.read_access" | "org.manage_security" | "org.delete" | "org.transfer" | "org.read_billing" | "org.update_billing" | "org.read_invoices" | "org.read_billing_audit";
+        /**
+         * @example {
+         *       "type": "https://orgkit.dev/problems/forbidden",
+         *       "title": "Forbidden",
+         *       "status": 403,
+         *       "code": "FORBIDDEN",
+         *       "detail": "org.manage_members is not granted on this org",
+         *       "requestId": "req_2b7c9d"
+         *     }
+         */
         Problem: {
             type: string;
             title: string;
@@ -1452,7 +2974,17 @@ export interface components {
          * @description The catalogue's stable error codes; INTERNAL is a bug (500)
          * @enum {string}
          */
-        ErrorCode: "INVALID_MODEL" | "UNKNOWN_PERMISSION" | "PERMISSION_TYPE_MISMATCH" | "UNKNOWN_RESOURCE_TYPE" | "UNKNOWN_ROLE" | "ROLE_SCOPE_MISMATCH" | "INVALID_CHANGE" | "INVALID_CUSTOM_ROLE" | "LAST_OWNER" | "LAST_OWNED_ORG" | "CREATOR_ROLE_LOCKED" | "OWNER_REQUIRED" | "ESCALATION" | "RANK_TOO_LOW" | "OWNER_ROLE_NO_EXPIRY" | "SLOT_TAKEN" | "VALIDATION_FAILED" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ORG_NOT_FOUND" | "USER_NOT_FOUND" | "MEMBER_NOT_FOUND" | "RESOURCE_NOT_FOUND" | "GROUP_NOT_FOUND" | "BINDING_NOT_FOUND" | "ROLE_NOT_FOUND" | "ALREADY_MEMBER" | "ALREADY_EXISTS" | "EMAIL_TAKEN" | "SUB_ORGS_DISABLED" | "ORG_HAS_CHILDREN" | "BUILT_IN_GROUP" | "ROLE_IN_USE" | "RESOURCE_IN_USE" | "NOT_A_MEMBER" | "MEMBER_ROLES_SUSPENDED" | "REVISION_NOT_REACHED" | "PLATFORM_ONLY" | "MFA_REQUIRED" | "PASSWORD_POLICY" | "POLICY_NOT_MET_BY_YOU" | "INVALID_CREDENTIALS" | "MFA_CODE_REQUIRED" | "MFA_INVALID" | "EMAIL_NOT_VERIFIED" | "CSRF_FAILED" | "RATE_LIMITED" | "SIGNUP_CLOSED" | "CAPTCHA_FAILED" | "CAPTCHA_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENROLLED" | "INVITATION_INVALID" | "INVITATION_WRONG_EMAIL" | "API_KEY_POLICY" | "TOKEN_INVALID" | "PLAN_LIMIT_REACHED" | "PLAN_FEATURE_UNAVAILABLE" | "PLAN_DOWNGRADE_BLOCKED" | "UNKNOWN_PLAN" | "INSUFFICIENT_CREDITS" | "INVOICE_NOT_FOUND" | "INVOICE_NOT_OPEN" | "NOTHING_TO_INVOICE" | "JWT_MALFORMED" | "JWT_ALGORITHM_REFUSED" | "JWT_SIGNATURE_INVALID" | "JWT_EXPIRED" | "JWT_ISSUER_MISMATCH" | "JWT_AUDIENCE_MISMATCH" | "JWT_CLAIM_INVALID" | "JWT_KEY_UNKNOWN" | "JWKS_UNAVAILABLE" | "JWT_USER_UNKNOWN" | "JWT_EMAIL_TAKEN" | "EXTERNAL_ID_TAKEN" | "INTERNAL";
+        ErrorCode: "INVALID_MODEL" | "UNKNOWN_PERMISSION" | "PERMISSION_TYPE_MISMATCH" | "UNKNOWN_RESOURCE_TYPE" | "UNKNOWN_ROLE" | "ROLE_SCOPE_MISMATCH" | "INVALID_CHANGE" | "INVALID_CUSTOM_ROLE" | "LAST_OWNER" | "LAST_OWNED_ORG" | "LAST_ORG" | "CREATOR_ROLE_LOCKED" | "OWNER_REQUIRED" | "ESCALATION" | "RANK_TOO_LOW" | "OWNER_ROLE_NO_EXPIRY" | "SLOT_TAKEN" | "VALIDATION_FAILED" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ORG_NOT_FOUND" | "USER_NOT_FOUND" | "MEMBER_NOT_FOUND" | "RESOURCE_NOT_FOUND" | "GROUP_NOT_FOUND" | "BINDING_NOT_FOUND" | "ROLE_NOT_FOUND" | "ALREADY_MEMBER" | "ALREADY_EXISTS" | "EMAIL_TAKEN" | "SUB_ORGS_DISABLED" | "ORG_HAS_CHILDREN" | "BUILT_IN_GROUP" | "ROLE_IN_USE" | "RESOURCE_IN_USE" | "NOT_A_MEMBER" | "MEMBER_ROLES_SUSPENDED" | "REVISION_NOT_REACHED" | "PLATFORM_ONLY" | "MFA_REQUIRED" | "PASSWORD_POLICY" | "POLICY_NOT_MET_BY_YOU" | "INVALID_CREDENTIALS" | "MFA_CODE_REQUIRED" | "MFA_INVALID" | "EMAIL_NOT_VERIFIED" | "CSRF_FAILED" | "RATE_LIMITED" | "SIGNUP_CLOSED" | "CAPTCHA_FAILED" | "CAPTCHA_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENROLLED" | "INVITATION_INVALID" | "INVITATION_WRONG_EMAIL" | "API_KEY_POLICY" | "TOKEN_INVALID" | "SCIM_TOKEN_NOT_FOUND" | "SCIM_RESOURCE_NOT_FOUND" | "SCIM_INVALID_FILTER" | "SCIM_INVALID" | "SCIM_UNIQUENESS" | "DIRECTORY_MANAGED" | "PLAN_LIMIT_REACHED" | "PLAN_FEATURE_UNAVAILABLE" | "PLAN_DOWNGRADE_BLOCKED" | "UNKNOWN_PLAN" | "INSUFFICIENT_CREDITS" | "INVOICE_NOT_FOUND" | "INVOICE_NOT_OPEN" | "NOTHING_TO_INVOICE" | "DOMAIN_INVALID" | "DOMAIN_PUBLIC" | "DOMAIN_NOT_FOUND" | "DOMAIN_TAKEN" | "DOMAIN_NOT_VERIFIED" | "DOMAIN_RECORD_MISSING" | "DOMAIN_RECORD_MISMATCH" | "DNS_UNAVAILABLE" | "JWT_MALFORMED" | "JWT_ALGORITHM_REFUSED" | "JWT_SIGNATURE_INVALID" | "JWT_EXPIRED" | "JWT_ISSUER_MISMATCH" | "JWT_AUDIENCE_MISMATCH" | "JWT_CLAIM_INVALID" | "JWT_KEY_UNKNOWN" | "JWKS_UNAVAILABLE" | "JWT_USER_UNKNOWN" | "JWT_EMAIL_TAKEN" | "EXTERNAL_ID_TAKEN" | "SSO_CONNECTION_NOT_FOUND" | "SSO_NOT_AVAILABLE" | "SSO_FAILED" | "SSO_EMAIL_TAKEN" | "SSO_REQUIRED" | "SSO_NOT_READY" | "INTERNAL";
+        /**
+         * @example {
+         *       "id": "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37",
+         *       "email": "bob@acme.example",
+         *       "name": "Bob",
+         *       "mfaEnabled": false,
+         *       "externalId": "auth0|bob",
+         *       "createdAt": "2026-12-01T10:00:00.000Z"
+         *     }
+         */
         User: {
             /** Format: uuid */
             id: string;
@@ -1494,6 +3026,24 @@ export interface components {
             lastUsedAt: string | null;
             createdAt: string;
         };
+        /**
+         * @example {
+         *       "id": "0b6f1c9e-6a4e-4d0b-9c51-2f7f3c1b7a10",
+         *       "name": "Acme",
+         *       "parentId": null,
+         *       "creatorId": "1c7e5b3a-9d2f-4e8b-a6c1-7f0e3d5b2a94",
+         *       "managementEmail": "ops@acme.example",
+         *       "logoUrl": null,
+         *       "fullName": "Acme Corporation",
+         *       "description": "",
+         *       "website": "https://acme.example",
+         *       "location": "",
+         *       "singleRoleTeams": false,
+         *       "resourceAdminsGrantTeamAccess": true,
+         *       "createdAt": "2026-12-01T10:00:00.000Z",
+         *       "belonging": "member"
+         *     }
+         */
         Org: {
             /** Format: uuid */
             id: string;
@@ -1518,6 +3068,24 @@ export interface components {
              */
             belonging?: "member" | "inherited" | "external" | null;
         };
+        /**
+         * @example {
+         *       "userId": "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37",
+         *       "email": "bob@acme.example",
+         *       "name": "Bob",
+         *       "roles": [
+         *         "org_member"
+         *       ],
+         *       "status": "active",
+         *       "source": "direct",
+         *       "groups": [
+         *         {
+         *           "id": "6e3f2a1b-0c9d-4e8f-b7a6-5d4c3b2a1f0e",
+         *           "name": "Developers"
+         *         }
+         *       ]
+         *     }
+         */
         Member: {
             /** Format: uuid */
             userId: string | null;
@@ -1594,6 +3162,104 @@ export interface components {
                 rules: string[];
             } | null;
         };
+        ScimToken: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The first 12 characters of the token, to recognise it */
+            prefix: string;
+            /** Format: uuid */
+            createdBy: string | null;
+            createdAt: string;
+            /** @description Its last use, to the minute */
+            lastUsedAt: string | null;
+            revokedAt: string | null;
+        };
+        SsoConnection: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            orgId: string;
+            /** @enum {string} */
+            kind: "oidc" | "saml";
+            name: string;
+            enabled: boolean;
+            testedAt: string | null;
+            testProblem: string | null;
+            defaultRole: string | null;
+            mappings: components["schemas"]["SsoMappings"];
+            /** @description The protocol's settings. OIDC: issuer, clientId, clientSecret, scopes, groupsClaim. Secrets are never answered ("clientSecretSet": true) */
+            config: {
+                [key: string]: unknown;
+            };
+            /** @description The redirect URI (OIDC) or ACS URL (SAML) the IdP is given */
+            callbackUrl: string;
+            /** @description SAML: the SP metadata's URL (also its entity ID) */
+            metadataUrl: string | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description IdP group → Orgkit group (optionally a team level) or → org role, applied at every sign-in (docs/sso.md) */
+        SsoMappings: ({
+            idpGroup: string;
+            /** Format: uuid */
+            groupId: string;
+            level?: string | null;
+        } | {
+            idpGroup: string;
+            role: string;
+        })[];
+        SsoPolicy: {
+            ssoRequired: boolean;
+            /**
+             * Format: uuid
+             * @description An owner who keeps password sign-in
+             */
+            breakGlassUserId: string | null;
+        };
+        /**
+         * @description off: nobody joins through it; suggest: people with a verified email there see the org and may join; auto: they join at email verification and sign-in
+         * @enum {string}
+         */
+        DomainJoinMode: "off" | "suggest" | "auto";
+        Domain: {
+            /** Format: uuid */
+            id: string;
+            /** @description Lower case, IDNA labels as punycode */
+            domain: string;
+            /** @description The same name as people read it */
+            unicode: string;
+            /** @enum {string} */
+            status: "pending" | "verified";
+            verifiedAt: string | null;
+            /** @description Publish a TXT record with this value at this name, then verify */
+            txtRecord: {
+                name: string;
+                value: string;
+            };
+            joinMode: components["schemas"]["DomainJoinMode"];
+            /** @description The role joiners get; null: the model's default */
+            defaultRole: string | null;
+            createdAt: string;
+        };
+        SuggestedOrg: {
+            /** Format: uuid */
+            orgId: string;
+            name: string;
+            domain: string;
+            /** @enum {string} */
+            joinMode: "suggest" | "auto";
+        };
+        /**
+         * @example {
+         *       "id": "3f2a9c4e-8b1d-4e6f-a7c2-5d9e0b1f4a68",
+         *       "orgId": "0b6f1c9e-6a4e-4d0b-9c51-2f7f3c1b7a10",
+         *       "type": "app",
+         *       "parentId": null,
+         *       "name": "Shop",
+         *       "createdAt": "2026-12-01T10:00:00.000Z"
+         *     }
+         */
         Resource: {
             /** Format: uuid */
             id: string;
@@ -1605,6 +3271,17 @@ export interface components {
             name: string;
             createdAt: string;
         };
+        /**
+         * @example {
+         *       "resourceId": "3f2a9c4e-8b1d-4e6f-a7c2-5d9e0b1f4a68",
+         *       "principal": {
+         *         "type": "user",
+         *         "id": "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37"
+         *       },
+         *       "permission": "channel.promote_bundle",
+         *       "effect": "deny"
+         *     }
+         */
         Override: {
             /** Format: uuid */
             resourceId: string;
@@ -1613,24 +3290,66 @@ export interface components {
             /** @enum {string} */
             effect: "allow" | "deny" | "default";
         };
+        /**
+         * @example {
+         *       "type": "user",
+         *       "id": "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37"
+         *     }
+         */
         Principal: {
             /** @enum {string} */
             type: "user" | "group";
             /** Format: uuid */
             id: string;
         };
+        /**
+         * @example {
+         *       "key": "app_developer",
+         *       "scope": "app",
+         *       "slot": "app",
+         *       "label": "App Developer",
+         *       "description": "Uploads bundles and promotes them on channels",
+         *       "permissions": [
+         *         "app.read",
+         *         "app.upload_bundle",
+         *         "channel.promote_bundle"
+         *       ],
+         *       "priority": 30,
+         *       "builtIn": true
+         *     }
+         */
         Role: {
             key: string;
             scope: string;
             slot: string;
             label: string;
             description: string;
-            permissions: string[];
+            /** @description The platform's permissions every model declares, and the model's own */
+            permissions: (components["schemas"]["PlatformPermission"] | string)[];
             priority: number;
             builtIn: boolean;
             /** @description With `grantable` asked for: whether you may give this role at that scope (rank, owner roles, every permission it holds); role pickers offer only these (seed 001) */
             grantable?: boolean;
         };
+        /**
+         * @example {
+         *       "id": "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d",
+         *       "orgId": "0b6f1c9e-6a4e-4d0b-9c51-2f7f3c1b7a10",
+         *       "principal": {
+         *         "type": "user",
+         *         "id": "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37"
+         *       },
+         *       "role": "app_developer",
+         *       "scope": {
+         *         "type": "app",
+         *         "id": "3f2a9c4e-8b1d-4e6f-a7c2-5d9e0b1f4a68"
+         *       },
+         *       "expiresAt": null,
+         *       "grantedBy": "1c7e5b3a-9d2f-4e8b-a6c1-7f0e3d5b2a94",
+         *       "reason": "Ships the mobile releases",
+         *       "createdAt": "2026-12-01T10:00:00.000Z"
+         *     }
+         */
         Binding: {
             /** Format: uuid */
             id: string;
@@ -1657,6 +3376,11 @@ export interface components {
             description: string;
             role: string | null;
             createdAt: string;
+            /**
+             * @description directory: the org's SCIM directory sets its name and members (DIRECTORY_MANAGED otherwise); roles are bound as usual
+             * @enum {string|null}
+             */
+            managedBy: "directory" | null;
         };
         AuditEntry: {
             id: string;
@@ -1669,7 +3393,7 @@ export interface components {
                  * @description How the actor authenticated: a session, an API key, a host token (JWT), or a platform token — acting as the user when `type` is user; null on entries older than this field
                  * @enum {string|null}
                  */
-                via: "session" | "api_key" | "host_token" | "platform" | null;
+                via: "session" | "api_key" | "host_token" | "platform" | "scim" | "sso" | null;
                 /** @description The credential that authenticated, when it has an id: the platform token, the API key */
                 credentialId: string | null;
             };
@@ -1802,6 +3526,36 @@ export interface components {
             id: string;
         } | {
             org: string;
+        };
+        EngineSnapshot: {
+            /** @enum {number} */
+            format: 1;
+            /** @description The model the server runs (@orgkit/core `Model`) */
+            model: {
+                [key: string]: unknown;
+            };
+            /** @description The records, kind by kind in @orgkit/core's `SNAPSHOT_KINDS` order */
+            parts: {
+                kind: string;
+                records: {
+                    [key: string]: unknown;
+                }[];
+            }[];
+            revision: number;
+        };
+        FeedPage: {
+            /** @description This server's applied revision */
+            head: number;
+            changes: components["schemas"]["FeedEntry"][];
+        };
+        FeedEntry: {
+            revision: number;
+            /** @description The engine's changes of this revision (@orgkit/core `Change`), applied in order */
+            changes: ({
+                op: string;
+            } & {
+                [key: string]: unknown;
+            })[];
         };
     };
     responses: never;
@@ -5187,6 +6941,1639 @@ export interface operations {
             };
         };
     };
+    listScimTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ScimToken"][];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createScimToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScimToken"] & {
+                        /** @description The secret, shown this once */
+                        token: string;
+                        scimBaseUrl: string;
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeScimToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSsoConnections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SsoConnection"][];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSsoConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    kind: "oidc" | "saml";
+                    name: string;
+                    /** @description The protocol's settings. OIDC: issuer, clientId, clientSecret, scopes, groupsClaim. Secrets are never answered ("clientSecretSet": true) */
+                    config: {
+                        [key: string]: unknown;
+                    };
+                    defaultRole?: string | null;
+                    mappings?: components["schemas"]["SsoMappings"];
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConnection"] & {
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSsoConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConnection"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteSsoConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateSsoConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    /** @description Fields to change; a secret left out keeps its value */
+                    config?: {
+                        [key: string]: unknown;
+                    };
+                    enabled?: boolean;
+                    defaultRole?: string | null;
+                    mappings?: components["schemas"]["SsoMappings"];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConnection"] & {
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    testSsoConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        problem: string | null;
+                        connection: components["schemas"]["SsoConnection"];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSsoPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoPolicy"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setSsoPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SsoPolicy"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoPolicy"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startSsoSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email?: string;
+                    /** Format: uuid */
+                    connectionId?: string;
+                    /** @description A path of the console to land on */
+                    returnTo?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        redirectUrl: string;
+                        /** Format: uuid */
+                        connectionId: string;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    finishOidcSignIn: {
+        parameters: {
+            query?: {
+                state?: string;
+                code?: string;
+                iss?: string;
+                error?: string;
+                error_description?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed in (asked with Accept: application/json; a browser is redirected instead) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "signed_in";
+                        /** Format: uuid */
+                        userId: string;
+                        csrfToken: string;
+                        returnTo: string;
+                    };
+                };
+            };
+            /** @description To the console: signed in, or the sign-in page with ssoError */
+            302: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSamlMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description SAML 2.0 metadata (an EntityDescriptor with an SPSSODescriptor) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/samlmetadata+xml": string;
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    finishSamlSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    SAMLResponse: string;
+                    RelayState: string;
+                    /** @enum {string} */
+                    relayed?: "1";
+                };
+            };
+        };
+        responses: {
+            /** @description A page posting the same form again from this site, with the browser cookie */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the console: signed in, or the sign-in page with ssoError */
+            303: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDomains: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Domain"][];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    domain: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Domain"] & {
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                domainId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Domain"] & {
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The DNS resolver did not answer (DNS_UNAVAILABLE): nothing was decided, try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                domainId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                domainId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    joinMode?: components["schemas"]["DomainJoinMode"];
+                    defaultRole?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Domain"] & {
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSuggestedOrgs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SuggestedOrg"][];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    joinOrgByDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        orgId: string;
+                        roles: string[];
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listResources: {
         parameters: {
             query?: {
@@ -5995,7 +9382,8 @@ export interface operations {
                         slot: string;
                         label: string;
                         description: string;
-                        permissions: string[];
+                        /** @description The platform's permissions every model declares, and the model's own */
+                        permissions: (components["schemas"]["PlatformPermission"] | string)[];
                         priority: number;
                         builtIn: boolean;
                         /** @description With `grantable` asked for: whether you may give this role at that scope (rank, owner roles, every permission it holds); role pickers offer only these (seed 001) */
@@ -6158,7 +9546,8 @@ export interface operations {
                         slot: string;
                         label: string;
                         description: string;
-                        permissions: string[];
+                        /** @description The platform's permissions every model declares, and the model's own */
+                        permissions: (components["schemas"]["PlatformPermission"] | string)[];
                         priority: number;
                         builtIn: boolean;
                         /** @description With `grantable` asked for: whether you may give this role at that scope (rank, owner roles, every permission it holds); role pickers offer only these (seed 001) */
@@ -6639,6 +10028,11 @@ export interface operations {
                         description: string;
                         role: string | null;
                         createdAt: string;
+                        /**
+                         * @description directory: the org's SCIM directory sets its name and members (DIRECTORY_MANAGED otherwise); roles are bound as usual
+                         * @enum {string|null}
+                         */
+                        managedBy: "directory" | null;
                         revision: number;
                     };
                 };
@@ -6875,6 +10269,11 @@ export interface operations {
                         description: string;
                         role: string | null;
                         createdAt: string;
+                        /**
+                         * @description directory: the org's SCIM directory sets its name and members (DIRECTORY_MANAGED otherwise); roles are bound as usual
+                         * @enum {string|null}
+                         */
+                        managedBy: "directory" | null;
                         revision: number;
                     };
                 };
@@ -8674,6 +12073,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "subject": {
+                 *         "type": "user",
+                 *         "id": "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37"
+                 *       },
+                 *       "permission": "app.upload_bundle",
+                 *       "resource": {
+                 *         "type": "app",
+                 *         "id": "3f2a9c4e-8b1d-4e6f-a7c2-5d9e0b1f4a68"
+                 *       },
+                 *       "atLeastRevision": 1042
+                 *     }
+                 */
                 "application/json": {
                     subject?: components["schemas"]["Subject"];
                     permission: string;
@@ -8689,6 +12102,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "allowed": true,
+                     *       "reason": "role",
+                     *       "revision": 1042
+                     *     }
+                     */
                     "application/json": components["schemas"]["Decision"];
                 };
             };
@@ -8748,6 +12168,30 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "subject": {
+                 *         "type": "user",
+                 *         "id": "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37"
+                 *       },
+                 *       "checks": [
+                 *         {
+                 *           "permission": "app.upload_bundle",
+                 *           "resource": {
+                 *             "type": "app",
+                 *             "id": "3f2a9c4e-8b1d-4e6f-a7c2-5d9e0b1f4a68"
+                 *           }
+                 *         },
+                 *         {
+                 *           "permission": "bundle.delete",
+                 *           "resource": {
+                 *             "type": "app",
+                 *             "id": "3f2a9c4e-8b1d-4e6f-a7c2-5d9e0b1f4a68"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     subject?: components["schemas"]["Subject"];
                     checks: {
@@ -8766,6 +12210,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "results": [
+                     *         {
+                     *           "allowed": true,
+                     *           "reason": "role"
+                     *         },
+                     *         {
+                     *           "allowed": false,
+                     *           "reason": "no_grant"
+                     *         }
+                     *       ],
+                     *       "revision": 1042
+                     *     }
+                     */
                     "application/json": {
                         results: {
                             allowed: boolean;
@@ -8835,6 +12294,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "subject": {
+                 *         "type": "user",
+                 *         "id": "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37"
+                 *       },
+                 *       "permission": "app.upload_bundle",
+                 *       "type": "app"
+                 *     }
+                 */
                 "application/json": {
                     subject?: components["schemas"]["Subject"];
                     permission: string;
@@ -8850,6 +12319,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ids": [
+                     *         "3f2a9c4e-8b1d-4e6f-a7c2-5d9e0b1f4a68"
+                     *       ],
+                     *       "revision": 1042
+                     *     }
+                     */
                     "application/json": {
                         ids: string[];
                         revision: number;
@@ -8912,6 +12389,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "permission": "app.upload_bundle",
+                 *       "resource": {
+                 *         "type": "app",
+                 *         "id": "3f2a9c4e-8b1d-4e6f-a7c2-5d9e0b1f4a68"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     permission: string;
                     resource: components["schemas"]["ResourceRef"];
@@ -8926,6 +12412,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "users": [
+                     *         "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37"
+                     *       ],
+                     *       "revision": 1042
+                     *     }
+                     */
                     "application/json": {
                         users: string[];
                         revision: number;
@@ -8988,6 +12482,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "subject": {
+                 *         "type": "user",
+                 *         "id": "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37"
+                 *       },
+                 *       "permission": "channel.promote_bundle",
+                 *       "resource": {
+                 *         "type": "channel",
+                 *         "id": "9b4e1d7a-2c3f-4a5b-8d6e-0f1a2b3c4d5e"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     subject?: components["schemas"]["Subject"];
                     permission: string;
@@ -9003,6 +12510,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "allowed": false,
+                     *       "reason": "override_deny",
+                     *       "subject": {
+                     *         "type": "user",
+                     *         "id": "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37"
+                     *       },
+                     *       "permission": "channel.promote_bundle",
+                     *       "target": {
+                     *         "type": "channel",
+                     *         "id": "9b4e1d7a-2c3f-4a5b-8d6e-0f1a2b3c4d5e"
+                     *       },
+                     *       "decidedBy": {
+                     *         "kind": "override",
+                     *         "resourceId": "9b4e1d7a-2c3f-4a5b-8d6e-0f1a2b3c4d5e",
+                     *         "principal": {
+                     *           "type": "user",
+                     *           "id": "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37"
+                     *         },
+                     *         "effect": "deny"
+                     *       },
+                     *       "facts": [
+                     *         {
+                     *           "kind": "override",
+                     *           "resourceId": "9b4e1d7a-2c3f-4a5b-8d6e-0f1a2b3c4d5e",
+                     *           "principal": {
+                     *             "type": "user",
+                     *             "id": "5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37"
+                     *           },
+                     *           "effect": "deny"
+                     *         }
+                     *       ],
+                     *       "revision": 1042
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -9052,6 +12595,2412 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    getEngineSnapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The snapshot */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EngineSnapshot"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    followEngineChanges: {
+        parameters: {
+            query?: {
+                /** @description The last revision the caller has applied */
+                after?: string;
+                /** @description JSON form: how long to wait for a revision when there is none yet */
+                waitMs?: number | null;
+            };
+            header?: {
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revisions after `after` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedPage"];
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    orgCreatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "org.created";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    orgUpdatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "org.updated";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    orgDeletedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "org.deleted";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    orgTransferredEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "org.transferred";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    orgSecurityChangedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "org.security_changed";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    memberAddedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "member.added";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    memberRemovedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "member.removed";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    memberRolesChangedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "member.roles_changed";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    invitationCreatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "invitation.created";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    invitationResentEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "invitation.resent";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    invitationRevokedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "invitation.revoked";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    invitationAcceptedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "invitation.accepted";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    resourceCreatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "resource.created";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    resourceUpdatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "resource.updated";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    resourceDeletedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "resource.deleted";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    bindingCreatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "binding.created";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    bindingUpdatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "binding.updated";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    bindingDeletedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "binding.deleted";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    overrideSetEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "override.set";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    groupCreatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "group.created";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    groupUpdatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "group.updated";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    groupDeletedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "group.deleted";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    groupMemberSetEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "group.member_set";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    groupMemberRemovedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "group.member_removed";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    roleCreatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "role.created";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    roleUpdatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "role.updated";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    roleDeletedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "role.deleted";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    apiKeyRevokedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "api_key.revoked";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookCreatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "webhook.created";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookUpdatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "webhook.updated";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookDeletedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "webhook.deleted";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookRedeliveredEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "webhook.redelivered";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    domainAddedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "domain.added";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    domainUpdatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "domain.updated";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    domainVerifiedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "domain.verified";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    domainDeletedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "domain.deleted";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ssoConnectionCreatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "sso_connection.created";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ssoConnectionUpdatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "sso_connection.updated";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ssoConnectionTestedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "sso_connection.tested";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ssoConnectionDeletedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "sso_connection.deleted";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ssoPolicyUpdatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "sso.policy_updated";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    scimTokenCreatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "scim.token.created";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    scimTokenRevokedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "scim.token.revoked";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    scimUserProvisionedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "scim.user.provisioned";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    scimUserUpdatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "scim.user.updated";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    scimUserDeletedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "scim.user.deleted";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    scimGroupCreatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "scim.group.created";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    scimGroupUpdatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "scim.group.updated";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    scimGroupDeletedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "scim.group.deleted";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    billingPlanChangedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "billing.plan_changed";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    billingEmailChangedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "billing.email_changed";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    billingInvoiceIssuedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "billing.invoice_issued";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    billingInvoicePaidEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "billing.invoice_paid";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    auditCheckpointEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "audit.checkpoint";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditCheckpointData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

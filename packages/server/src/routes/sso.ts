@@ -276,7 +276,7 @@ export const ssoRoutes: RouteModule = (app, ctx) => {
       operationId: 'finishOidcSignIn',
       summary: 'OIDC sign-in callback',
       description:
-        'Where the OpenID Provider sends the browser back: state, PKCE and nonce checked, then a session as a password sign-in gives and a redirect to the console; a refusal redirects to /sign-in?ssoError=<code>&reason=<reason>',
+        'Where the OpenID Provider sends the browser back: state, PKCE and nonce checked, then a session as a password sign-in gives and a redirect to the console; a refusal redirects to /login?ssoError=<code>&reason=<reason>',
       request: {
         query: z.object({
           state: z.string().max(500).optional(),
@@ -340,7 +340,7 @@ export const ssoRoutes: RouteModule = (app, ctx) => {
           typeof error.details.reason === 'string'
             ? `&reason=${encodeURIComponent(error.details.reason)}`
             : ''
-        return c.redirect(`/sign-in?ssoError=${error.code}${reason}`, 302)
+        return c.redirect(`/login?ssoError=${error.code}${reason}`, 302)
       }
     },
   )

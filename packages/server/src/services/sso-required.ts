@@ -23,6 +23,6 @@ export async function assertPasswordAllowed(
   throw new OrgkitError('SSO_REQUIRED', `${domain} signs in with single sign-on: use "Sign in with SSO"`, {
     orgId: verified.orgId,
     domain,
-    signInUrl: `${ctx.settings.publicUrl.replace(/\/+$/, '')}/sign-in?sso=1`,
+    signInUrl: `${ctx.settings.publicUrl.replace(/\/+$/, '')}/login?sso=1`,
   })
 }

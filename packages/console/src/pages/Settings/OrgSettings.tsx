@@ -16,6 +16,7 @@ import { Members } from './Members.tsx'
 import { OrgApiKeys } from './OrgApiKeys.tsx'
 import { Roles } from './Roles.tsx'
 import { Security } from './Security.tsx'
+import { Sso } from './Sso.tsx'
 import { Webhooks } from './Webhooks.tsx'
 
 const PERMISSIONS = [
@@ -59,6 +60,7 @@ const TABS: { value: string; label: string; visible: (can: Can, model?: Model) =
   BILLING_TABS.credits,
   { value: 'security', label: 'Security', visible: (can) => !!can['org.manage_security'] },
   { value: 'domains', label: 'Domains', visible: (can) => !!can['org.manage_security'] },
+  { value: 'sso', label: 'SSO', visible: (can) => !!can['org.manage_security'] },
   BILLING_TABS.usage,
   { value: 'audit-logs', label: 'Audit Logs', visible: (can) => !!can['org.read_audit'] },
   { value: 'webhooks', label: 'Webhooks', visible: (can) => !!can['org.manage_webhooks'] },
@@ -122,6 +124,9 @@ export function OrgSettings({ orgId, tab }: { orgId: string; tab: string }) {
               </Tabs.Panel>
               <Tabs.Panel value="domains" pt="md">
                 <Domains orgId={orgId} />
+              </Tabs.Panel>
+              <Tabs.Panel value="sso" pt="md">
+                <Sso orgId={orgId} />
               </Tabs.Panel>
               <Tabs.Panel value="audit-logs" pt="md">
                 <AuditLogs orgId={orgId} />
