@@ -135,6 +135,10 @@ export const Group = z
     description: z.string(),
     role: z.string().nullable(),
     createdAt: z.string(),
+    managedBy: z.enum(['directory']).nullable().openapi({
+      description:
+        "directory: the org's SCIM directory sets its name and members (DIRECTORY_MANAGED otherwise); roles are bound as usual",
+    }),
   })
   .openapi('Group')
 

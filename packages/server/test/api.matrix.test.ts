@@ -632,6 +632,25 @@ const ROWS: Row[] = [
       return { method: 'DELETE', path: `/v1/orgs/${w.orgId}/api-keys/${key.body.id}` }
     },
   },
+  {
+    route: 'POST /v1/orgs/{orgId}/scim-tokens',
+    // A directory token adds and removes people: the Super Admin's act (org.manage_security).
+    expect: e(201, 403, 403, 403, 403, 404),
+    call: async (w) => ({ method: 'POST', path: `/v1/orgs/${w.orgId}/scim-tokens`, body: { name: 'Okta' } }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/scim-tokens',
+    expect: e(200, 403, 403, 403, 403, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/scim-tokens` }),
+  },
+  {
+    route: 'DELETE /v1/orgs/{orgId}/scim-tokens/{id}',
+    expect: e(200, 403, 403, 403, 403, 404),
+    call: async (w, s) => {
+      const token = await s.platform.post(`/v1/orgs/${w.orgId}/scim-tokens`, { name: 'tmp' })
+      return { method: 'DELETE', path: `/v1/orgs/${w.orgId}/scim-tokens/${token.body.id}` }
+    },
+  },
   { route: 'GET /v1/outbox', expect: all(403), call: async () => ({ method: 'GET', path: '/v1/outbox' }) },
   {
     route: 'GET /v1/orgs/{orgId}/audit-logs',

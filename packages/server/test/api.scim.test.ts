@@ -217,7 +217,18 @@ describe.each(DATABASES)('SCIM directory sync (%s)', (database) => {
     )
 
     const listed = (await server.as(alice).get(`/v1/orgs/${org}/groups`)).body.items
-    expect(listed.find((g: { id: string }) => g.id === group.id)).toMatchObject({ name: 'Engineering' })
+    expect(listed.find((g: { id: string }) => g.id === group.id)).toMatchObject({
+      name: 'Engineering',
+      managedBy: 'directory',
+    })
+    // Its name and members are the directory's; its roles are the admins'.
+    const asAdmin = server.as(alice)
+    const path = `/v1/orgs/${org}/groups/${group.id}`
+    expect((await asAdmin.put(`${path}/members/${p3}`, {})).body.code).toBe('DIRECTORY_MANAGED')
+    expect((await asAdmin.delete(`${path}/members/${p1}`)).body.code).toBe('DIRECTORY_MANAGED')
+    expect((await asAdmin.patch(path, { name: 'Renamed' })).body.code).toBe('DIRECTORY_MANAGED')
+    expect((await asAdmin.delete(path)).body.code).toBe('DIRECTORY_MANAGED')
+    expect((await asAdmin.get(path)).body).toMatchObject({ name: 'Engineering', managedBy: 'directory' })
     const bound = await server.as(alice).post(`/v1/orgs/${org}/bindings`, {
       principal: { type: 'group', id: group.id },
       role: 'org_admin',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, rules, TEAM_ROLE } from '@orgkit/core'
-import { bindings, type Executor, groups, members, orgs, type Tx } from '@orgkit/store'
+import { bindings, type Executor, groups, members, orgs, scim, type Tx } from '@orgkit/store'
 import {
   type Actor,
   actorFacts,
@@ -22,6 +22,8 @@ export interface GroupView {
   description: string
   role: string | null
   createdAt: string
+  /** `directory`: the org's SCIM directory sets its name and members (issue 21.3); roles are the admins'. */
+  managedBy: 'directory' | null
 }
 
 const toView = (row: groups.GroupRow): GroupView => ({
@@ -31,7 +33,32 @@ const toView = (row: groups.GroupRow): GroupView => ({
   description: row.description,
   role: row.role,
   createdAt: row.created_at.toISOString(),
+  managedBy: null,
 })
+
+/** Says which of the views are groups the org's directory manages. */
+async function withManagedBy<T extends GroupView>(db: Executor, views: T[]): Promise<T[]> {
+  const managed = await scim.directoryGroupIds(
+    db,
+    views.map((v) => v.id),
+  )
+  return views.map((v) => ({ ...v, managedBy: managed.has(v.id) ? 'directory' : null }))
+}
+
+/**
+ * A directory group's name and members are the directory's (it would undo any other change at its next
+ * sync): refused here with DIRECTORY_MANAGED. Its roles and description stay the org admins' to set.
+ */
+async function assertNotDirectoryManaged(db: Executor, groupId: string, what: string) {
+  if ((await scim.directoryGroupIds(db, [groupId])).size > 0)
+    throw new OrgkitError(
+      'DIRECTORY_MANAGED',
+      `the organization's directory manages this group: ${what} there`,
+      {
+        groupId,
+      },
+    )
+}
 
 /** A group the model gives every org (seed 002's DEFAULT and ADMIN, seed 003's Owners team). */
 const builtIn = (ctx: Ctx, group: { name: string }) =>
@@ -136,7 +163,10 @@ function assertMayGiveTeamLevel(ctx: Ctx, actor: Actor, orgId: string, level: st
 export async function listGroups(ctx: Ctx, actor: Actor, orgId: string): Promise<GroupView[]> {
   requireOrg(ctx, actor, orgId)
   authorize(ctx, actor, 'org.read_members', { type: ORG, id: orgId })
-  return withOrgRoles(ctx, ctx.db, orgId, (await groups.listGroups(ctx.db, orgId)).map(toView))
+  return withManagedBy(
+    ctx.db,
+    await withOrgRoles(ctx, ctx.db, orgId, (await groups.listGroups(ctx.db, orgId)).map(toView)),
+  )
 }
 
 export async function getGroup(ctx: Ctx, actor: Actor, orgId: string, id: string) {
@@ -145,7 +175,7 @@ export async function getGroup(ctx: Ctx, actor: Actor, orgId: string, id: string
   const row = await findGroup(ctx.db, orgId, id)
   const memberRows = await groups.listGroupMembers(ctx.db, id)
   const suspended = await memberRolesSuspended(ctx, ctx.db, orgId)
-  const [view] = await withOrgRoles(ctx, ctx.db, orgId, [toView(row)])
+  const [view] = await withManagedBy(ctx.db, await withOrgRoles(ctx, ctx.db, orgId, [toView(row)]))
   return {
     ...view!,
     members: memberRows.map((m) => ({
@@ -235,6 +265,8 @@ export async function updateGroup(
     const before = await findGroup(work.tx, orgId, id)
     // Nobody edits a group holding a role above their own.
     await assertMayEditGroup(ctx, actor, work.tx, orgId, before)
+    if (patch.name !== undefined && patch.name !== before.name)
+      await assertNotDirectoryManaged(work.tx, id, 'rename it')
     if (patch.name !== undefined && patch.name !== before.name && builtIn(ctx, before)) {
       throw new OrgkitError('BUILT_IN_GROUP', `"${before.name}" is built in: it keeps its name`, {
         field: 'name',
@@ -258,7 +290,7 @@ export async function updateGroup(
         ...(levels && patch.role !== undefined && { role: patch.role }),
       }),
     )
-    const [after] = await withOrgRoles(ctx, work.tx, orgId, [toView(row)])
+    const [after] = await withManagedBy(work.tx, await withOrgRoles(ctx, work.tx, orgId, [toView(row)]))
     work.audit({
       orgId,
       action: 'group.updated',
@@ -278,6 +310,7 @@ export async function deleteGroup(ctx: Ctx, actor: Actor, meta: RequestMeta, org
     const before = await findGroup(work.tx, orgId, id)
     if (builtIn(ctx, before))
       throw new OrgkitError('BUILT_IN_GROUP', `"${before.name}" is built in: every organization keeps it`)
+    await assertNotDirectoryManaged(work.tx, id, 'delete it')
     await assertMayEditGroup(ctx, actor, work.tx, orgId, before)
     // Deleting a group takes its roles from every member: the actor must be able to take each away.
     const memberRows = await groups.membersOfGroups(work.tx, [id])
@@ -308,6 +341,7 @@ export async function putGroupMember(
     requireOrg(ctx, actor, orgId)
     const group = await findGroup(work.tx, orgId, groupId)
     const existing = await groups.findGroupMember(work.tx, groupId, userId)
+    if (!existing) await assertNotDirectoryManaged(work.tx, groupId, 'add people')
     // A team admin sets the levels of their own team's members; adding people takes org.manage_groups.
     const teamAdmin =
       existing !== undefined &&
@@ -368,6 +402,7 @@ export async function removeGroupMember(
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.manage_groups', { type: ORG, id: orgId })
     const group = await findGroup(work.tx, orgId, groupId)
+    await assertNotDirectoryManaged(work.tx, groupId, 'take people out')
     const existing = await groups.findGroupMember(work.tx, groupId, userId)
     const given = existing ? await rolesGiven(ctx, work.tx, orgId, group, existing.member_role) : []
     assertCanRevokeAll(ctx, actor, given)
