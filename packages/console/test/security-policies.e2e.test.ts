@@ -130,4 +130,43 @@ describe('security policies that lock nobody out silently (Chromium, capgo prese
     expect(members.map((m: { email: string }) => m.email)).toContain('pat@initech.test')
     expect(await pat.getByText('An organization for your domain').count()).toBe(0)
   }, 240_000)
+
+  it('makes a directory token once, lists it, shows the directory’s groups, and revokes it (issue 21.3)', async () => {
+    const owner = await signUp(server, browser, 'Sid Scim', 'sid@example.com')
+    pages.push(owner)
+    const orgId = await createOrg(server, owner, 'Hooli')
+    await owner.goto(`${server.url}/orgs/${orgId}/settings/directory`)
+    await owner.getByRole('textbox', { name: 'New directory token' }).fill('Okta')
+    await owner.getByRole('button', { name: 'Create token' }).click()
+    const token = (await owner.getByLabel('Directory token', { exact: true }).textContent())!
+    expect(token).toMatch(/^okd_/)
+    expect(await owner.getByLabel('SCIM base URL', { exact: true }).textContent()).toBe(
+      `${server.url}/scim/v2/orgs/${orgId}`,
+    )
+    const tokens = owner.getByRole('table', { name: 'Directory tokens' })
+    await tokens.getByText(`${token.slice(0, 12)}…`).waitFor()
+    await shot(owner, '08-directory-token-shown-once')
+
+    // The directory pushes a person and a group with the token: the tab shows the group it maps to.
+    const scim = (path: string, body: unknown) =>
+      fetch(`${server.url}/scim/v2/orgs/${orgId}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+        body: JSON.stringify(body),
+      })
+    const person = await (await scim('/Users', { userName: 'gavin@hooli.test', active: true })).json()
+    expect(
+      (await scim('/Groups', { displayName: 'Hooli XYZ', members: [{ value: person.id }] })).status,
+    ).toBe(201)
+    await owner.reload()
+    await owner.getByRole('table', { name: 'Directory groups' }).getByText('Hooli XYZ').waitFor()
+    expect(await owner.content()).not.toContain(token) // shown once: gone after a reload
+    await shot(owner, '09-directory-mapping')
+
+    await tokens.getByRole('button', { name: 'Revoke' }).click()
+    await owner.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click()
+    await owner.getByText('Directory token revoked').waitFor()
+    await tokens.getByText('revoked').waitFor()
+    expect((await scim('/Users', { userName: 'erlich@hooli.test' })).status).toBe(401)
+  }, 240_000)
 })

@@ -9,6 +9,7 @@ import type { Model } from '../../types.ts'
 import { useWords, type Words } from '../../words.ts'
 import { BILLING_PERMISSIONS, BILLING_TABS } from '../Billing/tabs.tsx'
 import { AuditLogs } from './AuditLogs.tsx'
+import { DirectoryTokens } from './DirectoryTokens.tsx'
 import { Domains } from './Domains.tsx'
 import { General } from './General.tsx'
 import { Groups } from './Groups.tsx'
@@ -59,6 +60,7 @@ const TABS: { value: string; label: string; visible: (can: Can, model?: Model) =
   BILLING_TABS.plans,
   BILLING_TABS.credits,
   { value: 'security', label: 'Security', visible: (can) => !!can['org.manage_security'] },
+  { value: 'directory', label: 'Directory', visible: (can) => !!can['org.manage_security'] },
   { value: 'domains', label: 'Domains', visible: (can) => !!can['org.manage_security'] },
   { value: 'sso', label: 'SSO', visible: (can) => !!can['org.manage_security'] },
   BILLING_TABS.usage,
@@ -121,6 +123,9 @@ export function OrgSettings({ orgId, tab }: { orgId: string; tab: string }) {
               </Tabs.Panel>
               <Tabs.Panel value="security" pt="md">
                 <Security orgId={orgId} />
+              </Tabs.Panel>
+              <Tabs.Panel value="directory" pt="md">
+                <DirectoryTokens orgId={orgId} />
               </Tabs.Panel>
               <Tabs.Panel value="domains" pt="md">
                 <Domains orgId={orgId} />
