@@ -500,7 +500,7 @@ describe.each(DATABASES)('SAML sign-in through the API (%s)', (db) => {
     const eve = await signIn({ nameId: 'okta-eve', attributes: { email: 'olga@example.com' } })
     const refused = await eve.b.submit(await eve.relay.text(), `${s.url}/`)
     expect(refused.headers.get('location')).toBe(
-      '/sign-in?ssoError=SSO_FAILED&reason=email_domain_not_verified',
+      '/login?ssoError=SSO_FAILED&reason=email_domain_not_verified',
     )
     expect(eve.b.jar.has('orgkit_session')).toBe(false)
   })
@@ -514,12 +514,12 @@ describe.each(DATABASES)('SAML sign-in through the API (%s)', (db) => {
     const victim = browser(s.url)
     await victim.json('POST', '/v1/auth/sso/start', { email: 'bob@acme.test' })
     const pushed = await victim.submit(await mallory.relay.text(), `${s.url}/`)
-    expect(pushed.headers.get('location')).toBe('/sign-in?ssoError=SSO_FAILED&reason=browser_mismatch')
+    expect(pushed.headers.get('location')).toBe('/login?ssoError=SSO_FAILED&reason=browser_mismatch')
     expect(victim.jar.has('orgkit_session')).toBe(false)
     // The relay page can't be skipped by claiming it was used: a cross-site post never has the cookie.
     const forged = await signIn(bob([]))
     const skipped = await forged.b.submit(await forged.relay.text(), `${s.url}/`, { crossSite: true })
-    expect(skipped.headers.get('location')).toBe('/sign-in?ssoError=SSO_FAILED&reason=browser_mismatch')
+    expect(skipped.headers.get('location')).toBe('/login?ssoError=SSO_FAILED&reason=browser_mismatch')
   })
 
   it('takes a Response once: posted again, it is refused', async () => {
@@ -527,7 +527,7 @@ describe.each(DATABASES)('SAML sign-in through the API (%s)', (db) => {
     const page = await relay.text()
     expect((await b.submit(page, `${s.url}/`)).status).toBe(303)
     const replayed = await b.submit(page, `${s.url}/`)
-    expect(replayed.headers.get('location')).toMatch(/^\/sign-in\?ssoError=SSO_FAILED&reason=/)
+    expect(replayed.headers.get('location')).toMatch(/^\/login\?ssoError=SSO_FAILED&reason=/)
   })
 
   it('publishes the SP metadata the IdP is given: entity ID, ACS by HTTP-POST, signed assertions wanted', async () => {

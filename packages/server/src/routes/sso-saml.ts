@@ -56,7 +56,7 @@ export const ssoSamlRoutes: RouteModule = (app, ctx) => {
       operationId: 'finishSamlSignIn',
       summary: 'SAML Assertion Consumer Service',
       description:
-        "Where the IdP's form posts the SAML Response (HTTP-POST binding, RelayState the sign-in's state). The Response's signatures, issuer, audience, recipient, request and times are checked and the assertion is accepted once; then a session as a password sign-in gives and a 303 to the console. A refusal goes to /sign-in?ssoError=<code>&reason=<reason>. A post arriving from the IdP's site carries no cookie of this site (SameSite), so it is answered with a page that posts it again from this site: the sign-in must finish in the browser that started it (no login CSRF)",
+        "Where the IdP's form posts the SAML Response (HTTP-POST binding, RelayState the sign-in's state). The Response's signatures, issuer, audience, recipient, request and times are checked and the assertion is accepted once; then a session as a password sign-in gives and a 303 to the console. A refusal goes to /login?ssoError=<code>&reason=<reason>. A post arriving from the IdP's site carries no cookie of this site (SameSite), so it is answered with a page that posts it again from this site: the sign-in must finish in the browser that started it (no login CSRF)",
       request: {
         params: Params,
         body: { content: { 'application/x-www-form-urlencoded': { schema: AcsForm } }, required: true },
@@ -103,7 +103,7 @@ export const ssoSamlRoutes: RouteModule = (app, ctx) => {
           typeof error.details.reason === 'string'
             ? `&reason=${encodeURIComponent(error.details.reason)}`
             : ''
-        return c.redirect(`/sign-in?ssoError=${error.code}${reason}`, 303)
+        return c.redirect(`/login?ssoError=${error.code}${reason}`, 303)
       }
     },
   )
