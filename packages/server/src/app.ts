@@ -6,11 +6,11 @@ import { ping } from '@orgkit/store'
 import { bodyLimit } from 'hono/body-limit'
 import type { Logger } from 'pino'
 import { mountConsole } from './console-static.ts'
-import { docsPage } from './docs-page.ts'
 import type { AppEnv } from './env.ts'
 import { answerError, problem, validationError } from './errors.ts'
 import { Metrics } from './metrics.ts'
 import { authenticate } from './middleware/auth.ts'
+import { documentApi } from './reference.ts'
 import { assertJsonBody, bodyTooLarge, MAX_BODY_BYTES, requestIdOf } from './request.ts'
 import { routeModules } from './routes/index.ts'
 import { mountScim } from './scim/routes.ts'
@@ -31,6 +31,7 @@ export interface AppDeps {
 const PUBLIC = new Set([
   '/v1/openapi.json',
   '/v1/docs',
+  '/v1/docs/redoc.standalone.js',
   '/v1/auth/signup',
   '/v1/auth/login',
   '/v1/auth/verify',
@@ -118,23 +119,7 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
 
   for (const routes of routeModules) routes(app, ctx)
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
-    type: 'apiKey',
-    in: 'cookie',
-    name: 'orgkit_session',
-  })
-  app.doc31('/v1/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Orgkit',
-      version: '0.1.0',
-      description:
-        'Organizations, members, roles, overrides and a permission engine. Errors are RFC 9457 problem+json with a stable `code`.',
-    },
-    security: [{ bearer: [] }, { session: [] }],
-  })
-  app.get('/v1/docs', (c) => c.html(docsPage))
+  documentApi(app)
   app.get('/healthz', (c) => c.json({ ok: true }))
   app.get('/readyz', async (c) => {
     await ping(ctx.db)

@@ -1,30 +1,49 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import type { App } from './env.ts'
+
+/** Redoc's standalone browser bundle, served by the server itself: the reference works on a closed network. */
+export const VIEWER_PATH = '/v1/docs/redoc.standalone.js'
+
 /**
- * A self-contained API reference: it reads /v1/openapi.json and lists every operation with its schema.
- * No CDN, so it works on a closed network.
+ * The bundle's file: the copy an installed package ships in dist/vendor (scripts/bundle-assets.mjs), or in
+ * this repository the redoc dev dependency's own.
  */
-export const docsPage = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Orgkit API</title>
+function viewerFile(): string {
+  const shipped = fileURLToPath(new URL('./vendor/redoc.standalone.js', import.meta.url))
+  if (existsSync(shipped)) return shipped
+  return createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js')
+}
+
+/** System fonts: Redoc's default ones would come from a font CDN. */
+const page = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Orgkit API reference</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1d2433}
-h1{margin-bottom:.2rem} .op{border:1px solid #dde2ea;border-radius:8px;margin:.6rem 0;padding:.2rem .8rem}
-summary{cursor:pointer;padding:.4rem 0} .m{display:inline-block;width:4.5rem;font-weight:700;text-transform:uppercase}
-.get{color:#1a7f37}.post{color:#0969da}.patch{color:#9a6700}.put{color:#8250df}.delete{color:#cf222e}
-pre{background:#f6f8fa;padding:.6rem;border-radius:6px;overflow:auto;font-size:13px} h2{margin-top:2rem}
-</style></head><body>
-<h1>Orgkit API</h1><p>Raw document: <a href="/v1/openapi.json">/v1/openapi.json</a>. Authenticate with <code>Authorization: Bearer &lt;token&gt;</code>.</p>
-<div id="ops">Loading…</div>
+<style>body{margin:0}</style></head><body>
+<div id="reference"></div>
+<script src="${VIEWER_PATH}"></script>
 <script>
-fetch('/v1/openapi.json').then(r => r.json()).then(doc => {
-  const byTag = {}
-  for (const [path, ops] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(ops)) {
-    const tag = (op.tags || ['Other'])[0]; (byTag[tag] = byTag[tag] || []).push({ path, method, op })
-  }
-  const esc = s => String(s).replace(/[&<>]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' }[c]))
-  document.getElementById('ops').innerHTML = Object.entries(byTag).map(([tag, ops]) => '<h2>' + esc(tag) + '</h2>' +
-    ops.map(({ path, method, op }) => '<details class="op"><summary><span class="m ' + method + '">' + method + '</span><code>' + esc(path) +
-      '</code> — ' + esc(op.summary || '') + '</summary><p>' + esc(op.description || '') +
-      ' <code>' + esc(op.operationId || '') + '</code></p><pre>' + esc(JSON.stringify({ parameters: op.parameters, requestBody: op.requestBody, responses: op.responses }, null, 2)) +
-      '</pre></details>').join('')).join('')
-})
+Redoc.init('/v1/openapi.json', {
+  expandResponses: '200,201',
+  jsonSampleExpandLevel: 3,
+  sortTagsAlphabetically: false,
+  theme: {
+    typography: { fontFamily: 'system-ui, sans-serif', headings: { fontFamily: 'system-ui, sans-serif' } },
+    sidebar: { width: '280px' },
+  },
+}, document.getElementById('reference'))
 </script></body></html>`
+
+/** `/v1/docs`: the OpenAPI document rendered by Redoc (a maintained viewer), and the viewer's bundle. */
+export function mountDocs(app: App): void {
+  let viewer: string | undefined
+  app.get('/v1/docs', (c) => c.html(page))
+  app.get(VIEWER_PATH, (c) => {
+    viewer ??= readFileSync(viewerFile(), 'utf8')
+    return c.body(viewer, 200, {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'public, max-age=86400',
+    })
+  })
+}

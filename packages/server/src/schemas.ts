@@ -3,6 +3,17 @@ import { ERRORS, type ErrorCode, PLATFORM_PERMISSIONS } from '@orgkit/core'
 
 /** Shared request and response schemas: one zod schema validates, types and documents. */
 export const Uuid = z.uuid()
+
+/** Ids the examples share, so the reference reads as one story: Acme, its app Shop, Alice and Bob. */
+const EX = {
+  org: '0b6f1c9e-6a4e-4d0b-9c51-2f7f3c1b7a10',
+  app: '3f2a9c4e-8b1d-4e6f-a7c2-5d9e0b1f4a68',
+  alice: '1c7e5b3a-9d2f-4e8b-a6c1-7f0e3d5b2a94',
+  bob: '5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37',
+  group: '6e3f2a1b-0c9d-4e8f-b7a6-5d4c3b2a1f0e',
+  binding: '7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d',
+  at: '2026-12-01T10:00:00.000Z',
+}
 export const OrgParams = z.object({ orgId: Uuid.openapi({ param: { name: 'orgId', in: 'path' } }) })
 /** An org's entity addressed by its id: /v1/orgs/{orgId}/<things>/{id}. */
 export const IdParams = OrgParams.extend({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) })
@@ -24,7 +35,7 @@ export const PlatformPermission = z
 export const Principal = z
   .object({ type: z.enum(['user', 'group']), id: Uuid })
   .strict()
-  .openapi('Principal')
+  .openapi('Principal', { example: { type: 'user', id: EX.bob } })
 export const Subject = z
   .object({ type: z.enum(['user', 'apiKey']), id: z.string().min(1).max(200) })
   .strict()
@@ -58,7 +69,16 @@ export const Problem = z
     details: z.record(z.string(), z.unknown()).optional(),
     requestId: z.string().optional(),
   })
-  .openapi('Problem')
+  .openapi('Problem', {
+    example: {
+      type: 'https://orgkit.dev/problems/forbidden',
+      title: 'Forbidden',
+      status: 403,
+      code: 'FORBIDDEN',
+      detail: 'org.manage_members is not granted on this org',
+      requestId: 'req_2b7c9d',
+    },
+  })
 
 export const Org = z
   .object({
@@ -85,7 +105,24 @@ export const Org = z
           'holding a role on one of its resources; null for the platform token',
       }),
   })
-  .openapi('Org')
+  .openapi('Org', {
+    example: {
+      id: EX.org,
+      name: 'Acme',
+      parentId: null,
+      creatorId: EX.alice,
+      managementEmail: 'ops@acme.example',
+      logoUrl: null,
+      fullName: 'Acme Corporation',
+      description: '',
+      website: 'https://acme.example',
+      location: '',
+      singleRoleTeams: false,
+      resourceAdminsGrantTeamAccess: true,
+      createdAt: EX.at,
+      belonging: 'member',
+    },
+  })
 
 export const Member = z
   .object({
@@ -100,7 +137,17 @@ export const Member = z
       .array(z.object({ id: Uuid, name: z.string() }))
       .openapi({ description: 'The groups ("Roles" in seed 002) of this org they are in' }),
   })
-  .openapi('Member')
+  .openapi('Member', {
+    example: {
+      userId: EX.bob,
+      email: 'bob@acme.example',
+      name: 'Bob',
+      roles: ['org_member'],
+      status: 'active',
+      source: 'direct',
+      groups: [{ id: EX.group, name: 'Developers' }],
+    },
+  })
 
 export const Resource = z
   .object({
@@ -111,7 +158,9 @@ export const Resource = z
     name: z.string(),
     createdAt: z.string(),
   })
-  .openapi('Resource')
+  .openapi('Resource', {
+    example: { id: EX.app, orgId: EX.org, type: 'app', parentId: null, name: 'Shop', createdAt: EX.at },
+  })
 
 export const Binding = z
   .object({
@@ -125,7 +174,19 @@ export const Binding = z
     reason: z.string().nullable(),
     createdAt: z.string(),
   })
-  .openapi('Binding')
+  .openapi('Binding', {
+    example: {
+      id: EX.binding,
+      orgId: EX.org,
+      principal: { type: 'user', id: EX.bob },
+      role: 'app_developer',
+      scope: { type: 'app', id: EX.app },
+      expiresAt: null,
+      grantedBy: EX.alice,
+      reason: 'Ships the mobile releases',
+      createdAt: EX.at,
+    },
+  })
 
 export const Group = z
   .object({
@@ -149,7 +210,14 @@ export const Override = z
     permission: z.string(),
     effect: z.enum(['allow', 'deny', 'default']),
   })
-  .openapi('Override')
+  .openapi('Override', {
+    example: {
+      resourceId: EX.app,
+      principal: { type: 'user', id: EX.bob },
+      permission: 'channel.promote_bundle',
+      effect: 'deny',
+    },
+  })
 
 export const Role = z
   .object({
@@ -158,7 +226,9 @@ export const Role = z
     slot: z.string(),
     label: z.string(),
     description: z.string(),
-    permissions: z.array(z.string()),
+    permissions: z
+      .array(z.union([PlatformPermission, PermissionKey]))
+      .openapi({ description: "The platform's permissions every model declares, and the model's own" }),
     priority: z.number().int(),
     builtIn: z.boolean(),
     grantable: z
@@ -170,7 +240,18 @@ export const Role = z
           'every permission it holds); role pickers offer only these (seed 001)',
       }),
   })
-  .openapi('Role')
+  .openapi('Role', {
+    example: {
+      key: 'app_developer',
+      scope: 'app',
+      slot: 'app',
+      label: 'App Developer',
+      description: 'Uploads bundles and promotes them on channels',
+      permissions: ['app.read', 'app.upload_bundle', 'channel.promote_bundle'],
+      priority: 30,
+      builtIn: true,
+    },
+  })
 
 export const User = z
   .object({
@@ -184,7 +265,16 @@ export const User = z
       .openapi({ description: "The host product's id for the user (its tokens' `sub`), or null" }),
     createdAt: z.string(),
   })
-  .openapi('User')
+  .openapi('User', {
+    example: {
+      id: EX.bob,
+      email: 'bob@acme.example',
+      name: 'Bob',
+      mfaEnabled: false,
+      externalId: 'auth0|bob',
+      createdAt: EX.at,
+    },
+  })
 
 /** Responses every route may give besides its own. */
 export const errorResponses = {

@@ -1,8 +1,12 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { ERRORS } from '@orgkit/core'
+import { createConfig, lintFromString } from '@redocly/openapi-core'
 import pino from 'pino'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.ts'
 import type { Ctx } from '../src/services/context.ts'
+import { WEBHOOK_EVENTS } from '../src/webhooks/events.ts'
 import { traceRateLimits } from './support/rate-limit-trace.ts'
 
 interface Operation {
@@ -11,9 +15,35 @@ interface Operation {
   description?: string
   responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>
 }
+interface Media {
+  schema?: { $ref?: string; properties?: { type?: { enum?: string[] } } }
+  example?: unknown
+}
 interface Document {
+  servers?: { url: string }[]
   paths: Record<string, Record<string, Operation>>
-  components: { schemas: Record<string, { enum?: string[] }> }
+  webhooks: Record<string, { post: Operation & { requestBody: { content: Record<string, Media> } } }>
+  components: { schemas: Record<string, { enum?: string[]; example?: unknown }> }
+}
+
+/**
+ * The audited actions the server writes for an org (each one a webhook event, webhooks/outbox.ts): the
+ * `action: '…'` literals under src/ whose audit entry does not say `orgId: null`.
+ */
+function orgAuditActions(): Set<string> {
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    )
+  const actions = new Set<string>()
+  for (const file of files(join(import.meta.dirname, '../src'))) {
+    const text = readFileSync(file, 'utf8')
+    for (const m of text.matchAll(/action: '([a-z_]+(?:\.[a-z_]+)+)'/g)) {
+      const entry = text.slice(text.lastIndexOf('({', m.index), text.indexOf('})', m.index))
+      if (!/orgId: null\b/.test(entry)) actions.add(m[1]!)
+    }
+  }
+  return actions
 }
 
 /**
@@ -23,13 +53,15 @@ interface Document {
  */
 describe('the OpenAPI document', () => {
   let doc: Document
+  let source: string
   let operations: { route: string; op: Operation }[]
   beforeAll(async () => {
     // Building the app only registers the routes' schemas: no database, nothing listening.
     const ctx = { settings: { trustProxyHops: 0 } } as unknown as Ctx
     const response = await createApp({ ctx, logger: pino({ level: 'silent' }) }).request('/v1/openapi.json')
     expect(response.status).toBe(200)
-    doc = (await response.json()) as Document
+    source = await response.text()
+    doc = JSON.parse(source) as Document
     operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.entries(ops).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })),
     )
@@ -85,4 +117,59 @@ describe('the OpenAPI document', () => {
     // The trace itself works: sign-in is rate limited per address and per account (SPEC 3).
     expect(trace.operations.get('signIn')).toBeDefined()
   }, 180_000) // the trace type-checks the server's and the store's source: ~10 s of CPU
+
+  // Issue 24.4: what a third-party validator says, with the rules a reader of the reference relies on.
+  it("passes Redocly's recommended rules with no error and no warning", async () => {
+    const config = await createConfig({ extends: ['recommended'] })
+    const problems = await lintFromString({ source, absoluteRef: '/v1/openapi.json', config })
+    expect(
+      problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`),
+    ).toEqual([])
+  })
+
+  it('names its servers and shows examples of the main schemas and of every authorization call', () => {
+    expect(doc.servers?.length).toBeGreaterThan(0)
+    const main = [
+      'Org',
+      'Member',
+      'Resource',
+      'Binding',
+      'Override',
+      'Role',
+      'User',
+      'Problem',
+      'AuditEventData',
+    ]
+    expect(main.filter((name) => doc.components.schemas[name]?.example === undefined)).toEqual([])
+    const authorization = [
+      '/v1/check',
+      '/v1/check/batch',
+      '/v1/list-resources',
+      '/v1/list-principals',
+      '/v1/explain',
+    ]
+    const lacking = authorization.filter((path) => {
+      const op = doc.paths[path]?.post as
+        | (Operation & { requestBody: { content: Record<string, Media> } })
+        | undefined
+      const response = op?.responses['200'] as { content?: Record<string, Media> } | undefined
+      return (
+        op?.requestBody.content['application/json']?.example === undefined ||
+        response?.content?.['application/json']?.example === undefined
+      )
+    })
+    expect(lacking).toEqual([])
+  })
+
+  it('documents one webhook per event type of the catalogue, each with its payload, and every org action is one', () => {
+    const expected = [...Object.keys(WEBHOOK_EVENTS), 'audit.checkpoint'].sort()
+    expect(Object.keys(doc.webhooks).sort()).toEqual(expected)
+    for (const [type, { post }] of Object.entries(doc.webhooks)) {
+      const payload = post.requestBody.content['application/json']?.schema
+      expect(payload?.properties?.type?.enum, type).toEqual([type])
+    }
+    const uncatalogued = [...orgAuditActions()].filter((action) => !(action in WEBHOOK_EVENTS))
+    expect(uncatalogued).toEqual([])
+    expect(orgAuditActions().has('member.added')).toBe(true) // the scan itself finds them
+  })
 })

@@ -4,7 +4,6 @@ import * as check from '../hot/check.ts'
 import {
   body,
   errorResponses,
-  json,
   PermissionKey,
   ProblemCode,
   ResourceRef,
@@ -37,7 +36,19 @@ export interface AuthorizationRoute<I extends z.ZodType = z.ZodType> {
   description: string
   input: I
   output: z.ZodType
+  /** A request and its answer, for the reference (the document's linter checks them against the schemas). */
+  example: { request: z.input<I>; response: unknown }
   run(ctx: Ctx, actor: Actor, input: z.output<I>): Promise<object>
+}
+
+const APP = { type: 'app', id: '3f2a9c4e-8b1d-4e6f-a7c2-5d9e0b1f4a68' }
+const CHANNEL = { type: 'channel', id: '9b4e1d7a-2c3f-4a5b-8d6e-0f1a2b3c4d5e' }
+const BOB = { type: 'user', id: '5d2c8a41-3f0e-4b7a-8e19-6c0d4f2b9e37' } as const
+const DENIED = {
+  kind: 'override',
+  resourceId: CHANNEL.id,
+  principal: { type: 'user', id: BOB.id },
+  effect: 'deny',
 }
 
 const route = <I extends z.ZodType>(r: AuthorizationRoute<I>) => r as unknown as AuthorizationRoute
@@ -51,6 +62,10 @@ export const authorizationRoutes: readonly AuthorizationRoute[] = [
     description: 'May the subject (default: you) do this?',
     input: CheckInput.strict(),
     output: Decision,
+    example: {
+      request: { subject: BOB, permission: 'app.upload_bundle', resource: APP, atLeastRevision: 1042 },
+      response: { allowed: true, reason: 'role', revision: 1042 },
+    },
     run: check.check,
   }),
   route({
@@ -79,6 +94,22 @@ export const authorizationRoutes: readonly AuthorizationRoute[] = [
       ),
       revision: Revision,
     }),
+    example: {
+      request: {
+        subject: BOB,
+        checks: [
+          { permission: 'app.upload_bundle', resource: APP },
+          { permission: 'bundle.delete', resource: APP },
+        ],
+      },
+      response: {
+        results: [
+          { allowed: true, reason: 'role' },
+          { allowed: false, reason: 'no_grant' },
+        ],
+        revision: 1042,
+      },
+    },
     run: check.checkBatch,
   }),
   route({
@@ -95,6 +126,10 @@ export const authorizationRoutes: readonly AuthorizationRoute[] = [
       })
       .strict(),
     output: z.object({ ids: z.array(z.string()), revision: Revision }),
+    example: {
+      request: { subject: BOB, permission: 'app.upload_bundle', type: 'app' },
+      response: { ids: [APP.id], revision: 1042 },
+    },
     run: check.listResources,
   }),
   route({
@@ -106,6 +141,10 @@ export const authorizationRoutes: readonly AuthorizationRoute[] = [
       .object({ permission: PermissionKey, resource: ResourceRef, atLeastRevision: Revision.optional() })
       .strict(),
     output: z.object({ users: z.array(z.string()), revision: Revision }),
+    example: {
+      request: { permission: 'app.upload_bundle', resource: APP },
+      response: { users: [BOB.id], revision: 1042 },
+    },
     run: check.listPrincipals,
   }),
   route({
@@ -115,12 +154,35 @@ export const authorizationRoutes: readonly AuthorizationRoute[] = [
     description: 'Why the decision is what it is: the binding, override or policy that decided',
     input: CheckInput.strict(),
     output: z.record(z.string(), z.unknown()),
+    example: {
+      request: { subject: BOB, permission: 'channel.promote_bundle', resource: CHANNEL },
+      response: {
+        allowed: false,
+        reason: 'override_deny',
+        subject: BOB,
+        permission: 'channel.promote_bundle',
+        target: CHANNEL,
+        decidedBy: DENIED,
+        facts: [DENIED],
+        revision: 1042,
+      },
+    },
     run: check.explain,
   }),
 ]
 
 export const checkRoutes: RouteModule = (app, ctx) => {
-  for (const { path, operationId, summary, description, input, output, run } of authorizationRoutes) {
+  for (const {
+    path,
+    operationId,
+    summary,
+    description,
+    input,
+    output,
+    example,
+    run,
+  } of authorizationRoutes) {
+    const request = body(input)
     app.openapi(
       createRoute({
         method: 'post',
@@ -129,8 +191,19 @@ export const checkRoutes: RouteModule = (app, ctx) => {
         operationId,
         summary,
         description,
-        request: body(input),
-        responses: { 200: json(output), ...errorResponses },
+        request: {
+          body: {
+            ...request.body,
+            content: { 'application/json': { schema: input, example: example.request } },
+          },
+        },
+        responses: {
+          200: {
+            description: 'OK',
+            content: { 'application/json': { schema: output, example: example.response } },
+          },
+          ...errorResponses,
+        },
       }),
       async (c) =>
         c.json((await run(ctx, c.get('actor'), c.req.valid('json'))) as Record<string, unknown>, 200),
