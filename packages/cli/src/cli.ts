@@ -85,7 +85,7 @@ program
       await migrate(store.db)
       const sealed = await rotateSecrets(store.db, box)
       console.log(
-        `sealed under key "${box.keyring.current}": ${sealed.totp} TOTP secret(s), ${sealed.mail} unsent mail(s)`,
+        `sealed under key "${box.keyring.current}": ${sealed.totp} TOTP secret(s), ${sealed.mail} unsent mail(s), ${sealed.sso} SSO connection(s)`,
       )
     } finally {
       await store.close()

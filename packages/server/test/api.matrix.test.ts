@@ -651,6 +651,81 @@ const ROWS: Row[] = [
       return { method: 'DELETE', path: `/v1/orgs/${w.orgId}/scim-tokens/${token.body.id}` }
     },
   },
+  {
+    route: 'GET /v1/orgs/{orgId}/sso-connections',
+    // How the org's people sign in, and its IdP's settings: the Super Admin's (org.manage_security).
+    expect: e(200, 403, 403, 403, 403, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/sso-connections` }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/sso-connections',
+    expect: e(201, 403, 403, 403, 403, 404),
+    call: async (w) => ({
+      method: 'POST',
+      path: `/v1/orgs/${w.orgId}/sso-connections`,
+      body: SSO_CONNECTION,
+    }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/sso-connections/{connectionId}',
+    expect: e(200, 403, 403, 403, 403, 404),
+    call: async (w, s) => ({
+      method: 'GET',
+      path: `/v1/orgs/${w.orgId}/sso-connections/${await ssoConnection(s, w)}`,
+    }),
+  },
+  {
+    route: 'PATCH /v1/orgs/{orgId}/sso-connections/{connectionId}',
+    expect: e(200, 403, 403, 403, 403, 404),
+    call: async (w, s) => ({
+      method: 'PATCH',
+      path: `/v1/orgs/${w.orgId}/sso-connections/${await ssoConnection(s, w)}`,
+      body: { name: 'Renamed' },
+    }),
+  },
+  {
+    route: 'DELETE /v1/orgs/{orgId}/sso-connections/{connectionId}',
+    expect: e(204, 403, 403, 403, 403, 404),
+    call: async (w, s) => ({
+      method: 'DELETE',
+      path: `/v1/orgs/${w.orgId}/sso-connections/${await ssoConnection(s, w)}`,
+    }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/sso-connections/{connectionId}/test',
+    // Nothing listens at the issuer: the test answers what is wrong (ok: false), to the creator only.
+    expect: e(200, 403, 403, 403, 403, 404),
+    call: async (w, s) => ({
+      method: 'POST',
+      path: `/v1/orgs/${w.orgId}/sso-connections/${await ssoConnection(s, w)}/test`,
+    }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/sso-policy',
+    expect: e(200, 403, 403, 403, 403, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/sso-policy` }),
+  },
+  {
+    route: 'PUT /v1/orgs/{orgId}/sso-policy',
+    expect: e(200, 403, 403, 403, 403, 404),
+    call: async (w) => ({
+      method: 'PUT',
+      path: `/v1/orgs/${w.orgId}/sso-policy`,
+      body: { ssoRequired: false, breakGlassUserId: null },
+    }),
+  },
+  {
+    route: 'POST /v1/auth/sso/start',
+    // Public; neither an email nor a connection id: a clear 400 whoever asks (sso-oidc.test.ts walks it).
+    expect: all(400),
+    call: async () => ({ method: 'POST', path: '/v1/auth/sso/start', body: {} }),
+  },
+  {
+    route: 'GET /v1/auth/sso/callback',
+    // Public; a state too long to be one of ours is refused before anything is looked up.
+    expect: all(400),
+    call: async () => ({ method: 'GET', path: `/v1/auth/sso/callback?state=${'x'.repeat(501)}` }),
+  },
   { route: 'GET /v1/outbox', expect: all(403), call: async () => ({ method: 'GET', path: '/v1/outbox' }) },
   {
     route: 'GET /v1/orgs/{orgId}/audit-logs',
@@ -855,6 +930,16 @@ async function domain(s: TestServer, w: CapgoWorld, verified: boolean) {
   if (verified)
     await s.store.db.transaction().execute((tx) => orgDomains.markVerified(tx, w.orgId, id, new Date()))
   return id
+}
+
+const SSO_CONNECTION = {
+  kind: 'oidc',
+  name: 'IdP',
+  config: { issuer: 'http://127.0.0.1:9', clientId: 'orgkit', clientSecret: 'secret' },
+}
+
+async function ssoConnection(s: TestServer, w: CapgoWorld) {
+  return (await s.platform.post(`/v1/orgs/${w.orgId}/sso-connections`, SSO_CONNECTION)).body.id as string
 }
 
 async function webhook(s: TestServer, w: CapgoWorld) {

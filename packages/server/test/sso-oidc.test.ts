@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { orgDomains } from '@orgkit/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { newKeyEntry, parseKeyring, SecretBox } from '../src/security/secret-box.ts'
+import { sealStoredSecrets } from '../src/security/secrets-at-rest.ts'
 import { type Client, DATABASES, type Reply, startTestServer, type TestServer } from './support/harness.ts'
 import { ScriptedBrowser, startTestIdp, type TestIdp } from './support/oidc-idp.ts'
 import { type Person, signUp } from './support/sessions.ts'
@@ -340,5 +342,39 @@ describe.each(DATABASES)('SSO over OIDC (%s)', (database) => {
     expect(browser.cookies(s.url).has('orgkit_session')).toBe(false)
     const again = await ssoSignIn(new ScriptedBrowser(), 'sub-bo', { email: `bo@${domainA}` })
     expect(again.started.body.code).toBe('SSO_NOT_AVAILABLE')
+  })
+
+  it('answers a JSON client with the session, and seals client secrets anew when keys rotate', async () => {
+    await admin.patch(`/v1/orgs/${orgA}/sso-connections/${connection}`, { enabled: true })
+    idp.people.set('sub-fay', { email: `fay@${domainA}`, emailVerified: true })
+    const browser = new ScriptedBrowser()
+    idp.next = 'sub-fay'
+    const again = await browser.fetch(`${s.url}/v1/auth/sso/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `fay@${domainA}`, returnTo: '//evil.test/x' }),
+    })
+    const { redirectUrl } = (await again.json()) as Reply['body']
+    const atCallback = await browser.follow(redirectUrl, (u) => u.pathname === '/v1/auth/sso/callback')
+    const json = await browser.fetch(atCallback.url.href, { headers: { accept: 'application/json' } })
+    expect(json.status).toBe(200)
+    // A returnTo off this site is dropped (no open redirect).
+    expect(await json.json()).toMatchObject({ status: 'signed_in', returnTo: '/' })
+
+    // `orgkit secrets rotate`: the client secret sealed under the new key, opening to the same secret.
+    const next = `k9:${newKeyEntry().split(':')[1]}`
+    const current = [...s.ctx.secrets.keyring.keys].map(([kid, key]) => `${kid}:${key.toString('base64')}`)
+    const rotated = new SecretBox(parseKeyring([next, ...current].join(',')))
+    expect((await sealStoredSecrets(s.store.db, rotated, { everything: true })).sso).toBeGreaterThanOrEqual(1)
+    const stored = await s.store.db
+      .selectFrom('sso_connections')
+      .select('config')
+      .where('id', '=', connection)
+      .executeTakeFirstOrThrow()
+    const sealed = (stored.config as { clientSecret: string }).clientSecret
+    expect(sealed).toMatch(/^ok1:k9:/)
+    expect(rotated.open(sealed, `sso:${connection}:clientSecret`).value).toBe('orgkit-secret')
+    // A server without that key refuses to start rather than failing sign-ins later.
+    await expect(sealStoredSecrets(s.store.db, s.ctx.secrets, { everything: false })).rejects.toThrow(/k9/)
   })
 })

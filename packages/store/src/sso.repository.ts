@@ -140,6 +140,28 @@ export async function deleteConnection(tx: Tx, orgId: string, id: string): Promi
   return rows.length > 0
 }
 
+/** Every connection's config (for sealing its secrets anew under the current key: `orgkit secrets rotate`). */
+export function listConfigs(db: Executor) {
+  return db.selectFrom('sso_connections').select(['id', 'config']).execute()
+}
+
+/** Replaces a config only if it is still `before` (an admin's concurrent edit wins); whether it did. */
+export async function replaceConfig(
+  db: Executor,
+  id: string,
+  before: unknown,
+  after: unknown,
+): Promise<boolean> {
+  const rows = await db
+    .updateTable('sso_connections')
+    .set({ config: JSON.stringify(after) })
+    .where('id', '=', id)
+    .where('config', '=', JSON.stringify(before))
+    .returning('id')
+    .execute()
+  return rows.length > 0
+}
+
 // (connection, subject) → account
 
 export async function findIdentity(db: Executor, connectionId: string, subject: string) {

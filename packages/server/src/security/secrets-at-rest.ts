@@ -1,12 +1,14 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { OrgkitError } from '@orgkit/core'
-import { credentials, type DatabaseConfig, type Executor, mailOutbox } from '@orgkit/store'
+import { credentials, type DatabaseConfig, type Executor, mailOutbox, sso } from '@orgkit/store'
 import { type Keyring, keyIdOf, newKeyEntry, parseKeyring, type SecretBox } from './secret-box.ts'
 
 /** Where a sealed value belongs (its associated data): it opens only there. */
 export const totpContext = (userId: string) => `totp:${userId}`
 export const mailContext = (mailId: string) => `mail:${mailId}`
+/** An SSO connection's secret field (an OIDC client secret, a SAML SP key): issue 21.1. */
+export const ssoSecretContext = (connectionId: string, field: string) => `sso:${connectionId}:${field}`
 
 /** The file the embedded default keeps its key in, inside its data folder. */
 export const KEY_FILE = 'secret.key'
@@ -66,6 +68,7 @@ export async function openTotpSecret(
 export interface SealedCounts {
   totp: number
   mail: number
+  sso: number
 }
 
 /**
@@ -83,9 +86,12 @@ export async function sealStoredSecrets(
   const current = `ok1:${box.keyring.current}:`
   const totp = await credentials.listTotpSecrets(db, current)
   const mails = await mailOutbox.listUnsentBodies(db, current)
+  // SSO connections' secret fields are sealed from the start (services/sso-connections.ts): every `ok1:` value.
+  const connections = (await sso.listConfigs(db)).map((c) => ({ ...c, sealed: sealedFields(c.config) }))
   const values = [
     ...totp.map((r) => r.totp_secret),
     ...mails.flatMap((m) => [m.text_body, m.html_body ?? '']),
+    ...connections.flatMap((c) => c.sealed.map(([, v]) => v)),
   ]
   const missing = new Set(values.filter((v) => v && !box.canOpen(v)).map((v) => keyIdOf(v)!))
   if (missing.size > 0) {
@@ -98,7 +104,7 @@ export async function sealStoredSecrets(
     )
   }
   const due = (value: string) => options.everything || keyIdOf(value) === null
-  const counts: SealedCounts = { totp: 0, mail: 0 }
+  const counts: SealedCounts = { totp: 0, mail: 0, sso: 0 }
   for (const row of totp.filter((r) => due(r.totp_secret))) {
     const context = totpContext(row.id)
     const plain = box.open(row.totp_secret, context).value
@@ -111,9 +117,23 @@ export async function sealStoredSecrets(
     const bodies = { text: reseal(mail.text_body), html: mail.html_body ? reseal(mail.html_body) : null }
     if (await mailOutbox.replaceBodies(db, mail.id, mail.text_body, bodies)) counts.mail++
   }
+  for (const c of connections.filter((c) => options.everything && c.sealed.length > 0)) {
+    const config = { ...(c.config as Record<string, unknown>) }
+    for (const [field, value] of c.sealed) {
+      const context = ssoSecretContext(c.id, field)
+      config[field] = box.seal(box.open(value, context).value, context)
+    }
+    if (await sso.replaceConfig(db, c.id, c.config, config)) counts.sso++
+  }
   return counts
 }
 
 /** `orgkit secrets rotate`: everything sealed under the current key, so older keys can leave the keyring. */
 export const rotateSecrets = (db: Executor, box: SecretBox) =>
   sealStoredSecrets(db, box, { everything: true })
+
+function sealedFields(config: unknown): [string, string][] {
+  return Object.entries((config ?? {}) as Record<string, unknown>).filter(
+    (e): e is [string, string] => typeof e[1] === 'string' && keyIdOf(e[1]) !== null,
+  )
+}

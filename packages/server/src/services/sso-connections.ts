@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { OrgkitError } from '@orgkit/core'
 import { members, orgDomains, sso, type Tx } from '@orgkit/store'
+import { ssoSecretContext } from '../security/secrets-at-rest.ts'
 import type { SsoKind } from '../security/sso/registry.ts'
 import { type Actor, authorize, type Ctx, type RequestMeta, requireOrg, write } from './context.ts'
-import { openConnection, ssoSecretContext, ssoUrls } from './sso.ts'
+import { openConnection, ssoUrls } from './sso.ts'
 import { checkMappings, type SsoMapping, SsoMappingsSchema } from './sso-mapping.ts'
 
 /**

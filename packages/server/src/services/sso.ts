@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { OrgkitError } from '@orgkit/core'
 import { members, orgDomains, sso, users } from '@orgkit/store'
 import { hit } from '../security/rate-limit.ts'
+import { ssoSecretContext } from '../security/secrets-at-rest.ts'
 import type { SsoConnectionRef, SsoProfile } from '../security/sso/protocol.ts'
 import { sha256 } from '../security/tokens.ts'
 import { createSession, type Session } from './accounts.ts'
@@ -30,9 +31,6 @@ export function ssoUrls(ctx: Ctx, connection: { id: string; kind: 'oidc' | 'saml
   const saml = `${base}/v1/auth/sso/saml/${encodeURIComponent(connection.id)}`
   return { callbackUrl: `${saml}/acs`, metadataUrl: `${saml}/metadata` }
 }
-
-/** Where a sealed secret field of a connection belongs: it opens only on that connection and field. */
-export const ssoSecretContext = (connectionId: string, field: string) => `sso:${connectionId}:${field}`
 
 /** The connection as its adapter sees it: config with its secret fields opened. */
 export function openConnection(ctx: Ctx, row: sso.SsoConnectionRow): SsoConnectionRef<unknown> {
