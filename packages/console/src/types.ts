@@ -34,7 +34,14 @@ export interface Model {
   teamLevels?: Record<string, Record<string, string>>
   permissions: Record<string, { on: string; module: string; label: string; overridable?: boolean }>
   roles: Record<string, { scope: string; slot: string; label: string; description: string; priority: number }>
-  org: { creatorRole: string; ownerRoles: string[]; defaultRole: string; subOrgs: boolean }
+  org: {
+    creatorRole: string
+    ownerRoles: string[]
+    defaultRole: string
+    subOrgs: boolean
+    /** Groups every org starts with, each holding a role (seed 002's DEFAULT and ADMIN, seed 003's Owners). */
+    groups?: { name: string; role: string; members: 'everyone' | 'creator' }[]
+  }
 }
 
 /** A role's label from the model; before sign-in (no model yet) the key, made readable. */

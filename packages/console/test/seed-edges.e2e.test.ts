@@ -127,6 +127,52 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
     ).body.items.filter((r: { scope: string; grantable: boolean }) => r.scope === 'app' && r.grantable)
     expect(grantable.map((r: { label: string }) => r.label).sort()).toEqual(toCarl)
   }, 150_000)
+
+  // Issue 19.2 / 19.8: a group's organization role is changed in place from its drawer (one PATCH of its
+  // binding), the picker offering only what the signed-in person may give.
+  it("changes a group's organization role in place; an Admin is not offered Super Admin for it", async () => {
+    const gus = await signUp(server, browser, 'Gus', 'gus@example.com')
+    pages.push(gus)
+    const org = /\/orgs\/([0-9a-f-]{36})/.exec(gus.url())![1]!
+    await gus.goto(`${server.url}/orgs/${org}/settings/groups`)
+    await gus.getByRole('button', { name: 'Add' }).click()
+    await gus.getByRole('dialog').getByLabel('Name').fill('QA Team')
+    await pick(gus, 'Organization role', /^Member$/)
+    await gus.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
+    await gus.getByRole('button', { name: 'QA Team', exact: true }).click()
+    const groupId = (await server.platform.get(`/v1/orgs/${org}/groups`)).body.items.find(
+      (g: { name: string }) => g.name === 'QA Team',
+    ).id as string
+    const orgBindings = async () =>
+      (await server.platform.get(`/v1/orgs/${org}/bindings?groupId=${groupId}`)).body.items as {
+        id: string
+        role: string
+      }[]
+    const [before] = await orgBindings()
+    expect(before).toMatchObject({ role: 'org_member' })
+    await pick(gus, 'Organization role', /^Admin$/)
+    await expect
+      .poll(async () => (await orgBindings()).map((b) => [b.id, b.role]))
+      .toEqual([[before!.id, 'org_admin']])
+    await shot(gus, '10-group-org-role-in-place')
+    // An Admin of the org: Admin, Billing Manager? No — what the server says they may give, no Super Admin.
+    const ida = await signUp(server, browser, 'Ida', 'ida@example.com')
+    pages.push(ida)
+    const idaId = (await ida.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string }))
+      .id
+    await server.platform.post(`/v1/orgs/${org}/members`, { userId: idaId, roles: ['org_admin'] })
+    await ida.goto(`${server.url}/orgs/${org}/settings/groups`)
+    await ida.getByRole('button', { name: 'QA Team', exact: true }).click()
+    await ida.getByRole('combobox', { name: 'Organization role' }).click()
+    await ida.getByRole('option').first().waitFor()
+    const offered = await ida.getByRole('option').allTextContents()
+    await ida.keyboard.press('Escape')
+    const grantable = (await server.as(idaId).get(`/v1/orgs/${org}/roles?grantable=true`)).body.items
+      .filter((r: { scope: string; grantable: boolean }) => r.scope === 'org' && r.grantable)
+      .map((r: { label: string }) => r.label)
+    expect(offered.sort()).toEqual(grantable.sort())
+    expect(offered).not.toContain('Super Admin')
+  }, 150_000)
 })
 
 // Issue 19.6 in the console (teams preset): the org profile in General, a team admin setting a member's
@@ -260,6 +306,16 @@ describe('seed 002 edges (Chromium, projects preset)', () => {
     await benRow.getByText('QA', { exact: true }).waitFor()
     expect(await benRow.getByText('DEFAULT', { exact: true }).count()).toBe(2) // the role and the Role (group)
     await shot(ada, '07-accounts-roles')
+    // Both organization access levels are DEFAULT's and ADMIN's (the server gives them to no other Role):
+    // neither the new Role's form nor a custom Role's drawer offers them.
+    await ada.goto(`${projects.url}/orgs/${org}/settings/groups`)
+    await ada.getByRole('button', { name: 'Add' }).click()
+    await ada.getByRole('dialog').getByLabel('Name').waitFor()
+    expect(await ada.getByRole('combobox', { name: 'Organization access level' }).count()).toBe(0)
+    await ada.keyboard.press('Escape')
+    await ada.getByRole('button', { name: 'QA', exact: true }).click()
+    await ada.getByText('Organization access level: None').waitFor()
+    expect(await ada.getByRole('combobox', { name: 'Organization access level' }).count()).toBe(0)
   }, 150_000)
   // Issue 19.7: an ADMIN gives one project to an outside person by email from the project's access screen.
   it('invites an outside person to one project: pending on its access list, then external with it only', async () => {

@@ -1,33 +1,23 @@
-import {
-  ActionIcon,
-  Alert,
-  Badge,
-  Button,
-  Group,
-  Modal,
-  SegmentedControl,
-  Select,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-  Tooltip,
-} from '@mantine/core'
+import { ActionIcon, Alert, Badge, Button, Group, Modal, Stack, Table, Text, Tooltip } from '@mantine/core'
 import { useDisclosure } from '@mantine/hooks'
 import { modals } from '@mantine/modals'
 import { IconMailForward, IconPlus, IconShield, IconTool, IconTrash, IconX } from '@tabler/icons-react'
 import { useState } from 'react'
 import { api, must } from '../../api.ts'
-import { Captcha } from '../../components/Captcha.tsx'
+import { GrantAccess } from '../../components/GrantAccess.tsx'
+import { roleOptions, useGrantableRoles } from '../../components/grantable-roles.ts'
 import { Loaded } from '../../components/Page.tsx'
+import { RolePicker } from '../../components/RolePicker.tsx'
 import { attempt, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
-import { type Override, type Resource, roleLabel } from '../../types.ts'
+import { type Resource, roleLabel } from '../../types.ts'
 import { an, useWords } from '../../words.ts'
+import { ChannelPermissionsModal } from './ChannelPermissions.tsx'
+import { InviteToResource } from './InviteToResource.tsx'
 
 type Access = Awaited<ReturnType<typeof loadAccess>>
-type Entry = Access['entries'][number]
-type Principal = Entry['principal']
+export type Entry = Access['entries'][number]
+export type Principal = Entry['principal']
 
 const loadAccess = (orgId: string, id: string) =>
   must(api.GET('/v1/orgs/{orgId}/resources/{id}/access', { params: { path: { orgId, id } } }))
@@ -51,28 +41,9 @@ export function AccessTab(props: {
   const [channelsFor, setChannelsFor] = useState<Entry | null>(null)
   const [roleFor, setRoleFor] = useState<Entry | null>(null)
   const [adding, { open: openAdd, close: closeAdd }] = useDisclosure()
-  // Seed 001: the pickers offer only the roles the signed-in person may give at this app (the server says).
-  const roles = useAsync(
-    async () =>
-      (
-        await must(
-          api.GET('/v1/orgs/{orgId}/roles', {
-            params: { path: { orgId }, query: { grantable: 'true', resourceId: app.id } },
-          }),
-        )
-      ).items
-        .filter((r) => r.scope === app.type)
-        .sort((a, b) => b.priority - a.priority),
-    [orgId, app.id, app.type],
-  )
-  const appRoles = (roles.data ?? [])
-    .filter((r) => r.grantable)
-    .map((r) => ({ value: r.key, label: r.label }))
-  // What someone holds stays in the wrench's list (it may be kept), beside what the actor may give.
-  const rolesFor = (held: string) =>
-    (roles.data ?? [])
-      .filter((r) => r.grantable || r.key === held)
-      .map((r) => ({ value: r.key, label: r.label }))
+  // Seed 001: the pickers offer only the roles the signed-in person may give at this app (the server says);
+  // what someone holds stays in the wrench's list (it may be kept).
+  const roles = useGrantableRoles(orgId, app.type, app.id)
   // Seed 002: invitations by email to this resource, pending until the person accepts (read with the
   // members; someone without org.read_members sees none).
   const pending = useAsync(
@@ -295,7 +266,7 @@ export function AccessTab(props: {
       >
         {roleFor && (
           <RolePicker
-            roles={rolesFor(roleFor.role)}
+            roles={roleOptions(roles.data, roleFor.role)}
             initial={roleFor.role}
             confirm="Confirm"
             onConfirm={async (role) => {
@@ -327,7 +298,7 @@ export function AccessTab(props: {
           <InviteToResource
             orgId={orgId}
             resourceId={app.id}
-            roles={appRoles}
+            roles={roleOptions(roles.data)}
             onSent={() => {
               closeInvite()
               pending.reload()
@@ -337,311 +308,16 @@ export function AccessTab(props: {
       </Modal>
       <Modal opened={adding} onClose={closeAdd} title="Add access">
         {adding && (
-          <AddAccess
+          <GrantAccess
             orgId={orgId}
-            roles={appRoles}
-            onAdd={async (principal, role) => {
-              const ok = await attempt(
-                () =>
-                  must(
-                    api.POST('/v1/orgs/{orgId}/bindings', {
-                      params: { path: { orgId } },
-                      body: { principal, role, resourceId: app.id },
-                    }),
-                  ),
-                'Access granted',
-              )
-              if (ok) {
-                closeAdd()
-                access.reload()
-              }
+            resource={app}
+            onDone={() => {
+              closeAdd()
+              access.reload()
             }}
           />
         )}
       </Modal>
     </Stack>
-  )
-}
-
-const principalRef = (p: Principal) => ({ type: p.type, id: p.id })
-
-export function RolePicker(props: {
-  roles: { value: string; label: string }[]
-  initial?: string
-  confirm: string
-  onConfirm: (role: string) => Promise<void> | void
-}) {
-  const words = useWords()
-  const [role, setRole] = useState<string | null>(props.initial ?? null)
-  const [busy, setBusy] = useState(false)
-  return (
-    <Stack>
-      <Select
-        label={words.role.label}
-        data={props.roles}
-        value={role}
-        onChange={setRole}
-        allowDeselect={false}
-      />
-      <Button
-        disabled={!role}
-        loading={busy}
-        onClick={async () => {
-          if (!role) return
-          setBusy(true)
-          await props.onConfirm(role)
-          setBusy(false)
-        }}
-      >
-        {props.confirm}
-      </Button>
-    </Stack>
-  )
-}
-
-/**
- * Seed 002: access to one resource for someone outside the org, by email. The invitation carries the
- * resource and a role there; on accepting, the person is an external account with that resource only.
- */
-function InviteToResource(props: {
-  orgId: string
-  resourceId: string
-  roles: { value: string; label: string }[]
-  onSent: () => void
-}) {
-  const [email, setEmail] = useState('')
-  const [captcha, setCaptcha] = useState<string | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  return (
-    <Stack>
-      {error && (
-        <Alert color="red" role="alert">
-          {error}
-        </Alert>
-      )}
-      <TextInput
-        label="Email"
-        type="email"
-        required
-        data-autofocus
-        value={email}
-        onChange={(e) => setEmail(e.currentTarget.value)}
-      />
-      <Captcha onSolved={setCaptcha} />
-      <RolePicker
-        roles={props.roles}
-        confirm="Send invitation"
-        onConfirm={async (role) => {
-          if (!/^\S+@\S+\.\S+$/.test(email.trim())) {
-            setError('Enter a valid email')
-            return
-          }
-          const ok = await attempt(
-            () =>
-              must(
-                api.POST('/v1/orgs/{orgId}/invitations', {
-                  params: { path: { orgId: props.orgId } },
-                  body: {
-                    email: email.trim(),
-                    role,
-                    resourceId: props.resourceId,
-                    ...(captcha && { captcha }),
-                  },
-                }),
-              ),
-            `Invitation sent to ${email.trim()}`,
-            setError,
-          )
-          if (ok) props.onSent()
-        }}
-      />
-    </Stack>
-  )
-}
-
-function AddAccess(props: {
-  orgId: string
-  roles: { value: string; label: string }[]
-  onAdd: (principal: { type: 'user' | 'group'; id: string }, role: string) => Promise<void>
-}) {
-  const { orgId } = props
-  const words = useWords()
-  const candidates = useAsync(async () => {
-    const [members, groups] = await Promise.all([
-      must(api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId } } })),
-      must(api.GET('/v1/orgs/{orgId}/groups', { params: { path: { orgId } } })),
-    ])
-    return [
-      ...members.items
-        .filter((m) => m.userId && m.status === 'active')
-        .map((m) => ({ value: `user:${m.userId}`, label: `${m.name} <${m.email}>` })),
-      ...groups.items.map((g) => ({ value: `group:${g.id}`, label: `${words.group.label}: ${g.name}` })),
-    ]
-  }, [orgId, words.group.label])
-  const [who, setWho] = useState<string | null>(null)
-  return (
-    <Loaded state={candidates}>
-      {(data) => (
-        <Stack>
-          <Select
-            label={`Email or ${words.group.one}`}
-            placeholder={`Search ${words.member.many} and ${words.group.many}`}
-            searchable
-            data={data}
-            value={who}
-            onChange={setWho}
-          />
-          <RolePicker
-            roles={props.roles}
-            confirm="Assign"
-            onConfirm={async (role) => {
-              if (!who) return
-              const [type, id] = who.split(':') as ['user' | 'group', string]
-              await props.onAdd({ type, id }, role)
-            }}
-          />
-        </Stack>
-      )}
-    </Loaded>
-  )
-}
-
-type Effect = 'default' | 'allow' | 'deny'
-
-/**
- * Every channel × every overridable channel permission (capgo: Read, History, Associate bundle), each
- * Default / Allow / Deny: one `PUT …/resources/<channel>/overrides` per change.
- */
-function ChannelPermissionsModal(props: {
-  orgId: string
-  app: Resource
-  channelType: string
-  entry: Entry
-  overrides: Override[]
-  canManage: boolean
-  onClose: () => void
-  onChanged: () => void
-}) {
-  const { orgId, app, channelType, entry, canManage } = props
-  const { model } = useSession()
-  const words = useWords()
-  const outer = words.resource(app.type)?.one ?? ''
-  const inner = words.resource(channelType) ?? { label: '', plural: '', one: '', many: '' }
-  const [overrides, setOverrides] = useState(props.overrides)
-  const channels = useAsync(
-    () =>
-      must(
-        api.GET('/v1/orgs/{orgId}/resources', {
-          params: { path: { orgId }, query: { type: channelType, parentId: app.id, limit: 200 } },
-        }),
-      ),
-    [orgId, app.id, channelType],
-  )
-  const permissions = Object.entries(model?.permissions ?? {}).filter(
-    ([, p]) => p.on === channelType && p.overridable,
-  )
-  const effectOf = (channelId: string, permission: string): Effect =>
-    overrides.find(
-      (o) =>
-        o.resourceId === channelId &&
-        o.permission === permission &&
-        o.principal.type === entry.principal.type &&
-        o.principal.id === entry.principal.id,
-    )?.effect ?? 'default'
-  const who = entry.principal.email ?? entry.principal.name
-  return (
-    <Modal opened onClose={props.onClose} title={`${inner.label} permissions`} size="xl">
-      <Stack>
-        <Text size="sm">
-          {who} — {outer} {words.role.one} <Badge variant="light">{roleLabel(model, entry.role)}</Badge>.
-          Default inherits from the {outer} {words.role.one}; Allow or Deny overrides it on one {inner.one}.
-        </Text>
-        <Loaded state={channels}>
-          {(data) =>
-            data.items.length === 0 ? (
-              <Alert title={`No ${inner.many} yet`}>
-                This {outer} has no {inner.many}: add one on its {inner.plural} tab, then set permissions
-                here.
-              </Alert>
-            ) : (
-              <Table.ScrollContainer minWidth={600}>
-                <Table aria-label={`${inner.label} permissions`}>
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>{inner.label}</Table.Th>
-                      {permissions.map(([key, p]) => (
-                        <Table.Th key={key}>{p.label}</Table.Th>
-                      ))}
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {data.items.map((channel) => (
-                      <Table.Tr key={channel.id}>
-                        <Table.Td>{channel.name}</Table.Td>
-                        {permissions.map(([key, p]) => (
-                          <Table.Td key={key}>
-                            <SegmentedControl
-                              size="xs"
-                              disabled={!canManage}
-                              aria-label={`${p.label} on ${channel.name}`}
-                              value={effectOf(channel.id, key)}
-                              data={[
-                                { value: 'default', label: 'Default' },
-                                { value: 'allow', label: 'Allow' },
-                                { value: 'deny', label: 'Deny' },
-                              ]}
-                              onChange={async (value) => {
-                                const effect = value as Effect
-                                const ok = await attempt(
-                                  () =>
-                                    must(
-                                      api.PUT('/v1/orgs/{orgId}/resources/{id}/overrides', {
-                                        params: { path: { orgId, id: channel.id } },
-                                        body: {
-                                          principal: principalRef(entry.principal),
-                                          permission: key,
-                                          effect,
-                                        },
-                                      }),
-                                    ),
-                                  `${p.label} on ${channel.name}: ${value}`,
-                                )
-                                if (ok) {
-                                  setOverrides((list) => [
-                                    ...list.filter(
-                                      (o) =>
-                                        !(
-                                          o.resourceId === channel.id &&
-                                          o.permission === key &&
-                                          o.principal.id === entry.principal.id
-                                        ),
-                                    ),
-                                    ...(effect === 'default'
-                                      ? []
-                                      : [
-                                          {
-                                            resourceId: channel.id,
-                                            permission: key,
-                                            principal: principalRef(entry.principal),
-                                            effect,
-                                          },
-                                        ]),
-                                  ])
-                                  props.onChanged()
-                                }
-                              }}
-                            />
-                          </Table.Td>
-                        ))}
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </Table.ScrollContainer>
-            )
-          }
-        </Loaded>
-      </Stack>
-    </Modal>
   )
 }

@@ -6,15 +6,12 @@ import {
   Button,
   Group,
   Modal,
-  Radio,
-  Select,
   Stack,
   Table,
   Text,
   TextInput,
   Tooltip,
 } from '@mantine/core'
-import { useForm } from '@mantine/form'
 import { modals } from '@mantine/modals'
 import {
   IconMailForward,
@@ -27,13 +24,14 @@ import {
 } from '@tabler/icons-react'
 import { useState } from 'react'
 import { api, must } from '../../api.ts'
-import { Captcha } from '../../components/Captcha.tsx'
+import { GrantAccess } from '../../components/GrantAccess.tsx'
+import { useGrantableRoles } from '../../components/grantable-roles.ts'
 import { Loaded } from '../../components/Page.tsx'
 import { attempt, type Can, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
-import { type Member, type Role, roleLabel } from '../../types.ts'
+import { type Member, roleLabel } from '../../types.ts'
 import { an, useWords } from '../../words.ts'
-import { RolePicker } from '../Apps/AccessTab.tsx'
+import { InviteForm, RoleChoice } from './InviteMember.tsx'
 import { ManageRoles } from './ManageRoles.tsx'
 import { RoleSetChoice, severalSlots } from './RoleSet.tsx'
 
@@ -56,19 +54,7 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
     [orgId],
   )
   // Seed 001: the pickers offer only the roles the signed-in person may give here (the server says which).
-  const roles = useAsync(
-    async () =>
-      (
-        await must(
-          api.GET('/v1/orgs/{orgId}/roles', {
-            params: { path: { orgId }, query: { grantable: 'true' } },
-          }),
-        )
-      ).items
-        .filter((r) => r.scope === 'org')
-        .sort((a, b) => b.priority - a.priority),
-    [orgId],
-  )
+  const roles = useGrantableRoles(orgId, 'org')
   const [search, setSearch] = useState('')
   const [inviteRoles, setInviteRoles] = useState<string[] | null>(null)
   const [choosingRole, setChoosingRole] = useState(false)
@@ -388,204 +374,13 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
       </Modal>
       <Modal opened={!!appAccessFor} onClose={() => setAppAccessFor(null)} title={`${top?.label} access`}>
         {appAccessFor && (
-          <AppAccess orgId={orgId} member={appAccessFor} onDone={() => setAppAccessFor(null)} />
+          <GrantAccess
+            orgId={orgId}
+            principal={{ type: 'user', id: appAccessFor.userId!, label: appAccessFor.email }}
+            onDone={() => setAppAccessFor(null)}
+          />
         )}
       </Modal>
     </Stack>
-  )
-}
-
-/** Seed 001's "Select a role" modal: each org role with what it means. */
-function RoleChoice(props: {
-  roles: Role[]
-  initial?: string | undefined
-  confirm: string
-  onConfirm: (role: string) => void | Promise<void>
-}) {
-  const [role, setRole] = useState<string>(props.initial ?? props.roles[props.roles.length - 1]?.key ?? '')
-  const [busy, setBusy] = useState(false)
-  return (
-    <Stack>
-      <Radio.Group value={role} onChange={setRole} aria-label="Role">
-        <Stack gap="sm">
-          {props.roles.map((r) => (
-            <Radio key={r.key} value={r.key} label={r.label} description={r.description} />
-          ))}
-        </Stack>
-      </Radio.Group>
-      <Button
-        loading={busy}
-        disabled={!role}
-        onClick={async () => {
-          setBusy(true)
-          await props.onConfirm(role)
-          setBusy(false)
-        }}
-      >
-        {props.confirm}
-      </Button>
-    </Stack>
-  )
-}
-
-/**
- * The org roles an invitation gives (as the server decides): those chosen, and the model's default role
- * unless a chosen role holds its slot or already covers it (seed 004: "added to the team as a Member with
- * read only access", plus the module roles).
- */
-export function joinsWith(defaultRole: string | undefined, chosen: string[], all: Role[]): string[] {
-  const roles = chosen.map((k) => all.find((r) => r.key === k)).filter((r): r is Role => !!r)
-  const base = all.find((r) => r.key === defaultRole)
-  if (!base || chosen.includes(base.key)) return chosen
-  const covered = roles.some(
-    (r) => r.slot === base.slot || base.permissions.every((p) => r.permissions.includes(p)),
-  )
-  return covered ? chosen : [base.key, ...chosen]
-}
-
-function InviteForm(props: { orgId: string; roles: string[]; all: Role[]; onSent: () => void }) {
-  const { orgId, onSent } = props
-  const { model } = useSession()
-  const [role, ...more] = props.roles
-  const joins = joinsWith(model?.org.defaultRole, props.roles, props.all)
-  const [captcha, setCaptcha] = useState<string | null>(null)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
-  const form = useForm({
-    initialValues: { email: '', firstName: '', lastName: '' },
-    validate: { email: (v) => (/^\S+@\S+\.\S+$/.test(v) ? null : 'Enter a valid email') },
-  })
-  return (
-    <form
-      noValidate
-      onSubmit={form.onSubmit(async (values) => {
-        setBusy(true)
-        const ok = await attempt(
-          () =>
-            must(
-              api.POST('/v1/orgs/{orgId}/invitations', {
-                params: { path: { orgId } },
-                body: {
-                  email: values.email.trim(),
-                  role: role!,
-                  ...(more.length > 0 && { roles: more }),
-                  ...(values.firstName.trim() && { firstName: values.firstName.trim() }),
-                  ...(values.lastName.trim() && { lastName: values.lastName.trim() }),
-                  ...(captcha && { captcha }),
-                },
-              }),
-            ),
-          `Invitation sent to ${values.email}`,
-          setError,
-        )
-        setBusy(false)
-        if (ok) onSent()
-      })}
-    >
-      <Stack>
-        {error && (
-          <Alert color="red" role="alert">
-            {error}
-          </Alert>
-        )}
-        <Group gap={6} aria-label="Joins as">
-          <Text size="sm">{joins.length > 1 ? 'Joins as:' : 'Role:'}</Text>
-          {joins.map((r) => (
-            <Badge key={r} variant="light">
-              {roleLabel(model, r)}
-            </Badge>
-          ))}
-        </Group>
-        <TextInput label="Email" type="email" required data-autofocus {...form.getInputProps('email')} />
-        <Group grow>
-          <TextInput label="First name" {...form.getInputProps('firstName')} />
-          <TextInput label="Last name" {...form.getInputProps('lastName')} />
-        </Group>
-        <Captcha onSolved={setCaptcha} />
-        <Button type="submit" loading={busy} disabled={!captcha}>
-          Send invitation
-        </Button>
-      </Stack>
-    </form>
-  )
-}
-
-/** The member's app-level roles: pick an app, pick an app role, Assign (seed 001's Access Control modal). */
-function AppAccess({ orgId, member, onDone }: { orgId: string; member: Member; onDone: () => void }) {
-  const words = useWords()
-  const { type, label, many } = words.top ?? { type: '', label: '', many: '' }
-  const apps = useAsync(
-    () =>
-      must(
-        api.GET('/v1/orgs/{orgId}/resources', { params: { path: { orgId }, query: { type, limit: 200 } } }),
-      ),
-    [orgId, type],
-  )
-  const [appId, setAppId] = useState<string | null>(null)
-  // Only the roles the signed-in person may give at the chosen one (seed 001), once it is chosen.
-  const grantable = useAsync(
-    async () =>
-      appId
-        ? (
-            await must(
-              api.GET('/v1/orgs/{orgId}/roles', {
-                params: { path: { orgId }, query: { grantable: 'true', resourceId: appId } },
-              }),
-            )
-          ).items
-        : [],
-    [orgId, appId],
-  )
-  const appRoles = (grantable.data ?? [])
-    .filter((r) => r.scope === type && r.grantable)
-    .sort((a, b) => b.priority - a.priority)
-    .map((r) => ({ value: r.key, label: r.label }))
-  return (
-    <Loaded state={apps}>
-      {(data) => (
-        <Stack>
-          <Text size="sm">{member.email}</Text>
-          <Select
-            label={label}
-            searchable
-            placeholder={`Search ${many}`}
-            nothingFoundMessage={`No ${many} yet`}
-            data={data.items.map((a) => ({ value: a.id, label: a.name }))}
-            value={appId}
-            onChange={setAppId}
-          />
-          <RolePicker
-            roles={appRoles}
-            confirm="Assign"
-            onConfirm={async (role) => {
-              if (!appId) return
-              const ok = await attempt(async () => {
-                // Their role on this one, if any, changes in place (one PATCH); otherwise it is granted.
-                const held = await must(
-                  api.GET('/v1/orgs/{orgId}/bindings', {
-                    params: { path: { orgId }, query: { userId: member.userId!, resourceId: appId } },
-                  }),
-                )
-                const current = held.items.find((b) => b.principal.type === 'user' && b.scope.id === appId)
-                if (current)
-                  return must(
-                    api.PATCH('/v1/orgs/{orgId}/bindings/{id}', {
-                      params: { path: { orgId, id: current.id } },
-                      body: { role },
-                    }),
-                  )
-                return must(
-                  api.POST('/v1/orgs/{orgId}/bindings', {
-                    params: { path: { orgId } },
-                    body: { principal: { type: 'user', id: member.userId! }, role, resourceId: appId },
-                  }),
-                )
-              }, `${label} ${words.role.one} assigned`)
-              if (ok) onDone()
-            }}
-          />
-        </Stack>
-      )}
-    </Loaded>
   )
 }

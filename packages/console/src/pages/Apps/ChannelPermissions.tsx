@@ -1,0 +1,151 @@
+import { Alert, Badge, Modal, SegmentedControl, Stack, Table, Text } from '@mantine/core'
+import { useState } from 'react'
+import { api, must } from '../../api.ts'
+import { Loaded } from '../../components/Page.tsx'
+import { attempt, useAsync } from '../../hooks.ts'
+import { useSession } from '../../session.tsx'
+import { type Override, type Resource, roleLabel } from '../../types.ts'
+import { useWords } from '../../words.ts'
+import type { Entry, Principal } from './AccessTab.tsx'
+
+const principalRef = (p: Principal) => ({ type: p.type, id: p.id })
+
+type Effect = 'default' | 'allow' | 'deny'
+
+/**
+ * Every channel × every overridable channel permission (capgo: Read, History, Associate bundle), each
+ * Default / Allow / Deny: one `PUT …/resources/<channel>/overrides` per change.
+ */
+export function ChannelPermissionsModal(props: {
+  orgId: string
+  app: Resource
+  channelType: string
+  entry: Entry
+  overrides: Override[]
+  canManage: boolean
+  onClose: () => void
+  onChanged: () => void
+}) {
+  const { orgId, app, channelType, entry, canManage } = props
+  const { model } = useSession()
+  const words = useWords()
+  const outer = words.resource(app.type)?.one ?? ''
+  const inner = words.resource(channelType) ?? { label: '', plural: '', one: '', many: '' }
+  const [overrides, setOverrides] = useState(props.overrides)
+  const channels = useAsync(
+    () =>
+      must(
+        api.GET('/v1/orgs/{orgId}/resources', {
+          params: { path: { orgId }, query: { type: channelType, parentId: app.id, limit: 200 } },
+        }),
+      ),
+    [orgId, app.id, channelType],
+  )
+  const permissions = Object.entries(model?.permissions ?? {}).filter(
+    ([, p]) => p.on === channelType && p.overridable,
+  )
+  const effectOf = (channelId: string, permission: string): Effect =>
+    overrides.find(
+      (o) =>
+        o.resourceId === channelId &&
+        o.permission === permission &&
+        o.principal.type === entry.principal.type &&
+        o.principal.id === entry.principal.id,
+    )?.effect ?? 'default'
+  const who = entry.principal.email ?? entry.principal.name
+  return (
+    <Modal opened onClose={props.onClose} title={`${inner.label} permissions`} size="xl">
+      <Stack>
+        <Text size="sm">
+          {who} — {outer} {words.role.one} <Badge variant="light">{roleLabel(model, entry.role)}</Badge>.
+          Default inherits from the {outer} {words.role.one}; Allow or Deny overrides it on one {inner.one}.
+        </Text>
+        <Loaded state={channels}>
+          {(data) =>
+            data.items.length === 0 ? (
+              <Alert title={`No ${inner.many} yet`}>
+                This {outer} has no {inner.many}: add one on its {inner.plural} tab, then set permissions
+                here.
+              </Alert>
+            ) : (
+              <Table.ScrollContainer minWidth={600}>
+                <Table aria-label={`${inner.label} permissions`}>
+                  <Table.Thead>
+                    <Table.Tr>
+                      <Table.Th>{inner.label}</Table.Th>
+                      {permissions.map(([key, p]) => (
+                        <Table.Th key={key}>{p.label}</Table.Th>
+                      ))}
+                    </Table.Tr>
+                  </Table.Thead>
+                  <Table.Tbody>
+                    {data.items.map((channel) => (
+                      <Table.Tr key={channel.id}>
+                        <Table.Td>{channel.name}</Table.Td>
+                        {permissions.map(([key, p]) => (
+                          <Table.Td key={key}>
+                            <SegmentedControl
+                              size="xs"
+                              disabled={!canManage}
+                              aria-label={`${p.label} on ${channel.name}`}
+                              value={effectOf(channel.id, key)}
+                              data={[
+                                { value: 'default', label: 'Default' },
+                                { value: 'allow', label: 'Allow' },
+                                { value: 'deny', label: 'Deny' },
+                              ]}
+                              onChange={async (value) => {
+                                const effect = value as Effect
+                                const ok = await attempt(
+                                  () =>
+                                    must(
+                                      api.PUT('/v1/orgs/{orgId}/resources/{id}/overrides', {
+                                        params: { path: { orgId, id: channel.id } },
+                                        body: {
+                                          principal: principalRef(entry.principal),
+                                          permission: key,
+                                          effect,
+                                        },
+                                      }),
+                                    ),
+                                  `${p.label} on ${channel.name}: ${value}`,
+                                )
+                                if (ok) {
+                                  setOverrides((list) => [
+                                    ...list.filter(
+                                      (o) =>
+                                        !(
+                                          o.resourceId === channel.id &&
+                                          o.permission === key &&
+                                          o.principal.id === entry.principal.id
+                                        ),
+                                    ),
+                                    ...(effect === 'default'
+                                      ? []
+                                      : [
+                                          {
+                                            resourceId: channel.id,
+                                            permission: key,
+                                            principal: principalRef(entry.principal),
+                                            effect,
+                                          },
+                                        ]),
+                                  ])
+                                  props.onChanged()
+                                }
+                              }}
+                            />
+                          </Table.Td>
+                        ))}
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              </Table.ScrollContainer>
+            )
+          }
+        </Loaded>
+      </Stack>
+    </Modal>
+  )
+}
