@@ -119,6 +119,15 @@ describe.each(DATABASES)('verified domains (%s)', (database) => {
     expect(log.body.items.map((e: { target: { id: string } }) => e.target.id)).toEqual([claim.id])
   })
 
+  it('limits look-ups per org: the 61st within the hour is RATE_LIMITED, with Retry-After', async () => {
+    const { owner, org, claim } = await orgWithDomain(fresh())
+    const verify = () => owner.post(`/v1/orgs/${org}/domains/${claim.id}/verify`)
+    for (let i = 0; i < 60; i++) expect((await verify()).body.code).toBe('DOMAIN_RECORD_MISSING')
+    const limited = await owner.request('POST', `/v1/orgs/${org}/domains/${claim.id}/verify`)
+    expect([limited.status, limited.body.code]).toEqual([429, 'RATE_LIMITED'])
+    expect(limited.body.details.retryAfter).toBeGreaterThan(0)
+  })
+
   it('lets one org hold a domain verified: the others are DOMAIN_TAKEN, even with a valid record', async () => {
     const domain = fresh()
     const a = await orgWithDomain(domain)

@@ -8,6 +8,7 @@ import {
   Problem,
   Revised,
   RoleKey,
+  rateLimited,
   Uuid,
   written,
 } from '../schemas.ts'
@@ -96,7 +97,12 @@ export const domainRoutes: RouteModule = (app, ctx) => {
       description:
         'Looks up the TXT record: verified, or DOMAIN_RECORD_MISSING / DOMAIN_RECORD_MISMATCH (details.found) / DOMAIN_TAKEN / DNS_UNAVAILABLE',
       request: { params: DomainParams },
-      responses: { 200: json(Domain.extend({ revision: z.number() })), ...errorResponses, ...unavailable },
+      responses: {
+        200: json(Domain.extend({ revision: z.number() })),
+        ...errorResponses,
+        ...rateLimited,
+        ...unavailable,
+      },
     }),
     async (c) => {
       const { orgId, domainId } = c.req.valid('param')

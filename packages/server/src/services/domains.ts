@@ -3,6 +3,7 @@ import { domainToUnicode } from 'node:url'
 import { ORG, OrgkitError, rules } from '@orgkit/core'
 import { type Executor, orgDomains } from '@orgkit/store'
 import { isPublicMailDomain } from '../domains/public-mail.ts'
+import { hit } from '../security/rate-limit.ts'
 import {
   type Actor,
   actorFacts,
@@ -135,6 +136,9 @@ export async function verifyDomain(ctx: Ctx, actor: Actor, meta: RequestMeta, or
   if (!claim) throw notFound(id)
   if (claim.verified_at) return { result: toView(claim), revision: ctx.engine.revision }
   await assertNotTaken(ctx.db, orgId, claim.domain)
+  // Each attempt is a query to the resolver on the org's behalf: plenty for waiting on DNS to spread, not a
+  // way to make this server ask DNS on end.
+  await hit(ctx.db, `domain-verify:org:${orgId}`, 60, 3600, ctx.clock())
   const { name, value } = toView(claim).txtRecord
   const found = await ctx.dns.txt(name)
   if (!found.includes(value)) {
