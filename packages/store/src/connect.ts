@@ -7,7 +7,6 @@ import {
   type DatabaseIntrospector,
   type DatabaseMetadata,
   type DatabaseMetadataOptions,
-  type Driver,
   Kysely,
   Migrator,
   PostgresDialect,
@@ -19,7 +18,6 @@ import pg from 'pg'
 import type { Database, Db } from './database.ts'
 import { migrationProvider, migrations } from './migrations/index.ts'
 import { pgliteTemplate } from './pglite-template.ts'
-import { TracedDriver } from './tracing.ts'
 
 // bigint (int8) columns — revisions and audit ids — arrive as strings: exact beyond 2^53.
 export interface DatabaseConfig {
@@ -229,10 +227,5 @@ class CurrentSchemaIntrospector implements DatabaseIntrospector {
 class OrgkitDialect extends PostgresDialect {
   override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
     return new CurrentSchemaIntrospector(db)
-  }
-
-  /** Every database call a span, when a tracer is registered (tracing.ts). */
-  override createDriver(): Driver {
-    return new TracedDriver(super.createDriver())
   }
 }
