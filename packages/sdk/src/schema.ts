@@ -8277,6 +8277,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many attempts (RATE_LIMITED); Retry-After (and details.retryAfter) says in how many seconds to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The DNS resolver did not answer (DNS_UNAVAILABLE): nothing was decided, try again */
             503: {
                 headers: {
