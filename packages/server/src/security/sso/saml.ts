@@ -1,5 +1,4 @@
 import { randomBytes, X509Certificate } from 'node:crypto'
-import { createRequire } from 'node:module'
 import { z } from '@hono/zod-openapi'
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml'
 import { OrgkitError } from '@orgkit/core'
@@ -8,6 +7,7 @@ import { fetch as undiciFetch } from 'undici'
 import { assertReceiver, receiverAgent } from '../../webhooks/ssrf.ts'
 import type { SsoProfile, SsoProtocol } from './protocol.ts'
 import type { SsoDeps } from './registry.ts'
+import { child, children, elements, NS, parseXml, type XmlElement } from './saml-xml.ts'
 
 /**
  * SAML 2.0 Web Browser SSO as a service provider (@node-saml/node-saml 5): an SP-initiated AuthnRequest
@@ -39,33 +39,6 @@ export const SamlConfigSchema = z
   .strict()
 export type SamlConfig = z.infer<typeof SamlConfigSchema>
 
-/**
- * The few DOM members read here. @xmldom/xmldom is loaded without its own types: they declare TypeScript's
- * whole DOM library (`/// <reference lib="dom" />`) for the program, which retypes Node's fetch and friends.
- */
-interface XmlNode {
-  nodeType: number
-  firstChild: XmlNode | null
-  nextSibling: XmlNode | null
-  textContent: string | null
-}
-interface XmlElement extends XmlNode {
-  namespaceURI: string | null
-  localName: string
-  getAttribute(name: string): string | null
-  getElementsByTagNameNS(ns: string, name: string): ArrayLike<XmlElement>
-}
-interface XmlDocument {
-  documentElement: XmlElement | null
-  getElementsByTagNameNS(ns: string, name: string): ArrayLike<XmlElement>
-}
-type ErrorHandler = (message: string) => void
-const { DOMParser } = createRequire(import.meta.url)('@xmldom/xmldom') as {
-  DOMParser: new (options: {
-    errorHandler: { warning: ErrorHandler; error: ErrorHandler; fatalError: ErrorHandler }
-  }) => { parseFromString(xml: string, mimeType: string): XmlDocument }
-}
-
 /** The IdP's own clock may differ from ours by this much either way. */
 export const SAML_CLOCK_SKEW_MS = 2 * 60_000
 const MAX_RESPONSE_BYTES = 512 * 1024
@@ -76,12 +49,6 @@ const ACCEPTED_ALGORITHMS = new Set([
   'http://www.w3.org/2001/04/xmlenc#sha256',
   'http://www.w3.org/2001/04/xmlenc#sha512',
 ])
-const NS = {
-  protocol: 'urn:oasis:names:tc:SAML:2.0:protocol',
-  assertion: 'urn:oasis:names:tc:SAML:2.0:assertion',
-  metadata: 'urn:oasis:names:tc:SAML:2.0:metadata',
-  dsig: 'http://www.w3.org/2000/09/xmldsig#',
-}
 const REDIRECT_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect'
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer'
 const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient'
@@ -391,37 +358,6 @@ function readIdpMetadata(xml: string): Record<string, unknown> {
     ...(sso && { ssoUrl: sso.getAttribute('Location') }),
     certificates,
   }
-}
-
-/** XML from outside: no DOCTYPE (SAML never has one; entity tricks start there), errors refused. */
-function parseXml(xml: string): XmlDocument | null {
-  if (/<!DOCTYPE/i.test(xml)) return null
-  let broken = false
-  const refuse = () => {
-    broken = true
-  }
-  const doc = new DOMParser({
-    errorHandler: { warning: () => {}, error: refuse, fatalError: refuse },
-  }).parseFromString(xml, 'text/xml')
-  return broken ? null : doc
-}
-
-function children(parent: XmlElement | null | undefined, ns: string, name: string): XmlElement[] {
-  if (!parent) return []
-  const found: XmlElement[] = []
-  for (let node = parent.firstChild; node; node = node.nextSibling) {
-    const element = node as XmlElement
-    if (node.nodeType === 1 && element.namespaceURI === ns && element.localName === name) found.push(element)
-  }
-  return found
-}
-
-function child(parent: XmlElement | null | undefined, ns: string, name: string): XmlElement | undefined {
-  return children(parent, ns, name)[0]
-}
-
-function elements(root: XmlDocument | XmlElement, ns: string, names: string[]): XmlElement[] {
-  return names.flatMap((name) => Array.from(root.getElementsByTagNameNS(ns, name)))
 }
 
 function time(value: string | null): number | null {
