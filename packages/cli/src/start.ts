@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import { once } from 'node:events'
 import { presets } from '@orgkit/core'
-import { type Config, loadConfig, type RunningServer, startServer } from '@orgkit/server'
+import { type Config, loadConfig, type RunningServer, startServer, startTracing } from '@orgkit/server'
 import { migrate, openStore, tokens } from '@orgkit/store'
 import pino from 'pino'
 
@@ -36,8 +36,11 @@ export async function start(): Promise<void> {
   }
 }
 
-function serve(config: Config): Promise<RunningServer> {
-  return startServer({
+async function serve(config: Config): Promise<RunningServer> {
+  // Traces when OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT ask for them (docs/deploy.md); nothing
+  // of the SDK is loaded otherwise. Before the server, so its first request is traced too.
+  const tracing = await startTracing(process.env)
+  const server = await startServer({
     database: databaseOf(config),
     model: presets[config.model],
     plans: config.plans,
@@ -60,6 +63,14 @@ function serve(config: Config): Promise<RunningServer> {
     // A local instance's console shows the mail that has nowhere else to go (docs/console.md).
     localOutbox: true,
   })
+  if (!tracing) return server
+  return {
+    ...server,
+    close: async () => {
+      await server.close()
+      await tracing.shutdown() // exports the spans still buffered
+    },
+  }
 }
 
 async function runWorkers(config: Config): Promise<void> {

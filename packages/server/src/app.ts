@@ -17,6 +17,7 @@ import { mountScim } from './scim/routes.ts'
 import { readsLocalOutbox } from './security/local-outbox.ts'
 import { assertMetricsReader } from './security/metrics-access.ts'
 import type { Ctx } from './services/context.ts'
+import { requestTracing } from './tracing.ts'
 import { assertWellFormedBody, assertWellFormedTarget } from './well-formed.ts'
 
 export interface AppDeps {
@@ -53,6 +54,8 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
       if (!result.success) throw validationError(result.error, result.target)
     },
   })
+  // A span per request when a tracer is registered (tracing.ts); decided once, here.
+  const tracing = requestTracing()
   app.use('*', async (c, next) => {
     const requestId = requestIdOf(c.req.header('x-request-id'))
     c.set('requestId', requestId)
@@ -71,11 +74,16 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
     }
     c.set('meta', { ip, userAgent: c.req.header('user-agent') ?? null, requestId })
     const started = performance.now()
-    await next()
+    if (tracing)
+      await tracing.run(c.req.method, c.req.raw.headers, async (done) => {
+        await next()
+        done(c.req.routePath, c.res.status)
+      })
+    else await next()
     const seconds = (performance.now() - started) / 1000
     // The route pattern, not the path: paths carry invitation tokens.
     metrics.observe(c.req.method, c.req.routePath, c.res.status, seconds)
-    logger.debug(
+    logger.info(
       { requestId, method: c.req.method, route: c.req.routePath, status: c.res.status, ms: seconds * 1000 },
       'request',
     )

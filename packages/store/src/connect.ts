@@ -7,6 +7,7 @@ import {
   type DatabaseIntrospector,
   type DatabaseMetadata,
   type DatabaseMetadataOptions,
+  type Driver,
   Kysely,
   Migrator,
   PostgresDialect,
@@ -18,6 +19,7 @@ import pg from 'pg'
 import type { Database, Db } from './database.ts'
 import { migrationProvider, migrations } from './migrations/index.ts'
 import { pgliteTemplate } from './pglite-template.ts'
+import { TracedDriver } from './tracing.ts'
 
 // bigint (int8) columns — revisions and audit ids — arrive as strings: exact beyond 2^53.
 export interface DatabaseConfig {
@@ -227,5 +229,10 @@ class CurrentSchemaIntrospector implements DatabaseIntrospector {
 class OrgkitDialect extends PostgresDialect {
   override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
     return new CurrentSchemaIntrospector(db)
+  }
+
+  /** Every database call a span, when a tracer is registered (tracing.ts). */
+  override createDriver(): Driver {
+    return new TracedDriver(super.createDriver())
   }
 }

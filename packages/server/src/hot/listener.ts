@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.ts'
 import { ACT_AS_HEADER, CSRF_HEADER, resolveCaller, SESSION_COOKIE } from '../middleware/auth.ts'
 import { bodyTooLarge, MAX_BODY_BYTES, requestIdOf } from '../request.ts'
 import type { Actor, Ctx } from '../services/context.ts'
+import { requestTracing } from '../tracing.ts'
 import { assertWellFormedBody } from '../well-formed.ts'
 import { parseJsonBody } from './json-body.ts'
 import { type Acceptor, compileAcceptor } from './zod-fast-path.ts'
@@ -48,6 +49,8 @@ export function hotPath(deps: HotPathDeps, next: Listener): Listener {
   // reads, then all the answers and writes. Against answering each as it arrives, this took the CPU a
   // check costs over plain node:http from ~20 µs to a few (docs/performance.md), for at most one turn.
   let due: (() => void)[] = []
+  // A span per request when a tracer is registered (tracing.ts); decided once, so untraced costs nothing.
+  const tracing = requestTracing()
   const answerDue = () => {
     const now = due
     due = []
@@ -65,7 +68,13 @@ export function hotPath(deps: HotPathDeps, next: Listener): Listener {
     })
     req.on('end', () => {
       const body = size > MAX_BODY_BYTES ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
-      if (due.push(() => void answer(deps, found, req, res, body, started)) === 1) setImmediate(answerDue)
+      const run = tracing
+        ? () =>
+            void tracing.run('POST', req.headers, async (done) =>
+              done(found.route.path, await answer(deps, found, req, res, body, started)),
+            )
+        : () => void answer(deps, found, req, res, body, started)
+      if (due.push(run) === 1) setImmediate(answerDue)
     })
   }
 }
@@ -81,7 +90,7 @@ async function answer(
   res: ServerResponse,
   body: Buffer | null,
   started: number,
-): Promise<void> {
+): Promise<number> {
   const headers = req.headers
   const requestId = requestIdOf(header(headers['x-request-id']))
   let status = 200
@@ -128,8 +137,9 @@ async function answer(
   const seconds = (performance.now() - started) / 1000
   metrics.observe('POST', route.path, status, seconds)
   metrics.hotPath.inc()
-  if (logger.isLevelEnabled('debug'))
-    logger.debug({ requestId, method: 'POST', route: route.path, status, ms: seconds * 1000 }, 'request')
+  if (logger.isLevelEnabled('info'))
+    logger.info({ requestId, method: 'POST', route: route.path, status, ms: seconds * 1000 }, 'request')
+  return status
 }
 
 /** Node joins a repeated header into one string (or keeps the first); only its types allow an array. */
