@@ -54,6 +54,8 @@ export const WEBHOOK_EVENTS = {
   'scim.token.revoked': 'A SCIM directory token was revoked',
   'scim.user.provisioned': 'The directory provisioned a user',
   'scim.user.updated': 'The directory updated a user',
+  'scim.user.deactivated': 'The directory deactivated a user: their access to the organization ended',
+  'scim.user.reactivated': 'The directory reactivated a user: a member again, with the default role',
   'scim.user.deleted': 'The directory deprovisioned a user',
   'scim.group.created': 'The directory created a group',
   'scim.group.updated': "The directory changed a group's name or members",
