@@ -109,7 +109,7 @@ describe.each(DATABASES)('SSO over OIDC (%s)', (database) => {
     })
     expect(made.status).toBe(201)
     connection = made.body.id
-  }, 60_000)
+  }, 120_000)
   afterAll(async () => {
     await idp?.stop()
     await s?.stop()
@@ -307,6 +307,18 @@ describe.each(DATABASES)('SSO over OIDC (%s)', (database) => {
     const cy = await login(`cy@${domainA}`)
     expect(cy).toMatchObject({ status: 403, body: { code: 'SSO_REQUIRED', details: { orgId: orgA } } })
     expect((await login(`ada@${domainA}`)).status).toBe(200)
+    // Only an owner can be break-glass, and only while an owner: demoted, Cy is refused like anyone.
+    const cyId = (await memberOf(orgA, `cy@${domainA}`)).userId
+    expect((await admin.put(policy, { ssoRequired: true, breakGlassUserId: cyId })).body.code).toBe(
+      'VALIDATION_FAILED',
+    )
+    const roles = (r: string[]) => admin.patch(`/v1/orgs/${orgA}/members/${cyId}`, { roles: r })
+    expect((await roles(['org_super_admin'])).status).toBe(200)
+    expect((await admin.put(policy, { ssoRequired: true, breakGlassUserId: cyId })).status).toBe(200)
+    expect((await login(`cy@${domainA}`)).status).toBe(200)
+    expect((await roles(['org_member'])).status).toBe(200)
+    expect((await login(`cy@${domainA}`)).body.code).toBe('SSO_REQUIRED')
+    expect((await admin.put(policy, { ssoRequired: true, breakGlassUserId: admin.id })).status).toBe(200)
     const reset = await fetch(`${s.url}/v1/auth/password-reset`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

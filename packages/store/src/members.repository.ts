@@ -54,7 +54,7 @@ export function listMemberships(db: Executor, orgIds: readonly string[]) {
  * (seed 003's Owners team, seed 002's ADMIN). One fact, read one way by every owner question below, so a
  * last-owner check can't count only direct bindings while ownership also flows through a group.
  */
-const ownerBindings = (tx: Tx, ownerRoles: readonly string[]) =>
+const ownerBindings = (tx: Executor, ownerRoles: readonly string[]) =>
   tx
     .selectFrom('bindings')
     .innerJoin('memberships', (join) =>
@@ -81,7 +81,7 @@ const ownerBindings = (tx: Tx, ownerRoles: readonly string[]) =>
         .where('memberships.status', '=', 'active'),
     )
 
-const ownerRows = (tx: Tx, ownerRoles: readonly string[]) =>
+const ownerRows = (tx: Executor, ownerRoles: readonly string[]) =>
   tx.selectFrom(ownerBindings(tx, ownerRoles).as('owners')).select('owners.user_id').distinct()
 
 /**
@@ -133,7 +133,7 @@ export async function usersInNoOrg(tx: Tx, userIds: readonly string[]): Promise<
  * the org lock, so two concurrent demotions can't both see two owners.
  */
 export async function activeOwnerIds(
-  tx: Tx,
+  tx: Executor,
   orgId: string,
   ownerRoles: readonly string[],
 ): Promise<Set<string>> {

@@ -73,6 +73,8 @@ export async function startSsoSignIn(
     state,
   })
   const stateHash = sha256(state)
+  // Started sign-ins nobody finished go here (a few rows at most: starts are limited per address).
+  await sso.pruneSignIns(ctx.db, new Date(ctx.clock()))
   await sso.insertSignIn(ctx.db, {
     stateHash,
     connectionId: row.id,

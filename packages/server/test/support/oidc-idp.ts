@@ -146,3 +146,23 @@ export class ScriptedBrowser {
     throw new Error('too many redirects')
   }
 }
+
+/** A whole SSO sign-in by a browser: start at Orgkit, the IdP's hops as `subject`, the callback; where it landed. */
+export async function signInThroughIdp(
+  browser: ScriptedBrowser,
+  orgkitUrl: string,
+  idp: TestIdp,
+  subject: string,
+  start: Record<string, unknown>,
+): Promise<URL> {
+  idp.next = subject
+  const started = await browser.fetch(`${orgkitUrl}/v1/auth/sso/start`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(start),
+  })
+  const { redirectUrl } = (await started.json()) as { redirectUrl: string }
+  const atCallback = await browser.follow(redirectUrl, (u) => u.pathname === '/v1/auth/sso/callback')
+  const callback = await browser.fetch(atCallback.url.href)
+  return new URL(callback.headers.get('location')!, orgkitUrl)
+}
