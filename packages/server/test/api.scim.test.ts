@@ -309,6 +309,8 @@ describe.each(DATABASES)('SCIM directory sync (%s)', (database) => {
       (await okta.request('POST', '/Users', '{"userName":', 'application/scim+json')).body.scimType,
     ).toBe('invalidSyntax')
     expect((await okta.request('POST', '/Users', 'userName=x', 'text/plain')).status).toBe(415)
+    const nul = await okta.post('/Users', { userName: 'nul\u0000@okta.local' })
+    expect(nul.body).toMatchObject({ schemas: [ERROR], status: '400' })
     expect((await okta.post('/Users', { userName: 'not an email' })).body).toMatchObject({
       status: '400',
       scimType: 'invalidValue',
@@ -405,12 +407,20 @@ describe.each(DATABASES)('SCIM directory sync (%s)', (database) => {
     expect({ ...asOther.body, detail: '' }).toEqual({ ...asNowhere.body, detail: '' })
     expect((await okta.get(`/Users/${ours.id}`)).body.active).toBe(true)
 
-    // Revoked: the very next request is refused.
-    const revoked = await server.as(alice).delete(`/v1/orgs/${org}/scim-tokens/${tokenId}`)
-    expect(revoked.status).toBe(200)
-    const after = await okta.get('/Users')
-    expect(after.status).toBe(401)
-    expect(after.body).toMatchObject({ schemas: [ERROR], status: '401' })
+    // Revoked: the very next request is refused — on another instance of the same database too.
+    const other = database === 'postgres' ? await startTestServer(database, { schema: server.schema }) : null
+    try {
+      const elsewhere = other ? directory(other, org, okta.token) : null
+      expect((await elsewhere?.get('/Users'))?.status ?? 200).toBe(200)
+      const revoked = await server.as(alice).delete(`/v1/orgs/${org}/scim-tokens/${tokenId}`)
+      expect(revoked.status).toBe(200)
+      const after = await okta.get('/Users')
+      expect(after.status).toBe(401)
+      expect(after.body).toMatchObject({ schemas: [ERROR], status: '401' })
+      expect((await elsewhere?.get('/Users'))?.status ?? 401).toBe(401)
+    } finally {
+      await other?.stop()
+    }
     expect((await server.as(alice).delete(`/v1/orgs/${org}/scim-tokens/${tokenId}`)).body.code).toBe(
       'SCIM_TOKEN_NOT_FOUND',
     )

@@ -9,6 +9,7 @@ import type { Ctx, DirectoryActor } from '../services/context.ts'
 import * as groupsService from '../services/scim-groups.ts'
 import { authenticateDirectory, scimBaseUrl } from '../services/scim-tokens.ts'
 import * as usersService from '../services/scim-users.ts'
+import { assertWellFormedBody } from '../well-formed.ts'
 import { resourceType, schema, serviceProviderConfig } from './discovery.ts'
 import { patchOperations } from './patch.ts'
 import {
@@ -41,8 +42,11 @@ async function readBody(c: Context): Promise<unknown> {
   const type = c.req.header('content-type') ?? ''
   if (!/^application\/(scim\+)?json\b/i.test(type))
     throw new OrgkitError('UNSUPPORTED_MEDIA_TYPE', `send ${SCIM_CONTENT_TYPE} (or application/json)`)
+  const bytes = new Uint8Array(await c.req.arrayBuffer())
+  // Text that can't be stored as sent (a NUL, a lone surrogate) is refused before anything reads it.
+  assertWellFormedBody(bytes)
   try {
-    return JSON.parse(await c.req.text())
+    return JSON.parse(new TextDecoder().decode(bytes))
   } catch {
     throw invalid('invalidSyntax', 'the body is not JSON')
   }

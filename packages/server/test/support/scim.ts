@@ -30,6 +30,7 @@ export function directory(server: { url: string }, orgId: string, token: string)
   }
   return {
     base,
+    token,
     request,
     get: (path: string) => request('GET', path),
     post: (path: string, body: unknown) => request('POST', path, body),
