@@ -129,6 +129,8 @@ const ROWS: Row[] = [
     expect: e(200, 403, 403, 403, 403, 404),
     call: async (_w, s, caller) => {
       const fresh = await freshWorld(s)
+      // One's last org is not deleted (seed 001, LAST_ORG): the caller has another.
+      await s.as(fresh.users[USER_OF[caller]]).post('/v1/orgs', { name: 'Elsewhere' })
       return { method: 'DELETE', path: `/v1/orgs/${fresh.orgId}`, as: fresh.users[USER_OF[caller]] } as Call
     },
   },
@@ -885,6 +887,17 @@ const ROWS: Row[] = [
     route: 'GET /v1/orgs/{orgId}/usage',
     expect: e(200, 403, 200, 403, 403, 404),
     call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/usage` }),
+  },
+  // Every org's structure: the platform token's alone (the replica for hosts, issue 24.2).
+  {
+    route: 'GET /v1/engine/snapshot',
+    expect: all(403),
+    call: async () => ({ method: 'GET', path: '/v1/engine/snapshot' }),
+  },
+  {
+    route: 'GET /v1/engine/changes',
+    expect: all(403),
+    call: async () => ({ method: 'GET', path: '/v1/engine/changes?after=0' }),
   },
 ]
 
