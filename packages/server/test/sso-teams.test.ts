@@ -76,6 +76,8 @@ describe.each(DATABASES)('SSO team mapping, seed 003 (%s)', (database) => {
     expect(await place(admins, email)).toBeUndefined()
 
     expect((await olga.patch(`/v1/orgs/${org}`, { singleRoleTeams: true })).status).toBe(200)
+    // Turning the switch on the first time sets every team to the lowest level (seed 003): Admins again.
+    expect((await olga.patch(`/v1/orgs/${org}/groups/${admins}`, { role: 'admin' })).status).toBe(200)
     idp.people.set('sub-pat', { email, emailVerified: true, groups: ['eng-admins'] })
     await signInThroughIdp(new ScriptedBrowser(), s.url, idp, 'sub-pat', { email })
     expect(await place(readers, email)).toBeUndefined()
