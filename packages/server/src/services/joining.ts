@@ -229,7 +229,8 @@ export async function keepEveryoneInAnOrg(
   actor: Actor,
   userIds: readonly string[],
 ): Promise<void> {
-  if (!ctx.model.org.personalOrgOnSignup) return
+  // Seed 004's stronger rule (every user owns an org, `everyUserOwnsAnOrg`) refuses such writes instead.
+  if (!ctx.model.org.personalOrgOnSignup || ctx.model.org.everyUserOwnsAnOrg) return
   const orgless = await members.usersInNoOrg(work.tx, userIds)
   if (orgless.length === 0) return
   const self = actorUserId(actor)
