@@ -18,7 +18,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // The default reporter plus one that prints the plain "N passed, N failed" line CI reads.
     reporters: ['default', './tools/summary-reporter.ts'],
-    // The browser tests serve the built console: build it once, before any of them starts.
-    globalSetup: ['./tools/build-console.ts'],
+    // The browser tests serve the built console: build it once, before any of them starts. The embedded
+    // databases start from a migrated template: made once here too (tools/pglite-template.ts).
+    globalSetup: ['./tools/build-console.ts', './tools/pglite-template.ts'],
   },
 })
