@@ -115,3 +115,23 @@ describe('Roles tab (Chromium, capgo preset)', () => {
     await shot(max, '05-escalation')
   }, 240_000)
 })
+
+// Issue 24.4: the API reference, beside the roles (one browser and server for both).
+describe('API reference at /v1/docs (Chromium)', () => {
+  it("renders the OpenAPI document with Redoc, the server's own copy: operations and webhook events, nothing fetched elsewhere", async () => {
+    const page = await browser.newPage()
+    pages.push(page)
+    const elsewhere: string[] = []
+    // Loaded, not asked for: the page's CSP refuses Redoc's CDN badge before it leaves the browser.
+    page.on('requestfinished', (r) => {
+      if (!r.url().startsWith(server.url) && !/^(blob|data):/.test(r.url())) elsewhere.push(r.url())
+    })
+    const answer = await page.goto(`${server.url}/v1/docs`)
+    expect(answer?.headers()['content-security-policy']).toMatch(/^default-src 'self'/)
+    await page.locator('h2', { hasText: 'Check a permission' }).first().waitFor({ timeout: 150_000 })
+    await page
+      .locator('h2', { hasText: 'Someone joined the organization, with the roles they were given' })
+      .waitFor({ timeout: 150_000 })
+    expect(elsewhere).toEqual([])
+  }, 360_000)
+})

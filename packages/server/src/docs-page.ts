@@ -35,10 +35,24 @@ Redoc.init('/v1/openapi.json', {
 }, document.getElementById('reference'))
 </script></body></html>`
 
+/**
+ * The page loads nothing from elsewhere: Redoc's sidebar badge (an image on Redocly's CDN, hidden when it
+ * fails) is refused here rather than fetched. Redoc styles inline and searches in a worker from a blob.
+ */
+const CONFINED = [
+  "default-src 'self'",
+  "script-src 'self' 'unsafe-inline' blob:",
+  'worker-src blob:',
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+].join('; ')
+
 /** `/v1/docs`: the OpenAPI document rendered by Redoc (a maintained viewer), and the viewer's bundle. */
 export function mountDocs(app: App): void {
   let viewer: string | undefined
-  app.get('/v1/docs', (c) => c.html(page))
+  app.get('/v1/docs', (c) => c.html(page, 200, { 'content-security-policy': CONFINED }))
   app.get(VIEWER_PATH, (c) => {
     viewer ??= readFileSync(viewerFile(), 'utf8')
     return c.body(viewer, 200, {
