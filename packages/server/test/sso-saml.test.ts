@@ -206,6 +206,23 @@ describe('SAML adapter', () => {
     expect(await refusal(inside)).toBe('signature_invalid')
   })
 
+  it('refuses a signed Response wrapped inside a forged one (assertions unsigned, the Response signature counts)', async () => {
+    const lenient = { ...connection, config: { ...connection.config, wantAssertionsSigned: false } }
+    const wrapped = edited(answer({ sign: { response: true } }), (doc) => {
+      const original = doc.documentElement
+      const outer = original.cloneNode(true) as XmlNode
+      outer.removeChild(first(outer, DSIG, 'Signature'))
+      outer.setAttribute('ID', '_outer')
+      first(outer, SAML, 'AttributeValue').textContent = 'mallory@example.com'
+      // The signed original hidden in the forged Response's Extensions, its signature still intact.
+      const extensions = doc.createElementNS(SAMLP, 'samlp:Extensions')
+      doc.replaceChild(outer, original)
+      extensions.appendChild(original)
+      outer.insertBefore(extensions, first(outer, SAMLP, 'Status'))
+    })
+    expect(await refusal(wrapped, lenient)).toBe('signature_invalid')
+  })
+
   it('accepts a Response and assertion both signed when both must be, and refuses a change inside them', async () => {
     const bothSigned = { ...connection, config: { ...connection.config, wantResponseSigned: true } }
     const callback = answer({ sign: { assertion: true, response: true } })
