@@ -41,7 +41,8 @@ async function run(kind: 'pglite' | 'postgres') {
     }
     const admin = (await call('/v1/users', { email: 'admin@bench.test', name: 'Admin' })).id!
     const org = (await call('/v1/orgs', { name: 'Bench' }, { 'x-orgkit-user': admin })).id!
-    const token = (await call(`/v1/orgs/${org}/scim-tokens`, { name: 'bench' }, { 'x-orgkit-user': admin })).token!
+    const token = (await call(`/v1/orgs/${org}/scim-tokens`, { name: 'bench' }, { 'x-orgkit-user': admin }))
+      .token!
     const scim = { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' }
     const base = `${server.url}/scim/v2/orgs/${org}`
 
@@ -74,9 +75,12 @@ async function run(kind: 'pglite' | 'postgres') {
       }),
     )
     const seconds = (performance.now() - started) / 1000
-    const listed = (await (await fetch(`${base}/Users?count=0`, { headers: scim })).json()) as { totalResults: number }
+    const listed = (await (await fetch(`${base}/Users?count=0`, { headers: scim })).json()) as {
+      totalResults: number
+    }
     latencies.sort((a, b) => a - b)
-    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(1)
+    const at = (q: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(1)
     console.log(
       `${kind}: ${USERS} users, ${IN_FLIGHT} in flight: ${seconds.toFixed(1)} s, ${(USERS / seconds).toFixed(0)} users/s, ` +
         `p50 ${at(0.5)} ms, p99 ${at(0.99)} ms; ${failed} failed; the directory lists ${listed.totalResults}`,
@@ -93,6 +97,8 @@ async function run(kind: 'pglite' | 'postgres') {
   }
 }
 
+/** `SCIM_BENCH_DATABASES=postgres` (or `pglite`) runs one of the two. */
+const only = process.env.SCIM_BENCH_DATABASES
 console.log(`SCIM import benchmark on ${availableParallelism()} cores, node ${process.version}`)
-await run('pglite')
-if (PG_URL) await run('postgres')
+if (only !== 'postgres') await run('pglite')
+if (PG_URL && only !== 'pglite') await run('postgres')
