@@ -82,6 +82,38 @@ describe.each(DATABASES)('seed 001 at its edges, as signed-in people (%s)', (db)
     expect((await eve.get('/v1/orgs')).body.items).toHaveLength(1)
   })
 
+  it('"only work on one app": an App Admin of one app, and nothing else, sees the org as external, that app and its channels, creates channels in it, and sees no other app', async () => {
+    const zed = await signUp(s, 'Zed', 'zed@example.com')
+    const other = (await alice.post(`/v1/orgs/${org}/resources`, { type: 'app', name: 'Other' })).body.id
+    const bound = await alice.post(`/v1/orgs/${org}/bindings`, {
+      principal: { type: 'user', id: zed.id },
+      role: 'app_admin',
+      resourceId: app,
+    })
+    expect(bound.status).toBe(201)
+    for (const who of [zed, await zed.key()]) {
+      const listed = (await who.get('/v1/orgs')).body.items.find((o: { id: string }) => o.id === org)
+      expect(listed).toMatchObject({ belonging: 'external' })
+      const apps = (await who.get(`/v1/orgs/${org}/resources?type=app`)).body.items
+      expect(apps.map((a: { id: string }) => a.id)).toEqual([app])
+      expect((await who.get(`/v1/orgs/${org}/resources/${other}`)).status).toBe(404)
+    }
+    const channel = await zed.post(`/v1/orgs/${org}/resources`, {
+      type: 'channel',
+      name: 'beta',
+      parentId: app,
+    })
+    expect(channel.status).toBe(201)
+    const channels = (await zed.get(`/v1/orgs/${org}/resources?type=channel&parentId=${app}`)).body.items
+    expect(channels.map((c: { id: string }) => c.id)).toContain(channel.body.id)
+    const elsewhere = await zed.post(`/v1/orgs/${org}/resources`, {
+      type: 'channel',
+      name: 'x',
+      parentId: other,
+    })
+    expect(elsewhere.status).toBe(404)
+  })
+
   const grantable = async (who: { get: Person['get'] }, query = '') => {
     const reply = await who.get(`/v1/orgs/${org}/roles?grantable=true${query}`)
     expect(reply.status).toBe(200)
