@@ -7,6 +7,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DATABASES, startTestServer, type TestServer } from '../../server/test/support/harness.ts'
 import { createReplica, OrgkitApiError, type Replica } from '../src/replica.ts'
+import { sseEvents } from '../src/sse.ts'
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts'
 
 /** An org with an app, its creator (Super Admin) and a plain member: what the checks below ask about. */
@@ -163,6 +164,31 @@ describe.each(DATABASES)('the replica for hosts (%s)', (database) => {
       await polled.close()
       await new Promise((resolve) => picky.close(resolve))
     }
+  })
+
+  it('serves any EventSource client, resuming from its Last-Event-ID rather than the after it began with', async () => {
+    const head = replica.revision
+    const abort = new AbortController()
+    const response = await fetch(`${server.url}/v1/engine/changes?after=0`, {
+      headers: {
+        authorization: `Bearer ${server.token}`,
+        accept: 'text/event-stream',
+        'last-event-id': String(head - 2),
+      },
+      signal: abort.signal,
+    })
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
+    const events: { event: string; id: string | undefined }[] = []
+    for await (const event of sseEvents(response.body!)) {
+      events.push({ event: event.event, id: event.id })
+      if (event.id === String(head)) break
+    }
+    abort.abort()
+    expect(events).toEqual([
+      { event: 'head', id: undefined },
+      { event: 'change', id: String(head - 1) },
+      { event: 'change', id: String(head) },
+    ])
   })
 
   it('refuses a wrong token, a token acting as a user, and a revision the database never had', async () => {
