@@ -303,7 +303,7 @@ describe.each(DATABASES)('SSO over OIDC (%s)', (database) => {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email, password: 'a long enough passphrase' }),
-      }).then(async (r) => ({ status: r.status, body: await r.json() }))
+      }).then(async (r): Promise<Reply> => ({ status: r.status, body: await r.json() }))
     const cy = await login(`cy@${domainA}`)
     expect(cy).toMatchObject({ status: 403, body: { code: 'SSO_REQUIRED', details: { orgId: orgA } } })
     expect((await login(`ada@${domainA}`)).status).toBe(200)
