@@ -3,7 +3,7 @@ import { type Selectable, sql } from 'kysely'
 import type { AuditLogTable, Executor, Tx } from './database.ts'
 
 /** How an audited actor authenticated (issue 20): a platform acting for a person is never the person alone. */
-export type ActorVia = 'session' | 'api_key' | 'host_token' | 'platform' | 'sso' | 'scim'
+export type ActorVia = 'session' | 'api_key' | 'host_token' | 'platform' | 'scim' | 'sso'
 
 export interface AuditInput {
   orgId: string | null

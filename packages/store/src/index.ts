@@ -38,8 +38,8 @@ export * as overrides from './overrides.repository.ts'
 export { fromPgError, mapPgErrors } from './pg-errors.ts'
 export * as rateLimits from './rate-limits.repository.ts'
 export * as resources from './resources.repository.ts'
-export * as scim from './scim.repository.ts'
 export * as samlAssertions from './saml-assertions.repository.ts'
+export * as scim from './scim.repository.ts'
 export * as serverSecrets from './server-secrets.repository.ts'
 export * as sessions from './sessions.repository.ts'
 export {
@@ -51,8 +51,8 @@ export {
   toOrgRecord,
   toOverrideRecord,
 } from './snapshot.ts'
-export * as sso from './sso.repository.ts'
 export * as sqlEvaluator from './sql-evaluator.ts'
+export * as sso from './sso.repository.ts'
 export * as tokens from './tokens.repository.ts'
 export * as usage from './usage.repository.ts'
 export * as users from './users.repository.ts'

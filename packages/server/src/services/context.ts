@@ -22,10 +22,10 @@ import type { PaymentProvider } from '../billing/payments.ts'
 import type { PlanCatalog } from '../billing/plans.ts'
 import type { UsageMeter } from '../billing/usage-meter.ts'
 import type { Caches } from '../caches.ts'
+import type { TxtLookup } from '../domains/txt-lookup.ts'
 import type { EngineReplica } from '../engine-replica.ts'
 import type { Deciders } from '../hot/deciders.ts'
 import type { MailSender } from '../mail/mailer.ts'
-import type { TxtLookup } from '../domains/txt-lookup.ts'
 import type { Captcha } from '../security/captcha.ts'
 import type { HostTokens } from '../security/host-tokens.ts'
 import type { SecretBox } from '../security/secret-box.ts'
@@ -142,13 +142,21 @@ export interface RequestMeta {
 /** The audit log's fields for who acted. */
 function auditedActor(actor: Actor | DirectoryActor) {
   if (actor.kind === 'directory')
-    return { actorType: 'directory', actorId: actor.tokenId, actorVia: 'scim', actorCredentialId: actor.tokenId } as const
+    return {
+      actorType: 'directory',
+      actorId: actor.tokenId,
+      actorVia: 'scim',
+      actorCredentialId: actor.tokenId,
+    } as const
   return {
     actorType: actor.kind === 'platform' ? 'platform' : actor.keyId ? 'api_key' : 'user',
     actorId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.userId),
     // A platform acting for a person is recorded as both: the person, and the token that acted.
     actorVia: AUDIT_VIA[actor.kind === 'platform' ? 'platform' : actor.via],
-    actorCredentialId: actor.kind === 'platform' ? actor.tokenId : (actor.keyId ?? actor.tokenId ?? actor.connectionId ?? null),
+    actorCredentialId:
+      actor.kind === 'platform'
+        ? actor.tokenId
+        : (actor.keyId ?? actor.tokenId ?? actor.connectionId ?? null),
   } as const
 }
 

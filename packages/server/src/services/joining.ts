@@ -12,7 +12,7 @@ import { toOrgView } from './org-view.ts'
  */
 
 /** Why a person joined: kept on their role bindings (`reason`) and in the `member.added` entry. */
-export type JoinedVia = 'creator' | 'added' | 'invitation' | 'directory' | 'domain' | 'directory' | 'sso'
+export type JoinedVia = 'creator' | 'added' | 'invitation' | 'directory' | 'domain' | 'sso'
 
 export interface Joining {
   orgId: string
