@@ -269,4 +269,44 @@ describe.each(DATABASES)('verified domains (%s)', (database) => {
     expect(login.status).toBe(200)
     expect(await memberIds(owner, org)).toContain(sam.id)
   })
+  it('a person the org’s directory deactivated comes back only through the directory (SCIM over domain)', async () => {
+    const domain = fresh()
+    const { owner, org, claim } = await verified(domain, 'suggest')
+    const pat = await person(domain)
+    const token = (await owner.post(`/v1/orgs/${org}/scim-tokens`, { name: 'IdP' })).body.token as string
+    const scim = (method: string, path: string, body: unknown) =>
+      fetch(`${s.url}/scim/v2/orgs/${org}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }))
+    const provisioned = await scim('POST', '/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: pat.email,
+      active: true,
+    })
+    expect(provisioned.status).toBe(201)
+    expect(await memberIds(owner, org)).toContain(pat.id)
+    const deactivate = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'] }
+    const off = await scim('PATCH', `/Users/${provisioned.body.id}`, {
+      ...deactivate,
+      Operations: [{ op: 'replace', value: { active: false } }],
+    })
+    expect(off.status).toBe(200)
+    expect(await memberIds(owner, org)).not.toContain(pat.id)
+    // Neither a suggestion nor an auto join at sign-in undoes the directory's decision.
+    expect((await pat.get('/v1/me/suggested-orgs')).body.items).toEqual([])
+    expect((await pat.post(`/v1/orgs/${org}/join`)).body.code).toBe('ORG_NOT_FOUND')
+    await owner.patch(`/v1/orgs/${org}/domains/${claim.id}`, { joinMode: 'auto' })
+    const login = await pat.post('/v1/auth/login', { email: pat.email, password: 'a long enough passphrase' })
+    expect(login.status).toBe(200)
+    expect(await memberIds(owner, org)).not.toContain(pat.id)
+    // The directory brings them back.
+    const on = await scim('PATCH', `/Users/${provisioned.body.id}`, {
+      ...deactivate,
+      Operations: [{ op: 'replace', value: { active: true } }],
+    })
+    expect(on.status).toBe(200)
+    expect(await memberIds(owner, org)).toContain(pat.id)
+  })
 })

@@ -173,6 +173,34 @@ describe.each(DATABASES)('SSO over OIDC (%s)', (database) => {
     expect(added.actor).toMatchObject({ via: 'sso', credentialId: connection })
   })
 
+  it('signs no one back in whom the org’s directory deactivated: SCIM decides membership, not the IdP’s sign-in', async () => {
+    idp.people.set('sub-dee', { email: `dee@${domainA}`, emailVerified: true, name: 'Dee', groups: [] })
+    const token = (await admin.post(`/v1/orgs/${orgA}/scim-tokens`, { name: 'Directory' })).body.token
+    const scim = (method: string, path: string, body: unknown) =>
+      fetch(`${s.url}/scim/v2/orgs/${orgA}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }))
+    const made = await scim('POST', '/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: `dee@${domainA}`,
+      active: true,
+    })
+    expect(made.status).toBe(201)
+    const off = await scim('PATCH', `/Users/${made.body.id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', value: { active: false } }],
+    })
+    expect(off.status).toBe(200)
+    const browser = new ScriptedBrowser()
+    const { landed } = await ssoSignIn(browser, 'sub-dee', { email: `dee@${domainA}` })
+    expect(landed.searchParams.get('ssoError')).toBe('SSO_FAILED')
+    expect(landed.searchParams.get('reason')).toBe('deactivated_by_directory')
+    expect(browser.cookies(s.url).has('orgkit_session')).toBe(false)
+    expect((await memberOf(orgA, `dee@${domainA}`))?.status).not.toBe('active')
+  })
+
   it('applies the mapping again at the next sign-in: a new IdP group adds a role, a removed one takes its group', async () => {
     idp.people.set('sub-bo', { email: `bo@${domainA}`, emailVerified: true, name: 'Bo', groups: ['admins'] })
     const { landed } = await ssoSignIn(new ScriptedBrowser(), 'sub-bo', { email: `bo@${domainA}` })

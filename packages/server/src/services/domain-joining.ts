@@ -1,7 +1,7 @@
 import { OrgkitError } from '@orgkit/core'
 import { members, orgDomains } from '@orgkit/store'
 import { type Actor, assertNotApiKey, type Ctx, type RequestMeta, type Work, write } from './context.ts'
-import { joinOrg } from './joining.ts'
+import { heldOutByDirectory, joinOrg } from './joining.ts'
 import { orgRole } from './members.ts'
 import { assertSeatAvailable } from './plan-limits.ts'
 
@@ -32,6 +32,7 @@ export async function suggestedOrgs(ctx: Ctx, actor: Actor): Promise<SuggestedOr
   const joinable = await orgDomains.joinableFor(ctx.db, userId)
   if (!joinable) return []
   if ((await members.findMembership(ctx.db, joinable.orgId, userId))?.status === 'active') return []
+  if (await heldOutByDirectory(ctx.db, joinable.orgId, userId)) return []
   return [
     {
       orgId: joinable.orgId,
@@ -59,6 +60,9 @@ async function joinUnderLock(
     throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
   if ((await members.findMembership(work.tx, orgId, userId))?.status === 'active')
     throw new OrgkitError('ALREADY_MEMBER', 'you are a member of this organization already', { orgId })
+  // Deactivated by the org's directory: as closed to them as to anyone outside it.
+  if (await heldOutByDirectory(work.tx, orgId, userId))
+    throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
   await assertSeatAvailable(ctx, work.tx, orgId)
   const roles = [roleFor(ctx, orgId, joinable.defaultRole)]
   await joinOrg(work, ctx, { orgId, userId, roles, grantedBy: null, via: 'domain' })

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { OrgkitError } from '@orgkit/core'
-import { bindings, groups, members, orgs, users } from '@orgkit/store'
+import { bindings, type Executor, groups, members, orgs, scim, users } from '@orgkit/store'
 import { type Actor, actorUserId, type Ctx, type Work } from './context.ts'
 import { toOrgView } from './org-view.ts'
 
@@ -50,6 +50,16 @@ export async function joinOrg(work: Work, ctx: Ctx, joining: Joining): Promise<v
     targetId: userId,
     after: { roles: [...roles], via: joining.via },
   })
+}
+
+/**
+ * Whether the org's directory deactivated this person (their SCIM record stands, their membership doesn't,
+ * issue 21.3): only the directory brings them back, so no automatic way in — an SSO sign-in, a verified
+ * domain — undoes the identity provider's decision. An admin's own add or invitation still may.
+ */
+export async function heldOutByDirectory(db: Executor, orgId: string, userId: string): Promise<boolean> {
+  const record = await scim.findUserByUserId(db, orgId, userId)
+  return record !== undefined && !record.active
 }
 
 /**

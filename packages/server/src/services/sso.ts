@@ -7,7 +7,7 @@ import type { SsoConnectionRef, SsoProfile } from '../security/sso/protocol.ts'
 import { sha256 } from '../security/tokens.ts'
 import { createSession, type Session } from './accounts.ts'
 import { type Actor, type Ctx, type RequestMeta, type Work, write } from './context.ts'
-import { joinOrg } from './joining.ts'
+import { heldOutByDirectory, joinOrg } from './joining.ts'
 import { assertSeatAvailable } from './plan-limits.ts'
 import { applyMappings, defaultRoleOf } from './sso-mapping.ts'
 
@@ -179,6 +179,12 @@ export async function completeSsoSignIn(
     actor.userId = await sso.linkIdentity(work.tx, row.id, profile.subject, userId, now)
     const membership = await members.findMembership(work.tx, orgId, actor.userId)
     if (membership?.status !== 'active') {
+      if (await heldOutByDirectory(work.tx, orgId, actor.userId))
+        throw new OrgkitError(
+          'SSO_FAILED',
+          "this organization's directory has deactivated you here: ask its administrator",
+          { reason: 'deactivated_by_directory' },
+        )
       await assertSeatAvailable(ctx, work.tx, orgId)
       await joinOrg(work, ctx, {
         orgId,
