@@ -51,7 +51,8 @@ describe('SSO connections and sign-in (Chromium, capgo preset)', () => {
     await card.getByRole('button', { name: 'Test connection' }).click()
     await card.getByText('Tested', { exact: true }).waitFor()
     await card.getByRole('switch', { name: 'Enabled' }).click()
-    await card.getByText('Enabled', { exact: true }).waitFor()
+    // The card's badge, not the switch's own label (also "Enabled"), says the connection is on.
+    await card.locator('.mantine-Badge-label').getByText('Enabled', { exact: true }).waitFor()
 
     // The mapping: IdP group "eng" → the Engineering group, visible as a row once saved.
     await card.getByRole('textbox', { name: 'IdP group' }).fill('eng')

@@ -2698,6 +2698,46 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "scim.user.deactivated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The directory deactivated a user: their access to the organization ended
+         * @description Sent to the org's endpoints subscribed to `scim.user.deactivated`, `scim.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["scimUserDeactivatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "scim.user.reactivated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The directory reactivated a user: a member again, with the default role
+         * @description Sent to the org's endpoints subscribed to `scim.user.reactivated`, `scim.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["scimUserReactivatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "scim.user.deleted": {
         parameters: {
             query?: never;
@@ -14614,6 +14654,90 @@ export interface operations {
                 "application/json": {
                     /** @enum {string} */
                     type: "scim.user.updated";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    scimUserDeactivatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "scim.user.deactivated";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    scimUserReactivatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "scim.user.reactivated";
                     /** @description When the event happened (ISO 8601) */
                     timestamp: string;
                     data: components["schemas"]["AuditEventData"];
