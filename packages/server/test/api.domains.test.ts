@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDnsServer, type TestDnsServer } from './support/dns-server.ts'
-import { type Client, DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { type Client, DATABASES, type Reply, startTestServer, type TestServer } from './support/harness.ts'
 import { signUp } from './support/sessions.ts'
 
 /**
@@ -279,7 +279,7 @@ describe.each(DATABASES)('verified domains (%s)', (database) => {
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
         body: JSON.stringify(body),
-      }).then(async (r) => ({ status: r.status, body: await r.json() }))
+      }).then(async (r): Promise<Reply> => ({ status: r.status, body: await r.json() }))
     const provisioned = await scim('POST', '/Users', {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
       userName: pat.email,

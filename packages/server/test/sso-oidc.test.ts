@@ -181,7 +181,7 @@ describe.each(DATABASES)('SSO over OIDC (%s)', (database) => {
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
         body: JSON.stringify(body),
-      }).then(async (r) => ({ status: r.status, body: await r.json() }))
+      }).then(async (r): Promise<Reply> => ({ status: r.status, body: await r.json() }))
     const made = await scim('POST', '/Users', {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
       userName: `dee@${domainA}`,
