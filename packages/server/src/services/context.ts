@@ -82,6 +82,11 @@ export interface Ctx {
   dns: TxtLookup
   /** Per-org SSO: the protocol adapters by kind (security/sso/registry.ts). */
   sso: SsoProtocols
+  /**
+   * Set only inside a write that runs many use cases as one (services/config/apply.ts): each `write` then
+   * joins it — same transaction, org lock, engine changes and audit entries — instead of opening its own.
+   */
+  within?: { orgId: string; work: Work }
 }
 
 /** Plans, the usage meter and the payment provider (issue #9, docs/billing.md). */
@@ -316,6 +321,11 @@ export async function write<T>(
   orgId: string | null,
   body: (work: Work) => Promise<T>,
 ): Promise<{ result: T; revision: number }> {
+  if (ctx.within) {
+    if (orgId !== ctx.within.orgId)
+      throw new OrgkitError('FORBIDDEN', 'a joined write stays in the organization it locked', { orgId })
+    return { result: await body(ctx.within.work), revision: ctx.engine.revision }
+  }
   let events = false
   // A constraint the checks above missed (a race on a unique name, say) is a catalogued error, not a 500.
   const { result, revision } = await mapPgErrors('this change', () =>
