@@ -1,107 +1,47 @@
-import { z } from 'zod'
+import type { z } from 'zod'
 import { OrgkitError } from '../errors.ts'
 import { DEFAULT_TERMS, type Model, ORG, PLATFORM_PERMISSIONS, pluralOf, TEAM_ROLE } from './model.ts'
+import { nearest } from './nearest.ts'
+import { modelSchema } from './schema.ts'
 
-const KEY = /^[a-z][a-z0-9_]*$/
-const PERMISSION_KEY = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/
 /** Slots are a bit mask in the engine's hot loop. */
 export const MAX_SLOTS = 30
 
-const key = z.string().regex(KEY, 'must be lower_snake_case')
-const noun = z.object({ label: z.string().min(1), plural: z.string().min(1) })
+/** Where in a model: `['roles', 'app_reader', 'permissions', 3]`. */
+export type ModelPath = readonly (string | number)[]
 
-const modelSchema = z.object({
-  name: z.string().min(1),
-  label: z.string().optional(),
-  resourceTypes: z.record(
-    key,
-    z.object({
-      parent: z.string(),
-      label: z.string(),
-      plural: z.string().min(1).optional(),
-      actions: z
-        .object({
-          create: z.string().optional(),
-          read: z.string().optional(),
-          update: z.string().optional(),
-          delete: z.string().optional(),
-        })
-        .optional(),
-      deleteOnlyWithoutAccess: z.boolean().optional(),
-      teamAccessSetting: z.boolean().optional(),
-    }),
-  ),
-  modules: z.record(key, z.object({ label: z.string() })),
-  permissions: z.record(
-    z.string().regex(PERMISSION_KEY, 'must be noun.verb'),
-    z.object({ on: z.string(), module: z.string(), label: z.string(), overridable: z.boolean().optional() }),
-  ),
-  slots: z.record(key, z.object({ label: z.string(), multiple: z.boolean() })),
-  roles: z.record(
-    key,
-    z.object({
-      scope: z.string(),
-      slot: z.string(),
-      label: z.string(),
-      description: z.string(),
-      permissions: z.array(z.string()),
-      priority: z.number().int(),
-    }),
-  ),
-  teamLevels: z.record(key, z.record(z.string(), z.string())).optional(),
-  terms: z.object({ member: noun, group: noun, role: noun }).partial().optional(),
-  org: z.object({
-    creatorRole: z.string(),
-    ownerRoles: z.array(z.string()).min(1),
-    defaultRole: z.string(),
-    personalOrgOnSignup: z.boolean(),
-    everyUserOwnsAnOrg: z.boolean().optional(),
-    subOrgs: z.boolean(),
-    groups: z
-      .array(
-        z.object({ name: z.string().min(1), role: z.string(), members: z.enum(['everyone', 'creator']) }),
-      )
-      .optional(),
-  }),
-})
-
-function fail(model: string, message: string, culprit: string): never {
-  throw new OrgkitError('INVALID_MODEL', `model "${model}": ${message}`, { culprit })
+/**
+ * One thing wrong with a model: where (`path`), what (`message`), what to write instead (`hint`) and the
+ * key it is about (`culprit`: a role, a permission, a type). A model file maps `path` to a line.
+ */
+export interface ModelProblem {
+  path: ModelPath
+  message: string
+  hint?: string
+  culprit: string
+  /** The path names a key (a misspelt field, a reserved name), not its value. */
+  atKey?: boolean
 }
 
-/** The chain of types from `type` up to org, or a clear error on an unknown parent or a cycle. */
-function typeChain(model: Model, type: string): string[] {
+/** The chain of types from `type` up to org, or null on an unknown parent or a cycle. */
+function chainOf(model: Model, type: string): string[] | null {
   const chain = [type]
   let current = type
   while (current !== ORG) {
     const def = model.resourceTypes[current]
-    if (!def) fail(model.name, `resource type "${current}" is not declared`, current)
-    if (chain.includes(def.parent)) {
-      fail(model.name, `resource type "${type}" has a cycle: ${[...chain, def.parent].join(' -> ')}`, type)
-    }
+    if (!def || chain.includes(def.parent)) return null
     chain.push(def.parent)
     current = def.parent
   }
   return chain
 }
 
-/**
- * Checks a model once, at load: its shape, then every cross reference. Each error names the culprit
- * (`details.culprit`), so a typo in a deployment's model file fails at start-up, not at the first check.
- */
-export function validateModel(input: unknown): Model {
-  const parsed = modelSchema.safeParse(input)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const where = issue.path.join('.')
-    throw new OrgkitError('INVALID_MODEL', `model: ${where}: ${issue.message}`, { culprit: where })
-  }
-  // Prototype-less records: a key like "toString" or "constructor" is never mistaken for a declared one.
-  const dict = <T>(record: Record<string, T>): Record<string, T> => Object.assign(Object.create(null), record)
-  const data = parsed.data
-  const model: Model = {
+const dict = <T>(record: Record<string, T>): Record<string, T> => Object.assign(Object.create(null), record)
+
+/** The parsed model with its defaults: each type's plural, the terms. */
+function withDefaults(data: z.infer<typeof modelSchema>): Model {
+  return {
     ...data,
-    // Every type served with its plural and the model with its terms: the console says only these words.
     resourceTypes: dict(
       Object.fromEntries(
         Object.entries(data.resourceTypes).map(([type, def]) => [
@@ -117,95 +57,322 @@ export function validateModel(input: unknown): Model {
     roles: dict(data.roles),
     ...(data.teamLevels && { teamLevels: dict(data.teamLevels) }),
   } as Model
-  const name = model.name
+}
 
-  if (model.resourceTypes[ORG]) fail(name, '"org" is built in and cannot be declared as a resource type', ORG)
-  for (const type of Object.keys(model.resourceTypes)) typeChain(model, type)
+function shapeProblems(issues: readonly z.core.$ZodIssue[]): ModelProblem[] {
+  return issues.flatMap((issue): ModelProblem[] => {
+    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))
+    const where = path.join('.')
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((field) => ({
+        path: [...path, field],
+        atKey: true,
+        culprit: [...path, field].join('.'),
+        message: `"${field}" is not a field here`,
+        ...hintFromShape(path, field),
+      }))
+    }
+    if (issue.code === 'invalid_type' && issue.input === undefined) {
+      const field = String(path.at(-1))
+      return [{ path, culprit: where, message: `${field} is missing`, hint: `add \`${field}:\`` }]
+    }
+    return [{ path, culprit: where, message: `${where}: ${issue.message}` }]
+  })
+}
+
+function hintFromShape(path: ModelPath, field: string): { hint?: string } {
+  const shape = fieldsAt(path)
+  const best = nearest(field, shape)
+  return best
+    ? { hint: `did you mean \`${best}\`?` }
+    : shape.length
+      ? { hint: `fields: ${shape.join(', ')}` }
+      : {}
+}
+
+/** The fields an object at `path` may have, from the schema. */
+function fieldsAt(path: ModelPath): string[] {
+  // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal definitions by path
+  let schema: any = modelSchema
+  for (const step of path) {
+    while (schema?._zod?.def?.innerType) schema = schema._zod.def.innerType
+    const def = schema?._zod?.def
+    if (def?.type === 'object') schema = def.shape[step]
+    else if (def?.type === 'record') schema = def.valueType
+    else if (def?.type === 'array') schema = def.element
+    else return []
+  }
+  while (schema?._zod?.def?.innerType) schema = schema._zod.def.innerType
+  return schema?._zod?.def?.type === 'object' ? Object.keys(schema._zod.def.shape) : []
+}
+
+/** Every cross reference of a well-shaped model, each broken one a problem. */
+function referenceProblems(model: Model): ModelProblem[] {
+  const problems: ModelProblem[] = []
+  const add = (path: ModelPath, culprit: string, message: string, hint?: string) =>
+    problems.push({ path, culprit, message, ...(hint && { hint }) })
+  const types = [ORG, ...Object.keys(model.resourceTypes)]
   const isType = (t: string) => t === ORG || t in model.resourceTypes
+  const suggest = (word: string, among: readonly string[], what: string) => {
+    const best = nearest(word, among)
+    return best ? `did you mean "${best}"?` : `${what}: ${among.join(', ')}`
+  }
+
+  if (model.resourceTypes[ORG]) {
+    add(['resourceTypes', ORG], ORG, '"org" is built in and cannot be declared as a resource type')
+  }
+  for (const [type, def] of Object.entries(model.resourceTypes)) {
+    if (type === ORG) continue
+    if (!isType(def.parent)) {
+      add(['resourceTypes', type, 'parent'], def.parent, `resource type "${def.parent}" is not declared`)
+      problems.at(-1)!.hint = suggest(def.parent, types, 'declared types')
+    }
+  }
+  for (const type of Object.keys(model.resourceTypes)) {
+    const seen = [type]
+    let current = model.resourceTypes[type]?.parent
+    while (current && current !== ORG && model.resourceTypes[current]) {
+      if (seen.includes(current)) {
+        if (current === type) {
+          add(
+            ['resourceTypes', type, 'parent'],
+            type,
+            `resource type "${type}" has a cycle: ${[...seen, current].join(' -> ')}`,
+            'every chain of parents must end at `org`',
+          )
+        }
+        break
+      }
+      seen.push(current)
+      current = model.resourceTypes[current]!.parent
+    }
+  }
 
   for (const [key, permission] of Object.entries(model.permissions)) {
-    if (!isType(permission.on)) fail(name, `permission "${key}" is on unknown type "${permission.on}"`, key)
+    if (!isType(permission.on)) {
+      add(['permissions', key, 'on'], key, `permission "${key}" is on unknown type "${permission.on}"`)
+      problems.at(-1)!.hint = suggest(permission.on, types, 'types')
+    }
     if (!model.modules[permission.module]) {
-      fail(name, `permission "${key}" is in unknown module "${permission.module}"`, key)
+      add(
+        ['permissions', key, 'module'],
+        key,
+        `permission "${key}" is in unknown module "${permission.module}"`,
+      )
+      problems.at(-1)!.hint = suggest(permission.module, Object.keys(model.modules), 'modules')
     }
     if (permission.overridable && permission.on === ORG) {
-      fail(name, `permission "${key}" is on org and cannot be overridable (overrides are per resource)`, key)
+      add(
+        ['permissions', key, 'overridable'],
+        key,
+        `permission "${key}" is on org and cannot be overridable (overrides are per resource)`,
+        'remove `overridable`',
+      )
     }
   }
   for (const key of PLATFORM_PERMISSIONS) {
-    if (model.permissions[key]?.on !== ORG)
-      fail(name, `platform permission "${key}" must be declared on org`, key)
+    if (model.permissions[key]?.on !== ORG) {
+      add(
+        model.permissions[key] ? ['permissions', key, 'on'] : ['permissions'],
+        key,
+        `platform permission "${key}" must be declared on org`,
+        `declare \`${key}: { on: org, module: …, label: … }\` (docs/models.md lists the platform permissions)`,
+      )
+    }
   }
   for (const [type, def] of Object.entries(model.resourceTypes)) {
     for (const [action, permission] of Object.entries(def.actions ?? {})) {
-      const expectedOn = action === 'create' ? def.parent : type
       if (permission === undefined) continue
+      const expectedOn = action === 'create' ? def.parent : type
+      const path = ['resourceTypes', type, 'actions', action]
       if (!model.permissions[permission]) {
-        fail(name, `resource type "${type}" action ${action} names unknown permission "${permission}"`, type)
-      }
-      if (model.permissions[permission]!.on !== expectedOn) {
-        fail(
-          name,
-          `resource type "${type}" action ${action}: "${permission}" must be on "${expectedOn}"`,
+        add(path, type, `resource type "${type}" action ${action} names unknown permission "${permission}"`)
+        problems.at(-1)!.hint = suggest(permission, Object.keys(model.permissions), 'permissions')
+      } else if (model.permissions[permission]!.on !== expectedOn) {
+        add(
+          path,
           type,
+          `resource type "${type}" action ${action}: "${permission}" must be on "${expectedOn}"`,
         )
       }
     }
   }
 
-  if (Object.keys(model.slots).length > MAX_SLOTS) fail(name, `more than ${MAX_SLOTS} slots`, 'slots')
+  if (Object.keys(model.slots).length > MAX_SLOTS) add(['slots'], 'slots', `more than ${MAX_SLOTS} slots`)
   for (const [key, role] of Object.entries(model.roles)) {
-    if (key === TEAM_ROLE) fail(name, `role key "${TEAM_ROLE}" is reserved for team bindings`, key)
-    if (!isType(role.scope)) fail(name, `role "${key}" is bound at unknown scope "${role.scope}"`, key)
-    if (!model.slots[role.slot]) fail(name, `role "${key}" is in unknown slot "${role.slot}"`, key)
-    // A role bound at a scope reaches that scope and everything below it, never above or aside.
-    for (const permission of role.permissions) {
+    if (key === TEAM_ROLE) {
+      add(['roles', key], key, `role key "${TEAM_ROLE}" is reserved for team bindings`, 'name it otherwise')
+      problems.at(-1)!.atKey = true
+    }
+    if (!isType(role.scope)) {
+      add(['roles', key, 'scope'], key, `role "${key}" is bound at unknown scope "${role.scope}"`)
+      problems.at(-1)!.hint = suggest(role.scope, types, 'scopes')
+    }
+    if (!model.slots[role.slot]) {
+      add(['roles', key, 'slot'], key, `role "${key}" is in unknown slot "${role.slot}"`)
+      problems.at(-1)!.hint = suggest(role.slot, Object.keys(model.slots), 'slots')
+    }
+    const reach = isType(role.scope) ? reachableTypes(model, role.scope) : null
+    role.permissions.forEach((permission, i) => {
+      const path = ['roles', key, 'permissions', i]
       const def = model.permissions[permission]
-      if (!def) fail(name, `role "${key}" has unknown permission "${permission}"`, key)
-      if (def.on !== role.scope && !(def.on !== ORG && typeChain(model, def.on).includes(role.scope))) {
-        fail(
-          name,
-          `role "${key}" is bound at "${role.scope}" but permission "${permission}" is on "${def.on}", which is not at or below it`,
+      if (!def) {
+        add(path, key, `role "${key}" has unknown permission "${permission}"`)
+        const onReach = Object.keys(model.permissions).filter(
+          (p) => !reach || reach.includes(model.permissions[p]!.on),
+        )
+        problems.at(-1)!.hint = suggest(permission, onReach, 'permissions it may hold')
+      } else if (reach && !reach.includes(def.on)) {
+        add(
+          path,
           key,
+          `role "${key}" is bound at "${role.scope}" but permission "${permission}" is on "${def.on}", which is not at or below it`,
+          `a role at "${role.scope}" holds permissions on ${reach.join(', ')}; bind a role at "${def.on}" (or above it) for this one`,
         )
       }
-    }
-    if (new Set(role.permissions).size !== role.permissions.length) {
-      fail(name, `role "${key}" lists a permission twice`, key)
-    }
+      if (role.permissions.indexOf(permission) !== i) {
+        add(path, key, `role "${key}" lists a permission twice ("${permission}")`, 'remove this line')
+      }
+    })
   }
 
   for (const [level, byScope] of Object.entries(model.teamLevels ?? {})) {
-    if (model.roles[level]) fail(name, `team level "${level}" has the name of a role`, level)
+    if (model.roles[level]) {
+      add(['teamLevels', level], level, `team level "${level}" has the name of a role`, 'rename the level')
+      problems.at(-1)!.atKey = true
+    }
     for (const [scope, roleKey] of Object.entries(byScope)) {
       const role = model.roles[roleKey]
-      if (!role) fail(name, `team level "${level}" names unknown role "${roleKey}"`, level)
-      if (role.scope !== scope)
-        fail(name, `team level "${level}" at ${scope} names "${roleKey}", bound at ${role.scope}`, level)
+      if (!role) {
+        add(['teamLevels', level, scope], level, `team level "${level}" names unknown role "${roleKey}"`)
+        problems.at(-1)!.hint = suggest(roleKey, Object.keys(model.roles), 'roles')
+      } else if (role.scope !== scope) {
+        add(
+          ['teamLevels', level, scope],
+          level,
+          `team level "${level}" at ${scope} names "${roleKey}", bound at ${role.scope}`,
+        )
+      }
     }
   }
 
-  const orgRole = (field: string, key: string) => {
+  const orgRoles = Object.keys(model.roles).filter((k) => model.roles[k]!.scope === ORG)
+  const orgRole = (path: ModelPath, field: string, key: string) => {
     const role = model.roles[key]
-    if (!role) fail(name, `org.${field} names unknown role "${key}"`, key)
-    if (role.scope !== ORG)
-      fail(name, `org.${field} role "${key}" must be bound at org, not "${role.scope}"`, key)
+    if (!role) {
+      add(path, key, `org.${field} names unknown role "${key}"`, suggest(key, orgRoles, 'org roles'))
+    } else if (role.scope !== ORG) {
+      add(path, key, `org.${field} role "${key}" must be bound at org, not "${role.scope}"`)
+      problems.at(-1)!.hint = `org roles: ${orgRoles.join(', ')}`
+    }
   }
-  orgRole('creatorRole', model.org.creatorRole)
-  orgRole('defaultRole', model.org.defaultRole)
-  for (const key of model.org.ownerRoles) orgRole('ownerRoles', key)
-  for (const group of model.org.groups ?? []) orgRole('groups', group.role)
+  orgRole(['org', 'creatorRole'], 'creatorRole', model.org.creatorRole)
+  orgRole(['org', 'defaultRole'], 'defaultRole', model.org.defaultRole)
+  for (const [i, key] of model.org.ownerRoles.entries()) orgRole(['org', 'ownerRoles', i], 'ownerRoles', key)
+  for (const [i, group] of (model.org.groups ?? []).entries()) {
+    orgRole(['org', 'groups', i, 'role'], 'groups', group.role)
+  }
   if (!model.org.ownerRoles.includes(model.org.creatorRole)) {
-    fail(
-      name,
-      `org.creatorRole "${model.org.creatorRole}" must be one of org.ownerRoles`,
+    add(
+      ['org', 'creatorRole'],
       model.org.creatorRole,
+      `org.creatorRole "${model.org.creatorRole}" must be one of org.ownerRoles`,
+      `add "${model.org.creatorRole}" to org.ownerRoles`,
     )
   }
-  return model
+  return problems
+}
+
+/** The types a role bound at `scope` reaches: the scope and every type below it. */
+function reachableTypes(model: Model, scope: string): string[] {
+  return [ORG, ...Object.keys(model.resourceTypes)].filter((t) => {
+    if (t === scope) return true
+    if (t === ORG) return false
+    return chainOf(model, t)?.includes(scope) ?? false
+  })
+}
+
+/**
+ * Every problem of a model at once: its shape first (a misspelt field, a missing label, a wrong type);
+ * when the shape holds, every cross reference (an unknown permission in a role, a role at a scope its
+ * permissions are not at or below, a cycle of types, a duplicate, an unknown role in `org`).
+ */
+export function modelProblems(input: unknown): { model: Model | null; problems: ModelProblem[] } {
+  const parsed = modelSchema.safeParse(input)
+  if (parsed.success) {
+    const model = withDefaults(parsed.data)
+    return { model, problems: referenceProblems(model) }
+  }
+  const problems = shapeProblems(parsed.error.issues)
+  return { model: null, problems: [...problems, ...referenceProblemsDespite(input, problems)] }
+}
+
+/**
+ * The cross references of a model whose shape is wrong, so one run reports them too: the wrong fields
+ * patched with placeholders (a misspelt one dropped), and no problem reported twice for one field.
+ */
+function referenceProblemsDespite(input: unknown, shape: readonly ModelProblem[]): ModelProblem[] {
+  let patched: unknown = structuredClone(input)
+  for (let round = 0; round < 3; round++) {
+    const parsed = modelSchema.safeParse(patched)
+    if (parsed.success) {
+      const prefixOf = (a: ModelPath, b: ModelPath) => a.every((step, i) => String(b[i]) === String(step))
+      return referenceProblems(withDefaults(parsed.data)).filter(
+        (r) => !shape.some((s) => prefixOf(s.path, r.path) || prefixOf(r.path, s.path)),
+      )
+    }
+    patched = patch(patched, parsed.error.issues)
+  }
+  return []
+}
+
+const PLACEHOLDERS: Record<string, unknown> = {
+  string: '?',
+  number: 0,
+  boolean: false,
+  array: [],
+  object: {},
+}
+
+function patch(input: unknown, issues: readonly z.core.$ZodIssue[]): unknown {
+  for (const issue of issues) {
+    const path = issue.path.map(String)
+    const parent = path
+      .slice(0, -1)
+      .reduce<unknown>((node, step) => (node as Record<string, unknown>)?.[step], input)
+    const last = path.at(-1)
+    if (issue.code === 'unrecognized_keys') {
+      const node = path.reduce<unknown>((n, step) => (n as Record<string, unknown>)?.[step], input)
+      for (const key of issue.keys) delete (node as Record<string, unknown>)[key]
+    } else if (parent && typeof parent === 'object' && last !== undefined) {
+      const expected = issue.code === 'invalid_type' ? issue.expected : 'string'
+      if (issue.code === 'invalid_key') delete (parent as Record<string, unknown>)[last]
+      else (parent as Record<string, unknown>)[last] = PLACEHOLDERS[expected] ?? '?'
+    } else return input
+  }
+  return input
+}
+
+/**
+ * Checks a model once, at load: its shape, then every cross reference. The first error names the culprit
+ * (`details.culprit`), so a typo in a deployment's model fails at start-up, not at the first check;
+ * `modelProblems` gives them all (a model file reports every one with its line).
+ */
+export function validateModel(input: unknown): Model {
+  const { model, problems } = modelProblems(input)
+  const first = problems[0]
+  if (first) {
+    const name = model ? `model "${model.name}"` : 'model'
+    throw new OrgkitError('INVALID_MODEL', `${name}: ${first.message}`, { culprit: first.culprit })
+  }
+  return model!
 }
 
 /** The resource types from `type` up to (and including) org. */
 export function ancestorTypes(model: Model, type: string): string[] {
-  return type === ORG ? [ORG] : typeChain(model, type)
+  if (type === ORG) return [ORG]
+  const chain = chainOf(model, type)
+  if (!chain)
+    throw new OrgkitError('INVALID_MODEL', `resource type "${type}" is not declared`, { culprit: type })
+  return chain
 }
