@@ -1100,6 +1100,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{orgId}/resources/{id}/impact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What deleting or transferring a resource affects
+         * @description Counts what goes with it and who loses access: on delete, or on a transfer to `toOrgId` (access there comes from that org's roles only). For those who may delete or transfer it.
+         */
+        get: operations["getResourceImpact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/resources/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer a resource
+         * @description Move a resource and everything below it to another organization (an app), or under another parent (a channel to another app). Needs the type's transfer permission here (`<type>.transfer`, else its delete permission) and its create permission where it lands. Moving to another org removes the role grants, overrides and open invitations on the moved resources; both orgs audit `resource.transferred`.
+         */
+        post: operations["transferResource"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/impact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What deleting an organization affects
+         * @description Its members, outside collaborators, API keys, resources, sub-organizations and invitations, counted
+         */
+        get: operations["getOrgImpact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{orgId}/resources/{id}/overrides": {
         parameters: {
             query?: never;
@@ -1868,7 +1928,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * An organization moved under another parent
+         * An organization's ownership moved to another member
          * @description Sent to the org's endpoints subscribed to `org.transferred`, `org.*` or all events; retried with back-off until a 2xx.
          */
         post: operations["orgTransferredEvent"];
@@ -2092,6 +2152,26 @@ export interface webhooks {
          * @description Sent to the org's endpoints subscribed to `resource.deleted`, `resource.*` or all events; retried with back-off until a 2xx.
          */
         post: operations["resourceDeletedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "resource.transferred": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A resource moved to another organization or parent, with its children (sent to both orgs)
+         * @description Sent to the org's endpoints subscribed to `resource.transferred`, `resource.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["resourceTransferredEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3341,6 +3421,43 @@ export interface components {
             type: "user" | "group";
             /** Format: uuid */
             id: string;
+        };
+        ResourceImpact: {
+            resource: components["schemas"]["Resource"];
+            /** @description The resources below it, by type: deleted or moved with it */
+            below: {
+                type: string;
+                count: number;
+            }[];
+            /** @description People who may read it now */
+            people: number;
+            /** @description Of those, the ones who no longer can once it is deleted (or moved to toOrgId) */
+            peopleLosingAccess: number;
+            apiKeysLosingAccess: number;
+            /** @description Role grants on it and below it that are removed */
+            roleGrants: number;
+            overrides: number;
+            /** @description Open invitations to it that are withdrawn */
+            invitations: number;
+        };
+        OrgImpact: {
+            org: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            members: number;
+            /** @description People outside it holding a role on one of its resources */
+            externals: number;
+            /** @description Live API keys that reach it */
+            apiKeys: number;
+            resources: {
+                type: string;
+                count: number;
+            }[];
+            /** @description A delete is refused while there are any */
+            subOrgs: number;
+            invitations: number;
         };
         /**
          * @example {
@@ -9103,6 +9220,231 @@ export interface operations {
             };
         };
     };
+    getResourceImpact: {
+        parameters: {
+            query?: {
+                toOrgId?: string;
+            };
+            header?: never;
+            path: {
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceImpact"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    transferResource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    toOrgId: string;
+                    /** Format: uuid */
+                    parentId?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        orgId: string;
+                        type: string;
+                        /** Format: uuid */
+                        parentId: string | null;
+                        name: string;
+                        createdAt: string;
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOrgImpact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgImpact"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listOverrides: {
         parameters: {
             query?: never;
@@ -13394,6 +13736,48 @@ export interface operations {
                 "application/json": {
                     /** @enum {string} */
                     type: "resource.deleted";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    resourceTransferredEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "resource.transferred";
                     /** @description When the event happened (ISO 8601) */
                     timestamp: string;
                     data: components["schemas"]["AuditEventData"];

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { type Changed, changed, changes } from './changed.ts'
 import type { Executor, Tx } from './database.ts'
 
@@ -66,4 +67,60 @@ export async function renameResource(tx: Tx, id: string, name: string): Promise<
 export async function deleteResource(tx: Tx, id: string): Promise<Changed<void>> {
   await tx.deleteFrom('resources').where('id', '=', id).execute()
   return changes({ op: 'resource.delete', id })
+}
+
+/** The resource and every resource below it (id and type), parents before children: a recursive query. */
+export async function subtreeResources(db: Executor, id: string): Promise<{ id: string; type: string }[]> {
+  return db
+    .withRecursive('tree(id, type, depth)', (qb) =>
+      qb
+        .selectFrom('resources')
+        .select(['id', 'type', sql<number>`0`.as('depth')])
+        .where('id', '=', id)
+        .unionAll((qb2) =>
+          qb2
+            .selectFrom('resources')
+            .innerJoin('tree', 'tree.id', 'resources.parent_id')
+            .select(['resources.id', 'resources.type', sql<number>`tree.depth + 1`.as('depth')]),
+        ),
+    )
+    .selectFrom('tree')
+    .select(['id', 'type'])
+    .orderBy('depth')
+    .orderBy('id')
+    .execute()
+}
+
+/** How many resources of each type the org holds. */
+export async function countByType(db: Executor, orgId: string): Promise<{ type: string; count: number }[]> {
+  const rows = await db
+    .selectFrom('resources')
+    .select(['type', (eb) => eb.fn.countAll<string>().as('count')])
+    .where('org_id', '=', orgId)
+    .groupBy('type')
+    .orderBy('type')
+    .execute()
+  return rows.map((r) => ({ type: r.type, count: Number(r.count) }))
+}
+
+/**
+ * Moves a resource, and everything below it, to another org (and under another parent there): one
+ * `resource.put` per row, parents first, so the engine rehomes the subtree as the table now holds it.
+ */
+export async function moveResource(
+  tx: Tx,
+  id: string,
+  to: { orgId: string; parentId: string | null },
+): Promise<Changed<ResourceRow[]>> {
+  const ids = (await subtreeResources(tx, id)).map((r) => r.id)
+  await tx
+    .updateTable('resources')
+    .set({ org_id: to.orgId, parent_id: to.parentId })
+    .where('id', '=', id)
+    .execute()
+  if (ids.length > 1)
+    await tx.updateTable('resources').set({ org_id: to.orgId }).where('id', 'in', ids.slice(1)).execute()
+  const rows = await tx.selectFrom('resources').selectAll().where('id', 'in', ids).execute()
+  const ordered = ids.map((i) => rows.find((r) => r.id === i)!)
+  return changed(ordered, ordered.map(resourcePut))
 }

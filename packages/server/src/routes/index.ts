@@ -9,6 +9,7 @@ import { checkRoutes } from './check.ts'
 import { creditRoutes } from './credits.ts'
 import { domainRoutes } from './domains.ts'
 import { engineRoutes } from './engine.ts'
+import { entityChangeRoutes } from './entity-changes.ts'
 import { groupRoutes } from './groups.ts'
 import { hostSessionRoutes } from './host-session.ts'
 import { invitationRoutes } from './invitations.ts'
@@ -46,6 +47,7 @@ export const routeModules: readonly RouteModule[] = [
   scimTokenRoutes,
   domainRoutes,
   resourceRoutes,
+  entityChangeRoutes,
   overrideRoutes,
   roleRoutes,
   bindingRoutes,

@@ -22,7 +22,7 @@ export interface ResourceView {
   createdAt: string
 }
 
-const toView = (row: resources.ResourceRow): ResourceView => ({
+export const toView = (row: resources.ResourceRow): ResourceView => ({
   id: row.id,
   orgId: row.org_id,
   type: row.type,

@@ -12,7 +12,7 @@ export const WEBHOOK_EVENTS = {
   'org.created': 'An organization was created (its creator joined it)',
   'org.updated': "An organization's profile or settings changed",
   'org.deleted': 'An organization was deleted, with its sub-organizations',
-  'org.transferred': 'An organization moved under another parent',
+  'org.transferred': "An organization's ownership moved to another member",
   'org.security_changed': "An organization's security policy (2FA, password rules) changed",
   'member.added': 'Someone joined the organization, with the roles they were given',
   'member.removed': 'Someone left or was removed from the organization',
@@ -24,6 +24,8 @@ export const WEBHOOK_EVENTS = {
   'resource.created': 'A resource (an app, a channel, …) was created',
   'resource.updated': 'A resource was renamed or moved',
   'resource.deleted': 'A resource was deleted, with its children',
+  'resource.transferred':
+    'A resource moved to another organization or parent, with its children (sent to both orgs)',
   'binding.created': 'A role was granted to a user or group at a scope',
   'binding.updated': "A role grant's expiry or reason changed",
   'binding.deleted': 'A role grant was removed',
