@@ -1,7 +1,8 @@
-import { Alert, Badge, Button, Code, Group, Modal, Stack, Table, Text, TextInput, Title } from '@mantine/core'
+import { Alert, Badge, Button, Code, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core'
 import type { components } from '@orgkit/sdk'
 import { useState } from 'react'
 import { api, must } from '../../api.ts'
+import { ConfirmRevoke } from '../../components/ConfirmRevoke.tsx'
 import { Loaded } from '../../components/Page.tsx'
 import { attempt, useAsync } from '../../hooks.ts'
 import { useWords } from '../../words.ts'
@@ -176,39 +177,22 @@ export function DirectoryTokens({ orgId }: { orgId: string }) {
           )
         }
       </Loaded>
-      <Modal opened={!!revoking} onClose={() => setRevoking(null)} title="Revoke this directory token?">
-        {revoking && (
-          <Stack>
-            <Text size="sm">
-              “{revoking.name}” stops working at once: the identity provider can't provision this organization
-              with it any more. What it provisioned stays.
-            </Text>
-            <Group justify="flex-end">
-              <Button variant="default" onClick={() => setRevoking(null)}>
-                Cancel
-              </Button>
-              <Button
-                color="red"
-                onClick={async () => {
-                  const ok = await attempt(
-                    () =>
-                      must(
-                        api.DELETE('/v1/orgs/{orgId}/scim-tokens/{id}', {
-                          params: { path: { orgId, id: revoking.id } },
-                        }),
-                      ),
-                    'Directory token revoked',
-                  )
-                  setRevoking(null)
-                  if (ok) tokens.reload()
-                }}
-              >
-                Revoke
-              </Button>
-            </Group>
-          </Stack>
+      <ConfirmRevoke
+        item={revoking}
+        title="Revoke this directory token?"
+        consequence={(t) => (
+          <>
+            “{t.name}” stops working at once: the identity provider can't provision this organization with it
+            any more. What it provisioned stays.
+          </>
         )}
-      </Modal>
+        revoke={(t) =>
+          must(api.DELETE('/v1/orgs/{orgId}/scim-tokens/{id}', { params: { path: { orgId, id: t.id } } }))
+        }
+        done="Directory token revoked"
+        onClose={() => setRevoking(null)}
+        onRevoked={tokens.reload}
+      />
     </Stack>
   )
 }

@@ -1,22 +1,8 @@
-import {
-  ActionIcon,
-  Alert,
-  Badge,
-  Button,
-  Code,
-  CopyButton,
-  Group,
-  Paper,
-  Select,
-  Stack,
-  Text,
-  TextInput,
-  Tooltip,
-} from '@mantine/core'
+import { Alert, Badge, Button, Group, Paper, Select, Stack, Text, TextInput } from '@mantine/core'
 import type { components } from '@orgkit/sdk'
-import { IconCheck, IconCopy } from '@tabler/icons-react'
 import { useState } from 'react'
 import { api, codeOf, errorMessage, must } from '../../api.ts'
+import { Copyable } from '../../components/Copyable.tsx'
 import { Loaded } from '../../components/Page.tsx'
 import { attempt, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
@@ -99,26 +85,6 @@ export function Domains({ orgId }: { orgId: string }) {
   )
 }
 
-function Copyable({ label, value }: { label: string; value: string }) {
-  return (
-    <Group gap="xs" wrap="nowrap">
-      <Text size="sm" w={60} c="dimmed">
-        {label}
-      </Text>
-      <Code style={{ wordBreak: 'break-all' }}>{value}</Code>
-      <CopyButton value={value}>
-        {({ copied, copy }) => (
-          <Tooltip label={copied ? 'Copied' : 'Copy'}>
-            <ActionIcon variant="subtle" onClick={copy} aria-label={`Copy ${label.toLowerCase()}`}>
-              {copied ? <IconCheck size={16} /> : <IconCopy size={16} />}
-            </ActionIcon>
-          </Tooltip>
-        )}
-      </CopyButton>
-    </Group>
-  )
-}
-
 /** What verification found, in words: the code says which case, `details` the specifics. */
 function verifyProblem(error: unknown): string {
   const code = codeOf(error)
@@ -187,8 +153,8 @@ function DomainCard({ orgId, domain, onChange }: { orgId: string; domain: Domain
         {domain.status === 'pending' ? (
           <>
             <Text size="sm">Add this TXT record at your DNS provider, then verify:</Text>
-            <Copyable label="Name" value={domain.txtRecord.name} />
-            <Copyable label="Value" value={domain.txtRecord.value} />
+            <Copyable labelWidth={60} label="Name" value={domain.txtRecord.name} />
+            <Copyable labelWidth={60} label="Value" value={domain.txtRecord.value} />
             <Group>
               <Button
                 size="xs"

@@ -1,9 +1,10 @@
-import { Button, Group, Modal, Stack, Table, Text } from '@mantine/core'
+import { Button, Group, Stack, Table, Text } from '@mantine/core'
 import type { components } from '@orgkit/sdk'
 import { useState } from 'react'
 import { api, must } from '../../api.ts'
+import { ConfirmRevoke } from '../../components/ConfirmRevoke.tsx'
 import { Loaded } from '../../components/Page.tsx'
-import { attempt, useAsync } from '../../hooks.ts'
+import { useAsync } from '../../hooks.ts'
 import { navigate } from '../../router.tsx'
 import { useWords } from '../../words.ts'
 
@@ -91,39 +92,22 @@ export function OrgApiKeys({ orgId, canManage }: { orgId: string; canManage: boo
           }
         </Loaded>
       )}
-      <Modal opened={!!revoking} onClose={() => setRevoking(null)} title="Revoke this API key?">
-        {revoking && (
-          <Stack>
-            <Text size="sm">
-              {revoking.owner.name}'s key “{revoking.name}” stops working everywhere, at once. They can create
-              another on their account page.
-            </Text>
-            <Group justify="flex-end">
-              <Button variant="default" onClick={() => setRevoking(null)}>
-                Cancel
-              </Button>
-              <Button
-                color="red"
-                onClick={async () => {
-                  const ok = await attempt(
-                    () =>
-                      must(
-                        api.DELETE('/v1/orgs/{orgId}/api-keys/{keyId}', {
-                          params: { path: { orgId, keyId: revoking.id } },
-                        }),
-                      ),
-                    'API key revoked',
-                  )
-                  setRevoking(null)
-                  if (ok) keys.reload()
-                }}
-              >
-                Revoke
-              </Button>
-            </Group>
-          </Stack>
+      <ConfirmRevoke
+        item={revoking}
+        title="Revoke this API key?"
+        consequence={(k) => (
+          <>
+            {k.owner.name}'s key “{k.name}” stops working everywhere, at once. They can create another on
+            their account page.
+          </>
         )}
-      </Modal>
+        revoke={(k) =>
+          must(api.DELETE('/v1/orgs/{orgId}/api-keys/{keyId}', { params: { path: { orgId, keyId: k.id } } }))
+        }
+        done="API key revoked"
+        onClose={() => setRevoking(null)}
+        onRevoked={keys.reload}
+      />
     </Stack>
   )
 }
