@@ -12,7 +12,9 @@ const HINTS: Partial<Record<ProblemCode, string>> = {
   EMAIL_NOT_VERIFIED: 'Verify your email first: open the link we sent you.',
   CAPTCHA_FAILED: 'The captcha check failed. Verify again.',
   CAPTCHA_REQUIRED: 'Tick "I\'m not a robot" first: this account had several failed sign-ins lately.',
-  FORBIDDEN: 'You are not allowed to do this.',
+  FORBIDDEN: 'You are not allowed to do this: ask an owner of the organization for the access.',
+  ORG_NOT_FOUND: 'This organization no longer exists, or you are no longer in it: reload the page.',
+  RESOURCE_NOT_FOUND: 'It no longer exists, or you can no longer see it: reload the page.',
   RANK_TOO_LOW: 'You cannot grant or change a role above your own.',
   LAST_OWNER: 'There must always be at least one owner (Super Admin).',
   UNAUTHENTICATED: 'Your session ended. Sign in again.',
@@ -26,15 +28,27 @@ const HINTS: Partial<Record<ProblemCode, string>> = {
   SSO_NOT_READY: 'Not yet: see what to do first.',
 }
 
-export function errorMessage(error: unknown): string {
+/** The server's detail as one sentence: capitalised, ending in a full stop. */
+const sentence = (text: string) => {
+  const t = text.trim()
+  const capital = t.charAt(0).toUpperCase() + t.slice(1)
+  return /[.!?:]$/.test(capital) ? capital : `${capital}.`
+}
+
+/**
+ * The one place an API error becomes words (issue 26.5): one sentence saying what to do — the hint for its
+ * code (a screen may pass its own), else the server's detail as a sentence. No raw codes, said once.
+ */
+export function errorMessage(error: unknown, hints: Partial<Record<ProblemCode, string>> = {}): string {
   if (error instanceof OrgkitApiError) {
     const billing = billingProblem(error.code, error.problem.details)
-    if (billing) return `${billing} [${error.code}]`
-    const hint = HINTS[error.code]
-    const detail = error.problem.detail
-    return `${hint ?? detail ?? error.code}${hint && detail ? ` (${detail})` : ''} [${error.code}]`
+    if (billing) return billing
+    const hint = hints[error.code] ?? HINTS[error.code]
+    if (hint) return hint
+    if (error.problem.detail) return sentence(error.problem.detail)
+    return error.problem.title ? sentence(error.problem.title) : 'That did not work: try again.'
   }
-  return error instanceof Error ? error.message : String(error)
+  return error instanceof Error ? sentence(error.message) : String(error)
 }
 
 export const codeOf = (error: unknown): ProblemCode | undefined =>

@@ -50,7 +50,7 @@ describe('Roles tab (Chromium, capgo preset)', () => {
     await dialog.getByRole('textbox', { name: 'Priority' }).fill('1000000')
     await dialog.getByRole('checkbox', { name: /\(org\.read\)$/ }).check()
     await dialog.getByRole('button', { name: 'Create role' }).click()
-    await dialog.getByRole('alert').getByText('[RANK_TOO_LOW]').waitFor()
+    await dialog.getByRole('alert').getByText('You cannot define a role ranking above your own.').waitFor()
     await shot(owner, '03-rank-too-low')
     await dialog.getByRole('button', { name: 'Cancel' }).click()
 
@@ -110,8 +110,7 @@ describe('Roles tab (Chromium, capgo preset)', () => {
     await maxDialog.getByRole('checkbox', { name: /\(org\.delete\)$/ }).check()
     await maxDialog.getByRole('button', { name: 'Create role' }).click()
     const refusal = maxDialog.getByRole('alert')
-    await refusal.getByText('[ESCALATION]').waitFor()
-    await refusal.getByText(/permissions you lack/).waitFor()
+    await refusal.getByText('You cannot define a role holding permissions you lack.').waitFor()
     await shot(max, '05-escalation')
   }, 240_000)
 })

@@ -6580,8 +6580,11 @@ export interface operations {
                         email: string;
                         role: string;
                         roles: string[];
+                        /** @description Each role's label, as the model or the org names it */
+                        roleLabels: string[];
                         /** Format: uuid */
                         resourceId: string | null;
+                        resourceName: string | null;
                         firstName: string | null;
                         lastName: string | null;
                         expiresAt: string;

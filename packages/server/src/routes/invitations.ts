@@ -152,7 +152,11 @@ export const invitationRoutes: RouteModule = (app, ctx) => {
             email: z.string(),
             role: z.string(),
             roles: z.array(z.string()),
+            roleLabels: z
+              .array(z.string())
+              .openapi({ description: "Each role's label, as the model or the org names it" }),
             resourceId: Uuid.nullable(),
+            resourceName: z.string().nullable(),
             firstName: z.string().nullable(),
             lastName: z.string().nullable(),
             expiresAt: z.string(),

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { ORG, OrgkitError, type RoleHandle, rules, type Target } from '@orgkit/core'
-import { bindings, credentials, invitations, members, orgs, users } from '@orgkit/store'
+import {
+  bindings,
+  credentials,
+  customRoles,
+  invitations,
+  members,
+  orgs,
+  resources,
+  users,
+} from '@orgkit/store'
 import { hit } from '../security/rate-limit.ts'
 import { newSecret, sha256 } from '../security/tokens.ts'
 import { openInvitation } from './accounts.ts'
@@ -257,17 +266,26 @@ export async function describeInvitation(ctx: Ctx, meta: RequestMeta, token: str
   if (!row)
     throw new OrgkitError('INVITATION_INVALID', 'this invitation is invalid, used, revoked or expired')
   const org = (await orgs.findOrg(ctx.db, row.org_id))!
+  const roles = [row.role, ...row.extra_roles]
+  const resource = row.resource_id ? await resources.findResource(ctx.db, row.org_id, row.resource_id) : null
   return {
     orgId: row.org_id,
     orgName: org.name,
     email: row.email,
     role: row.role,
-    roles: [row.role, ...row.extra_roles],
+    roles,
+    // The words every other screen uses for these roles: the model's, or the org's custom role's label.
+    roleLabels: await Promise.all(roles.map((key) => roleLabelOf(ctx, row.org_id, key))),
     resourceId: row.resource_id,
+    resourceName: resource?.name ?? null,
     firstName: row.first_name,
     lastName: row.last_name,
     expiresAt: row.expires_at.toISOString(),
   }
+}
+
+async function roleLabelOf(ctx: Ctx, orgId: string, key: string): Promise<string> {
+  return ctx.model.roles[key]?.label ?? (await customRoles.findCustomRole(ctx.db, orgId, key))?.label ?? key
 }
 
 /**

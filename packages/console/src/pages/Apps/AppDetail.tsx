@@ -3,6 +3,7 @@ import { useForm } from '@mantine/form'
 import { useDisclosure } from '@mantine/hooks'
 import { IconPlus } from '@tabler/icons-react'
 import { api, must } from '../../api.ts'
+import { ResourceActions } from '../../components/ManageResource.tsx'
 import { Loaded, Page } from '../../components/Page.tsx'
 import { attempt, useAsync, useChecks } from '../../hooks.ts'
 import { Link, navigate } from '../../router.tsx'
@@ -50,6 +51,14 @@ export function AppDetail({ orgId, appId, tab }: { orgId: string; appId: string;
             <>
               <Link to={`/orgs/${orgId}/apps`}>{words.top?.plural}</Link> / {resource.name}
             </>
+          }
+          actions={
+            <ResourceActions
+              orgId={orgId}
+              resource={resource}
+              onChanged={app.reload}
+              onGone={(to) => navigate(to ? `/orgs/${to}/apps/${appId}` : `/orgs/${orgId}/apps`)}
+            />
           }
         >
           <Tabs
@@ -135,6 +144,7 @@ function Channels(props: {
                 <Table.Tr>
                   <Table.Th>Name</Table.Th>
                   <Table.Th>Created</Table.Th>
+                  <Table.Th aria-label="Actions" />
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
@@ -149,6 +159,14 @@ function Channels(props: {
                       </Group>
                     </Table.Td>
                     <Table.Td>{new Date(channel.createdAt).toLocaleString()}</Table.Td>
+                    <Table.Td>
+                      <ResourceActions
+                        orgId={orgId}
+                        resource={channel}
+                        onChanged={channels.reload}
+                        onGone={channels.reload}
+                      />
+                    </Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>

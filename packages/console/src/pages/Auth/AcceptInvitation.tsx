@@ -5,7 +5,6 @@ import { AuthLayout } from '../../components/AuthLayout.tsx'
 import { useAsync } from '../../hooks.ts'
 import { Link } from '../../router.tsx'
 import { useSession } from '../../session.tsx'
-import { roleLabel } from '../../types.ts'
 import { SignupForm } from './Signup.tsx'
 
 /** The invitation mail's link (/invitations/<token>): join as the signed-in user, or sign up and join. */
@@ -17,22 +16,36 @@ export function AcceptInvitation({ token }: { token: string }) {
   )
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  const [joined, setJoined] = useState(false)
   const inv = invitation.data
   const accept = async () => {
     setBusy(true)
     setError(null)
     try {
-      const joined = (await must(
-        api.POST('/v1/invitations/{token}/accept', { params: { path: { token } } }),
-      )) as {
-        orgId?: string
-      }
-      window.location.assign(joined.orgId ? `/orgs/${joined.orgId}/apps` : '/')
+      await must(api.POST('/v1/invitations/{token}/accept', { params: { path: { token } } }))
+      setJoined(true)
     } catch (e) {
       setError(errorMessage(e))
       setBusy(false)
     }
   }
+  // The same words as every other screen for these roles: the labels the API names them by.
+  const labels = inv ? (inv.roleLabels.length > 0 ? inv.roleLabels : [inv.role]) : []
+  const invitedName = [inv?.firstName, inv?.lastName].filter(Boolean).join(' ')
+  if (inv && joined)
+    return (
+      <AuthLayout
+        title={inv.resourceName ? `You have access to ${inv.resourceName}` : `You joined ${inv.orgName}`}
+      >
+        <Alert color="green" role="status" title={`Welcome to ${inv.orgName}`}>
+          {inv.resourceName
+            ? `You can now open ${inv.resourceName} in ${inv.orgName} as ${labels.join(', ')}.`
+            : `You are now a member of ${inv.orgName} as ${labels.join(', ')}.`}
+        </Alert>
+        {/* A full load: the session's organizations now include this one. */}
+        <Button onClick={() => window.location.assign(`/orgs/${inv.orgId}`)}>Open {inv.orgName}</Button>
+      </AuthLayout>
+    )
   return (
     <AuthLayout title="Accept invitation">
       {invitation.loading ? (
@@ -45,15 +58,16 @@ export function AcceptInvitation({ token }: { token: string }) {
         <Stack>
           <Text>
             You are invited to join <b>{inv.orgName}</b> as{' '}
-            {(inv.roles.length > 0 ? inv.roles : [inv.role]).map((r) => (
-              <Badge key={r} variant="light" mr={4}>
-                {roleLabel(undefined, r)}
+            {labels.map((label) => (
+              <Badge key={label} variant="light" tt="none" mr={4}>
+                {label}
               </Badge>
             ))}
           </Text>
           {inv.resourceId && (
             <Text size="sm">
-              This gives you access to one of its items only, as an external account (not a member).
+              This gives you access to {inv.resourceName ?? 'one of its items'} only, as an outside
+              collaborator (not a member).
             </Text>
           )}
           <Text size="sm" c="dimmed">
@@ -76,7 +90,8 @@ export function AcceptInvitation({ token }: { token: string }) {
               <SignupForm
                 invitation={token}
                 email={inv.email}
-                onSignedIn={() => window.location.assign('/')}
+                name={invitedName}
+                onSignedIn={() => setJoined(true)}
               />
               <Text size="sm">
                 Already have an account?{' '}

@@ -9,15 +9,17 @@ export interface SignupFormProps {
   /** An invitation's token: the account is verified and joins the org at once. */
   invitation?: string
   email?: string
+  /** The name the inviter typed, prefilled. */
+  name?: string
   onSignedIn?: () => void
 }
 
-export function SignupForm({ invitation, email = '', onSignedIn }: SignupFormProps) {
+export function SignupForm({ invitation, email = '', name = '', onSignedIn }: SignupFormProps) {
   const [error, setError] = useState<string | null>(null)
   const [sent, setSent] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
   const form = useForm({
-    initialValues: { name: '', email, password: '' },
+    initialValues: { name, email, password: '' },
     validate: {
       name: (v) => (v.trim() ? null : 'Enter your name'),
       email: (v) => (/^\S+@\S+$/.test(v) ? null : 'Enter a valid email'),

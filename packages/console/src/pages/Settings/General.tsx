@@ -5,6 +5,7 @@ import { api, must } from '../../api.ts'
 import { Loaded } from '../../components/Page.tsx'
 import { attempt, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
+import { OrgDangerZone } from './OrgDangerZone.tsx'
 import { TeamSettings } from './TeamLevels.tsx'
 
 /**
@@ -47,66 +48,75 @@ export function General({ orgId, canEdit }: { orgId: string; canEdit: boolean })
   return (
     <Loaded state={org}>
       {(data) => (
-        <Paper withBorder p="lg" maw={560}>
-          <form
-            onSubmit={form.onSubmit(async (values) => {
-              const ok = await attempt(
-                () =>
-                  must(
-                    api.PATCH('/v1/orgs/{orgId}', {
-                      params: { path: { orgId } },
-                      body: {
-                        name: values.name.trim(),
-                        managementEmail: values.managementEmail.trim() || null,
-                        logoUrl: values.logoUrl.trim() || null,
-                        fullName: values.fullName.trim(),
-                        description: values.description.trim(),
-                        website: values.website.trim() || null,
-                        location: values.location.trim(),
-                      },
-                    }),
-                  ),
-                'Settings saved',
-              )
-              if (ok) {
-                org.reload()
-                orgs.reload()
-              }
-            })}
-          >
-            <Stack>
-              <Group>
-                <Avatar src={form.values.logoUrl || null} size="lg" radius="md" alt="Organization logo">
-                  {data.name.slice(0, 2).toUpperCase()}
-                </Avatar>
-              </Group>
-              <TextInput label="Organization name" readOnly={!canEdit} {...form.getInputProps('name')} />
-              <TextInput label="Full name" readOnly={!canEdit} {...form.getInputProps('fullName')} />
-              <Textarea
-                label="Description"
-                autosize
-                minRows={2}
-                readOnly={!canEdit}
-                {...form.getInputProps('description')}
-              />
-              <TextInput label="Website" readOnly={!canEdit} {...form.getInputProps('website')} />
-              <TextInput label="Location" readOnly={!canEdit} {...form.getInputProps('location')} />
-              <TextInput label="Logo URL" readOnly={!canEdit} {...form.getInputProps('logoUrl')} />
-              <TextInput
-                label="Management email"
-                type="email"
-                readOnly={!canEdit}
-                {...form.getInputProps('managementEmail')}
-              />
-              {canEdit && (
+        <Stack>
+          <Paper withBorder p="lg" maw={560}>
+            <form
+              onSubmit={form.onSubmit(async (values) => {
+                const ok = await attempt(
+                  () =>
+                    must(
+                      api.PATCH('/v1/orgs/{orgId}', {
+                        params: { path: { orgId } },
+                        body: {
+                          name: values.name.trim(),
+                          managementEmail: values.managementEmail.trim() || null,
+                          logoUrl: values.logoUrl.trim() || null,
+                          fullName: values.fullName.trim(),
+                          description: values.description.trim(),
+                          website: values.website.trim() || null,
+                          location: values.location.trim(),
+                        },
+                      }),
+                    ),
+                  'Settings saved',
+                )
+                if (ok) {
+                  org.reload()
+                  orgs.reload()
+                }
+              })}
+            >
+              <Stack>
                 <Group>
-                  <Button type="submit">Save</Button>
+                  <Avatar src={form.values.logoUrl || null} size="lg" radius="md" alt="Organization logo">
+                    {data.name.slice(0, 2).toUpperCase()}
+                  </Avatar>
                 </Group>
-              )}
-              <TeamSettings orgId={orgId} model={model} org={data} canEdit={canEdit} onSaved={org.reload} />
-            </Stack>
-          </form>
-        </Paper>
+                <TextInput label="Organization name" readOnly={!canEdit} {...form.getInputProps('name')} />
+                <TextInput label="Full name" readOnly={!canEdit} {...form.getInputProps('fullName')} />
+                <Textarea
+                  label="Description"
+                  autosize
+                  minRows={2}
+                  readOnly={!canEdit}
+                  {...form.getInputProps('description')}
+                />
+                <TextInput label="Website" readOnly={!canEdit} {...form.getInputProps('website')} />
+                <TextInput label="Location" readOnly={!canEdit} {...form.getInputProps('location')} />
+                <TextInput label="Logo URL" readOnly={!canEdit} {...form.getInputProps('logoUrl')} />
+                <TextInput
+                  label="Management email"
+                  type="email"
+                  readOnly={!canEdit}
+                  {...form.getInputProps('managementEmail')}
+                />
+                {canEdit && (
+                  <Group>
+                    <Button type="submit">Save</Button>
+                  </Group>
+                )}
+                <TeamSettings orgId={orgId} model={model} org={data} canEdit={canEdit} onSaved={org.reload} />
+              </Stack>
+            </form>
+          </Paper>
+          <OrgDangerZone
+            org={data}
+            onChanged={() => {
+              org.reload()
+              orgs.reload()
+            }}
+          />
+        </Stack>
       )}
     </Loaded>
   )

@@ -33,11 +33,7 @@ const ROLE_HINTS: Partial<Record<ProblemCode, string>> = {
   PLAN_FEATURE_UNAVAILABLE: "Custom roles are not part of this organization's plan.",
   ALREADY_EXISTS: 'A role with this key exists already.',
 }
-const roleError = (error: unknown) => {
-  const code = codeOf(error)
-  const hint = code ? ROLE_HINTS[code] : undefined
-  return hint ? `${hint} ${errorMessage(error)}` : errorMessage(error)
-}
+const roleError = (error: unknown) => errorMessage(error, ROLE_HINTS)
 
 /** Scopes a role may be bound at: the org and each resource type, with the model's labels. */
 const scopesOf = (model: Model) => [
