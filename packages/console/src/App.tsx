@@ -1,21 +1,24 @@
 import { Center, Loader } from '@mantine/core'
 import { type ReactNode, useEffect } from 'react'
-import { Shell } from './components/Shell.tsx'
-import { Account } from './pages/Account/Account.tsx'
-import { AppDetail } from './pages/Apps/AppDetail.tsx'
-import { Apps } from './pages/Apps/Apps.tsx'
-import { AcceptInvitation } from './pages/Auth/AcceptInvitation.tsx'
-import { ForgotPassword } from './pages/Auth/ForgotPassword.tsx'
 import { Login } from './pages/Auth/Login.tsx'
-import { ResetPassword } from './pages/Auth/ResetPassword.tsx'
-import { Signup } from './pages/Auth/Signup.tsx'
-import { Verify } from './pages/Auth/Verify.tsx'
-import { Explain } from './pages/Explain/Explain.tsx'
-import { CreateOrg } from './pages/Orgs/CreateOrg.tsx'
-import { Outbox } from './pages/Outbox/Outbox.tsx'
-import { OrgSettings } from './pages/Settings/OrgSettings.tsx'
-import { match, navigate, useLocation } from './router.tsx'
+import { lazyPage, match, navigate, useLocation } from './router.tsx'
 import { useSession } from './session.tsx'
+
+// Every screen but the sign-in page is loaded on first use (router.tsx, lazyPage): the sign-in page is
+// the one a new browser opens, and it should not wait for charts, tables and settings.
+const Shell = lazyPage(() => import('./components/Shell.tsx'), 'Shell')
+const Account = lazyPage(() => import('./pages/Account/Account.tsx'), 'Account')
+const AppDetail = lazyPage(() => import('./pages/Apps/AppDetail.tsx'), 'AppDetail')
+const Apps = lazyPage(() => import('./pages/Apps/Apps.tsx'), 'Apps')
+const AcceptInvitation = lazyPage(() => import('./pages/Auth/AcceptInvitation.tsx'), 'AcceptInvitation')
+const ForgotPassword = lazyPage(() => import('./pages/Auth/ForgotPassword.tsx'), 'ForgotPassword')
+const ResetPassword = lazyPage(() => import('./pages/Auth/ResetPassword.tsx'), 'ResetPassword')
+const Signup = lazyPage(() => import('./pages/Auth/Signup.tsx'), 'Signup')
+const Verify = lazyPage(() => import('./pages/Auth/Verify.tsx'), 'Verify')
+const Explain = lazyPage(() => import('./pages/Explain/Explain.tsx'), 'Explain')
+const CreateOrg = lazyPage(() => import('./pages/Orgs/CreateOrg.tsx'), 'CreateOrg')
+const Outbox = lazyPage(() => import('./pages/Outbox/Outbox.tsx'), 'Outbox')
+const OrgSettings = lazyPage(() => import('./pages/Settings/OrgSettings.tsx'), 'OrgSettings')
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, true), [to])

@@ -6,6 +6,7 @@ import { Notifications } from '@mantine/notifications'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { App } from './App.tsx'
+import { PageLoading } from './router.tsx'
 import { SessionProvider } from './session.tsx'
 
 const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'md' })
@@ -16,7 +17,9 @@ createRoot(document.getElementById('root')!).render(
       <ModalsProvider>
         <Notifications position="top-right" />
         <SessionProvider>
-          <App />
+          <PageLoading>
+            <App />
+          </PageLoading>
         </SessionProvider>
       </ModalsProvider>
     </MantineProvider>

@@ -1,5 +1,12 @@
-import { Anchor, type AnchorProps } from '@mantine/core'
-import { type ReactNode, useSyncExternalStore } from 'react'
+import { Anchor, type AnchorProps, Center, Loader } from '@mantine/core'
+import {
+  type ComponentType,
+  type LazyExoticComponent,
+  lazy,
+  type ReactNode,
+  Suspense,
+  useSyncExternalStore,
+} from 'react'
 
 // The console's routes are plain paths (/login, /orgs/<id>/members …): the server answers every one
 // with index.html, so links from mail (/verify?token=…, /invitations/<token>) open the right screen.
@@ -51,5 +58,35 @@ export function Link({ to, children, ...props }: { to: string; children: ReactNo
     >
       {children}
     </Anchor>
+  )
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a page of any props
+type Page = ComponentType<any>
+
+/**
+ * A page loaded on first use, so the sign-in page downloads only what it needs (docs/performance.md):
+ * `lazyPage(() => import('./pages/Apps/Apps.tsx'), 'Apps')` for a module's named export. Vite puts each
+ * such module, and what only it imports, in a chunk of its own.
+ */
+export function lazyPage<K extends string, M extends { [name in K]: Page }>(
+  load: () => Promise<M>,
+  name: K,
+): LazyExoticComponent<M[K]> {
+  return lazy(async () => ({ default: (await load())[name] }))
+}
+
+/** What a page still loading shows in its place (the navigation around it stays). */
+export function PageLoading({ children }: { children: ReactNode }) {
+  return (
+    <Suspense
+      fallback={
+        <Center h="50vh">
+          <Loader aria-label="Loading" />
+        </Center>
+      }
+    >
+      {children}
+    </Suspense>
   )
 }

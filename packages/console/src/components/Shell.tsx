@@ -12,7 +12,7 @@ import {
 } from '@tabler/icons-react'
 import type { ReactNode } from 'react'
 import { api } from '../api.ts'
-import { match, navigate, useLocation } from '../router.tsx'
+import { match, navigate, PageLoading, useLocation } from '../router.tsx'
 import { useSession } from '../session.tsx'
 import { orgHome, useWords } from '../words.ts'
 import { SuggestedOrgs } from './SuggestedOrgs.tsx'
@@ -136,7 +136,7 @@ export function Shell({ children }: { children: ReactNode }) {
       </AppShell.Navbar>
       <AppShell.Main>
         <SuggestedOrgs />
-        {children}
+        <PageLoading>{children}</PageLoading>
       </AppShell.Main>
     </AppShell>
   )
