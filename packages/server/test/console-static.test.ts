@@ -1,8 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from './support/harness.ts'
+
+const SCRIPT = `${'console.log("the console, long enough to be worth compressing");\n'.repeat(40)}`
 
 // The console is served at `/` without shadowing the API, and the local outbox rule (docs/console.md).
 describe('serving the console', () => {
@@ -12,7 +16,10 @@ describe('serving the console', () => {
     dir = mkdtempSync(join(tmpdir(), 'orgkit-console-'))
     mkdirSync(join(dir, 'assets'))
     writeFileSync(join(dir, 'index.html'), '<!doctype html><div id="root">console</div>')
-    writeFileSync(join(dir, 'assets', 'app-1234.js'), 'console.log(1)')
+    writeFileSync(join(dir, 'assets', 'app-1234.js'), SCRIPT)
+    // What the build's compress step leaves beside a file; served as it is when asked for.
+    writeFileSync(join(dir, 'assets', 'app-1234.js.gz'), gzipSync(SCRIPT, { level: 9 }))
+    writeFileSync(join(dir, 'assets', 'logo-5678.png'), Buffer.alloc(4096, 7))
     s = await startTestServer('pglite', { consoleDir: dir })
   })
   afterAll(async () => {
@@ -29,7 +36,41 @@ describe('serving the console', () => {
     }
     const asset = await fetch(`${s.url}/assets/app-1234.js`)
     expect(asset.status).toBe(200)
-    expect(asset.headers.get('cache-control')).toContain('immutable')
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    expect(await asset.text()).toBe(SCRIPT)
+  })
+
+  it('sends brotli or gzip as the browser accepts, and the same bytes decoded', async () => {
+    const asset = (acceptEncoding: string) =>
+      raw(`${s.url}/assets/app-1234.js`, { 'accept-encoding': acceptEncoding })
+    const br = await asset('gzip, deflate, br')
+    expect(br.headers['content-encoding']).toBe('br')
+    expect(br.headers.vary).toBe('Accept-Encoding')
+    expect(br.body.length).toBeLessThan(SCRIPT.length / 4)
+    expect(Number(br.headers['content-length'])).toBe(br.body.length)
+    expect(brotliDecompressSync(br.body).toString()).toBe(SCRIPT)
+    const gz = await asset('gzip;q=1, br;q=0')
+    expect(gz.headers['content-encoding']).toBe('gzip')
+    expect(gunzipSync(gz.body).toString()).toBe(SCRIPT)
+    const plain = await asset('identity')
+    expect(plain.headers['content-encoding']).toBeUndefined()
+    expect(plain.body.toString()).toBe(SCRIPT)
+    // Images are compressed already: as they are, whatever is accepted.
+    const image = await raw(`${s.url}/assets/logo-5678.png`, { 'accept-encoding': 'br, gzip' })
+    expect(image.headers['content-type']).toBe('image/png')
+    expect(image.headers['content-encoding']).toBeUndefined()
+    expect(image.body.length).toBe(4096)
+  })
+
+  it('answers a revalidated index.html with 304 while it is unchanged', async () => {
+    const first = await fetch(`${s.url}/orgs/x/apps`)
+    const etag = first.headers.get('etag')
+    expect(etag).toBeTruthy()
+    const again = await fetch(`${s.url}/login`, { headers: { 'if-none-match': etag! } })
+    expect(again.status).toBe(304)
+    expect(await again.text()).toBe('')
+    const other = await fetch(`${s.url}/login`, { headers: { 'if-none-match': 'W/"other"' } })
+    expect(other.status).toBe(200)
   })
 
   it('never answers for the API, health, readiness or metrics paths', async () => {
@@ -74,3 +115,19 @@ describe('the local outbox', () => {
     }
   })
 })
+
+/** A GET whose body is not decoded (fetch would undo the content encoding). */
+function raw(url: string, headers: Record<string, string>) {
+  return new Promise<{ headers: Record<string, string | undefined>; body: Buffer }>((resolve, reject) => {
+    get(url, { headers }, (reply) => {
+      const chunks: Buffer[] = []
+      reply.on('data', (chunk: Buffer) => chunks.push(chunk))
+      reply.on('end', () =>
+        resolve({
+          headers: reply.headers as Record<string, string | undefined>,
+          body: Buffer.concat(chunks),
+        }),
+      )
+    }).on('error', reject)
+  })
+}
