@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Builds the console into packages/console/dist when it is missing or older than its sources, so that
-// `npm ci && npm start` and `npm test` need no separate build step. Prints what it did.
+// `npm ci && npm start` and `npm test` need no separate build step; then its text files compressed
+// (compress-dist.mjs). Prints what it did.
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { compressDist } from './compress-dist.mjs'
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 const sources = [
@@ -31,3 +33,5 @@ if (builtAt >= Math.max(...sources.map(newest))) {
   await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn' })
   console.log('console: built into packages/console/dist')
 }
+const compressed = compressDist(join(root, 'dist'))
+if (compressed) console.log(`console: ${compressed} files compressed (brotli, gzip)`)
