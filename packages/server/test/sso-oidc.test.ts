@@ -3,7 +3,14 @@ import { orgDomains } from '@orgkit/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newKeyEntry, parseKeyring, SecretBox } from '../src/security/secret-box.ts'
 import { sealStoredSecrets } from '../src/security/secrets-at-rest.ts'
-import { type Client, DATABASES, type Reply, startTestServer, type TestServer } from './support/harness.ts'
+import {
+  type Client,
+  clientOver,
+  DATABASES,
+  type Reply,
+  startTestServer,
+  type TestServer,
+} from './support/harness.ts'
 import { ScriptedBrowser, startTestIdp, type TestIdp } from './support/oidc-idp.ts'
 import { type Person, signUp } from './support/sessions.ts'
 
@@ -71,14 +78,7 @@ describe.each(DATABASES)('SSO over OIDC (%s)', (database) => {
       const text = await response.text()
       return { status: response.status, body: text ? JSON.parse(text) : null }
     }
-    return {
-      request,
-      get: (p) => request('GET', p),
-      post: (p, b) => request('POST', p, b ?? {}),
-      patch: (p, b) => request('PATCH', p, b ?? {}),
-      put: (p, b) => request('PUT', p, b),
-      delete: (p) => request('DELETE', p),
-    }
+    return clientOver(request)
   }
 
   const memberOf = async (orgId: string, email: string) =>

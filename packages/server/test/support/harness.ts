@@ -71,6 +71,14 @@ export function client(url: string, token: string, actAs?: string): Client {
     const text = await response.text()
     return { status: response.status, body: text ? JSON.parse(text) : null }
   }
+  return clientOver(request)
+}
+
+/**
+ * The Client shape over one `request` (however it authenticates: a token, a cookie jar, a scripted
+ * browser): the verbs, with POST and PATCH sending `{}` when given no body.
+ */
+export function clientOver(request: Client['request']): Client {
   return {
     request,
     get: (path) => request('GET', path),

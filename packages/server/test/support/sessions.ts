@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-import { type Client, type Reply, solveCaptcha, type TestServer } from './harness.ts'
+import { type Client, clientOver, type Reply, solveCaptcha, type TestServer } from './harness.ts'
 
 /**
  * People signed in as the console signs them in (issue 19's Bar: the seeds' promises walked by signed-in
@@ -41,14 +41,7 @@ function session(base: string): Client {
     const text = await response.text()
     return { status: response.status, body: text ? JSON.parse(text) : null }
   }
-  return {
-    request,
-    get: (p) => request('GET', p),
-    post: (p, b) => request('POST', p, b ?? {}),
-    patch: (p, b) => request('PATCH', p, b ?? {}),
-    put: (p, b) => request('PUT', p, b),
-    delete: (p) => request('DELETE', p),
-  }
+  return clientOver(request)
 }
 
 function bearer(base: string, secret: string): Client {
@@ -64,14 +57,7 @@ function bearer(base: string, secret: string): Client {
     const text = await response.text()
     return { status: response.status, body: text ? JSON.parse(text) : null }
   }
-  return {
-    request,
-    get: (p) => request('GET', p),
-    post: (p, b) => request('POST', p, b ?? {}),
-    patch: (p, b) => request('PATCH', p, b ?? {}),
-    put: (p, b) => request('PUT', p, b),
-    delete: (p) => request('DELETE', p),
-  }
+  return clientOver(request)
 }
 
 /** The token of the newest link to `path` in mail to `to`, read from the local outbox. */
