@@ -1100,6 +1100,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{orgId}/resources/{id}/reach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who reaches a resource, and how
+         * @description Everyone who may read the resource and every way each does — a role of their own or of a group, on it, above it or on an org of its chain (a parent org's: inherited), or an allow override — from the engine
+         */
+        get: operations["getResourceReach"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{orgId}/resources/{id}/impact": {
         parameters: {
             query?: never;
@@ -1376,6 +1396,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{orgId}/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the org as config
+         * @description Groups, custom roles, bindings, overrides and the security policy, by name (no ids, no secrets)
+         */
+        get: operations["exportOrgConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/config/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plan a config
+         * @description What applying this document would change, every step checked by its use case and rolled back; a name the org or the model lacks fails with every such error (details.errors)
+         */
+        post: operations["planOrgConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/config/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a config
+         * @description Make the org what the document says, in one transaction with each change audited; a section left out is left as it is; applying twice changes nothing the second time
+         */
+        post: operations["applyOrgConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{orgId}/audit-logs": {
         parameters: {
             query?: never;
@@ -1385,9 +1465,29 @@ export interface paths {
         };
         /**
          * List audit entries
-         * @description Audit entries, newest first
+         * @description Audit entries, newest first, with the names of their actor and target as they are now (the export keeps ids only: it is the record, names change)
          */
         get: operations["listAuditLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/audit-logs/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit actions
+         * @description The actions the caller may find in the org's log (the `action` filter's choices), each with what it means
+         */
+        get: operations["listAuditActions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1428,6 +1528,26 @@ export interface paths {
          * @description Recompute the log's hash chain and report the first broken link. The links alone cannot show that the newest entries were deleted: pass a head kept earlier (`seq` and `hash`, from a list or verify answer or an `audit.checkpoint` webhook) and verify reports `truncated` when the chain no longer reaches it
          */
         get: operations["verifyAuditLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook event types
+         * @description The event catalogue an endpoint's `events` choose from (a family too: `member.*`); the payloads are in this document's `webhooks` section
+         */
+        get: operations["listWebhookEventTypes"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1482,6 +1602,26 @@ export interface paths {
          * @description Change an endpoint (URL, events, enabled)
          */
         patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's signing secret
+         * @description A new signing secret, answered this once. The old one keeps signing beside it until `previousSecretExpiresAt` (24 hours): each delivery carries both signatures meanwhile
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/orgs/{orgId}/webhooks/{id}/test": {
@@ -2518,6 +2658,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "webhook.secret_rotated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A webhook endpoint's signing secret was replaced (the old one signs for 24 hours more)
+         * @description Sent to the org's endpoints subscribed to `webhook.secret_rotated`, `webhook.*` or all events; retried with back-off until a 2xx.
+         */
+        post: operations["webhookSecretRotatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "domain.added": {
         parameters: {
             query?: never;
@@ -3422,6 +3582,38 @@ export interface components {
             /** Format: uuid */
             id: string;
         };
+        Reach: {
+            user: {
+                /** Format: uuid */
+                id: string;
+                email: string;
+                name: string;
+                external: boolean;
+            };
+            paths: {
+                /** @enum {string} */
+                kind: "role" | "override";
+                /** @description Who holds it: the person, or the group they reach it through */
+                through: {
+                    /** @enum {string} */
+                    type: "user" | "group";
+                    id: string;
+                    name: string;
+                };
+                /** @description The role as it resolved; null for an override */
+                role: string | null;
+                /** @description Where it is held: the resource, one above it, or an org of its chain */
+                scope: {
+                    type: string;
+                    id: string;
+                    name: string;
+                };
+                /** @description Held above the resource, not on it */
+                inherited: boolean;
+                /** Format: uuid */
+                bindingId: string | null;
+            }[];
+        };
         ResourceImpact: {
             resource: components["schemas"]["Resource"];
             /** @description The resources below it, by type: deleted or moved with it */
@@ -3539,6 +3731,84 @@ export interface components {
              */
             managedBy: "directory" | null;
         };
+        OrgConfig: {
+            /** @enum {number} */
+            version: 1;
+            settings?: {
+                requireMfa: boolean;
+                passwordPolicy: {
+                    minLength: number;
+                    requireUpper: boolean;
+                    requireDigit: boolean;
+                    requireSpecial: boolean;
+                    rejectCommon: boolean;
+                } | null;
+                apiKeyPolicy: {
+                    requireExpiry: boolean;
+                    maxDays: number | null;
+                } | null;
+            };
+            customRoles?: {
+                key: string;
+                scope: string;
+                slot: string;
+                label: string;
+                /** @default  */
+                description: string;
+                permissions: string[];
+                priority: number;
+            }[];
+            groups?: {
+                name: string;
+                /** @default  */
+                description: string;
+                level?: string | null;
+                /** @default [] */
+                members: string[];
+            }[];
+            bindings?: {
+                user?: string;
+                group?: string;
+                role: string;
+                on?: string;
+            }[];
+            overrides?: {
+                user?: string;
+                group?: string;
+                on: string;
+                permission: string;
+                /** @enum {string} */
+                effect: "allow" | "deny";
+            }[];
+        };
+        OrgConfigChange: {
+            /** @enum {string} */
+            action: "create" | "update" | "delete";
+            /** @enum {string} */
+            kind: "settings" | "role" | "group" | "groupMember" | "binding" | "override";
+            name: string;
+        };
+        NamedAuditEntry: components["schemas"]["AuditEntry"] & {
+            actor?: {
+                type: string;
+                id: string | null;
+                /**
+                 * @description How the actor authenticated: a session, an API key, a host token (JWT), or a platform token — acting as the user when `type` is user; null on entries older than this field
+                 * @enum {string|null}
+                 */
+                via: "session" | "api_key" | "host_token" | "platform" | "scim" | "sso" | null;
+                /** @description The credential that authenticated, when it has an id: the platform token, the API key */
+                credentialId: string | null;
+                /** @description What it is called now (a person's name or email, a resource's name, a role's label); a deleted target by the name its entry recorded; null when nothing names it */
+                name: string | null;
+            };
+            target?: {
+                type: string;
+                id: string | null;
+                /** @description What it is called now (a person's name or email, a resource's name, a role's label); a deleted target by the name its entry recorded; null when nothing names it */
+                name: string | null;
+            };
+        };
         AuditEntry: {
             id: string;
             seq: number;
@@ -3574,6 +3844,12 @@ export interface components {
             /** @description The newest entry's hash (hex SHA-256) */
             hash: string;
         } | null;
+        WebhookEventType: {
+            type: string;
+            description: string;
+            /** @description Sent only to endpoints that name it, set up by readers of the billing audit */
+            billing: boolean;
+        };
         Webhook: {
             /** Format: uuid */
             id: string;
@@ -3585,6 +3861,11 @@ export interface components {
             description: string;
             disabledReason: string | null;
             createdAt: string;
+        };
+        RotatedWebhookSecret: {
+            secret: string;
+            previousSecretExpiresAt: string;
+            revision: number;
         };
         Plan: {
             key: string;
@@ -9223,6 +9504,83 @@ export interface operations {
             };
         };
     };
+    getResourceReach: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        resource: {
+                            type: string;
+                            id: string;
+                            name: string;
+                        };
+                        /** @description The type's read permission, what reaching means */
+                        permission: string;
+                        people: components["schemas"]["Reach"][];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getResourceImpact: {
         parameters: {
             query?: {
@@ -10874,6 +11232,220 @@ export interface operations {
             };
         };
     };
+    exportOrgConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgConfig"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    planOrgConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrgConfig"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        changes: components["schemas"]["OrgConfigChange"][];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    applyOrgConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrgConfig"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        changes: components["schemas"]["OrgConfigChange"][];
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listAuditLogs: {
         parameters: {
             query?: {
@@ -10901,9 +11473,81 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["AuditEntry"][];
+                        items: components["schemas"]["NamedAuditEntry"][];
                         nextCursor: string | null;
                         head: components["schemas"]["AuditHead"];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAuditActions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            action: string;
+                            description: string;
+                        }[];
                     };
                 };
             };
@@ -11076,6 +11720,73 @@ export interface operations {
                             /** @description The hash the chain holds at that seq now */
                             found: string | null;
                         } | null;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookEventTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WebhookEventType"][];
                     };
                 };
             };
@@ -11375,6 +12086,74 @@ export interface operations {
                     "application/json": components["schemas"]["Webhook"] & {
                         revision: number;
                     };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedWebhookSecret"];
                 };
             };
             /** @description Invalid request */
@@ -14495,6 +15274,48 @@ export interface operations {
                 "application/json": {
                     /** @enum {string} */
                     type: "webhook.redelivered";
+                    /** @description When the event happened (ISO 8601) */
+                    timestamp: string;
+                    data: components["schemas"]["AuditEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx ends the retries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: any other answer is retried, up to the last attempt */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookSecretRotatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt, for deduplication */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` with the endpoint secret (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "webhook.secret_rotated";
                     /** @description When the event happened (ISO 8601) */
                     timestamp: string;
                     data: components["schemas"]["AuditEventData"];

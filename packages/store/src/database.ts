@@ -167,6 +167,9 @@ export interface WebhooksTable {
   events: string[] | null
   enabled: Generated<boolean>
   secret: string
+  /** The secret a rotation replaced, still signing beside `secret` until its expiry (migration 0019). */
+  previous_secret: Generated<string | null>
+  previous_secret_expires_at: Generated<Date | null>
   description: Generated<string>
   disabled_reason: string | null
   created_at: CreatedAt

@@ -16,6 +16,7 @@ export {
   pruneAudit,
   verifyChain,
 } from './audit.repository.ts'
+export * as auditNames from './audit-names.repository.ts'
 export * as billing from './billing.repository.ts'
 export * as bindings from './bindings.repository.ts'
 export * as captchas from './captchas.repository.ts'

@@ -73,6 +73,23 @@ export function updateWebhook(tx: Tx, id: string, patch: WebhookPatch): Promise<
   return tx.updateTable('webhooks').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }
 
+/**
+ * Gives an endpoint a new signing secret; the one it replaces keeps signing until `previousUntil`. Answers
+ * the endpoint as it now is.
+ */
+export function rotateSecret(tx: Tx, id: string, secret: string, previousUntil: Date): Promise<WebhookRow> {
+  return tx
+    .updateTable('webhooks')
+    .set((eb) => ({
+      secret,
+      previous_secret: eb.ref('secret'),
+      previous_secret_expires_at: previousUntil,
+    }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
 /** Turns an endpoint off, saying why (the receiver answered 410 Gone, say). */
 export async function disableWebhook(tx: Tx, id: string, reason: string): Promise<void> {
   await tx

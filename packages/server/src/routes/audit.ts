@@ -44,6 +44,19 @@ const AuditEntry = z
   })
   .openapi('AuditEntry')
 
+const Name = z
+  .string()
+  .nullable()
+  .openapi({
+    description:
+      "What it is called now (a person's name or email, a resource's name, a role's label); a deleted target by " +
+      'the name its entry recorded; null when nothing names it',
+  })
+const NamedAuditEntry = AuditEntry.extend({
+  actor: AuditEntry.shape.actor.extend({ name: Name }),
+  target: AuditEntry.shape.target.extend({ name: Name }),
+}).openapi('NamedAuditEntry')
+
 const Head = z
   .object({
     seq: z.number().openapi({ description: "The newest entry's sequence number in the org's chain" }),
@@ -65,7 +78,9 @@ export const auditRoutes: RouteModule = (app, ctx) => {
       tags,
       operationId: 'listAuditLogs',
       summary: 'List audit entries',
-      description: 'Audit entries, newest first',
+      description:
+        'Audit entries, newest first, with the names of their actor and target as they are now (the export ' +
+        'keeps ids only: it is the record, names change)',
       request: {
         params: OrgParams,
         query: AuditFilters.extend({
@@ -77,7 +92,9 @@ export const auditRoutes: RouteModule = (app, ctx) => {
         }),
       },
       responses: {
-        200: json(z.object({ items: z.array(AuditEntry), nextCursor: z.string().nullable(), head: Head })),
+        200: json(
+          z.object({ items: z.array(NamedAuditEntry), nextCursor: z.string().nullable(), head: Head }),
+        ),
         ...errorResponses,
       },
     }),
@@ -86,6 +103,23 @@ export const auditRoutes: RouteModule = (app, ctx) => {
         await audit.listAudit(ctx, c.get('actor'), c.req.valid('param').orgId, c.req.valid('query')),
         200,
       ),
+  )
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/orgs/{orgId}/audit-logs/actions',
+      tags,
+      operationId: 'listAuditActions',
+      summary: 'List audit actions',
+      description:
+        "The actions the caller may find in the org's log (the `action` filter's choices), each with what it means",
+      request: { params: OrgParams },
+      responses: {
+        200: json(z.object({ items: z.array(z.object({ action: z.string(), description: z.string() })) })),
+        ...errorResponses,
+      },
+    }),
+    (c) => c.json({ items: audit.auditActions(ctx, c.get('actor'), c.req.valid('param').orgId) }, 200),
   )
   app.openapi(
     createRoute({

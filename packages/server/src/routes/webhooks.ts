@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { RouteModule } from '../env.ts'
 import { body, errorResponses, IdParams, json, OrgParams, Revised, Uuid, written } from '../schemas.ts'
 import * as webhooks from '../services/webhooks.ts'
+import { eventCatalogue } from '../webhooks/events.ts'
 
 const tags = ['Webhooks']
 const Webhook = z
@@ -40,8 +41,32 @@ const Delivery = z.object({
   createdAt: z.string(),
 })
 
+const EventType = z
+  .object({
+    type: z.string(),
+    description: z.string(),
+    billing: z.boolean().openapi({
+      description: 'Sent only to endpoints that name it, set up by readers of the billing audit',
+    }),
+  })
+  .openapi('WebhookEventType')
+
 /** Webhook endpoints and their delivery log. */
 export const webhookRoutes: RouteModule = (app, ctx) => {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/webhook-event-types',
+      tags,
+      operationId: 'listWebhookEventTypes',
+      summary: 'List webhook event types',
+      description:
+        "The event catalogue an endpoint's `events` choose from (a family too: `member.*`); the payloads are in " +
+        "this document's `webhooks` section",
+      responses: { 200: json(z.object({ items: z.array(EventType) })), ...errorResponses },
+    }),
+    (c) => c.json({ items: eventCatalogue() }, 200),
+  )
   app.openapi(
     createRoute({
       method: 'get',
@@ -138,6 +163,31 @@ export const webhookRoutes: RouteModule = (app, ctx) => {
       const { orgId, id } = c.req.valid('param')
       const { revision } = await webhooks.deleteWebhook(ctx, c.get('actor'), c.get('meta'), orgId, id)
       return c.json({ revision }, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/orgs/{orgId}/webhooks/{id}/rotate-secret',
+      tags,
+      operationId: 'rotateWebhookSecret',
+      summary: "Rotate a webhook endpoint's signing secret",
+      description:
+        'A new signing secret, answered this once. The old one keeps signing beside it until ' +
+        '`previousSecretExpiresAt` (24 hours): each delivery carries both signatures meanwhile',
+      request: { params: IdParams },
+      responses: {
+        200: json(
+          z
+            .object({ secret: z.string(), previousSecretExpiresAt: z.string(), revision: z.number() })
+            .openapi('RotatedWebhookSecret'),
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { orgId, id } = c.req.valid('param')
+      return c.json(await webhooks.rotateSecret(ctx, c.get('actor'), c.get('meta'), orgId, id), 200)
     },
   )
   app.openapi(

@@ -2,11 +2,13 @@ import { ORG, OrgkitError } from '@orgkit/core'
 import {
   type ActorVia,
   type AuditRow,
+  auditNames,
   canonical,
   chainHead,
   listAuditEntries,
   verifyChain,
 } from '@orgkit/store'
+import { WEBHOOK_EVENTS } from '../webhooks/events.ts'
 import { type Actor, authorize, type Ctx, can, requireOrg } from './context.ts'
 
 export interface AuditQuery {
@@ -75,12 +77,62 @@ export const toEntry = (r: AuditRow) => ({
   hash: r.hash,
 })
 
-/** Newest first, a page at a time (the cursor is the last entry's seq). */
+/** The name an entry's own snapshot gives what it changed: what a deleted thing was called. */
+function snapshotName(r: AuditRow): string | null {
+  for (const side of [r.before, r.after]) {
+    if (!side || typeof side !== 'object') continue
+    const s = side as Record<string, unknown>
+    const name = [s.name, s.label, s.email, s.domain, s.url].find((v) => typeof v === 'string' && v !== '')
+    if (typeof name === 'string') return name
+  }
+  return null
+}
+
+/**
+ * Each entry with the names of its actor and target as they are now (one query per kind of id on the page),
+ * a deleted target by the name its entry recorded, a built-in role by the model's label; null when nothing
+ * names it (the id still says which).
+ */
+async function named(ctx: Ctx, orgId: string, rows: AuditRow[]) {
+  const refs = rows.flatMap((r) => [
+    ...(r.actor_id ? [{ type: r.actor_type, id: r.actor_id }] : []),
+    ...(r.target_id ? [{ type: r.target_type, id: r.target_id }] : []),
+  ])
+  const names = await auditNames.namesOf(ctx.db, orgId, refs)
+  const nameOf = (type: string, id: string | null) =>
+    id === null
+      ? null
+      : (names.get(auditNames.refKey({ type, id })) ??
+        (type === 'role' ? ctx.model.roles[id]?.label : null) ??
+        null)
+  return rows.map((r) => {
+    const e = toEntry(r)
+    return {
+      ...e,
+      actor: { ...e.actor, name: nameOf(r.actor_type, r.actor_id) },
+      target: { ...e.target, name: nameOf(r.target_type, r.target_id) ?? snapshotName(r) },
+    }
+  })
+}
+
+/** Newest first, a page at a time (the cursor is the last entry's seq), people and things by name. */
 export async function listAudit(ctx: Ctx, actor: Actor, orgId: string, q: AuditQuery) {
   const rows = await query(ctx, actor, orgId, q, q.limit)
   // The head after the page: a head read first could be older than an entry on the page.
   const head = await chainHead(ctx.db, orgId)
-  return { items: rows.map(toEntry), nextCursor: rows.length === q.limit ? rows.at(-1)!.seq : null, head }
+  const items = await named(ctx, orgId, rows)
+  return { items, nextCursor: rows.length === q.limit ? rows.at(-1)!.seq : null, head }
+}
+
+/**
+ * The actions the reader may find in the org's log, each with what it means: the event catalogue (every
+ * audited org action is an event, test/openapi.contract.test.ts), billing ones for readers of billing.
+ */
+export function auditActions(ctx: Ctx, actor: Actor, orgId: string) {
+  const scope = scopeOf(ctx, actor, orgId)
+  return Object.entries(WEBHOOK_EVENTS)
+    .filter(([action]) => (action.startsWith('billing.') ? scope.billing : scope.rest))
+    .map(([action, description]) => ({ action, description }))
 }
 
 const CSV_COLUMNS = [

@@ -52,7 +52,7 @@ export async function createWebhook(
   input: { url: string; events?: string[] | null | undefined; description?: string | undefined },
 ) {
   await assertReceiver(input.url, ctx.settings.webhooksAllowPrivate)
-  const secret = `whsec_${randomBytes(32).toString('base64')}`
+  const secret = newSecret()
   const { result, revision } = await write(ctx, actor, meta, orgId, async (work) => {
     manage(ctx, actor, orgId)
     mayReceive(ctx, actor, orgId, input.events)
@@ -126,6 +126,37 @@ export async function deleteWebhook(ctx: Ctx, actor: Actor, meta: RequestMeta, o
     work.audit({ orgId, action: 'webhook.deleted', targetType: 'webhook', targetId: id, before: toView(row) })
     return null
   })
+}
+
+/** How long the secret a rotation replaced keeps signing beside the new one. */
+export const PREVIOUS_SECRET_HOURS = 24
+
+const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`
+
+/**
+ * Gives an endpoint a new signing secret, answered this once; the old one keeps signing beside it for
+ * PREVIOUS_SECRET_HOURS (every delivery carries both signatures), so receivers switch without a refusal.
+ */
+export async function rotateSecret(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, id: string) {
+  const secret = newSecret()
+  const { result, revision } = await write(ctx, actor, meta, orgId, async (work) => {
+    manage(ctx, actor, orgId)
+    const before = await webhooks.findWebhook(work.tx, orgId, id)
+    if (!before) throw new OrgkitError('NOT_FOUND', 'no such webhook', { id })
+    // The billing audit's readers chose who may learn this endpoint's secret: they alone rotate it.
+    mayReceive(ctx, actor, orgId, before.events)
+    const until = new Date(ctx.clock() + PREVIOUS_SECRET_HOURS * 3600_000)
+    await webhooks.rotateSecret(work.tx, id, secret, until)
+    work.audit({
+      orgId,
+      action: 'webhook.secret_rotated',
+      targetType: 'webhook',
+      targetId: id,
+      after: { previousSecretExpiresAt: until.toISOString() },
+    })
+    return { previousSecretExpiresAt: until.toISOString() }
+  })
+  return { secret, ...result, revision }
 }
 
 /** A test ping to one endpoint (event type `webhook.test`), delivered like any other event. */

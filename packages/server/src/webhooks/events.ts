@@ -43,6 +43,8 @@ export const WEBHOOK_EVENTS = {
   'webhook.updated': "A webhook endpoint's URL, events or state changed",
   'webhook.deleted': 'A webhook endpoint was removed',
   'webhook.redelivered': 'A delivery was sent again on request',
+  'webhook.secret_rotated':
+    "A webhook endpoint's signing secret was replaced (the old one signs for 24 hours more)",
   'domain.added': 'A domain was claimed for the organization',
   'domain.updated': "A claimed domain's joining settings changed",
   'domain.verified': 'A claimed domain was verified by its DNS TXT record',
@@ -67,6 +69,20 @@ export const WEBHOOK_EVENTS = {
   'billing.invoice_issued': 'A monthly invoice was issued',
   'billing.invoice_paid': 'An invoice was paid',
 } as const satisfies Record<string, string>
+
+const CHECKPOINT_SUMMARY = "The org's audit head since the last checkpoint, signed"
+
+/** The catalogue as the API lists it (GET /v1/webhook-event-types): what an endpoint can subscribe to. */
+export function eventCatalogue() {
+  return [
+    ...Object.entries(WEBHOOK_EVENTS).map(([type, description]) => ({
+      type,
+      description,
+      billing: type.startsWith('billing.'),
+    })),
+    { type: CHECKPOINT_EVENT, description: CHECKPOINT_SUMMARY, billing: false },
+  ]
+}
 
 export type WebhookEventType = keyof typeof WEBHOOK_EVENTS | typeof CHECKPOINT_EVENT
 
@@ -155,7 +171,7 @@ export function documentWebhookEvents(app: App): void {
       summary,
       AuditEventData,
     ]),
-    [CHECKPOINT_EVENT, "The org's audit head since the last checkpoint, signed", CheckpointEventData],
+    [CHECKPOINT_EVENT, CHECKPOINT_SUMMARY, CheckpointEventData],
   ]
   for (const [type, summary, data] of events)
     app.openAPIRegistry.registerWebhook({

@@ -60,8 +60,9 @@ export async function assertReceiver(raw: string, allowPrivate: boolean): Promis
   if (addresses.length === 0 || addresses.some(isPrivateAddress)) {
     throw new OrgkitError(
       'VALIDATION_FAILED',
-      'the receiver is on a private network (set ORGKIT_WEBHOOKS_ALLOW_PRIVATE=1 to allow)',
-      { field: 'url' },
+      'the host is on a private network (loopback, LAN or link-local): this server calls public addresses only',
+      // Said to an org's admin, who can't change the server: the operator's switch is in docs/webhooks.md.
+      { field: 'url', reason: 'private_network' },
     )
   }
   return url

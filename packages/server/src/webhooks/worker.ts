@@ -78,7 +78,9 @@ export class WebhookWorker {
         const body = JSON.stringify(event.payload)
         // The wall clock, not the injected one: the receiver checks it against its own (Standard Webhooks).
         const timestamp = new Date()
-        const signature = new Webhook(hook.secret).sign(event.id, timestamp, body)
+        const signature = signatures(hook, new Date(this.clock()))
+          .map((secret) => new Webhook(secret).sign(event.id, timestamp, body))
+          .join(' ')
         const response = await fetch(url, {
           dispatcher: this.agent,
           method: 'POST',
@@ -145,4 +147,13 @@ export class WebhookWorker {
     await this.running?.catch(() => 0)
     await this.agent.close()
   }
+}
+
+/**
+ * The secrets a delivery is signed with: the endpoint's, and the one a rotation replaced until it expires
+ * (Standard Webhooks: space-separated signatures, the receiver accepts any that verifies).
+ */
+function signatures(hook: webhooks.WebhookRow, now: Date): string[] {
+  const previous = hook.previous_secret_expires_at && hook.previous_secret_expires_at > now
+  return previous && hook.previous_secret ? [hook.secret, hook.previous_secret] : [hook.secret]
 }

@@ -16,6 +16,7 @@ import * as scim from './0014-scim.ts'
 import * as sso from './0015-sso.ts'
 import * as orgDomains from './0016-org-domains.ts'
 import * as samlAssertions from './0017-saml-assertions.ts'
+import * as webhookSecretRotation from './0019-webhook-secret-rotation.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
 export const migrations: Record<string, Migration> = {
@@ -36,6 +37,7 @@ export const migrations: Record<string, Migration> = {
   '0015-sso': sso,
   '0016-org-domains': orgDomains,
   '0017-saml-assertions': samlAssertions,
+  '0019-webhook-secret-rotation': webhookSecretRotation,
 }
 
 export const migrationProvider: MigrationProvider = {
