@@ -66,7 +66,12 @@ const FILE_FIELDS = ['$schema', 'tests']
  */
 export function parseModelFile(text: string, file = 'model'): ModelFile {
   const counter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false })
+  const doc = parseDocument(text, {
+    lineCounter: counter,
+    uniqueKeys: true,
+    prettyErrors: false,
+    merge: true,
+  })
   const errors: ModelFileProblem[] = doc.errors.map((e) => ({
     ...at(counter, e.pos[0]),
     path: '',

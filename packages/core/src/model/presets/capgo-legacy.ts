@@ -1,115 +1,7 @@
-import { DEFAULT_TERMS, type Model, type PermissionDef } from '../model.ts'
+// Generated from models/capgo-legacy.yaml by `npm run presets -w packages/core`: edit the model file, not this one.
+import type { Model, PermissionOf } from '../model.ts'
 
-/**
- * Seed 000, Capgo's legacy organization system: five org-wide levels. The seed's 18-row table maps onto
- * Capgo's permission keys (SPEC 7); the rest are the platform's own permissions (members, audit,
- * webhooks …), given as the seed's prose says: "Admin - Full access except billing and deletion",
- * "Super admin - Complete organization control", super admins set security policies and billing.
- */
-const p = (on: string, module: string, label: string): PermissionDef => ({ on, module, label })
-
-const SEED_ROWS = {
-  'app.read': p('app', 'apps', 'Show app stats'),
-  'app.read_channels': p('app', 'channels', 'Show app channels'),
-  'app.read_devices': p('app', 'devices', 'Show devices'),
-  'app.read_logs': p('app', 'apps', 'Show logs'),
-  'app.read_bundles': p('app', 'bundles', 'Show bundles'),
-  'app.delete': p('app', 'apps', 'Delete app'),
-  'channel.delete': p('channel', 'channels', 'Delete channel'),
-  'bundle.delete': p('app', 'bundles', 'Delete version'),
-  'org.update_settings': p('org', 'organization', 'Change org’s settings'),
-  'org.update_user_roles': p('org', 'members', 'Manage org users'),
-  'channel.update_settings': p('channel', 'channels', 'Alter channel settings'),
-  'app.upload_bundle': p('app', 'bundles', 'Upload new version'),
-  'app.manage_devices': p('app', 'devices', 'Alter devices'),
-  'channel.promote_bundle': p('channel', 'channels', 'Change channel’s current version'),
-  'app.create_channel': p('app', 'channels', 'Create new channel'),
-  'bundle.update': p('app', 'bundles', 'Alter version (metadata)'),
-  'org.update_billing': p('org', 'billing', 'Manage billing'),
-  'bundle.delete_unsafe': p('app', 'bundles', 'Delete a version unsafely'),
-}
-
-const PLATFORM = {
-  'org.read': p('org', 'organization', 'See the organization'),
-  'org.read_members': p('org', 'members', 'See members'),
-  'org.invite_user': p('org', 'members', 'Invite members'),
-  'org.manage_groups': p('org', 'members', 'Manage groups'),
-  'org.read_audit': p('org', 'organization', 'Read audit logs'),
-  'org.manage_webhooks': p('org', 'organization', 'Manage webhooks'),
-  'org.manage_apikeys': p('org', 'organization', 'Manage API keys'),
-  'org.create_app': p('org', 'apps', 'Create apps'),
-  'org.read_access': p('org', 'members', 'Read who has access'),
-  'org.manage_security': p('org', 'security', 'Manage security policies'),
-  'org.delete': p('org', 'organization', 'Delete the organization'),
-  'org.transfer': p('org', 'organization', 'Transfer the organization'),
-  'org.read_billing': p('org', 'billing', 'See billing'),
-  'org.read_invoices': p('org', 'billing', 'See invoices'),
-  'org.read_billing_audit': p('org', 'billing', 'Read the billing audit'),
-  'channel.read': p('channel', 'channels', 'See a channel'),
-  'channel.read_history': p('channel', 'channels', "See a channel's history"),
-}
-
-/** The legacy preset's permission keys, for code written against it. */
-export type CapgoLegacyPermission = keyof typeof SEED_ROWS | keyof typeof PLATFORM
-type Permission = CapgoLegacyPermission
-
-const READ: Permission[] = [
-  'org.read',
-  'org.read_members',
-  'app.read',
-  'app.read_channels',
-  'app.read_devices',
-  'app.read_logs',
-  'app.read_bundles',
-  'channel.read',
-  'channel.read_history',
-]
-const UPLOAD: Permission[] = [...READ, 'app.upload_bundle']
-const WRITE: Permission[] = [
-  ...UPLOAD,
-  'bundle.delete',
-  'channel.update_settings',
-  'app.manage_devices',
-  'channel.promote_bundle',
-  'bundle.update',
-]
-const ADMIN: Permission[] = [
-  ...WRITE,
-  'channel.delete',
-  'org.update_settings',
-  'org.update_user_roles',
-  'app.create_channel',
-  'org.invite_user',
-  'org.manage_groups',
-  'org.read_audit',
-  'org.manage_webhooks',
-  'org.manage_apikeys',
-  'org.create_app',
-  'org.read_access',
-]
-const SUPER_ADMIN: Permission[] = [
-  ...ADMIN,
-  'app.delete',
-  'org.update_billing',
-  'bundle.delete_unsafe',
-  'org.manage_security',
-  'org.delete',
-  'org.transfer',
-  'org.read_billing',
-  'org.read_invoices',
-  'org.read_billing_audit',
-]
-
-const role = (label: string, description: string, permissions: Permission[], priority: number) => ({
-  scope: 'org',
-  slot: 'org',
-  label,
-  description,
-  permissions,
-  priority,
-})
-
-export const capgoLegacy: Model = {
+const definition = {
   name: 'capgo-legacy',
   label: 'Capgo legacy (read / upload / write / admin / super admin)',
   resourceTypes: {
@@ -117,7 +9,11 @@ export const capgoLegacy: Model = {
       parent: 'org',
       label: 'App',
       plural: 'Apps',
-      actions: { create: 'org.create_app', read: 'app.read', delete: 'app.delete' },
+      actions: {
+        create: 'org.create_app',
+        read: 'app.read',
+        delete: 'app.delete',
+      },
     },
     channel: {
       parent: 'app',
@@ -132,25 +28,370 @@ export const capgoLegacy: Model = {
     },
   },
   modules: {
-    organization: { label: 'Organization' },
-    members: { label: 'Members' },
-    security: { label: 'Security' },
-    billing: { label: 'Billing' },
-    apps: { label: 'Apps' },
-    bundles: { label: 'Bundles' },
-    channels: { label: 'Channels' },
-    devices: { label: 'Devices' },
+    organization: {
+      label: 'Organization',
+    },
+    members: {
+      label: 'Members',
+    },
+    security: {
+      label: 'Security',
+    },
+    billing: {
+      label: 'Billing',
+    },
+    apps: {
+      label: 'Apps',
+    },
+    bundles: {
+      label: 'Bundles',
+    },
+    channels: {
+      label: 'Channels',
+    },
+    devices: {
+      label: 'Devices',
+    },
   },
-  permissions: { ...SEED_ROWS, ...PLATFORM },
-  slots: { org: { label: 'Permission level', multiple: false } },
+  permissions: {
+    'app.read': {
+      on: 'app',
+      module: 'apps',
+      label: 'Show app stats',
+    },
+    'app.read_channels': {
+      on: 'app',
+      module: 'channels',
+      label: 'Show app channels',
+    },
+    'app.read_devices': {
+      on: 'app',
+      module: 'devices',
+      label: 'Show devices',
+    },
+    'app.read_logs': {
+      on: 'app',
+      module: 'apps',
+      label: 'Show logs',
+    },
+    'app.read_bundles': {
+      on: 'app',
+      module: 'bundles',
+      label: 'Show bundles',
+    },
+    'app.delete': {
+      on: 'app',
+      module: 'apps',
+      label: 'Delete app',
+    },
+    'channel.delete': {
+      on: 'channel',
+      module: 'channels',
+      label: 'Delete channel',
+    },
+    'bundle.delete': {
+      on: 'app',
+      module: 'bundles',
+      label: 'Delete version',
+    },
+    'org.update_settings': {
+      on: 'org',
+      module: 'organization',
+      label: 'Change org’s settings',
+    },
+    'org.update_user_roles': {
+      on: 'org',
+      module: 'members',
+      label: 'Manage org users',
+    },
+    'channel.update_settings': {
+      on: 'channel',
+      module: 'channels',
+      label: 'Alter channel settings',
+    },
+    'app.upload_bundle': {
+      on: 'app',
+      module: 'bundles',
+      label: 'Upload new version',
+    },
+    'app.manage_devices': {
+      on: 'app',
+      module: 'devices',
+      label: 'Alter devices',
+    },
+    'channel.promote_bundle': {
+      on: 'channel',
+      module: 'channels',
+      label: 'Change channel’s current version',
+    },
+    'app.create_channel': {
+      on: 'app',
+      module: 'channels',
+      label: 'Create new channel',
+    },
+    'bundle.update': {
+      on: 'app',
+      module: 'bundles',
+      label: 'Alter version (metadata)',
+    },
+    'org.update_billing': {
+      on: 'org',
+      module: 'billing',
+      label: 'Manage billing',
+    },
+    'bundle.delete_unsafe': {
+      on: 'app',
+      module: 'bundles',
+      label: 'Delete a version unsafely',
+    },
+    'org.read': {
+      on: 'org',
+      module: 'organization',
+      label: 'See the organization',
+    },
+    'org.read_members': {
+      on: 'org',
+      module: 'members',
+      label: 'See members',
+    },
+    'org.invite_user': {
+      on: 'org',
+      module: 'members',
+      label: 'Invite members',
+    },
+    'org.manage_groups': {
+      on: 'org',
+      module: 'members',
+      label: 'Manage groups',
+    },
+    'org.read_audit': {
+      on: 'org',
+      module: 'organization',
+      label: 'Read audit logs',
+    },
+    'org.manage_webhooks': {
+      on: 'org',
+      module: 'organization',
+      label: 'Manage webhooks',
+    },
+    'org.manage_apikeys': {
+      on: 'org',
+      module: 'organization',
+      label: 'Manage API keys',
+    },
+    'org.create_app': {
+      on: 'org',
+      module: 'apps',
+      label: 'Create apps',
+    },
+    'org.read_access': {
+      on: 'org',
+      module: 'members',
+      label: 'Read who has access',
+    },
+    'org.manage_security': {
+      on: 'org',
+      module: 'security',
+      label: 'Manage security policies',
+    },
+    'org.delete': {
+      on: 'org',
+      module: 'organization',
+      label: 'Delete the organization',
+    },
+    'org.transfer': {
+      on: 'org',
+      module: 'organization',
+      label: 'Transfer the organization',
+    },
+    'org.read_billing': {
+      on: 'org',
+      module: 'billing',
+      label: 'See billing',
+    },
+    'org.read_invoices': {
+      on: 'org',
+      module: 'billing',
+      label: 'See invoices',
+    },
+    'org.read_billing_audit': {
+      on: 'org',
+      module: 'billing',
+      label: 'Read the billing audit',
+    },
+    'channel.read': {
+      on: 'channel',
+      module: 'channels',
+      label: 'See a channel',
+    },
+    'channel.read_history': {
+      on: 'channel',
+      module: 'channels',
+      label: "See a channel's history",
+    },
+  },
+  slots: {
+    org: {
+      label: 'Permission level',
+      multiple: false,
+    },
+  },
   roles: {
-    super_admin: role('Super admin', 'Complete organization control', SUPER_ADMIN, 100),
-    admin: role('Admin', 'Full access except billing and deletion', ADMIN, 80),
-    write: role('Write', 'Can modify settings and content', WRITE, 60),
-    upload: role('Upload', 'Can upload new versions', UPLOAD, 40),
-    read: role('Read', 'View-only access', READ, 20),
+    super_admin: {
+      scope: 'org',
+      slot: 'org',
+      label: 'Super admin',
+      description: 'Complete organization control',
+      permissions: [
+        'org.read',
+        'org.read_members',
+        'app.read',
+        'app.read_channels',
+        'app.read_devices',
+        'app.read_logs',
+        'app.read_bundles',
+        'channel.read',
+        'channel.read_history',
+        'app.upload_bundle',
+        'bundle.delete',
+        'channel.update_settings',
+        'app.manage_devices',
+        'channel.promote_bundle',
+        'bundle.update',
+        'channel.delete',
+        'org.update_settings',
+        'org.update_user_roles',
+        'app.create_channel',
+        'org.invite_user',
+        'org.manage_groups',
+        'org.read_audit',
+        'org.manage_webhooks',
+        'org.manage_apikeys',
+        'org.create_app',
+        'org.read_access',
+        'app.delete',
+        'org.update_billing',
+        'bundle.delete_unsafe',
+        'org.manage_security',
+        'org.delete',
+        'org.transfer',
+        'org.read_billing',
+        'org.read_invoices',
+        'org.read_billing_audit',
+      ],
+      priority: 100,
+    },
+    admin: {
+      scope: 'org',
+      slot: 'org',
+      label: 'Admin',
+      description: 'Full access except billing and deletion',
+      permissions: [
+        'org.read',
+        'org.read_members',
+        'app.read',
+        'app.read_channels',
+        'app.read_devices',
+        'app.read_logs',
+        'app.read_bundles',
+        'channel.read',
+        'channel.read_history',
+        'app.upload_bundle',
+        'bundle.delete',
+        'channel.update_settings',
+        'app.manage_devices',
+        'channel.promote_bundle',
+        'bundle.update',
+        'channel.delete',
+        'org.update_settings',
+        'org.update_user_roles',
+        'app.create_channel',
+        'org.invite_user',
+        'org.manage_groups',
+        'org.read_audit',
+        'org.manage_webhooks',
+        'org.manage_apikeys',
+        'org.create_app',
+        'org.read_access',
+      ],
+      priority: 80,
+    },
+    write: {
+      scope: 'org',
+      slot: 'org',
+      label: 'Write',
+      description: 'Can modify settings and content',
+      permissions: [
+        'org.read',
+        'org.read_members',
+        'app.read',
+        'app.read_channels',
+        'app.read_devices',
+        'app.read_logs',
+        'app.read_bundles',
+        'channel.read',
+        'channel.read_history',
+        'app.upload_bundle',
+        'bundle.delete',
+        'channel.update_settings',
+        'app.manage_devices',
+        'channel.promote_bundle',
+        'bundle.update',
+      ],
+      priority: 60,
+    },
+    upload: {
+      scope: 'org',
+      slot: 'org',
+      label: 'Upload',
+      description: 'Can upload new versions',
+      permissions: [
+        'org.read',
+        'org.read_members',
+        'app.read',
+        'app.read_channels',
+        'app.read_devices',
+        'app.read_logs',
+        'app.read_bundles',
+        'channel.read',
+        'channel.read_history',
+        'app.upload_bundle',
+      ],
+      priority: 40,
+    },
+    read: {
+      scope: 'org',
+      slot: 'org',
+      label: 'Read',
+      description: 'View-only access',
+      permissions: [
+        'org.read',
+        'org.read_members',
+        'app.read',
+        'app.read_channels',
+        'app.read_devices',
+        'app.read_logs',
+        'app.read_bundles',
+        'channel.read',
+        'channel.read_history',
+      ],
+      priority: 20,
+    },
   },
-  terms: DEFAULT_TERMS,
+  terms: {
+    member: {
+      label: 'Member',
+      plural: 'Members',
+    },
+    group: {
+      label: 'Group',
+      plural: 'Groups',
+    },
+    role: {
+      label: 'Role',
+      plural: 'Roles',
+    },
+  },
   org: {
     creatorRole: 'super_admin',
     ownerRoles: ['super_admin'],
@@ -158,4 +399,9 @@ export const capgoLegacy: Model = {
     personalOrgOnSignup: false,
     subOrgs: false,
   },
-}
+} as const satisfies Model
+
+/** The capgo-legacy preset's permission keys as a literal union, for code written against it. */
+export type CapgoLegacyPermission = PermissionOf<typeof definition>
+
+export const capgoLegacy: Model = definition

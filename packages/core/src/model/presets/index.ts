@@ -5,7 +5,12 @@ import { type ModulesPermission, modules } from './modules.ts'
 import { type ProjectsPermission, projects } from './projects.ts'
 import { type TeamsPermission, teams } from './teams.ts'
 
-/** The presets, one per seed system, selected by `ORGKIT_MODEL` (default `capgo`). */
+/**
+ * The presets, one per seed system, selected by `ORGKIT_MODEL` (default `capgo`). Their source is the
+ * model files in packages/core/models/ (the examples a user copies); the modules beside this one are
+ * generated from them (`npm run presets -w packages/core`), and test/model-files.test.ts holds the two
+ * equal.
+ */
 export const presets: Readonly<Record<string, Model>> = {
   capgo,
   'capgo-legacy': capgoLegacy,

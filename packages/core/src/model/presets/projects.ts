@@ -1,25 +1,7 @@
-import { type Model, type PermissionDef, PLATFORM_PERMISSIONS } from '../model.ts'
-import { PLATFORM_MODULES, platformPermissions } from './platform.ts'
+// Generated from models/projects.yaml by `npm run presets -w packages/core`: edit the model file, not this one.
+import type { Model, PermissionOf } from '../model.ts'
 
-const permissions = {
-  ...platformPermissions(),
-  'org.create_project': { on: 'org', module: 'projects', label: 'Create projects' },
-  'project.read': { on: 'project', module: 'projects', label: 'See the project and its results' },
-  'project.write': { on: 'project', module: 'projects', label: 'Edit calls and schedules' },
-  'project.update_settings': { on: 'project', module: 'projects', label: "Change the project's settings" },
-  'project.update_user_roles': { on: 'project', module: 'projects', label: 'Manage project access' },
-  'project.delete': { on: 'project', module: 'projects', label: 'Delete the project' },
-} satisfies Record<string, PermissionDef>
-/** The projects preset's permission keys, for code written against it. */
-export type ProjectsPermission = keyof typeof permissions
-
-/**
- * Seed 002, APImetrics "Organizations": projects; the DEFAULT role every member has and the ADMIN role that
- * opens the Organization Admin page are groups the service keeps (`DEFAULT` bound to `org_member`,
- * `ADMIN` to `org_admin`); more "roles" are custom groups. Project access goes to an account or a group,
- * at a level; an account with project access but no membership is external (the seed's blue).
- */
-export const projects: Model = {
+const definition = {
   name: 'projects',
   label: 'Projects (APImetrics: DEFAULT / ADMIN roles, project access by account or role)',
   resourceTypes: {
@@ -36,11 +18,149 @@ export const projects: Model = {
       deleteOnlyWithoutAccess: true,
     },
   },
-  modules: { ...PLATFORM_MODULES, projects: { label: 'Projects' } },
-  permissions,
+  modules: {
+    organization: {
+      label: 'Organization',
+    },
+    members: {
+      label: 'Members',
+    },
+    security: {
+      label: 'Security',
+    },
+    billing: {
+      label: 'Billing',
+    },
+    projects: {
+      label: 'Projects',
+    },
+  },
+  permissions: {
+    'org.read': {
+      on: 'org',
+      module: 'organization',
+      label: 'read',
+    },
+    'org.read_members': {
+      on: 'org',
+      module: 'members',
+      label: 'read members',
+    },
+    'org.update_settings': {
+      on: 'org',
+      module: 'organization',
+      label: 'update settings',
+    },
+    'org.invite_user': {
+      on: 'org',
+      module: 'members',
+      label: 'invite user',
+    },
+    'org.update_user_roles': {
+      on: 'org',
+      module: 'members',
+      label: 'update user roles',
+    },
+    'org.manage_groups': {
+      on: 'org',
+      module: 'members',
+      label: 'manage groups',
+    },
+    'org.read_audit': {
+      on: 'org',
+      module: 'organization',
+      label: 'read audit',
+    },
+    'org.manage_webhooks': {
+      on: 'org',
+      module: 'organization',
+      label: 'manage webhooks',
+    },
+    'org.manage_apikeys': {
+      on: 'org',
+      module: 'organization',
+      label: 'manage apikeys',
+    },
+    'org.read_access': {
+      on: 'org',
+      module: 'members',
+      label: 'read access',
+    },
+    'org.manage_security': {
+      on: 'org',
+      module: 'security',
+      label: 'manage security',
+    },
+    'org.delete': {
+      on: 'org',
+      module: 'organization',
+      label: 'delete',
+    },
+    'org.transfer': {
+      on: 'org',
+      module: 'organization',
+      label: 'transfer',
+    },
+    'org.read_billing': {
+      on: 'org',
+      module: 'billing',
+      label: 'read billing',
+    },
+    'org.update_billing': {
+      on: 'org',
+      module: 'billing',
+      label: 'update billing',
+    },
+    'org.read_invoices': {
+      on: 'org',
+      module: 'billing',
+      label: 'read invoices',
+    },
+    'org.read_billing_audit': {
+      on: 'org',
+      module: 'billing',
+      label: 'read billing audit',
+    },
+    'org.create_project': {
+      on: 'org',
+      module: 'projects',
+      label: 'Create projects',
+    },
+    'project.read': {
+      on: 'project',
+      module: 'projects',
+      label: 'See the project and its results',
+    },
+    'project.write': {
+      on: 'project',
+      module: 'projects',
+      label: 'Edit calls and schedules',
+    },
+    'project.update_settings': {
+      on: 'project',
+      module: 'projects',
+      label: "Change the project's settings",
+    },
+    'project.update_user_roles': {
+      on: 'project',
+      module: 'projects',
+      label: 'Manage project access',
+    },
+    'project.delete': {
+      on: 'project',
+      module: 'projects',
+      label: 'Delete the project',
+    },
+  },
   slots: {
-    org: { label: 'Organization role', multiple: false },
-    project: { label: 'Project access', multiple: false },
+    org: {
+      label: 'Organization role',
+      multiple: false,
+    },
+    project: {
+      label: 'Project access',
+      multiple: false,
+    },
   },
   roles: {
     org_admin: {
@@ -49,7 +169,23 @@ export const projects: Model = {
       label: 'ADMIN',
       description: 'Opens the Organization Admin page: projects, roles, accounts, invites, audit logs, 2FA.',
       permissions: [
-        ...PLATFORM_PERMISSIONS,
+        'org.read',
+        'org.read_members',
+        'org.update_settings',
+        'org.invite_user',
+        'org.update_user_roles',
+        'org.manage_groups',
+        'org.read_audit',
+        'org.manage_webhooks',
+        'org.manage_apikeys',
+        'org.read_access',
+        'org.manage_security',
+        'org.delete',
+        'org.transfer',
+        'org.read_billing',
+        'org.update_billing',
+        'org.read_invoices',
+        'org.read_billing_audit',
         'org.create_project',
         'project.read',
         'project.write',
@@ -92,12 +228,19 @@ export const projects: Model = {
       priority: 40,
     },
   },
-  // Seed 002: "the list of Accounts in the Organization"; a set of accounts is a "Role" (DEFAULT, ADMIN,
-  // "Create Role..."); a project is given "at what level", so the model's roles are access levels here.
   terms: {
-    member: { label: 'Account', plural: 'Accounts' },
-    group: { label: 'Role', plural: 'Roles' },
-    role: { label: 'Access level', plural: 'Access levels' },
+    member: {
+      label: 'Account',
+      plural: 'Accounts',
+    },
+    group: {
+      label: 'Role',
+      plural: 'Roles',
+    },
+    role: {
+      label: 'Access level',
+      plural: 'Access levels',
+    },
   },
   org: {
     creatorRole: 'org_admin',
@@ -106,8 +249,21 @@ export const projects: Model = {
     personalOrgOnSignup: false,
     subOrgs: false,
     groups: [
-      { name: 'DEFAULT', role: 'org_member', members: 'everyone' },
-      { name: 'ADMIN', role: 'org_admin', members: 'creator' },
+      {
+        name: 'DEFAULT',
+        role: 'org_member',
+        members: 'everyone',
+      },
+      {
+        name: 'ADMIN',
+        role: 'org_admin',
+        members: 'creator',
+      },
     ],
   },
-}
+} as const satisfies Model
+
+/** The projects preset's permission keys as a literal union, for code written against it. */
+export type ProjectsPermission = PermissionOf<typeof definition>
+
+export const projects: Model = definition
