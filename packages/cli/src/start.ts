@@ -1,6 +1,5 @@
 import cluster, { type Worker } from 'node:cluster'
 import { once } from 'node:events'
-import { presets } from '@orgkit/core'
 import { type Config, loadConfig, type RunningServer, startServer, startTracing } from '@orgkit/server'
 import { migrate, openStore, tokens } from '@orgkit/store'
 import pino from 'pino'
@@ -42,7 +41,7 @@ async function serve(config: Config): Promise<RunningServer> {
   const tracing = await startTracing(process.env)
   const server = await startServer({
     database: databaseOf(config),
-    model: presets[config.model],
+    model: config.modelDefinition,
     plans: config.plans,
     port: config.port,
     host: config.host,

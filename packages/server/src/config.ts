@@ -1,4 +1,5 @@
-import { OrgkitError, presets } from '@orgkit/core'
+import { type Model, OrgkitError } from '@orgkit/core'
+import { resolveModel } from '@orgkit/core/files'
 import { loadPlans, type PlanCatalog } from './billing/plans.ts'
 import { parseResolverAddress } from './domains/txt-lookup.ts'
 import { assertJwksUrl, type HostTokenConfig } from './security/host-tokens.ts'
@@ -9,7 +10,10 @@ export interface Config {
   host: string
   dataDir: string
   databaseUrl: string | undefined
+  /** ORGKIT_MODEL as given: a preset's name or a model file's path. */
   model: string
+  /** The model it names, loaded and checked (a bad file fails here, with every error and its line). */
+  modelDefinition: Model
   publicUrl: string | undefined
   logLevel: string
   smtpUrl: string | undefined
@@ -56,14 +60,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       field: 'PORT',
     })
   }
-  const model = env.ORGKIT_MODEL ?? 'capgo'
-  if (!presets[model]) {
-    throw new OrgkitError(
-      'INVALID_MODEL',
-      `ORGKIT_MODEL "${model}" is not a preset: ${Object.keys(presets).join(', ')}`,
-      { field: 'ORGKIT_MODEL' },
-    )
-  }
+  const model = env.ORGKIT_MODEL || 'capgo'
+  const modelDefinition = resolveModel(model)
   const databaseUrl = env.ORGKIT_DATABASE_URL || undefined
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new OrgkitError('VALIDATION_FAILED', 'ORGKIT_DATABASE_URL must be a postgres:// URL', {
@@ -129,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.ORGKIT_DATA_DIR ?? './.orgkit',
     databaseUrl,
     model,
+    modelDefinition,
     publicUrl: env.ORGKIT_PUBLIC_URL || undefined,
     logLevel: env.ORGKIT_LOG_LEVEL ?? 'info',
     smtpUrl: env.ORGKIT_SMTP_URL || undefined,

@@ -274,6 +274,21 @@ const ROWS: Row[] = [
     call: async (w, s) => ({ method: 'DELETE', path: `/v1/orgs/${w.orgId}/roles/${await customRole(s, w)}` }),
   },
   {
+    route: 'GET /v1/orgs/{orgId}/config',
+    expect: e(200, 200, 403, 403, 403, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/config` }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/config/plan',
+    expect: e(200, 200, 403, 403, 403, 404),
+    call: async (w) => ({ method: 'POST', path: `/v1/orgs/${w.orgId}/config/plan`, body: { version: 1 } }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/config/apply',
+    expect: e(200, 200, 403, 403, 403, 404),
+    call: async (w) => ({ method: 'POST', path: `/v1/orgs/${w.orgId}/config/apply`, body: { version: 1 } }),
+  },
+  {
     route: 'GET /v1/orgs/{orgId}/bindings',
     expect: e(200, 200, 403, 403, 403, 404),
     call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/bindings` }),

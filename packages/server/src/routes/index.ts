@@ -6,6 +6,7 @@ import { billingRoutes } from './billing.ts'
 import { bindingRoutes } from './bindings.ts'
 import { captchaRoutes } from './captcha.ts'
 import { checkRoutes } from './check.ts'
+import { configRoutes } from './config.ts'
 import { creditRoutes } from './credits.ts'
 import { domainRoutes } from './domains.ts'
 import { engineRoutes } from './engine.ts'
@@ -52,6 +53,7 @@ export const routeModules: readonly RouteModule[] = [
   roleRoutes,
   bindingRoutes,
   groupRoutes,
+  configRoutes,
   auditRoutes,
   webhookRoutes,
   billingRoutes,
