@@ -13,14 +13,23 @@ export function compressDist(dir) {
   let count = 0
   for (const path of walk(dir)) {
     if (!TEXT.has(extname(path)) || existsSync(`${path}.br`)) continue
-    const raw = readFileSync(path)
-    if (raw.length < MIN_COMPRESSED) continue
-    const brotli = { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length }
-    writeFileSync(`${path}.gz`, gzipSync(raw, { level: 9 }))
-    writeFileSync(`${path}.br`, brotliCompressSync(raw, { params: brotli }))
-    count++
+    try {
+      if (compress(path)) count++
+    } catch (error) {
+      // Another build (a parallel `npm test` or start) replaced dist/ meanwhile: its own step compresses it.
+      if (error.code !== 'ENOENT') throw error
+    }
   }
   return count
+}
+
+function compress(path) {
+  const raw = readFileSync(path)
+  if (raw.length < MIN_COMPRESSED) return false
+  const brotli = { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length }
+  writeFileSync(`${path}.gz`, gzipSync(raw, { level: 9 }))
+  writeFileSync(`${path}.br`, brotliCompressSync(raw, { params: brotli })) // last: the mark of a file done
+  return true
 }
 
 function walk(dir) {
