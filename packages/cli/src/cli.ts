@@ -2,6 +2,7 @@ import { loadConfig, loadKeyring, rotateSecrets, SecretBox } from '@orgkit/serve
 import { migrate, openStore, tokens } from '@orgkit/store'
 import { Command } from 'commander'
 import { registerAdminCommands } from './admin.ts'
+import { registerModelCommands } from './model.ts'
 import { databaseOf, start } from './start.ts'
 
 const program = new Command('orgkit').description(
@@ -93,6 +94,7 @@ program
   })
 
 registerAdminCommands(program)
+registerModelCommands(program)
 
 try {
   await program.parseAsync()
