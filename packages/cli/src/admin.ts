@@ -6,7 +6,7 @@ import type { Command } from 'commander'
  * other caller. Credentials come from the environment (`ORGKIT_URL`, `ORGKIT_TOKEN`: a platform token or a
  * user's API key) or the flags; `--as <userId>` makes a platform token act as one of its users.
  */
-interface Globals {
+export interface Globals {
   url: string
   token?: string
   as?: string
@@ -19,14 +19,14 @@ export interface Output {
   exit(code: number): void
 }
 
-const stdout: Output = {
+export const stdout: Output = {
   out: (line) => console.log(line),
   exit: (code) => {
     process.exitCode = code
   },
 }
 
-function clientFor(g: Globals): OrgkitClient {
+export function clientFor(g: Globals): OrgkitClient {
   if (!g.token)
     throw new Error('no credentials: set ORGKIT_TOKEN (a platform token or an API key) or pass --token')
   const client = createOrgkitClient({ baseUrl: g.url.replace(/\/$/, ''), token: g.token })

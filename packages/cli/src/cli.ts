@@ -2,6 +2,7 @@ import { loadConfig, loadKeyring, rotateSecrets, SecretBox } from '@orgkit/serve
 import { migrate, openStore, tokens } from '@orgkit/store'
 import { Command } from 'commander'
 import { registerAdminCommands } from './admin.ts'
+import { registerConfigCommands } from './config-as-code.ts'
 import { registerModelCommands } from './model.ts'
 import { databaseOf, start } from './start.ts'
 
@@ -94,6 +95,7 @@ program
   })
 
 registerAdminCommands(program)
+registerConfigCommands(program)
 registerModelCommands(program)
 
 try {
