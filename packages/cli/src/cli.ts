@@ -1,10 +1,21 @@
-import { loadConfig, loadKeyring, rotateSecrets, SecretBox } from '@orgkit/server'
-import { migrate, openStore, tokens } from '@orgkit/store'
 import { Command } from 'commander'
 import { registerAdminCommands } from './admin.ts'
 import { registerConfigCommands } from './config-as-code.ts'
+import { databaseOf } from './database.ts'
 import { registerModelCommands } from './model.ts'
-import { databaseOf, start } from './start.ts'
+
+/**
+ * The server and the store load only in the commands that use them: an admin command over the API, a
+ * `--help` or a `model test` starts in a fraction of the time it takes to load the whole server.
+ */
+const storeOf = async () => {
+  const [{ loadConfig }, store] = await Promise.all([
+    import('@orgkit/server/config'),
+    import('@orgkit/store'),
+  ])
+  const config = loadConfig()
+  return { config, database: databaseOf(config), ...store }
+}
 
 const program = new Command('orgkit').description(
   'Orgkit: organizations, roles and permissions for multi-tenant products',
@@ -13,14 +24,14 @@ const program = new Command('orgkit').description(
 program
   .command('start')
   .description('run the server (embedded database unless ORGKIT_DATABASE_URL is set)')
-  .action(start)
+  .action(async () => (await import('./start.ts')).start())
 
 program
   .command('migrate')
   .description('bring the database schema up to date')
   .action(async () => {
-    const config = loadConfig()
-    const store = await openStore(databaseOf(config))
+    const { database, openStore, migrate } = await storeOf()
+    const store = await openStore(database)
     const applied = await migrate(store.db)
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'the schema is up to date')
     await store.close()
@@ -32,8 +43,8 @@ tokensCommand
   .argument('<name>', 'what the token is for')
   .description('create a platform token; its secret is printed once')
   .action(async (name: string) => {
-    const config = loadConfig()
-    const store = await openStore(databaseOf(config))
+    const { database, openStore, migrate, tokens } = await storeOf()
+    const store = await openStore(database)
     await migrate(store.db)
     const token = await tokens.createPlatformToken(store.db, name)
     console.log(token.secret)
@@ -44,7 +55,8 @@ tokensCommand
   .command('list')
   .description('list platform tokens (their prefixes, never their secrets)')
   .action(async () => {
-    const store = await openStore(databaseOf(loadConfig()))
+    const { database, openStore, migrate, tokens } = await storeOf()
+    const store = await openStore(database)
     try {
       await migrate(store.db)
       for (const t of await tokens.listPlatformTokens(store.db)) {
@@ -60,7 +72,8 @@ tokensCommand
   .argument('<token>', 'its id, or its prefix as `tokens list` shows it')
   .description('revoke a platform token: every running instance refuses it as the revocation commits')
   .action(async (which: string) => {
-    const store = await openStore(databaseOf(loadConfig()))
+    const { database, openStore, migrate, tokens } = await storeOf()
+    const store = await openStore(database)
     try {
       await migrate(store.db)
       const revoked = await tokens.revokePlatformToken(store.db, which, new Date())
@@ -79,8 +92,8 @@ program
     'seal every stored secret under the current key (the first in ORGKIT_SECRET_KEY), so older keys can go',
   )
   .action(async () => {
-    const config = loadConfig()
-    const database = databaseOf(config)
+    const { config, database, openStore, migrate } = await storeOf()
+    const { loadKeyring, rotateSecrets, SecretBox } = await import('@orgkit/server')
     const box = new SecretBox(await loadKeyring(config.secretKey, database))
     const store = await openStore(database)
     try {
@@ -95,8 +108,8 @@ program
   })
 
 registerAdminCommands(program)
-registerConfigCommands(program)
 registerModelCommands(program)
+registerConfigCommands(program)
 
 try {
   await program.parseAsync()

@@ -3,15 +3,13 @@ import { once } from 'node:events'
 import { type Config, loadConfig, type RunningServer, startServer, startTracing } from '@orgkit/server'
 import { migrate, openStore, tokens } from '@orgkit/store'
 import pino from 'pino'
+import { databaseOf } from './database.ts'
 
 /** What a worker tells the primary once it listens. */
 interface Ready {
   url: string
   consoleServed: boolean
 }
-
-export const databaseOf = (config: Config) =>
-  config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }
 
 /**
  * `orgkit start`: one server process, or with ORGKIT_WORKERS=N a primary that prepares the database (its
