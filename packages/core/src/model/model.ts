@@ -111,6 +111,12 @@ export interface Model {
   teamLevels?: Readonly<Record<string, Readonly<Record<string, string>>>>
   /** The product's words for members, groups and roles (defaults: `DEFAULT_TERMS`). */
   terms?: TermsDef
+  /**
+   * Where bindings of roles this model no longer has go (issue 23.3, docs/models.md): `{ old_role: new_role }`.
+   * A server started with this model moves them, in one audited write, before it serves; without a mapping
+   * a bound role the model lacks refuses the start (`orgkit model diff` lists them first).
+   */
+  removedRoles?: Readonly<Record<string, string>>
   org: OrgDef
 }
 

@@ -55,6 +55,10 @@ export const modelSchema = z.strictObject({
   roles: z.record(key, roleSchema),
   teamLevels: z.record(key, z.record(z.string(), z.string())).optional(),
   terms: z.strictObject({ member: noun, group: noun, role: noun }).partial().optional(),
+  removedRoles: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Where bindings of roles this model dropped go, `old_role: new_role`: moved at the next start'),
   org: z.strictObject({
     creatorRole: z.string(),
     ownerRoles: z.array(z.string()).min(1),
