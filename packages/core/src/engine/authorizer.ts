@@ -310,6 +310,33 @@ export class Authorizer {
   }
 
   /**
+   * Who may do `permission` on `target` and every way each gets there (the Access tab, issue 26.4): for
+   * each user `listPrincipals` finds, the bindings that count for them at the target — their own or a
+   * group's, on it, on a resource above it or on an org of its chain, after slots, expiry and membership —
+   * whose role grants the permission; and the allow override that decides, when one does. The same walk
+   * as `check`, run without a permission so that it passes every binding instead of stopping at the first.
+   */
+  reach(permission: string, target: Target): { userId: Id; paths: ExplainFact[] }[] {
+    const compiled = this.compiled.permissionFor(permission, target.type)
+    const at = this.locate(target)
+    if (at === null) return []
+    const now = this.clock()
+    const t = this.graph.bindings
+    return this.listPrincipals(permission, target).map((userId) => {
+      const user = this.graph.users.get(userId)!
+      const walk: Trace = { facts: [] }
+      decideForUser(this.graph, user, null, at.org, at.resource, now, walk)
+      const paths = walk.facts.filter(
+        (f) => f.kind === 'binding' && f.status === 'counted' && f.role?.grants[compiled.index] === 1,
+      )
+      const decided: Trace = { facts: [] }
+      if (decideForUser(this.graph, user, compiled, at.org, at.resource, now, decided).reason === 'override')
+        paths.push(decided.facts.at(-1)!)
+      return { userId, paths: paths.map((fact) => toExplainFact(t, fact)) }
+    })
+  }
+
+  /**
    * The permissions the subject holds at `target`: those on its type, as `check` answers, and those on the
    * types below it that hold for everything below (granted by roles at or above the target). The
    * no-escalation rule compares a role being granted against this set.

@@ -14,6 +14,7 @@ import {
   withRevision,
   written,
 } from '../schemas.ts'
+import { reachOf } from '../services/reach.ts'
 import * as resources from '../services/resources.ts'
 
 const tags = ['Resources']
@@ -35,6 +36,27 @@ const AccessEntry = z.object({
   grantedAt: z.string(),
   expiresAt: z.string().nullable(),
 })
+
+const Named = z.object({ type: z.string(), id: z.string(), name: z.string() })
+const Reach = z
+  .object({
+    user: z.object({ id: Uuid, email: z.string(), name: z.string(), external: z.boolean() }),
+    paths: z.array(
+      z.object({
+        kind: z.enum(['role', 'override']),
+        through: Named.extend({ type: z.enum(['user', 'group']) }).openapi({
+          description: 'Who holds it: the person, or the group they reach it through',
+        }),
+        role: z.string().nullable().openapi({ description: 'The role as it resolved; null for an override' }),
+        scope: Named.openapi({
+          description: 'Where it is held: the resource, one above it, or an org of its chain',
+        }),
+        inherited: z.boolean().openapi({ description: 'Held above the resource, not on it' }),
+        bindingId: Uuid.nullable(),
+      }),
+    ),
+  })
+  .openapi('Reach')
 
 /** An organization's resources (apps, channels …) and who has access to each. */
 export const resourceRoutes: RouteModule = (app, ctx) => {
@@ -164,6 +186,34 @@ export const resourceRoutes: RouteModule = (app, ctx) => {
     async (c) => {
       const { orgId, id } = c.req.valid('param')
       return c.json(await resources.accessOf(ctx, c.get('actor'), orgId, id), 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/orgs/{orgId}/resources/{id}/reach',
+      tags,
+      operationId: 'getResourceReach',
+      summary: 'Who reaches a resource, and how',
+      description:
+        "Everyone who may read the resource and every way each does — a role of their own or of a group, on it, above it or on an org of its chain (a parent org's: inherited), or an allow override — from the engine",
+      request: { params: IdParams },
+      responses: {
+        200: json(
+          z.object({
+            resource: Named,
+            permission: z
+              .string()
+              .openapi({ description: "The type's read permission, what reaching means" }),
+            people: z.array(Reach),
+          }),
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { orgId, id } = c.req.valid('param')
+      return c.json(await reachOf(ctx, c.get('actor'), orgId, id), 200)
     },
   )
 }
