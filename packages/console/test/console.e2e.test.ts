@@ -153,6 +153,8 @@ describe('console (Chromium)', () => {
     await invitee.getByRole('textbox', { name: 'Password' }).fill('another long passphrase')
     await shot(invitee, '08-accept-invitation')
     await invitee.getByRole('button', { name: 'Create account and join' }).click()
+    // Told what happened (issue 26.5), then on into the org.
+    await invitee.getByRole('button', { name: /^Open / }).click()
     await invitee.waitForURL(/\/orgs\//)
     await shot(invitee, '08b-invitee-joined')
     await expect.poll(() => invitee.getByRole('combobox', { name: 'Organization' }).inputValue()).toBe('Acme')

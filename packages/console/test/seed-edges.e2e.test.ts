@@ -32,6 +32,8 @@ const acceptBySignUp = async (server: TestServer, email: string, name: string) =
   await page.getByLabel('Name').fill(name)
   await page.getByRole('textbox', { name: 'Password' }).fill('another long passphrase')
   await page.getByRole('button', { name: 'Create account and join' }).click()
+  // Told what happened (issue 26.5), then on into the org.
+  await page.getByRole('button', { name: /^Open / }).click()
   await page.waitForURL(/\/orgs\//)
   return page
 }

@@ -1,4 +1,16 @@
-import { Alert, Button, Group, List, Menu, Modal, Select, Stack, Text, TextInput } from '@mantine/core'
+import {
+  Alert,
+  Button,
+  Group,
+  List,
+  Menu,
+  Modal,
+  Select,
+  Stack,
+  Text,
+  TextInput,
+  VisuallyHidden,
+} from '@mantine/core'
 import type { components } from '@orgkit/sdk'
 import { IconChevronDown } from '@tabler/icons-react'
 import { useState } from 'react'
@@ -10,6 +22,9 @@ import { useWords, type Words } from '../words.ts'
 import { Loaded } from './Page.tsx'
 
 type Impact = components['schemas']['ResourceImpact']
+
+/** A name for the modals' close button (issue 26.6). */
+export const CLOSE = { 'aria-label': 'Close' }
 
 /** "1 channel", "3 channels". */
 export const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
@@ -57,12 +72,8 @@ export function ResourceActions(props: {
     <>
       <Menu position="bottom-end">
         <Menu.Target>
-          <Button
-            variant="default"
-            rightSection={<IconChevronDown size={14} />}
-            aria-label={`Manage ${resource.name}`}
-          >
-            Manage
+          <Button variant="default" rightSection={<IconChevronDown size={14} aria-hidden />}>
+            Manage<VisuallyHidden> {resource.name}</VisuallyHidden>
           </Button>
         </Menu.Target>
         <Menu.Dropdown>
@@ -75,13 +86,28 @@ export function ResourceActions(props: {
           )}
         </Menu.Dropdown>
       </Menu>
-      <Modal opened={mode === 'rename'} onClose={close} title={`Rename ${word.one} ${resource.name}`}>
+      <Modal
+        closeButtonProps={CLOSE}
+        opened={mode === 'rename'}
+        onClose={close}
+        title={`Rename ${word.one} ${resource.name}`}
+      >
         {mode === 'rename' && <Rename {...props} done={close} />}
       </Modal>
-      <Modal opened={mode === 'delete'} onClose={close} title={`Delete ${word.one} ${resource.name}?`}>
+      <Modal
+        closeButtonProps={CLOSE}
+        opened={mode === 'delete'}
+        onClose={close}
+        title={`Delete ${word.one} ${resource.name}?`}
+      >
         {mode === 'delete' && <Delete {...props} words={words} close={close} />}
       </Modal>
-      <Modal opened={mode === 'transfer'} onClose={close} title={`Transfer ${word.one} ${resource.name}`}>
+      <Modal
+        closeButtonProps={CLOSE}
+        opened={mode === 'transfer'}
+        onClose={close}
+        title={`Transfer ${word.one} ${resource.name}`}
+      >
         {mode === 'transfer' && <Transfer {...props} words={words} close={close} />}
       </Modal>
     </>
@@ -143,21 +169,27 @@ function Consequence({ impact, words, verb }: { impact: Impact; words: Words; ve
     impact.invitations && counted(impact.invitations, 'open invitation', 'open invitations'),
   ].filter(Boolean)
   const keys = impact.apiKeysLosingAccess
+  const one = (n: number) => n === 1
+  const goes = one(impact.below.reduce((n, b) => n + b.count, 0))
+  const { people, peopleLosingAccess: losing } = impact
+  const who =
+    losing === people
+      ? `${counted(people, 'person', 'people')} who can open it now ${one(people) ? 'loses' : 'lose'} access`
+      : `${losing} of the ${counted(people, 'person', 'people')} who can open it now ${one(losing) ? 'loses' : 'lose'} access`
   return (
     <List size="sm" spacing={4}>
       {below.length > 0 && (
         <List.Item>
-          {below.join(' and ')} {verb === 'deleted' ? 'are deleted' : 'move'} with it.
+          {below.join(' and ')}{' '}
+          {verb === 'deleted' ? (goes ? 'is deleted' : 'are deleted') : goes ? 'moves' : 'move'} with it.
         </List.Item>
       )}
       <List.Item>
-        {impact.peopleLosingAccess === 0
-          ? `All ${counted(impact.people, 'person', 'people')} who can open it now keep access.`
-          : `${counted(impact.peopleLosingAccess, 'person', 'people')} of the ${impact.people} who can open it now lose access${
-              keys ? `, and ${counted(keys, 'API key', 'API keys')} stop reaching it` : ''
-            }.`}
+        {losing === 0
+          ? `Everyone who can open it now keeps access.`
+          : `${who}${keys ? `, and ${counted(keys, 'API key', 'API keys')} no longer reach it` : ''}.`}
       </List.Item>
-      {removed.length > 0 && <List.Item>{removed.join(', ')} will be removed.</List.Item>}
+      {removed.length > 0 && <List.Item>{removed.join(', ')}: removed.</List.Item>}
     </List>
   )
 }

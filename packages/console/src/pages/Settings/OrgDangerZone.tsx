@@ -13,7 +13,7 @@ import {
 } from '@mantine/core'
 import { useState } from 'react'
 import { api, must } from '../../api.ts'
-import { counted } from '../../components/ManageResource.tsx'
+import { CLOSE, counted } from '../../components/ManageResource.tsx'
 import { Loaded } from '../../components/Page.tsx'
 import { attempt, useAsync, useOrgPermissions } from '../../hooks.ts'
 import { navigate } from '../../router.tsx'
@@ -58,7 +58,12 @@ export function OrgDangerZone({ org, onChanged }: { org: Org; onChanged: () => v
           )}
         </Group>
       </Stack>
-      <Modal opened={mode === 'transfer'} onClose={close} title={`Transfer ${org.name}`}>
+      <Modal
+        closeButtonProps={CLOSE}
+        opened={mode === 'transfer'}
+        onClose={close}
+        title={`Transfer ${org.name}`}
+      >
         {mode === 'transfer' && (
           <TransferOwnership
             org={org}
@@ -68,10 +73,15 @@ export function OrgDangerZone({ org, onChanged }: { org: Org; onChanged: () => v
           />
         )}
       </Modal>
-      <Modal opened={mode === 'move'} onClose={close} title={`Move ${org.name}`}>
+      <Modal closeButtonProps={CLOSE} opened={mode === 'move'} onClose={close} title={`Move ${org.name}`}>
         {mode === 'move' && <Move org={org} close={close} onChanged={onChanged} />}
       </Modal>
-      <Modal opened={mode === 'delete'} onClose={close} title={`Delete ${org.name}?`}>
+      <Modal
+        closeButtonProps={CLOSE}
+        opened={mode === 'delete'}
+        onClose={close}
+        title={`Delete ${org.name}?`}
+      >
         {mode === 'delete' && <Delete org={org} close={close} />}
       </Modal>
     </Paper>
@@ -215,27 +225,28 @@ function Delete({ org, close }: Props) {
               <List size="sm" spacing={4}>
                 {data.resources.length > 0 && (
                   <List.Item>
+                    Deleted with it:{' '}
                     {data.resources
                       .map((r) => {
                         const w = words.resource(r.type)
                         return counted(r.count, w?.one ?? r.type, w?.many ?? r.type)
                       })
-                      .join(' and ')}{' '}
-                    are deleted with it.
+                      .join(' and ')}
+                    .
                   </List.Item>
                 )}
                 <List.Item>
-                  {counted(data.members, words.member.one, words.member.many)}
+                  Lose access: {counted(data.members, words.member.one, words.member.many)}
                   {data.externals > 0 &&
-                    ` and ${counted(data.externals, 'person', 'people')} from outside it`}{' '}
-                  lose access.
+                    ` and ${counted(data.externals, 'person', 'people')} from outside it`}
+                  .
                 </List.Item>
                 {data.apiKeys > 0 && (
-                  <List.Item>{counted(data.apiKeys, 'API key', 'API keys')} stop reaching it.</List.Item>
+                  <List.Item>No longer reach it: {counted(data.apiKeys, 'API key', 'API keys')}.</List.Item>
                 )}
                 {data.invitations > 0 && (
                   <List.Item>
-                    {counted(data.invitations, 'open invitation is', 'open invitations are')} withdrawn.
+                    Withdrawn: {counted(data.invitations, 'open invitation', 'open invitations')}.
                   </List.Item>
                 )}
               </List>
