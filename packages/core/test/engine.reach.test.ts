@@ -32,7 +32,9 @@ describe('Authorizer.reach', () => {
         .reach(permission, target)
         .map((r) => [
           r.userId,
-          r.paths.map((p) => (p.kind === 'binding' ? p.bindingId : `${p.kind}:${p.effect}`)),
+          r.paths.map((p) =>
+            p.kind === 'binding' ? p.bindingId : p.kind === 'override' ? `override:${p.effect}` : p.kind,
+          ),
         ]),
     )
 
