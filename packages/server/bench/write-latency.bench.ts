@@ -1,0 +1,308 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { loadavg } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+
+/**
+ * Write latency over HTTP (issue 25.3): user create (`POST /v1/users`), member add
+ * (`POST /v1/orgs/{id}/members`) and binding create (`POST /v1/orgs/{id}/bindings`, a role on an app), each
+ * through the whole write path — validation, authorization, the org lock, the engine's catch-up, the write,
+ * its audit entry (hash chain), the webhook outbox, the change feed, the engine applying it — one at a time,
+ * then at WRITERS (16) concurrent writers in one org and across WRITERS orgs. The users one phase creates
+ * are the members the next adds and the principals the last binds, so no write is setup.
+ *
+ * The server runs in a process of its own (write-server.ts); the clients run here, on keep-alive HTTP.
+ * On the embedded database, and on PostgreSQL (ORGKIT_BENCH_DATABASE_URL, else ORGKIT_TEST_DATABASE_URL,
+ * else the local test database; WRITE_BENCH_DATABASES=pglite or postgres picks one).
+ *
+ * WRITE_BENCH_BASELINE=<commit> runs the same phases against that commit's server (a git worktree in
+ * /tmp, its packages linked over this tree's node_modules), alternating with this tree, and prints both.
+ * WRITE_BENCH_CPU_PROF=<dir> starts the server under `node --cpu-prof` (a .cpuprofile per server).
+ *
+ *   npx tsx --conditions=@orgkit/source packages/server/bench/write-latency.bench.ts
+ *
+ * Not part of `npm test`.
+ */
+const PG_URL =
+  process.env.ORGKIT_BENCH_DATABASE_URL ??
+  process.env.ORGKIT_TEST_DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/test'
+const DATABASES = (process.env.WRITE_BENCH_DATABASES ?? 'pglite,postgres').split(',') as Kind[]
+/** Writes of each kind one at a time (after WARMUP), and per writer when WRITERS write at once. */
+const SERIAL = Number(process.env.WRITE_BENCH_SERIAL ?? 300)
+const WRITERS = Number(process.env.WRITE_BENCH_WRITERS ?? 16)
+const PER_WRITER = Number(process.env.WRITE_BENCH_PER_WRITER ?? 25)
+const WARMUP = Number(process.env.WRITE_BENCH_WARMUP ?? 50)
+const BASELINE = process.env.WRITE_BENCH_BASELINE
+const CPU_PROF = process.env.WRITE_BENCH_CPU_PROF
+const TARGET = { p50: 3, p99: 10 }
+
+type Kind = 'pglite' | 'postgres'
+type Op = 'user create' | 'member add' | 'binding create' | 'member roles'
+interface Line {
+  op: Op
+  scenario: string
+  p50: number
+  p99: number
+  n: number
+  /** The server process's CPU time per write (user + system), ms: what the machine's load barely moves. */
+  cpu: number
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url))
+const root = join(here, '../../..')
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')
+const agent = new Agent({ keepAlive: true, maxSockets: 64 })
+
+/** A baseline commit's tree beside this one: its own packages, every other dependency this tree's. */
+function baselineTree(commit: string): string {
+  const sha = execFileSync('git', ['rev-parse', '--short', commit], { cwd: root }).toString().trim()
+  const dir = `/tmp/orgkit-write-bench-${sha}`
+  if (!existsSync(dir))
+    execFileSync('git', ['worktree', 'add', '--quiet', '--detach', dir, sha], { cwd: root })
+  const modules = join(dir, 'node_modules')
+  if (!existsSync(modules)) {
+    mkdirSync(join(modules, '@orgkit'), { recursive: true })
+    for (const name of readdirSync(join(root, 'node_modules'))) {
+      if (name !== '@orgkit') symlinkSync(join(root, 'node_modules', name), join(modules, name))
+    }
+    for (const name of readdirSync(join(root, 'node_modules/@orgkit')))
+      symlinkSync(join(dir, 'packages', name), join(modules, '@orgkit', name))
+    for (const pkg of readdirSync(join(root, 'packages'))) {
+      const own = join(root, 'packages', pkg, 'node_modules')
+      if (existsSync(own) && !existsSync(join(dir, 'packages', pkg, 'node_modules')))
+        symlinkSync(own, join(dir, 'packages', pkg, 'node_modules'))
+    }
+  }
+  return dir
+}
+
+async function startServer(kind: Kind, tree: string, schema: string) {
+  const args = [
+    ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []),
+    '--import',
+    'tsx',
+    '--conditions=@orgkit/source',
+    join(here, 'write-server.ts'),
+  ]
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      WRITE_BENCH_SERVER: join(tree, 'packages/server/src/server.ts'),
+      ...(kind === 'postgres' ? { WRITE_BENCH_URL: PG_URL, WRITE_BENCH_SCHEMA: schema } : {}),
+    },
+  })
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve)
+    child.once('exit', (code) => reject(new Error(`the bench server exited (${code})`)))
+  })
+  return { child, ...(JSON.parse(line) as { url: string; token: string }) }
+}
+
+async function stopServer(child: ChildProcess, kind: Kind, schema: string) {
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  await exited
+  if (kind === 'postgres') {
+    const admin = new pg.Client({ connectionString: PG_URL })
+    await admin.connect()
+    await admin.query(`drop schema if exists "${schema}" cascade`)
+    await admin.end()
+  }
+}
+
+function client(base: string, token: string) {
+  return (path: string, body: unknown, as?: string, method = 'POST') =>
+    new Promise<{ status: number; body: Record<string, string> }>((resolve, reject) => {
+      const payload = JSON.stringify(body)
+      const req = request(
+        `${base}${path}`,
+        {
+          method,
+          agent,
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+            ...(as ? { 'x-orgkit-user': as } : {}),
+          },
+        },
+        (res) => {
+          let raw = ''
+          res.setEncoding('utf8')
+          res.on('data', (chunk) => {
+            raw += chunk
+          })
+          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(raw) }))
+        },
+      )
+      req.on('error', reject)
+      req.end(payload)
+    })
+}
+
+/** CPU seconds a process has used (utime + stime from /proc, in clock ticks of 10 ms). */
+const cpuOf = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+
+/** Runs `count` writes in each of `writers` loops at once; the milliseconds each took. */
+async function timed(writers: number, count: number, one: (writer: number, i: number) => Promise<void>) {
+  const times: number[] = []
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      for (let i = 0; i < count; i++) {
+        const started = performance.now()
+        await one(w, i)
+        times.push(performance.now() - started)
+      }
+    }),
+  )
+  return times.sort((a, b) => a - b)
+}
+
+async function phases(base: string, token: string, pid: number): Promise<Line[]> {
+  const post = client(base, token)
+  const ok = async (path: string, body: unknown, as?: string, status = 201, method = 'POST') => {
+    const reply = await post(path, body, as, method)
+    if (reply.status !== status) throw new Error(`${path}: ${reply.status} ${JSON.stringify(reply.body)}`)
+    return reply.body
+  }
+  const admin = (await ok('/v1/users', { email: 'admin@bench.test', name: 'Admin' })).id!
+  const orgs: { id: string; app: string }[] = []
+  for (let i = 0; i < WRITERS; i++) {
+    const id = (await ok('/v1/orgs', { name: `Bench ${i}` }, admin)).id!
+    const app = (await ok(`/v1/orgs/${id}/resources`, { type: 'app', name: 'app' }, admin)).id!
+    orgs.push({ id, app })
+  }
+  let emails = 0
+  const user = async () => (await ok('/v1/users', { email: `p${++emails}@bench.test`, name: 'Person' })).id!
+  const member = (org: { id: string }, userId: string) =>
+    ok(`/v1/orgs/${org.id}/members`, { userId, roles: ['org_member'] })
+  const binding = (org: { id: string; app: string }, userId: string) =>
+    ok(
+      `/v1/orgs/${org.id}/bindings`,
+      { principal: { type: 'user', id: userId }, role: 'app_reader', resourceId: org.app },
+      admin,
+    )
+  // Warm-up: every route and the JIT once, untimed.
+  let firstMember = ''
+  for (let i = 0; i < WARMUP; i++) {
+    const id = await user()
+    firstMember ||= id
+    await member(orgs[0]!, id)
+    await binding(orgs[0]!, id)
+  }
+  const lines: Line[] = []
+  const record = async (op: Op, scenario: string, run: () => Promise<number[]>) => {
+    const cpu = cpuOf(pid)
+    const times = await run()
+    lines.push({
+      op,
+      scenario,
+      p50: percentile(times, 50),
+      p99: percentile(times, 99),
+      n: times.length,
+      cpu: ((cpuOf(pid) - cpu) * 1000) / times.length,
+    })
+  }
+
+  const scenarios = [
+    { name: 'one at a time', writers: 1, count: SERIAL, org: () => orgs[0]! },
+    { name: `${WRITERS} writers, one org`, writers: WRITERS, count: PER_WRITER, org: () => orgs[0]! },
+    {
+      name: `${WRITERS} writers, ${WRITERS} orgs`,
+      writers: WRITERS,
+      count: PER_WRITER,
+      org: (w: number) => orgs[w]!,
+    },
+  ]
+  // Also the write api.audit-webhooks.test.ts makes 1,000 times: one member's org role set, back and forth.
+  const roles = ['org_billing_admin', 'org_member']
+  await record('member roles', 'one at a time', () =>
+    timed(1, SERIAL, async (_, i) => {
+      await ok(
+        `/v1/orgs/${orgs[0]!.id}/members/${firstMember}`,
+        { roles: [roles[i % 2]] },
+        admin,
+        200,
+        'PATCH',
+      )
+    }),
+  )
+  for (const s of scenarios) {
+    const people = Array.from({ length: s.writers }, () => [] as string[])
+    await record('user create', s.writers === 1 ? s.name : `${s.writers} writers`, () =>
+      timed(s.writers, s.count, async (w) => {
+        people[w]!.push(await user())
+      }),
+    )
+    await record('member add', s.name, () =>
+      timed(s.writers, s.count, async (w, i) => {
+        await member(s.org(w), people[w]![i]!)
+      }),
+    )
+    await record('binding create', s.name, () =>
+      timed(s.writers, s.count, async (w, i) => {
+        await binding(s.org(w), people[w]![i]!)
+      }),
+    )
+  }
+  return lines
+}
+
+async function measure(kind: Kind, label: string, tree: string): Promise<Line[]> {
+  const schema = `orgkit_write_bench_${randomUUID().replaceAll('-', '').slice(0, 8)}`
+  const before = load()
+  const { child, url, token } = await startServer(kind, tree, schema)
+  try {
+    const lines = await phases(url, token, child.pid!)
+    console.log(`  ${kind}, ${label}: load average ${before} at start, ${load()} at end`)
+    return lines
+  } finally {
+    await stopServer(child, kind, schema)
+  }
+}
+
+const ms = (n: number) => n.toFixed(1).padStart(5)
+const verdict = (l: Line) => (l.p50 <= TARGET.p50 && l.p99 <= TARGET.p99 ? 'meets' : 'misses')
+
+console.log(
+  `write latency over HTTP, ms (target p50 ≤ ${TARGET.p50}, p99 ≤ ${TARGET.p99} one at a time); ` +
+    `${SERIAL} writes one at a time, ${WRITERS}×${PER_WRITER} at once; load average ${load()}`,
+)
+const baseline = BASELINE ? baselineTree(BASELINE) : null
+for (const kind of DATABASES) {
+  // Alternated, so the machine's load falls on both alike.
+  const current = await measure(kind, 'this tree', root)
+  const before = baseline ? await measure(kind, `baseline ${BASELINE}`, baseline) : null
+  console.log(`\n${kind}`)
+  console.log(
+    `${'write'.padEnd(15)} ${'scenario'.padEnd(22)} ${'p50'.padStart(5)} ${'p99'.padStart(5)} ${'cpu'.padStart(5)}` +
+      (before ? '  | baseline p50   p99   cpu' : ''),
+  )
+  current.forEach((l, i) => {
+    const b = before?.[i]
+    const serial = l.scenario === 'one at a time' ? `  ${verdict(l)}` : ''
+    console.log(
+      `${l.op.padEnd(15)} ${l.scenario.padEnd(22)} ${ms(l.p50)} ${ms(l.p99)} ${ms(l.cpu)}` +
+        (b ? `  |          ${ms(b.p50)} ${ms(b.p99)} ${ms(b.cpu)}` : '') +
+        serial,
+    )
+  })
+}
+agent.destroy()
