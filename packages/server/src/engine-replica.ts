@@ -113,6 +113,28 @@ export class EngineReplica {
     return this.revision >= revision
   }
 
+  /**
+   * A write this instance just committed as `revision`: when it is the next revision, its changes are
+   * applied from memory (as the feed holds them: through JSON), with no read of the feed; otherwise (another
+   * writer's revision in between, not yet seen) the replica catches up from the database. Synchronous up
+   * to the apply, so a catch-up pass running meanwhile sees the revision applied and skips it.
+   */
+  async committed(revision: number, changes: readonly Change[]): Promise<void> {
+    if (this.revision !== revision - 1) return this.atLeast(revision)
+    const applied = JSON.parse(JSON.stringify(changes)) as Change[]
+    try {
+      this.authorizer.apply(applied)
+    } catch (error) {
+      // As in `pull`: a change the graph refuses means a fresh snapshot, never a half-applied one.
+      this.onResync(error, revision)
+      await this.reloadWith(this.db)
+      this.tell(this.revision, null)
+      return
+    }
+    this.revision = revision
+    this.tell(revision, applied)
+  }
+
   /** Resolves once this replica has applied `revision`, catching up from the database if it has to. */
   async atLeast(revision: number | undefined): Promise<void> {
     if (revision === undefined || this.revision >= revision) return
@@ -139,11 +161,17 @@ export class EngineReplica {
     this.poller = setInterval(pull, options.pollMs ?? 1000)
     this.poller.unref()
     if (!store.listen) return
+    // A notification names the revision committed: one this replica has applied (its own writes, mostly)
+    // needs no read of the feed.
+    const notified = (payload: string) => {
+      const revision = Number(payload)
+      if (!(Number.isInteger(revision) && revision > 0 && revision <= this.revision)) pull()
+    }
     let delay = 100
     const subscribe = async (): Promise<void> => {
       if (this.stopped) return
       try {
-        this.unlisten = await store.listen!(CHANGES_CHANNEL, pull, (error) => {
+        this.unlisten = await store.listen!(CHANGES_CHANNEL, notified, (error) => {
           this.listening = false
           onError(error)
           setTimeout(() => void subscribe(), delay).unref()

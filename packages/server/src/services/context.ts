@@ -328,7 +328,7 @@ export async function write<T>(
   }
   let events = false
   // A constraint the checks above missed (a race on a unique name, say) is a catalogued error, not a 500.
-  const { result, revision } = await mapPgErrors('this change', () =>
+  const { result, revision, changes } = await mapPgErrors('this change', () =>
     ctx.db.transaction().execute(async (tx) => {
       if (orgId !== null) {
         // Writes to one org queue on its row; the engine then catches up inside the lock, so the body's
@@ -373,10 +373,12 @@ export async function write<T>(
         if (entry.orgId !== null && (await enqueueEvent(tx, row, now))) events = true
       }
       const revision = changes.length > 0 ? await recordChanges(tx, changes) : ctx.engine.revision
-      return { result, revision }
+      return { result, revision, changes }
     }),
   )
-  await ctx.engine.atLeast(revision)
+  // The caller's next check sees its own write: applied here from memory, or caught up to.
+  if (changes.length > 0) await ctx.engine.committed(revision, changes)
+  else await ctx.engine.atLeast(revision)
   if (events) void ctx.webhooks.runOnce().catch(() => 0)
   return { result, revision }
 }
