@@ -10,19 +10,16 @@ import type { Executor, Tx } from './database.ts'
 export const CHANGES_CHANNEL = 'orgkit_changes'
 
 export async function recordChanges(tx: Tx, changes: readonly Change[]): Promise<number> {
-  const row = await tx
-    .updateTable('revision')
-    .set({ value: sql`value + 1` })
-    .where('id', '=', 1)
-    .returning('value')
-    .executeTakeFirstOrThrow()
-  await tx
-    .insertInto('change_log')
-    .values({ revision: row.value, changes: JSON.stringify(changes) })
-    .execute()
-  // Delivered at commit, to every instance listening: they pull the feed at once, not at the next poll.
-  await sql`select pg_notify(${CHANGES_CHANNEL}, ${row.value})`.execute(tx)
-  return Number(row.value)
+  // One statement, one round trip: bump the revision (its row lock orders commits), log the changes under
+  // it, and NOTIFY every instance listening (delivered at commit: they pull the feed at once, not at the
+  // next poll). A data-modifying CTE runs exactly once, whether or not the outer query reads it.
+  const { rows } = await sql<{ value: string }>`
+    with next as (update revision set value = value + 1 where id = 1 returning value),
+      logged as (insert into change_log (revision, changes) select value, ${JSON.stringify(changes)}::jsonb from next)
+    select value, pg_notify(${CHANGES_CHANNEL}, value::text) from next
+  `.execute(tx)
+  if (rows.length !== 1) throw new Error('the revision row is missing')
+  return Number(rows[0]!.value)
 }
 
 export async function currentRevision(db: Executor): Promise<number> {

@@ -232,7 +232,7 @@ export async function createBinding(
       rules.assertOwnerRoleHasNoExpiry(ctx.model, role.key, expiresAt?.getTime())
       rules.assertCanChangeRole(ctx.model, facts, null, role)
     }
-    await orgs.lockOrg(work.tx, orgId)
+    // The org's row is locked already: `write` takes it before the body runs.
     let groupName: string | null = null
     if (input.principal.type === 'user') {
       if (!(await users.findUser(work.tx, input.principal.id))) {
