@@ -20,6 +20,8 @@ export interface Model {
       label: string
       /** "Apps", "Repositories": always served (core's validate.ts fills it in). */
       plural?: string
+      /** The console's icon (components/ResourceIcon.tsx); `apps` when the model names none. */
+      icon?: string
       actions?: Record<string, string>
       teamAccessSetting?: boolean
       /** Seed 002: a project nobody has access to may be deleted; one with access may not. */

@@ -11,6 +11,8 @@ export interface Word {
 
 export interface ResourceWord extends Word {
   type: string
+  /** The model's icon for the type (components/ResourceIcon.tsx). */
+  icon?: string | undefined
 }
 
 const word = (label: string, plural: string): Word => ({
@@ -32,7 +34,9 @@ export function wordsOf(model: Model | undefined) {
   const types = Object.entries(model?.resourceTypes ?? {})
   const resource = (type: string | undefined): ResourceWord | undefined => {
     const def = type ? model?.resourceTypes[type] : undefined
-    return def && type ? { type, ...word(def.label, def.plural ?? plural(def.label)) } : undefined
+    return def && type
+      ? { type, icon: def.icon, ...word(def.label, def.plural ?? plural(def.label)) }
+      : undefined
   }
   const terms = model?.terms
   const top = resource(types.find(([, def]) => def.parent === 'org')?.[0])

@@ -110,10 +110,10 @@ describe('model validation at load', () => {
       /cannot be overridable/,
     ],
     [
-      'a missing platform permission',
-      (m: Model) => delete (m.permissions as Record<string, unknown>)['org.read_audit'],
+      'a platform permission declared on a resource type',
+      (m: Model) => ((m.permissions['org.read_audit'] as { on: string }).on = 'app'),
       'org.read_audit',
-      /platform permission/,
+      /platform permission "org.read_audit" must be declared on org/,
     ],
     [
       'a creator role that is not an owner role',

@@ -1,7 +1,6 @@
 import { AppShell, Burger, Button, Group, Menu, NavLink, Select, Stack, Text, Title } from '@mantine/core'
 import { useDisclosure } from '@mantine/hooks'
 import {
-  IconApps,
   IconChevronDown,
   IconHelpCircle,
   IconLogout,
@@ -15,6 +14,7 @@ import { api } from '../api.ts'
 import { match, navigate, PageLoading, useLocation } from '../router.tsx'
 import { useSession } from '../session.tsx'
 import { orgHome, useWords } from '../words.ts'
+import { ResourceIcon } from './ResourceIcon.tsx'
 import { SuggestedOrgs } from './SuggestedOrgs.tsx'
 
 /** Current org from the path (/orgs/<id>/…), else the last one chosen. */
@@ -122,7 +122,8 @@ export function Shell({ children }: { children: ReactNode }) {
           {orgId && (
             <>
               {/* The model's main list in its own words; none in a model without resource types. */}
-              {words.top && nav(words.top.plural, `/orgs/${orgId}/apps`, <IconApps size={16} />)}
+              {words.top &&
+                nav(words.top.plural, `/orgs/${orgId}/apps`, <ResourceIcon icon={words.top.icon} />)}
               {nav('Organization settings', `/orgs/${orgId}/settings`, <IconSettings size={16} />)}
               {nav('Why can they?', `/orgs/${orgId}/explain`, <IconHelpCircle size={16} />)}
             </>

@@ -7,12 +7,31 @@ export const ORG = 'org'
 /** A group binding with this role resolves per member (SPEC 1.3, single-role teams). */
 export const TEAM_ROLE = 'team'
 
+/** The icons a resource type may have in the console: a fixed set, so a model file names one it has. */
+export const RESOURCE_ICONS = [
+  'apps',
+  'box',
+  'cloud',
+  'code',
+  'database',
+  'folder',
+  'git-branch',
+  'mobile',
+  'rocket',
+  'server',
+  'users',
+  'world',
+] as const
+export type ResourceIcon = (typeof RESOURCE_ICONS)[number]
+
 export interface ResourceTypeDef {
   /** `org`, or another resource type: a channel's parent is an app. */
   parent: string
   label: string
   /** The label in the plural, as the product says it ("Apps", "Repositories"); defaults to label + "s". */
   plural?: string
+  /** The console's icon for the type (`RESOURCE_ICONS`); defaults to `apps`. */
+  icon?: ResourceIcon
   /** Permissions the API asks for to create (on the parent), read, update and delete one of these. */
   actions?: { create?: string; read?: string; update?: string; delete?: string }
   /** Seed 002: "If a Project has no roles or accounts assigned, it can be removed": refuse otherwise. */

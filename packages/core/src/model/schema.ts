@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { RESOURCE_ICONS } from './model.ts'
 
 /**
  * The shape of a model, as zod: `validateModel` parses with it, and `model.schema.json` (the JSON Schema
@@ -16,6 +17,7 @@ export const resourceTypeSchema = z.strictObject({
   parent: z.string().describe('`org`, or the resource type this one lives in (a channel lives in an app)'),
   label: label.describe('The type as the product says it, in the singular: "Project"'),
   plural: label.optional().describe('The label in the plural; defaults to label + "s"'),
+  icon: z.enum(RESOURCE_ICONS).optional().describe('The console’s icon for the type; defaults to `apps`'),
   actions: z
     .strictObject({
       create: z.string().optional(),

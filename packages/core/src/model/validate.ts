@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import { OrgkitError } from '../errors.ts'
 import { DEFAULT_TERMS, type Model, ORG, PLATFORM_PERMISSIONS, pluralOf, TEAM_ROLE } from './model.ts'
 import { nearest } from './nearest.ts'
+import { PLATFORM_MODULES, platformPermissions } from './presets/platform.ts'
 import { modelSchema } from './schema.ts'
 
 /** Slots are a bit mask in the engine's hot loop. */
@@ -38,8 +39,15 @@ function chainOf(model: Model, type: string): string[] | null {
 
 const dict = <T>(record: Record<string, T>): Record<string, T> => Object.assign(Object.create(null), record)
 
-/** The parsed model with its defaults: each type's plural, the terms. */
+/**
+ * The parsed model with its defaults: each type's plural, the terms, and the platform's own permissions
+ * (members, invitations, settings, audit, billing …) a model file leaves out, with their modules.
+ */
 function withDefaults(data: z.infer<typeof modelSchema>): Model {
+  const platform = Object.entries(platformPermissions()).filter(([key]) => !data.permissions[key])
+  const platformModules = Object.entries(PLATFORM_MODULES).filter(
+    ([module]) => !data.modules[module] && platform.some(([, def]) => def.module === module),
+  )
   return {
     ...data,
     resourceTypes: dict(
@@ -51,8 +59,8 @@ function withDefaults(data: z.infer<typeof modelSchema>): Model {
       ),
     ),
     terms: { ...DEFAULT_TERMS, ...data.terms },
-    modules: dict(data.modules),
-    permissions: dict(data.permissions),
+    modules: dict({ ...Object.fromEntries(platformModules), ...data.modules }),
+    permissions: dict({ ...Object.fromEntries(platform), ...data.permissions }),
     slots: dict(data.slots),
     roles: dict(data.roles),
     ...(data.teamLevels && { teamLevels: dict(data.teamLevels) }),
@@ -216,7 +224,13 @@ function referenceProblems(model: Model): ModelProblem[] {
     role.permissions.forEach((permission, i) => {
       const path = ['roles', key, 'permissions', i]
       const def = model.permissions[permission]
-      if (!def) {
+      if (isWildcard(permission)) {
+        if (reach && matching(model, permission, reach).length === 0) {
+          add(path, key, `role "${key}": "${permission}" matches no permission on ${reach.join(', ')}`)
+          problems.at(-1)!.hint =
+            '`*` is every permission the role may hold; `project.*` those named project.…'
+        }
+      } else if (!def) {
         add(path, key, `role "${key}" has unknown permission "${permission}"`)
         const onReach = Object.keys(model.permissions).filter(
           (p) => !reach || reach.includes(model.permissions[p]!.on),
@@ -283,6 +297,29 @@ function referenceProblems(model: Model): ModelProblem[] {
   return problems
 }
 
+const isWildcard = (permission: string) => permission === '*' || permission.endsWith('.*')
+
+/** The permissions a wildcard names among those on `reach`: `*` all, `project.*` those named project.… */
+function matching(model: Model, wildcard: string, reach: readonly string[]): string[] {
+  const prefix = wildcard === '*' ? '' : wildcard.slice(0, -1)
+  return Object.keys(model.permissions).filter(
+    (key) => key.startsWith(prefix) && reach.includes(model.permissions[key]!.on),
+  )
+}
+
+/** The model with each role's wildcards written out, in order, each permission once. */
+function expandWildcards(model: Model): Model {
+  const roles = Object.entries(model.roles).map(([key, role]) => {
+    if (!role.permissions.some(isWildcard)) return [key, role] as const
+    const reach = reachableTypes(model, role.scope)
+    const permissions = [
+      ...new Set(role.permissions.flatMap((p) => (isWildcard(p) ? matching(model, p, reach) : [p]))),
+    ]
+    return [key, { ...role, permissions }] as const
+  })
+  return { ...model, roles: dict(Object.fromEntries(roles)) }
+}
+
 /** The types a role bound at `scope` reaches: the scope and every type below it. */
 function reachableTypes(model: Model, scope: string): string[] {
   return [ORG, ...Object.keys(model.resourceTypes)].filter((t) => {
@@ -301,7 +338,8 @@ export function modelProblems(input: unknown): { model: Model | null; problems: 
   const parsed = modelSchema.safeParse(input)
   if (parsed.success) {
     const model = withDefaults(parsed.data)
-    return { model, problems: referenceProblems(model) }
+    const problems = referenceProblems(model)
+    return { model: problems.length ? model : expandWildcards(model), problems }
   }
   const problems = shapeProblems(parsed.error.issues)
   return { model: null, problems: [...problems, ...referenceProblemsDespite(input, problems)] }
