@@ -3,6 +3,7 @@ import { registerAdminCommands } from './admin.ts'
 import { registerConfigCommands } from './config-as-code.ts'
 import { databaseOf } from './database.ts'
 import { registerModelCommands } from './model.ts'
+import { registerModelDiff } from './model-diff.ts'
 
 /**
  * The server and the store load only in the commands that use them: an admin command over the API, a
@@ -108,7 +109,7 @@ program
   })
 
 registerAdminCommands(program)
-registerModelCommands(program)
+registerModelDiff(registerModelCommands(program))
 registerConfigCommands(program)
 
 try {

@@ -29,6 +29,7 @@ import type { App } from './env.ts'
 import { Deciders, hotPath } from './hot/index.ts'
 import { MailSender } from './mail/mailer.ts'
 import { listenMetrics, Metrics } from './metrics.ts'
+import { reconcileStoredRoles } from './model-reconcile.ts'
 import { authorizationRoutes } from './routes/check.ts'
 import { altchaCaptcha } from './security/captcha.ts'
 import { type HostTokenConfig, HostTokens } from './security/host-tokens.ts'
@@ -122,6 +123,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Plain text left by a version before sealing is sealed now (issue 22.7); a value under a key the
     // keyring lacks stops the start here, saying which.
     await sealStoredSecrets(store.db, secrets, { everything: false })
+    await reconcileStoredRoles(store.db, options.model ?? presets.capgo!, options.clock ?? Date.now, logger)
   } catch (error) {
     await store.close()
     throw error
