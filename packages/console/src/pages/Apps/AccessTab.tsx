@@ -1,4 +1,16 @@
-import { ActionIcon, Alert, Badge, Button, Group, Modal, Stack, Table, Text, Tooltip } from '@mantine/core'
+import {
+  ActionIcon,
+  Alert,
+  Badge,
+  Button,
+  Group,
+  Modal,
+  Stack,
+  Table,
+  Text,
+  Title,
+  Tooltip,
+} from '@mantine/core'
 import { useDisclosure } from '@mantine/hooks'
 import { modals } from '@mantine/modals'
 import { IconMailForward, IconPlus, IconShield, IconTool, IconTrash, IconX } from '@tabler/icons-react'
@@ -12,8 +24,9 @@ import { attempt, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
 import { type Resource, roleLabel } from '../../types.ts'
 import { an, useWords } from '../../words.ts'
-import { ChannelPermissionsModal } from './ChannelPermissions.tsx'
+import { ChannelPermissionsModal, type OverridePrincipal } from './ChannelPermissions.tsx'
 import { InviteToResource } from './InviteToResource.tsx'
+import { loadReach, ReachTable } from './ReachTable.tsx'
 
 type Access = Awaited<ReturnType<typeof loadAccess>>
 export type Entry = Access['entries'][number]
@@ -23,8 +36,9 @@ const loadAccess = (orgId: string, id: string) =>
   must(api.GET('/v1/orgs/{orgId}/resources/{id}/access', { params: { path: { orgId, id } } }))
 
 /**
- * The app's Access tab (seed 001): who holds a role on the app or above it, when it was granted, and
- * per-channel overrides of Read / History / Associate bundle through the channel-permissions modal.
+ * The app's Access tab (seed 001): who holds a role on the app or above it, when it was granted; everyone
+ * who reaches the app and how (issue 26.4: org role, parent org, group, app role — from the engine); and
+ * per-channel overrides of Read / History / Associate bundle for any of them (or a group holding a role).
  */
 export function AccessTab(props: {
   orgId: string
@@ -38,7 +52,12 @@ export function AccessTab(props: {
   const words = useWords()
   const inner = words.childOf(app.type)
   const access = useAsync(() => loadAccess(orgId, app.id), [orgId, app.id])
-  const [channelsFor, setChannelsFor] = useState<Entry | null>(null)
+  const reach = useAsync(() => loadReach(orgId, app.id), [orgId, app.id])
+  const changed = () => {
+    access.reload()
+    reach.reload()
+  }
+  const [channelsFor, setChannelsFor] = useState<{ principal: OverridePrincipal; held: string } | null>(null)
   const [roleFor, setRoleFor] = useState<Entry | null>(null)
   const [adding, { open: openAdd, close: closeAdd }] = useDisclosure()
   // Seed 001: the pickers offer only the roles the signed-in person may give at this app (the server says);
@@ -99,7 +118,7 @@ export function AccessTab(props: {
             'Access removed',
           )
         )
-          access.reload()
+          changed()
       },
     })
 
@@ -202,12 +221,17 @@ export function AccessTab(props: {
                         <Table.Td>{new Date(entry.grantedAt).toLocaleString()}</Table.Td>
                         <Table.Td>
                           <Group gap={4} wrap="nowrap">
-                            {channelType && (
+                            {channelType && entry.principal.type === 'group' && (
                               <Tooltip label={`${inner?.label} permissions`}>
                                 <ActionIcon
                                   variant="subtle"
                                   aria-label={`${inner?.label} permissions for ${who}`}
-                                  onClick={() => setChannelsFor(entry)}
+                                  onClick={() =>
+                                    setChannelsFor({
+                                      principal: entry.principal,
+                                      held: `${words.group.one} with ${roleLabel(model, entry.role)} on ${words.scope(entry.scope.type)}`,
+                                    })
+                                  }
                                 >
                                   <IconShield size={18} />
                                 </ActionIcon>
@@ -247,16 +271,36 @@ export function AccessTab(props: {
           )
         }
       </Loaded>
+      <Title order={4}>Who reaches this {words.resource(app.type)?.one ?? ''}, and how</Title>
+      <Loaded state={reach}>
+        {(data) => (
+          <ReachTable
+            orgId={orgId}
+            app={app}
+            data={data}
+            channelLabel={channelType ? inner?.label : undefined}
+            onChannels={(person) =>
+              setChannelsFor({
+                principal: { type: 'user', ...person.user },
+                held: person.paths
+                  .map((p) => (p.kind === 'override' ? 'an override' : roleLabel(model, p.role ?? '')))
+                  .join(', '),
+              })
+            }
+          />
+        )}
+      </Loaded>
       {channelsFor && channelType && access.data && (
         <ChannelPermissionsModal
           orgId={orgId}
           app={app}
           channelType={channelType}
-          entry={channelsFor}
+          principal={channelsFor.principal}
+          held={channelsFor.held}
           overrides={access.data.overrides}
           canManage={canManage}
           onClose={() => setChannelsFor(null)}
-          onChanged={access.reload}
+          onChanged={changed}
         />
       )}
       <Modal
@@ -283,7 +327,7 @@ export function AccessTab(props: {
               )
               if (ok) {
                 setRoleFor(null)
-                access.reload()
+                changed()
               }
             }}
           />
@@ -313,7 +357,7 @@ export function AccessTab(props: {
             resource={app}
             onDone={() => {
               closeAdd()
-              access.reload()
+              changed()
             }}
           />
         )}

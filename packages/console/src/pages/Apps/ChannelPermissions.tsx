@@ -1,32 +1,47 @@
-import { Alert, Badge, Modal, SegmentedControl, Stack, Table, Text } from '@mantine/core'
-import { useState } from 'react'
+import { Alert, Modal, SegmentedControl, Stack, Table, Text } from '@mantine/core'
+import { type ReactNode, useState } from 'react'
 import { api, must } from '../../api.ts'
 import { Loaded } from '../../components/Page.tsx'
 import { attempt, useAsync } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
-import { type Override, type Resource, roleLabel } from '../../types.ts'
+import type { Override, Resource } from '../../types.ts'
 import { useWords } from '../../words.ts'
-import type { Entry, Principal } from './AccessTab.tsx'
+/** Whom the overrides are for: a person who reaches the app (however), or a group holding a role on it. */
+export interface OverridePrincipal {
+  type: 'user' | 'group'
+  id: string
+  email?: string | undefined
+  name: string
+}
 
-const principalRef = (p: Principal) => ({ type: p.type, id: p.id })
+const principalRef = (p: OverridePrincipal) => ({ type: p.type, id: p.id })
 
 type Effect = 'default' | 'allow' | 'deny'
 
+/** The chosen effect stands out: Deny red, Allow green (dark shades, white text at AA), Default neutral. */
+const EFFECT_COLOR: Record<Effect, string | undefined> = {
+  default: undefined,
+  allow: 'green.9',
+  deny: 'red.9',
+}
+
 /**
  * Every channel × every overridable channel permission (capgo: Read, History, Associate bundle), each
- * Default / Allow / Deny: one `PUT …/resources/<channel>/overrides` per change.
+ * Default / Allow / Deny: one `PUT …/resources/<channel>/overrides` per change. For anyone who reaches the
+ * app (issue 26.4), not only who holds a role on it; `held` says how they reach it.
  */
 export function ChannelPermissionsModal(props: {
   orgId: string
   app: Resource
   channelType: string
-  entry: Entry
+  principal: OverridePrincipal
+  held: ReactNode
   overrides: Override[]
   canManage: boolean
   onClose: () => void
   onChanged: () => void
 }) {
-  const { orgId, app, channelType, entry, canManage } = props
+  const { orgId, app, channelType, principal, canManage } = props
   const { model } = useSession()
   const words = useWords()
   const outer = words.resource(app.type)?.one ?? ''
@@ -49,16 +64,15 @@ export function ChannelPermissionsModal(props: {
       (o) =>
         o.resourceId === channelId &&
         o.permission === permission &&
-        o.principal.type === entry.principal.type &&
-        o.principal.id === entry.principal.id,
+        o.principal.type === principal.type &&
+        o.principal.id === principal.id,
     )?.effect ?? 'default'
-  const who = entry.principal.email ?? entry.principal.name
+  const who = principal.email || principal.name
   return (
     <Modal opened onClose={props.onClose} title={`${inner.label} permissions`} size="xl">
       <Stack>
         <Text size="sm">
-          {who} — {outer} {words.role.one} <Badge variant="light">{roleLabel(model, entry.role)}</Badge>.
-          Default inherits from the {outer} {words.role.one}; Allow or Deny overrides it on one {inner.one}.
+          {who}: {props.held}. Default follows that; Allow or Deny overrides it on one {inner.one}.
         </Text>
         <Loaded state={channels}>
           {(data) =>
@@ -89,6 +103,7 @@ export function ChannelPermissionsModal(props: {
                               disabled={!canManage}
                               aria-label={`${p.label} on ${channel.name}`}
                               value={effectOf(channel.id, key)}
+                              color={EFFECT_COLOR[effectOf(channel.id, key)]}
                               data={[
                                 { value: 'default', label: 'Default' },
                                 { value: 'allow', label: 'Allow' },
@@ -102,7 +117,7 @@ export function ChannelPermissionsModal(props: {
                                       api.PUT('/v1/orgs/{orgId}/resources/{id}/overrides', {
                                         params: { path: { orgId, id: channel.id } },
                                         body: {
-                                          principal: principalRef(entry.principal),
+                                          principal: principalRef(principal),
                                           permission: key,
                                           effect,
                                         },
@@ -117,7 +132,7 @@ export function ChannelPermissionsModal(props: {
                                         !(
                                           o.resourceId === channel.id &&
                                           o.permission === key &&
-                                          o.principal.id === entry.principal.id
+                                          o.principal.id === principal.id
                                         ),
                                     ),
                                     ...(effect === 'default'
@@ -126,7 +141,7 @@ export function ChannelPermissionsModal(props: {
                                           {
                                             resourceId: channel.id,
                                             permission: key,
-                                            principal: principalRef(entry.principal),
+                                            principal: principalRef(principal),
                                             effect,
                                           },
                                         ]),
