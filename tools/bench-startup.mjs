@@ -69,7 +69,7 @@ function buildConsole(tree) {
 /** Resident memory of the server: the node process of npm's session that runs orgkit.js, in MB. */
 function serverRss(sessionId) {
   const lines = execSync(`ps -o pid=,rss=,args= -s ${sessionId}`).toString().trim().split('\n')
-  const server = lines.find((line) => line.includes('orgkit.js start'))
+  const server = lines.find((line) => /^\s*\d+\s+\d+\s+node .*orgkit\.js start/.test(line)) // not npm's sh -c
   return server ? Number(server.trim().split(/\s+/)[1]) / 1024 : Number.NaN
 }
 
