@@ -1,6 +1,6 @@
 import '@mantine/core/styles.css'
 import '@mantine/notifications/styles.css'
-import { createTheme, MantineProvider } from '@mantine/core'
+import { MantineProvider } from '@mantine/core'
 import { ModalsProvider } from '@mantine/modals'
 import { Notifications } from '@mantine/notifications'
 import { StrictMode } from 'react'
@@ -8,12 +8,11 @@ import { createRoot } from 'react-dom/client'
 import { App } from './App.tsx'
 import { PageLoading } from './router.tsx'
 import { SessionProvider } from './session.tsx'
-
-const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'md' })
+import { cssVariablesResolver, theme } from './theme.ts'
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <MantineProvider theme={theme} defaultColorScheme="light">
+    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="light">
       <ModalsProvider>
         <Notifications position="top-right" />
         <SessionProvider>
