@@ -78,7 +78,11 @@ export function Shell({ children }: { children: ReactNode }) {
           </Group>
           <Menu position="bottom-end">
             <Menu.Target>
-              <Button variant="subtle" rightSection={<IconChevronDown size={14} />} aria-label="Account menu">
+              <Button
+                variant="subtle"
+                rightSection={<IconChevronDown size={14} />}
+                aria-label={me?.name ? `${me.name}, account menu` : 'Account menu'}
+              >
                 {me?.name}
               </Button>
             </Menu.Target>
