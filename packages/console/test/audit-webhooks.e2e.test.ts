@@ -76,7 +76,7 @@ describe('audit log and webhooks (Chromium, capgo preset)', () => {
     await pick(page, 'Action', /^resource\.updated/)
     const row = log.getByRole('row').filter({ hasText: 'resource.updated' })
     await row.getByRole('button', { name: /^Storefront/ }).waitFor()
-    await expect(log.getByRole('row').filter({ hasText: 'member.added' }).count()).resolves.toBe(0)
+    await log.getByRole('row').filter({ hasText: 'member.added' }).first().waitFor({ state: 'detached' })
     await row.getByRole('button', { name: /^Changes of entry/ }).click()
     const changes = page.getByRole('table', { name: /^Changes of entry/ })
     await changes.getByRole('row', { name: /name Shop Storefront/ }).waitFor()
@@ -88,6 +88,7 @@ describe('audit log and webhooks (Chromium, capgo preset)', () => {
       .first()
       .click()
     await page.getByText('Target: Storefront (app)').waitFor()
+    await expect.poll(() => log.getByRole('button', { name: /^Changes of entry/ }).count()).toBe(1)
     await page.getByLabel('From').fill('2999-01-01T00:00')
     await page.getByText('No entry matches these filters').waitFor()
 
