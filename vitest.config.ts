@@ -15,6 +15,10 @@ export default defineConfig({
     // a browser or a child server rather than compute, so two files at a time keep `npm test` near half
     // its sequential time here (805 s of tests one at a time).
     maxWorkers: 2,
+    // A worker keeps its modules from one file to the next: the server's module graph is loaded once per
+    // worker, not once per file (measured on 11 server files: 75 s of CPU instead of 131 s, imports 50 s
+    // instead of 303 s). No test file mocks a module or changes process-wide state it doesn't restore.
+    isolate: false,
     hookTimeout: 60_000,
     // The default reporter plus one that prints the plain "N passed, N failed" line CI reads.
     reporters: ['default', './tools/summary-reporter.ts'],
