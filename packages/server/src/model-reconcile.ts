@@ -1,6 +1,7 @@
 import { type Model, OrgkitError, TEAM_ROLE } from '@orgkit/core'
 import { appendAudit, type Db, modelRoles, recordChanges } from '@orgkit/store'
 import type { Logger } from 'pino'
+import { enqueueEvent } from './webhooks/outbox.ts'
 
 /**
  * Before an instance serves: every role a stored binding names must mean something under the model it
@@ -32,27 +33,28 @@ export async function reconcileStoredRoles(db: Db, model: Model, clock: () => nu
     for (const { role } of outside) {
       const moved = await modelRoles.moveRole(tx, role, target(role)!)
       changes.push(...moved.changes)
-      const byOrg = new Map<string, { id: string }[]>()
-      for (const b of moved.value) byOrg.set(b.org_id, [...(byOrg.get(b.org_id) ?? []), b])
-      for (const [orgId, rows] of byOrg)
-        await appendAudit(
+      // Each binding changed role in place: its own `binding.updated` entry and webhook event, as the API's.
+      for (const b of moved.value) {
+        const entry = await appendAudit(
           tx,
           {
-            orgId,
+            orgId: b.org_id,
             actorType: 'platform',
             actorId: null,
             actorVia: null,
-            action: 'binding.role_moved',
-            targetType: 'role',
-            targetId: role,
-            before: { role, bindings: rows.map((r) => r.id) },
-            after: { role: target(role), model: model.name },
+            action: 'binding.updated',
+            targetType: 'binding',
+            targetId: b.id,
+            before: { role },
+            after: { role: target(role), movedBy: `model ${model.name}: removedRoles` },
             ip: null,
             userAgent: null,
             requestId: null,
           },
           now,
         )
+        await enqueueEvent(tx, entry, now)
+      }
       logger.warn(
         { role, to: target(role), bindings: moved.value.length },
         'model: bindings of a removed role moved',
