@@ -19,6 +19,7 @@ import pg from 'pg'
 import type { Database, Db } from './database.ts'
 import { migrationProvider, migrations } from './migrations/index.ts'
 import { pgliteTemplate } from './pglite-template.ts'
+import { prepareStatements } from './prepared.ts'
 import { TracedDriver } from './tracing.ts'
 
 // bigint (int8) columns — revisions and audit ids — arrive as strings: exact beyond 2^53.
@@ -119,6 +120,7 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
   }
   const pglite = await openPglite(config)
   const pool = new pg.Pool(createPgConfig(pglite))
+  pool.on('connect', prepareStatements)
   const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })
   if (config.schema) {
     await sql`create schema if not exists ${sql.id(config.schema)}`.execute(db)
