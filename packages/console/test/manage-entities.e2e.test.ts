@@ -1,0 +1,153 @@
+import type { Browser, Page } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { TestServer } from '../../server/test/support/harness.ts'
+import {
+  consoleSession,
+  createOrgApi,
+  expectAccessible,
+  linkFromOutboxApi,
+  pick,
+  signedIn,
+} from './e2e-support.ts'
+
+// Issue 26.1 and 26.5 in headless Chromium (capgo): the admin renames, transfers and deletes an app, a
+// channel and the organization, each confirmation naming who loses access as the API counts it; the
+// person affected sees what became of it, told in one sentence; an invitee is told the role by its label,
+// finds the name the inviter typed, and is told "You joined …". Set-up goes over the API.
+const session = consoleSession('manage-entities')
+const { pages, shot } = session
+let server: TestServer
+let browser: Browser
+let owner: Page
+let ann: Page
+let acmeId: string
+let globexId: string
+let shopId: string
+beforeAll(async () => {
+  ;({ server, browser } = session)
+  const o = await signedIn(server, browser, 'Olivia Owner', 'olivia@acme.test')
+  const a = await signedIn(server, browser, 'Ann Member', 'ann@acme.test')
+  owner = o.page
+  ann = a.page
+  // A loaded shared machine makes a page's first lazy load slow: room for it, not a sleep.
+  for (const page of [owner, ann]) page.setDefaultTimeout(45_000)
+  pages.push(owner, ann)
+  acmeId = await createOrgApi(server, o.userId, 'Acme')
+  globexId = await createOrgApi(server, o.userId, 'Globex')
+  const as = server.as(o.userId)
+  expect(
+    (await server.platform.post(`/v1/orgs/${acmeId}/members`, { userId: a.userId, roles: ['org_member'] }))
+      .status,
+  ).toBe(201)
+  shopId = (await as.post(`/v1/orgs/${acmeId}/resources`, { type: 'app', name: 'Shop' })).body.id
+  for (const name of ['staging', 'production'])
+    await as.post(`/v1/orgs/${acmeId}/resources`, { type: 'channel', name, parentId: shopId })
+})
+
+const dialog = (page: Page) => page.getByRole('dialog')
+
+describe('managing apps, channels and the organization (Chromium, capgo preset)', () => {
+  it('renames, deletes and transfers as the admin; the member sees what is left', async () => {
+    await owner.goto(`${server.url}/orgs/${acmeId}/apps/${shopId}/channels`)
+    await owner.getByRole('button', { name: 'Manage staging' }).waitFor()
+    await expectAccessible(owner, 'app page with its actions')
+
+    // Rename the app.
+    await owner.getByRole('button', { name: 'Manage Shop' }).click()
+    await owner.getByRole('menuitem', { name: 'Rename' }).click()
+    await dialog(owner).getByRole('textbox', { name: 'Name' }).fill('Shop Pro')
+    await expectAccessible(owner, 'rename dialog')
+    await dialog(owner).getByRole('button', { name: 'Rename' }).click()
+    await owner.getByRole('heading', { name: 'Apps / Shop Pro' }).waitFor()
+
+    // Delete a channel: the confirmation says who stops reaching it (Olivia and Ann read every channel).
+    await owner.getByRole('button', { name: 'Manage staging' }).click()
+    await owner.getByRole('menuitem', { name: 'Delete' }).click()
+    await dialog(owner).getByText('2 people who can open it now lose access.').waitFor()
+    await expectAccessible(owner, 'delete channel confirmation')
+    await shot(owner, '01-delete-channel')
+    await dialog(owner).getByRole('button', { name: 'Delete channel' }).click()
+    await owner.getByRole('button', { name: 'Manage staging' }).waitFor({ state: 'detached' })
+
+    // Transfer the app to Globex: only Olivia reads apps there, so Ann loses it; its channel goes along.
+    await owner.getByRole('button', { name: 'Manage Shop Pro' }).click()
+    await owner.getByRole('menuitem', { name: 'Transfer' }).click()
+    await pick(owner, 'To organization', 'Globex')
+    await dialog(owner).getByText('1 channel moves with it.').waitFor()
+    await dialog(owner).getByText('1 of the 2 people who can open it now loses access.').waitFor()
+    await expectAccessible(owner, 'transfer app confirmation')
+    await shot(owner, '02-transfer-app')
+    await dialog(owner).getByRole('button', { name: 'Transfer to Globex' }).click()
+    await owner.waitForURL(new RegExp(`/orgs/${globexId}/apps/${shopId}`))
+    await owner.getByRole('button', { name: 'Manage production' }).waitFor()
+
+    // Ann, a member of Acme: the app is gone from her list, and its old address says so in one sentence.
+    await ann.goto(`${server.url}/orgs/${acmeId}/apps`)
+    await ann.getByText('No apps yet').waitFor()
+    await expectAccessible(ann, 'empty app list')
+    await ann.goto(`${server.url}/orgs/${acmeId}/apps/${shopId}`)
+    await ann
+      .getByRole('alert')
+      .getByText('It no longer exists, or you can no longer see it: reload the page.', { exact: true })
+      .waitFor()
+  }, 120_000)
+
+  it('tells an invitee the role by its label, prefills the name and says they joined', async () => {
+    const invited = await server.platform.post(`/v1/orgs/${acmeId}/invitations`, {
+      email: 'ivy@acme.test',
+      role: 'org_member',
+      firstName: 'Ivy',
+      lastName: 'Invitee',
+    })
+    expect(invited.status).toBe(201)
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage()
+    page.setDefaultTimeout(45_000)
+    pages.push(page)
+    await page.goto(await linkFromOutboxApi(server, 'ivy@acme.test', '/invitations/'))
+    // The model's label, as everywhere else ("Member"), not the key.
+    await page.getByText('Member', { exact: true }).waitFor()
+    expect(await page.getByText(/org member/i).count()).toBe(0)
+    expect(await page.getByLabel('Name').inputValue()).toBe('Ivy Invitee')
+    await expectAccessible(page, 'invitation page')
+    await page.getByRole('textbox', { name: 'Password' }).fill('another long passphrase')
+    await page.getByRole('button', { name: 'Create account and join' }).click()
+    await page.getByRole('heading', { name: 'You joined Acme' }).waitFor()
+    await page.getByText('You are now a member of Acme as Member.').waitFor()
+    await expectAccessible(page, 'joined page')
+    await shot(page, '03-joined')
+  }, 120_000)
+
+  it('transfers the ownership and deletes the organization, naming who loses access', async () => {
+    await owner.goto(`${server.url}/orgs/${acmeId}/settings/general`)
+    await owner.getByRole('button', { name: 'Transfer ownership' }).click()
+    await pick(owner, 'New owner', /Ann Member/)
+    await dialog(owner)
+      .getByText(/becomes the owner, with the Super Admin role/)
+      .waitFor()
+    await expectAccessible(owner, 'transfer ownership dialog')
+    await dialog(owner).getByRole('button', { name: 'Transfer ownership' }).click()
+    await owner.getByText(/Acme now belongs to Ann Member/).waitFor()
+
+    // Ann, the new owner, now finds the organization's own fate in her hands.
+    await ann.goto(`${server.url}/orgs/${acmeId}/settings/general`)
+    await ann.getByRole('button', { name: 'Transfer ownership' }).waitFor()
+
+    await owner.getByRole('button', { name: 'Delete organization' }).click()
+    await dialog(owner).getByText('Lose access: 3 members.').waitFor()
+    await expectAccessible(owner, 'delete organization confirmation')
+    await shot(owner, '04-delete-org')
+    const confirm = dialog(owner).getByRole('button', { name: 'Delete organization' })
+    expect(await confirm.isDisabled()).toBe(true)
+    await dialog(owner).getByRole('textbox', { name: 'Type Acme to confirm' }).fill('Acme')
+    await confirm.click()
+    await owner.waitForURL((url) => !url.pathname.includes(acmeId))
+
+    await ann.goto(`${server.url}/orgs/${acmeId}/apps`)
+    await ann
+      .getByRole('alert')
+      .getByText('This organization no longer exists, or you are no longer in it: reload the page.', {
+        exact: true,
+      })
+      .waitFor()
+  }, 120_000)
+})
