@@ -1,5 +1,6 @@
 import {
   Alert,
+  Anchor,
   type CSSVariablesResolver,
   createTheme,
   Drawer,
@@ -33,14 +34,17 @@ export function contrast(a: string, b: string): number {
 }
 
 /** The first of `candidates` legible on `background`, else the last one darkened until it is. */
-function legibleOn(background: string, candidates: string[]): string {
-  const found = candidates.find((c) => contrast(c, background) >= AA)
+function legibleOn(background: string, candidates: string[], ratio = AA): string {
+  const found = candidates.find((c) => contrast(c, background) >= ratio)
   if (found) return found
   let color = candidates.at(-1)!
-  for (let step = 0.05; contrast(color, background) < AA && step <= 1; step += 0.05)
+  for (let step = 0.05; contrast(color, background) < ratio && step <= 1; step += 0.05)
     color = darken(candidates.at(-1)!, step)
   return color
 }
+
+/** Light-variant text is also shown faded (a NavLink's description at 0.9 opacity): kept above 4.5 then. */
+const LIGHT_TEXT = 6
 
 const resolver: CSSVariablesResolver = (theme) => {
   const light: Record<string, string> = {}
@@ -54,7 +58,7 @@ const resolver: CSSVariablesResolver = (theme) => {
     light[`--mantine-color-${name}-text`] = filled
     light[`--mantine-color-${name}-outline`] = filled
     // The light variant's text on its shade-1 background (the green Active / ON badges).
-    light[`--mantine-color-${name}-light-color`] = legibleOn(shades[1]!, [shades[9]!])
+    light[`--mantine-color-${name}-light-color`] = legibleOn(shades[1]!, [shades[9]!], LIGHT_TEXT)
   }
   const gray = theme.colors.gray
   // Secondary text and placeholders sit on white, grey-0 (table stripes) and grey-1 (light grey badges).
@@ -81,6 +85,8 @@ export const theme = createTheme({
   primaryColor: 'indigo',
   defaultRadius: 'md',
   components: {
+    // A link in running text is told apart by more than its colour (WCAG 1.4.1, link-in-text-block).
+    Anchor: Anchor.extend({ defaultProps: { underline: 'always' } }),
     Modal: Modal.extend({ defaultProps: { closeButtonProps: { 'aria-label': CLOSE } } }),
     Drawer: Drawer.extend({ defaultProps: { closeButtonProps: { 'aria-label': CLOSE } } }),
     Alert: Alert.extend({ defaultProps: { closeButtonLabel: CLOSE } }),
