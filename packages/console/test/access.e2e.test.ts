@@ -1,0 +1,105 @@
+import type { Browser, Page } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { TestServer } from '../../server/test/support/harness.ts'
+import { consoleSession, createOrgApi, expectAccessible, fetchAs, signedIn } from './e2e-support.ts'
+
+// Issue 26.4 in Chromium (capgo, PGlite): the Access tab shows every way a person reaches the app, and a
+// channel override is set for someone who holds no role on the app — then the engine refuses them.
+const session = consoleSession('access')
+const { pages, shot } = session
+let server: TestServer
+let browser: Browser
+beforeAll(() => {
+  ;({ server, browser } = session)
+})
+
+/** The background of the chosen segment's indicator in a Default / Allow / Deny control. */
+const indicatorColour = (page: Page, name: string) =>
+  page
+    .getByRole('radiogroup', { name })
+    .locator('.mantine-SegmentedControl-indicator')
+    .evaluate((el) => getComputedStyle(el).backgroundColor)
+
+describe('Access tab: who reaches the app, and channel overrides for anyone (Chromium)', () => {
+  it('shows an org role and a group’s app role as the ways in; a Deny for that person takes the action away', async () => {
+    const admin = await signedIn(server, browser, 'Ada Admin', 'ada@example.com')
+    const pat = await signedIn(server, browser, 'Pat Person', 'pat@example.com')
+    pages.push(admin.page, pat.page)
+    // Set-up over the API: Acme, the app Shop with its production channel, Pat a Member of Acme and of the
+    // group QA, which is App Developer on Shop. Pat holds no role on the app of their own.
+    const orgId = await createOrgApi(server, admin.userId, 'Acme')
+    const as = server.as(admin.userId)
+    const appId = (await as.post(`/v1/orgs/${orgId}/resources`, { type: 'app', name: 'Shop' })).body.id
+    const production = (
+      await as.post(`/v1/orgs/${orgId}/resources`, { type: 'channel', name: 'production', parentId: appId })
+    ).body.id
+    expect(
+      (await server.platform.post(`/v1/orgs/${orgId}/members`, { userId: pat.userId, roles: ['org_member'] }))
+        .status,
+    ).toBe(201)
+    const qa = (await as.post(`/v1/orgs/${orgId}/groups`, { name: 'QA' })).body.id
+    await as.put(`/v1/orgs/${orgId}/groups/${qa}/members/${pat.userId}`, {})
+    await as.post(`/v1/orgs/${orgId}/bindings`, {
+      principal: { type: 'group', id: qa },
+      role: 'app_developer',
+      resourceId: appId,
+    })
+    const promote = () =>
+      fetchAs(pat.page, 'POST', '/v1/check', {
+        permission: 'channel.promote_bundle',
+        resource: { type: 'channel', id: production },
+      })
+    expect((await promote()).body).toMatchObject({ allowed: true })
+
+    // The admin's Access tab: Pat, with both ways in, in words.
+    const page = admin.page
+    await page.goto(`${server.url}/orgs/${orgId}/apps/${appId}/access`)
+    const reach = page.getByRole('table', { name: 'How people reach this app' })
+    const row = reach.getByRole('row').filter({ hasText: 'pat@example.com' })
+    await row.getByText('Member on the organization Acme').waitFor()
+    await row.getByText('App Developer on this app, through the group QA').waitFor()
+    await reach
+      .getByRole('row')
+      .filter({ hasText: 'ada@example.com' })
+      .getByText('Super Admin on the organization Acme')
+      .waitFor()
+    // Pat holds no role on the app itself: the granted-roles table lists the group, not Pat.
+    const granted = page.getByRole('table', { name: 'Access', exact: true })
+    await granted.getByText('QA').waitFor()
+    expect(await granted.getByText('pat@example.com').count()).toBe(0)
+    await expectAccessible(page, 'access-tab')
+    await shot(page, '01-access-reach')
+
+    // Channel permissions for Pat: Deny "Associate bundle" (red), Allow "History" (green), with their words.
+    await row.getByRole('button', { name: 'Channel permissions for pat@example.com' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Channel permissions' })
+    await dialog.getByText(/App Developer, Member/).waitFor()
+    const associate = dialog.getByRole('radiogroup', { name: 'Associate bundle on production' })
+    await associate.getByText('Deny').click()
+    await page.getByText('Associate bundle on production: deny').waitFor()
+    expect(await associate.getByRole('radio', { name: 'Deny' }).isChecked()).toBe(true)
+    await dialog.getByRole('radiogroup', { name: 'History on production' }).getByText('Allow').click()
+    await page.getByText('History on production: allow').waitFor()
+    await expect.poll(() => indicatorColour(page, 'Associate bundle on production')).toBe('rgb(201, 42, 42)')
+    await expect.poll(() => indicatorColour(page, 'History on production')).toBe('rgb(31, 111, 48)')
+    await expectAccessible(page, 'channel-permissions')
+    await shot(page, '02-channel-deny-allow')
+
+    // Pat can no longer associate a bundle on production, and the engine says why.
+    expect((await promote()).body).toMatchObject({ allowed: false, reason: 'override_deny' })
+    const overrides = (await as.get(`/v1/orgs/${orgId}/resources/${appId}/access`)).body.overrides
+    expect(overrides).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          principal: { type: 'user', id: pat.userId },
+          permission: 'channel.promote_bundle',
+          effect: 'deny',
+        }),
+      ]),
+    )
+    // Pat's own console: the app is there to read, its Access tab isn't theirs to see.
+    await pat.page.goto(`${server.url}/orgs/${orgId}/apps/${appId}`)
+    await pat.page.getByText('production').first().waitFor()
+    await expectAccessible(pat.page, 'app-as-pat')
+  }, 150_000)
+})
