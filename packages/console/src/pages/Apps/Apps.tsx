@@ -113,7 +113,7 @@ export function Apps({ orgId }: { orgId: string }) {
                       </Table.Td>
                       {listsAccess && (
                         <Table.Td>
-                          <Group gap={4} aria-label={`Access to ${app.name}`}>
+                          <Group gap={4} role="group" aria-label={`Access to ${app.name}`}>
                             {(access.data?.[app.id] ?? []).map((e) => (
                               <Badge
                                 key={e.bindingId}
