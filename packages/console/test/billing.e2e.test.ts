@@ -4,6 +4,7 @@ import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { parsePlans } from '../../server/src/billing/plans.ts'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
+import { photograph, screenshot } from './e2e-support.ts'
 
 // The billing tabs and the password reset, end to end in headless Chromium against a real server
 // (see console.e2e.test.ts for the set-up this shares). Seed 001: only Super Admin and Billing Manager
@@ -29,8 +30,9 @@ const PLANS = parsePlans(
 let server: TestServer
 let browser: Browser
 const pages: Page[] = []
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
+/** Each main screen: checked with axe-core (issue 26.6), then photographed. */
+const shot = screenshot(ARTIFACTS)
+const failed = photograph(ARTIFACTS)
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
@@ -49,7 +51,7 @@ beforeAll(async () => {
 
 afterEach(async (context) => {
   if (context.task.result?.state === 'fail')
-    for (const [i, page] of pages.entries()) await shot(page, `billing-failure-${i}`).catch(() => {})
+    for (const [i, page] of pages.entries()) await failed(page, `billing-failure-${i}`).catch(() => {})
 })
 
 afterAll(async () => {

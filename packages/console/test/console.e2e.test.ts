@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
+import { photograph, screenshot } from './e2e-support.ts'
 
 // The console end to end, in a real headless Chromium against a real server on the embedded database.
 // CI installs Debian's chromium (.ci/run); without it this fails rather than skip.
@@ -45,7 +46,7 @@ beforeAll(async () => {
 afterEach(async (context) => {
   // What each browser showed when a step failed: the first thing to look at.
   if (context.task.result?.state === 'fail')
-    for (const [i, page] of pages.entries()) await shot(page, `failure-${i}`).catch(() => {})
+    for (const [i, page] of pages.entries()) await failed(page, `failure-${i}`).catch(() => {})
 })
 
 afterAll(async () => {
@@ -54,8 +55,9 @@ afterAll(async () => {
 })
 
 const pages: Page[] = []
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
+/** Each main screen: checked with axe-core (issue 26.6), then photographed. */
+const shot = screenshot(ARTIFACTS)
+const failed = photograph(ARTIFACTS)
 
 /** The link in the newest outbox mail to `to` whose URL contains `part`, read through the console. */
 async function linkFromOutbox(page: Page, to: string, part: string): Promise<string> {
@@ -123,7 +125,7 @@ describe('console (Chromium)', () => {
     await owner.getByRole('button', { name: 'New channel' }).click()
     await owner.getByRole('dialog').getByLabel('Name').fill('production')
     await owner.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
-    await owner.getByRole('cell', { name: /production/ }).waitFor()
+    await owner.getByRole('cell', { name: /^production/ }).waitFor()
     await shot(owner, '04-app-channels')
 
     // Invite: + Add → Select a role → the invitation form with its captcha → Send invitation.
@@ -309,7 +311,7 @@ describe('console (Chromium)', () => {
     await owner.getByRole('button', { name: 'Add endpoint' }).click()
     await owner.getByRole('dialog').getByLabel('URL').fill('http://127.0.0.1:9/hooks')
     await owner.getByRole('dialog').getByRole('button', { name: 'Add' }).click()
-    await owner.getByText('Signing secret (shown once)').waitFor()
+    await owner.getByText('Signing secret — shown once').waitFor()
     await shot(owner, '25-webhooks')
 
     // 2FA: enrol with the QR code's secret, keep the recovery codes, sign out, sign in with the 2FA step.

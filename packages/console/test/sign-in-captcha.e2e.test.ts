@@ -1,25 +1,27 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { CONSOLE_DIST, launch, screenshot, signUp } from './e2e-support.ts'
+import { CONSOLE_DIST, launch, photograph, screenshot, signUp } from './e2e-support.ts'
 
 // Issue 22.1 in the console: after several failed sign-ins the server asks for a captcha instead of locking
 // the account; the sign-in page shows the proof-of-work box, and the owner gets in.
 let server: TestServer
 let browser: Browser
 let shot: (page: Page, name: string) => Promise<unknown>
+let failed: (page: Page, name: string) => Promise<unknown>
 const pages: Page[] = []
 
 beforeAll(async () => {
   const launched = await launch('sign-in-captcha')
   browser = launched.browser
   shot = screenshot(launched.artifacts)
+  failed = photograph(launched.artifacts)
   server = await startTestServer('pglite', { localOutbox: true, consoleDir: CONSOLE_DIST })
 }, 180_000)
 
 afterEach(async (context) => {
   if (context.task.result?.state === 'fail')
-    for (const [i, page] of pages.entries()) await shot(page, `failure-${i}`).catch(() => {})
+    for (const [i, page] of pages.entries()) await failed(page, `failure-${i}`).catch(() => {})
 })
 
 afterAll(async () => {
