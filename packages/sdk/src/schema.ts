@@ -1100,6 +1100,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{orgId}/resources/{id}/reach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who reaches a resource, and how
+         * @description Everyone who may read the resource and every way each does — a role of their own or of a group, on it, above it or on an org of its chain (a parent org's: inherited), or an allow override — from the engine
+         */
+        get: operations["getResourceReach"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{orgId}/resources/{id}/impact": {
         parameters: {
             query?: never;
@@ -3561,6 +3581,38 @@ export interface components {
             type: "user" | "group";
             /** Format: uuid */
             id: string;
+        };
+        Reach: {
+            user: {
+                /** Format: uuid */
+                id: string;
+                email: string;
+                name: string;
+                external: boolean;
+            };
+            paths: {
+                /** @enum {string} */
+                kind: "role" | "override";
+                /** @description Who holds it: the person, or the group they reach it through */
+                through: {
+                    /** @enum {string} */
+                    type: "user" | "group";
+                    id: string;
+                    name: string;
+                };
+                /** @description The role as it resolved; null for an override */
+                role: string | null;
+                /** @description Where it is held: the resource, one above it, or an org of its chain */
+                scope: {
+                    type: string;
+                    id: string;
+                    name: string;
+                };
+                /** @description Held above the resource, not on it */
+                inherited: boolean;
+                /** Format: uuid */
+                bindingId: string | null;
+            }[];
         };
         ResourceImpact: {
             resource: components["schemas"]["Resource"];
@@ -9402,6 +9454,83 @@ export interface operations {
                             expiresAt: string | null;
                         }[];
                         overrides: components["schemas"]["Override"][];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getResourceReach: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        resource: {
+                            type: string;
+                            id: string;
+                            name: string;
+                        };
+                        /** @description The type's read permission, what reaching means */
+                        permission: string;
+                        people: components["schemas"]["Reach"][];
                     };
                 };
             };
