@@ -46,6 +46,15 @@ async function disposableMember(s: TestServer, w: CapgoWorld) {
   return id
 }
 
+async function disposableChannel(s: TestServer, w: CapgoWorld) {
+  const reply = await s.platform.post(`/v1/orgs/${w.orgId}/resources`, {
+    type: 'channel',
+    name: `ch${next()}`,
+    parentId: w.appId,
+  })
+  return reply.body.id as string
+}
+
 async function disposableApp(s: TestServer, w: CapgoWorld) {
   const reply = await s
     .as(w.users.creator)
@@ -218,6 +227,27 @@ const ROWS: Row[] = [
     route: 'GET /v1/orgs/{orgId}/resources/{id}/access',
     expect: e(200, 200, 404, 403, 200, 404),
     call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/resources/${w.appId}/access` }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/resources/{id}/reach',
+    // Who reaches it and how: read like its access list.
+    expect: e(200, 200, 404, 403, 200, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/resources/${w.appId}/reach` }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/resources/{id}/impact',
+    expect: e(200, 403, 404, 403, 403, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/resources/${w.appId}/impact` }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/resources/{id}/transfer',
+    // A channel of the app moved under another app of the org.
+    expect: e(200, 403, 404, 403, 404, 404),
+    call: async (w, s) => ({
+      method: 'POST',
+      path: `/v1/orgs/${w.orgId}/resources/${await disposableChannel(s, w)}/transfer`,
+      body: { toOrgId: w.orgId, parentId: await disposableApp(s, w) },
+    }),
   },
   {
     route: 'GET /v1/orgs/{orgId}/resources/{id}/overrides',
@@ -748,6 +778,30 @@ const ROWS: Row[] = [
     route: 'GET /v1/orgs/{orgId}/audit-logs',
     expect: e(200, 200, 200, 403, 403, 404),
     call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/audit-logs` }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/audit-logs/actions',
+    expect: e(200, 200, 200, 403, 403, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/audit-logs/actions` }),
+  },
+  {
+    route: 'GET /v1/orgs/{orgId}/impact',
+    // For those who may delete, transfer or change the org's settings (an Admin may change them).
+    expect: e(200, 200, 403, 403, 403, 404),
+    call: async (w) => ({ method: 'GET', path: `/v1/orgs/${w.orgId}/impact` }),
+  },
+  {
+    route: 'GET /v1/webhook-event-types',
+    expect: all(200),
+    call: async () => ({ method: 'GET', path: '/v1/webhook-event-types' }),
+  },
+  {
+    route: 'POST /v1/orgs/{orgId}/webhooks/{id}/rotate-secret',
+    expect: e(200, 200, 403, 403, 403, 404),
+    call: async (w, s) => ({
+      method: 'POST',
+      path: `/v1/orgs/${w.orgId}/webhooks/${await webhook(s, w)}/rotate-secret`,
+    }),
   },
   {
     route: 'GET /v1/orgs/{orgId}/audit-logs/export',
