@@ -23,7 +23,10 @@ export function ForgotPassword() {
         <Alert color="green" title="Check your email" role="status">
           If an account exists for {sent}, a link to reset its password is on its way. It works once, for a
           limited time. Running locally without SMTP? The mail is in the{' '}
-          <Link to="/outbox">local outbox</Link>.
+          <Link to="/outbox" style={{ color: 'inherit', textDecoration: 'underline' }}>
+            local outbox
+          </Link>
+          .
         </Alert>
       ) : (
         <form

@@ -76,6 +76,7 @@ export function Usage({ orgId }: { orgId: string }) {
               dataKey="day"
               series={[{ name: 'Checks', color: 'indigo.6' }]}
               tickLine="y"
+              role="img"
               aria-label="Checks answered per day"
             />
           </Card>
