@@ -36,12 +36,19 @@ export async function launch(folder: string): Promise<{ browser: Browser; artifa
 }
 
 /**
+ * Whether the walks photograph every screen they check (`ORGKIT_SCREENSHOTS=1`, as `npm run
+ * docs:screenshots` sets): a full-page screenshot costs about as much as the check, and nobody looks at them
+ * in `npm test`. A failing test's pages are photographed whatever this says.
+ */
+const PHOTOGRAPH_EVERY_SCREEN = process.env.ORGKIT_SCREENSHOTS === '1'
+
+/**
  * A screen the test reached: checked with axe-core (issue 26.6: zero serious violations on every screen the
- * walks visit), then photographed into the artifacts folder.
+ * walks visit), then photographed into the artifacts folder when screenshots are asked for.
  */
 export const screenshot = (artifacts: string) => async (page: Page, name: string) => {
   await expectAccessible(page, name)
-  await photograph(artifacts)(page, name)
+  if (PHOTOGRAPH_EVERY_SCREEN) await photograph(artifacts)(page, name)
 }
 
 /** A plain screenshot (what a page showed when a test failed: no check, whatever state it is in). */
