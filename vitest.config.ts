@@ -20,6 +20,9 @@ export default defineConfig({
     // instead of 303 s). No test file mocks a module or changes process-wide state it doesn't restore.
     isolate: false,
     hookTimeout: 60_000,
+    // expect.poll waits like a browser locator does (20 s), not vitest's 1 s: a screen that loads in 1.4 s
+    // quiet takes longer when both cores are busy.
+    expect: { poll: { timeout: 20_000 } },
     // The default reporter plus one that prints the plain "N passed, N failed" line CI reads.
     reporters: ['default', './tools/summary-reporter.ts'],
     // The browser tests serve the built console: build it once, before any of them starts. The embedded
