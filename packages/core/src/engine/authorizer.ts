@@ -16,6 +16,7 @@ import type {
   Target,
 } from './data.ts'
 import { DENY_NOT_FOUND } from './decisions.ts'
+import { encodeGraph, restoreGraph } from './engine-state.ts'
 import { decideForKey, decideForUser, passesGate, type Trace, type TraceFact } from './evaluate.ts'
 import { Graph } from './graph.ts'
 import {
@@ -135,6 +136,25 @@ export class Authorizer {
         return authorizer
       },
     }
+  }
+
+  /**
+   * An engine from the bytes `encodeState` wrote (engine-state.ts), with the revision they reflect: no
+   * rows read, nothing built. Throws on bytes of another format or model, or that do not hold together.
+   */
+  static restore(
+    model: Model | CompiledModel,
+    bytes: Uint8Array,
+    options: AuthorizerOptions = {},
+  ): { authorizer: Authorizer; revision: number } {
+    const authorizer = new Authorizer(model, undefined, options)
+    const { revision } = restoreGraph(authorizer.graph, bytes)
+    return { authorizer, revision }
+  }
+
+  /** This engine's state as bytes (engine-state.ts), saying it reflects `revision`. */
+  encodeState(revision: number): Uint8Array {
+    return encodeGraph(this.graph, revision)
   }
 
   /** Every user's access index up front, so a loaded engine answers at full speed (and its heap shows). */

@@ -98,6 +98,57 @@ export class BindingTable {
     return scope instanceof OrgNode ? scope : scope.org
   }
 
+  /** The columns as they lie, up to the highest number used (engine-state.ts). */
+  raw(): BindingColumns {
+    const top = this.top
+    return {
+      pNext: this.pNext.subarray(0, top),
+      pPrev: this.pPrev.subarray(0, top),
+      sNext: this.sNext.subarray(0, top),
+      sPrev: this.sPrev.subarray(0, top),
+      expiresAt: this.expiresAt.subarray(0, top),
+      idAt: this.idAt.subarray(0, top),
+      ids: this.ids.raw(),
+      free: this.free,
+    }
+  }
+
+  /**
+   * Takes columns `raw` gave (into an empty table), with each number's principal, role and scope resolved
+   * by the caller: a removed number has a null principal.
+   */
+  restore(
+    raw: BindingColumns,
+    principal: (Principal | null)[],
+    role: (RoleHandle | null)[],
+    scope: (ScopeNode | null)[],
+  ): void {
+    const top = raw.pNext.length
+    const size = Math.max(INITIAL, top)
+    const column = (from: Int32Array) => {
+      const to = new Int32Array(size)
+      to.set(from)
+      return to
+    }
+    this.pNext = column(raw.pNext)
+    this.pPrev = column(raw.pPrev)
+    this.sNext = column(raw.sNext)
+    this.sPrev = column(raw.sPrev)
+    this.expiresAt = new Float64Array(size)
+    this.expiresAt.set(raw.expiresAt)
+    this.idAt = column(raw.idAt)
+    this.top = top
+    this.free = raw.free
+    this.ids.restore(raw.ids)
+    this.idsMoves = this.ids.moves
+    this.size = raw.ids.size
+    for (let b = 0; b < top; b++) {
+      this.principal[b] = principal[b]!
+      this.role[b] = role[b]!
+      this.scope[b] = scope[b]!
+    }
+  }
+
   /** Gives back spare room (after a bulk load). */
   trim(): void {
     this.ids.trim()
@@ -128,3 +179,15 @@ export class BindingTable {
 }
 
 const INITIAL = 64
+
+/** A table's columns as they lie (`BindingTable.raw`). */
+export interface BindingColumns {
+  pNext: Int32Array
+  pPrev: Int32Array
+  sNext: Int32Array
+  sPrev: Int32Array
+  expiresAt: Float64Array
+  idAt: Int32Array
+  ids: { pool: Int32Array; dead: number; size: number }
+  free: number
+}

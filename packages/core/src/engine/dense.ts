@@ -37,7 +37,8 @@ export class DenseIndex {
   /** For users with more than `scanLimit` entries: each entry's offset from the start, by scope slot. */
   private readonly bigAccess = new Map<number, Map<number, number>>()
   readonly overrides: Arena
-  private userCount = 0
+  /** Slots given to users so far (never reused). */
+  userCount = 0
   /** The org slot of the last `check` that returned a decision (read by usage metering). */
   decidedIn = -1
   /** Entries per access index: the scope slot, then `words` permission words. */
@@ -131,6 +132,21 @@ export class DenseIndex {
       }
     }
     return DENY_NO_GRANT
+  }
+
+  /** Rebuilds the Maps of users with more than `scanLimit` entries (after engine-state.ts restored the arrays). */
+  indexBigAccess(): void {
+    const pool = this.users.pool
+    const stride = this.entryStride
+    const data = this.access.data
+    this.users.forEach((at) => {
+      const count = pool[at + COUNT]!
+      if ((pool[at + FLAGS]! & VALID) === 0 || count <= this.scanLimit) return
+      const offsets = new Map<number, number>()
+      const start = pool[at + START]!
+      for (let i = 0; i < count * stride; i += stride) offsets.set(data[start + i]!, i)
+      this.bigAccess.set(pool[at + SLOT]!, offsets)
+    })
   }
 
   /** Gives back the spare room of every array (after a bulk load). */
@@ -401,6 +417,18 @@ export class Arena {
 
   trim(): void {
     if (this.data.length > this.top) this.data = this.data.slice(0, Math.max(this.top, 1024))
+  }
+
+  /** The runs as they lie (engine-state.ts): the array up to its top, and how much of it is live. */
+  raw(): { data: Int32Array; live: number } {
+    return { data: this.data.subarray(0, this.top), live: this.live }
+  }
+
+  restore(raw: { data: Int32Array; live: number }): void {
+    this.top = raw.data.length
+    this.live = raw.live
+    this.data = new Int32Array(Math.max(this.top, 1024))
+    this.data.set(raw.data)
   }
 
   /** Copies the runs `visit` names into a fresh array of the same size; `copy` returns the new start. */

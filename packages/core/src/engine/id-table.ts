@@ -121,6 +121,24 @@ export class IdTable {
     return id
   }
 
+  /** The records as they lie (engine-state.ts): the pool up to its top, with the dead bytes counted. */
+  raw(): { pool: Int32Array; dead: number; size: number } {
+    return { pool: this.pool.subarray(0, this.top), dead: this.dead, size: this.size }
+  }
+
+  /**
+   * Takes records `raw` gave (offsets into `pool` stay as they were, so what points at them stays valid)
+   * and hashes them again under this table's own seed.
+   */
+  restore(raw: { pool: Int32Array; dead: number; size: number }): void {
+    this.pool = raw.pool
+    this.top = raw.pool.length
+    this.dead = raw.dead
+    this.size = raw.size
+    this.moves++
+    this.rehash(2 * (this.size + 1))
+  }
+
   /** Gives back the pool's spare room (after a bulk load). */
   trim(): void {
     if (this.pool.length > this.top) this.pool = this.pool.slice(0, Math.max(this.top, 16))

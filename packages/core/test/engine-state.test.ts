@@ -1,0 +1,128 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { Change, Snapshot, Subject } from '../src/engine/data.ts'
+import { Authorizer, presets, STATE_FORMAT, stateRevision } from '../src/index.ts'
+import { capgo } from '../src/model/presets/capgo.ts'
+import { applyChange } from './reference/reference-evaluator.ts'
+import {
+  allQuestions,
+  buildChange,
+  type ChangePlan,
+  changePlanArb,
+  NOW,
+  subjectsOf,
+  worldArb,
+} from './reference/world-arbitrary.ts'
+
+/**
+ * An engine restored from its state's bytes (issue 25.4, engine-state.ts) answers as one loaded from the
+ * records, on random worlds changed at random (reference/world-arbitrary.ts), and stays so as changes go on
+ * being applied to it; bytes of another model or format, or broken bytes, are refused.
+ */
+const RUNS = Number(process.env.ORGKIT_PROPERTY_RUNS) || 60
+const TIMEOUT = 120_000
+const options = { clock: () => NOW }
+
+function expectAlike(
+  snapshot: Snapshot,
+  actual: Authorizer,
+  expected: Authorizer,
+  label: string,
+  before = snapshot,
+) {
+  for (const [subject, permission, target] of allQuestions(snapshot, before)) {
+    const got = actual.check(subject, permission, target)
+    const want = expected.check(subject, permission, target)
+    if (got.allowed !== want.allowed || got.reason !== want.reason)
+      expect.fail(
+        `${label}: ${subject.id} ${permission} ${target.type}:${target.id}: ${got.reason} vs ${want.reason}`,
+      )
+  }
+  for (const subject of subjectsOf(snapshot) as Subject[]) {
+    for (const type of ['org', 'app', 'channel']) {
+      const permission = type === 'org' ? 'org.read' : type === 'app' ? 'app.read' : 'channel.read'
+      expect(actual.listResources(subject, permission, type).sort(), label).toEqual(
+        expected.listResources(subject, permission, type).sort(),
+      )
+    }
+    expect(actual.orgsOf(subject), label).toEqual(expected.orgsOf(subject))
+  }
+  for (const org of snapshot.orgs)
+    expect(actual.listPrincipals('org.read', { type: 'org', id: org.id }).sort(), label).toEqual(
+      expected.listPrincipals('org.read', { type: 'org', id: org.id }).sort(),
+    )
+}
+
+/** A world changed by `plans`, and the engine that applied the changes (not a fresh load). */
+function changedWorld(initial: Snapshot, plans: ChangePlan[], from = 100) {
+  const engine = new Authorizer(capgo, initial, options)
+  let snapshot = initial
+  for (const [i, plan] of plans.entries()) {
+    const change: Change | null = buildChange(snapshot, plan, from + i)
+    if (change === null) continue
+    engine.apply(change)
+    snapshot = applyChange(snapshot, change)
+  }
+  return { engine, snapshot }
+}
+
+describe('engine state (engine-state.ts)', () => {
+  it(
+    'a restored engine answers as one loaded from the records, and goes on alike under further changes',
+    () => {
+      fc.assert(
+        fc.property(
+          worldArb,
+          fc.array(changePlanArb, { maxLength: 12, size: 'medium' }),
+          fc.array(changePlanArb, { maxLength: 8, size: 'small' }),
+          (initial, before, after) => {
+            const { engine, snapshot } = changedWorld(initial, before)
+            const bytes = engine.encodeState(7)
+            expect(stateRevision(bytes)).toBe(7)
+            const { authorizer: restored, revision } = Authorizer.restore(capgo, bytes, options)
+            expect(revision).toBe(7)
+            const fresh = new Authorizer(capgo, snapshot, options)
+            expectAlike(snapshot, restored, fresh, 'restored', initial)
+            // Restored twice over: the bytes of a restored engine restore to the same answers.
+            const again = Authorizer.restore(capgo, restored.encodeState(7), options).authorizer
+            expectAlike(snapshot, again, fresh, 'restored again', initial)
+            let world = snapshot
+            for (const [i, plan] of after.entries()) {
+              const change = buildChange(world, plan, 500 + i)
+              if (change === null) continue
+              const applied = (authz: Authorizer) => {
+                try {
+                  authz.apply(change)
+                  return 'ok'
+                } catch (error) {
+                  return String(error)
+                }
+              }
+              expect(applied(restored)).toBe(applied(engine))
+              world = applyChange(world, change)
+            }
+            expectAlike(world, restored, new Authorizer(capgo, world, options), 'after changes', snapshot)
+          },
+        ),
+        { numRuns: RUNS },
+      )
+    },
+    TIMEOUT,
+  )
+
+  it('refuses bytes of another model, another format, or broken ones', () => {
+    const world = fc.sample(worldArb, { numRuns: 1, seed: 42 })[0]!
+    const bytes = new Authorizer(capgo, world, options).encodeState(3)
+    expect(() => Authorizer.restore(presets.teams!, bytes, options)).toThrow(/another model/)
+    const format = bytes.slice()
+    new DataView(format.buffer).setUint32(8, STATE_FORMAT + 1, true)
+    expect(() => Authorizer.restore(capgo, format, options)).toThrow(/format/)
+    expect(() => Authorizer.restore(capgo, bytes.subarray(0, bytes.length - 9), options)).toThrow(
+      /engine state/,
+    )
+    const magic = bytes.slice()
+    magic[0] = 0
+    expect(() => Authorizer.restore(capgo, magic, options)).toThrow(/not an engine state/)
+    expect(stateRevision(magic)).toBeNull()
+  })
+})
