@@ -1,5 +1,6 @@
 import { createOrgkitClient, must, type OrgkitClient } from '@orgkit/sdk'
 import type { Command } from 'commander'
+import type { Io } from './io.ts'
 
 /**
  * Admin tasks over the REST API, through the generated SDK: the same routes, checks and audit trail as any
@@ -11,19 +12,6 @@ export interface Globals {
   token?: string
   as?: string
   json?: boolean
-}
-
-export interface Output {
-  out(line: string): void
-  /** Sets the exit code (a denied check exits 3, like `test` answering false). */
-  exit(code: number): void
-}
-
-export const stdout: Output = {
-  out: (line) => console.log(line),
-  exit: (code) => {
-    process.exitCode = code
-  },
 }
 
 export function clientFor(g: Globals): OrgkitClient {
@@ -51,7 +39,7 @@ function target(spec: string): { org: string } | { type: string; id: string } {
   return type === 'org' ? { org: id } : { type, id }
 }
 
-function table(out: Output, rows: Record<string, unknown>[], columns: string[]) {
+function table(out: Io, rows: Record<string, unknown>[], columns: string[]) {
   const cells = rows.map((r) => columns.map((c) => String(r[c] ?? '')))
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)))
   const line = (values: string[]) =>
@@ -63,14 +51,10 @@ function table(out: Output, rows: Record<string, unknown>[], columns: string[]) 
   for (const row of cells) out.out(line(row))
 }
 
-export function registerAdminCommands(program: Command, output: Output = stdout): void {
+export function registerAdminCommands(program: Command, output: Io): void {
   program
-    .option(
-      '--url <url>',
-      'the Orgkit server (ORGKIT_URL)',
-      process.env.ORGKIT_URL ?? 'http://127.0.0.1:3000',
-    )
-    .option('--token <token>', 'a platform token or API key (ORGKIT_TOKEN)', process.env.ORGKIT_TOKEN)
+    .option('--url <url>', 'the Orgkit server (ORGKIT_URL)', output.env.ORGKIT_URL ?? 'http://127.0.0.1:3000')
+    .option('--token <token>', 'a platform token or API key (ORGKIT_TOKEN)', output.env.ORGKIT_TOKEN)
     .option('--as <userId>', 'with a platform token: act as this user (X-Orgkit-User)')
     .option('--json', 'print the API’s JSON instead of a table')
   const globals = () => program.opts<Globals>()

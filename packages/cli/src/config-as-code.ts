@@ -1,7 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import type { OrgkitClient } from '@orgkit/sdk'
 import type { Command } from 'commander'
-import { clientFor, type Globals, type Output, stdout } from './admin.ts'
+import { clientFor, type Globals } from './admin.ts'
+import type { Io } from './io.ts'
 
 /**
  * Config as code (issue 23.4, docs/config-as-code.md): `export` writes an org as YAML, `plan` says what a
@@ -17,7 +18,7 @@ interface Change {
 
 const SIGN = { create: '+', update: '~', delete: '-' } as const
 
-function printChanges(out: Output, changes: Change[], done: boolean) {
+function printChanges(out: Io, changes: Change[], done: boolean) {
   if (changes.length === 0) return out.out('no changes: the organization already matches the file')
   for (const c of changes) out.out(`${SIGN[c.action]} ${c.kind} ${c.name}`)
   out.out(`${changes.length} change(s) ${done ? 'applied' : 'to apply'}`)
@@ -34,21 +35,21 @@ async function readDocument(file: string) {
 }
 
 /** A refused file: every error the server listed, one a line. */
-async function explained<T>(call: Promise<T>): Promise<T> {
+async function explained<T>(io: Io, call: Promise<T>): Promise<T> {
   try {
     return await call
   } catch (error) {
     const problem = (error as { problem?: { details?: { errors?: { at: string; message: string }[] } } })
       .problem
     const errors = problem?.details?.errors
-    if (errors) for (const e of errors) console.error(`  ${e.at}: ${e.message}`)
+    if (errors) for (const e of errors) io.err(`  ${e.at}: ${e.message}`)
     throw error
   }
 }
 
-export function registerConfigCommands(program: Command, output: Output = stdout): void {
+export function registerConfigCommands(program: Command, output: Io): void {
   const api = (): OrgkitClient => clientFor(program.opts<Globals>())
-  const orgOption = ['--org <orgId>', 'the organization (ORGKIT_ORG)', process.env.ORGKIT_ORG] as const
+  const orgOption = ['--org <orgId>', 'the organization (ORGKIT_ORG)', output.env.ORGKIT_ORG] as const
   program
     .command('export')
     .requiredOption(...orgOption)
@@ -78,6 +79,7 @@ export function registerConfigCommands(program: Command, output: Output = stdout
         const body = (await readDocument(options.file)) as never
         const params = { path: { orgId: options.org } }
         const reply = await explained(
+          output,
           must(
             verb === 'plan'
               ? api().POST('/v1/orgs/{orgId}/config/plan', { params, body })

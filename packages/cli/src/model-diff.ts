@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import type { Io } from './io.ts'
 
 /**
  * `orgkit model diff OLD NEW`: what changing the model does to the data a database holds (issue 23.3,
@@ -6,7 +7,7 @@ import type { Command } from 'commander'
  * computed by the engine over the stored records under both models. Exits 2 when a server started with
  * NEW would refuse (bound roles it lacks that no `removedRoles` entry moves).
  */
-export function registerModelDiff(model: Command): void {
+export function registerModelDiff(model: Command, io: Io): void {
   model
     .command('diff')
     .argument('<old>', 'the model in force: a model file or a preset’s name')
@@ -22,14 +23,14 @@ export function registerModelDiff(model: Command): void {
         import('@orgkit/core'),
         import('@orgkit/store'),
       ])
-      const url = options.database ?? process.env.ORGKIT_DATABASE_URL
-      const store = await openStore(url ? { url } : { dataDir: process.env.ORGKIT_DATA_DIR ?? './.orgkit' })
+      const url = options.database ?? io.env.ORGKIT_DATABASE_URL
+      const store = await openStore(url ? { url } : { dataDir: io.env.ORGKIT_DATA_DIR ?? './.orgkit' })
       try {
         await migrate(store.db)
         const { snapshot } = await loadSnapshot(store.db)
         const impact = modelImpact(resolveModel(from), resolveModel(to), snapshot)
-        for (const line of describe(impact)) console.log(line)
-        if (impact.orphaned.length > 0) process.exitCode = 2
+        for (const line of describe(impact)) io.out(line)
+        if (impact.orphaned.length > 0) io.exit(2)
       } finally {
         await store.close()
       }

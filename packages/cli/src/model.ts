@@ -1,11 +1,12 @@
 import type { Command } from 'commander'
+import type { Io } from './io.ts'
 
 /**
  * `orgkit model …`: model files (docs/models.md). `model test FILE` loads a model file (or a preset by
  * name) and runs the tests beside it; it loads core alone, never the server or the store, so it answers
  * in a moment and needs no database.
  */
-export function registerModelCommands(program: Command): Command {
+export function registerModelCommands(program: Command, io: Io): Command {
   const model = program
     .command('model')
     .description('model files: load them and run their tests (docs/models.md)')
@@ -16,7 +17,7 @@ export function registerModelCommands(program: Command): Command {
       'load a model file, report every error with its line, and run its tests; exit 1 on any failure',
     )
     .action(async (file: string) => {
-      process.exitCode = await testModelFile(file, (line) => console.log(line))
+      io.exit(await testModelFile(file, io.out))
     })
   return model
 }
