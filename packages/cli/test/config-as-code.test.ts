@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-
-const run = promisify(execFile)
-const bin = join(import.meta.dirname, '../bin/orgkit.js')
+import { orgkit as run } from './support/orgkit.ts'
 
 /**
  * The CLI's wiring of config as code (issue 23.4): one run of each command against a real server. What the
@@ -30,17 +26,7 @@ describe('orgkit export / plan / apply', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  const orgkit = async (args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
-        env: { ...process.env, ...env },
-      })
-      return { stdout, stderr, code: 0 }
-    } catch (e) {
-      const failed = e as { stdout: string; stderr: string; code: number }
-      return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code }
-    }
-  }
+  const orgkit = (args: string[]) => run(args, env)
 
   it('exports YAML, plans a change, applies it, and lists every unknown name of a refused file', async () => {
     const file = join(dir, 'acme.yaml')

@@ -1,26 +1,9 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { presetFile } from '@orgkit/core/files'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-
-const run = promisify(execFile)
-const bin = join(import.meta.dirname, '../bin/orgkit.js')
-
-/** Runs the real `orgkit` binary; answers its output and exit code. */
-async function orgkit(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
-      env: { ...process.env, ...env },
-    })
-    return { stdout, stderr, code: 0 }
-  } catch (e) {
-    const failed = e as { stdout: string; stderr: string; code: number }
-    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code }
-  }
-}
+import { orgkit, orgkitProcess } from './support/orgkit.ts'
 
 describe('orgkit model test', () => {
   let dir: string
@@ -45,7 +28,8 @@ describe('orgkit model test', () => {
     const file = join(dir, 'wrong-answer.yaml')
     await writeFile(file, text)
     const line = text.split('\n').findIndex((l) => l.includes('{ user: cy, can: project.read')) + 1
-    const { stdout, code } = await orgkit(['model', 'test', file])
+    // The binary: a failed test reaches the shell as exit code 1, its report on standard output.
+    const { stdout, code } = await orgkitProcess(['model', 'test', file])
     expect(code).toBe(1)
     expect(stdout).toContain(`✗ Instead of giving a specific account access to a project`)
     expect(stdout).toContain(`${file}:${line}:9: cy can project.read on p1, but may not (no_grant)`)
