@@ -3,13 +3,36 @@ import { existsSync } from 'node:fs'
 import { register } from 'node:module'
 
 // Installed, @orgkit/cli runs its built JavaScript (dist/; the package ships no src/). In this repository
-// it runs the TypeScript sources, as every workspace does (docs/packages.md): the "@orgkit/source" export
-// condition for every import, as `node --conditions=@orgkit/source` would set, and tsx to load them.
-if (existsSync(new URL('../src/cli.ts', import.meta.url))) {
+// it runs one file bundled from the TypeScript sources and rebuilt when one of them changes
+// (scripts/bundle.mjs): a start loads one module instead of transforming ~300 through tsx.
+// ORGKIT_RUN_SOURCES=1 runs the sources through tsx instead, as every workspace's tests do (docs/packages.md):
+// the "@orgkit/source" export condition for every import, as `node --conditions=@orgkit/source` would set.
+if (!existsSync(new URL('../src/cli.ts', import.meta.url))) {
+  await import('#cli')
+} else if (!process.env.ORGKIT_RUN_SOURCES && (await bundled())) {
+  // started from the bundle
+} else {
   register(
     'data:text/javascript,export const resolve = (specifier, context, next) => next(specifier, { ...context, conditions: [...context.conditions, "@orgkit/source"] })',
   )
   const { register: tsx } = await import('tsx/esm/api')
   tsx()
+  await import('#cli')
 }
-await import('#cli')
+
+/** Runs the bundle (built now if stale); false when it could not be built. */
+async function bundled() {
+  let file
+  try {
+    const { bundledCli } = await import('../scripts/bundle.mjs')
+    file = await bundledCli()
+  } catch (error) {
+    console.error(
+      `orgkit: running the sources through tsx; the bundle failed: ${error.message.split('\n')[0]}`,
+    )
+    return false
+  }
+  const { pathToFileURL } = await import('node:url')
+  await import(pathToFileURL(file).href)
+  return true
+}

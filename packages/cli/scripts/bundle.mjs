@@ -1,0 +1,190 @@
+// In this repository `orgkit` runs one JavaScript file built from the TypeScript sources (the CLI, server,
+// store, core and SDK), not the sources through tsx: loading ~300 modules through tsx's transform was most of
+// a start (docs/performance.md, issue 25.1). The file is built with esbuild on first use and again whenever
+// one of the files it was built from changes (its size or time, either way), like the console's build; a
+// build takes ~1 s. It lives in node_modules/.cache/orgkit/cli/. Packages from node_modules stay outside it,
+// imported from where Node would find them from the importing source file, and every `import.meta.url` in
+// the sources is the source file's own, so paths beside a source (the console's dist/, preset models, a
+// package.json) resolve as they do under tsx.
+import { createHash, randomUUID } from 'node:crypto'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const WORKSPACES = ['core', 'store', 'server', 'cli', 'sdk']
+
+/** The bundle of the repository at `repo` (this one by default; another in tests). */
+export function bundler(repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')) {
+  const cacheDir = join(repo, 'node_modules', '.cache', 'orgkit', 'cli')
+  const manifestFile = join(cacheDir, 'manifest.json')
+  const entry = join(repo, 'packages', 'cli', 'src', 'cli.ts')
+  /** What changes how the sources resolve and build, besides the sources themselves. */
+  const alwaysWatched = () => [
+    fileURLToPath(import.meta.url),
+    join(repo, 'package-lock.json'),
+    ...WORKSPACES.map((name) => join(repo, 'packages', name, 'package.json')),
+  ]
+
+  const readManifest = () => {
+    try {
+      return JSON.parse(readFileSync(manifestFile, 'utf8'))
+    } catch {
+      return null
+    }
+  }
+
+  /** The built file when it is up to date, else null. */
+  function upToDate() {
+    const manifest = readManifest()
+    if (!manifest) return null
+    const file = join(cacheDir, manifest.file)
+    if (!existsSync(file)) return null
+    for (const [path, was] of Object.entries(manifest.inputs))
+      if (stamp(join(repo, path)) !== was) return null
+    return file
+  }
+
+  /** Builds the file now (whether stale or not) and makes it the current one; returns its path. */
+  async function build() {
+    // Stamps are taken before the build: a source saved while it runs makes the next start build again.
+    const before = new Map()
+    const walk = (dir) => {
+      for (const entry of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
+        const path = join(dir, entry.name)
+        if (entry.isDirectory()) walk(path)
+        else before.set(path, stamp(path))
+      }
+    }
+    for (const name of WORKSPACES) walk(join(repo, 'packages', name, 'src'))
+    for (const path of alwaysWatched()) before.set(path, stamp(path))
+
+    const esbuild = await import('esbuild')
+    const result = await esbuild.build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      conditions: ['@orgkit/source'],
+      keepNames: true, // error and class names as in the sources, though two modules' names collide
+      sourcemap: 'linked', // NODE_OPTIONS=--enable-source-maps maps stack traces to the sources
+      sourcesContent: false,
+      metafile: true,
+      write: false,
+      // A command's code in chunks of its own (`await import`): `--help` or an admin command over the API
+      // loads neither the server nor PGlite.
+      splitting: true,
+      outdir: join(cacheDir, 'next'),
+      entryNames: 'orgkit',
+      chunkNames: '[name]-[hash]',
+      outExtension: { '.js': '.mjs' }, // under node_modules no package.json says "type": "module"
+      logLevel: 'silent',
+      plugins: [externalPackages],
+    })
+    const inputs = {}
+    for (const path of [
+      ...Object.keys(result.metafile.inputs).map((p) => resolve(repo, p)),
+      ...alwaysWatched(),
+    ])
+      if (!path.includes(`${join('node_modules', '')}`))
+        inputs[relative(repo, path)] = before.get(path) ?? stamp(path)
+    const previous = readManifest()?.file.split('/')[0]
+    const id = createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 12)
+    const dir = `build-${id}`
+    // Written aside and renamed: processes starting at the same moment each see a whole build, never half.
+    const aside = join(cacheDir, `.${dir}-${randomUUID().slice(0, 8)}`)
+    for (const output of result.outputFiles) {
+      const path = join(aside, relative(join(cacheDir, 'next'), output.path))
+      mkdirSync(dirname(path), { recursive: true })
+      writeFileSync(path, output.contents)
+    }
+    try {
+      renameSync(aside, join(cacheDir, dir))
+    } catch {
+      rmSync(aside, { recursive: true, force: true }) // made by another process at the same moment
+    }
+    writeFileSync(
+      `${manifestFile}${aside.slice(-9)}`,
+      JSON.stringify({ file: join(dir, 'orgkit.mjs'), inputs }, null, 1),
+    )
+    renameSync(`${manifestFile}${aside.slice(-9)}`, manifestFile)
+    // Builds before the one this replaces: a process that read the manifest before this build may still be
+    // loading the previous one's chunks, none an older one's.
+    for (const name of readdirSync(cacheDir))
+      if (name.startsWith('build-') && name !== dir && name !== previous)
+        rmSync(join(cacheDir, name), { recursive: true, force: true })
+    return join(cacheDir, dir, 'orgkit.mjs')
+  }
+
+  return {
+    cacheDir,
+    upToDate,
+    build,
+    /** The current build: the cached one, or one made now. */
+    current: async () => upToDate() ?? (await build()),
+  }
+}
+
+/** This repository's current bundle: the cached one, or one made now. */
+export const bundledCli = () => bundler().current()
+
+const stamp = (path) => {
+  const stat = statSync(path, { throwIfNoEntry: false })
+  return stat ? `${stat.size}:${stat.mtimeMs}` : 'missing'
+}
+
+/**
+ * Every bare import of a package from node_modules (not a workspace's @orgkit/*) stays an import, of the
+ * file Node would load for it from the importing source, so a package's copy nested under one workspace's
+ * node_modules is still the one that workspace gets.
+ */
+const externalPackages = {
+  name: 'orgkit-external-packages',
+  setup(build) {
+    build.onResolve({ filter: /^[^./#]/ }, async (args) => {
+      if (args.path.startsWith('@orgkit/') || args.path.startsWith('node:') || args.pluginData?.inner) return
+      if (builtins.has(args.path.split('/')[0])) return { path: args.path, external: true }
+      const found = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { inner: true },
+      })
+      if (found.errors.length) return { errors: found.errors }
+      return { path: pathToFileURL(found.path).href, external: true }
+    })
+    // The source's own URL for import.meta.url (esbuild would leave the bundle's).
+    build.onLoad({ filter: /\/packages\/[a-z]+\/src\/.*\.ts$/ }, (args) => ({
+      contents: readFileSync(args.path, 'utf8').replaceAll(
+        'import.meta.url',
+        JSON.stringify(pathToFileURL(args.path).href),
+      ),
+      loader: 'ts',
+    }))
+  },
+}
+
+const builtins = new Set((await import('node:module')).builtinModules)
+
+// `node packages/cli/scripts/bundle.mjs [--repo <dir>]`: builds the bundle when stale and says which.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const began = performance.now()
+  const { values } = parseArgs({ options: { repo: { type: 'string' } } })
+  const { upToDate, build } = bundler(values.repo && resolve(values.repo))
+  const fresh = upToDate()
+  console.log(
+    fresh
+      ? `cli: ${fresh} is up to date`
+      : `cli: built ${await build()} in ${((performance.now() - began) / 1000).toFixed(1)} s`,
+  )
+}
