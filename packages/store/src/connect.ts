@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import v8 from 'node:v8'
 import { PGlite } from '@electric-sql/pglite'
 import { createPgConfig } from '@electric-sql/pglite/node-postgres'
 import {
@@ -40,13 +41,22 @@ export interface DatabaseConfig {
 }
 
 /**
- * PGlite's PostgreSQL settings, on top of its own defaults (single user, fsync off, no parallel workers).
- * `shared_buffers` 16MB, not PostgreSQL's 128MB: the buffer pool lives in the WebAssembly heap, so its
- * size is resident memory from the start (an idle embedded instance held ~130 MB more with 128MB). The
- * data folder's files stay in the operating system's page cache besides, and the engine answers checks
- * from its own memory, so the database's working set is a write's few pages and the snapshot's scans.
+ * PGlite's settings, chosen for an embedded server's start-up time and resident memory (docs/performance.md,
+ * issue 25.2), on top of PGlite's own defaults (single user, fsync off, no parallel workers):
+ * - `shared_buffers` 16MB, not PostgreSQL's 128MB: the buffer pool lives in the WebAssembly heap, so its
+ *   size is resident memory from the start (an idle embedded instance held ~130 MB more with 128MB). The
+ *   data folder's files stay in the operating system's page cache besides, and the engine answers checks
+ *   from its own memory, so the database's working set is a write's few pages and the snapshot's scans.
+ * - The WebAssembly memory's initial size stays PGlite's 128 MB (`initialMemory`): it is the module's own
+ *   minimum, and only the pages PostgreSQL touches are resident (~30 MB idle); it grows on demand.
+ * - PostgreSQL's WebAssembly runs on V8's baseline compiler only (`--liftoff-only`, set once for the
+ *   process before the first PGlite compiles): V8 otherwise recompiles every function that runs hot during
+ *   PostgreSQL's start with its optimising compiler, on the other core, for code a server mostly never
+ *   runs again. Measured on `orgkit start`: 1.0 s less CPU to /healthz and 50-80 MB less idle RSS (empty
+ *   database), 1 s less CPU and ~35 MB less with 100k bindings; a simple statement costs ~10% more CPU.
  */
 const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB']
+const PGLITE_V8_FLAGS = '--liftoff-only'
 
 export interface Store {
   db: Db
@@ -148,6 +158,7 @@ async function openPglite(config: DatabaseConfig): Promise<PGlite> {
     config.templateDir && empty
       ? await pgliteTemplate(config.templateDir, { migrations, build: buildTemplate })
       : undefined
+  v8.setFlagsFromString(PGLITE_V8_FLAGS)
   const pglite = new PGlite(dataDir, {
     startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
     ...(template && { loadDataDir: template }),
