@@ -1,9 +1,17 @@
-import { Authorizer, type Change, type CompiledModel, OrgkitError } from '@orgkit/core'
+import {
+  Authorizer,
+  type Change,
+  type CompiledModel,
+  modelFingerprint,
+  OrgkitError,
+  STATE_FORMAT,
+} from '@orgkit/core'
 import {
   CHANGES_CHANNEL,
   changesSince,
   type Db,
   type Executor,
+  engineSnapshots,
   type Store,
   streamSnapshot,
 } from '@orgkit/store'
@@ -39,8 +47,77 @@ export class EngineReplica {
     private readonly onResync: (error: unknown, revision: number) => void = () => {},
   ) {}
 
-  async load(): Promise<void> {
+  /** How the last load went: restored from a stored state (and from which revision), or read from rows. */
+  loadedFrom: { kind: 'state'; revision: number } | { kind: 'rows'; refused: string | null } = {
+    kind: 'rows',
+    refused: null,
+  }
+  /** The revision of the state last written or restored (engine-state snapshots, issue 25.4). */
+  savedRevision = 0
+  private saving: Promise<boolean> | null = null
+
+  /**
+   * Loads the engine: from the stored state when `useState` and one is there that the store trusts (format,
+   * model, digest, the feed still holding its revision, no migration since), caught up from the change feed
+   * after it; else from rows. A state that restores but whose feed the engine refuses falls back to rows too
+   * (the resync in `pull`).
+   */
+  async load(useState = false): Promise<void> {
+    if (useState) {
+      const restored = await this.restoreState().catch((error: unknown) => {
+        this.loadedFrom = { kind: 'rows', refused: `unreadable: ${String(error)}` }
+        return false
+      })
+      if (restored) return
+    }
     await this.reloadWith(this.db)
+  }
+
+  private async restoreState(): Promise<boolean> {
+    const read = await engineSnapshots.readEngineSnapshot(this.db, this.stateKey())
+    if (read.bytes === null) {
+      this.loadedFrom = { kind: 'rows', refused: read.reason === 'none' ? null : read.reason }
+      return false
+    }
+    const { authorizer, revision } = Authorizer.restore(this.compiled, read.bytes, { clock: this.clock })
+    if (revision !== read.revision) {
+      this.loadedFrom = { kind: 'rows', refused: 'revision' }
+      return false
+    }
+    this.authorizer = authorizer
+    this.revision = revision
+    this.savedRevision = revision
+    this.loadedFrom = { kind: 'state', revision }
+    await this.catchUp()
+    return true
+  }
+
+  private stateKey() {
+    return { format: STATE_FORMAT, model: modelFingerprint(this.compiled.model) }
+  }
+
+  /**
+   * Writes the engine's state as it is now, beside its revision, when it is `minRevisions` or more past the
+   * one last written (0: whenever it is newer). The encoding runs synchronously, on this thread (see
+   * docs/performance.md for its length at 1M bindings); the write is asynchronous. One at a time; resolves
+   * to whether a state was written.
+   */
+  saveState(minRevisions = 0): Promise<boolean> {
+    if (this.saving) return this.saving
+    const revision = this.revision
+    if (revision === 0 || revision <= this.savedRevision || revision - this.savedRevision < minRevisions)
+      return Promise.resolve(false)
+    const bytes = this.authorizer.encodeState(revision)
+    this.saving = engineSnapshots
+      .writeEngineSnapshot(this.db, { revision, ...this.stateKey() }, bytes)
+      .then((written) => {
+        if (written) this.savedRevision = Math.max(this.savedRevision, revision)
+        return written
+      })
+      .finally(() => {
+        this.saving = null
+      })
+    return this.saving
   }
 
   private async reloadWith(executor: Executor): Promise<void> {
@@ -48,6 +125,10 @@ export class EngineReplica {
     const revision = await streamSnapshot(executor, loading.add)
     this.authorizer = loading.done()
     this.revision = revision
+    this.loadedFrom = {
+      kind: 'rows',
+      refused: this.loadedFrom.kind === 'rows' ? this.loadedFrom.refused : null,
+    }
   }
 
   /** Applies every committed change after our revision. Concurrent callers share one pass. */
@@ -215,5 +296,6 @@ export class EngineReplica {
     if (this.poller) clearInterval(this.poller)
     await this.unlisten?.()
     await this.catching?.catch(() => {})
+    await this.saving?.catch(() => {})
   }
 }

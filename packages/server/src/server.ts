@@ -67,6 +67,13 @@ export interface ServerOptions {
   consoleDir?: string | null | undefined
   /** How often the engine polls the change feed besides LISTEN/NOTIFY. */
   pollMs?: number | undefined
+  /**
+   * The engine's state kept in the database (issue 25.4, docs/architecture.md): restored at start when the
+   * store trusts it, caught up from the change feed; written after a load from rows, every `checkMs` (default
+   * 60 s) once `minRevisions` (default 10,000) revisions passed since the last, and at close past as many.
+   * false: neither read nor written (ORGKIT_ENGINE_STATE=off).
+   */
+  engineState?: false | { minRevisions?: number; checkMs?: number } | undefined
   model?: Model | undefined
   /** The plan catalogue (default: the built-in one, see billing/plans.ts). */
   plans?: PlanCatalog | undefined
@@ -134,7 +141,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const engine = new EngineReplica(store.db, compiled, clock, (err, revision) =>
     logger.error({ err, revision }, 'the engine refused a committed change; reloaded from a snapshot'),
   )
-  await engine.load()
+  const engineState = options.engineState ?? (process.env.ORGKIT_ENGINE_STATE === 'off' ? false : {})
+  const keepState = engineState !== false
+  const stateOptions = engineState || {}
+  const minRevisions = stateOptions.minRevisions ?? 10_000
+  await engine.load(keepState)
+  const loaded = engine.loadedFrom
+  logger.info(
+    loaded.kind === 'state'
+      ? { restoredFrom: loaded.revision, revision: engine.revision }
+      : { refused: loaded.refused, revision: engine.revision },
+    loaded.kind === 'state' ? 'engine restored from its stored state' : 'engine loaded from rows',
+  )
+  const saveState = (min: number) =>
+    engine.saveState(min).catch((err) => logger.warn({ err }, 'the engine state was not written'))
+  // Before listening, so that encoding it blocks no request; the write itself goes on in the background.
+  if (keepState && loaded.kind === 'rows') void saveState(0)
   const heap = compactHeap()
   logger.debug({ heapBefore: heap.before, heapAfter: heap.after }, 'heap compacted after the engine loaded')
   const caches = createCaches()
@@ -239,6 +261,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       .catch((err) => logger.error({ err }, 'housekeeping failed'))
   }, 3_600_000)
   housekeeping.unref()
+  const stateTimer = keepState
+    ? setInterval(() => void saveState(minRevisions), stateOptions.checkMs ?? 60_000)
+    : null
+  stateTimer?.unref()
   return {
     url: `http://${host}:${port}`,
     ctx,
@@ -258,6 +284,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())))
       await metricsServer?.close()
       await usage.stop()
+      if (stateTimer) clearInterval(stateTimer)
+      if (keepState) await saveState(minRevisions)
       await store.close()
     },
   }

@@ -411,6 +411,26 @@ export interface ChangeLogTable {
   created_at: CreatedAt
 }
 
+/** The engine's state as bytes, beside the revision it reflects (migration 0020, engine-snapshots.repository.ts). */
+export interface EngineSnapshotsTable {
+  id: Generated<string>
+  revision: string
+  format: number
+  model: string
+  migration: string
+  feed_mark: string
+  digest: string
+  size: string
+  parts: number
+  created_at: CreatedAt
+}
+
+export interface EngineSnapshotPartsTable {
+  snapshot_id: string
+  part: number
+  data: Uint8Array
+}
+
 /** Per-org SSO (migration 0015, sso.repository.ts). */
 export interface SsoConnectionsTable {
   id: string
@@ -465,6 +485,8 @@ export interface Database {
   audit_log: AuditLogTable
   revision: RevisionTable
   change_log: ChangeLogTable
+  engine_snapshots: EngineSnapshotsTable
+  engine_snapshot_parts: EngineSnapshotPartsTable
   sessions: SessionsTable
   recovery_codes: RecoveryCodesTable
   api_keys: ApiKeysTable

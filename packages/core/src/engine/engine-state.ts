@@ -64,7 +64,9 @@ export function encodeGraph(graph: Graph, revision: number): Uint8Array {
   for (const r of graph.resources.values()) resourceIndex.set(r, resourceIndex.size)
   const groupIndex = new Map<GroupNode, number>()
   for (const g of graph.groups.values()) groupIndex.set(g, groupIndex.size)
-  const userOf = (id: string) => userIndex.get(graph.users.get(id)!) ?? fail(`member "${id}" has no user`)
+  const userById = new Map<string, number>()
+  for (const [id, user] of graph.users) userById.set(id, userIndex.get(user)!)
+  const userOf = (id: string) => userById.get(id) ?? fail(`member "${id}" has no user`)
   const principalCode = (p: Principal) => (p.isGroup ? groupCode(groupIndex.get(p)!) : userIndex.get(p)!)
   const roleIndex = new Map<RoleHandle, number>()
   for (const role of compiled.roles.values()) roleIndex.set(role, roleIndex.size)
@@ -330,7 +332,13 @@ export function restoreGraph(graph: Graph, bytes: Uint8Array): { revision: numbe
       const type = r.str()
       org.resources.set(type, new Set(Array.from(r.ints(), (x) => resources[x]!)))
     }
-    for (const u of r.ints()) org.active.add(users[u]!.id)
+    const active = r.ints()
+    if (active.length > 0) {
+      const ids: string[] = new Array(active.length)
+      for (let k = 0; k < active.length; k++) ids[k] = users[active[k]!]!.id
+      // Through the constructor: one builtin call, where an add per member costs one each.
+      org.active = new Set(ids)
+    }
     const pending = r.ints()
     if (pending.length > 0) org.pending = new Set(Array.from(pending, (u) => users[u]!.id))
   }
@@ -361,7 +369,11 @@ export function restoreGraph(graph: Graph, bytes: Uint8Array): { revision: numbe
   for (const user of users) {
     const orgList = r.ints()
     const hasOrgs = r.int() === 1
-    user.orgs = hasOrgs ? Array.from(orgList, (o) => orgs[o]!) : null
+    if (hasOrgs) {
+      const list: OrgNode[] = new Array(orgList.length)
+      for (let k = 0; k < orgList.length; k++) list[k] = orgs[orgList[k]!]!
+      user.orgs = list
+    }
     const memberOf = r.ints()
     if (memberOf.length > 0) {
       user.groups = new Map()

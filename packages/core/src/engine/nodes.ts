@@ -33,7 +33,7 @@ export class OrgNode {
    * Members by status, keyed by the users' own id strings. Two Sets rather than one Map of statuses: a Set
    * entry is a slot smaller, and there is one per membership (850k at scale). Most orgs have no pending.
    */
-  readonly active = new Set<Id>()
+  active = new Set<Id>()
   pending: Set<Id> = NONE_SET as unknown as Set<Id>
   customRoles: Map<string, RoleHandle> = noneMap()
   /** Every binding at this org, any principal: the head of its list in the `BindingTable`. */

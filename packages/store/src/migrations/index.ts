@@ -17,6 +17,7 @@ import * as sso from './0015-sso.ts'
 import * as orgDomains from './0016-org-domains.ts'
 import * as samlAssertions from './0017-saml-assertions.ts'
 import * as webhookSecretRotation from './0019-webhook-secret-rotation.ts'
+import * as engineSnapshots from './0020-engine-snapshots.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
 export const migrations: Record<string, Migration> = {
@@ -38,6 +39,7 @@ export const migrations: Record<string, Migration> = {
   '0016-org-domains': orgDomains,
   '0017-saml-assertions': samlAssertions,
   '0019-webhook-secret-rotation': webhookSecretRotation,
+  '0020-engine-snapshots': engineSnapshots,
 }
 
 export const migrationProvider: MigrationProvider = {
