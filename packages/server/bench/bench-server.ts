@@ -47,6 +47,9 @@ if (workers > 1 && cluster.isPrimary) {
   })
   if (process.env.ORGKIT_BENCH_MODE === 'sql') server.ctx.engine.reached = async () => false
   if (cluster.isWorker) process.send!(server.url)
-  else process.stdout.write(`${JSON.stringify({ url: server.url, pids: [process.pid] })}\n`)
+  else {
+    const engine = { loadedFrom: server.ctx.engine.loadedFrom, loadMs: Math.round(server.ctx.engine.loadMs) }
+    process.stdout.write(`${JSON.stringify({ url: server.url, pids: [process.pid], engine })}\n`)
+  }
   process.on('SIGTERM', () => void server.close().finally(() => process.exit(0)))
 }

@@ -52,6 +52,8 @@ export class EngineReplica {
     kind: 'rows',
     refused: null,
   }
+  /** How long `load` took, in ms (logged at start; the start bench prints it). */
+  loadMs = 0
   /** The revision of the state last written or restored (engine-state snapshots, issue 25.4). */
   savedRevision = 0
   private saving: Promise<boolean> | null = null
@@ -63,14 +65,19 @@ export class EngineReplica {
    * (the resync in `pull`).
    */
   async load(useState = false): Promise<void> {
+    const started = performance.now()
     if (useState) {
       const restored = await this.restoreState().catch((error: unknown) => {
         this.loadedFrom = { kind: 'rows', refused: `unreadable: ${String(error)}` }
         return false
       })
-      if (restored) return
+      if (restored) {
+        this.loadMs = performance.now() - started
+        return
+      }
     }
     await this.reloadWith(this.db)
+    this.loadMs = performance.now() - started
   }
 
   private async restoreState(): Promise<boolean> {

@@ -149,8 +149,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const loaded = engine.loadedFrom
   logger.info(
     loaded.kind === 'state'
-      ? { restoredFrom: loaded.revision, revision: engine.revision }
-      : { refused: loaded.refused, revision: engine.revision },
+      ? { restoredFrom: loaded.revision, revision: engine.revision, ms: Math.round(engine.loadMs) }
+      : { refused: loaded.refused, revision: engine.revision, ms: Math.round(engine.loadMs) },
     loaded.kind === 'state' ? 'engine restored from its stored state' : 'engine loaded from rows',
   )
   const saveState = (min: number) =>
