@@ -6,8 +6,13 @@ import type { ServerOptions } from '../../server/src/server.ts'
 import { client, startTestServer, type TestServer } from '../../server/test/support/harness.ts'
 
 import { expectAccessible } from './a11y.ts'
+import { go } from './go.ts'
 
 export { describeViolations, expectAccessible } from './a11y.ts'
+export { go } from './go.ts'
+
+/** The server each person's page belongs to (`person`), for calls made before the page has loaded anything. */
+const homes = new WeakMap<Page, string>()
 
 // Shared by the preset and roles e2e tests: the same browser, build and sign-up steps as console.e2e.test.ts.
 const CHROMIUM = process.env.ORGKIT_CHROMIUM ?? '/usr/bin/chromium'
@@ -57,7 +62,7 @@ export const photograph = (artifacts: string) => (page: Page, name: string) =>
 
 /** The link in the newest outbox mail to `to` whose URL contains `part`, read through the console. */
 export async function linkFromOutbox(server: TestServer, page: Page, to: string, part: string) {
-  await page.goto(`${server.url}/outbox`)
+  await go(page, `${server.url}/outbox`)
   const mail = page.getByRole('article', { name: `Mail to ${to}` }).first()
   await mail.waitFor()
   const href = await mail.locator(`a[href*="${part}"]`).first().getAttribute('href')
@@ -110,10 +115,12 @@ const cookiesOf = (response: Response, url: string) =>
 
 /**
  * A person signed up, verified and signed in over the API (the same calls the sign-up page makes, ~0.2 s
- * instead of ~5 s through the pages), and a browser page carrying their session: for tests whose subject is
- * not the sign-up (console.e2e walks that one through the UI). Lands on the console's home.
+ * instead of ~5 s through the pages), and a browser page carrying their session that has loaded nothing
+ * yet: the test's first `go` opens the screen it is about, once any set-up over the API is done (a console
+ * loaded before it would have to load again to see that set-up). `orgId` is the organization every account
+ * gets at sign-up.
  */
-export async function signedIn(
+export async function person(
   server: TestServer,
   browser: Browser,
   name: string,
@@ -134,7 +141,43 @@ export async function signedIn(
   await context.addCookies(cookiesOf(verified, server.url))
   const page = await context.newPage()
   page.setDefaultTimeout(20_000)
-  await page.goto(server.url)
+  homes.set(page, server.url)
+  const orgs = (await server.as(userId).get('/v1/orgs')).body.items as { id: string }[]
+  return { page, userId, orgId: orgs[0]?.id as string }
+}
+
+/**
+ * A browser page signed in as an existing account over the API (POST /v1/auth/login, as the sign-in page
+ * does; that page is walked where it is the subject), that has loaded nothing yet: the first `go` opens it.
+ */
+export async function signedInAs(server: TestServer, browser: Browser, email: string, password: string) {
+  const login = await fetch(`${server.url}/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  })
+  expect(login.status).toBe(200)
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+  await context.addCookies(cookiesOf(login, server.url))
+  const page = await context.newPage()
+  page.setDefaultTimeout(20_000)
+  homes.set(page, server.url)
+  return page
+}
+
+/**
+ * A person signed in over the API (`person`) whose page has opened the console's home: for tests whose
+ * subject is not the sign-up (console.e2e walks that one through the UI). Lands in their organization.
+ */
+export async function signedIn(
+  server: TestServer,
+  browser: Browser,
+  name: string,
+  email: string,
+  password = 'correct horse battery staple',
+) {
+  const { page, userId } = await person(server, browser, name, email, password)
+  await go(page, server.url)
   await page.waitForURL(/\/orgs\//)
   return { page, userId }
 }
@@ -151,7 +194,7 @@ export async function createOrgApi(server: TestServer, userId: string, name: str
  * (the form is console.e2e's subject), opens its members screen as the form would, and returns its id.
  */
 export async function createOrg(server: TestServer, page: Page, name: string, parent?: RegExp) {
-  if (!page.url().startsWith(server.url)) await page.goto(server.url)
+  homes.set(page, server.url)
   let parentId: string | undefined
   if (parent) {
     const listed = await fetchAs(page, 'GET', '/v1/orgs')
@@ -161,7 +204,7 @@ export async function createOrg(server: TestServer, page: Page, name: string, pa
   const created = await fetchAs(page, 'POST', '/v1/orgs', { name, ...(parentId && { parentId }) })
   expect(created.status, JSON.stringify(created.body)).toBe(201)
   const orgId = created.body.id as string
-  await page.goto(`${server.url}/orgs/${orgId}/settings/members`)
+  await go(page, `${server.url}/orgs/${orgId}/settings/members`)
   // The members table, named in the model's words (Members, Accounts…).
   await page.getByRole('table').first().waitFor()
   return orgId
@@ -169,7 +212,7 @@ export async function createOrg(server: TestServer, page: Page, name: string, pa
 
 /** Creates an organization through the form (a sub-organization with `parent`) and returns its id. */
 export async function createOrgThroughPages(server: TestServer, page: Page, name: string, parent?: RegExp) {
-  await page.goto(`${server.url}/orgs/new`)
+  await go(page, `${server.url}/orgs/new`)
   await page.getByLabel('Organization name').fill(name)
   if (parent) await pick(page, 'Parent organization', parent)
   await page.getByRole('button', { name: 'Create', exact: true }).click()
@@ -189,7 +232,7 @@ export async function explain(
   orgId: string,
   what: { person: RegExp; permission: string; resourceLabel?: string; resource?: RegExp },
 ) {
-  await page.goto(`${server.url}/orgs/${orgId}/explain`)
+  await go(page, `${server.url}/orgs/${orgId}/explain`)
   await pick(page, 'Person', what.person)
   await pick(page, 'Permission', new RegExp(`^${what.permission.replace('.', '\\.')} `))
   if (what.resourceLabel && what.resource) await pick(page, what.resourceLabel, what.resource)
@@ -260,19 +303,20 @@ export function consoleSession(folder: string, serverOptions?: () => Partial<Ser
   return session
 }
 
-/** A call from the page's own session (the console's CSRF double submit), for setting up a fixture. */
-export const fetchAs = (page: Page, method: string, path: string, body?: unknown) =>
-  page.evaluate(
-    async ([method, path, body]) => {
-      const reply = await fetch(path as string, {
-        method: method as string,
-        headers: {
-          'content-type': 'application/json',
-          'x-orgkit-csrf': /orgkit_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '',
-        },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-      })
-      return { status: reply.status, body: await reply.json() }
-    },
-    [method, path, body] as const,
-  )
+/**
+ * A call with the page's own session (its cookies, and the console's CSRF double submit), for setting up a
+ * fixture. Made from the page's browser context, so it needs no screen loaded (and leaves the one shown as
+ * it is).
+ */
+export async function fetchAs(page: Page, method: string, path: string, body?: unknown) {
+  const origin = page.url().startsWith('http') ? new URL(page.url()).origin : homes.get(page)
+  if (!origin) throw new Error(`fetchAs ${path}: the page belongs to no server yet`)
+  const csrf = (await page.context().cookies(origin)).find((c) => c.name === 'orgkit_csrf')?.value ?? ''
+  const reply = await page.context().request.fetch(`${origin}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-orgkit-csrf': csrf },
+    ...(body !== undefined && { data: JSON.stringify(body) }),
+  })
+  // biome-ignore lint/suspicious/noExplicitAny: a fixture's reply, read as the test needs it
+  return { status: reply.status(), body: (await reply.json()) as any }
+}
