@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { CONSOLE_DIST, consoleSession, linkFromOutbox, pick, signUp } from './e2e-support.ts'
+import { CONSOLE_DIST, consoleSession, go, linkFromOutboxApi, person, pick, signUp } from './e2e-support.ts'
 
 // Issue 19.8 in the console (capgo preset, headless Chromium): every account has an organization from
 // sign-up, and the "Select a role" picker offers only the roles the signed-in person may give.
@@ -28,7 +28,7 @@ const acceptBySignUp = async (server: TestServer, email: string, name: string) =
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage()
   page.setDefaultTimeout(20_000)
   pages.push(page)
-  await page.goto(await linkFromOutbox(server, page, email, '/invitations/'))
+  await page.goto(await linkFromOutboxApi(server, email, '/invitations/'))
   await page.getByLabel('Name').fill(name)
   await page.getByRole('textbox', { name: 'Password' }).fill('another long passphrase')
   await page.getByRole('button', { name: 'Create account and join' }).click()
@@ -49,14 +49,13 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
     const alice = await signUp(server, browser, 'Alice', 'alice@example.com')
     pages.push(alice)
     const org = /\/orgs\/([0-9a-f-]{36})/.exec(alice.url())![1]!
-    const adam = await signUp(server, browser, 'Adam', 'adam@example.com')
+    const { page: adam, userId: id } = await person(server, browser, 'Adam', 'adam@example.com')
     pages.push(adam)
-    const id = (await adam.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string })).id
     expect(
       (await server.platform.post(`/v1/orgs/${org}/members`, { userId: id, roles: ['org_admin'] })).status,
     ).toBe(201)
 
-    await alice.goto(`${server.url}/orgs/${org}/settings/members`)
+    await go(alice, `${server.url}/orgs/${org}/settings/members`)
     await alice.getByRole('button', { name: 'Add' }).click()
     const offeredToAlice = await roleOptions(alice)
     expect(offeredToAlice).toEqual(
@@ -64,7 +63,7 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
     )
     await shot(alice, '01-super-admin-picker')
 
-    await adam.goto(`${server.url}/orgs/${org}/settings/members`)
+    await go(adam, `${server.url}/orgs/${org}/settings/members`)
     await adam.getByRole('button', { name: 'Add' }).click()
     const offered = await roleOptions(adam)
     await shot(adam, '02-admin-picker')
@@ -72,9 +71,8 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
   }, 120_000)
   // Issue 19.8: the app-access role picker (Add access, the wrench) offers only roles grantable at that app.
   it("an App Admin's app-role picker offers only the roles grantable at that app", async () => {
-    const cleo = await signUp(server, browser, 'Cleo', 'cleo@example.com')
+    const { page: cleo, orgId: org } = await person(server, browser, 'Cleo', 'cleo@example.com')
     pages.push(cleo)
-    const org = /\/orgs\/([0-9a-f-]{36})/.exec(cleo.url())![1]!
     const app = (await server.platform.post(`/v1/orgs/${org}/resources`, { type: 'app', name: 'Mobile' }))
       .body.id as string
     const all = (await server.platform.get(`/v1/orgs/${org}/roles`)).body.items as {
@@ -95,10 +93,8 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
         })
       ).status,
     ).toBe(201)
-    const carl = await signUp(server, browser, 'Carl', 'carl@example.com')
+    const { page: carl, userId: carlId } = await person(server, browser, 'Carl', 'carl@example.com')
     pages.push(carl)
-    const carlId = (await carl.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string }))
-      .id
     await server.platform.post(`/v1/orgs/${org}/members`, { userId: carlId, roles: ['org_member'] })
     expect(
       (
@@ -111,7 +107,7 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
     ).toBe(201)
 
     const offered = async (page: Page) => {
-      await page.goto(`${server.url}/orgs/${org}/apps/${app}/access`)
+      await go(page, `${server.url}/orgs/${org}/apps/${app}/access`)
       await page.getByRole('button', { name: 'Add access' }).click()
       await page.getByRole('dialog', { name: 'Add access' }).getByRole('combobox', { name: 'Role' }).click()
       await page.getByRole('option').first().waitFor()
@@ -133,10 +129,9 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
   // Issue 19.2 / 19.8: a group's organization role is changed in place from its drawer (one PATCH of its
   // binding), the picker offering only what the signed-in person may give.
   it("changes a group's organization role in place; an Admin is not offered Super Admin for it", async () => {
-    const gus = await signUp(server, browser, 'Gus', 'gus@example.com')
+    const { page: gus, orgId: org } = await person(server, browser, 'Gus', 'gus@example.com')
     pages.push(gus)
-    const org = /\/orgs\/([0-9a-f-]{36})/.exec(gus.url())![1]!
-    await gus.goto(`${server.url}/orgs/${org}/settings/groups`)
+    await go(gus, `${server.url}/orgs/${org}/settings/groups`)
     await gus.getByRole('button', { name: 'Add' }).click()
     await gus.getByRole('dialog').getByLabel('Name').fill('QA Team')
     await pick(gus, 'Organization role', /^Member$/)
@@ -158,12 +153,10 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
       .toEqual([[before!.id, 'org_admin']])
     await shot(gus, '10-group-org-role-in-place')
     // An Admin of the org: Admin, Billing Manager? No — what the server says they may give, no Super Admin.
-    const ida = await signUp(server, browser, 'Ida', 'ida@example.com')
+    const { page: ida, userId: idaId } = await person(server, browser, 'Ida', 'ida@example.com')
     pages.push(ida)
-    const idaId = (await ida.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string }))
-      .id
     await server.platform.post(`/v1/orgs/${org}/members`, { userId: idaId, roles: ['org_admin'] })
-    await ida.goto(`${server.url}/orgs/${org}/settings/groups`)
+    await go(ida, `${server.url}/orgs/${org}/settings/groups`)
     await ida.getByRole('button', { name: 'QA Team', exact: true }).click()
     await ida.getByRole('combobox', { name: 'Organization role' }).click()
     await ida.getByRole('option').first().waitFor()
@@ -191,18 +184,14 @@ describe('seed 003 edges (Chromium, teams preset)', () => {
   }, 60_000)
   afterAll(() => teams?.stop())
 
-  const meOf = async (page: Page) =>
-    (await page.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string })).id
-
   it('saves the profile; a team admin sets levels in their team; suspended under single-role teams', async () => {
-    const olga = await signUp(teams, browser, 'Olga', 'olga@example.com')
+    const { page: olga, userId: olgaId } = await person(teams, browser, 'Olga', 'olga@example.com')
     pages.push(olga)
-    const owner = teams.as(await meOf(olga))
+    const owner = teams.as(olgaId)
     const org = (await owner.post('/v1/orgs', { name: 'copia' })).body.id as string
-    const uma = await signUp(teams, browser, 'Uma', 'uma@example.com')
-    const vic = await signUp(teams, browser, 'Vic', 'vic@example.com')
+    const { page: uma, userId: umaId } = await person(teams, browser, 'Uma', 'uma@example.com')
+    const { page: vic, userId: vicId } = await person(teams, browser, 'Vic', 'vic@example.com')
     pages.push(uma, vic)
-    const [umaId, vicId] = [await meOf(uma), await meOf(vic)]
     for (const id of [umaId, vicId])
       expect(
         (await teams.platform.post(`/v1/orgs/${org}/members`, { userId: id, roles: ['member'] })).status,
@@ -213,7 +202,7 @@ describe('seed 003 edges (Chromium, teams preset)', () => {
     await owner.put(`/v1/orgs/${org}/groups/${team}/members/${vicId}`, { memberRole: 'read' })
 
     // "You can add or modify the organization name, full name and description … website or location"
-    await olga.goto(`${teams.url}/orgs/${org}/settings/general`)
+    await go(olga, `${teams.url}/orgs/${org}/settings/general`)
     await olga.getByLabel('Full name').fill('Copia Automation')
     await olga.getByLabel('Website').fill('https://copia.example')
     await olga.getByLabel('Location').fill('Boston')
@@ -228,7 +217,7 @@ describe('seed 003 edges (Chromium, teams preset)', () => {
     await shot(olga, '03-teams-general')
 
     // Uma administers Team A: she sets Vic's level there.
-    await uma.goto(`${teams.url}/orgs/${org}/settings/groups`)
+    await go(uma, `${teams.url}/orgs/${org}/settings/groups`)
     await uma.getByRole('button', { name: 'Team A', exact: true }).click()
     await pick(uma, 'Level of vic@example.com', 'Write')
     await uma.getByText('Level saved').first().waitFor()
@@ -238,7 +227,7 @@ describe('seed 003 edges (Chromium, teams preset)', () => {
 
     // Single-role teams on: the levels are suspended, shown, and not editable.
     expect((await owner.patch(`/v1/orgs/${org}`, { singleRoleTeams: true })).status).toBe(200)
-    await olga.goto(`${teams.url}/orgs/${org}/settings/groups`)
+    await go(olga, `${teams.url}/orgs/${org}/settings/groups`)
     await olga.getByRole('button', { name: 'Team A', exact: true }).click()
     const table = olga.getByRole('table', { name: 'Team members' })
     await table.getByText('Suspended').first().waitFor()
@@ -262,10 +251,8 @@ describe('seed 002 edges (Chromium, projects preset)', () => {
   afterAll(() => projects?.stop())
 
   it('lists access per project with externals marked, deletes an empty project, shows several Roles', async () => {
-    const ada = await signUp(projects, browser, 'Ada', 'ada@example.com')
+    const { page: ada, userId: adaId } = await person(projects, browser, 'Ada', 'ada@example.com')
     pages.push(ada)
-    const adaId = (await ada.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string }))
-      .id
     const admin = projects.as(adaId)
     const org = (await admin.post('/v1/orgs', { name: 'Acme' })).body.id as string
     const project = async (name: string) =>
@@ -293,7 +280,7 @@ describe('seed 002 edges (Chromium, projects preset)', () => {
     const qa = (await admin.post(`/v1/orgs/${org}/groups`, { name: 'QA' })).body.id
     await admin.put(`/v1/orgs/${org}/groups/${qa}/members/${ben}`, {})
 
-    await ada.goto(`${projects.url}/orgs/${org}/apps`)
+    await go(ada, `${projects.url}/orgs/${org}/apps`)
     const row = ada.getByLabel('Access to Checkout API')
     await row.getByText('out@partner.example: Editor (external)').waitFor()
     await row.getByText('ben@example.com: Viewer').waitFor()
@@ -303,14 +290,14 @@ describe('seed 002 edges (Chromium, projects preset)', () => {
     await ada.getByText('Old deleted').first().waitFor()
     await expect.poll(() => ada.getByRole('link', { name: 'Old', exact: true }).count()).toBe(0)
 
-    await ada.goto(`${projects.url}/orgs/${org}/settings/members`)
+    await go(ada, `${projects.url}/orgs/${org}/settings/members`)
     const benRow = ada.locator('tr', { hasText: 'ben@example.com' })
     await benRow.getByText('QA', { exact: true }).waitFor()
     expect(await benRow.getByText('DEFAULT', { exact: true }).count()).toBe(2) // the role and the Role (group)
     await shot(ada, '07-accounts-roles')
     // Both organization access levels are DEFAULT's and ADMIN's (the server gives them to no other Role):
     // neither the new Role's form nor a custom Role's drawer offers them.
-    await ada.goto(`${projects.url}/orgs/${org}/settings/groups`)
+    await go(ada, `${projects.url}/orgs/${org}/settings/groups`)
     await ada.getByRole('button', { name: 'Add' }).click()
     await ada.getByRole('dialog').getByLabel('Name').waitFor()
     expect(await ada.getByRole('combobox', { name: 'Organization access level' }).count()).toBe(0)
@@ -321,10 +308,8 @@ describe('seed 002 edges (Chromium, projects preset)', () => {
   }, 150_000)
   // Issue 19.7: an ADMIN gives one project to an outside person by email from the project's access screen.
   it('invites an outside person to one project: pending on its access list, then external with it only', async () => {
-    const ida = await signUp(projects, browser, 'Ida', 'ida@example.com')
+    const { page: ida, userId: idaId } = await person(projects, browser, 'Ida', 'ida@example.com')
     pages.push(ida)
-    const idaId = (await ida.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string }))
-      .id
     const admin = projects.as(idaId)
     const org = (await admin.post('/v1/orgs', { name: 'Globex' })).body.id as string
     const project = async (name: string) =>
@@ -332,7 +317,7 @@ describe('seed 002 edges (Chromium, projects preset)', () => {
     const billing = await project('Billing UI')
     await project('Internal Tools')
 
-    await ida.goto(`${projects.url}/orgs/${org}/apps/${billing}/access`)
+    await go(ida, `${projects.url}/orgs/${org}/apps/${billing}/access`)
     await ida.getByRole('button', { name: 'Invite by email' }).click()
     const dialog = ida.getByRole('dialog', { name: /Invite to project Billing UI/i })
     await dialog.getByLabel('Email').fill('sam@contractor.example')
@@ -354,13 +339,13 @@ describe('seed 002 edges (Chromium, projects preset)', () => {
     const samId = (await sam.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string }))
       .id
     // They see that project only.
-    await sam.goto(`${projects.url}/orgs/${org}/apps`)
+    await go(sam, `${projects.url}/orgs/${org}/apps`)
     await sam.getByRole('link', { name: 'Billing UI', exact: true }).waitFor()
     expect(await sam.getByRole('link', { name: 'Internal Tools', exact: true }).count()).toBe(0)
     await shot(sam, '12-external-sees-one-project')
 
     // On the project's access list: no longer pending, listed as external (blue).
-    await ida.reload()
+    await go(ida, ida.url())
     const row = ida
       .getByRole('table', { name: 'Access' })
       .getByRole('row', { name: /sam@contractor\.example/ })
@@ -387,18 +372,17 @@ describe('seed 004 edges (Chromium, modules preset)', () => {
   afterAll(() => modules?.stop())
 
   it('Manage Roles: the organization and sub-organizations on the left; a direct role in the sub-org', async () => {
-    const owner = await signUp(modules, browser, 'Olivia', 'olivia@example.com')
+    const {
+      page: owner,
+      userId: ownerId,
+      orgId: root,
+    } = await person(modules, browser, 'Olivia', 'olivia@example.com')
     pages.push(owner)
-    const root = /\/orgs\/([0-9a-f-]{36})/.exec(owner.url())![1]!
-    const ownerId = (
-      await owner.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string })
-    ).id
     const sub = (await modules.as(ownerId).post('/v1/orgs', { name: 'QA', parentId: root })).body.id as string
     const dev = (await modules.platform.post('/v1/users', { email: 'dev@example.com', name: 'Dev' })).body.id
     await modules.platform.post(`/v1/orgs/${root}/members`, { userId: dev, roles: ['member', 'build_write'] })
 
-    await owner.goto(`${modules.url}/orgs/${root}/settings/members`)
-    await owner.reload()
+    await go(owner, `${modules.url}/orgs/${root}/settings/members`)
     await owner.getByRole('button', { name: 'Edit role of dev@example.com' }).click()
     const dialog = owner.getByRole('dialog', { name: 'Manage Roles' })
     await dialog.getByText('Sub-organization', { exact: true }).waitFor()
@@ -416,14 +400,14 @@ describe('seed 004 edges (Chromium, modules preset)', () => {
   }, 150_000)
   // Issue 19.5: the invitation carries module roles; the invitee joins as Member (read only) plus those.
   it('invites with module roles ticked; the invitee joins as Member plus those roles', async () => {
-    const owner = await signUp(modules, browser, 'Opal', 'opal@example.com')
+    const {
+      page: owner,
+      userId: ownerId,
+      orgId: root,
+    } = await person(modules, browser, 'Opal', 'opal@example.com')
     pages.push(owner)
-    const root = /\/orgs\/([0-9a-f-]{36})/.exec(owner.url())![1]!
-    const ownerId = (
-      await owner.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string })
-    ).id
 
-    await owner.goto(`${modules.url}/orgs/${root}/settings/members`)
+    await go(owner, `${modules.url}/orgs/${root}/settings/members`)
     await owner.getByRole('button', { name: 'Add' }).click()
     const choose = owner.getByRole('dialog', { name: 'Select a role' })
     expect(await choose.getByRole('checkbox', { name: 'Member', exact: true }).isChecked()).toBe(true)
@@ -449,13 +433,13 @@ describe('seed 004 edges (Chromium, modules preset)', () => {
     const tessId = (await tess.evaluate(async () => (await (await fetch('/v1/me')).json()) as { id: string }))
       .id
     // Never invisible to themselves: the org is theirs to open, as a Member.
-    await tess.goto(`${modules.url}/orgs/${root}/settings/members`)
+    await go(tess, `${modules.url}/orgs/${root}/settings/members`)
     await tess
       .locator('tr[data-email="tess@example.com"]')
       .getByText(/Build: write/)
       .waitFor()
 
-    await owner.reload()
+    await go(owner, owner.url())
     await row.getByText('Active').waitFor()
     await row.getByText(/Member/).waitFor()
     await row.getByText(/Testing Distribution: read/).waitFor()
