@@ -6,9 +6,12 @@ import {
   addMember,
   CONSOLE_DIST,
   createOrg,
+  createOrgApi,
   explain,
   fetchAs,
+  go,
   launch,
+  person,
   photograph,
   pick,
   provision,
@@ -49,7 +52,7 @@ const OWN_NAMES = /Enterprise App Store/g
 /** Opens each of the org's screens and checks its navigation and page: no capgo word, and the preset's own. */
 async function wordsFromTheModel(page: Page, url: string, orgId: string, screens: Record<string, RegExp[]>) {
   for (const [path, own] of Object.entries(screens)) {
-    await page.goto(`${url}/orgs/${orgId}/${path}`)
+    await go(page, `${url}/orgs/${orgId}/${path}`)
     for (const word of own) await page.getByText(word).first().waitFor()
     await page.getByRole('navigation').waitFor()
     const text = (await page.locator('body').innerText()).replace(OWN_NAMES, '')
@@ -69,19 +72,19 @@ describe('projects preset (seed 002)', () => {
   afterAll(() => server?.stop())
 
   it('creates a project, shows DEFAULT / ADMIN, gives access by group and account, lists externals', async () => {
-    const admin = await signUp(server, browser, 'Ada Admin', 'ada@example.com')
+    const { page: admin, userId } = await person(server, browser, 'Ada Admin', 'ada@example.com')
     pages.push(admin)
-    const orgId = await createOrg(server, admin, 'APImetrics')
+    const orgId = await createOrgApi(server, userId, 'APImetrics')
     await addMember(server, orgId, 'Ann', 'ann@example.com', ['org_member'])
 
     // No project yet: the list says so in the seed's words, and the navigation names Projects.
-    await admin.goto(`${server.url}/orgs/${orgId}/apps`)
+    await go(admin, `${server.url}/orgs/${orgId}/apps`)
     await admin.getByRole('navigation').getByText('Projects', { exact: true }).waitFor()
     await admin.getByText('No projects yet').waitFor()
     await admin.getByText('Create the first with New project.').waitFor()
 
     // "Organizations have two default roles: DEFAULT and ADMIN": DEFAULT holds every member.
-    await admin.goto(`${server.url}/orgs/${orgId}/settings/groups`)
+    await go(admin, `${server.url}/orgs/${orgId}/settings/groups`)
     await admin.getByRole('button', { name: 'DEFAULT', exact: true }).waitFor()
     await admin.getByRole('button', { name: 'ADMIN', exact: true }).waitFor()
     await shot(admin, 'projects-01-groups')
@@ -97,7 +100,7 @@ describe('projects preset (seed 002)', () => {
     await admin.keyboard.press('Escape')
 
     // A project.
-    await admin.goto(`${server.url}/orgs/${orgId}/apps`)
+    await go(admin, `${server.url}/orgs/${orgId}/apps`)
     await admin.getByRole('button', { name: 'New project' }).click()
     await admin.getByRole('dialog').getByLabel('Name').fill('Checkout API')
     await admin.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
@@ -106,7 +109,7 @@ describe('projects preset (seed 002)', () => {
     const projectId = /\/apps\/([0-9a-f-]{36})$/.exec(projectUrl)![1]!
 
     // Project access: a Role (group) with a level, then an account with a level.
-    await admin.goto(`${projectUrl}/access`)
+    await go(admin, `${projectUrl}/access`)
     await admin.getByRole('button', { name: 'Add access' }).click()
     await pick(admin, 'Email or role', 'Role: DEFAULT')
     await pick(admin, 'Access level', 'Viewer')
@@ -135,7 +138,7 @@ describe('projects preset (seed 002)', () => {
       resourceId: projectId,
     })
     expect(bound.status).toBe(201)
-    await admin.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await go(admin, `${server.url}/orgs/${orgId}/settings/members`)
     const row = admin.locator('tr[data-email="pat@partner.example"]')
     await row.getByText('external', { exact: true }).waitFor()
     expect(await row.getByRole('button', { name: /Edit role/ }).count()).toBe(0)
@@ -177,9 +180,9 @@ describe('teams preset (seed 003)', () => {
   afterAll(() => server?.stop())
 
   it('walks the single-role-teams example: Write / Read → on, team Admin → off, Write / Read again', async () => {
-    const owner = await signUp(server, browser, 'Olivia Owner', 'olivia@example.com')
+    const { page: owner, userId } = await person(server, browser, 'Olivia Owner', 'olivia@example.com')
     pages.push(owner)
-    const orgId = await createOrg(server, owner, 'Copia')
+    const orgId = await createOrgApi(server, userId, 'Copia')
     const people = {
       'User One': await addMember(server, orgId, 'User One', 'user1@example.com', ['member']),
       'User Two': await addMember(server, orgId, 'User Two', 'user2@example.com', ['member']),
@@ -202,7 +205,7 @@ describe('teams preset (seed 003)', () => {
     const toggle = (name: string) => owner.getByRole('switch', { name }).dispatchEvent('click')
 
     // A repository; before it, the empty list says so.
-    await owner.goto(`${server.url}/orgs/${orgId}/apps`)
+    await go(owner, `${server.url}/orgs/${orgId}/apps`)
     await owner.getByRole('navigation').getByText('Repositories', { exact: true }).waitFor()
     await owner.getByText('No repositories yet').waitFor()
     await owner.getByRole('button', { name: 'New repository' }).click()
@@ -212,7 +215,7 @@ describe('teams preset (seed 003)', () => {
     repositoryId = /\/apps\/([0-9a-f-]{36})$/.exec(owner.url())![1]!
 
     // 1. "Owner creates Team A, with User 1 set to Write, and User 2 set to Read"
-    const settings = (tab: string) => owner.goto(`${server.url}/orgs/${orgId}/settings/${tab}`)
+    const settings = (tab: string) => go(owner, `${server.url}/orgs/${orgId}/settings/${tab}`)
     await settings('groups')
     await owner.getByRole('button', { name: 'Add' }).click()
     await owner.getByRole('dialog').getByLabel('Name').fill('Team A')
@@ -325,7 +328,7 @@ describe('modules preset (seed 004)', () => {
     // Sign-up made a personal organization, owned.
     const personal = /\/orgs\/([0-9a-f-]{36})\//.exec(owner.url())?.[1]
     expect(personal).toBeTruthy()
-    await owner.goto(`${server.url}/orgs/${personal}/settings/members`)
+    await go(owner, `${server.url}/orgs/${personal}/settings/members`)
     await owner.locator('tr[data-email="olivia@example.com"]').getByText('Owner', { exact: true }).waitFor()
     await shot(owner, 'modules-01-personal-org')
 
@@ -338,13 +341,13 @@ describe('modules preset (seed 004)', () => {
     ).toBe(0)
     await owner.goto(`${server.url}/orgs/${personal}/apps`)
     await owner.waitForURL(/\/settings\/members$/)
-    await owner.goto(`${server.url}/orgs/${personal}/settings/groups`)
+    await go(owner, `${server.url}/orgs/${personal}/settings/groups`)
     await owner.getByText('No groups yet').waitFor()
 
     // A root org with a member holding module roles, several at once, edited in the role modal.
     const root = await createOrg(server, owner, 'Root')
     await addMember(server, root, 'Dev', 'dev@example.com', ['member'])
-    await owner.reload()
+    await go(owner, owner.url())
     const dev = owner.locator('tr[data-email="dev@example.com"]')
     await dev.getByRole('button', { name: 'Edit role of dev@example.com' }).click()
     await owner.getByRole('checkbox', { name: 'Build: write' }).check()
@@ -356,7 +359,7 @@ describe('modules preset (seed 004)', () => {
 
     // A sub-organization: the parent's member is listed there as inherited, with the parent's roles.
     const sub = await createOrg(server, owner, 'Sub', /^Root$/)
-    await owner.goto(`${server.url}/orgs/${sub}/settings/members`)
+    await go(owner, `${server.url}/orgs/${sub}/settings/members`)
     const inherited = owner.locator('tr[data-email="dev@example.com"]')
     await inherited.getByText('inherited', { exact: true }).waitFor()
     await inherited.getByText(/Build: write/).waitFor()
@@ -364,7 +367,7 @@ describe('modules preset (seed 004)', () => {
     await shot(owner, 'modules-03-sub-org-inherited')
 
     // A pending invitation, resent and revoked.
-    await owner.goto(`${server.url}/orgs/${root}/settings/members`)
+    await go(owner, `${server.url}/orgs/${root}/settings/members`)
     await owner.getByRole('button', { name: 'Add' }).click()
     await owner.getByRole('checkbox', { name: 'Member', exact: true }).check() // module roles: checkboxes
     await owner.getByRole('button', { name: 'Confirm' }).click()
