@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { photograph, screenshot } from './e2e-support.ts'
+import { go, photograph, screenshot } from './e2e-support.ts'
 
 // The console end to end, in a real headless Chromium against a real server on the embedded database.
 // CI installs Debian's chromium (.ci/run); without it this fails rather than skip.
@@ -61,7 +61,7 @@ const failed = photograph(ARTIFACTS)
 
 /** The link in the newest outbox mail to `to` whose URL contains `part`, read through the console. */
 async function linkFromOutbox(page: Page, to: string, part: string): Promise<string> {
-  await page.goto(`${server.url}/outbox`)
+  await go(page, `${server.url}/outbox`)
   const mail = page.getByRole('article', { name: `Mail to ${to}` }).first()
   await mail.waitFor()
   const href = await mail.locator(`a[href*="${part}"]`).first().getAttribute('href')
@@ -75,7 +75,7 @@ async function pick(page: Page, label: string, option: string | RegExp) {
 }
 
 async function explain(page: Page, orgId: string, person: RegExp, permission: string, resource: RegExp) {
-  await page.goto(`${server.url}/orgs/${orgId}/explain`)
+  await go(page, `${server.url}/orgs/${orgId}/explain`)
   await pick(page, 'Person', person)
   await pick(page, 'Permission', new RegExp(`^${permission.replace('.', '\\.')} `))
   await pick(page, 'Channel', resource)
@@ -107,7 +107,7 @@ describe('console (Chromium)', () => {
     await owner.waitForURL(/\/orgs\//)
 
     // Create an organization.
-    await owner.goto(`${server.url}/orgs/new`)
+    await go(owner, `${server.url}/orgs/new`)
     await owner.getByLabel('Organization name').fill('Acme')
     await shot(owner, '03-create-org')
     await owner.getByRole('button', { name: 'Create', exact: true }).click()
@@ -116,7 +116,7 @@ describe('console (Chromium)', () => {
     await owner.getByRole('table', { name: 'Members' }).getByText(ownerEmail).waitFor()
 
     // An app with a channel.
-    await owner.goto(`${server.url}/orgs/${orgId}/apps`)
+    await go(owner, `${server.url}/orgs/${orgId}/apps`)
     await owner.getByRole('button', { name: 'New app' }).click()
     await owner.getByRole('dialog').getByLabel('Name').fill('Shop')
     await owner.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
@@ -129,7 +129,7 @@ describe('console (Chromium)', () => {
     await shot(owner, '04-app-channels')
 
     // Invite: + Add → Select a role → the invitation form with its captcha → Send invitation.
-    await owner.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await go(owner, `${server.url}/orgs/${orgId}/settings/members`)
     await owner.getByRole('button', { name: 'Add' }).click()
     await owner.getByRole('radio', { name: 'Admin', exact: true }).check()
     await shot(owner, '05-select-role')
@@ -162,7 +162,7 @@ describe('console (Chromium)', () => {
     await expect.poll(() => invitee.getByRole('combobox', { name: 'Organization' }).inputValue()).toBe('Acme')
 
     // Active now; change the role from Admin to Member.
-    await owner.reload()
+    await go(owner, owner.url())
     const row = owner.locator(`tr[data-email="${memberEmail}"]`)
     await row.getByText('Active').waitFor()
     await row.getByRole('button', { name: `Edit role of ${memberEmail}` }).click()
@@ -172,7 +172,7 @@ describe('console (Chromium)', () => {
     await shot(owner, '09-members')
 
     // As a Member they see what the engine lets them: the members list, read-only, and no admin tabs.
-    await invitee.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await go(invitee, `${server.url}/orgs/${orgId}/settings/members`)
     await invitee.getByRole('table', { name: 'Members' }).getByText(ownerEmail).waitFor()
     const tabs = await invitee.getByRole('tab').allTextContents()
     expect(tabs).toContain('Members')
@@ -182,7 +182,7 @@ describe('console (Chromium)', () => {
     await shot(invitee, '09b-members-as-member')
 
     // App Developer on the app (Access tab), then the engine allows promoting a bundle on production.
-    await owner.goto(`${appUrl}/access`)
+    await go(owner, `${appUrl}/access`)
     await owner.getByRole('button', { name: 'Add access' }).click()
     await pick(owner, 'Email or group', /Max Member/)
     await pick(owner, 'Role', 'App Developer')
@@ -212,7 +212,7 @@ describe('console (Chromium)', () => {
     await expect.poll(() => accessRow.getByText('App Developer').count()).toBe(1)
     expect(await onApp()).toEqual([expect.objectContaining({ id: granted!.id, role: 'app_developer' })])
     // The Members tab's app access modal changes a held app role in place too.
-    await owner.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await go(owner, `${server.url}/orgs/${orgId}/settings/members`)
     await owner.getByRole('button', { name: `App access of ${memberEmail}` }).click()
     await pick(owner, 'App', 'Shop')
     await pick(owner, 'Role', 'App Reader')
@@ -224,13 +224,13 @@ describe('console (Chromium)', () => {
     await pick(owner, 'Role', 'App Developer')
     await owner.getByRole('dialog').getByRole('button', { name: 'Assign' }).click()
     await expect.poll(async () => (await onApp())[0]?.role).toBe('app_developer')
-    await owner.goto(`${appUrl}/access`)
+    await go(owner, `${appUrl}/access`)
     let result = await explain(owner, orgId, /Max Member/, 'channel.promote_bundle', /production/)
     await expect.poll(() => result.getByText('Allowed').count()).toBe(1)
     await shot(owner, '11-explain-allowed')
 
     // Deny "Associate bundle" on production for them: the member loses the action.
-    await owner.goto(`${appUrl}/access`)
+    await go(owner, `${appUrl}/access`)
     await owner.getByRole('button', { name: `Channel permissions for ${memberEmail}` }).click()
     const associate = owner.getByRole('radiogroup', { name: 'Associate bundle on production' })
     await associate.getByText('Deny').click()
@@ -266,7 +266,7 @@ describe('console (Chromium)', () => {
     expect(memberCheck).toMatchObject({ allowed: false, reason: 'override_deny' })
 
     // Remove them, after the warning that it can't be undone.
-    await owner.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await go(owner, `${server.url}/orgs/${orgId}/settings/members`)
     await owner.getByRole('button', { name: `Remove ${memberEmail}` }).click()
     await owner.getByText('This action is not reversible').waitFor()
     await shot(owner, '14-remove-confirm')
@@ -277,7 +277,7 @@ describe('console (Chromium)', () => {
 
   it('shows the other screens, and signs in again through the 2FA step', async () => {
     expect(orgId, 'needs the first test').toBeTruthy()
-    const settings = (tab: string) => owner.goto(`${server.url}/orgs/${orgId}/settings/${tab}`)
+    const settings = (tab: string) => go(owner, `${server.url}/orgs/${orgId}/settings/${tab}`)
 
     await settings('general')
     await owner.getByLabel('Management email').fill('ops@acme.example')
@@ -315,7 +315,7 @@ describe('console (Chromium)', () => {
     await shot(owner, '25-webhooks')
 
     // 2FA: enrol with the QR code's secret, keep the recovery codes, sign out, sign in with the 2FA step.
-    await owner.goto(`${server.url}/account`)
+    await go(owner, `${server.url}/account`)
     await owner.getByRole('button', { name: 'Set up an authenticator app' }).click()
     await owner.getByAltText('QR code for your authenticator app').waitFor()
     const secret = (await owner.getByText(/^[A-Z2-7]{16,}$/).textContent())!
