@@ -4,7 +4,7 @@ import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { parsePlans } from '../../server/src/billing/plans.ts'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { photograph, screenshot } from './e2e-support.ts'
+import { go, photograph, screenshot, signedInAs } from './e2e-support.ts'
 
 // The billing tabs and the password reset, end to end in headless Chromium against a real server
 // (see console.e2e.test.ts for the set-up this shares). Seed 001: only Super Admin and Billing Manager
@@ -84,15 +84,10 @@ async function account(name: string, email: string, password: string): Promise<s
   return ((await verified.json()) as { userId: string }).userId
 }
 
+/** Signed in over the API (the sign-in page is walked in the password reset below): the first `go` opens it. */
 async function signIn(email: string, password: string): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage()
-  page.setDefaultTimeout(20_000)
+  const page = await signedInAs(server, browser, email, password)
   pages.push(page)
-  await page.goto(`${server.url}/login`)
-  await page.getByLabel('Email').fill(email)
-  await page.getByRole('textbox', { name: 'Password' }).fill(password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await page.waitForURL(/\/orgs\//)
   return page
 }
 
@@ -128,7 +123,7 @@ describe('billing and password reset in the console (Chromium)', () => {
 
   it('shows a billing manager billing but no members or apps, and an admin no billing', async () => {
     const bm = await signIn(manager.email, password)
-    await bm.goto(`${server.url}/orgs/${orgId}/settings/plans`)
+    await go(bm, `${server.url}/orgs/${orgId}/settings/plans`)
     expect(await tabNames(bm)).toEqual(['General', 'API Keys', 'Plans', 'Credits', 'Usage', 'Billing'])
     await bm.getByRole('region', { name: 'Plan Free' }).getByText('Current plan').waitFor()
     await shot(bm, '40-billing-manager-plans')
@@ -140,14 +135,14 @@ describe('billing and password reset in the console (Chromium)', () => {
     await bm.goto(`${server.url}/orgs/${orgId}/settings/members`)
     expect(await tabNames(bm)).not.toContain('Members')
     expect(await bm.getByRole('table', { name: 'Members' }).count()).toBe(0)
-    await bm.goto(`${server.url}/orgs/${orgId}/apps`)
+    await go(bm, `${server.url}/orgs/${orgId}/apps`)
     await bm.getByRole('heading', { level: 2 }).first().waitFor()
     await expect.poll(() => bm.getByLabel('Loading').count()).toBe(0)
     expect(await bm.getByText('Shop').count()).toBe(0)
     await shot(bm, '42-billing-manager-apps')
 
     const ad = await signIn(admin.email, password)
-    await ad.goto(`${server.url}/orgs/${orgId}/settings/billing`)
+    await go(ad, `${server.url}/orgs/${orgId}/settings/billing`)
     const tabs = await tabNames(ad)
     expect(tabs).toContain('Members')
     for (const billing of ['Plans', 'Credits', 'Usage', 'Billing']) expect(tabs).not.toContain(billing)
@@ -158,7 +153,7 @@ describe('billing and password reset in the console (Chromium)', () => {
 
   it('lets the super admin hit the seat limit, change plan, buy credits and read invoices', async () => {
     const page = await signIn(owner.email, password)
-    const settings = (tab: string) => page.goto(`${server.url}/orgs/${orgId}/settings/${tab}`)
+    const settings = (tab: string) => go(page, `${server.url}/orgs/${orgId}/settings/${tab}`)
 
     // A fourth seat on Free (3 seats): the invite form names the limit.
     await settings('members')
