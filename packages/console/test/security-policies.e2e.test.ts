@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDnsServer, type TestDnsServer } from '../../server/test/support/dns-server.ts'
 import type { TestServer } from '../../server/test/support/harness.ts'
-import { addMember, consoleSession, createOrg, fetchAs, pick, signUp } from './e2e-support.ts'
+import { addMember, consoleSession, createOrgApi, fetchAs, go, person, pick, signUp } from './e2e-support.ts'
 
 // Issue 19.4 in headless Chromium (capgo preset): the Security tab's preview before saving (refused for a
 // setter who fails the policy, a confirm naming who else would be gated), the gated member's banner that
@@ -23,16 +23,13 @@ beforeAll(() => {
 
 describe('security policies that lock nobody out silently (Chromium, capgo preset)', () => {
   it('previews, confirms, shows the gated member a banner to the fix, and lists org API keys', async () => {
-    const owner = await signUp(server, browser, 'Olivia Owner', 'owner@example.com')
+    const { page: owner, userId } = await person(server, browser, 'Olivia Owner', 'owner@example.com')
     pages.push(owner)
-    const orgId = await createOrg(server, owner, 'Acme')
+    const orgId = await createOrgApi(server, userId, 'Acme')
     await addMember(server, orgId, 'Mia Provisioned', 'mia@example.com', ['org_member'])
-    const sam = await signUp(server, browser, 'Sam Member', 'sam@example.com')
+    const { page: sam, userId: samId } = await person(server, browser, 'Sam Member', 'sam@example.com')
     pages.push(sam)
-    await server.platform.post(`/v1/orgs/${orgId}/members`, {
-      userId: (await fetchAs(sam, 'GET', '/v1/me')).body.id,
-      roles: ['org_member'],
-    })
+    await server.platform.post(`/v1/orgs/${orgId}/members`, { userId: samId, roles: ['org_member'] })
     const changed = await fetchAs(sam, 'POST', '/v1/me/password', {
       current: 'correct horse battery staple',
       next: 'weakpass99',
@@ -41,7 +38,7 @@ describe('security policies that lock nobody out silently (Chromium, capgo prese
 
     // The default password policy asks for an upper-case letter and a digit: the owner's password has
     // neither, so saving is refused before anything changes, with the way to fix it.
-    await owner.goto(`${server.url}/orgs/${orgId}/settings/security`)
+    await go(owner, `${server.url}/orgs/${orgId}/settings/security`)
     await owner.getByRole('switch', { name: 'Password policy' }).click()
     await owner.getByRole('button', { name: 'Save' }).click()
     const self = owner.getByTestId('policy-self')
@@ -64,7 +61,7 @@ describe('security policies that lock nobody out silently (Chromium, capgo prese
     expect((await server.platform.get(`/v1/orgs/${orgId}/security`)).body.passwordPolicy.minLength).toBe(12)
 
     // Sam sees the org, and a banner that leads to the fix; once changed, the settings are back.
-    await sam.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await go(sam, `${server.url}/orgs/${orgId}/settings/members`)
     const banner = sam.getByTestId('policy-gate')
     await banner.getByText("Your password doesn't meet this organization's password policy").waitFor()
     await shot(sam, '03-gated-member-banner')
@@ -74,14 +71,14 @@ describe('security policies that lock nobody out silently (Chromium, capgo prese
     await sam.getByLabel('New password').fill('a much longer passphrase')
     await sam.getByRole('button', { name: 'Change password' }).click()
     await sam.getByText('Password changed').waitFor()
-    await sam.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await go(sam, `${server.url}/orgs/${orgId}/settings/members`)
     await sam.getByRole('tab', { name: 'Members' }).waitFor()
     expect(await sam.getByTestId('policy-gate').count()).toBe(0)
 
     // The API Keys tab: Sam's key, its prefix, never its secret; the owner revokes it.
     const key = await fetchAs(sam, 'POST', '/v1/me/api-keys', { name: 'ci', orgIds: [orgId] })
     expect(key.status).toBe(201)
-    await owner.goto(`${server.url}/orgs/${orgId}/settings/api-keys`)
+    await go(owner, `${server.url}/orgs/${orgId}/settings/api-keys`)
     const table = owner.getByRole('table', { name: 'Organization API keys' })
     await table.getByText('Sam Member').waitFor()
     await table.getByText(`${key.body.prefix}…`).waitFor()
@@ -94,10 +91,10 @@ describe('security policies that lock nobody out silently (Chromium, capgo prese
   }, 240_000)
 
   it('adds a domain, shows its TXT record, verifies it in place, and suggests the org to its people', async () => {
-    const owner = await signUp(server, browser, 'Dora Domains', 'dora@example.com')
+    const { page: owner, userId } = await person(server, browser, 'Dora Domains', 'dora@example.com')
     pages.push(owner)
-    const orgId = await createOrg(server, owner, 'Initech')
-    await owner.goto(`${server.url}/orgs/${orgId}/settings/domains`)
+    const orgId = await createOrgApi(server, userId, 'Initech')
+    await go(owner, `${server.url}/orgs/${orgId}/settings/domains`)
     await owner.getByRole('textbox', { name: 'Domain' }).fill('Initech.test')
     await owner.getByRole('button', { name: 'Add domain' }).click()
     const card = owner.getByLabel('Domain initech.test', { exact: true })
@@ -132,10 +129,10 @@ describe('security policies that lock nobody out silently (Chromium, capgo prese
   }, 240_000)
 
   it('makes a directory token once, lists it, shows the directory’s groups, and revokes it (issue 21.3)', async () => {
-    const owner = await signUp(server, browser, 'Sid Scim', 'sid@example.com')
+    const { page: owner, userId } = await person(server, browser, 'Sid Scim', 'sid@example.com')
     pages.push(owner)
-    const orgId = await createOrg(server, owner, 'Hooli')
-    await owner.goto(`${server.url}/orgs/${orgId}/settings/directory`)
+    const orgId = await createOrgApi(server, userId, 'Hooli')
+    await go(owner, `${server.url}/orgs/${orgId}/settings/directory`)
     await owner.getByRole('textbox', { name: 'New directory token' }).fill('Okta')
     await owner.getByRole('button', { name: 'Create token' }).click()
     const token = (await owner.getByLabel('Directory token', { exact: true }).textContent())!
@@ -154,10 +151,10 @@ describe('security policies that lock nobody out silently (Chromium, capgo prese
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
         body: JSON.stringify(body),
       })
-    const person = await (await scim('/Users', { userName: 'gavin@hooli.test', active: true })).json()
-    expect(
-      (await scim('/Groups', { displayName: 'Hooli XYZ', members: [{ value: person.id }] })).status,
-    ).toBe(201)
+    const gavin = await (await scim('/Users', { userName: 'gavin@hooli.test', active: true })).json()
+    expect((await scim('/Groups', { displayName: 'Hooli XYZ', members: [{ value: gavin.id }] })).status).toBe(
+      201,
+    )
     await owner.reload()
     await owner.getByRole('table', { name: 'Directory groups' }).getByText('Hooli XYZ').waitFor()
     expect(await owner.content()).not.toContain(token) // shown once: gone after a reload
