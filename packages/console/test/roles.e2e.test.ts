@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../../server/test/support/harness.ts'
-import { consoleSession, createOrg, fetchAs, pick, signUp } from './e2e-support.ts'
+import { consoleSession, createOrgApi, fetchAs, go, person, pick } from './e2e-support.ts'
 
 // Issue #8's custom roles screen (Settings → Roles) on the capgo preset, in headless Chromium.
 const session = consoleSession('roles')
@@ -14,10 +14,10 @@ beforeAll(() => {
 
 describe('Roles tab (Chromium, capgo preset)', () => {
   it('lists built-in roles, creates, edits and deletes a custom role, and shows the API refusals', async () => {
-    const owner = await signUp(server, browser, 'Olivia Owner', 'owner@example.com')
+    const { page: owner, userId } = await person(server, browser, 'Olivia Owner', 'owner@example.com')
     pages.push(owner)
-    const orgId = await createOrg(server, owner, 'Acme')
-    await owner.goto(`${server.url}/orgs/${orgId}/settings/roles`)
+    const orgId = await createOrgApi(server, userId, 'Acme')
+    await go(owner, `${server.url}/orgs/${orgId}/settings/roles`)
     const builtIn = owner.getByRole('table', { name: 'Built-in roles' })
     await builtIn.getByText('Super Admin').waitFor()
     await builtIn.getByText('App Developer').waitFor()
@@ -80,7 +80,7 @@ describe('Roles tab (Chromium, capgo preset)', () => {
     await dialog.getByRole('button', { name: 'Delete role' }).click()
     await owner.getByText('No custom roles yet').waitFor()
     // The group's binding now holds the role it was reassigned to.
-    await owner.goto(`${server.url}/orgs/${orgId}/settings/groups`)
+    await go(owner, `${server.url}/orgs/${orgId}/settings/groups`)
     await owner.getByRole('button', { name: 'Releases', exact: true }).click()
     await owner.getByRole('tab', { name: 'Access Control' }).click()
     const groupAccess = owner.getByRole('table', { name: 'Group access' })
@@ -89,18 +89,17 @@ describe('Roles tab (Chromium, capgo preset)', () => {
 
     // Someone without org.update_user_roles has no Roles tab; an Admin has it, but may not define a
     // role holding a permission they lack (Admin: no org.delete).
-    const max = await signUp(server, browser, 'Max Admin', 'max@example.com')
+    const { page: max, userId: maxId } = await person(server, browser, 'Max Admin', 'max@example.com')
     pages.push(max)
-    const me = await fetchAs(max, 'GET', '/v1/me')
     expect(
-      (await server.platform.post(`/v1/orgs/${orgId}/members`, { userId: me.body.id, roles: ['org_member'] }))
+      (await server.platform.post(`/v1/orgs/${orgId}/members`, { userId: maxId, roles: ['org_member'] }))
         .status,
     ).toBe(201)
-    await max.goto(`${server.url}/orgs/${orgId}/settings/members`)
+    await go(max, `${server.url}/orgs/${orgId}/settings/members`)
     await max.getByRole('tab', { name: 'Members' }).waitFor()
     expect(await max.getByRole('tab', { name: 'Roles' }).count()).toBe(0)
-    await server.platform.patch(`/v1/orgs/${orgId}/members/${me.body.id}`, { roles: ['org_admin'] })
-    await max.goto(`${server.url}/orgs/${orgId}/settings/roles`)
+    await server.platform.patch(`/v1/orgs/${orgId}/members/${maxId}`, { roles: ['org_admin'] })
+    await go(max, `${server.url}/orgs/${orgId}/settings/roles`)
     await max.getByRole('tab', { name: 'Roles' }).waitFor()
     await max.getByRole('button', { name: 'New role' }).click()
     const maxDialog = max.getByRole('dialog')
