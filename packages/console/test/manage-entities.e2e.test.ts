@@ -5,9 +5,10 @@ import {
   consoleSession,
   createOrgApi,
   expectAccessible,
+  go,
   linkFromOutboxApi,
+  person,
   pick,
-  signedIn,
 } from './e2e-support.ts'
 
 // Issue 26.1 and 26.5 in headless Chromium (capgo): the admin renames, transfers and deletes an app, a
@@ -25,8 +26,8 @@ let globexId: string
 let shopId: string
 beforeAll(async () => {
   ;({ server, browser } = session)
-  const o = await signedIn(server, browser, 'Olivia Owner', 'olivia@acme.test')
-  const a = await signedIn(server, browser, 'Ann Member', 'ann@acme.test')
+  const o = await person(server, browser, 'Olivia Owner', 'olivia@acme.test')
+  const a = await person(server, browser, 'Ann Member', 'ann@acme.test')
   owner = o.page
   ann = a.page
   // A loaded shared machine makes a page's first lazy load slow: room for it, not a sleep.
@@ -48,7 +49,7 @@ const dialog = (page: Page) => page.getByRole('dialog')
 
 describe('managing apps, channels and the organization (Chromium, capgo preset)', () => {
   it('renames, deletes and transfers as the admin; the member sees what is left', async () => {
-    await owner.goto(`${server.url}/orgs/${acmeId}/apps/${shopId}/channels`)
+    await go(owner, `${server.url}/orgs/${acmeId}/apps/${shopId}/channels`)
     await owner.getByRole('button', { name: 'Manage staging' }).waitFor()
     await expectAccessible(owner, 'app page with its actions')
 
@@ -82,7 +83,7 @@ describe('managing apps, channels and the organization (Chromium, capgo preset)'
     await owner.getByRole('button', { name: 'Manage production' }).waitFor()
 
     // Ann, a member of Acme: the app is gone from her list, and its old address says so in one sentence.
-    await ann.goto(`${server.url}/orgs/${acmeId}/apps`)
+    await go(ann, `${server.url}/orgs/${acmeId}/apps`)
     await ann.getByText('No apps yet').waitFor()
     await expectAccessible(ann, 'empty app list')
     await ann.goto(`${server.url}/orgs/${acmeId}/apps/${shopId}`)
@@ -118,7 +119,7 @@ describe('managing apps, channels and the organization (Chromium, capgo preset)'
   }, 120_000)
 
   it('transfers the ownership and deletes the organization, naming who loses access', async () => {
-    await owner.goto(`${server.url}/orgs/${acmeId}/settings/general`)
+    await go(owner, `${server.url}/orgs/${acmeId}/settings/general`)
     await owner.getByRole('button', { name: 'Transfer ownership' }).click()
     await pick(owner, 'New owner', /Ann Member/)
     await dialog(owner)
@@ -129,7 +130,7 @@ describe('managing apps, channels and the organization (Chromium, capgo preset)'
     await owner.getByText(/Acme now belongs to Ann Member/).waitFor()
 
     // Ann, the new owner, now finds the organization's own fate in her hands.
-    await ann.goto(`${server.url}/orgs/${acmeId}/settings/general`)
+    await go(ann, `${server.url}/orgs/${acmeId}/settings/general`)
     await ann.getByRole('button', { name: 'Transfer ownership' }).waitFor()
 
     await owner.getByRole('button', { name: 'Delete organization' }).click()
@@ -142,7 +143,7 @@ describe('managing apps, channels and the organization (Chromium, capgo preset)'
     await confirm.click()
     await owner.waitForURL((url) => !url.pathname.includes(acmeId))
 
-    await ann.goto(`${server.url}/orgs/${acmeId}/apps`)
+    await go(ann, `${server.url}/orgs/${acmeId}/apps`)
     await ann
       .getByRole('alert')
       .getByText('This organization no longer exists, or you are no longer in it: reload the page.', {
