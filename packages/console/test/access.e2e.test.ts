@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../../server/test/support/harness.ts'
-import { consoleSession, createOrgApi, expectAccessible, fetchAs, signedIn } from './e2e-support.ts'
+import { consoleSession, createOrgApi, expectAccessible, fetchAs, go, person } from './e2e-support.ts'
 
 // Issue 26.4 in Chromium (capgo, PGlite): the Access tab shows every way a person reaches the app, and a
 // channel override is set for someone who holds no role on the app — then the engine refuses them.
@@ -22,8 +22,8 @@ const indicatorColour = (page: Page, name: string) =>
 
 describe('Access tab: who reaches the app, and channel overrides for anyone (Chromium)', () => {
   it('shows an org role and a group’s app role as the ways in; a Deny for that person takes the action away', async () => {
-    const admin = await signedIn(server, browser, 'Ada Admin', 'ada@example.com')
-    const pat = await signedIn(server, browser, 'Pat Person', 'pat@example.com')
+    const admin = await person(server, browser, 'Ada Admin', 'ada@example.com')
+    const pat = await person(server, browser, 'Pat Person', 'pat@example.com')
     pages.push(admin.page, pat.page)
     // Set-up over the API: Acme, the app Shop with its production channel, Pat a Member of Acme and of the
     // group QA, which is App Developer on Shop. Pat holds no role on the app of their own.
@@ -53,7 +53,7 @@ describe('Access tab: who reaches the app, and channel overrides for anyone (Chr
 
     // The admin's Access tab: Pat, with both ways in, in words.
     const page = admin.page
-    await page.goto(`${server.url}/orgs/${orgId}/apps/${appId}/access`)
+    await go(page, `${server.url}/orgs/${orgId}/apps/${appId}/access`)
     const reach = page.getByRole('table', { name: 'How people reach this app' })
     const row = reach.getByRole('row').filter({ hasText: 'pat@example.com' })
     await row.getByText('Member on the organization Acme').waitFor()
@@ -98,7 +98,7 @@ describe('Access tab: who reaches the app, and channel overrides for anyone (Chr
       ]),
     )
     // Pat's own console: the app is there to read, its Access tab isn't theirs to see.
-    await pat.page.goto(`${server.url}/orgs/${orgId}/apps/${appId}`)
+    await go(pat.page, `${server.url}/orgs/${orgId}/apps/${appId}`)
     await pat.page.getByText('production').first().waitFor()
     await expectAccessible(pat.page, 'app-as-pat')
   }, 150_000)
