@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../../server/test/support/harness.ts'
-import { addMember, consoleSession, createOrgApi, expectAccessible, pick, signedIn } from './e2e-support.ts'
+import { addMember, consoleSession, createOrgApi, expectAccessible, go, person, pick } from './e2e-support.ts'
 
 // Issue 26.2 and 26.3 in headless Chromium, as an org owner: the audit log read by names with a before/after
 // table, filtered by actor, action, target and time, and its chain verified; then a webhook endpoint added
@@ -47,7 +47,7 @@ let appId = ''
 
 describe('audit log and webhooks (Chromium, capgo preset)', () => {
   it('reads the audit log by names, with what changed, filters it and verifies the chain', async () => {
-    const owner = await signedIn(server, session.browser, 'Olivia Owner', 'olivia@audit.test')
+    const owner = await person(server, session.browser, 'Olivia Owner', 'olivia@audit.test')
     page = owner.page
     pages.push(page)
     orgId = await createOrgApi(server, owner.userId, 'Acme')
@@ -56,7 +56,7 @@ describe('audit log and webhooks (Chromium, capgo preset)', () => {
     expect((await as.patch(`/v1/orgs/${orgId}/resources/${appId}`, { name: 'Storefront' })).status).toBe(200)
     await addMember(server, orgId, 'Bob Builder', 'bob@audit.test', ['org_member'])
 
-    await page.goto(`${server.url}/orgs/${orgId}/settings/audit-logs`)
+    await go(page, `${server.url}/orgs/${orgId}/settings/audit-logs`)
     const log = page.getByRole('table', { name: 'Audit log' })
     await log
       .getByRole('button', { name: /^Bob Builder \(person / })
@@ -101,7 +101,7 @@ describe('audit log and webhooks (Chromium, capgo preset)', () => {
   })
 
   it('adds an endpoint (loopback refused in place), tests, redelivers and rotates its secret', async () => {
-    await page.goto(`${server.url}/orgs/${orgId}/settings/webhooks`)
+    await go(page, `${server.url}/orgs/${orgId}/settings/webhooks`)
     await page.getByText('No webhook endpoints yet').waitFor()
     await page.getByRole('button', { name: 'Add endpoint' }).click()
     const dialog = page.getByRole('dialog', { name: 'Add endpoint' })
