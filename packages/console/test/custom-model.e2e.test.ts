@@ -11,10 +11,11 @@ import {
   CONSOLE_DIST,
   createOrgApi,
   expectAccessible,
+  go,
   launch,
+  person,
   provision,
   screenshot,
-  signedIn,
 } from './e2e-support.ts'
 
 /**
@@ -67,7 +68,7 @@ describe('a model of your own, from the docs (projects and environments)', () =>
     expect(Object.keys(model.resourceTypes)).toEqual(['project', 'environment'])
     expect(model.roles.maintainer.permissions).toContain('environment.deploy')
 
-    const { page, userId: olga } = await signedIn(server, browser, 'Olga Owner', 'olga@example.com')
+    const { page, userId: olga } = await person(server, browser, 'Olga Owner', 'olga@example.com')
     try {
       const orgId = await createOrgApi(server, olga, 'Acme')
       const as = server.as(olga)
@@ -107,7 +108,7 @@ describe('a model of your own, from the docs (projects and environments)', () =>
       expect(misplaced.status).toBe(400)
 
       // The console: Projects (with the model's folder icon) in the navigation, the project, its environments.
-      await page.goto(`${server.url}/orgs/${orgId}/apps`)
+      await go(page, `${server.url}/orgs/${orgId}/apps`)
       const nav = page.getByRole('navigation')
       await nav.getByText('Projects', { exact: true }).waitFor()
       expect(await nav.locator('[data-icon="folder"]').count()).toBe(1)
@@ -115,7 +116,7 @@ describe('a model of your own, from the docs (projects and environments)', () =>
       await expectAccessible(page, 'projects')
       expect((await page.locator('body').innerText()).match(CAPGO_WORDS)?.[0]).toBeUndefined()
 
-      await page.goto(`${server.url}/orgs/${orgId}/apps/${shop.body.id}`)
+      await go(page, `${server.url}/orgs/${orgId}/apps/${shop.body.id}`)
       await page.getByRole('tab', { name: 'Environments' }).waitFor()
       await page.getByText('Production').first().waitFor()
       await expectAccessible(page, 'project')
