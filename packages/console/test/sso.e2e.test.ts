@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../../server/test/support/harness.ts'
 import { startTestIdp, type TestIdp } from '../../server/test/support/oidc-idp.ts'
-import { consoleSession, createOrg, fetchAs, signUp } from './e2e-support.ts'
+import { consoleSession, createOrgApi, fetchAs, go, person } from './e2e-support.ts'
 
 // Issue 21.1 in headless Chromium: the org's SSO tab (create an OIDC connection, test it against a real
 // OpenID Provider on loopback, enable it, edit its mapping, copy the redirect URI, require SSO), then a
@@ -24,9 +24,9 @@ afterAll(() => idp?.stop())
 
 describe('SSO connections and sign-in (Chromium, capgo preset)', () => {
   it('creates, tests and enables a connection with its mapping, then signs a person in through the IdP', async () => {
-    const owner = await signUp(server, browser, 'Olivia Owner', `olivia@${domain}`)
+    const { page: owner, userId } = await person(server, browser, 'Olivia Owner', `olivia@${domain}`)
     pages.push(owner)
-    const orgId = await createOrg(server, owner, 'Acme')
+    const orgId = await createOrgApi(server, userId, 'Acme')
     await server.store.db.transaction().execute(async (tx) => {
       const claim = await orgDomains.insertClaim(
         tx,
@@ -38,7 +38,7 @@ describe('SSO connections and sign-in (Chromium, capgo preset)', () => {
     const eng = await fetchAs(owner, 'POST', `/v1/orgs/${orgId}/groups`, { name: 'Engineering' })
     expect(eng.status).toBe(201)
 
-    await owner.goto(`${server.url}/orgs/${orgId}/settings/sso`)
+    await go(owner, `${server.url}/orgs/${orgId}/settings/sso`)
     await owner.getByText('No connections yet.').waitFor()
     await owner.getByLabel('Connection name').fill('Test IdP')
     await owner.getByLabel('Issuer URL').fill(idp.issuer)
