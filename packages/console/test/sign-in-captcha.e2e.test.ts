@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { CONSOLE_DIST, launch, photograph, screenshot, signUp } from './e2e-support.ts'
+import { CONSOLE_DIST, launch, person, photograph, screenshot } from './e2e-support.ts'
 
 // Issue 22.1 in the console: after several failed sign-ins the server asks for a captcha instead of locking
 // the account; the sign-in page shows the proof-of-work box, and the owner gets in.
@@ -32,7 +32,7 @@ afterAll(async () => {
 describe('sign-in under a guessing attack (Chromium)', () => {
   it('asks for the captcha after failures, and signs the owner in once it is solved', async () => {
     const email = 'owner@example.com'
-    pages.push(await signUp(server, browser, 'Olivia Owner', email))
+    await person(server, browser, 'Olivia Owner', email)
     // Someone guesses: five wrong passwords for the account.
     for (let i = 0; i < 5; i++) {
       const reply = await fetch(`${server.url}/v1/auth/login`, {
