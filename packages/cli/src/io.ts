@@ -1,7 +1,7 @@
 /**
  * What a command reads and writes besides its arguments: the environment its settings come from and its
- * output, one line at a time. The `orgkit` binary passes the process's own (cli.ts); tests run commands in
- * their own process with one of these (`run` in run.ts).
+ * output, one line at a time. The `orgkit` binary passes the process's own (cli.ts); tests run commands
+ * inside the test process with one of their own (`run` in run.ts).
  */
 export interface Io {
   env: Record<string, string | undefined>
