@@ -1,8 +1,8 @@
 import { migrate, openStore, type Store } from '@orgkit/store'
 import { solveChallenge } from 'altcha-lib/v1'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { embeddedTestDatabase } from '../../store/test/support/test-databases.ts'
 import { altchaCaptcha, type Captcha } from '../src/security/captcha.ts'
-import { TEMPLATE_DIR } from './support/harness.ts'
 
 /**
  * A captcha expires by the server's injected clock, as everything else does. Guards the library's own
@@ -10,11 +10,15 @@ import { TEMPLATE_DIR } from './support/harness.ts'
  */
 describe('captcha expiry on the injected clock', () => {
   let store: Store
+  const embedded = embeddedTestDatabase()
   beforeAll(async () => {
-    store = await openStore({ dataDir: 'memory://', templateDir: TEMPLATE_DIR || undefined })
+    store = await openStore({ dataDir: embedded.dataDir })
     await migrate(store.db)
   })
-  afterAll(() => store?.close())
+  afterAll(async () => {
+    await store?.close()
+    embedded.remove()
+  })
 
   const solve = async (captcha: Captcha) => {
     const c = (await captcha.challenge()) as {

@@ -11,7 +11,7 @@ import {
   worldArb,
 } from '../../core/test/reference/world-arbitrary.ts'
 import { type Executor, migrate, openStore, type Store, sqlEvaluator } from '../src/index.ts'
-import { TEMPLATE_DIR } from './support/targets.ts'
+import { embeddedTestDatabase } from './support/test-databases.ts'
 
 /**
  * The SQL evaluator against the engine, on the random capgo worlds the engine's own property tests use
@@ -432,16 +432,14 @@ describe.each(TARGETS)('SQL evaluator vs the engine (%s)', (kind) => {
   let store: Store
   const schema = `orgkit_sqleval_${randomUUID().replaceAll('-', '').slice(0, 12)}`
 
+  const embedded = kind === 'pglite' ? embeddedTestDatabase() : null
   beforeAll(async () => {
-    store = await openStore(
-      kind === 'pglite'
-        ? { dataDir: 'memory://', templateDir: TEMPLATE_DIR || undefined }
-        : { url, schema, poolSize: 4 },
-    )
+    store = await openStore(embedded ? { dataDir: embedded.dataDir } : { url, schema, poolSize: 4 })
     await migrate(store.db)
   })
   afterAll(async () => {
     await store?.close()
+    embedded?.remove()
     if (kind === 'postgres') {
       const admin = new pg.Client({ connectionString: url })
       await admin.connect()

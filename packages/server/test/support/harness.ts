@@ -4,6 +4,7 @@ import type { Model } from '@orgkit/core'
 import { tokens } from '@orgkit/store'
 import pg from 'pg'
 import pino from 'pino'
+import { embeddedTestDatabase } from '../../../store/test/support/test-databases.ts'
 import type { PlanCatalog } from '../../src/billing/plans.ts'
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server.ts'
 
@@ -89,7 +90,7 @@ export function clientOver(request: Client['request']): Client {
   }
 }
 
-/** A real server on a loopback port, over a fresh database (in-memory PGlite, or a new schema). */
+/** A real server on a loopback port, over a fresh database (a PGlite copy of the migrated template, or a new schema). */
 export async function startTestServer(
   database: 'pglite' | 'postgres',
   options: {
@@ -111,11 +112,9 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const schema = options.schema ?? `orgkit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   const url = process.env.ORGKIT_TEST_DATABASE_URL
+  const embedded = database === 'pglite' && !options.server?.database ? embeddedTestDatabase() : null
   const server = await startServer({
-    database:
-      database === 'pglite'
-        ? { dataDir: 'memory://', templateDir: TEMPLATE_DIR || undefined }
-        : { url, schema, poolSize: 12 },
+    database: embedded ? { dataDir: embedded.dataDir } : { url, schema, poolSize: 12 },
     model: options.model,
     logger: pino({ level: 'silent' }),
     captchaMaxNumber: 2000,
@@ -152,6 +151,7 @@ export async function startTestServer(
     schema,
     stop: async () => {
       await server.close()
+      embedded?.remove()
       if (database === 'postgres' && !options.schema) {
         const admin = new pg.Client({ connectionString: url })
         await admin.connect()

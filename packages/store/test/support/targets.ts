@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
 import { migrate, openStore, type Store } from '../../src/index.ts'
+import { embeddedTestDatabase } from './test-databases.ts'
 
 /** Every store suite runs on PGlite, and on PostgreSQL when ORGKIT_TEST_DATABASE_URL is set. */
 export const url = process.env.ORGKIT_TEST_DATABASE_URL
@@ -24,16 +25,14 @@ export const TEMPLATE_DIR =
 export function useStore(kind: Target): { readonly store: Store } {
   const handle = { store: undefined as unknown as Store }
   const schema = `orgkit_store_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const embedded = kind === 'pglite' ? embeddedTestDatabase() : null
   beforeAll(async () => {
-    handle.store = await openStore(
-      kind === 'pglite'
-        ? { dataDir: 'memory://', templateDir: TEMPLATE_DIR || undefined }
-        : { url, schema, poolSize: 12 },
-    )
+    handle.store = await openStore(embedded ? { dataDir: embedded.dataDir } : { url, schema, poolSize: 12 })
     await migrate(handle.store.db)
   })
   afterAll(async () => {
     await handle.store?.close()
+    embedded?.remove()
     if (kind === 'postgres') {
       const admin = new pg.Client({ connectionString: url })
       await admin.connect()
