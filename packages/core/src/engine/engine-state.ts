@@ -350,8 +350,12 @@ export function restoreGraph(graph: Graph, bytes: Uint8Array): { revision: numbe
   for (const resource of resources) {
     const parent = r.int()
     resource.parent = parent === NO ? null : resources[parent]!
-    const children = r.ints()
-    if (children.length > 0) resource.children = Array.from(children, (c) => resources[c]!)
+    const children = r.int()
+    if (children > 0) {
+      const list: ResourceNode[] = new Array(children)
+      for (let k = 0; k < children; k++) list[k] = resources[r.int()]!
+      resource.children = list
+    }
   }
   const overrides: OverrideNode[] = []
   for (const resource of resources) {
@@ -367,22 +371,21 @@ export function restoreGraph(graph: Graph, bytes: Uint8Array): { revision: numbe
   const overrideList = (list: Int32Array) =>
     list.length === 0 ? NO_OVERRIDES : Array.from(list, (o) => overrides[o]!)
   for (const user of users) {
-    const orgList = r.ints()
-    const hasOrgs = r.int() === 1
-    if (hasOrgs) {
-      const list: OrgNode[] = new Array(orgList.length)
-      for (let k = 0; k < orgList.length; k++) list[k] = orgs[orgList[k]!]!
-      user.orgs = list
-    }
-    const memberOf = r.ints()
-    if (memberOf.length > 0) {
+    // Lists read an int at a time: a view per list would cost an object per user.
+    const orgCount = r.int()
+    const list: OrgNode[] = new Array(orgCount)
+    for (let k = 0; k < orgCount; k++) list[k] = orgs[r.int()]!
+    if (r.int() === 1) user.orgs = list
+    const memberOf = r.int()
+    if (memberOf > 0) {
       user.groups = new Map()
-      for (const g of memberOf) {
-        const group = groups[g]!
+      for (let k = 0; k < memberOf; k++) {
+        const group = groups[r.int()]!
         user.groups.set(group.id, group.members.get(user.id) ?? fail('a group membership on one side only'))
       }
     }
-    user.overrides = overrideList(r.ints())
+    if (r.peek() === 0) r.int()
+    else user.overrides = overrideList(r.ints())
   }
   for (const group of groups) group.overrides = overrideList(r.ints())
   for (let k = r.int(); k > 0; k--) {

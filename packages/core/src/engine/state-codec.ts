@@ -162,6 +162,11 @@ export class StateReader {
     return this.intBlock[this.nextInt++]!
   }
 
+  /** The next int, left to read. */
+  peek(): number {
+    return this.intBlock[this.nextInt] ?? bad('ran out of ints')
+  }
+
   f64(): number {
     if (this.nextNumber >= this.numbers.length) bad('ran out of numbers')
     return this.numbers[this.nextNumber++]!
