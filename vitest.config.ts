@@ -27,6 +27,10 @@ export default defineConfig({
     reporters: ['default', './tools/summary-reporter.ts'],
     // The browser tests serve the built console: build it once, before any of them starts. The embedded
     // databases start from a migrated template: made once here too (tools/pglite-template.ts).
-    globalSetup: ['./tools/build-console.ts', './tools/pglite-template.ts'],
+    globalSetup: [
+      './tools/build-console.ts',
+      './tools/pglite-template.ts',
+      './tools/postgres-test-database.ts',
+    ],
   },
 })
