@@ -11,7 +11,8 @@ import { loadWorld } from './world.ts'
 /**
  * An instance starting at ~1M role bindings (issue 25.4), on PostgreSQL: from rows (ORGKIT_ENGINE_STATE=off,
  * as before) and from the engine's stored state, alternated in one run, `ORGKIT_BENCH_ROUNDS` pairs (default
- * 3). Each start is bench-server.ts in a process of its own, timed from spawn to its first line (it is
+ * 3), beside the same start on an empty database (the floor: module loading, migrations, listening). Each
+ * start is bench-server.ts in a process of its own, timed from spawn to its first line (it is
  * listening): wall time, the process's CPU time to then, and the engine's own load time.
  *
  *   ORGKIT_BENCH_DATABASE_URL=postgres://… npx tsx --conditions=@orgkit/source packages/server/bench/start.bench.ts
@@ -74,7 +75,18 @@ function cpuMs(pid: number): number {
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
 
-async function start(state: boolean, until?: () => Promise<unknown>): Promise<Start> {
+/** An empty migrated schema beside the world: the same start with nothing to load, the floor. */
+const EMPTY = 'orgkit_snapstart_empty'
+async function prepareEmpty(): Promise<void> {
+  const store = await openStore({ url: DATABASE_URL, schema: EMPTY, poolSize: 1 })
+  try {
+    await migrate(store.db)
+  } finally {
+    await store.close()
+  }
+}
+
+async function start(state: boolean, until?: () => Promise<unknown>, inSchema = schema): Promise<Start> {
   const started = performance.now()
   const child = spawn(
     process.execPath,
@@ -88,7 +100,7 @@ async function start(state: boolean, until?: () => Promise<unknown>): Promise<St
       env: {
         ...process.env,
         ORGKIT_BENCH_DATABASE_URL: DATABASE_URL,
-        ORGKIT_BENCH_SCHEMA: schema,
+        ORGKIT_BENCH_SCHEMA: inSchema,
         ORGKIT_BENCH_WORKERS: '1',
         ORGKIT_ENGINE_STATE: state ? 'on' : 'off',
       },
@@ -140,17 +152,22 @@ console.log(
 )
 console.log(`load average at start: ${load()}`)
 await prepare()
+await prepareEmpty()
 // The first start with state on finds none: it loads rows and writes the state (kept alive until written).
 let written = { revision: 0, size: 0 }
 console.log(show('prime', await start(true, async () => (written = await stateWritten()))))
 console.log(`  state: revision ${written.revision}, ${(written.size / 1e6).toFixed(1)} MB`)
 const pairs: [Start, Start][] = []
+const empties: Start[] = []
 for (let round = 0; round < ROUNDS; round++) {
   const rows = await start(false)
   const state = await start(true)
+  const empty = await start(true, undefined, EMPTY)
   console.log(show('rows', rows))
   console.log(show('state', state))
+  console.log(show('empty', empty))
   pairs.push([rows, state])
+  empties.push(empty)
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const ratio = (pick: (s: Start) => number) =>
@@ -158,4 +175,6 @@ const ratio = (pick: (s: Start) => number) =>
 console.log(
   `median state/rows: wall ${ratio((s) => s.wallMs)}x, CPU ${ratio((s) => s.cpuMs)}x, engine load ${ratio((s) => s.loadMs)}x`,
 )
+const med = (pick: (s: Start) => number) => (median(empties.map(pick)) / 1000).toFixed(2)
+console.log(`median empty database (the floor): wall ${med((s) => s.wallMs)} s, CPU ${med((s) => s.cpuMs)} s`)
 console.log(`load average at end: ${load()}`)

@@ -68,11 +68,12 @@ export async function writeEngineSnapshot(
   bytes: Uint8Array,
   partBytes = PART_BYTES,
 ): Promise<boolean> {
-  const digest = digestOf(bytes)
   const packed = await compress(bytes, {
     ...FAST,
     params: { ...FAST.params, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
   })
+  // Of the bytes as stored: a part changed or lost is caught before anything is decompressed.
+  const digest = digestOf(packed)
   return db.transaction().execute(async (tx) => {
     // One writer at a time; readers read the snapshot kept until this commits.
     await sql`lock table engine_snapshots in share row exclusive mode`.execute(tx)
@@ -148,9 +149,9 @@ export async function readEngineSnapshot(
         bytes.set(row.data, at)
         at += row.data.length
       }
-      if (at !== bytes.length) return { bytes: null, reason: 'digest' }
+      if (at !== bytes.length || digestOf(bytes) !== kept.digest) return { bytes: null, reason: 'digest' }
       const state = await decompress(bytes).catch(() => null)
-      if (state === null || digestOf(state) !== kept.digest) return { bytes: null, reason: 'digest' }
+      if (state === null) return { bytes: null, reason: 'digest' }
       // A fresh buffer of its own: the engine's arrays are copied out of it, aligned.
       return { bytes: state, revision }
     })
