@@ -23,7 +23,7 @@ const sessionNow = async (page: Page, origin: string) => {
 
 /**
  * Opens `url` in the page as a full load would show it, by the console's router when it can:
- * - only from a signed-in screen of the console at the same origin (the shell is up), with no dialog open;
+ * - only from a signed-in screen of the console at the same origin (the shell is up), with no dialog left open;
  * - only while the session the console holds (me, model, orgs: read once at boot) is still what the
  *   server answers, else it loads the page afresh;
  * - through the sign-in screen, so the shell and the screen unmount and every screen-level load (its
@@ -37,9 +37,12 @@ export async function go(page: Page, url: string): Promise<void> {
   const inApp =
     here?.origin === target.origin &&
     booted.has(page) &&
-    (await page.evaluate(
-      () => !!document.querySelector('.mantine-AppShell-root') && !document.querySelector('[role="dialog"]'),
-    )) &&
+    (await page.evaluate(async () => {
+      // A dialog still closing (Mantine's transition) is given a moment; one left open means a full load.
+      for (let waited = 0; document.querySelector('[role="dialog"]') && waited < 1000; waited += 50)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      return !!document.querySelector('.mantine-AppShell-root') && !document.querySelector('[role="dialog"]')
+    })) &&
     (await sessionNow(page, target.origin)) === booted.get(page)
   if (!inApp) {
     const session = await sessionNow(page, target.origin)
