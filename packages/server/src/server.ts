@@ -195,7 +195,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metricsToken: options.metricsToken ?? null,
     metricsElsewhere: options.metricsAddress !== undefined,
   }
-  const webhooks = new WebhookWorker(store.db, clock, logger, { allowPrivate: settings.webhooksAllowPrivate })
+  const webhooks = new WebhookWorker(store.db, secrets, clock, logger, {
+    allowPrivate: settings.webhooksAllowPrivate,
+  })
   const captcha = altchaCaptcha(settings.captchaSecret, clock, { maxNumber: options.captchaMaxNumber })
   const usage = new UsageMeter(store.db, clock)
   const ctx: Ctx = {

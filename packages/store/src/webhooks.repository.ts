@@ -1,7 +1,10 @@
 import type { Selectable } from 'kysely'
 import type { Executor, Tx, WebhooksTable } from './database.ts'
 
-/** An endpoint as stored, its signing secret included: services strip the secret from every view. */
+/**
+ * An endpoint as stored, its signing secrets included — sealed (`ok1:…`, server/security/secret-box.ts), or in
+ * plain text as a version before sealing left them: services strip them from every view.
+ */
 export type WebhookRow = Selectable<WebhooksTable>
 
 /** An org's endpoints, oldest first. */
@@ -75,7 +78,8 @@ export function updateWebhook(tx: Tx, id: string, patch: WebhookPatch): Promise<
 
 /**
  * Gives an endpoint a new signing secret; the one it replaces keeps signing until `previousUntil`. Answers
- * the endpoint as it now is.
+ * the endpoint as it now is. The old value moves to `previous_secret` as stored: both are sealed to the
+ * endpoint, not to the column.
  */
 export function rotateSecret(tx: Tx, id: string, secret: string, previousUntil: Date): Promise<WebhookRow> {
   return tx
@@ -88,6 +92,47 @@ export function rotateSecret(tx: Tx, id: string, secret: string, previousUntil: 
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow()
+}
+
+/**
+ * The endpoints whose current or previous secret does not start with `exceptPrefix` (is not sealed under
+ * the current key), to seal again; with '' every endpoint that has a secret.
+ */
+export function listSecrets(db: Executor, exceptPrefix = '') {
+  const pattern = `${exceptPrefix.replace(/[\\%_]/g, '\\$&')}%`
+  return db
+    .selectFrom('webhooks')
+    .select(['id', 'secret', 'previous_secret'])
+    .$if(exceptPrefix !== '', (q) =>
+      q.where((eb) =>
+        eb.or([
+          eb('secret', 'not like', pattern),
+          eb.and([eb('previous_secret', 'is not', null), eb('previous_secret', 'not like', pattern)]),
+        ]),
+      ),
+    )
+    .orderBy('id')
+    .execute()
+}
+
+/**
+ * An endpoint's secrets become `next` (the same secrets sealed anew) if they are still `expected`: answers
+ * whether they did. A concurrent rotation wins over a re-seal.
+ */
+export async function replaceSecrets(
+  db: Executor,
+  id: string,
+  expected: { secret: string; previous_secret: string | null },
+  next: { secret: string; previous_secret: string | null },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('webhooks')
+    .set(next)
+    .where('id', '=', id)
+    .where('secret', '=', expected.secret)
+    .where('previous_secret', 'is not distinct from', expected.previous_secret)
+    .executeTakeFirst()
+  return result.numUpdatedRows > 0n
 }
 
 /** Turns an endpoint off, saying why (the receiver answered 410 Gone, say). */

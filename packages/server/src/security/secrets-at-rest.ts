@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { OrgkitError } from '@orgkit/core'
-import { credentials, type DatabaseConfig, type Executor, mailOutbox, sso } from '@orgkit/store'
+import { credentials, type DatabaseConfig, type Executor, mailOutbox, sso, webhooks } from '@orgkit/store'
 import { type Keyring, keyIdOf, newKeyEntry, parseKeyring, type SecretBox } from './secret-box.ts'
 
 /** Where a sealed value belongs (its associated data): it opens only there. */
@@ -9,6 +9,8 @@ export const totpContext = (userId: string) => `totp:${userId}`
 export const mailContext = (mailId: string) => `mail:${mailId}`
 /** An SSO connection's secret field (an OIDC client secret, a SAML SP key): issue 21.1. */
 export const ssoSecretContext = (connectionId: string, field: string) => `sso:${connectionId}:${field}`
+/** A webhook endpoint's signing secret, the current one and the one a rotation replaced alike. */
+export const webhookContext = (webhookId: string) => `webhook:${webhookId}`
 
 /** The file the embedded default keeps its key in, inside its data folder. */
 export const KEY_FILE = 'secret.key'
@@ -24,8 +26,9 @@ export async function loadKeyring(secretKey: string | undefined, database: Datab
   if (database.url) {
     throw new OrgkitError(
       'VALIDATION_FAILED',
-      'ORGKIT_SECRET_KEY is required with ORGKIT_DATABASE_URL: it seals TOTP secrets and mail links at rest, ' +
-        'and every instance needs the same one. Make one with `openssl rand -base64 32` (docs/deploy.md)',
+      'ORGKIT_SECRET_KEY is required with ORGKIT_DATABASE_URL: it seals TOTP, SSO and webhook secrets and ' +
+        'mail links at rest, and every instance needs the same one. Make one with `openssl rand -base64 32` ' +
+        '(docs/deploy.md)',
       { field: 'ORGKIT_SECRET_KEY' },
     )
   }
@@ -69,6 +72,8 @@ export interface SealedCounts {
   totp: number
   mail: number
   sso: number
+  /** Webhook endpoints (each with its secret and, during a rotation's overlap, the previous one). */
+  webhook: number
 }
 
 /**
@@ -88,10 +93,12 @@ export async function sealStoredSecrets(
   const mails = await mailOutbox.listUnsentBodies(db, current)
   // SSO connections' secret fields are sealed from the start (services/sso-connections.ts): every `ok1:` value.
   const connections = (await sso.listConfigs(db)).map((c) => ({ ...c, sealed: sealedFields(c.config) }))
+  const hooks = await webhooks.listSecrets(db, current)
   const values = [
     ...totp.map((r) => r.totp_secret),
     ...mails.flatMap((m) => [m.text_body, m.html_body ?? '']),
     ...connections.flatMap((c) => c.sealed.map(([, v]) => v)),
+    ...hooks.flatMap((h) => [h.secret, h.previous_secret ?? '']),
   ]
   const missing = new Set(values.filter((v) => v && !box.canOpen(v)).map((v) => keyIdOf(v)!))
   if (missing.size > 0) {
@@ -104,7 +111,7 @@ export async function sealStoredSecrets(
     )
   }
   const due = (value: string) => options.everything || keyIdOf(value) === null
-  const counts: SealedCounts = { totp: 0, mail: 0, sso: 0 }
+  const counts: SealedCounts = { totp: 0, mail: 0, sso: 0, webhook: 0 }
   for (const row of totp.filter((r) => due(r.totp_secret))) {
     const context = totpContext(row.id)
     const plain = box.open(row.totp_secret, context).value
@@ -124,6 +131,15 @@ export async function sealStoredSecrets(
       config[field] = box.seal(box.open(value, context).value, context)
     }
     if (await sso.replaceConfig(db, c.id, c.config, config)) counts.sso++
+  }
+  for (const hook of hooks.filter((h) => due(h.secret) || (h.previous_secret && due(h.previous_secret)))) {
+    const context = webhookContext(hook.id)
+    const reseal = (value: string) => box.seal(box.open(value, context).value, context)
+    const next = {
+      secret: reseal(hook.secret),
+      previous_secret: hook.previous_secret === null ? null : reseal(hook.previous_secret),
+    }
+    if (await webhooks.replaceSecrets(db, hook.id, hook, next)) counts.webhook++
   }
   return counts
 }

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { ORG, OrgkitError } from '@orgkit/core'
 import { webhookDeliveries, webhooks } from '@orgkit/store'
+import { webhookContext } from '../security/secrets-at-rest.ts'
 import { isBillingEvent } from '../webhooks/outbox.ts'
 import { assertReceiver } from '../webhooks/ssrf.ts'
 import { type Actor, authorize, type Ctx, type RequestMeta, requireOrg, write } from './context.ts'
@@ -43,7 +44,10 @@ export async function listWebhooks(ctx: Ctx, actor: Actor, orgId: string): Promi
   return (await webhooks.listWebhooks(ctx.db, orgId)).map(toView)
 }
 
-/** Registers an endpoint; answers its signing secret (Standard Webhooks `whsec_…`) this once. */
+/**
+ * Registers an endpoint; answers its signing secret (Standard Webhooks `whsec_…`) this once. The secret is
+ * stored sealed to the endpoint (`webhook:<id>`): only the delivery worker opens it.
+ */
 export async function createWebhook(
   ctx: Ctx,
   actor: Actor,
@@ -56,12 +60,13 @@ export async function createWebhook(
   const { result, revision } = await write(ctx, actor, meta, orgId, async (work) => {
     manage(ctx, actor, orgId)
     mayReceive(ctx, actor, orgId, input.events)
+    const id = randomUUID()
     const row = await webhooks.insertWebhook(work.tx, {
-      id: randomUUID(),
+      id,
       orgId,
       url: input.url,
       events: input.events ?? null,
-      secret,
+      secret: ctx.secrets.seal(secret, webhookContext(id)),
       description: input.description ?? '',
     })
     work.audit({
@@ -134,8 +139,9 @@ export const PREVIOUS_SECRET_HOURS = 24
 const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`
 
 /**
- * Gives an endpoint a new signing secret, answered this once; the old one keeps signing beside it for
- * PREVIOUS_SECRET_HOURS (every delivery carries both signatures), so receivers switch without a refusal.
+ * Gives an endpoint a new signing secret, answered this once and stored sealed like the first; the old one
+ * keeps signing beside it for PREVIOUS_SECRET_HOURS (every delivery carries both signatures), so receivers
+ * switch without a refusal.
  */
 export async function rotateSecret(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: string, id: string) {
   const secret = newSecret()
@@ -146,7 +152,7 @@ export async function rotateSecret(ctx: Ctx, actor: Actor, meta: RequestMeta, or
     // The billing audit's readers chose who may learn this endpoint's secret: they alone rotate it.
     mayReceive(ctx, actor, orgId, before.events)
     const until = new Date(ctx.clock() + PREVIOUS_SECRET_HOURS * 3600_000)
-    await webhooks.rotateSecret(work.tx, id, secret, until)
+    await webhooks.rotateSecret(work.tx, id, ctx.secrets.seal(secret, webhookContext(id)), until)
     work.audit({
       orgId,
       action: 'webhook.secret_rotated',

@@ -2,6 +2,8 @@ import { type Db, webhookDeliveries, webhooks } from '@orgkit/store'
 import type { Logger } from 'pino'
 import { Webhook } from 'standardwebhooks'
 import { fetch } from 'undici'
+import type { SecretBox } from '../security/secret-box.ts'
+import { webhookContext } from '../security/secrets-at-rest.ts'
 import { assertReceiver, receiverAgent } from './ssrf.ts'
 
 /** Seconds before each retry: about 32 hours in all (SPEC 4: "over hours"; the issue: at least 24). */
@@ -28,6 +30,7 @@ export class WebhookWorker {
 
   constructor(
     private readonly db: Db,
+    private readonly box: SecretBox,
     private readonly clock: () => number,
     private readonly logger: Logger,
     private readonly options: WorkerOptions,
@@ -78,7 +81,7 @@ export class WebhookWorker {
         const body = JSON.stringify(event.payload)
         // The wall clock, not the injected one: the receiver checks it against its own (Standard Webhooks).
         const timestamp = new Date()
-        const signature = signatures(hook, new Date(this.clock()))
+        const signature = signingSecrets(this.box, hook, new Date(this.clock()))
           .map((secret) => new Webhook(secret).sign(event.id, timestamp, body))
           .join(' ')
         const response = await fetch(url, {
@@ -151,9 +154,20 @@ export class WebhookWorker {
 
 /**
  * The secrets a delivery is signed with: the endpoint's, and the one a rotation replaced until it expires
- * (Standard Webhooks: space-separated signatures, the receiver accepts any that verifies).
+ * (Standard Webhooks: space-separated signatures, the receiver accepts any that verifies). Both are stored
+ * sealed to the endpoint (services/webhooks.ts): one copied from another endpoint's row does not open, and
+ * the attempt fails saying so, the secret nowhere in the message.
  */
-function signatures(hook: webhooks.WebhookRow, now: Date): string[] {
+function signingSecrets(box: SecretBox, hook: webhooks.WebhookRow, now: Date): string[] {
+  const open = (stored: string) => {
+    try {
+      return box.open(stored, webhookContext(hook.id)).value
+    } catch {
+      throw new Error("the endpoint's signing secret does not open with ORGKIT_SECRET_KEY")
+    }
+  }
   const previous = hook.previous_secret_expires_at && hook.previous_secret_expires_at > now
-  return previous && hook.previous_secret ? [hook.secret, hook.previous_secret] : [hook.secret]
+  return previous && hook.previous_secret
+    ? [open(hook.secret), open(hook.previous_secret)]
+    : [open(hook.secret)]
 }
