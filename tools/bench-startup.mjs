@@ -3,14 +3,21 @@
 // same figures of a baseline checkout measured in the same run, alternating the two trees each round.
 //   first start   `npm start` on an empty data folder, to the first 200 from /healthz (console already built)
 //   second start  `npm start` again on that folder
+//   CPU to /healthz  every process of `npm start`'s session (npm, its shell, the steps before the server,
+//                 the server): user + system seconds when /healthz answered; a busy machine stretches the
+//                 wall-clock time, much less this
 //   idle RSS      the server process's resident memory 3 s after its second start answered
+//   with N bindings  (--bindings N, default 100000; 0 skips) a start on a folder holding the HTTP benches'
+//                 world (packages/server/bench/world.ts: orgs of 25 users, 4 bindings each), loaded once per
+//                 tree: time and CPU to /healthz, idle RSS; beside the empty folder's, the cost of N bindings
 //   sign-in page  the JS and CSS index.html loads (raw / gzip -9 / brotli 11), and in Chromium: the time
 //                 until the sign-in form takes input, and the bytes the browser received for it
-// Usage: node tools/bench-startup.mjs [--base /tmp/orgkit-base] [--rounds 3]
+// Each tree starts once untimed first (its CLI bundle and data-folder template made if stale).
+// Usage: node tools/bench-startup.mjs [--base /tmp/orgkit-base] [--rounds 3] [--bindings 100000]
 // The baseline is a checkout of the commit to compare with, outside this tree, with its own node_modules:
 //   git worktree add --detach /tmp/orgkit-base <commit> && (cd /tmp/orgkit-base && npm ci)
-import { execSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { execFileSync, execSync, spawn } from 'node:child_process'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -22,6 +29,7 @@ const { values: args } = parseArgs({
   options: {
     base: { type: 'string', default: '/tmp/orgkit-base' },
     rounds: { type: 'string', default: '3' },
+    bindings: { type: 'string', default: '100000' },
   },
 })
 const here = resolve(fileURLToPath(import.meta.url), '..', '..')
@@ -57,13 +65,47 @@ async function start(tree, dataDir, port) {
       (r) => r.ok,
       () => false,
     )
-    if (ok) return { seconds: (performance.now() - began) / 1000, pid: child.pid, stop }
+    if (ok)
+      return { seconds: (performance.now() - began) / 1000, cpu: sessionCpu(child.pid), pid: child.pid, stop }
     await sleep(25)
   }
 }
 
 function buildConsole(tree) {
   execSync('node packages/console/scripts/build-if-stale.mjs', { cwd: tree.dir, stdio: 'ignore' })
+}
+
+/** CPU seconds of a session's processes, with the children each has waited for (the steps before). */
+function sessionCpu(sessionId) {
+  const pids = execSync(`ps -o pid= -s ${sessionId}`).toString().trim().split(/\s+/)
+  let ticks = 0
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
+    } catch {} // ended meanwhile: its parent has counted it
+  }
+  return ticks / 100 // USER_HZ
+}
+
+/** A folder holding world.ts's world with `bindings` bindings, made through the tree's own sources. */
+function worldFolder(tree, bindings) {
+  const parent = mkdtempSync(join(tmpdir(), 'orgkit-bench-world-'))
+  const world = join(tree.dir, 'packages', 'server', 'bench', 'world.ts')
+  // A baseline from before world.ts: this tree's, which only uses the store's openStore, migrate and tokens.
+  if (!existsSync(world)) cpSync(join(here, 'packages', 'server', 'bench', 'world.ts'), world)
+  // loadWorld opens ./.orgkit (its url empty: the embedded database) and loads it in the schema public.
+  const code = `process.chdir(${JSON.stringify(parent)}); const { loadWorld } = await import(${JSON.stringify(world)}); await loadWorld('', 'public', ${bindings})`
+  execFileSync(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@orgkit/source', '--input-type=module', '-e', code],
+    {
+      cwd: tree.dir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, ORGKIT_DATABASE_URL: '' },
+    },
+  )
+  return join(parent, '.orgkit')
 }
 
 /** Resident memory of the server: the node process of npm's session that runs orgkit.js, in MB. */
@@ -134,6 +176,15 @@ console.log(
 const { chromium } = await import('playwright-core')
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] })
 let port = 39_400
+const bindings = Number(args.bindings)
+const worlds = new Map()
+for (const tree of trees) {
+  buildConsole(tree)
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'orgkit-bench-start-')), 'data')
+  await (await start(tree, dataDir, ++port)).stop() // untimed: makes what a first start makes once
+  rmSync(resolve(dataDir, '..'), { recursive: true, force: true })
+  if (bindings) worlds.set(tree.name, worldFolder(tree, bindings))
+}
 for (let round = 1; round <= Number(args.rounds); round++) {
   for (const tree of round % 2 ? trees : [...trees].reverse()) {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'orgkit-bench-start-')), 'data')
@@ -148,14 +199,26 @@ for (let round = 1; round <= Number(args.rounds); round++) {
       const signIn = await signInInBrowser(browser, port)
       await second.stop()
       note(tree, 'first start (s)', first.seconds)
+      note(tree, 'first start, CPU (s)', first.cpu)
       note(tree, 'second start (s)', second.seconds)
+      note(tree, 'second start, CPU (s)', second.cpu)
+      if (bindings) {
+        const large = join(resolve(dataDir, '..'), 'world')
+        cpSync(worlds.get(tree.name), large, { recursive: true })
+        const started = await start(tree, large, ++port)
+        await sleep(3000)
+        note(tree, `${bindings} bindings: idle RSS (MB)`, serverRss(started.pid))
+        await started.stop()
+        note(tree, `${bindings} bindings: start (s)`, started.seconds)
+        note(tree, `${bindings} bindings: start, CPU (s)`, started.cpu)
+      }
       note(tree, 'sign-in ready in Chromium (s)', signIn.seconds)
       note(tree, 'sign-in bytes received (kB)', signIn.kB)
       const kB = (sizes) => sizes.map((n) => (n / 1000).toFixed(0)).join(' / ')
       results.get(tree.name)['sign-in JS raw / gzip / br (kB)'] = [kB(sizes.js)]
       results.get(tree.name)['sign-in CSS raw / gzip / br (kB)'] = [kB(sizes.css)]
       console.log(
-        `round ${round}, ${tree.name}: first ${first.seconds.toFixed(2)} s, second ${second.seconds.toFixed(2)} s`,
+        `round ${round}, ${tree.name}: first ${first.seconds.toFixed(2)} s, second ${second.seconds.toFixed(2)} s (load ${loadavg()[0].toFixed(1)})`,
       )
     } finally {
       rmSync(resolve(dataDir, '..'), { recursive: true, force: true })
@@ -163,6 +226,7 @@ for (let round = 1; round <= Number(args.rounds); round++) {
   }
 }
 await browser.close()
+for (const folder of worlds.values()) rmSync(resolve(folder, '..'), { recursive: true, force: true })
 
 const range = (values) => {
   if (typeof values[0] === 'string') return values[0]
