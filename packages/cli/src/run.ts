@@ -108,7 +108,7 @@ function orgkit(io: Io): Command {
         await migrate(store.db)
         const sealed = await rotateSecrets(store.db, box)
         io.out(
-          `sealed under key "${box.keyring.current}": ${sealed.totp} TOTP secret(s), ${sealed.mail} unsent mail(s), ${sealed.sso} SSO connection(s)`,
+          `sealed under key "${box.keyring.current}": ${sealed.totp} TOTP secret(s), ${sealed.mail} unsent mail(s), ${sealed.sso} SSO connection(s), ${sealed.webhook} webhook endpoint(s)`,
         )
       } finally {
         await store.close()

@@ -76,7 +76,7 @@ describe('orgkit secrets rotate', () => {
       const rotated = await orgkit(['secrets', 'rotate'], { ...env, ORGKIT_SECRET_KEY: `${next},${old}` })
       expect([rotated.code, rotated.stdout.trim()]).toEqual([
         0,
-        'sealed under key "next": 0 TOTP secret(s), 1 unsent mail(s), 0 SSO connection(s)',
+        'sealed under key "next": 0 TOTP secret(s), 1 unsent mail(s), 0 SSO connection(s), 0 webhook endpoint(s)',
       ])
       // The old key can go: the next start holds only the new one.
       const after = await startServer({ database: { dataDir: dir }, consoleDir: null, secretKey: next })
