@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
+import { embeddedTestDatabase } from '../../store/test/support/test-databases.ts'
 import { DATABASES } from './support/harness.ts'
 
 /**
@@ -79,7 +80,13 @@ async function call(url: string, token: string, method: string, path: string, bo
 }
 
 describe.each(DATABASES)('kill -9 mid-burst, restart (%s)', (database) => {
-  const dir = mkdtempSync(join(tmpdir(), 'orgkit-crash-'))
+  // PGlite's folder: a copy of the migrated template, as every test server's (the killed server and the
+  // restarted one run on it as `npm start` does); a new folder, made by the first start, without a template.
+  const embedded = database === 'pglite' ? embeddedTestDatabase() : null
+  const dir =
+    embedded && embedded.dataDir !== 'memory://'
+      ? embedded.dataDir
+      : mkdtempSync(join(tmpdir(), 'orgkit-crash-'))
   const schema = `orgkit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   const url = process.env.ORGKIT_TEST_DATABASE_URL
   const config = database === 'pglite' ? { dataDir: dir } : { url, schema }
