@@ -132,10 +132,9 @@ export class EngineReplica {
     const revision = await streamSnapshot(executor, loading.add)
     this.authorizer = loading.done()
     this.revision = revision
-    this.loadedFrom = {
-      kind: 'rows',
-      refused: this.loadedFrom.kind === 'rows' ? this.loadedFrom.refused : null,
-    }
+    // After a restored state whose feed the engine refused (`pull`'s resync), say so.
+    const refused = this.loadedFrom.kind === 'rows' ? this.loadedFrom.refused : 'a change after the state'
+    this.loadedFrom = { kind: 'rows', refused }
   }
 
   /** Applies every committed change after our revision. Concurrent callers share one pass. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import {
   CompiledModel,
   modelFingerprint,
@@ -7,7 +7,7 @@ import {
   type Subject,
   type Target,
 } from '@orgkit/core'
-import { engineSnapshots } from '@orgkit/store'
+import { engineSnapshots, recordChanges } from '@orgkit/store'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EngineReplica } from '../src/engine-replica.ts'
@@ -123,6 +123,22 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     await replica.load(true)
     expect(replica.loadedFrom.kind).toBe('rows')
     expect(String((replica.loadedFrom as { refused: string }).refused)).toMatch(/^unreadable/)
+  })
+
+  it('reads rows when the feed after a restored state holds a change the engine refuses', async () => {
+    await sql`delete from engine_snapshots`.execute(s.ctx.db)
+    s.ctx.engine.savedRevision = 0
+    expect(await s.ctx.engine.saveState()).toBe(true)
+    // A committed change naming a user nobody created: the engine refuses it, whatever the state said.
+    await s.ctx.db
+      .transaction()
+      .execute((tx) =>
+        recordChanges(tx, [
+          { op: 'membership.put', membership: { orgId: w.orgId, userId: randomUUID(), status: 'active' } },
+        ]),
+      )
+    const replica = await started()
+    expect(replica.loadedFrom).toEqual({ kind: 'rows', refused: 'a change after the state' })
   })
 
   it('splits a state into parts and reads them back whole', async () => {

@@ -59,8 +59,9 @@ const FAST = { params: { [constants.BROTLI_PARAM_QUALITY]: 1, [constants.BROTLI_
 
 /**
  * Keeps `bytes` as the snapshot at `header.revision`, replacing any older one, in one transaction. Returns
- * false (and writes nothing) when the snapshot kept is already at that revision or later, or when the feed
- * does not hold the revision (a state must reflect a committed revision).
+ * false (and writes nothing) when the snapshot kept is of a later revision, or when the feed does not
+ * hold the revision (a state must reflect a committed revision). One at the same revision is replaced: the
+ * writer loaded from rows, so the kept one was refused (broken, or older than a migration).
  */
 export async function writeEngineSnapshot(
   db: Db,
@@ -84,7 +85,7 @@ export async function writeEngineSnapshot(
       .executeTakeFirst()
     if (
       kept &&
-      Number(kept.revision) >= header.revision &&
+      Number(kept.revision) > header.revision &&
       kept.model === header.model &&
       kept.format === header.format
     )
