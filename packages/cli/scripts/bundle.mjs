@@ -69,28 +69,31 @@ export function bundler(repo = resolve(dirname(fileURLToPath(import.meta.url)), 
     for (const path of alwaysWatched()) before.set(path, stamp(path))
 
     const esbuild = await import('esbuild')
-    const result = await esbuild.build({
-      entryPoints: [entry],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      conditions: ['@orgkit/source'],
-      keepNames: true, // error and class names as in the sources, though two modules' names collide
-      sourcemap: 'linked', // NODE_OPTIONS=--enable-source-maps maps stack traces to the sources
-      sourcesContent: false,
-      metafile: true,
-      write: false,
-      // A command's code in chunks of its own (`await import`): `--help` or an admin command over the API
-      // loads neither the server nor PGlite.
-      splitting: true,
-      outdir: join(cacheDir, 'next'),
-      entryNames: 'orgkit',
-      chunkNames: '[name]-[hash]',
-      outExtension: { '.js': '.mjs' }, // under node_modules no package.json says "type": "module"
-      logLevel: 'silent',
-      plugins: [externalPackages],
-    })
+    const result = await esbuild
+      .build({
+        entryPoints: [entry],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        conditions: ['@orgkit/source'],
+        keepNames: true, // error and class names as in the sources, though two modules' names collide
+        sourcemap: 'linked', // NODE_OPTIONS=--enable-source-maps maps stack traces to the sources
+        sourcesContent: false,
+        metafile: true,
+        write: false,
+        // A command's code in chunks of its own (`await import`): `--help` or an admin command over the API
+        // loads neither the server nor PGlite.
+        splitting: true,
+        outdir: join(cacheDir, 'next'),
+        entryNames: 'orgkit',
+        chunkNames: '[name]-[hash]',
+        outExtension: { '.js': '.mjs' }, // under node_modules no package.json says "type": "module"
+        logLevel: 'silent',
+        plugins: [externalPackages],
+      })
+      // esbuild's service process would otherwise live as long as the server (~70 MB resident).
+      .finally(() => esbuild.stop())
     const inputs = {}
     for (const path of [
       ...Object.keys(result.metafile.inputs).map((p) => resolve(repo, p)),
