@@ -7,6 +7,7 @@ import { migrate, openStore } from '../src/index.ts'
 import { migrations } from '../src/migrations/index.ts'
 import { templateKey } from '../src/pglite-template.ts'
 import { TEMPLATE_DIR } from './support/targets.ts'
+import { embeddedTestDatabase } from './support/test-databases.ts'
 
 /** The embedded database's folder on disk (ORGKIT_DATA_DIR) and the template an empty one starts from. */
 describe('the embedded data folder', () => {
@@ -34,10 +35,16 @@ describe('the embedded data folder', () => {
   })
 
   it('keeps PostgreSQL`s buffer pool small: it is resident memory inside the WebAssembly heap', async () => {
-    const store = await openStore({ dataDir: 'memory://', templateDir: TEMPLATE_DIR || undefined })
-    const { rows } = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(store.db)
-    expect(rows[0]?.shared_buffers).toBe('16MB')
-    await store.close()
+    // On a copy of the tests' migrated folder, as every test database: no dump unpacked into the heap.
+    const embedded = embeddedTestDatabase()
+    const store = await openStore({ dataDir: embedded.dataDir })
+    try {
+      const { rows } = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(store.db)
+      expect(rows[0]?.shared_buffers).toBe('16MB')
+    } finally {
+      await store.close()
+      embedded.remove()
+    }
   })
 
   it('names a template by its migrations: a changed or added one makes another', () => {
