@@ -166,12 +166,12 @@ const externalPackages = {
       if (found.errors.length) return { errors: found.errors }
       return { path: pathToFileURL(found.path).href, external: true }
     })
-    // The source's own URL for import.meta.url (esbuild would leave the bundle's).
+    // The source's own URL, file and folder for import.meta's (esbuild would leave the bundle's).
     build.onLoad({ filter: /\/packages\/[a-z]+\/src\/.*\.ts$/ }, (args) => ({
-      contents: readFileSync(args.path, 'utf8').replaceAll(
-        'import.meta.url',
-        JSON.stringify(pathToFileURL(args.path).href),
-      ),
+      contents: readFileSync(args.path, 'utf8')
+        .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
+        .replaceAll('import.meta.filename', JSON.stringify(args.path))
+        .replaceAll('import.meta.dirname', JSON.stringify(dirname(args.path))),
       loader: 'ts',
     }))
   },

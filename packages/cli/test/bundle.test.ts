@@ -25,16 +25,18 @@ const run = (path: string) => execFileSync(process.execPath, [path], { encoding:
 
 write(
   'packages/cli/src/cli.ts',
-  "import { word } from '../../core/src/word.ts'\nconsole.log(word, new URL(import.meta.url).pathname)\n",
+  "import { word } from '../../core/src/word.ts'\nconsole.log(word, new URL(import.meta.url).pathname, import.meta.dirname)\n",
 )
 write('packages/core/src/word.ts', "export const word: string = 'one'\n")
 write('packages/server/src/unused.ts', 'export const unused = 1\n')
 
 describe('the CLI bundle', () => {
-  it('is built on first use and runs as the sources do, import.meta.url the source file’s own', () => {
+  it('is built on first use and runs as the sources do, import.meta the source file’s own', () => {
     const first = bundle()
     expect(first.built).toBe(true)
-    expect(run(first.path)).toBe(`one ${join(repo, 'packages/cli/src/cli.ts')}`)
+    expect(run(first.path)).toBe(
+      `one ${join(repo, 'packages/cli/src/cli.ts')} ${join(repo, 'packages/cli/src')}`,
+    )
   })
 
   it('is reused while nothing it was built from changes, even when another source does', () => {
