@@ -30,14 +30,32 @@ describe.each(DATABASES)('last owner under concurrency (%s)', (database) => {
     return { orgId, x, y }
   }
 
+  /**
+   * `count` orgs with two last owners each, made 4 at a time before any race: the making is most of the
+   * requests, and each race below still runs alone, its two requests at once on a server doing nothing else.
+   */
+  async function orgsWithTwoOwners(count: number, then?: (org: { x: string; y: string }) => Promise<void>) {
+    const made: Awaited<ReturnType<typeof twoOwners>>[] = []
+    let next = 0
+    const lane = async () => {
+      while (next < count) {
+        next++
+        const org = await twoOwners()
+        await then?.(org)
+        made.push(org)
+      }
+    }
+    await Promise.all([lane(), lane(), lane(), lane()])
+    return made
+  }
+
   const owners = async (orgId: string) =>
     (await s.platform.get(`/v1/orgs/${orgId}/members`)).body.items.filter((m: { roles: string[] }) =>
       m.roles.includes('org_super_admin'),
     )
 
   it(`lets exactly one of two owners step down at once, ${ROUNDS} times`, async () => {
-    for (let round = 0; round < ROUNDS; round++) {
-      const { orgId, x, y } = await twoOwners()
+    for (const [round, { orgId, x, y }] of (await orgsWithTwoOwners(ROUNDS)).entries()) {
       const replies = await Promise.all([
         s.as(x).patch(`/v1/orgs/${orgId}/members/${x}`, { roles: ['org_member'] }),
         s.as(y).patch(`/v1/orgs/${orgId}/members/${y}`, { roles: ['org_member'] }),
@@ -49,8 +67,7 @@ describe.each(DATABASES)('last owner under concurrency (%s)', (database) => {
   }, 240_000)
 
   it('lets exactly one of two crossed demotions through: the loser has lost the right to demote', async () => {
-    for (let round = 0; round < Math.ceil(ROUNDS / 5); round++) {
-      const { orgId, x, y } = await twoOwners()
+    for (const [round, { orgId, x, y }] of (await orgsWithTwoOwners(Math.ceil(ROUNDS / 5))).entries()) {
       const replies = await Promise.all([
         s.as(x).patch(`/v1/orgs/${orgId}/members/${y}`, { roles: ['org_member'] }),
         s.as(y).patch(`/v1/orgs/${orgId}/members/${x}`, { roles: ['org_member'] }),
@@ -61,10 +78,11 @@ describe.each(DATABASES)('last owner under concurrency (%s)', (database) => {
   }, 240_000)
 
   it('lets exactly one of two owners leave at once', async () => {
-    for (let round = 0; round < Math.ceil(ROUNDS / 5); round++) {
-      const { orgId, x, y } = await twoOwners()
-      // Each has an org of their own to go to: leaving one's last org is refused anyway (seed 001, LAST_ORG).
+    // Each has an org of their own to go to: leaving one's last org is refused anyway (seed 001, LAST_ORG).
+    const orgs = await orgsWithTwoOwners(Math.ceil(ROUNDS / 5), async ({ x, y }) => {
       for (const id of [x, y]) await s.as(id).post('/v1/orgs', { name: 'Own' })
+    })
+    for (const [round, { orgId, x, y }] of orgs.entries()) {
       const replies = await Promise.all([
         s.as(x).delete(`/v1/orgs/${orgId}/members/${x}`),
         s.as(y).delete(`/v1/orgs/${orgId}/members/${y}`),
