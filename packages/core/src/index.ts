@@ -2,8 +2,6 @@ export {
   Authorizer,
   type AuthorizerOptions,
   type CheckObserver,
-  type ExplainFact,
-  type Explanation,
   type ObservedCheck,
   type OrgTable,
 } from './engine/authorizer.ts'
@@ -11,6 +9,7 @@ export type { Belonging } from './engine/belonging.ts'
 export { CompiledModel, type RoleHandle } from './engine/compiled-model.ts'
 export * from './engine/data.ts'
 export { modelFingerprint, STATE_FORMAT, stateRevision } from './engine/engine-state.ts'
+export type { ExplainFact, Explanation } from './engine/explain-facts.ts'
 export { lacksRole, type ModelImpact, modelImpact } from './engine/impact.ts'
 export { ERRORS, type ErrorCode, type ErrorKind, isOrgkitError, OrgkitError } from './errors.ts'
 export {

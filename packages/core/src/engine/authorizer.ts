@@ -2,31 +2,14 @@ import type { Model } from '../model/model.ts'
 import { ORG } from '../model/model.ts'
 import { buildAccess, ensureAccess } from './access.ts'
 import { type Belonging, belongingIn, belongingOf } from './belonging.ts'
-import type { BindingTable } from './bindings.ts'
 import { CompiledModel, type CompiledPermission, type RoleHandle } from './compiled-model.ts'
-import type {
-  Change,
-  Decision,
-  Id,
-  PrincipalRef,
-  Reason,
-  Snapshot,
-  SnapshotPart,
-  Subject,
-  Target,
-} from './data.ts'
+import type { Change, Decision, Id, Snapshot, SnapshotPart, Subject, Target } from './data.ts'
 import { DENY_NOT_FOUND } from './decisions.ts'
 import { encodeGraph, restoreGraph } from './engine-state.ts'
-import { decideForKey, decideForUser, passesGate, type Trace, type TraceFact } from './evaluate.ts'
+import { decideForKey, decideForUser, passesGate, type Trace } from './evaluate.ts'
+import { type ExplainFact, type Explanation, toExplainFact } from './explain-facts.ts'
 import { Graph } from './graph.ts'
-import {
-  type GroupMemberNode,
-  NONE,
-  type OrgNode,
-  type Principal,
-  type ResourceNode,
-  type UserNode,
-} from './nodes.ts'
+import { NONE, type OrgNode, type Principal, type ResourceNode, type UserNode } from './nodes.ts'
 
 export interface AuthorizerOptions {
   /** Epoch milliseconds; binding and key expiry are read against it. */
@@ -60,36 +43,6 @@ export type OrgTable = readonly ({ readonly id: Id } | null)[]
 
 /** A check bound to its observer (`Authorizer.observedBy`). */
 export type ObservedCheck = (subject: Subject, permission: string, target: Target) => Decision
-
-/** A fact of an explanation, as plain data. */
-export type ExplainFact =
-  | { kind: 'policy'; orgId: Id; rule: 'mfa' | 'password'; policyId?: string }
-  | { kind: 'key'; keyId: Id; rule: 'revoked' | 'expired' | 'orgs' | 'resources' | 'permissions' }
-  | { kind: 'override'; resourceId: Id; principal: PrincipalRef; effect: 'allow' | 'deny' }
-  | {
-      kind: 'binding'
-      bindingId: Id
-      principal: PrincipalRef
-      /** For a group's binding: the user it reaches. */
-      forUser?: Id
-      /** The key the binding names, and the role it resolved to (differs for team bindings). */
-      roleKey: string
-      role: string | null
-      scope: Target
-      status: 'grants' | 'counted' | 'expired' | 'replaced' | 'not_member' | 'unresolved'
-    }
-
-export interface Explanation {
-  allowed: boolean
-  reason: Reason
-  subject: Subject
-  permission: string
-  target: Target
-  /** The fact that decided; null when nothing granted (`no_grant`) or something was not found. */
-  decidedBy: ExplainFact | null
-  /** Everything the walk looked at, in order. */
-  facts: ExplainFact[]
-}
 
 interface Located {
   org: OrgNode
@@ -524,45 +477,4 @@ function collectBelow(scope: OrgNode | ResourceNode, type: string, into: Set<Org
   }
   if (scope.type === type) into.add(scope)
   for (const child of scope.children ?? []) collectBelow(child, type, into)
-}
-
-function principalRef(principal: Principal): PrincipalRef {
-  return { type: principal.isGroup ? 'group' : 'user', id: principal.id }
-}
-
-function overridePrincipal(user: UserNode, member: GroupMemberNode | null): PrincipalRef {
-  return member === null ? { type: 'user', id: user.id } : { type: 'group', id: member.group.id }
-}
-
-function toExplainFact(bindings: BindingTable, fact: TraceFact): ExplainFact {
-  switch (fact.kind) {
-    case 'policy':
-      return fact.policyId === undefined
-        ? { kind: 'policy', orgId: fact.org.id, rule: fact.rule }
-        : { kind: 'policy', orgId: fact.org.id, rule: fact.rule, policyId: fact.policyId }
-    case 'key':
-      return { kind: 'key', keyId: fact.key.id, rule: fact.rule }
-    case 'override':
-      return {
-        kind: 'override',
-        resourceId: fact.resource.id,
-        principal: overridePrincipal(fact.user, fact.member),
-        effect: fact.effect,
-      }
-    case 'binding': {
-      const b = fact.binding
-      const scope = bindings.scope[b]!
-      const out: ExplainFact = {
-        kind: 'binding',
-        bindingId: bindings.idOf(b),
-        principal: principalRef(bindings.principal[b]!),
-        roleKey: bindings.roleKey(b),
-        role: fact.role?.key ?? null,
-        scope: { type: scope.type, id: scope.id },
-        status: fact.status,
-      }
-      if (fact.member !== null) out.forUser = fact.member.user.id
-      return out
-    }
-  }
 }
