@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Change, Decision, Snapshot, Subject, Target } from '../src/engine/data.ts'
@@ -69,6 +70,19 @@ const codeOf = (run: () => unknown): string => {
 
 const expectCode = (run: () => unknown, code: ErrorCode) => expect(codeOf(run)).toBe(code)
 
+/**
+ * `expect(actual, what).toEqual(expected)` and `.toBe`, made only when a cheap comparison finds a difference:
+ * each vitest `expect` costs microseconds of state set-up (half this file's time, profiled), and these run for
+ * every question of every world. Deep strict equality implies `toEqual`'s, so whatever `toEqual` would fail
+ * still reaches it and fails with its message.
+ */
+function equal(actual: unknown, expected: unknown, what?: string): void {
+  if (!isDeepStrictEqual(actual, expected)) expect(actual, what).toEqual(expected)
+}
+function is(actual: unknown, expected: unknown, what?: string): void {
+  if (!Object.is(actual, expected)) expect(actual, what).toBe(expected)
+}
+
 const sorted = (ids: readonly string[]) => [...ids].sort()
 
 describe('engine vs the reference evaluator (docs/decision-procedure.md)', () => {
@@ -99,10 +113,8 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
                   .filter((t) => t.type === type && engine.check(subject, permission, t).allowed)
                   .map((t) => t.id)
                 const listed = engine.listResources(subject, permission, type)
-                expect(new Set(listed).size, 'listResources repeats an id').toBe(listed.length)
-                expect(sorted(listed), `listResources ${subject.id} ${permission} ${type}`).toEqual(
-                  sorted(allowed),
-                )
+                is(new Set(listed).size, listed.length, 'listResources repeats an id')
+                equal(sorted(listed), sorted(allowed), `listResources ${subject.id} ${permission} ${type}`)
               }
             }
           }
@@ -112,9 +124,11 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
                 .filter((u) => engine.check({ type: 'user', id: u.id }, permission, target).allowed)
                 .map((u) => u.id)
               const listed = engine.listPrincipals(permission, target)
-              expect(new Set(listed).size, 'listPrincipals repeats an id').toBe(listed.length)
-              expect(sorted(listed), `listPrincipals ${permission} ${target.type}:${target.id}`).toEqual(
+              is(new Set(listed).size, listed.length, 'listPrincipals repeats an id')
+              equal(
+                sorted(listed),
                 sorted(allowed),
+                `listPrincipals ${permission} ${target.type}:${target.id}`,
               )
             }
           }
@@ -136,7 +150,7 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
             const what = show(subject, permission, target)
             const decision = engine.check(subject, permission, target)
             const explanation = engine.explain(subject, permission, target)
-            expect({ allowed: explanation.allowed, reason: explanation.reason }, what).toEqual(decision)
+            equal({ allowed: explanation.allowed, reason: explanation.reason }, decision, what)
             const fact = explanation.decidedBy
             switch (decision.reason) {
               case 'role': {
@@ -144,9 +158,9 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
                   return expect.fail(`${what}: decided by ${JSON.stringify(fact)}`)
                 const binding = snapshot.bindings.find((b) => b.id === fact.bindingId)
                 expect(binding, `${what}: binding ${fact.bindingId} is in the snapshot`).toBeDefined()
-                expect(fact.principal, what).toEqual(binding!.principal)
-                expect(fact.scope, what).toEqual(binding!.scope)
-                expect(fact.roleKey, what).toBe(binding!.role)
+                equal(fact.principal, binding!.principal, what)
+                equal(fact.scope, binding!.scope, what)
+                is(fact.roleKey, binding!.role, what)
                 // The binding's scope lies on the target's chain, and its resolved role holds the permission.
                 const chain = [
                   ...reference.resourceChain(target.id).map((r) => `${r.type}:${r.id}`),
@@ -172,7 +186,7 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
               case 'override_deny': {
                 if (fact?.kind !== 'override')
                   return expect.fail(`${what}: decided by ${JSON.stringify(fact)}`)
-                expect(fact.effect, what).toBe(decision.allowed ? 'allow' : 'deny')
+                is(fact.effect, decision.allowed ? 'allow' : 'deny', what)
                 expect(snapshot.overrides, what).toContainEqual({
                   principal: fact.principal,
                   resourceId: target.id,
@@ -183,16 +197,16 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
               }
               case 'mfa_required':
               case 'password_policy':
-                expect(fact?.kind, what).toBe('policy')
+                is(fact?.kind, 'policy', what)
                 break
               case 'key_revoked':
               case 'key_expired':
               case 'key_scope':
-                expect(fact?.kind, what).toBe('key')
+                is(fact?.kind, 'key', what)
                 break
               case 'no_grant':
               case 'not_found':
-                expect(fact, what).toBeNull()
+                is(fact, null, what)
                 break
             }
           }
@@ -266,7 +280,7 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
                 for (const type of TYPES) {
                   const permission = permissionsOn(type)[0]!
                   const want = sorted(walk.listResources(subject, permission, type))
-                  expect(sorted(mapped.listResources(subject, permission, type)), label).toEqual(want)
+                  equal(sorted(mapped.listResources(subject, permission, type)), want, label)
                 }
             }
             for (const [i, plan] of plans.entries()) {
@@ -310,7 +324,7 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
                   const { counts, slots, tables } = told[i]!
                   const id = orgs[slot]!.id
                   counts.set(id, (counts.get(id) ?? 0) + 1)
-                  expect(slots.get(slot) ?? id, `slot ${slot}`).toBe(id)
+                  is(slots.get(slot) ?? id, id, `slot ${slot}`)
                   slots.set(slot, id)
                   tables.add(orgs)
                 },
@@ -326,9 +340,7 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
               for (const [subject, permission, target] of allQuestions(snapshot, initial)) {
                 for (const [i, check] of observed.entries()) {
                   // The same decision as `check`, told or not.
-                  expect(check(subject, permission, target)).toBe(
-                    engines[i]!.check(subject, permission, target),
-                  )
+                  is(check(subject, permission, target), engines[i]!.check(subject, permission, target))
                 }
                 const orgId = orgOf(target)
                 if (orgId !== undefined) want.set(orgId, (want.get(orgId) ?? 0) + 1)
@@ -367,11 +379,11 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
             let snapshot = initial
             const expectOrgs = (label: string) => {
               const orgIds = new Set(snapshot.orgs.map((o) => o.id))
-              for (const o of snapshot.orgs) expect(engine.orgOf({ type: 'org', id: o.id }), label).toBe(o.id)
+              for (const o of snapshot.orgs) is(engine.orgOf({ type: 'org', id: o.id }), o.id, label)
               for (const r of snapshot.resources) {
-                expect(engine.orgOf({ type: r.type, id: r.id }), label).toBe(r.orgId)
+                is(engine.orgOf({ type: r.type, id: r.id }), r.orgId, label)
                 for (const type of TYPES.filter((t) => t !== r.type && !(t === 'org' && orgIds.has(r.id))))
-                  expect(engine.orgOf({ type, id: r.id }), `${label}: ${r.id} as ${type}`).toBeNull()
+                  is(engine.orgOf({ type, id: r.id }), null, `${label}: ${r.id} as ${type}`)
               }
               expect(engine.orgOf({ type: 'app', id: 'nowhere' }), label).toBeNull()
               expect(engine.orgOf({ type: 'bundle', id: snapshot.orgs[0]?.id ?? 'x' }), label).toBeNull()
@@ -465,9 +477,7 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
             ]
             for (const ghost of ghosts)
               for (const target of targetsOfSnapshot(snapshot).filter((t) => t.type === on))
-                expect(engine.check(ghost, permission, target), show(ghost, permission, target)).toEqual(
-                  notFound,
-                )
+                equal(engine.check(ghost, permission, target), notFound, show(ghost, permission, target))
             // Unknown ids, and ids of something else than the asked type (an org, a user, another type).
             const strangers = [
               'nobody',
@@ -479,16 +489,16 @@ describe('engine vs the reference evaluator (docs/decision-procedure.md)', () =>
             for (const id of strangers) {
               const target = { type: on, id }
               for (const who of subjects) {
-                expect(engine.check(who, permission, target), show(who, permission, target)).toEqual(notFound)
-                expect(reference.check(who, permission, target)).toEqual(notFound)
+                equal(engine.check(who, permission, target), notFound, show(who, permission, target))
+                equal(reference.check(who, permission, target), notFound)
                 expect(engine.explain(who, permission, target)).toMatchObject({
                   ...notFound,
                   decidedBy: null,
                 })
               }
-              expect(engine.listPrincipals(permission, target)).toEqual([])
+              equal(engine.listPrincipals(permission, target), [])
             }
-            for (const ghost of ghosts) expect(engine.listResources(ghost, permission, on)).toEqual([])
+            for (const ghost of ghosts) equal(engine.listResources(ghost, permission, on), [])
           },
         ),
         { numRuns: RUNS },
