@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs'
 import { register } from 'node:module'
+import { fileURLToPath } from 'node:url'
 
 // Installed, @orgkit/cli runs its built JavaScript (dist/; the package ships no src/). In this repository
 // it runs one file bundled from the TypeScript sources and rebuilt when one of them changes
@@ -9,15 +10,20 @@ import { register } from 'node:module'
 // the "@orgkit/source" export condition for every import, as `node --conditions=@orgkit/source` would set.
 if (!existsSync(new URL('../src/cli.ts', import.meta.url))) {
   await import('#cli')
-} else if (!process.env.ORGKIT_RUN_SOURCES && (await bundled())) {
-  // started from the bundle
 } else {
-  register(
-    'data:text/javascript,export const resolve = (specifier, context, next) => next(specifier, { ...context, conditions: [...context.conditions, "@orgkit/source"] })',
+  // The repository's embedded databases start as a copy of a migrated template kept beside its other build
+  // caches (packages/store/src/pglite-template.ts) rather than from initdb: `npm start` on an empty folder.
+  process.env.ORGKIT_TEMPLATE_DIR ??= fileURLToPath(
+    new URL('../../../node_modules/.cache/orgkit', import.meta.url),
   )
-  const { register: tsx } = await import('tsx/esm/api')
-  tsx()
-  await import('#cli')
+  if (process.env.ORGKIT_RUN_SOURCES || !(await bundled())) {
+    register(
+      'data:text/javascript,export const resolve = (specifier, context, next) => next(specifier, { ...context, conditions: [...context.conditions, "@orgkit/source"] })',
+    )
+    const { register: tsx } = await import('tsx/esm/api')
+    tsx()
+    await import('#cli')
+  }
 }
 
 /** Runs the bundle (built now if stale); false when it could not be built. */

@@ -1,5 +1,7 @@
 import type { Config } from '@orgkit/server/config'
 
 /** Where the configured database is: a PostgreSQL URL, or the embedded database's data folder. */
-export const databaseOf = (config: Pick<Config, 'databaseUrl' | 'dataDir'>) =>
-  config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }
+export const databaseOf = (config: Pick<Config, 'databaseUrl' | 'dataDir' | 'templateDir'>) =>
+  config.databaseUrl
+    ? { url: config.databaseUrl }
+    : { dataDir: config.dataDir, templateDir: config.templateDir }

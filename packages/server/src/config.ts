@@ -9,6 +9,12 @@ export interface Config {
   port: number
   host: string
   dataDir: string
+  /**
+   * ORGKIT_TEMPLATE_DIR: a folder keeping a migrated embedded database that an empty data folder starts as
+   * a copy of (made there once per migration set), instead of initdb and every migration. The repository's
+   * `orgkit` sets it to node_modules/.cache/orgkit.
+   */
+  templateDir: string | undefined
   databaseUrl: string | undefined
   /** ORGKIT_MODEL as given: a preset's name or a model file's path. */
   model: string
@@ -125,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host: env.HOST ?? '127.0.0.1',
     dataDir: env.ORGKIT_DATA_DIR ?? './.orgkit',
+    templateDir: env.ORGKIT_TEMPLATE_DIR || undefined,
     databaseUrl,
     model,
     modelDefinition,

@@ -1,21 +1,52 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { constants, existsSync } from 'node:fs'
+import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { Migration } from 'kysely'
 
 /**
- * An empty embedded database, migrated, as a data-folder dump that a new PGlite starts from
- * (`loadDataDir`) instead of running initdb and every migration: initdb alone takes 3–4 s of CPU on a
- * quiet 2-core machine (over 20 s on a busy one), loading a dump ~1 s. The dump is kept in a file named
- * by what made it — PGlite's version and every migration's name and code — so a migration added or edited
- * makes a new one, and a stale file is never used. Whoever opens a database from it still migrates it:
- * if the key ever missed a change, the migrator would apply what is missing.
+ * An empty embedded database, migrated, that a new one starts from instead of running initdb and every
+ * migration: initdb alone takes 3–4 s of CPU on a quiet 2-core machine (over 20 s on a busy one). Kept in
+ * a folder (`templateDir`, e.g. node_modules/.cache/orgkit) in two forms, each named by what made it —
+ * PGlite's version and every migration's name and code — so a migration added or edited makes new ones and
+ * a stale one is never used:
+ * - `data-dir-<key>/`, a data folder: a new data folder on disk is a copy of it (copy-on-write where the
+ *   file system can), opened in ~0.4 s of CPU (`npm start`, and every test database);
+ * - `pglite-<key>.tar`, a dump: an in-memory database (`memory://`) loads it (~1 s).
+ * Whoever opens a database from either still migrates it: if the key ever missed a change, the migrator
+ * would apply what is missing.
  */
 export interface TemplateMaker {
   /** Makes the dump: a fresh in-memory database, migrated, dumped (uncompressed: loads fastest). */
   build(): Promise<Blob>
+  /** Makes the data folder: initdb into `folder`, migrated, closed. */
+  buildInto(folder: string): Promise<void>
   migrations: Record<string, Migration>
+}
+
+/** The migrated data folder for these migrations, in `dir`: made now when missing. */
+export async function pgliteTemplateFolder(dir: string, maker: TemplateMaker): Promise<string> {
+  const folder = join(dir, `data-dir-${templateKey(maker.migrations)}`)
+  if (existsSync(join(folder, 'PG_VERSION'))) return folder
+  await mkdir(dir, { recursive: true })
+  // Made aside and renamed, as the dump is: two processes making it at once each make a whole one.
+  const partial = `${folder}.${process.pid}.${randomUUID().slice(0, 8)}`
+  try {
+    await maker.buildInto(partial)
+    await rename(partial, folder)
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true })
+    if (!existsSync(join(folder, 'PG_VERSION'))) throw error // else another process made it first
+  }
+  await removeOthers(dir, folder)
+  return folder
+}
+
+/** Fills the empty data folder `into` with a copy of the migrated template folder. */
+export async function copyTemplateFolder(template: string, into: string): Promise<void> {
+  // A copy-on-write clone where the file system has them (btrfs, XFS, APFS): ~40 MB, mostly a WAL segment.
+  await cp(template, into, { recursive: true, mode: constants.COPYFILE_FICLONE })
 }
 
 /** The dump for these migrations, from `dir` when made before, else made now and written there. */
@@ -33,11 +64,17 @@ export async function pgliteTemplate(dir: string, maker: TemplateMaker): Promise
     await rm(partial, { force: true })
     throw error
   })
-  // Templates of migrations since changed are of no more use: each is ~40 MB.
-  for (const name of await readdir(dir))
-    if (/^pglite-[0-9a-f]+\.tar$/.test(name) && join(dir, name) !== file)
-      await rm(join(dir, name), { force: true })
+  await removeOthers(dir, file)
   return dump
+}
+
+/** Templates of migrations since changed are of no more use: each is ~40 MB. */
+async function removeOthers(dir: string, current: string): Promise<void> {
+  const key = /-([0-9a-f]{16})(?:\.tar)?$/.exec(current)?.[1]
+  for (const name of await readdir(dir)) {
+    const made = /^(?:pglite-([0-9a-f]{16})\.tar|data-dir-([0-9a-f]{16}))$/.exec(name)
+    if (made && (made[1] ?? made[2]) !== key) await rm(join(dir, name), { recursive: true, force: true })
+  }
 }
 
 /** Names what a template holds: PGlite's version and each migration's name and code, in order. */

@@ -1,28 +1,30 @@
 import { randomUUID } from 'node:crypto'
-import { cpSync, rmSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { constants, cpSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { inject, type ProvidedContext } from 'vitest'
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** A migrated PGlite data folder that test databases are copied from (tools/pglite-template.ts). */
+    /** The migrated PGlite data folder that test databases are copied from (tools/pglite-template.ts). */
     pgliteFolderTemplate: string
+    /** Where this run's copies go: memory-backed, removed when the run ends. */
+    pgliteTestFolders: string
   }
 }
 
 /** What the global setup hands the tests (vitest's `provide` / `inject`). */
-export type TestDatabasesContext = Pick<ProvidedContext, 'pgliteFolderTemplate'>
+export type TestDatabasesContext = Pick<ProvidedContext, 'pgliteFolderTemplate' | 'pgliteTestFolders'>
 
 /**
- * A fresh embedded database for one test server or store: a copy of the migrated data folder the global
- * setup made (tools/pglite-template.ts), in memory-backed storage, and the way to remove it. PGlite runs on
- * it as `npm start` runs on its data folder. Without that folder (ORGKIT_TEST_TEMPLATES= turns templates
- * off), an in-memory database that the store makes from initdb.
+ * A fresh embedded database for one test server or store, and the way to remove it: a copy, in
+ * memory-backed storage, of the store's migrated data folder (the one `npm start` fills an empty folder
+ * from; tools/pglite-template.ts). PGlite runs on it as `npm start` runs on its data folder. Without that
+ * folder (ORGKIT_TEST_TEMPLATES= turns templates off), an in-memory database the store makes from initdb.
  */
 export function embeddedTestDatabase(): { dataDir: string; remove(): void } {
   const template = inject('pgliteFolderTemplate')
   if (!template) return { dataDir: 'memory://', remove: () => {} }
-  const dataDir = join(dirname(template), randomUUID())
-  cpSync(template, dataDir, { recursive: true })
+  const dataDir = join(inject('pgliteTestFolders'), randomUUID())
+  cpSync(template, dataDir, { recursive: true, mode: constants.COPYFILE_FICLONE })
   return { dataDir, remove: () => rmSync(dataDir, { recursive: true, force: true }) }
 }
