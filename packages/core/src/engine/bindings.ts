@@ -125,18 +125,12 @@ export class BindingTable {
   ): void {
     const top = raw.pNext.length
     const size = Math.max(INITIAL, top)
-    const column = (from: Int32Array) => {
-      const to = new Int32Array(size)
-      to.set(from)
-      return to
-    }
-    this.pNext = column(raw.pNext)
-    this.pPrev = column(raw.pPrev)
-    this.sNext = column(raw.sNext)
-    this.sPrev = column(raw.sPrev)
-    this.expiresAt = new Float64Array(size)
-    this.expiresAt.set(raw.expiresAt)
-    this.idAt = column(raw.idAt)
+    this.pNext = resized(raw.pNext, size)
+    this.pPrev = resized(raw.pPrev, size)
+    this.sNext = resized(raw.sNext, size)
+    this.sPrev = resized(raw.sPrev, size)
+    this.expiresAt = resized(raw.expiresAt, size)
+    this.idAt = resized(raw.idAt, size)
     this.top = top
     this.free = raw.free
     this.ids.restore(raw.ids)
@@ -156,17 +150,12 @@ export class BindingTable {
 
   private grow(): void {
     const size = Math.ceil(this.pNext.length * 1.5)
-    const grown = <T extends Int32Array | Float64Array>(from: T): T => {
-      const to = new (from.constructor as new (n: number) => T)(size)
-      to.set(from)
-      return to
-    }
-    this.pNext = grown(this.pNext)
-    this.pPrev = grown(this.pPrev)
-    this.sNext = grown(this.sNext)
-    this.sPrev = grown(this.sPrev)
-    this.expiresAt = grown(this.expiresAt)
-    this.idAt = grown(this.idAt)
+    this.pNext = resized(this.pNext, size)
+    this.pPrev = resized(this.pPrev, size)
+    this.sNext = resized(this.sNext, size)
+    this.sPrev = resized(this.sPrev, size)
+    this.expiresAt = resized(this.expiresAt, size)
+    this.idAt = resized(this.idAt, size)
   }
 
   private relocate(): void {
@@ -190,4 +179,13 @@ export interface BindingColumns {
   idAt: Int32Array
   ids: { pool: Int32Array; dead: number; size: number }
   free: number
+}
+
+/** A column of `size` entries holding `from`'s (the rest zero). */
+function resized(from: Int32Array, size: number): Int32Array<ArrayBuffer>
+function resized(from: Float64Array, size: number): Float64Array<ArrayBuffer>
+function resized(from: Int32Array | Float64Array, size: number): Int32Array | Float64Array {
+  const to = from instanceof Int32Array ? new Int32Array(size) : new Float64Array(size)
+  to.set(from)
+  return to
 }
