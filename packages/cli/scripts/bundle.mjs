@@ -71,13 +71,8 @@ export function bundler(repo = resolve(dirname(fileURLToPath(import.meta.url)), 
     const esbuild = await import('esbuild')
     const result = await esbuild
       .build({
+        ...FROM_SOURCES,
         entryPoints: [entry],
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        conditions: ['@orgkit/source'],
-        keepNames: true, // error and class names as in the sources, though two modules' names collide
         sourcemap: 'linked', // NODE_OPTIONS=--enable-source-maps maps stack traces to the sources
         sourcesContent: false,
         metafile: true,
@@ -89,8 +84,6 @@ export function bundler(repo = resolve(dirname(fileURLToPath(import.meta.url)), 
         entryNames: 'orgkit',
         chunkNames: '[name]-[hash]',
         outExtension: { '.js': '.mjs' }, // under node_modules no package.json says "type": "module"
-        logLevel: 'silent',
-        plugins: [externalPackages],
       })
       // esbuild's service process would otherwise live as long as the server (~70 MB resident).
       .finally(() => esbuild.stop())
@@ -178,6 +171,29 @@ const externalPackages = {
 }
 
 const builtins = new Set((await import('node:module')).builtinModules)
+
+/** How a repository source becomes JavaScript that runs as it does under tsx: the CLI's bundle, a test's. */
+const FROM_SOURCES = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  conditions: ['@orgkit/source'],
+  keepNames: true, // error and class names as in the sources, though two modules' names collide
+  logLevel: 'silent',
+  plugins: [externalPackages],
+}
+
+/**
+ * Builds one TypeScript source of this repository, and what it imports of the workspaces, into the single
+ * file `outfile`, as the CLI's bundle is built: a test that starts a server process many times runs it so
+ * (packages/server/test/crash.test.ts) instead of loading ~300 modules through tsx each time.
+ */
+export async function bundleFile(entry, outfile) {
+  const esbuild = await import('esbuild')
+  await esbuild.build({ ...FROM_SOURCES, entryPoints: [entry], outfile })
+  return outfile
+}
 
 // `node packages/cli/scripts/bundle.mjs [--repo <dir>]`: builds the bundle when stale and says which.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { builtinModules } from 'node:module'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
+import { bundleFile } from '../../cli/scripts/bundle.mjs'
 import { embeddedTestDatabase } from '../../store/test/support/test-databases.ts'
 import { DATABASES } from './support/harness.ts'
 
@@ -26,64 +26,15 @@ interface Running {
   token: string | null
 }
 
-/**
- * support/crash-server.ts as one JavaScript file, built once for the file's four starts: through tsx each
- * start loaded ~300 TypeScript modules, most of the test's time on a busy machine (3.7-8.3 s a start at load
- * 9). As packages/cli/scripts/bundle.mjs builds the CLI: packages stay imports, of the file Node would load
- * from the importing source, and each source keeps its own import.meta.url.
- */
-async function bundleServer(dir: string): Promise<string> {
-  const esbuild = await import('esbuild')
-  const outfile = join(dir, 'crash-server.mjs')
-  const builtins = new Set(builtinModules)
-  await esbuild.build({
-    entryPoints: [ENTRY],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['@orgkit/source'],
-    keepNames: true,
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'crash-server-packages',
-        setup(build) {
-          build.onResolve({ filter: /^[^./#]/ }, async (args) => {
-            if (args.path.startsWith('@orgkit/') || args.path.startsWith('node:') || args.pluginData?.inner)
-              return
-            if (builtins.has(args.path.split('/')[0]!)) return { path: args.path, external: true }
-            const found = await build.resolve(args.path, {
-              kind: args.kind,
-              importer: args.importer,
-              resolveDir: args.resolveDir,
-              pluginData: { inner: true },
-            })
-            if (found.errors.length) return { errors: found.errors }
-            return { path: pathToFileURL(found.path).href, external: true }
-          })
-          build.onLoad({ filter: /\/packages\/[a-z]+\/src\/.*\.ts$/ }, (args) => ({
-            contents: readFileSync(args.path, 'utf8').replaceAll(
-              'import.meta.url',
-              JSON.stringify(pathToFileURL(args.path).href),
-            ),
-            loader: 'ts',
-          }))
-        },
-      },
-    ],
-  })
-  return outfile
-}
-
 let bundled: Promise<string> | null = null
 const bundleDir = mkdtempSync(join(tmpdir(), 'orgkit-crash-bundle-'))
 afterAll(() => rmSync(bundleDir, { recursive: true, force: true }))
 
 /** The server in a child process; resolves once it listens (its one line on stdout). */
 async function launch(database: object): Promise<Running> {
-  bundled ??= bundleServer(bundleDir)
+  // support/crash-server.ts as one JavaScript file, built once for the file's four starts: through tsx each
+  // start loaded ~300 TypeScript modules (3.7-8.3 s a start at load 9).
+  bundled ??= bundleFile(ENTRY, join(bundleDir, 'crash-server.mjs'))
   const child = spawn(process.execPath, [await bundled, JSON.stringify(database)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
