@@ -14,10 +14,12 @@ export interface Globals {
   json?: boolean
 }
 
-export function clientFor(g: Globals): OrgkitClient {
-  if (!g.token)
+/** The API client for the global options; without --token, ORGKIT_TOKEN from `env`. */
+export function clientFor(g: Globals, env: Io['env']): OrgkitClient {
+  const token = g.token ?? env.ORGKIT_TOKEN
+  if (!token)
     throw new Error('no credentials: set ORGKIT_TOKEN (a platform token or an API key) or pass --token')
-  const client = createOrgkitClient({ baseUrl: g.url.replace(/\/$/, ''), token: g.token })
+  const client = createOrgkitClient({ baseUrl: g.url.replace(/\/$/, ''), token })
   if (g.as) {
     const actAs = g.as
     client.use({
@@ -54,11 +56,12 @@ function table(out: Io, rows: Record<string, unknown>[], columns: string[]) {
 export function registerAdminCommands(program: Command, output: Io): void {
   program
     .option('--url <url>', 'the Orgkit server (ORGKIT_URL)', output.env.ORGKIT_URL ?? 'http://127.0.0.1:3000')
-    .option('--token <token>', 'a platform token or API key (ORGKIT_TOKEN)', output.env.ORGKIT_TOKEN)
+    // No default value here: commander prints defaults in --help, and this one is a secret.
+    .option('--token <token>', 'a platform token or API key (default: ORGKIT_TOKEN)')
     .option('--as <userId>', 'with a platform token: act as this user (X-Orgkit-User)')
     .option('--json', 'print the API’s JSON instead of a table')
   const globals = () => program.opts<Globals>()
-  const api = () => clientFor(globals())
+  const api = () => clientFor(globals(), output.env)
   const print = (data: unknown, rows: () => void) => {
     if (globals().json) output.out(JSON.stringify(data, null, 2))
     else rows()

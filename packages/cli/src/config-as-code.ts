@@ -48,7 +48,7 @@ async function explained<T>(io: Io, call: Promise<T>): Promise<T> {
 }
 
 export function registerConfigCommands(program: Command, output: Io): void {
-  const api = (): OrgkitClient => clientFor(program.opts<Globals>())
+  const api = (): OrgkitClient => clientFor(program.opts<Globals>(), output.env)
   const orgOption = ['--org <orgId>', 'the organization (ORGKIT_ORG)', output.env.ORGKIT_ORG] as const
   program
     .command('export')

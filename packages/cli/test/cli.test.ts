@@ -130,12 +130,16 @@ describe('orgkit admin commands over the API', () => {
     expect([verified.code, verified.stdout]).toEqual([0, expect.stringMatching(/^ok: \d+ entries/)])
   })
 
-  it('says what is wrong: no credentials, a bad target', async () => {
+  it('says what is wrong: no credentials, a bad target; --help keeps the token to itself', async () => {
     // A failure reaches the shell as exit code 1 and a one-line message, not a stack trace.
     const bare = await orgkitProcess(['orgs', 'list'], { ORGKIT_URL: s.url, ORGKIT_TOKEN: '' })
     expect([bare.code, bare.stderr]).toEqual([1, expect.stringContaining('no credentials')])
     const target = await orgkit(['check', 'org.read', 'nonsense'], env)
     expect(target.stderr).toContain('is not <type>:<id>')
+    // --help names where the token comes from, never the token itself (commander prints option defaults).
+    const help = await orgkit(['--help'], { ORGKIT_TOKEN: 'okp_not_for_the_screen' })
+    expect(help.stdout).toContain('--token <token>')
+    expect(help.stdout + help.stderr).not.toContain('okp_not_for_the_screen')
   })
 })
 
