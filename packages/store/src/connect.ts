@@ -1,4 +1,5 @@
 import { mkdir, readdir } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
 import v8 from 'node:v8'
 import { PGlite } from '@electric-sql/pglite'
 import { createPgConfig } from '@electric-sql/pglite/node-postgres'
@@ -156,7 +157,7 @@ async function openPglite(config: DatabaseConfig): Promise<PGlite> {
   // folder holding anything else is left as it is), a new in-memory database loads its dump.
   let template: Blob | undefined
   if (config.templateDir && folder !== null && (await readdir(folder)).length === 0)
-    await copyTemplateFolder(await migratedTemplateFolder(config.templateDir), folder)
+    copyTemplateFolder(await migratedTemplateFolder(config.templateDir), folder)
   else if (config.templateDir && folder === null && dataDir.startsWith('memory://'))
     template = await pgliteTemplate(config.templateDir, TEMPLATES)
   v8.setFlagsFromString(PGLITE_V8_FLAGS)
@@ -168,7 +169,12 @@ async function openPglite(config: DatabaseConfig): Promise<PGlite> {
   return pglite
 }
 
-const TEMPLATES = { migrations, build: buildTemplate, buildInto: buildTemplateInto }
+const TEMPLATES = {
+  migrations,
+  sources: fileURLToPath(new URL('./migrations/', import.meta.url)),
+  build: buildTemplate,
+  buildInto: buildTemplateInto,
+}
 
 /** The migrated template's data folder in `templateDir` (pglite-template.ts): made there when missing. */
 export const migratedTemplateFolder = (templateDir: string) => pgliteTemplateFolder(templateDir, TEMPLATES)

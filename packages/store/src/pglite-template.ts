@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { constants, existsSync } from 'node:fs'
-import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { constants, cpSync, existsSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs'
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { Migration } from 'kysely'
@@ -23,11 +23,13 @@ export interface TemplateMaker {
   /** Makes the data folder: initdb into `folder`, migrated, closed. */
   buildInto(folder: string): Promise<void>
   migrations: Record<string, Migration>
+  /** The folder of the migrations' source files, which the key hashes (templateKey). */
+  sources?: string
 }
 
 /** The migrated data folder for these migrations, in `dir`: made now when missing. */
 export async function pgliteTemplateFolder(dir: string, maker: TemplateMaker): Promise<string> {
-  const folder = join(dir, `data-dir-${templateKey(maker.migrations)}`)
+  const folder = join(dir, `data-dir-${templateKey(maker.migrations, maker.sources)}`)
   if (existsSync(join(folder, 'PG_VERSION'))) return folder
   await mkdir(dir, { recursive: true })
   // Made aside and renamed, as the dump is: two processes making it at once each make a whole one.
@@ -43,15 +45,28 @@ export async function pgliteTemplateFolder(dir: string, maker: TemplateMaker): P
   return folder
 }
 
-/** Fills the empty data folder `into` with a copy of the migrated template folder. */
-export async function copyTemplateFolder(template: string, into: string): Promise<void> {
-  // A copy-on-write clone where the file system has them (btrfs, XFS, APFS): ~40 MB, mostly a WAL segment.
-  await cp(template, into, { recursive: true, mode: constants.COPYFILE_FICLONE })
+/**
+ * Fills the empty data folder `into` with a copy of the migrated template folder: a copy-on-write clone where
+ * the file system has them (btrfs, XFS, APFS). Synchronous: ~1,200 files, ~40 MB, copied in 60–110 ms here
+ * against 200–350 ms through fs.promises.cp, and nothing else runs while a database opens.
+ */
+export function copyTemplateFolder(template: string, into: string): void {
+  // Copied aside and renamed into place: a copy cut short (a crash, a full disk) never leaves a half-made
+  // database where the next start would open it, and of two processes filling the folder at once, one wins.
+  const aside = `${into}.${process.pid}.${randomUUID().slice(0, 8)}`
+  try {
+    cpSync(template, aside, { recursive: true, mode: constants.COPYFILE_FICLONE })
+    rmdirSync(into) // the empty folder made for it; fails if no longer empty
+    renameSync(aside, into)
+  } catch (error) {
+    rmSync(aside, { recursive: true, force: true })
+    if (!existsSync(join(into, 'PG_VERSION'))) throw error // else another process filled it first
+  }
 }
 
 /** The dump for these migrations, from `dir` when made before, else made now and written there. */
 export async function pgliteTemplate(dir: string, maker: TemplateMaker): Promise<Blob> {
-  const file = join(dir, `pglite-${templateKey(maker.migrations)}.tar`)
+  const file = join(dir, `pglite-${templateKey(maker.migrations, maker.sources)}.tar`)
   const kept = await readFile(file).catch(() => null)
   if (kept) return new Blob([kept])
   const dump = await maker.build()
@@ -77,11 +92,21 @@ async function removeOthers(dir: string, current: string): Promise<void> {
   }
 }
 
-/** Names what a template holds: PGlite's version and each migration's name and code, in order. */
-export function templateKey(migrations: Record<string, Migration>): string {
+/**
+ * Names what a template holds: PGlite's version and each migration's name and source, in order. The source
+ * is the migration's file in `sources` (`<name>.ts` in the repository, `.js` installed), read as bytes: the
+ * same whichever loader runs the code (tsx, the CLI's bundle, vitest), where a function's text is each
+ * loader's own rewrite of it, so one checkout's loaders made and deleted one another's templates. Without
+ * the file, the function's text.
+ */
+export function templateKey(migrations: Record<string, Migration>, sources?: string): string {
   const hash = createHash('sha256').update(`pglite ${pgliteVersion()}\n`)
-  for (const [name, migration] of Object.entries(migrations))
-    hash.update(`${name}\n${String(migration.up)}\n${String(migration.down ?? '')}\n`)
+  for (const [name, migration] of Object.entries(migrations)) {
+    const file = sources && ['.ts', '.js'].map((ext) => join(sources, `${name}${ext}`)).find(existsSync)
+    hash.update(`${name}\n`)
+    if (file) hash.update(readFileSync(file))
+    else hash.update(`${String(migration.up)}\n${String(migration.down ?? '')}\n`)
+  }
   return hash.digest('hex').slice(0, 16)
 }
 
