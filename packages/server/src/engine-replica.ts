@@ -2,9 +2,9 @@ import {
   Authorizer,
   type Change,
   type CompiledModel,
-  modelFingerprint,
   OrgkitError,
   STATE_FORMAT,
+  stateFingerprint,
 } from '@orgkit/core'
 import {
   CHANGES_CHANNEL,
@@ -100,7 +100,7 @@ export class EngineReplica {
   }
 
   private stateKey() {
-    return { format: STATE_FORMAT, model: modelFingerprint(this.compiled.model) }
+    return { format: STATE_FORMAT, model: stateFingerprint(this.compiled.model) }
   }
 
   /**

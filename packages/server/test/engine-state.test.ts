@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import {
   CompiledModel,
-  modelFingerprint,
   presets,
   STATE_FORMAT,
   type Subject,
+  stateFingerprint,
   type Target,
 } from '@orgkit/core'
 import { engineSnapshots, recordChanges } from '@orgkit/store'
@@ -116,7 +116,7 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     const header = {
       revision: s.ctx.engine.revision,
       format: STATE_FORMAT,
-      model: modelFingerprint(s.ctx.compiled.model),
+      model: stateFingerprint(s.ctx.compiled.model),
     }
     expect(await engineSnapshots.writeEngineSnapshot(db, header, new Uint8Array(64))).toBe(true)
     const replica = new EngineReplica(db, s.ctx.compiled, clock)

@@ -1,6 +1,10 @@
 import type { Model } from '../model/model.ts'
+import { buildAccess, ensureAccess } from './access.ts'
+import { BindingTable } from './bindings.ts'
 import type { RoleHandle } from './compiled-model.ts'
-import type { Graph } from './graph.ts'
+import { Arena, DenseIndex } from './dense.ts'
+import { Graph } from './graph.ts'
+import { IdTable } from './id-table.ts'
 import {
   ApiKeyNode,
   GroupMemberNode,
@@ -27,15 +31,36 @@ import { StateReader, StateWriter } from './state-codec.ts'
  * are kept, so the arrays' cross-references stay valid. Collections are written in their order, so a
  * restored engine walks as the one written did.
  *
- * The bytes carry `STATE_FORMAT` and a fingerprint of the model; `restoreGraph` refuses any other (an
- * engine written by another version or for another model). Integrity (a checksum) and freshness (the
+ * The bytes carry `STATE_FORMAT` and a fingerprint of the model and the engine's code (`stateFingerprint`);
+ * `restoreGraph` refuses any other (a state written by another build or for another model). Integrity (a checksum) and freshness (the
  * change feed) are the store's and the server's to check: this only turns a graph into bytes and back.
  */
 export const STATE_FORMAT = 1
 
-/** A fingerprint of the model (FNV-1a, two seeds, over its JSON): a state written for another is refused. */
-export function modelFingerprint(model: Model): string {
-  const text = JSON.stringify(model)
+/**
+ * A fingerprint of the model and of the engine code that derives a state (FNV-1a, two seeds, over the
+ * model's JSON and that code's text): a state written for another model, or by an engine whose graph,
+ * indexes, gates or encoding were built differently, is refused, and the engine loads from rows. The code
+ * is read as the running build has it (one deployment's instances agree; the same sources under another
+ * loader may differ, which costs a load from rows, never a wrong answer).
+ */
+export function stateFingerprint(model: Model): string {
+  engineCode ??= [
+    Graph,
+    BindingTable,
+    IdTable,
+    DenseIndex,
+    Arena,
+    buildAccess,
+    ensureAccess,
+    encodeGraph,
+    restoreGraph,
+    StateWriter,
+    StateReader,
+  ]
+    .map(String)
+    .join('\n')
+  const text = `${JSON.stringify(model)}\n${engineCode}`
   let a = 0x811c9dc5
   let b = 0x01000193 ^ text.length
   for (let i = 0; i < text.length; i++) {
@@ -45,6 +70,7 @@ export function modelFingerprint(model: Model): string {
   }
   return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`
 }
+let engineCode: string | undefined
 
 const NO = -1
 /** A binding's principal when it is a group: -2 - the group's index (users are their index, ≥ 0). */
@@ -54,7 +80,7 @@ export function encodeGraph(graph: Graph, revision: number): Uint8Array {
   const w = new StateWriter()
   const dense = graph.dense
   const compiled = graph.compiled
-  w.header(STATE_FORMAT, modelFingerprint(compiled.model), revision)
+  w.header(STATE_FORMAT, stateFingerprint(compiled.model), revision)
 
   const userIndex = new Map<UserNode, number>()
   for (const user of graph.users.values()) userIndex.set(user, userIndex.size)
@@ -241,7 +267,7 @@ export function restoreGraph(graph: Graph, bytes: Uint8Array): { revision: numbe
   const compiled = graph.compiled
   const { format, model, revision } = r.header()
   if (format !== STATE_FORMAT) fail(`engine state format ${format}, expected ${STATE_FORMAT}`)
-  if (model !== modelFingerprint(compiled.model)) fail('engine state written for another model')
+  if (model !== stateFingerprint(compiled.model)) fail('engine state written for another model')
   if (graph.orgs.size + graph.users.size + graph.resources.size !== 0) fail('restore into a new engine only')
   const dense = graph.dense
   graph.epoch = r.int()
