@@ -170,7 +170,7 @@ describe.runIf(DATABASES.includes('postgres'))('a second instance (postgres)', (
     a = await startTestServer('postgres')
     await capgoWorld(a)
     // Its load was from rows at revision 0 (nothing to write); a write, then a restart of the engine writes.
-    await a.ctx.engine.saveState()
+    expect(await a.ctx.engine.saveState()).toBe(true)
     b = await startTestServer('postgres', { schema: a.schema })
     expect(b.ctx.engine.loadedFrom).toEqual({ kind: 'state', revision: a.ctx.engine.revision })
   })
