@@ -94,7 +94,9 @@ function orgkit(io: Io): Command {
 
   program
     .command('secrets')
-    .description('secrets at rest (TOTP, unsent mail, SSO and webhook secrets), sealed under ORGKIT_SECRET_KEY')
+    .description(
+      'secrets at rest (TOTP, unsent mail, SSO and webhook secrets), sealed under ORGKIT_SECRET_KEY',
+    )
     .command('rotate')
     .description(
       'seal every stored secret under the current key (the first in ORGKIT_SECRET_KEY), so older keys can go',
