@@ -19,6 +19,25 @@ const storeOf = async (env: Io['env']) => {
   return { config, database: databaseOf(config), ...store }
 }
 
+type StoreModule = Awaited<ReturnType<typeof storeOf>>
+
+/**
+ * Runs `work` on the configured database, opened and migrated, and closes it whatever happens. Answers what
+ * `work` does; `migrated` lists the migrations this opening applied.
+ */
+async function withStore<T>(
+  env: Io['env'],
+  work: (db: import('@orgkit/store').Db, modules: StoreModule, migrated: string[]) => Promise<T>,
+): Promise<T> {
+  const modules = await storeOf(env)
+  const store = await modules.openStore(modules.database)
+  try {
+    return await work(store.db, modules, await modules.migrate(store.db))
+  } finally {
+    await store.close()
+  }
+}
+
 /** The `orgkit` command, writing to `io`: commander's help and usage errors too, and it never exits. */
 function orgkit(io: Io): Command {
   const program = new Command('orgkit')
@@ -37,60 +56,45 @@ function orgkit(io: Io): Command {
   program
     .command('migrate')
     .description('bring the database schema up to date')
-    .action(async () => {
-      const { database, openStore, migrate } = await storeOf(io.env)
-      const store = await openStore(database)
-      const applied = await migrate(store.db)
-      io.out(applied.length ? `applied: ${applied.join(', ')}` : 'the schema is up to date')
-      await store.close()
-    })
+    .action(() =>
+      withStore(io.env, async (_db, _modules, applied) =>
+        io.out(applied.length ? `applied: ${applied.join(', ')}` : 'the schema is up to date'),
+      ),
+    )
 
   const tokensCommand = program.command('tokens').description('platform tokens for the host product')
   tokensCommand
     .command('create')
     .argument('<name>', 'what the token is for')
     .description('create a platform token; its secret is printed once')
-    .action(async (name: string) => {
-      const { database, openStore, migrate, tokens } = await storeOf(io.env)
-      const store = await openStore(database)
-      await migrate(store.db)
-      const token = await tokens.createPlatformToken(store.db, name)
-      io.out(token.secret)
-      await store.close()
-    })
+    .action((name: string) =>
+      withStore(io.env, async (db, { tokens }) =>
+        io.out((await tokens.createPlatformToken(db, name)).secret),
+      ),
+    )
 
   tokensCommand
     .command('list')
     .description('list platform tokens (their prefixes, never their secrets)')
-    .action(async () => {
-      const { database, openStore, migrate, tokens } = await storeOf(io.env)
-      const store = await openStore(database)
-      try {
-        await migrate(store.db)
-        for (const t of await tokens.listPlatformTokens(store.db)) {
+    .action(() =>
+      withStore(io.env, async (db, { tokens }) => {
+        for (const t of await tokens.listPlatformTokens(db)) {
           const state = t.revoked_at ? `revoked ${t.revoked_at.toISOString()}` : 'live'
           io.out(`${t.id}  ${t.prefix}  ${state}  ${t.name}`)
         }
-      } finally {
-        await store.close()
-      }
-    })
+      }),
+    )
   tokensCommand
     .command('revoke')
     .argument('<token>', 'its id, or its prefix as `tokens list` shows it')
     .description('revoke a platform token: every running instance refuses it as the revocation commits')
-    .action(async (which: string) => {
-      const { database, openStore, migrate, tokens } = await storeOf(io.env)
-      const store = await openStore(database)
-      try {
-        await migrate(store.db)
-        const revoked = await tokens.revokePlatformToken(store.db, which, new Date())
+    .action((which: string) =>
+      withStore(io.env, async (db, { tokens }) => {
+        const revoked = await tokens.revokePlatformToken(db, which, new Date())
         if (!revoked) throw new Error(`no live platform token has the id or prefix "${which}"`)
         io.out(`revoked ${revoked.id} (${revoked.prefix}, ${revoked.name})`)
-      } finally {
-        await store.close()
-      }
-    })
+      }),
+    )
 
   program
     .command('secrets')
@@ -101,21 +105,16 @@ function orgkit(io: Io): Command {
     .description(
       'seal every stored secret under the current key (the first in ORGKIT_SECRET_KEY), so older keys can go',
     )
-    .action(async () => {
-      const { config, database, openStore, migrate } = await storeOf(io.env)
-      const { loadKeyring, rotateSecrets, SecretBox } = await import('@orgkit/server')
-      const box = new SecretBox(await loadKeyring(config.secretKey, database))
-      const store = await openStore(database)
-      try {
-        await migrate(store.db)
-        const sealed = await rotateSecrets(store.db, box)
+    .action(() =>
+      withStore(io.env, async (db, { config, database }) => {
+        const { loadKeyring, rotateSecrets, SecretBox } = await import('@orgkit/server')
+        const box = new SecretBox(await loadKeyring(config.secretKey, database))
+        const sealed = await rotateSecrets(db, box)
         io.out(
           `sealed under key "${box.keyring.current}": ${sealed.totp} TOTP secret(s), ${sealed.mail} unsent mail(s), ${sealed.sso} SSO connection(s), ${sealed.webhook} webhook endpoint(s)`,
         )
-      } finally {
-        await store.close()
-      }
-    })
+      }),
+    )
 
   registerAdminCommands(program, io)
   registerModelDiff(registerModelCommands(program, io), io)

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -17,13 +17,22 @@ afterAll(() => {
 })
 
 describe('npm start on an empty data folder', () => {
-  it('fills a folder that does not exist yet from the template', async () => {
+  it('fills a folder that does not exist yet, or holds only the key file, from the template', async () => {
     const env = { ORGKIT_DATABASE_URL: '', ORGKIT_TEMPLATE_DIR: TEMPLATE_DIR || undefined }
     const dataDir = join(dir, 'new', 'data')
     // Migrated already: a copy of the template, not initdb and every migration.
     const fresh = await orgkit(['migrate'], { ...env, ORGKIT_DATA_DIR: dataDir })
     expect([fresh.code, fresh.stdout]).toEqual([0, 'the schema is up to date\n'])
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true)
+
+    // The server makes its key file in the folder before it opens the database: still filled from the
+    // template (not initdb and every migration), and the key stays.
+    const keyed = join(dir, 'keyed')
+    mkdirSync(keyed)
+    writeFileSync(join(keyed, 'secret.key'), 'k1:kept\n')
+    const filled = await orgkit(['migrate'], { ...env, ORGKIT_DATA_DIR: keyed })
+    expect([filled.code, filled.stdout]).toEqual([0, 'the schema is up to date\n'])
+    expect(readFileSync(join(keyed, 'secret.key'), 'utf8')).toBe('k1:kept\n')
   })
 
   it('serves from the filled folder: /healthz answers and the first platform token is printed', async () => {

@@ -1,4 +1,6 @@
-import { mkdir, readdir } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import v8 from 'node:v8'
 import { PGlite } from '@electric-sql/pglite'
@@ -153,10 +155,10 @@ async function openPglite(config: DatabaseConfig): Promise<PGlite> {
   const folder = /^[a-z0-9-]+:\/\//.test(dataDir) ? (dataDir.match(/^file:\/\/(.+)/)?.[1] ?? null) : dataDir
   // PGlite makes the folder itself but not its parents: ORGKIT_DATA_DIR=./data/orgkit failed with ENOENT.
   if (folder) await mkdir(folder, { recursive: true })
-  // From the migrated template when there is one: an empty folder becomes a copy of its data folder (a
-  // folder holding anything else is left as it is), a new in-memory database loads its dump.
+  // From the migrated template when there is one: a folder without a database is filled from its data
+  // folder (files already there stay), a new in-memory database loads its dump.
   let template: Blob | undefined
-  if (config.templateDir && folder !== null && (await readdir(folder)).length === 0)
+  if (config.templateDir && folder !== null && !existsSync(join(folder, 'PG_VERSION')))
     copyTemplateFolder(await migratedTemplateFolder(config.templateDir), folder)
   else if (config.templateDir && folder === null && dataDir.startsWith('memory://'))
     template = await pgliteTemplate(config.templateDir, TEMPLATES)
