@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { bundleFile } from '../../cli/scripts/bundle.mjs'
-import { embeddedTestDatabase } from '../../store/test/support/test-databases.ts'
+import { embeddedTestFolder } from '../../store/test/support/test-databases.ts'
 import { DATABASES } from './support/harness.ts'
 
 /**
@@ -86,11 +86,7 @@ async function call(url: string, token: string, method: string, path: string, bo
 describe.each(DATABASES)('kill -9 mid-burst, restart (%s)', (database) => {
   // PGlite's folder: a copy of the migrated template, as every test server's (the killed server and the
   // restarted one run on it as `npm start` does); a new folder, made by the first start, without a template.
-  const embedded = database === 'pglite' ? embeddedTestDatabase() : null
-  const dir =
-    embedded && embedded.dataDir !== 'memory://'
-      ? embedded.dataDir
-      : mkdtempSync(join(tmpdir(), 'orgkit-crash-'))
+  const dir = database === 'pglite' ? embeddedTestFolder() : mkdtempSync(join(tmpdir(), 'orgkit-crash-'))
   const schema = `orgkit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   const url = process.env.ORGKIT_TEST_DATABASE_URL
   const config = database === 'pglite' ? { dataDir: dir } : { url, schema }

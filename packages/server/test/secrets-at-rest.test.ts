@@ -6,7 +6,7 @@ import type { Db } from '@orgkit/store'
 import pg from 'pg'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { embeddedTestDatabase } from '../../store/test/support/test-databases.ts'
+import { embeddedTestFolder } from '../../store/test/support/test-databases.ts'
 import { type RunningServer, startServer } from '../src/server.ts'
 import { client, DATABASES } from './support/harness.ts'
 
@@ -39,11 +39,7 @@ describe.each(DATABASES)('secrets at rest (%s)', (database) => {
   const running: RunningServer[] = []
   beforeAll(async () => {
     // PGlite's folder: a copy of the migrated template, as every test server's (it holds no key file).
-    const embedded = database === 'pglite' ? embeddedTestDatabase() : null
-    dir =
-      embedded && embedded.dataDir !== 'memory://'
-        ? embedded.dataDir
-        : await mkdtemp(join(tmpdir(), 'orgkit-secrets-'))
+    dir = database === 'pglite' ? embeddedTestFolder() : await mkdtemp(join(tmpdir(), 'orgkit-secrets-'))
   })
   afterAll(async () => {
     for (const s of running) await s.close().catch(() => {})

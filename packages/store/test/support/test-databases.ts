@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { constants, cpSync, rmSync } from 'node:fs'
+import { constants, cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inject, type ProvidedContext } from 'vitest'
 
@@ -27,4 +28,14 @@ export function embeddedTestDatabase(): { dataDir: string; remove(): void } {
   const dataDir = join(inject('pgliteTestFolders'), randomUUID())
   cpSync(template, dataDir, { recursive: true, mode: constants.COPYFILE_FICLONE })
   return { dataDir, remove: () => rmSync(dataDir, { recursive: true, force: true }) }
+}
+
+/**
+ * A data folder on disk for a test that needs one (a server process killed and started again on it, a key
+ * file beside the database): the migrated template's copy, or, with templates off, an empty folder the
+ * first open runs initdb in. The caller removes it.
+ */
+export function embeddedTestFolder(): string {
+  const { dataDir } = embeddedTestDatabase()
+  return dataDir === 'memory://' ? mkdtempSync(join(tmpdir(), 'orgkit-test-')) : dataDir
 }
