@@ -8,7 +8,7 @@ export {
 export type { Belonging } from './engine/belonging.ts'
 export { CompiledModel, type RoleHandle } from './engine/compiled-model.ts'
 export * from './engine/data.ts'
-export { STATE_FORMAT, stateFingerprint, stateRevision } from './engine/engine-state.ts'
+export { engineBuild, STATE_FORMAT, stateFingerprint, stateRevision } from './engine/engine-state.ts'
 export type { ExplainFact, Explanation } from './engine/explain-facts.ts'
 export { lacksRole, type ModelImpact, modelImpact } from './engine/impact.ts'
 export { ERRORS, type ErrorCode, type ErrorKind, isOrgkitError, OrgkitError } from './errors.ts'

@@ -1,7 +1,14 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Change, Snapshot, Subject } from '../src/engine/data.ts'
-import { Authorizer, presets, STATE_FORMAT, stateRevision } from '../src/index.ts'
+import {
+  Authorizer,
+  engineBuild,
+  presets,
+  STATE_FORMAT,
+  stateFingerprint,
+  stateRevision,
+} from '../src/index.ts'
 import { capgo } from '../src/model/presets/capgo.ts'
 import { applyChange } from './reference/reference-evaluator.ts'
 import {
@@ -126,5 +133,24 @@ describe('engine state (engine-state.ts)', () => {
     magic[0] = 0
     expect(() => Authorizer.restore(capgo, magic, options)).toThrow(/not an engine state/)
     expect(stateRevision(magic)).toBeNull()
+  })
+
+  it('refuses a state written by another engine build: the build text is part of the fingerprint', () => {
+    // Guards the fingerprint's build half (issue 25.4 review): a deploy that changes how indexes or gates
+    // are derived must not restore the old ones, even for the same model.
+    const build = engineBuild()
+    expect(build).toContain('class DenseIndex')
+    expect(stateFingerprint(capgo, build)).toBe(stateFingerprint(capgo))
+    const other = stateFingerprint(capgo, `${build}\n// one line more`)
+    expect(other).not.toBe(stateFingerprint(capgo))
+    expect(other).toMatch(/^[0-9a-f]{16}$/)
+    // Bytes whose header names that other build (the fingerprint sits at bytes 24-40) are refused.
+    const world = fc.sample(worldArb, { numRuns: 1, seed: 42 })[0]!
+    const bytes = new Authorizer(capgo, world, options).encodeState(3)
+    expect(String.fromCharCode(...bytes.subarray(24, 40))).toBe(stateFingerprint(capgo))
+    const elsewhere = bytes.slice()
+    elsewhere.set(new TextEncoder().encode(other), 24)
+    expect(() => Authorizer.restore(capgo, elsewhere, options)).toThrow(/another model/)
+    expect(Authorizer.restore(capgo, bytes, options).revision).toBe(3)
   })
 })

@@ -39,12 +39,26 @@ export const STATE_FORMAT = 1
 
 /**
  * A fingerprint of the model and of the engine code that derives a state (FNV-1a, two seeds, over the
- * model's JSON and that code's text): a state written for another model, or by an engine whose graph,
- * indexes, gates or encoding were built differently, is refused, and the engine loads from rows. The code
- * is read as the running build has it (one deployment's instances agree; the same sources under another
- * loader may differ, which costs a load from rows, never a wrong answer).
+ * model's JSON and that code's text, `engineBuild()`): a state written for another model, or by an engine
+ * whose graph, indexes, gates or encoding were built differently, is refused, and the engine loads from
+ * rows. The code is read as the running build has it (one deployment's instances agree; the same sources
+ * under another loader may differ, which costs a load from rows, never a wrong answer). `build` is for tests:
+ * another build's text gives another fingerprint.
  */
-export function stateFingerprint(model: Model): string {
+export function stateFingerprint(model: Model, build: string = engineBuild()): string {
+  const text = `${JSON.stringify(model)}\n${build}`
+  let a = 0x811c9dc5
+  let b = 0x01000193 ^ text.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    a = Math.imul(a ^ c, 0x01000193)
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15)
+  }
+  return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`
+}
+
+/** The text of the engine code a state depends on, as this build runs it (read once). */
+export function engineBuild(): string {
   engineCode ??= [
     Graph,
     BindingTable,
@@ -60,15 +74,7 @@ export function stateFingerprint(model: Model): string {
   ]
     .map(String)
     .join('\n')
-  const text = `${JSON.stringify(model)}\n${engineCode}`
-  let a = 0x811c9dc5
-  let b = 0x01000193 ^ text.length
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    a = Math.imul(a ^ c, 0x01000193)
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15)
-  }
-  return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`
+  return engineCode
 }
 let engineCode: string | undefined
 
