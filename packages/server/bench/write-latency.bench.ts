@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -21,7 +21,10 @@ import pg from 'pg'
  * else the local test database; WRITE_BENCH_DATABASES=pglite or postgres picks one).
  *
  * WRITE_BENCH_BASELINE=<commit> runs the same phases against that commit's server (a git worktree in
- * /tmp, its packages linked over this tree's node_modules), alternating with this tree, and prints both.
+ * /tmp, its packages linked over this tree's node_modules), alternating with this tree, and prints both;
+ * a directory instead of a commit is taken as that checkout, with its own node_modules (tools/bench-light.mjs).
+ * WRITE_BENCH_CONCURRENT=0 runs only the one-at-a-time writes; WRITE_BENCH_JSON=<file> also writes the
+ * figures there, `{ [database]: { current, baseline } }`.
  * WRITE_BENCH_CPU_PROF=<dir> starts the server under `node --cpu-prof` (a .cpuprofile per server).
  *
  *   npx tsx --conditions=@orgkit/source packages/server/bench/write-latency.bench.ts
@@ -40,6 +43,8 @@ const PER_WRITER = Number(process.env.WRITE_BENCH_PER_WRITER ?? 25)
 const WARMUP = Number(process.env.WRITE_BENCH_WARMUP ?? 50)
 const BASELINE = process.env.WRITE_BENCH_BASELINE
 const CPU_PROF = process.env.WRITE_BENCH_CPU_PROF
+const CONCURRENT = process.env.WRITE_BENCH_CONCURRENT !== '0'
+const JSON_OUT = process.env.WRITE_BENCH_JSON
 const TARGET = { p50: 3, p99: 10 }
 
 type Kind = 'pglite' | 'postgres'
@@ -64,6 +69,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 })
 
 /** A baseline commit's tree beside this one: its own packages, every other dependency this tree's. */
 function baselineTree(commit: string): string {
+  if (existsSync(join(commit, 'package.json'))) return commit
   const sha = execFileSync('git', ['rev-parse', '--short', commit], { cwd: root }).toString().trim()
   const dir = `/tmp/orgkit-write-bench-${sha}`
   if (!existsSync(dir))
@@ -244,7 +250,7 @@ async function phases(base: string, token: string, pid: number): Promise<Line[]>
       )
     }),
   )
-  for (const s of scenarios) {
+  for (const s of CONCURRENT ? scenarios : scenarios.slice(0, 1)) {
     const people = Array.from({ length: s.writers }, () => [] as string[])
     await record('user create', s.writers === 1 ? s.name : `${s.writers} writers`, () =>
       timed(s.writers, s.count, async (w) => {
@@ -286,10 +292,15 @@ console.log(
     `${SERIAL} writes one at a time, ${WRITERS}×${PER_WRITER} at once; load average ${load()}`,
 )
 const baseline = BASELINE ? baselineTree(BASELINE) : null
+const figures: Record<string, { current: Line[]; baseline: Line[] | null }> = {}
 for (const kind of DATABASES) {
   // Alternated, so the machine's load falls on both alike.
+  // WRITE_BENCH_BASELINE_FIRST=1 measures the baseline first (callers alternate the order across runs).
+  const baselineFirst = baseline && process.env.WRITE_BENCH_BASELINE_FIRST === '1'
+  const early = baselineFirst ? await measure(kind, `baseline ${BASELINE}`, baseline) : null
   const current = await measure(kind, 'this tree', root)
-  const before = baseline ? await measure(kind, `baseline ${BASELINE}`, baseline) : null
+  const before = baseline ? (early ?? (await measure(kind, `baseline ${BASELINE}`, baseline))) : null
+  figures[kind] = { current, baseline: before }
   console.log(`\n${kind}`)
   console.log(
     `${'write'.padEnd(15)} ${'scenario'.padEnd(22)} ${'p50'.padStart(5)} ${'p99'.padStart(5)} ${'cpu'.padStart(5)}` +
@@ -305,4 +316,5 @@ for (const kind of DATABASES) {
     )
   })
 }
+if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(figures))
 agent.destroy()
