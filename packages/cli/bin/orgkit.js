@@ -30,8 +30,9 @@ if (!existsSync(new URL('../src/cli.ts', import.meta.url))) {
 async function bundled() {
   let file
   try {
-    const { bundledCli } = await import('../scripts/bundle.mjs')
+    const { bundledCli, holdBuild } = await import('../scripts/bundle.mjs')
     file = await bundledCli()
+    holdBuild(file)
   } catch (error) {
     console.error(
       `orgkit: running the sources through tsx; the bundle failed: ${error.message.split('\n')[0]}`,

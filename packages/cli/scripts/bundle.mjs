@@ -1,8 +1,8 @@
 // In this repository `orgkit` runs one JavaScript file built from the TypeScript sources (the CLI, server,
 // store, core and SDK), not the sources through tsx: loading ~300 modules through tsx's transform was most of
 // a start (docs/performance.md, issue 25.1). The file is built with esbuild on first use and again whenever
-// one of the files it was built from changes (its size or time, either way), like the console's build; a
-// build takes ~1 s. It lives in node_modules/.cache/orgkit/cli/. Packages from node_modules stay outside it,
+// one of the files it was built from changes (its size or time, either way, as make and tsc -b judge), like
+// the console's build; a build takes ~1 s. It lives in node_modules/.cache/orgkit/cli/. Packages from node_modules stay outside it,
 // imported from where Node would find them from the importing source file, and every `import.meta.url` in
 // the sources is the source file's own, so paths beside a source (the console's dist/, preset models, a
 // package.json) resolve as they do under tsx.
@@ -28,11 +28,16 @@ export function bundler(repo = resolve(dirname(fileURLToPath(import.meta.url)), 
   const cacheDir = join(repo, 'node_modules', '.cache', 'orgkit', 'cli')
   const manifestFile = join(cacheDir, 'manifest.json')
   const entry = join(repo, 'packages', 'cli', 'src', 'cli.ts')
-  /** What changes how the sources resolve and build, besides the sources themselves. */
+  /** What changes how the sources resolve and build, besides the sources themselves (esbuild reads tsconfig). */
   const alwaysWatched = () => [
     fileURLToPath(import.meta.url),
     join(repo, 'package-lock.json'),
-    ...WORKSPACES.map((name) => join(repo, 'packages', name, 'package.json')),
+    join(repo, 'tsconfig.json'),
+    join(repo, 'tsconfig.base.json'),
+    ...WORKSPACES.flatMap((name) => [
+      join(repo, 'packages', name, 'package.json'),
+      join(repo, 'packages', name, 'tsconfig.json'),
+    ]),
   ]
 
   const readManifest = () => {
@@ -114,10 +119,10 @@ export function bundler(repo = resolve(dirname(fileURLToPath(import.meta.url)), 
       JSON.stringify({ file: join(dir, 'orgkit.mjs'), inputs }, null, 1),
     )
     renameSync(`${manifestFile}${aside.slice(-9)}`, manifestFile)
-    // Builds before the one this replaces: a process that read the manifest before this build may still be
-    // loading the previous one's chunks, none an older one's.
+    // Older builds go, but for the one this replaces (a process may have read the manifest just before) and
+    // any a live process runs: a server started from it loads its commands' chunks lazily, maybe days later.
     for (const name of readdirSync(cacheDir))
-      if (name.startsWith('build-') && name !== dir && name !== previous)
+      if (name.startsWith('build-') && name !== dir && name !== previous && !inUse(join(cacheDir, name)))
         rmSync(join(cacheDir, name), { recursive: true, force: true })
     return join(cacheDir, dir, 'orgkit.mjs')
   }
@@ -133,6 +138,34 @@ export function bundler(repo = resolve(dirname(fileURLToPath(import.meta.url)), 
 
 /** This repository's current bundle: the cached one, or one made now. */
 export const bundledCli = () => bundler().current()
+
+/**
+ * Marks the build holding `file` as run by this process until it exits (a file named by its pid in the
+ * build's `.in-use/`), so that a later build does not delete chunks this process may still load.
+ */
+export function holdBuild(file) {
+  const lease = join(dirname(file), '.in-use', String(process.pid))
+  mkdirSync(dirname(lease), { recursive: true })
+  writeFileSync(lease, '')
+  process.once('exit', () => rmSync(lease, { force: true }))
+}
+
+/** Whether a live process runs this build (a lease of a process that has ended is removed). */
+function inUse(buildDir) {
+  const leases = join(buildDir, '.in-use')
+  let live = false
+  for (const pid of existsSync(leases) ? readdirSync(leases) : []) {
+    try {
+      process.kill(Number(pid), 0)
+      live = true
+    } catch (error) {
+      if (error.code === 'EPERM')
+        live = true // alive, another user's
+      else rmSync(join(leases, pid), { force: true })
+    }
+  }
+  return live
+}
 
 const stamp = (path) => {
   const stat = statSync(path, { throwIfNoEntry: false })

@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -53,5 +54,39 @@ describe('the CLI bundle', () => {
     expect(after.path).not.toBe(before)
     expect(run(after.path)).toMatch(/^two /)
     expect(bundle()).toEqual({ built: false, path: after.path })
+  })
+
+  it('keeps a build a live process runs through later builds, and drops it once that process has ended', async () => {
+    const held = bundle().path
+    // A process running that build, as bin/orgkit.js does (holdBuild), until it is told to end.
+    const runner = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { holdBuild } = await import(${JSON.stringify(script)}); holdBuild(${JSON.stringify(held)}); console.log('held'); setInterval(() => {}, 1000)`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    await once(runner.stdout!, 'data')
+    for (const word of ['three', 'four', 'five']) {
+      write('packages/core/src/word.ts', `export const word: string = '${word}'\n`)
+      expect(bundle().built).toBe(true)
+    }
+    expect(existsSync(held)).toBe(true) // two builds past the one it replaced, still there
+    runner.kill()
+    await once(runner, 'exit')
+    write('packages/core/src/word.ts', "export const word: string = 'six'\n")
+    const latest = bundle()
+    expect(latest.built).toBe(true)
+    expect(existsSync(held)).toBe(false)
+    expect(run(latest.path)).toMatch(/^six /)
+  })
+
+  it('is rebuilt when a tsconfig changes (esbuild reads it)', () => {
+    const before = bundle().path
+    write('tsconfig.json', '{ "compilerOptions": { "strict": true } }\n')
+    expect(bundle().built).toBe(true)
+    expect(bundle()).toEqual({ built: false, path: expect.not.stringMatching(before) })
   })
 })
