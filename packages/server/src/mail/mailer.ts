@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { type Db, mailOutbox, type Tx } from '@orgkit/store'
-import nodemailer, { type Transporter } from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../security/secret-box.ts'
 import { mailContext } from '../security/secrets-at-rest.ts'
@@ -13,21 +13,27 @@ export interface MailMessage {
 }
 
 export class MailSender {
-  private readonly transport: Transporter | null
+  /** nodemailer's transport, made on the first mail sent: a server without SMTP never loads nodemailer. */
+  private made: Promise<Transporter> | null = null
   private running: Promise<void> | null = null
   private again = false
   private timer: NodeJS.Timeout | null = null
 
   constructor(
     private readonly db: Db,
-    smtpUrl: string | undefined,
+    private readonly smtpUrl: string | undefined,
     private readonly from: string,
     private readonly logger: Logger,
     private readonly box: SecretBox,
     /** The server's clock: a mail is due, claimed, sent and retried by it. */
     private readonly clock: () => number,
-  ) {
-    this.transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : null
+  ) {}
+
+  private transport(): Promise<Transporter> {
+    this.made ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport(this.smtpUrl),
+    )
+    return this.made
   }
 
   /**
@@ -59,12 +65,12 @@ export class MailSender {
   }
 
   get configured(): boolean {
-    return this.transport !== null
+    return Boolean(this.smtpUrl)
   }
 
   /** Sends what is queued; several instances share the queue without sending a mail twice. */
   deliver(): Promise<void> {
-    if (!this.transport) return Promise.resolve()
+    if (!this.configured) return Promise.resolve()
     // A mail queued while a pass runs may have missed it: ask for one more pass rather than a new one.
     this.again = true
     this.running ??= (async () => {
@@ -91,7 +97,7 @@ export class MailSender {
       for (const row of claimed) {
         try {
           const bodies = this.open(row)
-          await this.transport!.sendMail({
+          await (await this.transport()).sendMail({
             from: this.from,
             to: row.recipient,
             subject: row.subject,
@@ -115,7 +121,7 @@ export class MailSender {
 
   /** Retries what failed, every `ms`. */
   start(ms = 30_000): void {
-    if (!this.transport || this.timer) return
+    if (!this.configured || this.timer) return
     this.timer = setInterval(() => void this.deliver(), ms)
     this.timer.unref()
   }
@@ -123,6 +129,7 @@ export class MailSender {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
     await this.running
-    this.transport?.close()
+    const transport = await this.made?.catch(() => null)
+    transport?.close()
   }
 }

@@ -1,6 +1,5 @@
 import { OrgkitError } from '@orgkit/core'
 import { credentials } from '@orgkit/store'
-import QRCode from 'qrcode'
 import { verifyPassword } from '../security/passwords.ts'
 import { openTotpSecret, totpContext } from '../security/secrets-at-rest.ts'
 import { hashCode, newRecoveryCodes, newTotpSecret, otpauthUrl, totpStep } from '../security/totp.ts'
@@ -24,6 +23,7 @@ export async function enrolTotp(ctx: Ctx, actor: Actor, meta: RequestMeta) {
     // Stored sealed (issue 22.7): a database reader can't compute the user's codes.
     await credentials.startTotp(work.tx, userId, ctx.secrets.seal(secret, totpContext(userId)))
     const url = otpauthUrl(secret, user.email)
+    const { default: QRCode } = await import('qrcode') // on first use: most starts never draw one
     return { secret, otpauthUrl: url, qrSvg: await QRCode.toString(url, { type: 'svg', margin: 1 }) }
   })
   return result

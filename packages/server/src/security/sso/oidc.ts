@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
-import * as client from 'openid-client'
+import type * as Client from 'openid-client'
 import { fetch as undiciFetch } from 'undici'
 import { assertReceiver, receiverAgent } from '../../webhooks/ssrf.ts'
 import type { SsoConnectionRef, SsoProfile, SsoProtocol } from './protocol.ts'
@@ -26,6 +26,13 @@ export const OidcConfigSchema = z
   .strict()
 export type OidcConfig = z.infer<typeof OidcConfigSchema>
 
+/** openid-client, loaded on first use: a server with no OpenID connection in use never loads it. */
+let openid: typeof Client | undefined
+const openidClient = async () => {
+  openid ??= await import('openid-client')
+  return openid
+}
+
 const BASE_SCOPES = ['openid', 'email', 'profile']
 const DISCOVERY_TTL_MS = 5 * 60_000
 
@@ -33,27 +40,29 @@ export function createOidcProtocol(deps: SsoDeps): SsoProtocol<OidcConfig> {
   const agent = deps.allowPrivate ? null : receiverAgent(false)
   // Outgoing requests go to admin-given URLs: unless private networks are allowed, an address is checked
   // before the request (IP literals) and on the connection's own DNS answer (rebinding).
-  const fetcher: client.CustomFetch = async (url, options) => {
+  const fetcher: Client.CustomFetch = async (url, options) => {
     if (!agent) return fetch(url, options)
     await assertReceiver(url, false)
     return (await undiciFetch(url, { ...options, dispatcher: agent } as never)) as unknown as Response
   }
-  const discovered = new Map<string, { at: number; config: Promise<client.Configuration> }>()
+  const discovered = new Map<string, { at: number; config: Promise<Client.Configuration> }>()
 
-  function configuration(config: OidcConfig, fresh = false): Promise<client.Configuration> {
+  function configuration(config: OidcConfig, fresh = false): Promise<Client.Configuration> {
     const key = JSON.stringify([config.issuer, config.clientId, config.clientSecret])
     const now = deps.clock()
     const hit = discovered.get(key)
     if (!fresh && hit && now - hit.at < DISCOVERY_TTL_MS) return hit.config
-    const made = client.discovery(
-      new URL(config.issuer),
-      config.clientId,
-      { client_secret: config.clientSecret },
-      client.ClientSecretBasic(config.clientSecret),
-      {
-        [client.customFetch]: fetcher,
-        ...(deps.allowPrivate && { execute: [client.allowInsecureRequests] }),
-      },
+    const made = openidClient().then((client) =>
+      client.discovery(
+        new URL(config.issuer),
+        config.clientId,
+        { client_secret: config.clientSecret },
+        client.ClientSecretBasic(config.clientSecret),
+        {
+          [client.customFetch]: fetcher,
+          ...(deps.allowPrivate && { execute: [client.allowInsecureRequests] }),
+        },
+      ),
     )
     if (discovered.size > 1000) discovered.clear()
     discovered.set(key, { at: now, config: made })
@@ -91,7 +100,8 @@ export function createOidcProtocol(deps: SsoDeps): SsoProtocol<OidcConfig> {
     },
 
     async test(connection) {
-      let config: client.Configuration
+      const client = await openidClient()
+      let config: Client.Configuration
       try {
         config = await configuration(connection.config, true)
       } catch (error) {
@@ -118,6 +128,7 @@ export function createOidcProtocol(deps: SsoDeps): SsoProtocol<OidcConfig> {
     },
 
     async start(connection, { callbackUrl, state }) {
+      const client = await openidClient()
       const config = await discover(connection)
       const verifier = client.randomPKCECodeVerifier()
       const nonce = client.randomNonce()
@@ -135,6 +146,7 @@ export function createOidcProtocol(deps: SsoDeps): SsoProtocol<OidcConfig> {
     },
 
     async finish(connection, callback) {
+      const client = await openidClient()
       const config = await discover(connection)
       let claims: Record<string, unknown>
       try {
@@ -202,13 +214,14 @@ function reasonOf(error: unknown): string {
   if (/nonce/i.test(message)) return 'nonce_mismatch'
   if (/"iss"|issuer/i.test(message)) return 'issuer_mismatch'
   if (/"aud"|audience/i.test(message)) return 'audience_mismatch'
-  if (error instanceof client.ResponseBodyError) return `provider_${error.error}`
-  if (error instanceof client.AuthorizationResponseError) return `provider_${error.error}`
+  // The library's errors: it is loaded, since it threw them.
+  if (openid && error instanceof openid.ResponseBodyError) return `provider_${error.error}`
+  if (openid && error instanceof openid.AuthorizationResponseError) return `provider_${error.error}`
   return typeof code === 'string' ? code.toLowerCase() : 'invalid_response'
 }
 
 function describe(error: unknown): string {
-  if (error instanceof client.ResponseBodyError)
+  if (openid && error instanceof openid.ResponseBodyError)
     return `${error.error}${error.error_description ? ` (${error.error_description})` : ''}`
   const cause = (error as { cause?: { code?: string; message?: string } }).cause
   const text = error instanceof Error ? error.message : String(error)

@@ -1,6 +1,6 @@
 import { randomBytes, X509Certificate } from 'node:crypto'
 import { z } from '@hono/zod-openapi'
-import { SAML, ValidateInResponseTo } from '@node-saml/node-saml'
+import type { SAML } from '@node-saml/node-saml'
 import { OrgkitError } from '@orgkit/core'
 import { samlAssertions } from '@orgkit/store'
 import { fetch as undiciFetch } from 'undici'
@@ -99,7 +99,7 @@ export function createSamlProtocol(deps: SsoDeps): SsoProtocol<SamlConfig> {
 
     async start(connection, { callbackUrl, state }) {
       const requestId = `_${randomBytes(20).toString('hex')}`
-      const saml = samlFor(connection.config, callbackUrl, () => requestId)
+      const saml = await samlFor(connection.config, callbackUrl, () => requestId)
       const redirectUrl = await saml.getAuthorizeUrlAsync(state, undefined, {})
       return { redirectUrl, pending: { requestId } }
     },
@@ -132,7 +132,7 @@ export function createSamlProtocol(deps: SsoDeps): SsoProtocol<SamlConfig> {
       if (inResponseTo !== requestId)
         fail('in_response_to_mismatch', 'the Response answers another sign-in request')
 
-      const saml = samlFor(connection.config, acsUrl, () => requestId)
+      const saml = await samlFor(connection.config, acsUrl, () => requestId)
       let signed: string
       try {
         const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: encoded })
@@ -169,11 +169,16 @@ export function createSamlProtocol(deps: SsoDeps): SsoProtocol<SamlConfig> {
 }
 
 /** The SP metadata an admin gives their IdP: entity ID, ACS (HTTP-POST), signed assertions wanted. */
-export function samlMetadata(config: SamlConfig, sp: { entityId: string; acsUrl: string }): string {
-  return samlFor(config, sp.acsUrl, () => '_').generateServiceProviderMetadata(null, null)
+export async function samlMetadata(
+  config: SamlConfig,
+  sp: { entityId: string; acsUrl: string },
+): Promise<string> {
+  return (await samlFor(config, sp.acsUrl, () => '_')).generateServiceProviderMetadata(null, null)
 }
 
-function samlFor(config: SamlConfig, acsUrl: string, requestId: () => string): SAML {
+/** The library's service provider for one connection; the library is loaded on first use, not at start. */
+async function samlFor(config: SamlConfig, acsUrl: string, requestId: () => string): Promise<SAML> {
+  const { SAML, ValidateInResponseTo } = await import('@node-saml/node-saml')
   return new SAML({
     issuer: entityIdOf(acsUrl),
     audience: entityIdOf(acsUrl),
