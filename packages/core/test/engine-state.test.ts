@@ -119,6 +119,55 @@ describe('engine state (engine-state.ts)', () => {
     TIMEOUT,
   )
 
+  it('a restored engine of more bindings than a new table holds takes its columns as they are, and grows them', () => {
+    // Guards BindingTable.restore taking the state reader's columns without copying them (issue 25.4): past
+    // the table's first 64 numbers a restored table is full, and the next binding must grow it.
+    const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`
+    const org = id(0)
+    const users = Array.from({ length: 150 }, (_, i) => id(1000 + i))
+    const world: Snapshot = {
+      orgs: [{ id: org, parentId: null }],
+      resources: [],
+      users: users.map((user) => ({ id: user, mfaEnabled: false })),
+      memberships: users.map((user) => ({ orgId: org, userId: user, status: 'active' })),
+      groups: [],
+      groupMembers: [],
+      bindings: users.slice(0, 100).map((user, i) => ({
+        id: id(5000 + i),
+        principal: { type: 'user', id: user },
+        role: 'org_member',
+        scope: { type: 'org', id: org },
+      })),
+      overrides: [],
+      apiKeys: [],
+      roles: [],
+    }
+    const restored = Authorizer.restore(capgo, new Authorizer(capgo, world, options).encodeState(1), options)
+    const engine = restored.authorizer
+    const reads = (user: string) =>
+      engine.check({ type: 'user', id: user }, 'org.read', { type: 'org', id: org })
+    expect(users.map((user) => reads(user).allowed)).toEqual(users.map((_, i) => i < 100))
+    engine.apply(
+      users.slice(100).map((user, i) => ({
+        op: 'binding.put' as const,
+        binding: {
+          id: id(6000 + i),
+          principal: { type: 'user' as const, id: user },
+          role: 'org_member',
+          scope: { type: 'org', id: org },
+        },
+      })),
+    )
+    engine.apply(users.slice(0, 10).map((_, i) => ({ op: 'binding.delete' as const, id: id(5000 + i) })))
+    expect(users.map((user) => reads(user).allowed)).toEqual(users.map((_, i) => i >= 10))
+    // And its state, written again, restores to the same answers.
+    const again = Authorizer.restore(capgo, engine.encodeState(2), options).authorizer
+    for (const user of users)
+      expect(again.check({ type: 'user', id: user }, 'org.read', { type: 'org', id: org })).toEqual(
+        reads(user),
+      )
+  })
+
   it('refuses bytes of another model, another format, or broken ones', () => {
     const world = fc.sample(worldArb, { numRuns: 1, seed: 42 })[0]!
     const bytes = new Authorizer(capgo, world, options).encodeState(3)

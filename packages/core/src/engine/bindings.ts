@@ -25,10 +25,10 @@ export class BindingTable {
   /** Epoch ms; Infinity for never. */
   expiresAt = new Float64Array(INITIAL)
   /** Null for a removed binding. */
-  readonly principal: (Principal | null)[] = []
+  principal: (Principal | null)[] = []
   /** Null for a `team` binding: the role is resolved per member. Re-pointed when its resource moves org. */
-  readonly role: (RoleHandle | null)[] = []
-  readonly scope: (ScopeNode | null)[] = []
+  role: (RoleHandle | null)[] = []
+  scope: (ScopeNode | null)[] = []
   /** Live bindings. */
   size = 0
 
@@ -115,7 +115,8 @@ export class BindingTable {
 
   /**
    * Takes columns `raw` gave (into an empty table), with each number's principal, role and scope resolved
-   * by the caller: a removed number has a null principal.
+   * by the caller: a removed number has a null principal. The three lists are taken as they are, not copied
+   * (filling empty arrays a million elements long grew each of them step by step).
    */
   restore(
     raw: BindingColumns,
@@ -124,23 +125,22 @@ export class BindingTable {
     scope: (ScopeNode | null)[],
   ): void {
     const top = raw.pNext.length
+    // Columns of their own (the state reader's copies) are taken as they are; `add` grows them when full.
     const size = Math.max(INITIAL, top)
-    this.pNext = resized(raw.pNext, size)
-    this.pPrev = resized(raw.pPrev, size)
-    this.sNext = resized(raw.sNext, size)
-    this.sPrev = resized(raw.sPrev, size)
-    this.expiresAt = resized(raw.expiresAt, size)
-    this.idAt = resized(raw.idAt, size)
+    this.pNext = atLeast(raw.pNext, size)
+    this.pPrev = atLeast(raw.pPrev, size)
+    this.sNext = atLeast(raw.sNext, size)
+    this.sPrev = atLeast(raw.sPrev, size)
+    this.expiresAt = atLeast(raw.expiresAt, size)
+    this.idAt = atLeast(raw.idAt, size)
     this.top = top
     this.free = raw.free
     this.ids.restore(raw.ids)
     this.idsMoves = this.ids.moves
     this.size = raw.ids.size
-    for (let b = 0; b < top; b++) {
-      this.principal[b] = principal[b]!
-      this.role[b] = role[b]!
-      this.scope[b] = scope[b]!
-    }
+    this.principal = principal
+    this.role = role
+    this.scope = scope
   }
 
   /** Gives back spare room (after a bulk load). */
@@ -179,6 +179,15 @@ export interface BindingColumns {
   idAt: Int32Array
   ids: { pool: Int32Array; dead: number; size: number }
   free: number
+}
+
+/** `from` itself when it is `size` long and its buffer's only view (a copy of its own), else resized. */
+function atLeast(from: Int32Array, size: number): Int32Array<ArrayBuffer>
+function atLeast(from: Float64Array, size: number): Float64Array<ArrayBuffer>
+function atLeast(from: Int32Array | Float64Array, size: number): Int32Array | Float64Array {
+  const own = from.byteOffset === 0 && from.byteLength === from.buffer.byteLength
+  if (from.length === size && own && from.buffer instanceof ArrayBuffer) return from
+  return from instanceof Int32Array ? resized(from, size) : resized(from, size)
 }
 
 /** A column of `size` entries holding `from`'s (the rest zero). */

@@ -252,14 +252,34 @@ export class IdTable {
     probe[2 * i + 1] = record
   }
 
-  /** A new probe array of at least `capacity` pairs, tombstones dropped. */
+  /**
+   * A new probe array of at least `capacity` pairs, tombstones dropped. One loop over the pool, with no
+   * tombstone to skip in the new array: a restore at 1M bindings hashes 1.5M records here.
+   */
   private rehash(capacity: number): void {
     let size = 16
     while (size < capacity) size *= 2
-    this.probe = new Int32Array(2 * size)
-    this.mask = size - 1
-    this.used = 0
-    this.eachLive((record) => this.place(this.hashAt(record), record))
+    const probe = new Int32Array(2 * size)
+    const mask = size - 1
+    const pool = this.pool
+    const top = this.top
+    const fields = this.fields
+    let used = 0
+    for (let record = 0; record < top; ) {
+      const head = pool[record]!
+      if (head >= 0) {
+        const hash = head === UUID ? this.hashWords(pool, record + 1) : this.hashAt(record)
+        let i = hash & mask
+        while (probe[2 * i] !== EMPTY) i = (i + 1) & mask
+        probe[2 * i] = hash
+        probe[2 * i + 1] = record
+        used++
+      }
+      record += 2 + keyInts(head >= 0 ? head : -1 - head) + fields
+    }
+    this.probe = probe
+    this.mask = mask
+    this.used = used
   }
 
   /** The hash of the id a live record holds, read back from the record. */
