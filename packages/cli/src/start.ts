@@ -56,6 +56,7 @@ async function serve(config: Config): Promise<RunningServer> {
     metricsAddress: config.metricsAddress,
     hostTokens: config.hostTokens,
     dnsResolver: config.dnsResolver,
+    engineState: config.engineState && { maxAgeMs: config.engineStateMaxAgeMs },
     logger: pino({ level: config.logLevel }),
     // A local instance's console shows the mail that has nowhere else to go (docs/console.md).
     localOutbox: true,

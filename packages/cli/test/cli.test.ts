@@ -56,14 +56,16 @@ describe('orgkit migrate / tokens', () => {
 })
 
 describe('orgkit secrets rotate', () => {
-  it('seals every stored secret under the current key, and says how many', async () => {
+  it('seals every stored secret under the current key, MACs the engine state anew, and says how many', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'orgkit-cli-'))
     const env = { ORGKIT_DATA_DIR: dir, ORGKIT_DATABASE_URL: '' }
     try {
-      // A first start makes the folder's key; a sign-up leaves a sealed verification mail in the outbox.
+      // A first start makes the folder's key; a sign-up leaves a sealed verification mail in the outbox, and
+      // the close writes the engine's state (MACed under the folder's key).
       const server = await startServer({
         database: { dataDir: dir, templateDir: TEMPLATE_DIR || undefined },
         consoleDir: null,
+        engineState: { minRevisions: 1 },
       })
       await fetch(`${server.url}/v1/auth/signup`, {
         method: 'POST',
@@ -76,10 +78,11 @@ describe('orgkit secrets rotate', () => {
       const rotated = await orgkit(['secrets', 'rotate'], { ...env, ORGKIT_SECRET_KEY: `${next},${old}` })
       expect([rotated.code, rotated.stdout.trim()]).toEqual([
         0,
-        'sealed under key "next": 0 TOTP secret(s), 1 unsent mail(s), 0 SSO connection(s), 0 webhook endpoint(s)',
+        'sealed under key "next": 0 TOTP secret(s), 1 unsent mail(s), 0 SSO connection(s), 0 webhook endpoint(s), 1 engine state(s) MACed anew',
       ])
-      // The old key can go: the next start holds only the new one.
+      // The old key can go: the next start holds only the new one, and still restores the engine's state.
       const after = await startServer({ database: { dataDir: dir }, consoleDir: null, secretKey: next })
+      expect(after.ctx.engine.loadedFrom.kind).toBe('state')
       await after.close()
       const lacking = await orgkit(['secrets', 'rotate'], { ...env, ORGKIT_SECRET_KEY: old })
       expect([lacking.code, lacking.stderr]).toEqual([1, expect.stringContaining('"next"')])

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster'
+import { loadConfig } from '../src/config.ts'
 import { startServer } from '../src/server.ts'
 
 /**
@@ -36,6 +37,8 @@ if (workers > 1 && cluster.isPrimary) {
 } else {
   const url = process.env.ORGKIT_BENCH_DATABASE_URL!
   const schema = process.env.ORGKIT_BENCH_SCHEMA!
+  // ORGKIT_ENGINE_STATE (the start bench turns it off for its from-rows half) through the config loader.
+  const config = loadConfig()
   const server = await startServer({
     database: { url, schema, poolSize: Number(process.env.ORGKIT_BENCH_POOL ?? 10) },
     // Seals TOTP secrets and mail at rest; the bench has neither worth keeping: one fixed key for every worker.
@@ -43,6 +46,7 @@ if (workers > 1 && cluster.isPrimary) {
     port: 0,
     webhookIntervalMs: 0,
     pollMs: 1000,
+    engineState: config.engineState && { maxAgeMs: config.engineStateMaxAgeMs },
     logger: (await import('pino')).default({ level: 'silent' }),
   })
   if (process.env.ORGKIT_BENCH_MODE === 'sql') server.ctx.engine.reached = async () => false

@@ -44,6 +44,32 @@ export interface Config {
   hostTokens: HostTokenConfig | undefined
   /** The DNS resolver verifying domains (ORGKIT_DNS_RESOLVER: `ip[:port]`); undefined: the system's. */
   dnsResolver: string | undefined
+  /** Whether the engine's state is kept in the database and restored at start (ORGKIT_ENGINE_STATE: on | off). */
+  engineState: boolean
+  /**
+   * ORGKIT_ENGINE_STATE_MAX_AGE (`7d`, `12h`, `90m`, `30s`; default 7 days): a stored state whose lineage was
+   * built from rows longer ago than this is not restored; the engine loads from rows and starts a new one.
+   */
+  engineStateMaxAgeMs: number
+}
+
+/** A stored engine state descends from a load from rows at most this long ago (ORGKIT_ENGINE_STATE_MAX_AGE). */
+export const DEFAULT_ENGINE_STATE_MAX_AGE_MS = 7 * 86_400_000
+
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** `7d`, `12h`, `90m`, `30s` as milliseconds, from a minute to a year; throws naming the variable. */
+export function parseDuration(value: string, variable: string): number {
+  const match = /^(\d{1,6})\s*([smhd])$/.exec(value.trim())
+  const ms = match ? Number(match[1]) * DURATION_UNITS[match[2]!]! : Number.NaN
+  if (!(ms >= 60_000 && ms <= 366 * 86_400_000)) {
+    throw new OrgkitError(
+      'VALIDATION_FAILED',
+      `${variable} must be a duration from 1m to 366d, with its unit (7d, 12h, 90m, 3600s), not "${value}"`,
+      { field: variable },
+    )
+  }
+  return ms
 }
 
 /** `host:port`, `[v6]:port` or a bare port (on 127.0.0.1): where a listener binds. */
@@ -127,6 +153,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const metricsAddress = env.ORGKIT_METRICS_ADDRESS || undefined
   if (metricsAddress !== undefined) parseListenAddress(metricsAddress, 'ORGKIT_METRICS_ADDRESS')
+  const engineState = env.ORGKIT_ENGINE_STATE?.trim() || 'on'
+  if (engineState !== 'on' && engineState !== 'off') {
+    throw new OrgkitError(
+      'VALIDATION_FAILED',
+      `ORGKIT_ENGINE_STATE must be "on" or "off", not "${env.ORGKIT_ENGINE_STATE}"`,
+      { field: 'ORGKIT_ENGINE_STATE' },
+    )
+  }
+  const engineStateMaxAge = env.ORGKIT_ENGINE_STATE_MAX_AGE?.trim()
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
@@ -151,6 +186,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey,
     hostTokens: hostTokensOf(env),
     dnsResolver: env.ORGKIT_DNS_RESOLVER?.trim() ? parseResolverAddress(env.ORGKIT_DNS_RESOLVER) : undefined,
+    engineState: engineState === 'on',
+    engineStateMaxAgeMs: engineStateMaxAge
+      ? parseDuration(engineStateMaxAge, 'ORGKIT_ENGINE_STATE_MAX_AGE')
+      : DEFAULT_ENGINE_STATE_MAX_AGE_MS,
   }
 }
 

@@ -16,6 +16,16 @@ import {
   streamSnapshot,
 } from '@orgkit/store'
 
+/**
+ * The engine's state kept in the database (issue 25.4): authenticated with `mac` (the server's keyring,
+ * security/engine-state-mac.ts), and restored only while its lineage — the load from rows it descends from —
+ * is younger than `maxAgeMs`.
+ */
+export interface EngineStateOptions {
+  mac: engineSnapshots.StateMac
+  maxAgeMs: number
+}
+
 /** Who follows what an `EngineReplica` applies (`watch`). */
 export interface ReplicaWatcher {
   applied(revision: number, changes: readonly Change[] | null): void
@@ -40,12 +50,22 @@ export class EngineReplica {
   private stopped = false
   private readonly watchers = new Set<ReplicaWatcher>()
 
+  private readonly onResync: (error: unknown, revision: number) => void
+  /** Where the state is kept and how it is trusted; null: the engine always loads from rows, saves nothing. */
+  private readonly state: EngineStateOptions | null
+
   constructor(
     private readonly db: Db,
     private readonly compiled: CompiledModel,
     private readonly clock: () => number,
-    private readonly onResync: (error: unknown, revision: number) => void = () => {},
-  ) {}
+    options: {
+      onResync?: (error: unknown, revision: number) => void
+      state?: EngineStateOptions | null
+    } = {},
+  ) {
+    this.onResync = options.onResync ?? (() => {})
+    this.state = options.state ?? null
+  }
 
   /** How the last load went: restored from a stored state (and from which revision), or read from rows. */
   loadedFrom: { kind: 'state'; revision: number } | { kind: 'rows'; refused: string | null } = {
@@ -56,17 +76,23 @@ export class EngineReplica {
   loadMs = 0
   /** The revision of the state last written or restored (engine-state snapshots, issue 25.4). */
   savedRevision = 0
+  /**
+   * When this engine's lineage was built from rows (epoch ms, this replica's clock): set by a load from rows,
+   * carried by a restore from the state, and saved with it, so a state re-saved from restore to restore
+   * still dies at the maximum age and a derived-data bug in it does not live for ever.
+   */
+  lineageAt = 0
   private saving: Promise<boolean> | null = null
 
   /**
-   * Loads the engine: from the stored state when `useState` and one is there that the store trusts (format,
-   * model, digest, the feed still holding its revision, no migration since), caught up from the change feed
-   * after it; else from rows. A state that restores but whose feed the engine refuses falls back to rows too
-   * (the resync in `pull`).
+   * Loads the engine: from the stored state when `useState`, this replica keeps one and the store trusts the
+   * one there (its MAC, format, model, lineage age, digest, the feed still holding its revision, no migration
+   * since), caught up from the change feed after it; else from rows. A state that restores but whose feed the
+   * engine refuses falls back to rows too (the resync in `pull`).
    */
   async load(useState = false): Promise<void> {
     const started = performance.now()
-    if (useState) {
+    if (useState && this.state) {
       const restored = await this.restoreState().catch((error: unknown) => {
         this.loadedFrom = { kind: 'rows', refused: `unreadable: ${String(error)}` }
         return false
@@ -81,7 +107,9 @@ export class EngineReplica {
   }
 
   private async restoreState(): Promise<boolean> {
-    const read = await engineSnapshots.readEngineSnapshot(this.db, this.stateKey())
+    const { mac, maxAgeMs } = this.state!
+    const expect = { ...this.stateKey(), lineageAfter: this.clock() - maxAgeMs }
+    const read = await engineSnapshots.readEngineSnapshot(this.db, expect, mac)
     if (read.bytes === null) {
       this.loadedFrom = { kind: 'rows', refused: read.reason === 'none' ? null : read.reason }
       return false
@@ -94,6 +122,7 @@ export class EngineReplica {
     this.authorizer = authorizer
     this.revision = revision
     this.savedRevision = revision
+    this.lineageAt = read.lineageAt
     this.loadedFrom = { kind: 'state', revision }
     await this.catchUp()
     return true
@@ -107,16 +136,22 @@ export class EngineReplica {
    * Writes the engine's state as it is now, beside its revision, when it is `minRevisions` or more past the
    * one last written (0: whenever it is newer). The encoding runs synchronously, on this thread (see
    * docs/performance.md for its length at 1M bindings); the write is asynchronous. One at a time; resolves
-   * to whether a state was written.
+   * to whether a state was written (never without state options). MACed with the keyring's current key.
    */
   saveState(minRevisions = 0): Promise<boolean> {
     if (this.saving) return this.saving
     const revision = this.revision
-    if (revision === 0 || revision <= this.savedRevision || revision - this.savedRevision < minRevisions)
+    if (
+      !this.state ||
+      revision === 0 ||
+      revision <= this.savedRevision ||
+      revision - this.savedRevision < minRevisions
+    )
       return Promise.resolve(false)
     const bytes = this.authorizer.encodeState(revision)
+    const header = { revision, ...this.stateKey(), lineageAt: this.lineageAt }
     this.saving = engineSnapshots
-      .writeEngineSnapshot(this.db, { revision, ...this.stateKey() }, bytes)
+      .writeEngineSnapshot(this.db, header, bytes, this.state.mac)
       .then((written) => {
         if (written) this.savedRevision = Math.max(this.savedRevision, revision)
         return written
@@ -129,9 +164,12 @@ export class EngineReplica {
 
   private async reloadWith(executor: Executor): Promise<void> {
     const loading = Authorizer.loading(this.compiled, { clock: this.clock })
+    // A new lineage: from before the rows are read, so it is never younger than what it reflects.
+    const lineageAt = this.clock()
     const revision = await streamSnapshot(executor, loading.add)
     this.authorizer = loading.done()
     this.revision = revision
+    this.lineageAt = lineageAt
     // After a restored state whose feed the engine refused (`pull`'s resync), say so.
     const refused = this.loadedFrom.kind === 'rows' ? this.loadedFrom.refused : 'a change after the state'
     this.loadedFrom = { kind: 'rows', refused }

@@ -22,7 +22,7 @@ import { loadPlans, type PlanCatalog } from './billing/plans.ts'
 import { UsageMeter } from './billing/usage-meter.ts'
 import { createCaches } from './caches.ts'
 import { compactHeap } from './compact-heap.ts'
-import { parseListenAddress } from './config.ts'
+import { DEFAULT_ENGINE_STATE_MAX_AGE_MS, parseListenAddress } from './config.ts'
 import { dnsTxtLookup } from './domains/txt-lookup.ts'
 import { EngineReplica } from './engine-replica.ts'
 import type { App } from './env.ts'
@@ -32,6 +32,7 @@ import { listenMetrics, Metrics } from './metrics.ts'
 import { reconcileStoredRoles } from './model-reconcile.ts'
 import { authorizationRoutes } from './routes/check.ts'
 import { altchaCaptcha } from './security/captcha.ts'
+import { engineStateMac } from './security/engine-state-mac.ts'
 import { type HostTokenConfig, HostTokens } from './security/host-tokens.ts'
 import { isLoopback } from './security/local-outbox.ts'
 import { pruneRateLimits } from './security/rate-limit.ts'
@@ -69,11 +70,12 @@ export interface ServerOptions {
   pollMs?: number | undefined
   /**
    * The engine's state kept in the database (issue 25.4, docs/architecture.md): restored at start when the
-   * store trusts it, caught up from the change feed; written after a load from rows, every `checkMs` (default
-   * 60 s) once `minRevisions` (default 10,000) revisions passed since the last, and at close past as many.
-   * false: neither read nor written (ORGKIT_ENGINE_STATE=off).
+   * store trusts it (MACed under `secretKey`'s keyring; its lineage built from rows less than `maxAgeMs` ago,
+   * default 7 days: ORGKIT_ENGINE_STATE_MAX_AGE), caught up from the change feed; written after a load from
+   * rows, every `checkMs` (default 60 s) once `minRevisions` (default 10,000) revisions passed since the last,
+   * and at close past as many. false: neither read nor written (ORGKIT_ENGINE_STATE=off). Default: on.
    */
-  engineState?: false | { minRevisions?: number; checkMs?: number } | undefined
+  engineState?: false | { minRevisions?: number; checkMs?: number; maxAgeMs?: number } | undefined
   model?: Model | undefined
   /** The plan catalogue (default: the built-in one, see billing/plans.ts). */
   plans?: PlanCatalog | undefined
@@ -138,21 +140,35 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const model = options.model ?? presets.capgo!
   const compiled = new CompiledModel(model)
   const clock = options.clock ?? Date.now
-  const engine = new EngineReplica(store.db, compiled, clock, (err, revision) =>
-    logger.error({ err, revision }, 'the engine refused a committed change; reloaded from a snapshot'),
-  )
-  const engineState = options.engineState ?? (process.env.ORGKIT_ENGINE_STATE === 'off' ? false : {})
+  const engineState = options.engineState ?? {}
   const keepState = engineState !== false
   const stateOptions = engineState || {}
   const minRevisions = stateOptions.minRevisions ?? 10_000
-  await engine.load(keepState)
+  const engine = new EngineReplica(store.db, compiled, clock, {
+    onResync: (err, revision) =>
+      logger.error({ err, revision }, 'the engine refused a committed change; reloaded from a snapshot'),
+    state: keepState
+      ? {
+          mac: engineStateMac(secrets.keyring),
+          maxAgeMs: stateOptions.maxAgeMs ?? DEFAULT_ENGINE_STATE_MAX_AGE_MS,
+        }
+      : null,
+  })
+  await engine.load(true)
   const loaded = engine.loadedFrom
-  logger.info(
-    loaded.kind === 'state'
-      ? { restoredFrom: loaded.revision, revision: engine.revision, ms: Math.round(engine.loadMs) }
-      : { refused: loaded.refused, revision: engine.revision, ms: Math.round(engine.loadMs) },
-    loaded.kind === 'state' ? 'engine restored from its stored state' : 'engine loaded from rows',
-  )
+  if (loaded.kind === 'state')
+    logger.info(
+      { restoredFrom: loaded.revision, revision: engine.revision, ms: Math.round(engine.loadMs) },
+      'engine restored from its stored state',
+    )
+  // A state whose MAC does not verify was written by someone without the key (or altered since): warn.
+  else
+    logger[loaded.refused === 'mac' ? 'warn' : 'info'](
+      { refused: loaded.refused, revision: engine.revision, ms: Math.round(engine.loadMs) },
+      loaded.refused === 'mac'
+        ? 'engine loaded from rows: its stored state failed authentication (altered or planted), refused'
+        : 'engine loaded from rows',
+    )
   const saveState = (min: number) =>
     engine.saveState(min).catch((err) => logger.warn({ err }, 'the engine state was not written'))
   // Before listening, so that encoding it blocks no request; the write itself goes on in the background.

@@ -422,6 +422,11 @@ export interface EngineSnapshotsTable {
   digest: string
   size: string
   parts: number
+  /** When the state's lineage was last built from rows (migration 0021). */
+  lineage_at: Date
+  /** The keyring's key the MAC is under, and the MAC (hex): engine-snapshots.repository.ts. */
+  mac_kid: string
+  mac: string
   created_at: CreatedAt
 }
 

@@ -18,6 +18,7 @@ import * as orgDomains from './0016-org-domains.ts'
 import * as samlAssertions from './0017-saml-assertions.ts'
 import * as webhookSecretRotation from './0019-webhook-secret-rotation.ts'
 import * as engineSnapshots from './0020-engine-snapshots.ts'
+import * as engineSnapshotMac from './0021-engine-snapshot-mac.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
 export const migrations: Record<string, Migration> = {
@@ -40,6 +41,7 @@ export const migrations: Record<string, Migration> = {
   '0017-saml-assertions': samlAssertions,
   '0019-webhook-secret-rotation': webhookSecretRotation,
   '0020-engine-snapshots': engineSnapshots,
+  '0021-engine-snapshot-mac': engineSnapshotMac,
 }
 
 export const migrationProvider: MigrationProvider = {
