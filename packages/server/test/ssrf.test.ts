@@ -41,7 +41,7 @@ describe('webhook receivers on private networks', () => {
   })
 
   it('refuses at connect time a name that resolves to a private address, whatever the URL check saw', async () => {
-    const guarded = receiverAgent(false)
+    const guarded = await receiverAgent(false)
     try {
       // The URL check is skipped on purpose: this is the connection's own lookup refusing.
       const refused = await fetch(`http://localhost:${port}/`, { dispatcher: guarded }).catch(
@@ -52,7 +52,7 @@ describe('webhook receivers on private networks', () => {
     } finally {
       await guarded.close()
     }
-    const open = receiverAgent(true)
+    const open = await receiverAgent(true)
     try {
       const reply = await fetch(`http://localhost:${port}/`, { dispatcher: open })
       expect(await reply.text()).toBe('ok')

@@ -2,7 +2,7 @@ import { type LookupAddress, lookup as lookupCallback } from 'node:dns'
 import { lookup } from 'node:dns/promises'
 import { BlockList, isIP } from 'node:net'
 import { OrgkitError } from '@orgkit/core'
-import { Agent } from 'undici'
+import type { Agent } from 'undici'
 
 /** Loopback, private, link-local, CGNAT, multicast and reserved ranges: never a webhook receiver by default. */
 const blocked = new BlockList()
@@ -73,7 +73,8 @@ export async function assertReceiver(raw: string, allowPrivate: boolean): Promis
  * those `assertReceiver` saw a moment before: a host answering with a public address at the check and a
  * private one at connect time (DNS rebinding) is refused. IP literals are checked by `assertReceiver`.
  */
-export function receiverAgent(allowPrivate: boolean): Agent {
+export async function receiverAgent(allowPrivate: boolean): Promise<Agent> {
+  const { Agent } = await undici()
   return new Agent({
     connect: {
       lookup: (hostname, options, callback) => {
@@ -95,4 +96,26 @@ export function receiverAgent(allowPrivate: boolean): Agent {
       },
     },
   })
+}
+
+/** undici (its fetch and Agent), loaded on the first outgoing request: most starts make none. */
+export function undici() {
+  loaded ??= importUndici()
+  return loaded
+}
+const importUndici = () => import('undici')
+let loaded: ReturnType<typeof importUndici> | undefined
+
+/** `receiverAgent(allowPrivate)`, made on first use and kept; `close()` closes it if it was made. */
+export function lazyReceiverAgent(allowPrivate: boolean) {
+  let made: Promise<Agent> | undefined
+  return {
+    get: () => {
+      made ??= receiverAgent(allowPrivate)
+      return made
+    },
+    close: async () => {
+      await (await made)?.close()
+    },
+  }
 }

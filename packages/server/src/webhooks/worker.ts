@@ -1,10 +1,9 @@
 import { type Db, webhookDeliveries, webhooks } from '@orgkit/store'
 import type { Logger } from 'pino'
 import { Webhook } from 'standardwebhooks'
-import { fetch } from 'undici'
 import type { SecretBox } from '../security/secret-box.ts'
 import { webhookContext } from '../security/secrets-at-rest.ts'
-import { assertReceiver, receiverAgent } from './ssrf.ts'
+import { assertReceiver, lazyReceiverAgent, undici } from './ssrf.ts'
 
 /** Seconds before each retry: about 32 hours in all (SPEC 4: "over hours"; the issue: at least 24). */
 export const RETRY_SCHEDULE = [5, 30, 120, 600, 1800, 3600, 7200, 14_400, 28_800, 28_800, 28_800]
@@ -26,7 +25,7 @@ export interface WorkerOptions {
 export class WebhookWorker {
   private timer: NodeJS.Timeout | null = null
   private running: Promise<number> | null = null
-  private readonly agent: ReturnType<typeof receiverAgent>
+  private readonly agent: ReturnType<typeof lazyReceiverAgent>
 
   constructor(
     private readonly db: Db,
@@ -35,7 +34,7 @@ export class WebhookWorker {
     private readonly logger: Logger,
     private readonly options: WorkerOptions,
   ) {
-    this.agent = receiverAgent(options.allowPrivate)
+    this.agent = lazyReceiverAgent(options.allowPrivate)
   }
 
   /** One pass: claim what is due, send it, record the outcome. Answers how many attempts were made. */
@@ -84,8 +83,9 @@ export class WebhookWorker {
         const signature = signingSecrets(this.box, hook, new Date(this.clock()))
           .map((secret) => new Webhook(secret).sign(event.id, timestamp, body))
           .join(' ')
+        const { fetch } = await undici()
         const response = await fetch(url, {
-          dispatcher: this.agent,
+          dispatcher: await this.agent.get(),
           method: 'POST',
           redirect: 'manual', // a redirect is an answer, never followed (it could point inside our network)
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),

@@ -1,8 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
 import type * as Client from 'openid-client'
-import { fetch as undiciFetch } from 'undici'
-import { assertReceiver, receiverAgent } from '../../webhooks/ssrf.ts'
+import { assertReceiver, lazyReceiverAgent, undici } from '../../webhooks/ssrf.ts'
 import type { SsoConnectionRef, SsoProfile, SsoProtocol } from './protocol.ts'
 import type { SsoDeps } from './registry.ts'
 
@@ -37,13 +36,17 @@ const BASE_SCOPES = ['openid', 'email', 'profile']
 const DISCOVERY_TTL_MS = 5 * 60_000
 
 export function createOidcProtocol(deps: SsoDeps): SsoProtocol<OidcConfig> {
-  const agent = deps.allowPrivate ? null : receiverAgent(false)
+  const agent = deps.allowPrivate ? null : lazyReceiverAgent(false)
   // Outgoing requests go to admin-given URLs: unless private networks are allowed, an address is checked
   // before the request (IP literals) and on the connection's own DNS answer (rebinding).
   const fetcher: Client.CustomFetch = async (url, options) => {
     if (!agent) return fetch(url, options)
     await assertReceiver(url, false)
-    return (await undiciFetch(url, { ...options, dispatcher: agent } as never)) as unknown as Response
+    const { fetch: undiciFetch } = await undici()
+    return (await undiciFetch(url, {
+      ...options,
+      dispatcher: await agent.get(),
+    } as never)) as unknown as Response
   }
   const discovered = new Map<string, { at: number; config: Promise<Client.Configuration> }>()
 

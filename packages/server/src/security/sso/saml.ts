@@ -3,8 +3,7 @@ import { z } from '@hono/zod-openapi'
 import type { SAML } from '@node-saml/node-saml'
 import { OrgkitError } from '@orgkit/core'
 import { samlAssertions } from '@orgkit/store'
-import { fetch as undiciFetch } from 'undici'
-import { assertReceiver, receiverAgent } from '../../webhooks/ssrf.ts'
+import { assertReceiver, lazyReceiverAgent, undici } from '../../webhooks/ssrf.ts'
 import type { SsoProfile, SsoProtocol } from './protocol.ts'
 import type { SsoDeps } from './registry.ts'
 import { child, children, elements, NS, parseXml, type XmlElement } from './saml-xml.ts'
@@ -64,7 +63,7 @@ function entityIdOf(acsUrl: string): string {
 
 export function createSamlProtocol(deps: SsoDeps): SsoProtocol<SamlConfig> {
   // "Test connection" reaches an admin-given URL: off private networks unless they are allowed (ssrf.ts).
-  const agent = deps.allowPrivate ? undefined : receiverAgent(false)
+  const agent = deps.allowPrivate ? undefined : lazyReceiverAgent(false)
   return {
     kind: 'saml',
     secretFields: [],
@@ -83,10 +82,11 @@ export function createSamlProtocol(deps: SsoDeps): SsoProtocol<SamlConfig> {
       // The browser, not the server, goes to the SSO URL; reaching it here only tells an admin a typo early.
       try {
         const url = await assertReceiver(connection.config.ssoUrl, deps.allowPrivate)
+        const { fetch: undiciFetch } = await undici()
         const response = await undiciFetch(url, {
           redirect: 'manual',
           signal: AbortSignal.timeout(5000),
-          ...(agent && { dispatcher: agent }),
+          ...(agent && { dispatcher: await agent.get() }),
         })
         await response.body?.cancel()
         if (response.status >= 500)
