@@ -3,6 +3,7 @@ import { solveChallenge } from 'altcha-lib/v1'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { embeddedTestDatabase } from '../../store/test/support/test-databases.ts'
 import { altchaCaptcha, type Captcha } from '../src/security/captcha.ts'
+import { solvePow } from './support/pow.ts'
 
 /**
  * A captcha expires by the server's injected clock, as everything else does. Guards the library's own
@@ -45,5 +46,15 @@ describe('captcha expiry on the injected clock', () => {
     const late = await solve(captcha)
     now += 601_000
     await expect(captcha.verify(store.db, late)).rejects.toMatchObject({ code: 'CAPTCHA_FAILED' })
+  })
+
+  it('the tests’ synchronous solver (harness solvePow) finds what altcha’s own solver finds', async () => {
+    const captcha = altchaCaptcha('a secret', Date.now, { maxNumber: 1000, ttlSeconds: 600 })
+    for (let i = 0; i < 5; i++) {
+      const c = (await captcha.challenge()) as { algorithm: string; challenge: string; salt: string }
+      const theirs = await solveChallenge(c.challenge, c.salt, c.algorithm, 1000).promise
+      expect(solvePow(c.challenge, c.salt, c.algorithm, 1000)).toEqual({ number: theirs!.number })
+    }
+    expect(solvePow('0'.repeat(64), 'salt', 'SHA-256', 1000)).toBeNull()
   })
 })

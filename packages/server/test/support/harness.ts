@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { Model } from '@orgkit/core'
 import { tokens } from '@orgkit/store'
@@ -7,6 +7,7 @@ import pino from 'pino'
 import { embeddedTestDatabase } from '../../../store/test/support/test-databases.ts'
 import type { PlanCatalog } from '../../src/billing/plans.ts'
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server.ts'
+import { solvePow } from './pow.ts'
 
 /** The key sealing secrets at rest on the test PostgreSQL (issue 22.7): fixed, so instances share it. */
 export const TEST_SECRET_KEY = `test:${'7e57'.repeat(16)}`
@@ -181,27 +182,4 @@ export async function solveCaptcha(url: string): Promise<string> {
     signature: challenge.signature,
   }
   return Buffer.from(JSON.stringify(payload)).toString('base64')
-}
-
-/**
- * The proof of work a browser does (altcha's `solveChallenge`: the number whose hash with the salt is the
- * challenge), hashed synchronously: altcha's own awaits a WebCrypto digest on libuv's thread pool for every
- * number tried, ~1,000 a solve, and on a busy machine each of those waits for a thread (sign-in-attack
- * spent most of its time there).
- */
-function solvePow(
-  challenge: string,
-  salt: string,
-  algorithm: string,
-  max = 1_000_000,
-): { number: number } | null {
-  const name = algorithm.replace('-', '').toLowerCase()
-  for (let n = 0; n <= max; n++)
-    if (
-      createHash(name)
-        .update(salt + n)
-        .digest('hex') === challenge
-    )
-      return { number: n }
-  return null
 }
