@@ -362,6 +362,27 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     expect(Buffer.from(read.bytes!).equals(Buffer.from(bytes))).toBe(true)
     await sql`delete from engine_snapshots`.execute(s.ctx.db)
   })
+
+  it('reads a state of more parts than one query reads, and refuses one with a part missing', async () => {
+    // The parts are read eight to a query (engine-snapshots.repository.ts): 20 parts take three queries, and
+    // a part gone anywhere — inside a query's eight or first of one — must refuse the bytes, not skip them.
+    await sql`delete from engine_snapshots`.execute(s.ctx.db)
+    const bytes = new Uint8Array(randomBytes(20 * 500 - 40))
+    const key = { format: 99, model: 'test' }
+    const header = { revision: s.ctx.engine.revision, ...key, lineageAt: clock() }
+    const parts = async () =>
+      (await sql<{ n: number }>`select count(*)::int as n from engine_snapshot_parts`.execute(s.ctx.db))
+        .rows[0]!.n
+    for (const gone of [null, 11, 16]) {
+      expect(await engineSnapshots.writeEngineSnapshot(s.ctx.db, header, bytes, mac(), 500)).toBe(true)
+      expect(await parts()).toBe(20)
+      if (gone !== null) await sql`delete from engine_snapshot_parts where part = ${gone}`.execute(s.ctx.db)
+      const read = await engineSnapshots.readEngineSnapshot(s.ctx.db, key, mac())
+      if (gone === null) expect(Buffer.from(read.bytes!).equals(Buffer.from(bytes))).toBe(true)
+      else expect(read).toEqual({ bytes: null, reason: 'digest' })
+    }
+    await sql`delete from engine_snapshots`.execute(s.ctx.db)
+  })
 })
 
 /** The kept snapshot's MAC recomputed over its columns, as its writer would have: a change made legitimately. */
