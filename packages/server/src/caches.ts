@@ -1,3 +1,5 @@
+import type { ChainHead } from '@orgkit/store'
+
 /**
  * A server's in-memory caches, made with the server (`createCaches`, on `Ctx.caches`) and never at module
  * level: two servers in one process (the tests start many) share none, and a server's go with it. The
@@ -25,6 +27,13 @@ export interface Caches {
    * an entry is right for as long as its user exists (asked of the engine at each hit): services/external-users.ts.
    */
   externalUsers: Map<string, string>
+  /**
+   * Each audit chain's newest entry as this server last committed it, by org id ('' for the account-level
+   * chain): a write's append is then one statement while no other instance appended since
+   * (store's `appendAuditEntry` checks, and falls back to reading the head). Bounded: cleared past
+   * AUDIT_HEADS_MAX chains.
+   */
+  auditHeads: Map<string, ChainHead>
   /** The hash a sign-in for an unknown email is verified against (security/passwords.ts). */
   dummyPasswordHash: Promise<string> | null
 }
@@ -35,5 +44,18 @@ export const createCaches = (): Caches => ({
   platformTokenEpoch: 0,
   apiKeys: new Map(),
   externalUsers: new Map(),
+  auditHeads: new Map(),
   dummyPasswordHash: null,
 })
+
+/** Chains whose head a server keeps (`Caches.auditHeads`): one entry each, ~100 bytes. */
+export const AUDIT_HEADS_MAX = 10_000
+
+/** Keeps the heads a write committed; a head older than the one kept (writes finishing out of order) is not. */
+export function rememberAuditHeads(caches: Caches, heads: ReadonlyMap<string, ChainHead>): void {
+  if (caches.auditHeads.size + heads.size > AUDIT_HEADS_MAX) caches.auditHeads.clear()
+  for (const [chain, head] of heads) {
+    const kept = caches.auditHeads.get(chain)
+    if (!kept || kept.seq < head.seq) caches.auditHeads.set(chain, head)
+  }
+}

@@ -87,25 +87,17 @@ export function entryHash(prevHash: string, row: Hashed): string {
   return createHash('sha256').update(`${prevHash}\n${content}`).digest('hex')
 }
 
-/**
- * Appends an entry in the caller's transaction, chained to the org's previous one. An advisory lock per
- * chain orders concurrent appends, so the chain has no forks.
- */
-export async function appendAudit(tx: Tx, entry: AuditInput, now: Date) {
-  const key = entry.orgId ?? NO_ORG
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`audit:${key}`}, 0))`.execute(tx)
-  const last = await tx
-    .selectFrom('audit_log')
-    .select(['seq', 'hash'])
-    .where((eb) => (entry.orgId ? eb('org_id', '=', entry.orgId) : eb('org_id', 'is', null)))
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst()
-  const anchor = last
-    ? undefined
-    : await tx.selectFrom('audit_anchors').selectAll().where('org_key', '=', key).executeTakeFirst()
-  const seq = Number(last?.seq ?? anchor?.seq ?? 0) + 1
-  const prevHash = last?.hash ?? anchor?.hash ?? GENESIS
+/** The chain key as migration 0003's `audit_log_chain` index has it: a head is one backward index step. */
+const chainKey = sql<string>`coalesce(org_id, ${sql.lit(NO_ORG)}::uuid)`
+
+/** An enabled endpoint of an entry's org and the event types it takes (null: all): what the outbox needs. */
+export interface AuditEndpoint {
+  id: string
+  events: string[] | null
+}
+
+/** The columns an entry is inserted with, its hash computed from them and the previous entry's hash. */
+function chained(entry: AuditInput, now: Date, seq: number, prevHash: string) {
   const row = {
     seq: String(seq),
     org_id: entry.orgId,
@@ -123,18 +115,93 @@ export async function appendAudit(tx: Tx, entry: AuditInput, now: Date) {
     request_id: entry.requestId,
     created_at: now,
   }
-  const hash = entryHash(prevHash, row)
-  return tx
+  return {
+    ...row,
+    before: row.before === null ? null : JSON.stringify(row.before),
+    after: row.after === null ? null : JSON.stringify(row.after),
+    prev_hash: prevHash,
+    hash: entryHash(prevHash, row),
+  }
+}
+
+/** The entry's org's enabled endpoints, read by the statement that inserts the entry (RETURNING). */
+const endpointsOf = sql<
+  AuditEndpoint[]
+>`(select coalesce(json_agg(json_build_object('id', w.id, 'events', w.events)), '[]'::json)
+  from webhooks w where w.org_id = audit_log.org_id and w.enabled)`
+
+const chainLock = (key: string) => sql`pg_advisory_xact_lock(hashtextextended(${`audit:${key}`}, 0))`
+
+/**
+ * Appends an entry in the caller's transaction, chained to the org's previous one. An advisory lock per
+ * chain orders concurrent appends, so the chain has no forks.
+ */
+export async function appendAudit(tx: Tx, entry: AuditInput, now: Date): Promise<AuditRow> {
+  return (await appendAuditEntry(tx, entry, now, null)).row
+}
+
+/**
+ * `appendAudit`, also returning the entry's org's enabled endpoints (for its webhook event), read by the
+ * insert itself. `head` is the chain's newest entry as the caller last saw it committed (or appended earlier
+ * in this transaction): while it still is the newest, the append is that one statement — the chain's lock,
+ * a check that `head` is in the chain (or is its anchor), and an insert at `head.seq + 1` that the chain's
+ * unique (chain, seq) index refuses, doing nothing, when another entry took that seq meanwhile. A refused or
+ * missing `head` costs the full append: lock, read the newest entry, insert. Either way the entry's hash is
+ * `entryHash` over the same fields: one chain definition, which `verifyChain` checks.
+ */
+export async function appendAuditEntry(
+  tx: Tx,
+  entry: AuditInput,
+  now: Date,
+  head: ChainHead | null,
+): Promise<{ row: AuditRow; endpoints: AuditEndpoint[] }> {
+  const key = entry.orgId ?? NO_ORG
+  if (head) {
+    const r = chained(entry, now, head.seq + 1, head.hash)
+    // The lock is taken as the select yields its one row, before the insert checks the unique index; the
+    // head's check reads the statement's snapshot, which holds every entry committed before this process
+    // saw `head`, and this transaction's own.
+    const { rows } = await sql<AuditRow & { endpoints: AuditEndpoint[] }>`
+      insert into audit_log (seq, org_id, actor_type, actor_id, actor_via, actor_credential_id, action,
+        target_type, target_id, before, after, ip, user_agent, request_id, created_at, prev_hash, hash)
+      select ${r.seq}::bigint, ${r.org_id}::uuid, ${r.actor_type}::text, ${r.actor_id}::text,
+        ${r.actor_via}::text, ${r.actor_credential_id}::text, ${r.action}::text, ${r.target_type}::text,
+        ${r.target_id}::text, ${r.before}::jsonb, ${r.after}::jsonb, ${r.ip}::text, ${r.user_agent}::text,
+        ${r.request_id}::text, ${r.created_at}::timestamptz, ${r.prev_hash}::text, ${r.hash}::text
+      from (select ${chainLock(key)}) as locked
+      where exists (select 1 from audit_log where ${chainKey} = ${key}::uuid and seq = ${String(head.seq)}::bigint
+          and hash = ${head.hash}::text)
+        or exists (select 1 from audit_anchors where org_key = ${key}::uuid and seq = ${String(head.seq)}::bigint
+          and hash = ${head.hash}::text)
+      on conflict do nothing
+      returning *, ${endpointsOf} as endpoints
+    `.execute(tx)
+    if (rows[0]) {
+      const { endpoints, ...row } = rows[0]
+      return { row, endpoints }
+    }
+  }
+  await sql`select ${chainLock(key)}`.execute(tx)
+  const last = await tx
+    .selectFrom('audit_log')
+    .select(['seq', 'hash'])
+    .where(chainKey, '=', key)
+    .orderBy(chainKey, 'desc')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  const anchor = last
+    ? undefined
+    : await tx.selectFrom('audit_anchors').selectAll().where('org_key', '=', key).executeTakeFirst()
+  const seq = Number(last?.seq ?? anchor?.seq ?? 0) + 1
+  const prevHash = last?.hash ?? anchor?.hash ?? GENESIS
+  const { endpoints, ...row } = await tx
     .insertInto('audit_log')
-    .values({
-      ...row,
-      before: row.before === null ? null : JSON.stringify(row.before),
-      after: row.after === null ? null : JSON.stringify(row.after),
-      prev_hash: prevHash,
-      hash,
-    })
+    .values(chained(entry, now, seq, prevHash))
     .returningAll()
+    .returning(endpointsOf.as('endpoints'))
     .executeTakeFirstOrThrow()
+  return { row, endpoints }
 }
 
 /** A chain's newest entry: what a reader keeps outside the database to detect a cut tail later. */
@@ -165,9 +232,6 @@ export interface ChainReport {
   truncated: boolean
   kept: KeptHeadReport | null
 }
-
-/** The chain key as migration 0003's `audit_log_chain` index has it: a head is one backward index step. */
-const chainKey = sql<string>`coalesce(org_id, ${sql.lit(NO_ORG)}::uuid)`
 
 /** The newest entry of an org's chain, or its anchor when every entry was pruned; null when empty. */
 export async function chainHead(db: Executor, orgId: string | null): Promise<ChainHead | null> {

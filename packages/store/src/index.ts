@@ -1,10 +1,12 @@
 export * as apiKeys from './api-keys.repository.ts'
 export {
   type ActorVia,
+  type AuditEndpoint,
   type AuditFilter,
   type AuditInput,
   type AuditRow,
   appendAudit,
+  appendAuditEntry,
   type ChainHead,
   type ChainReport,
   canonical,

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest'
 import {
   type AuditFilter,
   appendAudit,
+  appendAuditEntry,
+  type ChainHead,
   canonical,
   chainHead,
   entryHash,
@@ -10,6 +12,7 @@ import {
   orgChainHeads,
   pruneAudit,
   verifyChain,
+  webhooks,
 } from '../src/index.ts'
 import { insertOrgRow } from './support/billing-rows.ts'
 import { TARGETS, useStore } from './support/targets.ts'
@@ -284,5 +287,90 @@ describe.each(TARGETS)('audit heads: a cut or rewritten tail (%s)', (kind) => {
       truncated: true,
       kept: { status: 'mismatch' },
     })
+  })
+})
+
+describe.each(TARGETS)('audit appends from a kept head (%s)', (kind) => {
+  const handle = useStore(kind)
+  const db = () => handle.store.db
+  const entry = (orgId: string | null, targetId: string) => ({
+    orgId,
+    actorType: 'user' as const,
+    actorId: 'u1',
+    action: 'member.added',
+    targetType: 'user',
+    targetId,
+    ip: null,
+    userAgent: null,
+    requestId: null,
+  })
+  const append = (orgId: string, head: ChainHead | null, day: number) =>
+    db()
+      .transaction()
+      .execute((tx) => appendAuditEntry(tx, entry(orgId, `u${day}`), at(day), head))
+  const headOf = ({ row }: { row: { seq: string | null; hash: string | null } }) => ({
+    seq: Number(row.seq),
+    hash: row.hash!,
+  })
+  const seqs = async (orgId: string) =>
+    (
+      await db().selectFrom('audit_log').select('seq').where('org_id', '=', orgId).orderBy('seq').execute()
+    ).map((r) => Number(r.seq))
+
+  it('chains from the head it is given, and from the chain itself when that head is stale or false', async () => {
+    const orgId = await insertOrgRow(db())
+    const first = await append(orgId, null, 1)
+    const second = await append(orgId, headOf(first), 2)
+    expect(second.row).toMatchObject({ seq: '2', prev_hash: first.row.hash })
+    // Stale: another instance appended after the head this one kept.
+    const third = await append(orgId, headOf(first), 3)
+    expect(third.row).toMatchObject({ seq: '3', prev_hash: second.row.hash })
+    // Not in the chain: a hash it never held, a seq past its end (a write that rolled back).
+    const fourth = await append(orgId, { seq: 3, hash: 'f'.repeat(64) }, 4)
+    expect(fourth.row).toMatchObject({ seq: '4', prev_hash: third.row.hash })
+    const fifth = await append(orgId, { seq: 9, hash: fourth.row.hash! }, 5)
+    expect(fifth.row).toMatchObject({ seq: '5', prev_hash: fourth.row.hash })
+    expect(await seqs(orgId)).toEqual([1, 2, 3, 4, 5])
+    expect(await verifyChain(db(), orgId)).toMatchObject({ ok: true, checked: 5, firstBroken: null })
+  })
+
+  it('chains from a head retention pruned, which the anchor holds', async () => {
+    const orgId = await insertOrgRow(db())
+    const first = await append(orgId, null, 1)
+    const second = await append(orgId, headOf(first), 2)
+    await db()
+      .transaction()
+      .execute((tx) => pruneAudit(tx, at(3)))
+    expect(await seqs(orgId)).toEqual([])
+    const third = await append(orgId, headOf(second), 3)
+    expect(third.row).toMatchObject({ seq: '3', prev_hash: second.row.hash })
+    expect(await verifyChain(db(), orgId)).toMatchObject({ ok: true, checked: 1, firstBroken: null })
+  })
+
+  it('returns the org’s enabled endpoints with the entry, the account chain none', async () => {
+    const orgId = await insertOrgRow(db())
+    const hook = (id: string, events: string[] | null) =>
+      db()
+        .transaction()
+        .execute((tx) =>
+          webhooks.insertWebhook(tx, {
+            id,
+            orgId,
+            url: 'https://example.test/hook',
+            events,
+            secret: 's',
+            description: '',
+          }),
+        )
+    const on = await hook(crypto.randomUUID(), ['member.*'])
+    const off = await hook(crypto.randomUUID(), null)
+    await db().updateTable('webhooks').set({ enabled: false }).where('id', '=', off.id).execute()
+    const first = await append(orgId, null, 1)
+    expect(first.endpoints).toEqual([{ id: on.id, events: ['member.*'] }])
+    expect((await append(orgId, headOf(first), 2)).endpoints).toEqual([{ id: on.id, events: ['member.*'] }])
+    const account = await db()
+      .transaction()
+      .execute((tx) => appendAuditEntry(tx, entry(null, 'u1'), at(1), null))
+    expect(account.endpoints).toEqual([])
   })
 })

@@ -291,9 +291,10 @@ export async function deleteBinding(ctx: Ctx, actor: Actor, meta: RequestMeta, o
       ctx.engine.authorizer.role(existing.role, orgId) ?? null,
       null,
     )
-    const org = await orgs.lockOrg(work.tx, orgId)
-    const row = await bindings.findBinding(work.tx, orgId, id)
-    if (!row || !org) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
+    // `write` locked the org's row before the body ran: the binding read above is current.
+    const org = work.org
+    const row = existing
+    if (!org) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
     await assertNotModelGroupsOwnBinding(ctx, work.tx, orgId, row)
     if (row.user_id && row.scope_type === ORG)
       rules.assertNotCreatorsRole({ creatorId: org.creator_id }, facts.id, row.user_id)
@@ -328,7 +329,7 @@ export async function updateBindingRole(
   input: { role: string },
 ) {
   return write(ctx, actor, meta, orgId, async (work) => {
-    const org = await orgs.lockOrg(work.tx, orgId)
+    const org = work.org
     const row = await bindings.findBinding(work.tx, orgId, id)
     if (!row || !org) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
     const before = toBindingView(row)

@@ -9,7 +9,8 @@ import {
 } from '@orgkit/core'
 import {
   type AuditInput,
-  appendAudit,
+  appendAuditEntry,
+  type ChainHead,
   type Changed,
   type Db,
   mapPgErrors,
@@ -21,7 +22,7 @@ import {
 import type { PaymentProvider } from '../billing/payments.ts'
 import type { PlanCatalog } from '../billing/plans.ts'
 import type { UsageMeter } from '../billing/usage-meter.ts'
-import type { Caches } from '../caches.ts'
+import { type Caches, rememberAuditHeads } from '../caches.ts'
 import type { TxtLookup } from '../domains/txt-lookup.ts'
 import type { EngineReplica } from '../engine-replica.ts'
 import type { Deciders } from '../hot/deciders.ts'
@@ -293,6 +294,11 @@ async function assertEveryoneStillOwnsAnOrg(
  */
 export interface Work {
   tx: Tx
+  /**
+   * The org's row as the write locked it (null: a write to no org, or to none that exists): what the body
+   * would otherwise read again under the same lock (its creator, its plan).
+   */
+  org: orgs.OrgRow | null
   /** Records a repository write's engine changes with this transaction and returns its value. */
   apply<T>(result: Changed<T>): T
   audit(
@@ -328,13 +334,11 @@ export async function write<T>(
   }
   let events = false
   // A constraint the checks above missed (a race on a unique name, say) is a catalogued error, not a 500.
-  const { result, revision, changes } = await mapPgErrors('this change', () =>
+  const { result, revision, changes, heads } = await mapPgErrors('this change', () =>
     ctx.db.transaction().execute(async (tx) => {
-      if (orgId !== null) {
-        // Writes to one org queue on its row; the engine then catches up inside the lock, so the body's
-        // authorization and invariant checks see every write that committed before this one.
-        await orgs.lockOrg(tx, orgId)
-      }
+      // Writes to one org queue on its row; the engine then catches up inside the lock, so the body's
+      // authorization and invariant checks see every write that committed before this one.
+      const org = orgId !== null ? ((await orgs.lockOrg(tx, orgId)) ?? null) : null
       await ctx.engine.catchUpWithin(tx)
       const changes: Change[] = []
       const audits: AuditInput[] = []
@@ -342,6 +346,7 @@ export async function write<T>(
       const watched = new Set<string>()
       const work: Work = {
         tx,
+        org,
         apply: (result) => {
           changes.push(...result.changes)
           return result.value
@@ -367,15 +372,21 @@ export async function write<T>(
       const result = await body(work)
       if (ownersBefore.size > 0) await assertEveryoneStillOwnsAnOrg(ctx, tx, ownersBefore, watched)
       const now = new Date(ctx.clock())
+      // Each chain's head as appended here, else as this server last committed it (Caches.auditHeads).
+      const heads = new Map<string, ChainHead>()
       for (const entry of audits) {
-        const row = await appendAudit(tx, entry, now)
+        const chain = entry.orgId ?? ''
+        const head = heads.get(chain) ?? ctx.caches.auditHeads.get(chain) ?? null
+        const { row, endpoints } = await appendAuditEntry(tx, entry, now, head)
+        heads.set(chain, { seq: Number(row.seq), hash: row.hash! })
         // Webhook events commit with the write they announce (a transactional outbox).
-        if (entry.orgId !== null && (await enqueueEvent(tx, row, now))) events = true
+        if (entry.orgId !== null && (await enqueueEvent(tx, row, now, endpoints))) events = true
       }
       const revision = changes.length > 0 ? await recordChanges(tx, changes) : ctx.engine.revision
-      return { result, revision, changes }
+      return { result, revision, changes, heads }
     }),
   )
+  rememberAuditHeads(ctx.caches, heads)
   // The caller's next check sees its own write: applied here from memory, or caught up to.
   if (changes.length > 0) await ctx.engine.committed(revision, changes)
   else await ctx.engine.atLeast(revision)

@@ -63,7 +63,7 @@ async function joinUnderLock(
   // Deactivated by the org's directory: as closed to them as to anyone outside it.
   if (await heldOutByDirectory(work.tx, orgId, userId))
     throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
-  await assertSeatAvailable(ctx, work.tx, orgId)
+  await assertSeatAvailable(ctx, work, orgId)
   const roles = [roleFor(ctx, orgId, joinable.defaultRole)]
   await joinOrg(work, ctx, { orgId, userId, roles, grantedBy: null, via: 'domain' })
   return { orgId, roles }

@@ -185,7 +185,7 @@ export async function invite(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: s
       throw new OrgkitError('ALREADY_EXISTS', 'already invited here: resend the invitation instead', {
         invitationId: open.id,
       })
-    if (grant.resource === null) await assertSeatAvailable(ctx, work.tx, orgId)
+    if (grant.resource === null) await assertSeatAvailable(ctx, work, orgId)
     const [primary, ...more] = grant.roles.map((r) => r.key)
     const row = await invitations.insertInvitation(work.tx, {
       id: randomUUID(),
@@ -230,7 +230,7 @@ export async function resend(ctx: Ctx, actor: Actor, meta: RequestMeta, orgId: s
     await hit(work.tx, `invite:resend:${id}`, 5, 3600, ctx.clock())
     // An expired invitation holds no seat; resending makes it pending again, so it needs one.
     const expired = await invitations.isExpired(work.tx, orgId, id, new Date(ctx.clock()))
-    if (expired) await assertSeatAvailable(ctx, work.tx, orgId)
+    if (expired) await assertSeatAvailable(ctx, work, orgId)
     const expiresAt = new Date(ctx.clock() + INVITATION_DAYS * 86_400_000)
     const row = await invitations.renew(work.tx, orgId, id, sha256(token), expiresAt)
     if (!row) throw new OrgkitError('INVITATION_INVALID', 'no such pending invitation', { id })

@@ -20,6 +20,7 @@ import {
   isPlatform,
   type RequestMeta,
   requireOrg,
+  type Work,
   write,
 } from './context.ts'
 import { assertOwnerGroupsKeepAMember } from './groups.ts'
@@ -191,7 +192,7 @@ export async function addMember(
     if (await members.findMembership(work.tx, orgId, input.userId)) {
       throw new OrgkitError('ALREADY_MEMBER', 'already a member', { userId: input.userId })
     }
-    await assertSeatAvailable(ctx, work.tx, orgId)
+    await assertSeatAvailable(ctx, work, orgId)
     await joinOrg(work, ctx, {
       orgId,
       userId: input.userId,
@@ -222,7 +223,7 @@ export async function updateMemberRoles(
     authorize(ctx, actor, 'org.update_user_roles', { type: 'org', id: orgId })
     const wanted = checkRoleSet(ctx, orgId, keys)
     const facts = actorFacts(ctx, actor, { type: 'org', id: orgId })
-    const org = await lockedOrg(work.tx, orgId)
+    const org = await lockedOrg(work, orgId)
     const membership = await members.findMembership(work.tx, orgId, userId)
     const inherited = !membership && (await inheritsMembership(work.tx, orgId, userId))
     if (!membership && !inherited)
@@ -258,7 +259,7 @@ export async function updateMemberRoles(
     await work.watchOwners(orgId)
     await takeOrgRoles(work, ctx, orgId, userId, removed)
     if (inherited) {
-      await assertSeatAvailable(ctx, work.tx, orgId)
+      await assertSeatAvailable(ctx, work, orgId)
       await joinOrg(work, ctx, {
         orgId,
         userId,
@@ -299,8 +300,9 @@ async function inheritsMembership(tx: Tx, orgId: string, userId: string): Promis
   return false
 }
 
-async function lockedOrg(tx: Tx, orgId: string) {
-  const org = await orgs.lockOrg(tx, orgId)
+/** The org's row, locked: the one the write locked already when it is this org. */
+async function lockedOrg(work: Work, orgId: string) {
+  const org = work.org?.id === orgId ? work.org : await orgs.lockOrg(work.tx, orgId)
   if (!org) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId })
   return org
 }
@@ -316,7 +318,7 @@ export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, or
     requireOrg(ctx, actor, orgId)
     if (!leaving) authorize(ctx, actor, 'org.update_user_roles', { type: 'org', id: orgId })
     const facts = actorFacts(ctx, actor, { type: 'org', id: orgId })
-    const org = await lockedOrg(work.tx, orgId)
+    const org = await lockedOrg(work, orgId)
     const membership = await members.findMembership(work.tx, orgId, userId)
     if (!membership)
       throw new OrgkitError('MEMBER_NOT_FOUND', 'not a member of this organization', { userId })
@@ -327,7 +329,7 @@ export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, or
     // only in the one in the path (lock each, so their owners can't change under us).
     const orgsHeld = [...new Set(held.filter((h) => h.scope_type === 'org').map((h) => h.org_id))]
     for (const at of orgsHeld.length ? orgsHeld : [orgId]) {
-      const row = at === orgId ? org : await lockedOrg(work.tx, at)
+      const row = at === orgId ? org : await lockedOrg(work, at)
       const target = { type: 'org', id: at }
       rules.assertNotCreatorsRole({ creatorId: row.creator_id }, facts.id, userId)
       if (!leaving) {

@@ -52,7 +52,7 @@ export async function createOrg(
       if (parentId !== null) {
         requireOrg(ctx, actor, parentId)
         authorize(ctx, actor, 'org.update_settings', { type: 'org', id: parentId })
-        await assertFeature(ctx, work.tx, parentId, 'subOrgs')
+        await assertFeature(ctx, work, parentId, 'subOrgs')
       }
       const row = await foundOrg(work, ctx, { name: input.name, parentId, creatorId })
       return toOrgView(row)

@@ -1,7 +1,7 @@
 import { OrgkitError } from '@orgkit/core'
 import { billing, type Executor } from '@orgkit/store'
 import { type Plan, type PlanFeature, planFor } from '../billing/plans.ts'
-import type { Ctx } from './context.ts'
+import type { Ctx, Work } from './context.ts'
 
 /**
  * Plan limits, checked where they bite. Every assertion runs inside `write()` on its transaction, after
@@ -11,6 +11,10 @@ import type { Ctx } from './context.ts'
 export async function planOf(ctx: Ctx, db: Executor, orgId: string): Promise<Plan> {
   return planFor(ctx.billing.plans, await billing.planKeyOf(db, orgId))
 }
+
+/** The org's plan inside a write: read from the row the write locked when it is this org's. */
+const planIn = (ctx: Ctx, work: Work, orgId: string) =>
+  work.org?.id === orgId ? planFor(ctx.billing.plans, work.org.plan) : planOf(ctx, work.tx, orgId)
 
 export interface SeatCount {
   /** Members plus pending invitations (SPEC 3: pending invitations count as seats). */
@@ -38,30 +42,30 @@ const limitReached = (plan: Plan, limit: string, max: number, current: number) =
   )
 
 /** One more seat (a member or a pending invitation) must fit the org's plan. */
-export async function assertSeatAvailable(ctx: Ctx, tx: Executor, orgId: string): Promise<void> {
-  const plan = await planOf(ctx, tx, orgId)
+export async function assertSeatAvailable(ctx: Ctx, work: Work, orgId: string): Promise<void> {
+  const plan = await planIn(ctx, work, orgId)
   if (plan.seats === null) return
-  const { seats } = await countSeats(ctx, tx, orgId)
+  const { seats } = await countSeats(ctx, work.tx, orgId)
   if (seats + 1 > plan.seats) throw limitReached(plan, 'seats', plan.seats, seats)
 }
 
 /** One more resource of this type must fit the org's plan. */
 export async function assertResourceAvailable(
   ctx: Ctx,
-  tx: Executor,
+  work: Work,
   orgId: string,
   type: string,
 ): Promise<void> {
-  const plan = await planOf(ctx, tx, orgId)
+  const plan = await planIn(ctx, work, orgId)
   const max = plan.resources[type] ?? null
   if (max === null) return
-  const current = (await countResources(tx, orgId))[type] ?? 0
+  const current = (await countResources(work.tx, orgId))[type] ?? 0
   if (current + 1 > max) throw limitReached(plan, type, max, current)
 }
 
 /** The org's plan must include the feature (sub-organizations, custom roles). */
-export async function assertFeature(ctx: Ctx, tx: Executor, orgId: string, feature: PlanFeature) {
-  const plan = await planOf(ctx, tx, orgId)
+export async function assertFeature(ctx: Ctx, work: Work, orgId: string, feature: PlanFeature) {
+  const plan = await planIn(ctx, work, orgId)
   if (!plan.features.includes(feature)) {
     throw new OrgkitError('PLAN_FEATURE_UNAVAILABLE', `the ${plan.name} plan does not include ${feature}`, {
       feature,

@@ -134,7 +134,7 @@ export async function transferResource(
     authorize(ctx, actor, actionPermission(ctx, before.type, 'create'), landing)
     const subtree = (await resources.subtreeResources(work.tx, id)).map((r) => r.id)
     const left = crossesOrgs ? await leaveBehind(ctx, work, orgId, subtree) : null
-    if (crossesOrgs) await assertResourceAvailable(ctx, work.tx, toOrgId, before.type)
+    if (crossesOrgs) await assertResourceAvailable(ctx, work, toOrgId, before.type)
     const moved = work.apply(await resources.moveResource(work.tx, id, { orgId: toOrgId, parentId }))
     const after = toView(moved[0]!)
     const entry = {

@@ -126,7 +126,7 @@ export async function createResource(
       parentTarget = { type: parent.type, id: parent.id }
     }
     authorize(ctx, actor, actionPermission(ctx, input.type, 'create'), parentTarget)
-    await assertResourceAvailable(ctx, work.tx, orgId, input.type)
+    await assertResourceAvailable(ctx, work, orgId, input.type)
     const row = work.apply(
       await resources.insertResource(work.tx, {
         id: randomUUID(),

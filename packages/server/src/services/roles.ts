@@ -129,7 +129,7 @@ export async function createRole(ctx: Ctx, actor: Actor, meta: RequestMeta, orgI
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     authorize(ctx, actor, 'org.update_user_roles', { type: ORG, id: orgId })
-    await assertFeature(ctx, work.tx, orgId, 'customRoles')
+    await assertFeature(ctx, work, orgId, 'customRoles')
     if (ctx.model.roles[input.key] || input.key === 'team') {
       throw new OrgkitError('ALREADY_EXISTS', `"${input.key}" is a built-in role`, { field: 'key' })
     }

@@ -77,7 +77,7 @@ export async function grantAccess(
   const userId = scimUser.user_id
   const membership = await members.findMembership(work.tx, orgId, userId)
   if (membership?.status === 'active') return false
-  await assertSeatAvailable(ctx, work.tx, orgId)
+  await assertSeatAvailable(ctx, work, orgId)
   await joinOrg(work, ctx, {
     orgId,
     userId,

@@ -185,7 +185,7 @@ export async function completeSsoSignIn(
           "this organization's directory has deactivated you here: ask its administrator",
           { reason: 'deactivated_by_directory' },
         )
-      await assertSeatAvailable(ctx, work.tx, orgId)
+      await assertSeatAvailable(ctx, work, orgId)
       await joinOrg(work, ctx, {
         orgId,
         userId: actor.userId,

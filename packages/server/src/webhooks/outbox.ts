@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type Tx, webhookDeliveries, webhooks } from '@orgkit/store'
+import { type AuditEndpoint, type Tx, webhookDeliveries, webhooks } from '@orgkit/store'
 
 interface AuditRow {
   org_id: string | null
@@ -35,23 +35,37 @@ export function subscribed(events: readonly string[] | null, type: string): bool
 /**
  * Every audited action of an org is an event for its webhooks: written here, in the write's own
  * transaction, with one pending delivery per subscribed endpoint. The worker sends them after commit.
+ * `endpoints`: the org's enabled endpoints when the caller read them in this transaction already (the
+ * audit insert returns them); else they are read here.
  */
-export function enqueueEvent(tx: Tx, audit: AuditRow, now: Date): Promise<boolean> {
-  return enqueue(tx, audit.org_id!, audit.action, now, {
-    orgId: audit.org_id,
-    // How the actor came in, as the audit log has it: a platform acting for a person is never the person alone.
-    actor: {
-      type: audit.actor_type,
-      id: audit.actor_id,
-      via: audit.actor_via,
-      credentialId: audit.actor_credential_id,
+export function enqueueEvent(
+  tx: Tx,
+  audit: AuditRow,
+  now: Date,
+  endpoints?: readonly AuditEndpoint[],
+): Promise<boolean> {
+  return enqueue(
+    tx,
+    audit.org_id!,
+    audit.action,
+    now,
+    {
+      orgId: audit.org_id,
+      // How the actor came in, as the audit log has it: a platform acting for a person is never the person alone.
+      actor: {
+        type: audit.actor_type,
+        id: audit.actor_id,
+        via: audit.actor_via,
+        credentialId: audit.actor_credential_id,
+      },
+      target: { type: audit.target_type, id: audit.target_id },
+      before: audit.before,
+      after: audit.after,
+      requestId: audit.request_id,
+      auditSeq: audit.seq,
     },
-    target: { type: audit.target_type, id: audit.target_id },
-    before: audit.before,
-    after: audit.after,
-    requestId: audit.request_id,
-    auditSeq: audit.seq,
-  })
+    endpoints,
+  )
 }
 
 /**
@@ -64,8 +78,9 @@ export async function enqueue(
   type: string,
   now: Date,
   data: unknown,
+  endpoints?: readonly AuditEndpoint[],
 ): Promise<boolean> {
-  const hooks = await webhooks.enabledWebhooks(tx, orgId)
+  const hooks = endpoints ?? (await webhooks.enabledWebhooks(tx, orgId))
   const targets = hooks.filter((h) => subscribed(h.events, type))
   if (targets.length === 0) return false
   const id = `msg_${randomUUID().replaceAll('-', '')}`
