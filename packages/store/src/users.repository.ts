@@ -50,32 +50,49 @@ export function listUsersByIds(db: Executor, ids: readonly string[]) {
  * A new user: provisioned by a platform token (no password) or signed up (a password, verified at once
  * when an invitation proved the email). The engine learns of the user with their 2FA state.
  */
-export async function insertUser(
-  tx: Tx,
-  user: {
-    id: string
-    email: string
-    name: string
-    passwordHash?: string | null
-    emailVerifiedAt?: Date | null
-    passwordChangedAt?: Date | null
-    /** The host product's id for the user: given by the platform token, or a host token's `sub`. */
-    externalId?: string | null
-  },
-): Promise<Changed<UserRow>> {
+export interface NewUser {
+  id: string
+  email: string
+  name: string
+  passwordHash?: string | null
+  emailVerifiedAt?: Date | null
+  passwordChangedAt?: Date | null
+  /** The host product's id for the user: given by the platform token, or a host token's `sub`. */
+  externalId?: string | null
+}
+
+const newUserRow = (user: NewUser) => ({
+  id: user.id,
+  email: user.email,
+  name: user.name,
+  password_hash: user.passwordHash ?? null,
+  email_verified_at: user.emailVerifiedAt ?? null,
+  password_changed_at: user.passwordChangedAt ?? null,
+  external_id: user.externalId ?? null,
+})
+
+export async function insertUser(tx: Tx, user: NewUser): Promise<Changed<UserRow>> {
   const row = await tx
     .insertInto('users')
-    .values({
-      id: user.id,
-      email: user.email,
-      name: user.name,
-      password_hash: user.passwordHash ?? null,
-      email_verified_at: user.emailVerifiedAt ?? null,
-      password_changed_at: user.passwordChangedAt ?? null,
-      external_id: user.externalId ?? null,
-    })
+    .values(newUserRow(user))
     .returning(USER_COLUMNS)
     .executeTakeFirstOrThrow()
+  return changed(row, [{ op: 'user.put', user: { id: row.id, mfaEnabled: row.mfa_enabled } }])
+}
+
+/**
+ * `insertUser`, unless the email or the external id is taken (a unique index: a concurrent insert of either
+ * is waited for): then nothing is written, the value is undefined, and the caller reads which. One
+ * statement where a look-up and an insert took two.
+ */
+export async function insertUserUnlessTaken(tx: Tx, user: NewUser): Promise<Changed<UserRow | undefined>> {
+  const row = await tx
+    .insertInto('users')
+    .values(newUserRow(user))
+    .onConflict((oc) => oc.doNothing())
+    .returning(USER_COLUMNS)
+    .executeTakeFirst()
+  if (!row) return changed(undefined, [])
   return changed(row, [{ op: 'user.put', user: { id: row.id, mfaEnabled: row.mfa_enabled } }])
 }
 

@@ -45,20 +45,25 @@ export async function createUser(
 ) {
   assertPlatform(actor, 'provisions users')
   return write(ctx, actor, meta, null, async (work) => {
-    const byEmail = await users.findUserIdByEmail(work.tx, input.email.toLowerCase())
-    if (byEmail) throw emailTaken(byEmail)
-    if (input.externalId !== undefined) {
-      const byExternalId = await users.findUserIdByExternalId(work.tx, input.externalId)
-      if (byExternalId) throw externalIdTaken(byExternalId)
-    }
     const row = work.apply(
-      await users.insertUser(work.tx, {
+      await users.insertUserUnlessTaken(work.tx, {
         id: randomUUID(),
         email: input.email,
         name: input.name,
         externalId: input.externalId ?? null,
       }),
     )
+    if (!row) {
+      // Taken: say by whom, the email first.
+      const byEmail = await users.findUserIdByEmail(work.tx, input.email.toLowerCase())
+      if (byEmail) throw emailTaken(byEmail)
+      const byExternalId =
+        input.externalId !== undefined
+          ? await users.findUserIdByExternalId(work.tx, input.externalId)
+          : undefined
+      if (byExternalId) throw externalIdTaken(byExternalId)
+      throw new OrgkitError('ALREADY_EXISTS', 'this user exists', {})
+    }
     work.audit({
       orgId: null,
       action: 'user.created',
