@@ -116,7 +116,7 @@ describe('the OpenAPI document', () => {
     expect(mismatched).toEqual([])
     // The trace itself works: sign-in is rate limited per address and per account (SPEC 3).
     expect(trace.operations.get('signIn')).toBeDefined()
-  }, 180_000) // the trace type-checks the server's and the store's source: ~10 s of CPU
+  }, 180_000) // the trace type-checks the server's and the store's source: ~5 s of CPU
 
   // Issue 24.4: what a third-party validator says, with the rules a reader of the reference relies on.
   it("passes Redocly's recommended rules with no error and no warning", async () => {

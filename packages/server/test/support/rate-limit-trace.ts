@@ -35,7 +35,7 @@ function sourceFiles(dir: string): string[] {
 type Fn = ts.FunctionLikeDeclaration
 
 export function traceRateLimits(): RateLimitTrace {
-  const program = ts.createProgram(ROOTS.flatMap(sourceFiles), {
+  const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -45,7 +45,18 @@ export function traceRateLimits(): RateLimitTrace {
     skipLibCheck: true,
     types: [],
     lib: ['lib.es2023.d.ts'],
-  })
+  }
+  // Only our own sources are read: every other module (Node's, the libraries', the other packages') is an
+  // empty one, whose names the checker resolves to nothing at once instead of typing Kysely's, zod's and
+  // Hono's generics (issue 25.6: 13 s of CPU -> 5 s here, the same trace). A call chain reaches our code
+  // only through our own names, so none is lost; a value typed by a library's generics is not followed.
+  const host = ts.createCompilerHost(options)
+  const read = host.getSourceFile
+  host.getSourceFile = (fileName, language, ...rest) =>
+    ROOTS.some((root) => fileName.startsWith(root)) || fileName.includes('/typescript/lib/lib.')
+      ? read.call(host, fileName, language, ...rest)
+      : ts.createSourceFile(fileName, 'export {}', language)
+  const program = ts.createProgram(ROOTS.flatMap(sourceFiles), options, host)
   const checker = program.getTypeChecker()
   const ours = (node: ts.Node) => ROOTS.some((root) => node.getSourceFile().fileName.startsWith(root))
   const files = program.getSourceFiles().filter(ours)
