@@ -154,39 +154,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         }
       : null,
   })
-  await engine.load(true)
-  const loaded = engine.loadedFrom
-  if (loaded.kind === 'state')
-    logger.info(
-      { restoredFrom: loaded.revision, revision: engine.revision, ms: Math.round(engine.loadMs) },
-      'engine restored from its stored state',
-    )
-  // A state whose MAC does not verify was written by someone without the key (or altered since): warn.
-  else
-    logger[loaded.refused === 'mac' ? 'warn' : 'info'](
-      { refused: loaded.refused, revision: engine.revision, ms: Math.round(engine.loadMs) },
-      loaded.refused === 'mac'
-        ? 'engine loaded from rows: its stored state failed authentication (altered or planted), refused'
-        : 'engine loaded from rows',
-    )
-  const saveState = (min: number) =>
-    engine.saveState(min).catch((err) => logger.warn({ err }, 'the engine state was not written'))
-  // Before listening, so that encoding it blocks no request; the write itself goes on in the background.
-  if (keepState && loaded.kind === 'rows') void saveState(0)
-  const heap = compactHeap()
-  logger.debug({ heapBefore: heap.before, heapAfter: heap.after }, 'heap compacted after the engine loaded')
+  // The engine loads while the rest of the server is put together: nothing below reads it before `await
+  // loading`, just ahead of listening, so no request is ever answered from an engine still loading. A stored
+  // state decompresses on libuv's threads meanwhile, while this thread builds the app.
+  const loading = engine.load(true)
+  loading.catch(() => {}) // thrown where it is awaited
   const caches = createCaches()
-  // A platform token revoked anywhere is dropped from this instance's cache as the revocation commits.
-  const stopTokenRevocations = await followTokenRevocations(store, caches, (err) =>
-    logger.warn(
-      { err },
-      'token revocations: connection trouble; tokens trusted for a second until it is back',
-    ),
-  )
-  await engine.follow(store, {
-    pollMs: options.pollMs ?? 1000,
-    onError: (err) => logger.warn({ err }, 'change feed: connection trouble; polling until it is back'),
-  })
   const mail = new MailSender(
     store.db,
     options.smtpUrl,
@@ -247,6 +220,45 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const app = createApp({ ctx, logger, consoleDir, metrics })
   const answerByApp = getRequestListener(app.fetch, { hostname: options.host ?? '127.0.0.1' })
   const server = createServer(hotPath({ ctx, logger, metrics, routes: authorizationRoutes }, answerByApp))
+  try {
+    await loading
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+  const loaded = engine.loadedFrom
+  if (loaded.kind === 'state')
+    logger.info(
+      { restoredFrom: loaded.revision, revision: engine.revision, ms: Math.round(engine.loadMs) },
+      'engine restored from its stored state',
+    )
+  // A state whose MAC does not verify was written by someone without the key (or altered since): warn.
+  else
+    logger[loaded.refused === 'mac' ? 'warn' : 'info'](
+      { refused: loaded.refused, revision: engine.revision, ms: Math.round(engine.loadMs) },
+      loaded.refused === 'mac'
+        ? 'engine loaded from rows: its stored state failed authentication (altered or planted), refused'
+        : 'engine loaded from rows',
+    )
+  const saveState = (min: number) =>
+    engine.saveState(min).catch((err) => logger.warn({ err }, 'the engine state was not written'))
+  // Before listening, so that encoding it blocks no request; the write itself goes on in the background.
+  if (keepState && loaded.kind === 'rows') void saveState(0)
+  // Compacted after a load from rows; after a restore only collected, which frees its buffers (compact-heap.ts).
+  const heap = compactHeap({ compact: loaded.kind === 'rows' })
+  logger.debug({ heapBefore: heap.before, heapAfter: heap.after }, 'heap collected after the engine loaded')
+  // A platform token revoked anywhere is dropped from this instance's cache as the revocation commits. After
+  // the engine's load: on the embedded database (one session) its LISTEN would run inside the load's transaction.
+  const stopTokenRevocations = await followTokenRevocations(store, caches, (err) =>
+    logger.warn(
+      { err },
+      'token revocations: connection trouble; tokens trusted for a second until it is back',
+    ),
+  )
+  await engine.follow(store, {
+    pollMs: options.pollMs ?? 1000,
+    onError: (err) => logger.warn({ err }, 'change feed: connection trouble; polling until it is back'),
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
