@@ -4,6 +4,7 @@ import { appendAudit, pruneAudit } from '@orgkit/store'
 import { sql } from 'kysely'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { embeddedTestDatabase } from '../../store/test/support/test-databases.ts'
 import { enqueueEvent } from '../src/webhooks/outbox.ts'
 import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
@@ -282,7 +283,9 @@ describe.each(DATABASES)('audit log and webhooks (%s)', (database) => {
     await admin().request('DELETE', `/v1/orgs/${w.orgId}/webhooks/${created.body.id}`)
 
     const { startServer } = await import('../src/server.ts')
-    const strict = await startServer({ database: { dataDir: 'memory://' }, webhookIntervalMs: 0 })
+    // Its database a copy of the migrated template, not initdb and every migration (issue 25.6).
+    const embedded = embeddedTestDatabase()
+    const strict = await startServer({ database: { dataDir: embedded.dataDir }, webhookIntervalMs: 0 })
     try {
       const user = (await strict.ctx.db.selectFrom('users').select('id').execute())[0]
       expect(user).toBeUndefined()
@@ -305,6 +308,7 @@ describe.each(DATABASES)('audit log and webhooks (%s)', (database) => {
       expect(metadata).toBe('VALIDATION_FAILED')
     } finally {
       await strict.close()
+      embedded.remove()
     }
   })
 
