@@ -150,4 +150,24 @@ describe.each(DATABASES)('first steps over HTTP (%s)', (database) => {
       { allowed: false, reason: 'no_grant' },
     ])
   })
+
+  it('answers USER_NOT_FOUND for a member or a binding given an id no user has (the engine answers, no read)', async () => {
+    const alice = await s.user('Alice')
+    const org = (await s.as(alice).post('/v1/orgs', { name: 'Nobody' })).body.id
+    const app = (await s.as(alice).post(`/v1/orgs/${org}/resources`, { type: 'app', name: 'A' })).body.id
+    const nobody = crypto.randomUUID()
+    const added = await s.platform.post(`/v1/orgs/${org}/members`, { userId: nobody, roles: ['org_member'] })
+    expect([added.status, added.body.code]).toEqual([404, 'USER_NOT_FOUND'])
+    const bound = await s.as(alice).post(`/v1/orgs/${org}/bindings`, {
+      principal: { type: 'user', id: nobody },
+      role: 'app_reader',
+      resourceId: app,
+    })
+    expect([bound.status, bound.body.code]).toEqual([404, 'USER_NOT_FOUND'])
+    // A user made a moment ago is there: the write caught the engine up inside the org's lock.
+    const bob = await s.user('Bob')
+    expect(
+      (await s.platform.post(`/v1/orgs/${org}/members`, { userId: bob, roles: ['org_member'] })).status,
+    ).toBe(201)
+  })
 })

@@ -89,6 +89,25 @@ export async function deleteBindings(tx: Tx, ids: readonly string[]): Promise<Ch
   return changes(...ids.map((id) => ({ op: 'binding.delete' as const, id })))
 }
 
+/** Deletes a user's own org-scope bindings of these roles in one org: one statement, no read first. */
+export async function deleteOrgRoleBindings(
+  tx: Tx,
+  orgId: string,
+  userId: string,
+  roles: readonly string[],
+): Promise<Changed<void>> {
+  if (roles.length === 0) return changes()
+  const rows = await tx
+    .deleteFrom('bindings')
+    .where('org_id', '=', orgId)
+    .where('user_id', '=', userId)
+    .where('scope_type', '=', 'org')
+    .where('role', 'in', roles)
+    .returning('id')
+    .execute()
+  return changes(...rows.map((row) => ({ op: 'binding.delete' as const, id: row.id })))
+}
+
 export { toBindingRecord as toRecord } from './snapshot.ts'
 
 /** Gives these bindings another role, in place (same ids, principals, scopes and expiries). */

@@ -8,7 +8,7 @@ import {
   type Target,
   TEAM_ROLE,
 } from '@orgkit/core'
-import { bindings, type Executor, groups, members, orgs, users } from '@orgkit/store'
+import { bindings, type Executor, groups, members, orgs } from '@orgkit/store'
 import {
   type Actor,
   actorFacts,
@@ -235,7 +235,8 @@ export async function createBinding(
     // The org's row is locked already: `write` takes it before the body runs.
     let groupName: string | null = null
     if (input.principal.type === 'user') {
-      if (!(await users.findUser(work.tx, input.principal.id))) {
+      // The engine has every user and caught up inside the org's lock (a later delete fails the foreign key).
+      if (!ctx.engine.authorizer.hasUser(input.principal.id)) {
         throw new OrgkitError('USER_NOT_FOUND', 'no such user', { userId: input.principal.id })
       }
       if (scope.type === ORG && !(await members.findMembership(work.tx, orgId, input.principal.id))) {

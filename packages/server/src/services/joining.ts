@@ -116,14 +116,7 @@ export async function takeOrgRoles(
   // A copy of a group's role as a binding of one's own, left by orgs made before issue 19.2, was folded into
   // the group by migration 0013: a group's role is only ever the group's.
   const own = roles.filter((r) => !groupHolding(ctx, r))
-  if (own.length === 0) return
-  const held = await bindings.listBindings(work.tx, { orgIds: [orgId], userId, orgScopeOnly: true })
-  work.apply(
-    await bindings.deleteBindings(
-      work.tx,
-      held.filter((b) => own.includes(b.role)).map((b) => b.id),
-    ),
-  )
+  work.apply(await bindings.deleteOrgRoleBindings(work.tx, orgId, userId, own))
 }
 
 /** Org-scope role bindings for a member (`reason`: why they were granted, kept on each binding). */

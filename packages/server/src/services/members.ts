@@ -187,7 +187,9 @@ export async function addMember(
   return write(ctx, actor, meta, orgId, async (work) => {
     requireOrg(ctx, actor, orgId)
     const roles = checkRoleSet(ctx, orgId, input.roles ?? [ctx.model.org.defaultRole])
-    if (!(await users.findUser(work.tx, input.userId)))
+    // The engine has every user, and caught up inside the org's lock: no read. A user deleted after that
+    // fails the membership's foreign key instead.
+    if (!ctx.engine.authorizer.hasUser(input.userId))
       throw new OrgkitError('USER_NOT_FOUND', 'no such user', { userId: input.userId })
     if (await members.findMembership(work.tx, orgId, input.userId)) {
       throw new OrgkitError('ALREADY_MEMBER', 'already a member', { userId: input.userId })
