@@ -82,6 +82,8 @@ export class EngineReplica {
    * still dies at the maximum age and a derived-data bug in it does not live for ever.
    */
   lineageAt = 0
+  /** The migrations applied when this lineage read its rows (the store's `migrationMark`), saved with it. */
+  private migration = ''
   private saving: Promise<boolean> | null = null
 
   /**
@@ -123,6 +125,7 @@ export class EngineReplica {
     this.revision = revision
     this.savedRevision = revision
     this.lineageAt = read.lineageAt
+    this.migration = read.migration
     this.loadedFrom = { kind: 'state', revision }
     await this.catchUp()
     return true
@@ -149,7 +152,7 @@ export class EngineReplica {
     )
       return Promise.resolve(false)
     const bytes = this.authorizer.encodeState(revision)
-    const header = { revision, ...this.stateKey(), lineageAt: this.lineageAt }
+    const header = { revision, ...this.stateKey(), lineageAt: this.lineageAt, migration: this.migration }
     this.saving = engineSnapshots
       .writeEngineSnapshot(this.db, header, bytes, this.state.mac)
       .then((written) => {
@@ -166,10 +169,14 @@ export class EngineReplica {
     const loading = Authorizer.loading(this.compiled, { clock: this.clock })
     // A new lineage: from before the rows are read, so it is never younger than what it reflects.
     const lineageAt = this.clock()
+    // Before the rows too: a migration between the two makes the state look older than it is (refused), never
+    // newer.
+    const migration = await engineSnapshots.migrationMark(executor)
     const revision = await streamSnapshot(executor, loading.add)
     this.authorizer = loading.done()
     this.revision = revision
     this.lineageAt = lineageAt
+    this.migration = migration
     // After a restored state whose feed the engine refused (`pull`'s resync), say so.
     const refused = this.loadedFrom.kind === 'rows' ? this.loadedFrom.refused : 'a change after the state'
     this.loadedFrom = { kind: 'rows', refused }

@@ -159,6 +159,7 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
       format: STATE_FORMAT,
       model: stateFingerprint(s.ctx.compiled.model),
       lineageAt: clock(),
+      migration: await engineSnapshots.migrationMark(db),
     }
     expect(await engineSnapshots.writeEngineSnapshot(db, header, new Uint8Array(64), mac())).toBe(true)
     const replica = replicaOf()
@@ -175,6 +176,7 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
       format: STATE_FORMAT,
       model: stateFingerprint(s.ctx.compiled.model, `${engineBuild()}\n// another build`),
       lineageAt: clock(),
+      migration: await engineSnapshots.migrationMark(s.ctx.db),
     }
     expect(header.model).not.toBe(stateFingerprint(s.ctx.compiled.model))
     const bytes = s.ctx.engine.authorizer.encodeState(s.ctx.engine.revision)
@@ -221,6 +223,7 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
       format: STATE_FORMAT,
       model: stateFingerprint(s.ctx.compiled.model),
       lineageAt: clock(),
+      migration: await engineSnapshots.migrationMark(s.ctx.db),
     }
     const bytes = s.ctx.engine.authorizer.encodeState(s.ctx.engine.revision)
     expect(await engineSnapshots.writeEngineSnapshot(s.ctx.db, header, bytes, engineStateMac(gone))).toBe(
@@ -281,6 +284,34 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     const renewed = (await engineSnapshots.engineSnapshotInfo(s.ctx.db))!
     expect(renewed.lineageAt).toBe(old.lineageAt)
     expect((await started({ at: later })).loadedFrom.kind).toBe('state')
+  })
+
+  it('writes no state from a lineage that read its rows before a migration since (a rolling upgrade)', async () => {
+    // An older instance loaded from rows; then a newer version's migration ran (it may change rows, and
+    // writes no change-feed entry); the older one follows the feed and saves at its timer or its close.
+    const older = replicaOf()
+    await older.load(false)
+    await sql`insert into kysely_migration (name, timestamp) values ('9999-a-later-version', now()::text)`.execute(
+      s.ctx.db,
+    )
+    try {
+      expect((await grant('app_reader', w.users.member)).status).toBe(201)
+      await older.catchUp()
+      await sql`delete from engine_snapshots`.execute(s.ctx.db)
+      // Its state would carry rows from before the migration under the new mark: not written.
+      expect(await older.saveState()).toBe(false)
+      expect(await engineSnapshots.engineSnapshotInfo(s.ctx.db)).toBeNull()
+      // An instance that read its rows after the migration writes one, and the next start restores it.
+      const newer = replicaOf()
+      await newer.load(true)
+      expect(newer.loadedFrom).toEqual({ kind: 'rows', refused: null })
+      expect(await newer.saveState()).toBe(true)
+      const restored = await started()
+      expect(restored.loadedFrom.kind).toBe('state')
+    } finally {
+      await sql`delete from kysely_migration where name = '9999-a-later-version'`.execute(s.ctx.db)
+      await sql`delete from engine_snapshots`.execute(s.ctx.db)
+    }
   })
 
   it('leaves one state that restores when two instances save at the same moment', async () => {
@@ -351,7 +382,12 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     // Random, so that compressed they still take three parts of 1000 bytes.
     const bytes = new Uint8Array(randomBytes(2 * 1000 + 3))
     const key = { format: 99, model: 'test' }
-    const header = { revision, ...key, lineageAt: clock() }
+    const header = {
+      revision,
+      ...key,
+      lineageAt: clock(),
+      migration: await engineSnapshots.migrationMark(s.ctx.db),
+    }
     expect(await engineSnapshots.writeEngineSnapshot(s.ctx.db, header, bytes, mac(), 1000)).toBe(true)
     const read = await engineSnapshots.readEngineSnapshot(s.ctx.db, key, mac())
     expect(read.bytes?.length).toBe(bytes.length)
@@ -369,7 +405,12 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     await sql`delete from engine_snapshots`.execute(s.ctx.db)
     const bytes = new Uint8Array(randomBytes(20 * 500 - 40))
     const key = { format: 99, model: 'test' }
-    const header = { revision: s.ctx.engine.revision, ...key, lineageAt: clock() }
+    const header = {
+      revision: s.ctx.engine.revision,
+      ...key,
+      lineageAt: clock(),
+      migration: await engineSnapshots.migrationMark(s.ctx.db),
+    }
     const parts = async () =>
       (await sql<{ n: number }>`select count(*)::int as n from engine_snapshot_parts`.execute(s.ctx.db))
         .rows[0]!.n

@@ -32,6 +32,12 @@ export interface SnapshotHeader {
   model: string
   /** When this state's lineage was last built from rows (epoch ms), carried from save to save. */
   lineageAt: number
+  /**
+   * The migrations applied when this lineage read its rows (`migrationMark`), carried from save to save: a
+   * migration since may have changed rows no change-feed entry tells of, so a state is written only while
+   * the database's mark is still this one (an older instance saving after a newer one migrated writes none).
+   */
+  migration: string
 }
 
 /**
@@ -46,7 +52,7 @@ export interface StateMac {
 }
 
 export type SnapshotRead =
-  | { bytes: Uint8Array; revision: number; lineageAt: number }
+  | { bytes: Uint8Array; revision: number; lineageAt: number; migration: string }
   | {
       bytes: null
       reason:
@@ -122,7 +128,7 @@ async function feedMark(db: Executor, revision: number): Promise<string | null> 
 }
 
 /** The migrations applied, as one word: a migration run since a snapshot was written may have changed rows. */
-async function migrationMark(db: Executor): Promise<string> {
+export async function migrationMark(db: Executor): Promise<string> {
   const { rows } = await sql<{ mark: string }>`
     select count(*) || ':' || coalesce(max(name), '') as mark from kysely_migration
   `.execute(db)
@@ -142,10 +148,11 @@ const FAST = { params: { [constants.BROTLI_PARAM_QUALITY]: 1, [constants.BROTLI_
 /**
  * Keeps `bytes` as the snapshot at `header.revision`, MACed with the keyring's current key, replacing any
  * older one, in one transaction. Returns false (and writes nothing) when the snapshot kept is a trusted one
- * (its MAC verifies) of a later revision, or when the feed does not hold the revision (a state must reflect
- * a committed revision). One at the same revision is replaced: the writer loaded from rows, so the kept one
- * was refused (broken, too old a lineage, or older than a migration); so is one that does not verify,
- * whatever its revision, or a planted row could keep every later state out.
+ * (its MAC verifies) of a later revision, when the feed does not hold the revision (a state must reflect
+ * a committed revision), or when a migration has run since the state's lineage read its rows. One at the
+ * same revision is replaced: the writer loaded from rows, so the kept one was refused (broken, too old a
+ * lineage, or older than a migration); so is one that does not verify, whatever its revision, or a
+ * planted row could keep every later state out.
  */
 export async function writeEngineSnapshot(
   db: Db,
@@ -174,13 +181,14 @@ export async function writeEngineSnapshot(
       return false
     const mark = await feedMark(tx, header.revision)
     if (mark === null) return false
+    if ((await migrationMark(tx)) !== header.migration) return false
     await tx.deleteFrom('engine_snapshots').execute()
     const parts = Math.max(1, Math.ceil(packed.length / partBytes))
     const signed: Signed = {
       revision: String(header.revision),
       format: header.format,
       model: header.model,
-      migration: await migrationMark(tx),
+      migration: header.migration,
       feed_mark: mark,
       digest,
       size: String(packed.length),
@@ -257,7 +265,7 @@ export async function readEngineSnapshot(
       const state = await decompress(bytes).catch(() => null)
       if (state === null) return { bytes: null, reason: 'digest' }
       // A fresh buffer of its own: the engine's arrays are copied out of it, aligned.
-      return { bytes: state, revision, lineageAt }
+      return { bytes: state, revision, lineageAt, migration: kept.migration }
     })
 }
 
