@@ -314,6 +314,36 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     }
   })
 
+  it('reloads from rows when the change feed lacks a revision it has passed (a feed row deleted)', async () => {
+    const resyncs: unknown[] = []
+    const replica = new EngineReplica(s.ctx.db, s.ctx.compiled, clock, { onResync: (e) => resyncs.push(e) })
+    await replica.load(false)
+    const first = await s.user('Gapone')
+    const second = await s.user('Gaptwo')
+    expect((await grant('app_uploader', first)).status).toBe(201)
+    const missing = s.ctx.engine.revision
+    expect((await grant('app_uploader', second)).status).toBe(201)
+    const row = await s.ctx.db
+      .selectFrom('change_log')
+      .selectAll()
+      .where('revision', '=', String(missing))
+      .executeTakeFirstOrThrow()
+    await sql`delete from change_log where revision = ${String(missing)}`.execute(s.ctx.db)
+    try {
+      await replica.catchUp()
+      // Applying the next revision over the gap would have lost the first grant for good.
+      expect(resyncs.map(String)).toEqual([
+        `Error: the change feed holds no revision ${missing} (next: ${missing + 1})`,
+      ])
+      const mayUpload = (id: string) =>
+        replica.authorizer.check({ type: 'user', id }, 'app.upload_bundle', { type: 'app', id: w.appId })
+          .allowed
+      expect([mayUpload(first), mayUpload(second)]).toEqual([true, true])
+    } finally {
+      await s.ctx.db.insertInto('change_log').values(row).execute()
+    }
+  })
+
   it('leaves one state that restores when two instances save at the same moment', async () => {
     await sql`delete from engine_snapshots`.execute(s.ctx.db)
     const first = replicaOf()
@@ -424,6 +454,51 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     }
     await sql`delete from engine_snapshots`.execute(s.ctx.db)
   })
+
+  it('stores a state framed with its length, reads one stored before the frame, refuses a frame that lies', async () => {
+    // engine-state-packing.ts: "OKB2" and the state's length ahead of the brotli stream, so a read
+    // decompresses into one buffer of that length. States stored unframed (before) still read; a length
+    // that is not the state's is refused, even with digest and MAC made to match (remac).
+    await sql`delete from engine_snapshots`.execute(s.ctx.db)
+    const bytes = new Uint8Array(randomBytes(3000))
+    const key = { format: 99, model: 'test' }
+    const header = {
+      revision: s.ctx.engine.revision,
+      ...key,
+      lineageAt: clock(),
+      migration: await engineSnapshots.migrationMark(s.ctx.db),
+    }
+    const read = () => engineSnapshots.readEngineSnapshot(s.ctx.db, key, mac())
+    expect(await engineSnapshots.writeEngineSnapshot(s.ctx.db, header, bytes, mac())).toBe(true)
+    const { data } = await s.ctx.db
+      .selectFrom('engine_snapshot_parts')
+      .select('data')
+      .executeTakeFirstOrThrow()
+    const stored = Buffer.from(data)
+    expect(stored.subarray(0, 4).toString('latin1')).toBe('OKB2')
+    expect(stored.readUInt32LE(4)).toBe(bytes.length)
+    expect(Buffer.from((await read()).bytes!).equals(Buffer.from(bytes))).toBe(true)
+    const frame = (length: number) => {
+      const head = Buffer.alloc(8)
+      head.write('OKB2', 0, 'latin1')
+      head.writeUInt32LE(length, 4)
+      return Buffer.concat([head, brotliCompressSync(bytes)])
+    }
+    for (const [packed, restores] of [
+      [brotliCompressSync(bytes), true],
+      [frame(bytes.length), true],
+      [frame(bytes.length + 1), false],
+      [frame(bytes.length - 1), false],
+      [frame(0), false],
+    ] as const) {
+      await storePacked(s.ctx.db, packed)
+      await remac(s.ctx.db, mac())
+      const got = await read()
+      if (restores) expect(Buffer.from(got.bytes!).equals(Buffer.from(bytes))).toBe(true)
+      else expect(got).toEqual({ bytes: null, reason: 'digest' })
+    }
+    await sql`delete from engine_snapshots`.execute(s.ctx.db)
+  })
 })
 
 /** The kept snapshot's MAC recomputed over its columns, as its writer would have: a change made legitimately. */
@@ -442,7 +517,11 @@ async function remac(db: Db, mac: ReturnType<typeof engineStateMac>) {
  * bytes with `state`, compressed as the store stores it, and make the digest, size and parts say so.
  */
 async function plant(db: Db, state: Uint8Array) {
-  const packed = brotliCompressSync(state)
+  await storePacked(db, brotliCompressSync(state))
+}
+
+/** The kept snapshot's bytes as stored replaced by `packed`, its digest, size and parts made to match. */
+async function storePacked(db: Db, packed: Uint8Array) {
   const digest = createHash('sha256').update(packed).digest('hex')
   const kept = await db.selectFrom('engine_snapshots').select('id').executeTakeFirstOrThrow()
   await db.deleteFrom('engine_snapshot_parts').where('snapshot_id', '=', kept.id).execute()

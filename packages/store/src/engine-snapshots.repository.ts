@@ -1,9 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { promisify } from 'node:util'
-import { brotliCompress, brotliDecompress, constants } from 'node:zlib'
 import { sql } from 'kysely'
 import { currentRevision } from './changes.repository.ts'
 import type { Db, Executor } from './database.ts'
+import { packState, unpackState } from './engine-state-packing.ts'
 
 /**
  * The engine's state as bytes (core `Authorizer.encodeState`), kept beside the change-feed revision it
@@ -138,14 +137,6 @@ export async function migrationMark(db: Executor): Promise<string> {
 const digestOf = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 
 /**
- * Stored compressed: brotli at its fastest (a 1M-binding state, 138 MB, becomes ~57 MB in ~0.7 s each way),
- * on libuv's threads, not the event loop. Less to read back through the driver, which is most of a read.
- */
-const compress = promisify(brotliCompress)
-const decompress = promisify(brotliDecompress)
-const FAST = { params: { [constants.BROTLI_PARAM_QUALITY]: 1, [constants.BROTLI_PARAM_LGWIN]: 22 } }
-
-/**
  * Keeps `bytes` as the snapshot at `header.revision`, MACed with the keyring's current key, replacing any
  * older one, in one transaction. Returns false (and writes nothing) when the snapshot kept is a trusted one
  * (its MAC verifies) of a later revision, when the feed does not hold the revision (a state must reflect
@@ -161,10 +152,7 @@ export async function writeEngineSnapshot(
   mac: StateMac,
   partBytes = PART_BYTES,
 ): Promise<boolean> {
-  const packed = await compress(bytes, {
-    ...FAST,
-    params: { ...FAST.params, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
-  })
+  const packed = await packState(bytes) // engine-state-packing.ts
   // Of the bytes as stored: a part changed or lost is caught before anything is decompressed.
   const digest = digestOf(packed)
   return db.transaction().execute(async (tx) => {
@@ -262,9 +250,9 @@ export async function readEngineSnapshot(
         }
       }
       if (at !== bytes.length || digestOf(bytes) !== kept.digest) return { bytes: null, reason: 'digest' }
-      const state = await decompress(bytes).catch(() => null)
+      const state = await unpackState(bytes)
       if (state === null) return { bytes: null, reason: 'digest' }
-      // A fresh buffer of its own: the engine's arrays are copied out of it, aligned.
+      // A buffer of its own (byte 0 of its memory): the engine's arrays are copied out of it, aligned.
       return { bytes: state, revision, lineageAt, migration: kept.migration }
     })
 }
