@@ -211,6 +211,10 @@ export class EngineReplica {
       for (const { revision, changes } of batch) {
         if (revision <= this.revision) continue // another pass applied it meanwhile
         try {
+          // The feed has no gaps: one statement takes the next revision under its row lock and logs it, so
+          // a commit's revision is visible only after every earlier one. A revision missing was deleted.
+          if (revision !== this.revision + 1)
+            throw new Error(`the change feed holds no revision ${this.revision + 1} (next: ${revision})`)
           this.authorizer.apply(changes)
         } catch (error) {
           // A committed change the graph refuses would wedge this replica for good: start over from a

@@ -323,12 +323,10 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     expect((await grant('app_uploader', first)).status).toBe(201)
     const missing = s.ctx.engine.revision
     expect((await grant('app_uploader', second)).status).toBe(201)
-    const row = await s.ctx.db
-      .selectFrom('change_log')
-      .selectAll()
-      .where('revision', '=', String(missing))
-      .executeTakeFirstOrThrow()
-    await sql`delete from change_log where revision = ${String(missing)}`.execute(s.ctx.db)
+    // Moved out of the feed's way (and back after): as good as deleted for every reader of the feed.
+    const move = (from: number, to: number) =>
+      sql`update change_log set revision = ${String(to)} where revision = ${String(from)}`.execute(s.ctx.db)
+    await move(missing, -missing)
     try {
       await replica.catchUp()
       // Applying the next revision over the gap would have lost the first grant for good.
@@ -340,7 +338,7 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
           .allowed
       expect([mayUpload(first), mayUpload(second)]).toEqual([true, true])
     } finally {
-      await s.ctx.db.insertInto('change_log').values(row).execute()
+      await move(-missing, missing)
     }
   })
 
