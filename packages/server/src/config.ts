@@ -72,6 +72,27 @@ export function parseDuration(value: string, variable: string): number {
   return ms
 }
 
+/**
+ * An `smtp://` or `smtps://` URL (nodemailer's form: `smtp://user:pass@host:587`), checked at start: the
+ * transport is made on the first mail sent, so a malformed URL would otherwise surface as retried failures.
+ */
+export function parseSmtpUrl(value: string): string {
+  let url: URL | null = null
+  try {
+    url = new URL(value.trim())
+  } catch {}
+  if (!url || !['smtp:', 'smtps:'].includes(url.protocol) || !url.hostname) {
+    throw new OrgkitError(
+      'VALIDATION_FAILED',
+      'ORGKIT_SMTP_URL must be smtp://[user:pass@]host[:port] or smtps://…',
+      {
+        field: 'ORGKIT_SMTP_URL',
+      },
+    )
+  }
+  return value.trim()
+}
+
 /** `host:port`, `[v6]:port` or a bare port (on 127.0.0.1): where a listener binds. */
 export function parseListenAddress(value: string, variable: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]:|([^:]+):)?(\d{1,5})$/.exec(value.trim())
@@ -172,7 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelDefinition,
     publicUrl: env.ORGKIT_PUBLIC_URL || undefined,
     logLevel: env.ORGKIT_LOG_LEVEL ?? 'info',
-    smtpUrl: env.ORGKIT_SMTP_URL || undefined,
+    smtpUrl: env.ORGKIT_SMTP_URL ? parseSmtpUrl(env.ORGKIT_SMTP_URL) : undefined,
     mailFrom: env.ORGKIT_MAIL_FROM || undefined,
     signup,
     webhooksAllowPrivate: env.ORGKIT_WEBHOOKS_ALLOW_PRIVATE === '1',

@@ -15,6 +15,9 @@ function userOf(actor: Actor): string {
 /** Starts TOTP enrolment: a new secret, its otpauth:// URL and a QR code of it. Not active until confirmed. */
 export async function enrolTotp(ctx: Ctx, actor: Actor, meta: RequestMeta) {
   const userId = userOf(actor)
+  // Loaded on first use (most starts never draw one), and before the transaction: on the embedded database
+  // its one connection would wait for the import.
+  const { default: QRCode } = await import('qrcode')
   const { result } = await write(ctx, actor, meta, null, async (work) => {
     const user = await credentials.getCredentials(work.tx, userId)
     if (user.totp_enabled_at)
@@ -23,7 +26,6 @@ export async function enrolTotp(ctx: Ctx, actor: Actor, meta: RequestMeta) {
     // Stored sealed (issue 22.7): a database reader can't compute the user's codes.
     await credentials.startTotp(work.tx, userId, ctx.secrets.seal(secret, totpContext(userId)))
     const url = otpauthUrl(secret, user.email)
-    const { default: QRCode } = await import('qrcode') // on first use: most starts never draw one
     return { secret, otpauthUrl: url, qrSvg: await QRCode.toString(url, { type: 'svg', margin: 1 }) }
   })
   return result
