@@ -11,8 +11,9 @@
 //                 benches' world (packages/server/bench/world.ts: orgs of 25 users, 4 bindings each): time
 //                 and CPU to /healthz, idle RSS; beside the empty folder's, the cost of N bindings
 //   writes        (--write-rounds, default 2; 0 skips) packages/server/bench/write-latency.bench.ts, one at a
-//                 time: user create, member add, binding create, member role change; p50 / p99 / the server's
-//                 CPU per write, ms, on the embedded database and on PostgreSQL
+//                 time: user create, member add, binding create, member role change; p50 / p99 / the Orgkit
+//                 process's CPU per write, ms (PostgreSQL's own CPU not counted), on the embedded database and
+//                 on PostgreSQL
 //   1M start      (--large N, default 1000000; 0 skips) `npm start` on a PostgreSQL database holding world.ts's
 //                 world of N bindings (each tree its own copy, made from one template database), after an
 //                 untimed start that migrates it and stores the engine's state: time and CPU to /healthz
@@ -129,8 +130,11 @@ async function start(tree, dataDir, port, databaseUrl = '') {
   }
 }
 
+/** The console's build and the CLI's bundle, made now if stale, so that no timed start builds either. */
 function buildConsole(tree) {
   execSync('node packages/console/scripts/build-if-stale.mjs', { cwd: tree.dir, stdio: 'ignore' })
+  if (existsSync(join(tree.dir, 'packages', 'cli', 'scripts', 'bundle.mjs')))
+    execSync('node packages/cli/scripts/bundle.mjs', { cwd: tree.dir, stdio: 'ignore' })
 }
 
 /** CPU seconds of a session's processes, with the children each has waited for (the steps before). */
@@ -280,7 +284,10 @@ async function largeDatabase(tree, template, index) {
   const url = databaseUrl(name)
   await (await start(tree, dataDir, ++port, url)).stop()
   // The timed starts are meant to restore it: say so when there is none (a tree from before issue 25.4).
-  const states = psql('select count(*) from engine_snapshots', url)
+  const states = psql(
+    "select case when to_regclass('engine_snapshots') is null then 0 else (select count(*) from engine_snapshots) end",
+    url,
+  )
   if (states === '0') console.log(`${tree.name}: no engine state stored; its large starts load from rows`)
   return { name, url, dataDir }
 }
@@ -390,6 +397,7 @@ if (large) {
   for (let round = 1; round <= Number(args.rounds); round++) {
     for (const tree of round % 2 ? trees : [...trees].reverse()) {
       const { url, dataDir } = databases.get(tree.name)
+      buildConsole(tree) // not timed
       const started = await start(tree, dataDir, ++port, url)
       await sleep(3000)
       note(tree, `${label}: idle RSS (MB)`, serverRss(started.pid))
@@ -415,7 +423,11 @@ for (let round = 1; round <= Number(args['write-rounds']); round++) {
       [trees[1], baseline],
     ])
       for (const line of lines)
-        note(tree, `write, ${database}: ${line.op} p50 / p99 / CPU (ms)`, [line.p50, line.p99, line.cpu])
+        note(tree, `write, ${database}: ${line.op} p50 / p99 / Orgkit CPU (ms)`, [
+          line.p50,
+          line.p99,
+          line.cpu,
+        ])
   console.log(`write round ${round} (load ${loadavg()[0].toFixed(1)})`)
 }
 
