@@ -189,19 +189,7 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     // write the database could plant an engine granting what no binding row shows.
     await freshState()
     const db = s.ctx.db
-    const forged = await freshEngine(db, s.ctx.compiled, clock)
-    forged.authorizer.apply([
-      {
-        op: 'binding.put',
-        binding: {
-          id: randomUUID(),
-          principal: { type: 'user', id: w.users.member },
-          role: 'org_super_admin',
-          scope: { type: 'org', id: w.orgId },
-        },
-      },
-    ])
-    const planted = forged.authorizer.encodeState(forged.revision)
+    const planted = await superAdminState(db, s.ctx.compiled, w)
     // The plant is potent: restored without question, it grants a member the deletion of the org.
     const restoredAsIs = Authorizer.restore(s.ctx.compiled, planted, { clock })
     expect(
@@ -514,6 +502,23 @@ async function remac(db: Db, mac: ReturnType<typeof engineStateMac>) {
  * What someone who can write the database (not holding ORGKIT_SECRET_KEY) can do: replace the kept state's
  * bytes with `state`, compressed as the store stores it, and make the digest, size and parts say so.
  */
+/** A forged state: the engine as the rows have it, plus a binding no row shows making the member super admin. */
+async function superAdminState(db: Db, compiled: CompiledModel, w: CapgoWorld): Promise<Uint8Array> {
+  const forged = await freshEngine(db, compiled, Date.now)
+  forged.authorizer.apply([
+    {
+      op: 'binding.put',
+      binding: {
+        id: randomUUID(),
+        principal: { type: 'user', id: w.users.member },
+        role: 'org_super_admin',
+        scope: { type: 'org', id: w.orgId },
+      },
+    },
+  ])
+  return forged.authorizer.encodeState(forged.revision)
+}
+
 async function plant(db: Db, state: Uint8Array) {
   await storePacked(db, brotliCompressSync(state))
 }
@@ -570,19 +575,7 @@ describe.runIf(DATABASES.includes('postgres'))('a second instance (postgres)', (
     await sql`delete from engine_snapshots`.execute(a.ctx.db)
     a.ctx.engine.savedRevision = 0
     expect(await a.ctx.engine.saveState()).toBe(true)
-    const forged = await freshEngine(a.ctx.db, a.ctx.compiled, Date.now)
-    forged.authorizer.apply([
-      {
-        op: 'binding.put',
-        binding: {
-          id: randomUUID(),
-          principal: { type: 'user', id: w.users.member },
-          role: 'org_super_admin',
-          scope: { type: 'org', id: w.orgId },
-        },
-      },
-    ])
-    await plant(a.ctx.db, forged.authorizer.encodeState(forged.revision))
+    await plant(a.ctx.db, await superAdminState(a.ctx.db, a.ctx.compiled, w))
     const lines: { level: number; msg: string; refused?: string }[] = []
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
     c = await startTestServer('postgres', { schema: a.schema, server: { logger } })

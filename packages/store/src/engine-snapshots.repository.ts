@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { sql } from 'kysely'
+import { type Selectable, sql } from 'kysely'
 import { currentRevision } from './changes.repository.ts'
-import type { Db, Executor } from './database.ts'
+import type { Db, EngineSnapshotsTable, Executor } from './database.ts'
 import { packState, unpackState } from './engine-state-packing.ts'
 
 /**
@@ -68,18 +68,7 @@ export type SnapshotRead =
     }
 
 /** What a snapshot's MAC covers: every column that says what its bytes are, and their digest. */
-interface Signed {
-  revision: string
-  format: number
-  model: string
-  migration: string
-  feed_mark: string
-  digest: string
-  size: string
-  parts: number
-  lineage_at: Date
-  mac_kid: string
-}
+type Signed = Omit<Selectable<EngineSnapshotsTable>, 'id' | 'mac' | 'created_at'>
 
 /**
  * The bytes a snapshot's MAC is over: its columns in a fixed order, as a JSON array (unambiguous, whatever a
