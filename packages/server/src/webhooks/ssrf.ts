@@ -98,13 +98,8 @@ export async function receiverAgent(allowPrivate: boolean): Promise<Agent> {
   })
 }
 
-/** undici (its fetch and Agent), loaded on the first outgoing request: most starts make none. */
-export function undici() {
-  loaded ??= importUndici()
-  return loaded
-}
-const importUndici = () => import('undici')
-let loaded: ReturnType<typeof importUndici> | undefined
+/** undici (its fetch and Agent), loaded on the first outgoing request (Node keeps it): most starts make none. */
+export const undici = () => import('undici')
 
 /** `receiverAgent(allowPrivate)`, made on first use and kept; `close()` closes it if it was made. */
 export function lazyReceiverAgent(allowPrivate: boolean) {

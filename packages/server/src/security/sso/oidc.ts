@@ -25,12 +25,9 @@ export const OidcConfigSchema = z
   .strict()
 export type OidcConfig = z.infer<typeof OidcConfigSchema>
 
-/** openid-client, loaded on first use: a server with no OpenID connection in use never loads it. */
-let openid: typeof Client | undefined
-const openidClient = async () => {
-  openid ??= await import('openid-client')
-  return openid
-}
+/** openid-client, loaded on first use (Node keeps it): a server with no OpenID connection never loads it. */
+type OpenId = typeof Client
+const openidClient = (): Promise<OpenId> => import('openid-client')
 
 const BASE_SCOPES = ['openid', 'email', 'profile']
 const DISCOVERY_TTL_MS = 5 * 60_000
@@ -108,7 +105,7 @@ export function createOidcProtocol(deps: SsoDeps): SsoProtocol<OidcConfig> {
       try {
         config = await configuration(connection.config, true)
       } catch (error) {
-        return { ok: false, problem: `discovery failed: ${describe(error)}` }
+        return { ok: false, problem: `discovery failed: ${describe(error, client)}` }
       }
       // The client is accepted where the provider can tell: a code grant with a code that can't exist is
       // refused as `invalid_grant` once the client authenticated, as `invalid_client` when it did not.
@@ -125,7 +122,7 @@ export function createOidcProtocol(deps: SsoDeps): SsoProtocol<OidcConfig> {
             return { ok: false, problem: `the provider refused the client: ${error.error}` }
           return { ok: true }
         }
-        return { ok: false, problem: `the token endpoint did not answer: ${describe(error)}` }
+        return { ok: false, problem: `the token endpoint did not answer: ${describe(error, client)}` }
       }
       return { ok: true }
     },
@@ -166,9 +163,13 @@ export function createOidcProtocol(deps: SsoDeps): SsoProtocol<OidcConfig> {
         if (config.serverMetadata().userinfo_endpoint && tokens.access_token)
           claims = { ...(await client.fetchUserInfo(config, tokens.access_token, sub)), ...claims }
       } catch (error) {
-        throw new OrgkitError('SSO_FAILED', `the OpenID Provider's answer was refused: ${describe(error)}`, {
-          reason: reasonOf(error),
-        })
+        throw new OrgkitError(
+          'SSO_FAILED',
+          `the OpenID Provider's answer was refused: ${describe(error, client)}`,
+          {
+            reason: reasonOf(error, client),
+          },
+        )
       }
       return profileOf(claims, connection.config.groupsClaim)
     },
@@ -178,9 +179,13 @@ export function createOidcProtocol(deps: SsoDeps): SsoProtocol<OidcConfig> {
     try {
       return await configuration(connection.config)
     } catch (error) {
-      throw new OrgkitError('SSO_FAILED', `the OpenID Provider can't be reached: ${describe(error)}`, {
-        reason: 'discovery_failed',
-      })
+      throw new OrgkitError(
+        'SSO_FAILED',
+        `the OpenID Provider can't be reached: ${describe(error, await openidClient())}`,
+        {
+          reason: 'discovery_failed',
+        },
+      )
     }
   }
 }
@@ -208,7 +213,7 @@ function profileOf(claims: Record<string, unknown>, groupsClaim: string): SsoPro
 }
 
 /** A stable word for what failed, for the audit trail and tests (never the provider's raw text). */
-function reasonOf(error: unknown): string {
+function reasonOf(error: unknown, openid: OpenId): string {
   const code = (error as { code?: unknown }).code
   // openid-client says "unexpected JWT claim value encountered"; the check that failed is in its cause.
   const cause = (error as { cause?: { message?: unknown } }).cause
@@ -217,14 +222,13 @@ function reasonOf(error: unknown): string {
   if (/nonce/i.test(message)) return 'nonce_mismatch'
   if (/"iss"|issuer/i.test(message)) return 'issuer_mismatch'
   if (/"aud"|audience/i.test(message)) return 'audience_mismatch'
-  // The library's errors: it is loaded, since it threw them.
-  if (openid && error instanceof openid.ResponseBodyError) return `provider_${error.error}`
-  if (openid && error instanceof openid.AuthorizationResponseError) return `provider_${error.error}`
+  if (error instanceof openid.ResponseBodyError) return `provider_${error.error}`
+  if (error instanceof openid.AuthorizationResponseError) return `provider_${error.error}`
   return typeof code === 'string' ? code.toLowerCase() : 'invalid_response'
 }
 
-function describe(error: unknown): string {
-  if (openid && error instanceof openid.ResponseBodyError)
+function describe(error: unknown, openid: OpenId): string {
+  if (error instanceof openid.ResponseBodyError)
     return `${error.error}${error.error_description ? ` (${error.error_description})` : ''}`
   const cause = (error as { cause?: { code?: string; message?: string } }).cause
   const text = error instanceof Error ? error.message : String(error)
