@@ -117,6 +117,9 @@ async function start(tree, dataDir, port, databaseUrl = '') {
       process.kill(-child.pid, 'SIGTERM')
     } catch {}
     await new Promise((done) => (child.exitCode === null ? child.once('exit', done) : done()))
+    // npm may exit before the server has: wait for every process of the group (a server closing writes its
+    // engine state and closes its database; the next start must not overlap it).
+    for (let waited = 0; waited < 120_000 && groupAlive(child.pid); waited += 50) await sleep(50)
   }
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${tree.name}: npm start exited\n${stderr}`)
@@ -135,6 +138,15 @@ function buildConsole(tree) {
   execSync('node packages/console/scripts/build-if-stale.mjs', { cwd: tree.dir, stdio: 'ignore' })
   if (existsSync(join(tree.dir, 'packages', 'cli', 'scripts', 'bundle.mjs')))
     execSync('node packages/cli/scripts/bundle.mjs', { cwd: tree.dir, stdio: 'ignore' })
+}
+
+/** Whether any process of process group `pgid` is still running. */
+function groupAlive(pgid) {
+  try {
+    return execSync(`ps -o pid= -g ${pgid}`).toString().trim() !== ''
+  } catch {
+    return false // ps exits 1 when it lists nothing
+  }
 }
 
 /** CPU seconds of a session's processes, with the children each has waited for (the steps before). */
