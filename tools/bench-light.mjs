@@ -140,10 +140,10 @@ function buildConsole(tree) {
     execSync('node packages/cli/scripts/bundle.mjs', { cwd: tree.dir, stdio: 'ignore' })
 }
 
-/** Whether any process of process group `pgid` is still running. */
+/** Whether any process of session `pgid` (npm start's, detached: its own session and group) still runs. */
 function groupAlive(pgid) {
   try {
-    return execSync(`ps -o pid= -g ${pgid}`).toString().trim() !== ''
+    return execSync(`ps -o pid= -s ${pgid}`).toString().trim() !== ''
   } catch {
     return false // ps exits 1 when it lists nothing
   }
