@@ -99,8 +99,10 @@ export function chooseEncoding(acceptEncoding: string | undefined): Encoding {
   return 'identity'
 }
 
+/** The files under `dir`, dotfiles left out (the build's `.production` mark is not the site's). */
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
+    if (name.startsWith('.')) return []
     const path = join(dir, name)
     return statSync(path).isDirectory() ? walk(path) : [path]
   })

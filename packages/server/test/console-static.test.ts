@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from './support/harness.ts'
@@ -20,6 +21,7 @@ describe('serving the console', () => {
     // What the build's compress step leaves beside a file; served as it is when asked for.
     writeFileSync(join(dir, 'assets', 'app-1234.js.gz'), gzipSync(SCRIPT, { level: 9 }))
     writeFileSync(join(dir, 'assets', 'logo-5678.png'), Buffer.alloc(4096, 7))
+    writeFileSync(join(dir, '.production'), '') // the build's own mark, not the site's
     s = await startTestServer('pglite', { consoleDir: dir })
   })
   afterAll(async () => {
@@ -71,6 +73,19 @@ describe('serving the console', () => {
     expect(await again.text()).toBe('')
     const other = await fetch(`${s.url}/login`, { headers: { 'if-none-match': 'W/"other"' } })
     expect(other.status).toBe(200)
+  })
+
+  it('serves no dotfile', async () => {
+    expect((await fetch(`${s.url}/.production`)).headers.get('content-type')).toMatch(/^text\/html/) // index.html
+  })
+
+  it('is the production build, though vitest (which built it, NODE_ENV=test) asked', () => {
+    expect(process.env.NODE_ENV).toBe('test')
+    const dist = fileURLToPath(new URL('../../console/dist/', import.meta.url))
+    const entry = readFileSync(join(dist, 'index.html'), 'utf8').match(
+      /src="\/(assets\/index-[^"]+\.js)"/,
+    )![1]!
+    expect(readFileSync(join(dist, entry), 'utf8')).not.toContain('jsxDEV') // React's development JSX
   })
 
   it('never answers for the API, health, readiness or metrics paths', async () => {
