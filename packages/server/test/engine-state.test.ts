@@ -93,6 +93,12 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
       resourceId: w.appId,
       ...(expiresAt && { expiresAt }),
     })
+  /** A header for bytes that are no engine state (format 99), at the current revision and migrations. */
+  const testStateHeader = async () => {
+    const key = { format: 99, model: 'test' }
+    const migration = await engineSnapshots.migrationMark(s.ctx.db)
+    return { key, header: { revision: s.ctx.engine.revision, ...key, lineageAt: clock(), migration } }
+  }
   const memberMayDeleteOrg = (replica: EngineReplica) =>
     replica.authorizer.check({ type: 'user', id: w.users.member }, 'org.delete', { type: 'org', id: w.orgId })
       .allowed
@@ -420,13 +426,7 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     // a part gone anywhere — inside a query's eight or first of one — must refuse the bytes, not skip them.
     await sql`delete from engine_snapshots`.execute(s.ctx.db)
     const bytes = new Uint8Array(randomBytes(20 * 500 - 40))
-    const key = { format: 99, model: 'test' }
-    const header = {
-      revision: s.ctx.engine.revision,
-      ...key,
-      lineageAt: clock(),
-      migration: await engineSnapshots.migrationMark(s.ctx.db),
-    }
+    const { key, header } = await testStateHeader()
     const parts = async () =>
       (await sql<{ n: number }>`select count(*)::int as n from engine_snapshot_parts`.execute(s.ctx.db))
         .rows[0]!.n
@@ -447,13 +447,7 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     // that is not the state's is refused, even with digest and MAC made to match (remac).
     await sql`delete from engine_snapshots`.execute(s.ctx.db)
     const bytes = new Uint8Array(randomBytes(3000))
-    const key = { format: 99, model: 'test' }
-    const header = {
-      revision: s.ctx.engine.revision,
-      ...key,
-      lineageAt: clock(),
-      migration: await engineSnapshots.migrationMark(s.ctx.db),
-    }
+    const { key, header } = await testStateHeader()
     const read = () => engineSnapshots.readEngineSnapshot(s.ctx.db, key, mac())
     expect(await engineSnapshots.writeEngineSnapshot(s.ctx.db, header, bytes, mac())).toBe(true)
     const { data } = await s.ctx.db
