@@ -78,6 +78,8 @@ export function bundler(repo = resolve(dirname(fileURLToPath(import.meta.url)), 
       .build({
         ...FROM_SOURCES,
         entryPoints: [entry],
+        // The metafile's input paths are relative to this; the process's own directory may be anywhere.
+        absWorkingDir: repo,
         sourcemap: 'linked', // NODE_OPTIONS=--enable-source-maps maps stack traces to the sources
         sourcesContent: false,
         metafile: true,

@@ -18,7 +18,9 @@ const write = (path: string, text: string) => {
 }
 /** Runs the script: the bundle's path, and whether it was built now. */
 const bundle = () => {
-  const said = execFileSync(process.execPath, [script, '--repo', repo], { encoding: 'utf8' })
+  // From a directory that is not the repository's (`orgkit` may be run from anywhere): the sources' stamps
+  // must be of the repository's files, whatever the working directory.
+  const said = execFileSync(process.execPath, [script, '--repo', repo], { encoding: 'utf8', cwd: '/' })
   const [, verb, path] = said.match(/^cli: (?:(built) )?(\S+)/) ?? []
   return { built: verb === 'built', path: path! }
 }
