@@ -182,22 +182,10 @@ export async function appendAuditEntry(
     }
   }
   await sql`select ${chainLock(key)}`.execute(tx)
-  const last = await tx
-    .selectFrom('audit_log')
-    .select(['seq', 'hash'])
-    .where(chainKey, '=', key)
-    .orderBy(chainKey, 'desc')
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst()
-  const anchor = last
-    ? undefined
-    : await tx.selectFrom('audit_anchors').selectAll().where('org_key', '=', key).executeTakeFirst()
-  const seq = Number(last?.seq ?? anchor?.seq ?? 0) + 1
-  const prevHash = last?.hash ?? anchor?.hash ?? GENESIS
+  const last = await chainHead(tx, entry.orgId)
   const { endpoints, ...row } = await tx
     .insertInto('audit_log')
-    .values(chained(entry, now, seq, prevHash))
+    .values(chained(entry, now, (last?.seq ?? 0) + 1, last?.hash ?? GENESIS))
     .returningAll()
     .returning(endpointsOf.as('endpoints'))
     .executeTakeFirstOrThrow()
