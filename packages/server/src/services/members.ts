@@ -331,7 +331,7 @@ export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, or
     // only in the one in the path (lock each, so their owners can't change under us).
     const orgsHeld = [...new Set(held.filter((h) => h.scope_type === 'org').map((h) => h.org_id))]
     for (const at of orgsHeld.length ? orgsHeld : [orgId]) {
-      const row = at === orgId ? org : await lockedOrg(work, at)
+      const row = await lockedOrg(work, at) // the write's own org: the row it locked
       const target = { type: 'org', id: at }
       rules.assertNotCreatorsRole({ creatorId: row.creator_id }, facts.id, userId)
       if (!leaving) {
