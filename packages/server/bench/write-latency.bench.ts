@@ -1,6 +1,14 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { Agent, request } from 'node:http'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -25,7 +33,9 @@ import pg from 'pg'
  * a directory instead of a commit is taken as that checkout, with its own node_modules (tools/bench-light.mjs).
  * WRITE_BENCH_CONCURRENT=0 runs only the one-at-a-time writes; WRITE_BENCH_JSON=<file> also writes the
  * figures there, `{ [database]: { current, baseline } }`.
- * WRITE_BENCH_CPU_PROF=<dir> starts the server under `node --cpu-prof` (a .cpuprofile per server).
+ * WRITE_BENCH_CPU_PROF=<dir> starts the server under `node --cpu-prof` (a .cpuprofile per server) and
+ * appends each timed phase's window to <dir>/phases.jsonl: `cpu-breakdown.ts <dir>` splits a write's CPU
+ * by where it went.
  *
  *   npx tsx --conditions=@orgkit/source packages/server/bench/write-latency.bench.ts
  *
@@ -92,6 +102,7 @@ function baselineTree(commit: string): string {
 }
 
 async function startServer(kind: Kind, tree: string, schema: string) {
+  if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true })
   const args = [
     ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []),
     '--import',
@@ -163,6 +174,8 @@ const cpuOf = (pid: number) => {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
+const microseconds = () => Number(process.hrtime.bigint() / 1000n)
+
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 
@@ -216,7 +229,14 @@ async function phases(base: string, token: string, pid: number): Promise<Line[]>
   const lines: Line[] = []
   const record = async (op: Op, scenario: string, run: () => Promise<number[]>) => {
     const cpu = cpuOf(pid)
+    const from = microseconds()
     const times = await run()
+    // The profile's clock is the monotonic one process.hrtime reads, in microseconds, in every process.
+    if (CPU_PROF)
+      appendFileSync(
+        join(CPU_PROF, 'phases.jsonl'),
+        `${JSON.stringify({ pid, op, scenario, from, to: microseconds(), writes: times.length })}\n`,
+      )
     lines.push({
       op,
       scenario,
