@@ -3,7 +3,6 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
 import { ping } from '@orgkit/store'
-import { bodyLimit } from 'hono/body-limit'
 import type { Logger } from 'pino'
 import { mountConsole } from './console-static.ts'
 import type { AppEnv } from './env.ts'
@@ -11,7 +10,7 @@ import { answerError, problem, validationError } from './errors.ts'
 import { Metrics } from './metrics.ts'
 import { authenticate } from './middleware/auth.ts'
 import { documentApi } from './reference.ts'
-import { assertJsonBody, bodyTooLarge, MAX_BODY_BYTES, requestIdOf } from './request.ts'
+import { assertJsonBody, cacheOf, readBody, requestIdOf } from './request.ts'
 import { routeModules } from './routes/index.ts'
 import { mountScim } from './scim/routes.ts'
 import { readsLocalOutbox } from './security/local-outbox.ts'
@@ -28,6 +27,9 @@ export interface AppDeps {
   /** Shared with the hot path (hot/listener.ts); a fresh one when not given. */
   metrics?: Metrics | undefined
 }
+
+/** Decodes as `Request.text()` does (a leading BOM dropped): a body reads as it did through the WHATWG Request. */
+const utf8 = new TextDecoder()
 
 const PUBLIC = new Set([
   '/v1/openapi.json',
@@ -94,24 +96,17 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
     if (c.req.method !== 'GET' && !samlAcs) assertJsonBody(c.req.header('content-type'))
     await next()
   })
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw bodyTooLarge()
-      },
-    }),
-  )
-  // Text that can't be stored as sent is refused before anything reads it (issue 22.2, well-formed.ts).
+  // The body is read once, within its limit; text that can't be stored as sent is refused before anything
+  // parses it (issue 22.2, well-formed.ts), and the validators parse the text decoded here.
   app.use('/v1/*', async (c, next) => {
     assertWellFormedTarget(c.req.url)
-    if (
-      c.req.method !== 'GET' &&
-      c.req.method !== 'HEAD' &&
-      /^application\/json\b/i.test(c.req.header('content-type') ?? '')
-    )
-      assertWellFormedBody(new Uint8Array(await c.req.arrayBuffer()))
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      const body = await readBody(c.req)
+      if (/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
+        assertWellFormedBody(body)
+        cacheOf(c.req).text = Promise.resolve(utf8.decode(body))
+      }
+    }
     await next()
   })
   const auth = authenticate(ctx)
