@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import v8 from 'node:v8'
 import { PGlite } from '@electric-sql/pglite'
-import { createPgConfig } from '@electric-sql/pglite/node-postgres'
 import {
   type DatabaseIntrospector,
   type DatabaseMetadata,
@@ -20,6 +19,7 @@ import {
 import pg from 'pg'
 import type { Database, Db } from './database.ts'
 import { migrationProvider, migrations } from './migrations/index.ts'
+import { pglitePoolConfig } from './pglite-connection.ts'
 import { copyTemplateFolder, pgliteTemplate, pgliteTemplateFolder } from './pglite-template.ts'
 import { prepareStatements } from './prepared.ts'
 import { TracedDriver } from './tracing.ts'
@@ -131,7 +131,7 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     }
   }
   const pglite = await openPglite(config)
-  const pool = new pg.Pool(createPgConfig(pglite))
+  const pool = new pg.Pool(pglitePoolConfig(pglite))
   pool.on('connect', prepareStatements)
   const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })
   if (config.schema) {
@@ -195,7 +195,7 @@ async function buildTemplateInto(folder: string): Promise<void> {
 async function buildTemplate(): Promise<Blob> {
   const pglite = await openPglite({ dataDir: 'memory://' })
   const db = new Kysely<Database>({
-    dialect: new OrgkitDialect({ pool: new pg.Pool(createPgConfig(pglite)) }),
+    dialect: new OrgkitDialect({ pool: new pg.Pool(pglitePoolConfig(pglite)) }),
   })
   try {
     await migrate(db)
