@@ -1,5 +1,6 @@
-import { createHmac, hkdfSync } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import { type Db, engineSnapshots } from '@orgkit/store'
+import { derivedKeys } from './derived-keys.ts'
 import type { Keyring } from './secret-box.ts'
 
 /** HKDF's info: a key of its own for the engine's stored state, never one that seals or signs anything else. */
@@ -12,16 +13,7 @@ const INFO = 'orgkit engine-state'
  * current key and verified with whichever key its id names, while the keyring holds it.
  */
 export function engineStateMac(keyring: Keyring): engineSnapshots.StateMac {
-  const derived = new Map<string, Buffer>()
-  const keyOf = (kid: string): Buffer | null => {
-    const known = derived.get(kid)
-    if (known) return known
-    const key = keyring.keys.get(kid)
-    if (!key) return null
-    const made = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), INFO, 32))
-    derived.set(kid, made)
-    return made
-  }
+  const keyOf = derivedKeys(keyring, INFO)
   return {
     current: keyring.current,
     mac: (kid, message) => {
