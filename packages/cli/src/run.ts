@@ -107,13 +107,17 @@ function orgkit(io: Io): Command {
     )
     .action(() =>
       withStore(io.env, async (db, { config, database }) => {
-        const { loadKeyring, rotateEngineState, rotateSecrets, SecretBox } = await import('@orgkit/server')
+        const { loadKeyring, rotateChangeFeed, rotateEngineState, rotateSecrets, SecretBox } = await import(
+          '@orgkit/server'
+        )
         const box = new SecretBox(await loadKeyring(config.secretKey, database))
         const sealed = await rotateSecrets(db, box)
-        // The engine's stored state is MACed (not sealed) under a key derived from the same keyring.
+        // The engine's stored state and the change feed are MACed (not sealed) under keys derived from the
+        // same keyring.
         const state = (await rotateEngineState(db, box.keyring)) ? 1 : 0
+        const feed = await rotateChangeFeed(db, box.keyring)
         io.out(
-          `sealed under key "${box.keyring.current}": ${sealed.totp} TOTP secret(s), ${sealed.mail} unsent mail(s), ${sealed.sso} SSO connection(s), ${sealed.webhook} webhook endpoint(s), ${state} engine state(s) MACed anew`,
+          `sealed under key "${box.keyring.current}": ${sealed.totp} TOTP secret(s), ${sealed.mail} unsent mail(s), ${sealed.sso} SSO connection(s), ${sealed.webhook} webhook endpoint(s), ${state} engine state(s) and ${feed} change-feed entry(ies) MACed anew`,
         )
       }),
     )

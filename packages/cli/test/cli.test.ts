@@ -78,7 +78,7 @@ describe('orgkit secrets rotate', () => {
       const rotated = await orgkit(['secrets', 'rotate'], { ...env, ORGKIT_SECRET_KEY: `${next},${old}` })
       expect([rotated.code, rotated.stdout.trim()]).toEqual([
         0,
-        'sealed under key "next": 0 TOTP secret(s), 1 unsent mail(s), 0 SSO connection(s), 0 webhook endpoint(s), 1 engine state(s) MACed anew',
+        'sealed under key "next": 0 TOTP secret(s), 1 unsent mail(s), 0 SSO connection(s), 0 webhook endpoint(s), 1 engine state(s) and 1 change-feed entry(ies) MACed anew',
       ])
       // The old key can go: the next start holds only the new one, and still restores the engine's state.
       const after = await startServer({ database: { dataDir: dir }, consoleDir: null, secretKey: next })

@@ -296,6 +296,9 @@ export class Replica {
       this.head = Math.max(this.head, (JSON.parse(event.data) as { revision: number }).revision)
     } else if (event.event === 'change') {
       this.apply(JSON.parse(event.data) as FeedEntry)
+    } else if (event.event === 'reload') {
+      // The server cannot send the next revision (its feed entry fails its MAC): load the snapshot again.
+      throw new OrgkitApiError(JSON.parse(event.data) as Problem)
     }
   }
 

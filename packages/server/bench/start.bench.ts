@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { engineSnapshots, migrate, openStore, recordChanges } from '@orgkit/store'
 import { sql } from 'kysely'
+import { changeFeedMac, loadKeyring } from '../src/index.ts'
 import { loadWorld } from './world.ts'
 
 /**
@@ -50,8 +51,11 @@ async function prepare(): Promise<void> {
       return prepare()
     }
     await migrate(store.db)
-    // The world is bulk-loaded at revision 1 with no feed row; one written as a write would (no changes).
-    await store.db.transaction().execute((tx) => recordChanges(tx, []))
+    // The world is bulk-loaded at revision 1 with no feed row; one written as a write would (no changes),
+    // MACed under bench-server.ts's key.
+    const key = process.env.ORGKIT_SECRET_KEY ?? `bench:${'be'.repeat(32)}`
+    const feedMac = changeFeedMac(await loadKeyring(key, {}))
+    await store.db.transaction().execute((tx) => recordChanges(tx, [], feedMac))
     await sql`delete from engine_snapshots`.execute(store.db)
     console.log(`  world: ${present.toLocaleString('en-US')} bindings in schema ${schema}`)
   } finally {

@@ -12,6 +12,8 @@ import {
   type Db,
   type Executor,
   engineSnapshots,
+  type FeedMac,
+  type FeedRead,
   type Store,
   streamSnapshot,
 } from '@orgkit/store'
@@ -24,6 +26,32 @@ import {
 export interface EngineStateOptions {
   mac: engineSnapshots.StateMac
   maxAgeMs: number
+}
+
+/** Entries read from the change feed a page at a time. */
+const FEED_PAGE = 1000
+
+/**
+ * A change-feed entry that fails its MAC (changes repository): not applied, whatever it says. Its text says
+ * what it may mean, for the log: the database was written by someone without the server's key, or an
+ * instance runs with a keyring that lacks this one's key.
+ */
+export class FeedEntryRefused extends Error {
+  constructor(
+    readonly revision: number,
+    readonly reason: Extract<FeedRead, { refused: unknown }>['refused'],
+  ) {
+    super(
+      `the change feed's entry at revision ${revision} is refused (${reason}): ${
+        reason === 'unsigned'
+          ? 'it has no MAC (written before migration 0022, by an older version, or blanked)'
+          : reason === 'key'
+            ? 'its MAC is under a key ORGKIT_SECRET_KEY does not hold (another keyring, or a key dropped before `orgkit secrets rotate`)'
+            : 'its MAC does not verify: it was written or altered without ORGKIT_SECRET_KEY'
+      }; not applied, the engine reads rows instead`,
+    )
+    this.name = 'FeedEntryRefused'
+  }
 }
 
 /** Who follows what an `EngineReplica` applies (`watch`). */
@@ -53,16 +81,20 @@ export class EngineReplica {
   private readonly onResync: (error: unknown, revision: number) => void
   /** Where the state is kept and how it is trusted; null: the engine always loads from rows, saves nothing. */
   private readonly state: EngineStateOptions | null
+  /** How the change feed is authenticated (security/change-feed-mac.ts): what this instance writes, it MACs. */
+  readonly feedMac: FeedMac
 
   constructor(
     private readonly db: Db,
     private readonly compiled: CompiledModel,
     private readonly clock: () => number,
     options: {
+      feedMac: FeedMac
       onResync?: (error: unknown, revision: number) => void
       state?: EngineStateOptions | null
-    } = {},
+    },
   ) {
+    this.feedMac = options.feedMac
     this.onResync = options.onResync ?? (() => {})
     this.state = options.state ?? null
   }
@@ -207,15 +239,19 @@ export class EngineReplica {
 
   private async pull(executor: Executor = this.db): Promise<void> {
     for (;;) {
-      const batch = await changesSince(executor, this.revision)
-      for (const { revision, changes } of batch) {
+      const batch = await changesSince(executor, this.revision, this.feedMac, FEED_PAGE)
+      for (const entry of batch) {
+        const { revision } = entry
         if (revision <= this.revision) continue // another pass applied it meanwhile
         try {
           // The feed has no gaps: one statement takes the next revision under its row lock and logs it, so
           // a commit's revision is visible only after every earlier one. A revision missing was deleted.
           if (revision !== this.revision + 1)
             throw new Error(`the change feed holds no revision ${this.revision + 1} (next: ${revision})`)
-          this.authorizer.apply(changes)
+          // Fail closed: an entry that is not the one written under the server's key (a rewritten one, or
+          // one moved from another revision, after an older stored state was put back) is never applied.
+          if ('refused' in entry) throw new FeedEntryRefused(revision, entry.refused)
+          this.authorizer.apply(entry.changes)
         } catch (error) {
           // A committed change the graph refuses would wedge this replica for good: start over from a
           // fresh snapshot instead (it reflects the database, whatever the feed said), and say so.
@@ -225,9 +261,11 @@ export class EngineReplica {
           return
         }
         this.revision = revision
-        this.tell(revision, changes)
+        this.tell(revision, entry.changes)
       }
-      if (batch.length < 1000) return
+      // A page ends early at a refusal: one passed over (applied meanwhile) leaves the rest still to read.
+      const last = batch.at(-1)
+      if (batch.length < FEED_PAGE && !(last && 'refused' in last)) return
     }
   }
 

@@ -39,7 +39,7 @@ export interface ProblemAnswer {
  * RFC 9457 problem details, with the catalogue's stable `code`. Every 429 says when to come back: the
  * `Retry-After` header (RFC 9110, in seconds) from `details.retryAfter`, at least 1 (issue 22.1).
  */
-function problemOf(error: OrgkitError, requestId: string | undefined): ProblemAnswer {
+export function problemOf(error: OrgkitError, requestId: string | undefined): ProblemAnswer {
   const status = STATUS[error.kind]
   const body = JSON.stringify({
     type: `https://orgkit.dev/problems/${error.code.toLowerCase().replaceAll('_', '-')}`,

@@ -1,5 +1,5 @@
 import { type Model, OrgkitError, TEAM_ROLE } from '@orgkit/core'
-import { appendAudit, type Db, modelRoles, recordChanges } from '@orgkit/store'
+import { appendAudit, type Db, type FeedMac, modelRoles, recordChanges } from '@orgkit/store'
 import type { Logger } from 'pino'
 import { enqueueEvent } from './webhooks/outbox.ts'
 
@@ -9,7 +9,13 @@ import { enqueueEvent } from './webhooks/outbox.ts'
  * transaction, an audit entry per org, one change-feed row, so running instances follow — and without a
  * mapping the start is refused with the list (`orgkit model diff OLD NEW` shows it, and more, beforehand).
  */
-export async function reconcileStoredRoles(db: Db, model: Model, clock: () => number, logger: Logger) {
+export async function reconcileStoredRoles(
+  db: Db,
+  feedMac: FeedMac,
+  model: Model,
+  clock: () => number,
+  logger: Logger,
+) {
   const known = [...Object.keys(model.roles), ...(model.teamLevels ? [TEAM_ROLE] : [])]
   const outside = await modelRoles.bindingsOutside(db, known)
   if (outside.length === 0) return
@@ -60,6 +66,6 @@ export async function reconcileStoredRoles(db: Db, model: Model, clock: () => nu
         'model: bindings of a removed role moved',
       )
     }
-    if (changes.length > 0) await recordChanges(tx, changes)
+    if (changes.length > 0) await recordChanges(tx, changes, feedMac)
   })
 }

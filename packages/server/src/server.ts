@@ -32,6 +32,7 @@ import { listenMetrics, Metrics } from './metrics.ts'
 import { reconcileStoredRoles } from './model-reconcile.ts'
 import { authorizationRoutes } from './routes/check.ts'
 import { altchaCaptcha } from './security/captcha.ts'
+import { changeFeedMac } from './security/change-feed-mac.ts'
 import { engineStateMac } from './security/engine-state-mac.ts'
 import { type HostTokenConfig, HostTokens } from './security/host-tokens.ts'
 import { isLoopback } from './security/local-outbox.ts'
@@ -126,13 +127,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const logger = options.logger ?? pino({ level: 'info' })
   // Before the database opens: a missing or malformed key fails the start, not a sign-in later.
   const secrets = new SecretBox(await loadKeyring(options.secretKey, options.database))
+  const feedMac = changeFeedMac(secrets.keyring)
   const store = await openStore(options.database)
   try {
     await migrate(store.db)
     // Plain text left by a version before sealing is sealed now (issue 22.7); a value under a key the
     // keyring lacks stops the start here, saying which.
     await sealStoredSecrets(store.db, secrets, { everything: false })
-    await reconcileStoredRoles(store.db, options.model ?? presets.capgo!, options.clock ?? Date.now, logger)
+    await reconcileStoredRoles(
+      store.db,
+      feedMac,
+      options.model ?? presets.capgo!,
+      options.clock ?? Date.now,
+      logger,
+    )
   } catch (error) {
     await store.close()
     throw error
@@ -145,6 +153,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const stateOptions = engineState || {}
   const minRevisions = stateOptions.minRevisions ?? 10_000
   const engine = new EngineReplica(store.db, compiled, clock, {
+    feedMac,
     onResync: (err, revision) =>
       logger.error({ err, revision }, 'the engine refused a committed change; reloaded from a snapshot'),
     state: keepState

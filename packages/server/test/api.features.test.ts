@@ -175,17 +175,21 @@ describe('the engine replica', () => {
       // A change no service writes: a binding for a user that does not exist.
       await s.ctx.db.transaction().execute(async (tx) => {
         const { recordChanges } = await import('@orgkit/store')
-        await recordChanges(tx, [
-          {
-            op: 'binding.put',
-            binding: {
-              id: 'x',
-              principal: { type: 'user', id: 'ghost' },
-              role: 'org_member',
-              scope: { type: 'org', id: org.body.id },
+        await recordChanges(
+          tx,
+          [
+            {
+              op: 'binding.put',
+              binding: {
+                id: 'x',
+                principal: { type: 'user', id: 'ghost' },
+                role: 'org_member',
+                scope: { type: 'org', id: org.body.id },
+              },
             },
-          },
-        ])
+          ],
+          s.ctx.engine.feedMac,
+        )
       })
       const app = await s.as(alice).post(`/v1/orgs/${org.body.id}/resources`, { type: 'app', name: 'Shop' })
       expect(app.status).toBe(201)

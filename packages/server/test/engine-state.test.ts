@@ -59,6 +59,7 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     } = {},
   ) =>
     new EngineReplica(s.ctx.db, options.compiled ?? s.ctx.compiled, options.at ?? clock, {
+      feedMac: s.ctx.engine.feedMac,
       state: {
         mac: engineStateMac(options.keyring ?? s.ctx.secrets.keyring),
         maxAgeMs: DEFAULT_ENGINE_STATE_MAX_AGE_MS,
@@ -310,7 +311,10 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
 
   it('reloads from rows when the change feed lacks a revision it has passed (a feed row deleted)', async () => {
     const resyncs: unknown[] = []
-    const replica = new EngineReplica(s.ctx.db, s.ctx.compiled, clock, { onResync: (e) => resyncs.push(e) })
+    const replica = new EngineReplica(s.ctx.db, s.ctx.compiled, clock, {
+      feedMac: s.ctx.engine.feedMac,
+      onResync: (e) => resyncs.push(e),
+    })
     await replica.load(false)
     const first = await s.user('Gapone')
     const second = await s.user('Gaptwo')
@@ -390,9 +394,11 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     await s.ctx.db
       .transaction()
       .execute((tx) =>
-        recordChanges(tx, [
-          { op: 'membership.put', membership: { orgId: w.orgId, userId: randomUUID(), status: 'active' } },
-        ]),
+        recordChanges(
+          tx,
+          [{ op: 'membership.put', membership: { orgId: w.orgId, userId: randomUUID(), status: 'active' } }],
+          s.ctx.engine.feedMac,
+        ),
       )
     const replica = await started()
     expect(replica.loadedFrom).toEqual({ kind: 'rows', refused: 'a change after the state' })
@@ -560,7 +566,7 @@ describe.runIf(DATABASES.includes('postgres'))('a second instance (postgres)', (
     await capgoWorld(a)
     // Its load was from rows at revision 0 (nothing to write); a write, then a restart of the engine writes.
     expect(await a.ctx.engine.saveState()).toBe(true)
-    b = await startTestServer('postgres', { schema: a.schema })
+    b = await startTestServer('postgres', { postgres: a.postgres })
     expect(b.ctx.engine.loadedFrom).toEqual({ kind: 'state', revision: a.ctx.engine.revision })
   })
 
@@ -572,7 +578,7 @@ describe.runIf(DATABASES.includes('postgres'))('a second instance (postgres)', (
     await plant(a.ctx.db, await superAdminState(a.ctx.db, a.ctx.compiled, w))
     const lines: { level: number; msg: string; refused?: string }[] = []
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
-    c = await startTestServer('postgres', { schema: a.schema, server: { logger } })
+    c = await startTestServer('postgres', { postgres: a.postgres, server: { logger } })
     expect(c.ctx.engine.loadedFrom).toEqual({ kind: 'rows', refused: 'mac' })
     const logged = lines.find((l) => l.refused === 'mac')
     expect(logged?.level).toBe(40) // warn

@@ -408,6 +408,9 @@ export interface OrgDomainsTable {
 export interface ChangeLogTable {
   revision: string
   changes: Json
+  /** The keyring's key the MAC is under, and the MAC: null on entries from before migration 0022. */
+  mac_kid: string | null
+  mac: Uint8Array | null
   created_at: CreatedAt
 }
 

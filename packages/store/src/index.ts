@@ -23,7 +23,15 @@ export * as billing from './billing.repository.ts'
 export * as bindings from './bindings.repository.ts'
 export * as captchas from './captchas.repository.ts'
 export { type Changed, changed, changes } from './changed.ts'
-export { CHANGES_CHANNEL, changesSince, currentRevision, recordChanges } from './changes.repository.ts'
+export {
+  CHANGES_CHANNEL,
+  changesSince,
+  currentRevision,
+  type FeedMac,
+  type FeedRead,
+  recordChanges,
+  remacChanges,
+} from './changes.repository.ts'
 export { type DatabaseConfig, migrate, openStore, ping, type Store } from './connect.ts'
 export * as credentials from './credentials.repository.ts'
 export * as credits from './credits.repository.ts'

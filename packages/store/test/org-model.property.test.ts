@@ -11,6 +11,7 @@ import {
   resources,
   users,
 } from '../src/index.ts'
+import { testFeedMac } from './support/feed-mac.ts'
 import {
   KINDS,
   NOW,
@@ -35,6 +36,7 @@ import { TARGETS, useStore } from './support/targets.ts'
  * the same seed; ORGKIT_DRIFT_RUNS and ORGKIT_DRIFT_SEED change the runs and the seed.
  */
 const capgo = presets.capgo!
+const feedMac = testFeedMac()
 const clock = () => NOW
 const RUNS = Number(process.env.ORGKIT_DRIFT_RUNS) || 40
 const SEED = Number(process.env.ORGKIT_DRIFT_SEED) || 18
@@ -135,7 +137,7 @@ async function play(
     log.push(write.label)
     const result = await db.transaction().execute(async (tx) => {
       const r = await write.run(tx)
-      await recordChanges(tx, r.changes)
+      await recordChanges(tx, r.changes, feedMac)
       return r
     })
     try {
@@ -150,7 +152,10 @@ async function play(
   }
   const end = await loadSnapshot(db)
   const follower = new Authorizer(capgo, start.snapshot, { clock })
-  for (const entry of await changesSince(db, start.revision, 100_000)) follower.apply(entry.changes)
+  for (const entry of await changesSince(db, start.revision, feedMac, 100_000)) {
+    if ('refused' in entry) throw new Error(`the feed refused revision ${entry.revision}: ${entry.refused}`)
+    follower.apply(entry.changes)
+  }
   return {
     log,
     userIds: rows.users,

@@ -21,6 +21,7 @@ import {
   streamSnapshot,
   users,
 } from '../src/index.ts'
+import { testFeedMac } from './support/feed-mac.ts'
 
 /**
  * One contract suite for both databases: PGlite always, PostgreSQL when ORGKIT_TEST_DATABASE_URL is set
@@ -28,6 +29,7 @@ import {
  */
 const url = process.env.ORGKIT_TEST_DATABASE_URL
 const TARGETS = url ? (['pglite', 'postgres'] as const) : (['pglite'] as const)
+const feedMac = testFeedMac()
 
 describe.each(TARGETS)('store contract (%s)', (kind) => {
   let store: Store
@@ -69,15 +71,17 @@ describe.each(TARGETS)('store contract (%s)', (kind) => {
     const start = await currentRevision(store.db)
     const writers = Array.from({ length: 20 }, (_, i) =>
       store.db.transaction().execute(async (tx) => {
-        const revision = await recordChanges(tx, [
-          { op: 'user.put', user: { id: `ghost-${i}`, mfaEnabled: false } },
-        ])
+        const revision = await recordChanges(
+          tx,
+          [{ op: 'user.put', user: { id: `ghost-${i}`, mfaEnabled: false } }],
+          feedMac,
+        )
         return revision
       }),
     )
     const revisions = (await Promise.all(writers)).sort((a, b) => a - b)
     expect(revisions).toEqual(Array.from({ length: 20 }, (_, i) => start + i + 1))
-    const feed = await changesSince(store.db, start)
+    const feed = await changesSince(store.db, start, feedMac)
     expect(feed.map((f) => f.revision)).toEqual(revisions)
     expect(await currentRevision(store.db)).toBe(start + 20)
   })
@@ -86,12 +90,12 @@ describe.each(TARGETS)('store contract (%s)', (kind) => {
     const start = await currentRevision(store.db)
     await expect(
       store.db.transaction().execute(async (tx) => {
-        await recordChanges(tx, [{ op: 'user.put', user: { id: 'never', mfaEnabled: false } }])
+        await recordChanges(tx, [{ op: 'user.put', user: { id: 'never', mfaEnabled: false } }], feedMac)
         throw new Error('abort')
       }),
     ).rejects.toThrow('abort')
     expect(await currentRevision(store.db)).toBe(start)
-    expect(await changesSince(store.db, start)).toEqual([])
+    expect(await changesSince(store.db, start, feedMac)).toEqual([])
   })
 
   it('cascades deletes exactly as the engine does', async () => {
@@ -228,7 +232,7 @@ describe.each(TARGETS)('store contract (%s)', (kind) => {
           await users.insertUser(tx, { id: late, email: `late-${late}@example.com`, name: 'Late' })
           // A row of a kind read later: a snapshot that is not one view would see it.
           await members.upsertMembership(tx, org, late, 'active')
-          await recordChanges(tx, [{ op: 'user.put', user: { id: late, mfaEnabled: false } }])
+          await recordChanges(tx, [{ op: 'user.put', user: { id: late, mfaEnabled: false } }], feedMac)
         })
       }
     })

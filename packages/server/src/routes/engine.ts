@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
 import { streamSSE } from 'hono/streaming'
 import type { RouteModule } from '../env.ts'
+import { problemOf } from '../errors.ts'
 import { errorResponses, json } from '../schemas.ts'
 import * as feed from '../services/engine-feed.ts'
 
@@ -72,7 +73,7 @@ export const engineRoutes: RouteModule = (app, ctx) => {
       operationId: 'followEngineChanges',
       summary: "Follow the engine's changes",
       description:
-        'Every revision after `after`, in order. With `Accept: text/event-stream`: server-sent events (`change`, id = revision; `head` heartbeats), resumed from `Last-Event-ID`; otherwise JSON, waiting up to `waitMs` for the next revision (platform token)',
+        'Every revision after `after`, in order. With `Accept: text/event-stream`: server-sent events (`change`, id = revision; `head` heartbeats; `reload`, a problem, when the caller must load the snapshot again), resumed from `Last-Event-ID`; otherwise JSON, waiting up to `waitMs` for the next revision (platform token)',
       request: {
         query: z.object({
           after: RevisionText.optional().openapi({ description: 'The last revision the caller has applied' }),
@@ -101,7 +102,7 @@ export const engineRoutes: RouteModule = (app, ctx) => {
             'text/event-stream': {
               schema: z.string().openapi({
                 description:
-                  'event: change, id: <revision>, data: FeedEntry; event: head, data: {"revision": <head>}',
+                  'event: change, id: <revision>, data: FeedEntry; event: head, data: {"revision": <head>}; event: reload, data: a problem (REVISION_NOT_REACHED)',
               }),
             },
           },
@@ -126,6 +127,8 @@ export const engineRoutes: RouteModule = (app, ctx) => {
           change: (entry) =>
             stream.writeSSE({ event: 'change', id: String(entry.revision), data: JSON.stringify(entry) }),
           head: (revision) => stream.writeSSE({ event: 'head', data: JSON.stringify({ revision }) }),
+          reload: (error) =>
+            stream.writeSSE({ event: 'reload', data: problemOf(error, c.get('requestId')).body }),
         })
       }) as never
     },

@@ -382,7 +382,8 @@ export async function write<T>(
         // Webhook events commit with the write they announce (a transactional outbox).
         if (entry.orgId !== null && (await enqueueEvent(tx, row, now, endpoints))) events = true
       }
-      const revision = changes.length > 0 ? await recordChanges(tx, changes) : ctx.engine.revision
+      const revision =
+        changes.length > 0 ? await recordChanges(tx, changes, ctx.engine.feedMac) : ctx.engine.revision
       return { result, revision, changes, heads }
     }),
   )

@@ -69,9 +69,26 @@ export async function changesAfter(
   await assertKnown(ctx, after)
   if (ctx.engine.revision <= after && waitMs > 0) await nextRevision(ctx, after, waitMs, signal)
   const upTo = ctx.engine.revision
-  const changes =
-    upTo > after ? (await changesSince(ctx.db, after, PAGE)).filter((e) => e.revision <= upTo) : []
+  const read = upTo > after ? await changesSince(ctx.db, after, ctx.engine.feedMac, PAGE) : []
+  const changes: FeedEntry[] = []
+  for (const entry of read) {
+    if (entry.revision > upTo) break
+    if ('refused' in entry) throw notServable(entry.revision)
+    changes.push(entry)
+  }
   return { head: upTo, changes }
+}
+
+/**
+ * A follower whose next entry fails its MAC (changes repository) is never sent it: it must load the snapshot
+ * again (read from rows), which @orgkit/sdk/replica does on REVISION_NOT_REACHED.
+ */
+function notServable(revision: number): OrgkitError {
+  return new OrgkitError(
+    'REVISION_NOT_REACHED',
+    `the change feed's entry at revision ${revision} fails its MAC: load the snapshot again`,
+    { revision },
+  )
 }
 
 /** Resolves once the engine has applied a revision after `after`, `waitMs` passed, or the server stops. */
@@ -98,6 +115,8 @@ function nextRevision(ctx: Ctx, after: number, waitMs: number, signal?: AbortSig
 export interface FeedSink {
   change(entry: FeedEntry): Promise<void>
   head(revision: number): Promise<void>
+  /** The follower must load the snapshot again (`notServable`): the last thing this stream says. */
+  reload(problem: OrgkitError): Promise<void>
   /** Aborted when the client goes. */
   readonly signal: AbortSignal
 }
@@ -155,8 +174,16 @@ export async function followChanges(
         // Behind what the engine applied and the queue doesn't continue from here: read the gap.
         overflowed = false
         const upTo = ctx.engine.revision
-        for (const entry of await changesSince(ctx.db, sent, PAGE)) {
+        for (const entry of await changesSince(ctx.db, sent, ctx.engine.feedMac, PAGE)) {
           if (entry.revision > upTo || sink.signal.aborted) break
+          if ('refused' in entry) {
+            await sink.reload(notServable(entry.revision))
+            // Held open, silent, until the client goes: a client from before the `reload` event would
+            // otherwise reconnect at once and be told the same, in a loop; this way only after its silence
+            // timeout.
+            while (!stopped && !sink.signal.aborted) await new Promise<void>((resolve) => (wake = resolve))
+            return
+          }
           await sink.change(entry)
           sent = entry.revision
         }

@@ -19,6 +19,7 @@ import * as samlAssertions from './0017-saml-assertions.ts'
 import * as webhookSecretRotation from './0019-webhook-secret-rotation.ts'
 import * as engineSnapshots from './0020-engine-snapshots.ts'
 import * as engineSnapshotMac from './0021-engine-snapshot-mac.ts'
+import * as changeFeedMac from './0022-change-feed-mac.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
 export const migrations: Record<string, Migration> = {
@@ -42,6 +43,7 @@ export const migrations: Record<string, Migration> = {
   '0019-webhook-secret-rotation': webhookSecretRotation,
   '0020-engine-snapshots': engineSnapshots,
   '0021-engine-snapshot-mac': engineSnapshotMac,
+  '0022-change-feed-mac': changeFeedMac,
 }
 
 export const migrationProvider: MigrationProvider = {
