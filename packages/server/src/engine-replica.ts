@@ -9,6 +9,7 @@ import {
 import {
   CHANGES_CHANNEL,
   changesSince,
+  currentRevision,
   type Db,
   type Executor,
   engineSnapshots,
@@ -159,7 +160,18 @@ export class EngineReplica {
     this.lineageAt = read.lineageAt
     this.migration = read.migration
     this.loadedFrom = { kind: 'state', revision }
+    // The feed's MACs say nothing of where it ends: entries deleted from its tail leave no gap to see. So the
+    // restored engine must catch up at least to the revision the database stood at before, or rows are read.
+    const head = await currentRevision(this.db)
     await this.catchUp()
+    if (this.revision < head) {
+      this.onResync(
+        new Error(`the change feed ends at revision ${this.revision}, short of the database's ${head}`),
+        head,
+      )
+      this.loadedFrom = { kind: 'rows', refused: 'feed tail' }
+      await this.reloadWith(this.db)
+    }
     return true
   }
 

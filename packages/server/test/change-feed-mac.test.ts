@@ -169,6 +169,27 @@ describe.each(DATABASES)('change feed MAC (%s)', (database) => {
     })
   })
 
+  it('reads rows when the revoke, last in the feed, is deleted after an older state put back', async () => {
+    const { userId, revokeRevision } = await grantedSavedRevoked('Truncated')
+    await putBackOlderState()
+    // Moved out of the feed's way (and back after): no MAC to fail and, with nothing after it, no gap.
+    const move = (from: number, to: number) =>
+      sql`update change_log set revision = ${String(to)} where revision = ${String(from)}`.execute(s.ctx.db)
+    expect(s.ctx.engine.revision).toBe(revokeRevision)
+    await move(revokeRevision, -revokeRevision)
+    try {
+      const { replica, resyncs } = instance()
+      await replica.load(true)
+      expect(mayUpload(replica, userId)).toBe(false)
+      expect(replica.loadedFrom).toEqual({ kind: 'rows', refused: 'feed tail' })
+      expect(resyncs.map(String)).toEqual([
+        `Error: the change feed ends at revision ${revokeRevision - 1}, short of the database's ${revokeRevision}`,
+      ])
+    } finally {
+      await move(-revokeRevision, revokeRevision)
+    }
+  })
+
   it('refuses a forged entry in the live catch-up between instances, and reads rows', async () => {
     const userId = await s.user('Live')
     const granted = await s.platform.post(`/v1/orgs/${w.orgId}/bindings`, {
