@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { type Changed, changed, changes } from './changed.ts'
 import type { Executor, Tx } from './database.ts'
 import { toOrgRecord } from './snapshot.ts'
@@ -14,6 +15,20 @@ export function findOrg(db: Executor, id: string) {
  */
 export async function lockOrg(tx: Tx, id: string) {
   return tx.selectFrom('orgs').selectAll().where('id', '=', id).forNoKeyUpdate().executeTakeFirst()
+}
+
+/**
+ * `lockOrg`, and the change feed's head as it stands once the lock is held (migration 0023's
+ * `orgkit_feed_head()`, run after the CTE's lock with a snapshot of its own): every write that committed
+ * to this org before is at or below it. `org` is null when there is no such org; the head is read anyway.
+ */
+export async function lockOrgAtHead(tx: Tx, id: string): Promise<{ org: OrgRow | null; head: number }> {
+  const { rows } = await sql<Partial<OrgRow> & { feed_head: string }>`
+    with locked as materialized (select * from orgs where id = ${id} for no key update)
+    select locked.*, orgkit_feed_head() as feed_head from (select) as one left join locked on true
+  `.execute(tx)
+  const { feed_head, ...org } = rows[0]!
+  return { org: org.id == null ? null : (org as OrgRow), head: Number(feed_head) }
 }
 
 export function listOrgsByIds(db: Executor, ids: readonly string[]) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { customRoles, groups, members, orgs, overrides, type Tx } from '../src/index.ts'
 import { bind, countWhere, join, newApp, newChannel, newGroup, newOrg, newUser } from './support/org-rows.ts'
@@ -191,6 +192,34 @@ describe.each(TARGETS)('orgs and memberships repositories (%s)', (kind) => {
       await Promise.all([first, second])
       expect(order).toEqual(['first commits', 'second locked'])
       expect(await inTx((tx) => orgs.lockOrg(tx, randomUUID()))).toBeUndefined()
+    })
+
+    it('locks an org and reads the feed head after the lock: a revision committed while it waited counts', async () => {
+      const id = await newOrg(db(), null, 'Headed')
+      const { rows } = await sql<{ value: string }>`select value from revision where id = 1`.execute(db())
+      const before = Number(rows[0]!.value)
+      let locked!: () => void
+      const held = new Promise<void>((resolve) => {
+        locked = resolve
+      })
+      const first = inTx(async (tx) => {
+        await orgs.lockOrg(tx, id)
+        locked()
+        await new Promise((resolve) => setTimeout(resolve, 150))
+        await sql`update revision set value = value + 1 where id = 1`.execute(tx)
+      })
+      await held
+      // On PostgreSQL this statement starts (its snapshot) before the bump and waits on the lock: a head read
+      // with the statement's snapshot would say \`before\`.
+      const second = inTx((tx) => orgs.lockOrgAtHead(tx, id))
+      await first
+      const got = await second
+      expect(got.org).toMatchObject({ id, name: 'Headed' })
+      expect(got.head).toBe(before + 1)
+      expect(await inTx((tx) => orgs.lockOrgAtHead(tx, randomUUID()))).toEqual({
+        org: null,
+        head: before + 1,
+      })
     })
   })
 

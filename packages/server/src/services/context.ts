@@ -337,9 +337,11 @@ export async function write<T>(
   const { result, revision, changes, heads } = await mapPgErrors('this change', () =>
     ctx.db.transaction().execute(async (tx) => {
       // Writes to one org queue on its row; the engine then catches up inside the lock, so the body's
-      // authorization and invariant checks see every write that committed before this one.
-      const org = orgId !== null ? ((await orgs.lockOrg(tx, orgId)) ?? null) : null
-      await ctx.engine.catchUpWithin(tx)
+      // authorization and invariant checks see every write that committed before this one. The lock's
+      // statement reads the feed's head once the lock is held: no read of the feed when the engine has it.
+      const locked = orgId !== null ? await orgs.lockOrgAtHead(tx, orgId) : null
+      const org = locked?.org ?? null
+      if (locked === null || locked.head > ctx.engine.revision) await ctx.engine.catchUpWithin(tx)
       const changes: Change[] = []
       const audits: AuditInput[] = []
       const ownersBefore = new Set<string>()

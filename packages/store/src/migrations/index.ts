@@ -20,6 +20,7 @@ import * as webhookSecretRotation from './0019-webhook-secret-rotation.ts'
 import * as engineSnapshots from './0020-engine-snapshots.ts'
 import * as engineSnapshotMac from './0021-engine-snapshot-mac.ts'
 import * as changeFeedMac from './0022-change-feed-mac.ts'
+import * as feedHead from './0023-feed-head.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
 export const migrations: Record<string, Migration> = {
@@ -44,6 +45,7 @@ export const migrations: Record<string, Migration> = {
   '0020-engine-snapshots': engineSnapshots,
   '0021-engine-snapshot-mac': engineSnapshotMac,
   '0022-change-feed-mac': changeFeedMac,
+  '0023-feed-head': feedHead,
 }
 
 export const migrationProvider: MigrationProvider = {
