@@ -94,6 +94,7 @@ export class Authorizer {
   /**
    * An engine from the bytes `encodeState` wrote (engine-state.ts), with the revision they reflect: no
    * rows read, nothing built. Throws on bytes of another format or model, or that do not hold together.
+   * The engine keeps views of `bytes` and writes to them: hand it bytes of their own, used for nothing else.
    */
   static restore(
     model: Model | CompiledModel,

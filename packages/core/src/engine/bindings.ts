@@ -125,7 +125,7 @@ export class BindingTable {
     scope: (ScopeNode | null)[],
   ): void {
     const top = raw.pNext.length
-    // Columns of their own (the state reader's copies) are taken as they are; `add` grows them when full.
+    // The state reader's views are taken as they are; `add` grows them when full.
     const size = Math.max(INITIAL, top)
     this.pNext = atLeast(raw.pNext, size)
     this.pPrev = atLeast(raw.pPrev, size)
@@ -181,12 +181,11 @@ export interface BindingColumns {
   free: number
 }
 
-/** `from` itself when it is `size` long and its buffer's only view (a copy of its own), else resized. */
+/** `from` itself when it is `size` long (a view of the state's bytes, engine-state.ts), else resized. */
 function atLeast(from: Int32Array, size: number): Int32Array<ArrayBuffer>
 function atLeast(from: Float64Array, size: number): Float64Array<ArrayBuffer>
 function atLeast(from: Int32Array | Float64Array, size: number): Int32Array | Float64Array {
-  const own = from.byteOffset === 0 && from.byteLength === from.buffer.byteLength
-  if (from.length === size && own && from.buffer instanceof ArrayBuffer) return from
+  if (from.length === size && from.buffer instanceof ArrayBuffer) return from
   return from instanceof Int32Array ? resized(from, size) : resized(from, size)
 }
 

@@ -424,11 +424,11 @@ export class Arena {
     return { data: this.data.subarray(0, this.top), live: this.live }
   }
 
-  restore(raw: { data: Int32Array; live: number }): void {
+  /** Takes `raw.data` as it is (a view of the state's bytes, engine-state.ts); `alloc` grows it when full. */
+  restore(raw: { data: Int32Array<ArrayBuffer>; live: number }): void {
     this.top = raw.data.length
     this.live = raw.live
-    this.data = new Int32Array(Math.max(this.top, 1024))
-    this.data.set(raw.data)
+    this.data = this.top >= 1024 ? raw.data : grown(raw.data, 1024)
   }
 
   /** Copies the runs `visit` names into a fresh array of the same size; `copy` returns the new start. */

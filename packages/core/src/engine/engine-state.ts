@@ -266,7 +266,8 @@ export function stateRevision(bytes: Uint8Array): number | null {
 
 /**
  * Restores `bytes` (`encodeGraph`) into `graph`, which must be new and empty. Throws on a state of another
- * format or model, or one that does not hold together; the caller then loads from rows.
+ * format or model, or one that does not hold together; the caller then loads from rows. The graph's arrays
+ * are views of `bytes` (state-codec.ts), which it writes to from then on: the bytes are the graph's.
  */
 export function restoreGraph(graph: Graph, bytes: Uint8Array): { revision: number } {
   const r = new StateReader(bytes)
