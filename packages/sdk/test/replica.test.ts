@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DATABASES, startTestServer, type TestServer } from '../../server/test/support/harness.ts'
 import { createReplica, OrgkitApiError, type Replica } from '../src/replica.ts'
@@ -220,7 +219,7 @@ describe.each(RESTARTABLE)('the replica across a server restart (%s)', (database
     const dir = database === 'pglite' ? await mkdtemp(join(tmpdir(), 'orgkit-replica-')) : null
     const on = dir ? { server: { database: { dataDir: dir } } } : {}
     let server = await startTestServer(database, on)
-    const schema = server.schema
+    const postgres = server.postgres
     const proxy = await startTcpProxy(Number(new URL(server.url).port))
     const applied = recorder()
     const w = await world(server)
@@ -228,7 +227,7 @@ describe.each(RESTARTABLE)('the replica across a server restart (%s)', (database
     try {
       const before = replica.revision
       await server.close() // ends the stream: the replica reconnects, refused until the server is back
-      server = await startTestServer(database, { ...on, schema })
+      server = await startTestServer(database, { ...on, postgres })
       proxy.target(Number(new URL(server.url).port))
       const last = await grant(server, w)
       expect(await replica.waitFor(last, 15_000)).toBe(true)
@@ -241,12 +240,7 @@ describe.each(RESTARTABLE)('the replica across a server restart (%s)', (database
       await proxy.close()
       await server.close()
       if (dir) await rm(dir, { recursive: true, force: true })
-      else {
-        const admin = new pg.Client({ connectionString: process.env.ORGKIT_TEST_DATABASE_URL })
-        await admin.connect()
-        await admin.query(`drop schema if exists "${schema}" cascade`)
-        await admin.end()
-      }
+      await postgres?.remove()
     }
   })
 })

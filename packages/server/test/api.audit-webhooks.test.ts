@@ -363,7 +363,7 @@ describe.runIf(DATABASES.includes('postgres'))('two instances share the webhook 
     const hook = receiver()
     await hook.up()
     const a = await startTestServer('postgres')
-    const b = await startTestServer('postgres', { schema: a.schema })
+    const b = await startTestServer('postgres', { postgres: a.postgres })
     try {
       const w = await capgoWorld(a)
       const created = await a

@@ -64,7 +64,7 @@ describe.runIf(DATABASES.includes('postgres'))(
     let b: TestServer
     beforeAll(async () => {
       a = await startTestServer('postgres')
-      b = await startTestServer('postgres', { schema: a.schema })
+      b = await startTestServer('postgres', { postgres: a.postgres })
     })
     afterAll(async () => {
       await b?.stop()

@@ -13,7 +13,7 @@ describe.runIf(DATABASES.includes('postgres'))('checks past a lagging engine (po
   let w: CapgoWorld
   beforeAll(async () => {
     a = await startTestServer('postgres')
-    b = await startTestServer('postgres', { schema: a.schema })
+    b = await startTestServer('postgres', { postgres: a.postgres })
     w = await capgoWorld(a)
     await b.ctx.engine.catchUp()
     b.ctx.engine.catchUp = () => new Promise(() => {})

@@ -1,13 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleFile } from '../../cli/scripts/bundle.mjs'
-import { embeddedTestFolder } from '../../store/test/support/test-databases.ts'
+import {
+  embeddedTestFolder,
+  type PostgresTestDatabase,
+  postgresTestDatabase,
+} from '../../store/test/support/test-databases.ts'
 import { DATABASES } from './support/harness.ts'
 
 /**
@@ -87,19 +89,19 @@ describe.each(DATABASES)('kill -9 mid-burst, restart (%s)', (database) => {
   // PGlite's folder: a copy of the migrated template, as every test server's (the killed server and the
   // restarted one run on it as `npm start` does); a new folder, made by the first start, without a template.
   const dir = database === 'pglite' ? embeddedTestFolder() : mkdtempSync(join(tmpdir(), 'orgkit-crash-'))
-  const schema = `orgkit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
-  const url = process.env.ORGKIT_TEST_DATABASE_URL
-  const config = database === 'pglite' ? { dataDir: dir } : { url, schema }
+  let postgres: PostgresTestDatabase | undefined
+  let config: { dataDir: string } | { url: string; schema?: string } = { dataDir: dir }
   const children: ChildProcess[] = []
+  beforeAll(async () => {
+    if (database === 'postgres') {
+      postgres = await postgresTestDatabase()
+      config = { url: postgres.url, schema: postgres.schema }
+    }
+  })
   afterAll(async () => {
     for (const child of children) await killed(child)
     rmSync(dir, { recursive: true, force: true })
-    if (database === 'postgres') {
-      const admin = new pg.Client({ connectionString: url })
-      await admin.connect()
-      await admin.query(`drop schema if exists "${schema}" cascade`)
-      await admin.end()
-    }
+    await postgres?.remove()
   })
 
   it('keeps every acknowledged write, and the engine and audit chains agree', async () => {

@@ -566,7 +566,7 @@ describe.runIf(DATABASES.includes('postgres'))('a second instance (postgres)', (
     await capgoWorld(a)
     // Its load was from rows at revision 0 (nothing to write); a write, then a restart of the engine writes.
     expect(await a.ctx.engine.saveState()).toBe(true)
-    b = await startTestServer('postgres', { schema: a.schema })
+    b = await startTestServer('postgres', { postgres: a.postgres })
     expect(b.ctx.engine.loadedFrom).toEqual({ kind: 'state', revision: a.ctx.engine.revision })
   })
 
@@ -578,7 +578,7 @@ describe.runIf(DATABASES.includes('postgres'))('a second instance (postgres)', (
     await plant(a.ctx.db, await superAdminState(a.ctx.db, a.ctx.compiled, w))
     const lines: { level: number; msg: string; refused?: string }[] = []
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
-    c = await startTestServer('postgres', { schema: a.schema, server: { logger } })
+    c = await startTestServer('postgres', { postgres: a.postgres, server: { logger } })
     expect(c.ctx.engine.loadedFrom).toEqual({ kind: 'rows', refused: 'mac' })
     const logged = lines.find((l) => l.refused === 'mac')
     expect(logged?.level).toBe(40) // warn

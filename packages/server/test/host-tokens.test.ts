@@ -275,7 +275,7 @@ describe.each(DATABASES)('host tokens (%s)', (database) => {
     'finds a person made just in time on another instance, and answers for them there at once',
     async () => {
       const other = await startTestServer(database, {
-        schema: s.schema,
+        postgres: s.postgres,
         server: { hostTokens: hostTokenConfig(jwks) },
       })
       try {

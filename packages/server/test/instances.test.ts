@@ -13,7 +13,7 @@ describe.runIf(DATABASES.includes('postgres'))('two instances, one database (pos
   let w: CapgoWorld
   beforeAll(async () => {
     a = await startTestServer('postgres')
-    b = await startTestServer('postgres', { schema: a.schema })
+    b = await startTestServer('postgres', { postgres: a.postgres })
     w = await capgoWorld(a)
   })
   afterAll(async () => {
@@ -64,9 +64,10 @@ describe.runIf(DATABASES.includes('postgres'))('two instances, one database (pos
 
   it('catches up with nothing missed after its listening connection is killed', async () => {
     expect(b.ctx.engine.listening).toBe(true)
-    // Only this schema's listeners: other suites may be running against the same database.
+    // Only this database's listeners: other suites may be running against the same server.
     const killed = await sql<{ killed: boolean }>`select pg_terminate_backend(pid) as killed
-      from pg_stat_activity where application_name = ${`orgkit-listen:${a.schema}`.slice(0, 63)}`.execute(
+      from pg_stat_activity where datname = current_database()
+        and application_name = ${`orgkit-listen:${a.postgres?.schema ?? 'public'}`.slice(0, 63)}`.execute(
       a.ctx.db,
     )
     expect(killed.rows.length).toBeGreaterThan(0)

@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { type Model, modelImpact, presets } from '@orgkit/core'
 import { loadSnapshot } from '@orgkit/store'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
+import { type PostgresTestDatabase, postgresTestDatabase } from '../../store/test/support/test-databases.ts'
 import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
 import { DATABASES, startTestServer, TEMPLATE_DIR, type TestServer } from './support/harness.ts'
 
@@ -28,15 +28,18 @@ describe.each(DATABASES)('changing the model under stored data (%s)', (database)
   const restart = (model: Model) =>
     startTestServer(database, {
       model,
-      schema: first.schema,
+      postgres,
       ...(database === 'pglite' && {
         server: { database: { dataDir: join(dir, 'db'), templateDir: TEMPLATE_DIR || undefined } },
       }),
     })
+  // Its PostgreSQL database outlives each server: restarts run on the same data.
+  let postgres: PostgresTestDatabase | null = null
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'orgkit-model-change-'))
+    if (database === 'postgres') postgres = await postgresTestDatabase()
     first = await startTestServer(database, {
-      schema: `orgkit_test_model_${Date.now().toString(36)}`,
+      postgres,
       ...(database === 'pglite' && {
         server: { database: { dataDir: join(dir, 'db'), templateDir: TEMPLATE_DIR || undefined } },
       }),
@@ -45,12 +48,7 @@ describe.each(DATABASES)('changing the model under stored data (%s)', (database)
   }, 120_000)
   afterAll(async () => {
     await first?.close().catch(() => undefined)
-    if (database === 'postgres') {
-      const admin = new pg.Client({ connectionString: process.env.ORGKIT_TEST_DATABASE_URL })
-      await admin.connect()
-      await admin.query(`drop schema if exists "${first.schema}" cascade`)
-      await admin.end()
-    }
+    await postgres?.remove()
     await rm(dir, { recursive: true, force: true })
   })
 

@@ -3,10 +3,13 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Db } from '@orgkit/store'
-import pg from 'pg'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { embeddedTestFolder } from '../../store/test/support/test-databases.ts'
+import {
+  embeddedTestFolder,
+  type PostgresTestDatabase,
+  postgresTestDatabase,
+} from '../../store/test/support/test-databases.ts'
 import { type RunningServer, startServer } from '../src/server.ts'
 import { client, DATABASES } from './support/harness.ts'
 
@@ -31,25 +34,20 @@ function totp(base32: string, at = Date.now()): string {
 }
 
 const key = () => randomBytes(32).toString('base64')
-const url = process.env.ORGKIT_TEST_DATABASE_URL
 
 describe.each(DATABASES)('secrets at rest (%s)', (database) => {
   let dir = ''
-  const schema = `orgkit_secrets_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  let postgres: PostgresTestDatabase | undefined
   const running: RunningServer[] = []
   beforeAll(async () => {
     // PGlite's folder: a copy of the migrated template, as every test server's (it holds no key file).
     dir = database === 'pglite' ? embeddedTestFolder() : await mkdtemp(join(tmpdir(), 'orgkit-secrets-'))
+    if (database === 'postgres') postgres = await postgresTestDatabase()
   })
   afterAll(async () => {
     for (const s of running) await s.close().catch(() => {})
     await rm(dir, { recursive: true, force: true })
-    if (database === 'postgres') {
-      const admin = new pg.Client({ connectionString: url })
-      await admin.connect()
-      await admin.query(`drop schema if exists "${schema}" cascade`)
-      await admin.end()
-    }
+    await postgres?.remove()
   })
 
   // The servers' clock: moved on 30 s before each sign-in, so each takes a TOTP step of its own.
@@ -59,11 +57,14 @@ describe.each(DATABASES)('secrets at rest (%s)', (database) => {
   const k1 = `k1:${key()}`
   const k2 = `k2:${key()}`
 
-  /** A server on this suite's database (a folder, or a schema), with these keys; closes the previous one. */
+  /** A server on this suite's database (a folder, or a PostgreSQL database), with these keys; closes the previous one. */
   async function boot(secretKey?: string): Promise<RunningServer> {
     await running.pop()?.close()
     const s = await startServer({
-      database: database === 'pglite' ? { dataDir: dir } : { url, schema, poolSize: 4 },
+      database:
+        database === 'pglite'
+          ? { dataDir: dir }
+          : { url: postgres!.url, schema: postgres!.schema, poolSize: 4 },
       logger: pino({ level: 'silent' }),
       webhookIntervalMs: 0,
       usageFlushMs: 0,

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Authorizer, type Id, presets, type Snapshot, type Subject, type Target } from '@orgkit/core'
 import fc from 'fast-check'
-import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   NOW,
   permissionsOn,
@@ -10,8 +9,8 @@ import {
   targetsOfSnapshot,
   worldArb,
 } from '../../core/test/reference/world-arbitrary.ts'
-import { type Executor, migrate, openStore, type Store, sqlEvaluator } from '../src/index.ts'
-import { embeddedTestDatabase } from './support/test-databases.ts'
+import { type Executor, sqlEvaluator } from '../src/index.ts'
+import { TARGETS, url, useStore } from './support/targets.ts'
 
 /**
  * The SQL evaluator against the engine, on the random capgo worlds the engine's own property tests use
@@ -25,8 +24,6 @@ import { embeddedTestDatabase } from './support/test-databases.ts'
  * logic for a disagreement with the engine, and PostgreSQL (the evaluator's production database) runs that
  * same SQL on them ~4× faster; PGlite still meets every rule in the rule-by-rule world and some random ones.
  */
-const url = process.env.ORGKIT_TEST_DATABASE_URL
-const TARGETS = url ? (['pglite', 'postgres'] as const) : (['pglite'] as const)
 const RUNS = Number(process.env.ORGKIT_SQL_PROPERTY_RUNS) || 15
 const runsOn = (kind: string) => (kind === 'pglite' && url ? Math.ceil(RUNS / 3) : RUNS)
 const TIMEOUT = 600_000
@@ -445,24 +442,7 @@ const RULES: Snapshot = {
 }
 
 describe.each(TARGETS)('SQL evaluator vs the engine (%s)', (kind) => {
-  let store: Store
-  const schema = `orgkit_sqleval_${randomUUID().replaceAll('-', '').slice(0, 12)}`
-
-  const embedded = kind === 'pglite' ? embeddedTestDatabase() : null
-  beforeAll(async () => {
-    store = await openStore(embedded ? { dataDir: embedded.dataDir } : { url, schema, poolSize: 4 })
-    await migrate(store.db)
-  })
-  afterAll(async () => {
-    await store?.close()
-    embedded?.remove()
-    if (kind === 'postgres') {
-      const admin = new pg.Client({ connectionString: url })
-      await admin.connect()
-      await admin.query(`drop schema if exists "${schema}" cascade`)
-      await admin.end()
-    }
-  })
+  const target = useStore(kind)
 
   it(
     'answers every subject × permission × target with the engine’s reason, and lists alike',
@@ -470,10 +450,10 @@ describe.each(TARGETS)('SQL evaluator vs the engine (%s)', (kind) => {
       const reasons = new Map<string, number>()
       // The rule-by-rule world first (built to meet each rule head-on): it reaches every reason, so the count
       // below never depends on luck.
-      await compareWorld(store.db, withUuids(RULES), reasons, kind === 'postgres')
+      await compareWorld(target.store.db, withUuids(RULES), reasons, kind === 'postgres')
       await fc.assert(
         fc.asyncProperty(worldArb, async (generated) => {
-          await compareWorld(store.db, withUuids(generated), reasons, kind === 'postgres')
+          await compareWorld(target.store.db, withUuids(generated), reasons, kind === 'postgres')
         }),
         { numRuns: runsOn(kind) },
       )
@@ -504,13 +484,17 @@ describe.each(TARGETS)('SQL evaluator vs the engine (%s)', (kind) => {
         (e) => e.code as string,
       )
     expect(
-      await codeOf(() => sqlEvaluator.check(store.db, capgo, user, 'nope.read', { type: 'app', id: 'x' })),
+      await codeOf(() =>
+        sqlEvaluator.check(target.store.db, capgo, user, 'nope.read', { type: 'app', id: 'x' }),
+      ),
     ).toBe('UNKNOWN_PERMISSION')
     expect(
-      await codeOf(() => sqlEvaluator.check(store.db, capgo, user, 'app.read', { type: 'nope', id: 'x' })),
+      await codeOf(() =>
+        sqlEvaluator.check(target.store.db, capgo, user, 'app.read', { type: 'nope', id: 'x' }),
+      ),
     ).toBe('UNKNOWN_RESOURCE_TYPE')
-    expect(await codeOf(() => sqlEvaluator.listResources(store.db, capgo, user, 'app.read', 'channel'))).toBe(
-      'PERMISSION_TYPE_MISMATCH',
-    )
+    expect(
+      await codeOf(() => sqlEvaluator.listResources(target.store.db, capgo, user, 'app.read', 'channel')),
+    ).toBe('PERMISSION_TYPE_MISMATCH')
   })
 })

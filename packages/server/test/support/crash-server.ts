@@ -3,9 +3,9 @@ import { startServer } from '../../src/server.ts'
 
 /**
  * The server as its own process, for test/crash.test.ts to kill -9: started on the database named by the
- * JSON argument (`{dataDir}` or `{url, schema}`), it prints one line, `{url, token}`, once it listens.
+ * JSON argument (`{dataDir}` or `{url, schema?}`), it prints one line, `{url, token}`, once it listens.
  */
-const database = JSON.parse(process.argv[2]!) as { dataDir: string } | { url: string; schema: string }
+const database = JSON.parse(process.argv[2]!) as { dataDir: string } | { url: string; schema?: string }
 const options = {
   database,
   logger: pino({ level: 'silent' }),

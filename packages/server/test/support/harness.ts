@@ -1,10 +1,12 @@
-import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { Model } from '@orgkit/core'
 import { tokens } from '@orgkit/store'
-import pg from 'pg'
 import pino from 'pino'
-import { embeddedTestDatabase } from '../../../store/test/support/test-databases.ts'
+import {
+  embeddedTestDatabase,
+  type PostgresTestDatabase,
+  postgresTestDatabase,
+} from '../../../store/test/support/test-databases.ts'
 import type { PlanCatalog } from '../../src/billing/plans.ts'
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server.ts'
 import { solvePow } from './pow.ts'
@@ -50,7 +52,8 @@ export interface TestServer extends RunningServer {
   /** Provisions a user and returns its id. */
   user(name: string): Promise<string>
   stop(): Promise<void>
-  schema: string
+  /** Its PostgreSQL database (null on the embedded one): pass it as `postgres` to start another instance on it. */
+  postgres: PostgresTestDatabase | null
 }
 
 export function client(url: string, token: string, actAs?: string): Client {
@@ -91,7 +94,7 @@ export function clientOver(request: Client['request']): Client {
   }
 }
 
-/** A real server on a loopback port, over a fresh database (a PGlite copy of the migrated template, or a new schema). */
+/** A real server on a loopback port, over a fresh database (a copy of the migrated template, on either database). */
 export async function startTestServer(
   database: 'pglite' | 'postgres',
   options: {
@@ -101,8 +104,11 @@ export async function startTestServer(
     clock?: () => number
     trustProxyHops?: number
     plans?: PlanCatalog
-    /** Share another test server's schema (two instances on one database). */
-    schema?: string
+    /**
+     * Run on this PostgreSQL database (another test server's `postgres`: two instances on one database, or
+     * a restart on the same data); whoever made it removes it.
+     */
+    postgres?: PostgresTestDatabase | null
     /** Let credential-less loopback requests read the mail outbox, as `orgkit start` does (the console). */
     localOutbox?: boolean
     /** The built console to serve at `/`; API-only by default, whatever is built. */
@@ -111,11 +117,14 @@ export async function startTestServer(
     server?: Partial<ServerOptions>
   } = {},
 ): Promise<TestServer> {
-  const schema = options.schema ?? `orgkit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
-  const url = process.env.ORGKIT_TEST_DATABASE_URL
-  const embedded = database === 'pglite' && !options.server?.database ? embeddedTestDatabase() : null
+  const own = !options.server?.database && !options.postgres
+  const embedded = database === 'pglite' && own ? embeddedTestDatabase() : null
+  const postgres =
+    database === 'postgres' ? (options.postgres ?? (own ? await postgresTestDatabase() : null)) : null
   const server = await startServer({
-    database: embedded ? { dataDir: embedded.dataDir } : { url, schema, poolSize: 12 },
+    database: embedded
+      ? { dataDir: embedded.dataDir }
+      : { url: postgres?.url, schema: postgres?.schema, poolSize: 12 },
     model: options.model,
     logger: pino({ level: 'silent' }),
     captchaMaxNumber: 2000,
@@ -149,16 +158,11 @@ export async function startTestServer(
       if (reply.status !== 201) throw new Error(`user ${name}: ${JSON.stringify(reply.body)}`)
       return reply.body.id as string
     },
-    schema,
+    postgres,
     stop: async () => {
       await server.close()
       embedded?.remove()
-      if (database === 'postgres' && !options.schema) {
-        const admin = new pg.Client({ connectionString: url })
-        await admin.connect()
-        await admin.query(`drop schema if exists "${schema}" cascade`)
-        await admin.end()
-      }
+      if (own) await postgres?.remove()
     },
   }
 }

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
 import { migrate, openStore, type Store } from '../../src/index.ts'
-import { embeddedTestDatabase } from './test-databases.ts'
+import { embeddedTestDatabase, type PostgresTestDatabase, postgresTestDatabase } from './test-databases.ts'
 
 /** Every store suite runs on PGlite, and on PostgreSQL when ORGKIT_TEST_DATABASE_URL is set. */
 export const url = process.env.ORGKIT_TEST_DATABASE_URL
@@ -19,26 +17,26 @@ export const TEMPLATE_DIR =
   fileURLToPath(new URL('../../../../node_modules/.cache/orgkit', import.meta.url))
 
 /**
- * A migrated store for the surrounding `describe` (a schema of its own on PostgreSQL, dropped afterwards).
+ * A migrated store for the surrounding `describe` (a database of its own on PostgreSQL, dropped afterwards).
  * Call inside `describe.each(TARGETS)`; read `.store` from the returned handle inside tests.
  */
 export function useStore(kind: Target): { readonly store: Store } {
   const handle = { store: undefined as unknown as Store }
-  const schema = `orgkit_store_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   const embedded = kind === 'pglite' ? embeddedTestDatabase() : null
+  let postgres: PostgresTestDatabase | undefined
   beforeAll(async () => {
-    handle.store = await openStore(embedded ? { dataDir: embedded.dataDir } : { url, schema, poolSize: 12 })
+    if (!embedded) postgres = await postgresTestDatabase()
+    handle.store = await openStore(
+      embedded
+        ? { dataDir: embedded.dataDir }
+        : { url: postgres!.url, schema: postgres!.schema, poolSize: 12 },
+    )
     await migrate(handle.store.db)
   })
   afterAll(async () => {
     await handle.store?.close()
     embedded?.remove()
-    if (kind === 'postgres') {
-      const admin = new pg.Client({ connectionString: url })
-      await admin.connect()
-      await admin.query(`drop schema if exists "${schema}" cascade`)
-      await admin.end()
-    }
+    await postgres?.remove()
   })
   return handle
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { constants, cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import pg from 'pg'
 import { inject, type ProvidedContext } from 'vitest'
 
 declare module 'vitest' {
@@ -10,11 +11,19 @@ declare module 'vitest' {
     pgliteFolderTemplate: string
     /** Where this run's copies go: memory-backed, removed when the run ends. */
     pgliteTestFolders: string
+    /**
+     * The migrated PostgreSQL database that test databases are made from on ORGKIT_TEST_DATABASE_URL's
+     * server (tools/postgres-test-database.ts); empty when that role may not create databases.
+     */
+    postgresTemplateDatabase: string
   }
 }
 
 /** What the global setup hands the tests (vitest's `provide` / `inject`). */
-export type TestDatabasesContext = Pick<ProvidedContext, 'pgliteFolderTemplate' | 'pgliteTestFolders'>
+export type TestDatabasesContext = Pick<
+  ProvidedContext,
+  'pgliteFolderTemplate' | 'pgliteTestFolders' | 'postgresTemplateDatabase'
+>
 
 /**
  * A fresh embedded database for one test server or store, and the way to remove it: a copy, in
@@ -38,4 +47,52 @@ export function embeddedTestDatabase(): { dataDir: string; remove(): void } {
 export function embeddedTestFolder(): string {
   const { dataDir } = embeddedTestDatabase()
   return dataDir === 'memory://' ? mkdtempSync(join(tmpdir(), 'orgkit-test-')) : dataDir
+}
+
+/** Where one test's PostgreSQL data lives: a database of its own, or a schema of its own in the test database. */
+export interface PostgresTestDatabase {
+  url: string
+  schema?: string
+  /** Drops it (closing whatever is still connected to it). */
+  remove(): Promise<void>
+}
+
+/** Test databases are named `orgkit_t_<made, base 36 ms>_<random>`: the global setup drops a killed run's. */
+export const TEST_DATABASE_PREFIX = 'orgkit_t_'
+
+/**
+ * A fresh PostgreSQL database for one test server or store, on ORGKIT_TEST_DATABASE_URL's server: made from
+ * the migrated template database (CREATE DATABASE … TEMPLATE, ~0.15 s of the server's time here) instead of
+ * migrating a new schema (~1.5 s), committing without waiting for fdatasync as the test database does.
+ * Where the role may not create databases, a new schema in the test database, which the store migrates.
+ */
+export async function postgresTestDatabase(): Promise<PostgresTestDatabase> {
+  const url = process.env.ORGKIT_TEST_DATABASE_URL
+  if (!url) throw new Error('ORGKIT_TEST_DATABASE_URL is not set')
+  const id = `${Date.now().toString(36)}_${randomUUID().replaceAll('-', '').slice(0, 10)}`
+  const template = inject('postgresTemplateDatabase')
+  if (!template) {
+    const schema = `orgkit_test_${id}`
+    return { url, schema, remove: () => adminQuery(url, `drop schema if exists "${schema}" cascade`) }
+  }
+  const name = `${TEST_DATABASE_PREFIX}${id}`
+  await adminQuery(url, `create database "${name}" template "${template}"`)
+  await adminQuery(url, `alter database "${name}" set synchronous_commit = off`)
+  const own = new URL(url)
+  own.pathname = `/${name}`
+  return {
+    url: own.href,
+    remove: () => adminQuery(url, `drop database if exists "${name}" with (force)`),
+  }
+}
+
+/** One statement on its own connection to `url` (a database cannot be made or dropped in a transaction). */
+export async function adminQuery(url: string, statement: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  try {
+    await admin.query(statement)
+  } finally {
+    await admin.end()
+  }
 }
