@@ -24,7 +24,7 @@ import { createCaches } from './caches.ts'
 import { compactHeap } from './compact-heap.ts'
 import { DEFAULT_ENGINE_STATE_MAX_AGE_MS, parseListenAddress } from './config.ts'
 import { dnsTxtLookup } from './domains/txt-lookup.ts'
-import { EngineReplica } from './engine-replica.ts'
+import { EngineReplica, FeedEntryRefused } from './engine-replica.ts'
 import type { App } from './env.ts'
 import { Deciders, hotPath } from './hot/index.ts'
 import { MailSender } from './mail/mailer.ts'
@@ -155,7 +155,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const engine = new EngineReplica(store.db, compiled, clock, {
     feedMac,
     onResync: (err, revision) =>
-      logger.error({ err, revision }, 'the engine refused a committed change; reloaded from a snapshot'),
+      logger.error(
+        { err, revision },
+        err instanceof FeedEntryRefused
+          ? 'the change feed holds an entry that fails its MAC (written without ORGKIT_SECRET_KEY, or by an instance with another keyring): not applied; reloaded from rows'
+          : 'the engine refused a committed change; reloaded from a snapshot',
+      ),
     state: keepState
       ? {
           mac: engineStateMac(secrets.keyring),

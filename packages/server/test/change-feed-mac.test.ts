@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { recordChanges } from '@orgkit/store'
 import { sql } from 'kysely'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_ENGINE_STATE_MAX_AGE_MS } from '../src/config.ts'
 import { EngineReplica, FeedEntryRefused } from '../src/engine-replica.ts'
@@ -20,8 +22,10 @@ import { DATABASES, startTestServer, type TestServer } from './support/harness.t
 describe.each(DATABASES)('change feed MAC (%s)', (database) => {
   let s: TestServer
   let w: CapgoWorld
+  const logged: { level: number; msg: string; revision?: number }[] = []
   beforeAll(async () => {
-    s = await startTestServer(database)
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) })
+    s = await startTestServer(database, { server: { logger } })
     w = await capgoWorld(s)
   })
   afterAll(async () => {
@@ -213,6 +217,29 @@ describe.each(DATABASES)('change feed MAC (%s)', (database) => {
       expect(replica.revision).toBe(s.ctx.engine.revision)
       refusedEntry(resyncs, revokeRevision, 'mac')
     })
+  })
+
+  it("says so at error level when the server's own engine meets a forged entry, and reads rows", async () => {
+    const userId = await s.user('Logged')
+    // Written and forged in one transaction (as a writer on another instance, then the forger): the
+    // server's engine reads it from the feed.
+    const forged = await s.ctx.db.transaction().execute(async (tx) => {
+      const revision = await recordChanges(
+        tx,
+        [{ op: 'membership.put', membership: { orgId: w.orgId, userId, status: 'active' } }],
+        s.ctx.engine.feedMac,
+      )
+      await sql`update change_log set changes = '[]'::jsonb where revision = ${String(revision)}`.execute(tx)
+      return revision
+    })
+    await s.ctx.engine.catchUp()
+    expect(s.ctx.engine.revision).toBe(forged)
+    expect(logged.filter((line) => line.revision === forged)).toEqual([
+      expect.objectContaining({
+        level: 50,
+        msg: expect.stringMatching(/^the change feed holds an entry that fails its MAC/),
+      }),
+    ])
   })
 
   it('keeps the feed verifiable across `secrets rotate`, once the old key is gone', async () => {
