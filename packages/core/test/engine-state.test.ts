@@ -119,6 +119,32 @@ describe('engine state (engine-state.ts)', () => {
     TIMEOUT,
   )
 
+  it("members of one org alone share that org's list, and one leaving takes it from no one else's", () => {
+    // Guards OrgNode.alone (one `orgs` list for every user in that org alone, on a load and on a restore): a
+    // member leaving gets a new list; taking the org out of the shared one would drop it for the others too.
+    const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`
+    const [org, u1, u2] = [id(1), id(2), id(3)]
+    const world: Snapshot = {
+      orgs: [{ id: org, parentId: null }],
+      resources: [],
+      users: [u1, u2].map((user) => ({ id: user, mfaEnabled: false })),
+      memberships: [u1, u2].map((user) => ({ orgId: org, userId: user, status: 'active' as const })),
+      groups: [],
+      groupMembers: [],
+      bindings: [],
+      overrides: [],
+      apiKeys: [],
+      roles: [],
+    }
+    const loaded = new Authorizer(capgo, world, options)
+    const restored = Authorizer.restore(capgo, loaded.encodeState(1), options).authorizer
+    for (const engine of [loaded, restored]) {
+      engine.apply({ op: 'membership.delete', orgId: org, userId: u1 })
+      expect(engine.orgsOf({ type: 'user', id: u1 })).toEqual([])
+      expect(engine.orgsOf({ type: 'user', id: u2 })).toEqual([{ id: org, belonging: 'member' }])
+    }
+  })
+
   it('a restored engine of more bindings than a new table holds takes its columns as they are, and grows them', () => {
     // Guards BindingTable.restore taking the state reader's views without copying them (issue 25.4): past
     // the table's first 64 numbers a restored table is full, and the next binding must grow it.

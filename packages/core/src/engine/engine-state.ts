@@ -406,8 +406,13 @@ export function restoreGraph(graph: Graph, bytes: Uint8Array): { revision: numbe
   for (const user of users) {
     // Lists read an int at a time: a view per list would cost an object per user.
     const orgCount = r.int()
-    const list: OrgNode[] = new Array(orgCount)
-    for (let k = 0; k < orgCount; k++) list[k] = orgs[r.int()]!
+    let list: readonly OrgNode[]
+    if (orgCount === 1) list = orgs[r.int()]!.alone
+    else {
+      const own: OrgNode[] = new Array(orgCount)
+      for (let k = 0; k < orgCount; k++) own[k] = orgs[r.int()]!
+      list = own
+    }
     if (r.int() === 1) user.orgs = list
     const memberOf = r.int()
     if (memberOf > 0) {

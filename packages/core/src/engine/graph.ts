@@ -174,7 +174,8 @@ export class Graph implements GraphView {
         const org = this.org(orgId)
         const user = this.user(userId)
         // Keys are the nodes' own id strings: the records' copies can then be collected.
-        if (org.setMember(user.id, status)) user.orgs = append(user.orgs, org)
+        if (org.setMember(user.id, status))
+          user.orgs = user.orgs === null ? org.alone : append(user.orgs, org)
         this.dense.invalidate(user)
         return
       }
@@ -182,7 +183,7 @@ export class Graph implements GraphView {
         const org = this.orgs.get(change.orgId)
         const user = this.users.get(change.userId)
         if (org && user && org.deleteMember(user.id)) {
-          removeFrom(user.orgs!, org)
+          leave(user, org)
           this.dense.invalidate(user)
         }
         return
@@ -346,7 +347,7 @@ export class Graph implements GraphView {
     this.deleteScopeBindings(org.bindings)
     for (const userId of [...org.active, ...org.pending]) {
       const user = this.users.get(userId)
-      if (user) removeFrom(user.orgs!, org)
+      if (user) leave(user, org)
     }
     for (const role of org.customRoles.values()) role.live = false
     org.parent?.children.delete(org)
@@ -649,6 +650,11 @@ function append<T>(array: readonly T[] | null, item: T): T[] {
   const grown = array as T[]
   grown.push(item)
   return grown
+}
+
+/** Takes `org` out of the user's orgs: a new list, as the one there may be shared (`OrgNode.alone`). */
+function leave(user: UserNode, org: OrgNode): void {
+  user.orgs = user.orgs!.filter((o) => o !== org)
 }
 
 function removeFrom<T>(array: T[], item: T): void {

@@ -16,6 +16,12 @@ export class OrgNode {
   children: Set<OrgNode> = NONE_SET as unknown as Set<OrgNode>
   /** This org first, then its ancestors up to the root. */
   chain: OrgNode[] = [this]
+  /**
+   * `[this]`: the `orgs` of every user who is a member of this org alone, one list for all of them (at 1M
+   * bindings, a list per user was 500k of a restore's 1.6M objects). Never changed: graph.ts makes a new list
+   * to add or remove an org.
+   */
+  readonly alone: readonly OrgNode[] = [this]
   creatorId: Id | null = null
   singleRoleTeams = false
   requireMfa = false
@@ -139,8 +145,11 @@ export class UserNode extends PrincipalNode {
   readonly isGroup = false
   mfaEnabled = false
   compliant: ReadonlySet<string> = NONE_SET
-  /** The orgs where the user is a member (the status is in `OrgNode.members`), for cascading deletes. */
-  orgs: OrgNode[] | null = null
+  /**
+   * The orgs where the user is a member (the status is in `OrgNode.members`), for cascading deletes. May be
+   * an org's shared `alone` list: replaced, never changed in place.
+   */
+  orgs: readonly OrgNode[] | null = null
   groups: Map<Id, GroupMemberNode> = noneMap()
   apiKeys: Set<ApiKeyNode> = NONE_SET as unknown as Set<ApiKeyNode>
   /** Its number in the dense index (dense.ts), which holds its access index (access.ts). */
