@@ -127,24 +127,40 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const logger = options.logger ?? pino({ level: 'info' })
   // Before the database opens: a missing or malformed key fails the start, not a sign-in later.
   const secrets = new SecretBox(await loadKeyring(options.secretKey, options.database))
-  const feedMac = changeFeedMac(secrets.keyring)
   const store = await openStore(options.database)
+  // What the start has opened past the store, closed in reverse (then the store) when a later step fails —
+  // a database error, a port in use: a process embedding the server goes on, and must not keep the
+  // connections and timers of a server that never started.
+  const opened: (() => Promise<unknown>)[] = []
   try {
-    await migrate(store.db)
-    // Plain text left by a version before sealing is sealed now (issue 22.7); a value under a key the
-    // keyring lacks stops the start here, saying which.
-    await sealStoredSecrets(store.db, secrets, { everything: false })
-    await reconcileStoredRoles(
-      store.db,
-      feedMac,
-      options.model ?? presets.capgo!,
-      options.clock ?? Date.now,
-      logger,
-    )
+    return await serve(options, logger, secrets, store, opened)
   } catch (error) {
+    for (const close of opened.reverse()) await close().catch(() => {})
     await store.close()
     throw error
   }
+}
+
+/** The start on an open store: each thing it opens that outlives a failed start goes into `opened`. */
+async function serve(
+  options: ServerOptions,
+  logger: Logger,
+  secrets: SecretBox,
+  store: Store,
+  opened: (() => Promise<unknown>)[],
+): Promise<RunningServer> {
+  const feedMac = changeFeedMac(secrets.keyring)
+  await migrate(store.db)
+  // Plain text left by a version before sealing is sealed now (issue 22.7); a value under a key the
+  // keyring lacks stops the start here, saying which.
+  await sealStoredSecrets(store.db, secrets, { everything: false })
+  await reconcileStoredRoles(
+    store.db,
+    feedMac,
+    options.model ?? presets.capgo!,
+    options.clock ?? Date.now,
+    logger,
+  )
   const model = options.model ?? presets.capgo!
   const compiled = new CompiledModel(model)
   const clock = options.clock ?? Date.now
@@ -173,6 +189,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // state decompresses on libuv's threads meanwhile, while this thread builds the app.
   const loading = engine.load(true)
   loading.catch(() => {}) // thrown where it is awaited
+  // A failed start stops the engine once its load has settled (it reads through the store until then).
+  opened.push(() => loading.catch(() => {}).then(() => engine.stop()))
   const caches = createCaches()
   const mail = new MailSender(
     store.db,
@@ -234,12 +252,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const app = createApp({ ctx, logger, consoleDir, metrics })
   const answerByApp = getRequestListener(app.fetch, { hostname: options.host ?? '127.0.0.1' })
   const server = createServer(hotPath({ ctx, logger, metrics, routes: authorizationRoutes }, answerByApp))
-  try {
-    await loading
-  } catch (error) {
-    await store.close()
-    throw error
-  }
+  await loading
   const loaded = engine.loadedFrom
   if (loaded.kind === 'state')
     logger.info(
@@ -269,6 +282,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       'token revocations: connection trouble; tokens trusted for a second until it is back',
     ),
   )
+  opened.push(stopTokenRevocations)
   await engine.follow(store, {
     pollMs: options.pollMs ?? 1000,
     onError: (err) => logger.warn({ err }, 'change feed: connection trouble; polling until it is back'),
@@ -277,12 +291,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server.once('error', reject)
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
   })
+  opened.push(() => new Promise((resolve) => server.close(resolve)))
   // Idle keep-alive connections outlive a load balancer's (60 s) and a busy client's timer slack: otherwise
   // a request can race the server closing its idle socket and fail with ECONNRESET.
   Object.assign(server, { keepAliveTimeout: 65_000, headersTimeout: 66_000 })
   const metricsServer = options.metricsAddress
     ? await listenMetrics(metrics, parseListenAddress(options.metricsAddress, 'ORGKIT_METRICS_ADDRESS'))
     : null
+  if (metricsServer) opened.push(() => metricsServer.close())
   const { port, address } = server.address() as AddressInfo
   const host = address.includes(':') ? `[${address}]` : address
   settings.publicUrl ||= `http://${host}:${port}`
