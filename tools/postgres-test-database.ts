@@ -41,12 +41,15 @@ async function templateDatabase(url: string): Promise<string> {
   const sources = fileURLToPath(new URL('../packages/store/src/migrations/', import.meta.url))
   const name = `${TEMPLATE_PREFIX}${templateKey(migrations, sources)}`
   try {
-    await withClient(url, dropLeftovers)
+    await withClient(url, (client) => dropLeftovers(client, name))
     if (await withClient(url, (client) => exists(client, name))) return name
-    // Made under another name and renamed: a run starting at the same moment never copies half of one.
-    const partial = `${name}_${process.pid}`
-    await withClient(url, (client) => client.query(`drop database if exists "${partial}"`))
-    await withClient(url, (client) => client.query(`create database "${partial}"`))
+    // Made under another name (with the time it was begun) and renamed: a run starting at the same moment
+    // never copies half of one, and one killed half-way is dropped as a leftover.
+    const partial = `${name}_${Date.now().toString(36)}`
+    await withClient(url, async (client) => {
+      await client.query(`create database "${partial}"`)
+      await client.query(`comment on database "${partial}" is '${new Date().toISOString()}'`)
+    })
     const target = new URL(url)
     target.pathname = `/${partial}`
     const store = await openStore({ url: target.href, poolSize: 2 })
@@ -58,7 +61,6 @@ async function templateDatabase(url: string): Promise<string> {
     await withClient(url, async (client) => {
       if (await exists(client, name)) return void (await client.query(`drop database "${partial}"`))
       await client.query(`alter database "${partial}" rename to "${name}"`)
-      await client.query(`comment on database "${name}" is '${new Date().toISOString()}'`)
     })
     return name
   } catch (error) {
@@ -67,21 +69,29 @@ async function templateDatabase(url: string): Promise<string> {
   }
 }
 
+/** When a database of ours was made, by its name or (a template) its comment; null: not one of ours. */
+function madeAt(name: string, comment: string | null, current: string): number | null {
+  const test = new RegExp(`^${TEST_DATABASE_PREFIX}([0-9a-z]+)_[0-9a-f]{10}$`).exec(name)
+  if (test) return Number.parseInt(test[1]!, 36)
+  const partial = new RegExp(`^${TEMPLATE_PREFIX}[0-9a-f]{16}_([0-9a-z]+)$`).exec(name)
+  if (partial) return Number.parseInt(partial[1]!, 36)
+  if (name === current || !new RegExp(`^${TEMPLATE_PREFIX}[0-9a-f]{16}$`).test(name)) return null
+  return Date.parse(comment ?? '') || null
+}
+
 /**
- * Drops what killed runs left: test databases older than LEFTOVER_MS by the time in their name, and
- * templates of other migrations made that long ago (a run on another checkout may still be using a newer one).
+ * Drops what killed runs left, once older than LEFTOVER_MS: test databases and half-made templates, and the
+ * templates of other migrations (a run on another checkout may still be using its own). Never `current`.
  */
-async function dropLeftovers(client: pg.Client): Promise<void> {
-  const { rows } = await client.query<{ name: string; made: string | null }>(
-    `select datname as name, shobj_description(oid, 'pg_database') as made from pg_database
-      where datname like '${TEST_DATABASE_PREFIX}%' or datname like '${TEMPLATE_PREFIX}%'`,
+async function dropLeftovers(client: pg.Client, current: string): Promise<void> {
+  const { rows } = await client.query<{ name: string; comment: string | null }>(
+    `select datname as name, shobj_description(oid, 'pg_database') as comment from pg_database
+      where starts_with(datname, 'orgkit_')`,
   )
-  const now = Date.now()
-  for (const { name, made } of rows) {
-    const at = name.startsWith(TEST_DATABASE_PREFIX)
-      ? Number.parseInt(name.slice(TEST_DATABASE_PREFIX.length).split('_')[0]!, 36)
-      : Date.parse(made ?? '')
-    if (now - at > LEFTOVER_MS) await client.query(`drop database if exists "${name}" with (force)`)
+  for (const { name, comment } of rows) {
+    const at = madeAt(name, comment, current)
+    if (at !== null && Date.now() - at > LEFTOVER_MS)
+      await client.query(`drop database if exists "${name}" with (force)`)
   }
 }
 

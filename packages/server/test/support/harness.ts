@@ -138,9 +138,14 @@ export async function startTestServer(
     consoleDir: options.consoleDir ?? null,
     plans: options.plans,
     usageFlushMs: 0,
-    // PostgreSQL needs ORGKIT_SECRET_KEY, the same on every instance of a schema (the embedded one makes its own).
+    // PostgreSQL needs ORGKIT_SECRET_KEY, the same on every instance of a database (the embedded one makes its own).
     secretKey: database === 'postgres' ? TEST_SECRET_KEY : undefined,
     ...options.server,
+  }).catch(async (error: unknown) => {
+    // A start refused (a test of a refusal, or a failure): its own database goes all the same.
+    embedded?.remove()
+    if (own) await postgres?.remove()
+    throw error
   })
   const token = server.bootstrapToken ?? (await tokens.createPlatformToken(server.store.db, 'second')).secret
   const platform = client(server.url, token)
