@@ -100,7 +100,9 @@ export class PgliteConnection extends EventEmitter {
         for (const message of messages) this.deliver(message)
       })
       .catch((error: unknown) => {
-        this.emit('error', error)
+        // Kept resolved, so one refused call (PGlite closed under it) stops none after it, nor 'end'; with
+        // no listener (its client has ended) nobody waits for the answer, and emitting would throw here.
+        if (this.listenerCount('error') > 0) this.emit('error', error)
       })
   }
 
