@@ -80,8 +80,7 @@ export async function signUp(server: TestServer, browser: Browser, name: string,
 
 /** Signs up through the console, verifies from the local outbox, and returns the signed-in page. */
 export async function signUpThroughPages(server: TestServer, browser: Browser, name: string, email: string) {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage()
-  page.setDefaultTimeout(20_000)
+  const page = await newPage(browser)
   await page.goto(`${server.url}/signup`)
   await page.getByLabel('Name').fill(name)
   await page.getByLabel('Email').fill(email)
@@ -113,20 +112,24 @@ const cookiesOf = (response: Response, url: string) =>
     return { name: pair!.slice(0, at), value: pair!.slice(at + 1), url }
   })
 
+/** Someone signed up, verified and signed in over the API: their session's cookies, in no browser yet. */
+export interface Someone {
+  userId: string
+  /** The organization every account gets at sign-up. */
+  orgId: string
+  cookies: { name: string; value: string; url: string }[]
+}
+
 /**
- * A person signed up, verified and signed in over the API (the same calls the sign-up page makes, ~0.2 s
- * instead of ~5 s through the pages), and a browser page carrying their session that has loaded nothing
- * yet: the test's first `go` opens the screen it is about, once any set-up over the API is done (a console
- * loaded before it would have to load again to see that set-up). `orgId` is the organization every account
- * gets at sign-up.
+ * Signs someone up, verifies and signs them in over the API: the same calls the sign-up page makes, ~0.2 s
+ * instead of ~5 s through the pages.
  */
-export async function person(
+export async function someone(
   server: TestServer,
-  browser: Browser,
   name: string,
   email: string,
   password = 'correct horse battery staple',
-) {
+): Promise<Someone> {
   const signup = await client(server.url, '').post('/v1/auth/signup', { email, password, name })
   expect(signup.status, JSON.stringify(signup.body)).toBe(200)
   const token = new URL(await linkFromOutboxApi(server, email, '/verify?token=')).searchParams.get('token')
@@ -137,13 +140,47 @@ export async function person(
   })
   expect(verified.status).toBe(200)
   const { userId } = (await verified.json()) as { userId: string }
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-  await context.addCookies(cookiesOf(verified, server.url))
-  const page = await context.newPage()
-  page.setDefaultTimeout(20_000)
-  homes.set(page, server.url)
   const orgs = (await server.as(userId).get('/v1/orgs')).body.items as { id: string }[]
-  return { page, userId, orgId: orgs[0]?.id as string }
+  return { userId, orgId: orgs[0]?.id as string, cookies: cookiesOf(verified, server.url) }
+}
+
+/** A new browser context's page, that has loaded nothing yet. */
+export async function newPage(browser: Browser) {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage()
+  page.setDefaultTimeout(20_000)
+  return page
+}
+
+/**
+ * Hands the page to `who` (signed out: no one), as if they had sat down at it in a fresh browser: the cookies
+ * and the console's stored state of whoever used it go, `who`'s session comes in, and the next `go` loads the
+ * console afresh as them (it sees the session changed). For people who act one after another: a new browser
+ * context is a cold renderer that compiles the console and axe-core again, ~2 s of Chromium's CPU a person
+ * more than this page's warm one (6 people each way, load ~10). Not where two sessions must be live at once.
+ */
+export async function actAs(page: Page, server: TestServer, who: Someone | null) {
+  if (page.url().startsWith('http')) await page.evaluate(() => localStorage.clear())
+  await page.context().clearCookies()
+  if (who) await page.context().addCookies(who.cookies)
+  homes.set(page, server.url)
+}
+
+/**
+ * A person signed up, verified and signed in over the API (`someone`), and a browser page of their own
+ * carrying their session that has loaded nothing yet: the test's first `go` opens the screen it is about, once
+ * any set-up over the API is done (a console loaded before it would have to load again to see that set-up).
+ */
+export async function person(
+  server: TestServer,
+  browser: Browser,
+  name: string,
+  email: string,
+  password = 'correct horse battery staple',
+) {
+  const who = await someone(server, name, email, password)
+  const page = await newPage(browser)
+  await actAs(page, server, who)
+  return { page, userId: who.userId, orgId: who.orgId }
 }
 
 /**
@@ -157,10 +194,8 @@ export async function signedInAs(server: TestServer, browser: Browser, email: st
     body: JSON.stringify({ email, password }),
   })
   expect(login.status).toBe(200)
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-  await context.addCookies(cookiesOf(login, server.url))
-  const page = await context.newPage()
-  page.setDefaultTimeout(20_000)
+  const page = await newPage(browser)
+  await page.context().addCookies(cookiesOf(login, server.url))
   homes.set(page, server.url)
   return page
 }

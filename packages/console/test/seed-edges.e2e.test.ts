@@ -1,17 +1,39 @@
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { CONSOLE_DIST, consoleSession, go, linkFromOutboxApi, person, pick, signUp } from './e2e-support.ts'
+import {
+  actAs,
+  CONSOLE_DIST,
+  consoleSession,
+  go,
+  linkFromOutboxApi,
+  newPage,
+  pick,
+  type Someone,
+  someone,
+} from './e2e-support.ts'
 
 // Issue 19.8 in the console (capgo preset, headless Chromium): every account has an organization from
 // sign-up, and the "Select a role" picker offers only the roles the signed-in person may give.
 const session = consoleSession('seed-edges')
 const { pages, shot } = session
 let server: TestServer
-let browser: Browser
-beforeAll(() => {
-  ;({ server, browser } = session)
+/**
+ * The one page everyone here uses, handed from person to person (actAs): they act one after another, never
+ * two sessions at once, and its warm renderer spares each a new browser context's cold start (~2 s of CPU).
+ */
+let tab: Page
+beforeAll(async () => {
+  server = session.server
+  tab = await newPage(session.browser)
+  pages.push(tab)
 })
+
+/** The tab, signed in as `who` on `at`: the next `go` loads the console afresh as them. */
+const as = async (at: TestServer, who: Someone) => {
+  await actAs(tab, at, who)
+  return tab
+}
 
 const roleOptions = async (page: Page) => {
   const dialog = page.getByRole('dialog', { name: 'Select a role' })
@@ -23,11 +45,13 @@ const roleOptions = async (page: Page) => {
     )
 }
 
-/** The invitee opens the mail's link in a fresh browser context, creates an account from it and joins. */
+/**
+ * The invitee opens the mail's link signed out (the tab with no one's cookies or stored state, as a fresh
+ * browser has), creates an account from it and joins.
+ */
 const acceptBySignUp = async (server: TestServer, email: string, name: string) => {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage()
-  page.setDefaultTimeout(20_000)
-  pages.push(page)
+  const page = tab
+  await actAs(page, server, null)
   await page.goto(await linkFromOutboxApi(server, email, '/invitations/'))
   await page.getByLabel('Name').fill(name)
   await page.getByRole('textbox', { name: 'Password' }).fill('another long passphrase')
@@ -46,13 +70,18 @@ const solveCaptcha = async (page: Page) => {
 
 describe('seed 001 edges (Chromium, capgo preset)', () => {
   it('a new account lands in its own organization; an Admin is offered Admin and Member only', async () => {
-    const alice = await signUp(server, browser, 'Alice', 'alice@example.com')
-    pages.push(alice)
+    const alice = await as(server, await someone(server, 'Alice', 'alice@example.com'))
+    await go(alice, server.url)
+    await alice.waitForURL(/\/orgs\//)
     const org = /\/orgs\/([0-9a-f-]{36})/.exec(alice.url())![1]!
-    const { page: adam, userId: id } = await person(server, browser, 'Adam', 'adam@example.com')
-    pages.push(adam)
+    const adamAccount = await someone(server, 'Adam', 'adam@example.com')
     expect(
-      (await server.platform.post(`/v1/orgs/${org}/members`, { userId: id, roles: ['org_admin'] })).status,
+      (
+        await server.platform.post(`/v1/orgs/${org}/members`, {
+          userId: adamAccount.userId,
+          roles: ['org_admin'],
+        })
+      ).status,
     ).toBe(201)
 
     await go(alice, `${server.url}/orgs/${org}/settings/members`)
@@ -63,6 +92,7 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
     )
     await shot(alice, '01-super-admin-picker')
 
+    const adam = await as(server, adamAccount)
     await go(adam, `${server.url}/orgs/${org}/settings/members`)
     await adam.getByRole('button', { name: 'Add' }).click()
     const offered = await roleOptions(adam)
@@ -71,8 +101,8 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
   }, 120_000)
   // Issue 19.8: the app-access role picker (Add access, the wrench) offers only roles grantable at that app.
   it("an App Admin's app-role picker offers only the roles grantable at that app", async () => {
-    const { page: cleo, orgId: org } = await person(server, browser, 'Cleo', 'cleo@example.com')
-    pages.push(cleo)
+    const cleo = await someone(server, 'Cleo', 'cleo@example.com')
+    const org = cleo.orgId
     const app = (await server.platform.post(`/v1/orgs/${org}/resources`, { type: 'app', name: 'Mobile' }))
       .body.id as string
     const all = (await server.platform.get(`/v1/orgs/${org}/roles`)).body.items as {
@@ -93,8 +123,8 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
         })
       ).status,
     ).toBe(201)
-    const { page: carl, userId: carlId } = await person(server, browser, 'Carl', 'carl@example.com')
-    pages.push(carl)
+    const carl = await someone(server, 'Carl', 'carl@example.com')
+    const carlId = carl.userId
     await server.platform.post(`/v1/orgs/${org}/members`, { userId: carlId, roles: ['org_member'] })
     expect(
       (
@@ -106,7 +136,8 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
       ).status,
     ).toBe(201)
 
-    const offered = async (page: Page) => {
+    const offered = async (who: Someone) => {
+      const page = await as(server, who)
       await go(page, `${server.url}/orgs/${org}/apps/${app}/access`)
       await page.getByRole('button', { name: 'Add access' }).click()
       await page.getByRole('dialog', { name: 'Add access' }).getByRole('combobox', { name: 'Role' }).click()
@@ -118,7 +149,7 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
     const toCleo = await offered(cleo)
     expect(toCleo).toEqual(expect.arrayContaining(['Release Captain', 'App Admin', 'App Reader']))
     const toCarl = await offered(carl)
-    await shot(carl, '09-app-admin-app-role-picker')
+    await shot(tab, '09-app-admin-app-role-picker')
     expect(toCarl.sort()).toEqual(['App Admin', 'App Developer', 'App Reader', 'App Uploader'])
     const grantable = (
       await server.as(carlId).get(`/v1/orgs/${org}/roles?grantable=true&resourceId=${app}`)
@@ -129,8 +160,9 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
   // Issue 19.2 / 19.8: a group's organization role is changed in place from its drawer (one PATCH of its
   // binding), the picker offering only what the signed-in person may give.
   it("changes a group's organization role in place; an Admin is not offered Super Admin for it", async () => {
-    const { page: gus, orgId: org } = await person(server, browser, 'Gus', 'gus@example.com')
-    pages.push(gus)
+    const gusAccount = await someone(server, 'Gus', 'gus@example.com')
+    const org = gusAccount.orgId
+    const gus = await as(server, gusAccount)
     await go(gus, `${server.url}/orgs/${org}/settings/groups`)
     await gus.getByRole('button', { name: 'Add' }).click()
     await gus.getByRole('dialog').getByLabel('Name').fill('QA Team')
@@ -153,9 +185,10 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
       .toEqual([[before!.id, 'org_admin']])
     await shot(gus, '10-group-org-role-in-place')
     // An Admin of the org: Admin, Billing Manager? No — what the server says they may give, no Super Admin.
-    const { page: ida, userId: idaId } = await person(server, browser, 'Ida', 'ida@example.com')
-    pages.push(ida)
+    const idaAccount = await someone(server, 'Ida', 'ida@example.com')
+    const idaId = idaAccount.userId
     await server.platform.post(`/v1/orgs/${org}/members`, { userId: idaId, roles: ['org_admin'] })
+    const ida = await as(server, idaAccount)
     await go(ida, `${server.url}/orgs/${org}/settings/groups`)
     await ida.getByRole('button', { name: 'QA Team', exact: true }).click()
     await ida.getByRole('combobox', { name: 'Organization role' }).click()
@@ -185,13 +218,12 @@ describe('seed 003 edges (Chromium, teams preset)', () => {
   afterAll(() => teams?.stop())
 
   it('saves the profile; a team admin sets levels in their team; suspended under single-role teams', async () => {
-    const { page: olga, userId: olgaId } = await person(teams, browser, 'Olga', 'olga@example.com')
-    pages.push(olga)
-    const owner = teams.as(olgaId)
+    const olgaAccount = await someone(teams, 'Olga', 'olga@example.com')
+    const owner = teams.as(olgaAccount.userId)
     const org = (await owner.post('/v1/orgs', { name: 'copia' })).body.id as string
-    const { page: uma, userId: umaId } = await person(teams, browser, 'Uma', 'uma@example.com')
-    const { page: vic, userId: vicId } = await person(teams, browser, 'Vic', 'vic@example.com')
-    pages.push(uma, vic)
+    const umaAccount = await someone(teams, 'Uma', 'uma@example.com')
+    const { userId: umaId } = umaAccount
+    const { userId: vicId } = await someone(teams, 'Vic', 'vic@example.com')
     for (const id of [umaId, vicId])
       expect(
         (await teams.platform.post(`/v1/orgs/${org}/members`, { userId: id, roles: ['member'] })).status,
@@ -202,6 +234,7 @@ describe('seed 003 edges (Chromium, teams preset)', () => {
     await owner.put(`/v1/orgs/${org}/groups/${team}/members/${vicId}`, { memberRole: 'read' })
 
     // "You can add or modify the organization name, full name and description … website or location"
+    const olga = await as(teams, olgaAccount)
     await go(olga, `${teams.url}/orgs/${org}/settings/general`)
     await olga.getByLabel('Full name').fill('Copia Automation')
     await olga.getByLabel('Website').fill('https://copia.example')
@@ -217,6 +250,7 @@ describe('seed 003 edges (Chromium, teams preset)', () => {
     await shot(olga, '03-teams-general')
 
     // Uma administers Team A: she sets Vic's level there.
+    const uma = await as(teams, umaAccount)
     await go(uma, `${teams.url}/orgs/${org}/settings/groups`)
     await uma.getByRole('button', { name: 'Team A', exact: true }).click()
     await pick(uma, 'Level of vic@example.com', 'Write')
@@ -227,6 +261,7 @@ describe('seed 003 edges (Chromium, teams preset)', () => {
 
     // Single-role teams on: the levels are suspended, shown, and not editable.
     expect((await owner.patch(`/v1/orgs/${org}`, { singleRoleTeams: true })).status).toBe(200)
+    await as(teams, olgaAccount)
     await go(olga, `${teams.url}/orgs/${org}/settings/groups`)
     await olga.getByRole('button', { name: 'Team A', exact: true }).click()
     const table = olga.getByRole('table', { name: 'Team members' })
@@ -251,9 +286,9 @@ describe('seed 002 edges (Chromium, projects preset)', () => {
   afterAll(() => projects?.stop())
 
   it('lists access per project with externals marked, deletes an empty project, shows several Roles', async () => {
-    const { page: ada, userId: adaId } = await person(projects, browser, 'Ada', 'ada@example.com')
-    pages.push(ada)
-    const admin = projects.as(adaId)
+    const adaAccount = await someone(projects, 'Ada', 'ada@example.com')
+    const ada = await as(projects, adaAccount)
+    const admin = projects.as(adaAccount.userId)
     const org = (await admin.post('/v1/orgs', { name: 'Acme' })).body.id as string
     const project = async (name: string) =>
       (await admin.post(`/v1/orgs/${org}/resources`, { type: 'project', name })).body.id as string
@@ -308,9 +343,9 @@ describe('seed 002 edges (Chromium, projects preset)', () => {
   }, 150_000)
   // Issue 19.7: an ADMIN gives one project to an outside person by email from the project's access screen.
   it('invites an outside person to one project: pending on its access list, then external with it only', async () => {
-    const { page: ida, userId: idaId } = await person(projects, browser, 'Ida', 'ida@example.com')
-    pages.push(ida)
-    const admin = projects.as(idaId)
+    const idaAccount = await someone(projects, 'Ida', 'ida@example.com')
+    const ida = await as(projects, idaAccount)
+    const admin = projects.as(idaAccount.userId)
     const org = (await admin.post('/v1/orgs', { name: 'Globex' })).body.id as string
     const project = async (name: string) =>
       (await admin.post(`/v1/orgs/${org}/resources`, { type: 'project', name })).body.id as string
@@ -345,7 +380,8 @@ describe('seed 002 edges (Chromium, projects preset)', () => {
     await shot(sam, '12-external-sees-one-project')
 
     // On the project's access list: no longer pending, listed as external (blue).
-    await go(ida, ida.url())
+    await as(projects, idaAccount)
+    await go(ida, `${projects.url}/orgs/${org}/apps/${billing}/access`)
     const row = ida
       .getByRole('table', { name: 'Access' })
       .getByRole('row', { name: /sam@contractor\.example/ })
@@ -372,12 +408,9 @@ describe('seed 004 edges (Chromium, modules preset)', () => {
   afterAll(() => modules?.stop())
 
   it('Manage Roles: the organization and sub-organizations on the left; a direct role in the sub-org', async () => {
-    const {
-      page: owner,
-      userId: ownerId,
-      orgId: root,
-    } = await person(modules, browser, 'Olivia', 'olivia@example.com')
-    pages.push(owner)
+    const olivia = await someone(modules, 'Olivia', 'olivia@example.com')
+    const { userId: ownerId, orgId: root } = olivia
+    const owner = await as(modules, olivia)
     const sub = (await modules.as(ownerId).post('/v1/orgs', { name: 'QA', parentId: root })).body.id as string
     const dev = (await modules.platform.post('/v1/users', { email: 'dev@example.com', name: 'Dev' })).body.id
     await modules.platform.post(`/v1/orgs/${root}/members`, { userId: dev, roles: ['member', 'build_write'] })
@@ -400,12 +433,9 @@ describe('seed 004 edges (Chromium, modules preset)', () => {
   }, 150_000)
   // Issue 19.5: the invitation carries module roles; the invitee joins as Member (read only) plus those.
   it('invites with module roles ticked; the invitee joins as Member plus those roles', async () => {
-    const {
-      page: owner,
-      userId: ownerId,
-      orgId: root,
-    } = await person(modules, browser, 'Opal', 'opal@example.com')
-    pages.push(owner)
+    const opal = await someone(modules, 'Opal', 'opal@example.com')
+    const { userId: ownerId, orgId: root } = opal
+    const owner = await as(modules, opal)
 
     await go(owner, `${modules.url}/orgs/${root}/settings/members`)
     await owner.getByRole('button', { name: 'Add' }).click()
@@ -439,7 +469,8 @@ describe('seed 004 edges (Chromium, modules preset)', () => {
       .getByText(/Build: write/)
       .waitFor()
 
-    await go(owner, owner.url())
+    await as(modules, opal)
+    await go(owner, `${modules.url}/orgs/${root}/settings/members`)
     await row.getByText('Active').waitFor()
     await row.getByText(/Member/).waitFor()
     await row.getByText(/Testing Distribution: read/).waitFor()
