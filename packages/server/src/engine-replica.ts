@@ -9,7 +9,6 @@ import {
 import {
   CHANGES_CHANNEL,
   changesSince,
-  currentRevision,
   type Db,
   type Executor,
   engineSnapshots,
@@ -33,9 +32,9 @@ export interface EngineStateOptions {
 const FEED_PAGE = 1000
 
 /**
- * A change-feed entry that fails its MAC (changes repository): not applied, whatever it says. Its text says
- * what it may mean, for the log: the database was written by someone without the server's key, or an
- * instance runs with a keyring that lacks this one's key.
+ * A change-feed entry that fails its MAC, or is missing (changes repository): not applied, whatever it says,
+ * nor skipped. Its text says what it may mean, for the log: the database was written by someone without the
+ * server's key, or an instance runs with a keyring that lacks this one's key.
  */
 export class FeedEntryRefused extends Error {
   constructor(
@@ -48,7 +47,9 @@ export class FeedEntryRefused extends Error {
           ? 'it has no MAC (written before migration 0022, by an older version, or blanked)'
           : reason === 'key'
             ? 'its MAC is under a key ORGKIT_SECRET_KEY does not hold (another keyring, or a key dropped before `orgkit secrets rotate`)'
-            : 'its MAC does not verify: it was written or altered without ORGKIT_SECRET_KEY'
+            : reason === 'mac'
+              ? 'its MAC does not verify: it was written or altered without ORGKIT_SECRET_KEY'
+              : 'it is missing: deleted, before a later entry or from the tail the revision row says the feed has'
       }; not applied, the engine reads rows instead`,
     )
     this.name = 'FeedEntryRefused'
@@ -160,18 +161,9 @@ export class EngineReplica {
     this.lineageAt = read.lineageAt
     this.migration = read.migration
     this.loadedFrom = { kind: 'state', revision }
-    // The feed's MACs say nothing of where it ends: entries deleted from its tail leave no gap to see. So the
-    // restored engine must catch up at least to the revision the database stood at before, or rows are read.
-    const head = await currentRevision(this.db)
+    // Entries deleted after the state's revision, the feed's tail included, are refused as `missing` (the
+    // feed read brings the revision row): the catch-up then reads rows.
     await this.catchUp()
-    if (this.revision < head) {
-      this.onResync(
-        new Error(`the change feed ends at revision ${this.revision}, short of the database's ${head}`),
-        head,
-      )
-      this.loadedFrom = { kind: 'rows', refused: 'feed tail' }
-      await this.reloadWith(this.db)
-    }
     return true
   }
 
@@ -256,12 +248,15 @@ export class EngineReplica {
         const { revision } = entry
         if (revision <= this.revision) continue // another pass applied it meanwhile
         try {
-          // The feed has no gaps: one statement takes the next revision under its row lock and logs it, so
-          // a commit's revision is visible only after every earlier one. A revision missing was deleted.
+          // The feed read refuses a revision missing from it (`missing`); this is for a replica moved by
+          // another pass meanwhile (a reload) to somewhere the page does not continue.
           if (revision !== this.revision + 1)
             throw new Error(`the change feed holds no revision ${this.revision + 1} (next: ${revision})`)
           // Fail closed: an entry that is not the one written under the server's key (a rewritten one, or
-          // one moved from another revision, after an older stored state was put back) is never applied.
+          // one moved from another revision, after an older stored state was put back) is never applied, and
+          // a missing one never skipped — a revoke deleted from the feed would otherwise stay granted here.
+          // Inside a write's transaction this reloads under the org's lock, so the write is authorized
+          // against the rows (a refusal instead would lock every writer to the org out until a reload).
           if ('refused' in entry) throw new FeedEntryRefused(revision, entry.refused)
           this.authorizer.apply(entry.changes)
         } catch (error) {

@@ -174,7 +174,7 @@ async function serve(
       logger.error(
         { err, revision },
         err instanceof FeedEntryRefused
-          ? 'the change feed holds an entry that fails its MAC (written without ORGKIT_SECRET_KEY, or by an instance with another keyring): not applied; reloaded from rows'
+          ? 'the change feed holds an entry that fails its MAC, or lacks one (written or deleted without ORGKIT_SECRET_KEY, or by an instance with another keyring): not applied; reloaded from rows'
           : 'the engine refused a committed change; reloaded from a snapshot',
       ),
     state: keepState

@@ -34,11 +34,12 @@ export interface FeedMac {
 
 /**
  * An entry of the feed as read: its changes, or why it was refused — no MAC (written before migration 0022,
- * or by a version without it, or blanked), a key the keyring does not hold, or a MAC that does not verify.
+ * or by a version without it, or blanked), a key the keyring does not hold, a MAC that does not verify, or
+ * no entry at all where the feed must hold one (`missing`: deleted, from the middle or from the tail).
  */
 export type FeedRead =
   | { revision: number; changes: Change[] }
-  | { revision: number; refused: 'unsigned' | 'key' | 'mac' }
+  | { revision: number; refused: 'unsigned' | 'key' | 'mac' | 'missing' }
 
 /**
  * What an entry's MAC is over: its revision in decimal, ':', its changes as the database prints the stored
@@ -92,6 +93,11 @@ export async function currentRevision(db: Executor): Promise<number> {
  * The feed after `revision`, in order, at most `limit` entries, each verified: an entry that does not is
  * returned as a refusal and ends the read, since nothing after it may be applied by a reader that could
  * not apply it. What a refusal means is the caller's to decide (server engine-replica.ts, engine-feed.ts).
+ *
+ * A MAC says nothing of whether an entry is missing, so the feed's shape does: it has no gaps (one statement
+ * takes the next revision under the revision row's lock and logs it) and it ends at the revision row, which
+ * commits with it. The row is read in the same statement, so in the same snapshot as the entries: a revision
+ * skipped, or a short read ending below the row, was deleted — `missing` at the first revision absent.
  */
 export async function changesSince(
   db: Executor,
@@ -99,22 +105,37 @@ export async function changesSince(
   mac: FeedMac,
   limit = 1000,
 ): Promise<FeedRead[]> {
-  const rows = await db
-    .selectFrom('change_log')
-    .select(['revision', sql<string>`changes::text`.as('text'), 'mac_kid', 'mac'])
-    .where('revision', '>', String(revision))
-    .orderBy('revision')
-    .limit(limit)
-    .execute()
+  // The revision row joined to the page, so a read with no entry still brings the head (one row of nulls).
+  const { rows } = await sql<{
+    head: string
+    /** Null (and the rest with it) only in the row a read with no entry brings. */
+    revision: string | null
+    text: string
+    mac_kid: string | null
+    mac: Uint8Array | null
+  }>`
+    select head.value as head, entry.revision, entry.text, entry.mac_kid, entry.mac
+    from revision as head
+    left join lateral (
+      select revision, changes::text as text, mac_kid, mac from change_log
+      where revision > ${String(revision)} order by revision limit ${limit}
+    ) as entry on true
+    where head.id = 1
+    order by entry.revision
+  `.execute(db)
   const read: FeedRead[] = []
+  let expected = revision + 1
   for (const row of rows) {
-    const verified = verify(row, mac)
-    if (verified !== true) {
-      read.push({ revision: Number(row.revision), refused: verified })
-      break
-    }
-    read.push({ revision: Number(row.revision), changes: JSON.parse(row.text) as Change[] })
+    if (row.revision === null) break
+    const at = Number(row.revision)
+    if (at !== expected) return [...read, { revision: expected, refused: 'missing' }]
+    const verified = verify({ ...row, revision: row.revision }, mac)
+    if (verified !== true) return [...read, { revision: at, refused: verified }]
+    read.push({ revision: at, changes: JSON.parse(row.text) as Change[] })
+    expected = at + 1
   }
+  const head = Number(rows[0]?.head ?? revision)
+  if (read.length < limit && expected <= head) read.push({ revision: expected, refused: 'missing' })
   return read
 }
 

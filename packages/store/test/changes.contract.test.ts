@@ -80,6 +80,53 @@ describe.each(TARGETS)('change feed MAC (%s)', (kind) => {
     expect((await changesSince(db(), start, mac)).map((e) => e.revision)).toEqual([first, second, third])
   })
 
+  // Regression: a MAC says nothing of an entry that is not there, and readers skipped a deleted one (a gap)
+  // or stopped short of the head (the tail) — a revoke deleted from the feed stayed granted.
+  it('reads a revision deleted from the middle or the tail as `missing`, and nothing after it', async () => {
+    const mac = testFeedMac()
+    const start = await currentRevision(db())
+    const first = await record([user('first')], mac)
+    const second = await record([user('second')], mac)
+    const third = await record([user('third')], mac)
+    const entry = (revision: number, id: string) => ({ revision, changes: [user(id)] })
+    const moved = async (revision: number, read: () => Promise<void>) => {
+      await sql`update change_log set revision = -revision where revision = ${String(revision)}`.execute(db())
+      try {
+        await read()
+      } finally {
+        await sql`update change_log set revision = -revision where revision = ${String(-revision)}`.execute(
+          db(),
+        )
+      }
+    }
+    await moved(second, async () => {
+      expect(await changesSince(db(), start, mac)).toEqual([
+        entry(first, 'first'),
+        { revision: second, refused: 'missing' },
+      ])
+    })
+    await moved(third, async () => {
+      // The revision row, read in the same statement, says the feed goes on to `third`.
+      expect(await changesSince(db(), start, mac)).toEqual([
+        entry(first, 'first'),
+        entry(second, 'second'),
+        { revision: third, refused: 'missing' },
+      ])
+      // A full page says nothing of what follows it; the next read does.
+      expect(await changesSince(db(), start, mac, 2)).toEqual([
+        entry(first, 'first'),
+        entry(second, 'second'),
+      ])
+      expect(await changesSince(db(), second, mac)).toEqual([{ revision: third, refused: 'missing' }])
+    })
+    expect(await changesSince(db(), start, mac)).toEqual([
+      entry(first, 'first'),
+      entry(second, 'second'),
+      entry(third, 'third'),
+    ])
+    expect(await changesSince(db(), third, mac)).toEqual([])
+  })
+
   it('re-MACs under the current key every entry an older held key verifies, and no other', async () => {
     const old = randomBytes(32)
     const before = testFeedMac({ old })

@@ -1,5 +1,5 @@
 import { type Change, type Model, OrgkitError, type SnapshotPart } from '@orgkit/core'
-import { changesSince, currentRevision, streamSnapshot } from '@orgkit/store'
+import { changesSince, currentRevision, type FeedRead, streamSnapshot } from '@orgkit/store'
 import { type Actor, type Ctx, isPlatform } from './context.ts'
 
 /**
@@ -73,21 +73,23 @@ export async function changesAfter(
   const changes: FeedEntry[] = []
   for (const entry of read) {
     if (entry.revision > upTo) break
-    if ('refused' in entry) throw notServable(entry.revision)
+    if ('refused' in entry) throw notServable(entry)
     changes.push(entry)
   }
   return { head: upTo, changes }
 }
 
 /**
- * A follower whose next entry fails its MAC (changes repository) is never sent it: it must load the snapshot
- * again (read from rows), which @orgkit/sdk/replica does on REVISION_NOT_REACHED.
+ * A follower whose next entry fails its MAC or is missing (changes repository) is never sent it, nor the ones
+ * after it: it must load the snapshot again (read from rows), which @orgkit/sdk/replica does on
+ * REVISION_NOT_REACHED.
  */
-function notServable(revision: number): OrgkitError {
+function notServable(entry: Extract<FeedRead, { refused: unknown }>): OrgkitError {
+  const what = entry.refused === 'missing' ? 'is missing' : 'fails its MAC'
   return new OrgkitError(
     'REVISION_NOT_REACHED',
-    `the change feed's entry at revision ${revision} fails its MAC: load the snapshot again`,
-    { revision },
+    `the change feed's entry at revision ${entry.revision} ${what}: load the snapshot again`,
+    { revision: entry.revision },
   )
 }
 
@@ -177,7 +179,7 @@ export async function followChanges(
         for (const entry of await changesSince(ctx.db, sent, ctx.engine.feedMac, PAGE)) {
           if (entry.revision > upTo || sink.signal.aborted) break
           if ('refused' in entry) {
-            await sink.reload(notServable(entry.revision))
+            await sink.reload(notServable(entry))
             // Held open, silent, until the client goes: a client from before the `reload` event would
             // otherwise reconnect at once and be told the same, in a loop; this way only after its silence
             // timeout.
