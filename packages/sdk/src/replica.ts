@@ -322,27 +322,29 @@ export class Replica {
 
   /**
    * Applies the next revision: each exactly once and in order. One seen already (a resumed stream may
-   * repeat) is skipped; a gap fails the connection, which resumes from what was applied.
+   * repeat) is skipped; a gap means a reload of the snapshot — resuming from what was applied would be sent
+   * the same gap again, for ever, and skipping it could skip a revoke.
    */
   private apply(entry: FeedEntry): void {
     if (entry.revision <= this.applied) return
     if (entry.revision !== this.applied + 1)
-      throw new Error(`the feed skipped from revision ${this.applied} to ${entry.revision}`)
+      this.reloadFor(new Error(`the feed skipped from revision ${this.applied} to ${entry.revision}`))
     try {
       this.authorizer.apply(entry.changes)
     } catch (error) {
-      // The engine refused a committed change: the server's copy decides. Reload and resume from it.
-      this.options.onError?.(error)
-      throw new OrgkitApiError({
-        status: 409,
-        code: 'REVISION_NOT_REACHED',
-        detail: 'reloading the snapshot',
-      })
+      // The engine refused a committed change: the server's copy decides.
+      this.reloadFor(error)
     }
     this.applied = entry.revision
     this.head = Math.max(this.head, entry.revision)
     this.options.onApplied?.(entry.revision, 'change')
     this.wake()
+  }
+
+  /** Reports `error`, then has `follow` load the snapshot again and resume from it. */
+  private reloadFor(error: unknown): never {
+    this.options.onError?.(error)
+    throw new OrgkitApiError({ status: 409, code: 'REVISION_NOT_REACHED', detail: 'reloading the snapshot' })
   }
 
   private wake(): void {

@@ -12,6 +12,28 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
   }
 }
 
+/** A fetch whose event streams never carry the change at `dropped.revision`: a feed with a gap in it. */
+function dropping(dropped: { revision: number }): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init)
+    if (!response.headers.get('content-type')?.startsWith('text/event-stream')) return response
+    let buffer = ''
+    const events = new TransformStream<string, string>({
+      transform(chunk, out) {
+        const parts = (buffer + chunk).split('\n\n')
+        buffer = parts.pop()!
+        for (const event of parts)
+          if (!new RegExp(`^id: ${dropped.revision}$`, 'm').test(event)) out.enqueue(`${event}\n\n`)
+      },
+    })
+    const body = response
+      .body!.pipeThrough(new TextDecoderStream())
+      .pipeThrough(events)
+      .pipeThrough(new TextEncoderStream())
+    return new Response(body, { status: response.status, headers: response.headers })
+  }
+}
+
 /**
  * A feed entry that fails its MAC (migration 0022) reaches a host's replica neither: the server, reading it
  * for the stream's gap, sends a `reload` event instead, and the replica loads the snapshot again.
@@ -54,5 +76,33 @@ describe.each(DATABASES)('the replica for hosts, a forged feed entry (%s)', (dat
     await server.ctx.engine.catchUp()
     await until(() => seen.some((s) => s.how === 'reloaded' && s.revision >= forged), 'a reload')
     expect(seen.filter((s) => s.revision === forged && s.how === 'change')).toEqual([])
+  })
+  // Regression: a gap the replica saw itself (from a server that served a deleted entry's successor) failed
+  // the connection, which resumed from the same revision and met the same gap, for ever.
+  it('loads the snapshot again when the feed skips a revision, rather than resuming into the gap', async () => {
+    const dropped = { revision: -1 }
+    const errors: unknown[] = []
+    const gapped: { revision: number; how: string }[] = []
+    const own = await createReplica({
+      url: server.url,
+      token: server.token,
+      fetch: dropping(dropped),
+      onApplied: (revision, how) => gapped.push({ revision, how }),
+      onError: (error) => errors.push(error),
+    })
+    try {
+      await until(() => own.lag().transport === 'sse', 'the event stream')
+      dropped.revision = server.ctx.engine.revision + 1
+      await server.user('Dropped')
+      await server.user('AfterDropped')
+      const target = server.ctx.engine.revision
+      expect(target).toBeGreaterThan(dropped.revision)
+      await until(() => own.revision >= target, `the replica reaching ${target}`)
+      expect(gapped.filter((s) => s.how === 'reloaded')).not.toEqual([])
+      expect(gapped.filter((s) => s.revision === dropped.revision && s.how === 'change')).toEqual([])
+      expect(String(errors[0])).toMatch(/skipped from revision/)
+    } finally {
+      await own.close()
+    }
   })
 })
