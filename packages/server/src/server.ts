@@ -4,7 +4,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { getRequestListener } from '@hono/node-server'
-import { CompiledModel, type Model, presets } from '@orgkit/core'
+import { type Authorizer, CompiledModel, type Model, presets } from '@orgkit/core'
 import {
   type DatabaseConfig,
   type Db,
@@ -302,6 +302,9 @@ async function serve(
   const { port, address } = server.address() as AddressInfo
   const host = address.includes(':') ? `[${address}]` : address
   settings.publicUrl ||= `http://${host}:${port}`
+  // A restored engine's tables view its stored state's bytes (a faster start); they take memory of their own
+  // now, one an event-loop turn, so that the whole state's buffer can go (Authorizer.ownMemory).
+  if (loaded.kind === 'state') void ownMemoryInTurns(engine.authorizer)
   mail.start()
   if ((options.usageFlushMs ?? 10_000) > 0)
     usage.start(options.usageFlushMs ?? 10_000, (err) =>
@@ -349,6 +352,10 @@ async function serve(
       await store.close()
     },
   }
+}
+
+async function ownMemoryInTurns(authorizer: Authorizer): Promise<void> {
+  for (const _ of authorizer.ownMemory()) await new Promise((resolve) => setImmediate(resolve))
 }
 
 /** A random secret every instance shares, made once and kept in the database. */

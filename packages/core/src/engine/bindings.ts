@@ -3,6 +3,7 @@ import type { RoleHandle } from './compiled-model.ts'
 import type { Id } from './data.ts'
 import { IdTable } from './id-table.ts'
 import { NONE, OrgNode, type Principal, type ScopeNode } from './nodes.ts'
+import { ownCopy } from './state-codec.ts'
 
 /**
  * Every role binding, as columns indexed by the binding's number. A binding is in two lists, linked
@@ -141,6 +142,17 @@ export class BindingTable {
     this.principal = principal
     this.role = role
     this.scope = scope
+  }
+
+  /** The columns and ids in memory of their own, if they were views of a restored state. */
+  ownMemory(): void {
+    this.pNext = ownCopy(this.pNext)
+    this.pPrev = ownCopy(this.pPrev)
+    this.sNext = ownCopy(this.sNext)
+    this.sPrev = ownCopy(this.sPrev)
+    this.expiresAt = ownCopy(this.expiresAt)
+    this.idAt = ownCopy(this.idAt)
+    this.ids.ownMemory()
   }
 
   /** Gives back spare room (after a bulk load). */

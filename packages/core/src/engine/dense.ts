@@ -3,6 +3,7 @@ import type { Decision, Id, Target } from './data.ts'
 import { ALLOW_OVERRIDE, ALLOW_ROLE, DENY_NO_GRANT, DENY_OVERRIDE } from './decisions.ts'
 import { IdTable } from './id-table.ts'
 import type { OrgNode, OverrideNode, ResourceNode, UserNode } from './nodes.ts'
+import { ownCopy } from './state-codec.ts'
 
 /**
  * Dense copies of what a plain check reads, in typed arrays, so that the common check touches a handful
@@ -429,6 +430,11 @@ export class Arena {
     this.top = raw.data.length
     this.live = raw.live
     this.data = this.top >= 1024 ? raw.data : grown(raw.data, 1024)
+  }
+
+  /** The runs in memory of their own, if they were a view of a restored state. */
+  ownMemory(): void {
+    this.data = ownCopy(this.data)
   }
 
   /** Copies the runs `visit` names into a fresh array of the same size; `copy` returns the new start. */

@@ -1,3 +1,5 @@
+import { ownCopy } from './state-codec.ts'
+
 /**
  * A hash table from string ids to a few int fields, laid out for lookups that miss the cache: one probe
  * array of (hash, record) pairs, and records that hold the key and the fields side by side. A lookup of a
@@ -137,6 +139,11 @@ export class IdTable {
     this.size = raw.size
     this.moves++
     this.rehash(2 * (this.size + 1))
+  }
+
+  /** The pool in memory of its own, if it was a view of a restored state (offsets stay as they are). */
+  ownMemory(): void {
+    this.pool = ownCopy(this.pool)
   }
 
   /** Gives back the pool's spare room (after a bulk load). */
