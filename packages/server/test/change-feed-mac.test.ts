@@ -56,11 +56,8 @@ describe.each(DATABASES)('change feed MAC (%s)', (database) => {
       [revision, reason],
     ])
 
-  /**
-   * A user granted an upload role, the stored state saved then (kept aside, as an attacker would copy its
-   * rows), the grant revoked, and a newer state saved as the server would later.
-   */
-  const grantedSavedRevoked = async (name: string) => {
+  /** A user granted an upload role on the app, and the revoke of that grant (answering its revision). */
+  const grantUpload = async (name: string) => {
     const userId = await s.user(name)
     const granted = await s.platform.post(`/v1/orgs/${w.orgId}/bindings`, {
       principal: { type: 'user', id: userId },
@@ -68,14 +65,34 @@ describe.each(DATABASES)('change feed MAC (%s)', (database) => {
       resourceId: w.appId,
     })
     expect(granted.status).toBe(201)
+    const revoke = async () => {
+      expect((await s.platform.delete(`/v1/orgs/${w.orgId}/bindings/${granted.body.id}`)).status).toBe(200)
+      return s.ctx.engine.revision
+    }
+    return { userId, revoke }
+  }
+
+  /** Another instance, loaded now (current up to the grant `userId` holds). */
+  const follower = async (userId: string) => {
+    const { replica, resyncs } = instance()
+    await replica.load(false)
+    expect(mayUpload(replica, userId)).toBe(true)
+    return { replica, resyncs }
+  }
+
+  /**
+   * A user granted an upload role, the stored state saved then (kept aside, as an attacker would copy its
+   * rows), the grant revoked, and a newer state saved as the server would later.
+   */
+  const grantedSavedRevoked = async (name: string) => {
+    const { userId, revoke } = await grantUpload(name)
     const grantRevision = s.ctx.engine.revision
     expect(mayUpload(s.ctx.engine, userId)).toBe(true)
     await saveState()
     await sql`drop table if exists kept_snapshots, kept_parts`.execute(s.ctx.db)
     await sql`create table kept_snapshots as select * from engine_snapshots`.execute(s.ctx.db)
     await sql`create table kept_parts as select * from engine_snapshot_parts`.execute(s.ctx.db)
-    expect((await s.platform.delete(`/v1/orgs/${w.orgId}/bindings/${granted.body.id}`)).status).toBe(200)
-    const revokeRevision = s.ctx.engine.revision
+    const revokeRevision = await revoke()
     expect(revokeRevision).toBe(grantRevision + 1)
     expect(mayUpload(s.ctx.engine, userId)).toBe(false)
     await saveState()
@@ -194,18 +211,9 @@ describe.each(DATABASES)('change feed MAC (%s)', (database) => {
   })
 
   it('refuses a forged entry in the live catch-up between instances, and reads rows', async () => {
-    const userId = await s.user('Live')
-    const granted = await s.platform.post(`/v1/orgs/${w.orgId}/bindings`, {
-      principal: { type: 'user', id: userId },
-      role: 'app_uploader',
-      resourceId: w.appId,
-    })
-    // Another instance, current up to the grant.
-    const { replica, resyncs } = instance()
-    await replica.load(false)
-    expect(mayUpload(replica, userId)).toBe(true)
-    expect((await s.platform.delete(`/v1/orgs/${w.orgId}/bindings/${granted.body.id}`)).status).toBe(200)
-    const revokeRevision = s.ctx.engine.revision
+    const { userId, revoke } = await grantUpload('Live')
+    const { replica, resyncs } = await follower(userId)
+    const revokeRevision = await revoke()
     const rewrite = () =>
       sql`update change_log set changes = '[]'::jsonb where revision = ${String(revokeRevision)}`.execute(
         s.ctx.db,
@@ -221,17 +229,9 @@ describe.each(DATABASES)('change feed MAC (%s)', (database) => {
   // Regression: a catch-up stopped at the feed's last entry and compared it with nothing, so another
   // instance kept a revoked grant until the next write to the org reloaded it.
   it('reads rows in the live catch-up when the revoke, last in the feed, is deleted', async () => {
-    const userId = await s.user('LiveTail')
-    const granted = await s.platform.post(`/v1/orgs/${w.orgId}/bindings`, {
-      principal: { type: 'user', id: userId },
-      role: 'app_uploader',
-      resourceId: w.appId,
-    })
-    const { replica, resyncs } = instance()
-    await replica.load(false)
-    expect(mayUpload(replica, userId)).toBe(true)
-    expect((await s.platform.delete(`/v1/orgs/${w.orgId}/bindings/${granted.body.id}`)).status).toBe(200)
-    const revokeRevision = s.ctx.engine.revision
+    const { userId, revoke } = await grantUpload('LiveTail')
+    const { replica, resyncs } = await follower(userId)
+    const revokeRevision = await revoke()
     await move(revokeRevision, -revokeRevision)
     try {
       await replica.catchUp()
@@ -246,14 +246,7 @@ describe.each(DATABASES)('change feed MAC (%s)', (database) => {
   // Regression: a deleted entry was served as a gap — the JSON form went on from the next entry, the stream
   // sent it as the next change — and a host's replica that checks for gaps reconnected to it for ever.
   it('serves no entry past one deleted from the middle of the feed: the host reloads instead', async () => {
-    const userId = await s.user('Gap')
-    const granted = await s.platform.post(`/v1/orgs/${w.orgId}/bindings`, {
-      principal: { type: 'user', id: userId },
-      role: 'app_uploader',
-      resourceId: w.appId,
-    })
-    expect((await s.platform.delete(`/v1/orgs/${w.orgId}/bindings/${granted.body.id}`)).status).toBe(200)
-    const revokeRevision = s.ctx.engine.revision
+    const revokeRevision = await (await grantUpload('Gap')).revoke()
     await s.user('GapAfter')
     expect(s.ctx.engine.revision).toBeGreaterThan(revokeRevision)
     await move(revokeRevision, -revokeRevision)
