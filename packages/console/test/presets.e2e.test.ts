@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
 import {
+  actAs,
   addMember,
   CONSOLE_DIST,
   createOrg,
@@ -11,12 +12,12 @@ import {
   fetchAs,
   go,
   launch,
-  person,
+  newPage,
   photograph,
   pick,
   provision,
   screenshot,
-  signUp,
+  someone,
 } from './e2e-support.ts'
 
 // Seeds 002, 003 and 004 walked through the console, each preset on its own server, in headless Chromium.
@@ -25,19 +26,22 @@ import {
 let browser: Browser
 let shot: (page: Page, name: string) => Promise<unknown>
 let failed: (page: Page, name: string) => Promise<unknown>
-const pages: Page[] = []
+/**
+ * The one page each preset's owner uses in turn (actAs hands it on): a new browser context would be a cold
+ * renderer compiling the console and axe-core again (~2 s of CPU).
+ */
+let tab: Page
 
 beforeAll(async () => {
   const launched = await launch('presets')
   browser = launched.browser
   shot = screenshot(launched.artifacts)
   failed = photograph(launched.artifacts)
+  tab = await newPage(browser)
 }, 180_000)
 
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail')
-    for (const [i, page] of pages.entries()) await failed(page, `failure-${i}`).catch(() => {})
-  pages.length = 0
+  if (context.task.result?.state === 'fail') await failed(tab, 'failure').catch(() => {})
 })
 
 afterAll(async () => {
@@ -72,8 +76,10 @@ describe('projects preset (seed 002)', () => {
   afterAll(() => server?.stop())
 
   it('creates a project, shows DEFAULT / ADMIN, gives access by group and account, lists externals', async () => {
-    const { page: admin, userId } = await person(server, browser, 'Ada Admin', 'ada@example.com')
-    pages.push(admin)
+    const ada = await someone(server, 'Ada Admin', 'ada@example.com')
+    const { userId } = ada
+    const admin = tab
+    await actAs(admin, server, ada)
     const orgId = await createOrgApi(server, userId, 'APImetrics')
     await addMember(server, orgId, 'Ann', 'ann@example.com', ['org_member'])
 
@@ -180,8 +186,10 @@ describe('teams preset (seed 003)', () => {
   afterAll(() => server?.stop())
 
   it('walks the single-role-teams example: Write / Read → on, team Admin → off, Write / Read again', async () => {
-    const { page: owner, userId } = await person(server, browser, 'Olivia Owner', 'olivia@example.com')
-    pages.push(owner)
+    const olivia = await someone(server, 'Olivia Owner', 'olivia@example.com')
+    const { userId } = olivia
+    const owner = tab
+    await actAs(owner, server, olivia)
     const orgId = await createOrgApi(server, userId, 'Copia')
     const people = {
       'User One': await addMember(server, orgId, 'User One', 'user1@example.com', ['member']),
@@ -323,8 +331,10 @@ describe('modules preset (seed 004)', () => {
   afterAll(() => server?.stop())
 
   it('gives a personal org at sign-up, inherits into a sub-org, edits module roles, resends and revokes', async () => {
-    const owner = await signUp(server, browser, 'Olivia Owner', 'olivia@example.com')
-    pages.push(owner)
+    const owner = tab
+    await actAs(owner, server, await someone(server, 'Olivia Owner', 'olivia@example.com'))
+    await go(owner, server.url)
+    await owner.waitForURL(/\/orgs\//)
     // Sign-up made a personal organization, owned.
     const personal = /\/orgs\/([0-9a-f-]{36})\//.exec(owner.url())?.[1]
     expect(personal).toBeTruthy()
