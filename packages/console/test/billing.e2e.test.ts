@@ -1,17 +1,12 @@
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { parsePlans } from '../../server/src/billing/plans.ts'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { go, photograph, screenshot, signedInAs } from './e2e-support.ts'
+import { CONSOLE_DIST, go, launch, photograph, release, screenshot, signedInAs } from './e2e-support.ts'
 
 // The billing tabs and the password reset, end to end in headless Chromium against a real server
 // (see console.e2e.test.ts for the set-up this shares). Seed 001: only Super Admin and Billing Manager
 // see billing; an Admin sees members and apps but no billing, a Billing Manager the opposite.
-const CHROMIUM = process.env.ORGKIT_CHROMIUM ?? '/usr/bin/chromium'
-const ARTIFACTS = new URL('../../../test-artifacts/console/', import.meta.url).pathname
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run']
 
 /** A small catalogue: new orgs on Free (3 seats, 1 app), so the limits bite within a few clicks. */
 const PLANS = parsePlans(
@@ -31,22 +26,15 @@ let server: TestServer
 let browser: Browser
 const pages: Page[] = []
 /** Each main screen: checked with axe-core (issue 26.6), then photographed. */
-const shot = screenshot(ARTIFACTS)
-const failed = photograph(ARTIFACTS)
+let shot: (page: Page, name: string) => Promise<unknown>
+let failed: (page: Page, name: string) => Promise<unknown>
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (see .ci/run)`)
-  execFileSync(process.execPath, [new URL('../scripts/build-if-stale.mjs', import.meta.url).pathname], {
-    stdio: 'inherit',
-  })
-  mkdirSync(ARTIFACTS, { recursive: true })
-  server = await startTestServer('pglite', {
-    localOutbox: true,
-    plans: PLANS,
-    consoleDir: new URL('../dist', import.meta.url).pathname,
-  })
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+  const launched = await launch('console')
+  browser = launched.browser
+  shot = screenshot(launched.artifacts)
+  failed = photograph(launched.artifacts)
+  server = await startTestServer('pglite', { localOutbox: true, plans: PLANS, consoleDir: CONSOLE_DIST })
 }, 180_000)
 
 afterEach(async (context) => {
@@ -55,7 +43,7 @@ afterEach(async (context) => {
 })
 
 afterAll(async () => {
-  await browser?.close()
+  await release(browser)
   await server?.stop()
 })
 

@@ -1,24 +1,10 @@
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { go, photograph, screenshot } from './e2e-support.ts'
+import { CONSOLE_DIST, go, launch, photograph, release, screenshot } from './e2e-support.ts'
 
 // The console end to end, in a real headless Chromium against a real server on the embedded database.
 // CI installs Debian's chromium (.ci/run); without it this fails rather than skip.
-const CHROMIUM = process.env.ORGKIT_CHROMIUM ?? '/usr/bin/chromium'
-const ARTIFACTS = new URL('../../../test-artifacts/console/', import.meta.url).pathname
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 let server: TestServer
 let browser: Browser
@@ -29,18 +15,12 @@ const ownerEmail = 'owner@example.com'
 const ownerPassword = 'correct horse battery staple'
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (see .ci/run)`)
-  // The same build `npm start` makes: only when the sources changed since the last one.
-  execFileSync(process.execPath, [new URL('../scripts/build-if-stale.mjs', import.meta.url).pathname], {
-    stdio: 'inherit',
-  })
-  mkdirSync(ARTIFACTS, { recursive: true })
-  server = await startTestServer('pglite', {
-    localOutbox: true,
-    consoleDir: new URL('../dist', import.meta.url).pathname,
-  })
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+  // The same build `npm start` makes, when the sources changed since the last one (launch).
+  const launched = await launch('console')
+  browser = launched.browser
+  shot = screenshot(launched.artifacts)
+  failed = photograph(launched.artifacts)
+  server = await startTestServer('pglite', { localOutbox: true, consoleDir: CONSOLE_DIST })
 }, 180_000)
 
 afterEach(async (context) => {
@@ -50,14 +30,14 @@ afterEach(async (context) => {
 })
 
 afterAll(async () => {
-  await browser?.close()
+  await release(browser)
   await server?.stop()
 })
 
 const pages: Page[] = []
 /** Each main screen: checked with axe-core (issue 26.6), then photographed. */
-const shot = screenshot(ARTIFACTS)
-const failed = photograph(ARTIFACTS)
+let shot: (page: Page, name: string) => Promise<unknown>
+let failed: (page: Page, name: string) => Promise<unknown>
 
 /** The link in the newest outbox mail to `to` whose URL contains `part`, read through the console. */
 async function linkFromOutbox(page: Page, to: string, part: string): Promise<string> {

@@ -15,6 +15,7 @@ import {
   launch,
   person,
   provision,
+  release,
   screenshot,
 } from './e2e-support.ts'
 
@@ -50,7 +51,7 @@ beforeAll(async () => {
 }, 180_000)
 
 afterAll(async () => {
-  await browser?.close()
+  await release(browser)
   await server?.stop()
   if (dir) await rm(dir, { recursive: true, force: true })
 })

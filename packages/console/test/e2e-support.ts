@@ -27,17 +27,37 @@ const ARGS = [
   '--disable-sync',
 ]
 
-/** Builds the console when stale and starts Chromium; screenshots go to test-artifacts/<folder>/. */
-export async function launch(folder: string): Promise<{ browser: Browser; artifacts: string }> {
+/**
+ * The worker's Chromium: started by the first walk a vitest worker runs and kept for the next (isolate is false
+ * in vitest.config.ts: this module outlives a file), ~1.5-2 s of CPU a file less than a start each (load ~5).
+ * Each file closes only the contexts it opened (release); Playwright kills the browser when the worker exits.
+ */
+let workerBrowser: Promise<Browser> | undefined
+
+async function startChromium() {
   if (!existsSync(CHROMIUM))
     throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (see .ci/run)`)
   execFileSync(process.execPath, [new URL('../scripts/build-if-stale.mjs', import.meta.url).pathname], {
     stdio: 'inherit',
   })
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+}
+
+/**
+ * The worker's Chromium (started, with the console built when stale, if none is up); screenshots go to
+ * test-artifacts/<folder>/. A file ends with `release(browser)`, never `browser.close()`.
+ */
+export async function launch(folder: string): Promise<{ browser: Browser; artifacts: string }> {
+  const running = await workerBrowser?.catch(() => undefined)
+  if (!running?.isConnected()) workerBrowser = startChromium()
   const artifacts = new URL(`../../../test-artifacts/${folder}/`, import.meta.url).pathname
   mkdirSync(artifacts, { recursive: true })
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
-  return { browser, artifacts }
+  return { browser: await workerBrowser!, artifacts }
+}
+
+/** A file's end with the worker's Chromium: the contexts it opened are closed, the browser kept for the next. */
+export async function release(browser: Browser | undefined) {
+  await Promise.all(browser?.contexts().map((context) => context.close()) ?? [])
 }
 
 /**
@@ -302,8 +322,8 @@ export async function addMember(
 export const CONSOLE_DIST = new URL('../dist', import.meta.url).pathname
 
 /**
- * One Chromium and one console-serving server (capgo, PGlite, local outbox) for a test file, made before
- * its tests and closed after them; every page pushed to `pages` is photographed when a test fails.
+ * The worker's Chromium and one console-serving server (capgo, PGlite, local outbox) for a test file, made
+ * ready before its tests and released / stopped after them; every page pushed to `pages` is photographed when a test fails.
  * `serverOptions` (read when the server starts) adds server options, e.g. a DNS resolver started before.
  */
 export function consoleSession(folder: string, serverOptions?: () => Partial<ServerOptions>) {
@@ -332,7 +352,7 @@ export function consoleSession(folder: string, serverOptions?: () => Partial<Ser
       for (const [i, page] of session.pages.entries()) await failed(page, `failure-${i}`).catch(() => {})
   })
   afterAll(async () => {
-    await session.browser?.close()
+    await release(session.browser)
     await session.server?.stop()
   })
   return session

@@ -16,6 +16,7 @@ import {
   photograph,
   pick,
   provision,
+  release,
   screenshot,
   someone,
 } from './e2e-support.ts'
@@ -45,7 +46,7 @@ afterEach(async (context) => {
 })
 
 afterAll(async () => {
-  await browser?.close()
+  await release(browser)
 })
 
 // Issue 19.9: every word on screen comes from the model. Capgo's words, in any case; seed 004's module

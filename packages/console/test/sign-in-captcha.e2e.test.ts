@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { CONSOLE_DIST, launch, person, photograph, screenshot } from './e2e-support.ts'
+import { CONSOLE_DIST, launch, person, photograph, release, screenshot } from './e2e-support.ts'
 
 // Issue 22.1 in the console: after several failed sign-ins the server asks for a captcha instead of locking
 // the account; the sign-in page shows the proof-of-work box, and the owner gets in.
@@ -25,7 +25,7 @@ afterEach(async (context) => {
 })
 
 afterAll(async () => {
-  await browser?.close()
+  await release(browser)
   await server?.stop()
 })
 
