@@ -1,8 +1,19 @@
-import type { Browser } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDnsServer, type TestDnsServer } from '../../server/test/support/dns-server.ts'
 import type { TestServer } from '../../server/test/support/harness.ts'
-import { addMember, consoleSession, createOrgApi, fetchAs, go, person, pick, signUp } from './e2e-support.ts'
+import {
+  actAs,
+  addMember,
+  consoleSession,
+  createOrgApi,
+  fetchAs,
+  go,
+  newPage,
+  person,
+  pick,
+  someone,
+} from './e2e-support.ts'
 
 // Issue 19.4 in headless Chromium (capgo preset): the Security tab's preview before saving (refused for a
 // setter who fails the policy, a confirm naming who else would be gated), the gated member's banner that
@@ -17,14 +28,27 @@ const session = consoleSession('security-policies', () => ({ dnsResolver: dns.ad
 const { pages, shot } = session
 let server: TestServer
 let browser: Browser
-beforeAll(() => {
+/**
+ * The page the owners and Pat use in turn (actAs), where no other session must stay live beside theirs: a new
+ * browser context each would be a cold renderer compiling the console and axe-core again (~2 s of CPU).
+ */
+let tab: Page
+beforeAll(async () => {
   ;({ server, browser } = session)
+  tab = await newPage(browser)
+  pages.push(tab)
 })
+
+/** The tab, signed up and in as a new person: the next `go` loads the console as them. */
+const tabAs = async (name: string, email: string) => {
+  const who = await someone(server, name, email)
+  await actAs(tab, server, who)
+  return { page: tab, userId: who.userId }
+}
 
 describe('security policies that lock nobody out silently (Chromium, capgo preset)', () => {
   it('previews, confirms, shows the gated member a banner to the fix, and lists org API keys', async () => {
-    const { page: owner, userId } = await person(server, browser, 'Olivia Owner', 'owner@example.com')
-    pages.push(owner)
+    const { page: owner, userId } = await tabAs('Olivia Owner', 'owner@example.com')
     const orgId = await createOrgApi(server, userId, 'Acme')
     await addMember(server, orgId, 'Mia Provisioned', 'mia@example.com', ['org_member'])
     const { page: sam, userId: samId } = await person(server, browser, 'Sam Member', 'sam@example.com')
@@ -91,8 +115,7 @@ describe('security policies that lock nobody out silently (Chromium, capgo prese
   }, 240_000)
 
   it('adds a domain, shows its TXT record, verifies it in place, and suggests the org to its people', async () => {
-    const { page: owner, userId } = await person(server, browser, 'Dora Domains', 'dora@example.com')
-    pages.push(owner)
+    const { page: owner, userId } = await tabAs('Dora Domains', 'dora@example.com')
     const orgId = await createOrgApi(server, userId, 'Initech')
     await go(owner, `${server.url}/orgs/${orgId}/settings/domains`)
     await owner.getByRole('textbox', { name: 'Domain' }).fill('Initech.test')
@@ -117,8 +140,9 @@ describe('security policies that lock nobody out silently (Chromium, capgo prese
     expect((await fetchAs(owner, 'GET', `/v1/orgs/${orgId}/domains`)).body.items[0].joinMode).toBe('suggest')
 
     // A person whose verified email is at initech.test is offered Initech, and joins with a click.
-    const pat = await signUp(server, browser, 'Pat Initech', 'pat@initech.test')
-    pages.push(pat)
+    const { page: pat } = await tabAs('Pat Initech', 'pat@initech.test')
+    await go(pat, server.url)
+    await pat.waitForURL(/\/orgs\//)
     await pat.getByText('An organization for your domain').waitFor()
     await shot(pat, '07-suggested-org')
     await pat.getByRole('button', { name: 'Join Initech' }).click()
@@ -129,8 +153,7 @@ describe('security policies that lock nobody out silently (Chromium, capgo prese
   }, 240_000)
 
   it('makes a directory token once, lists it, shows the directory’s groups, and revokes it (issue 21.3)', async () => {
-    const { page: owner, userId } = await person(server, browser, 'Sid Scim', 'sid@example.com')
-    pages.push(owner)
+    const { page: owner, userId } = await tabAs('Sid Scim', 'sid@example.com')
     const orgId = await createOrgApi(server, userId, 'Hooli')
     await go(owner, `${server.url}/orgs/${orgId}/settings/directory`)
     await owner.getByRole('textbox', { name: 'New directory token' }).fill('Okta')
