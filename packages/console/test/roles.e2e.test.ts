@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../../server/test/support/harness.ts'
-import { consoleSession, createOrgApi, fetchAs, go, person, pick } from './e2e-support.ts'
+import { actAs, consoleSession, createOrgApi, fetchAs, go, person, pick, someone } from './e2e-support.ts'
 
 // Issue #8's custom roles screen (Settings → Roles) on the capgo preset, in headless Chromium.
 const session = consoleSession('roles')
@@ -89,8 +89,11 @@ describe('Roles tab (Chromium, capgo preset)', () => {
 
     // Someone without org.update_user_roles has no Roles tab; an Admin has it, but may not define a
     // role holding a permission they lack (Admin: no org.delete).
-    const { page: max, userId: maxId } = await person(server, browser, 'Max Admin', 'max@example.com')
-    pages.push(max)
+    const maxAccount = await someone(server, 'Max Admin', 'max@example.com')
+    const maxId = maxAccount.userId
+    // Max takes over the owner's page, whose part is done (actAs): its warm renderer spares a cold one.
+    const max = owner
+    await actAs(max, server, maxAccount)
     expect(
       (await server.platform.post(`/v1/orgs/${orgId}/members`, { userId: maxId, roles: ['org_member'] }))
         .status,
