@@ -408,7 +408,8 @@ describe.each(DATABASES)('SCIM directory sync (%s)', (database) => {
     expect((await okta.get(`/Users/${ours.id}`)).body.active).toBe(true)
 
     // Revoked: the very next request is refused — on another instance of the same database too.
-    const other = database === 'postgres' ? await startTestServer(database, { postgres: server.postgres }) : null
+    const other =
+      database === 'postgres' ? await startTestServer(database, { postgres: server.postgres }) : null
     try {
       const elsewhere = other ? directory(other, org, okta.token) : null
       expect((await elsewhere?.get('/Users'))?.status ?? 200).toBe(200)
