@@ -1985,7 +1985,7 @@ export interface paths {
         };
         /**
          * Follow the engine's changes
-         * @description Every revision after `after`, in order. With `Accept: text/event-stream`: server-sent events (`change`, id = revision; `head` heartbeats), resumed from `Last-Event-ID`; otherwise JSON, waiting up to `waitMs` for the next revision (platform token)
+         * @description Every revision after `after`, in order. With `Accept: text/event-stream`: server-sent events (`change`, id = revision; `head` heartbeats; `reload`, a problem, when the caller must load the snapshot again), resumed from `Last-Event-ID`; otherwise JSON, waiting up to `waitMs` for the next revision (platform token)
          */
         get: operations["followEngineChanges"];
         put?: never;
