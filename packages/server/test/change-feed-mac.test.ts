@@ -106,8 +106,14 @@ describe.each(DATABASES)('change feed MAC (%s)', (database) => {
     )
     await sql`insert into engine_snapshot_parts select * from kept_parts`.execute(s.ctx.db)
   }
-  /** The engine feed's event stream after `after`, up to its `reload` event's problem. */
-  const streamUntilReload = async (after: number) => {
+  /**
+   * A host's replica is not sent the entry at `revision`, nor any after it: told to load the snapshot again,
+   * as a problem in the JSON form and as a `reload` event (no `change`) in the event stream.
+   */
+  const expectNotServed = async (revision: number) => {
+    const after = revision - 1
+    const page = await s.platform.get(`/v1/engine/changes?after=${after}`)
+    expect([page.status, page.body.code]).toEqual([409, 'REVISION_NOT_REACHED'])
     const gone = new AbortController()
     const response = await fetch(`${s.url}/v1/engine/changes?after=${after}`, {
       headers: { authorization: `Bearer ${s.token}`, accept: 'text/event-stream' },
@@ -121,7 +127,8 @@ describe.each(DATABASES)('change feed MAC (%s)', (database) => {
       text += value
     }
     gone.abort()
-    return text
+    expect(text).toMatch(/^event: reload$/m)
+    expect(text).not.toMatch(/^event: change$/m)
   }
   /** Moves the feed entry at `from` to `to` (out of the feed's way at a negative revision, and back). */
   const move = (from: number, to: number) =>
@@ -166,13 +173,8 @@ describe.each(DATABASES)('change feed MAC (%s)', (database) => {
       expect(mayUpload(replica, userId)).toBe(false)
       refusedEntry(resyncs, revokeRevision, 'mac')
       expect(replica.loadedFrom).toEqual({ kind: 'rows', refused: 'a change after the state' })
-      // Nor is it served to a host's replica: told to load the snapshot again instead, as a problem in the
-      // JSON form and as a `reload` event in the event stream.
-      const page = await s.platform.get(`/v1/engine/changes?after=${revokeRevision - 1}`)
-      expect([page.status, page.body.code]).toEqual([409, 'REVISION_NOT_REACHED'])
-      const streamed = await streamUntilReload(revokeRevision - 1)
-      expect(streamed).toMatch(/^event: reload$/m)
-      expect(streamed).not.toMatch(/^event: change$/m)
+      // Nor is it served to a host's replica.
+      await expectNotServed(revokeRevision)
     })
   })
 
@@ -251,11 +253,7 @@ describe.each(DATABASES)('change feed MAC (%s)', (database) => {
     expect(s.ctx.engine.revision).toBeGreaterThan(revokeRevision)
     await move(revokeRevision, -revokeRevision)
     try {
-      const page = await s.platform.get(`/v1/engine/changes?after=${revokeRevision - 1}`)
-      expect([page.status, page.body.code]).toEqual([409, 'REVISION_NOT_REACHED'])
-      const streamed = await streamUntilReload(revokeRevision - 1)
-      expect(streamed).toMatch(/^event: reload$/m)
-      expect(streamed).not.toMatch(/^event: change$/m)
+      await expectNotServed(revokeRevision)
     } finally {
       await move(-revokeRevision, revokeRevision)
     }
