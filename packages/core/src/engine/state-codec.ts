@@ -10,8 +10,9 @@
  * Every block starts 8-aligned, so the reader hands out views of the bytes, not copies (when the bytes
  * themselves start 8-aligned, as a buffer of their own does): at 1M bindings the arrays are ~120 MB, and
  * copying them into fresh memory cost ~0.7 s of CPU on this VM, most of it the kernel's page faults
- * (~3 ms per MB first written), not the copy. What a restore keeps are then views of the state's buffer:
- * the reader's caller hands over bytes of their own, never written to or restored from again.
+ * (~3 ms per MB first written), not the copy. What a restore keeps are then views of the state's buffer
+ * (the reader's caller hands over bytes of their own, never written to or restored from again), until the
+ * engine copies them into memory of its own after the start (`ownCopy`, `Authorizer.ownMemory`).
  */
 const MAGIC = 0x5345_4b4f // "OKES" read little-endian
 const HEADER = 56
