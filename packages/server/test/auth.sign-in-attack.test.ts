@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DATABASES, solveCaptcha, startTestServer, type TestServer } from './support/harness.ts'
+import {
+  clockInSignInWindow,
+  DATABASES,
+  solveCaptcha,
+  startTestServer,
+  type TestServer,
+} from './support/harness.ts'
 
 /**
  * Issue 22.1: 105 wrong passwords for one email from 11 addresses locked its owner out from everywhere for
@@ -10,16 +16,12 @@ import { DATABASES, solveCaptcha, startTestServer, type TestServer } from './sup
  */
 describe.each(DATABASES)('sign-in under a distributed guessing attack (%s)', (database) => {
   let s: TestServer
-  // Limits count in fixed 15-minute windows: the server's clock starts a minute into one, so the attempts
-  // below can't straddle a window's end (the next window would start counting afresh).
-  let shift = 0
-  const now = () => Date.now() - shift
   const email = 'owner@example.com'
   const password = 'the owner’s own passphrase'
 
   beforeAll(async () => {
-    shift = (Date.now() % 900_000) - 60_000
-    s = await startTestServer(database, { trustProxyHops: 1, clock: now })
+    // Limits count in fixed windows: the attempts below must not straddle a window's end.
+    s = await startTestServer(database, { trustProxyHops: 1, clock: clockInSignInWindow() })
     await signUp(email, password)
     await signUp('other@example.com', 'another long passphrase')
   })

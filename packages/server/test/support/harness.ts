@@ -9,6 +9,7 @@ import {
 } from '../../../store/test/support/test-databases.ts'
 import type { PlanCatalog } from '../../src/billing/plans.ts'
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server.ts'
+import { SIGN_IN } from '../../src/services/sign-in-guard.ts'
 import { solvePow } from './pow.ts'
 
 /** The key sealing secrets at rest on the test PostgreSQL (issue 22.7): fixed, so instances share it. */
@@ -170,6 +171,18 @@ export async function startTestServer(
       if (own) await postgres?.remove()
     },
   }
+}
+
+/**
+ * A server clock a minute into the sign-in limits' next fixed window (SIGN_IN.windowSeconds), running at the
+ * real pace: attempts made in the next minutes can't straddle a window's end, where the next window would
+ * start counting afresh (a test asserting a limit then failed when it ran across a quarter hour). Ahead of
+ * the real time, never behind: a browser would see a captcha challenge's expiry already past.
+ */
+export function clockInSignInWindow(): () => number {
+  const window = SIGN_IN.windowSeconds * 1000
+  const shift = window - (Date.now() % window) + 60_000
+  return () => Date.now() + shift
 }
 
 /** Solves the server's proof-of-work captcha the way the browser widget does. */
