@@ -1,6 +1,7 @@
 import type { Model } from '../model/model.ts'
 import { ORG } from '../model/model.ts'
 import { buildAccess, ensureAccess } from './access.ts'
+import { applyChange, loadSnapshot, snapshotLoader } from './apply.ts'
 import { type Belonging, belongingIn, belongingOf } from './belonging.ts'
 import { CompiledModel, type CompiledPermission, type RoleHandle } from './compiled-model.ts'
 import type { Change, Decision, Id, Snapshot, SnapshotPart, Subject, Target } from './data.ts'
@@ -65,7 +66,7 @@ export class Authorizer {
     this.clock = options.clock ?? Date.now
     this.dense = options.dense ?? true
     if (snapshot) {
-      this.graph.load(snapshot)
+      loadSnapshot(this.graph, snapshot)
       this.loaded()
     }
   }
@@ -80,7 +81,7 @@ export class Authorizer {
     options: AuthorizerOptions = {},
   ): { add(part: SnapshotPart): void; done(): Authorizer } {
     const authorizer = new Authorizer(model, undefined, options)
-    const loader = authorizer.graph.loader()
+    const loader = snapshotLoader(authorizer.graph)
     return {
       add: (part) => loader.add(part),
       done: () => {
@@ -139,8 +140,8 @@ export class Authorizer {
 
   /** Applies changes in order. A change with a dangling reference throws and applies nothing of itself. */
   apply(change: Change | readonly Change[]): void {
-    if (Array.isArray(change)) for (const c of change) this.graph.apply(c)
-    else this.graph.apply(change as Change)
+    if (Array.isArray(change)) for (const c of change) applyChange(this.graph, c)
+    else applyChange(this.graph, change as Change)
   }
 
   /** The decision. */

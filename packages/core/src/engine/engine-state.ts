@@ -1,6 +1,12 @@
 import type { Model } from '../model/model.ts'
 import { buildAccess, ensureAccess } from './access.ts'
+import * as apply from './apply.ts'
 import { BindingTable } from './bindings.ts'
+import * as bindingChanges from './change-bindings.ts'
+import * as orgChanges from './change-orgs.ts'
+import * as principalChanges from './change-principals.ts'
+import * as resourceChanges from './change-resources.ts'
+import * as changeSupport from './change-support.ts'
 import type { RoleHandle } from './compiled-model.ts'
 import { Arena, DenseIndex } from './dense.ts'
 import { Graph } from './graph.ts'
@@ -61,6 +67,9 @@ export function stateFingerprint(model: Model, build: string = engineBuild()): s
 export function engineBuild(): string {
   engineCode ??= [
     Graph,
+    ...[apply, orgChanges, resourceChanges, principalChanges, bindingChanges, changeSupport].flatMap(
+      Object.values,
+    ),
     BindingTable,
     IdTable,
     DenseIndex,
