@@ -2,7 +2,17 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { parsePlans } from '../../server/src/billing/plans.ts'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { CONSOLE_DIST, go, launch, photograph, release, screenshot, signedInAs } from './e2e-support.ts'
+import {
+  actAs,
+  CONSOLE_DIST,
+  go,
+  launch,
+  newPage,
+  photograph,
+  release,
+  screenshot,
+  signInApi,
+} from './e2e-support.ts'
 
 // The billing tabs and the password reset, end to end in headless Chromium against a real server
 // (see console.e2e.test.ts for the set-up this shares). Seed 001: only Super Admin and Billing Manager
@@ -24,7 +34,12 @@ const PLANS = parsePlans(
 
 let server: TestServer
 let browser: Browser
-const pages: Page[] = []
+/**
+ * The one page the billing manager, the admin, the owner and then someone signed out use in turn (actAs hands
+ * it on): a new browser context would be a cold renderer compiling the console and axe-core again (~2 s of
+ * CPU a person).
+ */
+let tab: Page
 /** Each main screen: checked with axe-core (issue 26.6), then photographed. */
 let shot: (page: Page, name: string) => Promise<unknown>
 let failed: (page: Page, name: string) => Promise<unknown>
@@ -35,11 +50,11 @@ beforeAll(async () => {
   shot = screenshot(launched.artifacts)
   failed = photograph(launched.artifacts)
   server = await startTestServer('pglite', { localOutbox: true, plans: PLANS, consoleDir: CONSOLE_DIST })
+  tab = await newPage(browser)
 }, 180_000)
 
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail')
-    for (const [i, page] of pages.entries()) await failed(page, `billing-failure-${i}`).catch(() => {})
+  if (context.task.result?.state === 'fail') await failed(tab, 'billing-failure').catch(() => {})
 })
 
 afterAll(async () => {
@@ -72,11 +87,13 @@ async function account(name: string, email: string, password: string): Promise<s
   return ((await verified.json()) as { userId: string }).userId
 }
 
-/** Signed in over the API (the sign-in page is walked in the password reset below): the first `go` opens it. */
+/**
+ * The tab, signed in as `email` over the API (the sign-in page is walked in the password reset below): the
+ * next `go` loads the console afresh as them.
+ */
 async function signIn(email: string, password: string): Promise<Page> {
-  const page = await signedInAs(server, browser, email, password)
-  pages.push(page)
-  return page
+  await actAs(tab, server, await signInApi(server, email, password))
+  return tab
 }
 
 const tabNames = async (page: Page) => {
@@ -220,9 +237,9 @@ describe('billing and password reset in the console (Chromium)', () => {
   }, 180_000)
 
   it('resets a forgotten password from the mailed link and signs in with the new one', async () => {
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage()
-    page.setDefaultTimeout(20_000)
-    pages.push(page)
+    // Signed out, as a fresh browser is: no one's cookies or stored state.
+    const page = tab
+    await actAs(page, server, null)
     await page.goto(`${server.url}/login`)
     await page.getByRole('link', { name: 'Forgot password?' }).click()
     await page.waitForURL(/\/forgot-password$/)

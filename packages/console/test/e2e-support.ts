@@ -178,7 +178,7 @@ export async function newPage(browser: Browser) {
  * context is a cold renderer that compiles the console and axe-core again, ~2 s of Chromium's CPU a person
  * more than this page's warm one (6 people each way, load ~10). Not where two sessions must be live at once.
  */
-export async function actAs(page: Page, server: TestServer, who: Someone | null) {
+export async function actAs(page: Page, server: TestServer, who: Pick<Someone, 'cookies'> | null) {
   if (page.url().startsWith('http')) await page.evaluate(() => localStorage.clear())
   await page.context().clearCookies()
   if (who) await page.context().addCookies(who.cookies)
@@ -204,20 +204,17 @@ export async function person(
 }
 
 /**
- * A browser page signed in as an existing account over the API (POST /v1/auth/login, as the sign-in page
- * does; that page is walked where it is the subject), that has loaded nothing yet: the first `go` opens it.
+ * An existing account signed in over the API (POST /v1/auth/login, as the sign-in page does; that page is
+ * walked where it is the subject): its session's cookies, for `actAs` to hand a page to it.
  */
-export async function signedInAs(server: TestServer, browser: Browser, email: string, password: string) {
+export async function signInApi(server: TestServer, email: string, password: string) {
   const login = await fetch(`${server.url}/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password }),
   })
   expect(login.status).toBe(200)
-  const page = await newPage(browser)
-  await page.context().addCookies(cookiesOf(login, server.url))
-  homes.set(page, server.url)
-  return page
+  return { cookies: cookiesOf(login, server.url) }
 }
 
 /**
