@@ -1,16 +1,31 @@
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../../server/test/support/harness.ts'
-import { consoleSession, createOrgApi, expectAccessible, fetchAs, go, person } from './e2e-support.ts'
+import {
+  actAs,
+  consoleSession,
+  createOrgApi,
+  expectAccessible,
+  fetchAs,
+  go,
+  newPage,
+  someone,
+} from './e2e-support.ts'
 
 // Issue 26.4 in Chromium (capgo, PGlite): the Access tab shows every way a person reaches the app, and a
 // channel override is set for someone who holds no role on the app — then the engine refuses them.
 const session = consoleSession('access')
 const { pages, shot } = session
 let server: TestServer
-let browser: Browser
-beforeAll(() => {
-  ;({ server, browser } = session)
+/**
+ * The one page the admin and Pat use in turn (actAs hands it on; they never need two live sessions at once):
+ * a second browser context would be a cold renderer compiling the console and axe-core again (~2 s of CPU).
+ */
+let page: Page
+beforeAll(async () => {
+  server = session.server
+  page = await newPage(session.browser)
+  pages.push(page)
 })
 
 /** The background of the chosen segment's indicator in a Default / Allow / Deny control. */
@@ -22,9 +37,8 @@ const indicatorColour = (page: Page, name: string) =>
 
 describe('Access tab: who reaches the app, and channel overrides for anyone (Chromium)', () => {
   it('shows an org role and a group’s app role as the ways in; a Deny for that person takes the action away', async () => {
-    const admin = await person(server, browser, 'Ada Admin', 'ada@example.com')
-    const pat = await person(server, browser, 'Pat Person', 'pat@example.com')
-    pages.push(admin.page, pat.page)
+    const admin = await someone(server, 'Ada Admin', 'ada@example.com')
+    const pat = await someone(server, 'Pat Person', 'pat@example.com')
     // Set-up over the API: Acme, the app Shop with its production channel, Pat a Member of Acme and of the
     // group QA, which is App Developer on Shop. Pat holds no role on the app of their own.
     const orgId = await createOrgApi(server, admin.userId, 'Acme')
@@ -44,15 +58,18 @@ describe('Access tab: who reaches the app, and channel overrides for anyone (Chr
       role: 'app_developer',
       resourceId: appId,
     })
-    const promote = () =>
-      fetchAs(pat.page, 'POST', '/v1/check', {
+    /** Pat's own session asks the engine (Pat takes the page over: actAs). */
+    const promote = async () => {
+      await actAs(page, server, pat)
+      return fetchAs(page, 'POST', '/v1/check', {
         permission: 'channel.promote_bundle',
         resource: { type: 'channel', id: production },
       })
+    }
     expect((await promote()).body).toMatchObject({ allowed: true })
 
     // The admin's Access tab: Pat, with both ways in, in words.
-    const page = admin.page
+    await actAs(page, server, admin)
     await go(page, `${server.url}/orgs/${orgId}/apps/${appId}/access`)
     const reach = page.getByRole('table', { name: 'How people reach this app' })
     const row = reach.getByRole('row').filter({ hasText: 'pat@example.com' })
@@ -97,9 +114,10 @@ describe('Access tab: who reaches the app, and channel overrides for anyone (Chr
         }),
       ]),
     )
-    // Pat's own console: the app is there to read, its Access tab isn't theirs to see.
-    await go(pat.page, `${server.url}/orgs/${orgId}/apps/${appId}`)
-    await pat.page.getByText('production').first().waitFor()
-    await expectAccessible(pat.page, 'app-as-pat')
+    // Pat's own console (the page is Pat's since promote): the app is there to read, its Access tab isn't
+    // theirs to see.
+    await go(page, `${server.url}/orgs/${orgId}/apps/${appId}`)
+    await page.getByText('production').first().waitFor()
+    await expectAccessible(page, 'app-as-pat')
   }, 150_000)
 })
