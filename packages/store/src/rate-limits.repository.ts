@@ -2,34 +2,55 @@ import { sql } from 'kysely'
 import type { Executor } from './database.ts'
 
 /**
- * Fixed-window attempt counters, in the database so a limit holds across every instance. Counts one
- * attempt in the window starting at `windowStart` and answers the window's count, this one included. One
- * upsert, so concurrent attempts each get their own count.
+ * Attempt counters in buckets (a key's count per `window_start`, the bucket's start), in the database so a
+ * limit holds across every instance. The caller picks the buckets and sums the ones a window spans
+ * (server security/rate-limit.ts: a sliding window); the rows don't know their window.
  */
-export async function countAttempt(db: Executor, key: string, windowStart: Date): Promise<number> {
-  const row = await db
-    .insertInto('rate_limits')
-    .values({ key, window_start: windowStart, count: 1 })
-    .onConflict((oc) =>
-      oc.columns(['key', 'window_start']).doUpdateSet({ count: sql`rate_limits.count + 1` }),
+export interface Bucket {
+  start: Date
+  count: number
+}
+
+/**
+ * Counts one attempt in the bucket starting at `bucket` and answers the key's buckets from `since` on,
+ * oldest first, this one with the attempt included. One statement: the upsert gives concurrent attempts a
+ * count each in the bucket, and the other buckets are read in the same snapshot.
+ */
+export async function countAttempt(db: Executor, key: string, bucket: Date, since: Date): Promise<Bucket[]> {
+  // The outer select sees the table as it was before the upsert, so the bucket itself comes from it alone.
+  const { rows } = await sql<{ window_start: Date; count: number }>`
+    with counted as (
+      insert into rate_limits (key, window_start, count) values (${key}, ${bucket}, 1)
+      on conflict (key, window_start) do update set count = rate_limits.count + 1
+      returning window_start, count
     )
-    .returning('count')
-    .executeTakeFirstOrThrow()
-  return row.count
+    select window_start, count from counted
+    union all
+    select window_start, count from rate_limits
+    where key = ${key} and window_start >= ${since} and window_start <> ${bucket}
+    order by window_start
+  `.execute(db)
+  return rows.map(toBucket)
 }
 
-/** The window's count so far, without counting anything (0 when nothing was counted in it). */
-export async function attemptsIn(db: Executor, key: string, windowStart: Date): Promise<number> {
-  const row = await db
+/** The key's buckets from `since` on, oldest first, counting nothing (none when nothing was counted). */
+export async function bucketsSince(db: Executor, key: string, since: Date): Promise<Bucket[]> {
+  const rows = await db
     .selectFrom('rate_limits')
-    .select('count')
+    .select(['window_start', 'count'])
     .where('key', '=', key)
-    .where('window_start', '=', windowStart)
-    .executeTakeFirst()
-  return row?.count ?? 0
+    .where('window_start', '>=', since)
+    .orderBy('window_start')
+    .execute()
+  return rows.map(toBucket)
 }
 
-/** Forgets the windows that started before `cutoff`. */
-export async function deleteWindowsBefore(db: Executor, cutoff: Date): Promise<void> {
+/** Forgets the buckets that started before `cutoff`. */
+export async function deleteBucketsBefore(db: Executor, cutoff: Date): Promise<void> {
   await db.deleteFrom('rate_limits').where('window_start', '<', cutoff).execute()
 }
+
+const toBucket = (row: { window_start: Date; count: number }): Bucket => ({
+  start: new Date(row.window_start),
+  count: Number(row.count),
+})

@@ -12,6 +12,9 @@ import { write } from './context.ts'
  * password or not) needs a solved proof-of-work captcha, which makes each guess cost the guesser CPU while
  * the owner solves one and gets in. At `noticeAfter` failures the owner is told by mail, once a day.
  *
+ * A window is the last `windowSeconds`, sliding (security/rate-limit.ts; to within a minute, never less):
+ * a window's end starts no fresh count, so `captchaAfter` failures in any 15 minutes ask for the captcha.
+ *
  * Failures are counted per email as typed, whether or not it has an account, so the captcha step can't tell
  * anyone an email exists (the notice goes only to a real account, by mail).
  */
@@ -67,9 +70,14 @@ export async function recordSignInFailure(
 ): Promise<void> {
   const now = ctx.clock()
   const failures = await count(ctx.db, failuresKey(email), SIGN_IN.windowSeconds, now)
-  // Exactly one failure sees the count reach the mark (one upsert each), so one of them writes the notice.
-  if (failures !== SIGN_IN.noticeAfter || userId === null) return
-  if ((await count(ctx.db, `login:notice:${userId}`, SIGN_IN.noticeEverySeconds, now)) !== 1) return
+  // From the mark on (a sliding count under a steady attack may never come back down to it), the notices of
+  // the last day are read; a failure that finds none counts one, and of concurrent ones only the failure
+  // whose count is 1 writes it. Only notices are counted: counting every failure past the mark would keep
+  // that count above one for as long as the attack goes on, and the owner would hear of it only once.
+  if (failures < SIGN_IN.noticeAfter || userId === null) return
+  const noticeKey = `login:notice:${userId}`
+  if ((await countSoFar(ctx.db, noticeKey, SIGN_IN.noticeEverySeconds, now)) > 0) return
+  if ((await count(ctx.db, noticeKey, SIGN_IN.noticeEverySeconds, now)) !== 1) return
   await write(ctx, anonymous, meta, null, async (work) => {
     await ctx.mail.queue(work.tx, {
       to: email,
