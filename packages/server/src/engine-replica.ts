@@ -75,6 +75,11 @@ export class EngineReplica {
   listening = false
   private catching: Promise<void> | null = null
   private again = false
+  /**
+   * The authorizer refused a change part-way (`apply` is not atomic over an entry's changes): nothing more
+   * is applied to it, and the reload that follows replaces it (its rows are at least as new).
+   */
+  private damaged = false
   private poller: NodeJS.Timeout | null = null
   private unlisten: (() => Promise<void>) | null = null
   private stopped = false
@@ -85,6 +90,8 @@ export class EngineReplica {
   private readonly state: EngineStateOptions | null
   /** How the change feed is authenticated (security/change-feed-mac.ts): what this instance writes, it MACs. */
   readonly feedMac: FeedMac
+  /** How a reload reads the rows (the store's `streamSnapshot`; a test holds one back). */
+  private readonly readRows: typeof streamSnapshot
 
   constructor(
     private readonly db: Db,
@@ -94,9 +101,11 @@ export class EngineReplica {
       feedMac: FeedMac
       onResync?: (error: unknown, revision: number) => void
       state?: EngineStateOptions | null
+      readRows?: typeof streamSnapshot
     },
   ) {
     this.feedMac = options.feedMac
+    this.readRows = options.readRows ?? streamSnapshot
     this.onResync = options.onResync ?? (() => {})
     this.state = options.state ?? null
   }
@@ -201,21 +210,47 @@ export class EngineReplica {
     return this.saving
   }
 
-  private async reloadWith(executor: Executor): Promise<void> {
+  /**
+   * Loads the engine from rows. Reloads run side by side (a catch-up pass, a write's catch-up inside its
+   * transaction, a write's own refused change), and another pass may apply the feed meanwhile: rows read at
+   * a revision older than the engine's by the time they are loaded are dropped, so the revision never goes
+   * back (a check that waited for a revision would otherwise be answered without it: a revoke undone until
+   * the next catch-up). Resolves to whether this load replaced the engine.
+   */
+  private async reloadWith(executor: Executor): Promise<boolean> {
     const loading = Authorizer.loading(this.compiled, { clock: this.clock })
     // A new lineage: from before the rows are read, so it is never younger than what it reflects.
     const lineageAt = this.clock()
     // Before the rows too: a migration between the two makes the state look older than it is (refused), never
     // newer.
     const migration = await engineSnapshots.migrationMark(executor)
-    const revision = await streamSnapshot(executor, loading.add)
+    const revision = await this.readRows(executor, loading.add)
+    // A damaged engine does not move, so the rows of the reload its damage asked for are never older.
+    if (revision < this.revision) return false
     this.authorizer = loading.done()
+    this.damaged = false
     this.revision = revision
     this.lineageAt = lineageAt
     this.migration = migration
     // After a restored state whose feed the engine refused (`pull`'s resync), say so.
     const refused = this.loadedFrom.kind === 'rows' ? this.loadedFrom.refused : 'a change after the state'
     this.loadedFrom = { kind: 'rows', refused }
+    return true
+  }
+
+  /** Starts over from rows, telling the watchers when the engine was replaced (not when a newer one stays). */
+  private async resync(executor: Executor): Promise<void> {
+    if (await this.reloadWith(executor)) this.tell(this.revision, null)
+  }
+
+  /** Applies a revision's changes; one the authorizer refuses part-way leaves it `damaged`. */
+  private applyChanges(changes: readonly Change[]): void {
+    try {
+      this.authorizer.apply(changes)
+    } catch (error) {
+      this.damaged = true
+      throw error
+    }
   }
 
   /** Applies every committed change after our revision. Concurrent callers share one pass. */
@@ -247,6 +282,8 @@ export class EngineReplica {
       for (const entry of batch) {
         const { revision } = entry
         if (revision <= this.revision) continue // another pass applied it meanwhile
+        // Another pass broke the engine and is reloading it: this one reloads too (within its transaction).
+        if (this.damaged) return this.resync(executor)
         try {
           // The feed read refuses a revision missing from it (`missing`); this is for a replica moved by
           // another pass meanwhile (a reload) to somewhere the page does not continue.
@@ -258,14 +295,12 @@ export class EngineReplica {
           // Inside a write's transaction this reloads under the org's lock, so the write is authorized
           // against the rows (a refusal instead would lock every writer to the org out until a reload).
           if ('refused' in entry) throw new FeedEntryRefused(revision, entry.refused)
-          this.authorizer.apply(entry.changes)
+          this.applyChanges(entry.changes)
         } catch (error) {
           // A committed change the graph refuses would wedge this replica for good: start over from a
           // fresh snapshot instead (it reflects the database, whatever the feed said), and say so.
           this.onResync(error, revision)
-          await this.reloadWith(executor)
-          this.tell(this.revision, null)
-          return
+          return this.resync(executor)
         }
         this.revision = revision
         this.tell(revision, entry.changes)
@@ -301,16 +336,14 @@ export class EngineReplica {
    * to the apply, so a catch-up pass running meanwhile sees the revision applied and skips it.
    */
   async committed(revision: number, changes: readonly Change[]): Promise<void> {
-    if (this.revision !== revision - 1) return this.atLeast(revision)
+    if (this.damaged || this.revision !== revision - 1) return this.atLeast(revision)
     const applied = JSON.parse(JSON.stringify(changes)) as Change[]
     try {
-      this.authorizer.apply(applied)
+      this.applyChanges(applied)
     } catch (error) {
       // As in `pull`: a change the graph refuses means a fresh snapshot, never a half-applied one.
       this.onResync(error, revision)
-      await this.reloadWith(this.db)
-      this.tell(this.revision, null)
-      return
+      return this.resync(this.db)
     }
     this.revision = revision
     this.tell(revision, applied)
