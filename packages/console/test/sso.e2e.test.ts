@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { orgDomains } from '@orgkit/store'
-import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../../server/test/support/harness.ts'
 import { startTestIdp, type TestIdp } from '../../server/test/support/oidc-idp.ts'
-import { consoleSession, createOrgApi, fetchAs, go, person } from './e2e-support.ts'
+import { actAs, consoleSession, createOrgApi, fetchAs, go, newPage, someone } from './e2e-support.ts'
 
 // Issue 21.1 in headless Chromium: the org's SSO tab (create an OIDC connection, test it against a real
 // OpenID Provider on loopback, enable it, edit its mapping, copy the redirect URI, require SSO), then a
@@ -13,19 +12,23 @@ import { consoleSession, createOrgApi, fetchAs, go, person } from './e2e-support
 const session = consoleSession('sso')
 const { pages, shot } = session
 let server: TestServer
-let browser: Browser
 let idp: TestIdp
 const domain = `acme-${randomUUID().slice(0, 8)}.test`
 beforeAll(async () => {
-  ;({ server, browser } = session)
+  server = session.server
   idp = await startTestIdp({ redirectUris: [`${server.url}/v1/auth/sso/callback`] })
 })
 afterAll(() => idp?.stop())
 
 describe('SSO connections and sign-in (Chromium, capgo preset)', () => {
   it('creates, tests and enables a connection with its mapping, then signs a person in through the IdP', async () => {
-    const { page: owner, userId } = await person(server, browser, 'Olivia Owner', `olivia@${domain}`)
+    // One page: the owner's, then Sam's signed out (actAs), then the owner's session again for a last call. A
+    // second browser context would be a cold renderer compiling the console and axe-core again (~2 s of CPU).
+    const olivia = await someone(server, 'Olivia Owner', `olivia@${domain}`)
+    const { userId } = olivia
+    const owner = await newPage(session.browser)
     pages.push(owner)
+    await actAs(owner, server, olivia)
     const orgId = await createOrgApi(server, userId, 'Acme')
     await server.store.db.transaction().execute(async (tx) => {
       const claim = await orgDomains.insertClaim(
@@ -78,9 +81,9 @@ describe('SSO connections and sign-in (Chromium, capgo preset)', () => {
       groups: ['eng'],
     })
     idp.next = 'sub-sam'
-    const sam = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage()
-    sam.setDefaultTimeout(20_000)
-    pages.push(sam)
+    // Sam at the page signed out: no one's cookies or stored state, as a fresh browser has.
+    const sam = owner
+    await actAs(sam, server, null)
     await sam.goto(`${server.url}/login`)
     await sam.getByLabel('Email').fill(`sam@${domain}`)
     await sam.getByRole('textbox', { name: 'Password' }).fill('any password at all')
@@ -91,6 +94,7 @@ describe('SSO connections and sign-in (Chromium, capgo preset)', () => {
     await shot(sam, '02-signed-in-through-sso')
     const me = await fetchAs(sam, 'GET', '/v1/me')
     expect(me.body).toMatchObject({ email: `sam@${domain}`, name: 'Sam SSO' })
+    await actAs(owner, server, olivia)
     const members = await fetchAs(owner, 'GET', `/v1/orgs/${orgId}/members`)
     const member = members.body.items.find((m: { email: string }) => m.email === `sam@${domain}`)
     expect(member).toMatchObject({ status: 'active', roles: ['org_member'] })
