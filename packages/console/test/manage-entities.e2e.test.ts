@@ -2,13 +2,17 @@ import type { Browser, Page } from 'playwright-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../../server/test/support/harness.ts'
 import {
+  actAs,
   consoleSession,
   createOrgApi,
   expectAccessible,
   go,
   linkFromOutboxApi,
+  newPage,
   person,
   pick,
+  type Someone,
+  someone,
 } from './e2e-support.ts'
 
 // Issue 26.1 and 26.5 in headless Chromium (capgo): the admin renames, transfers and deletes an app, a
@@ -20,16 +24,19 @@ const { pages, shot } = session
 let server: TestServer
 let browser: Browser
 let owner: Page
+/** Ann's page; the invitee (Ivy) uses it signed out in between (actAs), sparing a cold renderer (~2 s of CPU). */
 let ann: Page
+let annAccount: Someone
 let acmeId: string
 let globexId: string
 let shopId: string
 beforeAll(async () => {
   ;({ server, browser } = session)
   const o = await person(server, browser, 'Olivia Owner', 'olivia@acme.test')
-  const a = await person(server, browser, 'Ann Member', 'ann@acme.test')
+  annAccount = await someone(server, 'Ann Member', 'ann@acme.test')
   owner = o.page
-  ann = a.page
+  ann = await newPage(browser)
+  await actAs(ann, server, annAccount)
   // A loaded shared machine makes a page's first lazy load slow: room for it, not a sleep.
   for (const page of [owner, ann]) page.setDefaultTimeout(45_000)
   pages.push(owner, ann)
@@ -37,8 +44,12 @@ beforeAll(async () => {
   globexId = await createOrgApi(server, o.userId, 'Globex')
   const as = server.as(o.userId)
   expect(
-    (await server.platform.post(`/v1/orgs/${acmeId}/members`, { userId: a.userId, roles: ['org_member'] }))
-      .status,
+    (
+      await server.platform.post(`/v1/orgs/${acmeId}/members`, {
+        userId: annAccount.userId,
+        roles: ['org_member'],
+      })
+    ).status,
   ).toBe(201)
   shopId = (await as.post(`/v1/orgs/${acmeId}/resources`, { type: 'app', name: 'Shop' })).body.id
   for (const name of ['staging', 'production'])
@@ -101,9 +112,9 @@ describe('managing apps, channels and the organization (Chromium, capgo preset)'
       lastName: 'Invitee',
     })
     expect(invited.status).toBe(201)
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage()
-    page.setDefaultTimeout(45_000)
-    pages.push(page)
+    // Ivy at Ann's page signed out: no one's cookies or stored state, as a fresh browser has.
+    const page = ann
+    await actAs(page, server, null)
     await page.goto(await linkFromOutboxApi(server, 'ivy@acme.test', '/invitations/'))
     // The model's label, as everywhere else ("Member"), not the key.
     await page.getByText('Member', { exact: true }).waitFor()
@@ -129,7 +140,8 @@ describe('managing apps, channels and the organization (Chromium, capgo preset)'
     await dialog(owner).getByRole('button', { name: 'Transfer ownership' }).click()
     await owner.getByText(/Acme now belongs to Ann Member/).waitFor()
 
-    // Ann, the new owner, now finds the organization's own fate in her hands.
+    // Ann, the new owner (her page back from Ivy), now finds the organization's own fate in her hands.
+    await actAs(ann, server, annAccount)
     await go(ann, `${server.url}/orgs/${acmeId}/settings/general`)
     await ann.getByRole('button', { name: 'Transfer ownership' }).waitFor()
 
