@@ -21,7 +21,9 @@ import {
   streamSnapshot,
   users,
 } from '../src/index.ts'
+import { migrations } from '../src/migrations/index.ts'
 import { testFeedMac } from './support/feed-mac.ts'
+import { embeddedEmptyDatabase } from './support/test-databases.ts'
 
 /**
  * One contract suite for both databases: PGlite always, PostgreSQL when ORGKIT_TEST_DATABASE_URL is set
@@ -34,13 +36,18 @@ const feedMac = testFeedMac()
 describe.each(TARGETS)('store contract (%s)', (kind) => {
   let store: Store
   const schema = `orgkit_store_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  // A new database with no schema on either: PGlite's as initdb left it, PostgreSQL's a new schema.
+  const embedded = kind === 'pglite' ? embeddedEmptyDatabase() : null
+
+  let applied: string[]
 
   beforeAll(async () => {
-    store = await openStore(kind === 'pglite' ? { dataDir: 'memory://' } : { url, schema, poolSize: 12 })
-    await migrate(store.db)
+    store = await openStore(embedded ? { dataDir: embedded.dataDir } : { url, schema, poolSize: 12 })
+    applied = await migrate(store.db)
   })
   afterAll(async () => {
     await store?.close()
+    embedded?.remove()
     if (kind === 'postgres') {
       const admin = new pg.Client({ connectionString: url })
       await admin.connect()
@@ -49,7 +56,8 @@ describe.each(TARGETS)('store contract (%s)', (kind) => {
     }
   })
 
-  it('migrates once, and again is a no-op', async () => {
+  it('migrates a new database from nothing once, and again is a no-op', async () => {
+    expect(applied).toEqual(Object.keys(migrations).sort())
     expect(await migrate(store.db)).toEqual([])
     const tables = await store.db.introspection.getTables()
     expect(tables.map((t) => t.name)).toEqual(

@@ -9,6 +9,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The migrated PGlite data folder that test databases are copied from (tools/pglite-template.ts). */
     pgliteFolderTemplate: string
+    /** A PGlite data folder as initdb leaves it, unmigrated (tools/pglite-template.ts). */
+    pgliteEmptyTemplate: string
     /** Where this run's copies go: memory-backed, removed when the run ends. */
     pgliteTestFolders: string
     /**
@@ -22,7 +24,7 @@ declare module 'vitest' {
 /** What the global setup hands the tests (vitest's `provide` / `inject`). */
 export type TestDatabasesContext = Pick<
   ProvidedContext,
-  'pgliteFolderTemplate' | 'pgliteTestFolders' | 'postgresTemplateDatabase'
+  'pgliteFolderTemplate' | 'pgliteEmptyTemplate' | 'pgliteTestFolders' | 'postgresTemplateDatabase'
 >
 
 /**
@@ -31,8 +33,18 @@ export type TestDatabasesContext = Pick<
  * from; tools/pglite-template.ts). PGlite runs on it as `npm start` runs on its data folder. Without that
  * folder (ORGKIT_TEST_TEMPLATES= turns templates off), an in-memory database the store makes from initdb.
  */
-export function embeddedTestDatabase(): { dataDir: string; remove(): void } {
-  const template = inject('pgliteFolderTemplate')
+export const embeddedTestDatabase = () => copyOf(inject('pgliteFolderTemplate'))
+
+/**
+ * A new embedded database with no schema yet, for a test that migrates one from nothing: a copy of the data
+ * folder initdb made (tools/pglite-template.ts), in the same memory-backed storage — initdb is PGlite's own
+ * (~4 s of CPU a time); what is Orgkit's is every migration, which the caller still runs. With templates
+ * off, an in-memory database that runs initdb.
+ */
+export const embeddedEmptyDatabase = () => copyOf(inject('pgliteEmptyTemplate'))
+
+/** A copy of the data folder `template` among this run's test folders; without one, an in-memory database. */
+function copyOf(template: string | undefined): { dataDir: string; remove(): void } {
   if (!template) return { dataDir: 'memory://', remove: () => {} }
   const dataDir = join(inject('pgliteTestFolders'), randomUUID())
   cpSync(template, dataDir, { recursive: true, mode: constants.COPYFILE_FICLONE })
