@@ -1,7 +1,15 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { CONSOLE_DIST, go, launch, photograph, release, screenshot } from './e2e-support.ts'
+import {
+  CONSOLE_DIST,
+  go,
+  launch,
+  linkFromOutboxApi,
+  photograph,
+  release,
+  screenshot,
+} from './e2e-support.ts'
 
 // The console end to end, in a real headless Chromium against a real server on the embedded database.
 // CI installs Debian's chromium (.ci/run); without it this fails rather than skip.
@@ -124,12 +132,13 @@ describe('console (Chromium)', () => {
     await expect.poll(() => pendingRow.getByText('Pending').count()).toBe(1)
     await shot(owner, '07-members-pending')
 
-    // The invitee opens the mail's link in another browser, signs up from it and joins.
+    // The invitee opens the mail's link in another browser, signs up from it and joins. The mail is read over
+    // the API (the outbox screen is walked above, 02-outbox): the invitee's first load is the link itself, not
+    // a whole console booted in a cold renderer only to read it.
     const invitee = await (await browser.newContext()).newPage()
     invitee.setDefaultTimeout(20_000)
     pages.push(invitee)
-    const invitationLink = await linkFromOutbox(invitee, memberEmail, '/invitations/')
-    await invitee.goto(invitationLink)
+    await invitee.goto(await linkFromOutboxApi(server, memberEmail, '/invitations/'))
     await invitee.getByText('Acme').waitFor()
     await invitee.getByLabel('Name').fill('Max Member')
     await invitee.getByRole('textbox', { name: 'Password' }).fill('another long passphrase')
