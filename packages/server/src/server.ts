@@ -312,7 +312,10 @@ async function serve(
   if (loaded.kind === 'state')
     void ownMemoryInTurns(engine.authorizer).then(() => {
       const heap = compactHeap({ compact: false })
-      logger.debug({ heapBefore: heap.before, heapAfter: heap.after }, 'heap collected after the engine restored')
+      logger.debug(
+        { heapBefore: heap.before, heapAfter: heap.after },
+        'heap collected after the engine restored',
+      )
     })
   mail.start()
   if ((options.usageFlushMs ?? 10_000) > 0)
