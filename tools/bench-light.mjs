@@ -271,11 +271,14 @@ function largeTemplate(tree, bindings) {
   const world = join(tree.dir, 'packages', 'server', 'bench', 'world.ts')
   if (!existsSync(world)) cpSync(join(here, 'packages', 'server', 'bench', 'world.ts'), world)
   // Bulk-loaded at revision 1 with no change-feed row: one written as a write would (no changes), so a
-  // stored state has a revision to name.
+  // stored state has a revision to name. MACed (a tree with the authenticated feed) under a bench key: no start
+  // verifies it, as each tree's first start stores a state at or after it.
   const code = `const { loadWorld } = await import(${JSON.stringify(world)}); await loadWorld(${JSON.stringify(databaseUrl(name))}, 'public', ${bindings})
     const { openStore, recordChanges } = await import('@orgkit/store')
+    const server = await import('@orgkit/server')
+    const mac = server.changeFeedMac ? server.changeFeedMac(await server.loadKeyring('bench:' + 'be'.repeat(32), {})) : undefined
     const store = await openStore({ url: ${JSON.stringify(databaseUrl(name))}, poolSize: 1 })
-    await store.db.transaction().execute((tx) => recordChanges(tx, []))
+    await store.db.transaction().execute((tx) => recordChanges(tx, [], mac))
     await store.close()`
   execFileSync(
     process.execPath,
