@@ -15,6 +15,7 @@ import {
   type FeedMac,
   type FeedRead,
   type Store,
+  snapshotSource,
   streamSnapshot,
 } from '@orgkit/store'
 
@@ -221,10 +222,13 @@ export class EngineReplica {
     const loading = Authorizer.loading(this.compiled, { clock: this.clock })
     // A new lineage: from before the rows are read, so it is never younger than what it reflects.
     const lineageAt = this.clock()
+    // Within a write's transaction, one snapshot of its own beside it on PostgreSQL (the write's statements each
+    // see the latest commits); on PGlite the write's, which nothing else can commit beside (`snapshotSource`).
+    const source = snapshotSource(this.db, executor)
     // Before the rows too: a migration between the two makes the state look older than it is (refused), never
     // newer.
-    const migration = await engineSnapshots.migrationMark(executor)
-    const revision = await this.readRows(executor, loading.add)
+    const migration = await engineSnapshots.migrationMark(source)
+    const revision = await this.readRows(source, loading.add)
     // A damaged engine does not move, so the rows of the reload its damage asked for are never older.
     if (revision < this.revision) return false
     this.authorizer = loading.done()

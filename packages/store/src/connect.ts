@@ -22,6 +22,7 @@ import { migrationProvider, migrations } from './migrations/index.ts'
 import { pglitePoolConfig } from './pglite-connection.ts'
 import { copyTemplateFolder, pgliteTemplate, pgliteTemplateFolder } from './pglite-template.ts'
 import { prepareStatements } from './prepared.ts'
+import { readSnapshotsBeside } from './snapshot.ts'
 import { TracedDriver } from './tracing.ts'
 
 // bigint (int8) columns — revisions and audit ids — arrive as strings: exact beyond 2^53.
@@ -101,6 +102,19 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })
     const url = config.url
     const searchPath = config.schema ? `-c search_path="${config.schema.replaceAll('"', '')}"` : undefined
+    // A reload a write asks for under its org's lock reads its snapshot here (snapshot.ts, `snapshotSource`):
+    // never waiting for a connection of the main pool, which the writes queued on that lock may all hold.
+    // Connected only when a reload needs one. Its reads wait on no lock a write holds, only on a DDL
+    // statement queued behind one (a migration run meanwhile): the lock timeout ends that wait (the write
+    // fails) rather than leave the write and the migration waiting for each other, unseen by the server.
+    const besidePool = new pg.Pool({
+      connectionString: config.url,
+      max: 2,
+      application_name: `orgkit-reload:${config.schema ?? 'public'}`.slice(0, 63),
+      options: [searchPath, '-c lock_timeout=5s'].filter(Boolean).join(' '),
+    })
+    const beside = new Kysely<Database>({ dialect: new OrgkitDialect({ pool: besidePool }) })
+    readSnapshotsBeside(db, beside)
     return {
       db,
       kind: 'postgres',
@@ -127,7 +141,9 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
           await client.end().catch(() => {})
         }
       },
-      close: () => db.destroy(),
+      close: async () => {
+        await Promise.all([db.destroy(), beside.destroy()])
+      },
     }
   }
   const pglite = await openPglite(config)

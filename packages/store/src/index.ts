@@ -57,6 +57,7 @@ export * as serverSecrets from './server-secrets.repository.ts'
 export * as sessions from './sessions.repository.ts'
 export {
   loadSnapshot,
+  snapshotSource,
   streamSnapshot,
   toApiKeyRecord,
   toBindingRecord,
