@@ -1,6 +1,7 @@
 import type { SnapshotPart } from '@orgkit/core'
 import { orgs, streamSnapshot } from '@orgkit/store'
 import { sql } from 'kysely'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EngineReplica } from '../src/engine-replica.ts'
 import { changeFeedMac } from '../src/security/change-feed-mac.ts'
@@ -141,4 +142,57 @@ describe.each(DATABASES)('a reload within a write reads one snapshot (%s)', (dat
     expect([replica.revision, may(ida, 'app.upload_bundle', app)]).toEqual([granted, true])
     await replica.stop()
   })
+
+  // The reload's connection is not one of the main pool: writes queued on the org's lock may hold them all,
+  // and would wait for the write that waits for one of them.
+  it.runIf(database === 'postgres')(
+    'reloads while writes queued on the lock hold every pooled connection',
+    async () => {
+      const { replica } = await instance()
+      const refused = await refusedWrite()
+      const admin = new pg.Client({ connectionString: s.postgres!.url })
+      await admin.connect()
+      const lockWaiters = async (cancel = false) => {
+        const { rows } = await admin.query<{ n: string }>(
+          `select count(${cancel ? 'pg_cancel_backend(pid)' : '*'}) as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`,
+        )
+        return Number(rows[0]!.n)
+      }
+      let release!: () => void
+      const released = new Promise<void>((resolve) => (release = resolve))
+      let locked!: () => void
+      const lockHeld = new Promise<void>((resolve) => (locked = resolve))
+      const write = s.ctx.db.transaction().execute(async (tx) => {
+        await orgs.lockOrgAtHead(tx, w.orgId)
+        locked()
+        await released
+        await replica.catchUpWithin(tx)
+      })
+      await lockHeld
+      // The harness's pool has 12 connections: the write holds one, 11 writes to its org wait on its lock.
+      const queued = Array.from({ length: 11 }, () =>
+        s.ctx.db.transaction().execute((tx) => orgs.lockOrg(tx, w.orgId)),
+      )
+      let done = false
+      try {
+        for (let tries = 0; (await lockWaiters()) < 11; tries++) {
+          if (tries > 400) throw new Error('the queued writes never all waited on the lock')
+          await new Promise((resolve) => setTimeout(resolve, 25))
+        }
+        release()
+        const waited = new Promise((resolve) => setTimeout(resolve, 10_000).unref())
+        await Promise.race([write.then(() => (done = true)), waited])
+        expect(done).toBe(true)
+        expect(replica.revision).toBe(refused)
+      } finally {
+        release()
+        // A reload waiting for a pooled connection: the queued writes give theirs back.
+        if (!done) await lockWaiters(true)
+        await Promise.allSettled([write, ...queued])
+        await admin.end()
+        await replica.stop()
+      }
+    },
+  )
 })
