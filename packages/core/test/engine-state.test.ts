@@ -271,6 +271,9 @@ describe('engine state (engine-state.ts)', () => {
     // are derived must not restore the old ones, even for the same model.
     const build = engineBuild()
     expect(build).toContain('class DenseIndex')
+    // How changes are applied derives the state too: the change modules (apply.ts, change-*.ts) are in it.
+    for (const name of ['applyChange', 'putOrg', 'putResource', 'putMembership', 'putBinding', 'append'])
+      expect(build).toContain(`function ${name}(`)
     expect(stateFingerprint(capgo, build)).toBe(stateFingerprint(capgo))
     const other = stateFingerprint(capgo, `${build}\n// one line more`)
     expect(other).not.toBe(stateFingerprint(capgo))
