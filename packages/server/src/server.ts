@@ -127,7 +127,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const logger = options.logger ?? pino({ level: 'info' })
   // Before the database opens: a missing or malformed key fails the start, not a sign-in later.
   const secrets = new SecretBox(await loadKeyring(options.secretKey, options.database))
-  const store = await openStore(options.database)
+  const store = await openStore({
+    ...options.database,
+    onConnectionError:
+      options.database.onConnectionError ??
+      ((error) =>
+        logger.warn({ err: error }, 'the database ended an idle connection; the next query opens a new one')),
+  })
   // What the start has opened past the store, closed in reverse (then the store) when a later step fails —
   // a database error, a port in use: a process embedding the server goes on, and must not keep the
   // connections and timers of a server that never started.

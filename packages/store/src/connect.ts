@@ -41,6 +41,12 @@ export interface DatabaseConfig {
    * (pglite-template.ts). ORGKIT_TEMPLATE_DIR; `npm start` and the tests keep it in node_modules/.cache/orgkit.
    */
   templateDir?: string | undefined
+  /**
+   * PostgreSQL only: told when the database ends a connection the pool holds idle (a restart, a failover, an
+   * operator's pg_terminate_backend). The pool drops that connection and opens a new one on the next query;
+   * without a listener, Node would end the process on the pool's `error` event. Default: a process warning.
+   */
+  onConnectionError?: ((error: Error) => void) | undefined
 }
 
 /**
@@ -99,6 +105,8 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
       max: config.poolSize ?? 10,
       ...(config.schema ? { options: `-c search_path="${config.schema.replaceAll('"', '')}"` } : {}),
     })
+    const idleLost = config.onConnectionError ?? ((error: Error) => process.emitWarning(error))
+    pool.on('error', idleLost)
     const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })
     const url = config.url
     const searchPath = config.schema ? `-c search_path="${config.schema.replaceAll('"', '')}"` : undefined
@@ -113,6 +121,7 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
       application_name: `orgkit-reload:${config.schema ?? 'public'}`.slice(0, 63),
       options: [searchPath, '-c lock_timeout=5s'].filter(Boolean).join(' '),
     })
+    besidePool.on('error', idleLost)
     const beside = new Kysely<Database>({ dialect: new OrgkitDialect({ pool: besidePool }) })
     readSnapshotsBeside(db, beside)
     return {
