@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import fc from 'fast-check'
@@ -286,5 +287,45 @@ describe('engine state (engine-state.ts)', () => {
     elsewhere.set(new TextEncoder().encode(other), 24)
     expect(() => Authorizer.restore(capgo, elsewhere, options)).toThrow(/another model/)
     expect(Authorizer.restore(capgo, bytes, options).revision).toBe(3)
+  })
+
+  it('reads every function and class of the modules that derive a state into the fingerprint, helpers included', async () => {
+    // A module-private helper (a gate's derivation, the id tables' hash) was out of the build text while
+    // the functions calling it were in: a deploy changing only the helper restored the old derived state.
+    // So each module exports every top-level function, class and constant, and the build holds each.
+    const build = engineBuild()
+    const dir = new URL('../src/engine/', import.meta.url)
+    const modules = [
+      'access',
+      'apply',
+      'bindings',
+      'dense',
+      'engine-state',
+      'graph',
+      'id-table',
+      'state-codec',
+    ]
+    for (const file of readdirSync(dir)) if (file.startsWith('change-')) modules.push(file.slice(0, -3))
+    let declared = 0
+    for (const name of modules) {
+      const source = readFileSync(new URL(`${name}.ts`, dir), 'utf8')
+      const code: Record<string, unknown> = await import(`../src/engine/${name}.ts`)
+      const names = new Set(
+        [...source.matchAll(/^(?:export )?(?:function|class|const) (\w+)/gm)].map((m) => m[1]!),
+      )
+      for (const id of names) {
+        // What makes the fingerprint, not a state: a change to these changes every fingerprint anyway.
+        if (['stateFingerprint', 'engineBuild', 'codeText', 'STATE_CODE'].includes(id)) continue
+        declared++
+        expect(id in code, `${name}.ts's ${id} is exported`).toBe(true)
+        const value = code[id]
+        if (typeof value === 'function')
+          expect(build.includes(String(value)), `${name}.ts's ${id} is in the build text`).toBe(true)
+      }
+    }
+    // The change modules' helpers the review found outside it, by name: the scan above did find them.
+    for (const helper of ['refreshChains', 'rehome', 'deletePrincipal', 'chainOf', 'gateOf', 'keyInts'])
+      expect(build).toContain(`function ${helper}(`)
+    expect(declared).toBeGreaterThan(60)
   })
 })

@@ -65,7 +65,7 @@ interface Window {
   until: number
 }
 
-function seen(graph: GraphView, b: number, now: number, window: Window): boolean {
+export function seen(graph: GraphView, b: number, now: number, window: Window): boolean {
   const expiresAt = graph.bindings.expiresAt[b]!
   if (expiresAt <= now) {
     if (expiresAt > window.from) window.from = expiresAt
@@ -75,7 +75,7 @@ function seen(graph: GraphView, b: number, now: number, window: Window): boolean
   return true
 }
 
-function orInto(entries: number[], at: number, role: RoleHandle, words: number): void {
+export function orInto(entries: number[], at: number, role: RoleHandle, words: number): void {
   const bits = role.bits
   for (let w = 0; w < words; w++) entries[at + 1 + w] = (entries[at + 1 + w] as number) | bits[w]!
 }
@@ -83,7 +83,7 @@ function orInto(entries: number[], at: number, role: RoleHandle, words: number):
 /** A principal's bindings grouped by scope, for one build (lists are short; this keeps builds linear). */
 type ByScope = Map<ScopeNode, number[]>
 
-function byScope(graph: GraphView, head: number): ByScope | null {
+export function byScope(graph: GraphView, head: number): ByScope | null {
   if (head === NONE) return null
   const t = graph.bindings
   const map: ByScope = new Map()
@@ -101,7 +101,7 @@ function byScope(graph: GraphView, head: number): ByScope | null {
  * only the nearest org where the principal holds a live role of that slot; a user's own only where the
  * user is an active member.
  */
-function orgBitsInto(
+export function orgBitsInto(
   graph: GraphView,
   bindings: ByScope,
   chain: readonly OrgNode[],
@@ -132,7 +132,7 @@ function orgBitsInto(
 }
 
 /** Bindings on one resource: all count (a union). */
-function resourceBitsInto(
+export function resourceBitsInto(
   graph: GraphView,
   list: readonly number[] | undefined,
   now: number,
@@ -149,7 +149,7 @@ function resourceBitsInto(
   }
 }
 
-function addTree(org: OrgNode, into: Set<OrgNode>): void {
+export function addTree(org: OrgNode, into: Set<OrgNode>): void {
   if (into.has(org)) return
   into.add(org)
   for (const child of org.children) addTree(child, into)
@@ -208,7 +208,7 @@ export function buildAccess(graph: GraphView, user: UserNode, now: number): void
   graph.dense.writeAccess(user, entries, graph.epoch, timed)
 }
 
-function dropIfEmpty(entries: number[], at: number, words: number): void {
+export function dropIfEmpty(entries: number[], at: number, words: number): void {
   for (let w = 0; w < words; w++) if (entries[at + 1 + w] !== 0) return
   entries.length = at
 }

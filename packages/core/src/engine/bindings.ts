@@ -179,7 +179,7 @@ export class BindingTable {
   }
 }
 
-const INITIAL = 64
+export const INITIAL = 64
 
 /** A table's columns as they lie (`BindingTable.raw`). */
 export interface BindingColumns {
@@ -194,17 +194,17 @@ export interface BindingColumns {
 }
 
 /** `from` itself when it is `size` long (a view of the state's bytes, engine-state.ts), else resized. */
-function atLeast(from: Int32Array, size: number): Int32Array<ArrayBuffer>
-function atLeast(from: Float64Array, size: number): Float64Array<ArrayBuffer>
-function atLeast(from: Int32Array | Float64Array, size: number): Int32Array | Float64Array {
+export function atLeast(from: Int32Array, size: number): Int32Array<ArrayBuffer>
+export function atLeast(from: Float64Array, size: number): Float64Array<ArrayBuffer>
+export function atLeast(from: Int32Array | Float64Array, size: number): Int32Array | Float64Array {
   if (from.length === size && from.buffer instanceof ArrayBuffer) return from
   return from instanceof Int32Array ? resized(from, size) : resized(from, size)
 }
 
 /** A column of `size` entries holding `from`'s (the rest zero). */
-function resized(from: Int32Array, size: number): Int32Array<ArrayBuffer>
-function resized(from: Float64Array, size: number): Float64Array<ArrayBuffer>
-function resized(from: Int32Array | Float64Array, size: number): Int32Array | Float64Array {
+export function resized(from: Int32Array, size: number): Int32Array<ArrayBuffer>
+export function resized(from: Float64Array, size: number): Float64Array<ArrayBuffer>
+export function resized(from: Int32Array | Float64Array, size: number): Int32Array | Float64Array {
   const to = from instanceof Int32Array ? new Int32Array(size) : new Float64Array(size)
   to.set(from)
   return to

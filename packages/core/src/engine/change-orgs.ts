@@ -36,7 +36,7 @@ export function putOrg(graph: Graph, record: OrgRecord): void {
 }
 
 /** Recomputes the chain and policy gate of `org` and everything below it. */
-function refreshChains(graph: Graph, org: OrgNode): void {
+export function refreshChains(graph: Graph, org: OrgNode): void {
   const parent = org.parent
   org.chain = parent ? [org, ...parent.chain] : [org]
   org.gateMfa = org.requireMfa || (parent?.gateMfa ?? false)

@@ -110,7 +110,7 @@ export function deleteGroupMember(graph: Graph, groupId: Id, userId: Id): void {
 }
 
 /** Removes a principal's bindings and overrides. */
-function deletePrincipal(graph: Graph, principal: Principal): void {
+export function deletePrincipal(graph: Graph, principal: Principal): void {
   const t = graph.bindings
   for (let b = principal.bindings; b !== NONE; ) {
     const next = t.pNext[b]!

@@ -49,7 +49,7 @@ export function putResource(graph: Graph, record: ResourceRecord): void {
 }
 
 /** Moves a resource and everything below it to another org (an app transfer). */
-function rehome(graph: Graph, resource: ResourceNode, org: OrgNode): void {
+export function rehome(graph: Graph, resource: ResourceNode, org: OrgNode): void {
   resource.org.resources.get(resource.type)?.delete(resource)
   resource.org.resourceIds = null
   resource.org = org
@@ -108,6 +108,10 @@ export function deleteOverride(graph: Graph, ref: PrincipalRef, resourceId: Id, 
   graph.dense.writeOverrides(resource, resource.overrides)
 }
 
-function findOverride(resource: ResourceNode, principal: Principal, index: number): OverrideNode | undefined {
+export function findOverride(
+  resource: ResourceNode,
+  principal: Principal,
+  index: number,
+): OverrideNode | undefined {
   return resource.overrides?.find((o) => o.principal === principal && o.permissionIndex === index)
 }

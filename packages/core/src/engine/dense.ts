@@ -363,30 +363,30 @@ export class DenseIndex {
 }
 
 // A user's fields.
-const SLOT = 0
-const START = 1
-const COUNT = 2
-const EPOCH = 3
-const FLAGS = 4
-const USER_FIELDS = 5
+export const SLOT = 0
+export const START = 1
+export const COUNT = 2
+export const EPOCH = 3
+export const FLAGS = 4
+export const USER_FIELDS = 5
 // A scope's fields (the slot first, as a user's).
-const TYPE = 1
-const ORG_SLOT = 2
-const PARENT = 3
-const OVERRIDES = 4
-const SCOPE_FIELDS = 5
+export const TYPE = 1
+export const ORG_SLOT = 2
+export const PARENT = 3
+export const OVERRIDES = 4
+export const SCOPE_FIELDS = 5
 // User flags.
-const VALID = 1
-const TIMED = 2
-const MFA = 4
+export const VALID = 1
+export const TIMED = 2
+export const MFA = 4
 // Gates.
-const OPEN = 0
-const MFA_ONLY = 1
-const POLICY = 2
+export const OPEN = 0
+export const MFA_ONLY = 1
+export const POLICY = 2
 // Override runs.
-const GROUP = -1
-const ALLOW = 1
-const DENY = 0
+export const GROUP = -1
+export const ALLOW = 1
+export const DENY = 0
 
 /**
  * Runs of ints in one array, appended at the end; a rewritten run leaves its old place dead until the
@@ -454,7 +454,7 @@ export class Arena {
 }
 
 /** A copy of the array, half as long again (and at least `least` long). */
-function grown<T extends Int32Array | Uint8Array>(array: T, least = 0): T {
+export function grown<T extends Int32Array | Uint8Array>(array: T, least = 0): T {
   const length = Math.max(least, Math.ceil(array.length * 1.5))
   const next = new (array.constructor as new (length: number) => T)(length)
   next.set(array)

@@ -1,16 +1,17 @@
 import type { Model } from '../model/model.ts'
-import { buildAccess, ensureAccess } from './access.ts'
+import * as accessCode from './access.ts'
 import * as apply from './apply.ts'
-import { BindingTable } from './bindings.ts'
+import * as bindingsCode from './bindings.ts'
 import * as bindingChanges from './change-bindings.ts'
 import * as orgChanges from './change-orgs.ts'
 import * as principalChanges from './change-principals.ts'
 import * as resourceChanges from './change-resources.ts'
 import * as changeSupport from './change-support.ts'
 import type { RoleHandle } from './compiled-model.ts'
-import { Arena, DenseIndex } from './dense.ts'
-import { Graph } from './graph.ts'
-import { IdTable } from './id-table.ts'
+import * as denseCode from './dense.ts'
+import type { Graph } from './graph.ts'
+import * as graphCode from './graph.ts'
+import * as idTableCode from './id-table.ts'
 import {
   ApiKeyNode,
   GroupMemberNode,
@@ -24,6 +25,7 @@ import {
   type ScopeNode,
   UserNode,
 } from './nodes.ts'
+import * as codecCode from './state-codec.ts'
 import { StateReader, StateWriter } from './state-codec.ts'
 
 /**
@@ -63,33 +65,55 @@ export function stateFingerprint(model: Model, build: string = engineBuild()): s
   return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`
 }
 
+/**
+ * The modules whose code derives a state: each exports every function, class and constant it declares, so
+ * the fingerprint reads them all, helpers included (engine-state.test checks that each module's top-level
+ * declarations are exported: a private helper deriving a gate or an index would escape it).
+ */
+const STATE_CODE = [
+  graphCode,
+  apply,
+  orgChanges,
+  resourceChanges,
+  principalChanges,
+  bindingChanges,
+  changeSupport,
+  bindingsCode,
+  idTableCode,
+  denseCode,
+  accessCode,
+  codecCode,
+]
+
 /** The text of the engine code a state depends on, as this build runs it (read once). */
 export function engineBuild(): string {
   engineCode ??= [
-    Graph,
-    ...[apply, orgChanges, resourceChanges, principalChanges, bindingChanges, changeSupport].flatMap(
-      Object.values,
-    ),
-    BindingTable,
-    IdTable,
-    DenseIndex,
-    Arena,
-    buildAccess,
-    ensureAccess,
+    ...STATE_CODE.flatMap(Object.values),
+    // This module's own (it can't list its own namespace).
     encodeGraph,
     restoreGraph,
-    StateWriter,
-    StateReader,
+    stateRevision,
+    idTable,
+    readIdTable,
+    chainOf,
+    gateOf,
+    groupCode,
+    fail,
+    NO,
   ]
-    .map(String)
+    .map(codeText)
     .join('\n')
   return engineCode
 }
 let engineCode: string | undefined
 
-const NO = -1
+/** A function's or class's source; a constant's value (a table's layout, a hash's alphabet). */
+const codeText = (value: unknown) =>
+  typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)
+
+export const NO = -1
 /** A binding's principal when it is a group: -2 - the group's index (users are their index, ≥ 0). */
-const groupCode = (index: number) => -2 - index
+export const groupCode = (index: number) => -2 - index
 
 export function encodeGraph(graph: Graph, revision: number): Uint8Array {
   const w = new StateWriter()
@@ -254,13 +278,13 @@ export function encodeGraph(graph: Graph, revision: number): Uint8Array {
   return w.finish()
 }
 
-function idTable(w: StateWriter, raw: { pool: Int32Array; dead: number; size: number }): void {
+export function idTable(w: StateWriter, raw: { pool: Int32Array; dead: number; size: number }): void {
   w.i32s(raw.pool)
   w.int(raw.dead)
   w.int(raw.size)
 }
 
-function readIdTable(r: StateReader): { pool: Int32Array; dead: number; size: number } {
+export function readIdTable(r: StateReader): { pool: Int32Array; dead: number; size: number } {
   return { pool: r.i32s(), dead: r.int(), size: r.int() }
 }
 
@@ -500,14 +524,14 @@ export function restoreGraph(graph: Graph, bytes: Uint8Array): { revision: numbe
 }
 
 /** The chain of an org (itself, then its ancestors), computed parents first. */
-function chainOf(org: OrgNode): OrgNode[] {
+export function chainOf(org: OrgNode): OrgNode[] {
   if (org.chain.length > 0) return org.chain
   org.chain = [org, ...chainOf(org.parent!)]
   return org.chain
 }
 
-/** The org's policy gate over its chain, as graph.refreshChains computes it (the dense gates are restored). */
-function gateOf(org: OrgNode): void {
+/** The org's policy gate over its chain, as change-orgs' refreshChains computes it (the dense gates are restored). */
+export function gateOf(org: OrgNode): void {
   const policies: string[] = []
   for (let i = org.chain.length - 1; i >= 0; i--) {
     const id = org.chain[i]!.passwordPolicyId
@@ -518,6 +542,6 @@ function gateOf(org: OrgNode): void {
   org.gated = org.gateMfa || policies.length > 0
 }
 
-function fail(message: string): never {
+export function fail(message: string): never {
   throw new Error(`engine state: ${message}`)
 }

@@ -324,37 +324,37 @@ export class IdTable {
   }
 }
 
-const EMPTY = 0
-const DELETED = 2
+export const EMPTY = 0
+export const DELETED = 2
 
 /** The head of a UUID record: longer than any string V8 can hold, so never a length. */
-const UUID = 0x7ffffff0
+export const UUID = 0x7ffffff0
 
 /** Ints the key of a record with this head takes. */
-function keyInts(head: number): number {
+export function keyInts(head: number): number {
   return head === UUID ? 4 : (head + 1) >> 1
 }
 
 /** One step of FNV-1a over a UTF-16 code unit: `hashChars` and `hashAt` must agree. */
-const fnv = (h: number, unit: number) => Math.imul(h ^ unit, 0x01000193)
+export const fnv = (h: number, unit: number) => Math.imul(h ^ unit, 0x01000193)
 
 /** Code units c and c + 1 of the id in one int (0 past the end). */
-function pair(id: string, c: number): number {
+export function pair(id: string, c: number): number {
   return id.charCodeAt(c) | ((c + 1 < id.length ? id.charCodeAt(c + 1) : 0) << 16)
 }
 
 /** Where a canonical UUID's 32 hex digits sit among its 36 characters. */
-const UUID_DIGITS = Array.from({ length: 36 }, (_, i) => i).filter(
+export const UUID_DIGITS = Array.from({ length: 36 }, (_, i) => i).filter(
   (i) => i !== 8 && i !== 13 && i !== 18 && i !== 23,
 )
 /** By character code: a lowercase hex digit's value, else -1. */
-const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) =>
+export const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) =>
   c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1,
 )
-const HEX = '0123456789abcdef'
+export const HEX = '0123456789abcdef'
 
 /** The canonical UUID whose 16 bytes are the four ints at `at`. */
-function formatUuid(pool: Int32Array, at: number): string {
+export function formatUuid(pool: Int32Array, at: number): string {
   let id = ''
   for (let w = 0; w < 4; w++) {
     const word = pool[at + w]!

@@ -14,9 +14,9 @@
  * (the reader's caller hands over bytes of their own, never written to or restored from again), until the
  * engine copies them into memory of its own after the start (`ownCopy`, `Authorizer.ownMemory`).
  */
-const MAGIC = 0x5345_4b4f // "OKES" read little-endian
-const HEADER = 56
-const ORDER = new Uint8Array(new Uint32Array([0x01020304]).buffer)
+export const MAGIC = 0x5345_4b4f // "OKES" read little-endian
+export const HEADER = 56
+export const ORDER = new Uint8Array(new Uint32Array([0x01020304]).buffer)
 
 type Typed = Int32Array | Float64Array | Uint8Array
 /** A typed array's constructor: of a length, or a view of a buffer. */
@@ -25,9 +25,9 @@ interface ArrayType<T extends Typed> {
   new (buffer: ArrayBuffer, at: number, length: number): T
   BYTES_PER_ELEMENT: number
 }
-const KIND: Record<string, number> = { Int32Array: 1, Float64Array: 2, Uint8Array: 3 }
+export const KIND: Record<string, number> = { Int32Array: 1, Float64Array: 2, Uint8Array: 3 }
 
-const pad8 = (n: number) => (n + 7) & ~7
+export const pad8 = (n: number) => (n + 7) & ~7
 
 export class StateWriter {
   private format = 0
@@ -254,7 +254,12 @@ export function ownCopy<T extends Typed>(array: T): T {
 }
 
 /** `length` elements at `at`: a view of the bytes, or a copy when they are not aligned for the type. */
-function arrayAt<T extends Typed>(bytes: Uint8Array, at: number, length: number, type: ArrayType<T>): T {
+export function arrayAt<T extends Typed>(
+  bytes: Uint8Array,
+  at: number,
+  length: number,
+  type: ArrayType<T>,
+): T {
   const offset = bytes.byteOffset + at
   if (bytes.buffer instanceof ArrayBuffer && offset % type.BYTES_PER_ELEMENT === 0)
     return new type(bytes.buffer, offset, length)
@@ -263,6 +268,6 @@ function arrayAt<T extends Typed>(bytes: Uint8Array, at: number, length: number,
   return array
 }
 
-function bad(message: string): never {
+export function bad(message: string): never {
   throw new Error(`engine state: ${message}`)
 }
