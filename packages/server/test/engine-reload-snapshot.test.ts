@@ -1,5 +1,5 @@
 import type { SnapshotPart } from '@orgkit/core'
-import { orgs, streamSnapshot } from '@orgkit/store'
+import { orgs, snapshotSource, streamSnapshot } from '@orgkit/store'
 import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -192,6 +192,29 @@ describe.each(DATABASES)('a reload within a write reads one snapshot (%s)', (dat
         await Promise.allSettled([write, ...queued])
         await admin.end()
         await replica.stop()
+      }
+    },
+  )
+
+  // Its reads wait on no lock a write holds; a table lock (a migration's DDL, queued behind a write) they
+  // would wait on for ever, the write with them, unseen: a lock timeout ends it, and the write fails.
+  it.runIf(database === 'postgres')(
+    "gives up after 5 s on a table lock instead of holding the write's lock for ever",
+    async () => {
+      const admin = new pg.Client({ connectionString: s.postgres!.url })
+      await admin.connect()
+      try {
+        await admin.query('begin')
+        await admin.query('lock table users in access exclusive mode')
+        const started = Date.now()
+        const reload = s.ctx.db
+          .transaction()
+          .execute((tx) => streamSnapshot(snapshotSource(s.ctx.db, tx), () => {}))
+        await expect(reload).rejects.toMatchObject({ code: '55P03' })
+        expect(Date.now() - started).toBeGreaterThanOrEqual(4_500)
+      } finally {
+        await admin.query('rollback')
+        await admin.end()
       }
     },
   )

@@ -112,14 +112,12 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     const searchPath = config.schema ? `-c search_path="${config.schema.replaceAll('"', '')}"` : undefined
     // A reload a write asks for under its org's lock reads its snapshot here (snapshot.ts, `snapshotSource`):
     // never waiting for a connection of the main pool, which the writes queued on that lock may all hold.
-    // Connected only when a reload needs one. Its reads wait on no lock a write holds, only on a DDL
-    // statement queued behind one (a migration run meanwhile): the lock timeout ends that wait (the write
-    // fails) rather than leave the write and the migration waiting for each other, unseen by the server.
+    // Connected only when a reload needs one; its reads set a lock timeout (snapshot.ts, `streamSnapshot`).
     const besidePool = new pg.Pool({
       connectionString: config.url,
       max: 2,
       application_name: `orgkit-reload:${config.schema ?? 'public'}`.slice(0, 63),
-      options: [searchPath, '-c lock_timeout=5s'].filter(Boolean).join(' '),
+      ...(searchPath && { options: searchPath }),
     })
     besidePool.on('error', idleLost)
     const beside = new Kysely<Database>({ dialect: new OrgkitDialect({ pool: besidePool }) })

@@ -61,15 +61,24 @@ export async function streamSnapshot(
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
-    .execute((tx) => readSnapshot(tx, add))
+    .execute(async (tx) => {
+      // A reload beside a write waits on no lock the write holds, only on a DDL statement queued behind it (a
+      // migration run meanwhile): end that wait (the write fails) rather than leave the write and the
+      // migration waiting for each other, unseen. Set here, not as a connection option: a pooler such as
+      // PgBouncer refuses startup options it does not track.
+      if (besidePools.has(db)) await sql`set local lock_timeout = '5s'`.execute(tx)
+      return readSnapshot(tx, add)
+    })
 }
 
 /** PostgreSQL stores: the pool of their own that a reload asked for within a write reads through. */
 const besideWrites = new WeakMap<Db, Db>()
+const besidePools = new WeakSet<Executor>()
 
 /** Makes `db`'s reloads within its transactions read through `beside` (openStore, PostgreSQL only). */
 export function readSnapshotsBeside(db: Db, beside: Db): void {
   besideWrites.set(db, beside)
+  besidePools.add(beside)
 }
 
 /**
