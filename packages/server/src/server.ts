@@ -36,6 +36,7 @@ import { changeFeedMac } from './security/change-feed-mac.ts'
 import { engineStateMac } from './security/engine-state-mac.ts'
 import { type HostTokenConfig, HostTokens } from './security/host-tokens.ts'
 import { isLoopback } from './security/local-outbox.ts'
+import type { PasswordHashCost } from './security/passwords.ts'
 import { pruneRateLimits } from './security/rate-limit.ts'
 import { SecretBox } from './security/secret-box.ts'
 import { loadKeyring, sealStoredSecrets } from './security/secrets-at-rest.ts'
@@ -55,6 +56,8 @@ export interface ServerOptions {
   signup?: 'open' | 'invite' | undefined
   /** Proof-of-work difficulty of the captcha (tests lower it). */
   captchaMaxNumber?: number | undefined
+  /** argon2 parameters below the library's defaults (tests lower them where hashing isn't the subject). */
+  passwordHashCost?: PasswordHashCost | undefined
   webhooksAllowPrivate?: boolean | undefined
   /** How often the webhook worker looks for due deliveries; 0: only when kicked (tests drive it). */
   webhookIntervalMs?: number | undefined
@@ -221,6 +224,7 @@ async function serve(
       isLoopback(options.host ?? '127.0.0.1'),
     metricsToken: options.metricsToken ?? null,
     metricsElsewhere: options.metricsAddress !== undefined,
+    passwordHashCost: options.passwordHashCost,
   }
   const webhooks = new WebhookWorker(store.db, secrets, clock, logger, {
     allowPrivate: settings.webhooksAllowPrivate,

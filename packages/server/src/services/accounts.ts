@@ -84,7 +84,7 @@ export async function signup(
   if (ctx.settings.signup === 'invite' && !invited) {
     throw new OrgkitError('SIGNUP_CLOSED', 'sign-up is by invitation only')
   }
-  const passwordHash = await hashPassword(input.password)
+  const passwordHash = await hashPassword(input.password, ctx.settings.passwordHashCost)
   const { result } = await write(ctx, anonymous, meta, null, async (work) => {
     const existing = await users.findUserIdByEmail(work.tx, email)
     if (existing) {
@@ -173,7 +173,10 @@ export async function login(
   await guardSignIn(ctx, meta, email, input.captcha)
   const user = await credentials.findLoginByEmail(ctx.db, email)
   await assertPasswordAllowed(ctx, ctx.db, email, user?.id ?? null)
-  const ok = await verifyPassword(user?.password_hash ?? (await dummyHash(ctx.caches)), input.password)
+  const ok = await verifyPassword(
+    user?.password_hash ?? (await dummyHash(ctx.caches, ctx.settings.passwordHashCost)),
+    input.password,
+  )
   if (!user?.password_hash || !ok) {
     await recordSignInFailure(ctx, meta, email, user?.id ?? null)
     throw new OrgkitError('INVALID_CREDENTIALS', 'wrong email or password')
@@ -259,7 +262,7 @@ export async function changePassword(
   if (!user.password_hash || !(await verifyPassword(user.password_hash, input.current))) {
     throw new OrgkitError('INVALID_CREDENTIALS', 'the current password is wrong', { field: 'current' })
   }
-  const passwordHash = await hashPassword(input.next)
+  const passwordHash = await hashPassword(input.next, ctx.settings.passwordHashCost)
   await write(ctx, actor, meta, null, async (work) => {
     await credentials.setPassword(work.tx, user.id, passwordHash, new Date(ctx.clock()))
     await sessions.deleteUserSessions(work.tx, user.id, keepSession ? sha256(keepSession) : null)
@@ -314,7 +317,7 @@ export async function resetPassword(
 ): Promise<void> {
   await hit(ctx.db, `reset-confirm:ip:${meta.ip}`, 30, 900, ctx.clock())
   assertAcceptablePassword(input.password)
-  const passwordHash = await hashPassword(input.password)
+  const passwordHash = await hashPassword(input.password, ctx.settings.passwordHashCost)
   await write(ctx, anonymous, meta, null, async (work) => {
     const now = new Date(ctx.clock())
     const userId = await credentials.usePasswordReset(work.tx, sha256(input.token), now)

@@ -29,6 +29,7 @@ import type { Deciders } from '../hot/deciders.ts'
 import type { MailSender } from '../mail/mailer.ts'
 import type { Captcha } from '../security/captcha.ts'
 import type { HostTokens } from '../security/host-tokens.ts'
+import type { PasswordHashCost } from '../security/passwords.ts'
 import type { SecretBox } from '../security/secret-box.ts'
 import type { SsoProtocols } from '../security/sso/registry.ts'
 import { enqueueEvent } from '../webhooks/outbox.ts'
@@ -58,6 +59,8 @@ export interface Settings {
   metricsToken: string | null
   /** `/metrics` is served on its own listen address (ORGKIT_METRICS_ADDRESS), not on the public port. */
   metricsElsewhere: boolean
+  /** Lower argon2 parameters than the library's defaults (tests only; security/passwords.ts). */
+  passwordHashCost?: PasswordHashCost | undefined
 }
 
 /** What every use case is given: no globals, everything passed in. */

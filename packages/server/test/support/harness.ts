@@ -24,6 +24,9 @@ export const TEMPLATE_DIR =
   process.env.ORGKIT_TEST_TEMPLATES ??
   fileURLToPath(new URL('../../../../node_modules/.cache/orgkit', import.meta.url))
 
+/** argon2's parameters on a test server (ServerOptions.passwordHashCost): hashing isn't what they test. */
+export const TEST_PASSWORD_HASH_COST = { memoryCost: 1024, timeCost: 1 }
+
 /** Every API suite runs on the embedded database, and on a real PostgreSQL when one is configured. */
 export const DATABASES: ('pglite' | 'postgres')[] = process.env.ORGKIT_TEST_DATABASE_URL
   ? ['pglite', 'postgres']
@@ -129,6 +132,9 @@ export async function startTestServer(
     model: options.model,
     logger: pino({ level: 'silent' }),
     captchaMaxNumber: 2000,
+    // argon2 at 1 MiB and one pass (~1 ms of CPU a hash or check, not ~16): tests sign in and fail sign-ins
+    // by the hundred (auth.sign-in-attack alone ~150 a database). passwords.test checks the defaults.
+    passwordHashCost: TEST_PASSWORD_HASH_COST,
     clock: options.clock,
     webhooksAllowPrivate: true,
     webhookIntervalMs: 0,
