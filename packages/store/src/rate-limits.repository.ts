@@ -12,8 +12,9 @@ export interface Bucket {
 }
 
 /**
- * Counts one attempt in the bucket starting at `bucket` and answers the key's buckets from `since` on,
- * oldest first, this one with the attempt included. One statement: the upsert gives concurrent attempts a
+ * Counts one attempt in the bucket starting at `bucket` and answers the key's buckets from `since` up to it,
+ * oldest first, this one with the attempt included (none after it: an instance whose clock runs ahead
+ * counts in buckets the others do not count until their time reaches them). One statement: the upsert gives concurrent attempts a
  * count each in the bucket, and the other buckets are read in the same snapshot.
  */
 export async function countAttempt(db: Executor, key: string, bucket: Date, since: Date): Promise<Bucket[]> {
@@ -27,19 +28,20 @@ export async function countAttempt(db: Executor, key: string, bucket: Date, sinc
     select window_start, count from counted
     union all
     select window_start, count from rate_limits
-    where key = ${key} and window_start >= ${since} and window_start <> ${bucket}
+    where key = ${key} and window_start >= ${since} and window_start < ${bucket}
     order by window_start
   `.execute(db)
   return rows.map(toBucket)
 }
 
-/** The key's buckets from `since` on, oldest first, counting nothing (none when nothing was counted). */
-export async function bucketsSince(db: Executor, key: string, since: Date): Promise<Bucket[]> {
+/** The key's buckets from `since` to `until`, oldest first, counting nothing (none when nothing was counted). */
+export async function bucketsSince(db: Executor, key: string, since: Date, until: Date): Promise<Bucket[]> {
   const rows = await db
     .selectFrom('rate_limits')
     .select(['window_start', 'count'])
     .where('key', '=', key)
     .where('window_start', '>=', since)
+    .where('window_start', '<=', until)
     .orderBy('window_start')
     .execute()
   return rows.map(toBucket)

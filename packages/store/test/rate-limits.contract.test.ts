@@ -27,24 +27,29 @@ describe.each(TARGETS)('rate limits repository (%s)', (kind) => {
       [4, 1],
     ])
     expect(counts(await rateLimits.countAttempt(db(), `${key}:other`, at(4), at(0)))).toEqual([[4, 1]])
+    // Nor buckets after this one: counted by an instance whose clock runs ahead, they count once this
+    // instance's time reaches them, not before (they would refuse and set Retry-After from the future).
+    expect(counts(await rateLimits.countAttempt(db(), key, at(3), at(2)))).toEqual([[3, 3]])
   })
 
   it('reads the buckets since a time without counting', async () => {
     const key = `failures:${randomUUID()}`
-    expect(await rateLimits.bucketsSince(db(), key, at(0))).toEqual([])
+    expect(await rateLimits.bucketsSince(db(), key, at(0), at(9))).toEqual([])
     await rateLimits.countAttempt(db(), key, at(1), at(0))
     await rateLimits.countAttempt(db(), key, at(1), at(0))
     await rateLimits.countAttempt(db(), key, at(5), at(0))
-    expect(counts(await rateLimits.bucketsSince(db(), key, at(0)))).toEqual([
+    expect(counts(await rateLimits.bucketsSince(db(), key, at(0), at(9)))).toEqual([
       [1, 2],
       [5, 1],
     ])
-    expect(counts(await rateLimits.bucketsSince(db(), key, at(1)))).toEqual([
+    expect(counts(await rateLimits.bucketsSince(db(), key, at(1), at(9)))).toEqual([
       [1, 2],
       [5, 1],
     ])
-    expect(counts(await rateLimits.bucketsSince(db(), key, at(2)))).toEqual([[5, 1]])
-    expect(await rateLimits.bucketsSince(db(), key, at(6))).toEqual([])
+    expect(counts(await rateLimits.bucketsSince(db(), key, at(2), at(9)))).toEqual([[5, 1]])
+    expect(await rateLimits.bucketsSince(db(), key, at(6), at(9))).toEqual([])
+    // Nor after `until`: a bucket an instance ahead of this one's clock counted in.
+    expect(counts(await rateLimits.bucketsSince(db(), key, at(0), at(4)))).toEqual([[1, 2]])
   })
 
   it('gives concurrent attempts a count each, none lost, beside the earlier buckets', async () => {

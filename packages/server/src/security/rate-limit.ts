@@ -41,7 +41,8 @@ export async function countSoFar(
   windowSeconds: number,
   now: number,
 ): Promise<number> {
-  return sum(await rateLimits.bucketsSince(db, key, new Date(spanOf(now, windowSeconds).since)))
+  const span = spanOf(now, windowSeconds)
+  return sum(await rateLimits.bucketsSince(db, key, new Date(span.since), new Date(span.bucket)))
 }
 
 /** Buckets a window is counted in. */
