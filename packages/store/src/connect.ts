@@ -22,7 +22,7 @@ import { migrationProvider, migrations } from './migrations/index.ts'
 import { pglitePoolConfig } from './pglite-connection.ts'
 import { copyTemplateFolder, pgliteTemplate, pgliteTemplateFolder } from './pglite-template.ts'
 import { prepareStatements } from './prepared.ts'
-import { readSnapshotsBeside } from './snapshot.ts'
+import { readSnapshotsBeside } from './snapshot-source.ts'
 import { TracedDriver } from './tracing.ts'
 
 // bigint (int8) columns — revisions and audit ids — arrive as strings: exact beyond 2^53.

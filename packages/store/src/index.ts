@@ -57,7 +57,6 @@ export * as serverSecrets from './server-secrets.repository.ts'
 export * as sessions from './sessions.repository.ts'
 export {
   loadSnapshot,
-  snapshotSource,
   streamSnapshot,
   toApiKeyRecord,
   toBindingRecord,
@@ -65,6 +64,7 @@ export {
   toOrgRecord,
   toOverrideRecord,
 } from './snapshot.ts'
+export { snapshotSource } from './snapshot-source.ts'
 export * as sqlEvaluator from './sql-evaluator.ts'
 export * as sso from './sso.repository.ts'
 export * as tokens from './tokens.repository.ts'
