@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { clockInSignInWindow, startTestServer, type TestServer } from '../../server/test/support/harness.ts'
-import { CONSOLE_DIST, launch, person, photograph, release, screenshot } from './e2e-support.ts'
+import { startTestServer, type TestServer } from '../../server/test/support/harness.ts'
+import { CONSOLE_DIST, launch, newPage, photograph, release, screenshot, someone } from './e2e-support.ts'
 
 // Issue 22.1 in the console: after several failed sign-ins the server asks for a captcha instead of locking
 // the account; the sign-in page shows the proof-of-work box, and the owner gets in.
@@ -16,13 +16,7 @@ beforeAll(async () => {
   browser = launched.browser
   shot = screenshot(launched.artifacts)
   failed = photograph(launched.artifacts)
-  // The failures below and the sign-in after them in one of the limits' fixed windows (a run across a
-  // quarter hour counted them in two, and the sign-in went through without a captcha).
-  server = await startTestServer('pglite', {
-    localOutbox: true,
-    consoleDir: CONSOLE_DIST,
-    clock: clockInSignInWindow(),
-  })
+  server = await startTestServer('pglite', { localOutbox: true, consoleDir: CONSOLE_DIST })
 }, 180_000)
 
 afterEach(async (context) => {
@@ -38,7 +32,7 @@ afterAll(async () => {
 describe('sign-in under a guessing attack (Chromium)', () => {
   it('asks for the captcha after failures, and signs the owner in once it is solved', async () => {
     const email = 'owner@example.com'
-    await person(server, browser, 'Olivia Owner', email)
+    await someone(server, 'Olivia Owner', email)
     // Someone guesses: five wrong passwords for the account.
     for (let i = 0; i < 5; i++) {
       const reply = await fetch(`${server.url}/v1/auth/login`, {
@@ -48,8 +42,7 @@ describe('sign-in under a guessing attack (Chromium)', () => {
       })
       expect(reply.status).toBe(401)
     }
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage()
-    page.setDefaultTimeout(20_000)
+    const page = await newPage(browser)
     pages.push(page)
     await page.goto(`${server.url}/login`)
     await page.getByLabel('Email').fill(email)

@@ -9,7 +9,6 @@ import {
 } from '../../../store/test/support/test-databases.ts'
 import type { PlanCatalog } from '../../src/billing/plans.ts'
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server.ts'
-import { SIGN_IN } from '../../src/services/sign-in-guard.ts'
 import { solvePow } from './pow.ts'
 
 /** The key sealing secrets at rest on the test PostgreSQL (issue 22.7): fixed, so instances share it. */
@@ -177,19 +176,6 @@ export async function startTestServer(
       if (own) await postgres?.remove()
     },
   }
-}
-
-/**
- * A server clock a minute past a multiple of the sign-in window (SIGN_IN.windowSeconds), running at the real
- * pace. No longer needed: the limits slide now (security/rate-limit.ts), so attempts that straddle a quarter
- * hour are counted together (auth.sign-in-window.test.ts). The console's sign-in captcha walk still passes
- * it, harmlessly; drop both together. Ahead of the real time, never behind: a browser would see a captcha
- * challenge's expiry already past.
- */
-export function clockInSignInWindow(): () => number {
-  const window = SIGN_IN.windowSeconds * 1000
-  const shift = window - (Date.now() % window) + 60_000
-  return () => Date.now() + shift
 }
 
 /** Solves the server's proof-of-work captcha the way the browser widget does. */
