@@ -11,7 +11,7 @@ import {
   postgresTestDatabase,
 } from '../../store/test/support/test-databases.ts'
 import { type RunningServer, startServer } from '../src/server.ts'
-import { client, DATABASES } from './support/harness.ts'
+import { client, DATABASES, TEST_PASSWORD_HASH_COST } from './support/harness.ts'
 
 /**
  * Issue 22.7: a database reader (a dump, a replica, an SQL injection elsewhere) could read TOTP secrets and
@@ -71,6 +71,8 @@ describe.each(DATABASES)('secrets at rest (%s)', (database) => {
       consoleDir: null,
       clock,
       secretKey,
+      // Cheap argon2, as the harness's servers: these sign up and sign in, but test sealing, not hashing.
+      passwordHashCost: TEST_PASSWORD_HASH_COST,
     })
     running.push(s)
     token ||= s.bootstrapToken!
