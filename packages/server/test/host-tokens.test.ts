@@ -18,7 +18,6 @@ import {
   ISSUER,
   type JwksServer,
   makeKey,
-  type SigningKey,
   signToken,
   startJwks,
 } from './support/host-tokens.ts'
@@ -30,25 +29,26 @@ import {
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
 const now = () => Math.floor(Date.now() / 1000)
 
+/**
+ * The host's signing keys, made once for the file rather than per database (an RSA pair is the slow one):
+ * each database's suite publishes them from a JWKS server of its own.
+ */
+const [rsa, ec, ed, stranger] = await Promise.all([
+  makeKey('RS256', 'rsa-1'),
+  makeKey('ES256', 'ec-1'),
+  makeKey('EdDSA', 'ed-1'),
+  makeKey('RS256', 'rsa-1'), // the same kid as a real key, another key pair
+])
+
 describe.each(DATABASES)('host tokens (%s)', (database) => {
   let s: TestServer
   let jwks: JwksServer
-  let rsa: SigningKey
-  let ec: SigningKey
-  let ed: SigningKey
-  let stranger: SigningKey
   /** A caller presenting this host token. */
   const bearer = (token: string): Client => client(s.url, token)
   const sub = () => `auth0|${randomUUID()}`
   const email = () => `${randomUUID().slice(0, 8)}@host.example`
 
   beforeAll(async () => {
-    ;[rsa, ec, ed, stranger] = await Promise.all([
-      makeKey('RS256', 'rsa-1'),
-      makeKey('ES256', 'ec-1'),
-      makeKey('EdDSA', 'ed-1'),
-      makeKey('RS256', 'rsa-1'), // the same kid as a real key, another key pair
-    ])
     jwks = await startJwks([rsa.jwk, ec.jwk, ed.jwk])
     s = await startTestServer(database, { server: { hostTokens: hostTokenConfig(jwks) } })
   })
