@@ -217,8 +217,16 @@ export class EngineReplica {
    * a revision older than the engine's by the time they are loaded are dropped, so the revision never goes
    * back (a check that waited for a revision would otherwise be answered without it: a revoke undone until
    * the next catch-up). Resolves to whether this load replaced the engine.
+   *
+   * `head`: a write's, read under its org's lock (every write to that org committed before it is at or
+   * below it). Once the reload has its connection (after the wait for the pool beside writes, where
+   * reloads of writes that hit one refused entry queue), it reads nothing when the engine, not damaged, has
+   * reached that head meanwhile (another reload or catch-up): the write would not have caught up at all had
+   * that happened before its lock (`write`'s check), so it authorizes against what it would have then.
    */
-  private async reloadWith(executor: Executor): Promise<boolean> {
+  private async reloadWith(executor: Executor, head?: number): Promise<boolean> {
+    const needless = () => head !== undefined && !this.damaged && this.revision >= head
+    if (needless()) return false
     const loading = Authorizer.loading(this.compiled, { clock: this.clock })
     // A new lineage: from before the rows are read, so it is never younger than what it reflects.
     const lineageAt = this.clock()
@@ -228,7 +236,8 @@ export class EngineReplica {
     // Before the rows too: a migration between the two makes the state look older than it is (refused), never
     // newer.
     const migration = await engineSnapshots.migrationMark(source)
-    const revision = await this.readRows(source, loading.add)
+    const revision = await this.readRows(source, loading.add, () => !needless())
+    if (revision === null) return false
     // A damaged engine does not move, so the rows of the reload its damage asked for are never older.
     if (revision < this.revision) return false
     this.authorizer = loading.done()
@@ -243,8 +252,8 @@ export class EngineReplica {
   }
 
   /** Starts over from rows, telling the watchers when the engine was replaced (not when a newer one stays). */
-  private async resync(executor: Executor): Promise<void> {
-    if (await this.reloadWith(executor)) this.tell(this.revision, null)
+  private async resync(executor: Executor, head?: number): Promise<void> {
+    if (await this.reloadWith(executor, head)) this.tell(this.revision, null)
   }
 
   /** Applies a revision's changes; one the authorizer refuses part-way leaves it `damaged`. */
@@ -275,19 +284,21 @@ export class EngineReplica {
   /**
    * Catches up through a transaction's own connection. A write calls this once it holds its org's lock:
    * every earlier write to that org has committed by then, so what it authorizes against is current.
+   * `head`: the feed's head as read once the lock was held (a reload it needs stops short when the engine
+   * reached it meanwhile: `reloadWith`).
    */
-  catchUpWithin(executor: Executor): Promise<void> {
-    return this.pull(executor)
+  catchUpWithin(executor: Executor, head?: number): Promise<void> {
+    return this.pull(executor, head)
   }
 
-  private async pull(executor: Executor = this.db): Promise<void> {
+  private async pull(executor: Executor = this.db, head?: number): Promise<void> {
     for (;;) {
       const batch = await changesSince(executor, this.revision, this.feedMac, FEED_PAGE)
       for (const entry of batch) {
         const { revision } = entry
         if (revision <= this.revision) continue // another pass applied it meanwhile
         // Another pass broke the engine and is reloading it: this one reloads too (within its transaction).
-        if (this.damaged) return this.resync(executor)
+        if (this.damaged) return this.resync(executor, head)
         try {
           // The feed read refuses a revision missing from it (`missing`); this is for a replica moved by
           // another pass meanwhile (a reload) to somewhere the page does not continue.
@@ -304,7 +315,7 @@ export class EngineReplica {
           // A committed change the graph refuses would wedge this replica for good: start over from a
           // fresh snapshot instead (it reflects the database, whatever the feed said), and say so.
           this.onResync(error, revision)
-          return this.resync(executor)
+          return this.resync(executor, head)
         }
         this.revision = revision
         this.tell(revision, entry.changes)

@@ -51,18 +51,31 @@ const PART_ROWS = 5000
  * Everything the engine needs, read in one repeatable-read transaction, in parts (kind by kind in
  * `SNAPSHOT_KINDS` order, through a cursor per table): `add` takes each part as it arrives, and the next
  * is read once it returns (or its promise settles). Returns the revision the snapshot reflects: an
- * instance loads this, then applies the change feed after it.
+ * instance loads this, then applies the change feed after it. `ready`, when given, is asked once the read
+ * has its connection (after any wait for a pool's) and before it reads anything: false ends it there, and
+ * it resolves to null (a reload beside a write that another reload made needless meanwhile).
  */
+export function streamSnapshot(
+  db: Executor,
+  add: (part: SnapshotPart) => void | Promise<void>,
+): Promise<number>
+export function streamSnapshot(
+  db: Executor,
+  add: (part: SnapshotPart) => void | Promise<void>,
+  ready: () => boolean,
+): Promise<number | null>
 export async function streamSnapshot(
   db: Executor,
   add: (part: SnapshotPart) => void | Promise<void>,
-): Promise<number> {
+  ready?: () => boolean,
+): Promise<number | null> {
   // Inside a caller's transaction, read through it; otherwise open a repeatable-read one of our own.
-  if (db.isTransaction) return readSnapshot(db, add)
+  if (db.isTransaction) return ready && !ready() ? null : readSnapshot(db, add)
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .execute(async (tx) => {
+      if (ready && !ready()) return null
       // A reload beside a write waits on no lock the write holds, only on a DDL statement queued behind it (a
       // migration run meanwhile): end that wait (the write fails) rather than leave the write and the
       // migration waiting for each other, unseen. Set here, not as a connection option: a pooler such as

@@ -344,7 +344,8 @@ export async function write<T>(
       // statement reads the feed's head once the lock is held: no read of the feed when the engine has it.
       const locked = orgId !== null ? await orgs.lockOrgAtHead(tx, orgId) : null
       const org = locked?.org ?? null
-      if (locked === null || locked.head > ctx.engine.revision) await ctx.engine.catchUpWithin(tx)
+      if (locked === null || locked.head > ctx.engine.revision)
+        await ctx.engine.catchUpWithin(tx, locked?.head)
       const changes: Change[] = []
       const audits: AuditInput[] = []
       const ownersBefore = new Set<string>()
