@@ -152,10 +152,14 @@ describe.each(DATABASES)('a reload within a write reads one snapshot (%s)', (dat
       const refused = await refusedWrite()
       const admin = new pg.Client({ connectionString: s.postgres!.url })
       await admin.connect()
+      // The backends of this test's queued writes only: another test's (or server's) on the same database
+      // are neither counted nor cancelled.
+      const pids: number[] = []
       const lockWaiters = async (cancel = false) => {
         const { rows } = await admin.query<{ n: string }>(
           `select count(${cancel ? 'pg_cancel_backend(pid)' : '*'}) as n from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock'`,
+          where pid = any($1::int[]) and wait_event_type = 'Lock'`,
+          [pids],
         )
         return Number(rows[0]!.n)
       }
@@ -172,7 +176,11 @@ describe.each(DATABASES)('a reload within a write reads one snapshot (%s)', (dat
       await lockHeld
       // The harness's pool has 12 connections: the write holds one, 11 writes to its org wait on its lock.
       const queued = Array.from({ length: 11 }, () =>
-        s.ctx.db.transaction().execute((tx) => orgs.lockOrg(tx, w.orgId)),
+        s.ctx.db.transaction().execute(async (tx) => {
+          const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx)
+          pids.push(rows[0]!.pid)
+          return orgs.lockOrg(tx, w.orgId)
+        }),
       )
       let done = false
       try {
