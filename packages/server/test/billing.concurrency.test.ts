@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUILT_IN_PLANS, parsePlans } from '../src/billing/plans.ts'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
 
-const ROUNDS = Number(process.env.ORGKIT_CONCURRENCY_ROUNDS ?? 50)
+const ROUNDS = Number(process.env.ORGKIT_CONCURRENCY_ROUNDS ?? 30)
 
 /**
  * Plan limits and the credit ledger under concurrency. On PostgreSQL the requests run on separate

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
 
-const ROUNDS = Number(process.env.ORGKIT_CONCURRENCY_ROUNDS ?? 50)
+const ROUNDS = Number(process.env.ORGKIT_CONCURRENCY_ROUNDS ?? 30)
 
 /**
  * SPEC 2: an org always keeps an active owner. Two owners demoting each other (or themselves) at the same
