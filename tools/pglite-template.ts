@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
 // By path: global setup resolves packages without the "@orgkit/source" condition.
-import { migratedTemplateFolder, openStore } from '../packages/store/src/connect.ts'
-import { templateKey } from '../packages/store/src/pglite-template.ts'
+import { initdbFolder, migratedTemplateFolder } from '../packages/store/src/connect.ts'
 // The provided values' types (vitest's ProvidedContext) are declared beside the tests that read them.
 import type {} from '../packages/store/test/support/test-databases.ts'
 
@@ -44,26 +42,6 @@ export default async function setup(project: TestProject): Promise<() => void> {
   project.provide('pgliteEmptyTemplate', initdb)
   project.provide('pgliteTestFolders', run)
   return () => rmSync(run, { recursive: true, force: true })
-}
-
-/** A data folder holding what initdb made and nothing more, in `dir`: made now when missing. */
-async function initdbFolder(dir: string): Promise<string> {
-  const folder = join(dir, `initdb-${templateKey({})}`)
-  if (existsSync(join(folder, 'PG_VERSION'))) return folder
-  mkdirSync(dir, { recursive: true })
-  // Made aside and renamed, as the store's templates are; another PGlite version's is of no more use.
-  const partial = `${folder}.${process.pid}.${randomUUID().slice(0, 8)}`
-  try {
-    await (await openStore({ dataDir: partial })).close()
-    renameSync(partial, folder)
-  } catch (error) {
-    rmSync(partial, { recursive: true, force: true })
-    if (!existsSync(join(folder, 'PG_VERSION'))) throw error // else another run made it first
-  }
-  for (const name of readdirSync(dir))
-    if (/^initdb-[0-9a-f]{16}$/.test(name) && join(dir, name) !== folder)
-      rmSync(join(dir, name), { recursive: true, force: true })
-  return folder
 }
 
 function alive(pid: number): boolean {

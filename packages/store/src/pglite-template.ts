@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { constants, cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type { Migration } from 'kysely'
 
 /**
@@ -27,9 +27,17 @@ export interface TemplateMaker {
   sources?: string
 }
 
-/** The migrated data folder for these migrations, in `dir`: made now when missing. */
-export async function pgliteTemplateFolder(dir: string, maker: TemplateMaker): Promise<string> {
-  const folder = join(dir, `data-dir-${templateKey(maker.migrations, maker.sources)}`)
+/**
+ * The migrated data folder for these migrations, in `dir`: made now when missing. `kind` 'initdb' names the
+ * data folder initdb makes, unmigrated (`migrations` empty): kept beside the migrated ones, not in place of
+ * them (connect.ts, `initdbFolder`).
+ */
+export async function pgliteTemplateFolder(
+  dir: string,
+  maker: Omit<TemplateMaker, 'build'>,
+  kind: 'data-dir' | 'initdb' = 'data-dir',
+): Promise<string> {
+  const folder = join(dir, `${kind}-${templateKey(maker.migrations, maker.sources)}`)
   if (existsSync(join(folder, 'PG_VERSION'))) return folder
   await mkdir(dir, { recursive: true })
   // Made aside and renamed, as the dump is: two processes making it at once each make a whole one.
@@ -87,12 +95,21 @@ export async function pgliteTemplate(dir: string, maker: TemplateMaker): Promise
   return dump
 }
 
-/** Templates of migrations since changed are of no more use: each is ~40 MB. */
+/** What a template folder holds: a migrated template (a dump or a data folder), or an initdb folder. */
+const KEPT = /^(pglite-|data-dir-|initdb-)([0-9a-f]{16})(?:\.tar)?$/
+const family = (prefix: string) => (prefix === 'initdb-' ? 'initdb' : 'migrated')
+
+/**
+ * Templates of migrations since changed (or, for an initdb folder, of another PGlite) are of no more use:
+ * each is ~40 MB. Only `current`'s family goes: an initdb folder and the migrated templates stay side by side.
+ */
 async function removeOthers(dir: string, current: string): Promise<void> {
-  const key = /-([0-9a-f]{16})(?:\.tar)?$/.exec(current)?.[1]
+  const [, prefix, key] = KEPT.exec(basename(current)) ?? []
+  if (!prefix) return
   for (const name of await readdir(dir)) {
-    const made = /^(?:pglite-([0-9a-f]{16})\.tar|data-dir-([0-9a-f]{16}))$/.exec(name)
-    if (made && (made[1] ?? made[2]) !== key) await rm(join(dir, name), { recursive: true, force: true })
+    const made = KEPT.exec(name)
+    if (made && family(made[1]!) === family(prefix) && made[2] !== key)
+      await rm(join(dir, name), { recursive: true, force: true })
   }
 }
 
