@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUCKETS } from '../src/security/rate-limit.ts'
 import { DATABASES, solveCaptcha, startTestServer, type TestServer } from './support/harness.ts'
+import { accountFor } from './support/sessions.ts'
 
 /**
  * Issue 22.1: 105 wrong passwords for one email from 11 addresses locked its owner out from everywhere for
@@ -17,8 +18,8 @@ describe.each(DATABASES)('sign-in under a distributed guessing attack (%s)', (da
   beforeAll(async () => {
     // The limits slide (auth.sign-in-window.test.ts): the attempts may straddle a quarter hour.
     s = await startTestServer(database, { trustProxyHops: 1 })
-    await signUp(email, password)
-    await signUp('other@example.com', 'another long passphrase')
+    await accountFor(s, email, password)
+    await accountFor(s, 'other@example.com', 'another long passphrase')
   })
   afterAll(() => s?.stop())
 
@@ -44,18 +45,6 @@ describe.each(DATABASES)('sign-in under a distributed guessing attack (%s)', (da
   }
   const outbox = async () =>
     (await s.platform.get('/v1/outbox')).body.items as { to: string; subject: string; text: string }[]
-
-  async function signUp(address: string, secret: string) {
-    const reply = await fetch(`${s.url}/v1/auth/signup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-forwarded-for': '192.0.2.200' },
-      body: JSON.stringify({ email: address, password: secret, name: 'Owner' }),
-    })
-    expect(reply.status).toBe(200)
-    const mail = (await outbox()).find((m) => m.to === address && m.text.includes('/verify?token='))
-    const token = /verify\?token=(oki_[\w-]+)/.exec(mail!.text)![1]
-    expect((await s.platform.request('POST', '/v1/auth/verify', { token })).status).toBe(200)
-  }
 
   it('lets the owner in from a fresh address, with the right password, while 11 addresses guess it', async () => {
     const answers: Answer[] = []

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUCKETS } from '../src/security/rate-limit.ts'
 import { SIGN_IN } from '../src/services/sign-in-guard.ts'
 import { DATABASES, solveCaptcha, startTestServer, type TestServer } from './support/harness.ts'
+import { accountFor } from './support/sessions.ts'
 
 /**
  * The owner's notice of failed sign-ins (services/sign-in-guard.ts): at most one a day, and another each
@@ -17,14 +18,7 @@ describe.each(DATABASES)('the failed sign-in notice over days (%s)', (database) 
 
   beforeAll(async () => {
     s = await startTestServer(database, { trustProxyHops: 1, clock: () => now })
-    const reply = await fetch(`${s.url}/v1/auth/signup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-forwarded-for': '192.0.2.200' },
-      body: JSON.stringify({ email, password: 'the owner’s own passphrase', name: 'Owner' }),
-    })
-    expect(reply.status).toBe(200)
-    const token = /verify\?token=(oki_[\w-]+)/.exec((await outbox())[0]!.text)![1]
-    expect((await s.platform.request('POST', '/v1/auth/verify', { token })).status).toBe(200)
+    await accountFor(s, email, 'the owner’s own passphrase')
   })
   afterAll(() => s?.stop())
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SIGN_IN } from '../src/services/sign-in-guard.ts'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { accountFor } from './support/sessions.ts'
 
 /**
  * The sign-in limits slide (security/rate-limit.ts). They used to count in fixed 15-minute windows, each
@@ -31,16 +32,7 @@ describe.each(DATABASES)('sign-in limits across a fixed window’s end (%s)', (d
   }
   async function signUp(email: string, password: string) {
     now = end - 300_000
-    const reply = await fetch(`${s.url}/v1/auth/signup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-forwarded-for': '192.0.2.200' },
-      body: JSON.stringify({ email, password, name: 'Owner' }),
-    })
-    expect(reply.status).toBe(200)
-    const outbox = (await s.platform.get('/v1/outbox')).body.items as { to: string; text: string }[]
-    const mail = outbox.find((m) => m.to === email && m.text.includes('/verify?token='))
-    const token = /verify\?token=(oki_[\w-]+)/.exec(mail!.text)![1]
-    expect((await s.platform.request('POST', '/v1/auth/verify', { token })).status).toBe(200)
+    await accountFor(s, email, password)
   }
 
   it('asks for the captcha after the 5th wrong password within 15 minutes, across the end', async () => {
