@@ -8,9 +8,10 @@ export {
 export type { Belonging } from './engine/belonging.ts'
 export { CompiledModel, type RoleHandle } from './engine/compiled-model.ts'
 export * from './engine/data.ts'
-export { engineBuild, STATE_FORMAT, stateFingerprint, stateRevision } from './engine/engine-state.ts'
+export { STATE_FORMAT, stateRevision } from './engine/engine-state.ts'
 export type { ExplainFact, Explanation } from './engine/explain-facts.ts'
 export { lacksRole, type ModelImpact, modelImpact } from './engine/impact.ts'
+export { engineBuild, stateFingerprint } from './engine/state-fingerprint.ts'
 export { ERRORS, type ErrorCode, type ErrorKind, isOrgkitError, OrgkitError } from './errors.ts'
 export {
   formatProblems,

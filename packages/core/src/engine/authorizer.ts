@@ -11,6 +11,7 @@ import { decideForKey, decideForUser, passesGate, type Trace } from './evaluate.
 import { type ExplainFact, type Explanation, toExplainFact } from './explain-facts.ts'
 import { Graph } from './graph.ts'
 import { NONE, type OrgNode, type Principal, type ResourceNode, type UserNode } from './nodes.ts'
+import { stateFingerprint } from './state-fingerprint.ts'
 
 export interface AuthorizerOptions {
   /** Epoch milliseconds; binding and key expiry are read against it. */
@@ -103,7 +104,7 @@ export class Authorizer {
     options: AuthorizerOptions = {},
   ): { authorizer: Authorizer; revision: number } {
     const authorizer = new Authorizer(model, undefined, options)
-    const { revision } = restoreGraph(authorizer.graph, bytes)
+    const { revision } = restoreGraph(authorizer.graph, bytes, stateFingerprint(authorizer.model))
     return { authorizer, revision }
   }
 
@@ -123,7 +124,7 @@ export class Authorizer {
 
   /** This engine's state as bytes (engine-state.ts), saying it reflects `revision`. */
   encodeState(revision: number): Uint8Array {
-    return encodeGraph(this.graph, revision)
+    return encodeGraph(this.graph, revision, stateFingerprint(this.model))
   }
 
   /** Every user's access index up front, so a loaded engine answers at full speed (and its heap shows). */

@@ -1,17 +1,5 @@
-import type { Model } from '../model/model.ts'
-import * as accessCode from './access.ts'
-import * as apply from './apply.ts'
-import * as bindingsCode from './bindings.ts'
-import * as bindingChanges from './change-bindings.ts'
-import * as orgChanges from './change-orgs.ts'
-import * as principalChanges from './change-principals.ts'
-import * as resourceChanges from './change-resources.ts'
-import * as changeSupport from './change-support.ts'
 import type { RoleHandle } from './compiled-model.ts'
-import * as denseCode from './dense.ts'
 import type { Graph } from './graph.ts'
-import * as graphCode from './graph.ts'
-import * as idTableCode from './id-table.ts'
 import {
   ApiKeyNode,
   GroupMemberNode,
@@ -25,7 +13,6 @@ import {
   type ScopeNode,
   UserNode,
 } from './nodes.ts'
-import * as codecCode from './state-codec.ts'
 import { StateReader, StateWriter } from './state-codec.ts'
 
 /**
@@ -39,87 +26,23 @@ import { StateReader, StateWriter } from './state-codec.ts'
  * are kept, so the arrays' cross-references stay valid. Collections are written in their order, so a
  * restored engine walks as the one written did.
  *
- * The bytes carry `STATE_FORMAT` and a fingerprint of the model and the engine's code (`stateFingerprint`);
+ * The bytes carry `STATE_FORMAT` and a fingerprint of the model and the engine's code (state-fingerprint.ts,
+ * given by the caller: it reads this module's code);
  * `restoreGraph` refuses any other (a state written by another build or for another model). Integrity (a checksum) and freshness (the
  * change feed) are the store's and the server's to check: this only turns a graph into bytes and back.
  */
 export const STATE_FORMAT = 1
 
-/**
- * A fingerprint of the model and of the engine code that derives a state (FNV-1a, two seeds, over the
- * model's JSON and that code's text, `engineBuild()`): a state written for another model, or by an engine
- * whose graph, indexes, gates or encoding were built differently, is refused, and the engine loads from
- * rows. The code is read as the running build has it (one deployment's instances agree; the same sources
- * under another loader may differ, which costs a load from rows, never a wrong answer). `build` is for tests:
- * another build's text gives another fingerprint.
- */
-export function stateFingerprint(model: Model, build: string = engineBuild()): string {
-  const text = `${JSON.stringify(model)}\n${build}`
-  let a = 0x811c9dc5
-  let b = 0x01000193 ^ text.length
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    a = Math.imul(a ^ c, 0x01000193)
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15)
-  }
-  return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`
-}
-
-/**
- * The modules whose code derives a state: each exports every function, class and constant it declares, so
- * the fingerprint reads them all, helpers included (engine-state.test checks that each module's top-level
- * declarations are exported: a private helper deriving a gate or an index would escape it).
- */
-const STATE_CODE = [
-  graphCode,
-  apply,
-  orgChanges,
-  resourceChanges,
-  principalChanges,
-  bindingChanges,
-  changeSupport,
-  bindingsCode,
-  idTableCode,
-  denseCode,
-  accessCode,
-  codecCode,
-]
-
-/** The text of the engine code a state depends on, as this build runs it (read once). */
-export function engineBuild(): string {
-  engineCode ??= [
-    ...STATE_CODE.flatMap(Object.values),
-    // This module's own (it can't list its own namespace).
-    encodeGraph,
-    restoreGraph,
-    stateRevision,
-    idTable,
-    readIdTable,
-    chainOf,
-    gateOf,
-    groupCode,
-    fail,
-    NO,
-  ]
-    .map(codeText)
-    .join('\n')
-  return engineCode
-}
-let engineCode: string | undefined
-
-/** A function's or class's source; a constant's value (a table's layout, a hash's alphabet). */
-const codeText = (value: unknown) =>
-  typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)
-
 export const NO = -1
 /** A binding's principal when it is a group: -2 - the group's index (users are their index, ≥ 0). */
 export const groupCode = (index: number) => -2 - index
 
-export function encodeGraph(graph: Graph, revision: number): Uint8Array {
+/** `graph` as bytes, saying it reflects `revision`, under `fingerprint` (state-fingerprint.ts). */
+export function encodeGraph(graph: Graph, revision: number, fingerprint: string): Uint8Array {
   const w = new StateWriter()
   const dense = graph.dense
   const compiled = graph.compiled
-  w.header(STATE_FORMAT, stateFingerprint(compiled.model), revision)
+  w.header(STATE_FORMAT, fingerprint, revision)
 
   const userIndex = new Map<UserNode, number>()
   for (const user of graph.users.values()) userIndex.set(user, userIndex.size)
@@ -299,15 +222,15 @@ export function stateRevision(bytes: Uint8Array): number | null {
 
 /**
  * Restores `bytes` (`encodeGraph`) into `graph`, which must be new and empty. Throws on a state of another
- * format or model, or one that does not hold together; the caller then loads from rows. The graph's arrays
+ * format or `fingerprint` (another model or build), or one that does not hold together; the caller then loads from rows. The graph's arrays
  * are views of `bytes` (state-codec.ts), which it writes to from then on: the bytes are the graph's.
  */
-export function restoreGraph(graph: Graph, bytes: Uint8Array): { revision: number } {
+export function restoreGraph(graph: Graph, bytes: Uint8Array, fingerprint: string): { revision: number } {
   const r = new StateReader(bytes)
   const compiled = graph.compiled
   const { format, model, revision } = r.header()
   if (format !== STATE_FORMAT) fail(`engine state format ${format}, expected ${STATE_FORMAT}`)
-  if (model !== stateFingerprint(compiled.model)) fail('engine state written for another model')
+  if (model !== fingerprint) fail('engine state written for another model')
   if (graph.orgs.size + graph.users.size + graph.resources.size !== 0) fail('restore into a new engine only')
   const dense = graph.dense
   graph.epoch = r.int()
