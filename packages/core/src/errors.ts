@@ -126,6 +126,8 @@ export const ERRORS = {
   DOMAIN_RECORD_MISMATCH: 'conflict',
   /** The DNS resolver did not answer (timeout, refused, SERVFAIL): nothing was decided; try again. */
   DNS_UNAVAILABLE: 'unavailable',
+  /** A table changed shape under a prepared statement (another instance's migration): nothing was done; try again. */
+  SCHEMA_CHANGED: 'unavailable',
   // Host tokens: the host product's own JWTs, verified against its JWKS (issue 20); details say more
   JWT_MALFORMED: 'unauthenticated',
   /** Only RS256, ES256 and EdDSA: never `none`, never an HMAC (whose key could be the public key). */

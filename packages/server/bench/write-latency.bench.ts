@@ -67,6 +67,8 @@ interface Line {
   n: number
   /** The server process's CPU time per write (user + system), ms: what the machine's load barely moves. */
   cpu: number
+  /** PostgreSQL's CPU per write, ms: its backends serving this server (null on the embedded database). */
+  db: number | null
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url))
@@ -174,6 +176,37 @@ const cpuOf = (pid: number) => {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
+/**
+ * The PostgreSQL backends serving the bench's server (every pool of it names its sessions after its schema,
+ * store/connect.ts), with their CPU seconds: the database is on this machine, so /proc has them.
+ */
+async function backendsCpu(schema: string | null): Promise<Map<number, number> | null> {
+  if (schema === null) return null
+  const admin = new pg.Client({ connectionString: PG_URL })
+  await admin.connect()
+  try {
+    const { rows } = await admin.query<{ pid: number }>(
+      'select pid from pg_stat_activity where application_name like $1',
+      [`%:${schema}`],
+    )
+    const cpu = new Map<number, number>()
+    for (const { pid } of rows) {
+      try {
+        cpu.set(pid, cpuOf(pid))
+      } catch {
+        // Ended between the query and the read: its CPU is lost to both ends of the phase alike.
+      }
+    }
+    return cpu
+  } finally {
+    await admin.end()
+  }
+}
+
+/** CPU seconds the backends used between two readings (a backend started meanwhile counts from zero). */
+const backendsUsed = (from: Map<number, number>, to: Map<number, number>) =>
+  [...to].reduce((sum, [pid, cpu]) => sum + cpu - (from.get(pid) ?? 0), 0)
+
 const microseconds = () => Number(process.hrtime.bigint() / 1000n)
 
 const percentile = (sorted: number[], p: number) =>
@@ -194,7 +227,7 @@ async function timed(writers: number, count: number, one: (writer: number, i: nu
   return times.sort((a, b) => a - b)
 }
 
-async function phases(base: string, token: string, pid: number): Promise<Line[]> {
+async function phases(base: string, token: string, pid: number, schema: string | null): Promise<Line[]> {
   const post = client(base, token)
   const ok = async (path: string, body: unknown, as?: string, status = 201, method = 'POST') => {
     const reply = await post(path, body, as, method)
@@ -228,9 +261,12 @@ async function phases(base: string, token: string, pid: number): Promise<Line[]>
   }
   const lines: Line[] = []
   const record = async (op: Op, scenario: string, run: () => Promise<number[]>) => {
+    const backends = await backendsCpu(schema)
     const cpu = cpuOf(pid)
     const from = microseconds()
     const times = await run()
+    const serverCpu = cpuOf(pid) - cpu
+    const backendsAfter = await backendsCpu(schema)
     // The profile's clock is the monotonic one process.hrtime reads, in microseconds, in every process.
     if (CPU_PROF)
       appendFileSync(
@@ -243,7 +279,12 @@ async function phases(base: string, token: string, pid: number): Promise<Line[]>
       p50: percentile(times, 50),
       p99: percentile(times, 99),
       n: times.length,
-      cpu: ((cpuOf(pid) - cpu) * 1000) / times.length,
+      cpu: (serverCpu * 1000) / times.length,
+      // A baseline from before the pools were named finds no backend: unknown, not zero.
+      db:
+        backends && backendsAfter?.size
+          ? (backendsUsed(backends, backendsAfter) * 1000) / times.length
+          : null,
     })
   }
 
@@ -296,7 +337,7 @@ async function measure(kind: Kind, label: string, tree: string): Promise<Line[]>
   const before = load()
   const { child, url, token } = await startServer(kind, tree, schema)
   try {
-    const lines = await phases(url, token, child.pid!)
+    const lines = await phases(url, token, child.pid!, kind === 'postgres' ? schema : null)
     console.log(`  ${kind}, ${label}: load average ${before} at start, ${load()} at end`)
     return lines
   } finally {
@@ -305,6 +346,7 @@ async function measure(kind: Kind, label: string, tree: string): Promise<Line[]>
 }
 
 const ms = (n: number) => n.toFixed(1).padStart(5)
+const dbMs = (n: number | null) => (n === null ? '    -' : ms(n))
 const verdict = (l: Line) => (l.p50 <= TARGET.p50 && l.p99 <= TARGET.p99 ? 'meets' : 'misses')
 
 console.log(
@@ -323,15 +365,15 @@ for (const kind of DATABASES) {
   figures[kind] = { current, baseline: before }
   console.log(`\n${kind}`)
   console.log(
-    `${'write'.padEnd(15)} ${'scenario'.padEnd(22)} ${'p50'.padStart(5)} ${'p99'.padStart(5)} ${'cpu'.padStart(5)}` +
-      (before ? '  | baseline p50   p99   cpu' : ''),
+    `${'write'.padEnd(15)} ${'scenario'.padEnd(22)} ${'p50'.padStart(5)} ${'p99'.padStart(5)} ${'cpu'.padStart(5)} ${'db'.padStart(5)}` +
+      (before ? '  | baseline p50   p99   cpu    db' : ''),
   )
   current.forEach((l, i) => {
     const b = before?.[i]
     const serial = l.scenario === 'one at a time' ? `  ${verdict(l)}` : ''
     console.log(
-      `${l.op.padEnd(15)} ${l.scenario.padEnd(22)} ${ms(l.p50)} ${ms(l.p99)} ${ms(l.cpu)}` +
-        (b ? `  |          ${ms(b.p50)} ${ms(b.p99)} ${ms(b.cpu)}` : '') +
+      `${l.op.padEnd(15)} ${l.scenario.padEnd(22)} ${ms(l.p50)} ${ms(l.p99)} ${ms(l.cpu)} ${dbMs(l.db)}` +
+        (b ? `  |          ${ms(b.p50)} ${ms(b.p99)} ${ms(b.cpu)} ${dbMs(b.db)}` : '') +
         serial,
     )
   })

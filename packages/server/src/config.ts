@@ -16,6 +16,11 @@ export interface Config {
    */
   templateDir: string | undefined
   databaseUrl: string | undefined
+  /**
+   * ORGKIT_DATABASE_PREPARE (on | off, default on): statements run prepared on PostgreSQL. Off behind a pooler
+   * that can't keep a session's prepared statements (PgBouncer in transaction mode before 1.21).
+   */
+  databasePrepare: boolean
   /** ORGKIT_MODEL as given: a preset's name or a model file's path. */
   model: string
   /** The model it names, loaded and checked (a bad file fails here, with every error and its line). */
@@ -121,6 +126,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       field: 'ORGKIT_DATABASE_URL',
     })
   }
+  const databasePrepare = env.ORGKIT_DATABASE_PREPARE?.trim() || 'on'
+  if (databasePrepare !== 'on' && databasePrepare !== 'off') {
+    throw new OrgkitError(
+      'VALIDATION_FAILED',
+      `ORGKIT_DATABASE_PREPARE must be "on" or "off", not "${env.ORGKIT_DATABASE_PREPARE}"`,
+      { field: 'ORGKIT_DATABASE_PREPARE' },
+    )
+  }
   const signup = env.ORGKIT_SIGNUP ?? 'open'
   if (signup !== 'open' && signup !== 'invite') {
     throw new OrgkitError('VALIDATION_FAILED', `ORGKIT_SIGNUP must be "open" or "invite", not "${signup}"`, {
@@ -189,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.ORGKIT_DATA_DIR ?? './.orgkit',
     templateDir: env.ORGKIT_TEMPLATE_DIR || undefined,
     databaseUrl,
+    databasePrepare: databasePrepare === 'on',
     model,
     modelDefinition,
     publicUrl: env.ORGKIT_PUBLIC_URL || undefined,

@@ -1,5 +1,6 @@
 import type { ErrorKind } from '@orgkit/core'
 import { OrgkitError } from '@orgkit/core'
+import { isStalePlan } from '@orgkit/store'
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Logger } from 'pino'
@@ -93,6 +94,12 @@ function asOrgkitError(error: unknown): OrgkitError | null {
     return new OrgkitError('UNSUPPORTED_MEDIA_TYPE', 'send the body with Content-Type: application/json', {
       field: 'content-type',
     })
+  }
+  if (isStalePlan(error)) {
+    return new OrgkitError(
+      'SCHEMA_CHANGED',
+      'the database changed shape under this request (an upgrade is migrating it): nothing was done; try again',
+    )
   }
   if (error instanceof SyntaxError || (error as { status?: number } | null)?.status === 400) {
     return new OrgkitError('VALIDATION_FAILED', 'the body is not valid JSON', { field: 'body' })

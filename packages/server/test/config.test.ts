@@ -1,5 +1,7 @@
+import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.ts'
+import { answerError } from '../src/errors.ts'
 
 describe('loadConfig', () => {
   it('takes an smtp:// or smtps:// URL and refuses anything else at start (the transport is made on first send)', () => {
@@ -8,5 +10,23 @@ describe('loadConfig', () => {
     expect(loadConfig({ ORGKIT_SMTP_URL: '' }).smtpUrl).toBeUndefined()
     for (const url of ['notaurl', 'http://mail.example.com', 'smtp://', 'mail.example.com:25'])
       expect(() => loadConfig({ ORGKIT_SMTP_URL: url })).toThrow(/ORGKIT_SMTP_URL must be smtp:/)
+  })
+
+  it('prepares statements on PostgreSQL unless ORGKIT_DATABASE_PREPARE is off, and refuses another value', () => {
+    expect(loadConfig({}).databasePrepare).toBe(true)
+    expect(loadConfig({ ORGKIT_DATABASE_PREPARE: 'off' }).databasePrepare).toBe(false)
+    expect(() => loadConfig({ ORGKIT_DATABASE_PREPARE: 'no' })).toThrow(/ORGKIT_DATABASE_PREPARE must be/)
+  })
+})
+
+describe('answerError', () => {
+  it('answers a stale prepared plan (a migration under a running instance) 503 SCHEMA_CHANGED, to try again', () => {
+    // PostgreSQL's error as pg reports it (store/test/prepared.test.ts meets the real one).
+    const stale = Object.assign(new Error('cached plan must not change result type'), { code: '0A000' })
+    const answer = answerError(stale, 'r1', pino({ level: 'silent' }))
+    expect(answer.status).toBe(503)
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 'SCHEMA_CHANGED', requestId: 'r1' })
+    const other = Object.assign(new Error('feature not supported'), { code: '0A000' })
+    expect(answerError(other, 'r2', pino({ level: 'silent' })).status).toBe(500)
   })
 })

@@ -36,6 +36,11 @@ export interface DatabaseConfig {
   /** Connections in the pool (server only; PGlite is one connection). */
   poolSize?: number | undefined
   /**
+   * PostgreSQL: run statements prepared (prepared.ts), default true; false behind a pooler that can't keep a
+   * session's prepared statements (PgBouncer in transaction mode before 1.21). The embedded database always does.
+   */
+  prepare?: boolean | undefined
+  /**
    * PGlite only: an empty database starts as a copy of a migrated template kept in this folder (made there
    * on first use, remade when the migrations change) rather than from initdb: ~0.4 s of CPU instead of 3–4
    * (pglite-template.ts). ORGKIT_TEMPLATE_DIR; `npm start` and the tests keep it in node_modules/.cache/orgkit.
@@ -103,8 +108,11 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     const pool = new pg.Pool({
       connectionString: config.url,
       max: config.poolSize ?? 10,
+      // Named like the listener and the reload pool, so pg_stat_activity tells one deployment's sessions.
+      application_name: `orgkit:${config.schema ?? 'public'}`.slice(0, 63),
       ...(config.schema ? { options: `-c search_path="${config.schema.replaceAll('"', '')}"` } : {}),
     })
+    if (config.prepare !== false) pool.on('connect', prepareStatements)
     const idleLost = config.onConnectionError ?? ((error: Error) => process.emitWarning(error))
     pool.on('error', idleLost)
     const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })
