@@ -2,6 +2,7 @@ import { presets } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
 import { client, DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { raceRounds } from './support/races.ts'
 
 /**
  * Issue 19.3: `PATCH /v1/orgs/{orgId}/bindings/{id}` changes a role in place (seed 001's wrench on the
@@ -123,7 +124,7 @@ describe.each(DATABASES)('changing a binding role in place (%s)', (database) => 
   })
 
   it('lets exactly one of the last two owners step down when both try at once', async () => {
-    for (let round = 0; round < 8; round++) {
+    for (let round = 0; round < raceRounds(database, 8); round++) {
       const creator = await s.user('Creator')
       const orgId = (await s.as(creator).post('/v1/orgs', { name: 'Race' })).body.id as string
       const [x, y] = [await s.user('X'), await s.user('Y')]

@@ -2,8 +2,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUILT_IN_PLANS, parsePlans } from '../src/billing/plans.ts'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
-
-const ROUNDS = Number(process.env.ORGKIT_CONCURRENCY_ROUNDS ?? 30)
+import { raceRounds } from './support/races.ts'
 
 /**
  * Plan limits and the credit ledger under concurrency. On PostgreSQL the requests run on separate
@@ -11,6 +10,7 @@ const ROUNDS = Number(process.env.ORGKIT_CONCURRENCY_ROUNDS ?? 30)
  * limit hold (count-then-insert without it lets several requests see the same last free seat).
  */
 describe.each(DATABASES)('billing under concurrency (%s)', (database) => {
+  const rounds = raceRounds(database, 6)
   let s: TestServer
   beforeAll(async () => {
     s = await startTestServer(database, {
@@ -24,8 +24,8 @@ describe.each(DATABASES)('billing under concurrency (%s)', (database) => {
     return (await s.as(owner).post('/v1/orgs', { name })).body.id as string
   }
 
-  it(`lets exactly the free seats through when invites race at the limit, ${Math.ceil(ROUNDS / 5)} times`, async () => {
-    for (let round = 0; round < Math.ceil(ROUNDS / 5); round++) {
+  it(`lets exactly the free seats through when invites race at the limit, ${rounds} times`, async () => {
+    for (let round = 0; round < rounds; round++) {
       const orgId = await newOrg(`Seats ${round}`) // free: 3 seats, the owner holds one
       // Invitations and direct additions both take seats: four of each, all at once.
       const users = await Promise.all(Array.from({ length: 4 }, (_, i) => s.user(`R${round}u${i}`)))
@@ -93,12 +93,12 @@ describe.each(DATABASES)('billing under concurrency (%s)', (database) => {
           expect(Number(r.balance_after)).toBe(running)
         }
       }),
-      { numRuns: Math.max(5, Math.ceil(ROUNDS / 5)) },
+      { numRuns: rounds },
     )
   }, 240_000)
 
   it('lets exactly the affordable consumptions through when they race', async () => {
-    for (let round = 0; round < Math.ceil(ROUNDS / 5); round++) {
+    for (let round = 0; round < rounds; round++) {
       const orgId = await newOrg(`Race ${round}`)
       const path = `/v1/orgs/${orgId}/billing/credits`
       await s.platform.post(path, { kind: 'grant', amount: 100 })

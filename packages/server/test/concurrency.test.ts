@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
-
-const ROUNDS = Number(process.env.ORGKIT_CONCURRENCY_ROUNDS ?? 30)
+import { raceRounds } from './support/races.ts'
 
 /**
  * SPEC 2: an org always keeps an active owner. Two owners demoting each other (or themselves) at the same
@@ -9,6 +8,8 @@ const ROUNDS = Number(process.env.ORGKIT_CONCURRENCY_ROUNDS ?? 30)
  * once; the org row lock is what makes this hold (remove it and the test fails within a few rounds).
  */
 describe.each(DATABASES)('last owner under concurrency (%s)', (database) => {
+  const rounds = raceRounds(database, 30)
+  const fewer = raceRounds(database, 6)
   let s: TestServer
   beforeAll(async () => {
     s = await startTestServer(database)
@@ -54,8 +55,8 @@ describe.each(DATABASES)('last owner under concurrency (%s)', (database) => {
       m.roles.includes('org_super_admin'),
     )
 
-  it(`lets exactly one of two owners step down at once, ${ROUNDS} times`, async () => {
-    for (const [round, { orgId, x, y }] of (await orgsWithTwoOwners(ROUNDS)).entries()) {
+  it(`lets exactly one of two owners step down at once, ${rounds} times`, async () => {
+    for (const [round, { orgId, x, y }] of (await orgsWithTwoOwners(rounds)).entries()) {
       const replies = await Promise.all([
         s.as(x).patch(`/v1/orgs/${orgId}/members/${x}`, { roles: ['org_member'] }),
         s.as(y).patch(`/v1/orgs/${orgId}/members/${y}`, { roles: ['org_member'] }),
@@ -67,7 +68,7 @@ describe.each(DATABASES)('last owner under concurrency (%s)', (database) => {
   }, 240_000)
 
   it('lets exactly one of two crossed demotions through: the loser has lost the right to demote', async () => {
-    for (const [round, { orgId, x, y }] of (await orgsWithTwoOwners(Math.ceil(ROUNDS / 5))).entries()) {
+    for (const [round, { orgId, x, y }] of (await orgsWithTwoOwners(fewer)).entries()) {
       const replies = await Promise.all([
         s.as(x).patch(`/v1/orgs/${orgId}/members/${y}`, { roles: ['org_member'] }),
         s.as(y).patch(`/v1/orgs/${orgId}/members/${x}`, { roles: ['org_member'] }),
@@ -79,7 +80,7 @@ describe.each(DATABASES)('last owner under concurrency (%s)', (database) => {
 
   it('lets exactly one of two owners leave at once', async () => {
     // Each has an org of their own to go to: leaving one's last org is refused anyway (seed 001, LAST_ORG).
-    const orgs = await orgsWithTwoOwners(Math.ceil(ROUNDS / 5), async ({ x, y }) => {
+    const orgs = await orgsWithTwoOwners(fewer, async ({ x, y }) => {
       for (const id of [x, y]) await s.as(id).post('/v1/orgs', { name: 'Own' })
     })
     for (const [round, { orgId, x, y }] of orgs.entries()) {

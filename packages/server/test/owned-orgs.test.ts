@@ -1,6 +1,7 @@
 import { presets } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { raceRounds } from './support/races.ts'
 
 /**
  * Seed 004: "Each organization must have at least one Owner and each user must be an Owner of at least
@@ -67,7 +68,7 @@ describe.each(DATABASES)('every user owns an org (seed 004, %s)', (database) => 
 
   it('lets only one of two concurrent demotions take a user’s last two orgs', async () => {
     const alice = await s.user('Alice')
-    for (let round = 0; round < 10; round++) {
+    for (let round = 0; round < raceRounds(database, 10); round++) {
       const erin = await s.user('Erin')
       const x = await org(alice, `X${round}`)
       const y = await org(alice, `Y${round}`)
