@@ -2,7 +2,7 @@ import { presets } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUILT_IN_PLANS, type PlanCatalog, parsePlans } from '../src/billing/plans.ts'
 import { issueDueInvoices } from '../src/services/invoices.ts'
-import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
+import { capgoWorld, useCapgoServer } from './support/fixtures.ts'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
 
 /** Built-in plans, with new orgs starting on `free` (3 seats, 2 apps, no custom roles, no sub-orgs). */
@@ -13,13 +13,7 @@ const SAAS: PlanCatalog = parsePlans({ ...BUILT_IN_PLANS, defaultPlan: 'free' },
  * Billing Manager see or change billing), over HTTP on every database.
  */
 describe.each(DATABASES)('billing (%s)', (database) => {
-  let s: TestServer
-  let w: CapgoWorld
-  beforeAll(async () => {
-    s = await startTestServer(database)
-    w = await capgoWorld(s)
-  }, 60_000)
-  afterAll(() => s?.stop())
+  const { s, w } = useCapgoServer(database)
 
   it('lets a billing manager see and change billing, but not see apps or members', async () => {
     const bm = s.as(w.users.billing)

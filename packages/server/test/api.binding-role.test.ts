@@ -1,6 +1,6 @@
 import { presets } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
+import { useCapgoServer } from './support/fixtures.ts'
 import { client, DATABASES, startTestServer, type TestServer } from './support/harness.ts'
 import { raceRounds } from './support/races.ts'
 
@@ -9,13 +9,7 @@ import { raceRounds } from './support/races.ts'
  * Access tab) in one write, under every rule a revoke and a grant meet, never leaving two roles or none.
  */
 describe.each(DATABASES)('changing a binding role in place (%s)', (database) => {
-  let s: TestServer
-  let w: CapgoWorld
-  beforeAll(async () => {
-    s = await startTestServer(database)
-    w = await capgoWorld(s)
-  }, 60_000)
-  afterAll(() => s?.stop())
+  const { s, w } = useCapgoServer(database)
 
   const org = () => `/v1/orgs/${w.orgId}`
   const grant = async (userId: string, role: string, resourceId?: string) => {

@@ -1,6 +1,6 @@
 import { presets } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
+import { useCapgoServer } from './support/fixtures.ts'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
 import { runMigration0013, writeOldCopy } from './support/old-style.ts'
 import { raceRounds } from './support/races.ts'
@@ -14,13 +14,7 @@ const allowed = async (s: TestServer, userId: string, permission: string, org: s
   (await s.as(userId).post('/v1/check', { permission, resource: { org } })).body.allowed as boolean
 
 describe.each(DATABASES)("a group's organization role is its binding (capgo, %s)", (database) => {
-  let s: TestServer
-  let w: CapgoWorld
-  beforeAll(async () => {
-    s = await startTestServer(database)
-    w = await capgoWorld(s)
-  }, 60_000)
-  afterAll(() => s?.stop())
+  const { s, w } = useCapgoServer(database)
   const org = () => `/v1/orgs/${w.orgId}`
 
   it('grants what the group view says, and changes it in place', async () => {

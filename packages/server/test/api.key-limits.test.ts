@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
-import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { describe, expect, it } from 'vitest'
+import { useCapgoServer } from './support/fixtures.ts'
+import { DATABASES } from './support/harness.ts'
 
 /**
  * Issue 22.6: `POST /v1/me/api-keys` with `"role": ""` made a key with no limit at all (the empty string
@@ -8,13 +8,7 @@ import { DATABASES, startTestServer, type TestServer } from './support/harness.t
  * and makes no key.
  */
 describe.each(DATABASES)('API key limits are never empty (%s)', (database) => {
-  let s: TestServer
-  let w: CapgoWorld
-  beforeAll(async () => {
-    s = await startTestServer(database)
-    w = await capgoWorld(s)
-  })
-  afterAll(() => s?.stop())
+  const { s, w } = useCapgoServer(database)
 
   const empties: [string, object][] = [
     ['an empty role', { role: '' }],

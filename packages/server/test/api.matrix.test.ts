@@ -1,8 +1,8 @@
 import { orgDomains } from '@orgkit/store'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { issueLastMonthInvoice } from './support/billing.ts'
-import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
-import { DATABASES, type Reply, solveCaptcha, startTestServer, type TestServer } from './support/harness.ts'
+import { type CapgoWorld, capgoWorld, useCapgoServer } from './support/fixtures.ts'
+import { DATABASES, type Reply, solveCaptcha, type TestServer } from './support/harness.ts'
 
 /**
  * Every route × every kind of caller, under the capgo preset (SPEC 7). The table says what each caller gets;
@@ -1044,13 +1044,7 @@ async function group(s: TestServer, w: CapgoWorld) {
 }
 
 describe.each(DATABASES)('route × caller matrix (%s)', (database) => {
-  let s: TestServer
-  let w: CapgoWorld
-  beforeAll(async () => {
-    s = await startTestServer(database)
-    w = await capgoWorld(s)
-  })
-  afterAll(() => s?.stop())
+  const { s, w } = useCapgoServer(database)
 
   it('covers every route of the OpenAPI document, and no route twice', async () => {
     const doc = (await s.platform.get('/v1/openapi.json')).body

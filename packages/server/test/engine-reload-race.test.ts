@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto'
 import type { Change } from '@orgkit/core'
 import { changesSince, streamSnapshot } from '@orgkit/store'
 import { sql } from 'kysely'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { EngineReplica, FeedEntryRefused } from '../src/engine-replica.ts'
 import { changeFeedMac } from '../src/security/change-feed-mac.ts'
-import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
-import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { useCapgoServer } from './support/fixtures.ts'
+import { DATABASES } from './support/harness.ts'
 
 /**
  * Reloads of one engine side by side, and passes applying the feed meanwhile (a catch-up pass, a write's
@@ -16,13 +16,7 @@ import { DATABASES, startTestServer, type TestServer } from './support/harness.t
  * first reload's reading is held back here until the other pass is done, whatever the timing.
  */
 describe.each(DATABASES)('engine reloads side by side (%s)', (database) => {
-  let s: TestServer
-  let w: CapgoWorld
-  beforeAll(async () => {
-    s = await startTestServer(database)
-    w = await capgoWorld(s)
-  })
-  afterAll(() => s?.stop())
+  const { s, w } = useCapgoServer(database)
 
   /**
    * Another instance, loaded now, whose reloads read the rows through `holdNextRead`'s hold: the real read,

@@ -1,4 +1,5 @@
-import type { TestServer } from './harness.ts'
+import { afterAll, beforeAll } from 'vitest'
+import { startTestServer, type TestServer } from './harness.ts'
 
 export interface CapgoWorld {
   orgId: string
@@ -68,4 +69,20 @@ export async function capgoWorld(s: TestServer): Promise<CapgoWorld> {
       outsider: await s.user('Outsider'),
     },
   }
+}
+
+/**
+ * A describe's own test server with a `capgoWorld` in it, started before its tests and stopped after them.
+ * Both objects are filled in by that `beforeAll` (empty until it has run), so tests and later hooks use them
+ * as they are: `const { s, w } = useCapgoServer(database)`.
+ */
+export function useCapgoServer(database: 'pglite' | 'postgres'): { s: TestServer; w: CapgoWorld } {
+  const s = {} as TestServer
+  const w = {} as CapgoWorld
+  beforeAll(async () => {
+    Object.assign(s, await startTestServer(database))
+    Object.assign(w, await capgoWorld(s))
+  })
+  afterAll(() => s.stop?.())
+  return { s, w }
 }
