@@ -134,7 +134,10 @@ export function lockTotp(tx: Tx, userId: string) {
  * The stored TOTP secrets (sealed, or in plain text from before sealing) that do not start with
  * `exceptPrefix` (those sealed under the current key, say), to seal again.
  */
-export function listTotpSecrets(db: Executor, exceptPrefix = '') {
+export function listTotpSecrets(
+  db: Executor,
+  exceptPrefix = '',
+): Promise<{ id: string; totp_secret: string }[]> {
   return db
     .selectFrom('users')
     .select(['id', 'totp_secret'])

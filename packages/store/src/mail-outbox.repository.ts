@@ -1,10 +1,12 @@
-import { sql } from 'kysely'
-import type { Executor, Tx } from './database.ts'
+import { type Selectable, sql } from 'kysely'
+import type { Executor, MailOutboxTable, Tx } from './database.ts'
 
 /**
  * The mail outbox: mail is queued in the transaction of the write it belongs to, then delivered by
  * whichever instance claims it. Without SMTP it is the local outbox the console shows.
  */
+
+export type MailOutboxRow = Selectable<MailOutboxTable>
 
 export type OutboxMail = {
   id: string
@@ -90,7 +92,10 @@ export async function markFailed(
  * The bodies of mail not sent yet (a sent mail's are blanked) whose text body does not start with
  * `exceptPrefix` (sealed under the current key, say), to seal again.
  */
-export function listUnsentBodies(db: Executor, exceptPrefix = '') {
+export function listUnsentBodies(
+  db: Executor,
+  exceptPrefix = '',
+): Promise<Pick<MailOutboxRow, 'id' | 'text_body' | 'html_body'>[]> {
   return db
     .selectFrom('mail_outbox')
     .select(['id', 'text_body', 'html_body'])
@@ -120,6 +125,6 @@ export async function replaceBodies(
 }
 
 /** The latest `limit` mails, newest first (the console's outbox). */
-export function listRecent(db: Executor, limit = 200) {
+export function listRecent(db: Executor, limit = 200): Promise<MailOutboxRow[]> {
   return db.selectFrom('mail_outbox').selectAll().orderBy('created_at', 'desc').limit(limit).execute()
 }

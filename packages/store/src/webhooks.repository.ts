@@ -98,7 +98,10 @@ export function rotateSecret(tx: Tx, id: string, secret: string, previousUntil: 
  * The endpoints whose current or previous secret does not start with `exceptPrefix` (is not sealed under
  * the current key), to seal again; with '' every endpoint that has a secret.
  */
-export function listSecrets(db: Executor, exceptPrefix = '') {
+export function listSecrets(
+  db: Executor,
+  exceptPrefix = '',
+): Promise<Pick<WebhookRow, 'id' | 'secret' | 'previous_secret'>[]> {
   const pattern = `${exceptPrefix.replace(/[\\%_]/g, '\\$&')}%`
   return db
     .selectFrom('webhooks')
