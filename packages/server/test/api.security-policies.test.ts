@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
-import { DATABASES, type Reply, startTestServer, type TestServer } from './support/harness.ts'
+import { describe, expect, it } from 'vitest'
+import { useCapgoServer } from './support/fixtures.ts'
+import { DATABASES, type Reply } from './support/harness.ts'
 
 /**
  * Issue 19.4: security policies never lock anyone out silently. Whoever sets a policy meets it first; the
@@ -37,14 +37,8 @@ const policy = (over: Record<string, unknown> = {}) => ({
 })
 
 describe.each(DATABASES)('security policies that lock nobody out silently (%s)', (database) => {
-  let s: TestServer
-  let w: CapgoWorld
+  const { s, w } = useCapgoServer(database)
   let emails = 0
-  beforeAll(async () => {
-    s = await startTestServer(database)
-    w = await capgoWorld(s)
-  })
-  afterAll(() => s?.stop())
 
   const org = () => `/v1/orgs/${w.orgId}`
 

@@ -1,18 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
-import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { describe, expect, it } from 'vitest'
+import { useCapgoServer } from './support/fixtures.ts'
+import { DATABASES } from './support/harness.ts'
 
 /** `X-Orgkit-User`: a platform token acting as one of the product's users, known from the engine. */
 describe.each(DATABASES)('acting as a user (%s)', (database) => {
-  let s: TestServer
-  let w: CapgoWorld
-  beforeAll(async () => {
-    s = await startTestServer(database)
-    w = await capgoWorld(s)
-  })
-  afterAll(async () => {
-    await s?.stop()
-  })
+  const { s, w } = useCapgoServer(database)
 
   const ask = (actAs: string) =>
     s.as(actAs).post('/v1/check', { permission: 'app.upload_bundle', resource: { type: 'app', id: w.appId } })

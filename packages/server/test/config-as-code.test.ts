@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
-import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useCapgoServer } from './support/fixtures.ts'
+import { DATABASES } from './support/harness.ts'
 
 /**
  * Issue 23.4: an org as a file. Export it, plan a changed file (nothing written), apply it (one transaction,
@@ -8,12 +8,9 @@ import { DATABASES, startTestServer, type TestServer } from './support/harness.t
  * or making a change its caller may not, is refused whole.
  */
 describe.each(DATABASES)('config as code (%s)', (database) => {
-  let s: TestServer
-  let w: CapgoWorld
+  const { s, w } = useCapgoServer(database)
   const email: Record<string, string> = {}
   beforeAll(async () => {
-    s = await startTestServer(database)
-    w = await capgoWorld(s)
     const members = (await s.platform.get(`/v1/orgs/${w.orgId}/members`)).body.items as {
       userId: string
       email: string
@@ -21,7 +18,6 @@ describe.each(DATABASES)('config as code (%s)', (database) => {
     for (const [role, id] of Object.entries(w.users))
       email[role] = members.find((m) => m.userId === id)?.email ?? ''
   }, 60_000)
-  afterAll(() => s?.stop())
 
   const org = () => `/v1/orgs/${w.orgId}`
   const exported = async () => (await s.platform.get(`${org()}/config`)).body

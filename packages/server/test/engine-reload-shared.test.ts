@@ -1,10 +1,10 @@
 import { orgs, streamSnapshot } from '@orgkit/store'
 import { sql } from 'kysely'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { EngineReplica } from '../src/engine-replica.ts'
 import { changeFeedMac } from '../src/security/change-feed-mac.ts'
-import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
-import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { useCapgoServer } from './support/fixtures.ts'
+import { DATABASES } from './support/harness.ts'
 
 /**
  * Writes to different orgs at once, each catching up under its own org's lock past one refused feed entry:
@@ -14,16 +14,12 @@ import { DATABASES, startTestServer, type TestServer } from './support/harness.t
  * reloads, the others find the engine at their head.
  */
 describe.each(DATABASES)('reloads within writes past one refused entry (%s)', (database) => {
-  let s: TestServer
-  let w: CapgoWorld
+  const { s, w } = useCapgoServer(database)
   const orgIds: string[] = []
   beforeAll(async () => {
-    s = await startTestServer(database)
-    w = await capgoWorld(s)
     for (let i = 0; i < 6; i++)
       orgIds.push((await s.as(w.users.creator).post('/v1/orgs', { name: `Org ${i}` })).body.id)
   })
-  afterAll(() => s?.stop())
 
   it('reads the rows once or twice for six writes, and every write sees the refused grant', async () => {
     const uma = await s.user('Uma')

@@ -2,11 +2,11 @@ import type { SnapshotPart } from '@orgkit/core'
 import { orgs, snapshotSource, streamSnapshot } from '@orgkit/store'
 import { sql } from 'kysely'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { EngineReplica } from '../src/engine-replica.ts'
 import { changeFeedMac } from '../src/security/change-feed-mac.ts'
-import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
-import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { useCapgoServer } from './support/fixtures.ts'
+import { DATABASES } from './support/harness.ts'
 
 /**
  * A reload a write asks for under its org's lock (a refused feed entry, in its catch-up) reads the revision
@@ -17,12 +17,9 @@ import { DATABASES, startTestServer, type TestServer } from './support/harness.t
  * reload's transaction, as any write there would.
  */
 describe.each(DATABASES)('a reload within a write reads one snapshot (%s)', (database) => {
-  let s: TestServer
-  let w: CapgoWorld
+  const { s, w } = useCapgoServer(database)
   let other: { orgId: string; appId: string }
   beforeAll(async () => {
-    s = await startTestServer(database)
-    w = await capgoWorld(s)
     const org = await s.as(w.users.creator).post('/v1/orgs', { name: 'Other' })
     const app = await s.as(w.users.creator).post(`/v1/orgs/${org.body.id}/resources`, {
       type: 'app',
@@ -30,7 +27,6 @@ describe.each(DATABASES)('a reload within a write reads one snapshot (%s)', (dat
     })
     other = { orgId: org.body.id, appId: app.body.id }
   })
-  afterAll(() => s?.stop())
 
   /**
    * Another instance, loaded now, whose next reload runs `between` once the tables before `kind` are read

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { MAX_BODY_BYTES } from '../src/request.ts'
 import { authorizationRoutes } from '../src/routes/check.ts'
 import { createSession } from '../src/services/accounts.ts'
-import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
-import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { useCapgoServer } from './support/fixtures.ts'
+import { DATABASES } from './support/harness.ts'
 
 interface Ask {
   path: string
@@ -27,13 +27,10 @@ interface Answer {
  * HTTP side; a request it must leave to the app (no JSON content type) must not move it.
  */
 describe.each(DATABASES)('the hot path answers as the app does (%s)', (database) => {
-  let s: TestServer
-  let w: CapgoWorld
+  const { s, w } = useCapgoServer(database)
   let apiKey: string
   let session: { token: string; csrf: string }
   beforeAll(async () => {
-    s = await startTestServer(database)
-    w = await capgoWorld(s)
     apiKey = (await s.as(w.users.appDeveloper).post('/v1/me/api-keys', { name: 'ci', orgIds: [w.orgId] }))
       .body.secret
     session = await s.ctx.db
@@ -42,9 +39,6 @@ describe.each(DATABASES)('the hot path answers as the app does (%s)', (database)
         createSession(tx, s.ctx, w.users.admin, { ip: null, userAgent: null, requestId: null }),
       )
   }, 60_000)
-  afterAll(async () => {
-    await s?.stop()
-  })
 
   const over = async ({ path, body, headers }: Ask, viaApp: boolean): Promise<Answer> => {
     const init = { method: 'POST', headers, body }

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CapgoWorld, capgoWorld } from './support/fixtures.ts'
-import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useCapgoServer } from './support/fixtures.ts'
+import { DATABASES } from './support/harness.ts'
 
 type Path = {
   kind: string
@@ -17,13 +17,10 @@ type Person = { user: { id: string; external: boolean }; paths: Path[] }
  * override; read by whoever may read access, refused to others.
  */
 describe.each(DATABASES)('who reaches a resource, and how (%s)', (database) => {
-  let s: TestServer
-  let w: CapgoWorld
+  const { s, w } = useCapgoServer(database)
   let qa: string
 
   beforeAll(async () => {
-    s = await startTestServer(database)
-    w = await capgoWorld(s)
     qa = (await s.platform.post(`/v1/orgs/${w.orgId}/groups`, { name: 'QA' })).body.id
     await s.platform.put(`/v1/orgs/${w.orgId}/groups/${qa}/members/${w.users.member}`, {})
     await s.platform.post(`/v1/orgs/${w.orgId}/bindings`, {
@@ -37,7 +34,6 @@ describe.each(DATABASES)('who reaches a resource, and how (%s)', (database) => {
       effect: 'allow',
     })
   }, 120_000)
-  afterAll(() => s?.stop())
 
   const reach = async (id: string, as = w.users.creator) =>
     s.as(as).get(`/v1/orgs/${w.orgId}/resources/${id}/reach`)

@@ -73,8 +73,9 @@ export async function capgoWorld(s: TestServer): Promise<CapgoWorld> {
 
 /**
  * A describe's own test server with a `capgoWorld` in it, started before its tests and stopped after them.
- * Both objects are filled in by that `beforeAll` (empty until it has run), so tests and later hooks use them
- * as they are: `const { s, w } = useCapgoServer(database)`.
+ * Both objects are filled in by that `beforeAll` (empty until it has run), so tests use them as they are:
+ * `const { s, w } = useCapgoServer(database)`, and a `beforeAll` of the describe's own after that line sees
+ * them filled (vitest runs a describe's before-hooks in the order they were registered).
  */
 export function useCapgoServer(database: 'pglite' | 'postgres'): { s: TestServer; w: CapgoWorld } {
   const s = {} as TestServer
