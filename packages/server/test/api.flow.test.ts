@@ -170,4 +170,20 @@ describe.each(DATABASES)('first steps over HTTP (%s)', (database) => {
       (await s.platform.post(`/v1/orgs/${org}/members`, { userId: bob, roles: ['org_member'] })).status,
     ).toBe(201)
   })
+
+  it('answers ALREADY_MEMBER for a member added again, and adds one who left (the engine answers, no read)', async () => {
+    const alice = await s.user('Alice')
+    const org = (await s.as(alice).post('/v1/orgs', { name: 'Twice' })).body.id
+    const bob = await s.user('Bob')
+    const add = () => s.platform.post(`/v1/orgs/${org}/members`, { userId: bob, roles: ['org_member'] })
+    expect((await add()).status).toBe(201)
+    const again = await add()
+    expect([again.status, again.body.code]).toEqual([409, 'ALREADY_MEMBER'])
+    const creator = await s.platform.post(`/v1/orgs/${org}/members`, { userId: alice })
+    expect([creator.status, creator.body.code]).toEqual([409, 'ALREADY_MEMBER'])
+    expect((await s.as(alice).delete(`/v1/orgs/${org}/members/${bob}`)).status).toBe(200)
+    expect((await add()).status).toBe(201)
+    const added = (await s.as(alice).get(`/v1/orgs/${org}/audit-logs?action=member.added`)).body.items
+    expect(added.filter((e: { target: { id: string } }) => e.target.id === bob)).toHaveLength(2)
+  })
 })

@@ -382,6 +382,13 @@ export class Authorizer {
     return this.graph.users.has(id)
   }
 
+  /** The user's own membership of the org (not one inherited from an org above), or null without one. */
+  membership(orgId: Id, userId: Id): 'active' | 'pending' | null {
+    const org = this.graph.orgs.get(orgId)
+    if (org === undefined) return null
+    return org.active.has(userId) ? 'active' : org.pending.has(userId) ? 'pending' : null
+  }
+
   /**
    * How the subject belongs to the org (SPEC 1.4: member, inherited or external), or null when it doesn't.
    * An API key belongs where its owner does and its org limits reach.
@@ -433,6 +440,18 @@ export class Authorizer {
   /** The org a target lives in (itself, for an org), or null when it does not exist. */
   orgOf(target: Target): Id | null {
     return this.graph.dense.orgIdOf(this.compiled.types.indexOf(target.type), target.id)
+  }
+
+  /**
+   * A resource of the org and the resources above it, nearest first (itself first), or null when the org has
+   * no resource with that id.
+   */
+  resourceChain(orgId: Id, id: Id): Target[] | null {
+    const found = this.graph.resources.get(id)
+    if (found === undefined || found.org.id !== orgId) return null
+    const chain: Target[] = []
+    for (let r: ResourceNode | null = found; r !== null; r = r.parent) chain.push({ type: r.type, id: r.id })
+    return chain
   }
 
   /** Whether the org's chain holds the id (an org or a resource), for callers that need existence. */

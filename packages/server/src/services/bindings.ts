@@ -8,7 +8,7 @@ import {
   type Target,
   TEAM_ROLE,
 } from '@orgkit/core'
-import { bindings, type Executor, groups, members, orgs } from '@orgkit/store'
+import { bindings, type Executor, groups, orgs } from '@orgkit/store'
 import {
   type Actor,
   actorFacts,
@@ -25,7 +25,7 @@ import { teamRoleAt } from './groups.ts'
 import { groupHolding } from './joining.ts'
 import { orgRole } from './members.ts'
 import { guardOwners } from './owners.ts'
-import { manageAccessTarget, visibleResource } from './resources.ts'
+import { manageAccessTarget, visibleTarget } from './resources.ts'
 
 export interface BindingView {
   id: string
@@ -68,14 +68,8 @@ export async function listBindings(
   return rows.map(toBindingView)
 }
 
-/** Where a binding lands and who may manage access there. */
-async function scopeFor(
-  ctx: Ctx,
-  actor: Actor,
-  orgId: string,
-  resourceId: string | null | undefined,
-  db: Executor,
-) {
+/** Where a binding lands and who may manage access there (in a write: the engine answers, no read). */
+function scopeFor(ctx: Ctx, actor: Actor, orgId: string, resourceId: string | null | undefined) {
   if (!resourceId) {
     requireOrg(ctx, actor, orgId)
     return {
@@ -83,7 +77,7 @@ async function scopeFor(
       manage: { permission: 'org.update_user_roles', target: { type: ORG, id: orgId } },
     }
   }
-  const resource = await visibleResource(ctx, actor, orgId, resourceId, db)
+  const resource = visibleTarget(ctx, actor, orgId, resourceId)
   return {
     scope: { type: resource.type, id: resource.id },
     manage: manageAccessTarget(ctx, { id: resource.id, type: resource.type, orgId, chain: resource.chain }),
@@ -219,7 +213,7 @@ export async function createBinding(
   },
 ) {
   return write(ctx, actor, meta, orgId, async (work) => {
-    const { scope, manage } = await scopeFor(ctx, actor, orgId, input.resourceId, work.tx)
+    const { scope, manage } = scopeFor(ctx, actor, orgId, input.resourceId)
     authorize(ctx, actor, manage.permission, manage.target)
     await assertMayGiveTeamAccess(ctx, actor, work.tx, orgId, input.principal, scope)
     const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null
@@ -239,7 +233,8 @@ export async function createBinding(
       if (!ctx.engine.authorizer.hasUser(input.principal.id)) {
         throw new OrgkitError('USER_NOT_FOUND', 'no such user', { userId: input.principal.id })
       }
-      if (scope.type === ORG && !(await members.findMembership(work.tx, orgId, input.principal.id))) {
+      // So is every membership (made only by joinOrg, under its org's lock).
+      if (scope.type === ORG && ctx.engine.authorizer.membership(orgId, input.principal.id) === null) {
         throw new OrgkitError('NOT_A_MEMBER', 'org roles go to members: invite them first', {
           userId: input.principal.id,
         })
@@ -282,7 +277,7 @@ export async function deleteBinding(ctx: Ctx, actor: Actor, meta: RequestMeta, o
   return write(ctx, actor, meta, orgId, async (work) => {
     const existing = await bindings.findBinding(work.tx, orgId, id)
     if (!existing) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
-    const { scope, manage } = await scopeFor(ctx, actor, orgId, existing.resource_id, work.tx)
+    const { scope, manage } = scopeFor(ctx, actor, orgId, existing.resource_id)
     authorize(ctx, actor, manage.permission, manage.target)
     await assertMayGiveTeamAccess(ctx, actor, work.tx, orgId, toBindingView(existing).principal, scope)
     const facts = actorFacts(ctx, actor, scope)
@@ -334,7 +329,7 @@ export async function updateBindingRole(
     const row = await bindings.findBinding(work.tx, orgId, id)
     if (!row || !org) throw new OrgkitError('BINDING_NOT_FOUND', 'no such binding', { bindingId: id })
     const before = toBindingView(row)
-    const { scope, manage } = await scopeFor(ctx, actor, orgId, row.resource_id, work.tx)
+    const { scope, manage } = scopeFor(ctx, actor, orgId, row.resource_id)
     authorize(ctx, actor, manage.permission, manage.target)
     await assertMayGiveTeamAccess(ctx, actor, work.tx, orgId, before.principal, scope)
     if (input.role === row.role) return before

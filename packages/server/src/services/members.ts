@@ -191,7 +191,8 @@ export async function addMember(
     // fails the membership's foreign key instead.
     if (!ctx.engine.authorizer.hasUser(input.userId))
       throw new OrgkitError('USER_NOT_FOUND', 'no such user', { userId: input.userId })
-    if (await members.findMembership(work.tx, orgId, input.userId)) {
+    // So is every membership: one is made only by joinOrg, in a write holding its org's lock, as this one.
+    if (ctx.engine.authorizer.membership(orgId, input.userId) !== null) {
       throw new OrgkitError('ALREADY_MEMBER', 'already a member', { userId: input.userId })
     }
     await assertSeatAvailable(ctx, work, orgId)

@@ -83,12 +83,28 @@ export async function resourceChain(
 /** A resource of this org the actor may read, or 404 (never revealing one from another org). */
 export async function visibleResource(ctx: Ctx, actor: Actor, orgId: string, id: string, db: Executor) {
   const row = await resourceChain(db, orgId, id)
-  if (!row || !can(ctx, actor, actionPermission(ctx, row.type, 'read'), { type: row.type, id })) {
+  assertVisible(ctx, actor, orgId, id, row?.type ?? null)
+  return row!
+}
+
+/**
+ * The same, from the engine: a resource's chain, for a write (the engine caught up inside the org's lock,
+ * and a resource changes only under its org's lock), when the write needs no more of its row.
+ */
+export function visibleTarget(ctx: Ctx, actor: Actor, orgId: string, id: string) {
+  const chain = ctx.engine.authorizer.resourceChain(orgId, id) ?? []
+  const type = chain[0]?.type ?? null
+  assertVisible(ctx, actor, orgId, id, type)
+  return { type: type!, id, chain }
+}
+
+/** A resource the actor may not read is not there for them (RESOURCE_NOT_FOUND); `type` null: it isn't. */
+function assertVisible(ctx: Ctx, actor: Actor, orgId: string, id: string, type: string | null) {
+  if (type === null || !can(ctx, actor, actionPermission(ctx, type, 'read'), { type, id })) {
     // A member gated by a policy is told so, not shown a 404 (issue 19.4).
-    if (row) assertUngated(ctx, actor, orgId)
+    if (type !== null) assertUngated(ctx, actor, orgId)
     throw new OrgkitError('RESOURCE_NOT_FOUND', 'no such resource', { resourceId: id })
   }
-  return row
 }
 
 export async function createResource(
