@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
+import type { Change } from '@orgkit/core'
 import { type Selectable, sql } from 'kysely'
+import { type FeedMac, feedAppend, feedNotify } from './changes.repository.ts'
 import type { AuditLogTable, Executor, Tx } from './database.ts'
 
 /** How an audited actor authenticated (issue 20): a platform acting for a person is never the person alone. */
@@ -154,14 +156,17 @@ export async function appendAuditEntry(
   entry: AuditInput,
   now: Date,
   head: ChainHead | null,
-): Promise<{ row: AuditRow; endpoints: AuditEndpoint[] }> {
+  feed?: { changes: readonly Change[]; mac: FeedMac },
+): Promise<{ row: AuditRow; endpoints: AuditEndpoint[]; revision: number | null }> {
   const key = entry.orgId ?? NO_ORG
   if (head) {
     const r = chained(entry, now, head.seq + 1, head.hash)
     // The lock is taken as the select yields its one row, before the insert checks the unique index; the
     // head's check reads the statement's snapshot, which holds every entry committed before this process
-    // saw `head`, and this transaction's own.
-    const { rows } = await sql<AuditRow & { endpoints: AuditEndpoint[] }>`
+    // saw `head`, and this transaction's own. With `feed`, the same statement logs the write's changes
+    // (changes.repository.ts) when the entry went in — one round trip less — and takes no revision when it
+    // didn't: then the caller records them itself, after the full append.
+    const appended = sql`appended as (
       insert into audit_log (seq, org_id, actor_type, actor_id, actor_via, actor_credential_id, action,
         target_type, target_id, before, after, ip, user_agent, request_id, created_at, prev_hash, hash)
       select ${r.seq}::bigint, ${r.org_id}::uuid, ${r.actor_type}::text, ${r.actor_id}::text,
@@ -175,10 +180,19 @@ export async function appendAuditEntry(
           and hash = ${head.hash}::text)
       on conflict do nothing
       returning *, ${endpointsOf} as endpoints
-    `.execute(tx)
+    )`
+    const logged = feed
+      ? {
+          ctes: sql`, ${feedAppend(feed.changes, feed.mac, sql`exists (select 1 from appended)`)}`,
+          columns: sql`(select value from next) as revision, (select ${feedNotify} from next) as notified`,
+        }
+      : { ctes: sql``, columns: sql`null as revision, null as notified` }
+    const { rows } = await sql<
+      AuditRow & { endpoints: AuditEndpoint[]; revision: string | null; notified: unknown }
+    >`with ${appended}${logged.ctes} select appended.*, ${logged.columns} from appended`.execute(tx)
     if (rows[0]) {
-      const { endpoints, ...row } = rows[0]
-      return { row, endpoints }
+      const { endpoints, revision, notified: _told, ...row } = rows[0]
+      return { row, endpoints, revision: revision === null ? null : Number(revision) }
     }
   }
   await sql`select ${chainLock(key)}`.execute(tx)
@@ -189,7 +203,7 @@ export async function appendAuditEntry(
     .returningAll()
     .returning(endpointsOf.as('endpoints'))
     .executeTakeFirstOrThrow()
-  return { row, endpoints }
+  return { row, endpoints, revision: null }
 }
 
 /** A chain's newest entry: what a reader keeps outside the database to detect a cut tail later. */

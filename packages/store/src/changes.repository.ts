@@ -72,17 +72,29 @@ export async function recordChanges(tx: Tx, changes: readonly Change[], mac: Fee
   // it with their MAC, and NOTIFY every instance listening (delivered at commit: they pull the feed at once,
   // not at the next poll). A data-modifying CTE runs exactly once, whether or not the outer query reads it.
   const { rows } = await sql<{ value: string }>`
-    with next as (update revision set value = value + 1 where id = 1 returning value),
-      entry as (select value, ${JSON.stringify(changes)}::jsonb as changes from next),
-      logged as (
-        insert into change_log (revision, changes, mac_kid, mac)
-        select value, changes, ${mac.current}, ${macInSql(mac, sql.ref('value'), sql.ref('changes'))} from entry
-      )
-    select value, pg_notify(${CHANGES_CHANNEL}, value::text) from next
+    with ${feedAppend(changes, mac)}
+    select value, ${feedNotify} from next
   `.execute(tx)
   if (rows.length !== 1) throw new Error('the revision row is missing')
   return Number(rows[0]!.value)
 }
+
+/**
+ * `recordChanges` as common table expressions, for a statement that logs the changes beside something else
+ * (the write's audit entry, audit.repository.ts): `next` holds the revision taken, and nothing is taken or
+ * logged unless `when` holds. The statement selects `feedNotify` from `next`, as `recordChanges` does.
+ */
+export function feedAppend(changes: readonly Change[], mac: FeedMac, when: RawBuilder<unknown> = sql`true`) {
+  return sql`next as (update revision set value = value + 1 where id = 1 and ${when} returning value),
+      entry as (select value, ${JSON.stringify(changes)}::jsonb as changes from next),
+      logged as (
+        insert into change_log (revision, changes, mac_kid, mac)
+        select value, changes, ${mac.current}, ${macInSql(mac, sql.ref('value'), sql.ref('changes'))} from entry
+      )`
+}
+
+/** Tells the listening instances of the revision `next` took (delivered at commit). */
+export const feedNotify = sql`pg_notify(${CHANGES_CHANNEL}, value::text)`
 
 export async function currentRevision(db: Executor): Promise<number> {
   const row = await db.selectFrom('revision').select('value').where('id', '=', 1).executeTakeFirstOrThrow()

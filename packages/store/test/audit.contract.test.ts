@@ -7,6 +7,8 @@ import {
   type ChainHead,
   canonical,
   chainHead,
+  changesSince,
+  currentRevision,
   entryHash,
   listAuditEntries,
   orgChainHeads,
@@ -15,6 +17,7 @@ import {
   webhooks,
 } from '../src/index.ts'
 import { insertOrgRow } from './support/billing-rows.ts'
+import { testFeedMac } from './support/feed-mac.ts'
 import { TARGETS, useStore } from './support/targets.ts'
 
 const at = (day: number) => new Date(Date.UTC(2030, 0, day))
@@ -372,5 +375,25 @@ describe.each(TARGETS)('audit appends from a kept head (%s)', (kind) => {
       .transaction()
       .execute((tx) => appendAuditEntry(tx, entry(null, 'u1'), at(1), null))
     expect(account.endpoints).toEqual([])
+  })
+  it('logs the write’s changes in the entry’s statement when the entry goes in, and takes no revision when not', async () => {
+    const mac = testFeedMac()
+    const orgId = await insertOrgRow(db())
+    const first = await append(orgId, null, 1)
+    const changes = [{ op: 'user.put' as const, user: { id: crypto.randomUUID(), mfaEnabled: false } }]
+    const before = await currentRevision(db())
+    const logged = await db()
+      .transaction()
+      .execute((tx) => appendAuditEntry(tx, entry(orgId, 'u2'), at(2), headOf(first), { changes, mac }))
+    expect(logged.row).toMatchObject({ seq: '2', prev_hash: first.row.hash })
+    expect(logged.revision).toBe(before + 1)
+    expect(await changesSince(db(), before, mac)).toEqual([{ revision: before + 1, changes }])
+    // A stale head: the entry goes in by the full append, and the caller records the changes itself.
+    const stale = await db()
+      .transaction()
+      .execute((tx) => appendAuditEntry(tx, entry(orgId, 'u3'), at(3), headOf(first), { changes, mac }))
+    expect(stale.row).toMatchObject({ seq: '3', prev_hash: logged.row.hash })
+    expect(stale.revision).toBeNull()
+    expect(await currentRevision(db())).toBe(before + 1)
   })
 })

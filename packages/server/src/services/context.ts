@@ -380,16 +380,23 @@ export async function write<T>(
       const now = new Date(ctx.clock())
       // Each chain's head as appended here, else as this server last committed it (Caches.auditHeads).
       const heads = new Map<string, ChainHead>()
-      for (const entry of audits) {
+      // The last entry's statement also logs the changes to the feed, when it can (audit.repository.ts).
+      let recorded: number | null = null
+      for (const [i, entry] of audits.entries()) {
         const chain = entry.orgId ?? ''
         const head = heads.get(chain) ?? ctx.caches.auditHeads.get(chain) ?? null
-        const { row, endpoints } = await appendAuditEntry(tx, entry, now, head)
+        const feed =
+          i === audits.length - 1 && changes.length > 0 ? { changes, mac: ctx.engine.feedMac } : undefined
+        const { row, endpoints, revision } = await appendAuditEntry(tx, entry, now, head, feed)
+        recorded = revision
         heads.set(chain, { seq: Number(row.seq), hash: row.hash! })
         // Webhook events commit with the write they announce (a transactional outbox).
         if (entry.orgId !== null && (await enqueueEvent(tx, row, now, endpoints))) events = true
       }
       const revision =
-        changes.length > 0 ? await recordChanges(tx, changes, ctx.engine.feedMac) : ctx.engine.revision
+        changes.length === 0
+          ? ctx.engine.revision
+          : (recorded ?? (await recordChanges(tx, changes, ctx.engine.feedMac)))
       return { result, revision, changes, heads }
     }),
   )
