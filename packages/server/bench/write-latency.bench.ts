@@ -203,6 +203,17 @@ async function backendsCpu(schema: string | null): Promise<Map<number, number> |
   }
 }
 
+async function synchronousCommit(): Promise<string> {
+  const admin = new pg.Client({ connectionString: PG_URL })
+  await admin.connect()
+  try {
+    return (await admin.query<{ synchronous_commit: string }>('show synchronous_commit')).rows[0]!
+      .synchronous_commit
+  } finally {
+    await admin.end()
+  }
+}
+
 /** CPU seconds the backends used between two readings (a backend started meanwhile counts from zero). */
 const backendsUsed = (from: Map<number, number>, to: Map<number, number>) =>
   [...to].reduce((sum, [pid, cpu]) => sum + cpu - (from.get(pid) ?? 0), 0)
@@ -338,7 +349,9 @@ async function measure(kind: Kind, label: string, tree: string): Promise<Line[]>
   const { child, url, token } = await startServer(kind, tree, schema)
   try {
     const lines = await phases(url, token, child.pid!, kind === 'postgres' ? schema : null)
-    console.log(`  ${kind}, ${label}: load average ${before} at start, ${load()} at end`)
+    // A commit waits for the disk's flush unless synchronous_commit is off (the tests' databases turn it off).
+    const commits = kind === 'postgres' ? `, synchronous_commit ${await synchronousCommit()}` : ''
+    console.log(`  ${kind}, ${label}: load average ${before} at start, ${load()} at end${commits}`)
     return lines
   } finally {
     await stopServer(child, kind, schema)
