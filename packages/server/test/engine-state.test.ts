@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { brotliCompressSync } from 'node:zlib'
+import { brotliCompressSync, deflateRawSync, inflateRawSync } from 'node:zlib'
 import {
   Authorizer,
   CompiledModel,
@@ -447,35 +447,42 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     await sql`delete from engine_snapshots`.execute(s.ctx.db)
   })
 
-  it('stores a state framed with its length, reads one stored before the frame, refuses a frame that lies', async () => {
-    // engine-state-packing.ts: "OKB2" and the state's length ahead of the brotli stream, so a read
-    // decompresses into one buffer of that length. States stored unframed (before) still read; a length
+  it('stores a state deflated behind its length, reads brotli ones stored before, refuses a frame that lies', async () => {
+    // engine-state-packing.ts: "OKD1" and the state's length ahead of raw deflate, so a read decompresses
+    // into one buffer of that length. States stored as brotli, framed ("OKB2") or not, still read; a length
     // that is not the state's is refused, even with digest and MAC made to match (remac).
     await sql`delete from engine_snapshots`.execute(s.ctx.db)
-    const bytes = new Uint8Array(randomBytes(3000))
+    // Compressible (unlike random bytes, deflate's output then differs from the input) and longer than a part.
+    const bytes = new Uint8Array(Buffer.from(randomBytes(1500).toString('hex').repeat(3)))
     const { key, header } = await testStateHeader()
     const read = () => engineSnapshots.readEngineSnapshot(s.ctx.db, key, mac())
-    expect(await engineSnapshots.writeEngineSnapshot(s.ctx.db, header, bytes, mac())).toBe(true)
-    const { data } = await s.ctx.db
-      .selectFrom('engine_snapshot_parts')
-      .select('data')
-      .executeTakeFirstOrThrow()
-    const stored = Buffer.from(data)
-    expect(stored.subarray(0, 4).toString('latin1')).toBe('OKB2')
+    expect(await engineSnapshots.writeEngineSnapshot(s.ctx.db, header, bytes, mac(), 1000)).toBe(true)
+    const parts = await s.ctx.db.selectFrom('engine_snapshot_parts').select('data').orderBy('part').execute()
+    const stored = Buffer.concat(parts.map((part) => Buffer.from(part.data)))
+    expect(parts.length).toBeGreaterThan(1)
+    expect(stored.subarray(0, 4).toString('latin1')).toBe('OKD1')
     expect(stored.readUInt32LE(4)).toBe(bytes.length)
+    expect(inflateRawSync(stored.subarray(8)).equals(Buffer.from(bytes))).toBe(true)
     expect(Buffer.from((await read()).bytes!).equals(Buffer.from(bytes))).toBe(true)
-    const frame = (length: number) => {
+    const frame = (magic: string, length: number, body: Buffer) => {
       const head = Buffer.alloc(8)
-      head.write('OKB2', 0, 'latin1')
+      head.write(magic, 0, 'latin1')
       head.writeUInt32LE(length, 4)
-      return Buffer.concat([head, brotliCompressSync(bytes)])
+      return Buffer.concat([head, body])
     }
+    const deflated = deflateRawSync(bytes)
+    const brotli = brotliCompressSync(bytes)
     for (const [packed, restores] of [
-      [brotliCompressSync(bytes), true],
-      [frame(bytes.length), true],
-      [frame(bytes.length + 1), false],
-      [frame(bytes.length - 1), false],
-      [frame(0), false],
+      [brotli, true],
+      [frame('OKB2', bytes.length, brotli), true],
+      [frame('OKD1', bytes.length, deflated), true],
+      [frame('OKB2', bytes.length, deflated), false],
+      [frame('OKD1', bytes.length, brotli), false],
+      [frame('OKD1', bytes.length + 1, deflated), false],
+      [frame('OKD1', bytes.length - 1, deflated), false],
+      [frame('OKB2', bytes.length - 1, brotli), false],
+      [frame('OKD1', 0, deflated), false],
+      [frame('OKD1', bytes.length, deflated.subarray(0, deflated.length - 10)), false],
     ] as const) {
       await storePacked(s.ctx.db, packed)
       await remac(s.ctx.db, mac())
@@ -520,7 +527,10 @@ async function superAdminState(db: Db, compiled: CompiledModel, w: CapgoWorld): 
 }
 
 async function plant(db: Db, state: Uint8Array) {
-  await storePacked(db, brotliCompressSync(state))
+  const head = Buffer.alloc(8)
+  head.write('OKD1', 0, 'latin1')
+  head.writeUInt32LE(state.length, 4)
+  await storePacked(db, Buffer.concat([head, deflateRawSync(state)]))
 }
 
 /** The kept snapshot's bytes as stored replaced by `packed`, its digest, size and parts made to match. */

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { type Selectable, sql } from 'kysely'
 import { currentRevision } from './changes.repository.ts'
 import type { Db, EngineSnapshotsTable, Executor } from './database.ts'
-import { packState, unpackState } from './engine-state-packing.ts'
+import { packState, type Unpacker, unpacker } from './engine-state-packing.ts'
 
 /**
  * The engine's state as bytes (core `Authorizer.encodeState`), kept beside the change-feed revision it
@@ -142,7 +142,7 @@ export async function writeEngineSnapshot(
   partBytes = PART_BYTES,
 ): Promise<boolean> {
   const packed = await packState(bytes) // engine-state-packing.ts
-  // Of the bytes as stored: a part changed or lost is caught before anything is decompressed.
+  // Of the bytes as stored: a part changed or lost is caught before anything decompressed is used.
   const digest = digestOf(packed)
   return db.transaction().execute(async (tx) => {
     // One writer at a time; readers read the snapshot kept until this commits.
@@ -219,9 +219,7 @@ export async function readEngineSnapshot(
       if ((await currentRevision(tx)) < revision) return { bytes: null, reason: 'ahead' }
       if ((await feedMark(tx, revision)) !== kept.feed_mark) return { bytes: null, reason: 'feed' }
       if ((await migrationMark(tx)) !== kept.migration) return { bytes: null, reason: 'migration' }
-      const bytes = await readParts(tx, kept.id, kept.parts, Number(kept.size))
-      if (bytes === null || digestOf(bytes) !== kept.digest) return { bytes: null, reason: 'digest' }
-      const state = await unpackState(bytes)
+      const state = await readParts(tx, kept, Number(kept.size))
       if (state === null) return { bytes: null, reason: 'digest' }
       // A buffer of its own (byte 0 of its memory): the restored engine's arrays are views of it, aligned.
       return { bytes: state, revision, lineageAt, migration: kept.migration }
@@ -229,22 +227,42 @@ export async function readEngineSnapshot(
 }
 
 /**
- * A snapshot's parts, joined: `size` bytes, or null when a part is missing, out of place, or they come to
- * another length (not the bytes the digest names). Each part as base64 text, decoded straight into the
- * bytes: the driver turns a bytea's hex text into a string twice the part's size and then a buffer of its
- * own, where base64 is a third longer and decodes in place (57 MB read: ~0.4-0.5 s of CPU against 0.8-1.2 s
- * as hex, load ~10). The driver's binary format would skip the text, but node-postgres decodes every value
- * as UTF-8 whatever its format, which corrupts bytes.
+ * A snapshot's state: its parts read, hashed and decompressed as they come, or null when a part is missing,
+ * out of place, they come to another length than `size` or hash to another digest (the decompressed bytes are
+ * then dropped, never used), or they do not decompress to what their frame says. Each part as base64 text,
+ * decoded straight into memory reused from query to query: the driver turns a bytea's hex text into a string
+ * twice the part's size and then a buffer of its own, where base64 is a third longer and decodes in place
+ * (57 MB read: ~0.4-0.5 s of CPU against 0.8-1.2 s as hex, load ~10). The driver's binary format would skip
+ * the text, but node-postgres decodes every value as UTF-8 whatever its format, which corrupts bytes.
  */
 async function readParts(
   tx: Executor,
-  snapshotId: string,
-  parts: number,
+  kept: Pick<Selectable<EngineSnapshotsTable>, 'id' | 'parts' | 'digest'>,
   size: number,
-): Promise<Buffer | null> {
-  const bytes = Buffer.allocUnsafe(size)
+): Promise<Uint8Array | null> {
+  const unpack = unpacker()
+  let whole = false
+  try {
+    whole = await feedParts(tx, kept, size, unpack)
+  } finally {
+    if (!whole) unpack.abort() // refused, or the read failed: what was decompressed goes
+  }
+  return whole ? unpack.end() : null
+}
+
+/** Hands the parts to `unpack` in order; whether they were all there and hash to the digest. */
+async function feedParts(
+  tx: Executor,
+  kept: Pick<Selectable<EngineSnapshotsTable>, 'id' | 'parts' | 'digest'>,
+  size: number,
+  unpack: Unpacker,
+): Promise<boolean> {
+  const hash = createHash('sha256')
+  // Two buffers in turn: one decompressing on libuv's threads while the next query's parts decode into the other.
+  const buffers: Buffer[] = []
+  const consumed: Promise<void>[] = [Promise.resolve(), Promise.resolve()]
   let at = 0
-  for (let first = 0; first < parts; first += PARTS_READ) {
+  for (let first = 0, turn = 0; first < kept.parts; first += PARTS_READ, turn ^= 1) {
     const rows = await tx
       .selectFrom('engine_snapshot_parts')
       .select([
@@ -253,18 +271,30 @@ async function readParts(
         // PostgreSQL breaks base64 into lines, which Node's decoder skips.
         sql<string>`encode(data, 'base64')`.as('data'),
       ])
-      .where('snapshot_id', '=', snapshotId)
+      .where('snapshot_id', '=', kept.id)
       .where('part', '>=', first)
       .where('part', '<', first + PARTS_READ)
       .orderBy('part')
       .execute()
+    let length = 0
     for (const [k, row] of rows.entries()) {
-      if (row.part !== first + k || at + row.length > size) return null
-      if (bytes.write(row.data, at, 'base64') !== row.length) return null
-      at += row.length
+      if (row.part !== first + k || at + length + row.length > size) return false
+      length += row.length
     }
+    await consumed[turn]
+    let buffer = buffers[turn]
+    if (!buffer || buffer.length < length) buffer = buffers[turn] = Buffer.allocUnsafe(length)
+    let filled = 0
+    for (const row of rows) {
+      if (buffer.write(row.data, filled, 'base64') !== row.length) return false
+      filled += row.length
+    }
+    const piece = buffer.subarray(0, length)
+    hash.update(piece)
+    consumed[turn] = unpack.write(piece)
+    at += length
   }
-  return at === size ? bytes : null
+  return at === size && hash.digest('hex') === kept.digest
 }
 
 /**
