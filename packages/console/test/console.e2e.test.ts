@@ -7,6 +7,7 @@ import {
   launch,
   linkFromOutboxApi,
   photograph,
+  REDUCED_MOTION,
   release,
   screenshot,
 } from './e2e-support.ts'
@@ -75,7 +76,7 @@ async function explain(page: Page, orgId: string, person: RegExp, permission: st
 
 describe('console (Chromium)', () => {
   it('signs up, creates an org, invites, accepts, changes role, denies a channel, removes', async () => {
-    owner = await browser.newPage({ viewport: { width: 1280, height: 860 } })
+    owner = await browser.newPage({ viewport: { width: 1280, height: 860 }, ...REDUCED_MOTION })
     owner.setDefaultTimeout(20_000)
     pages.push(owner)
     const memberEmail = 'member@example.com'
@@ -135,7 +136,7 @@ describe('console (Chromium)', () => {
     // The invitee opens the mail's link in another browser, signs up from it and joins. The mail is read over
     // the API (the outbox screen is walked above, 02-outbox): the invitee's first load is the link itself, not
     // a whole console booted in a cold renderer only to read it.
-    const invitee = await (await browser.newContext()).newPage()
+    const invitee = await (await browser.newContext(REDUCED_MOTION)).newPage()
     invitee.setDefaultTimeout(20_000)
     pages.push(invitee)
     await invitee.goto(await linkFromOutboxApi(server, memberEmail, '/invitations/'))

@@ -172,9 +172,18 @@ export async function someone(
   return { userId, orgId: orgs[0]?.id as string, cookies: cookiesOf(verified, server.url) }
 }
 
+/**
+ * The walks' browser contexts ask for reduced motion, which the console's theme respects: modals, menus,
+ * dropdowns and notifications open and close at once, and no click waits for an element to stop moving or
+ * for an overlay on its way out.
+ */
+export const REDUCED_MOTION = { reducedMotion: 'reduce' } as const
+
 /** A new browser context's page, that has loaded nothing yet. */
 export async function newPage(browser: Browser) {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage()
+  const page = await (
+    await browser.newContext({ viewport: { width: 1280, height: 860 }, ...REDUCED_MOTION })
+  ).newPage()
   page.setDefaultTimeout(20_000)
   return page
 }

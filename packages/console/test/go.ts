@@ -7,6 +7,9 @@ import type { Page } from 'playwright-core'
 /** What the console read at its boot and keeps until the next full load (session.tsx): me, model, orgs. */
 const SESSION = ['/v1/me', '/v1/model', '/v1/orgs']
 
+/** How long a dialog just closed may take to leave the page (ms): renders, no transition (REDUCED_MOTION). */
+const DIALOG_GRACE = 250
+
 /** Per page: what the session answered just before the page's last full load. */
 const booted = new WeakMap<Page, string>()
 
@@ -37,12 +40,14 @@ export async function go(page: Page, url: string): Promise<void> {
   const inApp =
     here?.origin === target.origin &&
     booted.has(page) &&
-    (await page.evaluate(async () => {
-      // A dialog still closing (Mantine's transition) is given a moment; one left open means a full load.
-      for (let waited = 0; document.querySelector('[role="dialog"]') && waited < 1000; waited += 50)
-        await new Promise((resolve) => setTimeout(resolve, 50))
+    (await page.evaluate(async (grace) => {
+      // A dialog just closed is given a moment to go; one left open means a full load. The walks ask for
+      // reduced motion (REDUCED_MOTION), so a closing dialog has no transition to wait out: the moment is a
+      // render or two, not the second a dialog left open used to cost.
+      for (let waited = 0; document.querySelector('[role="dialog"]') && waited < grace; waited += 16)
+        await new Promise((resolve) => setTimeout(resolve, 16))
       return !!document.querySelector('.mantine-AppShell-root') && !document.querySelector('[role="dialog"]')
-    })) &&
+    }, DIALOG_GRACE)) &&
     (await sessionNow(page, target.origin)) === booted.get(page)
   if (!inApp) {
     const session = await sessionNow(page, target.origin)
