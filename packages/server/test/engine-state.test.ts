@@ -450,7 +450,8 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
   it('stores a state deflated behind its length, reads brotli ones stored before, refuses a frame that lies', async () => {
     // engine-state-packing.ts: "OKD1" and the state's length ahead of raw deflate, so a read decompresses
     // into one buffer of that length. States stored as brotli, framed ("OKB2") or not, still read; a length
-    // that is not the state's is refused, even with digest and MAC made to match (remac).
+    // that is not the state's is refused, even with digest and MAC made to match (remac), and so is a state
+    // decompressing to more than STATE_RATIO_LIMIT times its stored size.
     await sql`delete from engine_snapshots`.execute(s.ctx.db)
     // Compressible (unlike random bytes, deflate's output then differs from the input) and longer than a part.
     const bytes = new Uint8Array(Buffer.from(randomBytes(1500).toString('hex').repeat(3)))
@@ -472,6 +473,7 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
     }
     const deflated = deflateRawSync(bytes)
     const brotli = brotliCompressSync(bytes)
+    const zeros = Buffer.alloc(1 << 20)
     for (const [packed, restores] of [
       [brotli, true],
       [frame('OKB2', bytes.length, brotli), true],
@@ -483,6 +485,9 @@ describe.each(DATABASES)('engine state (%s)', (database) => {
       [frame('OKB2', bytes.length - 1, brotli), false],
       [frame('OKD1', 0, deflated), false],
       [frame('OKD1', bytes.length, deflated.subarray(0, deflated.length - 10)), false],
+      // Past 32 times the stored size (no state compresses a tenth as well): refused before it is inflated.
+      [frame('OKD1', zeros.length, deflateRawSync(zeros)), false],
+      [brotliCompressSync(zeros), false],
     ] as const) {
       await storePacked(s.ctx.db, packed)
       await remac(s.ctx.db, mac())

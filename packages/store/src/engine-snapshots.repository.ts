@@ -227,6 +227,12 @@ export async function readEngineSnapshot(
 }
 
 /**
+ * The most a stored state may decompress to, as a multiple of its stored (MACed) size: far above any state's
+ * ratio (2.4x at 1M bindings, 4.2x empty), so a frame planted in the parts can't claim more.
+ */
+const STATE_RATIO_LIMIT = 32
+
+/**
  * A snapshot's state: its parts read, hashed and decompressed as they come, or null when a part is missing,
  * out of place, they come to another length than `size` or hash to another digest (the decompressed bytes are
  * then dropped, never used), or they do not decompress to what their frame says. Each part as base64 text,
@@ -240,7 +246,7 @@ async function readParts(
   kept: Pick<Selectable<EngineSnapshotsTable>, 'id' | 'parts' | 'digest'>,
   size: number,
 ): Promise<Uint8Array | null> {
-  const unpack = unpacker()
+  const unpack = unpacker(size * STATE_RATIO_LIMIT)
   let whole = false
   try {
     whole = await feedParts(tx, kept, size, unpack)

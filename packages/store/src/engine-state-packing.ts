@@ -48,7 +48,13 @@ export interface Unpacker {
   abort(): void
 }
 
-export function unpacker(): Unpacker {
+/**
+ * `limit`: the most the state may decompress to. The bytes are decompressed before their digest is known
+ * (it is over all of them), so a frame planted by someone who can write the database but not MAC it could
+ * otherwise claim any length up to MAX_STATE; the caller bounds it by the MACed stored size (a state
+ * compresses 2.4-4.2x: a 1M-binding one and an empty one).
+ */
+export function unpacker(limit = MAX_STATE - 1): Unpacker {
   let head = Buffer.alloc(0) // the first bytes, until the frame is whole
   let stream: Transform | null = null
   let length = -1 // unframed (brotli stored before the frame): not known
@@ -64,7 +70,7 @@ export function unpacker(): Unpacker {
     const magic = bytes.length >= FRAME ? bytes.readUInt32LE(0) : 0
     if (magic === DEFLATE || magic === BROTLI) {
       length = bytes.readUInt32LE(4)
-      if (length === 0 || length >= MAX_STATE) return null
+      if (length === 0 || length >= MAX_STATE || length > limit) return null
     }
     // An output buffer longer than the state: it is written in place and never found full, so zlib neither
     // copies it nor allocates another, and each piece's output follows the last one's in it.
@@ -73,7 +79,7 @@ export function unpacker(): Unpacker {
     const s = stream
     s.on('data', (chunk: Buffer) => {
       total += chunk.length
-      if (length >= 0 && total > length) s.destroy(new Error('longer than its frame says'))
+      if (total > (length >= 0 ? length : limit)) s.destroy(new Error('longer than its frame says'))
       else chunks.push(chunk)
     })
     finished = new Promise((resolve) => {
