@@ -54,6 +54,19 @@ afterAll(async () => {
 const CAPGO_WORDS = /\b(apps?|channels?|bundles?)\b/i
 const OWN_NAMES = /Enterprise App Store/g
 
+/**
+ * Clicks the close button of every notification on screen, in the page (one that closes itself meanwhile is
+ * not waited for), and waits until none is left.
+ */
+async function closeNotifications(page: Page) {
+  await page.evaluate(() => {
+    document.querySelectorAll<HTMLElement>('.mantine-Notification-closeButton').forEach((close) => {
+      close.click()
+    })
+  })
+  await expect.poll(() => page.locator('.mantine-Notification-root').count()).toBe(0)
+}
+
 /** Opens each of the org's screens and checks its navigation and page: no capgo word, and the preset's own. */
 async function wordsFromTheModel(page: Page, url: string, orgId: string, screens: Record<string, RegExp[]>) {
   for (const [path, own] of Object.entries(screens)) {
@@ -240,6 +253,8 @@ describe('teams preset (seed 003)', () => {
     await owner.getByText('Level saved').first().waitFor()
     await pick(owner, 'Level of user2@example.com', 'Read')
     await shot(owner, 'teams-01-team-members')
+    // The two "Level saved" sit over the drawer's tabs until they close themselves (4 s): closed by hand.
+    await closeNotifications(owner)
     await owner.getByRole('tab', { name: 'Access Control' }).click()
     await owner.getByText('This team gives no access yet').waitFor()
     await pick(owner, 'Repository', 'firmware')
@@ -252,6 +267,8 @@ describe('teams preset (seed 003)', () => {
     expect(await level(/User Two/, 'repository.read')).toBe(true)
 
     // 2. "Owner enables single-role teams" (first time: every team to Read); "Team A is set to Admin".
+    // The drawer is closed first, so go moves in place (a dialog left open makes it load the console afresh).
+    await owner.keyboard.press('Escape')
     await settings('general')
     await toggle('Single-role teams')
     await owner.getByText('Settings saved').first().waitFor()
@@ -270,6 +287,7 @@ describe('teams preset (seed 003)', () => {
     expect(await level(/User Two/, 'repository.admin')).toBe(true)
 
     // 3. "Owner disables single-role teams": User 1 back to Write, User 2 back to Read.
+    await owner.keyboard.press('Escape')
     await settings('general')
     await toggle('Single-role teams')
     await expect.poll(() => owner.getByRole('switch', { name: 'Single-role teams' }).isChecked()).toBe(false)
