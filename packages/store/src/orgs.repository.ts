@@ -18,6 +18,15 @@ export async function lockOrg(tx: Tx, id: string) {
 }
 
 /**
+ * Locks the orgs' rows in id order (two writes locking overlapping sets queue rather than deadlock: the rows
+ * are locked as the sorted rows are returned). The rows, for the ids that exist.
+ */
+export async function lockOrgs(tx: Tx, ids: readonly string[]) {
+  if (ids.length === 0) return []
+  return tx.selectFrom('orgs').selectAll().where('id', 'in', ids).orderBy('id').forNoKeyUpdate().execute()
+}
+
+/**
  * `lockOrg`, and the change feed's head as it stands once the lock is held (migration 0023's
  * `orgkit_feed_head()`, run after the CTE's lock with a snapshot of its own): every write that committed
  * to this org before is at or below it. `org` is null when there is no such org; the head is read anyway.
