@@ -24,7 +24,11 @@ export function registerModelDiff(model: Command, io: Io): void {
         import('@orgkit/store'),
       ])
       const url = options.database ?? io.env.ORGKIT_DATABASE_URL
-      const store = await openStore(url ? { url } : { dataDir: io.env.ORGKIT_DATA_DIR ?? './.orgkit' })
+      const store = await openStore(
+        url
+          ? { url, prepare: io.env.ORGKIT_DATABASE_PREPARE?.trim() !== 'off' }
+          : { dataDir: io.env.ORGKIT_DATA_DIR ?? './.orgkit' },
+      )
       try {
         await migrate(store.db)
         const { snapshot } = await loadSnapshot(store.db)

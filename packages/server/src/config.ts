@@ -18,7 +18,7 @@ export interface Config {
   databaseUrl: string | undefined
   /**
    * ORGKIT_DATABASE_PREPARE (on | off, default on): statements run prepared on PostgreSQL. Off behind a pooler
-   * that can't keep a session's prepared statements (PgBouncer in transaction mode before 1.21).
+   * that can't keep a session's prepared statements (PgBouncer in transaction mode without max_prepared_statements).
    */
   databasePrepare: boolean
   /** ORGKIT_MODEL as given: a preset's name or a model file's path. */

@@ -98,7 +98,7 @@ function asOrgkitError(error: unknown): OrgkitError | null {
   if (isStalePlan(error)) {
     return new OrgkitError(
       'SCHEMA_CHANGED',
-      'the database changed shape under this request (an upgrade is migrating it): nothing was done; try again',
+      'the database changed shape under this request (an upgrade is migrating it): its transaction was rolled back; try again',
     )
   }
   if (error instanceof SyntaxError || (error as { status?: number } | null)?.status === 400) {

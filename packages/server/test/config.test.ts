@@ -21,8 +21,11 @@ describe('loadConfig', () => {
 
 describe('answerError', () => {
   it('answers a stale prepared plan (a migration under a running instance) 503 SCHEMA_CHANGED, to try again', () => {
-    // PostgreSQL's error as pg reports it (store/test/prepared.test.ts meets the real one).
-    const stale = Object.assign(new Error('cached plan must not change result type'), { code: '0A000' })
+    // PostgreSQL's error as pg reports it, its message translated (lc_messages): the routine names it.
+    const stale = Object.assign(new Error('gecachter Plan darf den Ergebnistyp nicht ändern'), {
+      code: '0A000',
+      routine: 'RevalidateCachedQuery',
+    })
     const answer = answerError(stale, 'r1', pino({ level: 'silent' }))
     expect(answer.status).toBe(503)
     expect(JSON.parse(answer.body)).toMatchObject({ code: 'SCHEMA_CHANGED', requestId: 'r1' })

@@ -37,7 +37,8 @@ export interface DatabaseConfig {
   poolSize?: number | undefined
   /**
    * PostgreSQL: run statements prepared (prepared.ts), default true; false behind a pooler that can't keep a
-   * session's prepared statements (PgBouncer in transaction mode before 1.21). The embedded database always does.
+   * session's prepared statements (PgBouncer in transaction mode without max_prepared_statements). The embedded
+   * database always does.
    */
   prepare?: boolean | undefined
   /**

@@ -10,9 +10,12 @@ const MAX_PREPARED = 500
  * table a `select *` or `returning *` reads (SQLSTATE 0A000). Nothing of the statement ran.
  */
 export function isStalePlan(error: unknown): boolean {
+  const e = error as { code?: unknown; routine?: unknown; message?: unknown } | null
+  // The routine that raises it, not the message: PostgreSQL translates messages (lc_messages).
   return (
-    (error as { code?: unknown } | null)?.code === '0A000' &&
-    String((error as { message?: unknown }).message).includes('cached plan must not change result type')
+    e?.code === '0A000' &&
+    (e.routine === 'RevalidateCachedQuery' ||
+      String(e.message).includes('cached plan must not change result type'))
   )
 }
 
@@ -41,7 +44,8 @@ const sessions = new WeakMap<object, Session>()
  * instance being upgraded can see. Then every connection prepares anew, and the statement is run again when
  * it was alone; in a transaction the transaction has failed, and the error reaches the caller (the server
  * answers 503 SCHEMA_CHANGED, to try again), as Rails does with its statement cache. Off with
- * `prepare: false` on a pooler that can't keep named statements (PgBouncer in transaction mode before 1.21).
+ * `prepare: false` on a pooler that can't keep named statements (PgBouncer in transaction mode without
+ * `max_prepared_statements`).
  *
  * The names come from the statement's text, so the same statement always maps to the same name; `in (…)`
  * lists of other lengths are other statements, and their number is capped.
@@ -53,7 +57,7 @@ export function prepareStatements(client: pg.PoolClient | pg.Client): void {
   const session = sessions.get(connection) ?? { names: new Map(), generation, inTransaction: false }
   sessions.set(connection, session)
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>
-  const named = (text: string, values: unknown[]) => {
+  const nameOf = (text: string) => {
     if (session.generation !== generation) {
       session.names.clear()
       session.generation = generation
@@ -63,6 +67,10 @@ export function prepareStatements(client: pg.PoolClient | pg.Client): void {
       name = `orgkit_${generation}_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
       session.names.set(text, name)
     }
+    return name
+  }
+  const named = (text: string, values: unknown[]) => {
+    const name = nameOf(text)
     return name === undefined ? query(text, values) : query({ name, text, values })
   }
   ;(client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
@@ -73,8 +81,17 @@ export function prepareStatements(client: pg.PoolClient | pg.Client): void {
     }
     const alone = !session.inTransaction
     return named(text, values).catch((error: unknown) => {
-      if (!isStalePlan(error)) throw error
-      if (session.generation === generation) generation++
+      if (isStalePlan(error)) {
+        if (session.generation === generation) generation++
+      } else if ((error as { code?: unknown }).code === '26000') {
+        // pg closed the statement when a value failed to serialise at bind, yet still counts it parsed: every
+        // later call would fail "does not exist". Forget it, on our side and pg's, so it is parsed again.
+        const name = session.names.get(text)
+        const parsed = (connection as { parsedStatements?: Record<string, unknown> }).parsedStatements
+        if (name === undefined || !parsed) throw error
+        session.names.delete(text)
+        delete parsed[name]
+      } else throw error
       if (!alone) throw error
       return named(text, values)
     })

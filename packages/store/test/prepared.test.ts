@@ -68,4 +68,16 @@ describe.each(TARGETS)('prepared statements (%s)', (kind) => {
     expect((await user(store.db)).id).toBe(id)
     await expect(store.db.transaction().execute((tx) => user(tx))).resolves.toMatchObject({ id })
   })
+  it('parses a statement again after a value failed to serialise at bind (pg closed it, yet counted it parsed)', async () => {
+    const json = (value: unknown) => sql<{ j: unknown }>`select ${value}::jsonb as j`.execute(store.db)
+    expect((await json(JSON.stringify({ a: 1 }))).rows).toEqual([{ j: { a: 1 } }])
+    const unserialisable = {
+      toPostgres: () => {
+        throw new Error('no')
+      },
+    }
+    await expect(json(unserialisable)).rejects.toThrow('no')
+    expect((await json(JSON.stringify({ a: 2 }))).rows).toEqual([{ j: { a: 2 } }])
+    expect((await json(JSON.stringify({ a: 3 }))).rows).toEqual([{ j: { a: 3 } }])
+  })
 })
