@@ -34,6 +34,13 @@ export interface Caches {
    * AUDIT_HEADS_MAX chains.
    */
   auditHeads: Map<string, ChainHead>
+  /**
+   * Chains whose last entry this server appended went to webhook endpoints: a write there logs its changes
+   * after its outbox rows, not with its audit entry, so the revision row — every write's queue — is not held
+   * across them (services/context.ts). A hint only: wrong, it costs that lock a little longer. Bounded with
+   * auditHeads.
+   */
+  hookedChains: Set<string>
   /** The hash a sign-in for an unknown email is verified against (security/passwords.ts). */
   dummyPasswordHash: Promise<string> | null
 }
@@ -45,6 +52,7 @@ export const createCaches = (): Caches => ({
   apiKeys: new Map(),
   externalUsers: new Map(),
   auditHeads: new Map(),
+  hookedChains: new Set(),
   dummyPasswordHash: null,
 })
 
@@ -54,6 +62,7 @@ export const AUDIT_HEADS_MAX = 10_000
 /** Keeps the heads a write committed; a head older than the one kept (writes finishing out of order) is not. */
 export function rememberAuditHeads(caches: Caches, heads: ReadonlyMap<string, ChainHead>): void {
   if (caches.auditHeads.size + heads.size > AUDIT_HEADS_MAX) caches.auditHeads.clear()
+  if (caches.hookedChains.size > AUDIT_HEADS_MAX) caches.hookedChains.clear()
   for (const [chain, head] of heads) {
     const kept = caches.auditHeads.get(chain)
     if (!kept || kept.seq < head.seq) caches.auditHeads.set(chain, head)

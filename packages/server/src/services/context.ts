@@ -380,15 +380,18 @@ export async function write<T>(
       const now = new Date(ctx.clock())
       // Each chain's head as appended here, else as this server last committed it (Caches.auditHeads).
       const heads = new Map<string, ChainHead>()
-      // The last entry's statement also logs the changes to the feed, when it can (audit.repository.ts).
+      // The last entry's statement also logs the changes to the feed, when it can (audit.repository.ts) and
+      // no outbox rows follow it: the revision row it takes is every write's queue until commit.
       let recorded: number | null = null
       for (const [i, entry] of audits.entries()) {
         const chain = entry.orgId ?? ''
         const head = heads.get(chain) ?? ctx.caches.auditHeads.get(chain) ?? null
-        const feed =
-          i === audits.length - 1 && changes.length > 0 ? { changes, mac: ctx.engine.feedMac } : undefined
+        const last = i === audits.length - 1 && changes.length > 0 && !ctx.caches.hookedChains.has(chain)
+        const feed = last ? { changes, mac: ctx.engine.feedMac } : undefined
         const { row, endpoints, revision } = await appendAuditEntry(tx, entry, now, head, feed)
         recorded = revision
+        if (endpoints.length > 0) ctx.caches.hookedChains.add(chain)
+        else ctx.caches.hookedChains.delete(chain)
         heads.set(chain, { seq: Number(row.seq), hash: row.hash! })
         // Webhook events commit with the write they announce (a transactional outbox).
         if (entry.orgId !== null && (await enqueueEvent(tx, row, now, endpoints))) events = true
