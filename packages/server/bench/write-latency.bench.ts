@@ -185,10 +185,12 @@ async function backendsCpu(schema: string | null): Promise<Map<number, number> |
   const admin = new pg.Client({ connectionString: PG_URL })
   await admin.connect()
   try {
-    const { rows } = await admin.query<{ pid: number }>(
-      'select pid from pg_stat_activity where application_name like $1',
+    const { rows } = await admin.query<{ pid: number; application_name: string }>(
+      'select pid, application_name from pg_stat_activity where application_name like $1',
       [`%:${schema}`],
     )
+    // A server from before its main pool was named shows only its listener: unknown, not its CPU.
+    if (!rows.some((r) => r.application_name === `orgkit:${schema}`)) return null
     const cpu = new Map<number, number>()
     for (const { pid } of rows) {
       try {
