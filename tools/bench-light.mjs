@@ -12,7 +12,7 @@
 //                 and CPU to /healthz, idle RSS; beside the empty folder's, the cost of N bindings
 //   writes        (--write-rounds, default 2; 0 skips) packages/server/bench/write-latency.bench.ts, one at a
 //                 time: user create, member add, binding create, member role change; p50 / p99 / the Orgkit
-//                 process's CPU per write, ms (PostgreSQL's own CPU not counted), on the embedded database and
+//                 process's CPU per write, ms, and PostgreSQL's own where it can be read, on the embedded database and
 //                 on PostgreSQL
 //   1M start      (--large N, default 1000000; 0 skips) `npm start` on a PostgreSQL database holding world.ts's
 //                 world of N bindings (each tree its own copy, made from one template database), after an
@@ -437,12 +437,15 @@ for (let round = 1; round <= Number(args['write-rounds']); round++) {
       [trees[0], current],
       [trees[1], baseline],
     ])
-      for (const line of lines)
+      for (const line of lines) {
         note(tree, `write, ${database}: ${line.op} p50 / p99 / Orgkit CPU (ms)`, [
           line.p50,
           line.p99,
           line.cpu,
         ])
+        // PostgreSQL's own CPU per write (its backends serving the bench's server), where it could be read.
+        if (line.db != null) note(tree, `write, ${database}: ${line.op} PostgreSQL CPU (ms)`, line.db)
+      }
   console.log(`write round ${round} (load ${loadavg()[0].toFixed(1)})`)
 }
 
