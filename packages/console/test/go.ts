@@ -37,20 +37,27 @@ const sessionNow = async (page: Page, origin: string) => {
 export async function go(page: Page, url: string): Promise<void> {
   const target = new URL(url, page.url())
   const here = page.url().startsWith('http') ? new URL(page.url()) : undefined
-  const inApp =
-    here?.origin === target.origin &&
-    booted.has(page) &&
-    (await page.evaluate(async (grace) => {
+  // Read once, for either way: compared with what the console booted with, or kept for the full load.
+  let session = await sessionNow(page, target.origin)
+  // A changed session loads afresh at once, before any wait for a dialog.
+  let inApp = here?.origin === target.origin && booted.get(page) === session
+  if (inApp) {
+    const shown = await page.evaluate(async (grace) => {
       // A dialog just closed is given a moment to go; one left open means a full load. The walks ask for
       // reduced motion (REDUCED_MOTION), so a closing dialog has no transition to wait out: the moment is a
       // render or two, not the second a dialog left open used to cost.
+      const hadDialog = !!document.querySelector('[role="dialog"]')
       for (let waited = 0; document.querySelector('[role="dialog"]') && waited < grace; waited += 16)
         await new Promise((resolve) => setTimeout(resolve, 16))
-      return !!document.querySelector('.mantine-AppShell-root') && !document.querySelector('[role="dialog"]')
-    }, DIALOG_GRACE)) &&
-    (await sessionNow(page, target.origin)) === booted.get(page)
+      const ready =
+        !!document.querySelector('.mantine-AppShell-root') && !document.querySelector('[role="dialog"]')
+      return { ready, hadDialog }
+    }, DIALOG_GRACE)
+    // What the dialog did (a confirm closes before its call returns) may have changed the session: read again.
+    if (shown.hadDialog) session = await sessionNow(page, target.origin)
+    inApp = shown.ready && booted.get(page) === session
+  }
   if (!inApp) {
-    const session = await sessionNow(page, target.origin)
     await page.goto(target.href)
     booted.set(page, session)
     return
