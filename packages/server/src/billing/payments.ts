@@ -14,7 +14,11 @@ export interface InvoiceForPayment {
 
 export interface PaymentProvider {
   readonly name: string
-  /** An invoice was issued: ask the processor to collect it. Answers its reference and a payment page. */
+  /**
+   * An invoice was issued: ask the processor to collect it. Answers its reference and a payment page. Called
+   * inside the invoice's write, which runs again after a deadlock: a processor keys its request on the
+   * invoice's `number` (one per org and period), e.g. as an idempotency key, so a second call opens nothing new.
+   */
   open(invoice: InvoiceForPayment): Promise<{ reference: string | null; paymentUrl: string | null }>
   /**
    * Someone marks an invoice paid through the API (`POST …/invoices/{id}/pay`). The manual provider takes

@@ -317,11 +317,30 @@ export interface Work {
   watchOwners(...orgIds: string[]): Promise<void>
 }
 
+/** Times a write runs when PostgreSQL keeps ending it to break a deadlock. */
+const DEADLOCK_ATTEMPTS = 3
+
+/**
+ * Runs the transaction again when PostgreSQL ended it to break a deadlock (40P01): two writes each locking
+ * two orgs, in opposite orders (a member's removal takes its org's sub-orgs after it; a transfer up takes
+ * the sub-org first). Nothing of the ended one committed; run again, it queues behind the other.
+ */
+async function againAfterDeadlock<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run()
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== '40P01' || attempt >= DEADLOCK_ATTEMPTS) throw error
+    }
+  }
+}
+
 /**
  * Runs a write: one transaction holding the write, its audit entries and its change-feed row, so they
  * commit together or not at all (SPEC 2). Returns the revision the write produced, once this instance's
  * engine has applied it, so the caller's next check already sees it. Bodies authorize inside (after the
- * org lock and the catch-up) and read nothing outside `work.tx` (PGlite has a single connection).
+ * org lock and the catch-up) and read nothing outside `work.tx` (PGlite has a single connection). A body
+ * may run more than once (`againAfterDeadlock`): whatever it does beyond memory goes through `work.tx`.
  */
 export async function write<T>(
   ctx: Ctx,
@@ -338,70 +357,73 @@ export async function write<T>(
   let events = false
   // A constraint the checks above missed (a race on a unique name, say) is a catalogued error, not a 500.
   const { result, revision, changes, heads } = await mapPgErrors('this change', () =>
-    ctx.db.transaction().execute(async (tx) => {
-      // Writes to one org queue on its row; the engine then catches up inside the lock, so the body's
-      // authorization and invariant checks see every write that committed before this one. The lock's
-      // statement reads the feed's head once the lock is held: no read of the feed when the engine has it.
-      const locked = orgId !== null ? await orgs.lockOrgAtHead(tx, orgId) : null
-      const org = locked?.org ?? null
-      if (locked === null || locked.head > ctx.engine.revision)
-        await ctx.engine.catchUpWithin(tx, locked?.head)
-      const changes: Change[] = []
-      const audits: AuditInput[] = []
-      const ownersBefore = new Set<string>()
-      const watched = new Set<string>()
-      const work: Work = {
-        tx,
-        org,
-        apply: (result) => {
-          changes.push(...result.changes)
-          return result.value
-        },
-        audit: (entry) =>
-          audits.push({
-            ...entry,
-            ...auditedActor(actor),
-            ip: meta.ip,
-            userAgent: meta.userAgent,
-            requestId: meta.requestId,
-          }),
-        watchOwners: async (...orgIds) => {
-          if (!ctx.model.org.everyUserOwnsAnOrg) return
-          for (const id of orgIds) {
-            if (watched.has(id)) continue
-            watched.add(id)
-            for (const u of await members.activeOwnerIds(tx, id, ctx.model.org.ownerRoles))
-              ownersBefore.add(u)
-          }
-        },
-      }
-      const result = await body(work)
-      if (ownersBefore.size > 0) await assertEveryoneStillOwnsAnOrg(ctx, tx, ownersBefore, watched)
-      const now = new Date(ctx.clock())
-      // Each chain's head as appended here, else as this server last committed it (Caches.auditHeads).
-      const heads = new Map<string, ChainHead>()
-      // The last entry's statement also logs the changes to the feed, when it can (audit.repository.ts) and
-      // no outbox rows follow it: the revision row it takes is every write's queue until commit.
-      let recorded: number | null = null
-      for (const [i, entry] of audits.entries()) {
-        const chain = entry.orgId ?? ''
-        const head = heads.get(chain) ?? ctx.caches.auditHeads.get(chain) ?? null
-        const last = i === audits.length - 1 && changes.length > 0 && !ctx.caches.hookedChains.has(chain)
-        const feed = last ? { changes, mac: ctx.engine.feedMac } : undefined
-        const { row, endpoints, revision } = await appendAuditEntry(tx, entry, now, head, feed)
-        recorded = revision
-        if (endpoints.length > 0) ctx.caches.hookedChains.add(chain)
-        else ctx.caches.hookedChains.delete(chain)
-        heads.set(chain, { seq: Number(row.seq), hash: row.hash! })
-        // Webhook events commit with the write they announce (a transactional outbox).
-        if (entry.orgId !== null && (await enqueueEvent(tx, row, now, endpoints))) events = true
-      }
-      const revision =
-        changes.length === 0
-          ? ctx.engine.revision
-          : (recorded ?? (await recordChanges(tx, changes, ctx.engine.feedMac)))
-      return { result, revision, changes, heads }
-    }),
+    againAfterDeadlock(() =>
+      ctx.db.transaction().execute(async (tx) => {
+        events = false
+        // Writes to one org queue on its row; the engine then catches up inside the lock, so the body's
+        // authorization and invariant checks see every write that committed before this one. The lock's
+        // statement reads the feed's head once the lock is held: no read of the feed when the engine has it.
+        const locked = orgId !== null ? await orgs.lockOrgAtHead(tx, orgId) : null
+        const org = locked?.org ?? null
+        if (locked === null || locked.head > ctx.engine.revision)
+          await ctx.engine.catchUpWithin(tx, locked?.head)
+        const changes: Change[] = []
+        const audits: AuditInput[] = []
+        const ownersBefore = new Set<string>()
+        const watched = new Set<string>()
+        const work: Work = {
+          tx,
+          org,
+          apply: (result) => {
+            changes.push(...result.changes)
+            return result.value
+          },
+          audit: (entry) =>
+            audits.push({
+              ...entry,
+              ...auditedActor(actor),
+              ip: meta.ip,
+              userAgent: meta.userAgent,
+              requestId: meta.requestId,
+            }),
+          watchOwners: async (...orgIds) => {
+            if (!ctx.model.org.everyUserOwnsAnOrg) return
+            for (const id of orgIds) {
+              if (watched.has(id)) continue
+              watched.add(id)
+              for (const u of await members.activeOwnerIds(tx, id, ctx.model.org.ownerRoles))
+                ownersBefore.add(u)
+            }
+          },
+        }
+        const result = await body(work)
+        if (ownersBefore.size > 0) await assertEveryoneStillOwnsAnOrg(ctx, tx, ownersBefore, watched)
+        const now = new Date(ctx.clock())
+        // Each chain's head as appended here, else as this server last committed it (Caches.auditHeads).
+        const heads = new Map<string, ChainHead>()
+        // The last entry's statement also logs the changes to the feed, when it can (audit.repository.ts) and
+        // no outbox rows follow it: the revision row it takes is every write's queue until commit.
+        let recorded: number | null = null
+        for (const [i, entry] of audits.entries()) {
+          const chain = entry.orgId ?? ''
+          const head = heads.get(chain) ?? ctx.caches.auditHeads.get(chain) ?? null
+          const last = i === audits.length - 1 && changes.length > 0 && !ctx.caches.hookedChains.has(chain)
+          const feed = last ? { changes, mac: ctx.engine.feedMac } : undefined
+          const { row, endpoints, revision } = await appendAuditEntry(tx, entry, now, head, feed)
+          recorded = revision
+          if (endpoints.length > 0) ctx.caches.hookedChains.add(chain)
+          else ctx.caches.hookedChains.delete(chain)
+          heads.set(chain, { seq: Number(row.seq), hash: row.hash! })
+          // Webhook events commit with the write they announce (a transactional outbox).
+          if (entry.orgId !== null && (await enqueueEvent(tx, row, now, endpoints))) events = true
+        }
+        const revision =
+          changes.length === 0
+            ? ctx.engine.revision
+            : (recorded ?? (await recordChanges(tx, changes, ctx.engine.feedMac)))
+        return { result, revision, changes, heads }
+      }),
+    ),
   )
   rememberAuditHeads(ctx.caches, heads)
   // The caller's next check sees its own write: applied here from memory, or caught up to.

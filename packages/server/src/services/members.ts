@@ -330,10 +330,12 @@ export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, or
     // Every sub-org's lock before anything of theirs is read: the removal deletes the member's memberships
     // and bindings there, and a grant in a sub-org (under that org's lock only) must come before it, and be
     // read and deleted with the rest, or after it, and find no membership (review: an org role left behind).
-    await orgs.lockOrgs(
-      work.tx,
-      subtree.filter((id) => id !== orgId),
-    )
+    // The engine then catches up within those locks too, for the checks in each sub-org below.
+    const below = subtree.filter((id) => id !== orgId)
+    if (below.length > 0) {
+      await orgs.lockOrgs(work.tx, below)
+      await ctx.engine.catchUpWithin(work.tx)
+    }
     const held = await bindings.listBindings(work.tx, { orgIds: subtree, userId })
     // The removal reaches every sub-org: the rules hold in each org where the member has an org role, not
     // only in the one in the path (lock each, so their owners can't change under us).
