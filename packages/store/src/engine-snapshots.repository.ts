@@ -227,10 +227,11 @@ export async function readEngineSnapshot(
 }
 
 /**
- * The most a stored state may decompress to, as a multiple of its stored (MACed) size: far above any state's
- * ratio (2.4x at 1M bindings, 4.2x empty), so a frame planted in the parts can't claim more.
+ * The most a stored state may decompress to, as a multiple of its stored (MACed) size: above any state's
+ * ratio (2.2-2.7x with random ids, 6.5x at most with sequential ones, 4.2x empty), so a frame planted in the
+ * parts makes a start inflate at most this much before the digest refuses it (~0.6 GB at 1M bindings).
  */
-const STATE_RATIO_LIMIT = 32
+const STATE_RATIO_LIMIT = 10
 
 /**
  * A snapshot's state: its parts read, hashed and decompressed as they come, or null when a part is missing,

@@ -93,6 +93,15 @@ export function unpacker(limit = MAX_STATE - 1): Unpacker {
     return length < 0 ? bytes : bytes.subarray(FRAME)
   }
 
+  /** `open`, a failure to make the stream (its output buffer too large to allocate) a refusal, not a throw. */
+  const opened = (bytes: Buffer): Buffer | null => {
+    try {
+      return open(bytes)
+    } catch {
+      return null
+    }
+  }
+
   const feed = (bytes: Buffer): Promise<void> =>
     new Promise((resolve) => {
       if (failed || !stream || stream.destroyed) return resolve()
@@ -110,7 +119,7 @@ export function unpacker(limit = MAX_STATE - 1): Unpacker {
           return
         }
         if (head.length > 0) bytes = Buffer.concat([head, bytes])
-        const data = open(bytes)
+        const data = opened(bytes)
         if (data === null) {
           failed = true
           return
@@ -121,7 +130,7 @@ export function unpacker(limit = MAX_STATE - 1): Unpacker {
     },
     async end() {
       if (!stream && !failed) {
-        const data = open(head)
+        const data = opened(head)
         if (data === null) failed = true
         else await feed(data)
       }
