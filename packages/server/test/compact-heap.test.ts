@@ -19,7 +19,9 @@ it('compacts a fragmented heap far beyond what a plain full collection frees', (
   const plain = process.memoryUsage().heapTotal
 
   const { before, after } = compactHeap()
-  expect(before).toBe(plain)
+  // Its reading of the heap before is this one, give or take a page or two: other files' timers in this
+  // worker (vitest's isolate is off) may allocate in between (a fresh clone's run once saw 256 kB more).
+  expect(Math.abs(before - plain)).toBeLessThan(4 * 2 ** 20)
   // Of what the fragmenting allocation grew the heap by, a plain collection kept all; compaction frees
   // more than 30% of it (alone in a process: after < 0.7 × the whole heap).
   expect(plain - after).toBeGreaterThan((plain - base) * 0.3)
