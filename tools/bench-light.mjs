@@ -30,6 +30,7 @@
 import { execFileSync, execSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -92,8 +93,23 @@ const trees = [
 ]
 const CHROMIUM = process.env.ORGKIT_CHROMIUM ?? '/usr/bin/chromium'
 
-/** Runs `npm start` in a tree; resolves when /healthz answers, with the time it took and a stop(). */
-async function start(tree, dataDir, port, databaseUrl = '') {
+/**
+ * A port free now, from the kernel (a counter from 39400 sat in the ephemeral range, where an outgoing
+ * connection once held one: EADDRINUSE).
+ */
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address()
+      probe.close(() => resolve(port))
+    })
+  })
+
+/** Runs `npm start` in a tree on a free port; resolves when /healthz answers, with the time it took and a stop(). */
+async function start(tree, dataDir, databaseUrl = '') {
+  const port = await freePort() // before the clock starts
   // A database of its own needs the key that seals its secrets, the same at every start.
   const began = performance.now()
   const child = spawn('npm', ['start', '--silent'], {
@@ -128,7 +144,13 @@ async function start(tree, dataDir, port, databaseUrl = '') {
       () => false,
     )
     if (ok)
-      return { seconds: (performance.now() - began) / 1000, cpu: sessionCpu(child.pid), pid: child.pid, stop }
+      return {
+        seconds: (performance.now() - began) / 1000,
+        cpu: sessionCpu(child.pid),
+        pid: child.pid,
+        port,
+        stop,
+      }
     await sleep(25)
   }
 }
@@ -297,7 +319,7 @@ async function largeDatabase(tree, template, index) {
   // One data folder per tree for all its starts: it holds the secret key that seals what the database keeps.
   const dataDir = join(mkdtempSync(join(tmpdir(), 'orgkit-bench-large-')), 'data')
   const url = databaseUrl(name)
-  await (await start(tree, dataDir, ++port, url)).stop()
+  await (await start(tree, dataDir, url)).stop()
   // The timed starts are meant to restore it: say so when there is none (a tree from before issue 25.4).
   const states = psql(
     "select case when to_regclass('engine_snapshots') is null then 0 else (select count(*) from engine_snapshots) end",
@@ -349,13 +371,12 @@ console.log(
 )
 const { chromium } = await import('playwright-core')
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] })
-let port = 39_400
 const bindings = Number(args.bindings)
 const worlds = new Map()
 for (const tree of trees) {
   buildConsole(tree)
   const dataDir = join(mkdtempSync(join(tmpdir(), 'orgkit-bench-start-')), 'data')
-  await (await start(tree, dataDir, ++port)).stop() // untimed: makes what a first start makes once
+  await (await start(tree, dataDir)).stop() // untimed: makes what a first start makes once
   rmSync(resolve(dataDir, '..'), { recursive: true, force: true })
   if (bindings) worlds.set(tree.name, worldFolder(tree, bindings))
 }
@@ -365,12 +386,12 @@ for (let round = 1; round <= Number(args.rounds); round++) {
     try {
       buildConsole(tree) // not timed: the bar is a start after the console is built
       const sizes = signInAssetsOnceBuilt(tree)
-      const first = await start(tree, dataDir, ++port)
+      const first = await start(tree, dataDir)
       await first.stop()
-      const second = await start(tree, dataDir, ++port)
+      const second = await start(tree, dataDir)
       await sleep(3000)
       note(tree, 'idle RSS (MB)', serverRss(second.pid))
-      const signIn = await signInInBrowser(browser, port)
+      const signIn = await signInInBrowser(browser, second.port)
       await second.stop()
       note(tree, 'first start (s)', first.seconds)
       note(tree, 'first start, CPU (s)', first.cpu)
@@ -379,7 +400,7 @@ for (let round = 1; round <= Number(args.rounds); round++) {
       if (bindings) {
         const large = join(resolve(dataDir, '..'), 'world')
         cpSync(worlds.get(tree.name), large, { recursive: true })
-        const started = await start(tree, large, ++port)
+        const started = await start(tree, large)
         await sleep(3000)
         note(tree, `${bindings} bindings: idle RSS (MB)`, serverRss(started.pid))
         await started.stop()
@@ -413,7 +434,7 @@ if (large) {
     for (const tree of round % 2 ? trees : [...trees].reverse()) {
       const { url, dataDir } = databases.get(tree.name)
       buildConsole(tree) // not timed
-      const started = await start(tree, dataDir, ++port, url)
+      const started = await start(tree, dataDir, url)
       await sleep(3000)
       note(tree, `${label}: idle RSS (MB)`, serverRss(started.pid))
       await started.stop()
