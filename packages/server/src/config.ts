@@ -110,6 +110,17 @@ export function parseListenAddress(value: string, variable: string): { host: str
   return { host: match[1] ?? match[2] ?? '127.0.0.1', port }
 }
 
+/** A switch: `on` (the default, also when empty) or `off`; anything else fails naming the variable. */
+function onOff(env: NodeJS.ProcessEnv, variable: string): boolean {
+  const value = env[variable]?.trim() || 'on'
+  if (value !== 'on' && value !== 'off') {
+    throw new OrgkitError('VALIDATION_FAILED', `${variable} must be "on" or "off", not "${env[variable]}"`, {
+      field: variable,
+    })
+  }
+  return value === 'on'
+}
+
 /** Configuration from the environment (SPEC 6); a mistake fails at start-up with what to fix. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 3000)
@@ -125,14 +136,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new OrgkitError('VALIDATION_FAILED', 'ORGKIT_DATABASE_URL must be a postgres:// URL', {
       field: 'ORGKIT_DATABASE_URL',
     })
-  }
-  const databasePrepare = env.ORGKIT_DATABASE_PREPARE?.trim() || 'on'
-  if (databasePrepare !== 'on' && databasePrepare !== 'off') {
-    throw new OrgkitError(
-      'VALIDATION_FAILED',
-      `ORGKIT_DATABASE_PREPARE must be "on" or "off", not "${env.ORGKIT_DATABASE_PREPARE}"`,
-      { field: 'ORGKIT_DATABASE_PREPARE' },
-    )
   }
   const signup = env.ORGKIT_SIGNUP ?? 'open'
   if (signup !== 'open' && signup !== 'invite') {
@@ -187,14 +190,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const metricsAddress = env.ORGKIT_METRICS_ADDRESS || undefined
   if (metricsAddress !== undefined) parseListenAddress(metricsAddress, 'ORGKIT_METRICS_ADDRESS')
-  const engineState = env.ORGKIT_ENGINE_STATE?.trim() || 'on'
-  if (engineState !== 'on' && engineState !== 'off') {
-    throw new OrgkitError(
-      'VALIDATION_FAILED',
-      `ORGKIT_ENGINE_STATE must be "on" or "off", not "${env.ORGKIT_ENGINE_STATE}"`,
-      { field: 'ORGKIT_ENGINE_STATE' },
-    )
-  }
   const engineStateMaxAge = env.ORGKIT_ENGINE_STATE_MAX_AGE?.trim()
   return {
     port,
@@ -202,7 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.ORGKIT_DATA_DIR ?? './.orgkit',
     templateDir: env.ORGKIT_TEMPLATE_DIR || undefined,
     databaseUrl,
-    databasePrepare: databasePrepare === 'on',
+    databasePrepare: onOff(env, 'ORGKIT_DATABASE_PREPARE'),
     model,
     modelDefinition,
     publicUrl: env.ORGKIT_PUBLIC_URL || undefined,
@@ -221,7 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey,
     hostTokens: hostTokensOf(env),
     dnsResolver: env.ORGKIT_DNS_RESOLVER?.trim() ? parseResolverAddress(env.ORGKIT_DNS_RESOLVER) : undefined,
-    engineState: engineState === 'on',
+    engineState: onOff(env, 'ORGKIT_ENGINE_STATE'),
     engineStateMaxAgeMs: engineStateMaxAge
       ? parseDuration(engineStateMaxAge, 'ORGKIT_ENGINE_STATE_MAX_AGE')
       : DEFAULT_ENGINE_STATE_MAX_AGE_MS,
