@@ -17,7 +17,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ ORGKIT_DATABASE_PREPARE: 'off' }).databasePrepare).toBe(false)
     expect(() => loadConfig({ ORGKIT_DATABASE_PREPARE: 'no' })).toThrow(/ORGKIT_DATABASE_PREPARE must be/)
     expect(loadConfig({ ORGKIT_ENGINE_STATE: 'off' }).engineState).toBe(false)
-    expect(() => loadConfig({ ORGKIT_ENGINE_STATE: 'yes' })).toThrow(/ORGKIT_ENGINE_STATE must be "on" or "off"/)
+    expect(() => loadConfig({ ORGKIT_ENGINE_STATE: 'yes' })).toThrow(
+      /ORGKIT_ENGINE_STATE must be "on" or "off"/,
+    )
   })
 })
 
