@@ -332,16 +332,18 @@ export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, or
     // read and deleted with the rest, or after it, and find no membership (review: an org role left behind).
     // The engine then catches up within those locks too, for the checks in each sub-org below.
     const below = subtree.filter((id) => id !== orgId)
+    const locked = new Map([[org.id, org]])
     if (below.length > 0) {
-      await orgs.lockOrgs(work.tx, below)
+      for (const row of await orgs.lockOrgs(work.tx, below)) locked.set(row.id, row)
       await ctx.engine.catchUpWithin(work.tx)
     }
     const held = await bindings.listBindings(work.tx, { orgIds: subtree, userId })
     // The removal reaches every sub-org: the rules hold in each org where the member has an org role, not
-    // only in the one in the path (lock each, so their owners can't change under us).
+    // only in the one in the path (their rows locked above, so their owners can't change under us).
     const orgsHeld = [...new Set(held.filter((h) => h.scope_type === 'org').map((h) => h.org_id))]
     for (const at of orgsHeld.length ? orgsHeld : [orgId]) {
-      const row = await lockedOrg(work, at) // the write's own org: the row it locked
+      const row = locked.get(at)
+      if (!row) throw new OrgkitError('ORG_NOT_FOUND', 'no such organization', { orgId: at })
       const target = { type: 'org', id: at }
       rules.assertNotCreatorsRole({ creatorId: row.creator_id }, facts.id, userId)
       if (!leaving) {
