@@ -16,6 +16,7 @@ if (!existsSync(new URL('../src/cli.ts', import.meta.url))) {
   process.env.ORGKIT_TEMPLATE_DIR ??= fileURLToPath(
     new URL('../../../node_modules/.cache/orgkit', import.meta.url),
   )
+  if (process.argv[2] === 'start') await consoleBuilt()
   if (process.env.ORGKIT_RUN_SOURCES || !(await bundled())) {
     register(
       'data:text/javascript,export const resolve = (specifier, context, next) => next(specifier, { ...context, conditions: [...context.conditions, "@orgkit/source"] })',
@@ -24,6 +25,20 @@ if (!existsSync(new URL('../src/cli.ts', import.meta.url))) {
     tsx()
     await import('#cli')
   }
+}
+
+/**
+ * The console this repository's server serves (packages/console/dist), built first when it is missing or
+ * older than its sources: what `npm start` promises. The check runs here (a few ms); a build runs in a
+ * process of its own (Vite's modules stay out of the server's memory) and a failed one ends the start.
+ */
+async function consoleBuilt() {
+  const script = new URL('../../console/scripts/build-if-stale.mjs', import.meta.url)
+  const { consoleIsStale } = await import(script.href)
+  if (!consoleIsStale()) return
+  const { spawnSync } = await import('node:child_process')
+  const { status } = spawnSync(process.execPath, [fileURLToPath(script)], { stdio: 'inherit' })
+  if (status !== 0) process.exit(status ?? 1)
 }
 
 /** Runs the bundle (built now if stale); false when it could not be built. */
