@@ -19,6 +19,7 @@ import {
 import pg from 'pg'
 import type { Database, Db } from './database.ts'
 import { migrationProvider, migrations } from './migrations/index.ts'
+import { OrgkitDriver } from './pg-driver.ts'
 import { pglitePoolConfig } from './pglite-connection.ts'
 import { copyTemplateFolder, pgliteTemplate, pgliteTemplateFolder } from './pglite-template.ts'
 import { prepareStatements } from './prepared.ts'
@@ -317,12 +318,19 @@ class CurrentSchemaIntrospector implements DatabaseIntrospector {
 }
 
 class OrgkitDialect extends PostgresDialect {
+  constructor(private readonly config: { pool: pg.Pool }) {
+    super(config)
+  }
+
   override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
     return new CurrentSchemaIntrospector(db)
   }
 
-  /** Every database call a span, when a tracer is registered (tracing.ts). */
+  /**
+   * Kysely's driver on connections that keep their client (pg-driver.ts: `copyOut`), every database call a
+   * span when a tracer is registered (tracing.ts).
+   */
   override createDriver(): Driver {
-    return new TracedDriver(super.createDriver())
+    return new TracedDriver(new OrgkitDriver(this.config.pool))
   }
 }

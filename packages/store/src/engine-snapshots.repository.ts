@@ -2,7 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { type Selectable, sql } from 'kysely'
 import { currentRevision } from './changes.repository.ts'
 import type { Db, EngineSnapshotsTable, Executor } from './database.ts'
-import { packState, type Unpacker, unpacker } from './engine-state-packing.ts'
+import { packState } from './engine-state-packing.ts'
+import { readParts } from './engine-state-parts.ts'
 
 /**
  * The engine's state as bytes (core `Authorizer.encodeState`), kept beside the change-feed revision it
@@ -17,13 +18,12 @@ import { packState, type Unpacker, unpacker } from './engine-state-packing.ts'
  */
 
 /**
- * Bytes per row of `engine_snapshot_parts`. The driver receives a value as text and builds a string of it
- * before the bytes: 1 MB rows read 57 MB for ~1 s of CPU at load ~11 where 8 MB rows took 2.7-2.9 s (each
- * row's 16 MB string went to V8's large-object space and brought on full collections). Read `PARTS_READ` at a
- * time, as base64 (`readParts`).
+ * Bytes per row of `engine_snapshot_parts`. When rows were read as query values, the driver built a string of
+ * each: 1 MB rows read 57 MB for ~1 s of CPU at load ~11 where 8 MB rows took 2.7-2.9 s (each row's 16 MB
+ * string went to V8's large-object space and brought on full collections). Now COPYed out a few at a time
+ * (engine-state-parts.ts), with no string, but a part is still a row PostgreSQL holds whole to send it.
  */
 export const PART_BYTES = 1 << 20
-const PARTS_READ = 8
 
 export interface SnapshotHeader {
   revision: number
@@ -224,84 +224,6 @@ export async function readEngineSnapshot(
       // A buffer of its own (byte 0 of its memory): the restored engine's arrays are views of it, aligned.
       return { bytes: state, revision, lineageAt, migration: kept.migration }
     })
-}
-
-/**
- * The most a stored state may decompress to, as a multiple of its stored (MACed) size: above any state's
- * ratio (2.2-2.7x with random ids, 6.5x at most with sequential ones, 4.2x empty), so a frame planted in the
- * parts makes a start inflate at most this much before the digest refuses it (~0.6 GB at 1M bindings).
- */
-const STATE_RATIO_LIMIT = 10
-
-/**
- * A snapshot's state: its parts read, hashed and decompressed as they come, or null when a part is missing,
- * out of place, they come to another length than `size` or hash to another digest (the decompressed bytes are
- * then dropped, never used), or they do not decompress to what their frame says. Each part as base64 text,
- * decoded straight into memory reused from query to query: the driver turns a bytea's hex text into a string
- * twice the part's size and then a buffer of its own, where base64 is a third longer and decodes in place
- * (57 MB read: ~0.4-0.5 s of CPU against 0.8-1.2 s as hex, load ~10). The driver's binary format would skip
- * the text, but node-postgres decodes every value as UTF-8 whatever its format, which corrupts bytes.
- */
-async function readParts(
-  tx: Executor,
-  kept: Pick<Selectable<EngineSnapshotsTable>, 'id' | 'parts' | 'digest'>,
-  size: number,
-): Promise<Uint8Array | null> {
-  const unpack = unpacker(size * STATE_RATIO_LIMIT)
-  let whole = false
-  try {
-    whole = await feedParts(tx, kept, size, unpack)
-  } finally {
-    if (!whole) unpack.abort() // refused, or the read failed: what was decompressed goes
-  }
-  return whole ? unpack.end() : null
-}
-
-/** Hands the parts to `unpack` in order; whether they were all there and hash to the digest. */
-async function feedParts(
-  tx: Executor,
-  kept: Pick<Selectable<EngineSnapshotsTable>, 'id' | 'parts' | 'digest'>,
-  size: number,
-  unpack: Unpacker,
-): Promise<boolean> {
-  const hash = createHash('sha256')
-  // Two buffers in turn: one decompressing on libuv's threads while the next query's parts decode into the other.
-  const buffers: Buffer[] = []
-  const consumed: Promise<void>[] = [Promise.resolve(), Promise.resolve()]
-  let at = 0
-  for (let first = 0, turn = 0; first < kept.parts; first += PARTS_READ, turn ^= 1) {
-    const rows = await tx
-      .selectFrom('engine_snapshot_parts')
-      .select([
-        'part',
-        sql<number>`length(data)`.as('length'),
-        // PostgreSQL breaks base64 into lines, which Node's decoder skips.
-        sql<string>`encode(data, 'base64')`.as('data'),
-      ])
-      .where('snapshot_id', '=', kept.id)
-      .where('part', '>=', first)
-      .where('part', '<', first + PARTS_READ)
-      .orderBy('part')
-      .execute()
-    let length = 0
-    for (const [k, row] of rows.entries()) {
-      if (row.part !== first + k || at + length + row.length > size) return false
-      length += row.length
-    }
-    await consumed[turn]
-    let buffer = buffers[turn]
-    if (!buffer || buffer.length < length) buffer = buffers[turn] = Buffer.allocUnsafe(length)
-    let filled = 0
-    for (const row of rows) {
-      if (buffer.write(row.data, filled, 'base64') !== row.length) return false
-      filled += row.length
-    }
-    const piece = buffer.subarray(0, length)
-    hash.update(piece)
-    consumed[turn] = unpack.write(piece)
-    at += length
-  }
-  return at === size && hash.digest('hex') === kept.digest
 }
 
 /**

@@ -52,7 +52,7 @@ export interface Unpacker {
  * `limit`: the most the state may decompress to. The bytes are decompressed before their digest is known
  * (it is over all of them), so a frame planted by someone who can write the database but not MAC it could
  * otherwise claim any length up to MAX_STATE; the caller bounds it by the MACed stored size
- * (engine-snapshots.repository.ts, STATE_RATIO_LIMIT).
+ * (engine-state-parts.ts, STATE_RATIO_LIMIT).
  */
 export function unpacker(limit = MAX_STATE - 1): Unpacker {
   let head = Buffer.alloc(0) // the first bytes, until the frame is whole
