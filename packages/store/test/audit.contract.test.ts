@@ -376,6 +376,32 @@ describe.each(TARGETS)('audit appends from a kept head (%s)', (kind) => {
       .execute((tx) => appendAuditEntry(tx, entry(null, 'u1'), at(1), null))
     expect(account.endpoints).toEqual([])
   })
+  // Issue 25.3: the statement hands back only the id; the rest of the row is made in Node from what went in.
+  it('hands back the entry as the database holds it', async () => {
+    const orgId = await insertOrgRow(db())
+    const first = await append(orgId, null, 1)
+    const full = {
+      ...entry(orgId, 'u2'),
+      actorVia: 'api_key' as const,
+      actorCredentialId: 'key-1',
+      before: { roles: ['b', 'a'], z: 1, a: { é: 'x"y', n: null, half: 0.5 } },
+      after: [1, 'two', { three: true }],
+      ip: '10.0.0.1',
+      userAgent: 'agent',
+      requestId: 'req-1',
+    }
+    const second = await db()
+      .transaction()
+      .execute((tx) => appendAuditEntry(tx, full, at(2), headOf(first)))
+    const stored = await db()
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('id', '=', second.row.id)
+      .executeTakeFirstOrThrow()
+    expect(second.row).toEqual(stored)
+    expect(second.row.seq).toBe('2')
+  })
+
   it('logs the write’s changes in the entry’s statement when the entry goes in, and takes no revision when not', async () => {
     const mac = testFeedMac()
     const orgId = await insertOrgRow(db())
