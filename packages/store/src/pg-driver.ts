@@ -33,6 +33,12 @@ export class OrgkitDriver extends PostgresDriver {
     if (!connection) {
       connection = new PgConnection(client)
       this.#connections.set(client, connection)
+      // A connection the database ends (a restart, a failover, pg_terminate_backend) is an 'error' event on
+      // its client, which pg-pool hears only while the client is idle (connect.ts: onConnectionError):
+      // unheard while a statement holds it, Node ends the process. Heard here, and nothing more to do: the
+      // statements in flight fail with it, later ones as "not queryable", and the pool drops the client
+      // when it is released.
+      client.on('error', () => {})
     }
     return connection
   }

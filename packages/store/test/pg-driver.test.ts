@@ -68,6 +68,33 @@ describe.each(TARGETS)('the store driver (%s)', (kind) => {
     expect((await sql<{ one: number }>`select 1 as one`.execute(db)).rows).toEqual([{ one: 1 }])
   })
 
+  // A restart, a failover or an operator's kill while a statement holds the connection (connect.ts handles
+  // one idle in the pool: onConnectionError). pg-pool listens for a client's 'error' only while it is idle:
+  // unheard, the event would end the process (vitest reports it as an unhandled error).
+  it.skipIf(kind === 'pglite')(
+    'fails a statement whose connection the database ends, not the process',
+    async () => {
+      const db = handle.store.db
+      const error = await db
+        .transaction()
+        .execute(async (tx) => {
+          const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx)
+          // Its failure kept from the start: it may come before the kill's answer does.
+          const slept = sql`select pg_sleep(5)`.execute(tx).then(
+            () => new Error('slept through'),
+            (e: unknown) => e,
+          )
+          await sql`select pg_terminate_backend(${rows[0]!.pid})`.execute(db)
+          throw await slept
+        })
+        .catch((e: unknown) => e)
+      expect(String(error)).toMatch(/terminat|connection error/)
+      // The ended connection left the pool: the next statements run on others.
+      for (let i = 0; i < 3; i++)
+        expect((await sql<{ one: number }>`select 1 as one`.execute(db)).rows).toEqual([{ one: 1 }])
+    },
+  )
+
   // The embedded database is one session: there is no other connection to write meanwhile.
   it.skipIf(kind === 'pglite')('copies in its transaction’s snapshot, not what committed since', async () => {
     const db = handle.store.db
