@@ -140,10 +140,12 @@ export class PartRows {
   private field(): boolean {
     const head = this.head
     if (this.state === 'header') {
-      // The flags clear (bit 16 is "with OIDs", which no COPY of a query sends); an extension is skipped.
+      // Bits 0–15 of the flags mark a format this reader doesn't know and bit 16 "with OIDs", which no COPY of
+      // a query sends: refused. Bits 17–31 are backwards-compatible additions, to be ignored (PostgreSQL's
+      // COPY documentation). An extension is skipped.
       const extension = head.readInt32BE(15)
       const signed = head.subarray(0, SIGNATURE.length).equals(SIGNATURE)
-      if (!signed || head.readInt32BE(11) !== 0 || extension < 0) return false
+      if (!signed || (head.readUInt32BE(11) & 0x1ffff) !== 0 || extension < 0) return false
       this.left = extension
       if (extension > 0) this.state = 'skip'
       else this.expect('count', 2)

@@ -90,11 +90,19 @@ describe('the parts read from COPY', () => {
     expect(read(Buffer.concat([stream, Buffer.from([0])]), [])).toBeNull()
   })
 
+  it('ignores the flags a later PostgreSQL may add without changing the format (bits 17–31)', () => {
+    const whole = read(stream, [])
+    expect(whole).not.toBeNull()
+    for (const bit of [17, 24, 31])
+      expect(read(Buffer.concat([header(undefined, 1 << bit), stream.subarray(19)]), [])).toEqual(whole)
+  })
+
   it('refuses another format: no signature, flags set, another field count or field width', () => {
     expect(
       read(Buffer.concat([Buffer.from('PGCOPX\n\xff\r\n\0', 'latin1'), stream.subarray(11)]), []),
     ).toBeNull()
     expect(read(Buffer.concat([header(undefined, 1 << 16), stream.subarray(19)]), [])).toBeNull()
+    expect(read(Buffer.concat([header(undefined, 1), stream.subarray(19)]), [])).toBeNull()
     const three = Buffer.concat([i16(3), i32(4), i32(0), i32(1), Buffer.from([1]), i32(-1)])
     expect(read(Buffer.concat([header(), three, END]), [])).toBeNull()
     const wide = Buffer.concat([i16(2), i32(8), Buffer.alloc(8), i32(1), Buffer.from([1])])
