@@ -128,7 +128,7 @@ function chained(entry: AuditInput, now: Date, seq: number, prevHash: string) {
     after: row.after === null ? null : JSON.stringify(row.after),
     prev_hash: prevHash,
     hash,
-    row: { ...row, prev_hash: prevHash, hash } as Omit<AuditRow, 'id'>,
+    row: { ...row, prev_hash: prevHash, hash } satisfies Omit<AuditRow, 'id'>,
   }
 }
 
@@ -165,7 +165,7 @@ export async function appendAuditEntry(
   entry: AuditInput,
   now: Date,
   head: ChainHead | null,
-  feed?: { changes: readonly Change[]; mac: FeedMac; expected?: number },
+  feed?: { changes: readonly Change[]; mac: FeedMac },
 ): Promise<{ row: AuditRow; endpoints: AuditEndpoint[]; revision: number | null }> {
   const key = entry.orgId ?? NO_ORG
   if (head) {
@@ -192,7 +192,7 @@ export async function appendAuditEntry(
     )`
     const logged = feed
       ? {
-          ctes: sql`, ${feedAppend(feed.changes, feed.mac, sql`exists (select 1 from appended)`, feed.expected)}`,
+          ctes: sql`, ${feedAppend(feed.changes, feed.mac, sql`exists (select 1 from appended)`)}`,
           columns: sql`(select value from next) as revision, (select ${feedNotify} from next) as notified`,
         }
       : { ctes: sql``, columns: sql`null as revision, null as notified` }

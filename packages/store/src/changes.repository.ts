@@ -2,7 +2,6 @@ import { timingSafeEqual } from 'node:crypto'
 import type { Change } from '@orgkit/core'
 import { type RawBuilder, sql } from 'kysely'
 import type { Db, Executor, Tx } from './database.ts'
-import { jsonbText } from './jsonb-text.ts'
 
 /**
  * The change feed: each write that changes authorization appends its `Change`s under the next revision, in
@@ -26,7 +25,7 @@ export interface FeedMac {
   /**
    * The current key's two padded blocks (RFC 2104: K ⊕ ipad, K ⊕ opad), with which the database MACs an
    * entry in the statement that writes it: the revision is only known there, and a write gets no extra
-   * round trip (issue 25.3). Unless the MAC Node made for the revision expected holds (`feedAppend`).
+   * round trip (issue 25.3).
    */
   readonly pads: { readonly inner: Uint8Array; readonly outer: Uint8Array }
   /** The MAC of `message` under key `kid`, or null when the keyring does not hold that key. */
@@ -68,21 +67,12 @@ function verify(
   return row.mac.length === want.length && timingSafeEqual(row.mac, want) ? true : 'mac'
 }
 
-/**
- * `expected`: the revision the caller expects the write to take (its engine's, plus one), with which Node MACs
- * the entry (`feedAppend`).
- */
-export async function recordChanges(
-  tx: Tx,
-  changes: readonly Change[],
-  mac: FeedMac,
-  expected?: number,
-): Promise<number> {
+export async function recordChanges(tx: Tx, changes: readonly Change[], mac: FeedMac): Promise<number> {
   // One statement, one round trip: bump the revision (its row lock orders commits), log the changes under
   // it with their MAC, and NOTIFY every instance listening (delivered at commit: they pull the feed at once,
   // not at the next poll). A data-modifying CTE runs exactly once, whether or not the outer query reads it.
   const { rows } = await sql<{ value: string }>`
-    with ${feedAppend(changes, mac, sql`true`, expected)}
+    with ${feedAppend(changes, mac)}
     select value, ${feedNotify} from next
   `.execute(tx)
   if (rows.length !== 1) throw new Error('the revision row is missing')
@@ -93,34 +83,13 @@ export async function recordChanges(
  * `recordChanges` as common table expressions, for a statement that logs the changes beside something else
  * (the write's audit entry, audit.repository.ts): `next` holds the revision taken, and nothing is taken or
  * logged unless `when` holds. The statement selects `feedNotify` from `next`, as `recordChanges` does.
- *
- * With `expected`, the revision the caller expects to take, Node MACs the entry as the database would, over
- * that revision and the text jsonb prints for the changes (jsonb-text.ts), and the database keeps that MAC
- * when the revision taken and the text stored are those: two SHA-256 in SQL less per write — OpenSSL's
- * per-call setup on PostgreSQL, WebAssembly on the embedded database (issue 25.3). When either differs
- * (another write took a revision meanwhile) the database MACs the entry itself: the MAC is always the one of
- * the revision and text stored.
  */
-export function feedAppend(
-  changes: readonly Change[],
-  mac: FeedMac,
-  when: RawBuilder<unknown> = sql`true`,
-  expected?: number,
-) {
-  const json = JSON.stringify(changes)
-  const inSql = macInSql(mac, sql.ref('value'), sql.ref('changes'))
-  const text = expected === undefined ? null : jsonbText(JSON.parse(json))
-  const inNode = text === null ? null : mac.mac(mac.current, feedMessage(expected!, text))
-  const macOf =
-    text === null || inNode === null
-      ? inSql
-      : sql`case when value = ${String(expected)}::bigint and changes::text = ${text}::text
-          then ${inNode}::bytea else ${inSql} end`
+export function feedAppend(changes: readonly Change[], mac: FeedMac, when: RawBuilder<unknown> = sql`true`) {
   return sql`next as (update revision set value = value + 1 where id = 1 and ${when} returning value),
-      entry as (select value, ${text ?? json}::jsonb as changes from next),
+      entry as (select value, ${JSON.stringify(changes)}::jsonb as changes from next),
       logged as (
         insert into change_log (revision, changes, mac_kid, mac)
-        select value, changes, ${mac.current}, ${macOf} from entry
+        select value, changes, ${mac.current}, ${macInSql(mac, sql.ref('value'), sql.ref('changes'))} from entry
       )`
 }
 

@@ -18,10 +18,9 @@ function pad(key: Buffer, byte: number): Uint8Array {
 
 /**
  * The MAC authenticating the change feed (migration 0022, changes repository): HMAC-SHA-256 under a key
- * derived from each keyring key by HKDF-SHA-256 (`orgkit change-feed`). An entry is MACed in the statement
- * that writes it — here (`mac`) for the revision the write expects to take, by the database with the current
- * key's padded blocks (`pads`) when it took another — and verified here with whichever key its id names,
- * while the keyring holds it.
+ * derived from each keyring key by HKDF-SHA-256 (`orgkit change-feed`). An entry is MACed by the database,
+ * in the statement that writes it, with the current key's padded blocks (`pads`), and verified here with
+ * whichever key its id names, while the keyring holds it.
  *
  * So the feed's key — this derived one only — travels to the database with each write, as two bind
  * parameters: it is not in the database, but a server that logs statements with their parameters

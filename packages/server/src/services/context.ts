@@ -408,11 +408,7 @@ export async function write<T>(
           const chain = entry.orgId ?? ''
           const head = heads.get(chain) ?? ctx.caches.auditHeads.get(chain) ?? null
           const last = i === audits.length - 1 && changes.length > 0 && !ctx.caches.hookedChains.has(chain)
-          // The revision the write should take: its engine's, caught up inside the lock (a shortcut for the
-          // feed's MAC, changes.repository.ts; another instance's write meanwhile only undoes the shortcut).
-          const feed = last
-            ? { changes, mac: ctx.engine.feedMac, expected: ctx.engine.revision + 1 }
-            : undefined
+          const feed = last ? { changes, mac: ctx.engine.feedMac } : undefined
           const { row, endpoints, revision } = await appendAuditEntry(tx, entry, now, head, feed)
           recorded = revision
           if (endpoints.length > 0) ctx.caches.hookedChains.add(chain)
@@ -424,7 +420,7 @@ export async function write<T>(
         const revision =
           changes.length === 0
             ? ctx.engine.revision
-            : (recorded ?? (await recordChanges(tx, changes, ctx.engine.feedMac, ctx.engine.revision + 1)))
+            : (recorded ?? (await recordChanges(tx, changes, ctx.engine.feedMac)))
         return { result, revision, changes, heads }
       }),
     ),
