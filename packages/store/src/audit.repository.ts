@@ -99,9 +99,9 @@ export interface AuditEndpoint {
 }
 
 /**
- * The columns an entry is inserted with, its hash computed from them and the previous entry's hash; `row`:
- * the entry as the database hands it back (all but its `id`), jsonb as JSON.parse makes it of what jsonb
- * prints — the same values, keys perhaps in another order.
+ * An entry chained after `prevHash`: `columns`, what it is inserted with (its hash computed from them and the
+ * previous entry's hash), and `row`, the entry as the database hands it back (all but its `id`), jsonb as
+ * JSON.parse makes it of what jsonb prints — the same values, keys perhaps in another order.
  */
 function chained(entry: AuditInput, now: Date, seq: number, prevHash: string) {
   const row = {
@@ -123,17 +123,16 @@ function chained(entry: AuditInput, now: Date, seq: number, prevHash: string) {
   }
   const hash = entryHash(prevHash, row)
   return {
-    ...row,
-    before: row.before === null ? null : JSON.stringify(row.before),
-    after: row.after === null ? null : JSON.stringify(row.after),
-    prev_hash: prevHash,
-    hash,
+    columns: {
+      ...row,
+      before: row.before === null ? null : JSON.stringify(row.before),
+      after: row.after === null ? null : JSON.stringify(row.after),
+      prev_hash: prevHash,
+      hash,
+    },
     row: { ...row, prev_hash: prevHash, hash } satisfies Omit<AuditRow, 'id'>,
   }
 }
-
-/** The columns alone. */
-const values = ({ row: _row, ...columns }: ReturnType<typeof chained>) => columns
 
 /** The entry's org's enabled endpoints, read by the statement that inserts the entry (RETURNING). */
 const endpointsOf = sql<
@@ -169,7 +168,7 @@ export async function appendAuditEntry(
 ): Promise<{ row: AuditRow; endpoints: AuditEndpoint[]; revision: number | null }> {
   const key = entry.orgId ?? NO_ORG
   if (head) {
-    const { row: known, ...r } = chained(entry, now, head.seq + 1, head.hash)
+    const { columns: r, row: known } = chained(entry, now, head.seq + 1, head.hash)
     // The lock is taken as the select yields its one row, before the insert checks the unique index; the
     // head's check reads the statement's snapshot, which holds every entry committed before this process
     // saw `head`, and this transaction's own. With `feed`, the same statement logs the write's changes
@@ -216,7 +215,7 @@ export async function appendAuditEntry(
   const last = await chainHead(tx, entry.orgId)
   const { endpoints, ...row } = await tx
     .insertInto('audit_log')
-    .values(values(chained(entry, now, (last?.seq ?? 0) + 1, last?.hash ?? GENESIS)))
+    .values(chained(entry, now, (last?.seq ?? 0) + 1, last?.hash ?? GENESIS).columns)
     .returningAll()
     .returning(endpointsOf.as('endpoints'))
     .executeTakeFirstOrThrow()
