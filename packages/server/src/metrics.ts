@@ -1,6 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { closeWhenAnswered } from './http-close.ts'
 
 /** What `/metrics` exposes: the process's defaults and the request durations of both HTTP paths. */
 export class Metrics {
@@ -54,6 +55,6 @@ export async function listenMetrics(
   const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address
   return {
     url: `http://${host}:${bound.port}`,
-    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+    close: closeWhenAnswered(server),
   }
 }

@@ -28,6 +28,7 @@ import { dnsTxtLookup } from './domains/txt-lookup.ts'
 import { EngineReplica, FeedEntryRefused } from './engine-replica.ts'
 import type { App } from './env.ts'
 import { Deciders, hotPath } from './hot/index.ts'
+import { closeWhenAnswered } from './http-close.ts'
 import { MailSender } from './mail/mailer.ts'
 import { listenMetrics, Metrics } from './metrics.ts'
 import { reconcileStoredRoles } from './model-reconcile.ts'
@@ -271,6 +272,7 @@ async function serve(
   const app = createApp({ ctx, logger, consoleDir, metrics })
   const answerByApp = getRequestListener(app.fetch, { hostname: options.host ?? '127.0.0.1' })
   const server = createServer(hotPath({ ctx, logger, metrics, routes: authorizationRoutes }, answerByApp))
+  const closeServer = closeWhenAnswered(server)
   await loading
   const loaded = engine.loadedFrom
   if (loaded.kind === 'state')
@@ -318,7 +320,7 @@ async function serve(
     server.once('error', reject)
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
   })
-  opened.push(() => new Promise((resolve) => server.close(resolve)))
+  opened.push(closeServer)
   // Idle keep-alive connections outlive a load balancer's (60 s) and a busy client's timer slack: otherwise
   // a request can race the server closing its idle socket and fail with ECONNRESET.
   Object.assign(server, { keepAliveTimeout: 65_000, headersTimeout: 66_000 })
@@ -380,7 +382,7 @@ async function serve(
       await engine.stop()
       await mail.stop()
       await webhooks.stop()
-      await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())))
+      await closeServer()
       await metricsServer?.close()
       await usage.stop()
       if (stateTimer) clearInterval(stateTimer)
