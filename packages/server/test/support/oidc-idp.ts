@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Provider from 'oidc-provider'
+import { closeWhenAnswered } from '../../src/http-close.ts'
 
 /**
  * A real OpenID Provider (oidc-provider 9) on loopback for the SSO tests: it signs real ID tokens (RS256),
@@ -32,6 +33,8 @@ export async function startTestIdp(options: {
   const clients = options.clients ?? { orgkit: 'orgkit-secret', other: 'other-secret' }
   const people = new Map<string, IdpPerson>()
   const server: Server = createServer()
+  // Chromium holds sockets to it (a walk's SSO sign-in): a plain close() waits on them.
+  const close = closeWhenAnswered(server, 1000)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const idp: TestIdp = { issuer, clients, people, next: '', stop: async () => {} }
@@ -95,7 +98,7 @@ export async function startTestIdp(options: {
       res.end(String(error))
     }
   })
-  idp.stop = () => new Promise<void>((resolve) => server.close(() => resolve()))
+  idp.stop = close
   return idp
 }
 

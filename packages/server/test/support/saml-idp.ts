@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { inflateRawSync } from 'node:zlib'
 import { SignedXml } from 'xml-crypto'
+import { closeWhenAnswered } from '../../src/http-close.ts'
 
 /**
  * A SAML 2.0 identity provider for tests: an HTTP server on loopback that takes an AuthnRequest by the
@@ -133,7 +134,7 @@ export async function startSamlIdp(options: { clock?: () => number } = {}): Prom
     person: { nameId: 'nobody@example.com', attributes: {} },
     lastRequest: null,
     response: (o) => Buffer.from(signedResponse({ issuer: entityId, now: clock(), ...o })).toString('base64'),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: closeWhenAnswered(server, 1000),
   }
   return idp
 }
