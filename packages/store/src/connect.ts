@@ -114,7 +114,9 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
       application_name: `orgkit:${config.schema ?? 'public'}`.slice(0, 63),
       ...(config.schema ? { options: `-c search_path="${config.schema.replaceAll('"', '')}"` } : {}),
     })
-    if (config.prepare !== false) pool.on('connect', prepareStatements)
+    // A transaction's begin travels with its first statement (prepared.ts, BeginFirst): a round trip less.
+    if (config.prepare !== false)
+      pool.on('connect', (client) => prepareStatements(client, { deferBegin: true }))
     const idleLost = config.onConnectionError ?? ((error: Error) => process.emitWarning(error))
     pool.on('error', idleLost)
     const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })

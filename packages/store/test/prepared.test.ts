@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isStalePlan, migrate, openStore, type Store } from '../src/index.ts'
+import { type Executor, isStalePlan, migrate, openStore, type Store } from '../src/index.ts'
 import { insertOrgRow, insertUserRow } from './support/billing-rows.ts'
 import { TARGETS } from './support/targets.ts'
 import {
@@ -81,3 +82,125 @@ describe.each(TARGETS)('prepared statements (%s)', (kind) => {
     expect((await json(JSON.stringify({ a: 3 }))).rows).toEqual([{ j: { a: 3 } }])
   })
 })
+
+/**
+ * On PostgreSQL a transaction's `begin` is answered at once and sent with its first statement (prepared.ts,
+ * BeginFirst): a round trip less a write. Counted here by the messages that end a round trip (a Sync, a
+ * simple query), on the store's one connection.
+ */
+describe.runIf(TARGETS.includes('postgres' as never))(
+  'begin sent with the first statement (postgres)',
+  () => {
+    let store: Store
+    let postgres: PostgresTestDatabase
+    beforeAll(async () => {
+      postgres = await postgresTestDatabase()
+      store = await openStore({ url: postgres.url, schema: postgres.schema, poolSize: 1 })
+      await migrate(store.db)
+    })
+    afterAll(async () => {
+      await store?.close()
+      await postgres?.remove()
+    })
+
+    /** What `run` sends: the round trips (Syncs and simple queries) and the simple queries' text. */
+    async function roundTrips(run: () => Promise<unknown>): Promise<{ trips: number; simple: string[] }> {
+      const proto = pg.Connection.prototype as unknown as Record<
+        'sync' | 'query',
+        (...a: unknown[]) => unknown
+      >
+      const { sync, query } = proto
+      const seen = { trips: 0, simple: [] as string[] }
+      proto.sync = function (this: unknown, ...a: unknown[]) {
+        seen.trips++
+        return sync.apply(this, a)
+      }
+      proto.query = function (this: unknown, text: unknown) {
+        seen.trips++
+        seen.simple.push(String(text))
+        return query.call(this, text)
+      }
+      try {
+        await run()
+      } finally {
+        Object.assign(proto, { sync, query })
+      }
+      return seen
+    }
+    /** Whether another connection sees the user: written and committed. */
+    async function visibleElsewhere(id: string): Promise<boolean> {
+      const other = new pg.Client({
+        connectionString: postgres.url,
+        ...(postgres.schema && { options: `-c search_path="${postgres.schema}"` }),
+      })
+      await other.connect()
+      try {
+        return (await other.query('select id from users where id = $1', [id])).rowCount === 1
+      } finally {
+        await other.end()
+      }
+    }
+    const txid = (db: Executor) =>
+      sql<{ id: string }>`select txid_current()::text as id, ${1}::int as one`.execute(db)
+
+    it('runs the first statement inside the transaction, one round trip with its begin', async () => {
+      await store.db.transaction().execute((tx) => txid(tx)) // the connection's first begin prepares it
+      let ids: string[] = []
+      const seen = await roundTrips(() =>
+        store.db.transaction().execute(async (tx) => {
+          ids = [(await txid(tx)).rows[0]!.id, (await txid(tx)).rows[0]!.id]
+        }),
+      )
+      expect(ids[0]).toBe(ids[1]) // one transaction: begin went before the first statement
+      expect(seen).toEqual({ trips: 3, simple: ['commit'] }) // before: begin, two statements, commit
+    })
+
+    it('undoes the first statement when the transaction rolls back', async () => {
+      let id = ''
+      await expect(
+        store.db.transaction().execute(async (tx) => {
+          id = await insertUserRow(tx)
+          throw new Error('changed my mind')
+        }),
+      ).rejects.toThrow('changed my mind')
+      expect(
+        await store.db.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst(),
+      ).toBeUndefined()
+    })
+
+    it('sends nothing for a transaction that ran no statement, and leaves the connection out of one', async () => {
+      const seen = await roundTrips(() => store.db.transaction().execute(async () => {}))
+      expect(seen).toEqual({ trips: 0, simple: [] })
+      await expect(
+        store.db.transaction().execute(async () => Promise.reject(new Error('no'))),
+      ).rejects.toThrow('no')
+      // Written outside a transaction on the store's one connection: another connection sees it at once.
+      expect(await visibleElsewhere(await insertUserRow(store.db))).toBe(true)
+    })
+
+    it('fails the transaction when its first statement fails, and the connection goes on', async () => {
+      await expect(
+        store.db.transaction().execute((tx) => sql`select 1 / ${0}::int as x`.execute(tx)),
+      ).rejects.toThrow(/division by zero/)
+      const id = await store.db.transaction().execute((tx) => insertUserRow(tx))
+      expect(await visibleElsewhere(id)).toBe(true)
+    })
+
+    it('sends the begin alone before a first statement without parameters (a savepoint, say)', async () => {
+      const plain = sql<{ id: string }>`select txid_current()::text as id`
+      let ids: string[] = []
+      const seen = await roundTrips(() =>
+        store.db.transaction().execute(async (tx) => {
+          ids = [(await plain.execute(tx)).rows[0]!.id, (await plain.execute(tx)).rows[0]!.id]
+        }),
+      )
+      expect(ids[0]).toBe(ids[1])
+      expect(seen.trips).toBe(4)
+      expect(seen.simple).toEqual([
+        'select txid_current()::text as id',
+        'select txid_current()::text as id',
+        'commit',
+      ])
+    })
+  },
+)
