@@ -143,8 +143,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...options.database,
     onConnectionError:
       options.database.onConnectionError ??
-      ((error) =>
-        logger.warn({ err: error }, 'the database ended an idle connection; the next query opens a new one')),
+      ((error, held) =>
+        logger.warn(
+          { err: error },
+          held === 'idle'
+            ? 'the database ended an idle connection; the next query opens a new one'
+            : 'the database ended a connection a statement held; the statement fails, the next query opens a new one',
+        )),
   })
   // What the start has opened past the store, closed in reverse (then the store) when a later step fails —
   // a database error, a port in use: a process embedding the server goes on, and must not keep the

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import v8 from 'node:v8'
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import {
   type DatabaseIntrospector,
   type DatabaseMetadata,
@@ -20,7 +20,6 @@ import pg from 'pg'
 import type { Database, Db } from './database.ts'
 import { migrationProvider, migrations } from './migrations/index.ts'
 import { OrgkitDriver } from './pg-driver.ts'
-import { pglitePoolConfig } from './pglite-connection.ts'
 import { copyTemplateFolder, pgliteTemplate, pgliteTemplateFolder } from './pglite-template.ts'
 import { prepareStatements } from './prepared.ts'
 import { readSnapshotsBeside } from './snapshot-source.ts'
@@ -49,11 +48,12 @@ export interface DatabaseConfig {
    */
   templateDir?: string | undefined
   /**
-   * PostgreSQL only: told when the database ends a connection the pool holds idle (a restart, a failover, an
-   * operator's pg_terminate_backend). The pool drops that connection and opens a new one on the next query;
-   * without a listener, Node would end the process on the pool's `error` event. Default: a process warning.
+   * PostgreSQL only: told when the database ends a connection (a restart, a failover, an operator's
+   * pg_terminate_backend), held `idle` in the pool or `in use` by a statement, which then fails with it. The
+   * pool drops that connection and opens a new one on the next query; without a listener, Node would end
+   * the process on the pool's `error` event. Default: a process warning.
    */
-  onConnectionError?: ((error: Error) => void) | undefined
+  onConnectionError?: ((error: Error, held: 'idle' | 'in use') => void) | undefined
 }
 
 /**
@@ -117,9 +117,11 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     // A transaction's begin travels with its first statement (prepared.ts, BeginFirst): a round trip less.
     if (config.prepare !== false)
       pool.on('connect', (client) => prepareStatements(client, { deferBegin: true }))
-    const idleLost = config.onConnectionError ?? ((error: Error) => process.emitWarning(error))
+    const lost = config.onConnectionError ?? ((error: Error) => process.emitWarning(error))
+    const idleLost = (error: Error) => lost(error, 'idle')
+    const inUseLost = (error: Error) => lost(error, 'in use')
     pool.on('error', idleLost)
-    const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })
+    const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool, onLost: inUseLost }) })
     const url = config.url
     const searchPath = config.schema ? `-c search_path="${config.schema.replaceAll('"', '')}"` : undefined
     // A reload a write asks for under its org's lock reads its snapshot here (snapshot.ts, `snapshotSource`):
@@ -132,7 +134,9 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
       ...(searchPath && { options: searchPath }),
     })
     besidePool.on('error', idleLost)
-    const beside = new Kysely<Database>({ dialect: new OrgkitDialect({ pool: besidePool }) })
+    const beside = new Kysely<Database>({
+      dialect: new OrgkitDialect({ pool: besidePool, onLost: inUseLost }),
+    })
     readSnapshotsBeside(db, beside)
     return {
       db,
@@ -166,6 +170,7 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     }
   }
   const pglite = await openPglite(config)
+  const { pglitePoolConfig } = await import('./pglite-connection.ts')
   const pool = new pg.Pool(pglitePoolConfig(pglite))
   pool.on('connect', prepareStatements)
   const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })
@@ -198,6 +203,8 @@ async function openPglite(config: DatabaseConfig): Promise<PGlite> {
   else if (config.templateDir && folder === null && dataDir.startsWith('memory://'))
     template = await pgliteTemplate(config.templateDir, TEMPLATES)
   v8.setFlagsFromString(PGLITE_V8_FLAGS)
+  // Loaded here, not with the store: a start on PostgreSQL never needs PGlite (~50 ms of CPU to load).
+  const { PGlite } = await import('@electric-sql/pglite')
   const pglite = new PGlite(dataDir, {
     startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
     ...(template && { loadDataDir: template }),
@@ -250,6 +257,7 @@ async function buildTemplateInto(folder: string, initdb?: string): Promise<void>
 /** A fresh in-memory database, migrated and dumped: what `templateDir` keeps. */
 async function buildTemplate(): Promise<Blob> {
   const pglite = await openPglite({ dataDir: 'memory://' })
+  const { pglitePoolConfig } = await import('./pglite-connection.ts')
   const db = new Kysely<Database>({
     dialect: new OrgkitDialect({ pool: new pg.Pool(pglitePoolConfig(pglite)) }),
   })
@@ -320,7 +328,7 @@ class CurrentSchemaIntrospector implements DatabaseIntrospector {
 }
 
 class OrgkitDialect extends PostgresDialect {
-  constructor(private readonly config: { pool: pg.Pool }) {
+  constructor(private readonly config: { pool: pg.Pool; onLost?: (error: Error) => void }) {
     super(config)
   }
 
@@ -333,6 +341,6 @@ class OrgkitDialect extends PostgresDialect {
    * span when a tracer is registered (tracing.ts).
    */
   override createDriver(): Driver {
-    return new TracedDriver(new OrgkitDriver(this.config.pool))
+    return new TracedDriver(new OrgkitDriver(this.config.pool, this.config.onLost))
   }
 }

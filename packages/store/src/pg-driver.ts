@@ -14,7 +14,11 @@ export class OrgkitDriver extends PostgresDriver {
   #pool: pg.Pool | undefined
   readonly #connections = new WeakMap<pg.PoolClient, PgConnection>()
 
-  constructor(pool: pg.Pool) {
+  /** `onLost`: told when the database ends a connection while a statement holds it (the pool tells the idle). */
+  constructor(
+    pool: pg.Pool,
+    private readonly onLost: (error: Error) => void = () => {},
+  ) {
     super({ pool })
     this.#pool = pool
   }
@@ -31,20 +35,26 @@ export class OrgkitDriver extends PostgresDriver {
     }
     let connection = this.#connections.get(client)
     if (!connection) {
-      connection = new PgConnection(client)
-      this.#connections.set(client, connection)
+      const made = new PgConnection(client)
+      connection = made
+      this.#connections.set(client, made)
       // A connection the database ends (a restart, a failover, pg_terminate_backend) is an 'error' event on
       // its client, which pg-pool hears only while the client is idle (connect.ts: onConnectionError):
-      // unheard while a statement holds it, Node ends the process. Heard here, and nothing more to do: the
-      // statements in flight fail with it, later ones as "not queryable", and the pool drops the client
-      // when it is released.
-      client.on('error', () => {})
+      // unheard while a statement holds it, Node ends the process. Heard here and told once: the statements
+      // in flight fail with it, later ones as "not queryable", and the pool drops the client when it is
+      // released. (Idle, the pool tells it.)
+      client.on('error', (error: Error) => {
+        if (made.inUse) this.onLost(error)
+      })
     }
+    connection.inUse = true
     return connection
   }
 
   override async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    ;(connection as PgConnection).client.release()
+    const held = connection as PgConnection
+    held.inUse = false
+    held.client.release()
   }
 
   override async destroy(): Promise<void> {
@@ -59,6 +69,8 @@ const COPY_OUT = Symbol('orgkit copy out')
 type CopyOutQuery = CompiledQuery & { [COPY_OUT]: (client: pg.PoolClient) => Promise<void> }
 
 class PgConnection implements DatabaseConnection {
+  /** Checked out of the pool: an error on its client is this driver's to tell, not the pool's. */
+  inUse = false
   constructor(readonly client: pg.PoolClient) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {

@@ -1,7 +1,9 @@
 import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
+import { openStore } from '../src/index.ts'
 import { copyOut } from '../src/pg-driver.ts'
 import { TARGETS, useStore } from './support/targets.ts'
+import { adminQuery, postgresTestDatabase } from './support/test-databases.ts'
 
 /** Every byte value, so a copy decoded as text anywhere on the way would not come back equal. */
 const EVERY_BYTE = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
@@ -92,6 +94,45 @@ describe.each(TARGETS)('the store driver (%s)', (kind) => {
       // The ended connection left the pool: the next statements run on others.
       for (let i = 0; i < 3; i++)
         expect((await sql<{ one: number }>`select 1 as one`.execute(db)).rows).toEqual([{ one: 1 }])
+    },
+  )
+
+  it.skipIf(kind === 'pglite')(
+    'tells onConnectionError once of a connection ended in use, apart from the idle ones the pool tells',
+    async () => {
+      const told: string[] = []
+      const postgres = await postgresTestDatabase()
+      const store = await openStore({
+        url: postgres.url,
+        schema: postgres.schema,
+        onConnectionError: (error, held) => told.push(`${held}: ${error.message}`),
+      })
+      try {
+        // Two connections idle in the pool, each statement holding one while the other runs.
+        const pid = sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.2)`
+        const pids = (await Promise.all([pid.execute(store.db), pid.execute(store.db)])).map(
+          (r) => r.rows[0]!.pid,
+        )
+        let inUse = 0
+        await expect(
+          store.db.transaction().execute(async (tx) => {
+            inUse = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx)).rows[0]!.pid
+            const slept = sql`select pg_sleep(5)`.execute(tx).catch((e: unknown) => e)
+            await adminQuery(postgres.url, `select pg_terminate_backend(${inUse})`)
+            throw await slept
+          }),
+        ).rejects.toThrow(/terminat|connection/)
+        // The other one, idle in the pool: the pool tells it.
+        const idle = pids.find((p) => p !== inUse)!
+        await adminQuery(postgres.url, `select pg_terminate_backend(${idle})`)
+        await expect.poll(() => told.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2)
+        expect(told.filter((t) => t.startsWith('in use:'))).toHaveLength(1)
+        expect(told.filter((t) => t.startsWith('idle:'))).toHaveLength(1)
+        expect(told.every((t) => /terminat/.test(t))).toBe(true)
+      } finally {
+        await store.close()
+        await postgres.remove()
+      }
     },
   )
 
