@@ -1,12 +1,5 @@
 import { OrgkitError } from '@orgkit/core'
-import {
-  type CryptoKey,
-  createRemoteJWKSet,
-  errors,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  jwtVerify,
-} from 'jose'
+import type { CryptoKey, JWTPayload, JWTVerifyGetKey } from 'jose'
 import { isLoopback } from './local-outbox.ts'
 import { sha256 } from './tokens.ts'
 
@@ -86,6 +79,14 @@ export function assertJwksUrl(value: string, field = 'ORGKIT_JWT_JWKS_URL'): URL
   return url
 }
 
+type Jose = typeof import('jose')
+let jose: Promise<Jose> | undefined
+/**
+ * jose, loaded with the first host token to verify: loading its ~46 modules cost every start ~60-85 ms of
+ * CPU, and an instance without ORGKIT_JWT_* never verifies one.
+ */
+const loadJose = (): Promise<Jose> => (jose ??= import('jose'))
+
 /** Whether a bearer secret is shaped as a compact JWS (three base64url parts), not an `okp_`/`okk_` secret. */
 export const looksLikeJwt = (secret: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(secret)
 
@@ -94,7 +95,9 @@ export const looksLikeJwt = (secret: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]
  * most once per cooldown), and is made with the server, never at module level.
  */
 export class HostTokens {
-  private readonly keys: JWTVerifyGetKey
+  /** Made with the first token to verify (jose loads then); the JWKS is fetched on first use either way. */
+  private keys: JWTVerifyGetKey | undefined
+  private readonly jwksUrl: URL
   private readonly config: HostTokenConfig
   /** Tokens that verified, by their SHA-256 (never the token): until `until` (performance.now()) or `exp`. */
   private readonly verifiedTokens = new Map<string, { identity: HostIdentity; exp: number; until: number }>()
@@ -104,10 +107,7 @@ export class HostTokens {
     private readonly clock: () => number,
   ) {
     this.config = config
-    this.keys = createRemoteJWKSet(assertJwksUrl(config.jwksUrl), {
-      cooldownDuration: config.cooldownMs ?? JWKS_COOLDOWN_MS,
-      cacheMaxAge: config.maxAgeMs ?? JWKS_MAX_AGE_MS,
-    })
+    this.jwksUrl = assertJwksUrl(config.jwksUrl)
   }
 
   /** The token's person, or a catalogued 401 saying what is wrong with it. */
@@ -120,7 +120,7 @@ export class HostTokens {
     try {
       payload = await this.verified(token)
     } catch (error) {
-      throw refusal(error)
+      throw refusal(error, (await loadJose()).errors)
     }
     const identity = identityOf(payload)
     if (this.verifiedTokens.size >= MAX_VERIFIED_TOKENS) this.verifiedTokens.clear()
@@ -133,6 +133,12 @@ export class HostTokens {
   }
 
   private async verified(token: string): Promise<JWTPayload> {
+    const { createRemoteJWKSet, errors, jwtVerify } = await loadJose()
+    this.keys ??= createRemoteJWKSet(this.jwksUrl, {
+      cooldownDuration: this.config.cooldownMs ?? JWKS_COOLDOWN_MS,
+      cacheMaxAge: this.config.maxAgeMs ?? JWKS_MAX_AGE_MS,
+    })
+    const keys = this.keys
     const options = {
       algorithms: HOST_TOKEN_ALGORITHMS,
       issuer: this.config.issuer,
@@ -142,7 +148,7 @@ export class HostTokens {
       currentDate: new Date(this.clock()),
     }
     try {
-      return (await jwtVerify(token, this.keys, options)).payload
+      return (await jwtVerify(token, keys, options)).payload
     } catch (error) {
       // A token with no `kid` and several keys of its type in the set: the one that verifies it, if any.
       if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error
@@ -159,7 +165,7 @@ export class HostTokens {
 }
 
 /** jose's error as the catalogue's: each refusal its own code. */
-function refusal(error: unknown): OrgkitError {
+function refusal(error: unknown, errors: Jose['errors']): OrgkitError {
   if (error instanceof OrgkitError) return error
   if (error instanceof errors.JWTExpired) return new OrgkitError('JWT_EXPIRED', 'the token has expired')
   if (error instanceof errors.JWTClaimValidationFailed) {

@@ -24,11 +24,13 @@ export interface XmlDocument {
   getElementsByTagNameNS(ns: string, name: string): ArrayLike<XmlElement>
 }
 type ErrorHandler = (message: string) => void
-const { DOMParser } = createRequire(import.meta.url)('@xmldom/xmldom') as {
-  DOMParser: new (options: {
-    errorHandler: { warning: ErrorHandler; error: ErrorHandler; fatalError: ErrorHandler }
-  }) => { parseFromString(xml: string, mimeType: string): XmlDocument }
-}
+type Parser = new (options: {
+  errorHandler: { warning: ErrorHandler; error: ErrorHandler; fatalError: ErrorHandler }
+}) => { parseFromString(xml: string, mimeType: string): XmlDocument }
+/** Loaded on the first SAML answer read, not at every start (~25-40 ms of CPU to load; most instances never read one). */
+let domParser: Parser | undefined
+const DOMParser = (): Parser =>
+  (domParser ??= (createRequire(import.meta.url)('@xmldom/xmldom') as { DOMParser: Parser }).DOMParser)
 
 export const NS = {
   protocol: 'urn:oasis:names:tc:SAML:2.0:protocol',
@@ -44,7 +46,7 @@ export function parseXml(xml: string): XmlDocument | null {
   const refuse = () => {
     broken = true
   }
-  const doc = new DOMParser({
+  const doc = new (DOMParser())({
     errorHandler: { warning: () => {}, error: refuse, fatalError: refuse },
   }).parseFromString(xml, 'text/xml')
   return broken ? null : doc
