@@ -270,12 +270,30 @@ async function buildTemplate(): Promise<Blob> {
   }
 }
 
+/** Whether the migrations applied in `schema` are exactly those this build knows, no more, no fewer. */
+async function appliedAreKnown(db: Db, schema: string): Promise<boolean> {
+  const table = sql.table(`${schema}.kysely_migration`)
+  const { rows } = await sql<{ name: string }>`select name from ${table}`.execute(db)
+  const known = Object.keys(migrations)
+  const applied = new Set(rows.map((row) => row.name))
+  return (
+    applied.size === rows.length && applied.size === known.length && known.every((name) => applied.has(name))
+  )
+}
+
 /** Brings the schema up to date; safe to run on every start and from several instances at once. */
 export async function migrate(db: Db): Promise<string[]> {
   // Kysely looks for its own tables in every schema unless told which one: beside another schema being
   // migrated at the same moment (instances of other deployments, parallel test runs), it would think its
   // lock table exists and fail. Its tables live in the schema Orgkit's do.
-  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  const { rows } = await sql<{ schema: string | null; present: boolean }>`
+    select current_schema() as schema,
+      to_regclass(quote_ident(current_schema()) || '.kysely_migration') is not null as present`.execute(db)
+  // Up to date, as every start is but the first after an upgrade: the applied migrations are exactly this
+  // build's, read in one statement instead of the migrator's ten (its tables looked up, its lock table, an
+  // advisory lock and a transaction; ~30-60 ms of a start's CPU on PGlite). Anything else (a migration to
+  // apply, or one this build doesn't know: a newer version's) goes to the migrator, which applies or refuses.
+  if (rows[0]?.schema && rows[0].present && (await appliedAreKnown(db, rows[0].schema))) return []
   const migrator = new Migrator({
     db,
     provider: migrationProvider,
