@@ -128,8 +128,18 @@ export function prepareStatements(
         session.inTransaction = transactionAfter(text, session.inTransaction)
       }
       if (!session.beginPending) return query(text, values, callback)
-      // A savepoint, a COPY (its own query object), a callback: the transaction's begin goes first.
-      return beginNow().then(() => query(text, values, callback))
+      // A savepoint, a COPY (its own query object), a callback: the transaction's begin goes first. A query
+      // object or a callback answers through itself, and no one awaits what this returns: a failed begin
+      // (the connection lost) fails it there, or copyOut would wait for ever on an unhandled rejection.
+      return beginNow().then(
+        () => query(text, values, callback),
+        (error: unknown) => {
+          const own = text as { handleError?: (error: unknown, connection: unknown) => void } | null
+          if (typeof own?.handleError === 'function') own.handleError(error, connection)
+          else if (typeof callback === 'function') callback(error)
+          else throw error
+        },
+      )
     }
     const alone = !session.inTransaction
     return named(text, values).catch((error: unknown) => {

@@ -3,9 +3,11 @@ import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Executor, isStalePlan, migrate, openStore, type Store } from '../src/index.ts'
+import { copyOut } from '../src/pg-driver.ts'
 import { insertOrgRow, insertUserRow } from './support/billing-rows.ts'
 import { TARGETS } from './support/targets.ts'
 import {
+  adminQuery,
   embeddedTestDatabase,
   type PostgresTestDatabase,
   postgresTestDatabase,
@@ -201,6 +203,37 @@ describe.runIf(TARGETS.includes('postgres' as never))(
         'select txid_current()::text as id',
         'commit',
       ])
+    })
+
+    // A query object (copyOut's COPY) answers through itself, not a promise: when the begin sent ahead of it
+    // fails (the connection lost), the copy must fail with it, not wait for ever (no one awaits the begin).
+    it('fails a COPY first in a transaction when its connection is lost before the begin went', async () => {
+      const told: string[] = []
+      const own = await openStore({
+        url: postgres.url,
+        schema: postgres.schema,
+        poolSize: 1,
+        onConnectionError: (error, held) => told.push(`${held}: ${error.message}`),
+      })
+      try {
+        await own.db.transaction().execute((tx) => txid(tx)) // the connection's first begin prepares it
+        const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(own.db)).rows[0]!.pid
+        const copied = own.db.transaction().execute(async (tx) => {
+          await adminQuery(postgres.url, `select pg_terminate_backend(${pid})`)
+          await expect.poll(() => told.length, { timeout: 5000 }).toBeGreaterThan(0)
+          return copyOut(tx, 'copy (select 1) to stdout', () => {})
+        })
+        const outcome = await Promise.race([
+          copied.then(
+            () => 'copied',
+            (error: Error) => `failed: ${error.message}`,
+          ),
+          new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000)),
+        ])
+        expect(outcome).toMatch(/^failed: .*(not queryable|terminat)/)
+      } finally {
+        await own.close()
+      }
     })
   },
 )
