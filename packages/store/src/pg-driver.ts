@@ -42,9 +42,13 @@ export class OrgkitDriver extends PostgresDriver {
       // its client, which pg-pool hears only while the client is idle (connect.ts: onConnectionError):
       // unheard while a statement holds it, Node ends the process. Heard here and told once: the statements
       // in flight fail with it, later ones as "not queryable", and the pool drops the client when it is
-      // released. (Idle, the pool tells it.)
+      // released. (Idle, the pool tells it.) Told of once: a client ended between statements emits 'error'
+      // twice, for the database's FATAL message and for the socket's end; a socket error, then its close.
+      let told = false
       client.on('error', (error: Error) => {
-        if (made.inUse) this.onLost(error)
+        if (!made.inUse || told) return
+        told = true
+        this.onLost(error)
       })
     }
     connection.inUse = true

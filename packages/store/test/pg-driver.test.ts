@@ -136,6 +136,38 @@ describe.each(TARGETS)('the store driver (%s)', (kind) => {
     },
   )
 
+  // Killed between two statements (idle in its transaction), a client hears of it twice: the database's
+  // FATAL message, with no statement to fail, then the socket's end ("terminated unexpectedly").
+  it.skipIf(kind === 'pglite')(
+    'tells onConnectionError once of a connection ended while a transaction holds it between statements',
+    async () => {
+      const told: string[] = []
+      const postgres = await postgresTestDatabase()
+      const store = await openStore({
+        url: postgres.url,
+        schema: postgres.schema,
+        onConnectionError: (error, held) => told.push(`${held}: ${error.message}`),
+      })
+      try {
+        await expect(
+          store.db.transaction().execute(async (tx) => {
+            const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx)).rows[0]!.pid
+            await adminQuery(postgres.url, `select pg_terminate_backend(${pid})`)
+            await expect.poll(() => told.length, { timeout: 5000 }).toBeGreaterThan(0)
+            await new Promise((resolve) => setTimeout(resolve, 300)) // still held: the socket's end comes
+            return sql`select 1`.execute(tx)
+          }),
+        ).rejects.toThrow(/queryable|terminat|connection/)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        expect(told).toHaveLength(1)
+        expect(told[0]).toMatch(/^in use: .*terminat/)
+      } finally {
+        await store.close()
+        await postgres.remove()
+      }
+    },
+  )
+
   // The embedded database is one session: there is no other connection to write meanwhile.
   it.skipIf(kind === 'pglite')('copies in its transaction’s snapshot, not what committed since', async () => {
     const db = handle.store.db
