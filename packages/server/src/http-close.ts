@@ -16,6 +16,24 @@ export function closeWhenAnswered(server: Server, graceMs = 10_000): () => Promi
   const answering = new Map<Socket, Set<ServerResponse>>()
   let closing = false
   const end = (socket: Socket) => socket.end(() => socket.destroy())
+  /**
+   * `Connection: close` on the socket's last answer only, where its headers are not yet sent: on an earlier
+   * one Node ends the socket after it, and a pipelined request behind it, already handed to the app (a
+   * write done), would go unanswered. A request arriving later moves it there.
+   */
+  const marked = new WeakSet<ServerResponse>()
+  const closeAfterLast = (answers: Set<ServerResponse>) => {
+    const last = [...answers].at(-1)
+    for (const res of answers)
+      if (res !== last && marked.has(res) && !res.headersSent) {
+        res.removeHeader('connection')
+        marked.delete(res)
+      }
+    if (last && !last.headersSent) {
+      last.setHeader('connection', 'close')
+      marked.add(last)
+    }
+  }
   server.on('connection', (socket: Socket) => {
     answering.set(socket, new Set())
     socket.once('close', () => answering.delete(socket))
@@ -25,7 +43,7 @@ export function closeWhenAnswered(server: Server, graceMs = 10_000): () => Promi
     const answers = answering.get(socket)
     if (!answers) return
     answers.add(res)
-    if (closing && !res.headersSent) res.setHeader('connection', 'close')
+    if (closing) closeAfterLast(answers)
     res.once('close', () => {
       answers.delete(res)
       if (closing && answers.size === 0) end(socket)
@@ -43,7 +61,7 @@ export function closeWhenAnswered(server: Server, graceMs = 10_000): () => Promi
       })
       for (const [socket, answers] of answering) {
         if (answers.size === 0) end(socket)
-        for (const res of answers) if (!res.headersSent) res.setHeader('connection', 'close')
+        else closeAfterLast(answers)
       }
     })
 }

@@ -97,6 +97,30 @@ describe('closing an HTTP server with clients still connected', () => {
     await closing
   })
 
+  it('answers every request pipelined on a socket before ending it, Connection: close on the last', async () => {
+    const answers: (() => void)[] = []
+    const server = createServer((req, res) => {
+      answers.push(() => res.end(`answer ${req.url}`))
+    })
+    const close = closeWhenAnswered(server)
+    const port = await listening(server)
+    const { socket, ended } = await silentSocket(port)
+    let received = ''
+    socket.setEncoding('utf8').on('data', (chunk) => {
+      received += chunk
+    })
+    socket.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n')
+    await expect.poll(() => answers.length).toBe(2) // both handed to the app: /b's write is done
+    const closing = timed(close, 3000)
+    for (const answer of answers) answer()
+    await ended
+    await closing
+    const heads = received.match(/HTTP\/1\.1 [^]*?\r\n\r\n/g) ?? []
+    expect(received).toContain('answer /a')
+    expect(received).toContain('answer /b')
+    expect(heads.map((head) => /connection: close/i.test(head))).toEqual([false, true])
+  })
+
   it('ends an answer that outlasts the grace', async () => {
     const server = createServer((_, res) => res.write('never ends'))
     const close = closeWhenAnswered(server, 200)
