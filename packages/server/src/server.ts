@@ -146,8 +146,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ((error, held) =>
         logger.warn(
           { err: error },
+          // 'idle': the pool's, which also hears a statement run alone whose connection went back before
+          // the end reached it.
           held === 'idle'
-            ? 'the database ended an idle connection; the next query opens a new one'
+            ? 'the database ended a pooled connection; the next query opens a new one'
             : 'the database ended a connection a statement held; the statement fails, the next query opens a new one',
         )),
   })

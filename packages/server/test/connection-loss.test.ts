@@ -40,9 +40,9 @@ describe.runIf(DATABASES.includes('postgres'))('connections the database ends (p
     expect(await terminateConnectionsTo(server.postgres!.url)).toBeGreaterThanOrEqual(2)
     // Said in the server's log, once a connection each.
     await expect
-      .poll(() => logged.filter((l) => /ended an idle connection/.test(l.msg)).length, { timeout: 5000 })
+      .poll(() => logged.filter((l) => /ended a pooled connection/.test(l.msg)).length, { timeout: 5000 })
       .toBeGreaterThanOrEqual(2)
-    expect(logged.find((l) => /ended an idle connection/.test(l.msg))?.err?.message).toMatch(
+    expect(logged.find((l) => /ended a pooled connection/.test(l.msg))?.err?.message).toMatch(
       /terminating connection due to administrator command/,
     )
     // A read and a write (org lock, feed, audit) on fresh connections.

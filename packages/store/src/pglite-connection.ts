@@ -35,7 +35,13 @@ export class PgliteConnection extends EventEmitter {
 
   constructor(private readonly pglite: PGlite) {
     super()
-    this.syncToFs = /^(idb|opfs-ahp):\/\//.test(pglite.dataDir ?? '')
+    // The no-op cases named, not the browsers' (idb://, opfs-ahp://, memfs2opfs://, and any PGlite adds).
+    const dataDir = pglite.dataDir ?? ''
+    this.syncToFs = !(
+      dataDir.startsWith('memory://') ||
+      dataDir.startsWith('file://') ||
+      !dataDir.includes('://')
+    )
     this.queue = pglite.waitReady
     // node-postgres listens for 'message' only when asked to hand every message over (pg-cursor, COPY).
     this.on('newListener', (event) => {
