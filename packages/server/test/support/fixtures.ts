@@ -72,16 +72,19 @@ export async function capgoWorld(s: TestServer): Promise<CapgoWorld> {
 }
 
 /**
- * A describe's own test server with a `capgoWorld` in it, started before its tests and stopped after them.
- * Both objects are filled in by that `beforeAll` (empty until it has run), so tests use them as they are:
+ * A describe's own test server (started with `options`) with a `capgoWorld` in it, started before its tests
+ * and stopped after them. Both objects are filled in by that `beforeAll` (empty until it has run), so tests use them as they are:
  * `const { s, w } = useCapgoServer(database)`, and a `beforeAll` of the describe's own after that line sees
  * them filled (vitest runs a describe's before-hooks in the order they were registered).
  */
-export function useCapgoServer(database: 'pglite' | 'postgres'): { s: TestServer; w: CapgoWorld } {
+export function useCapgoServer(
+  database: 'pglite' | 'postgres',
+  options?: Parameters<typeof startTestServer>[1],
+): { s: TestServer; w: CapgoWorld } {
   const s = {} as TestServer
   const w = {} as CapgoWorld
   beforeAll(async () => {
-    Object.assign(s, await startTestServer(database))
+    Object.assign(s, await startTestServer(database, options))
     Object.assign(w, await capgoWorld(s))
   })
   afterAll(() => s.stop?.())
