@@ -131,7 +131,7 @@ export function prepareStatements(
       // A savepoint, a COPY (its own query object), a callback: the transaction's begin goes first. A query
       // object or a callback answers through itself, and no one awaits what this returns: a failed begin
       // (the connection lost) fails it there, or copyOut would wait for ever on an unhandled rejection.
-      return beginNow().then(
+      const sent = beginNow().then(
         () => query(text, values, callback),
         (error: unknown) => {
           const own = text as { handleError?: (error: unknown, connection: unknown) => void } | null
@@ -140,6 +140,9 @@ export function prepareStatements(
           else throw error
         },
       )
+      // What pg returns: a query object itself (pg-cursor reads through it), nothing for a callback.
+      if (typeof text !== 'string') return text
+      return callback === undefined ? sent : undefined
     }
     const alone = !session.inTransaction
     return named(text, values).catch((error: unknown) => {

@@ -205,6 +205,18 @@ describe.runIf(TARGETS.includes('postgres' as never))(
       ])
     })
 
+    it('runs a COPY first in a transaction inside it, its begin sent first', async () => {
+      await store.db.transaction().execute((tx) => txid(tx)) // the connection's first begin prepares it
+      const ids = await store.db.transaction().execute(async (tx) => {
+        const chunks: Buffer[] = []
+        await copyOut(tx, 'copy (select txid_current()) to stdout', (bytes) =>
+          chunks.push(Buffer.from(bytes)),
+        )
+        return [Buffer.concat(chunks).toString().trim(), (await txid(tx)).rows[0]!.id]
+      })
+      expect(ids[0]).toBe(ids[1])
+    })
+
     // A query object (copyOut's COPY) answers through itself, not a promise: when the begin sent ahead of it
     // fails (the connection lost), the copy must fail with it, not wait for ever (no one awaits the begin).
     it('fails a COPY first in a transaction when its connection is lost before the begin went', async () => {
