@@ -115,7 +115,7 @@ describe('closing an HTTP server with clients still connected', () => {
     for (const answer of answers) answer()
     await ended
     await closing
-    const heads = received.match(/HTTP\/1\.1 [^]*?\r\n\r\n/g) ?? []
+    const heads = received.match(/HTTP\/1\.1 [\s\S]*?\r\n\r\n/g) ?? []
     expect(received).toContain('answer /a')
     expect(received).toContain('answer /b')
     expect(heads.map((head) => /connection: close/i.test(head))).toEqual([false, true])
