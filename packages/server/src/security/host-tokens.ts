@@ -80,12 +80,11 @@ export function assertJwksUrl(value: string, field = 'ORGKIT_JWT_JWKS_URL'): URL
 }
 
 type Jose = typeof import('jose')
-let jose: Promise<Jose> | undefined
 /**
  * jose, loaded with the first host token to verify: loading its ~46 modules cost every start ~60-85 ms of
- * CPU, and an instance without ORGKIT_JWT_* never verifies one.
+ * CPU, and an instance without ORGKIT_JWT_* never verifies one. Node keeps the module once loaded.
  */
-const loadJose = (): Promise<Jose> => (jose ??= import('jose'))
+const loadJose = (): Promise<Jose> => import('jose')
 
 /** Whether a bearer secret is shaped as a compact JWS (three base64url parts), not an `okp_`/`okk_` secret. */
 export const looksLikeJwt = (secret: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(secret)

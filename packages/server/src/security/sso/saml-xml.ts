@@ -27,10 +27,12 @@ type ErrorHandler = (message: string) => void
 type Parser = new (options: {
   errorHandler: { warning: ErrorHandler; error: ErrorHandler; fatalError: ErrorHandler }
 }) => { parseFromString(xml: string, mimeType: string): XmlDocument }
-/** Loaded on the first SAML answer read, not at every start (~25-40 ms of CPU to load; most instances never read one). */
-let domParser: Parser | undefined
-const DOMParser = (): Parser =>
-  (domParser ??= (createRequire(import.meta.url)('@xmldom/xmldom') as { DOMParser: Parser }).DOMParser)
+const requireHere = createRequire(import.meta.url)
+/**
+ * Loaded on the first SAML answer read, not at every start (~25-40 ms of CPU to load; most instances never
+ * read one). Node keeps the module once loaded.
+ */
+const DOMParser = (): Parser => (requireHere('@xmldom/xmldom') as { DOMParser: Parser }).DOMParser
 
 export const NS = {
   protocol: 'urn:oasis:names:tc:SAML:2.0:protocol',
