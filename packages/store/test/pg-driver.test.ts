@@ -1,9 +1,9 @@
 import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
-import { openStore } from '../src/index.ts'
+import { openStore, type Store } from '../src/index.ts'
 import { copyOut } from '../src/pg-driver.ts'
 import { TARGETS, useStore } from './support/targets.ts'
-import { adminQuery, postgresTestDatabase } from './support/test-databases.ts'
+import { adminQuery, type PostgresTestDatabase, postgresTestDatabase } from './support/test-databases.ts'
 
 /** Every byte value, so a copy decoded as text anywhere on the way would not come back equal. */
 const EVERY_BYTE = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
@@ -100,14 +100,7 @@ describe.each(TARGETS)('the store driver (%s)', (kind) => {
   it.skipIf(kind === 'pglite')(
     'tells onConnectionError once of a connection ended in use, apart from the idle ones the pool tells',
     async () => {
-      const told: string[] = []
-      const postgres = await postgresTestDatabase()
-      const store = await openStore({
-        url: postgres.url,
-        schema: postgres.schema,
-        onConnectionError: (error, held) => told.push(`${held}: ${error.message}`),
-      })
-      try {
+      await withReportingStore(async (store, postgres, told) => {
         // Two connections idle in the pool, each statement holding one while the other runs.
         const pid = sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.2)`
         const pids = (await Promise.all([pid.execute(store.db), pid.execute(store.db)])).map(
@@ -129,10 +122,7 @@ describe.each(TARGETS)('the store driver (%s)', (kind) => {
         expect(told.filter((t) => t.startsWith('in use:'))).toHaveLength(1)
         expect(told.filter((t) => t.startsWith('idle:'))).toHaveLength(1)
         expect(told.every((t) => /terminat/.test(t))).toBe(true)
-      } finally {
-        await store.close()
-        await postgres.remove()
-      }
+      })
     },
   )
 
@@ -141,14 +131,7 @@ describe.each(TARGETS)('the store driver (%s)', (kind) => {
   it.skipIf(kind === 'pglite')(
     'tells onConnectionError once of a connection ended while a transaction holds it between statements',
     async () => {
-      const told: string[] = []
-      const postgres = await postgresTestDatabase()
-      const store = await openStore({
-        url: postgres.url,
-        schema: postgres.schema,
-        onConnectionError: (error, held) => told.push(`${held}: ${error.message}`),
-      })
-      try {
+      await withReportingStore(async (store, postgres, told) => {
         await expect(
           store.db.transaction().execute(async (tx) => {
             const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx)).rows[0]!.pid
@@ -161,10 +144,7 @@ describe.each(TARGETS)('the store driver (%s)', (kind) => {
         await new Promise((resolve) => setTimeout(resolve, 100))
         expect(told).toHaveLength(1)
         expect(told[0]).toMatch(/^in use: .*terminat/)
-      } finally {
-        await store.close()
-        await postgres.remove()
-      }
+      })
     },
   )
 
@@ -185,6 +165,25 @@ describe.each(TARGETS)('the store driver (%s)', (kind) => {
     expect((await copied(db, 'copy copy_snapshot to stdout')).toString()).toBe('1\n2\n')
   })
 })
+
+/** A PostgreSQL store of its own whose `onConnectionError` reports go to `told` ("held: message"). */
+async function withReportingStore(
+  test: (store: Store, postgres: PostgresTestDatabase, told: string[]) => Promise<void>,
+): Promise<void> {
+  const told: string[] = []
+  const postgres = await postgresTestDatabase()
+  const store = await openStore({
+    url: postgres.url,
+    schema: postgres.schema,
+    onConnectionError: (error, held) => told.push(`${held}: ${error.message}`),
+  })
+  try {
+    await test(store, postgres, told)
+  } finally {
+    await store.close()
+    await postgres.remove()
+  }
+}
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4)
