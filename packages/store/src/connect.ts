@@ -170,8 +170,7 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     }
   }
   const pglite = await openPglite(config)
-  const { pglitePoolConfig } = await import('./pglite-connection.ts')
-  const pool = new pg.Pool(pglitePoolConfig(pglite))
+  const pool = await pglitePool(pglite)
   pool.on('connect', prepareStatements)
   const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })
   if (config.schema) {
@@ -254,13 +253,16 @@ async function buildTemplateInto(folder: string, initdb?: string): Promise<void>
   }
 }
 
+/** A pool over the embedded database (pglite-connection.ts, loaded with PGlite: never on PostgreSQL). */
+async function pglitePool(pglite: PGlite): Promise<pg.Pool> {
+  const { pglitePoolConfig } = await import('./pglite-connection.ts')
+  return new pg.Pool(pglitePoolConfig(pglite))
+}
+
 /** A fresh in-memory database, migrated and dumped: what `templateDir` keeps. */
 async function buildTemplate(): Promise<Blob> {
   const pglite = await openPglite({ dataDir: 'memory://' })
-  const { pglitePoolConfig } = await import('./pglite-connection.ts')
-  const db = new Kysely<Database>({
-    dialect: new OrgkitDialect({ pool: new pg.Pool(pglitePoolConfig(pglite)) }),
-  })
+  const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool: await pglitePool(pglite) }) })
   try {
     await migrate(db)
     return await pglite.dumpDataDir('none')
