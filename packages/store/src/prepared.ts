@@ -94,7 +94,7 @@ export function prepareStatements(
       query(new BeginFirst({ name, text, values }, undefined, done))
     })
   }
-  /** Sends the `begin` still pending, alone, before a statement that can't carry it. */
+  /** Sends `begin` alone, prepared: a connection's first, or the one pending before a statement that can't carry it. */
   const beginNow = () => {
     session.beginPending = false
     return query({ name: BEGIN, text: 'begin' })
@@ -108,7 +108,7 @@ export function prepareStatements(
     const statement = text.trim().toLowerCase()
     if (statement === 'begin' && !session.inTransaction) {
       session.inTransaction = true
-      if (connection.parsedStatements?.[BEGIN] === undefined) return query({ name: BEGIN, text: 'begin' })
+      if (connection.parsedStatements?.[BEGIN] === undefined) return beginNow()
       session.beginPending = true
       return Promise.resolve(answered('BEGIN'))
     }
