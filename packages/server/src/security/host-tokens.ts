@@ -115,11 +115,12 @@ export class HostTokens {
     const hit = this.verifiedTokens.get(hash)
     if (hit !== undefined && hit.until > performance.now() && hit.exp > this.clock()) return hit.identity
     this.verifiedTokens.delete(hash)
+    const jose = await loadJose()
     let payload: JWTPayload
     try {
-      payload = await this.verified(token)
+      payload = await this.verified(token, jose)
     } catch (error) {
-      throw refusal(error, (await loadJose()).errors)
+      throw refusal(error, jose.errors)
     }
     const identity = identityOf(payload)
     if (this.verifiedTokens.size >= MAX_VERIFIED_TOKENS) this.verifiedTokens.clear()
@@ -131,8 +132,10 @@ export class HostTokens {
     return identity
   }
 
-  private async verified(token: string): Promise<JWTPayload> {
-    const { createRemoteJWKSet, errors, jwtVerify } = await loadJose()
+  private async verified(
+    token: string,
+    { createRemoteJWKSet, errors, jwtVerify }: Jose,
+  ): Promise<JWTPayload> {
     this.keys ??= createRemoteJWKSet(this.jwksUrl, {
       cooldownDuration: this.config.cooldownMs ?? JWKS_COOLDOWN_MS,
       cacheMaxAge: this.config.maxAgeMs ?? JWKS_MAX_AGE_MS,
