@@ -32,10 +32,24 @@ interface Session {
   inTransaction: boolean
   /** A `begin` answered but not yet sent: it goes with the transaction's first statement (`deferBegin`). */
   beginPending: boolean
+  /**
+   * How the transaction ended with a statement sent with its commit behind it (`COMMITS`): its own `commit`
+   * or `rollback`, still to come, is answered with that, and any other statement refused.
+   */
+  ended: 'commit' | 'rollback' | null
 }
 
 /** The name `begin` is prepared under, once a connection, for `deferBegin`: never stale (no result columns). */
 const BEGIN = 'orgkit_begin'
+
+/**
+ * Begins a transaction's last statement, one after which it may only commit: on PostgreSQL with statements
+ * prepared, its commit is sent behind it, in the same round trip (`Pipelined`), and the transaction's own
+ * `commit` is then answered without one. The statement must make sure it is the last: it fails when the
+ * transaction would have more to do after it (the audit append's `last`, audit.repository.ts). Elsewhere (the
+ * embedded database, `prepare: false`) it is a comment, and the commit goes as usual.
+ */
+export const COMMITS = '/* orgkit: commits */ '
 
 const sessions = new WeakMap<object, Session>()
 
@@ -67,6 +81,7 @@ export function prepareStatements(
     generation,
     inTransaction: false,
     beginPending: false,
+    ended: null,
   }
   sessions.set(connection, session)
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>
@@ -84,14 +99,32 @@ export function prepareStatements(
   }
   const named = (text: string, values: unknown[]) => {
     const name = nameOf(text)
-    if (!session.beginPending) return name === undefined ? query(text, values) : query({ name, text, values })
+    const begin = session.beginPending
+    const commit = deferBegin && session.inTransaction && text.startsWith(COMMITS)
+    if (!begin && !commit) return name === undefined ? query(text, values) : query({ name, text, values })
     session.beginPending = false
+    // The statement's result among those the pipeline answers: after begin's, before commit's.
+    const own = begin ? 1 : 0
     return new Promise((resolve, reject) => {
+      let settled = false
       const done = (error: Error | null, result: pg.QueryResult | pg.QueryResult[]) => {
+        // pg may call back twice (a value that fails at bind, then the database's ready): the first counts.
+        if (settled) return
+        settled = true
+        // What the database answered of the statement and the commit behind it: both, the transaction committed
+        // (an error then is the client's own, reading the rows); the statement alone, the commit failed and the
+        // database rolled back (or the connection was lost, and the client with it); neither, the statement
+        // failed and the transaction is open, failed, for the caller to roll back.
+        const answered = sent.completed - own
+        if (commit && (error === null || answered > 0)) {
+          session.inTransaction = false
+          session.ended = error === null || answered > 1 ? 'commit' : 'rollback'
+        }
         if (error) reject(error)
-        else resolve(Array.isArray(result) ? result[result.length - 1] : result)
+        else resolve(Array.isArray(result) ? result[own] : result)
       }
-      query(new BeginFirst({ name, text, values }, undefined, done))
+      const sent = new Pipelined({ name, text, values }, { begin, commit }, done)
+      query(sent)
     })
   }
   /** Sends `begin` alone, prepared: a connection's first, or the one pending before a statement that can't carry it. */
@@ -101,7 +134,7 @@ export function prepareStatements(
   }
   /**
    * With `deferBegin`: `begin` is answered at once and sent with the transaction's first statement
-   * (`BeginFirst`); a `commit` or `rollback` with nothing sent since needs no round trip. Null for a
+   * (`Pipelined`); a `commit` or `rollback` with nothing sent since needs no round trip. Null for a
    * statement that goes as it is. The first `begin` on a connection runs alone: it prepares `begin` there.
    */
   const deferred = (text: string): Promise<unknown> | null => {
@@ -119,7 +152,39 @@ export function prepareStatements(
     }
     return null
   }
+  /** Fails a statement the way pg would: through a query object, a callback, or the promise returned. */
+  const refuse = (text: unknown, callback: unknown, error: unknown) => {
+    const own = text as { handleError?: (error: unknown, connection: unknown) => void } | null
+    if (typeof own?.handleError === 'function') own.handleError(error, connection)
+    else if (typeof callback === 'function') callback(error)
+    else return Promise.reject(error)
+    // What pg returns: a query object itself (pg-cursor reads through it), nothing for a callback.
+    return typeof text === 'string' ? undefined : text
+  }
+  /**
+   * After a statement sent with its commit behind it (`COMMITS`): the transaction's own `commit` (or, when the
+   * commit failed, its `rollback`) is answered with how it ended. Anything else is refused: nothing may follow
+   * a transaction's last statement, and what did would run outside it.
+   */
+  const afterEnd = (text: unknown, callback: unknown, ended: 'commit' | 'rollback') => {
+    const statement = typeof text === 'string' && callback === undefined ? text.trim().toLowerCase() : ''
+    if (statement === 'commit' || (statement === 'rollback' && ended === 'rollback')) {
+      session.ended = null
+      // A commit after the commit failed answers ROLLBACK, as PostgreSQL's does in a failed transaction.
+      return Promise.resolve(answered(ended === 'commit' ? 'COMMIT' : 'ROLLBACK'))
+    }
+    if (statement === 'rollback') session.ended = null
+    const what = statement === 'rollback' ? 'rolled back' : 'followed by another statement'
+    return refuse(
+      text,
+      callback,
+      new Error(
+        `the transaction ${ended === 'commit' ? 'committed' : 'ended'} with its last statement: it can't be ${what}`,
+      ),
+    )
+  }
   ;(client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
+    if (session.ended !== null) return afterEnd(text, callback, session.ended)
     // Without parameters pg sends a simple query (a migration's several statements, begin, commit): as is.
     if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || callback !== undefined) {
       if (typeof text === 'string') {
@@ -133,12 +198,7 @@ export function prepareStatements(
       // (the connection lost) fails it there, or copyOut would wait for ever on an unhandled rejection.
       const sent = beginNow().then(
         () => query(text, values, callback),
-        (error: unknown) => {
-          const own = text as { handleError?: (error: unknown, connection: unknown) => void } | null
-          if (typeof own?.handleError === 'function') own.handleError(error, connection)
-          else if (typeof callback === 'function') callback(error)
-          else throw error
-        },
+        (error: unknown) => refuse(text, callback, error),
       )
       // What pg returns: a query object itself (pg-cursor reads through it), nothing for a callback.
       if (typeof text !== 'string') return text
@@ -168,33 +228,72 @@ function answered(command: string): Pick<pg.QueryResult, 'command' | 'rowCount' 
   return { command, rowCount: null, rows: [], fields: [] }
 }
 
-/** The part of pg's Connection the deferred `begin` writes to (its Bind and Execute, unsynced). */
+/** The part of pg's Connection `Pipelined` writes to: `begin`'s and `commit`'s messages, and the Sync. */
 interface PgConnection {
   parsedStatements?: Record<string, string>
-  bind(message: { statement: string; values: unknown[] }): void
-  execute(message: Record<string, never>): void
+  parse(message: { text: string }): void
+  bind(message: { statement?: string; values: unknown[] }): void
+  execute(message: { portal?: string }): void
+  sync(): void
 }
 
 type Done = (error: Error | null, result: pg.QueryResult | pg.QueryResult[]) => void
 const PgQuery = pg.Query as unknown as new (
-  config: { name?: string; text: string; values: unknown[] },
+  config: { name?: string | undefined; text: string; values: unknown[] },
   values: undefined,
   callback: Done,
-) => { prepare(connection: PgConnection): void }
+) => {
+  portal: string
+  prepare(connection: PgConnection): void
+  handleCommandComplete(message: unknown, connection: PgConnection): void
+  /** pg's last step of `prepare` (pg 8): the statement's Execute, then the Sync that ends the round trip. */
+  _getRows(connection: PgConnection, rows: number | undefined): void
+}
 
 /**
- * A statement with its transaction's `begin` before it, in one write and one round trip: Bind and Execute
- * of the prepared `begin`, then pg's own messages for the statement and one Sync. The database runs them in
- * order, and answers `begin` first: pg's query gathers two results, and the caller takes the last. An error
- * in the statement leaves the transaction failed, as it would after a `begin` of its own; the caller rolls
- * back. (A round trip less a write on PostgreSQL, issue 25.3: begin's ~0.2 ms of the server's CPU, its
- * system calls and a wake-up of each process.)
+ * A statement with its transaction's `begin` before it, or its `commit` after it, or both: pg's own messages
+ * for the statement, Bind and Execute of the prepared `begin` ahead of them, a `commit` (parsed unnamed: a
+ * few bytes) behind its Execute, and one Sync, in one write and one round trip. The database runs them in
+ * order and answers each: pg's query gathers their results, and the caller takes the statement's. A round
+ * trip less a write on PostgreSQL for each (issue 25.3: ~0.2 ms of the server's CPU, its system calls and a
+ * wake-up of each process, and as much of the database's).
+ *
+ * An error in the statement makes the database skip the rest up to the Sync, the commit included: the
+ * transaction is left failed, as it would be after a `begin` of its own, and the caller rolls back. An error
+ * in the commit (a deferred constraint) comes after the statement's result (`completed`): the database has
+ * rolled back, and the statement fails with the commit's error, as the commit would have.
  */
-class BeginFirst extends PgQuery {
+class Pipelined extends PgQuery {
+  /** Results the database has answered so far: the statement's follows begin's, and the commit's it. */
+  completed = 0
+  constructor(
+    config: { name: string | undefined; text: string; values: unknown[] },
+    private readonly around: { begin: boolean; commit: boolean },
+    done: Done,
+  ) {
+    super(config, undefined, done)
+  }
   override prepare(connection: PgConnection): void {
-    connection.bind({ statement: BEGIN, values: [] })
-    connection.execute({})
+    if (this.around.begin) {
+      connection.bind({ statement: BEGIN, values: [] })
+      connection.execute({})
+    }
     super.prepare(connection)
+  }
+  override _getRows(connection: PgConnection, rows: number | undefined): void {
+    if (!this.around.commit) {
+      super._getRows(connection, rows)
+      return
+    }
+    connection.execute({ portal: this.portal }) // (no `rows`: none are set here)
+    connection.parse({ text: 'commit' })
+    connection.bind({ values: [] })
+    connection.execute({})
+    connection.sync()
+  }
+  override handleCommandComplete(message: unknown, connection: PgConnection): void {
+    this.completed++
+    super.handleCommandComplete(message, connection)
   }
 }
 

@@ -4,6 +4,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Executor, isStalePlan, migrate, openStore, type Store } from '../src/index.ts'
 import { copyOut } from '../src/pg-driver.ts'
+import { COMMITS } from '../src/prepared.ts'
 import { insertOrgRow, insertUserRow } from './support/billing-rows.ts'
 import { TARGETS } from './support/targets.ts'
 import {
@@ -83,15 +84,39 @@ describe.each(TARGETS)('prepared statements (%s)', (kind) => {
     expect((await json(JSON.stringify({ a: 2 }))).rows).toEqual([{ j: { a: 2 } }])
     expect((await json(JSON.stringify({ a: 3 }))).rows).toEqual([{ j: { a: 3 } }])
   })
+
+  // A transaction's last statement (`COMMITS`) rides with its commit on PostgreSQL (below); here, where it
+  // doesn't, the transaction commits or rolls back as any other.
+  it('commits a transaction that ends with a statement marked as its last, and keeps nothing when it fails', async () => {
+    const user = () => insertUserRow(store.db)
+    const named = (tx: Executor, id: string) =>
+      sql`${sql.raw(COMMITS)}update users set name = ${'Last'} where id = ${id}`.execute(tx)
+    const nameOf = async (id: string) =>
+      (await store.db.selectFrom('users').select('name').where('id', '=', id).executeTakeFirstOrThrow()).name
+    const [a, b] = [await user(), await user()]
+    await store.db.transaction().execute(async (tx) => {
+      await tx.updateTable('users').set({ name: 'First' }).where('id', '=', b).execute()
+      await named(tx, a)
+    })
+    expect([await nameOf(a), await nameOf(b)]).toEqual(['Last', 'First'])
+    await expect(
+      store.db.transaction().execute(async (tx) => {
+        await tx.updateTable('users').set({ name: 'Kept?' }).where('id', '=', b).execute()
+        await sql`${sql.raw(COMMITS)}select 1 / ${0}::int as x`.execute(tx)
+      }),
+    ).rejects.toThrow(/division by zero/)
+    expect(await nameOf(b)).toBe('First')
+  })
 })
 
 /**
- * On PostgreSQL a transaction's `begin` is answered at once and sent with its first statement (prepared.ts,
- * BeginFirst): a round trip less a write. Counted here by the messages that end a round trip (a Sync, a
- * simple query), on the store's one connection.
+ * On PostgreSQL a transaction's `begin` is answered at once and sent with its first statement, and its
+ * `commit` behind a statement marked as its last (prepared.ts, `Pipelined`): a round trip less a write for
+ * each. Counted here by the messages that end a round trip (a Sync, a simple query), on the store's one
+ * connection.
  */
 describe.runIf(TARGETS.includes('postgres' as never))(
-  'begin sent with the first statement (postgres)',
+  'begin and commit sent with statements (postgres)',
   () => {
     let store: Store
     let postgres: PostgresTestDatabase
@@ -243,6 +268,165 @@ describe.runIf(TARGETS.includes('postgres' as never))(
           new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000)),
         ])
         expect(outcome).toMatch(/^failed: .*(not queryable|terminat)/)
+      } finally {
+        await own.close()
+      }
+    })
+
+    /** Inserts a user in a statement marked as its transaction's last; its id. */
+    const insertLast = async (tx: Executor) => {
+      const id = randomUUID()
+      await sql`${sql.raw(COMMITS)}insert into users (id, email, name, password_hash)
+        values (${id}, ${`${id}@example.com`}, ${'U'}, null)`.execute(tx)
+      return id
+    }
+    /** A store of its own on the test database, one connection, telling the connections it loses. */
+    const ownStore = (told: string[], prepare = true) =>
+      openStore({
+        url: postgres.url,
+        schema: postgres.schema,
+        poolSize: 1,
+        prepare,
+        onConnectionError: (error, held) => told.push(`${held}: ${error.message}`),
+      })
+
+    it('sends the commit with a last statement: no round trip of its own, begin included when it is the first', async () => {
+      await store.db.transaction().execute((tx) => txid(tx)) // the connection's first begin prepares it
+      let ids: string[] = []
+      const seen = await roundTrips(() =>
+        store.db.transaction().execute(async (tx) => {
+          ids = [(await txid(tx)).rows[0]!.id, await insertLast(tx)]
+        }),
+      )
+      expect(seen).toEqual({ trips: 2, simple: [] }) // before: begin and the first, the last, commit
+      expect(await visibleElsewhere(ids[1]!)).toBe(true)
+      let alone = ''
+      const once = await roundTrips(() =>
+        store.db.transaction().execute(async (tx) => {
+          alone = await insertLast(tx)
+        }),
+      )
+      expect(once).toEqual({ trips: 1, simple: [] })
+      expect(await visibleElsewhere(alone)).toBe(true)
+    })
+
+    it('commits nothing when the last statement fails, and the connection goes on', async () => {
+      let first = ''
+      await expect(
+        store.db.transaction().execute(async (tx) => {
+          first = await insertUserRow(tx)
+          await sql`${sql.raw(COMMITS)}select 1 / ${0}::int as x`.execute(tx)
+        }),
+      ).rejects.toThrow(/division by zero/)
+      expect(await visibleElsewhere(first)).toBe(false)
+      // The failed transaction was rolled back, not left open on the connection: the next one commits.
+      expect(await visibleElsewhere(await store.db.transaction().execute((tx) => insertLast(tx)))).toBe(true)
+    })
+
+    it("fails with the commit's own error when the commit fails, keeping nothing of the transaction", async () => {
+      await sql`create table pipelined_deferred (id int unique deferrable initially deferred)`.execute(
+        store.db,
+      )
+      const insert = (tx: Executor, marked: boolean) =>
+        sql`${sql.raw(marked ? COMMITS : '')}insert into pipelined_deferred values (${1}::int)`.execute(tx)
+      let user = ''
+      const failed = store.db.transaction().execute(async (tx) => {
+        user = await insertUserRow(tx)
+        await insert(tx, false)
+        await insert(tx, true) // goes in; the unique check, deferred, fails the commit
+      })
+      await expect(failed).rejects.toMatchObject({ code: '23505' })
+      expect(await visibleElsewhere(user)).toBe(false)
+      const rows = await sql<{ n: number }>`select count(*)::int as n from pipelined_deferred`.execute(
+        store.db,
+      )
+      expect(rows.rows).toEqual([{ n: 0 }])
+      expect(await visibleElsewhere(await store.db.transaction().execute((tx) => insertLast(tx)))).toBe(true)
+    })
+
+    it('refuses a statement after the last (it would run outside the transaction), and its rollback', async () => {
+      let id = ''
+      await expect(
+        store.db.transaction().execute(async (tx) => {
+          id = await insertLast(tx)
+          await txid(tx)
+        }),
+      ).rejects.toThrow(/committed with its last statement/)
+      expect(await visibleElsewhere(id)).toBe(true) // committed with the last: nothing can undo it
+      expect(await visibleElsewhere(await store.db.transaction().execute((tx) => insertLast(tx)))).toBe(true)
+    })
+
+    it("says the transaction committed when only reading the last statement's rows failed, after its commit", async () => {
+      await sql`create type pipelined_mood as enum ('calm')`.execute(store.db)
+      const oid = (
+        await sql<{ oid: number }>`select 'pipelined_mood'::regtype::oid::int as oid`.execute(store.db)
+      ).rows[0]!.oid
+      pg.types.setTypeParser(oid, () => {
+        throw new Error('unreadable')
+      })
+      try {
+        let id = ''
+        await expect(
+          store.db.transaction().execute(async (tx) => {
+            id = randomUUID()
+            await sql`${sql.raw(COMMITS)}insert into users (id, email, name, password_hash)
+              values (${id}, ${`${id}@example.com`}, ${'U'}, null) returning 'calm'::pipelined_mood as mood`.execute(
+              tx,
+            )
+          }),
+        ).rejects.toThrow(/committed with its last statement/)
+        expect(await visibleElsewhere(id)).toBe(true)
+      } finally {
+        pg.types.setTypeParser(oid, (text: string) => text)
+      }
+    })
+
+    it('fails, committing nothing, when the connection is lost while the last statement runs', async () => {
+      const told: string[] = []
+      const own = await ownStore(told)
+      const admin = new pg.Client({ connectionString: postgres.url })
+      await admin.connect()
+      try {
+        const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(own.db)).rows[0]!.pid
+        let user = ''
+        const ran = own.db.transaction().execute(async (tx) => {
+          user = await insertUserRow(tx)
+          await sql`${sql.raw(COMMITS)}select pg_sleep(${30}::int)`.execute(tx)
+        })
+        const outcome = ran.then(
+          () => 'committed',
+          (error: Error) => `failed: ${error.message}`,
+        )
+        const sleeping = async () =>
+          (
+            await admin.query("select 1 from pg_stat_activity where pid = $1 and query like '%pg_sleep%'", [
+              pid,
+            ])
+          ).rowCount
+        await expect.poll(sleeping, { timeout: 5000 }).toBe(1)
+        await admin.query('select pg_terminate_backend($1)', [pid])
+        expect(await outcome).toMatch(/^failed: .*(not queryable|terminat)/)
+        expect(await visibleElsewhere(user)).toBe(false)
+        expect(told).toEqual([expect.stringMatching(/^in use: /)])
+        // The pool drops the lost connection: the next transaction runs on a new one.
+        expect(await visibleElsewhere(await own.db.transaction().execute((tx) => insertLast(tx)))).toBe(true)
+      } finally {
+        await admin.end()
+        await own.close()
+      }
+    })
+
+    it('with statements unprepared (prepare: false), sends the commit alone after a last statement', async () => {
+      const own = await ownStore([], false)
+      try {
+        let id = ''
+        const seen = await roundTrips(() =>
+          own.db.transaction().execute(async (tx) => {
+            id = await insertLast(tx)
+          }),
+        )
+        expect(seen).toEqual({ trips: 3, simple: ['begin', 'commit'] })
+        expect(await visibleElsewhere(id)).toBe(true)
       } finally {
         await own.close()
       }
