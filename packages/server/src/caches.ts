@@ -37,10 +37,17 @@ export interface Caches {
   /**
    * Chains whose last entry this server appended went to webhook endpoints: a write there logs its changes
    * after its outbox rows, not with its audit entry, so the revision row — every write's queue — is not held
-   * across them (services/context.ts). A hint only: wrong, it costs that lock a little longer. Bounded with
+   * across them (services/context.ts), and does not end with its audit append. A hint: wrong, it costs that
+   * lock a little longer, or (an endpoint this server has not seen) the write runs again. Bounded with
    * auditHeads.
    */
   hookedChains: Set<string>
+  /**
+   * Chains another instance appended to while this server kept their head: a write there does not end with
+   * its audit append (services/context.ts), which would find the head moved, fail, and run the write again
+   * each time another instance had written. Bounded with auditHeads.
+   */
+  sharedChains: Set<string>
   /** The hash a sign-in for an unknown email is verified against (security/passwords.ts). */
   dummyPasswordHash: Promise<string> | null
 }
@@ -53,6 +60,7 @@ export const createCaches = (): Caches => ({
   externalUsers: new Map(),
   auditHeads: new Map(),
   hookedChains: new Set(),
+  sharedChains: new Set(),
   dummyPasswordHash: null,
 })
 
@@ -63,6 +71,7 @@ export const AUDIT_HEADS_MAX = 10_000
 export function rememberAuditHeads(caches: Caches, heads: ReadonlyMap<string, ChainHead>): void {
   if (caches.auditHeads.size + heads.size > AUDIT_HEADS_MAX) caches.auditHeads.clear()
   if (caches.hookedChains.size > AUDIT_HEADS_MAX) caches.hookedChains.clear()
+  if (caches.sharedChains.size > AUDIT_HEADS_MAX) caches.sharedChains.clear()
   for (const [chain, head] of heads) {
     const kept = caches.auditHeads.get(chain)
     if (!kept || kept.seq < head.seq) caches.auditHeads.set(chain, head)

@@ -3,6 +3,7 @@ import type { Change } from '@orgkit/core'
 import { type Selectable, sql } from 'kysely'
 import { type FeedMac, feedAppend, feedNotify } from './changes.repository.ts'
 import type { AuditLogTable, Executor, Tx } from './database.ts'
+import { COMMITS } from './prepared.ts'
 
 /** How an audited actor authenticated (issue 20): a platform acting for a person is never the person alone. */
 export type ActorVia = 'session' | 'api_key' | 'host_token' | 'platform' | 'scim' | 'sso'
@@ -157,7 +158,8 @@ export async function appendAudit(tx: Tx, entry: AuditInput, now: Date): Promise
  * a check that `head` is in the chain (or is its anchor), and an insert at `head.seq + 1` that the chain's
  * unique (chain, seq) index refuses, doing nothing, when another entry took that seq meanwhile. A refused or
  * missing `head` costs the full append: lock, read the newest entry, insert. Either way the entry's hash is
- * `entryHash` over the same fields: one chain definition, which `verifyChain` checks.
+ * `entryHash` over the same fields: one chain definition, which `verifyChain` checks. With `last` (and a
+ * `head`), the append is its transaction's last statement, or fails with `NOT_LAST` (see below).
  */
 export async function appendAuditEntry(
   tx: Tx,
@@ -165,6 +167,7 @@ export async function appendAuditEntry(
   now: Date,
   head: ChainHead | null,
   feed?: { changes: readonly Change[]; mac: FeedMac },
+  { last = false }: { last?: boolean } = {},
 ): Promise<{ row: AuditRow; endpoints: AuditEndpoint[]; revision: number | null }> {
   const key = entry.orgId ?? NO_ORG
   if (head) {
@@ -198,29 +201,47 @@ export async function appendAuditEntry(
     // Only what the caller does not know comes back (the id, the endpoints, the revision): the rest is what
     // went in. Printing, sending and parsing the whole row was a sixth of the statement's CPU on the embedded
     // database (issue 25.3).
-    const { rows } = await sql<{
-      id: string
-      endpoints: AuditEndpoint[]
-      revision: string | null
-      notified: unknown
-    }>`with ${appended}${logged.ctes} select appended.id, appended.endpoints, ${logged.columns} from appended`.execute(
-      tx,
-    )
+    // `last`: the transaction's last statement, its commit sent behind it where the store can (prepared.ts,
+    // `COMMITS`). It fails (`NOT_LAST`) rather than let the write commit without what would follow it: the
+    // full append, when the entry did not go in at `head`; the outbox rows, when the org has endpoints.
+    const { rows } = last
+      ? await sql<AppendedRow>`${sql.raw(COMMITS)}with ${appended}${logged.ctes}
+          select appended.id, appended.endpoints, ${logged.columns},
+            case when appended.id is null or json_array_length(appended.endpoints) > 0 then orgkit_not_last() end
+          from (select) as one left join appended on true`.execute(tx)
+      : await sql<AppendedRow>`with ${appended}${logged.ctes}
+          select appended.id, appended.endpoints, ${logged.columns} from appended`.execute(tx)
     if (rows[0]) {
       const { id, endpoints, revision } = rows[0]
       return { row: { id, ...known }, endpoints, revision: revision === null ? null : Number(revision) }
     }
   }
   await sql`select ${chainLock(key)}`.execute(tx)
-  const last = await chainHead(tx, entry.orgId)
+  const newest = await chainHead(tx, entry.orgId)
   const { endpoints, ...row } = await tx
     .insertInto('audit_log')
-    .values(chained(entry, now, (last?.seq ?? 0) + 1, last?.hash ?? GENESIS).columns)
+    .values(chained(entry, now, (newest?.seq ?? 0) + 1, newest?.hash ?? GENESIS).columns)
     .returningAll()
     .returning(endpointsOf.as('endpoints'))
     .executeTakeFirstOrThrow()
   return { row, endpoints, revision: null }
 }
+
+/** What the one-statement append returns: only what the caller does not know. */
+interface AppendedRow {
+  id: string
+  endpoints: AuditEndpoint[]
+  revision: string | null
+  notified: unknown
+}
+
+/**
+ * SQLSTATE of a write's last audit append that found the write not done (`appendAuditEntry`'s `last`,
+ * migration 0024): nothing of the transaction committed; run it again without `last`.
+ */
+export const NOT_LAST = 'OKL01'
+
+export const isNotLast = (error: unknown) => (error as { code?: unknown } | null)?.code === NOT_LAST
 
 /** A chain's newest entry: what a reader keeps outside the database to detect a cut tail later. */
 export interface ChainHead {

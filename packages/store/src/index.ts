@@ -12,6 +12,7 @@ export {
   canonical,
   chainHead,
   entryHash,
+  isNotLast,
   type KeptHeadReport,
   listAuditEntries,
   orgChainHeads,

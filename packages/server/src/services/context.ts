@@ -13,6 +13,7 @@ import {
   type ChainHead,
   type Changed,
   type Db,
+  isNotLast,
   mapPgErrors,
   members,
   orgs,
@@ -324,13 +325,20 @@ const DEADLOCK_ATTEMPTS = 3
  * Runs the transaction again when PostgreSQL ended it to break a deadlock (40P01): two writes each locking
  * two orgs, in opposite orders (a member's removal takes its org's sub-orgs after it; a transfer up takes
  * the sub-org first). Nothing of the ended one committed; run again, it queues behind the other.
+ *
+ * `ends`: the write's last audit append may end its transaction (store's `last`: on PostgreSQL its commit
+ * rides with it, a round trip less). When it finds the write has more to do after all (another instance moved
+ * the chain's head, or gave the org a webhook endpoint: `NOT_LAST`), nothing committed, and the write runs
+ * again the long way, once (and that chain's later writes go the long way: `Caches.sharedChains`).
  */
-async function againAfterDeadlock<T>(run: () => Promise<T>): Promise<T> {
+async function again<T>(run: (ends: boolean) => Promise<T>): Promise<T> {
+  let ends = true
   for (let attempt = 1; ; attempt++) {
     try {
-      return await run()
+      return await run(ends)
     } catch (error) {
-      if ((error as { code?: unknown }).code !== '40P01' || attempt >= DEADLOCK_ATTEMPTS) throw error
+      if (ends && isNotLast(error)) ends = false
+      else if ((error as { code?: unknown }).code !== '40P01' || attempt >= DEADLOCK_ATTEMPTS) throw error
     }
   }
 }
@@ -340,7 +348,7 @@ async function againAfterDeadlock<T>(run: () => Promise<T>): Promise<T> {
  * commit together or not at all (SPEC 2). Returns the revision the write produced, once this instance's
  * engine has applied it, so the caller's next check already sees it. Bodies authorize inside (after the
  * org lock and the catch-up) and read nothing outside `work.tx` (PGlite has a single connection). A body
- * may run more than once (`againAfterDeadlock`): whatever it does beyond memory goes through `work.tx`.
+ * may run more than once (`again`): whatever it does beyond memory goes through `work.tx`.
  */
 export async function write<T>(
   ctx: Ctx,
@@ -357,7 +365,7 @@ export async function write<T>(
   let events = false
   // A constraint the checks above missed (a race on a unique name, say) is a catalogued error, not a 500.
   const { result, revision, changes, heads } = await mapPgErrors('this change', () =>
-    againAfterDeadlock(() =>
+    again((ends) =>
       ctx.db.transaction().execute(async (tx) => {
         events = false
         // Writes to one org queue on its row; the engine then catches up inside the lock, so the body's
@@ -407,9 +415,17 @@ export async function write<T>(
         for (const [i, entry] of audits.entries()) {
           const chain = entry.orgId ?? ''
           const head = heads.get(chain) ?? ctx.caches.auditHeads.get(chain) ?? null
-          const last = i === audits.length - 1 && changes.length > 0 && !ctx.caches.hookedChains.has(chain)
-          const feed = last ? { changes, mac: ctx.engine.feedMac } : undefined
-          const { row, endpoints, revision } = await appendAuditEntry(tx, entry, now, head, feed)
+          const final = i === audits.length - 1 && !ctx.caches.hookedChains.has(chain)
+          const feed = final && changes.length > 0 ? { changes, mac: ctx.engine.feedMac } : undefined
+          const last = ends && final && head !== null && !ctx.caches.sharedChains.has(chain)
+          const { row, endpoints, revision } = await appendAuditEntry(tx, entry, now, head, feed, {
+            last,
+          }).catch((error: unknown) => {
+            // The head moved (or the org has an endpoint, which the run again learns): from now on this chain's
+            // writes go the long way, rather than fail and run again each time another instance writes to it.
+            if (isNotLast(error)) ctx.caches.sharedChains.add(chain)
+            throw error
+          })
           recorded = revision
           if (endpoints.length > 0) ctx.caches.hookedChains.add(chain)
           else ctx.caches.hookedChains.delete(chain)

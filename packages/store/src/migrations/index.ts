@@ -21,6 +21,7 @@ import * as engineSnapshots from './0020-engine-snapshots.ts'
 import * as engineSnapshotMac from './0021-engine-snapshot-mac.ts'
 import * as changeFeedMac from './0022-change-feed-mac.ts'
 import * as feedHead from './0023-feed-head.ts'
+import * as lastStatement from './0024-last-statement.ts'
 
 /** Migrations in order, bundled with the code (no directory scanning at run time). */
 export const migrations: Record<string, Migration> = {
@@ -46,6 +47,7 @@ export const migrations: Record<string, Migration> = {
   '0021-engine-snapshot-mac': engineSnapshotMac,
   '0022-change-feed-mac': changeFeedMac,
   '0023-feed-head': feedHead,
+  '0024-last-statement': lastStatement,
 }
 
 export const migrationProvider: MigrationProvider = {
