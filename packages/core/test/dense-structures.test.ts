@@ -98,6 +98,61 @@ describe('IdTable', () => {
     )
   })
 
+  it('restored, answers as the table it came from, whichever lookup or write comes first, hashed in slices or not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(opArb, { maxLength: 200 }),
+        // Each later op on an id the table holds, or (false) on the op's own.
+        fc.array(fc.tuple(opArb, fc.nat(), fc.boolean()), { minLength: 1, maxLength: 60 }),
+        fc.boolean(),
+        fc.nat({ max: 6 }),
+        (before, after, ownMemoryFirst, slices) => {
+          const table = new IdTable(1)
+          const model = new Map<string, number>()
+          for (const { op, id, value } of before) {
+            if (op === 'insert') {
+              const at = table.insert(id) // before reading `pool`: an insert may replace it
+              table.pool[at] = value
+              model.set(id, value)
+            } else if (op === 'delete') {
+              table.delete(id)
+              model.delete(id)
+            }
+          }
+          const restored = new IdTable(1)
+          restored.restore(table.raw())
+          if (ownMemoryFirst) restored.ownMemory()
+          // Some of its records hashed three at a time (ownMemory's steps), the rest by the first op.
+          for (let k = 0; k < slices; k++) restored.hashRestored(3)
+          for (const [{ op, id: own, value }, pick, held] of after) {
+            const ids = [...model.keys()]
+            const id = held && ids.length > 0 ? ids[pick % ids.length]! : own
+            if (op === 'insert') {
+              const at = restored.insert(id)
+              restored.pool[at] = value
+              model.set(id, value)
+            } else if (op === 'delete') {
+              // Half the time by where its fields are, found without a lookup (forEach reads no hash).
+              let at = -1
+              if (value % 2 === 0)
+                restored.forEach((fields) => {
+                  if (restored.keyAt(fields) === id) at = fields
+                })
+              if (at >= 0) restored.deleteAt(at)
+              else restored.delete(id)
+              model.delete(id)
+            }
+            const at = restored.find(id)
+            expect(at >= 0 ? restored.pool[at] : undefined, `"${id}" after ${op}`).toBe(model.get(id))
+          }
+          expect(restored.size).toBe(model.size)
+          for (const [id, value] of model) expect(restored.pool[restored.find(id)]).toBe(value)
+        },
+      ),
+      { numRuns: RUNS },
+    )
+  })
+
   it('tells ids apart by their keys alone when every hash collides', () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 150 }), (ops) => {

@@ -13,6 +13,9 @@ import { Graph } from './graph.ts'
 import { NONE, type OrgNode, type Principal, type ResourceNode, type UserNode } from './nodes.ts'
 import { stateFingerprint } from './state-fingerprint.ts'
 
+/** Records an id table hashes in one of `ownMemory`'s steps: ~10-25 ms of an event-loop turn. */
+export const HASH_STEP = 65_536
+
 export interface AuthorizerOptions {
   /** Epoch milliseconds; binding and key expiry are read against it. */
   clock?: () => number
@@ -110,9 +113,11 @@ export class Authorizer {
 
   /**
    * After `restore`, each table still viewing the state's bytes copied into memory of its own, one table a
-   * step: the caller spreads the steps over event-loop turns, off the start's path. A restore takes views to
-   * start fast (~0.7 s of page faults at 1M bindings to copy them), but any view no write has grown keeps
-   * the whole decompressed state resident. Safe at any time: contents and offsets stay as they are.
+   * step, then the id tables' records hashed (`IdTable.restore` leaves them: 0.2-0.35 s at 1M bindings),
+   * HASH_STEP records a step: the caller spreads the steps over event-loop turns, off the start's path. A
+   * restore takes views to start fast (~0.7 s of page faults at 1M bindings to copy them), but any view no
+   * write has grown keeps the whole decompressed state resident. Safe at any time: contents and offsets stay
+   * as they are, and a lookup or write before the last step hashes the rest of its table itself.
    */
   *ownMemory(): Generator<void, void> {
     const { bindings, dense } = this.graph
@@ -120,6 +125,9 @@ export class Authorizer {
       table.ownMemory()
       yield
     }
+    for (const table of [dense.users, dense.orgs, dense.resources])
+      while (!table.hashRestored(HASH_STEP)) yield
+    while (!bindings.hashIds(HASH_STEP)) yield
   }
 
   /** This engine's state as bytes (engine-state.ts), saying it reflects `revision`. */

@@ -160,6 +160,11 @@ export class BindingTable {
     this.ids.trim()
   }
 
+  /** Hashes up to `budget` more of the ids a restore left unhashed; true once all are (IdTable.hashRestored). */
+  hashIds(budget?: number): boolean {
+    return this.ids.hashRestored(budget)
+  }
+
   private grow(): void {
     const size = Math.ceil(this.pNext.length * 1.5)
     this.pNext = resized(this.pNext, size)
