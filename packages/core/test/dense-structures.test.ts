@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { BindingTable } from '../src/engine/bindings.ts'
 import type { Snapshot } from '../src/engine/data.ts'
 import { Arena } from '../src/engine/dense.ts'
+import { NodesById } from '../src/engine/graph.ts'
 import { IdTable } from '../src/engine/id-table.ts'
 import { NONE, OrgNode, UserNode } from '../src/engine/nodes.ts'
 import { Authorizer, presets } from '../src/index.ts'
@@ -214,6 +215,34 @@ describe('IdTable', () => {
       }
       for (let i = 0; i < 20_000; i += 7) if (!live.has(idOf(i))) expect(table.find(idOf(i))).toBe(-1)
     })
+})
+
+describe('NodesById', () => {
+  it('indexes deferred nodes in their order, after what it holds, whether filled in slices or on first use', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ maxLength: 3 }), { maxLength: 40 }),
+        fc.nat({ max: 40 }),
+        fc.nat({ max: 10 }),
+        fc.integer({ min: 1, max: 7 }),
+        (ids, held, slices, budget) => {
+          const nodes = ids.map((id, n) => ({ id, n }))
+          const index = new NodesById<{ id: string; n: number }>()
+          for (const node of nodes.slice(0, held)) index.all.set(node.id, node)
+          index.defer(nodes.slice(held))
+          let done = false
+          for (let k = 0; k < slices; k++) done = index.fill(budget)
+          if (slices > 0)
+            expect(done, 'fill says when none is pending').toBe(
+              slices * budget >= Math.max(0, ids.length - held),
+            )
+          expect([...index.all.values()]).toEqual(nodes)
+          expect(index.fill(budget)).toBe(true)
+        },
+      ),
+      { numRuns: RUNS },
+    )
+  })
 })
 
 describe('BindingTable', () => {

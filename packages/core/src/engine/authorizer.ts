@@ -113,8 +113,8 @@ export class Authorizer {
 
   /**
    * After `restore`, each table still viewing the state's bytes copied into memory of its own, one table a
-   * step, then the id tables' records hashed (`IdTable.restore` leaves them: 0.2-0.35 s at 1M bindings),
-   * HASH_STEP records a step: the caller spreads the steps over event-loop turns, off the start's path. A
+   * step, then the id tables' records hashed (`IdTable.restore` leaves them: 0.2-0.35 s at 1M bindings) and
+   * the users and resources put in the graph's Maps (`NodesById`), HASH_STEP records a step: the caller spreads the steps over event-loop turns, off the start's path. A
    * restore takes views to start fast (~0.7 s of page faults at 1M bindings to copy them), but any view no
    * write has grown keeps the whole decompressed state resident. Safe at any time: contents and offsets stay
    * as they are, and a lookup or write before the last step hashes the rest of its table itself.
@@ -128,6 +128,7 @@ export class Authorizer {
     for (const table of [dense.users, dense.orgs, dense.resources])
       while (!table.hashRestored(HASH_STEP)) yield
     while (!bindings.hashIds(HASH_STEP)) yield
+    while (!this.graph.indexRestored(HASH_STEP)) yield
   }
 
   /** This engine's state as bytes (engine-state.ts), saying it reflects `revision`. */

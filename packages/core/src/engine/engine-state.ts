@@ -276,7 +276,6 @@ export function restoreGraph(graph: Graph, bytes: Uint8Array, fingerprint: strin
     resource.slot = r.int()
     resource.bindings = r.int()
     resources[i] = resource
-    graph.resources.set(id, resource)
     scopeBySlot[resource.slot] = resource
   }
   const users: UserNode[] = new Array(r.int())
@@ -293,8 +292,9 @@ export function restoreGraph(graph: Graph, bytes: Uint8Array, fingerprint: strin
       user.accessUntil = r.f64()
     }
     users[i] = user
-    graph.users.set(user.id, user)
   }
+  // Indexed by id on first use, or a slice at a time once the server listens (Graph.indexRestored).
+  graph.restored(resources, users)
   const groups: GroupNode[] = new Array(r.int())
   for (let i = 0; i < groups.length; i++) {
     const group = new GroupNode(r.str(), orgs[r.int()]!)
