@@ -647,3 +647,51 @@ describe('deletes cascade like the store', () => {
     expect(() => a.apply({ op: 'groupMember.put', member: { groupId: 'g1', userId: 'u1' } })).toThrow()
   })
 })
+
+describe('bindings at a scope (what a new binding is checked against)', () => {
+  const ids = (found: { id: string; role: string }[]) => found.map((b) => `${b.id}:${b.role}`).sort()
+
+  it('lists the principal’s own bindings right at the scope, expired and dead-role ones too', () => {
+    const a = new Authorizer(
+      capgo,
+      capgoWorld({
+        groups: [{ id: 'g1', orgId: 'o1' }],
+        groupMembers: [{ groupId: 'g1', userId: 'u1' }],
+        bindings: [
+          bind('b1', user('u1'), 'org_member', org('o1')),
+          bind('b2', user('u1'), 'app_reader', app('a1'), 5), // expired (the clock is at 10): still held
+          bind('b3', user('u1'), 'release_manager', app('a1')), // o1 has no such custom role (yet)
+          bind('b4', user('u1'), 'channel_reader', channel('c1')), // below the app: not at it
+          bind('b5', user('u2'), 'app_admin', app('a1')), // another user's
+          bind('b6', group('g1'), 'app_admin', app('a1')), // u1's group's
+        ],
+      }),
+      { clock: () => 10 },
+    )
+    expect(ids(a.bindingsAt(user('u1'), app('a1')))).toEqual(['b2:app_reader', 'b3:release_manager'])
+    expect(ids(a.bindingsAt(user('u1'), org('o1')))).toEqual(['b1:org_member'])
+    expect(ids(a.bindingsAt(group('g1'), app('a1')))).toEqual(['b6:app_admin'])
+    expect(a.bindingsAt(user('u2'), org('o1'))).toEqual([])
+    // Unknown principals and scopes, and a resource named as another type, hold nothing.
+    expect(a.bindingsAt(user('nobody'), app('a1'))).toEqual([])
+    expect(a.bindingsAt(group('u1'), app('a1'))).toEqual([])
+    expect(a.bindingsAt(user('u1'), app('c1'))).toEqual([])
+    expect(a.bindingsAt(user('u1'), app('missing'))).toEqual([])
+  })
+
+  it('follows puts, deletes and cascades, and survives an encode and restore', () => {
+    const a = new Authorizer(capgo, capgoWorld({ bindings: [reader] }))
+    a.apply({ op: 'binding.put', binding: bind('b2', user('u1'), 'app_developer', app('a1')) })
+    a.apply({ op: 'binding.put', binding: { ...reader, role: 'app_admin' } }) // a role change in place
+    expect(ids(a.bindingsAt(user('u1'), app('a1')))).toEqual(['b-reader:app_admin', 'b2:app_developer'])
+    const restored = Authorizer.restore(capgo, a.encodeState(1)).authorizer
+    expect(ids(restored.bindingsAt(user('u1'), app('a1')))).toEqual([
+      'b-reader:app_admin',
+      'b2:app_developer',
+    ])
+    a.apply({ op: 'binding.delete', id: 'b2' })
+    expect(ids(a.bindingsAt(user('u1'), app('a1')))).toEqual(['b-reader:app_admin'])
+    a.apply({ op: 'resource.delete', id: 'a1' })
+    expect(a.bindingsAt(user('u1'), app('a1'))).toEqual([])
+  })
+})

@@ -4,7 +4,7 @@ import { buildAccess, ensureAccess } from './access.ts'
 import { applyChange, loadSnapshot, snapshotLoader } from './apply.ts'
 import { type Belonging, belongingIn, belongingOf } from './belonging.ts'
 import { CompiledModel, type CompiledPermission, type RoleHandle } from './compiled-model.ts'
-import type { Change, Decision, Id, Snapshot, SnapshotPart, Subject, Target } from './data.ts'
+import type { Change, Decision, Id, PrincipalRef, Snapshot, SnapshotPart, Subject, Target } from './data.ts'
 import { DENY_NOT_FOUND } from './decisions.ts'
 import { encodeGraph, restoreGraph } from './engine-state.ts'
 import { decideForKey, decideForUser, passesGate, type Trace } from './evaluate.ts'
@@ -396,6 +396,25 @@ export class Authorizer {
     const org = this.graph.orgs.get(orgId)
     if (org === undefined) return null
     return org.active.has(userId) ? 'active' : org.pending.has(userId) ? 'pending' : null
+  }
+
+  /**
+   * The bindings the principal holds right at `scope` (not above or below it), each with the role key it
+   * names, expired ones included: every one the database holds there, as a new binding's uniqueness and slot
+   * are checked against (the server asks inside the org's lock, where the engine has caught up). Empty when
+   * the principal or the scope is unknown.
+   */
+  bindingsAt(principal: PrincipalRef, scope: Target): { id: Id; role: string }[] {
+    const holder =
+      principal.type === 'group' ? this.graph.groups.get(principal.id) : this.graph.users.get(principal.id)
+    const at = this.locate(scope)
+    if (holder === undefined || at === null) return []
+    const node = at.resource ?? at.org
+    const t = this.graph.bindings
+    const found: { id: Id; role: string }[] = []
+    for (let b = holder.bindings; b !== NONE; b = t.pNext[b]!)
+      if (t.scope[b] === node) found.push({ id: t.idOf(b), role: t.roleKey(b) })
+    return found
   }
 
   /**

@@ -166,7 +166,31 @@ async function assertNotModelGroupsOwnBinding(
   }
 }
 
-/** One role per single slot: the principal's other bindings at the scope, `except` the one being changed. */
+/**
+ * The principal's bindings at the scope, expired ones too. The engine's, with no read: inside the org's lock
+ * it has caught up with every committed write, and a binding at the org or its resources is made or removed
+ * only under that lock. Not in a joined write (config apply): its earlier steps are in the transaction, not
+ * yet in the engine.
+ */
+async function heldAt(
+  ctx: Ctx,
+  tx: Executor,
+  orgId: string,
+  principal: PrincipalRef,
+  scope: Target,
+): Promise<{ id: string; role: string }[]> {
+  if (!ctx.within) return ctx.engine.authorizer.bindingsAt(principal, scope)
+  return await bindings.listBindings(tx, {
+    orgIds: [orgId],
+    ...(principal.type === 'user' ? { userId: principal.id } : { groupId: principal.id }),
+    ...(scope.type === ORG ? { orgScopeOnly: true } : { resourceIds: [scope.id] }),
+  })
+}
+
+/**
+ * One role per single slot: the principal's other bindings at the scope, `except` the one being changed.
+ * The only guard against a duplicate (bindings have no unique index): the org's lock serializes its writes.
+ */
 async function assertSlotAllows(
   ctx: Ctx,
   tx: Executor,
@@ -177,13 +201,7 @@ async function assertSlotAllows(
   role: RoleHandle | null,
   except?: string,
 ) {
-  const held = (
-    await bindings.listBindings(tx, {
-      orgIds: [orgId],
-      ...(principal.type === 'user' ? { userId: principal.id } : { groupId: principal.id }),
-      ...(scope.type === ORG ? { orgScopeOnly: true } : { resourceIds: [scope.id] }),
-    })
-  ).filter((b) => b.id !== except)
+  const held = (await heldAt(ctx, tx, orgId, principal, scope)).filter((b) => b.id !== except)
   if (held.some((b) => b.role === key)) {
     throw new OrgkitError('ALREADY_EXISTS', `already holds "${key}" here`, { role: key })
   }

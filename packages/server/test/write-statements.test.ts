@@ -1,0 +1,137 @@
+import type { CompiledQuery, Kysely, QueryResult } from 'kysely'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
+
+/**
+ * What a user, member or binding write sends to the database (issue 25.3): each statement is a round trip on
+ * PostgreSQL and a call into WebAssembly on PGlite. Checks a write's body makes inside the org's lock are
+ * answered by the engine, which has caught up there, not by a read: here, that binding create reads no
+ * `bindings` row to check the principal's slot and uniqueness (api.features and api.binding-role hold the
+ * rules themselves, on both databases).
+ */
+/** The start of the engine's read of the change feed (store's changes.repository.ts, `changesSince`). */
+const FEED_READ = 'select head.value as head'
+
+interface Executing {
+  executeQuery(query: CompiledQuery, id: unknown): Promise<QueryResult<unknown>>
+}
+
+describe.each(DATABASES)("a write's statements (%s)", (database) => {
+  let s: TestServer
+  let admin = ''
+  let orgId = ''
+  let appId = ''
+  let now = Date.now()
+  beforeAll(async () => {
+    s = await startTestServer(database, { clock: () => now })
+    admin = await s.user('Admin')
+    orgId = (await s.as(admin).post('/v1/orgs', { name: 'Statements' })).body.id
+    appId = (await s.as(admin).post(`/v1/orgs/${orgId}/resources`, { type: 'app', name: 'app' })).body.id
+    // The org's first writes teach the server its audit chain's head; the ones counted below are ordinary.
+    await bindApp(await member())
+  })
+  afterAll(async () => {
+    await s?.stop()
+  })
+
+  const member = async () => {
+    const id = await s.user('Member')
+    const added = await s.platform.post(`/v1/orgs/${orgId}/members`, { userId: id, roles: ['org_member'] })
+    expect(added.status).toBe(201)
+    return id
+  }
+  const bindApp = (userId: string, role = 'app_reader') =>
+    s.as(admin).post(`/v1/orgs/${orgId}/bindings`, {
+      principal: { type: 'user', id: userId },
+      role,
+      resourceId: appId,
+    })
+
+  /**
+   * The statements the write in `run` sends through Kysely (its begin and commit aside), by their first
+   * words, and on PostgreSQL its round trips (each Sync or simple query ends one) on its connection. Not the
+   * engine's read of the feed, which on PostgreSQL the write's own NOTIFY may start before the reply.
+   */
+  async function sent(run: () => Promise<unknown>): Promise<{ statements: string[]; trips: number }> {
+    let base: Executing = (s.ctx.db as Kysely<unknown>).getExecutor()
+    while (!Object.hasOwn(base, 'executeQuery')) base = Object.getPrototypeOf(base)
+    const { executeQuery } = base
+    const proto = pg.Connection.prototype as unknown as Record<
+      'bind' | 'sync' | 'query',
+      (...a: unknown[]) => unknown
+    >
+    const { bind, sync, query } = proto
+    const statements: string[] = []
+    let pending = 0 // the write's statements under way: its connection's round trips are counted meanwhile
+    let connection: unknown = null
+    let trips = 0
+    base.executeQuery = function (this: Executing, compiled, id) {
+      const text = compiled.sql.replace(/\s+/g, ' ').trim()
+      if (text.startsWith(FEED_READ)) return executeQuery.call(this, compiled, id)
+      statements.push(text.split(' ').slice(0, 3).join(' '))
+      pending++
+      return executeQuery.call(this, compiled, id).finally(() => pending--)
+    }
+    // The write's connection: the one its statements bind the org's id on.
+    proto.bind = function (this: unknown, config: unknown) {
+      if (pending > 0 && (config as { values?: unknown[] }).values?.includes(orgId)) connection ??= this
+      return bind.call(this, config)
+    }
+    proto.sync = function (this: unknown) {
+      if (pending > 0 && this === connection) trips++
+      return sync.call(this)
+    }
+    proto.query = function (this: unknown, text: unknown) {
+      if (pending > 0 && this === connection) trips++
+      return query.call(this, text)
+    }
+    try {
+      await run()
+    } finally {
+      base.executeQuery = executeQuery
+      Object.assign(proto, { bind, sync, query })
+    }
+    return { statements, trips }
+  }
+
+  it('binding create: the lock, the insert, the audit entry with the feed; no read of bindings', async () => {
+    const userId = await member()
+    const { statements, trips } = await sent(async () => expect((await bindApp(userId)).status).toBe(201))
+    expect(statements).toHaveLength(3) // before: a fourth, `select * from "bindings"` for the slot check
+    expect(statements.filter((q) => /bindings/.test(q))).toEqual(['insert into "bindings"'])
+    // The lock with its begin, the insert, the audit entry with its commit (store's prepared.ts).
+    if (database === 'postgres') expect(trips).toBe(3)
+  })
+
+  it('still refuses the same role twice and a second one in the slot, and takes one after a revoke', async () => {
+    const userId = await member()
+    const first = await bindApp(userId)
+    expect(first.status).toBe(201)
+    const twice = await bindApp(userId)
+    expect([twice.status, twice.body.code]).toEqual([409, 'ALREADY_EXISTS'])
+    const other = await bindApp(userId, 'app_developer')
+    expect([other.status, other.body.code]).toEqual([409, 'SLOT_TAKEN'])
+    // Revoked, the slot is free again: the engine has the delete by the next write.
+    expect((await s.as(admin).delete(`/v1/orgs/${orgId}/bindings/${first.body.id}`)).status).toBe(200)
+    const again = await bindApp(userId, 'app_developer')
+    expect(again.status).toBe(201)
+  })
+
+  it('counts an expired binding as held, as the database holds it', async () => {
+    const userId = await member()
+    const expiresAt = new Date(now + 3_600_000).toISOString()
+    const timed = await s.as(admin).post(`/v1/orgs/${orgId}/bindings`, {
+      principal: { type: 'user', id: userId },
+      role: 'app_reader',
+      resourceId: appId,
+      expiresAt,
+    })
+    expect(timed.status).toBe(201)
+    now += 2 * 3_600_000
+    const twice = await bindApp(userId)
+    expect([twice.status, twice.body.code]).toEqual([409, 'ALREADY_EXISTS'])
+    const other = await bindApp(userId, 'app_developer')
+    expect([other.status, other.body.code]).toEqual([409, 'SLOT_TAKEN'])
+  })
+})
