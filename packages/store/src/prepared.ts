@@ -34,9 +34,10 @@ interface Session {
   beginPending: boolean
   /**
    * How the transaction ended with a statement sent with its commit behind it (`COMMITS`): its own `commit`
-   * or `rollback`, still to come, is answered with that, and any other statement refused.
+   * or `rollback`, still to come, is answered with that, and any other statement refused; `'pending'` while
+   * that statement is still being answered (anything sent then would run after its commit).
    */
-  ended: 'commit' | 'rollback' | null
+  ended: 'pending' | 'commit' | 'rollback' | null
 }
 
 /** The name `begin` is prepared under, once a connection, for `deferBegin`: never stale (no result columns). */
@@ -119,11 +120,12 @@ export function prepareStatements(
         if (commit && (error === null || answered > 0)) {
           session.inTransaction = false
           session.ended = error === null || answered > 1 ? 'commit' : 'rollback'
-        }
+        } else if (commit) session.ended = null
         if (error) reject(error)
         else resolve(Array.isArray(result) ? result[own] : result)
       }
       const sent = new Pipelined({ name, text, values }, { begin, commit }, done)
+      if (commit) session.ended = 'pending'
       query(sent)
     })
   }
@@ -162,16 +164,29 @@ export function prepareStatements(
     return typeof text === 'string' ? undefined : text
   }
   /**
-   * After a statement sent with its commit behind it (`COMMITS`): the transaction's own `commit` (or, when the
-   * commit failed, its `rollback`) is answered with how it ended. Anything else is refused: nothing may follow
-   * a transaction's last statement, and what did would run outside it.
+   * After a statement sent with its commit behind it (`COMMITS`): the transaction's own `commit` is answered
+   * with how it ended. When the commit failed, its `commit` or `rollback` sends a real `rollback` (a warning
+   * only, where the database has already rolled back; it ends the transaction where the commit never ran, its
+   * Parse or Bind cancelled) and answers ROLLBACK, as PostgreSQL's commit does in a failed transaction.
+   * Anything else is refused, as is everything while the last statement is still being answered: nothing may
+   * follow a transaction's last statement, and what did would run outside it.
    */
-  const afterEnd = (text: unknown, callback: unknown, ended: 'commit' | 'rollback') => {
+  const afterEnd = (text: unknown, callback: unknown, ended: 'pending' | 'commit' | 'rollback') => {
     const statement = typeof text === 'string' && callback === undefined ? text.trim().toLowerCase() : ''
-    if (statement === 'commit' || (statement === 'rollback' && ended === 'rollback')) {
+    if (ended === 'pending') {
+      return refuse(
+        text,
+        callback,
+        new Error("the transaction's last statement is still being answered: nothing may follow it"),
+      )
+    }
+    if (statement === 'commit' && ended === 'commit') {
       session.ended = null
-      // A commit after the commit failed answers ROLLBACK, as PostgreSQL's does in a failed transaction.
-      return Promise.resolve(answered(ended === 'commit' ? 'COMMIT' : 'ROLLBACK'))
+      return Promise.resolve(answered('COMMIT'))
+    }
+    if ((statement === 'commit' || statement === 'rollback') && ended === 'rollback') {
+      session.ended = null
+      return query('rollback').then(() => answered('ROLLBACK'))
     }
     if (statement === 'rollback') session.ended = null
     const what = statement === 'rollback' ? 'rolled back' : 'followed by another statement'

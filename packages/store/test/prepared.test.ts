@@ -4,7 +4,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Executor, isStalePlan, migrate, openStore, type Store } from '../src/index.ts'
 import { copyOut } from '../src/pg-driver.ts'
-import { COMMITS } from '../src/prepared.ts'
+import { COMMITS, prepareStatements } from '../src/prepared.ts'
 import { insertOrgRow, insertUserRow } from './support/billing-rows.ts'
 import { TARGETS } from './support/targets.ts'
 import {
@@ -335,7 +335,10 @@ describe.runIf(TARGETS.includes('postgres' as never))(
         await insert(tx, false)
         await insert(tx, true) // goes in; the unique check, deferred, fails the commit
       })
-      await expect(failed).rejects.toMatchObject({ code: '23505' })
+      // The caller's rollback goes to the database (a warning there, after a failed commit): where the commit
+      // never ran, its Parse or Bind cancelled, it is what ends the transaction.
+      const sent = await roundTrips(() => expect(failed).rejects.toMatchObject({ code: '23505' }))
+      expect(sent.simple).toEqual(['rollback'])
       expect(await visibleElsewhere(user)).toBe(false)
       const rows = await sql<{ n: number }>`select count(*)::int as n from pipelined_deferred`.execute(
         store.db,
@@ -354,6 +357,35 @@ describe.runIf(TARGETS.includes('postgres' as never))(
       ).rejects.toThrow(/committed with its last statement/)
       expect(await visibleElsewhere(id)).toBe(true) // committed with the last: nothing can undo it
       expect(await visibleElsewhere(await store.db.transaction().execute((tx) => insertLast(tx)))).toBe(true)
+    })
+
+    it('refuses a statement sent while the last is still being answered (it would run after the commit)', async () => {
+      // Kysely sends a transaction's statements one after another; a client used directly need not.
+      const client = new pg.Client({
+        connectionString: postgres.url,
+        ...(postgres.schema && { options: `-c search_path="${postgres.schema}"` }),
+      })
+      await client.connect()
+      try {
+        prepareStatements(client, { deferBegin: true })
+        await client.query('begin') // a connection's first begin goes alone, and prepares it
+        await client.query('commit')
+        await client.query('begin')
+        const id = randomUUID()
+        const last = client.query(
+          `${COMMITS}insert into users (id, email, name, password_hash)
+            select $1, $2, 'U', null from pg_sleep($3::float8)`,
+          [id, `${id}@example.com`, 0.3],
+        )
+        await expect(client.query('select $1::int as one', [1])).rejects.toThrow(/still being answered/)
+        await last
+        await client.query('commit')
+        expect(await visibleElsewhere(id)).toBe(true)
+        const txid = async () => (await client.query('select txid_current()::text as id')).rows[0].id
+        expect(await txid()).not.toBe(await txid()) // the connection is out of any transaction
+      } finally {
+        await client.end()
+      }
     })
 
     it("says the transaction committed when only reading the last statement's rows failed, after its commit", async () => {

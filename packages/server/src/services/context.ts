@@ -331,14 +331,17 @@ const DEADLOCK_ATTEMPTS = 3
  * the chain's head, or gave the org a webhook endpoint: `NOT_LAST`), nothing committed, and the write runs
  * again the long way, once (and that chain's later writes go the long way: `Caches.sharedChains`).
  */
-async function again<T>(run: (ends: boolean) => Promise<T>): Promise<T> {
+export async function again<T>(run: (ends: boolean) => Promise<T>): Promise<T> {
   let ends = true
   for (let attempt = 1; ; attempt++) {
     try {
       return await run(ends)
     } catch (error) {
-      if (ends && isNotLast(error)) ends = false
-      else if ((error as { code?: unknown }).code !== '40P01' || attempt >= DEADLOCK_ATTEMPTS) throw error
+      // Not a deadlock: this run does not count against DEADLOCK_ATTEMPTS.
+      if (ends && isNotLast(error)) {
+        ends = false
+        attempt--
+      } else if ((error as { code?: unknown }).code !== '40P01' || attempt >= DEADLOCK_ATTEMPTS) throw error
     }
   }
 }
