@@ -114,21 +114,21 @@ export class Authorizer {
   /**
    * After `restore`, each table still viewing the state's bytes copied into memory of its own, one table a
    * step, then the id tables' records hashed (`IdTable.restore` leaves them: 0.2-0.35 s at 1M bindings) and
-   * the users and resources put in the graph's Maps (`NodesById`), HASH_STEP records a step: the caller spreads the steps over event-loop turns, off the start's path. A
-   * restore takes views to start fast (~0.7 s of page faults at 1M bindings to copy them), but any view no
-   * write has grown keeps the whole decompressed state resident. Safe at any time: contents and offsets stay
-   * as they are, and a lookup or write before the last step hashes the rest of its table itself.
+   * the users and resources put in the graph's Maps (`NodesById`), `step` records a step (HASH_STEP; tests
+   * take a few): the caller spreads the steps over event-loop turns, off the start's path. A restore takes
+   * views to start fast (~0.7 s of page faults at 1M bindings to copy them), but any view no write has grown
+   * keeps the whole decompressed state resident. Safe at any time: contents and offsets stay as they are,
+   * and a lookup or write before the last step hashes the rest of its table itself.
    */
-  *ownMemory(): Generator<void, void> {
+  *ownMemory(step = HASH_STEP): Generator<void, void> {
     const { bindings, dense } = this.graph
     for (const table of [bindings, dense.users, dense.orgs, dense.resources, dense.access, dense.overrides]) {
       table.ownMemory()
       yield
     }
-    for (const table of [dense.users, dense.orgs, dense.resources])
-      while (!table.hashRestored(HASH_STEP)) yield
-    while (!bindings.hashIds(HASH_STEP)) yield
-    while (!this.graph.indexRestored(HASH_STEP)) yield
+    for (const table of [dense.users, dense.orgs, dense.resources]) while (!table.hashRestored(step)) yield
+    while (!bindings.hashIds(step)) yield
+    while (!this.graph.indexRestored(step)) yield
   }
 
   /** This engine's state as bytes (engine-state.ts), saying it reflects `revision`. */
