@@ -6,6 +6,7 @@ import {
   go,
   launch,
   linkFromOutboxApi,
+  newPage,
   photograph,
   REDUCED_MOTION,
   release,
@@ -76,8 +77,7 @@ async function explain(page: Page, orgId: string, person: RegExp, permission: st
 
 describe('console (Chromium)', () => {
   it('signs up, creates an org, invites, accepts, changes role, denies a channel, removes', async () => {
-    owner = await browser.newPage({ viewport: { width: 1280, height: 860 }, ...REDUCED_MOTION })
-    owner.setDefaultTimeout(20_000)
+    owner = await newPage(browser)
     pages.push(owner)
     const memberEmail = 'member@example.com'
 
