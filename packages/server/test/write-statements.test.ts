@@ -8,7 +8,7 @@ import { DATABASES, startTestServer, type TestServer } from './support/harness.t
  * PostgreSQL and a call into WebAssembly on PGlite. Checks a write's body makes inside the org's lock are
  * answered by the engine, which has caught up there, not by a read: here, that binding create reads no
  * `bindings` row to check the principal's slot and uniqueness (api.features and api.binding-role hold the
- * rules themselves, on both databases).
+ * rules themselves, on both databases), and member add reads nothing.
  */
 /** The start of the engine's read of the change feed (store's changes.repository.ts, `changesSince`). */
 const FEED_READ = 'select head.value as head'
@@ -104,7 +104,19 @@ describe.each(DATABASES)("a write's statements (%s)", (database) => {
     if (database === 'postgres') expect(trips).toBe(3)
   })
 
-  it('still refuses the same role twice and a second one in the slot, and takes one after a revoke', async () => {
+  it('member add: the lock, the membership, its role, the audit entry; nothing read', async () => {
+    const userId = await s.user('Member')
+    const { statements, trips } = await sent(async () => {
+      const added = await s.platform.post(`/v1/orgs/${orgId}/members`, { userId, roles: ['org_member'] })
+      expect(added.status).toBe(201)
+    })
+    // Whether the user exists and is a member already, the engine answers (services/members.ts).
+    expect(statements.slice(1, 3)).toEqual(['insert into "memberships"', 'insert into "bindings"'])
+    expect(statements).toHaveLength(4)
+    if (database === 'postgres') expect(trips).toBe(4)
+  })
+
+  it('still refuses a role held and a second one in the slot; takes one after a revoke', async () => {
     const userId = await member()
     const first = await bindApp(userId)
     expect(first.status).toBe(201)
