@@ -1,21 +1,29 @@
-import type { Browser } from 'playwright-core'
+import type { Page, Request } from 'playwright-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../../server/test/support/harness.ts'
-import { actAs, consoleSession, createOrgApi, fetchAs, go, person, pick, someone } from './e2e-support.ts'
+import { actAs, consoleSession, createOrgApi, fetchAs, go, newPage, pick, someone } from './e2e-support.ts'
 
 // Issue #8's custom roles screen (Settings → Roles) on the capgo preset, in headless Chromium.
 const session = consoleSession('roles')
 const { pages, shot } = session
 let server: TestServer
-let browser: Browser
-beforeAll(() => {
-  ;({ server, browser } = session)
+/**
+ * The one page the owner, then Max, then the API reference use in turn (actAs hands it on): a new browser
+ * context would be a cold renderer (newPage).
+ */
+let tab: Page
+beforeAll(async () => {
+  server = session.server
+  tab = await newPage(session.browser)
+  pages.push(tab)
 })
 
 describe('Roles tab (Chromium, capgo preset)', () => {
   it('lists built-in roles, creates, edits and deletes a custom role, and shows the API refusals', async () => {
-    const { page: owner, userId } = await person(server, browser, 'Olivia Owner', 'owner@example.com')
-    pages.push(owner)
+    const olivia = await someone(server, 'Olivia Owner', 'owner@example.com')
+    const { userId } = olivia
+    const owner = tab
+    await actAs(owner, server, olivia)
     const orgId = await createOrgApi(server, userId, 'Acme')
     await go(owner, `${server.url}/orgs/${orgId}/settings/roles`)
     const builtIn = owner.getByRole('table', { name: 'Built-in roles' })
@@ -117,22 +125,24 @@ describe('Roles tab (Chromium, capgo preset)', () => {
   }, 240_000)
 })
 
-// Issue 24.4: the API reference, beside the roles (one browser and server for both).
+// Issue 24.4: the API reference, beside the roles (one server and page for both), read signed out: it is public.
 describe('API reference at /v1/docs (Chromium)', () => {
   it("renders the OpenAPI document with Redoc, the server's own copy: operations and webhook events, nothing fetched elsewhere", async () => {
-    const page = await browser.newPage()
-    pages.push(page)
+    const page = tab
+    await actAs(page, server, null)
     const elsewhere: string[] = []
     // Loaded, not asked for: the page's CSP refuses Redoc's CDN badge before it leaves the browser.
-    page.on('requestfinished', (r) => {
+    const heard = (r: Request) => {
       if (!r.url().startsWith(server.url) && !/^(blob|data):/.test(r.url())) elsewhere.push(r.url())
-    })
+    }
+    page.on('requestfinished', heard)
     const answer = await page.goto(`${server.url}/v1/docs`)
     expect(answer?.headers()['content-security-policy']).toMatch(/^default-src 'self'/)
     await page.locator('h2', { hasText: 'Check a permission' }).first().waitFor({ timeout: 150_000 })
     await page
       .locator('h2', { hasText: 'Someone joined the organization, with the roles they were given' })
       .waitFor({ timeout: 150_000 })
+    page.off('requestfinished', heard)
     expect(elsewhere).toEqual([])
   }, 360_000)
 })
