@@ -69,13 +69,15 @@ export class IdTable {
 
   /** The offset of the id's fields: the existing record's, or a new one with every field 0. */
   insert(id: string): number {
-    if (this.hashedTo >= 0) this.hashRestored()
     const uuid = this.key(id)
+    const head = uuid ? UUID : id.length
+    const length = this.recordLength(head)
+    // A restored pool is exactly full: making room first hashes every record once (its rehash), not twice.
+    if (this.hashedTo >= 0 && this.top + length > this.pool.length) this.makeRoom(length)
+    else if (this.hashedTo >= 0) this.hashRestored()
     const hash = this.hashKey(id, uuid)
     const found = this.findKeyed(id, uuid, hash)
     if (found >= 0) return found
-    const head = uuid ? UUID : id.length
-    const length = this.recordLength(head)
     if (this.top + length > this.pool.length) this.makeRoom(length)
     if (2 * (this.used + 1) > this.mask + 1) this.rehash(2 * (this.size + 1))
     const record = this.top
