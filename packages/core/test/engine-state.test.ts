@@ -66,6 +66,16 @@ function expectAlike(
 }
 
 /** A world changed by `plans`, and the engine that applied the changes (not a fresh load). */
+/** How the engine takes a change: 'ok', or the error it refused it with (an engine must refuse alike). */
+function outcome(authz: Authorizer, change: Change): string {
+  try {
+    authz.apply(change)
+    return 'ok'
+  } catch (error) {
+    return String(error)
+  }
+}
+
 function changedWorld(initial: Snapshot, plans: ChangePlan[], from = 100) {
   const engine = new Authorizer(capgo, initial, options)
   let snapshot = initial
@@ -133,15 +143,7 @@ describe('engine state (engine-state.ts)', () => {
             for (const [i, plan] of after.entries()) {
               const change = buildChange(world, plan, 500 + i)
               if (change === null) continue
-              const applied = (authz: Authorizer) => {
-                try {
-                  authz.apply(change)
-                  return 'ok'
-                } catch (error) {
-                  return String(error)
-                }
-              }
-              expect(applied(restored)).toBe(applied(engine))
+              expect(outcome(restored, change)).toBe(outcome(engine, change))
               world = applyChange(world, change)
             }
             expectAlike(world, restored, new Authorizer(capgo, world, options), 'after changes', snapshot)
@@ -191,15 +193,7 @@ describe('engine state (engine-state.ts)', () => {
               else if (op.op === 'change') {
                 const change = buildChange(world, op.plan, seq++)
                 if (change === null) continue
-                const applied = (authz: Authorizer) => {
-                  try {
-                    authz.apply(change)
-                    return 'ok'
-                  } catch (error) {
-                    return String(error)
-                  }
-                }
-                expect(applied(restored), JSON.stringify(change)).toBe(applied(engine))
+                expect(outcome(restored, change), JSON.stringify(change)).toBe(outcome(engine, change))
                 world = applyChange(world, change)
               } else {
                 const questions = [...allQuestions(world, initial)]
