@@ -63,21 +63,24 @@ export async function userIdsBoundBelowOrg(db: Executor, orgId: string): Promise
   return rows.map((r) => r.user_id!)
 }
 
+/** A new binding as its row's columns. */
+export const bindingColumns = (b: NewBinding) => ({
+  id: b.id,
+  org_id: b.orgId,
+  user_id: b.userId,
+  group_id: b.groupId,
+  role: b.role,
+  scope_type: b.scopeType,
+  resource_id: b.resourceId,
+  expires_at: b.expiresAt,
+  granted_by: b.grantedBy,
+  reason: b.reason,
+})
+
 export async function insertBinding(tx: Tx, b: NewBinding): Promise<Changed<BindingRow>> {
   const row = await tx
     .insertInto('bindings')
-    .values({
-      id: b.id,
-      org_id: b.orgId,
-      user_id: b.userId,
-      group_id: b.groupId,
-      role: b.role,
-      scope_type: b.scopeType,
-      resource_id: b.resourceId,
-      expires_at: b.expiresAt,
-      granted_by: b.grantedBy,
-      reason: b.reason,
-    })
+    .values(bindingColumns(b))
     .returningAll()
     .executeTakeFirstOrThrow()
   return changed(row, [{ op: 'binding.put', binding: toBindingRecord(row) }])

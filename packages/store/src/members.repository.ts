@@ -1,5 +1,7 @@
+import { bindingColumns, type NewBinding } from './bindings.repository.ts'
 import { type Changed, changes } from './changed.ts'
 import type { Executor, Tx } from './database.ts'
+import { toBindingRecord } from './snapshot.ts'
 
 export type MembershipStatus = 'active' | 'pending'
 
@@ -12,18 +14,33 @@ export function findMembership(db: Executor, orgId: string, userId: string) {
     .executeTakeFirst()
 }
 
+/**
+ * Makes the user a member (`status`), holding `held`, bindings of their own at the org (a join's org roles):
+ * one statement, the bindings' insert riding on the membership's (a round trip less on PostgreSQL).
+ */
 export async function upsertMembership(
   tx: Tx,
   orgId: string,
   userId: string,
   status: MembershipStatus,
+  held: readonly NewBinding[] = [],
 ): Promise<Changed<void>> {
-  await tx
+  const membership = tx
     .insertInto('memberships')
     .values({ org_id: orgId, user_id: userId, status })
     .onConflict((oc) => oc.columns(['org_id', 'user_id']).doUpdateSet({ status }))
+  const put = { op: 'membership.put', membership: { orgId, userId, status } } as const
+  if (held.length === 0) {
+    await membership.execute()
+    return changes(put)
+  }
+  const rows = await tx
+    .with('membership', () => membership.returning('user_id'))
+    .insertInto('bindings')
+    .values(held.map(bindingColumns))
+    .returningAll()
     .execute()
-  return changes({ op: 'membership.put', membership: { orgId, userId, status } })
+  return changes(put, ...rows.map((row) => ({ op: 'binding.put' as const, binding: toBindingRecord(row) })))
 }
 
 export async function deleteMembership(tx: Tx, orgId: string, userId: string): Promise<Changed<void>> {

@@ -137,6 +137,50 @@ describe.each(TARGETS)('store contract (%s)', (kind) => {
     expect(await changesSince(store.db, start, feedMac)).toEqual([])
   })
 
+  it('joins a member with their own org roles in one statement, or not at all', async () => {
+    const [user, org, taken] = [randomUUID(), randomUUID(), randomUUID()]
+    await store.db.transaction().execute(async (tx) => {
+      await users.insertUser(tx, { id: user, email: `${user}@example.com`, name: 'U' })
+      await orgs.insertOrg(tx, { id: org, parentId: null, name: 'O', creatorId: user })
+    })
+    const held = (id: string, role: string) => ({
+      ...{ id, orgId: org, userId: user, groupId: null, role, scopeType: 'org', resourceId: null },
+      ...{ expiresAt: null, grantedBy: null, reason: 'added' },
+    })
+    await store.db.transaction().execute((tx) => bindings.insertBinding(tx, held(taken, 'member')))
+    // A binding id already taken fails the statement: the membership riding with it isn't made either.
+    await expect(
+      store.db
+        .transaction()
+        .execute((tx) => members.upsertMembership(tx, org, user, 'active', [held(taken, 'admin')])),
+    ).rejects.toThrow()
+    expect(await members.findMembership(store.db, org, user)).toBeUndefined()
+
+    const [a, b] = [randomUUID(), randomUUID()]
+    const made = await store.db
+      .transaction()
+      .execute((tx) =>
+        members.upsertMembership(tx, org, user, 'active', [held(a, 'admin'), held(b, 'billing')]),
+      )
+    expect(made.changes.map((c) => c.op)).toEqual(['membership.put', 'binding.put', 'binding.put'])
+    const put = made.changes.flatMap((c) => (c.op === 'binding.put' ? [c.binding] : []))
+    expect(put.map((p) => [p.id, p.role]).sort()).toEqual(
+      [
+        [a, 'admin'],
+        [b, 'billing'],
+      ].sort(),
+    )
+    expect((await members.findMembership(store.db, org, user))?.status).toBe('active')
+    const rows = await bindings.listBindings(store.db, { orgIds: [org], userId: user })
+    expect(rows.map((r) => [r.id, r.role, r.reason]).sort()).toEqual(
+      [
+        [taken, 'member', 'added'],
+        [a, 'admin', 'added'],
+        [b, 'billing', 'added'],
+      ].sort(),
+    )
+  })
+
   it('cascades deletes exactly as the engine does', async () => {
     const ids = {
       user: randomUUID(),

@@ -30,10 +30,6 @@ export interface Joining {
  */
 export async function joinOrg(work: Work, ctx: Ctx, joining: Joining): Promise<void> {
   const { orgId, userId } = joining
-  work.apply(await members.upsertMembership(work.tx, orgId, userId, 'active'))
-  const everyone = (ctx.model.org.groups ?? []).filter((g) => g.members === 'everyone').map((g) => g.name)
-  for (const group of await groups.findGroupsByName(work.tx, orgId, everyone))
-    work.apply(await groups.upsertGroupMember(work.tx, group.id, userId, null))
   // Roles held only through a model group (seed 003's Owners) come with the default role of one's own, so
   // leaving that group leaves a member, not a stranger (Gitea: an owner who leaves Owners stays a member).
   const defaultRole = ctx.model.org.defaultRole
@@ -42,7 +38,21 @@ export async function joinOrg(work: Work, ctx: Ctx, joining: Joining): Promise<v
     joining.roles.length > 0 && own.length === 0 && !groupHolding(ctx, defaultRole)
       ? [...joining.roles, defaultRole]
       : joining.roles
-  await giveOrgRoles(work, ctx, orgId, userId, roles, joining.grantedBy, joining.via)
+  // The membership and the roles of one's own, in one statement; then the model groups one is in: the
+  // org's `everyone` groups, and those holding a role given (giveOrgRoles' split).
+  const held = roles
+    .filter((r) => !groupHolding(ctx, r))
+    .map((role) => orgRoleBinding(orgId, userId, role, joining.grantedBy, joining.via))
+  work.apply(await members.upsertMembership(work.tx, orgId, userId, 'active', held))
+  const groupNames = new Set(
+    (ctx.model.org.groups ?? []).filter((g) => g.members === 'everyone').map((g) => g.name),
+  )
+  for (const role of roles) {
+    const group = groupHolding(ctx, role)
+    if (group) groupNames.add(group.name)
+  }
+  for (const group of await groups.findGroupsByName(work.tx, orgId, [...groupNames]))
+    work.apply(await groups.upsertGroupMember(work.tx, group.id, userId, null))
   work.audit({
     orgId,
     action: 'member.added',
@@ -128,23 +138,28 @@ export async function grantOrgRoles(
   grantedBy: string | null,
   reason: string | null,
 ): Promise<void> {
-  for (const role of roles) {
-    work.apply(
-      await bindings.insertBinding(work.tx, {
-        id: randomUUID(),
-        orgId,
-        userId,
-        groupId: null,
-        role,
-        scopeType: 'org',
-        resourceId: null,
-        expiresAt: null,
-        grantedBy,
-        reason,
-      }),
-    )
-  }
+  for (const role of roles)
+    work.apply(await bindings.insertBinding(work.tx, orgRoleBinding(orgId, userId, role, grantedBy, reason)))
 }
+
+const orgRoleBinding = (
+  orgId: string,
+  userId: string,
+  role: string,
+  grantedBy: string | null,
+  reason: string | null,
+): bindings.NewBinding => ({
+  id: randomUUID(),
+  orgId,
+  userId,
+  groupId: null,
+  role,
+  scopeType: 'org',
+  resourceId: null,
+  expiresAt: null,
+  grantedBy,
+  reason,
+})
 
 /**
  * Creates an org with its model groups (seed 002's DEFAULT and ADMIN, seed 003's Owners), its `org.created`
