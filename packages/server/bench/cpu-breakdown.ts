@@ -114,22 +114,32 @@ const phases = readFileSync(join(dir, 'phases.jsonl'), 'utf8')
   .split('\n')
   .map((line) => JSON.parse(line) as Phase)
 const profiles = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))
+// A phase runs in rounds (write-latency.bench.ts): its windows on one server are summed.
+const grouped = new Map<string, Phase & { windows: [number, number][] }>()
 for (const phase of phases) {
+  const key = `${phase.pid} ${phase.op} ${phase.scenario}`
+  const group = grouped.get(key) ?? { ...phase, writes: 0, windows: [] }
+  group.writes += phase.writes
+  group.windows.push([phase.from, phase.to])
+  grouped.set(key, group)
+}
+for (const phase of grouped.values()) {
   // node --cpu-prof names its file CPU.<date>.<time>.<pid>.<thread>.<seq>: the server's main thread is 0.
   const file = profiles.find((f) => f.split('.')[3] === String(phase.pid) && f.split('.')[4] === '0')
   if (!file) continue
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile
-  const grouped = new Map<string, number>()
+  const parts = new Map<string, number>()
   let busy = 0
-  for (const [who, us] of owners(profile, phase.from, phase.to)) {
-    const key = files ? who : partOf(who)
-    grouped.set(key, (grouped.get(key) ?? 0) + us)
-    if (who !== '(idle)') busy += us
-  }
+  for (const [from, to] of phase.windows)
+    for (const [who, us] of owners(profile, from, to)) {
+      const key = files ? who : partOf(who)
+      parts.set(key, (parts.get(key) ?? 0) + us)
+      if (who !== '(idle)') busy += us
+    }
   const perWrite = (us: number) => (us / 1000 / phase.writes).toFixed(3).padStart(7)
   console.log(
     `\n${file} · ${phase.op}, ${phase.scenario}: ${perWrite(busy)} ms of CPU a write (${phase.writes})`,
   )
-  for (const [key, us] of [...grouped].sort((a, b) => b[1] - a[1]))
+  for (const [key, us] of [...parts].sort((a, b) => b[1] - a[1]))
     if (us / phase.writes >= 10) console.log(`${perWrite(us)}  ${key}`)
 }

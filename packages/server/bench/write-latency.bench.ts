@@ -29,12 +29,13 @@ import pg from 'pg'
  * else the local test database; WRITE_BENCH_DATABASES=pglite or postgres picks one).
  *
  * WRITE_BENCH_BASELINE=<commit> runs the same phases against that commit's server (a git worktree in
- * /tmp, its packages linked over this tree's node_modules), alternating with this tree, and prints both;
- * a directory instead of a commit is taken as that checkout, with its own node_modules (tools/bench-light.mjs).
+ * /tmp, its packages linked over this tree's node_modules), both servers up at once, each phase cut into
+ * WRITE_BENCH_ROUNDS (10) rounds that take turns between them, and prints both; a directory instead of a
+ * commit is taken as that checkout, with its own node_modules (tools/bench-light.mjs).
  * WRITE_BENCH_CONCURRENT=0 runs only the one-at-a-time writes; WRITE_BENCH_JSON=<file> also writes the
  * figures there, `{ [database]: { current, baseline } }`.
  * WRITE_BENCH_CPU_PROF=<dir> starts the server under `node --cpu-prof` (a .cpuprofile per server) and
- * appends each timed phase's window to <dir>/phases.jsonl: `cpu-breakdown.ts <dir>` splits a write's CPU
+ * appends each timed round's window to <dir>/phases.jsonl: `cpu-breakdown.ts <dir>` splits a write's CPU
  * by where it went.
  *
  *   npx tsx --conditions=@orgkit/source packages/server/bench/write-latency.bench.ts
@@ -240,124 +241,176 @@ async function timed(writers: number, count: number, one: (writer: number, i: nu
   return times.sort((a, b) => a - b)
 }
 
-async function phases(base: string, token: string, pid: number, schema: string | null): Promise<Line[]> {
-  const post = client(base, token)
+/** A server under test, set up for the timed writes: its admin, orgs (each with an app) and the people made. */
+interface Subject {
+  label: string
+  kind: Kind
+  schema: string
+  child: ChildProcess
+  pid: number
+  ok: (
+    path: string,
+    body: unknown,
+    as?: string,
+    status?: number,
+    method?: string,
+  ) => Promise<Record<string, string>>
+  admin: string
+  orgs: { id: string; app: string }[]
+  /** The member whose roles `member roles` sets back and forth. */
+  firstMember: string
+  /** The users each writer made, in order: the members the next phase adds and binds. */
+  people: string[][]
+  emails: number
+  loadBefore: string
+}
+
+async function prepare(kind: Kind, label: string, tree: string): Promise<Subject> {
+  const schema = `orgkit_write_bench_${randomUUID().replaceAll('-', '').slice(0, 8)}`
+  const loadBefore = load()
+  const { child, url, token } = await startServer(kind, tree, schema)
+  const post = client(url, token)
   const ok = async (path: string, body: unknown, as?: string, status = 201, method = 'POST') => {
     const reply = await post(path, body, as, method)
     if (reply.status !== status) throw new Error(`${path}: ${reply.status} ${JSON.stringify(reply.body)}`)
     return reply.body
   }
-  const admin = (await ok('/v1/users', { email: 'admin@bench.test', name: 'Admin' })).id!
-  const orgs: { id: string; app: string }[] = []
+  const s: Subject = {
+    ...{ label, kind, schema, child, pid: child.pid!, ok, admin: '', orgs: [], firstMember: '' },
+    ...{ people: [], emails: 0, loadBefore },
+  }
+  s.admin = (await ok('/v1/users', { email: 'admin@bench.test', name: 'Admin' })).id!
   for (let i = 0; i < WRITERS; i++) {
-    const id = (await ok('/v1/orgs', { name: `Bench ${i}` }, admin)).id!
-    const app = (await ok(`/v1/orgs/${id}/resources`, { type: 'app', name: 'app' }, admin)).id!
-    orgs.push({ id, app })
+    const id = (await ok('/v1/orgs', { name: `Bench ${i}` }, s.admin)).id!
+    const app = (await ok(`/v1/orgs/${id}/resources`, { type: 'app', name: 'app' }, s.admin)).id!
+    s.orgs.push({ id, app })
   }
-  let emails = 0
-  const user = async () => (await ok('/v1/users', { email: `p${++emails}@bench.test`, name: 'Person' })).id!
-  const member = (org: { id: string }, userId: string) =>
-    ok(`/v1/orgs/${org.id}/members`, { userId, roles: ['org_member'] })
-  const binding = (org: { id: string; app: string }, userId: string) =>
-    ok(
-      `/v1/orgs/${org.id}/bindings`,
-      { principal: { type: 'user', id: userId }, role: 'app_reader', resourceId: org.app },
-      admin,
-    )
   // Warm-up: every route and the JIT once, untimed.
-  let firstMember = ''
   for (let i = 0; i < WARMUP; i++) {
-    const id = await user()
-    firstMember ||= id
-    await member(orgs[0]!, id)
-    await binding(orgs[0]!, id)
+    const id = await user(s)
+    s.firstMember ||= id
+    await member(s, s.orgs[0]!, id)
+    await binding(s, s.orgs[0]!, id)
   }
-  const lines: Line[] = []
-  const record = async (op: Op, scenario: string, run: () => Promise<number[]>) => {
-    const backends = await backendsCpu(schema)
-    const cpu = cpuOf(pid)
-    const from = microseconds()
-    const times = await run()
-    const serverCpu = cpuOf(pid) - cpu
-    const backendsAfter = await backendsCpu(schema)
-    // The profile's clock is the monotonic one process.hrtime reads, in microseconds, in every process.
-    if (CPU_PROF)
-      appendFileSync(
-        join(CPU_PROF, 'phases.jsonl'),
-        `${JSON.stringify({ pid, op, scenario, from, to: microseconds(), writes: times.length })}\n`,
-      )
-    lines.push({
-      op,
-      scenario,
-      p50: percentile(times, 50),
-      p99: percentile(times, 99),
-      n: times.length,
-      cpu: (serverCpu * 1000) / times.length,
-      // A baseline from before the pools were named finds no backend: unknown, not zero.
-      db:
-        backends && backendsAfter?.size
-          ? (backendsUsed(backends, backendsAfter) * 1000) / times.length
-          : null,
-    })
-  }
+  return s
+}
 
+const user = async (s: Subject) =>
+  (await s.ok('/v1/users', { email: `p${++s.emails}@bench.test`, name: 'Person' })).id!
+const member = (s: Subject, org: { id: string }, userId: string) =>
+  s.ok(`/v1/orgs/${org.id}/members`, { userId, roles: ['org_member'] })
+const binding = (s: Subject, org: { id: string; app: string }, userId: string) =>
+  s.ok(
+    `/v1/orgs/${org.id}/bindings`,
+    { principal: { type: 'user', id: userId }, role: 'app_reader', resourceId: org.app },
+    s.admin,
+  )
+
+/** Rounds each timed phase is cut into, the subjects taking turns (issue 25.3's pairs). */
+const ROUNDS = Number(process.env.WRITE_BENCH_ROUNDS ?? 10)
+
+/**
+ * One phase on every subject, in ROUNDS rounds that take turns (the first subject first in even rounds, last
+ * in odd ones): a machine whose speed drifts over minutes — this VM's does, by a third of a write's CPU —
+ * weighs on each subject alike, where one subject's whole phase after the other's did not. `one(s, w, i)` is
+ * writer w's i-th write of the phase on s.
+ */
+async function phase(
+  subjects: Subject[],
+  op: Op,
+  scenario: string,
+  writers: number,
+  count: number,
+  one: (s: Subject, writer: number, i: number) => Promise<void>,
+): Promise<Line[]> {
+  const sums = subjects.map(() => ({ times: [] as number[], cpu: 0, db: 0 as number | null }))
+  const chunk = Math.ceil(count / ROUNDS)
+  for (let round = 0, done = 0; done < count; round++, done += chunk) {
+    const n = Math.min(chunk, count - done)
+    const turns = subjects.map((_, k) => k)
+    if (round % 2 === 1) turns.reverse()
+    for (const k of turns) {
+      const s = subjects[k]!
+      const sum = sums[k]!
+      const schema = s.kind === 'postgres' ? s.schema : null
+      const backends = await backendsCpu(schema)
+      const cpu = cpuOf(s.pid)
+      const from = microseconds()
+      const times = await timed(writers, n, (w, i) => one(s, w, done + i))
+      sum.cpu += cpuOf(s.pid) - cpu
+      const backendsAfter = await backendsCpu(schema)
+      // A baseline from before the pools were named finds no backend: unknown, not zero.
+      if (sum.db !== null)
+        sum.db = backends && backendsAfter?.size ? sum.db + backendsUsed(backends, backendsAfter) : null
+      sum.times.push(...times)
+      // The profile's clock is the monotonic one process.hrtime reads, in microseconds, in every process.
+      if (CPU_PROF)
+        appendFileSync(
+          join(CPU_PROF, 'phases.jsonl'),
+          `${JSON.stringify({ pid: s.pid, op, scenario, from, to: microseconds(), writes: times.length })}\n`,
+        )
+    }
+  }
+  return sums.map(({ times, cpu, db }) => {
+    times.sort((a, b) => a - b)
+    return {
+      ...{ op, scenario, p50: percentile(times, 50), p99: percentile(times, 99), n: times.length },
+      cpu: (cpu * 1000) / times.length,
+      db: db === null ? null : (db * 1000) / times.length,
+    }
+  })
+}
+
+/** Every phase on every subject: their lines, in the subjects' order. */
+async function phases(subjects: Subject[]): Promise<Line[][]> {
+  const lines: Line[][] = subjects.map(() => [])
+  const add = (each: Line[]) => {
+    for (const [k, line] of each.entries()) lines[k]!.push(line)
+  }
   const scenarios = [
-    { name: 'one at a time', writers: 1, count: SERIAL, org: () => orgs[0]! },
-    { name: `${WRITERS} writers, one org`, writers: WRITERS, count: PER_WRITER, org: () => orgs[0]! },
+    { name: 'one at a time', writers: 1, count: SERIAL, org: (s: Subject) => s.orgs[0]! },
     {
-      name: `${WRITERS} writers, ${WRITERS} orgs`,
-      writers: WRITERS,
-      count: PER_WRITER,
-      org: (w: number) => orgs[w]!,
+      ...{ name: `${WRITERS} writers, one org`, writers: WRITERS, count: PER_WRITER },
+      org: (s: Subject) => s.orgs[0]!,
+    },
+    {
+      ...{ name: `${WRITERS} writers, ${WRITERS} orgs`, writers: WRITERS, count: PER_WRITER },
+      org: (s: Subject, w: number) => s.orgs[w]!,
     },
   ]
   // Also the write api.audit-webhooks.test.ts makes 1,000 times: one member's org role set, back and forth.
   const roles = ['org_billing_admin', 'org_member']
-  await record('member roles', 'one at a time', () =>
-    timed(1, SERIAL, async (_, i) => {
-      await ok(
-        `/v1/orgs/${orgs[0]!.id}/members/${firstMember}`,
+  add(
+    await phase(subjects, 'member roles', 'one at a time', 1, SERIAL, async (s, _, i) => {
+      await s.ok(
+        `/v1/orgs/${s.orgs[0]!.id}/members/${s.firstMember}`,
         { roles: [roles[i % 2]] },
-        admin,
+        s.admin,
         200,
         'PATCH',
       )
     }),
   )
-  for (const s of CONCURRENT ? scenarios : scenarios.slice(0, 1)) {
-    const people = Array.from({ length: s.writers }, () => [] as string[])
-    await record('user create', s.writers === 1 ? s.name : `${s.writers} writers`, () =>
-      timed(s.writers, s.count, async (w) => {
-        people[w]!.push(await user())
+  for (const c of CONCURRENT ? scenarios : scenarios.slice(0, 1)) {
+    for (const s of subjects) s.people = Array.from({ length: c.writers }, () => [])
+    const label = c.writers === 1 ? c.name : `${c.writers} writers`
+    add(
+      await phase(subjects, 'user create', label, c.writers, c.count, async (s, w) => {
+        s.people[w]!.push(await user(s))
       }),
     )
-    await record('member add', s.name, () =>
-      timed(s.writers, s.count, async (w, i) => {
-        await member(s.org(w), people[w]![i]!)
+    add(
+      await phase(subjects, 'member add', c.name, c.writers, c.count, async (s, w, i) => {
+        await member(s, c.org(s, w), s.people[w]![i]!)
       }),
     )
-    await record('binding create', s.name, () =>
-      timed(s.writers, s.count, async (w, i) => {
-        await binding(s.org(w), people[w]![i]!)
+    add(
+      await phase(subjects, 'binding create', c.name, c.writers, c.count, async (s, w, i) => {
+        await binding(s, c.org(s, w), s.people[w]![i]!)
       }),
     )
   }
   return lines
-}
-
-async function measure(kind: Kind, label: string, tree: string): Promise<Line[]> {
-  const schema = `orgkit_write_bench_${randomUUID().replaceAll('-', '').slice(0, 8)}`
-  const before = load()
-  const { child, url, token } = await startServer(kind, tree, schema)
-  try {
-    const lines = await phases(url, token, child.pid!, kind === 'postgres' ? schema : null)
-    // A commit waits for the disk's flush unless synchronous_commit is off (the tests' databases turn it off).
-    const commits = kind === 'postgres' ? `, synchronous_commit ${await synchronousCommit()}` : ''
-    console.log(`  ${kind}, ${label}: load average ${before} at start, ${load()} at end${commits}`)
-    return lines
-  } finally {
-    await stopServer(child, kind, schema)
-  }
 }
 
 const ms = (n: number) => n.toFixed(1).padStart(5)
@@ -366,18 +419,34 @@ const verdict = (l: Line) => (l.p50 <= TARGET.p50 && l.p99 <= TARGET.p99 ? 'meet
 
 console.log(
   `write latency over HTTP, ms (target p50 ≤ ${TARGET.p50}, p99 ≤ ${TARGET.p99} one at a time); ` +
-    `${SERIAL} writes one at a time, ${WRITERS}×${PER_WRITER} at once; load average ${load()}`,
+    `${SERIAL} writes one at a time, ${WRITERS}×${PER_WRITER} at once, in ${ROUNDS} rounds taking turns; ` +
+    `load average ${load()}`,
 )
 const baseline = BASELINE ? baselineTree(BASELINE) : null
 const figures: Record<string, { current: Line[]; baseline: Line[] | null }> = {}
 for (const kind of DATABASES) {
-  // Alternated, so the machine's load falls on both alike.
-  // WRITE_BENCH_BASELINE_FIRST=1 measures the baseline first (callers alternate the order across runs).
-  const baselineFirst = baseline && process.env.WRITE_BENCH_BASELINE_FIRST === '1'
-  const early = baselineFirst ? await measure(kind, `baseline ${BASELINE}`, baseline) : null
-  const current = await measure(kind, 'this tree', root)
-  const before = baseline ? (early ?? (await measure(kind, `baseline ${BASELINE}`, baseline))) : null
-  figures[kind] = { current, baseline: before }
+  // Both servers up at once, the phases' rounds taking turns between them (phase). WRITE_BENCH_BASELINE_FIRST=1
+  // gives the baseline the first turn (callers alternate it across runs).
+  const baselineFirst = baseline !== null && process.env.WRITE_BENCH_BASELINE_FIRST === '1'
+  const trees = [
+    { label: 'this tree', tree: root },
+    ...(baseline ? [{ label: `baseline ${BASELINE}`, tree: baseline }] : []),
+  ]
+  if (baselineFirst) trees.reverse()
+  const subjects: Subject[] = []
+  try {
+    for (const t of trees) subjects.push(await prepare(kind, t.label, t.tree))
+    const lines = await phases(subjects)
+    // A commit waits for the disk's flush unless synchronous_commit is off (the tests' databases turn it off).
+    const commits = kind === 'postgres' ? `, synchronous_commit ${await synchronousCommit()}` : ''
+    for (const s of subjects)
+      console.log(`  ${kind}, ${s.label}: load average ${s.loadBefore} at start, ${load()} at end${commits}`)
+    const of = (label: string) => lines[subjects.findIndex((s) => s.label === label)] ?? null
+    figures[kind] = { current: of('this tree')!, baseline: baseline ? of(`baseline ${BASELINE}`) : null }
+  } finally {
+    for (const s of subjects) await stopServer(s.child, kind, s.schema)
+  }
+  const { current, baseline: before } = figures[kind]!
   console.log(`\n${kind}`)
   console.log(
     `${'write'.padEnd(15)} ${'scenario'.padEnd(22)} ${'p50'.padStart(5)} ${'p99'.padStart(5)} ${'cpu'.padStart(5)} ${'db'.padStart(5)}` +
