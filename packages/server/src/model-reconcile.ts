@@ -8,6 +8,7 @@ import { enqueueEvent } from './webhooks/outbox.ts'
  * starts with (issue 23.3). A role the model dropped is moved where its `removedRoles` says — one
  * transaction, an audit entry per org, one change-feed row, so running instances follow — and without a
  * mapping the start is refused with the list (`orgkit model diff OLD NEW` shows it, and more, beforehand).
+ * Whether it moved any.
  */
 export async function reconcileStoredRoles(
   db: Db,
@@ -15,10 +16,10 @@ export async function reconcileStoredRoles(
   model: Model,
   clock: () => number,
   logger: Logger,
-) {
+): Promise<boolean> {
   const known = [...Object.keys(model.roles), ...(model.teamLevels ? [TEAM_ROLE] : [])]
   const outside = await modelRoles.bindingsOutside(db, known)
-  if (outside.length === 0) return
+  if (outside.length === 0) return false
   const target = (role: string) => model.removedRoles?.[role]
   const unmapped = outside.filter((o) => !target(o.role))
   const badTargets = outside.filter((o) => target(o.role) && !model.roles[target(o.role)!])
@@ -68,4 +69,5 @@ export async function reconcileStoredRoles(
     }
     if (changes.length > 0) await recordChanges(tx, changes, feedMac)
   })
+  return true
 }
