@@ -142,7 +142,8 @@ export async function grantOrgRoles(
     work.apply(await bindings.insertBinding(work.tx, orgRoleBinding(orgId, userId, role, grantedBy, reason)))
 }
 
-const orgRoleBinding = (
+/** A member's own binding of an org role (`reason`: why it was granted). */
+export const orgRoleBinding = (
   orgId: string,
   userId: string,
   role: string,

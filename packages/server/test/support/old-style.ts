@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto'
 import { bindings } from '@orgkit/store'
 import { up as foldModelGroupRoles } from '../../../store/src/migrations/0013-model-group-roles.ts'
+import { orgRoleBinding } from '../../src/services/joining.ts'
 import type { TestServer } from './harness.ts'
 
 /**
@@ -9,20 +9,9 @@ import type { TestServer } from './harness.ts'
  * database, as the old version left them; the running engine is reloaded after the migration.
  */
 export async function writeOldCopy(s: TestServer, orgId: string, userId: string, role: string) {
-  await s.store.db.transaction().execute((tx) =>
-    bindings.insertBinding(tx, {
-      id: randomUUID(),
-      orgId,
-      userId,
-      groupId: null,
-      role,
-      scopeType: 'org',
-      resourceId: null,
-      expiresAt: null,
-      grantedBy: null,
-      reason: 'creator',
-    }),
-  )
+  await s.store.db
+    .transaction()
+    .execute((tx) => bindings.insertBinding(tx, orgRoleBinding(orgId, userId, role, null, 'creator')))
 }
 
 /** Runs migration 0013 over the server's database, then loads the engine from it as a restart would. */
