@@ -412,8 +412,14 @@ async function serve(
   }
 }
 
+/**
+ * `Authorizer.ownMemory`'s steps, one an event-loop turn, the first after the start has returned: run within
+ * it, the first (the largest) held up `startServer` and the first requests by ~0.2 s at 1M bindings.
+ */
 async function ownMemoryInTurns(authorizer: Authorizer): Promise<void> {
-  for (const _ of authorizer.ownMemory()) await new Promise((resolve) => setImmediate(resolve))
+  const turn = () => new Promise((resolve) => setImmediate(resolve))
+  await turn()
+  for (const _ of authorizer.ownMemory()) await turn()
 }
 
 /** A random secret every instance shares, made once and kept in the database. */

@@ -113,16 +113,19 @@ export class Authorizer {
 
   /**
    * After `restore`, each table still viewing the state's bytes copied into memory of its own, one table a
-   * step, then the id tables' records hashed (`IdTable.restore` leaves them: 0.2-0.35 s at 1M bindings) and
-   * the users and resources put in the graph's Maps (`NodesById`), `step` records a step (HASH_STEP; tests
-   * take a few): the caller spreads the steps over event-loop turns, off the start's path. A restore takes
+   * step (the bindings' table one array a step), then the id tables' records hashed (`IdTable.restore` leaves
+   * them: 0.2-0.35 s at 1M bindings) and the users and resources put in the graph's Maps (`NodesById`),
+   * `step` records a step (HASH_STEP; tests take a few): the caller spreads the steps over event-loop turns,
+   * off the start's path. A restore takes
    * views to start fast (~0.7 s of page faults at 1M bindings to copy them), but any view no write has grown
    * keeps the whole decompressed state resident. Safe at any time: contents and offsets stay as they are,
    * and a lookup or write before the last step hashes the rest of its table itself.
    */
   *ownMemory(step = HASH_STEP): Generator<void, void> {
     const { bindings, dense } = this.graph
-    for (const table of [bindings, dense.users, dense.orgs, dense.resources, dense.access, dense.overrides]) {
+    yield* bindings.ownMemory()
+    yield
+    for (const table of [dense.users, dense.orgs, dense.resources, dense.access, dense.overrides]) {
       table.ownMemory()
       yield
     }
