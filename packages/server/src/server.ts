@@ -177,20 +177,20 @@ async function serve(
   const feedMac = changeFeedMac(secrets.keyring)
   await migrate(store.db)
   // Plain text left by a version before sealing is sealed now (issue 22.7); a value under a key the
-  // keyring lacks stops the start, saying which. Roles the model dropped are moved (or the start refused).
-  // Both read whole tables (at 1M bindings ~0.4 s of PostgreSQL's time): they run beside the engine's load,
-  // on connections of their own (the embedded database's one session takes them in turn), and are awaited
-  // where the load is, before the server listens.
-  const checks = Promise.all([
-    sealStoredSecrets(store.db, secrets, { everything: false }),
-    reconcileStoredRoles(
+  // keyring lacks refuses the start, saying which. Then roles the model dropped are moved (or the start
+  // refused). Both read whole tables (at 1M bindings ~0.4 s of PostgreSQL's time): they run beside the
+  // engine's load, on a connection of their own (the embedded database's one session takes them in turn),
+  // one after the other, so a refused key moves nothing; the start waits for them before it writes anything.
+  const checks = (async () => {
+    await sealStoredSecrets(store.db, secrets, { everything: false })
+    return reconcileStoredRoles(
       store.db,
       feedMac,
       options.model ?? presets.capgo!,
       options.clock ?? Date.now,
       logger,
-    ),
-  ])
+    )
+  })()
   checks.catch(() => {}) // thrown where it is awaited
   const model = options.model ?? presets.capgo!
   const compiled = new CompiledModel(model)
@@ -223,6 +223,8 @@ async function serve(
   loading.catch(() => {}) // thrown where it is awaited
   // A failed start stops the engine once its load has settled (it reads through the store until then).
   opened.push(() => loading.catch(() => {}).then(() => engine.stop()))
+  // A start the checks refuse ends here, before anything below writes (the captcha secret, a bootstrap token).
+  const moved = await checks
   const caches = createCaches()
   const mail = new MailSender(
     store.db,
@@ -286,10 +288,8 @@ async function serve(
   const answerByApp = getRequestListener(app.fetch, { hostname: options.host ?? '127.0.0.1' })
   const server = createServer(hotPath({ ctx, logger, metrics, routes: authorizationRoutes }, answerByApp))
   const closeServer = closeWhenAnswered(server)
-  // A start the checks refuse ends here, the engine's load settling behind it (`opened`). One that moved a
-  // dropped role's bindings loads the engine again from rows: the first load may have read them before the
-  // move, or refused them.
-  const [, moved] = await checks
+  // A start that moved a dropped role's bindings loads the engine again from rows: the first load may have
+  // read them before the move, or refused them.
   if (moved) {
     await loading.catch(() => {})
     await engine.load(false)

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,13 +26,16 @@ describe.each(DATABASES)('changing the model under stored data (%s)', (database)
   let dir: string
   let first: TestServer
   let w: CapgoWorld
-  const restart = (model: Model) =>
+  const restart = (model: Model, server: { secretKey?: string } = {}) =>
     startTestServer(database, {
       model,
       postgres,
-      ...(database === 'pglite' && {
-        server: { database: { dataDir: join(dir, 'db'), templateDir: TEMPLATE_DIR || undefined } },
-      }),
+      server: {
+        ...server,
+        ...(database === 'pglite' && {
+          database: { dataDir: join(dir, 'db'), templateDir: TEMPLATE_DIR || undefined },
+        }),
+      },
     })
   // Its PostgreSQL database outlives each server: restarts run on the same data.
   let postgres: PostgresTestDatabase | null = null
@@ -91,6 +95,35 @@ describe.each(DATABASES)('changing the model under stored data (%s)', (database)
     await expect(
       restart({ ...withoutReader, removedRoles: { app_reader: 'no_such_role' } }),
     ).rejects.toMatchObject({ code: 'INVALID_MODEL', details: { unknownTargets: ['no_such_role'] } })
+  })
+
+  it('refuses a start whose key the sealed secrets need is missing before it moves a dropped role', async () => {
+    // A secret sealed under this deployment's key (a webhook's), then a start with another key only and the
+    // mapping: the key check runs first (server.ts), so the refused start moves nothing.
+    const sealing = await restart(capgo)
+    const hook = await sealing.platform.post(`/v1/orgs/${w.orgId}/webhooks`, {
+      url: 'http://127.0.0.1:9/hook',
+      events: ['member.*'],
+    })
+    expect(hook.status).toBe(201)
+    await sealing.close()
+    await expect(
+      restart(
+        { ...withoutReader, removedRoles: { app_reader: 'app_uploader' } },
+        { secretKey: `other:${randomBytes(32).toString('base64')}` },
+      ),
+    ).rejects.toThrow(/key/i)
+    const s = await restart(capgo)
+    try {
+      const bindings = (await s.platform.get(`/v1/orgs/${w.orgId}/bindings?userId=${w.users.appReader}`)).body
+        .items as { role: string }[]
+      expect(bindings.map((b) => b.role)).toEqual(['app_reader'])
+      const moved = (await s.platform.get(`/v1/orgs/${w.orgId}/audit-logs?action=binding.updated`)).body.items
+      expect(moved).toEqual([])
+      await s.platform.request('DELETE', `/v1/orgs/${w.orgId}/webhooks/${hook.body.id}`)
+    } finally {
+      await s.close()
+    }
   })
 
   it('starts with a removedRoles mapping: the bindings move in one audited write and the engine has them', async () => {

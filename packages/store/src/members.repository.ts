@@ -16,7 +16,9 @@ export function findMembership(db: Executor, orgId: string, userId: string) {
 
 /**
  * Makes the user a member (`status`), holding `held`, bindings of their own at the org (a join's org roles):
- * one statement, the bindings' insert riding on the membership's (a round trip less on PostgreSQL).
+ * one statement, the bindings' insert riding on the membership's (a round trip less on PostgreSQL). Within
+ * the statement the bindings' insert can't see the membership's row (a trigger on bindings reading
+ * memberships would miss it; none does): what checks them both runs at its end, as foreign keys do.
  */
 export async function upsertMembership(
   tx: Tx,

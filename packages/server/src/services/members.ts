@@ -188,7 +188,7 @@ export async function addMember(
     requireOrg(ctx, actor, orgId)
     const roles = checkRoleSet(ctx, orgId, input.roles ?? [ctx.model.org.defaultRole])
     // The engine has every user, and caught up inside the org's lock: no read. A user deleted after that
-    // fails the membership's foreign key instead.
+    // fails a foreign key instead (the membership's, or the role's riding on it).
     if (!ctx.engine.authorizer.hasUser(input.userId))
       throw new OrgkitError('USER_NOT_FOUND', 'no such user', { userId: input.userId })
     // So is every membership: one is made only by joinOrg, in a write holding its org's lock, as this one.
