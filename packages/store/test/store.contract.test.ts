@@ -156,6 +156,8 @@ describe.each(TARGETS)('store contract (%s)', (kind) => {
     ).rejects.toThrow()
     expect(await members.findMembership(store.db, org, user)).toBeUndefined()
 
+    // A pending membership (an invitation's) becomes active with its roles, in the same statement.
+    await store.db.transaction().execute((tx) => members.upsertMembership(tx, org, user, 'pending'))
     const [a, b] = [randomUUID(), randomUUID()]
     const made = await store.db
       .transaction()
