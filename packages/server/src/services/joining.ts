@@ -33,25 +33,19 @@ export async function joinOrg(work: Work, ctx: Ctx, joining: Joining): Promise<v
   // Roles held only through a model group (seed 003's Owners) come with the default role of one's own, so
   // leaving that group leaves a member, not a stranger (Gitea: an owner who leaves Owners stays a member).
   const defaultRole = ctx.model.org.defaultRole
-  const own = joining.roles.filter((r) => !groupHolding(ctx, r))
   const roles =
-    joining.roles.length > 0 && own.length === 0 && !groupHolding(ctx, defaultRole)
+    joining.roles.length > 0 &&
+    joining.roles.every((r) => groupHolding(ctx, r)) &&
+    !groupHolding(ctx, defaultRole)
       ? [...joining.roles, defaultRole]
       : joining.roles
   // The membership and the roles of one's own, in one statement; then the model groups one is in: the
-  // org's `everyone` groups, and those holding a role given (giveOrgRoles' split).
-  const held = roles
-    .filter((r) => !groupHolding(ctx, r))
-    .map((role) => orgRoleBinding(orgId, userId, role, joining.grantedBy, joining.via))
+  // org's `everyone` groups, and those holding a role given.
+  const { own, holders } = byHolder(ctx, roles)
+  const held = own.map((role) => orgRoleBinding(orgId, userId, role, joining.grantedBy, joining.via))
   work.apply(await members.upsertMembership(work.tx, orgId, userId, 'active', held))
-  const groupNames = new Set(
-    (ctx.model.org.groups ?? []).filter((g) => g.members === 'everyone').map((g) => g.name),
-  )
-  for (const role of roles) {
-    const group = groupHolding(ctx, role)
-    if (group) groupNames.add(group.name)
-  }
-  for (const group of await groups.findGroupsByName(work.tx, orgId, [...groupNames]))
+  const everyone = (ctx.model.org.groups ?? []).filter((g) => g.members === 'everyone').map((g) => g.name)
+  for (const group of await groups.findGroupsByName(work.tx, orgId, [...new Set([...everyone, ...holders])]))
     work.apply(await groups.upsertGroupMember(work.tx, group.id, userId, null))
   work.audit({
     orgId,
@@ -92,18 +86,22 @@ export async function giveOrgRoles(
   grantedBy: string | null,
   reason: string | null,
 ): Promise<void> {
-  const viaGroup = roles.filter((r) => groupHolding(ctx, r))
-  const names = viaGroup.map((r) => groupHolding(ctx, r)!.name)
-  for (const group of await groups.findGroupsByName(work.tx, orgId, names))
+  const { own, holders } = byHolder(ctx, roles)
+  for (const group of await groups.findGroupsByName(work.tx, orgId, holders))
     work.apply(await groups.upsertGroupMember(work.tx, group.id, userId, null))
-  await grantOrgRoles(
-    work,
-    orgId,
-    userId,
-    roles.filter((r) => !groupHolding(ctx, r)),
-    grantedBy,
-    reason,
-  )
+  await grantOrgRoles(work, orgId, userId, own, grantedBy, reason)
+}
+
+/** Roles split by how they are held: by a binding of one's own, or as the names of the groups holding them. */
+function byHolder(ctx: Ctx, roles: readonly string[]): { own: string[]; holders: string[] } {
+  const own: string[] = []
+  const holders: string[] = []
+  for (const role of roles) {
+    const group = groupHolding(ctx, role)
+    if (group) holders.push(group.name)
+    else own.push(role)
+  }
+  return { own, holders }
 }
 
 /**
