@@ -54,6 +54,13 @@ export interface DatabaseConfig {
    * the process on the pool's `error` event. Default: a process warning.
    */
   onConnectionError?: ((error: Error, held: 'idle' | 'in use') => void) | undefined
+  /**
+   * PGlite only: an open embedded database to run on instead of opening `dataDir`'s; the caller's, which the
+   * store neither opens nor closes (`dataDir` still names its folder, where the server keeps its key file).
+   * For an application that holds the embedded database itself, opened with `openPglite`; the tests reuse
+   * one from file to file (packages/store/test/support/test-databases.ts).
+   */
+  pglite?: PGlite | undefined
 }
 
 /**
@@ -169,7 +176,7 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
       },
     }
   }
-  const pglite = await openPglite(config)
+  const pglite = config.pglite ?? (await openPglite(config))
   const pool = await pglitePool(pglite)
   pool.on('connect', prepareStatements)
   const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })
@@ -183,12 +190,16 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     listenInProcess: (channel, onNotify) => pglite.listen(channel, onNotify),
     close: async () => {
       await db.destroy()
-      await pglite.close()
+      if (!config.pglite) await pglite.close()
     },
   }
 }
 
-async function openPglite(config: DatabaseConfig): Promise<PGlite> {
+/**
+ * The embedded database in `config.dataDir`, opened as the store opens it: its settings (PGLITE_SETTINGS), an
+ * empty folder filled from the migrated template in `templateDir`, and the folder's parents made.
+ */
+export async function openPglite(config: DatabaseConfig): Promise<PGlite> {
   const dataDir = config.dataDir ?? './.orgkit'
   // A folder on disk: a plain path or file://, as PGlite reads it (memory:// and the browsers' are not).
   const folder = /^[a-z0-9-]+:\/\//.test(dataDir) ? (dataDir.match(/^file:\/\/(.+)/)?.[1] ?? null) : dataDir

@@ -33,7 +33,7 @@ export {
   recordChanges,
   remacChanges,
 } from './changes.repository.ts'
-export { type DatabaseConfig, migrate, openStore, ping, type Store } from './connect.ts'
+export { type DatabaseConfig, migrate, openPglite, openStore, ping, type Store } from './connect.ts'
 export * as credentials from './credentials.repository.ts'
 export * as credits from './credits.repository.ts'
 export * as customRoles from './custom-roles.repository.ts'

@@ -3,7 +3,7 @@ import type { Model } from '@orgkit/core'
 import { tokens } from '@orgkit/store'
 import pino from 'pino'
 import {
-  embeddedTestDatabase,
+  borrowEmbeddedDatabase,
   type PostgresTestDatabase,
   postgresTestDatabase,
 } from '../../../store/test/support/test-databases.ts'
@@ -121,12 +121,12 @@ export async function startTestServer(
   } = {},
 ): Promise<TestServer> {
   const own = !options.server?.database && !options.postgres
-  const embedded = database === 'pglite' && own ? embeddedTestDatabase() : null
+  const embedded = database === 'pglite' && own ? await borrowEmbeddedDatabase() : null
   const postgres =
     database === 'postgres' ? (options.postgres ?? (own ? await postgresTestDatabase() : null)) : null
   const server = await startServer({
     database: embedded
-      ? { dataDir: embedded.dataDir }
+      ? { dataDir: embedded.dataDir, pglite: embedded.pglite }
       : { url: postgres?.url, schema: postgres?.schema, poolSize: 12 },
     model: options.model,
     logger: pino({ level: 'silent' }),
@@ -149,7 +149,7 @@ export async function startTestServer(
     ...options.server,
   }).catch(async (error: unknown) => {
     // A start refused (a test of a refusal, or a failure): its own database goes all the same.
-    embedded?.remove()
+    await embedded?.release()
     if (own) await postgres?.remove()
     throw error
   })
@@ -170,9 +170,14 @@ export async function startTestServer(
       return reply.body.id as string
     },
     postgres,
+    // Closed either way, its embedded database goes back to the worker's (a PostgreSQL one stays for a restart).
+    close: async () => {
+      await server.close()
+      await embedded?.release()
+    },
     stop: async () => {
       await server.close()
-      embedded?.remove()
+      await embedded?.release()
       if (own) await postgres?.remove()
     },
   }

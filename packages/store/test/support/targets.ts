@@ -1,7 +1,12 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll } from 'vitest'
 import { migrate, openStore, type Store } from '../../src/index.ts'
-import { embeddedTestDatabase, type PostgresTestDatabase, postgresTestDatabase } from './test-databases.ts'
+import {
+  type BorrowedDatabase,
+  borrowEmbeddedDatabase,
+  type PostgresTestDatabase,
+  postgresTestDatabase,
+} from './test-databases.ts'
 
 /** Every store suite runs on PGlite, and on PostgreSQL when ORGKIT_TEST_DATABASE_URL is set. */
 export const url = process.env.ORGKIT_TEST_DATABASE_URL
@@ -22,20 +27,21 @@ export const TEMPLATE_DIR =
  */
 export function useStore(kind: Target): { readonly store: Store } {
   const handle = { store: undefined as unknown as Store }
-  const embedded = kind === 'pglite' ? embeddedTestDatabase() : null
+  let embedded: BorrowedDatabase | undefined
   let postgres: PostgresTestDatabase | undefined
   beforeAll(async () => {
-    if (!embedded) postgres = await postgresTestDatabase()
+    if (kind === 'pglite') embedded = await borrowEmbeddedDatabase()
+    else postgres = await postgresTestDatabase()
     handle.store = await openStore(
       embedded
-        ? { dataDir: embedded.dataDir }
+        ? { dataDir: embedded.dataDir, pglite: embedded.pglite }
         : { url: postgres!.url, schema: postgres!.schema, poolSize: 12 },
     )
     await migrate(handle.store.db)
   })
   afterAll(async () => {
     await handle.store?.close()
-    embedded?.remove()
+    await embedded?.release()
     await postgres?.remove()
   })
   return handle

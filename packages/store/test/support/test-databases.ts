@@ -15,8 +15,10 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { inject, type ProvidedContext } from 'vitest'
+import { openPglite } from '../../src/connect.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -197,5 +199,139 @@ export async function adminQuery(url: string, ...statements: string[]): Promise<
     for (const statement of statements) await admin.query(statement)
   } finally {
     await admin.end()
+  }
+}
+
+/** An open embedded test database: run a store on it with `{ dataDir, pglite }`, then give it back. */
+export interface BorrowedDatabase {
+  dataDir: string
+  pglite: PGlite
+  /**
+   * Takes it back once the stores on it have closed: emptied to the migrated template's rows for the next
+   * file of this worker, or closed and removed when it can't be (closed under a test, changed schema).
+   */
+  release(): Promise<void>
+}
+
+/**
+ * The worker's open embedded databases that no test holds: vitest's workers keep their modules from one
+ * file to the next (isolate: false), and so these. Opening PGlite is ~0.25 s of CPU in a quiet process
+ * (its WebAssembly instantiated, PostgreSQL started, a 128 MB memory whose collection V8 then chases);
+ * emptying one a test has used is ~10 ms.
+ */
+const idle: { dataDir: string; pglite: PGlite }[] = []
+/** More than the most a file holds at once is memory for nothing. */
+const MOST_IDLE = 4
+
+/**
+ * An open embedded database for one test server or store, as fresh as a copy of the migrated template:
+ * one the worker's last files gave back and emptied, or one opened on a new copy. With templates off
+ * (ORGKIT_TEST_TEMPLATES=), a new in-memory database, closed on release.
+ */
+export async function borrowEmbeddedDatabase(): Promise<BorrowedDatabase> {
+  const reused = idle.pop()
+  const { dataDir, pglite } = reused ?? (await openCopy())
+  let released = false
+  return {
+    dataDir,
+    pglite,
+    async release() {
+      if (released) return
+      released = true
+      if (idle.length < MOST_IDLE && (await emptied(pglite, dataDir))) idle.push({ dataDir, pglite })
+      else await discard(pglite, dataDir)
+    },
+  }
+}
+
+async function openCopy(): Promise<{ dataDir: string; pglite: PGlite }> {
+  const { dataDir } = embeddedTestDatabase()
+  const pglite = await openPglite({ dataDir })
+  if (!fresh.has(inject('pgliteFolderTemplate')))
+    fresh.set(inject('pgliteFolderTemplate'), await readFresh(pglite))
+  return { dataDir, pglite }
+}
+
+async function discard(pglite: PGlite, dataDir: string): Promise<void> {
+  if (!pglite.closed) await pglite.close().catch(() => {})
+  if (dataDir !== 'memory://') rmSync(dataDir, { recursive: true, force: true })
+}
+
+/** What a new copy of the template holds, read off the first one a worker opens. */
+interface Fresh {
+  /** Every relation, function, trigger and schema outside PostgreSQL's own: a test that changed them isn't reused. */
+  catalog: string
+  tables: string[]
+  /** The tables the migrations put rows in, with those rows. */
+  rows: { table: string; json: string }[]
+  sequences: { name: string; value: string; called: boolean }[]
+}
+
+const fresh = new Map<string | undefined, Fresh>()
+
+const CATALOG = `
+  select string_agg(kind || ':' || name, ',' order by kind, name) as catalog from (
+    select c.relkind::text as kind, n.nspname || '.' || c.relname as name
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname not like 'pg_temp%'
+    union all select 'f', n.nspname || '.' || p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname not in ('pg_catalog', 'information_schema')
+    union all select 't', tgrelid::regclass::text || '.' || tgname from pg_trigger where not tgisinternal
+    union all select 'n', nspname from pg_namespace) as objects`
+
+async function readFresh(pglite: PGlite): Promise<Fresh> {
+  const catalog = (await pglite.query<{ catalog: string }>(CATALOG)).rows[0]!.catalog
+  const tables = (
+    await pglite.query<{ name: string }>(
+      `select quote_ident(tablename) as name from pg_tables
+        where schemaname = 'public' and tablename not like 'kysely\\_%' order by tablename`,
+    )
+  ).rows.map((row) => row.name)
+  const rows: Fresh['rows'] = []
+  for (const table of tables) {
+    const { json } = (
+      await pglite.query<{ json: string | null }>(`select json_agg(t)::text as json from ${table} t`)
+    ).rows[0]!
+    if (json) rows.push({ table, json })
+  }
+  const sequences = (
+    await pglite.query<{ name: string; value: string; called: boolean }>(
+      `select quote_ident(schemaname) || '.' || quote_ident(sequencename) as name,
+        coalesce(last_value, start_value)::text as value, last_value is not null as called
+        from pg_sequences where schemaname = 'public'`,
+    )
+  ).rows
+  return { catalog, tables, rows, sequences }
+}
+
+/**
+ * Empties a used database back to what a new copy of the template holds: every row deleted (foreign keys and
+ * triggers off meanwhile, as a restore does), the migrations' rows put back, the sequences reset, and the
+ * session's state (prepared statements, settings, listeners, advisory locks) discarded. False when it can't
+ * be: closed, or its schema changed.
+ */
+async function emptied(pglite: PGlite, dataDir: string): Promise<boolean> {
+  const template = fresh.get(inject('pgliteFolderTemplate'))
+  if (!template || pglite.closed) return false
+  try {
+    await pglite.exec('rollback')
+    await pglite.exec('discard all')
+    if ((await pglite.query<{ catalog: string }>(CATALOG)).rows[0]!.catalog !== template.catalog) return false
+    await pglite.transaction(async (tx) => {
+      await tx.exec(`set local session_replication_role = replica;
+        ${template.tables.map((table) => `delete from ${table};`).join('\n')}`)
+      for (const { table, json } of template.rows)
+        await tx.query(
+          `insert into ${table} overriding system value select * from json_populate_recordset(null::${table}, $1)`,
+          [json],
+        )
+      for (const { name, value, called } of template.sequences)
+        await tx.query('select setval($1, $2::bigint, $3)', [name, value, called])
+    })
+    // The key a server makes beside an embedded database it has none for (the server's KEY_FILE).
+    rmSync(join(dataDir, 'secret.key'), { force: true })
+    return true
+  } catch {
+    return false
   }
 }
