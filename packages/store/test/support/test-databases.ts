@@ -220,8 +220,11 @@ export interface BorrowedDatabase {
  * emptying one a test has used is ~10 ms.
  */
 const idle: { dataDir: string; pglite: PGlite }[] = []
-/** More than the most a file holds at once is memory for nothing. */
-const MOST_IDLE = 4
+/**
+ * More than the most a file holds at once is memory for nothing. ORGKIT_TEST_REUSE=0 keeps none: every test a
+ * new database, as before (to rule reuse out, or to measure it).
+ */
+const MOST_IDLE = process.env.ORGKIT_TEST_REUSE === '0' ? 0 : 4
 
 /**
  * An open embedded database for one test server or store, as fresh as a copy of the migrated template:
@@ -269,15 +272,16 @@ interface Fresh {
 
 const fresh = new Map<string | undefined, Fresh>()
 
+/** A schema of the database's own, not PostgreSQL's (pg_catalog, pg_toast, pg_temp_1, …, information_schema). */
+const ours = (column: string) => `${column} not like 'pg\\_%' and ${column} <> 'information_schema'`
 const CATALOG = `
   select string_agg(kind || ':' || name, ',' order by kind, name) as catalog from (
     select c.relkind::text as kind, n.nspname || '.' || c.relname as name
-      from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname not like 'pg_temp%'
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace where ${ours('n.nspname')}
     union all select 'f', n.nspname || '.' || p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-      where n.nspname not in ('pg_catalog', 'information_schema')
+      where ${ours('n.nspname')}
     union all select 't', tgrelid::regclass::text || '.' || tgname from pg_trigger where not tgisinternal
-    union all select 'n', nspname from pg_namespace) as objects`
+    union all select 'n', nspname from pg_namespace where ${ours('nspname')}) as objects`
 
 async function readFresh(pglite: PGlite): Promise<Fresh> {
   const catalog = (await pglite.query<{ catalog: string }>(CATALOG)).rows[0]!.catalog
