@@ -58,7 +58,8 @@ export interface DatabaseConfig {
    * PGlite only: an open embedded database to run on instead of opening `dataDir`'s; the caller's, which the
    * store neither opens nor closes (`dataDir` still names its folder, where the server keeps its key file).
    * For an application that holds the embedded database itself, opened with `openPglite`; the tests reuse
-   * one from file to file (packages/store/test/support/test-databases.ts).
+   * one from file to file (packages/store/test/support/test-databases.ts). One store at a time on it (PGlite
+   * is one session); closing the store deallocates its prepared statements there.
    */
   pglite?: PGlite | undefined
 }
@@ -176,13 +177,25 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
       },
     }
   }
-  const pglite = config.pglite ?? (await openPglite(config))
+  const given = config.pglite
+  // PGlite is one session: a second store on it would interleave its transactions with the first's.
+  if (given && storesOn.has(given))
+    throw new Error('this PGlite already has an open store: close that one first')
+  if (given) storesOn.add(given)
+  const pglite = given ?? (await openPglite(config))
   const pool = await pglitePool(pglite)
   pool.on('connect', prepareStatements)
   const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })
   if (config.schema) {
-    await sql`create schema if not exists ${sql.id(config.schema)}`.execute(db)
-    await sql`set search_path to ${sql.id(config.schema)}`.execute(db)
+    try {
+      await sql`create schema if not exists ${sql.id(config.schema)}`.execute(db)
+      await sql`set search_path to ${sql.id(config.schema)}`.execute(db)
+    } catch (error) {
+      await db.destroy()
+      if (given) storesOn.delete(given)
+      else await pglite.close()
+      throw error
+    }
   }
   return {
     db,
@@ -190,10 +203,20 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     listenInProcess: (channel, onNotify) => pglite.listen(channel, onNotify),
     close: async () => {
       await db.destroy()
-      if (!config.pglite) await pglite.close()
+      if (!given) return pglite.close()
+      // The caller's session goes back as the store found it: without the statements the store prepared
+      // (another store on it would prepare the same names) and the schema it chose.
+      try {
+        await pglite.exec(`deallocate all; ${config.schema ? 'reset search_path;' : ''}`)
+      } finally {
+        storesOn.delete(given)
+      }
     },
   }
 }
+
+/** The callers' PGlite instances (`DatabaseConfig.pglite`) a store is open on. */
+const storesOn = new WeakSet<PGlite>()
 
 /**
  * The embedded database in `config.dataDir`, opened as the store opens it: its settings (PGLITE_SETTINGS), an

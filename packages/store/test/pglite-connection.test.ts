@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import { PGlite } from '@electric-sql/pglite'
 import { describe, expect, it } from 'vitest'
+import { openPglite, openStore, tokens } from '../src/index.ts'
 import { PgliteConnection } from '../src/pglite-connection.ts'
 import { embeddedTestDatabase } from './support/test-databases.ts'
 
@@ -26,5 +27,32 @@ describe('the embedded database connection', () => {
       'hung',
     )
     embedded.remove()
+  })
+})
+
+describe("a store on its caller's PGlite", () => {
+  it('leaves it open and as it found it for the next store, and refuses a second store at once', async () => {
+    const embedded = embeddedTestDatabase()
+    const pglite = await openPglite({ dataDir: embedded.dataDir })
+    try {
+      for (const name of ['first', 'second']) {
+        const store = await openStore({ dataDir: embedded.dataDir, pglite })
+        // One open store a PGlite: a second would interleave its transactions with the first's.
+        await expect(openStore({ dataDir: embedded.dataDir, pglite })).rejects.toThrow(
+          /already has an open store/,
+        )
+        // A statement with parameters runs prepared under a name the next store gives it too.
+        await tokens.createPlatformToken(store.db, name)
+        expect(await tokens.countPlatformTokens(store.db)).toBe(name === 'first' ? 1 : 2)
+        await store.close()
+        expect(pglite.closed).toBe(false)
+        expect((await pglite.query('select count(*)::int as n from pg_prepared_statements')).rows).toEqual([
+          { n: 0 },
+        ])
+      }
+    } finally {
+      await pglite.close()
+      embedded.remove()
+    }
   })
 })

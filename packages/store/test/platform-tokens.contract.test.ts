@@ -16,8 +16,12 @@ describe.each(TARGETS)('platform tokens repository (%s)', (kind) => {
       prefix: a.prefix,
     })
     const listed = await tokens.listPlatformTokens(db())
+    // By creation time; PGlite's clock counts milliseconds, and two made in one are listed by id.
     expect(
-      listed.filter((t) => t.id === a.id || t.id === b.id).map((t) => [t.name, t.prefix, t.revoked_at]),
+      listed
+        .filter((t) => t.id === a.id || t.id === b.id)
+        .map((t) => [t.name, t.prefix, t.revoked_at])
+        .sort(),
     ).toEqual([
       ['a', a.prefix, null],
       ['b', b.prefix, null],

@@ -2,36 +2,44 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { PGlite } from '@electric-sql/pglite'
 import { sql } from 'kysely'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { openStore, tokens } from '../src/index.ts'
 import { borrowEmbeddedDatabase, embeddedTestDatabase } from './support/test-databases.ts'
 
-/** Every table's row count, the sequences' next values, and what the session holds. */
+/** Every table's rows (a digest), the sequences' next values, and what the session holds. */
 async function state(pglite: PGlite) {
   const tables = (
     await pglite.query<{ name: string }>(
       `select quote_ident(tablename) as name from pg_tables where schemaname = 'public' order by 1`,
     )
   ).rows.map((row) => row.name)
-  const counts: Record<string, number> = {}
+  const rows: Record<string, string> = {}
   for (const table of tables)
-    counts[table] = (await pglite.query<{ n: number }>(`select count(*)::int as n from ${table}`)).rows[0]!.n
+    rows[table] = (
+      await pglite.query<{ digest: string }>(
+        `select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) as digest from ${table} t`,
+      )
+    ).rows[0]!.digest
   const sequences = (
     await pglite.query<{ name: string; last: string | null }>(
       `select sequencename as name, last_value::text as last from pg_sequences order by 1`,
     )
   ).rows
   const [session] = (
-    await pglite.query<{ prepared: number; locks: number; role: string }>(
+    await pglite.query<{ prepared: number; locks: number; role: string; listening: number }>(
       `select (select count(*)::int from pg_prepared_statements) as prepared,
         (select count(*)::int from pg_locks where locktype = 'advisory') as locks,
-        current_setting('session_replication_role') as role`,
+        current_setting('session_replication_role') as role,
+        (select count(*)::int from pg_listening_channels()) as listening`,
     )
   ).rows
-  return { counts, sequences, session }
+  return { rows, sequences, session }
 }
 
-describe("the tests' embedded databases, reused from file to file", () => {
+/** Reuse is on, and there is a template to be fresh as (ORGKIT_TEST_REUSE=0 and ORGKIT_TEST_TEMPLATES= turn them off). */
+const reusing = process.env.ORGKIT_TEST_REUSE !== '0' && Boolean(inject('pgliteFolderTemplate'))
+
+describe.runIf(reusing)("the tests' embedded databases, reused from file to file", () => {
   it('come back as a new copy of the template would be: rows, sequences, session and key file', async () => {
     const copy = embeddedTestDatabase()
     const { openPglite } = await import('../src/index.ts')
@@ -52,7 +60,9 @@ describe("the tests' embedded databases, reused from file to file", () => {
     await sql`set session_replication_role = replica`.execute(store.db)
     await store.close()
     writeFileSync(join(first.dataDir, 'secret.key'), 'a key\n')
-    expect((await state(first.pglite)).counts.platform_tokens).toBe(1)
+    // A transaction left open, with a row in it.
+    await first.pglite.exec(`begin; insert into change_log (revision, changes) values (42, '[]')`)
+    expect((await state(first.pglite)).rows).not.toEqual(expected.rows)
     await first.release()
 
     const second = await borrowEmbeddedDatabase()
@@ -71,6 +81,16 @@ describe("the tests' embedded databases, reused from file to file", () => {
   })
 
   it('are closed, not reused, when a test changed their schema', async () => {
+    // A column's default, a trigger turned off: the names all stay.
+    for (const change of [
+      `alter table users alter column name set default 'x'`,
+      'alter table platform_tokens disable trigger platform_token_deleted',
+    ]) {
+      const altered = await borrowEmbeddedDatabase()
+      await altered.pglite.exec(change)
+      await altered.release()
+      expect(altered.pglite.closed, change).toBe(true)
+    }
     const changed = await borrowEmbeddedDatabase()
     await changed.pglite.exec('create table left_over (id int)')
     await changed.release()
@@ -80,6 +100,22 @@ describe("the tests' embedded databases, reused from file to file", () => {
     try {
       expect(next.pglite).not.toBe(changed.pglite)
       expect((await next.pglite.query(`select to_regclass('left_over') as t`)).rows).toEqual([{ t: null }])
+    } finally {
+      await next.release()
+    }
+  })
+})
+
+describe.runIf(reusing)("the tests' embedded databases, given back still listened to", () => {
+  it("are closed, not reused: PGlite would call the callback on the next test's notifications", async () => {
+    const listened = await borrowEmbeddedDatabase()
+    const heard: string[] = []
+    await listened.pglite.listen('left_listening', (payload) => heard.push(payload))
+    await listened.release()
+    expect(listened.pglite.closed).toBe(true)
+    const next = await borrowEmbeddedDatabase()
+    try {
+      expect(next.pglite).not.toBe(listened.pglite)
     } finally {
       await next.release()
     }

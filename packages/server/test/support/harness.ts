@@ -153,7 +153,27 @@ export async function startTestServer(
     if (own) await postgres?.remove()
     throw error
   })
-  const token = server.bootstrapToken ?? (await tokens.createPlatformToken(server.store.db, 'second')).secret
+  // Closed either way, its embedded database goes back to the worker's (a PostgreSQL one stays for a restart);
+  // one whose server failed to close is closed with it, never lent again.
+  const close = async () => {
+    try {
+      await server.close()
+    } catch (error) {
+      await embedded?.discard()
+      throw error
+    }
+    await embedded?.release()
+  }
+  const token =
+    server.bootstrapToken ??
+    (await tokens.createPlatformToken(server.store.db, 'second').then(
+      (made) => made.secret,
+      async (error: unknown) => {
+        await close().catch(() => {})
+        if (own) await postgres?.remove()
+        throw error
+      },
+    ))
   const platform = client(server.url, token)
   let emails = 0
   return {
@@ -170,14 +190,9 @@ export async function startTestServer(
       return reply.body.id as string
     },
     postgres,
-    // Closed either way, its embedded database goes back to the worker's (a PostgreSQL one stays for a restart).
-    close: async () => {
-      await server.close()
-      await embedded?.release()
-    },
+    close,
     stop: async () => {
-      await server.close()
-      await embedded?.release()
+      await close()
       if (own) await postgres?.remove()
     },
   }

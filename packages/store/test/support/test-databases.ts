@@ -211,6 +211,8 @@ export interface BorrowedDatabase {
    * file of this worker, or closed and removed when it can't be (closed under a test, changed schema).
    */
   release(): Promise<void>
+  /** Closes and removes it instead: what was on it is in doubt (a store on it that failed to close). */
+  discard(): Promise<void>
 }
 
 /**
@@ -244,14 +246,19 @@ export async function borrowEmbeddedDatabase(): Promise<BorrowedDatabase> {
       if (idle.length < MOST_IDLE && (await emptied(pglite, dataDir))) idle.push({ dataDir, pglite })
       else await discard(pglite, dataDir)
     },
+    async discard() {
+      if (released) return
+      released = true
+      await discard(pglite, dataDir)
+    },
   }
 }
 
 async function openCopy(): Promise<{ dataDir: string; pglite: PGlite }> {
+  const template = inject('pgliteFolderTemplate')
   const { dataDir } = embeddedTestDatabase()
   const pglite = await openPglite({ dataDir })
-  if (!fresh.has(inject('pgliteFolderTemplate')))
-    fresh.set(inject('pgliteFolderTemplate'), await readFresh(pglite))
+  if (template && !fresh.has(template)) fresh.set(template, await readFresh(pglite))
   return { dataDir, pglite }
 }
 
@@ -262,7 +269,7 @@ async function discard(pglite: PGlite, dataDir: string): Promise<void> {
 
 /** What a new copy of the template holds, read off the first one a worker opens. */
 interface Fresh {
-  /** Every relation, function, trigger and schema outside PostgreSQL's own: a test that changed them isn't reused. */
+  /** What the schema is, in a digest (CATALOG): a test that changed it gives back a database not reused. */
   catalog: string
   tables: string[]
   /** The tables the migrations put rows in, with those rows. */
@@ -270,18 +277,38 @@ interface Fresh {
   sequences: { name: string; value: string; called: boolean }[]
 }
 
-const fresh = new Map<string | undefined, Fresh>()
+/** By the template folder they were read off. */
+const fresh = new Map<string, Fresh>()
 
 /** A schema of the database's own, not PostgreSQL's (pg_catalog, pg_toast, pg_temp_1, …, information_schema). */
 const ours = (column: string) => `${column} not like 'pg\\_%' and ${column} <> 'information_schema'`
+const OUR_SCHEMAS = `(select oid from pg_namespace where ${ours('nspname')})`
+/**
+ * A digest of the schema as a test could change it: relations and their kind, columns with type, null-ness
+ * and default, constraints, indexes, types, functions with their bodies, triggers and whether they are on,
+ * schemas, and the migrations Kysely has recorded.
+ */
 const CATALOG = `
-  select string_agg(kind || ':' || name, ',' order by kind, name) as catalog from (
-    select c.relkind::text as kind, n.nspname || '.' || c.relname as name
-      from pg_class c join pg_namespace n on n.oid = c.relnamespace where ${ours('n.nspname')}
-    union all select 'f', n.nspname || '.' || p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-      where ${ours('n.nspname')}
-    union all select 't', tgrelid::regclass::text || '.' || tgname from pg_trigger where not tgisinternal
-    union all select 'n', nspname from pg_namespace where ${ours('nspname')}) as objects`
+  select md5(string_agg(line, E'\\n' order by line)) as catalog from (
+    select 'r ' || oid::regclass::text || ' ' || relkind::text || relpersistence::text as line
+      from pg_class where relnamespace in ${OUR_SCHEMAS}
+    union all select 'a ' || a.attrelid::regclass::text || '.' || a.attname || ' ' ||
+        format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+      from pg_attribute a join pg_class c on c.oid = a.attrelid
+        left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+      where c.relnamespace in ${OUR_SCHEMAS} and a.attnum > 0 and not a.attisdropped
+    union all select 'c ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+      from pg_constraint where connamespace in ${OUR_SCHEMAS}
+    union all select 'i ' || pg_get_indexdef(indexrelid) from pg_index i join pg_class c on c.oid = i.indexrelid
+      where c.relnamespace in ${OUR_SCHEMAS}
+    union all select 'y ' || oid::regtype::text || ' ' || typtype::text from pg_type
+      where typnamespace in ${OUR_SCHEMAS} and typtype in ('e', 'd', 'c', 'r', 'm')
+    union all select 'e ' || enumtypid::regtype::text || ' ' || enumlabel from pg_enum
+    union all select 'f ' || oid::regprocedure::text || ' ' || md5(prosrc) from pg_proc
+      where pronamespace in ${OUR_SCHEMAS}
+    union all select 't ' || tgenabled::text || ' ' || pg_get_triggerdef(oid) from pg_trigger where not tgisinternal
+    union all select 'n ' || nspname from pg_namespace where ${ours('nspname')}
+    union all select 'm ' || name from public.kysely_migration) as objects`
 
 async function readFresh(pglite: PGlite): Promise<Fresh> {
   const catalog = (await pglite.query<{ catalog: string }>(CATALOG)).rows[0]!.catalog
@@ -308,17 +335,27 @@ async function readFresh(pglite: PGlite): Promise<Fresh> {
   return { catalog, tables, rows, sequences }
 }
 
+// No VACUUM between tests, though PGlite runs no autovacuum: a vacuumed table takes new rows into the space
+// of deleted ones, and rows made in one millisecond (PGlite's clock) could then list in another order than on
+// a new copy. The dead rows a run leaves are a few thousand a table.
+
 /**
  * Empties a used database back to what a new copy of the template holds: every row deleted (foreign keys and
  * triggers off meanwhile, as a restore does), the migrations' rows put back, the sequences reset, and the
- * session's state (prepared statements, settings, listeners, advisory locks) discarded. False when it can't
- * be: closed, or its schema changed.
+ * session's state (a transaction left open, prepared statements, settings, advisory locks) discarded. False
+ * when it can't be: closed, its schema changed, or a listener still registered (PGlite calls its callbacks
+ * in JavaScript, which no SQL removes).
  */
 async function emptied(pglite: PGlite, dataDir: string): Promise<boolean> {
   const template = fresh.get(inject('pgliteFolderTemplate'))
   if (!template || pglite.closed) return false
   try {
     await pglite.exec('rollback')
+    // PGlite unlistens a channel in PostgreSQL once its last callback goes: one still listened to has one.
+    const listening = await pglite.query<{ n: number }>(
+      'select count(*)::int as n from pg_listening_channels()',
+    )
+    if (listening.rows[0]!.n > 0) return false
     await pglite.exec('discard all')
     if ((await pglite.query<{ catalog: string }>(CATALOG)).rows[0]!.catalog !== template.catalog) return false
     await pglite.transaction(async (tx) => {
