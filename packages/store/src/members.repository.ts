@@ -173,20 +173,24 @@ export function findMembershipByEmail(db: Executor, orgId: string, email: string
 
 /**
  * Org-scope roles that members hold through the orgs' groups (a group's organization role, seed 002's ADMIN,
- * seed 003's Owners team), one row per member, group and role. `exceptRole` leaves out bindings that
- * resolve per member (the teams preset's `team` role), which only the engine resolves.
+ * seed 003's Owners team), one row per member, group and role; with `userId`, that member's only.
+ * `exceptRole` leaves out bindings that resolve per member (the teams preset's `team` role), which only the
+ * engine resolves.
  */
-export function orgRolesThroughGroups(db: Executor, orgIds: readonly string[], exceptRole: string) {
+export function orgRolesThroughGroups(
+  db: Executor,
+  orgIds: readonly string[],
+  exceptRole: string,
+  userId?: string,
+) {
   if (orgIds.length === 0) return Promise.resolve([])
-  return db
+  let query = db
     .selectFrom('bindings')
     .innerJoin('group_members', 'group_members.group_id', 'bindings.group_id')
     .select(['group_members.user_id', 'bindings.org_id', 'bindings.group_id', 'bindings.role'])
     .where('bindings.org_id', 'in', orgIds)
     .where('bindings.scope_type', '=', 'org')
     .where('bindings.role', '!=', exceptRole)
-    .orderBy('bindings.org_id')
-    .orderBy('group_members.user_id')
-    .orderBy('bindings.role')
-    .execute()
+  if (userId !== undefined) query = query.where('group_members.user_id', '=', userId)
+  return query.orderBy('bindings.org_id').orderBy('group_members.user_id').orderBy('bindings.role').execute()
 }

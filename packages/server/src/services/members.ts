@@ -227,15 +227,17 @@ export async function updateMemberRoles(
     const wanted = checkRoleSet(ctx, orgId, keys)
     const facts = actorFacts(ctx, actor, { type: 'org', id: orgId })
     const org = await lockedOrg(work, orgId)
-    const membership = await members.findMembership(work.tx, orgId, userId)
+    // The engine has caught up inside the org's lock, and a membership or an org role of this org changes only
+    // in a write holding it: the member's own membership and bindings are read there, not from the database.
+    const membership = ctx.engine.authorizer.membership(orgId, userId)
     const inherited = !membership && (await inheritsMembership(work.tx, orgId, userId))
     if (!membership && !inherited)
       throw new OrgkitError('MEMBER_NOT_FOUND', 'not a member of this organization', { userId })
     rules.assertNotCreatorsRole({ creatorId: org.creator_id }, facts.id, userId)
-    const current = await bindings.listBindings(work.tx, { orgIds: [orgId], userId, orgScopeOnly: true })
+    const current = ctx.engine.authorizer.bindingsAt({ type: 'user', id: userId }, { type: 'org', id: orgId })
     // A role a model group holds (Owners, ADMIN) is held by being in it (issue 19.2): it is one of theirs.
-    const viaGroups = (await members.orgRolesThroughGroups(work.tx, [orgId], TEAM_ROLE))
-      .filter((r) => r.user_id === userId && groupHolding(ctx, r.role))
+    const viaGroups = (await members.orgRolesThroughGroups(work.tx, [orgId], TEAM_ROLE, userId))
+      .filter((r) => groupHolding(ctx, r.role))
       .map((r) => r.role)
     const held = [...new Set([...current.map((b) => b.role), ...viaGroups])]
     // Seed 002's DEFAULT is every account's: leaving it out of the roles keeps it.
@@ -291,7 +293,7 @@ export async function updateMemberRoles(
       before: { roles: before },
       after: { roles: after },
     })
-    return { userId, roles: after, status: membership?.status ?? 'active' }
+    return { userId, roles: after, status: membership ?? 'active' }
   })
 }
 
