@@ -113,6 +113,24 @@ describe.each(DATABASES)('seed 004 at its edges, as signed-in people (%s)', (db)
     )
   })
 
+  it("a role change's audit entry lists the roles held before by key, whatever order they were given in", async () => {
+    const given = ['signing_read', 'member', 'build_read']
+    for (const [name, roles] of [
+      ['Ana', given],
+      ['Ben', [...given].reverse()],
+    ] as const) {
+      const id = await s.user(name)
+      expect((await s.platform.post(`/v1/orgs/${root}/members`, { userId: id, roles })).status).toBe(201)
+      expect((await owner.patch(`/v1/orgs/${root}/members/${id}`, { roles: ['member'] })).status).toBe(200)
+      const entry = (
+        await owner.get(`/v1/orgs/${root}/audit-logs?action=member.roles_changed&limit=100`)
+      ).body.items.find((e: { target: { id: string } }) => e.target.id === id)
+      // The same on every instance: the engine, which it is read from, keeps no creation order.
+      expect(entry.before.roles).toEqual(['build_read', 'member', 'signing_read'])
+      expect(entry.after.roles).toEqual(['member'])
+    }
+  })
+
   it('a stranger to the org gets no role in its sub-org through Manage Roles', async () => {
     const stranger = await signUp(s, 'Stranger')
     const sub = (await owner.get('/v1/orgs')).body.items.find((o: { name: string }) => o.name === 'QA').id

@@ -234,12 +234,17 @@ export async function updateMemberRoles(
     if (!membership && !inherited)
       throw new OrgkitError('MEMBER_NOT_FOUND', 'not a member of this organization', { userId })
     rules.assertNotCreatorsRole({ creatorId: org.creator_id }, facts.id, userId)
-    const current = ctx.engine.authorizer.bindingsAt({ type: 'user', id: userId }, { type: 'org', id: orgId })
+    // By key: the engine keeps no creation order (its lists are newest first, a restore's in heap order), and
+    // the audit entry's `before` must read the same on every instance.
+    const current = ctx.engine.authorizer
+      .bindingsAt({ type: 'user', id: userId }, { type: 'org', id: orgId })
+      .map((b) => b.role)
+      .sort()
     // A role a model group holds (Owners, ADMIN) is held by being in it (issue 19.2): it is one of theirs.
     const viaGroups = (await members.orgRolesThroughGroups(work.tx, [orgId], TEAM_ROLE, userId))
       .filter((r) => groupHolding(ctx, r.role))
       .map((r) => r.role)
-    const held = [...new Set([...current.map((b) => b.role), ...viaGroups])]
+    const held = [...new Set([...current, ...viaGroups])]
     // Seed 002's DEFAULT is every account's: leaving it out of the roles keeps it.
     // An owner made by the Owners team keeps their own default role beside it, and keeps it on leaving.
     const defaultRole = ctx.model.org.defaultRole
