@@ -208,7 +208,8 @@ export interface BorrowedDatabase {
   pglite: PGlite
   /**
    * Takes it back once the stores on it have closed: emptied to the migrated template's rows for the next
-   * file of this worker, or closed and removed when it can't be (closed under a test, changed schema).
+   * file of this worker, or closed and removed when it can't be (closed under a test, its schema changed, a
+   * listener left on it: `emptied`).
    */
   release(): Promise<void>
   /** Closes and removes it instead: what was on it is in doubt (a store on it that failed to close). */
