@@ -204,11 +204,29 @@ function worldFolder(tree, bindings) {
   return join(parent, '.orgkit')
 }
 
-/** Resident memory of the server: the node process of npm's session that runs orgkit.js, in MB. */
+/**
+ * Resident memory of the server, in MB: the node process of npm's session that runs orgkit.js (not npm's
+ * sh -c) with the most. On PostgreSQL under glibc the server runs in a child of bin/orgkit.js (the huge-page
+ * start): that parent's private memory is added (its pages shared with the server, Node's own, count once).
+ */
 function serverRss(sessionId) {
   const lines = execSync(`ps -o pid=,rss=,args= -s ${sessionId}`).toString().trim().split('\n')
-  const server = lines.find((line) => /^\s*\d+\s+\d+\s+node .*orgkit\.js start/.test(line)) // not npm's sh -c
-  return server ? Number(server.trim().split(/\s+/)[1]) / 1024 : Number.NaN
+  const servers = lines
+    .filter((line) => /^\s*\d+\s+\d+\s+(?:\S*\/)?node\s.*orgkit\.js start/.test(line))
+    .map((line) => line.trim().split(/\s+/).slice(0, 2).map(Number))
+    .sort((a, b) => b[1] - a[1])
+  if (servers.length === 0) return Number.NaN
+  const [[, rss], ...others] = servers
+  return (rss + others.reduce((sum, [pid]) => sum + privateKb(pid), 0)) / 1024
+}
+
+/** A process's private resident memory (kB), from /proc/<pid>/smaps_rollup. */
+function privateKb(pid) {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
+  return [...rollup.matchAll(/^Private_(?:Clean|Dirty):\s+(\d+) kB/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  )
 }
 
 /** The JS and CSS that index.html loads (scripts, module preloads, stylesheets), and their sizes. */

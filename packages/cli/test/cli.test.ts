@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -271,6 +272,82 @@ describe.skipIf(!process.env.ORGKIT_TEST_DATABASE_URL)(
       }
     }, 60_000)
 
+    // bin/orgkit.js's huge-page start: where glibc and the kernel can give a process 2 MB pages for what it
+    // mallocs, `orgkit start` on PostgreSQL runs the server in a child with GLIBC_TUNABLES set. The test above
+    // stops it through that parent (SIGINT to it and the workers, exit 0); this one checks what the child is
+    // given, that it stops when the parent is killed outright, and that GLIBC_TUNABLES set means one process.
+    it.runIf(hugePagesOffered())(
+      'runs the server in a child with glibc huge pages, which stops when that parent dies; GLIBC_TUNABLES set is left alone',
+      async () => {
+        const url = new URL(server.href)
+        url.pathname = `/${database}`
+        const launch = (tunables: Record<string, string>) => {
+          const env: Record<string, string | undefined> = {
+            ...process.env,
+            ORGKIT_DATABASE_URL: url.href,
+            ORGKIT_SECRET_KEY: randomBytes(32).toString('base64'),
+            PORT: '0',
+            ...tunables,
+          }
+          if (!('GLIBC_TUNABLES' in tunables)) delete env.GLIBC_TUNABLES
+          const child = spawn(process.execPath, [bin, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+          let out = ''
+          child.stdout.on('data', (chunk) => (out += chunk))
+          child.stderr.on('data', (chunk) => (out += chunk))
+          const up = (async () => {
+            while (!/running at http:\S+/.test(out)) {
+              if (child.exitCode !== null) throw new Error(`orgkit exited:\n${out}`)
+              await new Promise((r) => setTimeout(r, 50))
+            }
+          })()
+          return { child, up }
+        }
+        const childrenOf = async (pid: number) =>
+          (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8'))
+            .trim()
+            .split(/\s+/)
+            .filter(Boolean)
+            .map(Number)
+        // Running: neither gone nor a zombie left for whoever adopted it to reap.
+        const alive = (pid: number) => {
+          try {
+            return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0] !== 'Z'
+          } catch {
+            return false
+          }
+        }
+
+        const wrapped = launch({})
+        try {
+          await wrapped.up
+          const [serverPid, ...more] = await childrenOf(wrapped.child.pid!)
+          expect(more).toEqual([])
+          expect((await readFile(`/proc/${serverPid}/environ`, 'utf8')).split('\0')).toContain(
+            'GLIBC_TUNABLES=glibc.malloc.hugetlb=1',
+          )
+          // Killed outright, the parent can forward nothing: its child hears the IPC channel close and stops.
+          wrapped.child.kill('SIGKILL')
+          for (let waited = 0; alive(serverPid!) && waited < 20_000; waited += 100)
+            await new Promise((r) => setTimeout(r, 100))
+          expect(alive(serverPid!), `the server (pid ${serverPid}) outlived its parent`).toBe(false)
+        } finally {
+          wrapped.child.kill('SIGKILL')
+        }
+
+        const asked = launch({ GLIBC_TUNABLES: '' })
+        try {
+          await asked.up
+          expect(await childrenOf(asked.child.pid!)).toEqual([])
+          const exited = once(asked.child, 'exit')
+          asked.child.kill('SIGTERM')
+          expect((await exited)[0]).toBe(0)
+        } finally {
+          asked.child.kill('SIGKILL')
+        }
+      },
+      60_000,
+    )
+
     it('refuses more than one worker on the embedded database', async () => {
       const started = await orgkitProcess(['start'], {
         ORGKIT_DATABASE_URL: '',
@@ -284,3 +361,23 @@ describe.skipIf(!process.env.ORGKIT_TEST_DATABASE_URL)(
     })
   },
 )
+
+/**
+ * What bin/orgkit.js asks before its huge-page start (its `hugePagesHelp`, which a script's top level keeps
+ * from being imported): Linux, glibc 2.35 or later, huge pages not off; and /proc listing a process's children.
+ */
+function hugePagesOffered(): boolean {
+  if (process.platform !== 'linux' || !existsSync(`/proc/${process.pid}/task/${process.pid}/children`))
+    return false
+  try {
+    if (/\[never\]/.test(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))) return false
+  } catch {
+    return false
+  }
+  ;(process.report as { excludeNetwork?: boolean }).excludeNetwork = true // Node ≥ 20.13, not in @types/node 20
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined
+  const [major = 0, minor = 0] = String(report?.header?.glibcVersionRuntime ?? '')
+    .split('.')
+    .map(Number)
+  return major > 2 || (major === 2 && minor >= 35)
+}
