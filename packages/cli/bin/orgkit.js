@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import inspector from 'node:inspector'
 import { register } from 'node:module'
 import { constants as osConstants } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { hugePagesOffered } from './huge-pages.mjs'
 
 // Under the huge-page start's parent (below): when that parent goes, however it went, the server stops as on
 // SIGTERM. Set up first, before the CLI loads, so a parent gone meanwhile is seen too.
@@ -84,17 +85,8 @@ async function bundled() {
  * server belongs to that cluster) nor under a debugger (the child's inspector would want the same port).
  */
 function hugePagesHelp() {
-  if (process.platform !== 'linux' || process.env.GLIBC_TUNABLES !== undefined) return false
-  if (!process.env.ORGKIT_DATABASE_URL || cluster.isWorker || inspector.url()) return false
-  try {
-    if (/\[never\]/.test(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))) return false
-  } catch {
-    return false
-  }
-  process.report.excludeNetwork = true // the version is all this needs; some hosts are slow to list sockets
-  const glibc = String(process.report.getReport().header.glibcVersionRuntime ?? '')
-  const [major = 0, minor = 0] = glibc.split('.').map(Number)
-  return major > 2 || (major === 2 && minor >= 35)
+  if (process.env.GLIBC_TUNABLES !== undefined || !process.env.ORGKIT_DATABASE_URL) return false
+  return !cluster.isWorker && !inspector.url() && hugePagesOffered()
 }
 
 /**

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { client, startTestServer, TEMPLATE_DIR, type TestServer } from '../../server/test/support/harness.ts'
 import { migrations } from '../../store/src/migrations/index.ts'
 import { embeddedEmptyDatabase } from '../../store/test/support/test-databases.ts'
+import { hugePagesOffered } from '../bin/huge-pages.mjs'
 import { bin, orgkit, orgkitProcess } from './support/orgkit.ts'
 
 // Commands run in this process (`orgkit`), the same commands the binary runs; the binary itself
@@ -276,7 +277,8 @@ describe.skipIf(!process.env.ORGKIT_TEST_DATABASE_URL)(
     // mallocs, `orgkit start` on PostgreSQL runs the server in a child with GLIBC_TUNABLES set. The test above
     // stops it through that parent (SIGINT to it and the workers, exit 0); this one checks what the child is
     // given, that it stops when the parent is killed outright, and that GLIBC_TUNABLES set means one process.
-    it.runIf(hugePagesOffered())(
+    // /proc lists a process's children where the kernel keeps that list (CONFIG_PROC_CHILDREN).
+    it.runIf(hugePagesOffered() && existsSync(`/proc/${process.pid}/task/${process.pid}/children`))(
       'runs the server in a child with glibc huge pages, which stops when that parent dies; GLIBC_TUNABLES set is left alone',
       async () => {
         const url = new URL(server.href)
@@ -361,23 +363,3 @@ describe.skipIf(!process.env.ORGKIT_TEST_DATABASE_URL)(
     })
   },
 )
-
-/**
- * What bin/orgkit.js asks before its huge-page start (its `hugePagesHelp`, which a script's top level keeps
- * from being imported): Linux, glibc 2.35 or later, huge pages not off; and /proc listing a process's children.
- */
-function hugePagesOffered(): boolean {
-  if (process.platform !== 'linux' || !existsSync(`/proc/${process.pid}/task/${process.pid}/children`))
-    return false
-  try {
-    if (/\[never\]/.test(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))) return false
-  } catch {
-    return false
-  }
-  ;(process.report as { excludeNetwork?: boolean }).excludeNetwork = true // Node ≥ 20.13, not in @types/node 20
-  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined
-  const [major = 0, minor = 0] = String(report?.header?.glibcVersionRuntime ?? '')
-    .split('.')
-    .map(Number)
-  return major > 2 || (major === 2 && minor >= 35)
-}
