@@ -4,17 +4,19 @@ import {
   appendFileSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { Agent, request } from 'node:http'
-import { loadavg } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import { describeSlices, type Window } from './write-slices.ts'
 
 /**
  * Write latency over HTTP (issue 25.3): user create (`POST /v1/users`), member add
@@ -34,6 +36,9 @@ import pg from 'pg'
  * commit is taken as that checkout, with its own node_modules (tools/bench-light.mjs).
  * WRITE_BENCH_CONCURRENT=0 runs only the one-at-a-time writes; WRITE_BENCH_JSON=<file> also writes the
  * figures there, `{ [database]: { current, baseline } }`.
+ * WRITE_BENCH_SLICES=1 cuts each one-at-a-time write on the server into slices (write-slices.ts): before its
+ * first statement, each round trip to the database, the JavaScript between them, after the last answer;
+ * printed per kind of write, medians in µs.
  * WRITE_BENCH_CPU_PROF=<dir> starts the server under `node --cpu-prof` (a .cpuprofile per server) and
  * appends each timed round's window to <dir>/phases.jsonl: `cpu-breakdown.ts <dir>` splits a write's CPU
  * by where it went.
@@ -56,6 +61,8 @@ const BASELINE = process.env.WRITE_BENCH_BASELINE
 const CPU_PROF = process.env.WRITE_BENCH_CPU_PROF
 const CONCURRENT = process.env.WRITE_BENCH_CONCURRENT !== '0'
 const JSON_OUT = process.env.WRITE_BENCH_JSON
+/** Where the servers leave their slices (WRITE_BENCH_SLICES=1), a file per server. */
+const SLICES = process.env.WRITE_BENCH_SLICES === '1' ? mkdtempSync(join(tmpdir(), 'orgkit-slices-')) : null
 const TARGET = { p50: 3, p99: 10 }
 
 type Kind = 'pglite' | 'postgres'
@@ -120,6 +127,7 @@ async function startServer(kind: Kind, tree: string, schema: string) {
       ...process.env,
       WRITE_BENCH_SERVER: join(tree, 'packages/server/src/server.ts'),
       ...(kind === 'postgres' ? { WRITE_BENCH_URL: PG_URL, WRITE_BENCH_SCHEMA: schema } : {}),
+      ...(SLICES ? { WRITE_BENCH_SLICES: join(SLICES, `${schema}.json`) } : {}),
     },
   })
   const line = await new Promise<string>((resolve, reject) => {
@@ -263,6 +271,8 @@ interface Subject {
   people: string[][]
   emails: number
   loadBefore: string
+  /** Each one-at-a-time phase's timed windows, by kind of write (WRITE_BENCH_SLICES). */
+  windows: Map<Op, Window[]>
 }
 
 async function prepare(kind: Kind, label: string, tree: string): Promise<Subject> {
@@ -277,7 +287,7 @@ async function prepare(kind: Kind, label: string, tree: string): Promise<Subject
   }
   const s: Subject = {
     ...{ label, kind, schema, child, pid: child.pid!, ok, admin: '', orgs: [], firstMember: '' },
-    ...{ people: [], emails: 0, loadBefore },
+    ...{ people: [], emails: 0, loadBefore, windows: new Map() },
   }
   s.admin = (await ok('/v1/users', { email: 'admin@bench.test', name: 'Admin' })).id!
   for (let i = 0; i < WRITERS; i++) {
@@ -343,6 +353,7 @@ async function phase(
       if (sum.db !== null)
         sum.db = backends && backendsAfter?.size ? sum.db + backendsUsed(backends, backendsAfter) : null
       sum.times.push(...times)
+      if (writers === 1) s.windows.set(op, [...(s.windows.get(op) ?? []), { from, to: microseconds() }])
       // The profile's clock is the monotonic one process.hrtime reads, in microseconds, in every process.
       if (CPU_PROF)
         appendFileSync(
@@ -461,6 +472,16 @@ for (const kind of DATABASES) {
         serial,
     )
   })
+  if (SLICES) {
+    for (const s of subjects) {
+      console.log(`\n${kind}, ${s.label}: where a write's time went on the server, one at a time (medians)`)
+      const events = JSON.parse(readFileSync(join(SLICES, `${s.schema}.json`), 'utf8'))
+      for (const [op, windows] of s.windows) {
+        console.log(op)
+        for (const line of describeSlices(events, windows)) console.log(line)
+      }
+    }
+  }
 }
 if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(figures))
 agent.destroy()
