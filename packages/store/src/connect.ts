@@ -17,6 +17,7 @@ import {
   type TableMetadata,
 } from 'kysely'
 import pg from 'pg'
+import { lockDataFolder } from './data-folder-lock.ts'
 import type { Database, Db } from './database.ts'
 import { migrationProvider, migrations } from './migrations/index.ts'
 import { OrgkitDriver } from './pg-driver.ts'
@@ -228,22 +229,39 @@ export async function openPglite(config: DatabaseConfig): Promise<PGlite> {
   const folder = /^[a-z0-9-]+:\/\//.test(dataDir) ? (dataDir.match(/^file:\/\/(.+)/)?.[1] ?? null) : dataDir
   // PGlite makes the folder itself but not its parents: ORGKIT_DATA_DIR=./data/orgkit failed with ENOENT.
   if (folder) await mkdir(folder, { recursive: true })
-  // From the migrated template when there is one: a folder without a database is filled from its data
-  // folder (files already there stay), a new in-memory database loads its dump.
-  let template: Blob | undefined
-  if (config.templateDir && folder !== null && !existsSync(join(folder, 'PG_VERSION')))
-    copyTemplateFolder(await migratedTemplateFolder(config.templateDir), folder)
-  else if (config.templateDir && folder === null && dataDir.startsWith('memory://'))
-    template = await pgliteTemplate(config.templateDir, TEMPLATES)
-  v8.setFlagsFromString(PGLITE_V8_FLAGS)
-  // Loaded here, not with the store: a start on PostgreSQL never needs PGlite (~50 ms of CPU to load).
-  const { PGlite } = await import('@electric-sql/pglite')
-  const pglite = new PGlite(dataDir, {
-    startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
-    ...(template && { loadDataDir: template }),
-  })
-  await pglite.waitReady
-  return pglite
+  // One process a folder, before anything is written to it (data-folder-lock.ts); released when PGlite closes.
+  const release = folder ? lockDataFolder(folder) : null
+  try {
+    // From the migrated template when there is one: a folder without a database is filled from its data
+    // folder (files already there stay), a new in-memory database loads its dump.
+    let template: Blob | undefined
+    if (config.templateDir && folder !== null && !existsSync(join(folder, 'PG_VERSION')))
+      copyTemplateFolder(await migratedTemplateFolder(config.templateDir), folder)
+    else if (config.templateDir && folder === null && dataDir.startsWith('memory://'))
+      template = await pgliteTemplate(config.templateDir, TEMPLATES)
+    v8.setFlagsFromString(PGLITE_V8_FLAGS)
+    // Loaded here, not with the store: a start on PostgreSQL never needs PGlite (~50 ms of CPU to load).
+    const { PGlite } = await import('@electric-sql/pglite')
+    const pglite = new PGlite(dataDir, {
+      startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
+      ...(template && { loadDataDir: template }),
+    })
+    await pglite.waitReady
+    if (release) {
+      const close = pglite.close.bind(pglite)
+      pglite.close = async () => {
+        try {
+          await close()
+        } finally {
+          release()
+        }
+      }
+    }
+    return pglite
+  } catch (error) {
+    release?.()
+    throw error
+  }
 }
 
 const TEMPLATES = {

@@ -1,8 +1,12 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
+import { LOCK_FILE } from '../src/data-folder-lock.ts'
 import { migrate, openStore } from '../src/index.ts'
 import { migrations } from '../src/migrations/index.ts'
 import { templateKey } from '../src/pglite-template.ts'
@@ -32,6 +36,55 @@ describe('the embedded data folder', () => {
     const { rows } = await sql<{ email: string }>`select email from users`.execute(second.db)
     expect(rows.map((r) => r.email)).toEqual(['kept@example.com'])
     await second.close()
+  })
+
+  // Two processes on one folder each ran a PostgreSQL of their own over it: both answered writes, neither saw
+  // the other's, and the folder kept one's (a second `npm start` on the same ORGKIT_DATA_DIR lost users).
+  it('is one process`s at a time: a second open is refused, saying who holds it, until the first closes', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'orgkit-data-lock-'))
+    roots.push(root)
+    const dataDir = join(root, 'data')
+    const lock = join(dataDir, LOCK_FILE)
+    const first = await openStore({ dataDir, templateDir: TEMPLATE_DIR || undefined })
+    await migrate(first.db)
+    await sql`insert into users (id, email, name) values (gen_random_uuid(), 'first@example.com', 'F')`.execute(
+      first.db,
+    )
+    expect(readFileSync(lock, 'utf8')).toBe(`${process.pid}\n${hostname()}\n`)
+    // In this process too: PGlite's files would be open twice.
+    await expect(openStore({ dataDir })).rejects.toThrow(
+      `the data folder ${dataDir} is in use by this process: stop that Orgkit first, or give this one another ORGKIT_DATA_DIR`,
+    )
+    await first.close()
+    expect(existsSync(lock)).toBe(false)
+
+    // Held by another live process: refused, naming it, and the folder left as it was.
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+    try {
+      writeFileSync(lock, `${other.pid}\n${hostname()}\n`)
+      await expect(openStore({ dataDir })).rejects.toMatchObject({
+        code: 'DATA_FOLDER_IN_USE',
+        message: expect.stringContaining(`in use by process ${other.pid}:`),
+      })
+      expect(readFileSync(lock, 'utf8')).toBe(`${other.pid}\n${hostname()}\n`)
+    } finally {
+      other.kill('SIGKILL')
+      await once(other, 'exit')
+    }
+    // The same lock, its process gone (a crash): taken over, and the folder opens with what it held.
+    const reopened = await openStore({ dataDir })
+    try {
+      expect(readFileSync(lock, 'utf8')).toBe(`${process.pid}\n${hostname()}\n`)
+      const { rows } = await sql<{ email: string }>`select email from users`.execute(reopened.db)
+      expect(rows.map((r) => r.email)).toEqual(['first@example.com'])
+    } finally {
+      await reopened.close()
+    }
+    // Another machine's lock (a folder on a shared disk) can't be checked: refused, saying how to clear it.
+    writeFileSync(lock, '12345\nelsewhere.example\n')
+    await expect(openStore({ dataDir })).rejects.toThrow(
+      `in use by process 12345 on elsewhere.example: stop that Orgkit first, or give this one another ORGKIT_DATA_DIR (if nothing has it open, delete ${lock})`,
+    )
   })
 
   it('keeps PostgreSQL`s buffer pool small: it is resident memory inside the WebAssembly heap', async () => {
