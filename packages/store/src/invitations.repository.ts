@@ -22,7 +22,9 @@ const openOf = (db: Executor, orgId: string) =>
     .where('org_id', '=', orgId)
     .where('accepted_at', 'is', null)
     .where('revoked_at', 'is', null)
+    // Two made in one millisecond (PGlite's clock) list in one order every time, not the heap's of the moment.
     .orderBy('created_at')
+    .orderBy('id')
 
 /** The org's open invitations (expired ones included: they can be resent), oldest first. */
 export function listOpen(db: Executor, orgId: string) {

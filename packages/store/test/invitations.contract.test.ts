@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { setTimeout } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { invitations, type Tx } from '../src/index.ts'
 import { newApp, newOrg, newUser } from './support/org-rows.ts'
@@ -91,6 +92,8 @@ describe.each(TARGETS)('invitations repository (%s)', (kind) => {
   it('lists an org’s open invitations oldest first, expired included; pending ones only unexpired', async () => {
     const [org, other] = [await newOrg(db()), await newOrg(db())]
     const expired = await invite(org, -1)
+    // Oldest first is by creation time: a millisecond apart at least (PGlite's clock), or they tie.
+    await setTimeout(2)
     const live = await invite(org, DAY)
     const accepted = await invite(org, DAY)
     const revoked = await invite(org, DAY)
@@ -138,6 +141,8 @@ describe.each(TARGETS)('invitations repository (%s)', (kind) => {
   it('tells an expired open invitation, in its org only', async () => {
     const [org, other] = [await newOrg(db()), await newOrg(db())]
     const expired = await invite(org, -1)
+    // Oldest first is by creation time: a millisecond apart at least (PGlite's clock), or they tie.
+    await setTimeout(2)
     const live = await invite(org, DAY)
     expect(await invitations.isExpired(db(), org, expired.id, NOW)).toBe(true)
     expect(await invitations.isExpired(db(), org, live.id, NOW)).toBe(false)
