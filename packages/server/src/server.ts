@@ -278,10 +278,6 @@ async function serve(
     dns: dnsTxtLookup({ resolver: options.dnsResolver, timeoutMs: options.dnsTimeoutMs }),
     sso: createSsoProtocols({ clock, allowPrivate: settings.webhooksAllowPrivate, db: store.db }),
   }
-  let bootstrapToken: string | null = null
-  if ((await tokens.countPlatformTokens(store.db)) === 0) {
-    bootstrapToken = (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
-  }
   const consoleDir = options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir
   const metrics = new Metrics()
   const app = createApp({ ctx, logger, consoleDir, metrics })
@@ -337,10 +333,15 @@ async function serve(
     onError: (err) => logger.warn({ err }, 'change feed: connection trouble; polling until it is back'),
   })
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, options)))
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
   })
   opened.push(closeServer)
+  // Once listening: a start that could not listen made no token it never showed (the next start makes one).
+  let bootstrapToken: string | null = null
+  if ((await tokens.countPlatformTokens(store.db)) === 0) {
+    bootstrapToken = (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
+  }
   // Idle keep-alive connections outlive a load balancer's (60 s) and a busy client's timer slack: otherwise
   // a request can race the server closing its idle socket and fail with ECONNRESET.
   Object.assign(server, { keepAliveTimeout: 65_000, headersTimeout: 66_000 })
@@ -437,4 +438,14 @@ function defaultConsoleDir(): string | null {
     if (existsSync(`${dir}/index.html`)) return dir
   }
   return null
+}
+
+/** A port another process holds, said so with what to do; any other failure to listen as it came. */
+function listenError(error: NodeJS.ErrnoException, options: { port?: number; host?: string }): Error {
+  if (error.code !== 'EADDRINUSE') return error
+  const where = `${options.host ?? '127.0.0.1'}:${options.port ?? 0}`
+  return Object.assign(
+    new Error(`${where} is in use by another process: stop it, or start Orgkit on another port (PORT)`),
+    { code: 'PORT_IN_USE' },
+  )
 }

@@ -1,9 +1,14 @@
 import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openStore, tokens } from '@orgkit/store'
 import pg from 'pg'
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
+import { TEMPLATE_DIR } from '../../store/test/support/targets.ts'
 import { postgresTestDatabase } from '../../store/test/support/test-databases.ts'
 import { startServer } from '../src/server.ts'
 import { DATABASES, TEST_SECRET_KEY } from './support/harness.ts'
@@ -42,12 +47,50 @@ describe.runIf(DATABASES.includes('postgres'))('a start that fails (postgres)', 
         logger: pino({ level: 'silent' }),
         consoleDir: null,
       })
-      await expect(started).rejects.toThrow(/EADDRINUSE/)
+      await expect(started).rejects.toMatchObject({ code: 'PORT_IN_USE' })
       // pg's pool would drop its idle connections after 10 s by itself; the listening ones never.
       await expect.poll(() => connectionsTo(database.url), { timeout: 3000 }).toBe(0)
     } finally {
       taken.close()
       await database.remove()
+    }
+  })
+})
+
+/**
+ * A port another process holds: said so, with what to do (a new user saw only `EADDRINUSE`), and the start
+ * leaves nothing behind — no platform token it would never have shown (the next start makes one, and shows
+ * it), and the data folder free for the next start.
+ */
+describe('a start on a port in use', () => {
+  it('says which address is taken and what to do, and makes no token it never shows', async () => {
+    const taken = createServer().listen(0, '127.0.0.1')
+    await once(taken, 'listening')
+    const port = (taken.address() as AddressInfo).port
+    const root = await mkdtemp(join(tmpdir(), 'orgkit-port-in-use-'))
+    const dataDir = join(root, 'data')
+    try {
+      await expect(
+        startServer({
+          database: { dataDir, templateDir: TEMPLATE_DIR || undefined },
+          port,
+          secretKey: TEST_SECRET_KEY,
+          logger: pino({ level: 'silent' }),
+          consoleDir: null,
+        }),
+      ).rejects.toMatchObject({
+        code: 'PORT_IN_USE',
+        message: `127.0.0.1:${port} is in use by another process: stop it, or start Orgkit on another port (PORT)`,
+      })
+      const store = await openStore({ dataDir })
+      try {
+        expect(await tokens.countPlatformTokens(store.db)).toBe(0)
+      } finally {
+        await store.close()
+      }
+    } finally {
+      taken.close()
+      await rm(root, { recursive: true, force: true })
     }
   })
 })
