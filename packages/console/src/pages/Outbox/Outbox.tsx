@@ -3,8 +3,7 @@ import { api, must } from '../../api.ts'
 import { Loaded, Page } from '../../components/Page.tsx'
 import { useAsync } from '../../hooks.ts'
 import { Link } from '../../router.tsx'
-
-const LINK = /(https?:\/\/[^\s]+)/g
+import { mailParts } from './mail-links.ts'
 
 /**
  * The local outbox: without SMTP, verification and invitation mail waits here. The server only lets a
@@ -36,14 +35,14 @@ export function Outbox() {
                     To {mail.to} · {new Date(mail.createdAt).toLocaleString()}
                   </Text>
                   <Code block mt="xs" style={{ whiteSpace: 'pre-wrap' }}>
-                    {mail.text.split(LINK).map((part, i) =>
-                      /^https?:\/\//.test(part) ? (
-                        // biome-ignore lint/suspicious/noArrayIndexKey: the split parts never reorder
-                        <Anchor key={i} href={part} fz="inherit">
-                          {part}
+                    {mailParts(mail.text).map((part, i) =>
+                      part.url ? (
+                        // biome-ignore lint/suspicious/noArrayIndexKey: the parts never reorder
+                        <Anchor key={i} href={part.url} fz="inherit">
+                          {part.text}
                         </Anchor>
                       ) : (
-                        part
+                        part.text
                       ),
                     )}
                   </Code>
