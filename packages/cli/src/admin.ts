@@ -19,7 +19,21 @@ export function clientFor(g: Globals, env: Io['env']): OrgkitClient {
   const token = g.token ?? env.ORGKIT_TOKEN
   if (!token)
     throw new Error('no credentials: set ORGKIT_TOKEN (a platform token or an API key) or pass --token')
-  const client = createOrgkitClient({ baseUrl: g.url.replace(/\/$/, ''), token })
+  const baseUrl = g.url.replace(/\/$/, '')
+  const client = createOrgkitClient({ baseUrl, token })
+  // No server there (or no route to it): fetch says only "fetch failed"; say where, and what to do.
+  client.use({
+    onError({ error }) {
+      const code = (error as { cause?: { code?: unknown } }).cause?.code
+      return Object.assign(
+        new Error(
+          `no Orgkit server answered at ${baseUrl}${typeof code === 'string' ? ` (${code})` : ''}: ` +
+            'start one (npx orgkit start), or point ORGKIT_URL or --url at yours',
+        ),
+        { code: 'UNREACHABLE' },
+      )
+    },
+  })
   if (g.as) {
     const actAs = g.as
     client.use({

@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { request } from 'node:http'
+import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServer } from '@orgkit/server'
@@ -152,6 +153,18 @@ describe('orgkit admin commands over the API', () => {
     expect([bare.code, bare.stderr]).toEqual([1, expect.stringContaining('no credentials')])
     const target = await orgkit(['check', 'org.read', 'nonsense'], env)
     expect(target.stderr).toContain('is not <type>:<id>')
+    // No server at the address (a new user's server on another port): where it looked, and what to do.
+    const closed = await new Promise<number>((resolve) => {
+      const probe = createNetServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo
+        probe.close(() => resolve(port))
+      })
+    })
+    const nobody = await orgkit(['orgs', 'list'], { ...env, ORGKIT_URL: `http://127.0.0.1:${closed}/` })
+    expect([nobody.code, nobody.stderr.trim()]).toEqual([
+      1,
+      `orgkit: UNREACHABLE: no Orgkit server answered at http://127.0.0.1:${closed} (ECONNREFUSED): start one (npx orgkit start), or point ORGKIT_URL or --url at yours`,
+    ])
     // --help names where the token comes from, never the token itself (commander prints option defaults).
     const help = await orgkit(['--help'], { ORGKIT_TOKEN: 'okp_not_for_the_screen' })
     expect(help.stdout).toContain('--token <token>')
