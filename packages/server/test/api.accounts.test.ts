@@ -615,3 +615,43 @@ describe('seed 004: every user owns an organization (modules preset)', () => {
     }
   })
 })
+
+describe('a sign-up before the email is verified (pglite)', () => {
+  let s: TestServer
+  let mail: Awaited<ReturnType<typeof mailbox>>
+  beforeAll(async () => {
+    mail = await mailbox()
+    s = await startTestServer('pglite', { smtpUrl: mail.url })
+  })
+  afterAll(async () => {
+    await s?.stop()
+    await mail?.close()
+  })
+
+  // A lost or expired link locked a new user out: signing up again only mailed "you already have an account".
+  it('gets a new link by signing up again, and the account keeps its own password', async () => {
+    const email = 'late@example.com'
+    const password = 'correct horse battery staple'
+    await browser(s.url).post('/v1/auth/signup', { email, password, name: 'Late' })
+    const first = await mail.linkFor(email, 'verify?token=')
+    const early = await browser(s.url).post('/v1/auth/login', { email, password })
+    expect([early.status, early.body.code]).toEqual([401, 'EMAIL_NOT_VERIFIED'])
+    expect(early.body.detail).toContain('sign up again with this email for a new one')
+
+    const again = await browser(s.url).post('/v1/auth/signup', {
+      email,
+      password: 'another passphrase entirely',
+      name: 'Someone',
+    })
+    expect(again.body).toEqual({ status: 'verification_sent' })
+    const second = await mail.linkFor(email, 'verify?token=', 1)
+    expect(second).not.toBe(first)
+    expect((await browser(s.url).post('/v1/auth/verify', { token: second })).status).toBe(200)
+    expect((await browser(s.url).post('/v1/auth/login', { email, password })).status).toBe(200)
+    const other = await browser(s.url).post('/v1/auth/login', {
+      email,
+      password: 'another passphrase entirely',
+    })
+    expect(other.body.code).toBe('INVALID_CREDENTIALS')
+  })
+})
