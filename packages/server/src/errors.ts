@@ -109,11 +109,21 @@ function asOrgkitError(error: unknown): OrgkitError | null {
 
 /** A zod failure as VALIDATION_FAILED naming the first field at fault (and listing all of them). */
 export function validationError(error: ZodError, where: string): OrgkitError {
-  const issues = error.issues.map((i) => ({ field: i.path.join('.') || where, message: i.message }))
+  const issues = error.issues.map((i) => ({ field: i.path.join('.') || where, message: said(i) }))
   const first = issues[0]!
   return new OrgkitError('VALIDATION_FAILED', `${first.field}: ${first.message}`, {
     field: first.field,
     in: where,
     issues,
   })
+}
+
+/**
+ * An issue's message, a missing field said as one: zod's "Invalid input: expected string, received
+ * undefined" read to a new user as a wrong value, not an absent one (api.validation.test holds the wording).
+ */
+function said(issue: ZodError['issues'][number]): string {
+  return issue.code === 'invalid_type' && issue.message.endsWith('received undefined')
+    ? 'required'
+    : issue.message
 }

@@ -81,6 +81,30 @@ describe.each(DATABASES)('hostile input (%s)', (database) => {
       expect((await s.as(userId).get(`/v1/orgs/${org.body.id}`)).body.name).toBe('Plain \u{1f600}')
     })
 
+    it('says a missing field is required, and a wrong one what it should be', async () => {
+      const missing = await s.as(userId).post('/v1/orgs', {})
+      expect([missing.status, missing.body.detail, missing.body.details?.field]).toEqual([
+        400,
+        'name: required',
+        'name',
+      ])
+      const wrong = await s.as(userId).post('/v1/orgs', { name: 5 })
+      expect(wrong.body.detail).toBe('name: Invalid input: expected string, received number')
+      // The check API, answered off the framework (hot/listener.ts), says it alike.
+      const check = await s.as(userId).post('/v1/check', { resource: { type: 'org', id: userId } })
+      expect([check.status, check.body.detail]).toEqual([400, 'permission: required'])
+      // The platform token is no one: it names whom it asks about.
+      const asPlatform = await fetch(`${s.url}/v1/check`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ permission: 'org.read', resource: { type: 'org', id: userId } }),
+      })
+      expect([asPlatform.status, ((await asPlatform.json()) as { detail: string }).detail]).toEqual([
+        400,
+        'subject: required with a platform token (whose access is asked: {"type": "user", "id": …})',
+      ])
+    })
+
     it('refuses them in every operation: body, path and query (the OpenAPI document walked)', async () => {
       expect(ops.length).toBeGreaterThan(50)
       const faults: string[] = []

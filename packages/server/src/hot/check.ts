@@ -16,7 +16,11 @@ function whoIsAsked(actor: Actor, subject: Subject | undefined): Pick<Question, 
   const self = subjectOf(actor)
   if (subject === undefined) {
     if (self === null)
-      throw new OrgkitError('VALIDATION_FAILED', 'a platform token names the subject', { field: 'subject' })
+      throw new OrgkitError(
+        'VALIDATION_FAILED',
+        'subject: required with a platform token (whose access is asked: {"type": "user", "id": …})',
+        { field: 'subject' },
+      )
     return { subject: self, askedBy: null }
   }
   const itself = self === null || (self.type === subject.type && self.id === subject.id)
