@@ -1,3 +1,4 @@
+import type { ExplainFact, Explanation } from '@orgkit/core'
 import { createOrgkitClient, must, type OrgkitClient } from '@orgkit/sdk'
 import type { Command } from 'commander'
 import type { Io } from './io.ts'
@@ -44,6 +45,21 @@ export function clientFor(g: Globals, env: Io['env']): OrgkitClient {
     })
   }
   return client
+}
+
+/** One fact of an explanation, in a line (`--json` gives them whole). */
+function describeFact(fact: ExplainFact): string {
+  const who = (p: { type: string; id: string }) => `${p.type} ${p.id}`
+  switch (fact.kind) {
+    case 'binding':
+      return `${fact.roleKey} on ${fact.scope.type} ${fact.scope.id}, bound to ${who(fact.principal)} (${fact.status})`
+    case 'override':
+      return `${fact.effect} override on ${fact.resourceId} for ${who(fact.principal)}`
+    case 'policy':
+      return `org ${fact.orgId}'s ${fact.rule === 'mfa' ? 'two-factor' : 'password'} policy`
+    case 'key':
+      return `API key ${fact.keyId}: ${fact.rule}`
+  }
 }
 
 /** `org:<id>` or `<type>:<id>`, as the check API takes them. */
@@ -169,7 +185,8 @@ export function registerAdminCommands(program: Command, output: Io): void {
     .option('--user <userId>', 'whose access (default: the caller)')
     .description('why they may or may not: the binding, override or policy that decided')
     .action(async (permission: string, spec: string, options: { user?: string }) => {
-      const explained = await must(
+      // The document types the answer loosely (its facts are a union the schema leaves open): core's type.
+      const explained = (await must(
         api().POST('/v1/explain', {
           body: {
             permission,
@@ -177,8 +194,16 @@ export function registerAdminCommands(program: Command, output: Io): void {
             ...(options.user && { subject: { type: 'user' as const, id: options.user } }),
           },
         }),
-      )
-      output.out(JSON.stringify(explained, null, 2))
+      )) as unknown as Explanation
+      print(explained, () => {
+        output.out(`${explained.allowed ? 'allowed' : 'denied'} (${explained.reason})`)
+        output.out(
+          `  decided by: ${explained.decidedBy ? describeFact(explained.decidedBy) : 'nothing granted it'}`,
+        )
+        const decider = JSON.stringify(explained.decidedBy)
+        for (const fact of explained.facts)
+          if (JSON.stringify(fact) !== decider) output.out(`  also looked at: ${describeFact(fact)}`)
+      })
     })
 
   program

@@ -138,6 +138,17 @@ describe('orgkit admin commands over the API', () => {
     // A denial reaches the shell as exit code 3.
     const mayDelete = await orgkitProcess(['check', 'org.delete', `org:${org}`, '--user', bob], env)
     expect([mayDelete.code, mayDelete.stdout.trim()]).toEqual([3, 'denied (no_grant)'])
+    // Why, in lines (the API's answer whole with --json).
+    const why = await orgkit(['explain', 'org.read', `org:${org}`, '--user', bob], env)
+    expect(why.stdout.split('\n')[0]).toBe('allowed (role)')
+    expect(why.stdout).toContain(`decided by: org_member on org ${org}, bound to user ${bob} (grants)`)
+    const whyNot = await orgkit(['explain', 'org.delete', `org:${org}`, '--user', bob], env)
+    expect(whyNot.stdout.split('\n').slice(0, 2)).toEqual([
+      'denied (no_grant)',
+      '  decided by: nothing granted it',
+    ])
+    const whole = await orgkit(['--json', 'explain', 'org.delete', `org:${org}`, '--user', bob], env)
+    expect(JSON.parse(whole.stdout)).toMatchObject({ allowed: false, reason: 'no_grant', decidedBy: null })
     // The same rules as any caller: Bob, acting as himself, may not look at Alice's access.
     const prying = await orgkit(['--as', bob, 'check', 'org.delete', `org:${org}`, '--user', alice], env)
     expect(prying.code).toBe(1)
