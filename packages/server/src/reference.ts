@@ -8,6 +8,34 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string
 }
 
+/** The reference's sections, in order (every route's tag is one; test/openapi.contract.test.ts holds that). */
+export const TAGS: readonly (readonly [string, string])[] = [
+  ['Authorization', 'May this person do this here? Checks, batches, explanations, lists of what and whom'],
+  ['Users', "The product's users, provisioned by its platform token or signed up"],
+  ['Organizations', 'Organizations and sub-organizations'],
+  ['Members', "An organization's members and their organization roles"],
+  ['Invitations', 'Invitations by email, their links and acceptance'],
+  ['Groups', 'Groups of members, and the roles they hold together'],
+  ['Roles', "The model (its roles, permissions and resource types) and an organization's custom roles"],
+  ['Bindings', 'Roles given to a user or a group at an organization or a resource'],
+  [
+    'Resources',
+    "The model's resources (apps, channels…): who reaches them, and their allow / deny overrides",
+  ],
+  ['Accounts', 'Sign-up, email verification, password reset, sign-in, sessions, second factors, API keys'],
+  ['Security', "An organization's security policies (two-factor, passwords) and the API keys that reach it"],
+  ['SSO', "An organization's single sign-on connections (OpenID Connect, SAML)"],
+  ['Directory sync', 'SCIM directory tokens: an identity provider keeps members and groups in step'],
+  ['Domains', "An organization's verified email domains, and joining an organization through them"],
+  ['Audit', "An organization's audit log: entries, export and the hash chain's verification"],
+  ['Webhooks', "An organization's webhook endpoints and their deliveries"],
+  ['Webhook events', 'The events Orgkit sends to webhook endpoints (Standard Webhooks)'],
+  ['Billing', 'Plans, usage, invoices and billing roles'],
+  ['Mail', 'The local outbox: mail waiting where no SMTP server is set'],
+  ['Config as code', "An organization's configuration as one document: export, plan and apply"],
+  ['Engine feed', 'The change feed other instances and replicas follow to keep their engine exact'],
+]
+
 /**
  * The API's reference: the OpenAPI 3.1 document at /v1/openapi.json (routes document themselves through
  * their zod schemas; this adds what belongs to the whole API: who may call, where, and the webhook
@@ -44,6 +72,8 @@ export function documentApi(app: App): void {
       { url: 'http://127.0.0.1:3000', description: 'A local `npx orgkit start` (PORT, HOST)' },
     ],
     security: [{ bearer: [] }, { session: [] }],
+    // In this order in the reference: what a host product calls first, then what manages it, then the rest.
+    tags: TAGS.map(([name, description]) => ({ name, description })),
   })
   mountDocs(app)
 }

@@ -11,6 +11,7 @@ import { traceRateLimits } from './support/rate-limit-trace.ts'
 
 interface Operation {
   operationId?: string
+  tags?: string[]
   summary?: string
   description?: string
   responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>
@@ -20,6 +21,7 @@ interface Media {
   example?: unknown
 }
 interface Document {
+  tags?: { name: string; description?: string }[]
   servers?: { url: string }[]
   paths: Record<string, Record<string, Operation>>
   webhooks: Record<string, { post: Operation & { requestBody: { content: Record<string, Media> } } }>
@@ -65,6 +67,18 @@ describe('the OpenAPI document', () => {
     operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.entries(ops).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })),
     )
+  })
+
+  // A new user's reference opened on "Webhook events" (the order tags were first met in): declared, in order.
+  it('sorts the reference by what a host product calls first, every operation under a declared section', () => {
+    const declared = (doc.tags ?? []).map((t) => t.name)
+    expect(declared.slice(0, 4)).toEqual(['Authorization', 'Users', 'Organizations', 'Members'])
+    expect((doc.tags ?? []).filter((t) => !t.description?.trim())).toEqual([])
+    const used = [...operations.map(({ op }) => op), ...Object.values(doc.webhooks).map((w) => w.post)]
+    const undeclared = used.flatMap((op) => (op.tags ?? ['(none)']).filter((t) => !declared.includes(t)))
+    expect([...new Set(undeclared)]).toEqual([])
+    // And no section is left empty.
+    expect(declared.filter((t) => !used.some((op) => op.tags?.includes(t)))).toEqual([])
   })
 
   it('gives every operation a camelCase operationId, a summary and a one-line description', () => {
