@@ -44,6 +44,8 @@ describe('Access tab: who reaches the app, and channel overrides for anyone (Chr
     const orgId = await createOrgApi(server, admin.userId, 'Acme')
     const as = server.as(admin.userId)
     const appId = (await as.post(`/v1/orgs/${orgId}/resources`, { type: 'app', name: 'Shop' })).body.id
+    // Blog: an app with no role given on it, reached only through org roles.
+    const blogId = (await as.post(`/v1/orgs/${orgId}/resources`, { type: 'app', name: 'Blog' })).body.id
     const production = (
       await as.post(`/v1/orgs/${orgId}/resources`, { type: 'channel', name: 'production', parentId: appId })
     ).body.id
@@ -68,8 +70,30 @@ describe('Access tab: who reaches the app, and channel overrides for anyone (Chr
     }
     expect((await promote()).body).toMatchObject({ allowed: true })
 
-    // The admin's Access tab: Pat, with both ways in, in words.
+    // The admin may read access: the list offers each app's Access tab, as the app page does.
     await actAs(page, server, admin)
+    await go(page, `${server.url}/orgs/${orgId}/apps`)
+    const apps = page.getByRole('table', { name: 'Apps' })
+    await apps.getByRole('row').filter({ hasText: 'Shop' }).getByRole('link', { name: 'Access' }).waitFor()
+    await apps.getByRole('row').filter({ hasText: 'Blog' }).getByRole('link', { name: 'Access' }).click()
+    await page.waitForURL(new RegExp(`/apps/${blogId}/access$`))
+    // Regression (new-user walk): Blog's empty state said "Nobody has access yet" above a list of who
+    // reaches it (Ada, through her org role); it speaks of roles on the app itself.
+    await page
+      .getByRole('alert')
+      .getByText('No one has a role on this app itself yet', { exact: true })
+      .waitFor()
+    await page.getByText('Give a member or a group a role on this app with Add access.').waitFor()
+    await page
+      .getByRole('table', { name: 'How people reach this app' })
+      .getByRole('row')
+      .filter({ hasText: 'ada@example.com' })
+      .getByText('Super Admin on the organization Acme')
+      .waitFor()
+    expect(await page.getByText(/nobody has access/i).count()).toBe(0)
+    await expectAccessible(page, 'access-tab-no-app-roles')
+
+    // The admin's Access tab: Pat, with both ways in, in words.
     await go(page, `${server.url}/orgs/${orgId}/apps/${appId}/access`)
     const reach = page.getByRole('table', { name: 'How people reach this app' })
     const row = reach.getByRole('row').filter({ hasText: 'pat@example.com' })
@@ -115,7 +139,11 @@ describe('Access tab: who reaches the app, and channel overrides for anyone (Chr
       ]),
     )
     // Pat's own console (the page is Pat's since promote): the app is there to read, its Access tab isn't
-    // theirs to see.
+    // theirs to see, nor (regression: a new-user walk) the list's Access link that opened it refused twice.
+    await go(page, `${server.url}/orgs/${orgId}/apps`)
+    const shop = page.getByRole('table', { name: 'Apps' }).getByRole('row').filter({ hasText: 'Shop' })
+    await shop.getByRole('link', { name: 'Channels' }).waitFor()
+    expect(await shop.getByRole('link', { name: 'Access' }).count()).toBe(0)
     await go(page, `${server.url}/orgs/${orgId}/apps/${appId}`)
     await page.getByText('production').first().waitFor()
     await expectAccessible(page, 'app-as-pat')

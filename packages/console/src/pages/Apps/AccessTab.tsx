@@ -51,6 +51,7 @@ export function AccessTab(props: {
   const { model } = useSession()
   const words = useWords()
   const inner = words.childOf(app.type)
+  const appWord = words.resource(app.type)?.one ?? ''
   const access = useAsync(() => loadAccess(orgId, app.id), [orgId, app.id])
   const reach = useAsync(() => loadReach(orgId, app.id), [orgId, app.id])
   const changed = () => {
@@ -178,10 +179,12 @@ export function AccessTab(props: {
       <Loaded state={access}>
         {(data) =>
           data.entries.length === 0 ? (
-            <Alert title="Nobody has access yet">
+            // This table lists roles given on the app itself; whoever reaches it through an org role (its
+            // owners, say) is in the list below, so an empty table is not "nobody has access".
+            <Alert title={`No one has ${an(words.role.one)} on this ${appWord} itself yet`}>
               {canManage
-                ? `Give ${an(words.member.one)} or ${an(words.group.one)} ${an(words.role.one)} on this ${words.resource(app.type)?.one ?? ''} with Add access.`
-                : `No ${words.member.one} or ${words.group.one} holds ${an(words.role.one)} here.`}
+                ? `Give ${an(words.member.one)} or ${an(words.group.one)} ${an(words.role.one)} on this ${appWord} with Add access.`
+                : `No ${words.member.one} or ${words.group.one} holds ${an(words.role.one)} on this ${appWord} itself.`}
             </Alert>
           ) : (
             <Table.ScrollContainer minWidth={640}>
@@ -271,7 +274,7 @@ export function AccessTab(props: {
           )
         }
       </Loaded>
-      <Title order={4}>Who reaches this {words.resource(app.type)?.one ?? ''}, and how</Title>
+      <Title order={4}>Who reaches this {appWord}, and how</Title>
       <Loaded state={reach}>
         {(data) => (
           <ReachTable
@@ -306,7 +309,7 @@ export function AccessTab(props: {
       <Modal
         opened={!!roleFor}
         onClose={() => setRoleFor(null)}
-        title={`Select ${an(words.resource(app.type)?.one ?? '')} ${words.role.one}`}
+        title={`Select ${an(appWord)} ${words.role.one}`}
       >
         {roleFor && (
           <RolePicker
@@ -333,11 +336,7 @@ export function AccessTab(props: {
           />
         )}
       </Modal>
-      <Modal
-        opened={inviting}
-        onClose={closeInvite}
-        title={`Invite to ${words.resource(app.type)?.one ?? ''} ${app.name}`}
-      >
+      <Modal opened={inviting} onClose={closeInvite} title={`Invite to ${appWord} ${app.name}`}>
         {inviting && (
           <InviteToResource
             orgId={orgId}

@@ -133,7 +133,10 @@ export function Apps({ orgId }: { orgId: string }) {
                       <Table.Td>
                         <Group gap="xs">
                           {inner && <Link to={`/orgs/${orgId}/apps/${app.id}/channels`}>{inner.plural}</Link>}
-                          <Link to={`/orgs/${orgId}/apps/${app.id}/access`}>Access</Link>
+                          {/* The app page's Access tab shows on the same check (AppDetail.tsx). */}
+                          {can.data?.['org.read_access'] && (
+                            <Link to={`/orgs/${orgId}/apps/${app.id}/access`}>Access</Link>
+                          )}
                           {listsAccess && access.data?.[app.id]?.length === 0 && (
                             <Button
                               size="compact-xs"
