@@ -9,11 +9,12 @@ export { must, OrgkitApiError }
 const HINTS: Partial<Record<ProblemCode, string>> = {
   INVALID_CREDENTIALS: 'Wrong email or password.',
   MFA_INVALID: 'That code is not valid. Try the current one from your authenticator app.',
-  EMAIL_NOT_VERIFIED: 'Verify your email first: open the link we sent you.',
+  EMAIL_NOT_VERIFIED:
+    'Verify your email first: open the link we sent you (without SMTP, it is in the local outbox). Lost it, or too old? Sign up again with this email: a new link comes.',
   CAPTCHA_FAILED: 'The captcha check failed. Verify again.',
   CAPTCHA_REQUIRED: 'Tick "I\'m not a robot" first: this account had several failed sign-ins lately.',
   FORBIDDEN: 'You are not allowed to do this: ask an owner of the organization for the access.',
-  ORG_NOT_FOUND: 'This organization no longer exists, or you are no longer in it: reload the page.',
+  ORG_NOT_FOUND: 'This organization does not exist, or you are not in it.',
   RESOURCE_NOT_FOUND: 'It no longer exists, or you can no longer see it: reload the page.',
   RANK_TOO_LOW: 'You cannot grant or change a role above your own.',
   LAST_OWNER: 'There must always be at least one owner (Super Admin).',

@@ -115,7 +115,8 @@ describe('managing apps, channels and the organization (Chromium, capgo preset)'
     // Ivy at Ann's page signed out: no one's cookies or stored state, as a fresh browser has.
     const page = ann
     await actAs(page, server, null)
-    await page.goto(await linkFromOutboxApi(server, 'ivy@acme.test', '/invitations/'))
+    const link = await linkFromOutboxApi(server, 'ivy@acme.test', '/invitations/')
+    await page.goto(link)
     // The model's label, as everywhere else ("Member"), not the key.
     await page.getByText('Member', { exact: true }).waitFor()
     expect(await page.getByText(/org member/i).count()).toBe(0)
@@ -127,6 +128,20 @@ describe('managing apps, channels and the organization (Chromium, capgo preset)'
     await page.getByText('You are now a member of Acme as Member.').waitFor()
     await expectAccessible(page, 'joined page')
     await shot(page, '03-joined')
+
+    // Regression (new-user walk): the spent link said only that it is spent. It leads on, as the verification
+    // page's does: into the console when signed in, to sign in when not.
+    const spent = 'This invitation is invalid, used, revoked or expired.'
+    await page.goto(link)
+    await page.getByRole('alert').getByText(spent, { exact: true }).waitFor()
+    await expectAccessible(page, 'spent invitation, signed in')
+    await page.getByRole('link', { name: 'Open the console' }).click()
+    await page.waitForURL(/\/orgs\/[0-9a-f-]{36}\//)
+    await actAs(page, server, null)
+    await page.goto(link)
+    await page.getByRole('alert').getByText(spent, { exact: true }).waitFor()
+    await page.getByRole('link', { name: 'Sign in' }).click()
+    await page.waitForURL(/\/login$/)
   }, 120_000)
 
   it('transfers the ownership and deletes the organization, naming who loses access', async () => {
@@ -155,12 +170,15 @@ describe('managing apps, channels and the organization (Chromium, capgo preset)'
     await confirm.click()
     await owner.waitForURL((url) => !url.pathname.includes(acmeId))
 
+    // Regression (new-user walk): a deleted or made-up org's address said to reload, which did nothing; it
+    // says so plainly and leads to one's own organizations.
+    const gone = 'This organization does not exist, or you are not in it.'
     await go(ann, `${server.url}/orgs/${acmeId}/apps`)
-    await ann
-      .getByRole('alert')
-      .getByText('This organization no longer exists, or you are no longer in it: reload the page.', {
-        exact: true,
-      })
-      .waitFor()
+    await ann.getByRole('alert').getByText(gone, { exact: true }).waitFor()
+    await go(ann, `${server.url}/orgs/00000000-0000-0000-0000-000000000000/apps`)
+    await ann.getByRole('alert').getByText(gone, { exact: true }).waitFor()
+    await expectAccessible(ann, 'unknown organization')
+    await ann.getByRole('alert').getByRole('button', { name: 'Back to the console' }).click()
+    await ann.waitForURL(new RegExp(`/orgs/${annAccount.orgId}/apps$`))
   }, 120_000)
 })

@@ -1,6 +1,6 @@
-import { Alert, Center, Group, Loader, Stack, Title } from '@mantine/core'
+import { Alert, Button, Center, Group, Loader, Stack, Text, Title } from '@mantine/core'
 import type { ReactNode } from 'react'
-import { errorMessage } from '../api.ts'
+import { codeOf, errorMessage } from '../api.ts'
 import { GateBanner, gateOf } from './GateBanner.tsx'
 
 export function Page({
@@ -33,6 +33,19 @@ export function Loaded<T>({
 }) {
   const gate = gateOf(state.error)
   if (gate) return <GateBanner gate={gate} />
+  // A made-up, deleted or left org's address: reloading can't help, so lead back to one's own orgs. A full
+  // load, as the console's home picks from the organizations the server lists now, not the session's copy.
+  if (codeOf(state.error) === 'ORG_NOT_FOUND')
+    return (
+      <Alert color="red" role="alert">
+        <Text size="sm" mb="sm">
+          {errorMessage(state.error)}
+        </Text>
+        <Button size="xs" onClick={() => window.location.assign('/')}>
+          Back to the console
+        </Button>
+      </Alert>
+    )
   if (state.error)
     return (
       <Alert color="red" role="alert">

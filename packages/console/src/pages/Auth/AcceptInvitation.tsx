@@ -51,9 +51,13 @@ export function AcceptInvitation({ token }: { token: string }) {
       {invitation.loading ? (
         <Loader aria-label="Loading invitation" />
       ) : invitation.error || !inv ? (
-        <Alert color="red" role="alert">
-          {errorMessage(invitation.error)}
-        </Alert>
+        // A way on, as the verification page offers when its link is spent (Verify.tsx).
+        <Stack>
+          <Alert color="red" role="alert">
+            {errorMessage(invitation.error)}
+          </Alert>
+          {me ? <Link to="/">Open the console</Link> : <Link to="/login">Sign in</Link>}
+        </Stack>
       ) : (
         <Stack>
           <Text>
