@@ -147,5 +147,16 @@ describe('Access tab: who reaches the app, and channel overrides for anyone (Chr
     await go(page, `${server.url}/orgs/${orgId}/apps/${appId}`)
     await page.getByText('production').first().waitFor()
     await expectAccessible(page, 'app-as-pat')
+
+    // "Why can they?" offers Pat only Pat (others' access is for who may read the org's: SPEC 6), and picking
+    // Pat again keeps Pat (it cleared the field and greyed Explain out).
+    await go(page, `${server.url}/orgs/${orgId}/explain`)
+    await page.getByText('You can ask about yourself here.').waitFor()
+    const person = page.getByRole('combobox', { name: 'Person' })
+    await person.click()
+    const options = page.getByRole('option')
+    await expect.poll(() => options.allInnerTexts()).toEqual(['Pat Person <pat@example.com>'])
+    await options.first().click()
+    await expect.poll(() => person.inputValue()).toBe('Pat Person <pat@example.com>')
   }, 150_000)
 })

@@ -136,8 +136,12 @@ describe('console (Chromium)', () => {
     await owner.getByRole('button', { name: 'Confirm' }).click()
     await owner.getByRole('dialog').getByLabel('Email').fill(memberEmail)
     await owner.getByLabel('First name').fill('Max')
+    // Greyed out until the captcha is ticked, and it says so.
+    const tickFirst = owner.getByText('Tick "I\'m not a robot" above to send it.')
+    await tickFirst.waitFor()
     await owner.getByLabel("I'm not a robot").click()
     await owner.getByText('Verified').waitFor()
+    expect(await tickFirst.count()).toBe(0)
     await shot(owner, '06-invite')
     await owner.getByRole('button', { name: 'Send invitation' }).click()
     const pendingRow = owner.locator(`tr[data-email="${memberEmail}"]`)

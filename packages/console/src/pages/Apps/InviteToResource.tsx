@@ -56,7 +56,7 @@ export function InviteToResource(props: {
                   },
                 }),
               ),
-            `Invitation sent to ${email.trim()}`,
+            `Invitation sent to ${email.trim()} (without SMTP, it waits in the Local outbox)`,
             setError,
           )
           if (ok) props.onSent()

@@ -2,7 +2,7 @@ import { Alert, Badge, Button, Code, Group, Paper, Select, Stack, Table, Text } 
 import { useState } from 'react'
 import { api, errorMessage, must } from '../../api.ts'
 import { Loaded, Page } from '../../components/Page.tsx'
-import { useAsync } from '../../hooks.ts'
+import { useAsync, useOrgPermissions } from '../../hooks.ts'
 import { useSession } from '../../session.tsx'
 import { roleLabel } from '../../types.ts'
 import { an, useWords } from '../../words.ts'
@@ -41,6 +41,9 @@ export function Explain({ orgId }: { orgId: string }) {
     type === 'org'
       ? `organization ${orgs.data?.find((o) => o.id === id)?.name ?? id.slice(0, 8)}`
       : `${model?.resourceTypes[type]?.label.toLowerCase() ?? type} ${names.data?.get(id) ?? id.slice(0, 8)}`
+  // Anyone may ask about themselves; about others, who may read the org's access (SPEC 6).
+  const can = useOrgPermissions(orgId, ['org.read_access'])
+  const othersToo = can.data?.['org.read_access'] === true
   const [userId, setUserId] = useState<string | null>(me?.id ?? null)
   const [permission, setPermission] = useState<string | null>(null)
   const [resourceId, setResourceId] = useState<string | null>(null)
@@ -118,11 +121,18 @@ export function Explain({ orgId }: { orgId: string }) {
                 <Select
                   label="Person"
                   searchable
-                  data={data.items
-                    .filter((m) => m.userId)
-                    .map((m) => ({ value: m.userId!, label: `${m.name} <${m.email}>` }))}
+                  // Choosing the chosen person again keeps them (Mantine's default cleared it, and Explain with it).
+                  allowDeselect={false}
+                  data={
+                    othersToo || !me
+                      ? data.items
+                          .filter((m) => m.userId)
+                          .map((m) => ({ value: m.userId!, label: `${m.name} <${m.email}>` }))
+                      : [{ value: me.id, label: `${me.name} <${me.email}>` }]
+                  }
                   value={userId}
                   onChange={setUserId}
+                  description={othersToo ? undefined : 'You can ask about yourself here.'}
                   miw={220}
                 />
                 <Select

@@ -87,7 +87,7 @@ export function InviteForm(props: { orgId: string; roles: string[]; all: Role[];
                 },
               }),
             ),
-          `Invitation sent to ${values.email}`,
+          `Invitation sent to ${values.email} (without SMTP, it waits in the Local outbox)`,
           setError,
         )
         setBusy(false)
@@ -117,6 +117,11 @@ export function InviteForm(props: { orgId: string; roles: string[]; all: Role[];
         <Button type="submit" loading={busy} disabled={!captcha}>
           Send invitation
         </Button>
+        {!captcha && (
+          <Text size="xs" c="dimmed">
+            Tick "I'm not a robot" above to send it.
+          </Text>
+        )}
       </Stack>
     </form>
   )
