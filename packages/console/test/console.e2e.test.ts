@@ -89,6 +89,18 @@ describe('console (Chromium)', () => {
     await owner.getByRole('textbox', { name: 'Password' }).fill(ownerPassword)
     await owner.getByRole('button', { name: 'Create account' }).click()
     await owner.getByText('Check your email').waitFor()
+    // Its links are words of the sentence, in its size (they were a size larger).
+    const sizes = await owner
+      .getByRole('status')
+      .filter({ hasText: 'Check your email' })
+      .evaluate((alert) =>
+        [...alert.querySelectorAll('a')].map((a) => [
+          getComputedStyle(a).fontSize,
+          getComputedStyle(a.parentElement!).fontSize,
+        ]),
+      )
+    expect(sizes.length).toBe(2)
+    for (const [link, text] of sizes) expect(link).toBe(text)
     // Signing in first says where the link is and how to get a new one.
     await owner.goto(`${server.url}/login`)
     await owner.getByLabel('Email').fill(ownerEmail)

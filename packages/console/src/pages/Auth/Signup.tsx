@@ -30,9 +30,16 @@ export function SignupForm({ invitation, email = '', name = '', onSignedIn }: Si
     return (
       <Alert color="green" title="Check your email" role="status">
         We sent a verification link to {sent}. Open it to finish signing up. Running locally without SMTP? The
-        link is in the <Link to="/outbox">local outbox</Link>. Already had an account with this email? Not
-        verified yet, it gets a new link; verified, the mail says so instead: sign in, or{' '}
-        <Link to="/forgot-password">reset your password</Link>.
+        link is in the{' '}
+        <Link to="/outbox" inherit>
+          local outbox
+        </Link>
+        . Already had an account with this email? Not verified yet, it gets a new link; verified, the mail
+        says so instead: sign in, or{' '}
+        <Link to="/forgot-password" inherit>
+          reset your password
+        </Link>
+        .
       </Alert>
     )
   return (
