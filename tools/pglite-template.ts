@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
 // By path: global setup resolves packages without the "@orgkit/source" condition.
 import { initdbFolder, migratedTemplateFolder } from '../packages/store/src/connect.ts'
+import { running } from '../packages/store/src/data-folder-lock.ts'
 // The provided values' types (vitest's ProvidedContext) are declared beside the tests that read them.
 import type {} from '../packages/store/test/support/test-databases.ts'
 
@@ -35,7 +36,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   // A run that was killed left its folders behind: they are memory, so take them back.
   for (const name of readdirSync(shm)) {
     const pid = Number(/^orgkit-test-(\d+)$/.exec(name)?.[1])
-    if (pid && !alive(pid)) rmSync(join(shm, name), { recursive: true, force: true })
+    if (pid && !running(pid)) rmSync(join(shm, name), { recursive: true, force: true })
   }
   const run = join(shm, `orgkit-test-${process.pid}`)
   mkdirSync(run, { recursive: true })
@@ -43,13 +44,4 @@ export default async function setup(project: TestProject): Promise<() => void> {
   project.provide('pgliteEmptyTemplate', initdb)
   project.provide('pgliteTestFolders', run)
   return () => rmSync(run, { recursive: true, force: true })
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }

@@ -69,8 +69,11 @@ function heldBy(path: string): Holder {
   return { pid, host, alive: running(pid) }
 }
 
-/** Whether a process with this pid exists (this one included: a second open in one process is refused too). */
-function running(pid: number): boolean {
+/**
+ * Whether a process with this pid exists on this machine (this one included: a second open in one process is
+ * refused too). Exported for the tests' global setup, which clears what dead runs left in /dev/shm.
+ */
+export function running(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
