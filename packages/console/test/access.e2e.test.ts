@@ -147,6 +147,14 @@ describe('Access tab: who reaches the app, and channel overrides for anyone (Chr
     await go(page, `${server.url}/orgs/${orgId}/apps/${appId}`)
     await page.getByText('production').first().waitFor()
     await expectAccessible(page, 'app-as-pat')
+    // The Access tab's address, typed: said once what it is and who may, with the way back (it was refused
+    // twice, no tab chosen).
+    await go(page, `${server.url}/orgs/${orgId}/apps/${appId}/access`)
+    const notYours = page.getByRole('alert').filter({ hasText: 'Not for you to see' })
+    await notYours.getByText(/ask an owner of the organization/).waitFor()
+    expect(await page.getByText('You are not allowed to do this').count()).toBe(0)
+    await notYours.getByRole('link', { name: 'Back to its channels' }).click()
+    await page.waitForURL(/\/channels$/)
 
     // "Why can they?" offers Pat only Pat (others' access is for who may read the org's: SPEC 6), and picking
     // Pat again keeps Pat (it cleared the field and greyed Explain out).

@@ -81,14 +81,27 @@ export function AppDetail({ orgId, appId, tab }: { orgId: string; appId: string;
               )}
             </Tabs.Panel>
             <Tabs.Panel value="access" pt="md">
-              {current === 'access' && (
-                <AccessTab
-                  orgId={orgId}
-                  app={resource}
-                  channelType={channelType}
-                  canManage={can(manageAccess)}
-                  canRead={can('org.read_access')}
-                />
+              {/* Its address typed or kept by someone who may not read access: said once, not refused twice. */}
+              {current === 'access' && checks.data && !can('org.read_access') ? (
+                <Alert color="yellow" title="Not for you to see">
+                  Who has access to this {words.top?.one} is for those who may read the organization's access:
+                  ask an owner of the organization.{' '}
+                  {inner && (
+                    <Link to={`/orgs/${orgId}/apps/${appId}/channels`} inherit>
+                      Back to its {inner.many}
+                    </Link>
+                  )}
+                </Alert>
+              ) : (
+                current === 'access' && (
+                  <AccessTab
+                    orgId={orgId}
+                    app={resource}
+                    channelType={channelType}
+                    canManage={can(manageAccess)}
+                    canRead={can('org.read_access')}
+                  />
+                )
               )}
             </Tabs.Panel>
           </Tabs>
