@@ -155,6 +155,12 @@ describe('seed 001 edges (Chromium, capgo preset)', () => {
       await server.as(carlId).get(`/v1/orgs/${org}/roles?grantable=true&resourceId=${app}`)
     ).body.items.filter((r: { scope: string; grantable: boolean }) => r.scope === 'app' && r.grantable)
     expect(grantable.map((r: { label: string }) => r.label).sort()).toEqual(toCarl)
+    // Carl reaches that tab from the Apps list too: its Access link is for who may manage the app's access,
+    // not only for who may read the organization's.
+    await go(tab, `${server.url}/orgs/${org}/apps`)
+    await tab.getByRole('table', { name: 'Apps' }).getByRole('link', { name: 'Access' }).first().click()
+    await tab.waitForURL(/\/access$/)
+    await tab.getByRole('button', { name: 'Add access' }).waitFor()
   }, 150_000)
 
   // Issue 19.2 / 19.8: a group's organization role is changed in place from its drawer (one PATCH of its

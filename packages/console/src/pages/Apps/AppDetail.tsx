@@ -43,6 +43,8 @@ export function AppDetail({ orgId, appId, tab }: { orgId: string; appId: string;
   )
   const can = (permission: string) =>
     Object.entries(checks.data ?? {}).some(([k, v]) => v && k.startsWith(`${permission}@`))
+  // Who may read the org's access, or manage this app's (seed 001's App Admin: roles on the app only).
+  const mayOpenAccess = can('org.read_access') || can(manageAccess)
   return (
     <Loaded state={app}>
       {(resource) => (
@@ -67,7 +69,7 @@ export function AppDetail({ orgId, appId, tab }: { orgId: string; appId: string;
           >
             <Tabs.List>
               {inner && <Tabs.Tab value="channels">{inner.plural}</Tabs.Tab>}
-              {can('org.read_access') && <Tabs.Tab value="access">Access</Tabs.Tab>}
+              {mayOpenAccess && <Tabs.Tab value="access">Access</Tabs.Tab>}
             </Tabs.List>
             <Tabs.Panel value="channels" pt="md">
               {inner && (
@@ -82,10 +84,10 @@ export function AppDetail({ orgId, appId, tab }: { orgId: string; appId: string;
             </Tabs.Panel>
             <Tabs.Panel value="access" pt="md">
               {/* Its address typed or kept by someone who may not read access: said once, not refused twice. */}
-              {current === 'access' && checks.data && !can('org.read_access') ? (
+              {current === 'access' && checks.data && !mayOpenAccess ? (
                 <Alert color="yellow" title="Not for you to see">
-                  Who has access to this {words.top?.one} is for those who may read the organization's access:
-                  ask an owner of the organization.{' '}
+                  Who has access to this {words.top?.one} is for those who may read the organization's access
+                  or manage this {words.top?.one}'s: ask an owner of the organization.{' '}
                   {inner && (
                     <Link to={`/orgs/${orgId}/apps/${appId}/channels`} inherit>
                       Back to its {inner.many}

@@ -5,7 +5,7 @@ import { IconPlus } from '@tabler/icons-react'
 import { useEffect } from 'react'
 import { api, must } from '../../api.ts'
 import { Loaded, Page } from '../../components/Page.tsx'
-import { attempt, useAsync, useOrgPermissions } from '../../hooks.ts'
+import { attempt, useAsync, useChecks, useOrgPermissions } from '../../hooks.ts'
 import { Link, navigate } from '../../router.tsx'
 import { useSession } from '../../session.tsx'
 import { orgHome, wordsOf } from '../../words.ts'
@@ -51,6 +51,15 @@ export function Apps({ orgId }: { orgId: string }) {
         : undefined, // the model still loading: a loader, not an empty list
     [orgId, type],
   )
+  // An app's Access tab opens for who may read the org's access or manage that app's (AppDetail.tsx).
+  const manageAccess = model?.permissions[`${type}.update_user_roles`] ? `${type}.update_user_roles` : null
+  const manages = useChecks(
+    manageAccess && apps.data && !can.data?.['org.read_access']
+      ? apps.data.map((app) => ({ permission: manageAccess, resource: { type, id: app.id } }))
+      : [],
+  )
+  const mayOpenAccess = (appId: string) =>
+    !!can.data?.['org.read_access'] || !!manages.data?.[`${manageAccess}@${appId}`]
   const access = useAsync(async () => {
     if (!listsAccess || !apps.data) return {}
     const entries = await Promise.all(
@@ -134,7 +143,7 @@ export function Apps({ orgId }: { orgId: string }) {
                         <Group gap="xs">
                           {inner && <Link to={`/orgs/${orgId}/apps/${app.id}/channels`}>{inner.plural}</Link>}
                           {/* The app page's Access tab shows on the same check (AppDetail.tsx). */}
-                          {can.data?.['org.read_access'] && (
+                          {mayOpenAccess(app.id) && (
                             <Link to={`/orgs/${orgId}/apps/${app.id}/access`}>Access</Link>
                           )}
                           {listsAccess && access.data?.[app.id]?.length === 0 && (
