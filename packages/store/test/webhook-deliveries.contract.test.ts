@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { setTimeout } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { webhookDeliveries, webhooks } from '../src/index.ts'
 import { insertOrgRow } from './support/billing-rows.ts'
@@ -83,8 +84,10 @@ describe.each(TARGETS)('webhook deliveries repository (%s)', (kind) => {
   it('lists an endpoint’s deliveries newest first, with the event type, a page at a time', async () => {
     const { orgId, hookIds } = await outbox(1)
     const hookId = hookIds[0]!
-    // Three more events to the same endpoint, each created in a transaction of its own (its own now()).
+    // Three more events to the same endpoint, each created in a transaction of its own (its own now()), a
+    // millisecond apart at least: PGlite's clock is in milliseconds, and newest first can't order a tie.
     for (let i = 0; i < 3; i++) {
+      await setTimeout(2)
       await db()
         .transaction()
         .execute(async (tx) => {
