@@ -9,7 +9,14 @@ export type WebhookRow = Selectable<WebhooksTable>
 
 /** An org's endpoints, oldest first. */
 export function listWebhooks(db: Executor, orgId: string): Promise<WebhookRow[]> {
-  return db.selectFrom('webhooks').selectAll().where('org_id', '=', orgId).orderBy('created_at').execute()
+  // Two made in one millisecond (PGlite's clock) list in one order every time.
+  return db
+    .selectFrom('webhooks')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()
 }
 
 /** The org's endpoint with this id: another org's id finds nothing (tenancy). */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { setTimeout } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { webhookDeliveries, webhooks } from '../src/index.ts'
 import { insertOrgRow } from './support/billing-rows.ts'
@@ -26,6 +27,7 @@ describe.each(TARGETS)('webhooks repository (%s)', (kind) => {
     const orgId = await insertOrgRow(db())
     const other = await insertOrgRow(db())
     const first = await newHook(orgId, { url: 'https://a.example.com' })
+    await setTimeout(2) // oldest first is by creation time: a millisecond apart, or they tie (PGlite's clock)
     const second = await newHook(orgId, { url: 'https://b.example.com', events: ['member.*'] })
     await newHook(other)
     expect(first).toMatchObject({
