@@ -6,7 +6,7 @@ import { hit } from '../security/rate-limit.ts'
 import { openTotpSecret } from '../security/secrets-at-rest.ts'
 import { newSecret, sha256 } from '../security/tokens.ts'
 import { hashCode, totpStep } from '../security/totp.ts'
-import type { Ctx, RequestMeta, Work } from './context.ts'
+import type { Ctx, RequestMeta } from './context.ts'
 import { type Actor, assertNotApiKey, write } from './context.ts'
 import { autoJoinByDomain } from './domain-joining.ts'
 import { foundPersonalOrg } from './joining.ts'
@@ -63,24 +63,6 @@ export async function resolveSession(ctx: Ctx, token: string) {
 const anonymous: Actor = { kind: 'platform', tokenId: 'anonymous' }
 
 /**
- * A new link that verifies the account's email, mailed with the write; an earlier one keeps working until it
- * expires.
- */
-async function mailVerificationLink(work: Work, ctx: Ctx, userId: string, email: string): Promise<void> {
-  const token = newSecret('oki')
-  await credentials.insertEmailVerification(work.tx, {
-    tokenHash: sha256(token),
-    userId,
-    expiresAt: new Date(ctx.clock() + VERIFY_HOURS * 3_600_000),
-  })
-  await ctx.mail.queue(work.tx, {
-    to: email,
-    subject: 'Verify your email for Orgkit',
-    text: `Welcome to Orgkit. Verify your email to finish signing up:\n\n${ctx.settings.publicUrl}/verify?token=${token}\n\nThe link works once, for ${VERIFY_HOURS} hours.`,
-  })
-}
-
-/**
  * Sign-up (SPEC 3). Open sign-up answers the same whether or not the email has an account: it mails a
  * verification link (or, to an existing account, a note), and the account works once verified. With an
  * invitation token for that email the address is proven already: the account is verified at once.
@@ -104,16 +86,10 @@ export async function signup(
   }
   const passwordHash = await hashPassword(input.password, ctx.settings.passwordHashCost)
   const { result } = await write(ctx, anonymous, meta, null, async (work) => {
-    const existing = await credentials.findLoginByEmail(work.tx, email)
+    const existing = await users.findUserIdByEmail(work.tx, email)
     if (existing) {
       if (invited)
         throw new OrgkitError('INVALID_CREDENTIALS', 'this email has an account: sign in to accept')
-      // Not verified yet (a lost or expired link): signing up again is how to get a new one. The answer is the
-      // same either way, so it tells no one whether the email has an account.
-      if (existing.email_verified_at === null) {
-        await mailVerificationLink(work, ctx, existing.id, email)
-        return { status: 'verification_sent' as const }
-      }
       await ctx.mail.queue(work.tx, {
         to: email,
         subject: 'Someone tried to sign up with your email',
@@ -141,7 +117,17 @@ export async function signup(
     })
     if (ctx.model.org.personalOrgOnSignup) await foundPersonalOrg(work, ctx, { id, name: input.name })
     if (invited) return { status: 'signed_in' as const, session: await createSession(work.tx, ctx, id, meta) }
-    await mailVerificationLink(work, ctx, id, email)
+    const token = newSecret('oki')
+    await credentials.insertEmailVerification(work.tx, {
+      tokenHash: sha256(token),
+      userId: id,
+      expiresAt: new Date(ctx.clock() + VERIFY_HOURS * 3_600_000),
+    })
+    await ctx.mail.queue(work.tx, {
+      to: email,
+      subject: 'Verify your email for Orgkit',
+      text: `Welcome to Orgkit. Verify your email to finish signing up:\n\n${ctx.settings.publicUrl}/verify?token=${token}\n\nThe link works once, for ${VERIFY_HOURS} hours.`,
+    })
     return { status: 'verification_sent' as const }
   })
   void ctx.mail.deliver()
@@ -196,10 +182,7 @@ export async function login(
     throw new OrgkitError('INVALID_CREDENTIALS', 'wrong email or password')
   }
   if (!user.email_verified_at)
-    throw new OrgkitError(
-      'EMAIL_NOT_VERIFIED',
-      'verify your email first: open the link mailed to you, or sign up again with this email for a new one',
-    )
+    throw new OrgkitError('EMAIL_NOT_VERIFIED', 'verify your email first: the link is in your inbox')
   // Whoever gets here knows the password: their codes are limited per account, wherever they come from
   // (counted outside the write, whose failure would roll the count back).
   if (user.totp_enabled_at && (input.totp || input.recoveryCode))
