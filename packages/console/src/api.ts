@@ -10,7 +10,7 @@ const HINTS: Partial<Record<ProblemCode, string>> = {
   INVALID_CREDENTIALS: 'Wrong email or password.',
   MFA_INVALID: 'That code is not valid. Try the current one from your authenticator app.',
   EMAIL_NOT_VERIFIED:
-    'Verify your email first: open the link we sent you (without SMTP, it is in the local outbox). Lost it, or too old? Sign up again with this email: a new link comes.',
+    'Verify your email first: open the link we sent you (without SMTP, it is in the local outbox). Lost it, or too old? Reset your password: its link verifies your email too.',
   CAPTCHA_FAILED: 'The captcha check failed. Verify again.',
   CAPTCHA_REQUIRED: 'Tick "I\'m not a robot" first: this account had several failed sign-ins lately.',
   FORBIDDEN: 'You are not allowed to do this: ask an owner of the organization for the access.',

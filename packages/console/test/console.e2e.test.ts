@@ -109,7 +109,7 @@ describe('console (Chromium)', () => {
     await owner
       .getByRole('alert')
       .getByText(
-        /in the local outbox\)\. Lost it, or too old\? Sign up again with this email: a new link comes\./,
+        /in the local outbox\)\. Lost it, or too old\? Reset your password: its link verifies your email too\./,
       )
       .waitFor()
     const verify = await linkFromOutbox(owner, ownerEmail, '/verify?token=')

@@ -415,6 +415,15 @@ describe('accounts, 2FA, invitations by mail, security policy (pglite)', () => {
       name: 'X',
     })
     await mail.linkFor('vic@example.com', 'verify?token=')
+    // Unverified, sign-in says how to get on: the reset, whose link proves the mailbox (not a new sign-up's).
+    const early = await squatter.post('/v1/auth/login', {
+      email: 'vic@example.com',
+      password: 'squatters password',
+    })
+    expect([early.body.code, early.body.detail]).toEqual([
+      'EMAIL_NOT_VERIFIED',
+      'verify your email first: open the link mailed to you (lost or expired? reset your password: its link verifies the email too)',
+    ])
     // Vic's own sign-up only gets a note: the address has an account. The note points at the reset.
     const vic = browser(s.url)
     const before = mail.count('vic@example.com')

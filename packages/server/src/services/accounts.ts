@@ -182,7 +182,10 @@ export async function login(
     throw new OrgkitError('INVALID_CREDENTIALS', 'wrong email or password')
   }
   if (!user.email_verified_at)
-    throw new OrgkitError('EMAIL_NOT_VERIFIED', 'verify your email first: the link is in your inbox')
+    throw new OrgkitError(
+      'EMAIL_NOT_VERIFIED',
+      'verify your email first: open the link mailed to you (lost or expired? reset your password: its link verifies the email too)',
+    )
   // Whoever gets here knows the password: their codes are limited per account, wherever they come from
   // (counted outside the write, whose failure would roll the count back).
   if (user.totp_enabled_at && (input.totp || input.recoveryCode))

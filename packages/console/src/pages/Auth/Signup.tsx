@@ -34,8 +34,7 @@ export function SignupForm({ invitation, email = '', name = '', onSignedIn }: Si
         <Link to="/outbox" inherit>
           local outbox
         </Link>
-        . Already had an account with this email? Not verified yet, it gets a new link; verified, the mail
-        says so instead: sign in, or{' '}
+        . Already had an account with this email? The mail says so instead: sign in, or{' '}
         <Link to="/forgot-password" inherit>
           reset your password
         </Link>
