@@ -184,7 +184,11 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     throw new Error('this PGlite already has an open store: close that one first')
   if (given) storesOn.add(given)
   const pglite = given ?? (await openPglite(config))
-  const pool = await pglitePool(pglite)
+  const pool = await pglitePool(pglite).catch(async (error: unknown) => {
+    if (given) storesOn.delete(given)
+    else await pglite.close() // and with it the folder's lock
+    throw error
+  })
   pool.on('connect', prepareStatements)
   const db = new Kysely<Database>({ dialect: new OrgkitDialect({ pool }) })
   if (config.schema) {
@@ -231,6 +235,7 @@ export async function openPglite(config: DatabaseConfig): Promise<PGlite> {
   if (folder) await mkdir(folder, { recursive: true })
   // One process a folder, before anything is written to it (data-folder-lock.ts); released when PGlite closes.
   const release = folder ? lockDataFolder(folder) : null
+  let started: PGlite | undefined
   try {
     // From the migrated template when there is one: a folder without a database is filled from its data
     // folder (files already there stay), a new in-memory database loads its dump.
@@ -246,6 +251,7 @@ export async function openPglite(config: DatabaseConfig): Promise<PGlite> {
       startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
       ...(template && { loadDataDir: template }),
     })
+    started = pglite
     await pglite.waitReady
     if (release) {
       const close = pglite.close.bind(pglite)
@@ -259,6 +265,8 @@ export async function openPglite(config: DatabaseConfig): Promise<PGlite> {
     }
     return pglite
   } catch (error) {
+    // A PGlite that failed to start may hold the folder's files open: closed before the lock goes.
+    await started?.close().catch(() => {})
     release?.()
     throw error
   }
