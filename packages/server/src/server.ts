@@ -337,11 +337,6 @@ async function serve(
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
   })
   opened.push(closeServer)
-  // Once listening: a start that could not listen made no token it never showed (the next start makes one).
-  let bootstrapToken: string | null = null
-  if ((await tokens.countPlatformTokens(store.db)) === 0) {
-    bootstrapToken = (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
-  }
   // Idle keep-alive connections outlive a load balancer's (60 s) and a busy client's timer slack: otherwise
   // a request can race the server closing its idle socket and fail with ECONNRESET.
   Object.assign(server, { keepAliveTimeout: 65_000, headersTimeout: 66_000 })
@@ -349,6 +344,12 @@ async function serve(
     ? await listenMetrics(metrics, parseListenAddress(options.metricsAddress, 'ORGKIT_METRICS_ADDRESS'))
     : null
   if (metricsServer) opened.push(() => metricsServer.close())
+  // Once listening, the last step that can fail: a start that could not listen made no token it never showed
+  // (the next start makes one, and shows it).
+  let bootstrapToken: string | null = null
+  if ((await tokens.countPlatformTokens(store.db)) === 0) {
+    bootstrapToken = (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
+  }
   const { port, address } = server.address() as AddressInfo
   const host = address.includes(':') ? `[${address}]` : address
   settings.publicUrl ||= `http://${host}:${port}`
