@@ -15,6 +15,17 @@ export interface Globals {
   json?: boolean
 }
 
+/** How a connection fails when nothing listens there, or the address leads nowhere. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+])
+
 /** The API client for the global options; without --token, ORGKIT_TOKEN from `env`. */
 export function clientFor(g: Globals, env: Io['env']): OrgkitClient {
   const token = g.token ?? env.ORGKIT_TOKEN
@@ -22,16 +33,18 @@ export function clientFor(g: Globals, env: Io['env']): OrgkitClient {
     throw new Error('no credentials: set ORGKIT_TOKEN (a platform token or an API key) or pass --token')
   const baseUrl = g.url.replace(/\/$/, '')
   const client = createOrgkitClient({ baseUrl, token })
-  // No server there (or no route to it): fetch says only "fetch failed"; say where, and what to do.
+  // No server there (or no route to it): fetch says only "fetch failed"; say where, and what to do. Any other
+  // failure (a certificate, say) goes on as it came.
   client.use({
     onError({ error }) {
       const code = (error as { cause?: { code?: unknown } }).cause?.code
+      if (typeof code !== 'string' || !UNREACHABLE.has(code)) return
       return Object.assign(
         new Error(
-          `no Orgkit server answered at ${baseUrl}${typeof code === 'string' ? ` (${code})` : ''}: ` +
+          `no Orgkit server answered at ${baseUrl} (${code}): ` +
             'start one (npx orgkit start), or point ORGKIT_URL or --url at yours',
         ),
-        { code: 'UNREACHABLE' },
+        { code: 'UNREACHABLE', cause: error },
       )
     },
   })
