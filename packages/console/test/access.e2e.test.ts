@@ -143,6 +143,8 @@ describe('Access tab: who reaches the app, and channel overrides for anyone (Chr
     await go(page, `${server.url}/orgs/${orgId}/apps`)
     const shop = page.getByRole('table', { name: 'Apps' }).getByRole('row').filter({ hasText: 'Shop' })
     await shop.getByRole('link', { name: 'Channels' }).waitFor()
+    // Once every check the list asks (the per-app ones come after the list) has its answer.
+    await page.waitForLoadState('networkidle')
     expect(await shop.getByRole('link', { name: 'Access' }).count()).toBe(0)
     await go(page, `${server.url}/orgs/${orgId}/apps/${appId}`)
     await page.getByText('production').first().waitFor()

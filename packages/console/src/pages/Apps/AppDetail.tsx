@@ -83,19 +83,13 @@ export function AppDetail({ orgId, appId, tab }: { orgId: string; appId: string;
               )}
             </Tabs.Panel>
             <Tabs.Panel value="access" pt="md">
-              {/* Its address typed or kept by someone who may not read access: said once, not refused twice. */}
-              {current === 'access' && checks.data && !mayOpenAccess ? (
-                <Alert color="yellow" title="Not for you to see">
-                  Who has access to this {words.top?.one} is for those who may read the organization's access
-                  or manage this {words.top?.one}'s: ask an owner of the organization.{' '}
-                  {inner && (
-                    <Link to={`/orgs/${orgId}/apps/${appId}/channels`} inherit>
-                      Back to its {inner.many}
-                    </Link>
-                  )}
-                </Alert>
-              ) : (
-                current === 'access' && (
+              {/* Once the checks answer (not the last app's, not none while the model loads). Its address typed
+                  or kept by someone who may not see it: said once, not refused twice. */}
+              {current === 'access' &&
+                !!model &&
+                !!checks.data &&
+                !checks.loading &&
+                (mayOpenAccess ? (
                   <AccessTab
                     orgId={orgId}
                     app={resource}
@@ -103,8 +97,17 @@ export function AppDetail({ orgId, appId, tab }: { orgId: string; appId: string;
                     canManage={can(manageAccess)}
                     canRead={can('org.read_access')}
                   />
-                )
-              )}
+                ) : (
+                  <Alert color="yellow" title="Not for you to see">
+                    Who has access to this {words.top?.one} is for those who may read the organization's
+                    access or manage this {words.top?.one}'s: ask an owner of the organization.{' '}
+                    {inner && (
+                      <Link to={`/orgs/${orgId}/apps/${appId}/channels`} inherit>
+                        Back to its {inner.many}
+                      </Link>
+                    )}
+                  </Alert>
+                ))}
             </Tabs.Panel>
           </Tabs>
         </Page>

@@ -34,7 +34,7 @@ export function Apps({ orgId }: { orgId: string }) {
     if (none) navigate(home, true)
   }, [none, home])
   const createPermission = model?.resourceTypes[type]?.actions?.create ?? 'org.create_app'
-  const can = useOrgPermissions(orgId, [createPermission, 'org.read_access'])
+  const can = useOrgPermissions(orgId, [createPermission, 'org.read_access', 'org.update_user_roles'])
   // Seed 002's Projects list: who has access to each, at what level (external accounts marked), and a
   // delete button for a project nobody has access to ("it can be removed … permanently").
   const listsAccess = !!model?.resourceTypes[type]?.deleteOnlyWithoutAccess && !!can.data?.['org.read_access']
@@ -51,7 +51,8 @@ export function Apps({ orgId }: { orgId: string }) {
         : undefined, // the model still loading: a loader, not an empty list
     [orgId, type],
   )
-  // An app's Access tab opens for who may read the org's access or manage that app's (AppDetail.tsx).
+  // An app's Access tab opens for who may read the org's access or manage that app's: the app type's own
+  // permission, else the org's (AppDetail.tsx, and the server's manageAccessTarget).
   const manageAccess = model?.permissions[`${type}.update_user_roles`] ? `${type}.update_user_roles` : null
   const manages = useChecks(
     manageAccess && apps.data && !can.data?.['org.read_access']
@@ -59,7 +60,8 @@ export function Apps({ orgId }: { orgId: string }) {
       : [],
   )
   const mayOpenAccess = (appId: string) =>
-    !!can.data?.['org.read_access'] || !!manages.data?.[`${manageAccess}@${appId}`]
+    !!can.data?.['org.read_access'] ||
+    (manageAccess ? !!manages.data?.[`${manageAccess}@${appId}`] : !!can.data?.['org.update_user_roles'])
   const access = useAsync(async () => {
     if (!listsAccess || !apps.data) return {}
     const entries = await Promise.all(
