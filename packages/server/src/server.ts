@@ -444,7 +444,8 @@ function defaultConsoleDir(): string | null {
 /** A port another process holds, said so with what to do; any other failure to listen as it came. */
 function listenError(error: NodeJS.ErrnoException, options: { port?: number; host?: string }): Error {
   if (error.code !== 'EADDRINUSE') return error
-  const where = `${options.host ?? '127.0.0.1'}:${options.port ?? 0}`
+  const host = options.host ?? '127.0.0.1'
+  const where = `${host.includes(':') ? `[${host}]` : host}:${options.port ?? 0}`
   return Object.assign(
     new Error(`${where} is in use by another process: stop it, or start Orgkit on another port (PORT)`),
     { code: 'PORT_IN_USE' },
