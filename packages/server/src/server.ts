@@ -333,15 +333,20 @@ async function serve(
     onError: (err) => logger.warn({ err }, 'change feed: connection trouble; polling until it is back'),
   })
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, options)))
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, options, 'PORT')))
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
   })
   opened.push(closeServer)
   // Idle keep-alive connections outlive a load balancer's (60 s) and a busy client's timer slack: otherwise
   // a request can race the server closing its idle socket and fail with ECONNRESET.
   Object.assign(server, { keepAliveTimeout: 65_000, headersTimeout: 66_000 })
-  const metricsServer = options.metricsAddress
-    ? await listenMetrics(metrics, parseListenAddress(options.metricsAddress, 'ORGKIT_METRICS_ADDRESS'))
+  const metricsAt = options.metricsAddress
+    ? parseListenAddress(options.metricsAddress, 'ORGKIT_METRICS_ADDRESS')
+    : null
+  const metricsServer = metricsAt
+    ? await listenMetrics(metrics, metricsAt).catch((error: NodeJS.ErrnoException) => {
+        throw listenError(error, metricsAt, 'ORGKIT_METRICS_ADDRESS')
+      })
     : null
   if (metricsServer) opened.push(() => metricsServer.close())
   // Once listening, the last step that can fail: a start that could not listen made no token it never showed
@@ -442,12 +447,18 @@ function defaultConsoleDir(): string | null {
 }
 
 /** A port another process holds, said so with what to do; any other failure to listen as it came. */
-function listenError(error: NodeJS.ErrnoException, options: { port?: number; host?: string }): Error {
+function listenError(
+  error: NodeJS.ErrnoException,
+  options: { port?: number; host?: string },
+  variable: 'PORT' | 'ORGKIT_METRICS_ADDRESS',
+): Error {
   if (error.code !== 'EADDRINUSE') return error
   const host = options.host ?? '127.0.0.1'
   const where = `${host.includes(':') ? `[${host}]` : host}:${options.port ?? 0}`
   return Object.assign(
-    new Error(`${where} is in use by another process: stop it, or start Orgkit on another port (PORT)`),
+    new Error(
+      `${where} is in use by another process: stop it, or start Orgkit on another port (${variable})`,
+    ),
     { code: 'PORT_IN_USE' },
   )
 }
