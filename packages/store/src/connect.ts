@@ -184,9 +184,13 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     throw new Error('this PGlite already has an open store: close that one first')
   if (given) storesOn.add(given)
   const pglite = given ?? (await openPglite(config))
-  const pool = await pglitePool(pglite).catch(async (error: unknown) => {
+  /** A store that fails to open gives the caller's PGlite back, or closes its own (and the folder's lock). */
+  const letGo = async () => {
     if (given) storesOn.delete(given)
-    else await pglite.close() // and with it the folder's lock
+    else await pglite.close()
+  }
+  const pool = await pglitePool(pglite).catch(async (error: unknown) => {
+    await letGo()
     throw error
   })
   pool.on('connect', prepareStatements)
@@ -197,8 +201,7 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
       await sql`set search_path to ${sql.id(config.schema)}`.execute(db)
     } catch (error) {
       await db.destroy()
-      if (given) storesOn.delete(given)
-      else await pglite.close()
+      await letGo()
       throw error
     }
   }
