@@ -49,3 +49,14 @@ export interface Model {
 /** A role's label from the model; before sign-in (no model yet) the key, made readable. */
 export const roleLabel = (model: Model | undefined, key: string): string =>
   model?.roles[key]?.label ?? key.replaceAll('_', ' ').replace(/^\w/, (c) => c.toUpperCase())
+
+/**
+ * The permission that manages who has access to a resource of this type: the type's own `update_user_roles`
+ * where the model has one, else the org's (the server's manageAccessTarget). Checked on the resource, or on
+ * the org when it is the org's.
+ */
+export function manageAccessPermission(model: Model | undefined, type: string): string {
+  return model?.permissions[`${type}.update_user_roles`]
+    ? `${type}.update_user_roles`
+    : 'org.update_user_roles'
+}

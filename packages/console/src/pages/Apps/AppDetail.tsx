@@ -8,6 +8,7 @@ import { Loaded, Page } from '../../components/Page.tsx'
 import { attempt, useAsync, useChecks } from '../../hooks.ts'
 import { Link, navigate } from '../../router.tsx'
 import { useSession } from '../../session.tsx'
+import { manageAccessPermission } from '../../types.ts'
 import { type ResourceWord, wordsOf } from '../../words.ts'
 import { AccessTab } from './AccessTab.tsx'
 
@@ -24,9 +25,7 @@ export function AppDetail({ orgId, appId, tab }: { orgId: string; appId: string;
     [orgId, appId],
   )
   const createChannel = channelType ? model?.resourceTypes[channelType]?.actions?.create : undefined
-  const manageAccess = model?.permissions[`${appTypeKey}.update_user_roles`]
-    ? `${appTypeKey}.update_user_roles`
-    : 'org.update_user_roles'
+  const manageAccess = manageAccessPermission(model, appTypeKey)
   const checks = useChecks(
     model
       ? [

@@ -8,6 +8,7 @@ import { Loaded, Page } from '../../components/Page.tsx'
 import { attempt, useAsync, useChecks, useOrgPermissions } from '../../hooks.ts'
 import { Link, navigate } from '../../router.tsx'
 import { useSession } from '../../session.tsx'
+import { manageAccessPermission } from '../../types.ts'
 import { orgHome, wordsOf } from '../../words.ts'
 
 /** The model's top resource type below the org ("app" in capgo): the console's main list (words.ts). */
@@ -51,17 +52,17 @@ export function Apps({ orgId }: { orgId: string }) {
         : undefined, // the model still loading: a loader, not an empty list
     [orgId, type],
   )
-  // An app's Access tab opens for who may read the org's access or manage that app's: the app type's own
-  // permission, else the org's (AppDetail.tsx, and the server's manageAccessTarget).
-  const manageAccess = model?.permissions[`${type}.update_user_roles`] ? `${type}.update_user_roles` : null
+  // An app's Access tab opens for who may read the org's access or manage that app's (AppDetail.tsx).
+  const manageAccess = manageAccessPermission(model, type)
+  const perApp = !manageAccess.startsWith('org.')
   const manages = useChecks(
-    manageAccess && apps.data && !can.data?.['org.read_access']
+    perApp && apps.data && !can.data?.['org.read_access']
       ? apps.data.map((app) => ({ permission: manageAccess, resource: { type, id: app.id } }))
       : [],
   )
   const mayOpenAccess = (appId: string) =>
     !!can.data?.['org.read_access'] ||
-    (manageAccess ? !!manages.data?.[`${manageAccess}@${appId}`] : !!can.data?.['org.update_user_roles'])
+    (perApp ? !!manages.data?.[`${manageAccess}@${appId}`] : !!can.data?.['org.update_user_roles'])
   const access = useAsync(async () => {
     if (!listsAccess || !apps.data) return {}
     const entries = await Promise.all(
