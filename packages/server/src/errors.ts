@@ -120,7 +120,7 @@ export function validationError(error: ZodError, where: string): OrgkitError {
 
 /**
  * An issue's message, a missing field said as one: zod's "Invalid input: expected string, received
- * undefined" read to a new user as a wrong value, not an absent one (api.validation.test holds the wording).
+ * undefined" read to a new user as a wrong value, not an absent one (hostile-input.test holds the wording).
  */
 function said(issue: ZodError['issues'][number]): string {
   return issue.code === 'invalid_type' && issue.message.endsWith('received undefined')

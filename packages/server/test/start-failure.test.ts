@@ -69,31 +69,22 @@ describe('a start on a port in use', () => {
     const port = (taken.address() as AddressInfo).port
     const root = await mkdtemp(join(tmpdir(), 'orgkit-port-in-use-'))
     const dataDir = join(root, 'data')
+    const start = (listen: { port: number; metricsAddress?: string }) =>
+      startServer({
+        database: { dataDir, templateDir: TEMPLATE_DIR || undefined },
+        ...listen,
+        secretKey: TEST_SECRET_KEY,
+        logger: pino({ level: 'silent' }),
+        consoleDir: null,
+      })
     try {
-      await expect(
-        startServer({
-          database: { dataDir, templateDir: TEMPLATE_DIR || undefined },
-          port,
-          secretKey: TEST_SECRET_KEY,
-          logger: pino({ level: 'silent' }),
-          consoleDir: null,
-        }),
-      ).rejects.toMatchObject({
+      await expect(start({ port })).rejects.toMatchObject({
         code: 'PORT_IN_USE',
         message: `127.0.0.1:${port} is in use by another process: stop it, or start Orgkit on another port (PORT)`,
       })
       // The metrics listener's address taken (the start's last listen, after the public port's): said the
       // same way, and still no token.
-      await expect(
-        startServer({
-          database: { dataDir, templateDir: TEMPLATE_DIR || undefined },
-          port: 0,
-          metricsAddress: `127.0.0.1:${port}`,
-          secretKey: TEST_SECRET_KEY,
-          logger: pino({ level: 'silent' }),
-          consoleDir: null,
-        }),
-      ).rejects.toMatchObject({
+      await expect(start({ port: 0, metricsAddress: `127.0.0.1:${port}` })).rejects.toMatchObject({
         code: 'PORT_IN_USE',
         message: `127.0.0.1:${port} is in use by another process: stop it, or start Orgkit on another port (ORGKIT_METRICS_ADDRESS)`,
       })
