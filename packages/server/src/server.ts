@@ -104,6 +104,11 @@ export interface ServerOptions {
   clock?: (() => number) | undefined
   /** The host product's JWTs, verified against its JWKS (ORGKIT_JWT_*, issue 20); none when absent. */
   hostTokens?: HostTokenConfig | undefined
+  /**
+   * Make the first platform token when the database has none, once listening (default true). false: a
+   * worker under a primary that makes it once all its workers listen, and shows it (cli start.ts).
+   */
+  bootstrapToken?: boolean | undefined
   /** The DNS resolver verifying domains, `ip[:port]` (ORGKIT_DNS_RESOLVER); default the system's. */
   dnsResolver?: string | undefined
   /** How long a domain verification waits for the resolver (default 5000 ms). */
@@ -160,8 +165,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     return await serve(options, logger, secrets, store, opened)
   } catch (error) {
-    for (const close of opened.reverse()) await close().catch(() => {})
-    await store.close()
+    // The start's own error is the one to tell; one of closing is only logged.
+    await closeInOrder([...opened.reverse(), () => store.close()]).catch((err) =>
+      logger.warn({ err }, 'closing what a failed start opened'),
+    )
     throw error
   }
 }
@@ -352,7 +359,7 @@ async function serve(
   // Once listening, the last step that can fail: a start that could not listen made no token it never showed
   // (the next start makes one, and shows it).
   let bootstrapToken: string | null = null
-  if ((await tokens.countPlatformTokens(store.db)) === 0) {
+  if (options.bootstrapToken !== false && (await tokens.countPlatformTokens(store.db)) === 0) {
     bootstrapToken = (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
   }
   const { port, address } = server.address() as AddressInfo
@@ -402,21 +409,43 @@ async function serve(
     checkpoints,
     consoleServed: consoleDir !== null,
     metricsUrl: metricsServer?.url ?? null,
-    close: async () => {
-      clearInterval(housekeeping)
-      await checkpoints.stop()
-      await stopTokenRevocations()
-      await engine.stop()
-      await mail.stop()
-      await webhooks.stop()
-      await closeServer()
-      await metricsServer?.close()
-      await usage.stop()
-      if (stateTimer) clearInterval(stateTimer)
-      if (keepState) await saveState(minRevisions)
-      await store.close()
-    },
+    close: () =>
+      closeInOrder([
+        () => {
+          clearInterval(housekeeping)
+          if (stateTimer) clearInterval(stateTimer)
+        },
+        () => checkpoints.stop(),
+        stopTokenRevocations,
+        () => engine.stop(),
+        () => mail.stop(),
+        () => webhooks.stop(),
+        closeServer,
+        () => metricsServer?.close(),
+        () => usage.stop(),
+        () => (keepState ? saveState(minRevisions) : undefined),
+        () => store.close(),
+      ]),
   }
+}
+
+/**
+ * Runs every step, in order, whatever an earlier one threw, and then throws what failed (the one error, or
+ * all of them): a step that fails — a webhook delivery that would not stop, a state that could not be
+ * saved — must not keep the port, the database's connections or the embedded data folder's lock held by a
+ * server its embedder was told is closing.
+ */
+async function closeInOrder(steps: readonly (() => unknown)[]): Promise<void> {
+  const failed: unknown[] = []
+  for (const step of steps) {
+    try {
+      await step()
+    } catch (error) {
+      failed.push(error)
+    }
+  }
+  if (failed.length === 1) throw failed[0]
+  if (failed.length > 1) throw new AggregateError(failed, `${failed.length} steps of closing failed`)
 }
 
 /**

@@ -100,3 +100,34 @@ describe('a start on a port in use', () => {
     }
   })
 })
+
+/**
+ * A close with a step that fails (here the webhook worker's stop) still closes the rest — the port, the
+ * database, the embedded data folder's lock — and then says what failed: before, the first failure ended
+ * the close, and the process kept a port and a data folder it could never release.
+ */
+describe('a close that fails part way', () => {
+  it('still releases the port and the data folder, and throws what failed', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'orgkit-close-fails-'))
+    const dataDir = join(root, 'data')
+    try {
+      const running = await startServer({
+        database: { dataDir, templateDir: TEMPLATE_DIR || undefined },
+        port: 0,
+        secretKey: TEST_SECRET_KEY,
+        logger: pino({ level: 'silent' }),
+        consoleDir: null,
+      })
+      expect((await fetch(`${running.url}/healthz`)).status).toBe(200)
+      const stuck = new Error('a delivery would not stop')
+      running.ctx.webhooks.stop = () => Promise.reject(stuck)
+      await expect(running.close()).rejects.toBe(stuck)
+      await expect(fetch(`${running.url}/healthz`)).rejects.toThrow()
+      // The data folder is free: another open takes it (a held one is refused with DATA_FOLDER_IN_USE).
+      const store = await openStore({ dataDir })
+      await store.close()
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+})
