@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import { once } from 'node:events'
 import { type Config, loadConfig, type RunningServer, startServer, startTracing } from '@orgkit/server'
-import { migrate, openStore, tokens } from '@orgkit/store'
+import { migrate, openStore, type Store, tokens } from '@orgkit/store'
 import pino from 'pino'
 import { databaseOf } from './database.ts'
 
@@ -27,13 +27,14 @@ export async function start(): Promise<void> {
   } else if (cluster.isPrimary) {
     await runWorkers(config)
   } else {
-    const server = await serve(config)
+    // The primary makes the first platform token once every worker listens, and shows it.
+    const server = await serve(config, { bootstrapToken: false })
     process.send!({ url: server.url, consoleServed: server.consoleServed } satisfies Ready)
     stopOnSignal(() => server.close())
   }
 }
 
-async function serve(config: Config): Promise<RunningServer> {
+async function serve(config: Config, { bootstrapToken = true } = {}): Promise<RunningServer> {
   // Traces when OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT ask for them (docs/deploy.md); nothing
   // of the SDK is loaded otherwise. Before the server, so its first request is traced too.
   const tracing = await startTracing(process.env)
@@ -60,28 +61,24 @@ async function serve(config: Config): Promise<RunningServer> {
     logger: pino({ level: config.logLevel }),
     // A local instance's console shows the mail that has nowhere else to go (docs/console.md).
     localOutbox: true,
+    bootstrapToken,
   })
   if (!tracing) return server
   return {
     ...server,
     close: async () => {
-      await server.close()
-      await tracing.shutdown() // exports the spans still buffered
+      try {
+        await server.close()
+      } finally {
+        await tracing.shutdown() // exports the spans still buffered
+      }
     },
   }
 }
 
 async function runWorkers(config: Config): Promise<void> {
-  // Before any worker starts: the schema, and the first platform token, made once.
-  const store = await openStore(databaseOf(config))
-  let bootstrapToken: string | null = null
-  try {
-    await migrate(store.db)
-    if ((await tokens.countPlatformTokens(store.db)) === 0)
-      bootstrapToken = (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
-  } finally {
-    await store.close()
-  }
+  // Before any worker starts: the schema, once.
+  await withStore(config, (store) => migrate(store.db))
   let stopping = false
   const pids = () =>
     Object.values(cluster.workers ?? {})
@@ -123,6 +120,13 @@ async function runWorkers(config: Config): Promise<void> {
     })
   // The first start fails as a whole if any worker cannot start (the others go with the primary).
   const ready = await Promise.all(Array.from({ length: config.workers }, fork))
+  // Once every worker listens, the first platform token, made once: a start that failed (its port taken)
+  // made none it never showed, as with one process (server.ts).
+  const bootstrapToken = await withStore(config, async (store) =>
+    (await tokens.countPlatformTokens(store.db)) === 0
+      ? (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
+      : null,
+  )
   printBanner(config, ready[0]!, bootstrapToken)
   console.log(`  ${config.workers} workers share the port: pids ${pids()}`)
   stopOnSignal(async () => {
@@ -136,6 +140,16 @@ async function runWorkers(config: Config): Promise<void> {
       }),
     )
   })
+}
+
+/** `use` on the configured database, opened for it alone and closed after. */
+async function withStore<T>(config: Config, use: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(databaseOf(config))
+  try {
+    return await use(store)
+  } finally {
+    await store.close()
+  }
 }
 
 function printBanner(config: Config, server: Ready, bootstrapToken: string | null): void {

@@ -8,7 +8,7 @@ import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServer } from '@orgkit/server'
-import { openStore } from '@orgkit/store'
+import { openStore, tokens } from '@orgkit/store'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { client, startTestServer, TEMPLATE_DIR, type TestServer } from '../../server/test/support/harness.ts'
@@ -221,6 +221,42 @@ describe.skipIf(!process.env.ORGKIT_TEST_DATABASE_URL)(
         req.on('error', reject)
         req.end(JSON.stringify(body))
       })
+
+    // Before the test below, which takes the database's first platform token: a start whose workers can't
+    // listen says why, and makes no token it never shows (the next start makes one, and shows it).
+    it('a start whose port is taken says so and makes no platform token', async () => {
+      const taken = createNetServer().listen(0, '127.0.0.1')
+      await once(taken, 'listening')
+      const url = new URL(server.href)
+      url.pathname = `/${database}`
+      try {
+        const child = spawn(process.execPath, [bin, 'start'], {
+          env: {
+            ...process.env,
+            ORGKIT_DATABASE_URL: url.href,
+            ORGKIT_SECRET_KEY: randomBytes(32).toString('base64'),
+            ORGKIT_WORKERS: '2',
+            PORT: String((taken.address() as AddressInfo).port),
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+        let out = ''
+        child.stdout.on('data', (chunk) => (out += chunk))
+        child.stderr.on('data', (chunk) => (out += chunk))
+        const [code] = await once(child, 'exit')
+        expect(code).not.toBe(0)
+        expect(out).toContain('is in use by another process')
+        expect(out).not.toMatch(/okp_/)
+        const store = await openStore({ url: url.href })
+        try {
+          expect(await tokens.countPlatformTokens(store.db)).toBe(0)
+        } finally {
+          await store.close()
+        }
+      } finally {
+        taken.close()
+      }
+    }, 60_000)
 
     it('prepares the database once, answers on every worker with revisions honoured, replaces a dead worker and stops them all', async () => {
       const url = new URL(server.href)
