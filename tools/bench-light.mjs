@@ -13,7 +13,8 @@
 //   writes        (--write-rounds, default 2; 0 skips) packages/server/bench/write-latency.bench.ts, one at a
 //                 time: user create, member add, binding create, member role change; p50 / p99 / the Orgkit
 //                 process's CPU per write, ms, and PostgreSQL's own where it can be read, on the embedded database and
-//                 on PostgreSQL
+//                 on PostgreSQL; beside them on PostgreSQL, the machine's floor: binding create's round trips
+//                 and durable commit from a bare node:http + pg server (write-floor-server.ts)
 //   1M start      (--large N, default 1000000; 0 skips) `npm start` on a PostgreSQL database holding world.ts's
 //                 world of N bindings (each tree its own copy, made from one template database), after an
 //                 untimed start that migrates it and stores the engine's state: time and CPU to /healthz
@@ -471,7 +472,14 @@ if (large) {
 
 for (let round = 1; round <= Number(args['write-rounds']); round++) {
   const figures = writeLatency(trees[1].dir, round % 2 === 0)
-  for (const [database, { current, baseline }] of Object.entries(figures))
+  for (const [database, { current, baseline, floor }] of Object.entries(figures)) {
+    // The machine's floor (a bare node:http + pg server, write-latency.bench.ts): one figure, this tree's column.
+    if (floor)
+      note(trees[0], `write floor, ${database}: bare node:http + pg, p50 / p99 / its CPU (ms)`, [
+        floor.p50,
+        floor.p99,
+        floor.cpu,
+      ])
     for (const [tree, lines] of [
       [trees[0], current],
       [trees[1], baseline],
@@ -485,6 +493,7 @@ for (let round = 1; round <= Number(args['write-rounds']); round++) {
         // PostgreSQL's own CPU per write (its backends serving the bench's server), where it could be read.
         if (line.db != null) note(tree, `write, ${database}: ${line.op} PostgreSQL CPU (ms)`, line.db)
       }
+  }
   console.log(`write round ${round} (load ${loadavg()[0].toFixed(1)})`)
 }
 

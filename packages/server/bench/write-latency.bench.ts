@@ -35,10 +35,13 @@ import { describeSlices, type Window } from './write-slices.ts'
  * WRITE_BENCH_ROUNDS (10) rounds that take turns between them, and prints both; a directory instead of a
  * commit is taken as that checkout, with its own node_modules (tools/bench-light.mjs).
  * WRITE_BENCH_CONCURRENT=0 runs only the one-at-a-time writes; WRITE_BENCH_JSON=<file> also writes the
- * figures there, `{ [database]: { current, baseline } }`.
+ * figures there, `{ [database]: { current, baseline, floor } }`.
  * WRITE_BENCH_SLICES=1 cuts each one-at-a-time write on the server into slices (write-slices.ts): before its
  * first statement, each round trip to the database, the JavaScript between them, after the last answer;
  * printed per kind of write, medians in µs.
+ * On PostgreSQL, binding create one at a time is also measured on the machine's floor (write-floor-server.ts: bare
+ * `node:http` + pg, the same round trips and durable commit, nothing of Orgkit's), in the same rounds, and
+ * printed under the table: what any durable write over HTTP costs here. WRITE_BENCH_FLOOR=0 leaves it out.
  * WRITE_BENCH_CPU_PROF=<dir> starts the server under `node --cpu-prof` (a .cpuprofile per server) and
  * appends each timed round's window to <dir>/phases.jsonl: `cpu-breakdown.ts <dir>` splits a write's CPU
  * by where it went.
@@ -111,14 +114,14 @@ function baselineTree(commit: string): string {
   return dir
 }
 
-async function startServer(kind: Kind, tree: string, schema: string) {
+async function startServer(kind: Kind, tree: string, schema: string, script = 'write-server.ts') {
   if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true })
   const args = [
     ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []),
     '--import',
     'tsx',
     '--conditions=@orgkit/source',
-    join(here, 'write-server.ts'),
+    join(here, script),
   ]
   const child = spawn(process.execPath, args, {
     cwd: root,
@@ -305,6 +308,30 @@ async function prepare(kind: Kind, label: string, tree: string): Promise<Subject
   return s
 }
 
+/**
+ * The machine's floor beside Orgkit (PostgreSQL only): write-floor-server.ts, a bare `node:http` server
+ * making binding create's round trips with a durable commit and nothing of Orgkit's. It takes the binding
+ * create phase one at a time, in the same rounds as the servers under test.
+ */
+async function prepareFloor(): Promise<Subject> {
+  const schema = `orgkit_write_floor_${randomUUID().replaceAll('-', '').slice(0, 8)}`
+  const loadBefore = load()
+  const { child, url } = await startServer('postgres', root, schema, 'write-floor-server.ts')
+  const post = client(url, 'none')
+  const ok = async (path: string, body: unknown, as?: string, status = 201, method = 'POST') => {
+    const reply = await post(path, body, as, method)
+    if (reply.status !== status) throw new Error(`floor ${path}: ${reply.status}`)
+    return reply.body
+  }
+  const s: Subject = {
+    ...{ label: 'floor', kind: 'postgres', schema, child, pid: child.pid!, ok, admin: 'none' },
+    ...{ orgs: [{ id: 'floor-org', app: 'floor-app' }], firstMember: '', people: [], emails: 0 },
+    ...{ loadBefore, windows: new Map() },
+  }
+  for (let i = 0; i < WARMUP * 3; i++) await binding(s, s.orgs[0]!, randomUUID())
+  return s
+}
+
 const user = async (s: Subject) =>
   (await s.ok('/v1/users', { email: `p${++s.emails}@bench.test`, name: 'Person' })).id!
 const member = (s: Subject, org: { id: string }, userId: string) =>
@@ -373,8 +400,12 @@ async function phase(
 }
 
 /** Every phase on every subject: their lines, in the subjects' order. */
-async function phases(subjects: Subject[]): Promise<Line[][]> {
+async function phases(
+  subjects: Subject[],
+  floor: Subject | null,
+): Promise<{ lines: Line[][]; floor: Line | null }> {
   const lines: Line[][] = subjects.map(() => [])
+  let floorLine: Line | null = null
   const add = (each: Line[]) => {
     for (const [k, line] of each.entries()) lines[k]!.push(line)
   }
@@ -415,13 +446,15 @@ async function phases(subjects: Subject[]): Promise<Line[][]> {
         await member(s, c.org(s, w), s.people[w]![i]!)
       }),
     )
-    add(
-      await phase(subjects, 'binding create', c.name, c.writers, c.count, async (s, w, i) => {
-        await binding(s, c.org(s, w), s.people[w]![i]!)
-      }),
-    )
+    // One at a time, the floor takes its turns in the same rounds (its principals are made up: it has no users).
+    const withFloor = c.writers === 1 && floor !== null ? [...subjects, floor] : subjects
+    const bound = await phase(withFloor, 'binding create', c.name, c.writers, c.count, async (s, w, i) => {
+      await binding(s, c.org(s, w), s === floor ? randomUUID() : s.people[w]![i]!)
+    })
+    if (withFloor.length > subjects.length) floorLine = bound.pop()!
+    add(bound)
   }
-  return lines
+  return { lines, floor: floorLine }
 }
 
 const ms = (n: number) => n.toFixed(1).padStart(5)
@@ -434,7 +467,9 @@ console.log(
     `load average ${load()}`,
 )
 const baseline = BASELINE ? baselineTree(BASELINE) : null
-const figures: Record<string, { current: Line[]; baseline: Line[] | null }> = {}
+const figures: Record<string, { current: Line[]; baseline: Line[] | null; floor: Line | null }> = {}
+/** WRITE_BENCH_FLOOR=0 leaves the floor out. */
+const FLOOR = process.env.WRITE_BENCH_FLOOR !== '0'
 for (const kind of DATABASES) {
   // Both servers up at once, the phases' rounds taking turns between them (phase). WRITE_BENCH_BASELINE_FIRST=1
   // gives the baseline the first turn (callers alternate it across runs).
@@ -445,17 +480,25 @@ for (const kind of DATABASES) {
   ]
   if (baselineFirst) trees.reverse()
   const subjects: Subject[] = []
+  let floor: Subject | null = null
+  let floorLine: Line | null = null
   try {
     for (const t of trees) subjects.push(await prepare(kind, t.label, t.tree))
-    const lines = await phases(subjects)
+    if (FLOOR && kind === 'postgres') floor = await prepareFloor()
+    const { lines, floor: measured } = await phases(subjects, floor)
+    floorLine = measured
     // A commit waits for the disk's flush unless synchronous_commit is off (the tests' databases turn it off).
     const commits = kind === 'postgres' ? `, synchronous_commit ${await synchronousCommit()}` : ''
     for (const s of subjects)
       console.log(`  ${kind}, ${s.label}: load average ${s.loadBefore} at start, ${load()} at end${commits}`)
     const of = (label: string) => lines[subjects.findIndex((s) => s.label === label)] ?? null
-    figures[kind] = { current: of('this tree')!, baseline: baseline ? of(`baseline ${BASELINE}`) : null }
+    figures[kind] = {
+      current: of('this tree')!,
+      baseline: baseline ? of(`baseline ${BASELINE}`) : null,
+      floor: floorLine,
+    }
   } finally {
-    for (const s of subjects) await stopServer(s.child, kind, s.schema)
+    for (const s of floor ? [...subjects, floor] : subjects) await stopServer(s.child, kind, s.schema)
   }
   const { current, baseline: before } = figures[kind]!
   console.log(`\n${kind}`)
@@ -472,6 +515,11 @@ for (const kind of DATABASES) {
         serial,
     )
   })
+  if (floorLine)
+    console.log(
+      `${'floor'.padEnd(15)} ${'binding create, bare'.padEnd(22)} ${ms(floorLine.p50)} ${ms(floorLine.p99)} ${ms(floorLine.cpu)} ${dbMs(floorLine.db)}` +
+        '  (write-floor-server.ts: node:http + pg, the same round trips and durable commit, nothing of Orgkit)',
+    )
   if (SLICES) {
     for (const s of subjects) {
       console.log(`\n${kind}, ${s.label}: where a write's time went on the server, one at a time (medians)`)
