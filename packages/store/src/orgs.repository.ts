@@ -30,14 +30,20 @@ export async function lockOrgs(tx: Tx, ids: readonly string[]) {
  * `lockOrg`, and the change feed's head as it stands once the lock is held (migration 0023's
  * `orgkit_feed_head()`, run after the CTE's lock with a snapshot of its own): every write that committed
  * to this org before is at or below it. `org` is null when there is no such org; the head is read anyway.
+ * `now`: the transaction's `now()`, what a column defaulting to it holds in every row the transaction
+ * writes (as read back: to the millisecond).
  */
-export async function lockOrgAtHead(tx: Tx, id: string): Promise<{ org: OrgRow | null; head: number }> {
-  const { rows } = await sql<Partial<OrgRow> & { feed_head: string }>`
+export async function lockOrgAtHead(
+  tx: Tx,
+  id: string,
+): Promise<{ org: OrgRow | null; head: number; now: Date }> {
+  const { rows } = await sql<Partial<OrgRow> & { feed_head: string; tx_now: Date }>`
     with locked as materialized (select * from orgs where id = ${id} for no key update)
-    select locked.*, orgkit_feed_head() as feed_head from (select) as one left join locked on true
+    select locked.*, orgkit_feed_head() as feed_head, now() as tx_now
+    from (select) as one left join locked on true
   `.execute(tx)
-  const { feed_head, ...org } = rows[0]!
-  return { org: org.id == null ? null : (org as OrgRow), head: Number(feed_head) }
+  const { feed_head, tx_now, ...org } = rows[0]!
+  return { org: org.id == null ? null : (org as OrgRow), head: Number(feed_head), now: tx_now }
 }
 
 export function listOrgsByIds(db: Executor, ids: readonly string[]) {

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto'
+import { createRequire } from 'node:module'
 import pg from 'pg'
+
+/** How pg turns a value into a parameter's text (a Date, a Buffer, an array, an object), for `Pipelined`. */
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as {
+  prepareValue(value: unknown): unknown
+}
 
 /** Distinct statements kept prepared on a connection; past this, the rest run unnamed (parsed each time). */
 const MAX_PREPARED = 500
@@ -38,6 +44,8 @@ interface Session {
    * that statement is still being answered (anything sent then would run after its commit).
    */
   ended: 'pending' | 'commit' | 'rollback' | null
+  /** Statements marked `DEFERRED`, answered but not yet sent: they go behind the transaction's last one. */
+  deferred: { text: string; values: unknown[] }[]
 }
 
 /** The name `begin` is prepared under, once a connection, for `deferBegin`: never stale (no result columns). */
@@ -51,6 +59,16 @@ const BEGIN = 'orgkit_begin'
  * embedded database, `prepare: false`) it is a comment, and the commit goes as usual.
  */
 export const COMMITS = '/* orgkit: commits */ '
+
+/**
+ * Begins a statement whose answer the caller does not read — an insert or update without `returning`, its
+ * row built by the caller — and that nothing in the transaction reads back: on PostgreSQL with statements
+ * prepared, it is answered at once (no rows, no count) and sent behind the transaction's last statement
+ * (`COMMITS`), before its commit, in that statement's round trip. A statement of any other kind before then
+ * sends it first, alone; a rollback drops it. When it fails (a duplicate), the transaction's last statement
+ * fails with its error, and nothing commits. Elsewhere it is a comment, and the statement runs at once.
+ */
+export const DEFERRED = '/* orgkit: deferred */ '
 
 const sessions = new WeakMap<object, Session>()
 
@@ -83,6 +101,7 @@ export function prepareStatements(
     inTransaction: false,
     beginPending: false,
     ended: null,
+    deferred: [],
   }
   sessions.set(connection, session)
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>
@@ -104,7 +123,9 @@ export function prepareStatements(
     const commit = deferBegin && session.inTransaction && text.startsWith(COMMITS)
     if (!begin && !commit) return name === undefined ? query(text, values) : query({ name, text, values })
     session.beginPending = false
-    // The statement's result among those the pipeline answers: after begin's, before commit's.
+    // Deferred statements go behind this one, before its commit.
+    const behind = commit ? session.deferred.splice(0) : []
+    // The statement's result among those the pipeline answers: after begin's, before the deferred ones'.
     const own = begin ? 1 : 0
     return new Promise((resolve, reject) => {
       let settled = false
@@ -116,15 +137,17 @@ export function prepareStatements(
         // (an error then is the client's own, reading the rows); the statement alone, the commit failed and the
         // database rolled back (or the connection was lost, and the client with it); neither, the statement
         // failed and the transaction is open, failed, for the caller to roll back.
+        // A deferred statement behind it that failed left the transaction open, failed, its commit not run: a
+        // rollback ends it (`afterEnd`).
         const answered = sent.completed - own
         if (commit && (error === null || answered > 0)) {
           session.inTransaction = false
-          session.ended = error === null || answered > 1 ? 'commit' : 'rollback'
+          session.ended = error === null || answered > behind.length + 1 ? 'commit' : 'rollback'
         } else if (commit) session.ended = null
         if (error) reject(error)
         else resolve(Array.isArray(result) ? result[own] : result)
       }
-      const sent = new Pipelined({ name, text, values }, { begin, commit }, done)
+      const sent = new Pipelined({ name, text, values }, { begin, commit, behind }, done)
       if (commit) session.ended = 'pending'
       query(sent)
     })
@@ -198,8 +221,29 @@ export function prepareStatements(
       ),
     )
   }
-  ;(client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
+  /** Sends the deferred statements now, one at a time: what comes next is not the transaction's last one. */
+  const sendDeferred = async () => {
+    for (const { text, values } of session.deferred.splice(0)) await named(text, values)
+  }
+  const wrapped = (text: unknown, values?: unknown, callback?: unknown): unknown => {
     if (session.ended !== null) return afterEnd(text, callback, session.ended)
+    const parameters = typeof text === 'string' && Array.isArray(values) && values.length > 0
+    // A deferred statement waits for the transaction's last (its begin sent: one ahead of it goes now).
+    const deferring = deferBegin && session.inTransaction && !session.beginPending && callback === undefined
+    if (deferring && parameters && (text as string).startsWith(DEFERRED)) {
+      session.deferred.push({ text: text as string, values: values as unknown[] })
+      return Promise.resolve(answered('DEFERRED'))
+    }
+    if (session.deferred.length > 0 && !(parameters && (text as string).startsWith(COMMITS))) {
+      if (typeof text === 'string' && text.trim().toLowerCase() === 'rollback') session.deferred = []
+      else if (typeof text !== 'string' || callback !== undefined)
+        return refuse(
+          text,
+          callback,
+          new Error('a deferred statement is pending: only a statement through Kysely may follow it'),
+        )
+      else return sendDeferred().then(() => wrapped(text, values))
+    }
     // Without parameters pg sends a simple query (a migration's several statements, begin, commit): as is.
     if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || callback !== undefined) {
       if (typeof text === 'string') {
@@ -220,7 +264,7 @@ export function prepareStatements(
       return callback === undefined ? sent : undefined
     }
     const alone = !session.inTransaction
-    return named(text, values).catch((error: unknown) => {
+    return named(text, values as unknown[]).catch((error: unknown) => {
       if (isStalePlan(error)) {
         if (session.generation === generation) generation++
       } else if ((error as { code?: unknown }).code === '26000') {
@@ -233,9 +277,10 @@ export function prepareStatements(
         delete parsed[name]
       } else throw error
       if (!alone) throw error
-      return named(text, values)
+      return named(text, values as unknown[])
     })
   }
+  ;(client as { query: unknown }).query = wrapped
 }
 
 /** What a statement answered without a round trip returns (`begin`, `commit` of nothing sent). */
@@ -247,7 +292,7 @@ function answered(command: string): Pick<pg.QueryResult, 'command' | 'rowCount' 
 interface PgConnection {
   parsedStatements?: Record<string, string>
   parse(message: { text: string }): void
-  bind(message: { statement?: string; values: unknown[] }): void
+  bind(message: { statement?: string; values: unknown[]; valueMapper?: (value: unknown) => unknown }): void
   execute(message: { portal?: string }): void
   sync(): void
 }
@@ -283,7 +328,11 @@ class Pipelined extends PgQuery {
   completed = 0
   constructor(
     config: { name: string | undefined; text: string; values: unknown[] },
-    private readonly around: { begin: boolean; commit: boolean },
+    private readonly around: {
+      begin: boolean
+      commit: boolean
+      behind: readonly { text: string; values: unknown[] }[]
+    },
     done: Done,
   ) {
     super(config, undefined, done)
@@ -301,6 +350,12 @@ class Pipelined extends PgQuery {
       return
     }
     connection.execute({ portal: this.portal }) // (no `rows`: none are set here)
+    // Deferred statements, parsed unnamed (pg's record of what it parsed is of its query's statement only).
+    for (const { text, values } of this.around.behind) {
+      connection.parse({ text })
+      connection.bind({ values, valueMapper: prepareValue })
+      connection.execute({})
+    }
     connection.parse({ text: 'commit' })
     connection.bind({ values: [] })
     connection.execute({})

@@ -219,7 +219,19 @@ describe.each(TARGETS)('orgs and memberships repositories (%s)', (kind) => {
       expect(await inTx((tx) => orgs.lockOrgAtHead(tx, randomUUID()))).toEqual({
         org: null,
         head: before + 1,
+        now: expect.any(Date),
       })
+      // `now` is what a column defaulting to now() holds in the rows the same transaction writes.
+      const [now, created] = await inTx(async (tx) => {
+        const { now } = await orgs.lockOrgAtHead(tx, id)
+        const row = await tx
+          .insertInto('users')
+          .values({ id: randomUUID(), email: `${randomUUID()}@example.com`, name: 'Then' })
+          .returning('created_at')
+          .executeTakeFirstOrThrow()
+        return [now, row.created_at]
+      })
+      expect(now).toEqual(created)
     })
   })
 

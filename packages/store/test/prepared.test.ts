@@ -4,7 +4,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Executor, isStalePlan, migrate, openStore, type Store } from '../src/index.ts'
 import { copyOut } from '../src/pg-driver.ts'
-import { COMMITS, prepareStatements } from '../src/prepared.ts'
+import { COMMITS, DEFERRED, prepareStatements } from '../src/prepared.ts'
 import { insertOrgRow, insertUserRow } from './support/billing-rows.ts'
 import { TARGETS } from './support/targets.ts'
 import {
@@ -274,8 +274,7 @@ describe.runIf(TARGETS.includes('postgres' as never))(
     })
 
     /** Inserts a user in a statement marked as its transaction's last; its id. */
-    const insertLast = async (tx: Executor) => {
-      const id = randomUUID()
+    const insertLast = async (tx: Executor, id = randomUUID()) => {
       await sql`${sql.raw(COMMITS)}insert into users (id, email, name, password_hash)
         values (${id}, ${`${id}@example.com`}, ${'U'}, null)`.execute(tx)
       return id
@@ -446,6 +445,79 @@ describe.runIf(TARGETS.includes('postgres' as never))(
         await admin.end()
         await own.close()
       }
+    })
+
+    /** A user inserted by a statement marked DEFERRED (answered at once: nothing is read back). */
+    const insertDeferred = async (tx: Executor, id = randomUUID()) => {
+      const answer = await sql`${sql.raw(DEFERRED)}insert into users (id, email, name, password_hash)
+        values (${id}, ${`${id}@example.com`}, ${'D'}, null)`.execute(tx)
+      expect(answer.rows).toEqual([])
+      return id
+    }
+
+    it('sends a deferred statement behind the last one, before its commit: no round trip of its own', async () => {
+      await store.db.transaction().execute((tx) => txid(tx)) // the connection's first begin prepares it
+      let ids: string[] = []
+      const seen = await roundTrips(() =>
+        store.db.transaction().execute(async (tx) => {
+          await txid(tx)
+          const deferred = [await insertDeferred(tx), await insertDeferred(tx)]
+          ids = [...deferred, await insertLast(tx)]
+        }),
+      )
+      // Begin with the first statement; the last with both deferred inserts and the commit behind it.
+      expect(seen).toEqual({ trips: 2, simple: [] })
+      for (const id of ids) expect(await visibleElsewhere(id)).toBe(true)
+    })
+
+    it('commits nothing when a deferred statement fails behind the last, and the connection goes on', async () => {
+      const taken = await store.db.transaction().execute((tx) => insertLast(tx))
+      const last = randomUUID()
+      const failed = store.db.transaction().execute(async (tx) => {
+        await txid(tx)
+        await insertDeferred(tx, taken) // a duplicate: refused only once sent, behind the last statement
+        await insertLast(tx, last)
+      })
+      // Its error is the transaction's; the rollback goes to the database, which had the transaction open.
+      const sent = await roundTrips(() => expect(failed).rejects.toMatchObject({ code: '23505' }))
+      expect(sent.simple).toEqual(['rollback'])
+      expect(await visibleElsewhere(last)).toBe(false)
+      expect(await visibleElsewhere(await store.db.transaction().execute((tx) => insertLast(tx)))).toBe(true)
+    })
+
+    it('sends a deferred statement first, alone, before any statement but the last, and drops it on rollback', async () => {
+      // A read after it sees it: it went first, in order.
+      const seen = await store.db.transaction().execute(async (tx) => {
+        const id = await insertDeferred(tx)
+        const rows = await sql<{ id: string }>`select id from users where id = ${id}`.execute(tx)
+        return { id, rows: rows.rows }
+      })
+      expect(seen.rows).toEqual([{ id: seen.id }])
+      expect(await visibleElsewhere(seen.id)).toBe(true)
+      // A commit with no last statement sends it before the commit.
+      const committed = await store.db.transaction().execute(async (tx) => {
+        await txid(tx)
+        return insertDeferred(tx)
+      })
+      expect(await visibleElsewhere(committed)).toBe(true)
+      // A rollback: never sent, nothing kept, and the next transaction does not carry it.
+      let dropped = ''
+      const trips = await roundTrips(() =>
+        expect(
+          store.db.transaction().execute(async (tx) => {
+            await txid(tx)
+            dropped = await insertDeferred(tx)
+            throw new Error('changed my mind')
+          }),
+        ).rejects.toThrow('changed my mind'),
+      )
+      expect(trips.simple).toEqual(['rollback'])
+      const next = await store.db.transaction().execute(async (tx) => {
+        await txid(tx)
+        return insertLast(tx)
+      })
+      expect(await visibleElsewhere(next)).toBe(true)
+      expect(await visibleElsewhere(dropped)).toBe(false)
     })
 
     it('with statements unprepared (prepare: false), sends the commit alone after a last statement', async () => {

@@ -266,18 +266,22 @@ export async function createBinding(
     assertNotModelGroupsRole(ctx, input.principal, groupName, input.role, scope)
     await assertSlotAllows(ctx, work.tx, orgId, input.principal, scope, input.role, role)
     const row = work.apply(
-      await bindings.insertBinding(work.tx, {
-        id: randomUUID(),
-        orgId,
-        userId: input.principal.type === 'user' ? input.principal.id : null,
-        groupId: input.principal.type === 'group' ? input.principal.id : null,
-        role: input.role,
-        scopeType: scope.type,
-        resourceId: scope.type === ORG ? null : scope.id,
-        expiresAt,
-        grantedBy: actorUserId(actor),
-        reason: input.reason ?? null,
-      }),
+      await bindings.insertBinding(
+        work.tx,
+        {
+          id: randomUUID(),
+          orgId,
+          userId: input.principal.type === 'user' ? input.principal.id : null,
+          groupId: input.principal.type === 'group' ? input.principal.id : null,
+          role: input.role,
+          scopeType: scope.type,
+          resourceId: scope.type === ORG ? null : scope.id,
+          expiresAt,
+          grantedBy: actorUserId(actor),
+          reason: input.reason ?? null,
+        },
+        work.startedAt,
+      ),
     )
     work.audit({
       orgId,

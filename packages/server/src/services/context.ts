@@ -303,6 +303,11 @@ export interface Work {
    * would otherwise read again under the same lock (its creator, its plan).
    */
   org: orgs.OrgRow | null
+  /**
+   * The transaction's `now()`, read with the org's lock (null in a write to no org): what a column defaulting
+   * to it holds, so a repository write given it can build its row rather than read it back (`insertBinding`).
+   */
+  startedAt: Date | null
   /** Records a repository write's engine changes with this transaction and returns its value. */
   apply<T>(result: Changed<T>): T
   audit(
@@ -385,6 +390,7 @@ export async function write<T>(
         const work: Work = {
           tx,
           org,
+          startedAt: locked?.now ?? null,
           apply: (result) => {
             changes.push(...result.changes)
             return result.value
