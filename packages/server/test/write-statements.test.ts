@@ -109,6 +109,32 @@ describe.each(DATABASES)("a write's statements (%s)", (database) => {
     if (database === 'postgres') expect(trips).toBe(2)
   })
 
+  it('binding create builds its row as the database holds it: a group named in capitals, by its stored id', async () => {
+    // The row is built, not read back (store's insertBinding): a uuid's spelling must be the database's, or
+    // the engine would be told of a group it doesn't know (and reload), and the answer would differ.
+    const group = (await s.as(admin).post(`/v1/orgs/${orgId}/groups`, { name: `Capitals ${now}` })).body
+    const userId = await member()
+    expect((await s.as(admin).put(`/v1/orgs/${orgId}/groups/${group.id}/members/${userId}`, {})).status).toBe(
+      200,
+    )
+    const bound = await s.as(admin).post(`/v1/orgs/${orgId}/bindings`, {
+      principal: { type: 'group', id: String(group.id).toUpperCase() },
+      role: 'app_reader',
+      resourceId: appId,
+    })
+    expect(bound.status).toBe(201)
+    expect(bound.body.principal).toEqual({ type: 'group', id: group.id })
+    const listed = await s.as(admin).get(`/v1/orgs/${orgId}/bindings?groupId=${group.id}`)
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({ id: bound.body.id, createdAt: bound.body.createdAt }),
+    ])
+    const check = await s.as(userId).post('/v1/check', {
+      permission: 'app.read',
+      resource: { type: 'app', id: appId },
+    })
+    expect(check.body.allowed).toBe(true)
+  })
+
   it('member add: the lock, the membership with its role in one statement, the audit entry; nothing read', async () => {
     const userId = await s.user('Member')
     const { statements, trips } = await sent(async () => {

@@ -44,8 +44,8 @@ interface Session {
    * that statement is still being answered (anything sent then would run after its commit).
    */
   ended: 'pending' | 'commit' | 'rollback' | null
-  /** Statements marked `DEFERRED`, answered but not yet sent: they go behind the transaction's last one. */
-  deferred: { text: string; values: unknown[] }[]
+  /** Statements marked `DEFERRED`, answered but not yet sent: they go with the transaction's last one. */
+  deferred: Deferred[]
 }
 
 /** The name `begin` is prepared under, once a connection, for `deferBegin`: never stale (no result columns). */
@@ -62,13 +62,20 @@ export const COMMITS = '/* orgkit: commits */ '
 
 /**
  * Begins a statement whose answer the caller does not read — an insert or update without `returning`, its
- * row built by the caller — and that nothing in the transaction reads back: on PostgreSQL with statements
- * prepared, it is answered at once (no rows, no count) and sent behind the transaction's last statement
- * (`COMMITS`), before its commit, in that statement's round trip. A statement of any other kind before then
- * sends it first, alone; a rollback drops it. When it fails (a duplicate), the transaction's last statement
- * fails with its error, and nothing commits. Elsewhere it is a comment, and the statement runs at once.
+ * row built by the caller: on PostgreSQL with statements prepared, it is answered at once (no rows, no
+ * count) and sent just ahead of the transaction's last statement (`COMMITS`), in that statement's round trip;
+ * it runs where it would have run, before the last statement takes the change feed's revision row. Any other
+ * statement sends it first, alone; a rollback drops it. When it fails (a missing row its foreign key names),
+ * the statement it went with fails with its error, and nothing commits. A value that can't be sent fails the
+ * statement itself, at once. Elsewhere it is a comment, and the statement runs at once.
  */
 export const DEFERRED = '/* orgkit: deferred */ '
+
+/** A deferred statement, its values already as pg sends them. */
+interface Deferred {
+  text: string
+  values: unknown[]
+}
 
 const sessions = new WeakMap<object, Session>()
 
@@ -117,16 +124,19 @@ export function prepareStatements(
     }
     return name
   }
-  const named = (text: string, values: unknown[]) => {
+  const named = (text: string, values: unknown[]): Promise<unknown> => {
     const name = nameOf(text)
     const begin = session.beginPending
     const commit = deferBegin && session.inTransaction && text.startsWith(COMMITS)
     if (!begin && !commit) return name === undefined ? query(text, values) : query({ name, text, values })
+    // Deferred statements go just ahead of this one; alone first when it is still to be parsed: pg records it
+    // parsed at the round trip's first ParseComplete, a deferred one's, and one failing would skip its Parse.
+    if (commit && session.deferred.length > 0 && name !== undefined && !connection.parsedStatements?.[name])
+      return sendDeferred().then(() => named(text, values))
     session.beginPending = false
-    // Deferred statements go behind this one, before its commit.
-    const behind = commit ? session.deferred.splice(0) : []
-    // The statement's result among those the pipeline answers: after begin's, before the deferred ones'.
-    const own = begin ? 1 : 0
+    const ahead = commit ? session.deferred.splice(0) : []
+    // The statement's result among those the pipeline answers: after begin's and the deferred ones'.
+    const own = (begin ? 1 : 0) + ahead.length
     return new Promise((resolve, reject) => {
       let settled = false
       const done = (error: Error | null, result: pg.QueryResult | pg.QueryResult[]) => {
@@ -137,17 +147,16 @@ export function prepareStatements(
         // (an error then is the client's own, reading the rows); the statement alone, the commit failed and the
         // database rolled back (or the connection was lost, and the client with it); neither, the statement
         // failed and the transaction is open, failed, for the caller to roll back.
-        // A deferred statement behind it that failed left the transaction open, failed, its commit not run: a
-        // rollback ends it (`afterEnd`).
-        const answered = sent.completed - own
+        // A deferred statement ahead of it that failed is as the statement failing.
+        const answered = Math.max(0, sent.completed - own)
         if (commit && (error === null || answered > 0)) {
           session.inTransaction = false
-          session.ended = error === null || answered > behind.length + 1 ? 'commit' : 'rollback'
+          session.ended = error === null || answered > 1 ? 'commit' : 'rollback'
         } else if (commit) session.ended = null
         if (error) reject(error)
         else resolve(Array.isArray(result) ? result[own] : result)
       }
-      const sent = new Pipelined({ name, text, values }, { begin, commit, behind }, done)
+      const sent = new Pipelined({ name, text, values }, { begin, commit, ahead }, done)
       if (commit) session.ended = 'pending'
       query(sent)
     })
@@ -166,6 +175,7 @@ export function prepareStatements(
     const statement = text.trim().toLowerCase()
     if (statement === 'begin' && !session.inTransaction) {
       session.inTransaction = true
+      session.deferred = [] // (never left by a transaction that ended: never carried into the next)
       if (connection.parsedStatements?.[BEGIN] === undefined) return beginNow()
       session.beginPending = true
       return Promise.resolve(answered('BEGIN'))
@@ -221,9 +231,31 @@ export function prepareStatements(
       ),
     )
   }
-  /** Sends the deferred statements now, one at a time: what comes next is not the transaction's last one. */
+  /**
+   * A statement with parameters, prepared (`named`): when the table of a `select *` changed under it, it runs
+   * again where it was alone; when pg counts parsed a statement it closed, that is forgotten.
+   */
+  const run = (text: string, values: unknown[]): Promise<unknown> => {
+    const alone = !session.inTransaction
+    return named(text, values).catch((error: unknown) => {
+      if (isStalePlan(error)) {
+        if (session.generation === generation) generation++
+      } else if ((error as { code?: unknown }).code === '26000') {
+        // pg closed the statement when a value failed to serialise at bind, yet still counts it parsed: every
+        // later call would fail "does not exist". Forget it, on our side and pg's, so it is parsed again.
+        const name = session.names.get(text)
+        const parsed = (connection as { parsedStatements?: Record<string, unknown> }).parsedStatements
+        if (name === undefined || !parsed) throw error
+        session.names.delete(text)
+        delete parsed[name]
+      } else throw error
+      if (!alone) throw error
+      return named(text, values)
+    })
+  }
+  /** Sends the deferred statements now, one at a time, in order: what comes next is not the last statement. */
   const sendDeferred = async () => {
-    for (const { text, values } of session.deferred.splice(0)) await named(text, values)
+    for (const { text, values } of session.deferred.splice(0)) await run(text, values)
   }
   const wrapped = (text: unknown, values?: unknown, callback?: unknown): unknown => {
     if (session.ended !== null) return afterEnd(text, callback, session.ended)
@@ -231,7 +263,11 @@ export function prepareStatements(
     // A deferred statement waits for the transaction's last (its begin sent: one ahead of it goes now).
     const deferring = deferBegin && session.inTransaction && !session.beginPending && callback === undefined
     if (deferring && parameters && (text as string).startsWith(DEFERRED)) {
-      session.deferred.push({ text: text as string, values: values as unknown[] })
+      try {
+        session.deferred.push({ text: text as string, values: (values as unknown[]).map(prepareValue) })
+      } catch (error) {
+        return Promise.reject(error)
+      }
       return Promise.resolve(answered('DEFERRED'))
     }
     if (session.deferred.length > 0 && !(parameters && (text as string).startsWith(COMMITS))) {
@@ -263,22 +299,7 @@ export function prepareStatements(
       if (typeof text !== 'string') return text
       return callback === undefined ? sent : undefined
     }
-    const alone = !session.inTransaction
-    return named(text, values as unknown[]).catch((error: unknown) => {
-      if (isStalePlan(error)) {
-        if (session.generation === generation) generation++
-      } else if ((error as { code?: unknown }).code === '26000') {
-        // pg closed the statement when a value failed to serialise at bind, yet still counts it parsed: every
-        // later call would fail "does not exist". Forget it, on our side and pg's, so it is parsed again.
-        const name = session.names.get(text)
-        const parsed = (connection as { parsedStatements?: Record<string, unknown> }).parsedStatements
-        if (name === undefined || !parsed) throw error
-        session.names.delete(text)
-        delete parsed[name]
-      } else throw error
-      if (!alone) throw error
-      return named(text, values as unknown[])
-    })
+    return run(text, values)
   }
   ;(client as { query: unknown }).query = wrapped
 }
@@ -292,7 +313,7 @@ function answered(command: string): Pick<pg.QueryResult, 'command' | 'rowCount' 
 interface PgConnection {
   parsedStatements?: Record<string, string>
   parse(message: { text: string }): void
-  bind(message: { statement?: string; values: unknown[]; valueMapper?: (value: unknown) => unknown }): void
+  bind(message: { statement?: string; values: unknown[] }): void
   execute(message: { portal?: string }): void
   sync(): void
 }
@@ -312,8 +333,9 @@ const PgQuery = pg.Query as unknown as new (
 
 /**
  * A statement with its transaction's `begin` before it, or its `commit` after it, or both: pg's own messages
- * for the statement, Bind and Execute of the prepared `begin` ahead of them, a `commit` (parsed unnamed: a
- * few bytes) behind its Execute, and one Sync, in one write and one round trip. The database runs them in
+ * for the statement, Bind and Execute of the prepared `begin` ahead of them, then of the `DEFERRED` statements
+ * waiting (each parsed unnamed), a `commit` (parsed unnamed: a few bytes) behind its Execute, and one Sync,
+ * in one write and one round trip. The database runs them in
  * order and answers each: pg's query gathers their results, and the caller takes the statement's. A round
  * trip less a write on PostgreSQL for each (issue 25.3: ~0.2 ms of the server's CPU, its system calls and a
  * wake-up of each process, and as much of the database's).
@@ -324,15 +346,11 @@ const PgQuery = pg.Query as unknown as new (
  * rolled back, and the statement fails with the commit's error, as the commit would have.
  */
 class Pipelined extends PgQuery {
-  /** Results the database has answered so far: the statement's follows begin's, and the commit's it. */
+  /** Results the database has answered so far: the statement's follows begin's and the deferred ones', the commit's it. */
   completed = 0
   constructor(
     config: { name: string | undefined; text: string; values: unknown[] },
-    private readonly around: {
-      begin: boolean
-      commit: boolean
-      behind: readonly { text: string; values: unknown[] }[]
-    },
+    private readonly around: { begin: boolean; commit: boolean; ahead: readonly Deferred[] },
     done: Done,
   ) {
     super(config, undefined, done)
@@ -340,6 +358,12 @@ class Pipelined extends PgQuery {
   override prepare(connection: PgConnection): void {
     if (this.around.begin) {
       connection.bind({ statement: BEGIN, values: [] })
+      connection.execute({})
+    }
+    // Deferred statements, parsed unnamed: pg's record of what it parsed is of its query's own statement.
+    for (const { text, values } of this.around.ahead) {
+      connection.parse({ text })
+      connection.bind({ values })
       connection.execute({})
     }
     super.prepare(connection)
@@ -350,12 +374,6 @@ class Pipelined extends PgQuery {
       return
     }
     connection.execute({ portal: this.portal }) // (no `rows`: none are set here)
-    // Deferred statements, parsed unnamed (pg's record of what it parsed is of its query's statement only).
-    for (const { text, values } of this.around.behind) {
-      connection.parse({ text })
-      connection.bind({ values, valueMapper: prepareValue })
-      connection.execute({})
-    }
     connection.parse({ text: 'commit' })
     connection.bind({ values: [] })
     connection.execute({})

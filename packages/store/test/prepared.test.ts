@@ -455,7 +455,7 @@ describe.runIf(TARGETS.includes('postgres' as never))(
       return id
     }
 
-    it('sends a deferred statement behind the last one, before its commit: no round trip of its own', async () => {
+    it('sends a deferred statement with the last one and its commit: no round trip of its own', async () => {
       await store.db.transaction().execute((tx) => txid(tx)) // the connection's first begin prepares it
       let ids: string[] = []
       const seen = await roundTrips(() =>
@@ -465,17 +465,68 @@ describe.runIf(TARGETS.includes('postgres' as never))(
           ids = [...deferred, await insertLast(tx)]
         }),
       )
-      // Begin with the first statement; the last with both deferred inserts and the commit behind it.
+      // Begin with the first statement; both deferred inserts, the last and its commit in one round trip.
       expect(seen).toEqual({ trips: 2, simple: [] })
       for (const id of ids) expect(await visibleElsewhere(id)).toBe(true)
     })
 
-    it('commits nothing when a deferred statement fails behind the last, and the connection goes on', async () => {
+    it('runs a deferred statement where it was: ahead of the last, which sees it', async () => {
+      let seen: { n: number }[] = []
+      await store.db.transaction().execute(async (tx) => {
+        await txid(tx)
+        const id = await insertDeferred(tx)
+        // Ahead, so the last statement's locks (the change feed's revision row) come after the insert's.
+        seen = (
+          await sql<{
+            n: number
+          }>`${sql.raw(COMMITS)}select count(*)::int as n from users where id = ${id}`.execute(tx)
+        ).rows
+      })
+      expect(seen).toEqual([{ n: 1 }])
+    })
+
+    it('sends a deferred statement alone when the last is not yet parsed on the connection', async () => {
+      // pg records the last parsed at the first ParseComplete of the round trip: a deferred one's.
+      const tag = randomUUID().slice(0, 8)
+      let ids: string[] = []
+      const seen = await roundTrips(() =>
+        store.db.transaction().execute(async (tx) => {
+          await txid(tx)
+          const id = await insertDeferred(tx)
+          const last = randomUUID()
+          await sql`${sql.raw(COMMITS)}insert into users (id, email, name, password_hash)
+            values (${last}, ${`${last}@example.com`}, ${`new ${tag}`}, null)`.execute(tx)
+          ids = [id, last]
+        }),
+      )
+      expect(seen).toEqual({ trips: 3, simple: [] })
+      for (const id of ids) expect(await visibleElsewhere(id)).toBe(true)
+    })
+
+    it('fails a deferred statement whose value cannot be sent at once, and the transaction goes on', async () => {
+      const bad = {
+        toPostgres: () => {
+          throw new Error('no text for this value')
+        },
+      }
+      const ids = await store.db.transaction().execute(async (tx) => {
+        await txid(tx)
+        await expect(
+          sql`${sql.raw(DEFERRED)}insert into users (id, email, name) values (${randomUUID()}, ${'x@example.com'}, ${bad})`.execute(
+            tx,
+          ),
+        ).rejects.toThrow('no text for this value')
+        return [await insertDeferred(tx), await insertLast(tx)]
+      })
+      for (const id of ids) expect(await visibleElsewhere(id)).toBe(true)
+    })
+
+    it('commits nothing when a deferred statement fails ahead of the last, and the connection goes on', async () => {
       const taken = await store.db.transaction().execute((tx) => insertLast(tx))
       const last = randomUUID()
       const failed = store.db.transaction().execute(async (tx) => {
         await txid(tx)
-        await insertDeferred(tx, taken) // a duplicate: refused only once sent, behind the last statement
+        await insertDeferred(tx, taken) // a duplicate: refused only once sent, with the last statement
         await insertLast(tx, last)
       })
       // Its error is the transaction's; the rollback goes to the database, which had the transaction open.

@@ -246,6 +246,9 @@ export async function createBinding(
     }
     // The org's row is locked already: `write` takes it before the body runs.
     let groupName: string | null = null
+    // The group's id as the database spells it (a uuid's case is the request's): the binding's row is built
+    // here, not read back (`insertBinding`), and the engine knows the group by this spelling.
+    let groupId: string | null = null
     if (input.principal.type === 'user') {
       // The engine has every user and caught up inside the org's lock (a later delete fails the foreign key).
       if (!ctx.engine.authorizer.hasUser(input.principal.id)) {
@@ -262,6 +265,7 @@ export async function createBinding(
       if (!group) throw new OrgkitError('GROUP_NOT_FOUND', 'no such group', { groupId: input.principal.id })
       if (role === null) await assertCanGiveTeamLevels(ctx, work.tx, orgId, group, scope, facts)
       groupName = group.name
+      groupId = group.id
     }
     assertNotModelGroupsRole(ctx, input.principal, groupName, input.role, scope)
     await assertSlotAllows(ctx, work.tx, orgId, input.principal, scope, input.role, role)
@@ -272,7 +276,7 @@ export async function createBinding(
           id: randomUUID(),
           orgId,
           userId: input.principal.type === 'user' ? input.principal.id : null,
-          groupId: input.principal.type === 'group' ? input.principal.id : null,
+          groupId,
           role: input.role,
           scopeType: scope.type,
           resourceId: scope.type === ORG ? null : scope.id,
