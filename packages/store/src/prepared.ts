@@ -129,12 +129,18 @@ export function prepareStatements(
     const begin = session.beginPending
     const commit = deferBegin && session.inTransaction && text.startsWith(COMMITS)
     if (!begin && !commit) return name === undefined ? query(text, values) : query({ name, text, values })
-    // Deferred statements go just ahead of this one; alone first when it is still to be parsed: pg records it
-    // parsed at the round trip's first ParseComplete, a deferred one's, and one failing would skip its Parse.
-    if (commit && session.deferred.length > 0 && name !== undefined && !connection.parsedStatements?.[name])
+    // Deferred statements go just ahead of this one, each bound to its prepared statement; alone first, where
+    // pg parses and records them, while one of them or this one is still to be parsed on the connection.
+    const parsed = (name: string | undefined) =>
+      name !== undefined && connection.parsedStatements?.[name] !== undefined
+    if (
+      commit &&
+      session.deferred.length > 0 &&
+      !(parsed(name) && session.deferred.every((d) => parsed(nameOf(d.text))))
+    )
       return sendDeferred().then(() => named(text, values))
     session.beginPending = false
-    const ahead = commit ? session.deferred.splice(0) : []
+    const ahead = commit ? session.deferred.splice(0).map((d) => ({ ...d, name: nameOf(d.text)! })) : []
     // The statement's result among those the pipeline answers: after begin's and the deferred ones'.
     const own = (begin ? 1 : 0) + ahead.length
     return new Promise((resolve, reject) => {
@@ -334,7 +340,7 @@ const PgQuery = pg.Query as unknown as new (
 /**
  * A statement with its transaction's `begin` before it, or its `commit` after it, or both: pg's own messages
  * for the statement, Bind and Execute of the prepared `begin` ahead of them, then of the `DEFERRED` statements
- * waiting (each parsed unnamed), a `commit` (parsed unnamed: a few bytes) behind its Execute, and one Sync,
+ * waiting (each prepared already), a `commit` (parsed unnamed: a few bytes) behind its Execute, and one Sync,
  * in one write and one round trip. The database runs them in
  * order and answers each: pg's query gathers their results, and the caller takes the statement's. A round
  * trip less a write on PostgreSQL for each (issue 25.3: ~0.2 ms of the server's CPU, its system calls and a
@@ -350,7 +356,11 @@ class Pipelined extends PgQuery {
   completed = 0
   constructor(
     config: { name: string | undefined; text: string; values: unknown[] },
-    private readonly around: { begin: boolean; commit: boolean; ahead: readonly Deferred[] },
+    private readonly around: {
+      begin: boolean
+      commit: boolean
+      ahead: readonly (Deferred & { name: string })[]
+    },
     done: Done,
   ) {
     super(config, undefined, done)
@@ -360,10 +370,10 @@ class Pipelined extends PgQuery {
       connection.bind({ statement: BEGIN, values: [] })
       connection.execute({})
     }
-    // Deferred statements, parsed unnamed: pg's record of what it parsed is of its query's own statement.
-    for (const { text, values } of this.around.ahead) {
-      connection.parse({ text })
-      connection.bind({ values })
+    // Deferred statements, prepared on the connection already (`named`): no Parse, whose ParseComplete pg
+    // would take for its query's own statement's.
+    for (const { name, values } of this.around.ahead) {
+      connection.bind({ statement: name, values })
       connection.execute({})
     }
     super.prepare(connection)
