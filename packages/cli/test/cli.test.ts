@@ -8,12 +8,12 @@ import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServer } from '@orgkit/server'
-import { openStore, tokens } from '@orgkit/store'
+import { openStore } from '@orgkit/store'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { client, startTestServer, TEMPLATE_DIR, type TestServer } from '../../server/test/support/harness.ts'
 import { migrations } from '../../store/src/migrations/index.ts'
-import { embeddedEmptyDatabase } from '../../store/test/support/test-databases.ts'
+import { embeddedEmptyDatabase, platformTokensIn } from '../../store/test/support/test-databases.ts'
 import { hugePagesOffered } from '../bin/huge-pages.mjs'
 import { bin, orgkit, orgkitProcess } from './support/orgkit.ts'
 
@@ -224,22 +224,26 @@ describe.skipIf(!process.env.ORGKIT_TEST_DATABASE_URL)(
 
     // Before the test below, which takes the database's first platform token: a start whose workers can't
     // listen says why, and makes no token it never shows (the next start makes one, and shows it).
+    /** `orgkit start` with two workers on the describe's database, on `port`. */
+    const startWorkers = (url: URL, port: number) =>
+      spawn(process.execPath, [bin, 'start'], {
+        env: {
+          ...process.env,
+          ORGKIT_DATABASE_URL: url.href,
+          ORGKIT_SECRET_KEY: randomBytes(32).toString('base64'),
+          ORGKIT_WORKERS: '2',
+          PORT: String(port),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+
     it('a start whose port is taken says so and makes no platform token', async () => {
       const taken = createNetServer().listen(0, '127.0.0.1')
       await once(taken, 'listening')
       const url = new URL(server.href)
       url.pathname = `/${database}`
       try {
-        const child = spawn(process.execPath, [bin, 'start'], {
-          env: {
-            ...process.env,
-            ORGKIT_DATABASE_URL: url.href,
-            ORGKIT_SECRET_KEY: randomBytes(32).toString('base64'),
-            ORGKIT_WORKERS: '2',
-            PORT: String((taken.address() as AddressInfo).port),
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        })
+        const child = startWorkers(url, (taken.address() as AddressInfo).port)
         let out = ''
         child.stdout.on('data', (chunk) => (out += chunk))
         child.stderr.on('data', (chunk) => (out += chunk))
@@ -247,12 +251,7 @@ describe.skipIf(!process.env.ORGKIT_TEST_DATABASE_URL)(
         expect(code).not.toBe(0)
         expect(out).toContain('is in use by another process')
         expect(out).not.toMatch(/okp_/)
-        const store = await openStore({ url: url.href })
-        try {
-          expect(await tokens.countPlatformTokens(store.db)).toBe(0)
-        } finally {
-          await store.close()
-        }
+        expect(await platformTokensIn({ url: url.href })).toBe(0)
       } finally {
         taken.close()
       }
@@ -261,16 +260,7 @@ describe.skipIf(!process.env.ORGKIT_TEST_DATABASE_URL)(
     it('prepares the database once, answers on every worker with revisions honoured, replaces a dead worker and stops them all', async () => {
       const url = new URL(server.href)
       url.pathname = `/${database}`
-      const child = spawn(process.execPath, [bin, 'start'], {
-        env: {
-          ...process.env,
-          ORGKIT_DATABASE_URL: url.href,
-          ORGKIT_SECRET_KEY: randomBytes(32).toString('base64'),
-          ORGKIT_WORKERS: '2',
-          PORT: '0',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
+      const child = startWorkers(url, 0)
       let out = ''
       const waitFor = async (pattern: RegExp) => {
         while (!pattern.test(out)) {

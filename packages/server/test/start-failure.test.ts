@@ -4,12 +4,12 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openStore, tokens } from '@orgkit/store'
+import { openStore } from '@orgkit/store'
 import pg from 'pg'
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { TEMPLATE_DIR } from '../../store/test/support/targets.ts'
-import { postgresTestDatabase } from '../../store/test/support/test-databases.ts'
+import { platformTokensIn, postgresTestDatabase } from '../../store/test/support/test-databases.ts'
 import { startServer } from '../src/server.ts'
 import { DATABASES, TEST_SECRET_KEY } from './support/harness.ts'
 
@@ -88,12 +88,7 @@ describe('a start on a port in use', () => {
         code: 'PORT_IN_USE',
         message: `127.0.0.1:${port} is in use by another process: stop it, or start Orgkit on another port (ORGKIT_METRICS_ADDRESS)`,
       })
-      const store = await openStore({ dataDir })
-      try {
-        expect(await tokens.countPlatformTokens(store.db)).toBe(0)
-      } finally {
-        await store.close()
-      }
+      expect(await platformTokensIn({ dataDir })).toBe(0)
     } finally {
       taken.close()
       await rm(root, { recursive: true, force: true })

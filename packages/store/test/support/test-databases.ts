@@ -18,7 +18,8 @@ import { join } from 'node:path'
 import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { inject, type ProvidedContext } from 'vitest'
-import { openPglite } from '../../src/connect.ts'
+import { type DatabaseConfig, openPglite, openStore } from '../../src/connect.ts'
+import { countPlatformTokens } from '../../src/tokens.repository.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -375,5 +376,15 @@ async function emptied(pglite: PGlite, dataDir: string): Promise<boolean> {
     return true
   } catch {
     return false
+  }
+}
+
+/** Platform tokens in a database, opened for the count alone: a start that failed must have made none. */
+export async function platformTokensIn(database: DatabaseConfig): Promise<number> {
+  const store = await openStore(database)
+  try {
+    return await countPlatformTokens(store.db)
+  } finally {
+    await store.close()
   }
 }
