@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import { once } from 'node:events'
 import { type Config, loadConfig, type RunningServer, startServer, startTracing } from '@orgkit/server'
-import { migrate, openStore, type Store, tokens } from '@orgkit/store'
+import { migrate, openStore, tokens } from '@orgkit/store'
 import pino from 'pino'
 import { databaseOf } from './database.ts'
 
@@ -77,8 +77,6 @@ async function serve(config: Config, { bootstrapToken = true } = {}): Promise<Ru
 }
 
 async function runWorkers(config: Config): Promise<void> {
-  // Before any worker starts: the schema, once.
-  await withStore(config, (store) => migrate(store.db))
   let stopping = false
   const pids = () =>
     Object.values(cluster.workers ?? {})
@@ -118,15 +116,20 @@ async function runWorkers(config: Config): Promise<void> {
         replace()
       })
     })
-  // The first start fails as a whole if any worker cannot start (the others go with the primary).
-  const ready = await Promise.all(Array.from({ length: config.workers }, fork))
-  // Once every worker listens, the first platform token, made once: a start that failed (its port taken)
-  // made none it never showed, as with one process (server.ts).
-  const bootstrapToken = await withStore(config, async (store) =>
-    (await tokens.countPlatformTokens(store.db)) === 0
-      ? (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
-      : null,
-  )
+  // The schema before any worker starts, once; the first platform token once every worker listens, so a start
+  // that failed (its port taken) made none it never showed, as with one process (server.ts). The first start
+  // fails as a whole if any worker cannot start (the others go with the primary).
+  const store = await openStore(databaseOf(config))
+  let ready: Ready[]
+  let bootstrapToken: string | null = null
+  try {
+    await migrate(store.db)
+    ready = await Promise.all(Array.from({ length: config.workers }, fork))
+    if ((await tokens.countPlatformTokens(store.db)) === 0)
+      bootstrapToken = (await tokens.createPlatformToken(store.db, 'bootstrap')).secret
+  } finally {
+    await store.close()
+  }
   printBanner(config, ready[0]!, bootstrapToken)
   console.log(`  ${config.workers} workers share the port: pids ${pids()}`)
   stopOnSignal(async () => {
@@ -140,16 +143,6 @@ async function runWorkers(config: Config): Promise<void> {
       }),
     )
   })
-}
-
-/** `use` on the configured database, opened for it alone and closed after. */
-async function withStore<T>(config: Config, use: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(databaseOf(config))
-  try {
-    return await use(store)
-  } finally {
-    await store.close()
-  }
 }
 
 function printBanner(config: Config, server: Ready, bootstrapToken: string | null): void {
