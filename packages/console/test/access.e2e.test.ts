@@ -116,8 +116,13 @@ describe('Access tab: who reaches the app, and channel overrides for anyone (Chr
     const dialog = page.getByRole('dialog', { name: 'Channel permissions' })
     await dialog.getByText(/App Developer, Member/).waitFor()
     const associate = dialog.getByRole('radiogroup', { name: 'Associate bundle on production' })
+    // Under Default, what it resolves to for Pat: allowed, through QA's App Developer (the engine's answer).
+    const now = (name: string) =>
+      dialog.getByRole('cell').filter({ has: page.getByRole('radiogroup', { name }) }).getByText(/^Now: /)
+    await expect.poll(() => now('Associate bundle on production').innerText()).toBe('Now: allowed')
     await associate.getByText('Deny').click()
     await page.getByText('Associate bundle on production: deny').waitFor()
+    await expect.poll(() => now('Associate bundle on production').innerText()).toBe('Now: not allowed')
     expect(await associate.getByRole('radio', { name: 'Deny' }).isChecked()).toBe(true)
     await dialog.getByRole('radiogroup', { name: 'History on production' }).getByText('Allow').click()
     await page.getByText('History on production: allow').waitFor()

@@ -50,6 +50,8 @@ export function ChannelPermissionsModal(props: {
   const outer = words.resource(app.type)?.one ?? ''
   const inner = words.resource(channelType) ?? { label: '', plural: '', one: '', many: '' }
   const [overrides, setOverrides] = useState(props.overrides)
+  /** The revision of this dialog's last change: the decisions below are asked at least at it. */
+  const [revision, setRevision] = useState<number | undefined>(undefined)
   const channels = useAsync(
     () =>
       must(
@@ -61,6 +63,24 @@ export function ChannelPermissionsModal(props: {
   )
   const permissions = Object.entries(model?.permissions ?? {}).filter(
     ([, p]) => p.on === channelType && p.overridable,
+  )
+  // What the engine decides now for a person, cell by cell: under Default, what Default resolves to. A group
+  // is no subject of a check (its members are), so its cells say nothing more than the text above them.
+  const cells = (channels.data?.items ?? []).flatMap((channel) =>
+    permissions.map(([permission]) => ({ permission, resource: { type: channelType, id: channel.id } })),
+  )
+  const decisions = useAsync(
+    async () =>
+      principal.type !== 'user' || cells.length === 0
+        ? null
+        : must(
+            api.POST('/v1/check/batch', {
+              body: { subject: { type: 'user', id: principal.id }, checks: cells, atLeastRevision: revision },
+            }),
+          ).then(
+            ({ results }) => new Map(cells.map((c, i) => [`${c.resource.id} ${c.permission}`, results[i]])),
+          ),
+    [principal.type, principal.id, revision, cells.map((c) => `${c.resource.id} ${c.permission}`).join()],
   )
   const effectOf = (channelId: string, permission: string): Effect =>
     overrides.find(
@@ -76,6 +96,7 @@ export function ChannelPermissionsModal(props: {
       <Stack>
         <Text size="sm">
           {who}: {props.held}. Default follows that; Allow or Deny overrides it on one {inner.one}.
+          {principal.type === 'user' ? ' Under each, what that gives them now.' : ''}
         </Text>
         <Loaded state={channels}>
           {(data) =>
@@ -114,20 +135,19 @@ export function ChannelPermissionsModal(props: {
                               ]}
                               onChange={async (value) => {
                                 const effect = value as Effect
-                                const ok = await attempt(
-                                  () =>
-                                    must(
-                                      api.PUT('/v1/orgs/{orgId}/resources/{id}/overrides', {
-                                        params: { path: { orgId, id: channel.id } },
-                                        body: {
-                                          principal: principalRef(principal),
-                                          permission: key,
-                                          effect,
-                                        },
-                                      }),
-                                    ),
-                                  `${p.label} on ${channel.name}: ${value}`,
-                                )
+                                const ok = await attempt(async () => {
+                                  const { revision } = await must(
+                                    api.PUT('/v1/orgs/{orgId}/resources/{id}/overrides', {
+                                      params: { path: { orgId, id: channel.id } },
+                                      body: {
+                                        principal: principalRef(principal),
+                                        permission: key,
+                                        effect,
+                                      },
+                                    }),
+                                  )
+                                  setRevision(revision)
+                                }, `${p.label} on ${channel.name}: ${value}`)
                                 if (ok) {
                                   setOverrides((list) => [
                                     ...list.filter(
@@ -153,6 +173,7 @@ export function ChannelPermissionsModal(props: {
                                 }
                               }}
                             />
+                            <Decision answer={decisions.data?.get(`${channel.id} ${key}`)} />
                           </Table.Td>
                         ))}
                       </Table.Tr>
@@ -165,5 +186,15 @@ export function ChannelPermissionsModal(props: {
         </Loaded>
       </Stack>
     </Modal>
+  )
+}
+
+/** What the engine decides now in one cell, in words. */
+function Decision({ answer }: { answer: { allowed: boolean } | undefined }) {
+  if (!answer) return null
+  return (
+    <Text size="xs" c="dimmed" mt={4}>
+      {answer.allowed ? 'Now: allowed' : 'Now: not allowed'}
+    </Text>
   )
 }
