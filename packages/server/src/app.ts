@@ -3,6 +3,7 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
 import { ping } from '@orgkit/store'
+import { TrieRouter } from 'hono/router/trie-router'
 import type { Logger } from 'pino'
 import { mountConsole } from './console-static.ts'
 import type { AppEnv } from './env.ts'
@@ -110,8 +111,14 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
     await next()
   })
   const auth = authenticate(ctx)
+  // A path no route answers is a 404 for anyone, not a 401 that sends a caller after credentials it has.
+  const answered = new TrieRouter<true>()
   app.use('/v1/*', async (c, next) =>
-    isPublic(c.req.method, c.req.path) || readsLocalOutbox(ctx, c) ? next() : auth(c, next),
+    isPublic(c.req.method, c.req.path) ||
+    readsLocalOutbox(ctx, c) ||
+    answered.match(c.req.method === 'HEAD' ? 'GET' : c.req.method, c.req.path)[0].length === 0
+      ? next()
+      : auth(c, next),
   )
 
   app.onError((error, c) => {
@@ -123,6 +130,8 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
   for (const routes of routeModules) routes(app, ctx)
 
   documentApi(app)
+  for (const { method, path } of app.routes)
+    if (path.startsWith('/v1/') && !path.endsWith('*')) answered.add(method, path, true)
   app.get('/healthz', (c) => c.json({ ok: true }))
   app.get('/readyz', async (c) => {
     await ping(ctx.db)

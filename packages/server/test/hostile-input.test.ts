@@ -149,6 +149,46 @@ describe.each(DATABASES)('hostile input (%s)', (database) => {
     })
   })
 
+  describe('a path no route answers', () => {
+    const anonymous = (method: string, path: string) =>
+      fetch(s.url + path, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(method !== 'GET' && { body: '{}' }),
+      }).then(async (r) => ({ status: r.status, code: ((await r.json()) as { code?: string }).code }))
+
+    it('answers 404 without credentials too, not a 401 that sends the caller after a token', async () => {
+      for (const [method, path] of [
+        ['GET', '/v1/no-such-thing'],
+        ['POST', '/v1/orgs/x/no-such-thing'],
+        ['DELETE', '/v1/orgs'], // a path some route answers, not with this method
+      ])
+        expect([method, path, await anonymous(method, path)]).toEqual([
+          method,
+          path,
+          { status: 404, code: 'NOT_FOUND' },
+        ])
+      const known = await s.as(await s.user('Lost')).get('/v1/no-such-thing')
+      expect([known.status, known.body.code]).toEqual([404, 'NOT_FOUND'])
+    })
+
+    it('while every documented operation but the public ones still asks an anonymous caller who it is', async () => {
+      // app.ts's public paths: the document, sign-up and sign-in, SSO's way in and an invitation's page.
+      const open = (op: Operation) =>
+        /^\/v1\/(openapi\.json|docs|captcha|auth\/(signup|login|verify|password-reset|sso\/))/.test(
+          op.path,
+        ) ||
+        (op.method === 'GET' && /^\/v1\/invitations\/\{[^}]+\}$/.test(op.path))
+      const faults: string[] = []
+      for (const op of await operations(s)) {
+        if (open(op)) continue
+        const got = await anonymous(op.method, fill(op.path, randomUUID()))
+        if (got.status !== 401) faults.push(`${op.method} ${op.path}: ${got.status} ${got.code}`)
+      }
+      expect(faults).toEqual([])
+    })
+  })
+
   describe('a foreign id answers as an unknown one (issue 22.5)', () => {
     let me: string
     let mine: { org: string; app: string }
