@@ -118,7 +118,10 @@ describe('Access tab: who reaches the app, and channel overrides for anyone (Chr
     const associate = dialog.getByRole('radiogroup', { name: 'Associate bundle on production' })
     // Under Default, what it resolves to for Pat: allowed, through QA's App Developer (the engine's answer).
     const now = (name: string) =>
-      dialog.getByRole('cell').filter({ has: page.getByRole('radiogroup', { name }) }).getByText(/^Now: /)
+      dialog
+        .getByRole('cell')
+        .filter({ has: page.getByRole('radiogroup', { name }) })
+        .getByText(/^Now: /)
     await expect.poll(() => now('Associate bundle on production').innerText()).toBe('Now: allowed')
     await associate.getByText('Deny').click()
     await page.getByText('Associate bundle on production: deny').waitFor()
