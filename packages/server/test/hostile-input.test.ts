@@ -162,7 +162,7 @@ describe.each(DATABASES)('hostile input (%s)', (database) => {
         ['GET', '/v1/no-such-thing'],
         ['POST', '/v1/orgs/x/no-such-thing'],
         ['DELETE', '/v1/orgs'], // a path some route answers, not with this method
-      ])
+      ] as const)
         expect([method, path, await anonymous(method, path)]).toEqual([
           method,
           path,
