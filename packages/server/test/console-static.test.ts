@@ -91,7 +91,7 @@ describe('serving the console', () => {
   it('never answers for the API, health, readiness or metrics paths', async () => {
     const anonymous = await fetch(`${s.url}/v1/no-such-route`)
     expect(anonymous.headers.get('content-type')).toContain('application/problem+json')
-    expect(((await anonymous.json()) as { code: string }).code).toBe('UNAUTHENTICATED')
+    expect(((await anonymous.json()) as { code: string }).code).toBe('NOT_FOUND')
     const missing = await s.platform.get('/v1/no-such-route')
     expect(missing.status).toBe(404)
     expect(missing.body.code).toBe('NOT_FOUND')
