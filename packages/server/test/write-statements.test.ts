@@ -55,8 +55,10 @@ describe.each(DATABASES)("a write's statements (%s)", (database) => {
    */
   async function sent(
     run: () => Promise<unknown>,
-  ): Promise<{ statements: string[]; trips: number; parsed: string[] }> {
-    let base: Executing = (s.ctx.db as Kysely<unknown>).getExecutor()
+    marker: string = orgId,
+  ): Promise<{ statements: string[]; trips: number; parsed: string[]; feedReadsInTransaction: number }> {
+    const root = (s.ctx.db as Kysely<unknown>).getExecutor()
+    let base: Executing = root
     while (!Object.hasOwn(base, 'executeQuery')) base = Object.getPrototypeOf(base)
     const { executeQuery } = base
     const proto = pg.Connection.prototype as unknown as Record<
@@ -69,20 +71,24 @@ describe.each(DATABASES)("a write's statements (%s)", (database) => {
     let pending = 0 // the write's statements under way: its connection's round trips are counted meanwhile
     let connection: unknown = null
     let trips = 0
+    let feedReadsInTransaction = 0 // a transaction's executor is not the pool's (the engine's own reads)
     base.executeQuery = function (this: Executing, compiled, id) {
       // Without the marking comments of store's prepared.ts (COMMITS, DEFERRED): the statement itself.
       const text = compiled.sql
         .replace(/\/\* orgkit: \w+ \*\//g, '')
         .replace(/\s+/g, ' ')
         .trim()
-      if (text.startsWith(FEED_READ)) return executeQuery.call(this, compiled, id)
+      if (text.startsWith(FEED_READ)) {
+        if (this !== root) feedReadsInTransaction++
+        return executeQuery.call(this, compiled, id)
+      }
       statements.push(text.split(' ').slice(0, 3).join(' '))
       pending++
       return executeQuery.call(this, compiled, id).finally(() => pending--)
     }
-    // The write's connection: the one its statements bind the org's id on.
+    // The write's connection: the one its statements bind the marker on (the org's id).
     proto.bind = function (this: unknown, config: unknown) {
-      if (pending > 0 && (config as { values?: unknown[] }).values?.includes(orgId)) connection ??= this
+      if (pending > 0 && (config as { values?: unknown[] }).values?.includes(marker)) connection ??= this
       return bind.call(this, config)
     }
     proto.sync = function (this: unknown) {
@@ -103,8 +109,32 @@ describe.each(DATABASES)("a write's statements (%s)", (database) => {
       base.executeQuery = executeQuery
       Object.assign(proto, { bind, sync, query, parse })
     }
-    return { statements, trips, parsed }
+    return { statements, trips, parsed, feedReadsInTransaction }
   }
+
+  it('user create: the insert, the audit entry with the feed; no read of the feed first', async () => {
+    // The body asks the engine nothing (services/users.ts: asksEngine false): the insert carries the begin.
+    const email = `new-${now}-${Math.random()}@example.com`
+    let userId = ''
+    const created = await sent(async () => {
+      const reply = await s.platform.post('/v1/users', { email, name: 'New' })
+      expect(reply.status).toBe(201)
+      userId = reply.body.id
+    }, email)
+    expect(created.statements).toEqual(['insert into "users"', 'with appended as'])
+    expect(created.feedReadsInTransaction).toBe(0)
+    if (database === 'postgres') expect(created.trips).toBe(2)
+    // A write to no org that asks the engine (an API key names the orgs it may reach) reads the feed first,
+    // in its transaction: what the count above would have seen.
+    const key = await sent(async () => {
+      const reply = await s.as(admin).post('/v1/me/api-keys', { name: `ci ${now}`, orgIds: [orgId] })
+      expect(reply.status).toBe(201)
+    })
+    expect(key.feedReadsInTransaction).toBe(1)
+    // The engine has the user at once: member add asks it whether the user exists.
+    const added = await s.platform.post(`/v1/orgs/${orgId}/members`, { userId, roles: ['org_member'] })
+    expect(added.status).toBe(201)
+  })
 
   it('binding create: the lock, the insert, the audit entry with the feed; no read of bindings', async () => {
     // The lock with its begin; the insert, the audit entry and its commit (store's prepared.ts: DEFERRED,

@@ -323,6 +323,16 @@ export interface Work {
   watchOwners(...orgIds: string[]): Promise<void>
 }
 
+export interface WriteOptions {
+  /**
+   * `false`: the body of a write to no org asks the engine nothing (user create: the database's unique
+   * indexes decide), so it starts without reading the change feed, a round trip less. Its changes still
+   * reach the engine in the feed's order after the commit (`committed` catches up first when behind).
+   * A write to an org reads the feed's head with its lock either way.
+   */
+  asksEngine?: boolean
+}
+
 /** Times a write runs when PostgreSQL keeps ending it to break a deadlock. */
 const DEADLOCK_ATTEMPTS = 3
 
@@ -364,6 +374,7 @@ export async function write<T>(
   meta: RequestMeta,
   orgId: string | null,
   body: (work: Work) => Promise<T>,
+  options: WriteOptions = {},
 ): Promise<{ result: T; revision: number }> {
   if (ctx.within) {
     if (orgId !== ctx.within.orgId)
@@ -381,7 +392,7 @@ export async function write<T>(
         // statement reads the feed's head once the lock is held: no read of the feed when the engine has it.
         const locked = orgId !== null ? await orgs.lockOrgAtHead(tx, orgId) : null
         const org = locked?.org ?? null
-        if (locked === null || locked.head > ctx.engine.revision)
+        if (locked === null ? options.asksEngine !== false : locked.head > ctx.engine.revision)
           await ctx.engine.catchUpWithin(tx, locked?.head)
         const changes: Change[] = []
         const audits: AuditInput[] = []

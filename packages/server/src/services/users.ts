@@ -44,35 +44,42 @@ export async function createUser(
   input: { email: string; name: string; externalId?: string | undefined },
 ) {
   assertPlatform(actor, 'provisions users')
-  return write(ctx, actor, meta, null, async (work) => {
-    const row = work.apply(
-      await users.insertUserUnlessTaken(work.tx, {
-        id: randomUUID(),
-        email: input.email,
-        name: input.name,
-        externalId: input.externalId ?? null,
-      }),
-    )
-    if (!row) {
-      // Taken: say by whom, the email first.
-      const byEmail = await users.findUserIdByEmail(work.tx, input.email.toLowerCase())
-      if (byEmail) throw emailTaken(byEmail)
-      const byExternalId =
-        input.externalId !== undefined
-          ? await users.findUserIdByExternalId(work.tx, input.externalId)
-          : undefined
-      if (byExternalId) throw externalIdTaken(byExternalId)
-      throw new OrgkitError('ALREADY_EXISTS', 'this user exists', {})
-    }
-    work.audit({
-      orgId: null,
-      action: 'user.created',
-      targetType: 'user',
-      targetId: row.id,
-      after: { email: row.email, name: row.name, externalId: row.external_id ?? undefined },
-    })
-    return toView(row)
-  })
+  return write(
+    ctx,
+    actor,
+    meta,
+    null,
+    async (work) => {
+      const row = work.apply(
+        await users.insertUserUnlessTaken(work.tx, {
+          id: randomUUID(),
+          email: input.email,
+          name: input.name,
+          externalId: input.externalId ?? null,
+        }),
+      )
+      if (!row) {
+        // Taken: say by whom, the email first.
+        const byEmail = await users.findUserIdByEmail(work.tx, input.email.toLowerCase())
+        if (byEmail) throw emailTaken(byEmail)
+        const byExternalId =
+          input.externalId !== undefined
+            ? await users.findUserIdByExternalId(work.tx, input.externalId)
+            : undefined
+        if (byExternalId) throw externalIdTaken(byExternalId)
+        throw new OrgkitError('ALREADY_EXISTS', 'this user exists', {})
+      }
+      work.audit({
+        orgId: null,
+        action: 'user.created',
+        targetType: 'user',
+        targetId: row.id,
+        after: { email: row.email, name: row.name, externalId: row.external_id ?? undefined },
+      })
+      return toView(row)
+    },
+    { asksEngine: false },
+  )
 }
 
 export async function me(ctx: Ctx, actor: Actor): Promise<UserView | { platform: true; tokenId: string }> {
