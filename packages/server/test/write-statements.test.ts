@@ -198,6 +198,30 @@ describe.each(DATABASES)("a write's statements (%s)", (database) => {
     expect(row?.roles).toEqual(['org_member'])
   })
 
+  it('member role set: the new role’s binding rides with the audit entry, a round trip less', async () => {
+    // The lock, the member's org roles through groups, the org's owners, the old role's delete; the new
+    // role's insert (DEFERRED, its row built from the lock's now()) and the entry with its commit. The first
+    // time on a connection the insert goes alone: writes until one lands on a connection that has it.
+    const rideAlong: number[] = []
+    for (let i = 0; i < 15 && rideAlong.length === 0; i++) {
+      const userId = await member()
+      const { statements, trips, parsed } = await sent(async () => {
+        const set = await s.platform.patch(`/v1/orgs/${orgId}/members/${userId}`, { roles: ['org_admin'] })
+        expect(set.status).toBe(200)
+      })
+      expect(statements.filter((q) => /bindings/.test(q))).toEqual([
+        expect.stringMatching(/^select/),
+        'delete from "bindings"',
+        'insert into "bindings"',
+      ])
+      if (database !== 'postgres') return
+      const insertParsed = parsed.some((text) => text.includes('insert into "bindings"'))
+      expect(trips).toBe(insertParsed ? statements.length : statements.length - 1)
+      if (!insertParsed) rideAlong.push(statements.length - trips)
+    }
+    expect(rideAlong).toEqual([1])
+  })
+
   it('still refuses a role held and a second one in the slot; takes one after a revoke', async () => {
     const userId = await member()
     const first = await bindApp(userId)

@@ -79,11 +79,16 @@ export const bindingColumns = (b: NewBinding) => ({
   reason: b.reason,
 })
 
+/** A uuid as PostgreSQL prints it: a value spelt otherwise reads back differently from how it was sent. */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const asStored = (id: string | null) => id === null || CANONICAL_UUID.test(id)
+
 /**
  * `startedAt`: the transaction's `now()` when the caller has it (the write's, read with its org's lock). The
  * row is then built here, as the database will hold it, and the insert deferred (prepared.ts `DEFERRED`):
  * on PostgreSQL it goes with the write's last statement, a round trip less (issue 25.3). A duplicate then
- * fails that statement, and the write, as it would have failed here.
+ * fails that statement, and the write, as it would have failed here. An id not spelt as the database prints
+ * it (a uuid in capitals) is inserted and read back instead: the engine must be told the stored spelling.
  */
 export async function insertBinding(
   tx: Tx,
@@ -92,7 +97,15 @@ export async function insertBinding(
 ): Promise<Changed<BindingRow>> {
   const values = bindingColumns(b)
   let row: BindingRow
-  if (startedAt) {
+  const ids = [
+    values.id,
+    values.org_id,
+    values.user_id,
+    values.group_id,
+    values.resource_id,
+    values.granted_by,
+  ]
+  if (startedAt && ids.every(asStored)) {
     const { sql: text, parameters } = tx.insertInto('bindings').values(values).compile()
     await tx.executeQuery(CompiledQuery.raw(DEFERRED + text, [...parameters]))
     row = { ...values, created_at: startedAt }

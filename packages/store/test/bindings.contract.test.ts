@@ -123,6 +123,43 @@ describe.each(TARGETS)('bindings and overrides repositories (%s)', (kind) => {
       ).rejects.toThrow()
     })
 
+    it('builds the row from the transaction’s now() as the database holds it; reads back an id in capitals', async () => {
+      const org = await newOrg(db())
+      const [user, other] = [await newUser(db()), await newUser(db())]
+      const row = (userId: string) => ({
+        id: randomUUID(),
+        orgId: org,
+        userId,
+        groupId: null,
+        role: 'org_admin',
+        scopeType: 'org',
+        resourceId: null,
+        expiresAt: new Date('2031-05-06T07:08:09.123Z'),
+        grantedBy: null,
+        reason: null,
+      })
+      const inserted = (userId: string) =>
+        inTx(async (tx) => {
+          const { now } = await tx
+            .selectNoFrom((eb) => eb.fn<Date>('now', []).as('now'))
+            .executeTakeFirstOrThrow()
+          const { value, changes } = await bindings.insertBinding(tx, row(userId), now)
+          return { value, changes, now }
+        })
+      const built = await inserted(user)
+      expect(built.value.created_at).toEqual(built.now)
+      expect(await bindings.findBinding(db(), org, built.value.id)).toEqual(built.value)
+      // A user id spelt in capitals: the database holds it in small letters, and so must the row and the change.
+      const capitals = await inserted(other.toUpperCase())
+      expect(capitals.value.user_id).toBe(other)
+      expect(capitals.changes).toEqual([
+        expect.objectContaining({
+          binding: expect.objectContaining({ principal: { type: 'user', id: other } }),
+        }),
+      ])
+      expect(await bindings.findBinding(db(), org, capitals.value.id)).toEqual(capitals.value)
+    })
+
     it('lists bindings by org, principal, scope, role and resource; and who is bound below the org', async () => {
       const [org, other] = [await newOrg(db()), await newOrg(db())]
       const [ann, bo] = [await newUser(db()), await newUser(db())]

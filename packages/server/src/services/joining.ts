@@ -136,8 +136,15 @@ export async function grantOrgRoles(
   grantedBy: string | null,
   reason: string | null,
 ): Promise<void> {
+  // Built from the lock's now() and sent with the write's last statement (store's insertBinding).
   for (const role of roles)
-    work.apply(await bindings.insertBinding(work.tx, orgRoleBinding(orgId, userId, role, grantedBy, reason)))
+    work.apply(
+      await bindings.insertBinding(
+        work.tx,
+        orgRoleBinding(orgId, userId, role, grantedBy, reason),
+        work.startedAt,
+      ),
+    )
 }
 
 /** A member's own binding of an org role (`reason`: why it was granted). */
