@@ -333,6 +333,17 @@ export interface WriteOptions {
   asksEngine?: boolean
 }
 
+/**
+ * A write to the users table alone (user create, a host's provisioning): no org, and a body that asks the
+ * engine nothing, the table's unique indexes deciding. `write` with `asksEngine: false`.
+ */
+export const writeUsers = <T>(
+  ctx: Ctx,
+  actor: Actor,
+  meta: RequestMeta,
+  body: (work: Work) => Promise<T>,
+): Promise<{ result: T; revision: number }> => write(ctx, actor, meta, null, body, { asksEngine: false })
+
 /** Times a write runs when PostgreSQL keeps ending it to break a deadlock. */
 const DEADLOCK_ATTEMPTS = 3
 

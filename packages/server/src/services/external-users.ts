@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { isOrgkitError, OrgkitError } from '@orgkit/core'
 import { users } from '@orgkit/store'
 import type { HostIdentity } from '../security/host-tokens.ts'
-import { type Actor, type Ctx, type RequestMeta, write } from './context.ts'
+import { type Actor, type Ctx, type RequestMeta, writeUsers } from './context.ts'
 import { assertPlatform, emailTaken, toView, type UserView } from './users.ts'
 
 /**
@@ -70,61 +70,54 @@ export async function userForHostToken(ctx: Ctx, identity: HostIdentity, meta: R
 async function provision(ctx: Ctx, identity: HostIdentity, email: string, meta: RequestMeta) {
   // The actor is the person the token names; their id is known once found or made, before any audit entry.
   const actor: Actor & { kind: 'user' } = { kind: 'user', userId: randomUUID(), via: 'hostToken' }
-  const { result } = await write(
-    ctx,
-    actor,
-    meta,
-    null,
-    async (work) => {
-      const again = await users.findUserIdByExternalId(work.tx, identity.externalId)
-      if (again !== undefined) return again
-      const existing = await users.findUserIdByEmail(work.tx, email.toLowerCase())
-      if (existing !== undefined) {
-        if (!identity.emailVerified) {
-          throw new OrgkitError(
-            'JWT_EMAIL_TAKEN',
-            'an account has this email; it is linked to the token only when the token says email_verified: true',
-            { claim: 'email_verified', reason: 'email_not_verified' },
-          )
-        }
-        const linked = work.apply(await users.linkExternalId(work.tx, existing, identity.externalId))
-        if (linked === undefined) {
-          throw new OrgkitError('JWT_EMAIL_TAKEN', 'the account with this email has another externalId', {
-            claim: 'email',
-            reason: 'linked_elsewhere',
-          })
-        }
-        actor.userId = existing
-        work.audit({
-          orgId: null,
-          action: 'user.linked',
-          targetType: 'user',
-          targetId: existing,
-          after: { externalId: identity.externalId },
-        })
-        return existing
+  const { result } = await writeUsers(ctx, actor, meta, async (work) => {
+    const again = await users.findUserIdByExternalId(work.tx, identity.externalId)
+    if (again !== undefined) return again
+    const existing = await users.findUserIdByEmail(work.tx, email.toLowerCase())
+    if (existing !== undefined) {
+      if (!identity.emailVerified) {
+        throw new OrgkitError(
+          'JWT_EMAIL_TAKEN',
+          'an account has this email; it is linked to the token only when the token says email_verified: true',
+          { claim: 'email_verified', reason: 'email_not_verified' },
+        )
       }
-      const row = work.apply(
-        await users.insertUser(work.tx, {
-          id: actor.userId,
-          email,
-          name: identity.name ?? (email.slice(0, email.indexOf('@')) || email),
-          externalId: identity.externalId,
-          // The issuer vouches for the address; without that, the user signs in only with host tokens anyway.
-          emailVerifiedAt: identity.emailVerified ? new Date(ctx.clock()) : null,
-        }),
-      )
+      const linked = work.apply(await users.linkExternalId(work.tx, existing, identity.externalId))
+      if (linked === undefined) {
+        throw new OrgkitError('JWT_EMAIL_TAKEN', 'the account with this email has another externalId', {
+          claim: 'email',
+          reason: 'linked_elsewhere',
+        })
+      }
+      actor.userId = existing
       work.audit({
         orgId: null,
-        action: 'user.created',
+        action: 'user.linked',
         targetType: 'user',
-        targetId: row.id,
-        after: { email: row.email, name: row.name, externalId: row.external_id },
+        targetId: existing,
+        after: { externalId: identity.externalId },
       })
-      return row.id
-    },
-    { asksEngine: false },
-  )
+      return existing
+    }
+    const row = work.apply(
+      await users.insertUser(work.tx, {
+        id: actor.userId,
+        email,
+        name: identity.name ?? (email.slice(0, email.indexOf('@')) || email),
+        externalId: identity.externalId,
+        // The issuer vouches for the address; without that, the user signs in only with host tokens anyway.
+        emailVerifiedAt: identity.emailVerified ? new Date(ctx.clock()) : null,
+      }),
+    )
+    work.audit({
+      orgId: null,
+      action: 'user.created',
+      targetType: 'user',
+      targetId: row.id,
+      after: { email: row.email, name: row.name, externalId: row.external_id },
+    })
+    return row.id
+  })
   return result
 }
 
@@ -177,61 +170,54 @@ function upsertOnce(
   externalId: string,
   input: { email: string; name: string },
 ) {
-  return write(
-    ctx,
-    actor,
-    meta,
-    null,
-    async (work) => {
-      const email = input.email.toLowerCase()
-      let userId = await users.findUserIdByExternalId(work.tx, externalId)
-      const byEmail = await users.findUserIdByEmail(work.tx, email)
-      if (byEmail !== undefined && byEmail !== userId) {
-        const other = await users.findUser(work.tx, byEmail)
-        // The same email on a user the host has not named yet: that user is this one.
-        if (userId !== undefined || other?.external_id !== null) throw emailTaken(byEmail)
-        work.apply(await users.linkExternalId(work.tx, byEmail, externalId))
-        work.audit({
-          orgId: null,
-          action: 'user.linked',
-          targetType: 'user',
-          targetId: byEmail,
-          after: { externalId },
-        })
-        userId = byEmail
-      }
-      if (userId === undefined) {
-        const row = work.apply(
-          await users.insertUser(work.tx, {
-            id: randomUUID(),
-            email: input.email,
-            name: input.name,
-            externalId,
-          }),
-        )
-        work.audit({
-          orgId: null,
-          action: 'user.created',
-          targetType: 'user',
-          targetId: row.id,
-          after: { email: row.email, name: row.name, externalId },
-        })
-        return { ...toView(row), created: true }
-      }
-      const before = (await users.findUser(work.tx, userId))!
-      if (before.email === input.email && before.name === input.name)
-        return { ...toView(before), created: false }
-      const row = work.apply(await users.updateProfile(work.tx, userId, input))
+  return writeUsers(ctx, actor, meta, async (work) => {
+    const email = input.email.toLowerCase()
+    let userId = await users.findUserIdByExternalId(work.tx, externalId)
+    const byEmail = await users.findUserIdByEmail(work.tx, email)
+    if (byEmail !== undefined && byEmail !== userId) {
+      const other = await users.findUser(work.tx, byEmail)
+      // The same email on a user the host has not named yet: that user is this one.
+      if (userId !== undefined || other?.external_id !== null) throw emailTaken(byEmail)
+      work.apply(await users.linkExternalId(work.tx, byEmail, externalId))
       work.audit({
         orgId: null,
-        action: 'user.updated',
+        action: 'user.linked',
         targetType: 'user',
-        targetId: userId,
-        before: { email: before.email, name: before.name },
-        after: { email: row.email, name: row.name },
+        targetId: byEmail,
+        after: { externalId },
       })
-      return { ...toView(row), created: false }
-    },
-    { asksEngine: false },
-  )
+      userId = byEmail
+    }
+    if (userId === undefined) {
+      const row = work.apply(
+        await users.insertUser(work.tx, {
+          id: randomUUID(),
+          email: input.email,
+          name: input.name,
+          externalId,
+        }),
+      )
+      work.audit({
+        orgId: null,
+        action: 'user.created',
+        targetType: 'user',
+        targetId: row.id,
+        after: { email: row.email, name: row.name, externalId },
+      })
+      return { ...toView(row), created: true }
+    }
+    const before = (await users.findUser(work.tx, userId))!
+    if (before.email === input.email && before.name === input.name)
+      return { ...toView(before), created: false }
+    const row = work.apply(await users.updateProfile(work.tx, userId, input))
+    work.audit({
+      orgId: null,
+      action: 'user.updated',
+      targetType: 'user',
+      targetId: userId,
+      before: { email: before.email, name: before.name },
+      after: { email: row.email, name: row.name },
+    })
+    return { ...toView(row), created: false }
+  })
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { OrgkitError } from '@orgkit/core'
 import { users } from '@orgkit/store'
-import { type Actor, type Ctx, isPlatform, type RequestMeta, write } from './context.ts'
+import { type Actor, type Ctx, isPlatform, type RequestMeta, writeUsers } from './context.ts'
 
 export interface UserView {
   id: string
@@ -44,42 +44,35 @@ export async function createUser(
   input: { email: string; name: string; externalId?: string | undefined },
 ) {
   assertPlatform(actor, 'provisions users')
-  return write(
-    ctx,
-    actor,
-    meta,
-    null,
-    async (work) => {
-      const row = work.apply(
-        await users.insertUserUnlessTaken(work.tx, {
-          id: randomUUID(),
-          email: input.email,
-          name: input.name,
-          externalId: input.externalId ?? null,
-        }),
-      )
-      if (!row) {
-        // Taken: say by whom, the email first.
-        const byEmail = await users.findUserIdByEmail(work.tx, input.email.toLowerCase())
-        if (byEmail) throw emailTaken(byEmail)
-        const byExternalId =
-          input.externalId !== undefined
-            ? await users.findUserIdByExternalId(work.tx, input.externalId)
-            : undefined
-        if (byExternalId) throw externalIdTaken(byExternalId)
-        throw new OrgkitError('ALREADY_EXISTS', 'this user exists', {})
-      }
-      work.audit({
-        orgId: null,
-        action: 'user.created',
-        targetType: 'user',
-        targetId: row.id,
-        after: { email: row.email, name: row.name, externalId: row.external_id ?? undefined },
-      })
-      return toView(row)
-    },
-    { asksEngine: false },
-  )
+  return writeUsers(ctx, actor, meta, async (work) => {
+    const row = work.apply(
+      await users.insertUserUnlessTaken(work.tx, {
+        id: randomUUID(),
+        email: input.email,
+        name: input.name,
+        externalId: input.externalId ?? null,
+      }),
+    )
+    if (!row) {
+      // Taken: say by whom, the email first.
+      const byEmail = await users.findUserIdByEmail(work.tx, input.email.toLowerCase())
+      if (byEmail) throw emailTaken(byEmail)
+      const byExternalId =
+        input.externalId !== undefined
+          ? await users.findUserIdByExternalId(work.tx, input.externalId)
+          : undefined
+      if (byExternalId) throw externalIdTaken(byExternalId)
+      throw new OrgkitError('ALREADY_EXISTS', 'this user exists', {})
+    }
+    work.audit({
+      orgId: null,
+      action: 'user.created',
+      targetType: 'user',
+      targetId: row.id,
+      after: { email: row.email, name: row.name, externalId: row.external_id ?? undefined },
+    })
+    return toView(row)
+  })
 }
 
 export async function me(ctx: Ctx, actor: Actor): Promise<UserView | { platform: true; tokenId: string }> {
