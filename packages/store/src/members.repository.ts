@@ -1,3 +1,4 @@
+import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { bindingColumns, type NewBinding } from './bindings.repository.ts'
 import { type Changed, changes } from './changed.ts'
 import type { Executor, Tx } from './database.ts'
@@ -184,6 +185,35 @@ export function orgRolesThroughGroups(
   userId?: string,
 ) {
   if (orgIds.length === 0) return Promise.resolve([])
+  return throughGroups(db, orgIds, exceptRole, userId).execute()
+}
+
+/**
+ * What a member's role change reads under the org's lock, in one statement (a round trip, where two were):
+ * the org roles the member holds through the org's groups (`orgRolesThroughGroups`) and the org's active
+ * owners (`activeOwnerIds`).
+ */
+export async function roleChangeReads(
+  tx: Executor,
+  orgId: string,
+  userId: string,
+  exceptRole: string,
+  ownerRoles: readonly string[],
+): Promise<{ viaGroups: string[]; owners: Set<string> }> {
+  const row = await tx
+    .selectNoFrom([
+      jsonArrayFrom(throughGroups(tx, [orgId], exceptRole, userId)).as('via_groups'),
+      jsonArrayFrom(ownerRows(tx, ownerRoles).where('owners.org_id', '=', orgId)).as('owners'),
+    ])
+    .executeTakeFirstOrThrow()
+  return {
+    // In code units, as the engine's roles are sorted: a database's collation may order `_` otherwise.
+    viaGroups: row.via_groups.map((r) => r.role).sort(),
+    owners: new Set(row.owners.map((r) => r.user_id!)),
+  }
+}
+
+const throughGroups = (db: Executor, orgIds: readonly string[], exceptRole: string, userId?: string) => {
   let query = db
     .selectFrom('bindings')
     .innerJoin('group_members', 'group_members.group_id', 'bindings.group_id')
@@ -192,5 +222,5 @@ export function orgRolesThroughGroups(
     .where('bindings.scope_type', '=', 'org')
     .where('bindings.role', '!=', exceptRole)
   if (userId !== undefined) query = query.where('group_members.user_id', '=', userId)
-  return query.orderBy('bindings.org_id').orderBy('group_members.user_id').orderBy('bindings.role').execute()
+  return query.orderBy('bindings.org_id').orderBy('group_members.user_id').orderBy('bindings.role')
 }

@@ -39,6 +39,11 @@ describe.each(TARGETS)('owners through groups (%s)', (kind) => {
     await inTx(async (tx) => {
       expect(await members.activeOwnerIds(tx, org, OWNERS)).toEqual(new Set([creator, teammate, direct]))
       expect(await members.activeOwnerIds(tx, other, OWNERS)).toEqual(new Set())
+      // A role change reads the same owners in its one statement.
+      expect((await members.roleChangeReads(tx, org, reader, 'team', OWNERS)).owners).toEqual(
+        new Set([creator, teammate, direct]),
+      )
+      expect((await members.roleChangeReads(tx, other, reader, 'team', OWNERS)).owners).toEqual(new Set())
       expect(await members.usersOwningNoOrg(tx, [creator, reader, pending, direct], OWNERS)).toEqual(
         [reader, pending].sort(),
       )
@@ -79,6 +84,15 @@ describe.each(TARGETS)('owners through groups (%s)', (kind) => {
     )
     expect(rows.every((r) => r.org_id === org)).toBe(true)
     expect(await members.orgRolesThroughGroups(db(), [], 'team')).toEqual([])
+    // A role change's read: one member's, in one org, sorted; none through a group of another org.
+    const reads = (userId: string, orgId = org) =>
+      db()
+        .transaction()
+        .execute(async (tx) => (await members.roleChangeReads(tx, orgId, userId, 'team', OWNERS)).viaGroups)
+    expect(await reads(ann)).toEqual(['org_admin', 'org_member'])
+    expect(await reads(bob)).toEqual(['org_member'])
+    expect(await reads(bob, other)).toEqual(['org_member'])
+    expect(await reads(ann, other)).toEqual([])
   })
 
   it('names the users who are an active member of no org (seed 001), of those asked, skipping unknown ids', async () => {

@@ -241,9 +241,9 @@ export async function updateMemberRoles(
       .map((b) => b.role)
       .sort()
     // A role a model group holds (Owners, ADMIN) is held by being in it (issue 19.2): it is one of theirs.
-    const viaGroups = (await members.orgRolesThroughGroups(work.tx, [orgId], TEAM_ROLE, userId))
-      .filter((r) => groupHolding(ctx, r.role))
-      .map((r) => r.role)
+    // The org's owners come in the same read, for the last-owner check below.
+    const reads = await members.roleChangeReads(work.tx, orgId, userId, TEAM_ROLE, ctx.model.org.ownerRoles)
+    const viaGroups = reads.viaGroups.filter((role) => groupHolding(ctx, role))
     const held = [...new Set([...current, ...viaGroups])]
     // Seed 002's DEFAULT is every account's: leaving it out of the roles keeps it.
     // An owner made by the Owners team keeps their own default role beside it, and keeps it on leaving.
@@ -259,10 +259,9 @@ export async function updateMemberRoles(
     for (const key of removed)
       rules.assertCanChangeRole(ctx.model, facts, ctx.engine.authorizer.role(key, orgId) ?? null, null)
     for (const role of added) rules.assertCanChangeRole(ctx.model, facts, null, role)
-    const owners = await members.activeOwnerIds(work.tx, orgId, ctx.model.org.ownerRoles)
     rules.assertKeepsOwner(
       ctx.model,
-      owners,
+      reads.owners,
       userId,
       wanted.map((r) => r.key),
     )
