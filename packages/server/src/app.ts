@@ -3,7 +3,8 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { OrgkitError } from '@orgkit/core'
 import { ping } from '@orgkit/store'
-import { TrieRouter } from 'hono/router/trie-router'
+import type { Context } from 'hono'
+import { matchedRoutes } from 'hono/route'
 import type { Logger } from 'pino'
 import { mountConsole } from './console-static.ts'
 import type { AppEnv } from './env.ts'
@@ -49,6 +50,16 @@ const isPublic = (method: string, path: string) =>
   (method === 'GET' && /^\/v1\/invitations\/[^/]+$/.test(path)) ||
   // SSO sign-in (issue 21.1): its start, and the IdP's way back (OIDC callback, SAML ACS and SP metadata).
   path.startsWith('/v1/auth/sso/')
+
+const noRoute = (c: Context<AppEnv>) =>
+  problem(c, new OrgkitError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`))
+
+/**
+ * Whether a route answers this request: a handler Hono matched at a path of its own, not middleware
+ * (`app.use`, method ALL) nor the console's `*`.
+ */
+const routed = (c: Context<AppEnv>) =>
+  matchedRoutes(c).some((route) => route.method !== 'ALL' && !route.path.endsWith('*'))
 
 /** The HTTP app: middleware, every route module, the OpenAPI document. No listening here (see main.ts). */
 export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: AppDeps) {
@@ -111,27 +122,23 @@ export function createApp({ ctx, logger, consoleDir, metrics = new Metrics() }: 
     await next()
   })
   const auth = authenticate(ctx)
-  // A path no route answers is a 404 for anyone, not a 401 that sends a caller after credentials it has.
-  const answered = new TrieRouter<true>()
-  app.use('/v1/*', async (c, next) =>
-    isPublic(c.req.method, c.req.path) ||
-    readsLocalOutbox(ctx, c) ||
-    answered.match(c.req.method === 'HEAD' ? 'GET' : c.req.method, c.req.path)[0].length === 0
-      ? next()
-      : auth(c, next),
-  )
+  app.use('/v1/*', async (c, next) => {
+    if (isPublic(c.req.method, c.req.path) || readsLocalOutbox(ctx, c)) return next()
+    // A path no route answers is a 404 for anyone, not a 401 that sends a caller after credentials it has.
+    // Hono's own match for this request says so; when it finds no handler, nothing after this runs.
+    if (!routed(c)) return noRoute(c)
+    return auth(c, next)
+  })
 
   app.onError((error, c) => {
     const { status, body, headers } = answerError(error, c.get('requestId'), logger)
     return c.body(body, status, headers)
   })
-  app.notFound((c) => problem(c, new OrgkitError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)))
+  app.notFound(noRoute)
 
   for (const routes of routeModules) routes(app, ctx)
 
   documentApi(app)
-  for (const { method, path } of app.routes)
-    if (path.startsWith('/v1/') && !path.endsWith('*')) answered.add(method, path, true)
   app.get('/healthz', (c) => c.json({ ok: true }))
   app.get('/readyz', async (c) => {
     await ping(ctx.db)

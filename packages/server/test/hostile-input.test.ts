@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../src/app.ts'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
 
 /**
@@ -170,6 +172,30 @@ describe.each(DATABASES)('hostile input (%s)', (database) => {
         ])
       const known = await s.as(await s.user('Lost')).get('/v1/no-such-thing')
       expect([known.status, known.body.code]).toEqual([404, 'NOT_FOUND'])
+    })
+
+    it('fails closed: a route added after the app was built still asks for credentials; no handler runs unasked', async () => {
+      const app = createApp({ ctx: s.ctx, logger: pino({ level: 'silent' }) })
+      const ran: string[] = []
+      app.get('/v1/added-later', (c) => {
+        ran.push('later')
+        return c.json({ ok: true })
+      })
+      // A /v1 route is a path of its own; one at a wildcard is never taken for one, and never runs.
+      app.get('/v1/wild/*', (c) => {
+        ran.push('wild')
+        return c.json({ ok: true })
+      })
+      const ask = async (path: string, token?: string) => {
+        const reply = await app.request(path, token ? { headers: { authorization: `Bearer ${token}` } } : {})
+        return [reply.status, ((await reply.json()) as { code?: string }).code]
+      }
+      expect(await ask('/v1/added-later')).toEqual([401, 'UNAUTHENTICATED'])
+      expect(await ask('/v1/wild/x')).toEqual([404, 'NOT_FOUND'])
+      expect(await ask('/v1/wild/x', s.token)).toEqual([404, 'NOT_FOUND'])
+      expect(ran).toEqual([])
+      expect(await ask('/v1/added-later', s.token)).toEqual([200, undefined])
+      expect(ran).toEqual(['later'])
     })
 
     it('while every documented operation but the public ones still asks an anonymous caller who it is', async () => {
