@@ -176,5 +176,30 @@ describe('Access tab: who reaches the app, and channel overrides for anyone (Chr
     await expect.poll(() => options.allInnerTexts()).toEqual(['Pat Person <pat@example.com>'])
     await options.first().click()
     await expect.poll(() => person.inputValue()).toBe('Pat Person <pat@example.com>')
+
+    // Sam, the app's own admin, sets Pat's overrides without org.read_access, so may not ask what Pat may do:
+    // the cells say nothing of it (review: every cell read "Now: not allowed", the checks' FORBIDDEN taken for
+    // a denial).
+    const sam = await someone(server, 'Sam Appadmin', 'sam@example.com')
+    await server.platform.post(`/v1/orgs/${orgId}/members`, { userId: sam.userId, roles: ['org_member'] })
+    await as.post(`/v1/orgs/${orgId}/bindings`, {
+      principal: { type: 'user', id: sam.userId },
+      role: 'app_admin',
+      resourceId: appId,
+    })
+    await actAs(page, server, sam)
+    await go(page, `${server.url}/orgs/${orgId}/apps/${appId}/access`)
+    await page
+      .getByRole('table', { name: 'How people reach this app' })
+      .getByRole('row')
+      .filter({ hasText: 'pat@example.com' })
+      .getByRole('button', { name: 'Channel permissions for pat@example.com' })
+      .click()
+    const samsDialog = page.getByRole('dialog', { name: 'Channel permissions' })
+    await samsDialog.getByRole('radiogroup', { name: 'Read on production' }).getByText('Deny').click()
+    await page.getByText('Read on production: deny').waitFor()
+    await page.waitForLoadState('networkidle')
+    expect(await samsDialog.getByText(/^Now: /).count()).toBe(0)
+    expect(await samsDialog.getByText(/Under each/).count()).toBe(0)
   }, 150_000)
 })

@@ -302,6 +302,7 @@ export function AccessTab(props: {
           held={channelsFor.held}
           overrides={access.data.overrides}
           canManage={canManage}
+          canAsk={props.canRead}
           onClose={() => setChannelsFor(null)}
           onChanged={changed}
         />

@@ -18,6 +18,9 @@ const principalRef = (p: OverridePrincipal) => ({ type: p.type, id: p.id })
 
 type Effect = 'default' | 'allow' | 'deny'
 
+/** The most checks `POST /v1/check/batch` takes at once. */
+const BATCH = 1000
+
 /**
  * The chosen effect stands out: Deny red, Allow green, Default neutral — dark enough for white text at AA
  * (red.9 5.5:1; Mantine's green.9 is 4.36:1, so a darker green, 6.2:1).
@@ -41,6 +44,8 @@ export function ChannelPermissionsModal(props: {
   held: ReactNode
   overrides: Override[]
   canManage: boolean
+  /** Whether the viewer may ask what someone else may do (`org.read_access`). */
+  canAsk: boolean
   onClose: () => void
   onChanged: () => void
 }) {
@@ -64,24 +69,27 @@ export function ChannelPermissionsModal(props: {
   const permissions = Object.entries(model?.permissions ?? {}).filter(
     ([, p]) => p.on === channelType && p.overridable,
   )
-  // What the engine decides now for a person, cell by cell: under Default, what Default resolves to. A group
-  // is no subject of a check (its members are), so its cells say nothing more than the text above them.
+  // What the engine decides now for a person, cell by cell: under Default, what Default resolves to. Asked
+  // only by who may check someone else (`org.read_access`; an app's own admin may set overrides without it).
+  // A group is no subject of a check (its members are): its cells say nothing more than the text above them.
+  const asks = principal.type === 'user' && props.canAsk
   const cells = (channels.data?.items ?? []).flatMap((channel) =>
     permissions.map(([permission]) => ({ permission, resource: { type: channelType, id: channel.id } })),
   )
-  const decisions = useAsync(
-    async () =>
-      principal.type !== 'user' || cells.length === 0
-        ? null
-        : must(
-            api.POST('/v1/check/batch', {
-              body: { subject: { type: 'user', id: principal.id }, checks: cells, atLeastRevision: revision },
-            }),
-          ).then(
-            ({ results }) => new Map(cells.map((c, i) => [`${c.resource.id} ${c.permission}`, results[i]])),
-          ),
-    [principal.type, principal.id, revision, cells.map((c) => `${c.resource.id} ${c.permission}`).join()],
-  )
+  const decisions = useAsync(async () => {
+    if (!asks) return null
+    const answers = new Map<string, { allowed: boolean; error?: unknown }>()
+    for (let at = 0; at < cells.length; at += BATCH) {
+      const checks = cells.slice(at, at + BATCH)
+      const { results } = await must(
+        api.POST('/v1/check/batch', {
+          body: { subject: { type: 'user', id: principal.id }, checks, atLeastRevision: revision },
+        }),
+      )
+      for (const [i, c] of checks.entries()) answers.set(`${c.resource.id} ${c.permission}`, results[i]!)
+    }
+    return answers
+  }, [asks, principal.id, revision, cells.map((c) => `${c.resource.id} ${c.permission}`).join()])
   const effectOf = (channelId: string, permission: string): Effect =>
     overrides.find(
       (o) =>
@@ -96,7 +104,7 @@ export function ChannelPermissionsModal(props: {
       <Stack>
         <Text size="sm">
           {who}: {props.held}. Default follows that; Allow or Deny overrides it on one {inner.one}.
-          {principal.type === 'user' ? ' Under each, what that gives them now.' : ''}
+          {asks ? ' Under each, what that gives them now.' : ''}
         </Text>
         <Loaded state={channels}>
           {(data) =>
@@ -146,7 +154,8 @@ export function ChannelPermissionsModal(props: {
                                       },
                                     }),
                                   )
-                                  setRevision(revision)
+                                  // Replies may come back out of order: the later revision stands.
+                                  setRevision((seen) => Math.max(seen ?? 0, revision))
                                 }, `${p.label} on ${channel.name}: ${value}`)
                                 if (ok) {
                                   setOverrides((list) => [
@@ -173,7 +182,10 @@ export function ChannelPermissionsModal(props: {
                                 }
                               }}
                             />
-                            <Decision answer={decisions.data?.get(`${channel.id} ${key}`)} />
+                            {/* Nothing while asked again, or when it could not be: never an answer gone stale. */}
+                            {!decisions.loading && !decisions.error && (
+                              <Decision answer={decisions.data?.get(`${channel.id} ${key}`)} />
+                            )}
                           </Table.Td>
                         ))}
                       </Table.Tr>
@@ -189,9 +201,9 @@ export function ChannelPermissionsModal(props: {
   )
 }
 
-/** What the engine decides now in one cell, in words. */
-function Decision({ answer }: { answer: { allowed: boolean } | undefined }) {
-  if (!answer) return null
+/** What the engine decides now in one cell, in words; nothing for a check that erred (it decided nothing). */
+function Decision({ answer }: { answer: { allowed: boolean; error?: unknown } | undefined }) {
+  if (!answer || answer.error !== undefined) return null
   return (
     <Text size="xs" c="dimmed" mt={4}>
       {answer.allowed ? 'Now: allowed' : 'Now: not allowed'}
