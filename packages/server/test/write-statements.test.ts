@@ -124,6 +124,16 @@ describe.each(DATABASES)("a write's statements (%s)", (database) => {
     expect(created.statements).toEqual(['insert into "users"', 'with appended as'])
     expect(created.feedReadsInTransaction).toBe(0)
     if (database === 'postgres') expect(created.trips).toBe(2)
+    // So does the host's upsert by external id (services/external-users.ts: writeUsers too).
+    const externalId = `ext-${now}-${Math.random()}`
+    const upserted = await sent(async () => {
+      const reply = await s.platform.put(`/v1/users/external/${externalId}`, {
+        email: `up-${externalId}@example.com`,
+        name: 'Upserted',
+      })
+      expect(reply.status).toBe(201)
+    }, externalId)
+    expect(upserted.feedReadsInTransaction).toBe(0)
     // A write to no org that asks the engine (an API key names the orgs it may reach) reads the feed first,
     // in its transaction: what the count above would have seen.
     const key = await sent(async () => {

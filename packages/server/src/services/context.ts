@@ -328,7 +328,8 @@ export interface WriteOptions {
    * `false`: the body of a write to no org asks the engine nothing (user create: the database's unique
    * indexes decide), so it starts without reading the change feed, a round trip less. Its changes still
    * reach the engine in the feed's order after the commit (`committed` catches up first when behind).
-   * A write to an org reads the feed's head with its lock either way.
+   * One that changes nothing answers this instance's revision, which another instance's may be past (it
+   * produced nothing to wait for). A write to an org reads the feed's head with its lock either way.
    */
   asksEngine?: boolean
 }
