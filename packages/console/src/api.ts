@@ -15,7 +15,7 @@ const HINTS: Partial<Record<ProblemCode, string>> = {
   CAPTCHA_REQUIRED: 'Tick "I\'m not a robot" first: this account had several failed sign-ins lately.',
   FORBIDDEN: 'You are not allowed to do this: ask an owner of the organization for the access.',
   ORG_NOT_FOUND: 'This organization does not exist, or you are not in it.',
-  RESOURCE_NOT_FOUND: 'It no longer exists, or you can no longer see it: reload the page.',
+  RESOURCE_NOT_FOUND: 'It no longer exists, or you can no longer see it.',
   RANK_TOO_LOW: 'You cannot grant or change a role above your own.',
   LAST_OWNER: 'There must always be at least one owner (Super Admin).',
   UNAUTHENTICATED: 'Your session ended. Sign in again.',

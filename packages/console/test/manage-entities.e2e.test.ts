@@ -98,10 +98,12 @@ describe('managing apps, channels and the organization (Chromium, capgo preset)'
     await ann.getByText('No apps yet').waitFor()
     await expectAccessible(ann, 'empty app list')
     await ann.goto(`${server.url}/orgs/${acmeId}/apps/${shopId}`)
-    await ann
-      .getByRole('alert')
-      .getByText('It no longer exists, or you can no longer see it: reload the page.', { exact: true })
-      .waitFor()
+    const gone = ann.getByRole('alert')
+    await gone.getByText('It no longer exists, or you can no longer see it.', { exact: true }).waitFor()
+    // Reloading can't bring it back (it said to): the way out is back to the org.
+    await gone.getByRole('link', { name: 'Back to the organization' }).click()
+    await ann.waitForURL(new RegExp(`/orgs/${acmeId}/apps$`))
+    await ann.getByText('No apps yet').waitFor()
   }, 120_000)
 
   it('tells an invitee the role by its label, prefills the name and says they joined', async () => {

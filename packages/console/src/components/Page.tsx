@@ -1,6 +1,7 @@
 import { Alert, Button, Center, Group, Loader, Stack, Text, Title } from '@mantine/core'
 import type { ReactNode } from 'react'
 import { codeOf, errorMessage } from '../api.ts'
+import { Link, useLocation } from '../router.tsx'
 import { GateBanner, gateOf } from './GateBanner.tsx'
 
 export function Page({
@@ -31,6 +32,7 @@ export function Loaded<T>({
   state: { data: T | undefined; error: unknown; loading: boolean }
   children: (data: T) => ReactNode
 }) {
+  const { path } = useLocation()
   const gate = gateOf(state.error)
   if (gate) return <GateBanner gate={gate} />
   // A made-up, deleted or left org's address: reloading can't help, so lead back to one's own orgs. A full
@@ -44,6 +46,17 @@ export function Loaded<T>({
         <Button size="xs" onClick={() => window.location.assign('/')}>
           Back to the console
         </Button>
+      </Alert>
+    )
+  // A deleted, moved or no longer visible app or channel: reloading can't help either; back to its org.
+  const orgId = /^\/orgs\/([^/]+)\//.exec(path)?.[1]
+  if (codeOf(state.error) === 'RESOURCE_NOT_FOUND' && orgId)
+    return (
+      <Alert color="red" role="alert">
+        <Text size="sm" mb="sm">
+          {errorMessage(state.error)}
+        </Text>
+        <Link to={`/orgs/${orgId}`}>Back to the organization</Link>
       </Alert>
     )
   if (state.error)
