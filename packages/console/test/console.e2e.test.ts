@@ -290,6 +290,17 @@ describe('console (Chromium)', () => {
     await owner.getByRole('button', { name: 'Delete' }).click()
     await expect.poll(() => owner.locator(`tr[data-email="${memberEmail}"]`).count()).toBe(0)
     await shot(owner, '15-members-after-remove')
+    // Now the only Super Admin, the owner can't leave: said before any delete dialog, with what to do first
+    // (a walkthrough found the delete dialog, then the server's refusal).
+    await owner.getByRole('button', { name: `Remove ${ownerEmail}` }).click()
+    const last = owner.getByRole('dialog', { name: 'You are the last owner' })
+    await last.getByText(/You are the only Super Admin of this organization/).waitFor()
+    await last.getByText(/Make someone else a Super Admin first/).waitFor()
+    expect(await owner.getByRole('button', { name: 'Delete' }).count()).toBe(0)
+    await shot(owner, '16-last-owner')
+    await last.getByRole('button', { name: 'OK' }).click()
+    await last.waitFor({ state: 'detached' })
+    await owner.locator(`tr[data-email="${ownerEmail}"]`).waitFor()
   }, 240_000)
 
   it('shows the other screens, and signs in again through the 2FA step', async () => {

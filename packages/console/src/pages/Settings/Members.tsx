@@ -63,8 +63,43 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
   const canInvite = can['org.invite_user']
   const canEdit = can['org.update_user_roles']
 
-  const remove = (member: Member) =>
-    modals.openConfirmModal({
+  /**
+   * The org's owners as the server counts them for LAST_OWNER: active direct members holding an owner role,
+   * their own or through a group (the list's roles carry both).
+   */
+  const owners = (items: readonly Member[]) =>
+    items.filter(
+      (m) =>
+        m.status === 'active' &&
+        m.source === 'direct' &&
+        m.roles.some((r) => model?.org.ownerRoles.includes(r)),
+    )
+  const remove = (member: Member) => {
+    const left = owners(members.data?.items ?? [])
+    // The last owner can't go (the server refuses: LAST_OWNER): said before a delete dialog, with what to do.
+    if (left.length === 1 && left[0]!.userId === member.userId) {
+      const role = member.roles
+        .filter((r) => model?.org.ownerRoles.includes(r))
+        .map((r) => roleLabel(model, r))
+        .join(' / ')
+      const you = member.userId === me?.id
+      return modals.open({
+        title: you ? 'You are the last owner' : `${member.name || member.email} is the last owner`,
+        children: (
+          <Stack>
+            <Text size="sm">
+              {you ? 'You are' : `${member.name || member.email} is`} the only {role} of this organization,
+              and it must always have one. Make someone else {an(role)} first (Edit role), then{' '}
+              {you ? 'you can leave' : 'remove them'}.
+            </Text>
+            <Group justify="flex-end">
+              <Button onClick={() => modals.closeAll()}>OK</Button>
+            </Group>
+          </Stack>
+        ),
+      })
+    }
+    return modals.openConfirmModal({
       title: 'Confirm Delete',
       children: (
         <Text size="sm">
@@ -90,6 +125,7 @@ export function Members({ orgId, can }: { orgId: string; can: Can }) {
           members.reload()
       },
     })
+  }
   const revoke = (member: Member) =>
     modals.openConfirmModal({
       title: 'Revoke invitation',
