@@ -1,4 +1,4 @@
-import type { Page, Request } from 'playwright-core'
+import type { ConsoleMessage, Page, Request } from 'playwright-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../../server/test/support/harness.ts'
 import { actAs, consoleSession, createOrgApi, fetchAs, go, newPage, pick, someone } from './e2e-support.ts'
@@ -136,6 +136,12 @@ describe('API reference at /v1/docs (Chromium)', () => {
       if (!r.url().startsWith(server.url) && !/^(blob|data):/.test(r.url())) elsewhere.push(r.url())
     }
     page.on('requestfinished', heard)
+    // Nothing refused either: the CDN badge refused by the CSP was a console error on every visit.
+    const errors: string[] = []
+    const said = (m: ConsoleMessage) => {
+      if (m.type() === 'error') errors.push(m.text())
+    }
+    page.on('console', said)
     const answer = await page.goto(`${server.url}/v1/docs`)
     expect(answer?.headers()['content-security-policy']).toMatch(/^default-src 'self'/)
     await page.locator('h2', { hasText: 'Check a permission' }).first().waitFor({ timeout: 150_000 })
@@ -143,6 +149,8 @@ describe('API reference at /v1/docs (Chromium)', () => {
       .locator('h2', { hasText: 'Someone joined the organization, with the roles they were given' })
       .waitFor({ timeout: 150_000 })
     page.off('requestfinished', heard)
+    page.off('console', said)
     expect(elsewhere).toEqual([])
+    expect(errors).toEqual([])
   }, 360_000)
 })

@@ -36,8 +36,9 @@ Redoc.init('/v1/openapi.json', {
 </script></body></html>`
 
 /**
- * The page loads nothing from elsewhere: Redoc's sidebar badge (an image on Redocly's CDN, hidden when it
- * fails) is refused here rather than fetched. Redoc styles inline and searches in a worker from a blob.
+ * The page loads nothing from elsewhere. Redoc styles inline and searches in a worker from a blob. Its
+ * sidebar badge, an image on Redocly's CDN, is served pointing at an empty image instead (`BADGE`), which
+ * fails and hides itself: refused by this policy, it was a console error on every visit.
  */
 const CONFINED = [
   "default-src 'self'",
@@ -49,12 +50,15 @@ const CONFINED = [
   "connect-src 'self'",
 ].join('; ')
 
+/** Redoc's sidebar badge (`<img onError={hide}>`) and what it is served as: an empty image, never fetched. */
+const BADGE = 'https://cdn.redoc.ly/redoc/logo-mini.svg'
+
 /** `/v1/docs`: the OpenAPI document rendered by Redoc (a maintained viewer), and the viewer's bundle. */
 export function mountDocs(app: App): void {
   let viewer: string | undefined
   app.get('/v1/docs', (c) => c.html(page, 200, { 'content-security-policy': CONFINED }))
   app.get(VIEWER_PATH, (c) => {
-    viewer ??= readFileSync(viewerFile(), 'utf8')
+    viewer ??= readFileSync(viewerFile(), 'utf8').replace(BADGE, 'data:,')
     return c.body(viewer, 200, {
       'content-type': 'text/javascript; charset=utf-8',
       'cache-control': 'public, max-age=86400',
