@@ -94,38 +94,40 @@ export function DirectoryTokens({ orgId }: { orgId: string }) {
           items.length === 0 ? (
             <Text c="dimmed">No directory token yet.</Text>
           ) : (
-            <Table aria-label="Directory tokens">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th>Token</Table.Th>
-                  <Table.Th>Created</Table.Th>
-                  <Table.Th>Last used</Table.Th>
-                  <Table.Th />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {items.map((t) => (
-                  <Table.Tr key={t.id}>
-                    <Table.Td>{t.name}</Table.Td>
-                    <Table.Td>
-                      <Code>{t.prefix}…</Code>
-                    </Table.Td>
-                    <Table.Td>{when(t.createdAt)}</Table.Td>
-                    <Table.Td>{when(t.lastUsedAt)}</Table.Td>
-                    <Table.Td>
-                      {t.revokedAt ? (
-                        <Badge color="red">revoked</Badge>
-                      ) : (
-                        <Button size="xs" color="red" variant="light" onClick={() => setRevoking(t)}>
-                          Revoke
-                        </Button>
-                      )}
-                    </Table.Td>
+            <Table.ScrollContainer minWidth={600}>
+              <Table aria-label="Directory tokens">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>Name</Table.Th>
+                    <Table.Th>Token</Table.Th>
+                    <Table.Th>Created</Table.Th>
+                    <Table.Th>Last used</Table.Th>
+                    <Table.Th />
                   </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
+                </Table.Thead>
+                <Table.Tbody>
+                  {items.map((t) => (
+                    <Table.Tr key={t.id}>
+                      <Table.Td>{t.name}</Table.Td>
+                      <Table.Td>
+                        <Code>{t.prefix}…</Code>
+                      </Table.Td>
+                      <Table.Td>{when(t.createdAt)}</Table.Td>
+                      <Table.Td>{when(t.lastUsedAt)}</Table.Td>
+                      <Table.Td>
+                        {t.revokedAt ? (
+                          <Badge color="red">revoked</Badge>
+                        ) : (
+                          <Button size="xs" color="red" variant="light" onClick={() => setRevoking(t)}>
+                            Revoke
+                          </Button>
+                        )}
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
           )
         }
       </Loaded>

@@ -43,51 +43,53 @@ export function OrgApiKeys({ orgId, canManage }: { orgId: string; canManage: boo
             items.length === 0 ? (
               <Text c="dimmed">No {member.one} has an API key that reaches this organization.</Text>
             ) : (
-              <Table aria-label="Organization API keys">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Owner</Table.Th>
-                    <Table.Th>Name</Table.Th>
-                    <Table.Th>Prefix</Table.Th>
-                    <Table.Th>Limits</Table.Th>
-                    <Table.Th>Last used</Table.Th>
-                    <Table.Th>Expires</Table.Th>
-                    <Table.Th />
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {items.map((k) => (
-                    <Table.Tr key={k.id}>
-                      <Table.Td>
-                        {k.owner.name}{' '}
-                        <Text span c="dimmed" size="xs">
-                          {k.owner.email}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>{k.name}</Table.Td>
-                      <Table.Td>
-                        <code>{k.prefix}…</code>
-                      </Table.Td>
-                      <Table.Td>
-                        {[
-                          k.orgIds ? `${k.orgIds.length} org(s)` : 'all their orgs',
-                          k.resourceIds && `${k.resourceIds.length} resource(s)`,
-                          k.permissions && `${k.permissions.length} permission(s)`,
-                        ]
-                          .filter(Boolean)
-                          .join(', ')}
-                      </Table.Td>
-                      <Table.Td>{day(k.lastUsedAt)}</Table.Td>
-                      <Table.Td>{day(k.expiresAt)}</Table.Td>
-                      <Table.Td>
-                        <Button size="xs" color="red" variant="light" onClick={() => setRevoking(k)}>
-                          Revoke
-                        </Button>
-                      </Table.Td>
+              <Table.ScrollContainer minWidth={760}>
+                <Table aria-label="Organization API keys">
+                  <Table.Thead>
+                    <Table.Tr>
+                      <Table.Th>Owner</Table.Th>
+                      <Table.Th>Name</Table.Th>
+                      <Table.Th>Prefix</Table.Th>
+                      <Table.Th>Limits</Table.Th>
+                      <Table.Th>Last used</Table.Th>
+                      <Table.Th>Expires</Table.Th>
+                      <Table.Th />
                     </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
+                  </Table.Thead>
+                  <Table.Tbody>
+                    {items.map((k) => (
+                      <Table.Tr key={k.id}>
+                        <Table.Td>
+                          {k.owner.name}{' '}
+                          <Text span c="dimmed" size="xs">
+                            {k.owner.email}
+                          </Text>
+                        </Table.Td>
+                        <Table.Td>{k.name}</Table.Td>
+                        <Table.Td>
+                          <code>{k.prefix}…</code>
+                        </Table.Td>
+                        <Table.Td>
+                          {[
+                            k.orgIds ? `${k.orgIds.length} org(s)` : 'all their orgs',
+                            k.resourceIds && `${k.resourceIds.length} resource(s)`,
+                            k.permissions && `${k.permissions.length} permission(s)`,
+                          ]
+                            .filter(Boolean)
+                            .join(', ')}
+                        </Table.Td>
+                        <Table.Td>{day(k.lastUsedAt)}</Table.Td>
+                        <Table.Td>{day(k.expiresAt)}</Table.Td>
+                        <Table.Td>
+                          <Button size="xs" color="red" variant="light" onClick={() => setRevoking(k)}>
+                            Revoke
+                          </Button>
+                        </Table.Td>
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              </Table.ScrollContainer>
             )
           }
         </Loaded>

@@ -58,67 +58,69 @@ export function Roles({ orgId, canManage }: { orgId: string; canManage: boolean 
     scope === 'org' ? 'Organization' : (model?.resourceTypes[scope]?.label ?? scope)
   const slotLabel = (slot: string) => model?.slots?.[slot]?.label ?? slot
   const table = (items: Role[], name: string, custom: boolean) => (
-    <Table aria-label={name} striped>
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th>{word.label}</Table.Th>
-          <Table.Th>Key</Table.Th>
-          <Table.Th>Scope</Table.Th>
-          <Table.Th>Slot</Table.Th>
-          <Table.Th>Permissions</Table.Th>
-          {custom && canManage && <Table.Th />}
-        </Table.Tr>
-      </Table.Thead>
-      <Table.Tbody>
-        {items.map((r) => (
-          <Table.Tr key={r.key} data-role={r.key}>
-            <Table.Td>
-              <Text fw={500}>{r.label}</Text>
-              {r.description && (
-                <Text size="xs" c="dimmed">
-                  {r.description}
-                </Text>
-              )}
-            </Table.Td>
-            <Table.Td>
-              <Text size="sm" ff="monospace">
-                {r.key}
-              </Text>
-            </Table.Td>
-            <Table.Td>{scopeLabel(r.scope)}</Table.Td>
-            <Table.Td>{slotLabel(r.slot)}</Table.Td>
-            <Table.Td>
-              <Badge variant="light">{r.permissions.length}</Badge>
-            </Table.Td>
-            {custom && canManage && (
-              <Table.Td>
-                <Group gap="xs" wrap="nowrap">
-                  <Button
-                    size="xs"
-                    variant="subtle"
-                    leftSection={<IconPencil size={14} />}
-                    aria-label={`Edit role ${r.label}`}
-                    onClick={() => setEditing(r)}
-                  >
-                    Edit
-                  </Button>
-                  <Button
-                    size="xs"
-                    variant="subtle"
-                    color="red"
-                    leftSection={<IconTrash size={14} />}
-                    aria-label={`Delete role ${r.label}`}
-                    onClick={() => setDeleting(r)}
-                  >
-                    Delete
-                  </Button>
-                </Group>
-              </Table.Td>
-            )}
+    <Table.ScrollContainer minWidth={640}>
+      <Table aria-label={name} striped>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>{word.label}</Table.Th>
+            <Table.Th>Key</Table.Th>
+            <Table.Th>Scope</Table.Th>
+            <Table.Th>Slot</Table.Th>
+            <Table.Th>Permissions</Table.Th>
+            {custom && canManage && <Table.Th />}
           </Table.Tr>
-        ))}
-      </Table.Tbody>
-    </Table>
+        </Table.Thead>
+        <Table.Tbody>
+          {items.map((r) => (
+            <Table.Tr key={r.key} data-role={r.key}>
+              <Table.Td>
+                <Text fw={500}>{r.label}</Text>
+                {r.description && (
+                  <Text size="xs" c="dimmed">
+                    {r.description}
+                  </Text>
+                )}
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm" ff="monospace">
+                  {r.key}
+                </Text>
+              </Table.Td>
+              <Table.Td>{scopeLabel(r.scope)}</Table.Td>
+              <Table.Td>{slotLabel(r.slot)}</Table.Td>
+              <Table.Td>
+                <Badge variant="light">{r.permissions.length}</Badge>
+              </Table.Td>
+              {custom && canManage && (
+                <Table.Td>
+                  <Group gap="xs" wrap="nowrap">
+                    <Button
+                      size="xs"
+                      variant="subtle"
+                      leftSection={<IconPencil size={14} />}
+                      aria-label={`Edit role ${r.label}`}
+                      onClick={() => setEditing(r)}
+                    >
+                      Edit
+                    </Button>
+                    <Button
+                      size="xs"
+                      variant="subtle"
+                      color="red"
+                      leftSection={<IconTrash size={14} />}
+                      aria-label={`Delete role ${r.label}`}
+                      onClick={() => setDeleting(r)}
+                    >
+                      Delete
+                    </Button>
+                  </Group>
+                </Table.Td>
+              )}
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
   )
   return (
     <Loaded state={roles}>
