@@ -1,4 +1,5 @@
 import { presets } from '@orgkit/core'
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DATABASES, startTestServer, type TestServer } from './support/harness.ts'
 import { raceRounds } from './support/races.ts'
@@ -64,6 +65,38 @@ describe.each(DATABASES)('every user owns an org (seed 004, %s)', (database) => 
       200,
     )
     expect(await roles(root, carol)).toEqual(['member'])
+  })
+
+  it('refuses removing an org’s last owner who owns it only through a group and holds a role only in a sub-org', async () => {
+    // Review: the removal checked the owners of the orgs where the member holds an org role of their own,
+    // and the org in the path only when that was none. Bea owns Top only through the group Bosses; her own
+    // org role is in the sub-org alone: Top's owner check was skipped, and Top was left with no owner.
+    const ann = await s.user('Ann')
+    const bea = await s.user('Bea')
+    await org(bea, 'Bea’s own') // so that owning nothing is not what refuses below
+    const top = await org(ann, 'Top')
+    const sub = (await s.as(ann).post('/v1/orgs', { name: 'Sub', parentId: top })).body.id as string
+    for (const at of [top, sub])
+      expect(
+        (await s.platform.post(`/v1/orgs/${at}/members`, { userId: bea, roles: ['member'] })).status,
+      ).toBe(201)
+    const bosses = (await s.as(ann).post(`/v1/orgs/${top}/groups`, { name: 'Bosses' })).body.id as string
+    const bound = await s.as(ann).post(`/v1/orgs/${top}/bindings`, {
+      principal: { type: 'group', id: bosses },
+      role: 'owner',
+    })
+    expect(bound.status).toBe(201)
+    expect((await s.as(ann).put(`/v1/orgs/${top}/groups/${bosses}/members/${bea}`, {})).status).toBe(200)
+    // The state the hole needs, made in the rows (no API leaves a member without an org role of their own):
+    // Ann owns Top no more, and Bea's own role there is gone; Bea is Top's one owner, through Bosses.
+    await sql`delete from bindings where org_id = ${top} and scope_type = 'org' and user_id in (${ann}, ${bea})`.execute(
+      s.ctx.db,
+    )
+    const removed = await s.platform.delete(`/v1/orgs/${top}/members/${bea}`)
+    expect([removed.status, removed.body.code]).toEqual([409, 'LAST_OWNER'])
+    expect(
+      (await s.platform.get(`/v1/orgs/${top}/members`)).body.items.map((m: { userId: string }) => m.userId),
+    ).toContain(bea)
   })
 
   it('lets only one of two concurrent demotions take a user’s last two orgs', async () => {

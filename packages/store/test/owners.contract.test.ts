@@ -39,6 +39,11 @@ describe.each(TARGETS)('owners through groups (%s)', (kind) => {
     await inTx(async (tx) => {
       expect(await members.activeOwnerIds(tx, org, OWNERS)).toEqual(new Set([creator, teammate, direct]))
       expect(await members.activeOwnerIds(tx, other, OWNERS)).toEqual(new Set())
+      // Several orgs at once (a removal reaching sub-orgs): the same owners, an org with none absent.
+      expect(await members.activeOwnersByOrg(tx, [org, other], OWNERS)).toEqual(
+        new Map([[org, new Set([creator, teammate, direct])]]),
+      )
+      expect(await members.activeOwnersByOrg(tx, [], OWNERS)).toEqual(new Map())
       // A role change reads the same owners in its one statement.
       expect((await members.roleChangeReads(tx, org, reader, 'team', OWNERS)).owners).toEqual(
         new Set([creator, teammate, direct]),

@@ -363,16 +363,14 @@ export async function removeMember(ctx: Ctx, actor: Actor, meta: RequestMeta, or
           )
         }
       }
-      rules.assertKeepsOwner(
-        ctx.model,
-        await members.activeOwnerIds(work.tx, at, ctx.model.org.ownerRoles),
-        userId,
-        null,
-      )
     }
+    // Every org the removal reaches keeps an owner: ownership also flows through a group, where the member
+    // holds no org role of their own (review: an org owned through a group alone was left with none).
+    const owners = await members.activeOwnersByOrg(work.tx, subtree, ctx.model.org.ownerRoles)
+    for (const at of subtree) rules.assertKeepsOwner(ctx.model, owners.get(at) ?? new Set(), userId, null)
 
     await assertOwnerGroupsKeepAMember(ctx, work.tx, subtree, userId)
-    await work.watchOwners(...orgsHeld)
+    await work.watchOwners(...subtree)
     const memberships = (await members.listMemberships(work.tx, subtree)).filter((m) => m.user_id === userId)
     for (const m of memberships) work.apply(await members.deleteMembership(work.tx, m.org_id, userId))
     work.apply(
