@@ -17,7 +17,6 @@ const HINTS: Partial<Record<ProblemCode, string>> = {
   ORG_NOT_FOUND: 'This organization does not exist, or you are not in it.',
   RESOURCE_NOT_FOUND: 'It no longer exists, or you can no longer see it.',
   RANK_TOO_LOW: 'You cannot grant or change a role above your own.',
-  LAST_OWNER: 'There must always be at least one owner (Super Admin).',
   UNAUTHENTICATED: 'Your session ended. Sign in again.',
   RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
   CSRF_FAILED: 'Your session needs a refresh. Reload the page.',
