@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
@@ -16,13 +17,16 @@ function viewerFile(): string {
   return createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js')
 }
 
-/** System fonts: Redoc's default ones would come from a font CDN. */
-const page = `<!doctype html>
+/**
+ * System fonts: Redoc's default ones would come from a font CDN. The viewer's address carries its content's
+ * digest (`version`), so a browser keeps it for good and fetches a changed one at once.
+ */
+const page = (version: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Orgkit API reference</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{margin:0}</style></head><body>
 <div id="reference"></div>
-<script src="${VIEWER_PATH}"></script>
+<script src="${VIEWER_PATH}?v=${version}"></script>
 <script>
 Redoc.init('/v1/openapi.json', {
   expandResponses: '200,201',
@@ -55,13 +59,19 @@ const BADGE = 'https://cdn.redoc.ly/redoc/logo-mini.svg'
 
 /** `/v1/docs`: the OpenAPI document rendered by Redoc (a maintained viewer), and the viewer's bundle. */
 export function mountDocs(app: App): void {
-  let viewer: string | undefined
-  app.get('/v1/docs', (c) => c.html(page, 200, { 'content-security-policy': CONFINED }))
-  app.get(VIEWER_PATH, (c) => {
-    viewer ??= readFileSync(viewerFile(), 'utf8').replace(BADGE, 'data:,')
-    return c.body(viewer, 200, {
+  let served: { viewer: string; html: string } | undefined
+  const load = () => {
+    if (!served) {
+      const viewer = readFileSync(viewerFile(), 'utf8').replace(BADGE, 'data:,')
+      served = { viewer, html: page(createHash('sha256').update(viewer).digest('hex').slice(0, 16)) }
+    }
+    return served
+  }
+  app.get('/v1/docs', (c) => c.html(load().html, 200, { 'content-security-policy': CONFINED }))
+  app.get(VIEWER_PATH, (c) =>
+    c.body(load().viewer, 200, {
       'content-type': 'text/javascript; charset=utf-8',
-      'cache-control': 'public, max-age=86400',
-    })
-  })
+      'cache-control': 'public, max-age=31536000, immutable',
+    }),
+  )
 }

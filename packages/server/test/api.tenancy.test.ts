@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { issueLastMonthInvoice } from './support/billing.ts'
@@ -266,6 +267,15 @@ describe.each(DATABASES)('tenancy, input validation and the OpenAPI document (%s
     expect(result.valid).toBe(true)
     const docs = await fetch(`${s.url}/v1/docs`)
     expect(docs.status).toBe(200)
-    expect(await docs.text()).toContain('/v1/openapi.json')
+    const html = await docs.text()
+    expect(html).toContain('/v1/openapi.json')
+    // The viewer's address names its content: kept for good, and a changed viewer is a new address.
+    const src = /<script src="(\/v1\/docs\/redoc\.standalone\.js\?v=([0-9a-f]{16}))">/.exec(html)
+    expect(src).not.toBeNull()
+    const viewer = await fetch(`${s.url}${src![1]}`)
+    expect(viewer.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    const body = await viewer.text()
+    expect(createHash('sha256').update(body).digest('hex').slice(0, 16)).toBe(src![2])
+    expect(body).not.toContain('cdn.redoc.ly')
   })
 })
