@@ -157,11 +157,10 @@ export async function activeOwnerIds(
   orgId: string,
   ownerRoles: readonly string[],
 ): Promise<Set<string>> {
-  const rows = await ownerRows(tx, ownerRoles).where('owners.org_id', '=', orgId).execute()
-  return new Set(rows.map((r) => r.user_id!))
+  return (await activeOwnersByOrg(tx, [orgId], ownerRoles)).get(orgId) ?? new Set()
 }
 
-/** `activeOwnerIds` for several orgs in one read: each org's active owners (an org with none is absent). */
+/** Each org's active owners, as `activeOwnerIds` reads them, for several orgs in one read (none: absent). */
 export async function activeOwnersByOrg(
   tx: Executor,
   orgIds: readonly string[],

@@ -428,12 +428,13 @@ export async function write<T>(
             }),
           watchOwners: async (...orgIds) => {
             if (!ctx.model.org.everyUserOwnsAnOrg) return
-            for (const id of orgIds) {
-              if (watched.has(id)) continue
-              watched.add(id)
-              for (const u of await members.activeOwnerIds(tx, id, ctx.model.org.ownerRoles))
-                ownersBefore.add(u)
-            }
+            const fresh = [...new Set(orgIds)].filter((id) => !watched.has(id))
+            for (const id of fresh) watched.add(id)
+            // One read for all of them (a removal watches every org of its subtree).
+            for (const owners of (
+              await members.activeOwnersByOrg(tx, fresh, ctx.model.org.ownerRoles)
+            ).values())
+              for (const u of owners) ownersBefore.add(u)
           },
         }
         const result = await body(work)
