@@ -35,34 +35,31 @@ export function Loaded<T>({
   const { path } = useLocation()
   const gate = gateOf(state.error)
   if (gate) return <GateBanner gate={gate} />
-  // A made-up, deleted or left org's address: reloading can't help, so lead back to one's own orgs. A full
-  // load, as the console's home picks from the organizations the server lists now, not the session's copy.
-  if (codeOf(state.error) === 'ORG_NOT_FOUND')
-    return (
-      <Alert color="red" role="alert">
-        <Text size="sm" mb="sm">
-          {errorMessage(state.error)}
-        </Text>
-        <Button size="xs" onClick={() => window.location.assign('/')}>
-          Back to the console
-        </Button>
-      </Alert>
-    )
-  // A deleted, moved or no longer visible app or channel: reloading can't help either; back to its org.
+  // Gone for good (reloading can't help): a made-up, deleted or left org leads back to one's own orgs, by a full
+  // load (the console's home picks from the organizations the server lists now, not the session's copy); a
+  // deleted, moved or no longer visible app or channel, back to its org.
   const orgId = /^\/orgs\/([^/]+)\//.exec(path)?.[1]
-  if (codeOf(state.error) === 'RESOURCE_NOT_FOUND' && orgId)
-    return (
-      <Alert color="red" role="alert">
-        <Text size="sm" mb="sm">
-          {errorMessage(state.error)}
-        </Text>
-        <Link to={`/orgs/${orgId}`}>Back to the organization</Link>
-      </Alert>
-    )
+  const way =
+    codeOf(state.error) === 'ORG_NOT_FOUND' ? (
+      <Button size="xs" onClick={() => window.location.assign('/')}>
+        Back to the console
+      </Button>
+    ) : codeOf(state.error) === 'RESOURCE_NOT_FOUND' && orgId ? (
+      <Link to={`/orgs/${orgId}`}>Back to the organization</Link>
+    ) : null
   if (state.error)
     return (
       <Alert color="red" role="alert">
-        {errorMessage(state.error)}
+        {way ? (
+          <>
+            <Text size="sm" mb="sm">
+              {errorMessage(state.error)}
+            </Text>
+            {way}
+          </>
+        ) : (
+          errorMessage(state.error)
+        )}
       </Alert>
     )
   if (state.data === undefined)
